@@ -1,0 +1,108 @@
+"""Activation functions g and their hand-written derivatives g'.
+
+Each derivative takes ``(z, a)`` where ``a = g(z)`` was already computed in the
+forward pass; the course writes sigmoid' and tanh' in terms of ``a`` (the cache
+holds ``A1``), so we do too:
+
+    sigmoid'(z) = a (1 - a)        tanh'(z) = 1 - a**2
+    relu'(z)    = 1 if z >= 0 else 0
+    leaky'(z)   = 1 if z >= 0 else slope
+    identity'   = 1
+
+At z = 0 ReLU is not differentiable. The lecture notes put z = 0 in the z > 0
+branch ("直接归入 z>0 部分"), so relu'(0) = 1 here. Note that
+``jax.grad(jax.nn.relu)(0.) == 0`` and the course's assignment code
+(``dZ[Z <= 0] = 0``) also uses 0: this matters for a zero-initialized ReLU net,
+where Z1 == 0 exactly and the convention decides whether it learns at all.
+
+Activations are named by strings ("tanh", "leaky_relu", "leaky_relu:0.2") so
+they can be static arguments to ``jax.jit``.
+"""
+import jax.numpy as jnp
+
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+DEFAULT_LEAKY_SLOPE = 0.01
+
+
+def sigmoid(z):
+    """sigma(z) = 1 / (1 + exp(-z)), any shape."""
+    # For z < -709 (float64) exp overflows to inf and the quotient is exactly 0:
+    # no NaN. The cost never takes log of this value (see forward.cost).
+    return 1.0 / (1.0 + jnp.exp(-z))
+
+
+def sigmoid_prime(z, a):
+    """sigma'(z) = a (1 - a), the course's form."""
+    return a * (1.0 - a)
+
+
+def tanh(z):
+    return jnp.tanh(z)
+
+
+def tanh_prime(z, a):
+    """tanh'(z) = 1 - a**2 (not 1 - z**2: that is the classic slip)."""
+    return 1.0 - a * a
+
+
+def relu(z):
+    return jnp.maximum(z, 0.0)
+
+
+def relu_prime(z, a):
+    """1 for z >= 0 (the notes' convention at the kink), else 0."""
+    return jnp.where(z >= 0, 1.0, 0.0).astype(z.dtype)
+
+
+def leaky_relu(z, slope=DEFAULT_LEAKY_SLOPE):
+    return jnp.where(z >= 0, z, slope * z)
+
+
+def leaky_relu_prime(z, a, slope=DEFAULT_LEAKY_SLOPE):
+    """1 for z >= 0, else the slope."""
+    return jnp.where(z >= 0, 1.0, slope).astype(z.dtype)
+
+
+def identity(z):
+    return z
+
+
+def identity_prime(z, a):
+    return jnp.ones_like(z)
+
+
+def parse_activation(name):
+    """'leaky_relu:0.2' -> ('leaky_relu', 0.2); other names -> (name, None).
+
+    Raises ValueError naming the known activations when the name is unknown.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"activation must be a string, got {type(name).__name__}")
+    base, _, param = name.partition(":")
+    if base not in ACTIVATION_NAMES:
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
+    if base != "leaky_relu":
+        if param:
+            raise ValueError(f"activation {base!r} takes no parameter (got {name!r})")
+        return base, None
+    if not param:
+        return base, DEFAULT_LEAKY_SLOPE
+    try:
+        slope = float(param)
+    except ValueError:
+        raise ValueError(f"leaky_relu slope must be a number, got {param!r}") from None
+    return base, slope
+
+
+def get_activation(name):
+    """Return ``(g, g_prime)`` for an activation name; g_prime takes (z, a)."""
+    base, slope = parse_activation(name)
+    if base == "leaky_relu":
+        return (lambda z: leaky_relu(z, slope)), (lambda z, a: leaky_relu_prime(z, a, slope))
+    table = {
+        "sigmoid": (sigmoid, sigmoid_prime),
+        "tanh": (tanh, tanh_prime),
+        "relu": (relu, relu_prime),
+        "identity": (identity, identity_prime),
+    }
+    return table[base]

@@ -1,0 +1,119 @@
+"""Backward pass by hand: the course's six formulas, vectorized and per example.
+
+Why some formulas carry 1/m and others don't: the cost is the *average*
+J = (1/m) sum_i L(i). Each column of dZ2 = A2 - Y is dL(i)/dz2(i), the gradient
+of one example's own loss; it belongs to that example alone, so no 1/m. W and b
+are shared by all m examples, so their gradient sums the m per-example
+contributions (the matrix product / the sum over axis 1 does that) and the 1/m
+of the average applies exactly once, there. (jax.grad of J with respect to Z2
+itself is (A2 - Y)/m: the 1/m is carried by dW and db instead, which is the
+same thing.)
+"""
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from .activations import get_activation
+from .checks import check_output, check_problem
+from .forward import cost_raw, forward_raw
+
+
+def matmul_nt(A, B):
+    """A @ B.T, (n, m) x (k, m) -> (n, k), contracting the m axis directly.
+
+    Same value as the slide's ``dZ @ A.T``; written with dot_general so XLA
+    does not copy out an (m, k) transpose every iteration when m is large.
+    """
+    return lax.dot_general(A, B, (((1,), (1,)), ((), ())))
+
+
+def backward_raw(params, cache, X, Y, hidden="tanh"):
+    """Unchecked vectorized backprop (traceable); returns dW1 db1 dW2 db2."""
+    _, g_prime = get_activation(hidden)
+    m = X.shape[1]
+    dZ2 = cache["A2"] - Y                                   # (n_y, m)  dL/dZ2 per example: no 1/m
+    dW2 = matmul_nt(dZ2, cache["A1"]) / m                   # (n_y, n_h) = 1/m dZ2 A1^T
+    db2 = jnp.sum(dZ2, axis=1, keepdims=True) / m           # (n_y, 1): keepdims, never (n_y,)
+    dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["A1"])   # (n_h, m): element-wise *
+    dW1 = matmul_nt(dZ1, X) / m                             # (n_h, n_x) = 1/m dZ1 X^T
+    db1 = jnp.sum(dZ1, axis=1, keepdims=True) / m           # (n_h, 1)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+
+def grads_raw(params, X, Y, hidden="tanh", output="sigmoid"):
+    """Forward then backward, unchecked and traceable: the manual gradient path."""
+    _, cache = forward_raw(params, X, hidden, output)
+    return backward_raw(params, cache, X, Y, hidden)
+
+
+def value_and_grads_raw(params, X, Y, hidden="tanh", output="sigmoid"):
+    """(J, grads) from one forward pass, unchecked and traceable."""
+    _, cache = forward_raw(params, X, hidden, output)
+    return cost_raw(cache["Z2"], Y, output), backward_raw(params, cache, X, Y, hidden)
+
+
+def grads_one_example(params, x, y, hidden="tanh", output="sigmoid"):
+    """The slide's left column for one example x (n_x, 1), y (n_y, 1): no 1/m.
+
+    dz2 = a2 - y;  dW2 = dz2 a1^T;  db2 = dz2;
+    dz1 = W2^T dz2 * g'(z1);  dW1 = dz1 x^T;  db1 = dz1.
+    """
+    _, g_prime = get_activation(hidden)
+    _, c = forward_raw(params, x, hidden, output)
+    dz2 = c["A2"] - y
+    dz1 = (params["W2"].T @ dz2) * g_prime(c["Z1"], c["A1"])
+    return {"dW1": dz1 @ x.T, "db1": dz1, "dW2": dz2 @ c["A1"].T, "db2": dz2}
+
+
+def backward_per_example_raw(params, X, Y, hidden="tanh", output="sigmoid"):
+    """Loop over the m examples, sum each one's gradient, divide by m once at the end."""
+    m = X.shape[1]
+
+    def add_example(i, total):
+        x = lax.dynamic_slice_in_dim(X, i, 1, axis=1)
+        y = lax.dynamic_slice_in_dim(Y, i, 1, axis=1).astype(X.dtype)
+        g = grads_one_example(params, x, y, hidden, output)
+        return {k: total[k] + g[k] for k in total}
+
+    zeros = {"d" + k: jnp.zeros_like(v, dtype=jnp.result_type(v, X)) for k, v in params.items()}
+    total = lax.fori_loop(0, m, add_example, zeros)
+    return {k: v / m for k, v in total.items()}
+
+
+_backward_jit = jax.jit(backward_raw, static_argnames=("hidden",))
+_grads_jit = jax.jit(grads_raw, static_argnames=("hidden", "output"))
+_value_and_grads_jit = jax.jit(value_and_grads_raw, static_argnames=("hidden", "output"))
+_per_example_jit = jax.jit(backward_per_example_raw, static_argnames=("hidden", "output"))
+
+
+def _check(params, X, Y, hidden, output):
+    check_output(output)
+    get_activation(hidden)
+    check_problem(params, X, Y, output)
+
+
+def backward(params, cache, X, Y, hidden="tanh", output="sigmoid"):
+    """Checked, jitted backprop from a forward cache; grads have the params' shapes."""
+    _check(params, X, Y, hidden, output)
+    for k in ("Z1", "A1", "A2"):
+        if k not in cache:
+            raise ValueError(f"cache is missing {k} (expected keys Z1 A1 Z2 A2)")
+    return _backward_jit(params, cache, X, Y, hidden=hidden)
+
+
+def grads(params, X, Y, hidden="tanh", output="sigmoid"):
+    """Checked, jitted manual gradients of J: dict dW1 (n_h, n_x), db1 (n_h, 1), dW2 (n_y, n_h), db2 (n_y, 1)."""
+    _check(params, X, Y, hidden, output)
+    return _grads_jit(params, X, Y, hidden=hidden, output=output)
+
+
+def value_and_grads(params, X, Y, hidden="tanh", output="sigmoid"):
+    """Checked, jitted (J, grads) on the manual path."""
+    _check(params, X, Y, hidden, output)
+    return _value_and_grads_jit(params, X, Y, hidden=hidden, output=output)
+
+
+def backward_per_example(params, X, Y, hidden="tanh", output="sigmoid"):
+    """Checked, jitted per-example backprop (the slide's for-loop), averaged at the end."""
+    _check(params, X, Y, hidden, output)
+    return _per_example_jit(params, X, Y, hidden=hidden, output=output)

@@ -1,0 +1,104 @@
+"""Drop-in replacements for the course notebook's functions (same names, same arguments).
+
+Hidden layer tanh, output sigmoid, as in the course's "Planar data classification
+with one hidden layer" assignment. ``initialize_parameters`` reproduces the
+course's own init (legacy numpy RNG seeded with 2, W1 drawn before W2, scale
+0.01, zero biases), so a course user sees the course's printed numbers again
+(cost 0.693048 at iteration 0 on the flower data). The project's own init with
+JAX keys is ``manual.init_params``.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .backward import backward, backward_raw
+from .checks import check_problem, check_X, check_Y
+from .forward import cost_raw, forward, forward_raw, output_activation
+
+HIDDEN, OUTPUT = "tanh", "sigmoid"
+
+
+def layer_sizes(X, Y):
+    """(n_x, n_h, n_y) with the course's n_h = 4."""
+    check_X(X)
+    check_Y(Y, X, output=OUTPUT)
+    return X.shape[0], 4, Y.shape[0]
+
+
+def initialize_parameters(n_x, n_h, n_y):
+    """The course's init: np.random.seed(2); randn * 0.01 for W1 then W2; zero biases (float64 numpy)."""
+    np.random.seed(2)
+    W1 = np.random.randn(n_h, n_x) * 0.01
+    b1 = np.zeros((n_h, 1))
+    W2 = np.random.randn(n_y, n_h) * 0.01
+    b2 = np.zeros((n_y, 1))
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+def forward_propagation(X, parameters):
+    """(A2 (n_y, m), cache {Z1, A1, Z2, A2})."""
+    return forward(parameters, X, HIDDEN, OUTPUT)
+
+
+def compute_cost(A2, Y):
+    """Cross-entropy cost (1/m) sum -(y log a + (1 - y) log(1 - a)) as a Python float.
+
+    Only A2 is given here, so a saturated A2 (exactly 0 or 1) is clipped to
+    [eps, 1 - eps] (eps = the dtype's machine epsilon) to keep the cost finite.
+    Inside the library the cost is computed from Z2 instead (manual.cost), which
+    needs no clipping.
+    """
+    check_Y(Y, A2, output=OUTPUT)
+    A2 = jnp.asarray(A2)
+    eps = jnp.finfo(A2.dtype).eps
+    a = jnp.clip(A2, eps, 1.0 - eps)
+    m = Y.shape[1]
+    logprobs = Y * jnp.log(a) + (1 - Y) * jnp.log(1 - a)
+    return float(-jnp.sum(logprobs) / m)
+
+
+def backward_propagation(parameters, cache, X, Y):
+    """grads {dW1, db1, dW2, db2} with the parameters' shapes."""
+    return backward(parameters, cache, X, Y, HIDDEN, OUTPUT)
+
+
+def update_parameters(parameters, grads, learning_rate=1.2):
+    """One gradient-descent step: theta := theta - learning_rate * dtheta."""
+    return {k: parameters[k] - learning_rate * grads["d" + k] for k in ("W1", "b1", "W2", "b2")}
+
+
+def predict(parameters, X):
+    """0/1 predictions (1, m): 1 where A2 > 0.5, as the course does."""
+    A2, _ = forward_propagation(X, parameters)
+    return np.asarray(A2 > 0.5).astype(np.int64)
+
+
+@jax.jit
+def _course_step(parameters, X, Y, learning_rate):
+    """One iteration on the manual path: cost of the current parameters, then update."""
+    _, cache = forward_raw(parameters, X, HIDDEN, OUTPUT)
+    J = cost_raw(cache["Z2"], Y, OUTPUT)
+    grads = backward_raw(parameters, cache, X, Y, HIDDEN)
+    return update_parameters(parameters, grads, learning_rate), J
+
+
+def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):
+    """Train the course's network; prints "Cost after iteration i: c" every 1000 iterations."""
+    n_x, _, n_y = layer_sizes(X, Y)
+    parameters = initialize_parameters(n_x, n_h, n_y)
+    check_problem(parameters, X, Y, OUTPUT)
+    # Jitted step, Python loop: the course's structure, ~30 us per iteration.
+    # shallownet.train compiles the whole loop instead (lax.scan) for speed.
+    X, Y = jnp.asarray(X), jnp.asarray(Y, dtype=jnp.asarray(X).dtype)
+    parameters = {k: jnp.asarray(v, X.dtype) for k, v in parameters.items()}
+    for i in range(num_iterations):
+        parameters, J = _course_step(parameters, X, Y, 1.2)
+        if print_cost and i % 1000 == 0:
+            print("Cost after iteration %i: %f" % (i, float(J)))
+    return parameters
+
+
+__all__ = [
+    "layer_sizes", "initialize_parameters", "forward_propagation", "compute_cost",
+    "backward_propagation", "update_parameters", "predict", "nn_model", "output_activation",
+]

@@ -1,0 +1,30 @@
+"""Parameter initialization: small random weights, zero biases (or all zeros).
+
+Random W breaks the symmetry between hidden units; b can start at zero because
+once W1's rows differ, the units already compute different things. The 0.01
+scale keeps tanh/sigmoid in their steep middle region at the start (large
+weights saturate them, where g' ~ 0 and learning crawls).
+"""
+import jax
+import jax.numpy as jnp
+
+
+def init_params(key, n_x, n_h, n_y, scale=0.01, dtype=jnp.float32):
+    """W1 (n_h, n_x), W2 (n_y, n_h) ~ scale * N(0, 1); b1 (n_h, 1), b2 (n_y, 1) zeros."""
+    k1, k2 = jax.random.split(key)
+    return {
+        "W1": scale * jax.random.normal(k1, (n_h, n_x), dtype),
+        "b1": jnp.zeros((n_h, 1), dtype),
+        "W2": scale * jax.random.normal(k2, (n_y, n_h), dtype),
+        "b2": jnp.zeros((n_y, 1), dtype),
+    }
+
+
+def init_zeros(n_x, n_h, n_y, dtype=jnp.float32):
+    """All-zero parameters: every hidden unit computes the same thing forever (symmetry)."""
+    return {
+        "W1": jnp.zeros((n_h, n_x), dtype),
+        "b1": jnp.zeros((n_h, 1), dtype),
+        "W2": jnp.zeros((n_y, n_h), dtype),
+        "b2": jnp.zeros((n_y, 1), dtype),
+    }

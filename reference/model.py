@@ -1,0 +1,79 @@
+"""The same network and cost, written independently from jax / jax.nn primitives.
+
+This module must never import ``manual``: it is the witness that manual's
+hand-derived gradients are checked against, and a bug shared by both would
+hide. jax.grad of ``cost`` is the truth.
+"""
+import jax
+import jax.numpy as jnp
+
+HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+
+
+def hidden_activation(name):
+    """g(z) from jax.nn; ReLU/leaky ReLU via ``where(z >= 0, ...)`` on purpose.
+
+    The lecture notes put z = 0 in the z > 0 branch (derivative 1). ``jnp.where``
+    differentiates the branch it selects, so ``where(z >= 0, z, 0)`` has
+    gradient 1 at z = 0, matching the notes; ``jax.nn.relu`` has gradient 0
+    there (tested, documented).
+    """
+    base, _, param = name.partition(":")
+    if base == "sigmoid":
+        return jax.nn.sigmoid
+    if base == "tanh":
+        return jnp.tanh
+    if base == "relu":
+        return lambda z: jnp.where(z >= 0, z, jnp.zeros_like(z))
+    if base == "leaky_relu":
+        slope = float(param) if param else 0.01
+        return lambda z: jnp.where(z >= 0, z, slope * z)
+    if base == "identity":
+        return lambda z: z
+    raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(HIDDEN)}")
+
+
+def predict_logits(params, X, hidden="tanh"):
+    """Z2 (n_y, m) for X (n_x, m)."""
+    g = hidden_activation(hidden)
+    H = g(jnp.dot(params["W1"], X) + params["b1"])
+    return jnp.dot(params["W2"], H) + params["b2"]
+
+
+def cost(params, X, Y, hidden="tanh", output="sigmoid"):
+    """J = mean over the m examples of the summed per-unit loss.
+
+    sigmoid output: binary cross-entropy through jax.nn.log_sigmoid
+    (-y log s(z) - (1 - y) log s(-z)), finite even when s(z) rounds to 0 or 1.
+    identity output: half the squared error.
+    """
+    Z2 = predict_logits(params, X, hidden)
+    if output == "sigmoid":
+        per_example = -(Y * jax.nn.log_sigmoid(Z2) + (1 - Y) * jax.nn.log_sigmoid(-Z2))
+    elif output == "identity":
+        per_example = 0.5 * jnp.square(Z2 - Y)
+    else:
+        raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
+    return jnp.mean(jnp.sum(per_example, axis=0))
+
+
+def _rename(g):
+    return {"d" + k: v for k, v in g.items()}
+
+
+def _value_and_grads(params, X, Y, hidden="tanh", output="sigmoid"):
+    J, g = jax.value_and_grad(cost)(params, X, Y, hidden, output)
+    return J, _rename(g)
+
+
+value_and_grads_raw = _value_and_grads
+
+
+def grads_raw(params, X, Y, hidden="tanh", output="sigmoid"):
+    """jax.grad of the reference cost, keys renamed dW1 db1 dW2 db2 (traceable)."""
+    return _rename(jax.grad(cost)(params, X, Y, hidden, output))
+
+
+_grads_jit = jax.jit(grads_raw, static_argnames=("hidden", "output"))
+_value_and_grads_jit = jax.jit(_value_and_grads, static_argnames=("hidden", "output"))
+_cost_jit = jax.jit(cost, static_argnames=("hidden", "output"))

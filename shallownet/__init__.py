@@ -1,0 +1,1 @@
+"""shallownet: data, the compiled training loop over either gradient path, checkpoints, plots, CLI."""
