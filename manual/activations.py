@@ -12,8 +12,10 @@ holds ``A1``), so we do too:
 At z = 0 ReLU is not differentiable. The lecture notes put z = 0 in the z > 0
 branch ("直接归入 z>0 部分"), so relu'(0) = 1 here. Note that
 ``jax.grad(jax.nn.relu)(0.) == 0`` and the course's assignment code
-(``dZ[Z <= 0] = 0``) also uses 0: this matters for a zero-initialized ReLU net,
-where Z1 == 0 exactly and the convention decides whether it learns at all.
+(``dZ[Z <= 0] = 0``) also uses 0. This matters when the hidden layer starts at
+zero (W1 = 0, b1 = 0) and W2 does not: Z1 == 0 exactly, and the convention
+decides whether W1 and b1 ever move (with 0 they never do). With *all*
+parameters zero neither convention helps: A1 = 0 and W2 = 0 block the gradient.
 
 Activations are named by strings ("tanh", "leaky_relu", "leaky_relu:0.2") so
 they can be static arguments to ``jax.jit``.

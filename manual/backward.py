@@ -95,9 +95,13 @@ def _check(params, X, Y, hidden, output):
 def backward(params, cache, X, Y, hidden="tanh", output="sigmoid"):
     """Checked, jitted backprop from a forward cache; grads have the params' shapes."""
     _check(params, X, Y, hidden, output)
-    for k in ("Z1", "A1", "A2"):
+    n_h, m, n_y = params["W1"].shape[0], X.shape[1], params["W2"].shape[0]
+    for k, shape in (("Z1", (n_h, m)), ("A1", (n_h, m)), ("A2", (n_y, m))):
         if k not in cache:
             raise ValueError(f"cache is missing {k} (expected keys Z1 A1 Z2 A2)")
+        if tuple(cache[k].shape) != shape:
+            raise ValueError(f"cache {k} has shape {tuple(cache[k].shape)}, expected {shape}: "
+                             "was it computed from these parameters and this X?")
     return _backward_jit(params, cache, X, Y, hidden=hidden)
 
 

@@ -83,6 +83,9 @@ def check_params(params, n_x=None, n_y=None):
     if missing:
         raise ValueError(f"parameters are missing {', '.join(missing)}")
     for k in PARAM_NAMES:
+        if k.startswith("b") and getattr(params[k], "ndim", None) == 1:
+            n = params[k].shape[0]
+            raise ValueError(f"{k} has shape ({n},), expected ({n}, 1) (keepdims missing?)")
         check_float_array(params[k], k)
     n_h, n_x_w = params["W1"].shape
     n_y_w = params["W2"].shape[0]

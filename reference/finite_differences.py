@@ -12,7 +12,8 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from .model import cost
+from .model import cost, hidden_activation
+from .validate import validate
 
 
 @partial(jax.jit, static_argnames=("hidden", "output", "batch_size"))
@@ -30,7 +31,13 @@ def _fd(params, X, Y, eps, hidden, output, batch_size=128):
 
 
 def finite_difference_grads(params, X, Y, hidden="tanh", output="sigmoid", eps=1e-6):
-    """Central differences over every entry of W1 b1 W2 b2, computed in float64."""
+    """Central differences over every entry of W1 b1 W2 b2, computed in float64.
+
+    Checked like reference.grads (shapes, labels, NaN) before casting; traceable,
+    so it can also run inside jax.jit (value checks are skipped on tracers).
+    """
+    validate(params, X, Y, output)
+    hidden_activation(hidden)
     if not jax.config.jax_enable_x64:
         raise ValueError("finite differences need float64: enable jax_enable_x64 first")
     f64 = lambda a: jnp.asarray(a, jnp.float64)  # noqa: E731

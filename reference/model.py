@@ -18,7 +18,9 @@ def hidden_activation(name):
     gradient 1 at z = 0, matching the notes; ``jax.nn.relu`` has gradient 0
     there (tested, documented).
     """
-    base, _, param = name.partition(":")
+    base, _, param = name.partition(":") if isinstance(name, str) else (name, "", "")
+    if param and base != "leaky_relu":
+        raise ValueError(f"activation {base!r} takes no parameter (got {name!r})")
     if base == "sigmoid":
         return jax.nn.sigmoid
     if base == "tanh":
@@ -26,7 +28,10 @@ def hidden_activation(name):
     if base == "relu":
         return lambda z: jnp.where(z >= 0, z, jnp.zeros_like(z))
     if base == "leaky_relu":
-        slope = float(param) if param else 0.01
+        try:
+            slope = float(param) if param else 0.01
+        except ValueError:
+            raise ValueError(f"leaky_relu slope must be a number, got {param!r}") from None
         return lambda z: jnp.where(z >= 0, z, slope * z)
     if base == "identity":
         return lambda z: z

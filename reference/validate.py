@@ -1,28 +1,55 @@
-"""Input validation for reference's public functions (independent of manual's)."""
+"""Input validation for reference's public functions.
+
+Written apart from manual's checks on purpose: reference never imports manual,
+so a mistake in one package's checks cannot hide in both.
+"""
 import jax
 import numpy as np
+
+PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
 def _concrete(x):
     return not isinstance(x, jax.core.Tracer)
 
 
+def _check_array(name, a):
+    """2-D, floating (Y may be integer or bool), float64 only with x64 on, finite when concrete."""
+    if not hasattr(a, "shape") or not hasattr(a, "dtype"):
+        raise ValueError(f"{name} must be an array, got {type(a).__name__}")
+    if a.ndim != 2:
+        if name == "Y" and a.ndim == 1:
+            hint = f"; expected (n_y, m) = (1, {a.shape[0]}): use Y.reshape(1, -1)"
+        elif name in ("b1", "b2") and a.ndim == 1:
+            hint = f"; expected ({a.shape[0]}, 1) (keepdims missing?)"
+        else:
+            hint = ""
+        raise ValueError(f"{name} has shape {tuple(a.shape)}, must be 2-D{hint}")
+    numeric = np.issubdtype(a.dtype, np.floating) or (
+        name == "Y" and (np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_))
+    if not numeric:
+        raise ValueError(f"{name} must be a floating-point array, got dtype {a.dtype}")
+    if a.dtype == np.float64 and not jax.config.jax_enable_x64:
+        raise ValueError(f"{name} is float64 but jax_enable_x64 is off (JAX would compute in float32)")
+    if _concrete(a) and np.issubdtype(a.dtype, np.floating):
+        values = np.asarray(a)
+        if np.isnan(values).any():
+            raise ValueError(f"{name} contains NaN")
+        if not np.isfinite(values).all():
+            raise ValueError(f"{name} contains infinite values")
+
+
 def validate(params, X, Y, output="sigmoid"):
     """Raise ValueError with one line naming the first problem found."""
     if output not in ("sigmoid", "identity"):
         raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
-    arrays = {"X": X, "Y": Y}
-    if not isinstance(params, dict) or set(params) < {"W1", "b1", "W2", "b2"}:
-        raise ValueError("parameters must be a dict with keys W1 b1 W2 b2")
-    arrays.update({k: params[k] for k in ("W1", "b1", "W2", "b2")})
-    for name, a in arrays.items():
-        if not hasattr(a, "shape") or not hasattr(a, "dtype"):
-            raise ValueError(f"{name} must be an array, got {type(a).__name__}")
-        if a.ndim != 2:
-            hint = "; expected (n_y, m): use Y.reshape(1, -1)" if name == "Y" and a.ndim == 1 else ""
-            raise ValueError(f"{name} has shape {tuple(a.shape)}, must be 2-D{hint}")
-        if a.dtype == np.float64 and not jax.config.jax_enable_x64:
-            raise ValueError(f"{name} is float64 but jax_enable_x64 is off (JAX would compute in float32)")
+    if not isinstance(params, dict):
+        raise ValueError(f"parameters must be a dict with keys W1 b1 W2 b2, got {type(params).__name__}")
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise ValueError(f"parameters are missing {', '.join(missing)} (expected keys W1 b1 W2 b2)")
+    for name, a in {"X": X, "Y": Y, **{k: params[k] for k in PARAM_NAMES}}.items():
+        _check_array(name, a)
     (n_x, m), (n_y, m_y) = X.shape, Y.shape
     n_h = params["W1"].shape[0]
     want = {"W1": (n_h, n_x), "b1": (n_h, 1), "W2": (n_y, n_h), "b2": (n_y, 1)}
@@ -30,10 +57,11 @@ def validate(params, X, Y, output="sigmoid"):
         raise ValueError(f"Y has {m_y} examples but X has {m}")
     for k, shape in want.items():
         if tuple(params[k].shape) != shape:
-            raise ValueError(f"{k} has shape {tuple(params[k].shape)}, expected {shape} for X {tuple(X.shape)}, Y {tuple(Y.shape)}")
-    if _concrete(X) and np.isnan(np.asarray(X)).any():
-        raise ValueError("X contains NaN")
+            raise ValueError(
+                f"{k} has shape {tuple(params[k].shape)}, expected {shape} for X {tuple(X.shape)}, Y {tuple(Y.shape)}")
     if _concrete(Y) and output == "sigmoid":
-        bad = ~np.isin(np.asarray(Y), (0, 1))
+        y = np.asarray(Y)
+        bad = ~np.isin(y, (0, 1))
         if bad.any():
-            raise ValueError(f"labels must be 0 or 1 for the sigmoid output; found {np.unique(np.asarray(Y)[bad])[:5]}")
+            found = ", ".join(map(str, np.unique(y[bad])[:5]))
+            raise ValueError(f"labels must be 0 or 1 for the sigmoid output; found {found}")

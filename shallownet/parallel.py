@@ -1,0 +1,252 @@
+"""Data-parallel training: the examples (columns of X, Y) sharded across devices.
+
+A 1-D mesh of N devices, axis ``"data"``; X, Y and a 0/1 mask are split by
+columns (each device holds m_pad / N examples), the parameters are replicated.
+Each gradient step runs ``jax.shard_map`` inside the same compiled
+``lax.while_loop`` as ``shallownet.loop.run_chunk``.
+
+Where the 1/m lives. J = (1/m) sum_i L(i) over *all* m examples, so each
+device computes *sums* over its own columns (no 1/m), ``lax.psum`` adds the N
+partial sums (the all-reduce), and the sum is divided by the global m once,
+after it. Dividing by the local m (m / N) instead gives N times the gradient;
+averaging local means is right only when every shard has the same number of
+real examples, which padding breaks.
+
+m not divisible by N: X and Y are padded with zero columns up to a multiple of
+N, and a mask (1, m_pad) is 1 on real examples, 0 on padding; the mask zeroes
+the padding's loss and its dZ2 (hence its dW2, db2, dZ1, dW1, db1), and m counts
+real examples only.
+
+Several processes (hosts): call ``jax.distributed.initialize`` first; then
+``jax.devices()`` lists every process's devices, the mesh spans them, and each
+process must pass the same full X and Y (it keeps only its own columns).
+"""
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+import manual
+import reference
+
+from .loop import all_finite, gd_update
+from .train import Diverged, Interrupted, check_arguments
+
+AXIS = "data"
+
+
+def data_mesh(devices):
+    """A 1-D mesh over the first ``devices`` devices (all processes'), axis "data".
+
+    Raises ValueError naming how many devices exist when ``devices`` exceeds it.
+    Auto axis type: the mesh only carries shard_map, which splits the columns itself.
+    """
+    available = jax.devices()
+    if not isinstance(devices, (int, np.integer)) or isinstance(devices, bool) or devices < 1:
+        raise ValueError(f"devices must be a positive integer, got {devices!r}")
+    if devices > len(available):
+        raise ValueError(
+            f"asked for {devices} devices but only {len(available)} {available[0].platform} "
+            f"device(s) exist; on CPU, simulate more with "
+            f"XLA_FLAGS=--xla_force_host_platform_device_count={devices} set before JAX starts"
+        )
+    chosen = available[:devices]
+    if not any(d.process_index == jax.process_index() for d in chosen):
+        raise ValueError(
+            f"the first {devices} of the {len(available)} devices belong to other processes; "
+            f"every process must own one of them (use devices={len(available)})"
+        )
+    return jax.make_mesh((devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
+                         devices=chosen)
+
+
+def pad_examples(X, Y, n_shards):
+    """Zero-pad the columns to a multiple of n_shards: (X_pad, Y_pad, mask (1, m_pad)) numpy."""
+    m = X.shape[1]
+    m_pad = -(-m // n_shards) * n_shards
+    mask = np.zeros((1, m_pad), X.dtype)
+    mask[:, :m] = 1.0
+    pad = ((0, 0), (0, m_pad - m))
+    return np.pad(X, pad), np.pad(Y, pad), mask
+
+
+def manual_sums(params, X, Y, mask, hidden="tanh", output="sigmoid"):
+    """The course's formulas on one shard, as *sums* over its columns: (sum L, grad sums).
+
+    Same slide as ``manual.backward_raw`` but without its 1/m (the caller
+    divides by the global m after the all-reduce). The mask zeroes the padded
+    columns of dZ2, and through it every gradient term of those columns.
+    """
+    _, g_prime = manual.get_activation(hidden)
+    _, cache = manual.forward_raw(params, X, hidden, output)
+    loss_sum = jnp.sum(manual.loss(cache["Z2"], Y, output) * mask)
+    dZ2 = (cache["A2"] - Y) * mask                                       # (n_y, m_s): 0 on padding
+    dW2 = manual.matmul_nt(dZ2, cache["A1"])                             # sum_i dz2(i) a1(i)^T
+    db2 = jnp.sum(dZ2, axis=1, keepdims=True)                            # (n_y, 1)
+    dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["A1"])     # (n_h, m_s)
+    dW1 = manual.matmul_nt(dZ1, X)                                       # sum_i dz1(i) x(i)^T
+    db1 = jnp.sum(dZ1, axis=1, keepdims=True)                            # (n_h, 1)
+    return loss_sum, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+
+def manual_value_and_grads(params, X, Y, mask, m, hidden="tanh", output="sigmoid"):
+    """Inside shard_map: (J, grads) by hand, with the all-reduce written out."""
+    loss_sum, grad_sums = manual_sums(params, X, Y, mask, hidden, output)
+    loss_sum, grad_sums = lax.psum((loss_sum, grad_sums), AXIS)         # add the N shards' sums
+    # The 1/m lives here: once, the GLOBAL m (real examples only), after the psum.
+    return loss_sum / m, {k: v / m for k, v in grad_sums.items()}
+
+
+def example_losses(params, X, Y, hidden="tanh", output="sigmoid"):
+    """L(i) of each column, (m_s,): the reference cost of a one-example set, vmapped.
+
+    Uses ``reference.cost_raw`` unchanged (the independent witness), so the
+    autodiff path still differentiates the reference formula.
+    """
+    def one(x, y):
+        return reference.cost_raw(params, x[:, None], y[:, None], hidden, output)
+    return jax.vmap(one, in_axes=(1, 1))(X, Y)
+
+
+def autodiff_value_and_grads(params, X, Y, mask, m, hidden="tanh", output="sigmoid"):
+    """Inside shard_map: jax.grad of the global cost psum(sum of this shard's masked L) / m.
+
+    No explicit psum of the gradients: params enter replicated, and the
+    transpose of that replication is the all-reduce, which jax.grad inserts
+    itself. (A psum of those already-summed grads would multiply them by N.)
+    """
+    def global_cost(p):
+        loss_sum = jnp.sum(example_losses(p, X, Y, hidden, output) * mask[0])
+        return lax.psum(loss_sum, AXIS) / m        # the 1/m: global m, after the all-reduce
+    J, g = jax.value_and_grad(global_cost)(params)
+    return J, {"d" + k: v for k, v in g.items()}
+
+
+SHARD_PATHS = {"manual": manual_value_and_grads, "autodiff": autodiff_value_and_grads}
+
+
+def shard_value_and_grads(grad):
+    """The per-shard (J, grads) function of a path name, or ``grad`` itself if callable.
+
+    A callable has the signature of ``manual_value_and_grads`` (it runs inside
+    shard_map over axis "data"); it is how experiments such as the tests'
+    planted local-m mistake run through the same loop.
+    """
+    if callable(grad):
+        return grad
+    if grad not in SHARD_PATHS:
+        raise ValueError(f"unknown gradient path {grad!r}; choose manual or autodiff")
+    return SHARD_PATHS[grad]
+
+
+def descend(value_and_grads, params, lr, n_steps, capacity, dtype):
+    """Up to ``n_steps`` (<= capacity) gradient steps in one ``lax.while_loop``.
+
+    ``value_and_grads(params) -> (J, grads)``. Returns (params, costs
+    (capacity,), steps_done, ok) with ``shallownet.loop.run_chunk``'s meaning:
+    costs[i] is J before step i, NaN past steps_done; ok False when a step went
+    non-finite (params are then the last finite ones). Traceable.
+    """
+    def cond(state):
+        _, _, i, ok = state
+        return ok & (i < n_steps)
+
+    def body(state):
+        p, costs, i, _ = state
+        J, g = value_and_grads(p)
+        new = gd_update(p, g, lr)
+        ok = jnp.isfinite(J) & all_finite(new)
+        p = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, p)
+        return p, costs.at[i].set(J), i + ok.astype(i.dtype), ok
+
+    costs0 = jnp.full((capacity,), jnp.nan, dtype)
+    return lax.while_loop(cond, body, (params, costs0, jnp.asarray(0, jnp.int32), jnp.asarray(True)))
+
+
+@partial(jax.jit, static_argnames=("mesh", "hidden", "output", "grad", "capacity"))
+def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, hidden, output, grad, capacity):
+    """``shallownet.loop.run_chunk`` with each step's (J, grads) computed across the mesh.
+
+    X, Y, mask are sharded by columns over ``mesh``; params, m, lr, n_steps
+    replicated; the results are replicated.
+    """
+    columns = jax.P(None, AXIS)
+    vg = jax.shard_map(
+        partial(shard_value_and_grads(grad), hidden=hidden, output=output),
+        mesh=mesh, in_specs=(jax.P(), columns, columns, columns, jax.P()),
+        out_specs=(jax.P(), jax.P()),
+    )
+    return descend(lambda p: vg(p, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
+
+
+def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda p: p):
+    """``train.train``'s host loop: chunks of ``run(params, n) -> (params, costs numpy, steps, ok)``.
+
+    Calls ``progress(done, last_cost)`` between chunks; raises Diverged or, on
+    Ctrl-C, Interrupted with the last finished chunk's params (through
+    ``to_host``) and costs. Returns (to_host(params), costs (iterations,)).
+    """
+    def joined(history):
+        return np.concatenate(history) if history else np.zeros((0,), dtype)
+
+    # (params, iterations done, cost arrays) of the last finished chunk, replaced
+    # by one assignment so that Ctrl-C never sees params and costs out of step.
+    state = (params, 0, [])
+    try:
+        while state[1] < iterations:
+            params, done, history = state
+            new, costs, steps, ok = run(params, min(chunk, iterations - done))
+            state = (new, done + steps, history + [costs[:steps]])
+            if not ok:
+                raise Diverged(start_iteration + state[1], to_host(new), joined(state[2]))
+            if progress is not None:
+                progress(state[1], float(costs[steps - 1]))
+    except KeyboardInterrupt:
+        params, done, history = state
+        raise Interrupted(start_iteration + done, to_host(params), joined(history)) from None
+    return to_host(state[0]), joined(state[2])
+
+
+def _global(x, mesh, spec):
+    """A global jax.Array from the same numpy value on every process (each keeps its shards)."""
+    x = np.asarray(x)
+    return jax.make_array_from_callback(x.shape, jax.NamedSharding(mesh, spec), lambda idx: x[idx])
+
+
+def _local(x):
+    """This process's copy of a replicated result, as a single-device array."""
+    return x.addressable_data(0)
+
+
+def train_parallel(params, X, Y, *, devices, hidden="tanh", output="sigmoid", grad="manual", lr=1.2,
+                   iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0):
+    """``shallownet.train.train`` with the examples sharded across ``devices`` devices.
+
+    Same arguments and return, (params, costs (iterations,) numpy), same
+    Diverged and Interrupted; params come back as single-device arrays.
+    ``grad`` is "manual" (explicit psum, then 1/m), "autodiff" (jax.grad of
+    the global cost) or a per-shard function (see ``shard_value_and_grads``).
+    Under jax.distributed every process calls this with the same arguments.
+    """
+    shard_value_and_grads(grad)
+    check_arguments(params, X, Y, hidden=hidden, output=output, iterations=iterations, chunk=chunk)
+    mesh = data_mesh(devices)
+    dtype = np.dtype(dtype or X.dtype)
+    X_pad, Y_pad, mask = pad_examples(np.asarray(X, dtype), np.asarray(Y, dtype), devices)
+    X_pad, Y_pad, mask = (_global(a, mesh, jax.P(None, AXIS)) for a in (X_pad, Y_pad, mask))
+    replicated = partial(_global, mesh=mesh, spec=jax.P())
+    params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
+    m, lr = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
+
+    def run(p, n):
+        # capacity = chunk for every call, so a configuration compiles once
+        p, costs, steps, ok = run_chunk(p, X_pad, Y_pad, mask, m, lr, replicated(np.int32(n)),
+                                        mesh=mesh, hidden=hidden, output=output, grad=grad,
+                                        capacity=chunk)
+        return p, np.asarray(_local(costs)), int(_local(steps)), bool(_local(ok))
+
+    return drive(run, params, iterations=iterations, chunk=chunk, progress=progress,
+                 start_iteration=start_iteration, dtype=dtype,
+                 to_host=lambda p: {k: _local(v) for k, v in p.items()})

@@ -1,0 +1,326 @@
+"""The shallownet command: outputs of train, predict and sweep; every bad input gives one line and a non-zero exit."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from shallownet import checkpoint, cli, data, experiment, train
+
+# Small runs that share one compiled program where they can.
+FAST = ["--iterations", "300", "--hidden", "3", "--dtype", "float64"]
+
+
+def run(capsys, *argv):
+    capsys.readouterr()  # drop what fixtures printed
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_csv(path, X, Y, features=("a", "b"), label="label"):
+    rows = [",".join(list(features) + [label])]
+    rows += [",".join(repr(float(v)) for v in list(x) + [y]) for x, y in zip(X.T, Y[0])]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def flower_run(tmp_path_factory):
+    """One `shallownet train` on the flower data, shared by the tests that read its outputs."""
+    out = tmp_path_factory.mktemp("run") / "flower"
+    code = cli.main(["train", "--out", str(out)] + FAST)
+    assert code == 0
+    return out
+
+
+def test_train_writes_model_plots_and_summary(flower_run):
+    assert sorted(os.listdir(flower_run)) == sorted(
+        ["model.npz", "cost.png", "decision_boundary.png", "summary.json"])
+    for png in ("cost.png", "decision_boundary.png"):
+        assert (flower_run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((flower_run / "summary.json").read_text())
+    assert summary["config"]["hidden_units"] == 3 and summary["config"]["dtype"] == "float64"
+    assert summary["iterations"] == 300
+    assert [i for i, _ in summary["costs_every_100"]] == [0, 100, 200]
+    assert summary["compile_seconds"] > 0 and summary["run_seconds"] > 0
+    assert summary["backend"] == "cpu" and summary["jax_version"]
+    ck = checkpoint.load(flower_run / "model.npz")
+    assert ck["iteration"] == 300
+    assert summary["accuracy"]["train"] == pytest.approx(
+        train.accuracy(ck["params"], *data.flower(), "tanh", "sigmoid"))
+    assert summary["costs_every_100"][1][1] == ck["costs"][100]
+
+
+def test_train_prints_the_accuracy(capsys, tmp_path):
+    code, out, err = run(capsys, "train", "--out", tmp_path / "r", *FAST)
+    assert code == 0
+    assert "train accuracy: " in out and "%" in out and "test accuracy" not in out
+
+
+def test_train_with_a_test_split_reports_both_accuracies(capsys, tmp_path):
+    code, out, _ = run(capsys, "train", "--out", tmp_path / "r", "--test-split", "0.25", *FAST)
+    assert code == 0 and "train accuracy" in out and "test accuracy" in out
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert 0 <= summary["accuracy"]["test"] <= 100
+
+
+def test_resume_continues_to_the_same_parameters_as_one_run(capsys, tmp_path):
+    common = ["--dtype", "float64", "--hidden", "3", "--chunk", "250"]
+    assert run(capsys, "train", "--out", tmp_path / "one", "--iterations", "1000", *common)[0] == 0
+    assert run(capsys, "train", "--out", tmp_path / "two", "--iterations", "400", *common)[0] == 0
+    code, out, _ = run(capsys, "train", "--out", tmp_path / "two", "--iterations", "1000", "--resume")
+    assert code == 0
+    one, two = (checkpoint.load(tmp_path / d / "model.npz") for d in ("one", "two"))
+    assert two["iteration"] == 1000
+    for k in one["params"]:
+        np.testing.assert_array_equal(two["params"][k], one["params"][k])
+    np.testing.assert_array_equal(two["costs"], one["costs"])
+    assert json.loads((tmp_path / "two" / "summary.json").read_text())["resumed_from"] == 400
+
+
+def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_path):
+    config = {"hidden_units": 3, "dtype": "float64", "iterations": 900, "chunk": 300}
+
+    def ctrl_c_at_600(done, cost):
+        if done == 600:
+            raise KeyboardInterrupt
+
+    with pytest.raises(train.Interrupted):
+        experiment.train_run(config, tmp_path / "cut", progress=ctrl_c_at_600)
+    assert checkpoint.load(tmp_path / "cut" / "model.npz")["iteration"] == 600
+    resumed = experiment.train_run(config, tmp_path / "cut", resume=True)
+    whole = experiment.train_run(config, tmp_path / "whole")
+    a, b = (checkpoint.load(tmp_path / d / "model.npz") for d in ("cut", "whole"))
+    for k in a["params"]:
+        np.testing.assert_array_equal(a["params"][k], b["params"][k])
+    assert resumed["accuracy"] == whole["accuracy"]
+
+
+def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, previous_run):
+    out, before = previous_run
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    ctrl_c.lower = train.run_chunk.lower
+    monkeypatch.setattr(train, "run_chunk", ctrl_c)
+    with pytest.raises(train.Interrupted) as info:
+        experiment.train_run({"hidden_units": 3, "dtype": "float64"}, out)
+    assert info.value.saved is None and info.value.iteration == 0
+    assert (out / "model.npz").read_bytes() == before["model.npz"]
+
+
+def test_ctrl_c_exits_130_and_says_how_to_resume(capsys, monkeypatch, tmp_path):
+    def interrupted(config, out, *, resume, progress):  # what train_run raises on Ctrl-C
+        raise train.Interrupted(600, {}, np.zeros(600), saved=out / "model.npz")
+
+    monkeypatch.setattr(experiment, "train_run", interrupted)
+    code, _, err = run(capsys, "train", "--out", tmp_path)
+    expect_one_line_error(code, err, "interrupted after iteration 600; saved")
+    assert code == 130 and "--resume" in err
+
+
+def test_resume_without_a_saved_run_fails_cleanly(capsys, tmp_path):
+    code, _, err = run(capsys, "train", "--out", tmp_path, "--resume")
+    assert code == 1 and "no model file at" in err
+
+
+def test_resume_asks_for_more_iterations_than_done(capsys, flower_run, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(flower_run, out)
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "300")
+    assert code == 1 and "already has 300 iterations" in err
+
+
+@pytest.fixture(scope="module")
+def csv_run(tmp_path_factory):
+    """A CSV whose features need standardizing (offset 1000, scale 100), trained with --standardize."""
+    folder = tmp_path_factory.mktemp("csv")
+    X, Y = data.flower()
+    X = X * np.array([[100.0], [1.0]]) + np.array([[1000.0], [-50.0]])
+    path = write_csv(folder / "train.csv", X, Y)
+    out = folder / "run"
+    assert cli.main(["train", "--data", str(path), "--standardize", "--out", str(out)] + FAST) == 0
+    return path, out, X, Y
+
+
+def test_standardization_statistics_travel_with_the_model(csv_run):
+    _, out, X, _ = csv_run
+    ck = checkpoint.load(out / "model.npz")
+    np.testing.assert_allclose(ck["feature_mean"][:, 0], X.mean(axis=1))
+    np.testing.assert_allclose(ck["feature_std"][:, 0], X.std(axis=1))
+    assert ck["config"]["standardize"] is True and ck["config"]["features"] == ["a", "b"]
+
+
+def test_predict_applies_the_saved_standardization(capsys, csv_run, tmp_path):
+    path, out, X, Y = csv_run
+    code, stdout, err = run(capsys, "predict", "--model", out, "--data", path)
+    assert code == 0
+    lines = stdout.splitlines()
+    assert lines[0] == "prediction" and len(lines) == 401
+    predictions = np.array([int(v) for v in lines[1:]])
+    ck = checkpoint.load(out / "model.npz")
+    expected = train.predict(ck["params"], (X - ck["feature_mean"]) / ck["feature_std"])
+    np.testing.assert_array_equal(predictions, expected[0])
+    summary = json.loads((out / "summary.json").read_text())
+    assert f"accuracy: {summary['accuracy']['train']:.2f}%" in err
+
+
+def test_predict_writes_a_csv_and_needs_no_label_column(capsys, csv_run, tmp_path):
+    path, out, X, _ = csv_run
+    features_only = tmp_path / "new.csv"
+    features_only.write_text("b,a\n" + "".join(f"{x[1]!r},{x[0]!r}\n" for x in X.T[:5].tolist()))  # columns by name
+    code, stdout, err = run(capsys, "predict", "--model", out, "--data", features_only, "--out", tmp_path / "p.csv")
+    assert code == 0, err
+    assert "accuracy" not in stdout
+    written = (tmp_path / "p.csv").read_text().splitlines()
+    full = run(capsys, "predict", "--model", out, "--data", path)[1].splitlines()
+    assert written == full[:6]
+
+
+def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys):
+    code, out, _ = run(capsys, "sweep", "--hidden", "1", "3", "--iterations", "100")
+    assert code == 0
+    lines = out.splitlines()
+    assert "accuracy" in lines[0] and lines[1].startswith("n_h = 1") and lines[2].startswith("n_h = 3")
+    assert lines[3].startswith("logistic regression") and lines[3].endswith("47.00")
+
+
+def expect_one_line_error(code, err, message):
+    assert code != 0
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err, err
+
+
+@pytest.fixture()
+def previous_run(flower_run, tmp_path):
+    """A folder holding an earlier run's files, to check that a failed run leaves them intact."""
+    out = tmp_path / "previous"
+    shutil.copytree(flower_run, out)
+    return out, {name: (out / name).read_bytes() for name in os.listdir(out)}
+
+
+def bad_csvs(folder):
+    X, Y = data.flower()
+    good = write_csv(folder / "good.csv", X, Y)
+    text = good.read_text().splitlines()
+    cases = {}
+    for name, line in {"word": "1.0,abc,0", "nan": "nan,1.0,0", "three": "1.0,2.0,3"}.items():
+        cases[name] = folder / f"{name}.csv"
+        cases[name].write_text("\n".join(text[:5] + [line] + text[5:]) + "\n")
+    return good, cases
+
+
+BAD_INPUTS = {
+    "unknown data set": (["--data", "spiral"], "unknown data set 'spiral'"),
+    "missing CSV": (["--data", "{folder}/nope.csv"], "CSV file not found"),
+    "missing label column": (["--data", "{good}", "--label", "y"], "no column named 'y'"),
+    "non-numeric cell": (["--data", "{word}"], "line 6, column 'b': 'abc' is not a number"),
+    "NaN cell": (["--data", "{nan}"], "line 6, column 'a': NaN"),
+    "labels outside 0/1": (["--data", "{three}"], "labels must be 0 or 1 for the sigmoid output; found 3.0"),
+    "unknown activation": (["--activation", "swish"], "unknown activation 'swish'"),
+    "unknown output": (["--output", "softmax"], "invalid choice: 'softmax'"),
+    "zero learning rate": (["--lr", "0"], "learning rate must be a positive number"),
+    "bad test split": (["--test-split", "1.5"], "test split must be in [0, 1)"),
+    "diverging learning rate": (["--lr", "50", "--output", "identity", "--activation", "relu"],
+                                "cost became non-finite at iteration"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_fails_with_one_line_and_keeps_earlier_files(capsys, tmp_path, previous_run, case):
+    out, before = previous_run
+    good, bad = bad_csvs(tmp_path)
+    argv, message = BAD_INPUTS[case]
+    argv = [a.format(folder=tmp_path, good=good, **bad) for a in argv]
+    code, _, err = run(capsys, "train", "--out", out, "--iterations", "300", "--dtype", "float64", *argv)
+    expect_one_line_error(code, err, message)
+    for name, content in before.items():
+        assert (out / name).read_bytes() == content, name
+
+
+def test_divergence_saves_the_last_finite_parameters_apart(capsys, previous_run):
+    out, before = previous_run
+    code, _, err = run(capsys, "train", "--out", out, "--lr", "50", "--output", "identity",
+                       "--activation", "relu", "--dtype", "float64")
+    expect_one_line_error(code, err, "last_finite.npz")
+    saved = checkpoint.load(out / "last_finite.npz")
+    assert 0 < saved["iteration"] < 10000
+    assert all(np.all(np.isfinite(v)) for v in saved["params"].values())
+    assert (out / "model.npz").read_bytes() == before["model.npz"]
+
+
+def test_an_out_that_is_a_file_is_refused_untouched(capsys, tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me")
+    code, _, err = run(capsys, "train", "--out", target, *FAST)
+    expect_one_line_error(code, err, "is an existing file")
+    assert target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["predict", "--model", "{tmp}", "--data", "flower"], "no model file at"),
+    (["predict", "--model", "{run}", "--data", "{tmp}/nope.csv"], "CSV file not found"),
+    (["predict", "--model", "{run}", "--data", "{tmp}/other.csv"], "no column named 'x1'"),
+    (["sweep", "--data", "spiral"], "unknown data set 'spiral'"),
+    (["train", "--hidden", "four"], "invalid int value: 'four'"),
+    (["fly"], "invalid choice: 'fly'"),
+])
+def test_predict_and_sweep_bad_input_fails_with_one_line(capsys, tmp_path, flower_run, argv, message):
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    argv = [a.format(tmp=tmp_path, run=flower_run) for a in argv]
+    code, _, err = run(capsys, *argv)
+    expect_one_line_error(code, err, message)
+
+
+def test_predict_on_a_built_in_set_reports_the_accuracy(capsys, flower_run):
+    code, out, err = run(capsys, "predict", "--model", flower_run, "--data", "flower")
+    summary = json.loads((flower_run / "summary.json").read_text())
+    assert code == 0 and len(out.splitlines()) == 401
+    assert f"accuracy: {summary['accuracy']['train']:.2f}%" in err
+
+
+def test_check_subcommand_is_registered_when_its_module_exists(monkeypatch, capsys):
+    def register(subparsers):
+        p = subparsers.add_parser("check")
+        p.set_defaults(func=lambda args: 7)
+
+    monkeypatch.setitem(sys.modules, "shallownet.check_cmd", types.SimpleNamespace(register=register))
+    assert cli.main(["check"]) == 7
+
+
+def test_devices_above_one_trains_through_train_parallel(monkeypatch, tmp_path):
+    import shallownet.parallel
+
+    calls = []
+
+    def fake_parallel(params, X, Y, *, devices, hidden, output, grad, lr, iterations, chunk, dtype, progress,
+                      start_iteration):
+        calls.append(devices)
+        return train.train(params, X, Y, hidden=hidden, output=output, grad=grad, lr=lr, iterations=iterations,
+                           chunk=chunk, dtype=dtype, progress=progress, start_iteration=start_iteration)
+
+    monkeypatch.setattr(shallownet.parallel, "train_parallel", fake_parallel)
+    assert cli.main(["train", "--devices", "2", "--out", str(tmp_path / "p")] + FAST) == 0
+    assert calls == [2]
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert summary["config"]["devices"] == 2 and summary["compile_seconds"] is None
+
+
+@pytest.mark.slow
+def test_console_script_trains_and_reports_errors_without_traceback(tmp_path):
+    exe = shutil.which("shallownet", path=os.path.dirname(sys.executable)) or "shallownet"
+    ok = subprocess.run([exe, "train", "--out", str(tmp_path / "r"), "--iterations", "500"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "train accuracy:" in ok.stdout and ok.stderr == ""  # no progress bar when stderr is not a TTY
+    bad = subprocess.run([exe, "train", "--data", "missing.csv", "--out", str(tmp_path / "r")],
+                         capture_output=True, text=True, timeout=120)
+    expect_one_line_error(bad.returncode, bad.stderr, "CSV file not found: missing.csv")
+    assert (tmp_path / "r" / "model.npz").exists()
