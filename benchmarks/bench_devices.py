@@ -37,7 +37,7 @@ from shallownet import data, parallel, train  # noqa: E402
 # name: (m, n_h, timing dtype, timed iterations, float64 check iterations)
 WORKLOADS = {
     "flower": (400, 4, "float32", 2000, 1000),
-    "large": (40_000, 50, "float32", 200, 100),
+    "large": (40_000, 50, "float32", 100, 30),
 }
 
 

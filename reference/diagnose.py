@@ -307,7 +307,7 @@ def numpy_error_hint(message, dims):
         (a, b) = shapes[:2]
         if len(a) == 2 and len(b) == 2 and a[1] == b[0]:
             return (f"element-wise product (*) of {sym[0]} and {sym[1]}, shapes that chain as a matrix "
-                    f"product: np.dot belongs there (matrix product where the element-wise product was written)")
+                    f"product: np.dot belongs there (element-wise product where the matrix product belongs)")
         return f"an element-wise operation on {sym[0]} and {sym[1]}, shapes that do not match"
     if "not aligned" in message and len(shapes) >= 2:
         a, b = shapes[:2]
@@ -334,7 +334,7 @@ def user_frame(tb, filename):
     return frame
 
 
-def locals_hints(frame, case, variants_dz2, tol):
+def locals_hints(frame, case, variants_dz2):
     """Course-named arrays in the user's frame that are wrong, named after what they hold."""
     if frame is None:
         return []
@@ -343,8 +343,10 @@ def locals_hints(frame, case, variants_dz2, tol):
     hints = []
     for name, right in truth.items():
         value = frame.f_locals.get(name)
-        if not hasattr(value, "shape") or not np.issubdtype(np.asarray(value).dtype, np.number):
+        if not hasattr(value, "shape") or not np.issubdtype(np.asarray(value).dtype, np.floating):
             continue
+        # Round-off of the user's dtype (float32 code) is not a mistake.
+        tol = max(1e-9, 1000 * np.finfo(np.asarray(value).dtype).eps)
         value = np.asarray(value, dtype=float)
         if _same(value, right, tol):
             continue

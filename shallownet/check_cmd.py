@@ -22,6 +22,8 @@ from pathlib import Path
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DEFAULT_FUNCTION = "backward_propagation"
+DESCRIPTION = "Check your own backprop against jax.grad and say what is wrong with it."
+EPILOG = "exit code: 0 when all four gradients pass, 1 when any fails, 2 for a usage error"
 
 
 class UsageError(Exception):
@@ -51,7 +53,7 @@ def add_arguments(p):
 def register(subparsers):
     """Add the ``check`` subcommand to shallownet's CLI (its func returns the exit code)."""
     p = subparsers.add_parser("check", help="check your own backward_propagation and name the mistake",
-                              description=__doc__.splitlines()[0])
+                              description=DESCRIPTION, epilog=EPILOG)
     add_arguments(p)
     p.set_defaults(func=run)
     return p
@@ -66,6 +68,14 @@ def parse_target(target):
 
 
 _MAGIC = re.compile(r"^(\s*)([%!].*)$", re.MULTILINE)
+
+
+def _parse(source, path):
+    """The file's syntax tree; IPython lines (%magic, !shell) are blanked, keeping line numbers, if needed."""
+    try:
+        return ast.parse(source, filename=str(path))
+    except SyntaxError:
+        return ast.parse(_MAGIC.sub(r"\1pass  # \2", source), filename=str(path))
 
 
 def _definitions(tree):
@@ -98,9 +108,8 @@ def load_function(path, name):
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise UsageError(f"cannot read {path}: {e}") from None
-    source = _MAGIC.sub(r"\1pass  # \2", source)   # IPython magics, keeping the line numbers
     try:
-        tree = ast.parse(source, filename=str(path))
+        tree = _parse(source, path)
     except SyntaxError as e:
         raise UserCodeError(f"{path} line {e.lineno}: SyntaxError: {e.msg}\n    {(e.text or '').rstrip()}") from None
     namespace = {"__name__": "__shallownet_check__", "__file__": str(path)}
@@ -172,7 +181,7 @@ def run(args):
 
 def main(argv=None):
     """``shallownet check`` alone (the same as ``shallownet.cli.main(["check", ...])``)."""
-    parser = argparse.ArgumentParser(prog="shallownet check", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="shallownet check", description=DESCRIPTION, epilog=EPILOG)
     add_arguments(parser)
     try:
         args = parser.parse_args(argv)

@@ -29,7 +29,6 @@ import numpy as np
 from jax import lax
 
 import manual
-import reference
 
 from .loop import all_finite, gd_update
 from .train import Diverged, Interrupted, check_arguments
@@ -72,6 +71,11 @@ def pad_examples(X, Y, n_shards):
     return np.pad(X, pad), np.pad(Y, pad), mask
 
 
+def masked_loss_sum(Z2, Y, mask, output="sigmoid"):
+    """sum_i mask(i) L(i) over this shard's columns: the padding adds nothing."""
+    return jnp.sum(manual.loss(Z2, Y, output) * mask)
+
+
 def manual_sums(params, X, Y, mask, hidden="tanh", output="sigmoid"):
     """The course's formulas on one shard, as *sums* over its columns: (sum L, grad sums).
 
@@ -81,13 +85,13 @@ def manual_sums(params, X, Y, mask, hidden="tanh", output="sigmoid"):
     """
     _, g_prime = manual.get_activation(hidden)
     _, cache = manual.forward_raw(params, X, hidden, output)
-    loss_sum = jnp.sum(manual.loss(cache["Z2"], Y, output) * mask)
     dZ2 = (cache["A2"] - Y) * mask                                       # (n_y, m_s): 0 on padding
     dW2 = manual.matmul_nt(dZ2, cache["A1"])                             # sum_i dz2(i) a1(i)^T
     db2 = jnp.sum(dZ2, axis=1, keepdims=True)                            # (n_y, 1)
     dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["A1"])     # (n_h, m_s)
     dW1 = manual.matmul_nt(dZ1, X)                                       # sum_i dz1(i) x(i)^T
     db1 = jnp.sum(dZ1, axis=1, keepdims=True)                            # (n_h, 1)
+    loss_sum = masked_loss_sum(cache["Z2"], Y, mask, output)
     return loss_sum, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
 
 
@@ -99,28 +103,21 @@ def manual_value_and_grads(params, X, Y, mask, m, hidden="tanh", output="sigmoid
     return loss_sum / m, {k: v / m for k, v in grad_sums.items()}
 
 
-def example_losses(params, X, Y, hidden="tanh", output="sigmoid"):
-    """L(i) of each column, (m_s,): the reference cost of a one-example set, vmapped.
-
-    Uses ``reference.cost_raw`` unchanged (the independent witness), so the
-    autodiff path still differentiates the reference formula.
-    """
-    def one(x, y):
-        return reference.cost_raw(params, x[:, None], y[:, None], hidden, output)
-    return jax.vmap(one, in_axes=(1, 1))(X, Y)
+def global_cost(params, X, Y, mask, m, hidden="tanh", output="sigmoid"):
+    """Inside shard_map: J = psum(this shard's masked sum of L) / m, the same on every device."""
+    _, cache = manual.forward_raw(params, X, hidden, output)
+    loss_sum = masked_loss_sum(cache["Z2"], Y, mask, output)
+    return lax.psum(loss_sum, AXIS) / m              # the 1/m: global m, after the all-reduce
 
 
 def autodiff_value_and_grads(params, X, Y, mask, m, hidden="tanh", output="sigmoid"):
-    """Inside shard_map: jax.grad of the global cost psum(sum of this shard's masked L) / m.
+    """Inside shard_map: jax.grad of ``global_cost``, the cost the manual path reports.
 
     No explicit psum of the gradients: params enter replicated, and the
     transpose of that replication is the all-reduce, which jax.grad inserts
     itself. (A psum of those already-summed grads would multiply them by N.)
     """
-    def global_cost(p):
-        loss_sum = jnp.sum(example_losses(p, X, Y, hidden, output) * mask[0])
-        return lax.psum(loss_sum, AXIS) / m        # the 1/m: global m, after the all-reduce
-    J, g = jax.value_and_grad(global_cost)(params)
+    J, g = jax.value_and_grad(global_cost)(params, X, Y, mask, m, hidden, output)
     return J, {"d" + k: v for k, v in g.items()}
 
 

@@ -23,6 +23,8 @@ def _figure():
 
     fig = Figure(figsize=(6, 4.5), dpi=100)
     FigureCanvasAgg(fig)
+    # Fixed margins: tight_layout would render the figure an extra time (~0.1 s each).
+    fig.subplots_adjust(left=0.12, right=0.96, bottom=0.12, top=0.92)
     return fig
 
 
@@ -40,7 +42,6 @@ def cost_curve(costs, path, title="Cost"):
     ax.set_ylabel("cost J")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
     _save(fig, path)
 
 
@@ -63,5 +64,4 @@ def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boun
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title)
-    fig.tight_layout()
     _save(fig, path)

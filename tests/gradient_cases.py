@@ -18,6 +18,8 @@ import reference
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "leaky_relu:0.2", "identity")
 OUTPUTS = ("sigmoid", "identity")
 COMBOS = tuple(itertools.product(HIDDEN, OUTPUTS))
+# Every hidden activation once, the outputs alternating: for the costlier checks.
+PAIRS = tuple((hidden, OUTPUTS[i % 2]) for i, hidden in enumerate(HIDDEN))
 GRAD_KEYS = ("dW1", "db1", "dW2", "db2")
 # (n_x, n_h, n_y, m) of the small problem most tests share, so their compilations are shared too.
 SMALL = (3, 4, 2, 30)
@@ -81,9 +83,9 @@ def assert_grads_agree(g, g_ref, tol, what=""):
     assert err <= tol, f"{what}: {key} relative error {err:.3g} > {tol:g}"
 
 
-def problems_for_every_combo(seed, shapes, dtype):
-    """One seeded (params, X, Y) per entry of COMBOS; shapes[i] is combination i's shape."""
-    return [random_problem(seed + i, *shape, output=o, dtype=dtype) for i, ((_, o), shape) in enumerate(zip(COMBOS, shapes))]
+def problems_for_every_combo(seed, shapes, dtype, combos=COMBOS):
+    """One seeded (params, X, Y) per entry of `combos`; shapes[i] is combination i's shape."""
+    return [random_problem(seed + i, *shape, output=o, dtype=dtype) for i, ((_, o), shape) in enumerate(zip(combos, shapes))]
 
 
 def both_paths_for_every_combo(problems):

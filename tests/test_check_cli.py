@@ -26,6 +26,14 @@ def test_course_notebook_export_passes(capsys):
     assert err == ""
 
 
+def test_ipython_magics_pasted_into_the_file_are_skipped(tmp_path, capsys):
+    user_file = tmp_path / "pasted.py"
+    user_file.write_text("%matplotlib inline\n!pip install numpy\n" + NOTEBOOK.read_text())
+    code, out, _ = check(capsys, user_file)
+    assert code == 0
+    assert "pasted.py line 18: ModuleNotFoundError: No module named 'testCases_v2'" in out   # line numbers kept
+
+
 def test_function_name_defaults_to_the_course_one(capsys):
     assert check(capsys, NOTEBOOK)[0] == 0
 

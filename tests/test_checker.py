@@ -195,6 +195,14 @@ def test_float32_code_mistake_is_named():
         "missing 1/m: off by a factor m (the number of examples); divide by m once"]
 
 
+def test_float32_code_that_raises_is_explained_without_round_off_noise():
+    report = check_backprop(planted(DZ2, "dZ2 = A1 - Y", name="backward_propagation_float32"))
+    assert report.diagnoses == [
+        "raised: matrix product of (n_h, 1) and (n_h, m): the inner sizes differ; check the .T",
+        "raised: dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs (dZ2 = A2 - Y)",
+        "raised: an element-wise operation on (n_h, m) and (n_y, m), shapes that do not match"]
+
+
 def test_float32_inputs():
     report = check_backprop(course_function(), dtype="float32")
     assert report.passed and report.dtype_in == "float32"
@@ -257,3 +265,16 @@ def test_docstring_example_runs():
 
     assert doctest.testmod(reference.checker).attempted > 0
     assert doctest.testmod(reference.checker).failed == 0
+
+
+def test_checker_stays_an_independent_witness():
+    # reference/ never imports manual (the path it checks) or shallownet.
+    import ast
+
+    import reference.checker
+
+    for module in (reference.checker, diagnose):
+        tree = ast.parse(Path(module.__file__).read_text())
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not {m.split(".")[0] for m in imported} & {"manual", "shallownet"}

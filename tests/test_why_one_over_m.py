@@ -16,13 +16,15 @@ import reference
 from gradient_cases import SMALL, assert_grads_agree, random_problem
 
 OUTPUTS = ("sigmoid", "identity")
+# jax.grad of J as a function of Z2 alone (jitted: op by op, autodiff compiles every primitive).
+_dJ_dZ2 = jax.jit(jax.grad(manual.cost_raw), static_argnums=2)
 
 
 @pytest.mark.parametrize("output", OUTPUTS)
 def test_autodiff_gradient_of_J_wrt_Z2_is_dZ2_over_m(output):
     params, X, Y = random_problem(0, *SMALL, output=output)
     A2, cache = manual.forward(params, X, "tanh", output)
-    dJ_dZ2 = jax.grad(manual.cost_raw)(cache["Z2"], Y, output)
+    dJ_dZ2 = _dJ_dZ2(cache["Z2"], Y, output)
     np.testing.assert_allclose(dJ_dZ2, (A2 - Y) / SMALL[3], rtol=1e-13, atol=1e-16)
 
 
@@ -32,7 +34,7 @@ def test_course_dZ2_is_the_gradient_of_each_examples_own_loss(output):
     params, X, Y = random_problem(0, *SMALL, output=output)
     A2, cache = manual.forward(params, X, "tanh", output)
     own_loss = lambda z, y: jnp.sum(manual.loss(z, y, output))   # noqa: E731  L(i) for one column
-    per_example = jax.vmap(jax.grad(own_loss), in_axes=1, out_axes=1)(cache["Z2"], Y)
+    per_example = jax.jit(jax.vmap(jax.grad(own_loss), in_axes=1, out_axes=1))(cache["Z2"], Y)
     np.testing.assert_allclose(per_example, A2 - Y, rtol=1e-13, atol=1e-16)
 
 
@@ -47,7 +49,7 @@ def test_dW2_is_one_over_m_dZ2_A1T_and_db2_the_mean_of_dZ2(output):
         np.testing.assert_allclose(g["dW2"], dZ2 @ A1.T / m, rtol=1e-12)
         np.testing.assert_allclose(g["db2"], dZ2.sum(axis=1, keepdims=True) / m, rtol=1e-12)
     # The chain rule through J's own dJ/dZ2 carries the 1/m already: no second one.
-    dJ_dZ2 = jax.grad(manual.cost_raw)(cache["Z2"], Y, output)
+    dJ_dZ2 = _dJ_dZ2(cache["Z2"], Y, output)
     np.testing.assert_allclose(g_ref["dW2"], np.asarray(dJ_dZ2) @ A1.T, rtol=1e-12)
 
 

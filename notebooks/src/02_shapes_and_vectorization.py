@@ -31,10 +31,10 @@ import reference
 
 # %%
 n_x, n_h, n_y, m = 3, 4, 1, 5
-key_x, key_y, key_p = jax.random.split(jax.random.key(0), 3)
-X = jax.random.normal(key_x, (n_x, m), jnp.float64)
-Y = (jax.random.uniform(key_y, (n_y, m)) > 0.5).astype(jnp.float64)
-params = manual.init_params(key_p, n_x, n_h, n_y, scale=1.0, dtype=jnp.float64)
+rng = np.random.default_rng(0)
+X = jnp.asarray(rng.standard_normal((n_x, m)))                 # float64
+Y = jnp.asarray(rng.integers(0, 2, (n_y, m)), jnp.float64)
+params = manual.init_params(jax.random.key(0), n_x, n_h, n_y, scale=1.0, dtype=jnp.float64)
 
 A2, cache = manual.forward(params, X)
 grads = manual.backward(params, cache, X, Y)
@@ -72,10 +72,10 @@ np.testing.assert_allclose(dZ1.mean(axis=1, keepdims=True), grads["db1"], rtol=1
 # %%
 for sizes in [(2, 7, 3), (5, 1, 2)]:
     a, h, c = sizes
-    k1, k2, k3 = jax.random.split(jax.random.key(sum(sizes)), 3)
-    Xs = jax.random.normal(k1, (a, 6), jnp.float64)
-    Ys = (jax.random.uniform(k2, (c, 6)) > 0.5).astype(jnp.float64)
-    p = manual.init_params(k3, a, h, c, scale=1.0, dtype=jnp.float64)
+    Xs = jnp.asarray(rng.standard_normal((a, 6)))
+    Ys = jnp.asarray(rng.integers(0, 2, (c, 6)), jnp.float64)
+    p = {"W1": rng.standard_normal((h, a)), "b1": rng.standard_normal((h, 1)),       # scale-1 weights
+         "W2": rng.standard_normal((c, h)), "b2": rng.standard_normal((c, 1))}
     g = manual.grads(p, Xs, Ys)
     g_ref = reference.grads(p, Xs, Ys)
     for k in p:
@@ -181,9 +181,8 @@ except ValueError as e:
 
 # %%
 m_big = 1000
-kx, ky = jax.random.split(jax.random.key(1))
-X_big = jax.random.normal(kx, (n_x, m_big), jnp.float64)
-Y_big = (jax.random.uniform(ky, (n_y, m_big)) > 0.5).astype(jnp.float64)
+X_big = jnp.asarray(rng.standard_normal((n_x, m_big)))
+Y_big = jnp.asarray(rng.integers(0, 2, (n_y, m_big)), jnp.float64)
 forward_jit = jax.jit(manual.forward_raw)
 
 

@@ -1,0 +1,67 @@
+"""float64 inputs are computed in float64 (not silently downcast); float32 stays float32."""
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import manual
+import reference
+from gradient_cases import SMALL, assert_grads_like, random_problem
+
+
+def _every_output(params, X, Y):
+    """Every array the public entry points return for (params, X, Y), by name."""
+    A2, cache = manual.forward(params, X)
+    J_m, g_m = manual.value_and_grads(params, X, Y)
+    J_r, g_r = reference.value_and_grads(params, X, Y)
+    return {
+        "manual.forward A2": A2, **{f"manual cache {k}": v for k, v in cache.items()},
+        "manual.cost": manual.cost(cache["Z2"], Y), "manual.value_and_grads J": J_m,
+        "reference.cost": reference.cost(params, X, Y), "reference.value_and_grads J": J_r,
+        **{f"manual.grads {k}": v for k, v in manual.grads(params, X, Y).items()},
+        **{f"manual.backward {k}": v for k, v in manual.backward(params, cache, X, Y).items()},
+        **{f"manual.backward_per_example {k}": v for k, v in manual.backward_per_example(params, X, Y).items()},
+        **{f"manual.value_and_grads {k}": v for k, v in g_m.items()},
+        **{f"reference.grads {k}": v for k, v in reference.grads(params, X, Y).items()},
+        **{f"reference.value_and_grads {k}": v for k, v in g_r.items()},
+    }
+
+
+@pytest.mark.parametrize("as_numpy", [True, False], ids=["numpy", "jax"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_output_has_the_input_dtype(dtype, as_numpy):
+    params, X, Y = random_problem(0, *SMALL, dtype=dtype)
+    if as_numpy:
+        params, X, Y = {k: np.asarray(v) for k, v in params.items()}, np.asarray(X), np.asarray(Y)
+    outputs = _every_output(params, X, Y)
+    wrong = {name: str(v.dtype) for name, v in outputs.items() if v.dtype != dtype}
+    assert not wrong, f"not {np.dtype(dtype)}: {wrong}"
+    for grads in (manual.grads(params, X, Y), reference.grads(params, X, Y)):
+        assert_grads_like(grads, params, dtype)
+
+
+def test_float64_run_resolves_what_float32_cannot():
+    """A 1e-12 change in one weight moves the float64 cost; in float32 it vanishes (eps ~ 1e-7)."""
+    params, X, Y = random_problem(0, *SMALL)
+    nudged = {**params, "W2": params["W2"] + 1e-12}
+    assert manual.cost(manual.forward(nudged, X)[1]["Z2"], Y) != manual.cost(manual.forward(params, X)[1]["Z2"], Y)
+    p32 = {k: v.astype(jnp.float32) for k, v in params.items()}
+    n32 = {k: v.astype(jnp.float32) for k, v in nudged.items()}
+    X32 = X.astype(jnp.float32)
+    assert reference.cost(n32, X32, Y.astype(jnp.float32)) == reference.cost(p32, X32, Y.astype(jnp.float32))
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_init_functions_return_the_requested_dtype_and_shapes(dtype):
+    for params in (manual.init_params(jax.random.PRNGKey(0), 3, 4, 2, dtype=dtype), manual.init_zeros(3, 4, 2, dtype)):
+        chex.assert_shape([params["W1"], params["b1"], params["W2"], params["b2"]], [(4, 3), (4, 1), (2, 4), (2, 1)])
+        chex.assert_type(list(params.values()), dtype)
+
+
+def test_init_params_defaults_to_float32_at_the_course_scale():
+    params = manual.init_params(jax.random.PRNGKey(1), 50, 40, 1)
+    chex.assert_type(list(params.values()), jnp.float32)
+    assert 0.005 < float(jnp.std(params["W1"])) < 0.015
+    np.testing.assert_array_equal(params["b1"], 0.0)
+
