@@ -263,6 +263,7 @@ def machine_info():
 
 
 def run_workload(name, spec, dtypes, repeats, numpy_repeats, tmpdir, log):
+    load_before = load_avg()
     X, Y, params = make_problem(spec["m"], spec["n_x"], spec["n_h"])
     problem = Path(tmpdir) / f"{name}.npz"
     np.savez(problem, X=X, Y=Y, lr=spec["lr"], iterations=spec["iterations"], **params)
@@ -300,6 +301,7 @@ def run_workload(name, spec, dtypes, repeats, numpy_repeats, tmpdir, log):
             for p in PATHS:
                 paths[p]["times_floor"] = paths[p]["run_s"] / spec["iterations"] / floor
         row["by_dtype"][dtype] = d
+    row["load_avg_before"], row["load_avg_after"] = load_before, load_avg()
     return row
 
 

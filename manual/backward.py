@@ -37,7 +37,17 @@ def backward_raw(params, cache, X, Y, hidden="tanh"):
     dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["A1"])   # (n_h, m): element-wise *
     dW1 = matmul_nt(dZ1, X) / m                             # (n_h, n_x) = 1/m dZ1 X^T
     db1 = jnp.sum(dZ1, axis=1, keepdims=True) / m           # (n_h, 1)
-    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    return _like_params({"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}, params)
+
+
+def _like_params(grads, params):
+    """Each gradient in its parameter's dtype, as jax.grad gives it.
+
+    Only changes anything for mixed input (float32 params, float64 X): the
+    arithmetic promotes to float64, the update must not silently promote the
+    float32 parameters.
+    """
+    return {k: g.astype(params[k[1:]].dtype) for k, g in grads.items()}
 
 
 def grads_raw(params, X, Y, hidden="tanh", output="sigmoid"):
@@ -77,7 +87,7 @@ def backward_per_example_raw(params, X, Y, hidden="tanh", output="sigmoid"):
 
     zeros = {"d" + k: jnp.zeros_like(v, dtype=jnp.result_type(v, X)) for k, v in params.items()}
     total = lax.fori_loop(0, m, add_example, zeros)
-    return {k: v / m for k, v in total.items()}
+    return _like_params({k: v / m for k, v in total.items()}, params)
 
 
 _backward_jit = jax.jit(backward_raw, static_argnames=("hidden",))

@@ -110,4 +110,5 @@ def check_problem(params, X, Y=None, output="sigmoid"):
 
 def check_output(output):
     if output not in ("sigmoid", "identity"):
-        raise ValueError(f"unknown output {output!r}; choose sigmoid (binary cross-entropy) or identity (squared error)")
+        raise ValueError(
+            f"unknown output {output!r}; choose sigmoid (binary cross-entropy) or identity (squared error)")

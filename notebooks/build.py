@@ -2,7 +2,8 @@
 
 Each notebook's cells live in ``notebooks/src/NN_name.py`` in the "percent"
 format (``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell whose
-lines start with ``# ``), the format jupytext reads too. The sources are what
+lines start with ``# ``), the format jupytext reads too; they are plain Python
+(no IPython magics), so any editor or linter reads them. The sources are what
 you review and edit; the ``.ipynb`` files are generated from them, executed
 top to bottom in a fresh kernel (so every plot and printed number comes from
 this run), and committed with their outputs so GitHub shows the plots.
@@ -10,6 +11,7 @@ this run), and committed with their outputs so GitHub shows the plots.
     python notebooks/build.py            # rebuild all six
     python notebooks/build.py 03 05      # rebuild the ones whose names start with 03, 05
 """
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -68,7 +70,8 @@ def execute(nb, timeout=TIMEOUT_S):
 
     The kernel runs *this* interpreter (sys.executable), from a kernelspec
     written to a temporary folder: whatever "python3" kernel a machine has
-    installed (another Python, another venv) plays no part.
+    installed (another Python, another venv) plays no part. Plots are drawn
+    inline (into the notebook) whatever MPLBACKEND the caller has set.
     """
     from ipykernel.kernelspec import write_kernel_spec
     from jupyter_client.kernelspec import KernelSpecManager
@@ -80,7 +83,8 @@ def execute(nb, timeout=TIMEOUT_S):
         km = AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
         client = NotebookClient(nb, km=km, timeout=timeout, record_timing=False,
                                 resources={"metadata": {"path": str(HERE)}})
-        client.execute(cleanup_kc=True)
+        env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+        client.execute(cleanup_kc=True, env=env)
     return nb
 
 

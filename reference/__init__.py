@@ -13,6 +13,7 @@ from .model import HIDDEN, hidden_activation, predict_logits  # noqa: E402
 from .model import _cost_jit, _grads_jit, _value_and_grads_jit  # noqa: E402
 from .model import cost as cost_raw, grads_raw, value_and_grads_raw  # noqa: E402
 from .validate import validate  # noqa: E402
+from .checker import Report, check_backprop, check_grads  # noqa: E402
 
 
 def cost(params, X, Y, hidden="tanh", output="sigmoid"):

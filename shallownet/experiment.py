@@ -305,6 +305,6 @@ def predictions_csv(result):
     """CSV text: one row per example, one column per output unit (prediction, or prediction_<label>)."""
     P, labels = result["predictions"], result["labels"]
     names = ["prediction"] if len(labels) == 1 else [f"prediction_{n}" for n in labels]
-    fmt = "%d" if result["output"] == "sigmoid" else "%.17g"
-    rows = [",".join(fmt % v for v in col) for col in np.asarray(P).T]
+    # str() of a numpy scalar is the shortest text that reads back to the same value in its dtype.
+    rows = [",".join(str(v) for v in col) for col in np.asarray(P).T]
     return "\n".join([",".join(names)] + rows) + "\n"

@@ -120,8 +120,10 @@ def train(params, X, Y, *, hidden="tanh", output="sigmoid", grad="manual", lr=1.
             params, done, history = state
             n = min(chunk, iterations - done)
             new, costs, steps, ok = run_chunk(params, X, Y, lr, np.int32(n), **kwargs)
-            # Slice on the host: slicing the device array would compile a slice per length.
-            steps, costs = int(steps), np.asarray(costs)
+            # One transfer for the three; slice on the host (slicing the device
+            # array would compile a slice per length).
+            costs, steps, ok = jax.device_get((costs, steps, ok))
+            steps = int(steps)
             state = (new, done + steps, history + [costs[:steps]])
             if not bool(ok):
                 raise Diverged(start_iteration + state[1], new, np.concatenate(state[2]))

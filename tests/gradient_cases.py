@@ -85,16 +85,17 @@ def assert_grads_agree(g, g_ref, tol, what=""):
 
 def problems_for_every_combo(seed, shapes, dtype, combos=COMBOS):
     """One seeded (params, X, Y) per entry of `combos`; shapes[i] is combination i's shape."""
-    return [random_problem(seed + i, *shape, output=o, dtype=dtype) for i, ((_, o), shape) in enumerate(zip(combos, shapes))]
+    return [random_problem(seed + i, *shape, output=output, dtype=dtype)
+            for i, ((_, output), shape) in enumerate(zip(combos, shapes))]
 
 
-def both_paths_for_every_combo(problems):
-    """[(manual (J, grads), reference (J, grads)) for combination i on problems[i]].
+def both_paths(problems, combos=COMBOS):
+    """[(manual (J, grads), reference (J, grads)) for combos[i] on problems[i]].
 
-    One traceable function for all twelve combinations: under jax.jit it is a
+    One traceable function for all the combinations: under jax.jit it is a
     single compilation, which costs a fraction of twelve separate ones.
     """
     return [
         (manual.value_and_grads_raw(*problem, hidden, output), reference.value_and_grads_raw(*problem, hidden, output))
-        for (hidden, output), problem in zip(COMBOS, problems)
+        for (hidden, output), problem in zip(combos, problems)
     ]

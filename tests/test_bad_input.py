@@ -1,7 +1,6 @@
 """Bad input gets one clear ValueError naming the problem, at every public entry point of manual and reference."""
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 import manual

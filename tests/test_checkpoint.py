@@ -89,7 +89,7 @@ def corrupt_config(a, **changes):
 CORRUPTIONS = {
     "missing key": (lambda a: a.pop("b2"), r"missing \['b2'\]"),
     "extra key": (lambda a: a.update(W3=np.zeros((1, 1))), r"unexpected \['W3'\]"),
-    "bias without keepdims": (lambda a: a.update(b1=np.zeros(3)), r"b1 must be 2-D .* got shape \(3,\)"),
+    "bias without keepdims": (lambda a: a.update(b1=np.zeros(3)), r"b1 .*shape \(3,\)"),
     "transposed bias": (lambda a: a.update(b1=np.zeros((1, 3))), r"b1 has shape \(1, 3\), expected \(3, 1\)"),
     "integer weights": (lambda a: a.update(W2=np.zeros((1, 3), np.int64)), "W2 has dtype int64"),
     "mixed float dtypes": (lambda a: a.update(W2=np.zeros((1, 3), np.float32)), "W2 has dtype float32"),

@@ -183,6 +183,22 @@ def test_predict_writes_a_csv_and_needs_no_label_column(capsys, csv_run, tmp_pat
     assert written == full[:6]
 
 
+def test_identity_output_fits_real_valued_labels_and_reports_the_squared_error(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2, 60))
+    y = (1.5 * X[0] - 0.5 * X[1] + 3.0).reshape(1, -1)  # outside {0, 1}: fine for a regression output
+    path = write_csv(tmp_path / "reg.csv", X, y, label="y")
+    code, out, err = run(capsys, "train", "--data", path, "--label", "y", "--output", "identity",
+                         "--activation", "identity", "--lr", "0.1", "--out", tmp_path / "r", *FAST)
+    assert code == 0, err
+    mse = json.loads((tmp_path / "r" / "summary.json").read_text())["mse"]["train"]
+    assert f"train mean squared error: {mse:.4g}" in out and mse < 0.01
+    code, out, err = run(capsys, "predict", "--model", tmp_path / "r", "--data", path)
+    predictions = np.array([float(v) for v in out.splitlines()[1:]])
+    np.testing.assert_allclose(predictions, y[0], atol=0.3)
+    assert "mean squared error" in err
+
+
 def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys):
     code, out, _ = run(capsys, "sweep", "--hidden", "1", "3", "--iterations", "100")
     assert code == 0
@@ -311,6 +327,18 @@ def test_devices_above_one_trains_through_train_parallel(monkeypatch, tmp_path):
     assert calls == [2]
     summary = json.loads((tmp_path / "p" / "summary.json").read_text())
     assert summary["config"]["devices"] == 2 and summary["compile_seconds"] is None
+
+
+def test_console_entry_caches_compiles_under_the_user_cache_and_exits_with_mains_code(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "argv", ["shallownet", "train", "--data", "spiral"])
+    exits = []
+    monkeypatch.setattr(os, "_exit", exits.append)
+    cli.console()
+    assert exits == [1]
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "shallownet" / "xla")
 
 
 @pytest.mark.slow

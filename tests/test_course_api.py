@@ -93,7 +93,8 @@ def test_update_parameters_takes_one_step_of_learning_rate_1_2_by_default():
 
 def test_predict_is_one_exactly_where_A2_exceeds_one_half():
     """W1 = [[1, 0]], W2 = [[10]]: A2 = sigma(10 tanh(x_0)), so x_0 > 0 -> 1 and x_0 <= 0 -> 0 (A2 = 0.5 at 0)."""
-    parameters = {"W1": np.array([[1.0, 0.0]]), "b1": np.zeros((1, 1)), "W2": np.array([[10.0]]), "b2": np.zeros((1, 1))}
+    parameters = {"W1": np.array([[1.0, 0.0]]), "b1": np.zeros((1, 1)),
+                  "W2": np.array([[10.0]]), "b2": np.zeros((1, 1))}
     X = np.array([[-2.0, -1e-3, 0.0, 1e-3, 2.0], [5.0, -5.0, 3.0, 0.0, 1.0]])
     predictions = manual.predict(parameters, X)
     np.testing.assert_array_equal(predictions, [[0, 0, 0, 1, 1]])

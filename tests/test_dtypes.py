@@ -41,6 +41,14 @@ def test_every_output_has_the_input_dtype(dtype, as_numpy):
         assert_grads_like(grads, params, dtype)
 
 
+def test_mixed_input_gives_grads_in_the_parameters_dtype_on_both_paths():
+    """float32 params with float64 X: computed in float64, returned like jax.grad does, as float32."""
+    params, X, Y = random_problem(0, *SMALL)
+    p32 = {k: v.astype(jnp.float32) for k, v in params.items()}
+    for grads in (manual.grads(p32, X, Y), reference.grads(p32, X, Y)):
+        assert_grads_like(grads, p32, jnp.float32)
+
+
 def test_float64_run_resolves_what_float32_cannot():
     """A 1e-12 change in one weight moves the float64 cost; in float32 it vanishes (eps ~ 1e-7)."""
     params, X, Y = random_problem(0, *SMALL)
@@ -60,8 +68,11 @@ def test_init_functions_return_the_requested_dtype_and_shapes(dtype):
 
 
 def test_init_params_defaults_to_float32_at_the_course_scale():
-    params = manual.init_params(jax.random.PRNGKey(1), 50, 40, 1)
+    key = jax.random.PRNGKey(0)
+    params, unit = manual.init_params(key, 3, 4, 2), manual.init_params(key, 3, 4, 2, scale=1.0)
     chex.assert_type(list(params.values()), jnp.float32)
-    assert 0.005 < float(jnp.std(params["W1"])) < 0.015
+    for k in ("W1", "W2"):
+        np.testing.assert_allclose(params[k], 0.01 * unit[k], rtol=1e-6)
+        assert np.all(np.asarray(unit[k]) != 0)
     np.testing.assert_array_equal(params["b1"], 0.0)
-
+    np.testing.assert_array_equal(params["b2"], 0.0)

@@ -3,7 +3,9 @@
 Every hidden activation x both outputs, on seeded random shapes (n_x, n_h, n_y
 in 1..32, m in 1..512), in float64 (relative error <= 1e-10 per gradient) and
 float32 (<= 1e-5), with and without jit (chex variants over the *_raw
-functions). Central finite differences are the third, derivative-free witness.
+functions; without jit, every hidden activation once with the outputs
+alternating, since op-by-op autodiff compiles each primitive anew). Central
+finite differences are the third, derivative-free witness.
 """
 import os
 
@@ -11,13 +13,12 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 from absl.testing import parameterized
 
 import manual
 import reference
 from gradient_cases import (
-    COMBOS, GRAD_KEYS, PAIRS, SMALL, assert_grads_agree, assert_grads_like, both_paths_for_every_combo,
+    COMBOS, GRAD_KEYS, PAIRS, SMALL, assert_grads_agree, assert_grads_like, both_paths,
     problems_for_every_combo, random_problem, random_shapes, relative_error,
 )
 
@@ -27,24 +28,26 @@ ROUNDS = int(os.environ.get("GRADIENT_SWEEP_ROUNDS", "1"))
 
 
 def _rounds(variant_type, dtype):
-    """Per-combination shapes, one list per round (a single compilation per round under jit).
+    """(combinations, their shapes) per round; under jit a round is a single compilation.
 
     Compilation dominates the run time (~0.7 s per distinct shape for all twelve
-    combinations), so each round draws a few seeded shapes and deals them out
-    across the combinations; the first float64 round also has the extremes
-    (1, 1, 1, 1) and (32, 32, 32, 512). Without jit every primitive is compiled
-    anew for each new shape, so the eager run uses one seeded shape per round.
+    combinations), so each jit round draws a few seeded shapes and deals them
+    out across the twelve combinations; the first float64 round also has the
+    extremes (1, 1, 1, 1) and (32, 32, 32, 512). Without jit every primitive is
+    compiled anew for each new shape and combination, so the eager run takes
+    one seeded shape and every hidden activation once (outputs alternating).
     """
-    n, seed = len(COMBOS), 0 if dtype == "float64" else 1000
+    seed = 0 if dtype == "float64" else 1000
     rounds = []
     for r in range(ROUNDS):
         if variant_type == chex.ChexVariantType.WITHOUT_JIT:
-            shapes = random_shapes(seed + 500 + r, 1)
-        elif (r, dtype) == (0, "float64"):
+            rounds.append((PAIRS, random_shapes(seed + 500 + r, 1) * len(PAIRS)))
+            continue
+        if (r, dtype) == (0, "float64"):
             shapes = [(1, 1, 1, 1), (32, 32, 32, 512)] + random_shapes(seed, 2)
         else:
             shapes = random_shapes(seed + r, 2)
-        rounds.append([shapes[i % len(shapes)] for i in range(n)])
+        rounds.append((COMBOS, [shapes[i % len(shapes)] for i in range(len(COMBOS))]))
     return rounds
 
 
@@ -54,11 +57,14 @@ class ManualGradsMatchAutodiffTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
     @parameterized.named_parameters(("float64", "float64"), ("float32", "float32"))
     def test_manual_grads_match_autodiff_for_every_activation(self, dtype):
-        both_paths = self.variant(both_paths_for_every_combo)
-        for r, shapes in enumerate(_rounds(self.variant.type, dtype)):
-            problems = problems_for_every_combo(100 * r, shapes, jnp.dtype(dtype))
+        run_both = self.variant(both_paths, static_argnames="combos")
+        for r, (combos, shapes) in enumerate(_rounds(self.variant.type, dtype)):
+            problems = problems_for_every_combo(100 * r, shapes, jnp.dtype(dtype), combos)
+            # On NVIDIA GPUs float32 matmuls default to TF32 (~1e-3): compare true float32.
+            with jax.default_matmul_precision("highest"):
+                results = run_both(problems, combos=combos)
             for (hidden, output), shape, (params, _, _), ((J_m, g_m), (J_r, g_r)) in zip(
-                    COMBOS, shapes, problems, both_paths(problems)):
+                    combos, shapes, problems, results):
                 what = f"{hidden}/{output} (n_x, n_h, n_y, m) = {shape} {dtype}"
                 assert_grads_like(g_m, params, dtype)
                 assert_grads_like(g_r, params, dtype)

@@ -39,8 +39,11 @@ def _committed(name):
     return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
 
 
-def test_every_notebook_source_is_listed():
-    assert tuple(p.stem for p in build.source_paths()) == NAMES
+def test_every_notebook_source_is_listed_and_is_plain_python():
+    paths = build.source_paths()
+    assert tuple(p.stem for p in paths) == NAMES
+    for p in paths:
+        compile(p.read_text(encoding="utf-8"), str(p), "exec")   # no IPython magics: editors and linters read it
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,7 +7,7 @@ import pytest
 import manual
 from gradient_cases import SMALL, random_problem
 
-STEPS = 20
+STEPS = 10
 
 
 def _train(params, X, Y, hidden, steps=STEPS, learning_rate=1.2):

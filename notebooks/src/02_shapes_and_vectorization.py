@@ -10,7 +10,6 @@
 # $Z^{[l]}, A^{[l]}$ is $(n^{[l]}, m)$, one column per example. A gradient $dV$ has the shape of $V$.
 
 # %%
-%matplotlib inline
 import timeit
 
 import jax
@@ -167,7 +166,7 @@ try:
     params["b1"] - 1.2 * jnp.asarray(db1_without_keepdims)
     raise AssertionError("rank promotion should have refused (4, 1) - (4,)")
 except ValueError as e:
-    print("jax:   ", str(e).splitlines()[0][:110], "...")
+    print("jax:   ", str(e).split(". For more")[0])
 
 # %% [markdown]
 # ## The for-loop over examples vs the vectorized form

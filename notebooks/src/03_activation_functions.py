@@ -7,7 +7,6 @@
 # ReLU's kink (z = 0 时不可导，但在工程上，直接归入 z > 0 部分). Every claim is an `assert`.
 
 # %%
-%matplotlib inline
 import jax
 
 jax.config.update("jax_enable_x64", True)               # verify in float64: set before any array exists
@@ -62,7 +61,7 @@ plt.show()
 for name in NAMES:
     g, g_prime = manual.get_activation(name)
     by_hand = g_prime(z, g(z))
-    by_autodiff = jax.vmap(jax.grad(g))(z)
+    by_autodiff = jax.jit(jax.vmap(jax.grad(g)))(z)
     assert by_hand.dtype == jnp.float64
     np.testing.assert_allclose(by_hand, by_autodiff, rtol=1e-12, atol=1e-15, err_msg=name)
     print(f"{name:>15}: g' == jax.grad(g) at {z.size} points; max |difference| "

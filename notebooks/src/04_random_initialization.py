@@ -8,7 +8,6 @@
 # tanh/sigmoid and learning slows), while $b$ may start at zero. Each claim is shown on data and asserted.
 
 # %%
-%matplotlib inline
 import jax
 
 jax.config.update("jax_enable_x64", True)               # verify in float64: set before any array exists

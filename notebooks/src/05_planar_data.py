@@ -7,7 +7,6 @@
 # hand-derived (manual) and autodiff gradient paths trained side by side. Each result is asserted.
 
 # %%
-%matplotlib inline
 import tempfile
 from pathlib import Path
 
