@@ -49,32 +49,37 @@ def all_finite(tree):
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(tree)]))
 
 
-@partial(jax.jit, static_argnames=("hidden", "output", "grad", "capacity"))
-def run_chunk(params, X, Y, lr, n_steps, *, hidden, output, grad, capacity):
-    """Up to ``n_steps`` (<= capacity) gradient steps; stops early on a non-finite step.
+def descend(value_and_grads, params, lr, n_steps, capacity, dtype):
+    """Up to ``n_steps`` (<= capacity) gradient steps in one ``lax.while_loop``.
 
+    ``value_and_grads(params) -> (J, grads)``; traceable, shared by the
+    one-device loop below and the sharded one (``shallownet.parallel``).
     Returns (params, costs (capacity,), steps_done, ok). costs[i] is J of the
     parameters *before* step i (the course prints the same quantity); entries
     past steps_done are NaN. ok is False when a step would have produced a
     non-finite cost or parameters: those parameters are then the last finite ones.
     """
-    vg = value_and_grads_fn(grad)
-    costs0 = jnp.full((capacity,), jnp.nan, X.dtype)
-
     def cond(state):
         _, _, i, ok = state
         return ok & (i < n_steps)
 
     def body(state):
         p, costs, i, _ = state
-        J, g = vg(p, X, Y, hidden, output)
+        J, g = value_and_grads(p)
         new = gd_update(p, g, lr)
         ok = jnp.isfinite(J) & all_finite(new)
         p = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, p)
-        costs = costs.at[i].set(J)
-        return p, costs, i + ok.astype(i.dtype), ok
+        return p, costs.at[i].set(J), i + ok.astype(i.dtype), ok
 
-    state = (params, costs0, jnp.asarray(0, jnp.int32), jnp.asarray(True))
-    return lax.while_loop(cond, body, state)
+    costs0 = jnp.full((capacity,), jnp.nan, dtype)
+    return lax.while_loop(cond, body, (params, costs0, jnp.asarray(0, jnp.int32), jnp.asarray(True)))
 
 
+@partial(jax.jit, static_argnames=("hidden", "output", "grad", "capacity"))
+def run_chunk(params, X, Y, lr, n_steps, *, hidden, output, grad, capacity):
+    """Up to ``n_steps`` (<= capacity) gradient steps on one device; see ``descend``.
+
+    Returns (params, costs (capacity,), steps_done, ok).
+    """
+    vg = value_and_grads_fn(grad)
+    return descend(lambda p: vg(p, X, Y, hidden, output), params, lr, n_steps, capacity, X.dtype)

@@ -30,8 +30,8 @@ from jax import lax
 
 import manual
 
-from .loop import all_finite, gd_update
-from .train import Diverged, Interrupted, check_arguments
+from .loop import descend
+from .train import check_arguments, drive
 
 AXIS = "data"
 
@@ -138,30 +138,6 @@ def shard_value_and_grads(grad):
     return SHARD_PATHS[grad]
 
 
-def descend(value_and_grads, params, lr, n_steps, capacity, dtype):
-    """Up to ``n_steps`` (<= capacity) gradient steps in one ``lax.while_loop``.
-
-    ``value_and_grads(params) -> (J, grads)``. Returns (params, costs
-    (capacity,), steps_done, ok) with ``shallownet.loop.run_chunk``'s meaning:
-    costs[i] is J before step i, NaN past steps_done; ok False when a step went
-    non-finite (params are then the last finite ones). Traceable.
-    """
-    def cond(state):
-        _, _, i, ok = state
-        return ok & (i < n_steps)
-
-    def body(state):
-        p, costs, i, _ = state
-        J, g = value_and_grads(p)
-        new = gd_update(p, g, lr)
-        ok = jnp.isfinite(J) & all_finite(new)
-        p = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, p)
-        return p, costs.at[i].set(J), i + ok.astype(i.dtype), ok
-
-    costs0 = jnp.full((capacity,), jnp.nan, dtype)
-    return lax.while_loop(cond, body, (params, costs0, jnp.asarray(0, jnp.int32), jnp.asarray(True)))
-
-
 @partial(jax.jit, static_argnames=("mesh", "hidden", "output", "grad", "capacity"))
 def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, hidden, output, grad, capacity):
     """``shallownet.loop.run_chunk`` with each step's (J, grads) computed across the mesh.
@@ -176,34 +152,6 @@ def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, hidden, output, grad,
         out_specs=(jax.P(), jax.P()),
     )
     return descend(lambda p: vg(p, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
-
-
-def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda p: p):
-    """``train.train``'s host loop: chunks of ``run(params, n) -> (params, costs numpy, steps, ok)``.
-
-    Calls ``progress(done, last_cost)`` between chunks; raises Diverged or, on
-    Ctrl-C, Interrupted with the last finished chunk's params (through
-    ``to_host``) and costs. Returns (to_host(params), costs (iterations,)).
-    """
-    def joined(history):
-        return np.concatenate(history) if history else np.zeros((0,), dtype)
-
-    # (params, iterations done, cost arrays) of the last finished chunk, replaced
-    # by one assignment so that Ctrl-C never sees params and costs out of step.
-    state = (params, 0, [])
-    try:
-        while state[1] < iterations:
-            params, done, history = state
-            new, costs, steps, ok = run(params, min(chunk, iterations - done))
-            state = (new, done + steps, history + [costs[:steps]])
-            if not ok:
-                raise Diverged(start_iteration + state[1], to_host(new), joined(state[2]))
-            if progress is not None:
-                progress(state[1], float(costs[steps - 1]))
-    except KeyboardInterrupt:
-        params, done, history = state
-        raise Interrupted(start_iteration + done, to_host(params), joined(history)) from None
-    return to_host(state[0]), joined(state[2])
 
 
 def _global(x, mesh, spec):

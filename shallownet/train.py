@@ -112,35 +112,49 @@ def train(params, X, Y, *, hidden="tanh", output="sigmoid", grad="manual", lr=1.
         run_chunk.lower(params, X, Y, lr, np.int32(0), **kwargs).compile()
         timings["compile_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+
+    def run(p, n):
+        new, costs, steps, ok = run_chunk(p, X, Y, lr, np.int32(n), **kwargs)
+        # One transfer for the three; slice on the host (slicing the device
+        # array would compile a slice per length).
+        costs, steps, ok = jax.device_get((costs, steps, ok))
+        return new, costs, int(steps), bool(ok)
+
+    params, costs = drive(run, params, iterations=iterations, chunk=chunk, progress=progress,
+                          start_iteration=start_iteration, dtype=dtype)
+    jax.block_until_ready(params)
+    if timings is not None:
+        timings["run_s"] = time.perf_counter() - t0
+    return params, costs
+
+
+def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda p: p):
+    """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
+
+    ``run(params, n) -> (params, costs numpy, steps_done, ok)`` runs one
+    compiled chunk. Calls ``progress(done, last_cost)`` between chunks; raises
+    Diverged or, on Ctrl-C, Interrupted with the last finished chunk's params
+    (through ``to_host``) and costs. Returns (to_host(params), costs (iterations,)).
+    """
+    def joined(history):
+        return np.concatenate(history) if history else np.zeros((0,), dtype)
+
     # (params, iterations done, cost arrays) of the last finished chunk, replaced
     # by one assignment so that Ctrl-C never sees params and costs out of step.
     state = (params, 0, [])
     try:
         while state[1] < iterations:
             params, done, history = state
-            n = min(chunk, iterations - done)
-            new, costs, steps, ok = run_chunk(params, X, Y, lr, np.int32(n), **kwargs)
-            # One transfer for the three; slice on the host (slicing the device
-            # array would compile a slice per length).
-            costs, steps, ok = jax.device_get((costs, steps, ok))
-            steps = int(steps)
+            new, costs, steps, ok = run(params, min(chunk, iterations - done))
             state = (new, done + steps, history + [costs[:steps]])
-            if not bool(ok):
-                raise Diverged(start_iteration + state[1], new, np.concatenate(state[2]))
+            if not ok:
+                raise Diverged(start_iteration + state[1], to_host(new), joined(state[2]))
             if progress is not None:
                 progress(state[1], float(costs[steps - 1]))
     except KeyboardInterrupt:
         params, done, history = state
-        raise Interrupted(start_iteration + done, params, _joined(history, dtype)) from None
-    params, _, history = state
-    jax.block_until_ready(params)
-    if timings is not None:
-        timings["run_s"] = time.perf_counter() - t0
-    return params, _joined(history, dtype)
-
-
-def _joined(history, dtype):
-    return np.concatenate(history) if history else np.zeros((0,), dtype)
+        raise Interrupted(start_iteration + done, to_host(params), joined(history)) from None
+    return to_host(state[0]), joined(state[2])
 
 
 def predict(params, X, hidden="tanh", output="sigmoid"):
