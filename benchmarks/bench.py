@@ -14,7 +14,8 @@ One run measures, side by side on the same data and starting parameters:
   (d) per-step - one jitted step (manual gradients), called from a Python loop.
 
 Each JAX path is compiled ahead of time (compile_s, reported apart), run once
-to warm up, then timed `repeats` times; the median is reported. Both compiled
+to warm up, then timed `repeats` times (the manual and autodiff loops in
+alternation, so load changes hit both alike); the median is reported. Both compiled
 loops compute the cost J every iteration, as the numpy loop does. Ratios are
 numpy time / our time, in the same run.
 
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -158,18 +160,26 @@ def time_jax_paths(X, Y, params, dtype, lr, iterations, repeats):
     p0 = {k: jax.device_put(v.astype(dt)) for k, v in params.items()}
     lr_ = np.asarray(lr, dt)
     n = np.int32(iterations)
-    out = {}
+    out, calls = {}, {}
     for grad in ("manual", "autodiff"):
         kw = dict(hidden="tanh", output="sigmoid", grad=grad, capacity=iterations)
         t0 = time.perf_counter()
         compiled = run_chunk.lower(p0, Xd, Yd, lr_, n, **kw).compile()
         compile_s = time.perf_counter() - t0
-        _, costs, steps, ok = compiled(p0, Xd, Yd, lr_, n)
+        _, costs, steps, ok = compiled(p0, Xd, Yd, lr_, n)   # also the warm-up
         if not (bool(ok) and int(steps) == iterations):
             raise RuntimeError(f"{grad} loop stopped early (diverged?) at step {int(steps)}")
-        run_s, times = median_time(lambda: compiled(p0, Xd, Yd, lr_, n), repeats)
-        out[grad] = {"compile_s": compile_s, "run_s": run_s, "times": times,
-                     "final_cost": float(costs[iterations - 1])}
+        out[grad] = {"compile_s": compile_s, "times": [], "final_cost": float(costs[iterations - 1])}
+        calls[grad] = partial(compiled, p0, Xd, Yd, lr_, n)
+    # The two paths' repeats alternate, so that a change in the machine's load
+    # during the run weighs on both alike: their ratio is the figure to trust.
+    for _ in range(repeats):
+        for grad, call in calls.items():
+            t0 = time.perf_counter()
+            jax.block_until_ready(call())
+            out[grad]["times"].append(time.perf_counter() - t0)
+    for grad in calls:
+        out[grad]["run_s"] = float(np.median(out[grad]["times"]))
 
     vg = value_and_grads_fn("manual")
 
