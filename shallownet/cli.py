@@ -216,10 +216,11 @@ def console():
     """Entry point of the installed ``shallownet`` script: main(), then end the process at once.
 
     It also turns on the persistent compilation cache (main() alone, as the
-    tests call it, writes nothing outside the run folder). Everything is written (files atomically and fsync'ed) and printed by then;
-    the interpreter's ordinary teardown of the JAX and matplotlib module graphs
-    would add ~0.3-0.4 s to every command for nothing, so the streams are flushed
-    and the process exits without it.
+    tests call it, writes nothing outside the run folder). Everything is
+    written (files atomically and fsync'ed) and printed by then; the
+    interpreter's ordinary teardown of the JAX and matplotlib module graphs
+    would add ~0.3-0.4 s to every command for nothing, so the streams are
+    flushed and the process exits without it.
     """
     _use_compilation_cache()
     code = main()

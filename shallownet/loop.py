@@ -6,18 +6,18 @@ learning rate or a second call reuses the same compiled program: one
 compilation per (shapes, dtype, hidden, output, grad, capacity).
 
 Why a plain while_loop checked every step (measured on a 2-core CPU, jax
-0.10.2, course size m=400, n_h=4; README "Benchmark"): one step of
-the formulas compiles to about 22 XLA:CPU kernels (dots, fusions, reductions)
-that the runtime launches one by one, ~0.3 µs each, and that sets the cost of
-a step (~7 µs). The finiteness check and the keep-the-last-finite-parameters
-select add 4 small kernels, 5-10 %. Taking them out of the hot loop (an
-unchecked fori_loop with a checked re-run when a chunk goes non-finite, or a
-check per block of 100 steps) saves that 5-10 % but doubles the loop bodies and
-compiles 30 % to 3x slower; compile time, not step time, is most of a
-`shallownet train` run. A lax.scan with stacked costs is no faster than this
-loop, the in-place write of one cost costs the same at any capacity, and the
-XLA:CPU flags tried (library dot fusions off, single-threaded Eigen, XNNPACK,
-lower LLVM optimization) did not help or made it slower.
+0.10.2, float32, flower data; README "Benchmark"): the loop body compiles to
+26 XLA:CPU kernels at n_h = 4 (32 at n_h = 50), launched one by one, and the
+launches set the cost of a step at this size (7-10 µs). About 11 of those
+kernels are the finiteness check and the keep-the-last-finite select, yet
+taking them out did not make a step faster: at n_h = 4, 7.1 µs with the check
+as written, 7.9 with one check on the sum of all parameters, 7.7 carrying the
+previous parameters instead of selecting, 8.0 for an unchecked fori_loop (same
+run, medians of 7; differences within this machine's noise). A lax.scan with
+stacked costs is no faster either, the in-place write of one cost costs the
+same at any capacity, and the XLA:CPU flags tried (fast math, single-threaded
+Eigen, no XNNPACK, one codegen split, library dot fusions off, lower LLVM
+optimization) changed a step by less than the noise or made it slower.
 """
 from functools import partial
 

@@ -352,3 +352,21 @@ def test_console_script_trains_and_reports_errors_without_traceback(tmp_path):
                          capture_output=True, text=True, timeout=120)
     expect_one_line_error(bad.returncode, bad.stderr, "CSV file not found: missing.csv")
     assert (tmp_path / "r" / "model.npz").exists()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_regression_predictions_csv_reads_back_to_the_same_values(dtype):
+    # The CSV must not round the identity output's predictions: each cell reads
+    # back, in the model's dtype, to exactly the value predicted.
+    P = (np.random.default_rng(0).standard_normal((2, 50)) * 1e3).astype(dtype)
+    text = experiment.predictions_csv({"predictions": P, "labels": ["a", "b"], "output": "identity"})
+    header, *rows = text.splitlines()
+    assert header == "prediction_a,prediction_b"
+    back = np.array([[dtype(v) for v in row.split(",")] for row in rows]).T
+    np.testing.assert_array_equal(back, P)
+
+
+def test_classification_predictions_csv_is_zeros_and_ones():
+    P = np.array([[0, 1, 1, 0]], np.uint8)
+    text = experiment.predictions_csv({"predictions": P, "labels": ["label"], "output": "sigmoid"})
+    assert text == "prediction\n0\n1\n1\n0\n"
