@@ -53,7 +53,7 @@ QUICK = {
     "wide": dict(m=400, n_x=2, n_h=50, iterations=300, lr=1.2),
     "large": dict(m=4_000, n_x=16, n_h=32, iterations=5, lr=0.5),
 }
-PATHS = ("manual", "autodiff", "per_step")
+PATHS = ("manual", "reference", "per_step")
 MALLOC_TUNED = {"MALLOC_TOP_PAD_": "100000000"}
 
 
@@ -161,25 +161,25 @@ def time_jax_paths(X, Y, params, dtype, lr, iterations, repeats):
     lr_ = np.asarray(lr, dt)
     n = np.int32(iterations)
     out, calls = {}, {}
-    for grad in ("manual", "autodiff"):
-        kw = dict(hidden="tanh", output="sigmoid", grad=grad, capacity=iterations)
+    for gradients in ("manual", "reference"):
+        kw = dict(activation="tanh", output="sigmoid", gradients=gradients, capacity=iterations)
         t0 = time.perf_counter()
         compiled = run_chunk.lower(p0, Xd, Yd, lr_, n, **kw).compile()
         compile_s = time.perf_counter() - t0
         _, costs, steps, ok = compiled(p0, Xd, Yd, lr_, n)   # also the warm-up
         if not (bool(ok) and int(steps) == iterations):
-            raise RuntimeError(f"{grad} loop stopped early (diverged?) at step {int(steps)}")
-        out[grad] = {"compile_s": compile_s, "times": [], "final_cost": float(costs[iterations - 1])}
-        calls[grad] = partial(compiled, p0, Xd, Yd, lr_, n)
+            raise RuntimeError(f"{gradients} loop stopped early (diverged?) at step {int(steps)}")
+        out[gradients] = {"compile_s": compile_s, "times": [], "final_cost": float(costs[iterations - 1])}
+        calls[gradients] = partial(compiled, p0, Xd, Yd, lr_, n)
     # The two paths' repeats alternate, so that a change in the machine's load
     # during the run weighs on both alike: their ratio is the figure to trust.
     for _ in range(repeats):
-        for grad, call in calls.items():
+        for gradients, call in calls.items():
             t0 = time.perf_counter()
             jax.block_until_ready(call())
-            out[grad]["times"].append(time.perf_counter() - t0)
-    for grad in calls:
-        out[grad]["run_s"] = float(np.median(out[grad]["times"]))
+            out[gradients]["times"].append(time.perf_counter() - t0)
+    for gradients in calls:
+        out[gradients]["run_s"] = float(np.median(out[gradients]["times"]))
 
     vg = value_and_grads_fn("manual")
 
@@ -208,7 +208,7 @@ def time_train(X, Y, params, dtype, lr, iterations, repeats):
     from shallownet.train import train
 
     def run():
-        return train(params, X, Y, hidden="tanh", grad="manual", lr=lr, iterations=iterations,
+        return train(params, X, Y, activation="tanh", gradients="manual", lr=lr, iterations=iterations,
                      dtype=dtype)[0]
 
     t0 = time.perf_counter()
@@ -295,7 +295,7 @@ def run_workload(name, spec, dtypes, repeats, numpy_repeats, tmpdir, log):
             r["speedup_vs_numpy"] = numpy_s / r["run_s"]
             r["speedup_vs_tuned_numpy"] = tuned_s / r["run_s"]
             r["gflops"] = flops * spec["iterations"] / r["run_s"] / 1e9
-        d = {"paths": paths, "autodiff_over_manual": paths["autodiff"]["run_s"] / paths["manual"]["run_s"]}
+        d = {"paths": paths, "autodiff_over_manual": paths["reference"]["run_s"] / paths["manual"]["run_s"]}
         if name in ("course", "wide"):
             d["train"] = time_train(X, Y, params, dtype, spec["lr"], spec["iterations"], repeats)
             d["train"]["overhead_over_manual"] = d["train"]["run_s"] / paths["manual"]["run_s"]
@@ -339,9 +339,9 @@ def table(results):
                 f"| {dtype} | {fmt_s(row['numpy_f64_s'])} ({fmt_s(row['numpy_tuned_f64_s'])}) "
                 + "".join(f"| {fmt_s(p[k]['run_s'])} ({p[k]['us_per_iter']:.1f} µs/it) " for k in PATHS)
                 + f"| {p['manual']['speedup_vs_numpy']:.1f}× ({p['manual']['speedup_vs_tuned_numpy']:.1f}×) "
-                f"| {p['autodiff']['speedup_vs_numpy']:.1f}× ({p['autodiff']['speedup_vs_tuned_numpy']:.1f}×) "
+                f"| {p['reference']['speedup_vs_numpy']:.1f}× ({p['reference']['speedup_vs_tuned_numpy']:.1f}×) "
                 f"| {p['per_step']['speedup_vs_numpy']:.1f}× | {d['autodiff_over_manual']:.2f} "
-                f"| {p['manual']['compile_s']:.2f}, {p['autodiff']['compile_s']:.2f} |")
+                f"| {p['manual']['compile_s']:.2f}, {p['reference']['compile_s']:.2f} |")
     large = [(row, dt, d) for row in results["workloads"] if row["workload"] == "large"
              for dt, d in row["by_dtype"].items()]
     if large:
@@ -352,10 +352,10 @@ def table(results):
             p = d["paths"]
             lines.append(
                 f"| m={row['m']}, n_x={row['n_x']}, n_h={row['n_h']} | {dt} | {p['manual']['gflops']:.0f} "
-                f"| {p['autodiff']['gflops']:.0f} | {d['matmul_gflops_square']:.0f} ({d['matmul_square_n']}²), "
+                f"| {p['reference']['gflops']:.0f} | {d['matmul_gflops_square']:.0f} ({d['matmul_square_n']}²), "
                 f"{d['matmul_gflops_workload']:.0f} | {fmt_s(d['elementwise_floor_s_per_iter'])} "
                 f"| {fmt_s(d['floor_s_per_iter'])} | {p['manual']['times_floor']:.2f} "
-                f"| {p['autodiff']['times_floor']:.2f} |")
+                f"| {p['reference']['times_floor']:.2f} |")
     trains = [(row, dt, d["train"]) for row in results["workloads"]
               for dt, d in row["by_dtype"].items() if "train" in d]
     if trains:

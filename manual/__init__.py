@@ -16,13 +16,13 @@ from .activations import (  # noqa: E402
     parse_activation, relu, relu_prime, sigmoid, sigmoid_prime, tanh, tanh_prime,
 )
 from .backward import (  # noqa: E402
-    backward, backward_per_example, backward_per_example_raw, backward_raw, grads,
-    grads_one_example, grads_raw, matmul_nt, value_and_grads, value_and_grads_raw,
+    backward, backward_per_example, backward_sums, backward_sums_unchecked, backward_per_example_unchecked, backward_unchecked, grads,
+    grads_one_example, grads_unchecked, matmul_nt, value_and_grads, value_and_grads_unchecked,
 )
 from .checks import check_problem  # noqa: E402
 from .course import (  # noqa: E402
     backward_propagation, compute_cost, forward_propagation, initialize_parameters, layer_sizes,
     nn_model, predict, update_parameters,
 )
-from .forward import cost, cost_raw, forward, forward_raw, linear, loss, output_activation  # noqa: E402
+from .forward import cost, cost_unchecked, forward, forward_unchecked, linear, loss, output_activation  # noqa: E402
 from .init import init_params, init_zeros  # noqa: E402

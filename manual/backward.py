@@ -15,7 +15,7 @@ from jax import lax
 
 from .activations import get_activation
 from .checks import check_output, check_problem
-from .forward import cost_raw, forward_raw
+from .forward import cost_unchecked, forward_unchecked
 
 
 def matmul_nt(A, B):
@@ -27,17 +27,33 @@ def matmul_nt(A, B):
     return lax.dot_general(A, B, (((1,), (1,)), ((), ())))
 
 
-def backward_raw(params, cache, X, Y, hidden="tanh"):
-    """Unchecked vectorized backprop (traceable); returns dW1 db1 dW2 db2."""
-    _, g_prime = get_activation(hidden)
-    m = X.shape[1]
+def backward_sums_unchecked(params, cache, X, Y, activation="tanh", mask=None):
+    """The six formulas summed over the examples, before any 1/m (traceable); dW1 db1 dW2 db2.
+
+    Both training paths divide these sums by m: ``backward_unchecked`` on one
+    device, and the sharded path after adding the devices' sums (the global m).
+    ``mask`` (1, m), 1 on real examples and 0 on padding, zeroes the padded
+    columns of dZ2 and through it every term those columns would add.
+    """
+    _, g_prime = get_activation(activation)
     dZ2 = cache["A2"] - Y                                   # (n_y, m)  dL/dZ2 per example: no 1/m
-    dW2 = matmul_nt(dZ2, cache["A1"]) / m                   # (n_y, n_h) = 1/m dZ2 A1^T
-    db2 = jnp.sum(dZ2, axis=1, keepdims=True) / m           # (n_y, 1): keepdims, never (n_y,)
+    if mask is not None:
+        dZ2 = dZ2 * mask
+    dW2 = matmul_nt(dZ2, cache["A1"])                       # (n_y, n_h) = sum_i dz2(i) a1(i)^T
+    db2 = jnp.sum(dZ2, axis=1, keepdims=True)               # (n_y, 1): keepdims, never (n_y,)
     dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["A1"])   # (n_h, m): element-wise *
-    dW1 = matmul_nt(dZ1, X) / m                             # (n_h, n_x) = 1/m dZ1 X^T
-    db1 = jnp.sum(dZ1, axis=1, keepdims=True) / m           # (n_h, 1)
-    return _like_params({"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}, params)
+    dW1 = matmul_nt(dZ1, X)                                 # (n_h, n_x) = sum_i dz1(i) x(i)^T
+    db1 = jnp.sum(dZ1, axis=1, keepdims=True)               # (n_h, 1)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+
+def backward_unchecked(params, cache, X, Y, activation="tanh"):
+    """Unchecked vectorized backprop (traceable); returns dW1 db1 dW2 db2."""
+    m = X.shape[1]
+    sums = backward_sums_unchecked(params, cache, X, Y, activation)
+    # J is the average over the m examples, W and b are shared by all of them:
+    # their gradients are the sums above times the 1/m of that average.
+    return _like_params({k: v / m for k, v in sums.items()}, params)
 
 
 def _like_params(grads, params):
@@ -50,39 +66,39 @@ def _like_params(grads, params):
     return {k: g.astype(params[k[1:]].dtype) for k, g in grads.items()}
 
 
-def grads_raw(params, X, Y, hidden="tanh", output="sigmoid"):
+def grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
     """Forward then backward, unchecked and traceable: the manual gradient path."""
-    _, cache = forward_raw(params, X, hidden, output)
-    return backward_raw(params, cache, X, Y, hidden)
+    _, cache = forward_unchecked(params, X, activation, output)
+    return backward_unchecked(params, cache, X, Y, activation)
 
 
-def value_and_grads_raw(params, X, Y, hidden="tanh", output="sigmoid"):
+def value_and_grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
     """(J, grads) from one forward pass, unchecked and traceable."""
-    _, cache = forward_raw(params, X, hidden, output)
-    return cost_raw(cache["Z2"], Y, output), backward_raw(params, cache, X, Y, hidden)
+    _, cache = forward_unchecked(params, X, activation, output)
+    return cost_unchecked(cache["Z2"], Y, output), backward_unchecked(params, cache, X, Y, activation)
 
 
-def grads_one_example(params, x, y, hidden="tanh", output="sigmoid"):
+def grads_one_example(params, x, y, activation="tanh", output="sigmoid"):
     """The slide's left column for one example x (n_x, 1), y (n_y, 1): no 1/m.
 
     dz2 = a2 - y;  dW2 = dz2 a1^T;  db2 = dz2;
     dz1 = W2^T dz2 * g'(z1);  dW1 = dz1 x^T;  db1 = dz1.
     """
-    _, g_prime = get_activation(hidden)
-    _, c = forward_raw(params, x, hidden, output)
+    _, g_prime = get_activation(activation)
+    _, c = forward_unchecked(params, x, activation, output)
     dz2 = c["A2"] - y
     dz1 = (params["W2"].T @ dz2) * g_prime(c["Z1"], c["A1"])
     return {"dW1": dz1 @ x.T, "db1": dz1, "dW2": dz2 @ c["A1"].T, "db2": dz2}
 
 
-def backward_per_example_raw(params, X, Y, hidden="tanh", output="sigmoid"):
+def backward_per_example_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
     """Loop over the m examples, sum each one's gradient, divide by m once at the end."""
     m = X.shape[1]
 
     def add_example(i, total):
         x = lax.dynamic_slice_in_dim(X, i, 1, axis=1)
         y = lax.dynamic_slice_in_dim(Y, i, 1, axis=1).astype(X.dtype)
-        g = grads_one_example(params, x, y, hidden, output)
+        g = grads_one_example(params, x, y, activation, output)
         return {k: total[k] + g[k] for k in total}
 
     zeros = {"d" + k: jnp.zeros_like(v, dtype=jnp.result_type(v, X)) for k, v in params.items()}
@@ -90,21 +106,20 @@ def backward_per_example_raw(params, X, Y, hidden="tanh", output="sigmoid"):
     return _like_params({k: v / m for k, v in total.items()}, params)
 
 
-_backward_jit = jax.jit(backward_raw, static_argnames=("hidden",))
-_grads_jit = jax.jit(grads_raw, static_argnames=("hidden", "output"))
-_value_and_grads_jit = jax.jit(value_and_grads_raw, static_argnames=("hidden", "output"))
-_per_example_jit = jax.jit(backward_per_example_raw, static_argnames=("hidden", "output"))
+_backward_jit = jax.jit(backward_unchecked, static_argnames=("activation",))
+_backward_sums_jit = jax.jit(backward_sums_unchecked, static_argnames=("activation",))
+_grads_jit = jax.jit(grads_unchecked, static_argnames=("activation", "output"))
+_value_and_grads_jit = jax.jit(value_and_grads_unchecked, static_argnames=("activation", "output"))
+_per_example_jit = jax.jit(backward_per_example_unchecked, static_argnames=("activation", "output"))
 
 
-def _check(params, X, Y, hidden, output):
+def _check(params, X, Y, activation, output):
     check_output(output)
-    get_activation(hidden)
+    get_activation(activation)
     check_problem(params, X, Y, output)
 
 
-def backward(params, cache, X, Y, hidden="tanh", output="sigmoid"):
-    """Checked, jitted backprop from a forward cache; grads have the params' shapes."""
-    _check(params, X, Y, hidden, output)
+def _check_cache(params, cache, X):
     n_h, m, n_y = params["W1"].shape[0], X.shape[1], params["W2"].shape[0]
     for k, shape in (("Z1", (n_h, m)), ("A1", (n_h, m)), ("A2", (n_y, m))):
         if k not in cache:
@@ -112,22 +127,35 @@ def backward(params, cache, X, Y, hidden="tanh", output="sigmoid"):
         if tuple(cache[k].shape) != shape:
             raise ValueError(f"cache {k} has shape {tuple(cache[k].shape)}, expected {shape}: "
                              "was it computed from these parameters and this X?")
-    return _backward_jit(params, cache, X, Y, hidden=hidden)
 
 
-def grads(params, X, Y, hidden="tanh", output="sigmoid"):
+def backward(params, cache, X, Y, activation="tanh", output="sigmoid"):
+    """Checked, jitted backprop from a forward cache; grads have the params' shapes."""
+    _check(params, X, Y, activation, output)
+    _check_cache(params, cache, X)
+    return _backward_jit(params, cache, X, Y, activation=activation)
+
+
+def backward_sums(params, cache, X, Y, activation="tanh", output="sigmoid"):
+    """Checked, jitted gradient *sums* over the m examples (no 1/m): m times ``backward``'s result."""
+    _check(params, X, Y, activation, output)
+    _check_cache(params, cache, X)
+    return _backward_sums_jit(params, cache, X, Y, activation=activation)
+
+
+def grads(params, X, Y, activation="tanh", output="sigmoid"):
     """Checked, jitted manual gradients of J: dict dW1 (n_h, n_x), db1 (n_h, 1), dW2 (n_y, n_h), db2 (n_y, 1)."""
-    _check(params, X, Y, hidden, output)
-    return _grads_jit(params, X, Y, hidden=hidden, output=output)
+    _check(params, X, Y, activation, output)
+    return _grads_jit(params, X, Y, activation=activation, output=output)
 
 
-def value_and_grads(params, X, Y, hidden="tanh", output="sigmoid"):
+def value_and_grads(params, X, Y, activation="tanh", output="sigmoid"):
     """Checked, jitted (J, grads) on the manual path."""
-    _check(params, X, Y, hidden, output)
-    return _value_and_grads_jit(params, X, Y, hidden=hidden, output=output)
+    _check(params, X, Y, activation, output)
+    return _value_and_grads_jit(params, X, Y, activation=activation, output=output)
 
 
-def backward_per_example(params, X, Y, hidden="tanh", output="sigmoid"):
+def backward_per_example(params, X, Y, activation="tanh", output="sigmoid"):
     """Checked, jitted per-example backprop (the slide's for-loop), averaged at the end."""
-    _check(params, X, Y, hidden, output)
-    return _per_example_jit(params, X, Y, hidden=hidden, output=output)
+    _check(params, X, Y, activation, output)
+    return _per_example_jit(params, X, Y, activation=activation, output=output)

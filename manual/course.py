@@ -11,9 +11,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .backward import backward, backward_raw
+from .backward import backward, backward_unchecked
 from .checks import check_problem, check_X, check_Y
-from .forward import cost_raw, forward, forward_raw, output_activation
+from .forward import cost_unchecked, forward, forward_unchecked, output_activation
 
 HIDDEN, OUTPUT = "tanh", "sigmoid"
 
@@ -76,9 +76,9 @@ def predict(parameters, X):
 @jax.jit
 def _course_step(parameters, X, Y, learning_rate):
     """One iteration on the manual path: cost of the current parameters, then update."""
-    _, cache = forward_raw(parameters, X, HIDDEN, OUTPUT)
-    J = cost_raw(cache["Z2"], Y, OUTPUT)
-    grads = backward_raw(parameters, cache, X, Y, HIDDEN)
+    _, cache = forward_unchecked(parameters, X, HIDDEN, OUTPUT)
+    J = cost_unchecked(cache["Z2"], Y, OUTPUT)
+    grads = backward_unchecked(parameters, cache, X, Y, HIDDEN)
     return update_parameters(parameters, grads, learning_rate), J
 
 

@@ -24,9 +24,9 @@ def output_activation(Z2, output="sigmoid"):
     return sigmoid(Z2) if output == "sigmoid" else Z2
 
 
-def forward_raw(params, X, hidden="tanh", output="sigmoid"):
+def forward_unchecked(params, X, activation="tanh", output="sigmoid"):
     """Unchecked forward pass (traceable): returns (A2 (n_y, m), cache {Z1, A1, Z2, A2})."""
-    g, _ = get_activation(hidden)
+    g, _ = get_activation(activation)
     Z1 = linear(params["W1"], X, params["b1"])
     A1 = g(Z1)
     Z2 = linear(params["W2"], A1, params["b2"])
@@ -48,22 +48,22 @@ def loss(Z2, Y, output="sigmoid"):
     return 0.5 * (Z2 - Y) ** 2
 
 
-def cost_raw(Z2, Y, output="sigmoid"):
+def cost_unchecked(Z2, Y, output="sigmoid"):
     """J = (1/m) sum_i L(a(i), y(i)), summed over output units: a scalar."""
     m = Y.shape[1]
     return jnp.sum(loss(Z2, Y, output)) / m
 
 
-_forward_jit = jax.jit(forward_raw, static_argnames=("hidden", "output"))
-_cost_jit = jax.jit(cost_raw, static_argnames=("output",))
+_forward_jit = jax.jit(forward_unchecked, static_argnames=("activation", "output"))
+_cost_jit = jax.jit(cost_unchecked, static_argnames=("output",))
 
 
-def forward(params, X, hidden="tanh", output="sigmoid"):
+def forward(params, X, activation="tanh", output="sigmoid"):
     """Checked, jitted forward pass: X (n_x, m) -> (A2 (n_y, m), cache)."""
     check_output(output)
-    get_activation(hidden)
+    get_activation(activation)
     check_problem(params, X)
-    return _forward_jit(params, X, hidden=hidden, output=output)
+    return _forward_jit(params, X, activation=activation, output=output)
 
 
 def cost(Z2, Y, output="sigmoid"):

@@ -108,7 +108,7 @@ def _rounded(a, dtype):
 
 
 @functools.lru_cache(maxsize=64)
-def make_problem(case, hidden="tanh", output="sigmoid", dtype="float64"):
+def make_problem(case, activation="tanh", output="sigmoid", dtype="float64"):
     """Draw a case's problem and compute its forward pass and true gradients (cached)."""
     rng = np.random.default_rng(case.seed)
     params = {"W1": rng.normal(size=(case.n_h, case.n_x)), "b1": 0.5 * rng.normal(size=(case.n_h, 1)),
@@ -117,14 +117,14 @@ def make_problem(case, hidden="tanh", output="sigmoid", dtype="float64"):
     Y = rng.integers(0, 2, size=(case.n_y, case.m)) if output == "sigmoid" else rng.normal(size=(case.n_y, case.m))
     params = {k: _rounded(v, dtype) for k, v in params.items()}
     X, Y = _rounded(X, dtype), _rounded(Y, dtype)
-    g = hidden_activation(hidden)
+    g = hidden_activation(activation)
     Z1 = params["W1"] @ X + params["b1"]
     A1, gp = (np.asarray(a) for a in jax.jvp(g, (jnp.asarray(Z1),), (jnp.ones_like(Z1),)))
     Z2 = params["W2"] @ A1 + params["b2"]
     A2 = np.asarray(jax.nn.sigmoid(Z2)) if output == "sigmoid" else Z2
     as_numpy = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
-    truth = as_numpy(_grads_jit(params, X, Y, hidden=hidden, output=output))
-    fd = as_numpy(finite_difference_grads(params, X, Y, hidden, output, eps=FD_EPS))
+    truth = as_numpy(_grads_jit(params, X, Y, activation=activation, output=output))
+    fd = as_numpy(finite_difference_grads(params, X, Y, activation, output, eps=FD_EPS))
     return Problem(case, params, X, Y, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}, gp, truth, fd)
 
 
@@ -156,7 +156,7 @@ def _value_problem(key, value):
     """A one-line text when ``value`` cannot be a gradient array, else None."""
     if isinstance(value, (list, tuple)):
         return f"{key} is a {type(value).__name__}, not a numpy array"
-    if isinstance(value, (int, float, complex)) and not isinstance(value, np.generic) \
+    if isinstance(value, (int, float, complex)) and not isinstance(value, np.generic)\
             or not hasattr(value, "__array__"):
         return f"{key} is a {type(value).__name__}, not a numpy array"
     a = np.asarray(value)
@@ -225,7 +225,7 @@ class Report:
     """The check's result; ``print(report)`` shows the table, ``report.passed`` is the verdict."""
     function: str
     form: str
-    hidden: str
+    activation: str
     output: str
     cases: tuple
     dtype_in: str
@@ -395,14 +395,14 @@ def _tracebacks(fn_name, runs, problems):
 
 # --- the public functions ---------------------------------------------------------------
 
-def _check(fn, form, hidden, output, cases, one_output, dtype, name):
+def _check(fn, form, activation, output, cases, one_output, dtype, name):
     if not callable(fn):
         raise ValueError(f"expected a function, got {type(fn).__name__}")
     if form not in FORMS:
         raise ValueError(f"unknown form {form!r}; choose backward or grads")
     if output not in ("sigmoid", "identity"):
         raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
-    hidden_activation(hidden)
+    hidden_activation(activation)
     try:
         dtype_in = np.dtype(dtype).name
     except TypeError:
@@ -412,24 +412,24 @@ def _check(fn, form, hidden, output, cases, one_output, dtype, name):
     cases = tuple(c for c in cases if c.n_y == 1) if one_output else tuple(cases)
     if not cases:
         raise ValueError("no problems to check on")
-    problems = [make_problem(c, hidden, output, dtype_in) for c in cases]
+    problems = [make_problem(c, activation, output, dtype_in) for c in cases]
     runs = [run_user(fn, form, p, dtype_in) for p in problems]
     dtype_out = _least_precise([d for run in runs for d in run.dtypes.values()], dtype_in)
     tol, course_tol = TOLERANCES[dtype_out]
     rows = [_row(k, runs, problems, tol, course_tol) for k in KEYS]
-    variants = diagnose.upstream_variants(problems, hidden, output)
+    variants = diagnose.upstream_variants(problems, activation, output)
     found = {r.name: _diagnose_key(r.name, r, runs, problems, variants, MATCH_TOLERANCES[dtype_out])
              for r in rows if not r.passed}
     for r in rows:
         r.diagnosis = found.get(r.name, [])
     fn_name = name or getattr(fn, "__name__", "your function")
-    return Report(fn_name, form, hidden, output, cases, dtype_in, dtype_out, tol, course_tol, rows,
+    return Report(fn_name, form, activation, output, cases, dtype_in, dtype_out, tol, course_tol, rows,
                   _overall_course_difference(runs, problems), _problem_lines(runs),
                   diagnose.group(found) + _exception_hints(fn, runs, problems, output),
                   _tracebacks(fn_name, runs, problems))
 
 
-def check_backprop(backward_propagation, hidden="tanh", output="sigmoid", *, cases=DEFAULT_CASES,
+def check_backprop(backward_propagation, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES,
                    one_output=False, dtype="float64", name=None):
     """Check ``backward_propagation(parameters, cache, X, Y) -> {"dW1", "db1", "dW2", "db2"}``.
 
@@ -454,13 +454,13 @@ def check_backprop(backward_propagation, hidden="tanh", output="sigmoid", *, cas
     >>> check_backprop(backward_propagation).passed
     True
     """
-    return _check(backward_propagation, "backward", hidden, output, cases, one_output, dtype, name)
+    return _check(backward_propagation, "backward", activation, output, cases, one_output, dtype, name)
 
 
-def check_grads(grads_fn, hidden="tanh", output="sigmoid", *, cases=DEFAULT_CASES, one_output=False,
+def check_grads(grads_fn, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES, one_output=False,
                 dtype="float64", name=None):
     """Check ``grads_fn(parameters, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` (does its own forward pass)."""
-    return _check(grads_fn, "grads", hidden, output, cases, one_output, dtype, name)
+    return _check(grads_fn, "grads", activation, output, cases, one_output, dtype, name)
 
 
 # --- printing ---------------------------------------------------------------------------
@@ -476,7 +476,7 @@ def format_report(r):
     lines = [
         f"check of {r.function}: "
         + ("backward_propagation(parameters, cache, X, Y)" if r.form == "backward" else "grads(parameters, X, Y)")
-        + f", hidden {r.hidden}, output {r.output}",
+        + f", activation {r.activation}, output {r.output}",
         f"{len(r.cases)} random problems, weights ~ N(0, 1): " + "; ".join(str(c) for c in r.cases),
         f"your gradients are {r.dtype_out} (inputs {r.dtype_in}): pass when {thresholds}",
         "",

@@ -45,9 +45,9 @@ def _try(f):
 
 # --- the hidden layer's derivative g'(Z1), right and wrong ----------------------------
 
-def right_slope_text(hidden):
+def right_slope_text(activation):
     """g'(Z1) in the course's notation, for the diagnosis text."""
-    base, _, param = hidden.partition(":")
+    base, _, param = activation.partition(":")
     return {
         "tanh": "1 - A1**2",
         "sigmoid": "A1 * (1 - A1)",
@@ -57,10 +57,10 @@ def right_slope_text(hidden):
     }[base]
 
 
-def slope_slips(hidden):
+def slope_slips(activation):
     """Wrong versions of g'(Z1): [(Slip, f(case) -> (n_h, m) array or None)]."""
-    base = hidden.partition(":")[0]
-    right = f"{base}'(Z1) = {right_slope_text(hidden)}"
+    base = activation.partition(":")[0]
+    right = f"{base}'(Z1) = {right_slope_text(activation)}"
     slips = [
         (Slip(f"activation derivative written 1 - Z1**2 (Z1 where A1 belongs); {right}"),
          lambda c: 1 - c.Z1 ** 2),
@@ -102,7 +102,7 @@ def dz2_slips(output):
     return slips
 
 
-def upstream_variants(cases, hidden, output):
+def upstream_variants(cases, activation, output):
     """[(Slip or None, [(dZ2, dZ1) per case], layers it touches)]; slips that change nothing are dropped."""
     variants = [(None, [(c.dZ2, c.dZ1) for c in cases], ("1", "2"))]
     for slip, f in dz2_slips(output):
@@ -111,7 +111,7 @@ def upstream_variants(cases, hidden, output):
             dZ2 = f(c)
             per_case.append((dZ2, None if dZ2 is None else _try(lambda: (c.W2.T @ dZ2) * c.gp)))
         variants.append((slip, per_case, ("1", "2")))
-    for slip, f in slope_slips(hidden):
+    for slip, f in slope_slips(activation):
         per_case = [(c.dZ2, _times(c.W2.T @ c.dZ2, f(c))) for c in cases]
         if not all(_same(d1, c.dZ1) for (_, d1), c in zip(per_case, cases)):
             variants.append((slip, per_case, ("1",)))

@@ -16,30 +16,30 @@ from .model import cost, hidden_activation
 from .validate import validate
 
 
-@partial(jax.jit, static_argnames=("hidden", "output", "batch_size"))
-def _fd(params, X, Y, eps, hidden, output, batch_size=128):
+@partial(jax.jit, static_argnames=("activation", "output", "batch_size"))
+def _fd(params, X, Y, eps, activation, output, batch_size=128):
     flat, unravel = ravel_pytree(params)
 
     def central(k):
         e = jnp.zeros_like(flat).at[k].set(eps)
-        up = cost(unravel(flat + e), X, Y, hidden, output)
-        down = cost(unravel(flat - e), X, Y, hidden, output)
+        up = cost(unravel(flat + e), X, Y, activation, output)
+        down = cost(unravel(flat - e), X, Y, activation, output)
         return (up - down) / (2 * eps)
 
     g = jax.lax.map(central, jnp.arange(flat.size), batch_size=batch_size)
     return {"d" + k: v for k, v in unravel(g).items()}
 
 
-def finite_difference_grads(params, X, Y, hidden="tanh", output="sigmoid", eps=1e-6):
+def finite_difference_grads(params, X, Y, activation="tanh", output="sigmoid", eps=1e-6):
     """Central differences over every entry of W1 b1 W2 b2, computed in float64.
 
     Checked like reference.grads (shapes, labels, NaN) before casting; traceable,
     so it can also run inside jax.jit (value checks are skipped on tracers).
     """
     validate(params, X, Y, output)
-    hidden_activation(hidden)
+    hidden_activation(activation)
     if not jax.config.jax_enable_x64:
         raise ValueError("finite differences need float64: enable jax_enable_x64 first")
     f64 = lambda a: jnp.asarray(a, jnp.float64)  # noqa: E731
     params = {k: f64(params[k]) for k in ("W1", "b1", "W2", "b2")}
-    return _fd(params, f64(X), f64(Y), eps, hidden, output)
+    return _fd(params, f64(X), f64(Y), eps, activation, output)

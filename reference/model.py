@@ -38,14 +38,14 @@ def hidden_activation(name):
     raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(HIDDEN)}")
 
 
-def predict_logits(params, X, hidden="tanh"):
+def predict_logits(params, X, activation="tanh"):
     """Z2 (n_y, m) for X (n_x, m)."""
-    g = hidden_activation(hidden)
+    g = hidden_activation(activation)
     H = g(jnp.dot(params["W1"], X) + params["b1"])
     return jnp.dot(params["W2"], H) + params["b2"]
 
 
-def cost(params, X, Y, hidden="tanh", output="sigmoid"):
+def cost(params, X, Y, activation="tanh", output="sigmoid"):
     """J = mean over the m examples of the summed per-unit loss.
 
     sigmoid output: binary cross-entropy -y log s(z) - (1 - y) log s(-z).
@@ -54,7 +54,7 @@ def cost(params, X, Y, hidden="tanh", output="sigmoid"):
     work in the compiled loop), finite even when s(z) rounds to 0 or 1.
     identity output: half the squared error.
     """
-    Z2 = predict_logits(params, X, hidden)
+    Z2 = predict_logits(params, X, activation)
     if output == "sigmoid":
         per_example = (1 - Y) * Z2 - jax.nn.log_sigmoid(Z2)
     elif output == "identity":
@@ -68,19 +68,19 @@ def _rename(g):
     return {"d" + k: v for k, v in g.items()}
 
 
-def _value_and_grads(params, X, Y, hidden="tanh", output="sigmoid"):
-    J, g = jax.value_and_grad(cost)(params, X, Y, hidden, output)
+def _value_and_grads(params, X, Y, activation="tanh", output="sigmoid"):
+    J, g = jax.value_and_grad(cost)(params, X, Y, activation, output)
     return J, _rename(g)
 
 
-value_and_grads_raw = _value_and_grads
+value_and_grads_unchecked = _value_and_grads
 
 
-def grads_raw(params, X, Y, hidden="tanh", output="sigmoid"):
+def grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
     """jax.grad of the reference cost, keys renamed dW1 db1 dW2 db2 (traceable)."""
-    return _rename(jax.grad(cost)(params, X, Y, hidden, output))
+    return _rename(jax.grad(cost)(params, X, Y, activation, output))
 
 
-_grads_jit = jax.jit(grads_raw, static_argnames=("hidden", "output"))
-_value_and_grads_jit = jax.jit(_value_and_grads, static_argnames=("hidden", "output"))
-_cost_jit = jax.jit(cost, static_argnames=("hidden", "output"))
+_grads_jit = jax.jit(grads_unchecked, static_argnames=("activation", "output"))
+_value_and_grads_jit = jax.jit(_value_and_grads, static_argnames=("activation", "output"))
+_cost_jit = jax.jit(cost, static_argnames=("activation", "output"))

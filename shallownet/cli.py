@@ -36,7 +36,7 @@ def _add_model_flags(p):
     p.add_argument("--activation", default="tanh",
                    help="hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity")
     p.add_argument("--lr", type=float, default=1.2, help="learning rate (default 1.2)")
-    p.add_argument("--grad", choices=("manual", "autodiff"), default="manual",
+    p.add_argument("--gradients", choices=("manual", "reference"), default="manual",
                    help="gradient path: hand-derived backprop or jax.grad")
     p.add_argument("--seed", type=int, default=0, help="seed of the random init and the test split")
 
@@ -116,7 +116,7 @@ def cmd_train(args):
     out = Path(args.out or Path("runs") / Path(args.data).stem)
     config = {
         "data": args.data, "labels": args.label, "hidden_units": args.hidden, "activation": args.activation,
-        "output": args.output, "lr": args.lr, "iterations": args.iterations, "grad": args.grad,
+        "output": args.output, "lr": args.lr, "iterations": args.iterations, "gradients": args.gradients,
         "dtype": args.dtype, "seed": args.seed, "init": args.init, "test_split": args.test_split,
         "standardize": args.standardize, "chunk": args.chunk, "devices": args.devices,
     }
@@ -161,7 +161,7 @@ def cmd_sweep(args):
 
     X, Y, _, _ = data.load(args.data, args.label)
     rows = sweep.hidden_sizes(X, Y, args.hidden, iterations=args.iterations, lr=args.lr,
-                              hidden=args.activation, grad=args.grad, dtype=args.dtype,
+                              activation=args.activation, gradients=args.gradients, dtype=args.dtype,
                               init=args.init, seed=args.seed, chunk=args.chunk)
     print(sweep.table(rows))
     return 0

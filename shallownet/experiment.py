@@ -25,7 +25,7 @@ COST_EVERY = 100
 
 DEFAULTS = {
     "data": "flower", "labels": ["label"], "hidden_units": 4, "activation": "tanh", "output": "sigmoid",
-    "lr": 1.2, "iterations": 10000, "grad": "manual", "dtype": "float32", "seed": 0, "init": "random",
+    "lr": 1.2, "iterations": 10000, "gradients": "manual", "dtype": "float32", "seed": 0, "init": "random",
     "test_split": 0.0, "standardize": False, "chunk": 1000, "devices": 1,
 }
 # Settings a resumed run may change; the others are taken from the checkpoint,
@@ -46,7 +46,7 @@ def check_config(config):
     c["labels"] = list(c["labels"])
     manual.parse_activation(c["activation"])
     manual.checks.check_output(c["output"])
-    train.value_and_grads_fn(c["grad"])
+    train.value_and_grads_fn(c["gradients"])
     if c["dtype"] not in ("float32", "float64"):
         raise RunError(f"dtype must be float32 or float64, got {c['dtype']!r}")
     if c["init"] not in ("random", "course"):
@@ -104,7 +104,7 @@ def _save_model(path, params, c, d, costs):
 
 def _train(params, d, c, start, progress, timings):
     """train() on one device, or shallownet.parallel.train_parallel over several."""
-    kwargs = {"hidden": c["activation"], "output": c["output"], "grad": c["grad"], "lr": c["lr"],
+    kwargs = {"activation": c["activation"], "output": c["output"], "gradients": c["gradients"], "lr": c["lr"],
               "iterations": c["iterations"] - start, "chunk": c["chunk"], "dtype": c["dtype"]}
     if c["devices"] > 1:
         from .parallel import train_parallel  # written apart; imported only when asked for

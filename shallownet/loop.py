@@ -28,16 +28,16 @@ from jax import lax
 import manual
 import reference
 
-GRAD_PATHS = ("manual", "autodiff")
+GRAD_PATHS = ("manual", "reference")
 
 
-def value_and_grads_fn(grad):
+def value_and_grads_fn(gradients):
     """The (J, grads) function of one path; both return dW1 db1 dW2 db2."""
-    if grad == "manual":
-        return manual.value_and_grads_raw
-    if grad == "autodiff":
-        return reference.value_and_grads_raw
-    raise ValueError(f"unknown gradient path {grad!r}; choose manual or autodiff")
+    if gradients == "manual":
+        return manual.value_and_grads_unchecked
+    if gradients == "reference":
+        return reference.value_and_grads_unchecked
+    raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
 
 
 def gd_update(params, grads, lr):
@@ -75,11 +75,11 @@ def descend(value_and_grads, params, lr, n_steps, capacity, dtype):
     return lax.while_loop(cond, body, (params, costs0, jnp.asarray(0, jnp.int32), jnp.asarray(True)))
 
 
-@partial(jax.jit, static_argnames=("hidden", "output", "grad", "capacity"))
-def run_chunk(params, X, Y, lr, n_steps, *, hidden, output, grad, capacity):
+@partial(jax.jit, static_argnames=("activation", "output", "gradients", "capacity"))
+def run_chunk(params, X, Y, lr, n_steps, *, activation, output, gradients, capacity):
     """Up to ``n_steps`` (<= capacity) gradient steps on one device; see ``descend``.
 
     Returns (params, costs (capacity,), steps_done, ok).
     """
-    vg = value_and_grads_fn(grad)
-    return descend(lambda p: vg(p, X, Y, hidden, output), params, lr, n_steps, capacity, X.dtype)
+    vg = value_and_grads_fn(gradients)
+    return descend(lambda p: vg(p, X, Y, activation, output), params, lr, n_steps, capacity, X.dtype)

@@ -76,70 +76,64 @@ def masked_loss_sum(Z2, Y, mask, output="sigmoid"):
     return jnp.sum(manual.loss(Z2, Y, output) * mask)
 
 
-def manual_sums(params, X, Y, mask, hidden="tanh", output="sigmoid"):
+def manual_sums(params, X, Y, mask, activation="tanh", output="sigmoid"):
     """The course's formulas on one shard, as *sums* over its columns: (sum L, grad sums).
 
-    Same slide as ``manual.backward_raw`` but without its 1/m (the caller
-    divides by the global m after the all-reduce). The mask zeroes the padded
-    columns of dZ2, and through it every gradient term of those columns.
+    ``manual.backward_sums_unchecked``, the same sums ``manual.backward_unchecked``
+    divides by m; here the caller divides by the global m after the all-reduce.
+    The mask zeroes the padded columns of dZ2, and through it every gradient
+    term of those columns.
     """
-    _, g_prime = manual.get_activation(hidden)
-    _, cache = manual.forward_raw(params, X, hidden, output)
-    dZ2 = (cache["A2"] - Y) * mask                                       # (n_y, m_s): 0 on padding
-    dW2 = manual.matmul_nt(dZ2, cache["A1"])                             # sum_i dz2(i) a1(i)^T
-    db2 = jnp.sum(dZ2, axis=1, keepdims=True)                            # (n_y, 1)
-    dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["A1"])     # (n_h, m_s)
-    dW1 = manual.matmul_nt(dZ1, X)                                       # sum_i dz1(i) x(i)^T
-    db1 = jnp.sum(dZ1, axis=1, keepdims=True)                            # (n_h, 1)
-    loss_sum = masked_loss_sum(cache["Z2"], Y, mask, output)
-    return loss_sum, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    _, cache = manual.forward_unchecked(params, X, activation, output)
+    grad_sums = manual.backward_sums_unchecked(params, cache, X, Y, activation, mask)
+    return masked_loss_sum(cache["Z2"], Y, mask, output), grad_sums
 
 
-def manual_value_and_grads(params, X, Y, mask, m, hidden="tanh", output="sigmoid"):
+def manual_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
     """Inside shard_map: (J, grads) by hand, with the all-reduce written out."""
-    loss_sum, grad_sums = manual_sums(params, X, Y, mask, hidden, output)
+    loss_sum, grad_sums = manual_sums(params, X, Y, mask, activation, output)
     loss_sum, grad_sums = lax.psum((loss_sum, grad_sums), AXIS)         # add the N shards' sums
     # The 1/m lives here: once, the GLOBAL m (real examples only), after the psum.
     return loss_sum / m, {k: v / m for k, v in grad_sums.items()}
 
 
-def global_cost(params, X, Y, mask, m, hidden="tanh", output="sigmoid"):
+def global_cost(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
     """Inside shard_map: J = psum(this shard's masked sum of L) / m, the same on every device."""
-    _, cache = manual.forward_raw(params, X, hidden, output)
+    _, cache = manual.forward_unchecked(params, X, activation, output)
     loss_sum = masked_loss_sum(cache["Z2"], Y, mask, output)
     return lax.psum(loss_sum, AXIS) / m              # the 1/m: global m, after the all-reduce
 
 
-def autodiff_value_and_grads(params, X, Y, mask, m, hidden="tanh", output="sigmoid"):
+def reference_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
     """Inside shard_map: jax.grad of ``global_cost``, the cost the manual path reports.
 
     No explicit psum of the gradients: params enter replicated, and the
     transpose of that replication is the all-reduce, which jax.grad inserts
     itself. (A psum of those already-summed grads would multiply them by N.)
     """
-    J, g = jax.value_and_grad(global_cost)(params, X, Y, mask, m, hidden, output)
+    J, g = jax.value_and_grad(global_cost)(params, X, Y, mask, m, activation, output)
     return J, {"d" + k: v for k, v in g.items()}
 
 
-SHARD_PATHS = {"manual": manual_value_and_grads, "autodiff": autodiff_value_and_grads}
+SHARD_PATHS = {"manual": manual_value_and_grads, "reference": reference_value_and_grads}
 
 
-def shard_value_and_grads(grad):
-    """The per-shard (J, grads) function of a path name, or ``grad`` itself if callable.
+def shard_value_and_grads(gradients):
+    """The per-shard (J, grads) function of a path name, or ``gradients`` itself if callable.
 
     A callable has the signature of ``manual_value_and_grads`` (it runs inside
     shard_map over axis "data"); it is how experiments such as the tests'
     planted local-m mistake run through the same loop.
     """
-    if callable(grad):
-        return grad
-    if grad not in SHARD_PATHS:
-        raise ValueError(f"unknown gradient path {grad!r}; choose manual or autodiff")
-    return SHARD_PATHS[grad]
+    if callable(gradients):
+        return gradients
+    if gradients not in SHARD_PATHS:
+        raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
+    return SHARD_PATHS[gradients]
 
 
-@partial(jax.jit, static_argnames=("mesh", "hidden", "output", "grad", "capacity"))
-def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, hidden, output, grad, capacity):
+@partial(jax.jit, static_argnames=("mesh", "activation", "output", "gradients", "capacity"))
+def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, activation, output, gradients, capacity):
     """``shallownet.loop.run_chunk`` with each step's (J, grads) computed across the mesh.
 
     X, Y, mask are sharded by columns over ``mesh``; params, m, lr, n_steps
@@ -147,7 +141,7 @@ def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, hidden, output, grad,
     """
     columns = jax.P(None, AXIS)
     vg = jax.shard_map(
-        partial(shard_value_and_grads(grad), hidden=hidden, output=output),
+        partial(shard_value_and_grads(gradients), activation=activation, output=output),
         mesh=mesh, in_specs=(jax.P(), columns, columns, columns, jax.P()),
         out_specs=(jax.P(), jax.P()),
     )
@@ -165,18 +159,18 @@ def _local(x):
     return x.addressable_data(0)
 
 
-def train_parallel(params, X, Y, *, devices, hidden="tanh", output="sigmoid", grad="manual", lr=1.2,
+def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid", gradients="manual", lr=1.2,
                    iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0):
     """``shallownet.train.train`` with the examples sharded across ``devices`` devices.
 
     Same arguments and return, (params, costs (iterations,) numpy), same
     Diverged and Interrupted; params come back as single-device arrays.
-    ``grad`` is "manual" (explicit psum, then 1/m), "autodiff" (jax.grad of
+    ``gradients`` is "manual" (explicit psum, then 1/m), "reference" (jax.grad of
     the global cost) or a per-shard function (see ``shard_value_and_grads``).
     Under jax.distributed every process calls this with the same arguments.
     """
-    shard_value_and_grads(grad)
-    check_arguments(params, X, Y, hidden=hidden, output=output, iterations=iterations, chunk=chunk)
+    shard_value_and_grads(gradients)
+    check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
     mesh = data_mesh(devices)
     dtype = np.dtype(dtype or X.dtype)
     X_pad, Y_pad, mask = pad_examples(np.asarray(X, dtype), np.asarray(Y, dtype), devices)
@@ -188,7 +182,7 @@ def train_parallel(params, X, Y, *, devices, hidden="tanh", output="sigmoid", gr
     def run(p, n):
         # capacity = chunk for every call, so a configuration compiles once
         p, costs, steps, ok = run_chunk(p, X_pad, Y_pad, mask, m, lr, replicated(np.int32(n)),
-                                        mesh=mesh, hidden=hidden, output=output, grad=grad,
+                                        mesh=mesh, activation=activation, output=output, gradients=gradients,
                                         capacity=chunk)
         return p, np.asarray(_local(costs)), int(_local(steps)), bool(_local(ok))
 

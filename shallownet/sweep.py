@@ -9,7 +9,7 @@ import numpy as np
 from . import logistic, train
 
 
-def hidden_sizes(X, Y, sizes, *, iterations=5000, lr=1.2, hidden="tanh", grad="manual",
+def hidden_sizes(X, Y, sizes, *, iterations=5000, lr=1.2, activation="tanh", gradients="manual",
                  dtype="float64", init="course", seed=0, chunk=1000):
     """Training accuracy (%) per hidden size, then logistic regression: list of (name, n_h, accuracy)."""
     X = np.asarray(X, dtype)
@@ -17,9 +17,9 @@ def hidden_sizes(X, Y, sizes, *, iterations=5000, lr=1.2, hidden="tanh", grad="m
     rows = []
     for n_h in sizes:
         params = train.init_params(X.shape[0], n_h, Y.shape[0], seed, init)
-        params, _ = train.train(params, X, Y, hidden=hidden, output="sigmoid", grad=grad, lr=lr,
+        params, _ = train.train(params, X, Y, activation=activation, output="sigmoid", gradients=gradients, lr=lr,
                                 iterations=iterations, chunk=chunk, dtype=dtype)
-        rows.append((f"n_h = {n_h}", n_h, train.accuracy(params, X, Y, hidden, "sigmoid")))
+        rows.append((f"n_h = {n_h}", n_h, train.accuracy(params, X, Y, activation, "sigmoid")))
     model = logistic.fit(X, Y)
     rows.append(("logistic regression", 0, logistic.accuracy(model, X, Y)))
     return rows

@@ -71,13 +71,13 @@ def as_device(x, dtype):
     return jax.device_put(np.asarray(x, dtype))
 
 
-def _chunk_kwargs(hidden, output, grad, chunk):
-    return {"hidden": hidden, "output": output, "grad": grad, "capacity": chunk}
+def _chunk_kwargs(activation, output, gradients, chunk):
+    return {"activation": activation, "output": output, "gradients": gradients, "capacity": chunk}
 
 
-def check_arguments(params, X, Y, *, hidden, output, iterations, chunk):
+def check_arguments(params, X, Y, *, activation, output, iterations, chunk):
     """The checks every training entry point makes before compiling; ValueError names the problem."""
-    manual.parse_activation(hidden)
+    manual.parse_activation(activation)
     if output not in ("sigmoid", "identity"):
         raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
     manual.check_problem(params, X, Y, output)
@@ -85,7 +85,7 @@ def check_arguments(params, X, Y, *, hidden, output, iterations, chunk):
         raise ValueError("iterations must be >= 0 and chunk >= 1")
 
 
-def train(params, X, Y, *, hidden="tanh", output="sigmoid", grad="manual", lr=1.2,
+def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manual", lr=1.2,
           iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0,
           timings=None):
     """Run ``iterations`` gradient-descent steps; returns (params, costs (iterations,) numpy).
@@ -98,13 +98,13 @@ def train(params, X, Y, *, hidden="tanh", output="sigmoid", grad="manual", lr=1.
     (for resumed runs). A dict given as ``timings`` receives "compile_s" (the
     program compiled ahead of time, apart) and "run_s" (the iterations).
     """
-    value_and_grads_fn(grad)
-    check_arguments(params, X, Y, hidden=hidden, output=output, iterations=iterations, chunk=chunk)
+    value_and_grads_fn(gradients)
+    check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
     dtype = jnp.dtype(dtype or X.dtype)
     X, Y = as_device(X, dtype), as_device(Y, dtype)
     params = {k: as_device(params[k], dtype) for k in ("W1", "b1", "W2", "b2")}
     lr = np.asarray(lr, dtype)
-    kwargs = _chunk_kwargs(hidden, output, grad, chunk)
+    kwargs = _chunk_kwargs(activation, output, gradients, chunk)
     if timings is not None:
         # Ahead-of-time compile with the exact argument types of the calls
         # below: jit's cache then serves them, so run_s holds no compile time.
@@ -157,16 +157,16 @@ def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, t
     return to_host(state[0]), joined(state[2])
 
 
-def predict(params, X, hidden="tanh", output="sigmoid"):
+def predict(params, X, activation="tanh", output="sigmoid"):
     """Predictions (n_y, m) as numpy: 0/1 (A2 > 0.5) for the sigmoid output, A2 itself for identity."""
     X = as_device(X, params["W1"].dtype)
-    A2, _ = manual.forward(params, X, hidden, output)
+    A2, _ = manual.forward(params, X, activation, output)
     A2 = np.asarray(A2)
     return (A2 > 0.5).astype(np.uint8) if output == "sigmoid" else A2
 
 
-def accuracy(params, X, Y, hidden="tanh", output="sigmoid"):
+def accuracy(params, X, Y, activation="tanh", output="sigmoid"):
     """Percent of examples (and output units) where the 0/1 prediction equals Y (sigmoid output)."""
     X = as_device(X, params["W1"].dtype)
-    A2, _ = manual.forward(params, X, hidden, output)
+    A2, _ = manual.forward(params, X, activation, output)
     return float(100.0 * np.mean((np.asarray(A2) > 0.5) == (np.asarray(Y) > 0.5)))

@@ -19,14 +19,14 @@ HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "leaky_relu:0.2", "identity")
 OUTPUTS = ("sigmoid", "identity")
 COMBOS = tuple(itertools.product(HIDDEN, OUTPUTS))
 # Every hidden activation once, the outputs alternating: for the costlier checks.
-PAIRS = tuple((hidden, OUTPUTS[i % 2]) for i, hidden in enumerate(HIDDEN))
+PAIRS = tuple((activation, OUTPUTS[i % 2]) for i, activation in enumerate(HIDDEN))
 GRAD_KEYS = ("dW1", "db1", "dW2", "db2")
 # (n_x, n_h, n_y, m) of the small problem most tests share, so their compilations are shared too.
 SMALL = (3, 4, 2, 30)
 
 
-def combo_id(hidden, output):
-    return f"{hidden.replace(':', '')}_{output}"
+def combo_id(activation, output):
+    return f"{activation.replace(':', '')}_{output}"
 
 
 def random_shapes(seed, count):
@@ -96,6 +96,6 @@ def both_paths(problems, combos=COMBOS):
     single compilation, which costs a fraction of twelve separate ones.
     """
     return [
-        (manual.value_and_grads_raw(*problem, hidden, output), reference.value_and_grads_raw(*problem, hidden, output))
-        for (hidden, output), problem in zip(combos, problems)
+        (manual.value_and_grads_unchecked(*problem, activation, output), reference.value_and_grads_unchecked(*problem, activation, output))
+        for (activation, output), problem in zip(combos, problems)
     ]

@@ -2,7 +2,7 @@
 
 Not a test module: tests/test_parallel.py and tests/test_multiprocess.py start
 it through ``launch`` and read back an .npz whose keys are
-``"{label}/{grad}/m{m}/n{devices}/{name}"`` (label "ok" or "local_m", name in
+``"{label}/{gradients}/m{m}/n{devices}/{name}"`` (label "ok" or "local_m", name in
 W1 b1 W2 b2 costs), plus ``params0/{name}`` (the shared initial parameters),
 ``device_count`` and ``process_count``.
 
@@ -53,7 +53,7 @@ def parse(argv):
     ap.add_argument("--cpu-devices", type=int, required=True, help="CPU devices in this process")
     ap.add_argument("--devices", type=int, nargs="+", required=True, help="mesh sizes to train on")
     ap.add_argument("--m", type=int, nargs="+", required=True, help="example counts (flower prefixes)")
-    ap.add_argument("--grad", nargs="+", default=["manual", "autodiff"])
+    ap.add_argument("--gradients", nargs="+", default=["manual", "reference"])
     ap.add_argument("--iterations", type=int, required=True)
     ap.add_argument("--chunk", type=int, required=True)
     ap.add_argument("--local-m-devices", type=int, nargs="*", default=[],
@@ -64,12 +64,12 @@ def parse(argv):
     return ap.parse_args(argv)
 
 
-def local_m_value_and_grads(params, X, Y, mask, m, hidden="tanh", output="sigmoid"):
+def local_m_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
     """THE PLANTED MISTAKE (test only): each shard divides by its own m / N columns.
 
     The psum of per-shard means is N times the true gradient; the tests must catch it.
     """
-    loss_sum, grad_sums = parallel.manual_sums(params, X, Y, mask, hidden, output)
+    loss_sum, grad_sums = parallel.manual_sums(params, X, Y, mask, activation, output)
     m_local = X.shape[1]
     return lax.psum((loss_sum / m_local, {k: v / m_local for k, v in grad_sums.items()}),
                     parallel.AXIS)
@@ -81,10 +81,10 @@ def initial_params():
 
 
 @functools.cache
-def one_device(grad, m, iterations, chunk):
+def one_device(gradients, m, iterations, chunk):
     """shallownet.train.train on the calling process's default device, from initial_params()."""
     X, Y = data.flower()
-    params, costs = train.train(initial_params(), X[:, :m], Y[:, :m], grad=grad,
+    params, costs = train.train(initial_params(), X[:, :m], Y[:, :m], gradients=gradients,
                                 iterations=iterations, chunk=chunk)
     return {k: np.asarray(v) for k, v in params.items()}, costs
 
@@ -95,9 +95,9 @@ def relative_difference(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-def results(npz, label, grad, m, n):
+def results(npz, label, gradients, m, n):
     """(params, costs) of one run from a worker's .npz."""
-    prefix = f"{label}/{grad}/m{m}/n{n}/"
+    prefix = f"{label}/{gradients}/m{m}/n{n}/"
     return {k: npz[prefix + k] for k in ("W1", "b1", "W2", "b2")}, npz[prefix + "costs"]
 
 
@@ -123,16 +123,16 @@ def main(argv):
                                    initialization_timeout=60)
     X, Y = data.flower()
     params0 = initial_params()
-    runs = [("ok", g, m, n) for g in args.grad for m in args.m for n in args.devices]
+    runs = [("ok", g, m, n) for g in args.gradients for m in args.m for n in args.devices]
     runs += [("local_m", local_m_value_and_grads, m, n)
              for m in args.m for n in args.local_m_devices]
     out = {"device_count": np.asarray(len(jax.devices())),
            "process_count": np.asarray(jax.process_count()),
            **{f"params0/{k}": np.asarray(v) for k, v in params0.items()}}
-    for label, grad, m, n in runs:
-        params, costs = parallel.train_parallel(params0, X[:, :m], Y[:, :m], devices=n, grad=grad,
+    for label, gradients, m, n in runs:
+        params, costs = parallel.train_parallel(params0, X[:, :m], Y[:, :m], devices=n, gradients=gradients,
                                                 iterations=args.iterations, chunk=args.chunk)
-        name = grad if isinstance(grad, str) else "manual"
+        name = gradients if isinstance(gradients, str) else "manual"
         for k, v in {**params, "costs": costs}.items():
             out[f"{label}/{name}/m{m}/n{n}/{k}"] = np.asarray(v)
     with open(args.out, "wb") as f:

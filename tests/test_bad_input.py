@@ -99,12 +99,12 @@ def test_real_valued_labels_are_fine_for_the_identity_output(grads):
 
 
 @pytest.mark.parametrize("grads", [manual.grads, reference.grads], ids=["manual", "reference"])
-@pytest.mark.parametrize("hidden,message", [("softmax", "unknown activation 'softmax'"),
+@pytest.mark.parametrize("activation,message", [("softmax", "unknown activation 'softmax'"),
                                             ("leaky_relu:abc", "slope must be a number"),
                                             ("relu:0.2", "takes no parameter")])
-def test_unknown_activation_names_are_refused(grads, hidden, message):
+def test_unknown_activation_names_are_refused(grads, activation, message):
     with pytest.raises(ValueError, match=message):
-        grads(*_valid(), hidden)
+        grads(*_valid(), activation)
 
 
 def test_cache_from_other_data_is_refused_by_backward():

@@ -33,7 +33,7 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
         assert row["numpy_f64_s"] > 0 and row["numpy_tuned_f64_s"] > 0
         d = row["by_dtype"]["float32"]
         assert d["autodiff_over_manual"] > 0
-        for path in ("manual", "autodiff", "per_step"):
+        for path in ("manual", "reference", "per_step"):
             r = d["paths"][path]
             assert {"compile_s", "run_s", "us_per_iter", "speedup_vs_numpy", "speedup_vs_tuned_numpy"} <= r.keys()
     large = results["workloads"][1]["by_dtype"]["float32"]
@@ -59,6 +59,6 @@ def test_numpy_baseline_matches_the_manual_path_costs():
     costs_np = bench.numpy_course_loop(X, Y, *(params[k] for k in ("W1", "b1", "W2", "b2")), 1.2, 50)
     p = {k: jnp.asarray(v) for k, v in params.items()}
     _, costs, steps, ok = run_chunk(p, jnp.asarray(X), jnp.asarray(Y), np.float64(1.2), np.int32(50),
-                                    hidden="tanh", output="sigmoid", grad="manual", capacity=50)
+                                    activation="tanh", output="sigmoid", gradients="manual", capacity=50)
     assert bool(ok) and int(steps) == 50 and costs.dtype == jnp.float64
     np.testing.assert_allclose(np.asarray(costs), costs_np, rtol=1e-12)

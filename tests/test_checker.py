@@ -93,9 +93,9 @@ def test_planted_mistake_is_named(old, new, failing, words):
     assert words in str(report)
 
 
-@pytest.mark.parametrize("hidden, output", [(h, "sigmoid") for h in RIGHT_SLOPES] + [("tanh", "identity")])
-def test_right_backprop_passes_with_no_diagnosis(hidden, output):
-    report = check_backprop(planted(SLOPE, RIGHT_SLOPES[hidden]), hidden, output)
+@pytest.mark.parametrize("activation, output", [(h, "sigmoid") for h in RIGHT_SLOPES] + [("tanh", "identity")])
+def test_right_backprop_passes_with_no_diagnosis(activation, output):
+    report = check_backprop(planted(SLOPE, RIGHT_SLOPES[activation]), activation, output)
     assert report.passed, str(report)
     assert report.diagnoses == [] and report.problems == []
     assert report.dtype_out == "float64"
@@ -133,19 +133,19 @@ def test_problems_leave_no_room_for_a_mistake_to_hide():
 
 def test_several_explanations_are_all_listed():
     # With an identity hidden layer A1 = Z1, so the course's 1 - A1**2 is both slips at once.
-    report = check_backprop(course_function(), hidden="identity")
+    report = check_backprop(course_function(), activation="identity")
     text = "\n".join(report.diagnoses)
     assert "dW1, db1: several explanations fit: (1) activation derivative written 1 - Z1**2" in text
     assert "(2) tanh's derivative 1 - A1**2 used for the identity hidden layer" in text
 
 
-@pytest.mark.parametrize("hidden, slope, words", [
+@pytest.mark.parametrize("activation, slope, words", [
     ("sigmoid", SLOPE, "tanh's derivative 1 - A1**2 used for the sigmoid hidden layer; sigmoid'(Z1) = A1 * (1 - A1)"),
     ("relu", "1", "activation derivative omitted: dZ1 = np.dot(W2.T, dZ2) needs the factor relu'(Z1) = (Z1 >= 0)"),
     ("leaky_relu:0.2", '(cache["Z1"] >= 0)', "ReLU's derivative (Z1 >= 0) used for leaky_relu"),
 ])
-def test_wrong_derivative_is_named_for_other_activations(hidden, slope, words):
-    report = check_backprop(planted(SLOPE, slope), hidden)
+def test_wrong_derivative_is_named_for_other_activations(activation, slope, words):
+    report = check_backprop(planted(SLOPE, slope), activation)
     assert words in "\n".join(report.diagnoses)
 
 
@@ -244,7 +244,7 @@ def test_user_code_cannot_change_the_truth():
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    ({"hidden": "softplus"}, "unknown activation"),
+    ({"activation": "softplus"}, "unknown activation"),
     ({"output": "softmax"}, "unknown output"),
     ({"dtype": "int32"}, "dtype must be one of"),
 ])

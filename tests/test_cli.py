@@ -316,10 +316,10 @@ def test_devices_above_one_trains_through_train_parallel(monkeypatch, tmp_path):
 
     calls = []
 
-    def fake_parallel(params, X, Y, *, devices, hidden, output, grad, lr, iterations, chunk, dtype, progress,
+    def fake_parallel(params, X, Y, *, devices, activation, output, gradients, lr, iterations, chunk, dtype, progress,
                       start_iteration):
         calls.append(devices)
-        return train.train(params, X, Y, hidden=hidden, output=output, grad=grad, lr=lr, iterations=iterations,
+        return train.train(params, X, Y, activation=activation, output=output, gradients=gradients, lr=lr, iterations=iterations,
                            chunk=chunk, dtype=dtype, progress=progress, start_iteration=start_iteration)
 
     monkeypatch.setattr(shallownet.parallel, "train_parallel", fake_parallel)

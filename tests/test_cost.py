@@ -9,11 +9,11 @@ import reference
 from gradient_cases import SMALL, assert_grads_agree, assert_grads_like, random_problem
 
 
-@pytest.mark.parametrize("hidden,output", [("tanh", "sigmoid"), ("relu", "identity")])
-def test_cost_is_the_course_formula_with_its_one_over_m(hidden, output):
+@pytest.mark.parametrize("activation,output", [("tanh", "sigmoid"), ("relu", "identity")])
+def test_cost_is_the_course_formula_with_its_one_over_m(activation, output):
     """manual.cost and reference.cost equal the slide's formula evaluated in plain numpy."""
     params, X, Y = random_problem(0, *SMALL, output=output)
-    A2, cache = manual.forward(params, X, hidden, output)
+    A2, cache = manual.forward(params, X, activation, output)
     Z2, y, m = np.asarray(cache["Z2"]), np.asarray(Y), SMALL[3]
     if output == "sigmoid":
         a = 1 / (1 + np.exp(-Z2))
@@ -21,7 +21,7 @@ def test_cost_is_the_course_formula_with_its_one_over_m(hidden, output):
     else:
         expected = np.sum((Z2 - y) ** 2) / (2 * m)
     J_manual = manual.cost(cache["Z2"], Y, output)
-    J_reference = reference.cost(params, X, Y, hidden, output)
+    J_reference = reference.cost(params, X, Y, activation, output)
     chex.assert_shape([J_manual, J_reference], ())
     chex.assert_type([J_manual, J_reference], jnp.float64)
     np.testing.assert_allclose([J_manual, J_reference], expected, rtol=1e-13)

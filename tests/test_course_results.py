@@ -20,10 +20,10 @@ def flower():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("grad", ["manual", "autodiff"])
-def test_course_network_reaches_90_percent_after_10000_iterations(flower, grad):
+@pytest.mark.parametrize("gradients", ["manual", "reference"])
+def test_course_network_reaches_90_percent_after_10000_iterations(flower, gradients):
     X, Y = flower
-    params, costs = train.train(train.init_params(2, 4, 1, init="course"), X, Y, grad=grad, lr=1.2,
+    params, costs = train.train(train.init_params(2, 4, 1, init="course"), X, Y, gradients=gradients, lr=1.2,
                                 iterations=10000, dtype="float64")
     assert costs[0] == pytest.approx(0.693048, abs=1e-6)
     assert costs[9000] == pytest.approx(0.218607, abs=2e-3)  # the course's "Cost after iteration 9000"

@@ -2,7 +2,7 @@
 
 Every hidden activation x both outputs, on seeded random shapes (n_x, n_h, n_y
 in 1..32, m in 1..512), in float64 (relative error <= 1e-10 per gradient) and
-float32 (<= 1e-5), with and without jit (chex variants over the *_raw
+float32 (<= 1e-5), with and without jit (chex variants over the *_unchecked
 functions; without jit, every hidden activation once with the outputs
 alternating, since op-by-op autodiff compiles each primitive anew). Central
 finite differences are the third, derivative-free witness.
@@ -13,6 +13,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from absl.testing import parameterized
 
 import manual
@@ -52,7 +53,7 @@ def _rounds(variant_type, dtype):
 
 
 class ManualGradsMatchAutodiffTest(chex.TestCase):
-    """manual.value_and_grads_raw vs reference.value_and_grads_raw, jitted and not."""
+    """manual.value_and_grads_unchecked vs reference.value_and_grads_unchecked, jitted and not."""
 
     @chex.variants(with_jit=True, without_jit=True)
     @parameterized.named_parameters(("float64", "float64"), ("float32", "float32"))
@@ -63,9 +64,9 @@ class ManualGradsMatchAutodiffTest(chex.TestCase):
             # On NVIDIA GPUs float32 matmuls default to TF32 (~1e-3): compare true float32.
             with jax.default_matmul_precision("highest"):
                 results = run_both(problems, combos=combos)
-            for (hidden, output), shape, (params, _, _), ((J_m, g_m), (J_r, g_r)) in zip(
+            for (activation, output), shape, (params, _, _), ((J_m, g_m), (J_r, g_r)) in zip(
                     combos, shapes, problems, results):
-                what = f"{hidden}/{output} (n_x, n_h, n_y, m) = {shape} {dtype}"
+                what = f"{activation}/{output} (n_x, n_h, n_y, m) = {shape} {dtype}"
                 assert_grads_like(g_m, params, dtype)
                 assert_grads_like(g_r, params, dtype)
                 chex.assert_shape([J_m, J_r], ())
@@ -76,38 +77,38 @@ class ManualGradsMatchAutodiffTest(chex.TestCase):
 
 def test_checked_entry_points_agree_on_numpy_float64_input():
     """The public, checked, jitted functions of both packages, given plain numpy float64 arrays."""
-    hidden, output = "tanh", "sigmoid"
+    activation, output = "tanh", "sigmoid"
     params, X, Y = random_problem(11, *SMALL, output=output)
     params, X, Y = {k: np.asarray(v) for k, v in params.items()}, np.asarray(X), np.asarray(Y)
-    g_ref = reference.grads(params, X, Y, hidden, output)
-    J_ref, g_ref_vg = reference.value_and_grads(params, X, Y, hidden, output)
-    J_manual, g_manual_vg = manual.value_and_grads(params, X, Y, hidden, output)
-    for g in (g_ref, g_ref_vg, g_manual_vg, manual.grads(params, X, Y, hidden, output)):
+    g_ref = reference.grads(params, X, Y, activation, output)
+    J_ref, g_ref_vg = reference.value_and_grads(params, X, Y, activation, output)
+    J_manual, g_manual_vg = manual.value_and_grads(params, X, Y, activation, output)
+    for g in (g_ref, g_ref_vg, g_manual_vg, manual.grads(params, X, Y, activation, output)):
         assert_grads_like(g, params, jnp.float64)
-        assert_grads_agree(g, g_ref, 1e-10, f"{hidden}/{output}")
+        assert_grads_agree(g, g_ref, 1e-10, f"{activation}/{output}")
     chex.assert_type([J_manual, J_ref], jnp.float64)
     assert relative_error(J_manual, J_ref) <= 1e-12
-    assert relative_error(J_ref, reference.cost(params, X, Y, hidden, output)) <= 1e-12
+    assert relative_error(J_ref, reference.cost(params, X, Y, activation, output)) <= 1e-12
 
 
 @jax.jit
 def _three_witnesses(problems):
     """For every hidden activation (outputs alternating): one compilation for all six."""
     return [
-        (reference.finite_difference_grads(*problem, hidden, output),
-         manual.grads_raw(*problem, hidden, output), reference.grads_raw(*problem, hidden, output))
-        for (hidden, output), problem in zip(PAIRS, problems)
+        (reference.finite_difference_grads(*problem, activation, output),
+         manual.grads_unchecked(*problem, activation, output), reference.grads_unchecked(*problem, activation, output))
+        for (activation, output), problem in zip(PAIRS, problems)
     ]
 
 
 def test_finite_differences_agree_with_manual_and_autodiff():
     """Central differences over every entry of W1 b1 W2 b2 (float64, eps 1e-6): relative error <= 1e-7."""
     problems = problems_for_every_combo(5, [SMALL] * len(PAIRS), jnp.float64, PAIRS)
-    for (hidden, output), (params, _, _), (g_fd, g_manual, g_ref) in zip(
+    for (activation, output), (params, _, _), (g_fd, g_manual, g_ref) in zip(
             PAIRS, problems, _three_witnesses(problems)):
         assert_grads_like(g_fd, params, jnp.float64)
-        assert_grads_agree(g_manual, g_fd, 1e-7, f"{hidden}/{output} manual vs finite differences")
-        assert_grads_agree(g_ref, g_fd, 1e-7, f"{hidden}/{output} jax.grad vs finite differences")
+        assert_grads_agree(g_manual, g_fd, 1e-7, f"{activation}/{output} manual vs finite differences")
+        assert_grads_agree(g_ref, g_fd, 1e-7, f"{activation}/{output} jax.grad vs finite differences")
 
 
 def test_finite_differences_compute_in_float64_from_float32_input():
@@ -117,3 +118,18 @@ def test_finite_differences_compute_in_float64_from_float32_input():
     chex.assert_type([g_fd[k] for k in GRAD_KEYS], jnp.float64)
     p64 = {k: v.astype(jnp.float64) for k, v in params.items()}
     assert_grads_agree(g_fd, manual.grads(p64, X.astype(jnp.float64), Y.astype(jnp.float64)), 1e-7)
+
+
+@pytest.mark.parametrize("activation, output", PAIRS)
+def test_summed_backward_is_m_times_the_averaged_gradient(activation, output):
+    """manual.backward_sums is the gradient before its one 1/m: backward = sums / m, with m > 1."""
+    params, X, Y = random_problem(3, *SMALL, output=output)
+    _, cache = manual.forward(params, X, activation, output)
+    sums = manual.backward_sums(params, cache, X, Y, activation, output)
+    averaged = manual.backward(params, cache, X, Y, activation, output)
+    m = X.shape[1]
+    assert m > 1
+    for k in GRAD_KEYS:
+        assert sums[k].dtype == jnp.float64
+        np.testing.assert_allclose(np.asarray(sums[k]) / m, np.asarray(averaged[k]), rtol=1e-14, atol=1e-16)
+        assert not np.allclose(np.asarray(sums[k]), np.asarray(averaged[k])), f"{k}: the sum carries no factor m"

@@ -55,7 +55,7 @@ def test_each_process_saw_the_global_devices(two_processes):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("process", range(PROCESSES))
-@pytest.mark.parametrize("grad", ["manual", "autodiff"])
-def test_two_process_training_matches_one_device(two_processes, grad, process):
-    run = results(two_processes[process], "ok", grad, M, PROCESSES * LOCAL_DEVICES)
-    assert max_difference(run, one_device(grad, M, ITERATIONS, CHUNK)) <= TOLERANCE
+@pytest.mark.parametrize("gradients", ["manual", "reference"])
+def test_two_process_training_matches_one_device(two_processes, gradients, process):
+    run = results(two_processes[process], "ok", gradients, M, PROCESSES * LOCAL_DEVICES)
+    assert max_difference(run, one_device(gradients, M, ITERATIONS, CHUNK)) <= TOLERANCE

@@ -20,7 +20,7 @@ from shallownet import data, parallel, train
 
 DEVICES = (1, 2, 4, 8)
 M_VALUES = (400, 397)           # flower: divisible by every N; not divisible by 2, 4 or 8
-GRADS = ("manual", "autodiff")
+GRADS = ("manual", "reference")
 # lr 1.2 on flower: a 1e-16 reduction-order difference stays under 1e-14 for
 # 2,000 iterations (NOTES.md); 300 keep the 8-device runs on 2 cores short.
 ITERATIONS, CHUNK = 300, 120    # 3 chunks, the last one short
@@ -39,8 +39,8 @@ def simulated(tmp_path_factory):
         return dict(npz)
 
 
-def one_device(grad, m):
-    return parallel_worker.one_device(grad, m, ITERATIONS, CHUNK)
+def one_device(gradients, m):
+    return parallel_worker.one_device(gradients, m, ITERATIONS, CHUNK)
 
 
 def test_worker_simulated_eight_devices(simulated):
@@ -49,12 +49,12 @@ def test_worker_simulated_eight_devices(simulated):
 
 @pytest.mark.parametrize("n", DEVICES)
 @pytest.mark.parametrize("m", M_VALUES)
-@pytest.mark.parametrize("grad", GRADS)
-def test_sharded_training_matches_one_device(simulated, grad, m, n):
-    params, costs = results(simulated, "ok", grad, m, n)
+@pytest.mark.parametrize("gradients", GRADS)
+def test_sharded_training_matches_one_device(simulated, gradients, m, n):
+    params, costs = results(simulated, "ok", gradients, m, n)
     chex.assert_shape(costs, (ITERATIONS,))
     chex.assert_type([costs, *params.values()], np.float64)
-    assert max_difference((params, costs), one_device(grad, m)) <= TOLERANCE
+    assert max_difference((params, costs), one_device(gradients, m)) <= TOLERANCE
 
 
 @pytest.mark.parametrize("m", M_VALUES)
@@ -80,26 +80,26 @@ def test_pad_examples_pads_to_a_multiple_of_the_device_count(m, n, m_pad):
     assert mask.sum() == m and mask[0, :m].all()
 
 
-@pytest.mark.parametrize("hidden", ["tanh", "relu"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("output", ["sigmoid", "identity"])
-def test_padded_columns_contribute_nothing_to_the_manual_sums(hidden, output):
+def test_padded_columns_contribute_nothing_to_the_manual_sums(activation, output):
     """manual_sums over padded data / m equals manual.value_and_grads on the real columns."""
     X, Y = data.flower()
     X, Y = X[:, :397], Y[:, :397].astype(np.float64)
     params = manual.init_params(jax.random.key(1), 2, 4, 1, 1.0, jnp.float64)
     X_pad, Y_pad, mask = parallel.pad_examples(X, Y, 8)
     X_pad[:, 397:], Y_pad[:, 397:] = 3.0, 1.0        # would show if the mask leaked
-    manual_sums = jax.jit(parallel.manual_sums, static_argnames=("hidden", "output"))
-    loss_sum, grad_sums = manual_sums(params, X_pad, Y_pad, mask, hidden, output)
-    J, grads = manual.value_and_grads(params, X, Y, hidden, output)
+    manual_sums = jax.jit(parallel.manual_sums, static_argnames=("activation", "output"))
+    loss_sum, grad_sums = manual_sums(params, X_pad, Y_pad, mask, activation, output)
+    J, grads = manual.value_and_grads(params, X, Y, activation, output)
     np.testing.assert_allclose(loss_sum / 397, J, rtol=1e-13)
     for k in grads:
         np.testing.assert_allclose(grad_sums[k] / 397, grads[k], rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("hidden", ["tanh", "relu"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("output", ["sigmoid", "identity"])
-def test_autodiff_of_the_global_cost_matches_the_manual_sums(hidden, output):
+def test_autodiff_of_the_global_cost_matches_the_manual_sums(activation, output):
     """On a one-device mesh, with padding: jax.grad of global_cost == psum(manual sums) / m."""
     X, Y = data.flower()
     X_pad, Y_pad, mask = parallel.pad_examples(X[:, :397], Y[:, :397].astype(np.float64), 8)
@@ -107,9 +107,9 @@ def test_autodiff_of_the_global_cost_matches_the_manual_sums(hidden, output):
     params = manual.init_params(jax.random.key(4), 2, 4, 1, 1.0, jnp.float64)
     mesh = parallel.data_mesh(1)
     results = [
-        jax.jit(jax.shard_map(functools.partial(vg, hidden=hidden, output=output), mesh=mesh,
+        jax.jit(jax.shard_map(functools.partial(vg, activation=activation, output=output), mesh=mesh,
                               in_specs=jax.P(), out_specs=jax.P()))(params, X_pad, Y_pad, mask, 397.0)
-        for vg in (parallel.manual_value_and_grads, parallel.autodiff_value_and_grads)
+        for vg in (parallel.manual_value_and_grads, parallel.reference_value_and_grads)
     ]
     (J_manual, g_manual), (J_auto, g_auto) = results
     np.testing.assert_allclose(J_auto, J_manual, rtol=1e-14)
@@ -156,7 +156,7 @@ def test_divergence_raises_with_the_last_finite_params():
     X, Y = data.flower()
     params = manual.init_params(jax.random.key(3), 2, 4, 1, 1.0, jnp.float64)
     with pytest.raises(train.Diverged) as info:
-        parallel.train_parallel(params, X, Y, devices=1, hidden="relu", output="identity",
+        parallel.train_parallel(params, X, Y, devices=1, activation="relu", output="identity",
                                 lr=1e3, iterations=200, chunk=50)
     err = info.value
     assert all(np.isfinite(np.asarray(v)).all() for v in err.params.values())

@@ -15,17 +15,17 @@ from gradient_cases import (
 def _per_example_and_vectorized(problems):
     """For every hidden activation (outputs alternating): one compilation for all six."""
     return [
-        (manual.backward_per_example_raw(*problem, hidden, output), manual.grads_raw(*problem, hidden, output))
-        for (hidden, output), problem in zip(PAIRS, problems)
+        (manual.backward_per_example_unchecked(*problem, activation, output), manual.grads_unchecked(*problem, activation, output))
+        for (activation, output), problem in zip(PAIRS, problems)
     ]
 
 
 def test_per_example_loop_equals_vectorized_for_every_activation():
     problems = problems_for_every_combo(20, [SMALL] * len(PAIRS), jnp.float64, PAIRS)
-    for (hidden, output), (params, _, _), (looped, vectorized) in zip(
+    for (activation, output), (params, _, _), (looped, vectorized) in zip(
             PAIRS, problems, _per_example_and_vectorized(problems)):
         assert_grads_like(looped, params, jnp.float64)
-        assert_grads_agree(looped, vectorized, 1e-12, f"{hidden}/{output} loop vs vectorized")
+        assert_grads_agree(looped, vectorized, 1e-12, f"{activation}/{output} loop vs vectorized")
 
 
 def test_checked_per_example_entry_point_keeps_float32():
@@ -40,7 +40,7 @@ def test_checked_per_example_entry_point_keeps_float32():
 def _each_examples_gradient(params, X, Y):
     """Example i's gradient two ways: the slide's formulas, and jax.grad of J on that column alone (m = 1)."""
     one = lambda x, y: manual.grads_one_example(params, x[:, None], y[:, None])   # noqa: E731
-    alone = lambda x, y: reference.grads_raw(params, x[:, None], y[:, None])      # noqa: E731
+    alone = lambda x, y: reference.grads_unchecked(params, x[:, None], y[:, None])      # noqa: E731
     return jax.vmap(one, in_axes=1)(X, Y), jax.vmap(alone, in_axes=1)(X, Y)
 
 

@@ -10,9 +10,9 @@ from gradient_cases import SMALL, random_problem
 STEPS = 10
 
 
-def _train(params, X, Y, hidden, steps=STEPS, learning_rate=1.2):
+def _train(params, X, Y, activation, steps=STEPS, learning_rate=1.2):
     for _ in range(steps):
-        params = manual.update_parameters(params, manual.grads(params, X, Y, hidden), learning_rate)
+        params = manual.update_parameters(params, manual.grads(params, X, Y, activation), learning_rate)
     return params
 
 
@@ -30,18 +30,18 @@ def _symmetric_init(kind, n_x, n_h, n_y):
             "W2": jnp.full((n_y, n_h), 0.3), "b2": jnp.zeros((n_y, 1))}
 
 
-@pytest.mark.parametrize("hidden,init", [("sigmoid", "zeros"), ("tanh", "zeros"), ("tanh", "constant"),
+@pytest.mark.parametrize("activation,init", [("sigmoid", "zeros"), ("tanh", "zeros"), ("tanh", "constant"),
                                          ("relu", "constant")])
-def test_symmetric_init_gives_equal_rows_of_dW1_and_hidden_units_stay_identical(hidden, init):
+def test_symmetric_init_gives_equal_rows_of_dW1_and_hidden_units_stay_identical(activation, init):
     _, X, Y = random_problem(0, *SMALL)
     params = _symmetric_init(init, *SMALL[:3])
-    g = manual.grads(params, X, Y, hidden)
+    g = manual.grads(params, X, Y, activation)
     assert _rows_equal(g["dW1"]) and _rows_equal(g["db1"])
-    trained = _train(params, X, Y, hidden)
-    _, cache = manual.forward(trained, X, hidden)
+    trained = _train(params, X, Y, activation)
+    _, cache = manual.forward(trained, X, activation)
     assert _rows_equal(trained["W1"]) and _rows_equal(trained["b1"]) and _rows_equal(trained["W2"].T)
     assert _rows_equal(cache["A1"]), "hidden units diverged from a symmetric start"
-    if (hidden, init) != ("tanh", "zeros"):
+    if (activation, init) != ("tanh", "zeros"):
         # Not trivially equal: the (identical) units did learn.
         assert np.abs(np.asarray(trained["W1"] - params["W1"])).max() > 1e-3
 
@@ -54,13 +54,13 @@ def test_zero_init_with_tanh_never_moves_the_hidden_layer():
         np.testing.assert_array_equal(trained[k], 0.0)
 
 
-@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
-def test_random_init_breaks_the_symmetry(hidden):
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_random_init_breaks_the_symmetry(activation):
     _, X, Y = random_problem(0, *SMALL)
     params = manual.init_params(jax.random.PRNGKey(0), *SMALL[:3], scale=0.01, dtype=jnp.float64)
-    g = manual.grads(params, X, Y, hidden)
+    g = manual.grads(params, X, Y, activation)
     dW1 = np.asarray(g["dW1"])
     distinct_rows = len({tuple(np.round(row, 15)) for row in dW1})
     assert distinct_rows == dW1.shape[0]
-    _, cache = manual.forward(_train(params, X, Y, hidden), X, hidden)
+    _, cache = manual.forward(_train(params, X, Y, activation), X, activation)
     assert not _rows_equal(cache["A1"])

@@ -21,9 +21,9 @@ def test_manual_and_autodiff_give_the_same_parameters_in_float64():
     # 2,000 iterations: before lr-1.2 training on the flower turns chaotic and
     # round-off differences (~1e-14 here) start to grow.
     X, Y = flower64()
-    out = {g: train.train(course_init(), X, Y, grad=g, lr=1.2, iterations=2000, dtype="float64")
+    out = {g: train.train(course_init(), X, Y, gradients=g, lr=1.2, iterations=2000, dtype="float64")
            for g in train.GRAD_PATHS}
-    (pm, cm), (pa, ca) = out["manual"], out["autodiff"]
+    (pm, cm), (pa, ca) = out["manual"], out["reference"]
     for k in pm:
         chex.assert_type(pm[k], np.float64)
         np.testing.assert_allclose(pm[k], pa[k], rtol=1e-10, atol=1e-12, err_msg=k)
@@ -36,9 +36,9 @@ def test_manual_and_autodiff_costs_agree_loosely_over_the_full_run():
     # Past ~5,000 iterations round-off differences reach 1e-1 in the parameters:
     # only the costs and the accuracy are comparable.
     X, Y = flower64()
-    runs = {g: train.train(course_init(), X, Y, grad=g, iterations=10000, dtype="float64")
+    runs = {g: train.train(course_init(), X, Y, gradients=g, iterations=10000, dtype="float64")
             for g in train.GRAD_PATHS}
-    np.testing.assert_allclose(runs["manual"][1], runs["autodiff"][1], atol=2e-2)
+    np.testing.assert_allclose(runs["manual"][1], runs["reference"][1], atol=2e-2)
     accs = [train.accuracy(p, X, Y) for p, _ in runs.values()]
     assert abs(accs[0] - accs[1]) <= 1.0
 
@@ -46,7 +46,7 @@ def test_manual_and_autodiff_costs_agree_loosely_over_the_full_run():
 @pytest.mark.parametrize("split_at", [1, 999, 1000, 1234])
 def test_resumed_training_equals_uninterrupted_training_in_float64(tmp_path, split_at):
     X, Y = flower64()
-    kw = dict(grad="manual", lr=1.2, dtype="float64", chunk=500)
+    kw = dict(gradients="manual", lr=1.2, dtype="float64", chunk=500)
     full, full_costs = train.train(course_init(), X, Y, iterations=2000, **kw)
     first, c1 = train.train(course_init(), X, Y, iterations=split_at, **kw)
     # Through a checkpoint, as a real resume does.
@@ -100,7 +100,7 @@ def test_diverging_training_stops_with_the_last_finite_parameters():
     # A squared-error output with lr 50 overflows within a few dozen steps.
     X, Y = flower64()
     with pytest.raises(train.Diverged, match="cost became non-finite at iteration") as info:
-        train.train(course_init(), X, Y, output="identity", hidden="relu", lr=50.0, iterations=1000,
+        train.train(course_init(), X, Y, output="identity", activation="relu", lr=50.0, iterations=1000,
                     dtype="float64")
     e = info.value
     assert 0 < e.iteration < 1000 and e.costs.shape == (e.iteration,)
@@ -108,7 +108,7 @@ def test_diverging_training_stops_with_the_last_finite_parameters():
     for v in e.params.values():
         assert np.all(np.isfinite(np.asarray(v)))
     # The kept parameters are those after e.iteration steps.
-    again, _ = train.train(course_init(), X, Y, output="identity", hidden="relu", lr=50.0,
+    again, _ = train.train(course_init(), X, Y, output="identity", activation="relu", lr=50.0,
                            iterations=e.iteration, dtype="float64")
     for k in again:
         np.testing.assert_array_equal(np.asarray(again[k]), np.asarray(e.params[k]))

@@ -89,7 +89,7 @@ print(f"J = {float(J):.6f} = (1/{m}) * sum of the {m} losses")
 # %%
 dZ2 = cache["A2"] - Y                                   # the course's dZ2
 
-dJ_dZ2 = jax.jit(jax.grad(manual.cost_raw))(cache["Z2"], Y)   # gradient of the average J
+dJ_dZ2 = jax.jit(jax.grad(manual.cost_unchecked))(cache["Z2"], Y)   # gradient of the average J
 
 
 def loss_of_one_example(z2, y):                         # L(i) as a function of its own z2(i)
@@ -156,7 +156,7 @@ dz1_stacked = per_example["db1"][:, :, 0].T             # (n_h, m): dz1(i) as co
 
 def cost_from_Z1(Z1):                                   # J as a function of Z1 (forward from layer 1 on)
     Z2 = manual.linear(params["W2"], manual.tanh(Z1), params["b2"])
-    return manual.cost_raw(Z2, Y)
+    return manual.cost_unchecked(Z2, Y)
 
 
 dJ_dZ1 = jax.jit(jax.grad(cost_from_Z1))(cache["Z1"])

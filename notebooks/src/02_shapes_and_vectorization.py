@@ -182,7 +182,7 @@ except ValueError as e:
 m_big = 1000
 X_big = jnp.asarray(rng.standard_normal((n_x, m_big)))
 Y_big = jnp.asarray(rng.integers(0, 2, (n_y, m_big)), jnp.float64)
-forward_jit = jax.jit(manual.forward_raw)
+forward_jit = jax.jit(manual.forward_unchecked)
 
 
 def forward_for_loop(params, X):                     # for i = 1 to m: one column at a time

@@ -98,7 +98,7 @@ assert float(tanh_prime(big, tanh_(big))[0]) < 1e-3 and float(relu_prime(big, re
 X, Y = flower()
 Y = Y.astype(np.float64)
 params = manual.init_params(jax.random.key(0), 2, 4, 1, scale=1.0, dtype=jnp.float64)
-_, cache = manual.forward(params, X, hidden="identity")
+_, cache = manual.forward(params, X, activation="identity")
 W_prime = params["W2"] @ params["W1"]                     # (1, 2)
 b_prime = params["W2"] @ params["b1"] + params["b2"]      # (1, 1)
 np.testing.assert_allclose(cache["Z2"], W_prime @ X + b_prime, rtol=1e-12, atol=1e-14)
@@ -111,11 +111,11 @@ print("W2 (W1 X + b1) + b2 == W' X + b' with W' =", np.round(np.asarray(W_prime)
 # %%
 start = manual.init_params(jax.random.key(0), 2, 4, 1, dtype=jnp.float64)
 nets = {}
-for hidden in ("identity", "tanh"):
-    nets[hidden], _ = train(start, X, Y, hidden=hidden, lr=1.2, iterations=2000)
+for activation in ("identity", "tanh"):
+    nets[activation], _ = train(start, X, Y, activation=activation, lr=1.2, iterations=2000)
 log_reg = logistic.fit(X, Y)
 
-acc = {h: accuracy(p, X, Y, hidden=h) for h, p in nets.items()}
+acc = {h: accuracy(p, X, Y, activation=h) for h, p in nets.items()}
 acc["logistic regression"] = logistic.accuracy(log_reg, X, Y)
 for name, value in acc.items():
     print(f"{name:>20}: {value:.2f}% training accuracy")
@@ -123,9 +123,9 @@ for name, value in acc.items():
 xx, yy, G = plots.grid(X, n=150)
 fig, axes = plt.subplots(1, 3, figsize=(14, 4))
 regions = {
-    "identity hidden layer": predict(nets["identity"], G, hidden="identity"),
+    "identity hidden layer": predict(nets["identity"], G, activation="identity"),
     "logistic regression": np.asarray(manual.linear(log_reg["W"], G, log_reg["b"]) > 0),
-    "tanh hidden layer": predict(nets["tanh"], G, hidden="tanh"),
+    "tanh hidden layer": predict(nets["tanh"], G, activation="tanh"),
 }
 for ax, (title, pred) in zip(axes, regions.items()):
     ax.contourf(xx, yy, pred.reshape(xx.shape).astype(float), levels=[-0.5, 0.5, 1.5], cmap="Spectral", alpha=0.7)
@@ -172,7 +172,7 @@ dead_start = {**manual.init_zeros(2, 4, 1, jnp.float64),
 
 def cost_with_jax_nn_relu(p):              # the same network, but jax.nn.relu's derivative (0 at z = 0)
     Z2 = manual.linear(p["W2"], jax.nn.relu(manual.linear(p["W1"], X, p["b1"])), p["b2"])
-    return manual.cost_raw(Z2, Y)
+    return manual.cost_unchecked(Z2, Y)
 
 
 @jax.jit
@@ -181,13 +181,13 @@ def descend_with_jax_nn_relu(p):           # 500 gradient-descent steps, lr 1.2
     return jax.lax.fori_loop(0, 500, step, p)
 
 
-notes_convention, _ = train(dead_start, X, Y, hidden="relu", lr=1.2, iterations=500)
+notes_convention, _ = train(dead_start, X, Y, activation="relu", lr=1.2, iterations=500)
 zero_convention = descend_with_jax_nn_relu(dead_start)
-J = {"g'(0) = 1": reference.cost(notes_convention, X, Y, hidden="relu"),
+J = {"g'(0) = 1": reference.cost(notes_convention, X, Y, activation="relu"),
      "g'(0) = 0": cost_with_jax_nn_relu(zero_convention)}
 for name, p in (("g'(0) = 1", notes_convention), ("g'(0) = 0", zero_convention)):
     print(f"{name}: |W1| = {float(jnp.abs(p['W1']).sum()):.3f}, cost {float(J[name]):.4f}"
-          f" (ln 2 = {np.log(2):.4f}), accuracy {accuracy(p, X, Y, hidden='relu'):.1f}%")
+          f" (ln 2 = {np.log(2):.4f}), accuracy {accuracy(p, X, Y, activation='relu'):.1f}%")
 assert float(jnp.abs(notes_convention["W1"]).sum()) > 0.1 and J["g'(0) = 1"] < np.log(2) - 0.03
 assert bool(jnp.all(zero_convention["W1"] == 0)) and bool(jnp.all(zero_convention["W2"] == dead_start["W2"]))
 assert J["g'(0) = 0"] > np.log(2) - 1e-9                  # it can only move b2: no better than a coin

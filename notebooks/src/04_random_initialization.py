@@ -34,7 +34,7 @@ assert X.dtype == Y.dtype == jnp.float64
 
 # %%
 zeros = manual.init_zeros(2, 4, 1, jnp.float64)
-stuck, costs = train(zeros, X, Y, hidden="tanh", lr=1.2, iterations=1000)
+stuck, costs = train(zeros, X, Y, activation="tanh", lr=1.2, iterations=1000)
 print({k: np.asarray(v).ravel().tolist() for k, v in stuck.items()})
 print(f"cost {costs[0]:.6f} -> {costs[-1]:.6f} (ln 2 = {np.log(2):.6f}); accuracy {accuracy(stuck, X, Y):.1f}%")
 assert all(bool(jnp.all(v == 0)) for v in stuck.values())
@@ -50,16 +50,16 @@ assert all(bool(jnp.all(v == 0)) for v in stuck.values())
 
 # %%
 X_u, Y_u = X[:, 100:], Y[:, 100:]
-first_grads = manual.grads(zeros, X_u, Y_u, hidden="sigmoid")
-symmetric, _ = train(zeros, X_u, Y_u, hidden="sigmoid", lr=1.2, iterations=2000)
+first_grads = manual.grads(zeros, X_u, Y_u, activation="sigmoid")
+symmetric, _ = train(zeros, X_u, Y_u, activation="sigmoid", lr=1.2, iterations=2000)
 random_start = manual.init_params(jax.random.key(0), 2, 4, 1, scale=0.01, dtype=jnp.float64)
-broken, _ = train(random_start, X_u, Y_u, hidden="sigmoid", lr=1.2, iterations=2000)
-_, cache = manual.forward(symmetric, X_u, hidden="sigmoid")
+broken, _ = train(random_start, X_u, Y_u, activation="sigmoid", lr=1.2, iterations=2000)
+_, cache = manual.forward(symmetric, X_u, activation="sigmoid")
 
 print("W1 after training from zeros:\n", np.asarray(symmetric["W1"]))
 print("W2 after training from zeros:", np.asarray(symmetric["W2"]))
-acc_sym = accuracy(symmetric, X_u, Y_u, hidden="sigmoid")
-acc_rand = accuracy(broken, X_u, Y_u, hidden="sigmoid")
+acc_sym = accuracy(symmetric, X_u, Y_u, activation="sigmoid")
+acc_rand = accuracy(broken, X_u, Y_u, activation="sigmoid")
 print(f"accuracy from zeros {acc_sym:.1f}%, from a random start {acc_rand:.1f}%")
 
 for k in ("dW1", "db1"):                                   # step 0: every row of dW1 (and db1) is equal
@@ -98,7 +98,7 @@ runs = {}
 for s in scales:
     for k in draws:
         p0 = manual.init_params(jax.random.key(k), 2, 4, 1, scale=s, dtype=jnp.float64)
-        p, costs = train(p0, X, Y, hidden="tanh", lr=1.2, iterations=3000)
+        p, costs = train(p0, X, Y, activation="tanh", lr=1.2, iterations=3000)
         moved = float(jnp.linalg.norm(p["W1"] - p0["W1"]) / jnp.linalg.norm(p0["W1"]))
         runs[s, k] = {"costs": costs, "accuracy": accuracy(p, X, Y), "W1 moved": moved}
 
@@ -154,7 +154,7 @@ w_random_b_random = {**w_random_b_zero,
                      "b2": 0.01 * jax.random.normal(b_key2, (1, 1), jnp.float64)}
 results = {}
 for name, p0 in (("b = 0", w_random_b_zero), ("b random", w_random_b_random)):
-    p, costs = train(p0, X, Y, hidden="tanh", lr=1.2, iterations=3000)
+    p, costs = train(p0, X, Y, activation="tanh", lr=1.2, iterations=3000)
     results[name] = (costs[-1], accuracy(p, X, Y))
     print(f"{name:>9}: final cost {costs[-1]:.3f}, accuracy {results[name][1]:.2f}%")
 assert abs(results["b = 0"][0] - results["b random"][0]) < 0.05

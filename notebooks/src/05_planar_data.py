@@ -75,7 +75,7 @@ show(plots.decision_boundary, "logistic.png", xx, yy,
 
 # %%
 start = init_params(2, 4, 1, init="course")
-params, costs = train(start, X, Y, hidden="tanh", grad="manual", lr=1.2, iterations=10000)
+params, costs = train(start, X, Y, activation="tanh", gradients="manual", lr=1.2, iterations=10000)
 for i in range(0, 10000, 1000):
     print(f"Cost after iteration {i}: {costs[i]:f}")
 acc_nn = accuracy(params, X, Y)
@@ -119,16 +119,16 @@ assert small < 70 and fitted > 89       # 1-2 units underfit; 3 or more fit the 
 # %% [markdown]
 # ## Manual and autodiff gradients, side by side
 #
-# The same training, once with the course's hand-derived backward pass (`grad="manual"`) and once with
-# `jax.grad` of the cost (`grad="autodiff"`). They compute the same gradient in a different order of floating
+# The same training, once with the course's hand-derived backward pass (`gradients="manual"`) and once with
+# `jax.grad` of the cost (`gradients="reference"`). They compute the same gradient in a different order of floating
 # point operations, so they agree to round-off: the cost curves are identical to ~1e-16 as long as the cost
 # keeps falling. Around iteration 7,000 the cost stops decreasing steadily and starts to oscillate a
 # little; from there any round-off difference is amplified, and the two runs separate (slightly: both end at
 # the same accuracy, within one example or so).
 
 # %%
-runs = {g: train(start, X, Y, hidden="tanh", grad=g, lr=1.2, iterations=10000) for g in ("manual", "autodiff")}
-gap = np.abs(runs["manual"][1] - runs["autodiff"][1])
+runs = {g: train(start, X, Y, activation="tanh", gradients=g, lr=1.2, iterations=10000) for g in ("manual", "reference")}
+gap = np.abs(runs["manual"][1] - runs["reference"][1])
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
 for g, (_, c) in runs.items():
@@ -143,10 +143,10 @@ for ax in axes:
 plt.show()
 
 acc = {g: accuracy(p, X, Y) for g, (p, _) in runs.items()}
-p_m, p_a = (train(start, X, Y, grad=g, lr=1.2, iterations=2000)[0] for g in ("manual", "autodiff"))
+p_m, p_a = (train(start, X, Y, gradients=g, lr=1.2, iterations=2000)[0] for g in ("manual", "reference"))
 worst = max(float(np.max(np.abs(np.asarray(p_m[k]) - np.asarray(p_a[k])))) for k in p_m)
 print(f"after 2000 steps: max |parameter difference| = {worst:.1e}")
 print(f"max |cost difference|: first 2000 steps {gap[:2000].max():.1e}, all 10000 {gap.max():.1e}")
 print("accuracy:", {g: f"{a:.2f}%" for g, a in acc.items()})
 assert worst < 1e-10 and gap[:2000].max() < 1e-12
-assert abs(acc["manual"] - acc["autodiff"]) <= 0.5 and min(acc.values()) >= 89.5
+assert abs(acc["manual"] - acc["reference"]) <= 0.5 and min(acc.values()) >= 89.5
