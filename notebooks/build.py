@@ -1,8 +1,8 @@
 """Build the teaching notebooks from their sources, run them, save them with outputs.
 
-Each notebook's cells live in ``notebooks/src/NN_name.py`` in the "percent"
-format (``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell whose
-lines start with ``# ``), the format jupytext reads too; they are plain Python
+Each notebook's cells live in ``notebooks/src/NN_name.py`` in jupytext's
+"percent" format (``# %%`` starts a code cell, ``# %% [markdown]`` a markdown
+cell whose lines start with ``# ``), read by jupytext; they are plain Python
 (no IPython magics), so any editor or linter reads them. The sources are what
 you review and edit; the ``.ipynb`` files are generated from them, executed
 top to bottom in a fresh kernel (so every plot and printed number comes from
@@ -16,12 +16,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+import jupytext
 import nbformat
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "src"
-CELL_MARK = "# %%"
-MARKDOWN_MARK = "# %% [markdown]"
+FORMAT = "py:percent"
 TIMEOUT_S = 300
 KERNEL = "shallownet-python"
 
@@ -31,37 +31,13 @@ def source_paths():
     return sorted(SOURCES.glob("[0-9][0-9]_*.py"))
 
 
-def _markdown_text(lines):
-    """Strip the comment prefix: '# text' -> 'text', '#' -> ''."""
-    return "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines)
-
-
-def cells_from_source(text):
-    """Split percent-format text into nbformat cells (text before the first marker is dropped)."""
-    cells, kind, lines = [], None, []
-
-    def flush():
-        body = _markdown_text(lines) if kind == "markdown" else "\n".join(lines)
-        body = body.strip("\n")
-        if kind is not None and body:
-            make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
-            cells.append(make(body))
-
-    for line in text.splitlines():
-        if line.startswith(CELL_MARK):
-            flush()
-            kind, lines = ("markdown" if line.startswith(MARKDOWN_MARK) else "code"), []
-        else:
-            lines.append(line)
-    flush()
-    return cells
-
-
 def notebook_from_source(path):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = cells_from_source(Path(path).read_text(encoding="utf-8"))
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
+    """The notebook (nbformat v4, no outputs) that jupytext reads from a percent-format source."""
+    nb = jupytext.read(path, fmt=FORMAT)
+    # jupytext records its own settings in the metadata; the committed notebooks
+    # carry only what a Jupyter front end needs.
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                   "language_info": {"name": "python"}}
     return nb
 
 

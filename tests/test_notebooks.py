@@ -2,27 +2,34 @@
 
 Every notebook proves its claims with ``assert`` cells, so a wrong claim fails
 here, not only an exception. The committed ``.ipynb`` files are generated from
-``notebooks/src/*.py`` by ``notebooks/build.py`` and carry their outputs (the
-plots GitHub shows); the fast test checks they are in step with their sources.
+``notebooks/src/*.py`` (jupytext's percent format) by ``notebooks/build.py``
+and carry their outputs (the plots GitHub shows); the fast tests check they are
+in step with their sources, that each is a lesson (lecture sections named, a
+"try this" exercise, a Chinese summary), and that each exercise's check cell
+accepts a right answer, rejects a wrong one and waits for a missing one.
 """
+import ast
 import importlib.util
 import os
+import re
 import sys
+import textwrap
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = (
-    "01_why_one_over_m",
-    "02_shapes_and_vectorization",
-    "03_activation_functions",
+    "01_shapes_and_vectorization",
+    "02_activation_functions",
+    "03_why_one_over_m",
     "04_random_initialization",
     "05_planar_data",
     "06_check_your_backprop",
 )
-WITH_PLOTS = {"01_why_one_over_m", "03_activation_functions", "04_random_initialization", "05_planar_data"}
+WITH_PLOTS = set(NAMES) - {"01_shapes_and_vectorization"}
 
 
 def _load_build():
@@ -39,6 +46,10 @@ def _committed(name):
     return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
 
 
+def _source(name):
+    return NOTEBOOKS / "src" / f"{name}.py"
+
+
 def test_every_notebook_source_is_listed_and_is_plain_python():
     paths = build.source_paths()
     assert tuple(p.stem for p in paths) == NAMES
@@ -47,9 +58,16 @@ def test_every_notebook_source_is_listed_and_is_plain_python():
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_source_is_what_jupytext_writes(name):
+    # A source in jupytext's own form round-trips unchanged, so syncing a paired notebook makes no churn.
+    text = _source(name).read_text(encoding="utf-8")
+    assert jupytext.writes(jupytext.reads(text, fmt=build.FORMAT), fmt=build.FORMAT) == text
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_committed_notebook_matches_its_source_and_has_outputs(name):
     committed = _committed(name)
-    generated = build.notebook_from_source(NOTEBOOKS / "src" / f"{name}.py")
+    generated = build.notebook_from_source(_source(name))
     assert [(c.cell_type, c.source) for c in committed.cells] == \
         [(c.cell_type, c.source) for c in generated.cells], \
         f"notebooks/{name}.ipynb is out of date: run python notebooks/build.py {name[:2]}"
@@ -60,6 +78,172 @@ def test_committed_notebook_matches_its_source_and_has_outputs(name):
     if name in WITH_PLOTS:
         assert any("image/png" in o.get("data", {}) for o in outputs), "no plot in the committed outputs"
 
+
+# --- every notebook is a lesson -------------------------------------------------------------------------
+
+def _markdown(nb):
+    return [c.source for c in nb.cells if c.cell_type == "markdown"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_names_the_lecture_sections_it_follows(name):
+    first = _markdown(_committed(name))[0]
+    sections = re.search(r"\*\*Lecture sections?:\*\*(.*)", first)
+    assert sections and re.search(r"1\.\d+", sections.group(1)), "the first cell names no lecture section (1.x)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_ends_with_a_chinese_summary(name):
+    summaries = [text for text in _markdown(_committed(name)) if re.search(r"^## .*(小结|答)", text, re.M)]
+    assert summaries, "no 小结 / 答 section"
+    assert len(re.findall(r"[\u4e00-\u9fff]", summaries[-1])) > 40, "the summary is not written in Chinese"
+
+
+def _exercise_cells(nb):
+    """(the answer cell, the check cell) of the notebook's "Try this" exercise."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    checks = [i for i, c in enumerate(code) if "from exercises import check_" in c.source]
+    assert len(checks) == 1, "expected exactly one exercise check cell"
+    return code[checks[0] - 1], code[checks[0]]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_exercise_waits_for_an_answer(name):
+    nb = _committed(name)
+    assert any(text.startswith("## Try this") or "\n## Try this" in text for text in _markdown(nb))
+    answer, check = _exercise_cells(nb)
+    assert re.search(r"^my_\w+ = None", answer.source, re.M), "the answer cell should start the answer at None"
+    shown = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in check.outputs)
+    assert shown.startswith("not answered yet"), shown
+
+
+def run_cell(source, namespace):
+    """Run a cell as IPython does: its statements, then the value of a last bare expression (or None)."""
+    tree = ast.parse(source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<cell>", "exec"), namespace)
+    return eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace) if last else None
+
+
+# What learners type into the answer cells: right answers, and wrong ones of the kinds learners give.
+LEARNER_06 = textwrap.dedent('''
+    import numpy as np
+
+    def backward_without_1_over_m_on_dW2(parameters, cache, X, Y):
+        m = X.shape[1]
+        A1, A2 = cache["A1"], cache["A2"]
+        dZ2 = A2 - Y
+        dW2 = np.dot(dZ2, A1.T)                       # the planted slip: no 1/m
+        db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)
+        dZ1 = np.dot(parameters["W2"].T, dZ2) * (1 - np.power(A1, 2))
+        dW1 = (1 / m) * np.dot(dZ1, X.T)
+        db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)
+        return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+    def backward_without_a_slip(parameters, cache, X, Y):
+        grads = backward_without_1_over_m_on_dW2(parameters, cache, X, Y)
+        return {**grads, "dW2": grads["dW2"] / X.shape[1]}
+''')
+LEARNER_02 = textwrap.dedent('''
+    import jax.numpy as jnp
+
+    def softplus_prime_from_a(z, a):       # sigma(z) = 1 - exp(-softplus(z))
+        return 1 - jnp.exp(-a)
+
+    def softplus_prime_sign_slip(z, a):    # 1 / (1 + e^z) is sigma(-z)
+        return 1 / (1 + jnp.exp(z))
+
+    def softplus_prime_raises(z, a):
+        return z.nonexistent
+''')
+RIGHT_SHAPES = {"W1": (3, 5), "b1": (3, 1), "Z1": (3, 10), "W2": (2, 3), "b2": (2, 1), "A2": (2, 10),
+                "dW1": (3, 5), "db2": (2, 1)}
+# name -> (learner code, [(answers, expected status), ...])
+EXERCISES = {
+    "01_shapes_and_vectorization": ("", [
+        ({"my_shapes": RIGHT_SHAPES}, "right"),
+        ({"my_shapes": {k: list(v) for k, v in RIGHT_SHAPES.items()}}, "right"),        # lists are fine too
+        ({"my_shapes": {**RIGHT_SHAPES, "W2": (3, 2)}}, "wrong"),                        # W2 transposed
+        ({"my_shapes": {**RIGHT_SHAPES, "db2": (2,)}}, "wrong"),                         # no keepdims
+        ({"my_shapes": {k: v for k, v in RIGHT_SHAPES.items() if k != "A2"}}, "wrong"),  # one missing
+    ]),
+    "02_activation_functions": (LEARNER_02, [
+        ({"my_softplus_prime": "softplus_prime_from_a"}, "right"),
+        ({"my_softplus_prime": "manual.sigmoid"}, "wrong"),            # sigmoid(z) but called as g'(z, a) -> 2 args
+        ({"my_softplus_prime": "lambda z, a: manual.sigmoid(z)"}, "right"),
+        ({"my_softplus_prime": "softplus_prime_sign_slip"}, "wrong"),
+        ({"my_softplus_prime": "softplus_prime_raises"}, "wrong"),
+        ({"my_softplus_prime": "0.5"}, "wrong"),
+    ]),
+    "03_why_one_over_m": ("", [
+        ({"my_alpha": 6e-4}, "right"),         # 1.2 / 2000: the 1/m run's learning rate, divided by m
+        ({"my_alpha": 1e-3}, "right"),
+        ({"my_alpha": 0.01}, "wrong"),         # the notebook's alpha: effective lr 20, the cost jumps
+        ({"my_alpha": 1e-5}, "wrong"),         # effective lr 0.02: crawls
+        ({"my_alpha": 1.2}, "wrong"),          # the 1/m learning rate kept: effective 2400, diverges
+        ({"my_alpha": -0.001}, "wrong"),
+        ({"my_alpha": "'0.0006'"}, "wrong"),                 # a string, not a number
+    ]),
+    "04_random_initialization": ("", [
+        ({"my_distinct_units": 1}, "right"),
+        ({"my_distinct_units": 4}, "wrong"),
+        ({"my_distinct_units": 0}, "wrong"),
+        ({"my_distinct_units": True}, "wrong"),
+    ]),
+    "05_planar_data": ("", [
+        ({"my_dataset": "'noisy_moons'", "my_test_accuracy": 98.0}, "right"),   # n_h = 4, seed 0, 5,000 steps
+        ({"my_dataset": "'noisy_moons'", "my_test_accuracy": 99.33}, "wrong"),  # its training accuracy instead
+        ({"my_dataset": "'flower'", "my_test_accuracy": 84.0}, "wrong"),        # not one of the extra sets
+        ({"my_dataset": "'noisy_moons'", "my_test_accuracy": None}, "not answered"),
+    ]),
+    "06_check_your_backprop": (LEARNER_06, [
+        ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": {"dW2"}}, "right"),
+        ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": ["dW2"]}, "right"),
+        ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": {"dW1"}}, "wrong"),
+        ({"my_backward_propagation": "backward_without_a_slip", "my_predicted_wrong": set()}, "wrong"),
+    ]),
+}
+
+
+def _answer_value(value, namespace):
+    """Answers given as source text (a name or an expression) are evaluated as the learner's cell would."""
+    return eval(value, namespace) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("name, answers, status",
+                         [(name, answers, status) for name, (_, cases) in EXERCISES.items()
+                          for answers, status in cases])
+def test_exercise_check_cell_judges_the_answer(name, answers, status, monkeypatch):
+    monkeypatch.syspath_prepend(str(NOTEBOOKS))
+    answer_cell, check_cell = _exercise_cells(_committed(name))
+    import manual                                           # what a learner's cell may refer to
+
+    namespace = {"manual": manual}
+    run_cell(EXERCISES[name][0], namespace)
+    run_cell(answer_cell.source, namespace)                 # the placeholders ...
+    namespace.update({k: _answer_value(v, namespace) for k, v in answers.items()})   # ... then the answers
+    verdict = run_cell(check_cell.source, namespace)
+    assert verdict.status == status, repr(verdict)
+    assert repr(verdict).startswith({"right": "right: ", "wrong": "not yet: ",
+                                     "not answered": "not answered yet"}[status])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_exercise_check_cell_waits_for_the_placeholder(name, monkeypatch):
+    monkeypatch.syspath_prepend(str(NOTEBOOKS))
+    answer_cell, check_cell = _exercise_cells(_committed(name))
+    namespace = {}
+    run_cell(answer_cell.source, namespace)
+    assert run_cell(check_cell.source, namespace).status == "not answered"
+
+
+def test_every_notebook_has_its_exercise_cases():
+    assert set(EXERCISES) == set(NAMES)
+    for _, cases in EXERCISES.values():
+        assert {"right", "wrong"} <= {status for _, status in cases}
+
+
+# --- running them ---------------------------------------------------------------------------------------
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)

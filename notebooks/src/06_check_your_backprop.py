@@ -1,25 +1,36 @@
 # %% [markdown]
 # # 6. Check your own backprop / 检查你自己的反向传播
 #
-# In the course's assignment you write `backward_propagation(parameters, cache, X, Y)` yourself. A wrong
-# backward pass often still trains, just worse, so "the cost goes down" proves little. The course's remedy is
-# gradient checking: compare your gradients with finite differences of the cost,
+# **Lecture sections:** 1.9 *gradient descent for neural networks* and 1.10 *backpropagation intuition* (the six
+# formulas you implement), with the gradient checking of the course's assignment.
+#
+# In the course's assignment you write `backward_propagation(parameters, cache, X, Y)` yourself. A wrong backward
+# pass does not always announce itself: the cost may still go down for a while. The course's remedy is gradient
+# checking: compare your gradients with finite differences of the cost,
 #
 # $$\text{difference} = \frac{\lVert g - g_{\text{approx}} \rVert}{\lVert g \rVert + \lVert g_{\text{approx}} \rVert} < 2 \cdot 10^{-7}.$$
 #
-# `reference.checker.check_backprop` does this for you, and more: it runs your function on three random
-# problems (weights of scale 1, all sizes different, one with 3 output units), compares every gradient with
-# `jax.grad` of the cost and with finite differences, and when a gradient is wrong it searches the known slips
-# (a missing $1/m$, $1 - Z^2$ instead of $1 - A^2$, a wrong axis, a missing transpose, ...) for the one that
-# reproduces your numbers. Below: a backward pass with planted mistakes, the checker's report, the fix.
+# `check_backprop` does this for you, and more: it runs your function on three random problems (weights of scale 1,
+# all sizes different, one with 3 output units), compares every gradient with `jax.grad` of the cost and with finite
+# differences, and when a gradient is wrong it searches the known slips (a missing $1/m$, $1 - Z^2$ instead of
+# $1 - A^2$, a wrong axis, a missing transpose, ...) for the one that reproduces your numbers. Below: a backward
+# pass with planted mistakes, the checker's report, the fix, and what the mistakes do to training.
 
 # %%
+import warnings
+
 import jax
 
 jax.config.update("jax_enable_x64", True)               # verify in float64: set before any array exists
+import matplotlib.pyplot as plt
 import numpy as np
 
+import figures
+import manual
 from reference.checker import check_backprop
+from shallownet.data import flower
+
+figures.setup()
 
 # %% [markdown]
 # ## A backward pass with two planted mistakes
@@ -51,7 +62,7 @@ print(report)
 #    $\tanh'(z) = 1 - \tanh^2(z) = 1 - (A^{[1]})^2$. (At the course's initial scale 0.01, $Z^{[1]} \approx A^{[1]}$ and
 #    this slip is almost invisible; the checker's weights of scale 1 expose it.)
 # 2. $db^{[1]}$ lacks its $1/m$: it is the *sum* of the per-example gradients, not their average — the
-#    question of notebook 1. The checker tells "off by a factor $m$" apart from any other constant because $m$
+#    question of notebook 3. The checker tells "off by a factor $m$" apart from any other constant because $m$
 #    differs between its problems.
 
 # %%
@@ -89,12 +100,100 @@ assert fixed.overall_course_difference < 2e-7
 assert all(row.rel_autodiff < 1e-12 for row in fixed.rows)    # equal to jax.grad up to round-off
 
 # %% [markdown]
+# ## What the mistakes do to training
+#
+# The course's gradient-descent loop (`manual.forward_propagation`, `manual.compute_cost`,
+# `manual.update_parameters`, learning rate 1.2, the course's init) on the flower data, with your backward pass
+# plugged in: the fixed one, each of the two slips alone, and both together. A run stops when its parameters stop
+# being finite numbers.
+
+# %%
+def slip_z1(parameters, cache, X, Y):              # only the 1 - Z1^2 slip: the buggy pass with db1's 1/m back
+    grads = backward_propagation_buggy(parameters, cache, X, Y)
+    return {**grads, "db1": grads["db1"] / X.shape[1]}
+
+
+def slip_db1(parameters, cache, X, Y):             # only the missing 1/m on db1
+    grads = backward_propagation(parameters, cache, X, Y)
+    return {**grads, "db1": grads["db1"] * X.shape[1]}
+
+
+def course_gradient_descent(backward, X, Y, iterations=2000, learning_rate=1.2):
+    """The course's loop with ``backward`` plugged in; returns the costs until the parameters go non-finite."""
+    parameters = manual.initialize_parameters(X.shape[0], 4, Y.shape[0])
+    costs = []
+    with warnings.catch_warnings(), np.errstate(all="ignore"):     # a diverging run overflows: that is the point
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for _ in range(iterations):
+            A2, cache = manual.forward_propagation(X, parameters)
+            costs.append(manual.compute_cost(A2, Y))
+            grads = backward(parameters, {k: np.asarray(v) for k, v in cache.items()}, X, Y)
+            parameters = manual.update_parameters(parameters, grads, learning_rate)
+            if not all(np.all(np.isfinite(v)) for v in parameters.values()):
+                break
+    return np.array(costs)
+
+
+X, Y = flower()
+Y = Y.astype(np.float64)
+variants = {"fixed": backward_propagation, "1 - Z1^2 only": slip_z1, "db1 without 1/m only": slip_db1,
+            "both slips": backward_propagation_buggy}
+training = {name: course_gradient_descent(backward, X, Y) for name, backward in variants.items()}
+
+fig, ax = plt.subplots(figsize=(8, 4))
+for i, (name, costs) in enumerate(training.items()):
+    ended = "" if len(costs) == 2000 else f", diverged after {len(costs)} steps"
+    ax.plot(np.arange(1, len(costs) + 1), costs, color=f"C{i}", label=f"{name}{ended}")
+ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+figures.cost_axes(ax, "the course's loop with each backward pass", log=True)
+ax.set_xscale("log")                               # the wrong runs are short: spread the first steps out
+ax.set_xlabel("iteration (log scale)")
+ax.legend()
+plt.show()
+for name, costs in training.items():
+    print(f"{name:>22}: {len(costs):>4} steps, cost {costs[0]:.4f} -> lowest {costs.min():.4f} -> last {costs[-1]:.4f}")
+
+# %% [markdown]
+# Every wrong version *starts* well: its cost falls below the starting $\ln 2$ within the first steps, which is all
+# "the cost goes down" can tell you. Then the $1 - Z^2$ slip, whose "derivative" turns negative once $|Z^{[1]}| > 1$,
+# blows up within a hundred steps; the missing $1/m$ (a step on $b^{[1]}$ 400 times too long) never gets away from a
+# coin flip. Only the fixed pass trains. The checker told all of this apart in one call, before any training.
+
+# %%
+assert len(training["fixed"]) == 2000 and training["fixed"][-1] < 0.3
+for name in ("1 - Z1^2 only", "db1 without 1/m only", "both slips"):
+    costs = training[name]
+    assert costs[1:10].min() < costs[0], name                         # it starts by going down ...
+assert len(training["1 - Z1^2 only"]) < 100 and len(training["both slips"]) < 100     # ... then blows up
+assert len(training["db1 without 1/m only"]) == 2000 and training["db1 without 1/m only"][-1] > 0.6  # or stalls
+
+# %% [markdown]
 # ## A mistake only some networks see
 #
 # The course's network has one output unit, and code such as `W2.T * dZ2` (element-wise where a matrix product
-# belongs) happens to work there, because a $(n_h, 1)$ times a $(1, m)$ array broadcasts to $(n_h, m)$. With
-# three output units it raises. The checker's third problem has $n_y = 3$, so the report says what happened and
-# where; `one_output=True` checks only one-output problems, if that is all your network will ever have.
+# belongs) is *right* there: with $n_y = 1$, $W^{[2]T}$ is $(n_h, 1)$ and $dZ^{[2]}$ is $(1, m)$, and broadcasting
+# their element-wise product gives the $(n_h, m)$ outer product, which is exactly what the matrix product of an
+# $(n_h, 1)$ and a $(1, m)$ array is. With three output units the same line raises, because $(n_h, 3)$ and $(3, m)$
+# do not broadcast. On numbers:
+
+# %%
+rng = np.random.default_rng(0)
+for n_y in (1, 3):
+    W2, dZ2 = rng.standard_normal((n_y, 4)), rng.standard_normal((n_y, 7))
+    try:
+        same = np.array_equal(W2.T * dZ2, W2.T @ dZ2)
+        print(f"n_y = {n_y}: W2.T * dZ2 == W2.T @ dZ2: {same}")
+        assert n_y == 1 and same
+    except ValueError as e:
+        print(f"n_y = {n_y}: W2.T * dZ2 raises: {e}")
+        assert n_y == 3
+
+# %% [markdown]
+# The checker's third problem has $n_y = 3$, so it sees this. Read its report as what it is: the table shows all
+# four gradients equal to `jax.grad` (errors of about $10^{-16}$) on the two problems where the function ran, and
+# the function raised on the third; the final count ("4 of 4 gradients wrong") counts gradients the third
+# problem could not give. The diagnosis says what happened and where, and `one_output=True` checks only
+# one-output problems, if that is all your network will ever have.
 
 # %%
 def backward_propagation_one_output(parameters, cache, X, Y):
@@ -113,5 +212,34 @@ def backward_propagation_one_output(parameters, cache, X, Y):
 one_output = check_backprop(backward_propagation_one_output)
 print(one_output)
 assert not one_output.passed
+assert all(row.rel_autodiff < 1e-12 for row in one_output.rows)          # right wherever it ran (n_y = 1)
+assert any("raised" in d for d in one_output.diagnoses)                  # raised on the n_y = 3 problem
 assert any("one output unit" in d for d in one_output.diagnoses)
 assert check_backprop(backward_propagation_one_output, one_output=True).passed
+
+# %% [markdown]
+# ## Try this: plant your own slip
+#
+# Copy `backward_propagation` above into `my_backward_propagation` and change one thing the way a tired learner
+# might: drop a $1/m$, use `Z1` where `A1` belongs, sum over `axis=0`, forget `keepdims=True`, swap a transpose,
+# use the sigmoid derivative for tanh... Before you run the checker, predict which of `dW1`, `db1`, `dW2`, `db2`
+# it will flag, as a set in `my_predicted_wrong`. The check cell runs the checker and compares; then read its
+# diagnosis and see whether it names your slip.
+
+# %%
+my_backward_propagation = None      # def my_backward_propagation(parameters, cache, X, Y): ...
+my_predicted_wrong = None           # e.g. {"dW2"}
+
+# %%
+from exercises import check_planted_slip
+
+check_planted_slip(my_backward_propagation, my_predicted_wrong)
+
+# %% [markdown]
+# ## 小结
+#
+# * "代价在下降"证明不了反向传播是对的：两处笔误（用 $1 - Z^2$ 代替 $1 - A^2$，$db^{[1]}$ 漏了 $1/m$）开始时代价都在下降，
+#   随后要么发散，要么停在 $\ln 2$ 附近。
+# * 梯度检验（与有限差分比较，阈值 $2 \cdot 10^{-7}$）一次调用就能发现错误；`check_backprop` 还与 `jax.grad` 比较，
+#   用尺度为 1 的权重和不同的 $m$，并指出是哪一种常见笔误。
+# * `W2.T * dZ2` 在 $n_y = 1$ 时是对的（广播正好就是外积），在 $n_y = 3$ 时报错；只用单输出网络时可用 `one_output=True`。

@@ -1,9 +1,14 @@
 # %% [markdown]
-# # 2. Shapes and vectorization / 记住每个 W/b 的 shape!
+# # 1. Shapes and vectorization / 记住每个 W/b 的 shape!
+#
+# **Lecture sections:** 1.2 *neural network representation*, 1.3 *computing a neural network's output*,
+# 1.4 *vectorizing across multiple examples*, 1.5 *explanation for vectorized implementation*, and the shapes
+# and `keepdims` of 1.9 (记住每个 W/b 的 shape!).
 #
 # The notes' network: 3 inputs, one hidden layer of 4 units, 1 output unit. This notebook lists every shape in
-# its forward and backward pass, corrects the two places where the notes get the shapes or the layer indices
-# wrong, and compares the for-loop over examples with the vectorized form. Every claim is an `assert`.
+# its forward and backward pass, corrects the places where the notes get the shapes or the layer indices
+# wrong, and compares the for-loop over examples with the vectorized form. Every claim is an `assert`: a wrong
+# claim stops the notebook.
 #
 # The one rule behind all the shapes: **$W^{[l]}$ is $(n^{[l]}, n^{[l-1]})$** — one row per unit of layer $l$,
 # one column per input to layer $l$ (the units of layer $l-1$); $b^{[l]}$ is $(n^{[l]}, 1)$; and every
@@ -85,7 +90,8 @@ for sizes in [(2, 7, 3), (5, 1, 2)]:
 # %% [markdown]
 # ## The notes' slip: layer 2's input is 4-dimensional, not 3
 #
-# The notes (1.2) say: "$shape(w^{[2]}) = (1, 4)$，因为只有 1 个神经元，输入是 3 维". The shape $(1, 4)$ is
+# The slips below are the lecture *notes'*, not the lecture slides': the slides write
+# $W^{[1]}: (n^{[1]}, n^{[0]})$ and index the layers from 1, as this notebook does. The notes (1.2) say: "$shape(w^{[2]}) = (1, 4)$，因为只有 1 个神经元，输入是 3 维". The shape $(1, 4)$ is
 # right, the reason is not: the input of layer 2 is $a^{[1]}$, the output of the **4** hidden units, so it is
 # 4-dimensional (输入是 **4** 维). The 3-dimensional $x$ is the input of layer 1 only. A $W^{[2]}$ built from
 # "the input is 3-dimensional" would be $(1, 3)$, and it cannot multiply $A^{[1]}$:
@@ -106,11 +112,11 @@ except ValueError as e:
     assert "expected (1, 4)" in str(e)
 
 # %% [markdown]
-# ## The mixed-up layer indices on the "Formulas for computing derivatives" slide
+# ## The notes' mixed-up layer indices under "Formulas for computing derivatives"
 #
-# The layers are numbered from 1; layer 0 is the input, $A^{[0]} = X$, and has no parameters. The slide's
-# forward pass is shifted down by one layer, while its backward pass (correctly) uses $[2]$ for the output.
-# Each mistake, named and corrected:
+# The layers are numbered from 1; layer 0 is the input, $A^{[0]} = X$, and has no parameters. In the notes' copy
+# of this slide the forward pass is shifted down by one layer, while its backward pass (correctly) uses $[2]$ for
+# the output; the slide itself numbers the layers as below. Each mistake of the notes, named and corrected:
 #
 # | # | the notes write | corrected | why |
 # |---|---|---|---|
@@ -133,7 +139,7 @@ def fails(f):
     return False
 
 
-assert fails(lambda: params["W1"].T @ dZ2)           # 4: w[1]^T dz[2] as the slide writes it
+assert fails(lambda: params["W1"].T @ dZ2)           # 4: w[1]^T dz[2] as the notes write it
 assert fails(lambda: params["W2"] @ X)                # 5: w[2] x
 assert fails(lambda: params["W1"] @ cache["A1"])      # 5: w[1] applied to layer 2's input A[1]
 
@@ -229,3 +235,29 @@ print(f"gradient, vectorized:                    {t_bvec * 1e3:8.3f} ms   speed-
 # Even with the loop compiled (no Python in it), handling one example at a time is slower: a matrix product
 # over all columns keeps the processor's vector units busy, one small product per example does not. With a
 # Python loop, the per-call overhead comes on top, once per example.
+
+# %% [markdown]
+# ## Try this: the shapes of another network
+#
+# A network with $n_x = 5$ inputs, $n^{[1]} = 3$ hidden units and $n^{[2]} = 2$ output units, trained on $m = 10$
+# examples. Write down, without running anything, the shapes of $W^{[1]}, b^{[1]}, Z^{[1]}, W^{[2]}, b^{[2]},
+# A^{[2]}, dW^{[1]}$ and $db^{[2]}$, as a dict such as `{"W1": (3, 5), ...}`. The check cell runs a real forward
+# and backward pass of that network and compares.
+
+# %%
+my_shapes = None      # {"W1": (..., ...), "b1": ..., "Z1": ..., "W2": ..., "b2": ..., "A2": ..., "dW1": ..., "db2": ...}
+
+# %%
+from exercises import check_shapes
+
+check_shapes(my_shapes)
+
+# %% [markdown]
+# ## 小结
+#
+# * 一条规则管所有形状：$W^{[l]}$ 是 $(n^{[l]}, n^{[l-1]})$（本层单元数 × 上一层单元数），$b^{[l]}$ 是
+#   $(n^{[l]}, 1)$，$Z^{[l]}$、$A^{[l]}$ 是 $(n^{[l]}, m)$，每列一个样本；梯度 $dV$ 和 $V$ 形状相同。
+# * 笔记（不是课程幻灯片）的两处笔误：$W^{[2]}$ 的形状 $(1, 4)$ 是对的，但理由应是"输入是 **4** 维"
+#   （隐藏层的 4 个单元）；"Formulas for computing derivatives" 一节的层号整体错了一层，已逐条更正。
+# * `keepdims=True` 让 $db$ 保持 $(n, 1)$；否则 numpy 的广播会悄悄把 $(4, 1)$ 的 $b$ 变成 $(4, 4)$。
+# * 向量化与逐样本的 for 循环结果相同，但一次矩阵乘法处理所有列要快得多。
