@@ -119,7 +119,10 @@ class Child:
         # One BLAS thread: many children may run side by side, and the problems are tiny.
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8", MPLBACKEND="Agg")
-        command = [sys.executable, "-m", "checker.child", str(request_read), str(reply_write), str(limits.memory_mb)]
+        # -P: the learner's folder (the working directory) is not put first on sys.path, so a numpy.py or a
+        # checker.py of theirs cannot stand in for the child's own modules; the child adds it after its imports.
+        command = [sys.executable, "-P", "-m", "checker.child", str(request_read), str(reply_write),
+                   str(limits.memory_mb)]
         try:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, pass_fds=(request_read, reply_write),

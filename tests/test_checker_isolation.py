@@ -146,7 +146,8 @@ def test_a_result_written_twice_is_tampering(tmp_path):
     while frame is not None:
         secrets.update(frame.f_locals)
         frame = frame.f_back
-    fd = int(open("/proc/self/cmdline", "rb").read().split(b"\\0")[4])
+    argv = open("/proc/self/cmdline", "rb").read().split(b"\\0")
+    fd = int(argv[argv.index(b"checker.child") + 2])
     message = {"kind": "result", "index": secrets["request"]["index"], "nonce": secrets["request"]["nonce"],
                "token": secrets["token"], "output": {"kind": "dict", "entries": {}}}
     payload = json.dumps(message).encode()
@@ -155,3 +156,12 @@ def test_a_result_written_twice_is_tampering(tmp_path):
     result = checked(tmp_path, body)
     assert not result.passed
     assert "its result channel was tampered with" in result.message
+
+
+def test_the_learners_folder_cannot_shadow_the_childs_modules_but_its_helpers_import(tmp_path):
+    (tmp_path / "checker.py").write_text("raise SystemExit('the learner checker.py ran')\n")
+    (tmp_path / "wire.py").write_text("raise SystemExit('the learner wire.py ran')\n")
+    (tmp_path / "my_helpers.py").write_text("def tanh_prime(A):\n    return 1 - A ** 2\n")
+    result = checked(tmp_path, RIGHT.replace("(1 - cache[\"A1\"] ** 2)", "tanh_prime(cache[\"A1\"])"),
+                     head="from my_helpers import tanh_prime")
+    assert result.passed, result.text()
