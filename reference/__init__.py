@@ -1,7 +1,8 @@
-"""reference: the shallow network's cost differentiated by jax.grad, plus finite differences.
+"""reference: the shallow network's cost differentiated by jax.grad, plus finite differences and validation.
 
 Independent of ``manual`` by design (it never imports it): the truth that
-manual's hand-derived backprop, and a user's own, are checked against.
+manual's hand-derived backprop, and a learner's own (through ``checker``),
+are checked against. It imports neither ``checker`` nor ``shallownet``.
 """
 import jax
 
@@ -13,7 +14,6 @@ from .model import HIDDEN, hidden_activation, predict_logits  # noqa: E402
 from .model import _cost_jit, _grads_jit, _value_and_grads_jit  # noqa: E402
 from .model import cost as cost_unchecked, grads_unchecked, value_and_grads_unchecked  # noqa: E402
 from .validate import validate  # noqa: E402
-from .checker import Report, check_backprop, check_grads  # noqa: E402
 
 
 def cost(params, X, Y, activation="tanh", output="sigmoid"):

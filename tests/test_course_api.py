@@ -50,6 +50,15 @@ def test_layer_sizes_on_the_flower_data():
     assert manual.layer_sizes(X, Y) == (2, 4, 1)
 
 
+def test_layer_sizes_reads_shapes_only_as_the_course_does():
+    # The course's layer_sizes_test_case: X (5, 3) and a random-normal Y (2, 3), not labels.
+    rng = np.random.default_rng(1)
+    X_assess, Y_assess = rng.standard_normal((5, 3)), rng.standard_normal((2, 3))
+    assert manual.layer_sizes(X_assess, Y_assess) == (5, 4, 2)
+    with pytest.raises(ValueError, match="labels must be 0 or 1"):     # where labels matter, they are checked
+        manual.nn_model(X_assess, Y_assess, 4, num_iterations=1)
+
+
 def test_nn_model_prints_the_course_costs(capsys):
     """Course output, flower data, n_h = 4: 0.693048 at iteration 0, 0.288083 at 1000, 0.254385 at 2000."""
     X, Y = flower()

@@ -1,16 +1,18 @@
-"""reference.checker: a right course backprop passes on every activation, and each planted mistake is named.
+"""checker: a right course backprop passes on every activation, and each planted mistake is named or located.
 
 Mistakes are planted the way a course user makes them: one line of the
 course's own numpy backprop (tests/fixtures/course_backprop.py) replaced.
 """
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from reference import diagnose
-from reference.checker import (DEFAULT_CASES, TOLERANCES, check_backprop, check_grads, make_problem)
-from shallownet.check_cmd import load_function
+from checker import check_backprop, check_grads, diagnose
+from checker.files import load_function
+from checker.problems import DEFAULT_CASES, make_problem
+from checker.report import TOLERANCES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COURSE = (FIXTURES / "course_backprop.py").read_text()
@@ -178,7 +180,7 @@ def test_code_for_one_output_unit_is_told_and_passes_on_those_problems():
     report = check_backprop(one_output_only)
     assert not report.passed
     assert "your code runs only with one output unit (n_y = 1)" in "\n".join(report.diagnoses)
-    assert "right on problems 1, 2" in "\n".join(report.diagnoses)
+    assert "right on problems 1, 2, 4" in "\n".join(report.diagnoses)
     assert check_backprop(one_output_only, one_output=True).passed
 
 
@@ -232,7 +234,7 @@ def test_user_traceback_is_shown_and_labelled():
     fn, _ = load_function(FIXTURES / "bad_backprops.py", "reads_a_missing_cache_key")
     text = str(check_backprop(fn))
     assert "--- traceback from your code (reads_a_missing_cache_key, problem n_x=3 n_h=5 n_y=1 m=7) ---" in text
-    assert 'A0 = cache["A0"]' in text and "checker.py" not in text
+    assert 'A0 = cache["A0"]' in text and "call.py" not in text and "File \"<" not in text
     assert "raised: your code looks up 'A0'; the cache holds Z1 A1 Z2 A2, the parameters W1 b1 W2 b2" in text
 
 
@@ -261,20 +263,119 @@ def test_not_a_function_is_refused():
 def test_docstring_example_runs():
     import doctest
 
-    import reference.checker
+    import checker.check
 
-    assert doctest.testmod(reference.checker).attempted > 0
-    assert doctest.testmod(reference.checker).failed == 0
+    assert doctest.testmod(checker.check).attempted > 0
+    assert doctest.testmod(checker.check).failed == 0
 
 
-def test_checker_stays_an_independent_witness():
-    # reference/ never imports manual (the path it checks) or shallownet.
-    import ast
+# Slips seen in real learners' code, beyond the list above.
+REAL_SLIPS = [
+    ("dW2 where W2 belongs", DZ1, "dZ1 = np.multiply(np.dot(dW2.T, dZ2), 1 - np.power(A1, 2))", {"dW1", "db1"},
+     "dW1, db1: dZ1 = np.dot(dW2.T, dZ2) * g'(Z1): the gradient dW2 where the parameter W2 belongs"),
+    ("db2 summed from dW2", DB2, "db2 = np.sum(dW2, axis=1, keepdims=True)", {"db2"},
+     "db2: db2 summed from the weight gradient dW2 (np.sum(dW2, axis=1, keepdims=True))"),
+    ("db1 summed from dW1", DB1, "db1 = np.sum(dW1)", {"db1"},
+     "db1: db1 summed from the weight gradient dW1 (np.sum(dW1) adds up everything)"),
+]
 
-    import reference.checker
 
-    for module in (reference.checker, diagnose):
-        tree = ast.parse(Path(module.__file__).read_text())
-        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        assert not {m.split(".")[0] for m in imported} & {"manual", "shallownet"}
+@pytest.mark.parametrize("old, new, failing, words", [p[1:] for p in REAL_SLIPS], ids=[p[0] for p in REAL_SLIPS])
+def test_slips_from_real_code_are_named(old, new, failing, words):
+    report = check_backprop(planted(old, new))
+    assert {r.name for r in report.rows if not r.passed} == failing
+    assert words in "\n".join(report.diagnoses)
+
+
+@pytest.mark.parametrize("slope, words", [
+    ("1 / A1", "your dZ1 line computes np.dot(W2.T, dZ2) * (1/A1): the activation derivative is written 1/A1; "
+               "tanh'(Z1) = 1 - A1**2"),
+    ("(1 + A1 ** 2)", "np.dot(W2.T, dZ2) * (1 + A1**2)"),
+    ("np.exp(-cache['Z1'])", "np.dot(W2.T, dZ2) * (np.exp(-Z1))"),
+])
+def test_a_wrong_derivative_no_slip_names_is_read_from_the_probe(slope, words):
+    report = check_backprop(planted(SLOPE, slope))
+    assert report.failing == ["dW1", "db1"]
+    text = "\n".join(report.diagnoses)
+    assert "where to look (dW1 and db1 wrong, dW2 and db2 right): the line dZ1 = np.dot(W2.T, dZ2) * (1 - A1**2)" \
+           " (its factor np.dot(W2.T, dZ2), or g'(Z1))" in text
+    assert words in text and "the other problems do not all agree" not in text
+    assert report.headline.startswith("your dZ1 line computes")
+
+
+def test_a_derivative_that_is_no_simple_expression_is_shown_at_one_point():
+    report = check_backprop(planted(SLOPE, "(1 - np.abs(A1))"))
+    implied = [d for d in report.diagnoses if d.startswith("your dZ1 line")]
+    [line] = implied
+    assert "no simple expression in A1 or Z1: where Z1 = " in line and "tanh'(Z1) = " in line
+    # The number shown is the code's own derivative at that point: 1 - |tanh(Z1)|.
+    z1, factor = (float(x) for x in re.findall(r"where Z1 = ([-\d.e]+), np.dot\(W2.T, dZ2\) is multiplied by "
+                                                 r"([-\d.e]+)", line)[0])
+    assert factor == pytest.approx(1 - abs(np.tanh(z1)), rel=1e-2)
+
+
+def test_a_wrong_factor_before_a_right_derivative_is_told_apart():
+    report = check_backprop(planted(DZ1, "dZ1 = np.multiply(np.dot(W2.T + 0.3, dZ2), 1 - np.power(A1, 2))"))
+    assert "your dZ1 line has g'(Z1) right but multiplies dZ2 by something other than W2.T" in \
+           "\n".join(report.diagnoses)
+
+
+@pytest.mark.parametrize("old, new, words", [
+    (DB2, "db2 = (1 / m) * np.sum(dZ2 * A2, axis=1, keepdims=True)",
+     "where to look (db2 wrong, dW1, db1 and dW2 right): the line db2 = np.sum(dZ2, axis=1, keepdims=True) / m"),
+    (DW1, "dW1 = (1 / m) * np.dot(dZ1, X.T) + 0.1",
+     "where to look (dW1 wrong, db1, dW2 and db2 right): the line dW1 = np.dot(dZ1, X.T) / m"),
+    (DZ2, "dZ2 = A2 - Y + 0.05 * A2 ** 3",
+     "where to look (dW1, db1, dW2 and db2 wrong, all four wrong): the line dZ2 = A2 - Y, which all four "
+     "gradients use"),
+])
+def test_a_mistake_no_slip_names_is_located_from_which_gradients_are_right(old, new, words):
+    report = check_backprop(planted(old, new))
+    assert words in report.diagnoses
+
+
+@pytest.mark.parametrize("right, known, unknown, fits", [
+    ({"dW2", "db2"}, {}, {"dW1", "db1"}, [("dZ1",)]),
+    ({"db1", "dW2", "db2"}, {}, {"dW1"}, [("dW1",)]),
+    ({"dW1", "db1", "dW2"}, {}, {"db2"}, [("db2",)]),
+    (set(), {}, {"dW1", "db1", "dW2", "db2"}, [("dZ2",)]),
+    ({"db2"}, {}, {"dW2", "dW1", "db1"}, [("dW2", "dZ1")]),
+    # db1's slip is its own line (keepdims), so dZ1 is right and dW1's mistake is in its own line.
+    ({"dW2", "db2"}, {"db1": frozenset({"db1"})}, {"dW1"}, [("dW1",)]),
+    # Both layer-1 gradients wrong and nothing right: dZ2 alone explains all.
+    ({"dW1", "db1"}, {}, {"dW2", "db2"}, [("dW2", "db2")]),
+])
+def test_wrong_lines_are_the_fewest_that_explain_the_pattern(right, known, unknown, fits):
+    assert diagnose.wrong_lines(right, known, unknown) == fits
+
+
+def test_the_probe_makes_dZ1_visible():
+    # X with orthonormal columns: dW1 = dZ1 Xᵀ / m can be undone, dZ1 = m dW1 X / s².
+    [probe] = [make_problem(c, "tanh", "sigmoid") for c in DEFAULT_CASES if c.probe]
+    np.testing.assert_allclose(probe.X.T @ probe.X, diagnose.PROBE_SCALE ** 2 * np.eye(probe.m), atol=1e-12)
+    recovered = diagnose.probe_dZ1(probe, probe.truth["dW1"], 1e-9)
+    np.testing.assert_allclose(recovered, probe.dZ1, rtol=1e-9, atol=1e-12)
+    assert diagnose.probe_dZ1(probe, probe.dZ1 @ probe.A1.T[:, :probe.n_x] + 1.0, 1e-9) is None
+
+
+def test_keys_in_the_wrong_case_with_right_values_are_told_so():
+    report = check_backprop(planted(GRADS, '"dw1": dW1,\n             "db1": db1,\n             "dW2": dW2,\n'
+                                           '             "db2": db2}'))
+    assert report.failing == ["dW1"]
+    assert "dW1: your 'dw1' holds the right dW1: the key must be 'dW1' (keys are case-sensitive)" in report.diagnoses
+    assert any("the returned dict has no key 'dW1' (found 'dw1')" in p for p in report.problems)
+
+
+def test_arguments_named_as_the_course_in_another_order_are_passed_by_name():
+    def backward(cache, Y, X, params):
+        return course_function()(params, cache, X, Y)
+
+    report = check_backprop(backward)
+    assert report.passed, str(report)
+    assert report.notes == ["arguments bound by name: backward(cache, Y, X, params)"]
+
+
+def test_a_function_with_the_wrong_number_of_arguments_is_refused():
+    with pytest.raises(ValueError, match=r"backward\(parameters, cache\) takes 2 arguments; the backward form "
+                                         r"passes 4"):
+        check_backprop(lambda parameters, cache: {}, name="backward")

@@ -1,0 +1,600 @@
+"""Name the mistake in a learner's gradients, or say where it must be.
+
+For every problem the checker knows the true intermediates (Z1, A1, Z2, A2,
+dZ2 = A2 - Y, g'(Z1), dZ1). From them this module builds "wrong" gradients,
+each the result of one or two slips a course learner makes (missing 1/m,
+1 - Z1**2 for tanh', a sum over axis 0, a transpose, dW2 where W2 belongs, a
+bias gradient summed from the weight gradient, ...), and keeps the slips
+that reproduce the learner's output on *every* problem. A slip that explains
+one problem by coincidence fails on the next: the problems differ in m, n_x,
+n_h and n_y, so a factor m, a transpose or a wrong axis cannot hide.
+
+When no known slip fits, ``locate`` reads the pattern of right and wrong
+gradients as a dependency graph of the six lines of the backward pass
+(dZ2 feeds all four; dZ1 feeds dW1 and db1) and names the fewest lines that
+explain it; ``implied_derivative`` undoes dW1 on the probe problem (X with
+orthonormal columns) to read the dZ1 the code computed and the g'(Z1) it
+implies, and names it when it is a simple expression in A1 or Z1.
+
+A function that raised leaves no gradients to match; ``error_hints`` reads
+its exception (numpy's shape errors with the shapes named n_x, n_h, n_y, m; a
+name the loader skipped; NumPy 2's removed names; a template's None) and the
+course-named arrays left in its frame.
+
+Everything here is plain float64 numpy on concrete arrays: the learner's code
+is not traceable, and the truth was computed beforehand by jax.grad.
+"""
+import itertools
+import re
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+
+from .problems import PROBE_SCALE, dims_of, symbolic
+
+KEYS = ("dW1", "db1", "dW2", "db2")
+PARTNER = {"dW1": "dW2", "dW2": "dW1", "db1": "db2", "db2": "db1"}
+MAX_SLIPS = 3      # explanations with more slips than this are not searched
+SIGN_HINT = "all four gradients have the wrong sign: dZ2 = Y - A2 instead of A2 - Y?"
+# The six lines of the backward pass, and the lines each gradient is computed through.
+LINES = ("dZ2", "dW2", "db2", "dZ1", "dW1", "db1")
+PATHS = {"dW2": {"dZ2", "dW2"}, "db2": {"dZ2", "db2"}, "dW1": {"dZ2", "dZ1", "dW1"}, "db1": {"dZ2", "dZ1", "db1"}}
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One known mistake: its text in course notation, how many slips it counts as, the line it is in.
+
+    ``line`` is one of LINES; None means the line of the gradient being built.
+    """
+    text: str
+    count: int = 1
+    line: str | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Slips that together reproduce a learner's gradient on every problem, and the lines they are in."""
+    text: str
+    lines: frozenset
+
+
+def _try(f):
+    """f(), or None where numpy refuses the shapes (the learner's code would have raised too)."""
+    try:
+        with np.errstate(all="ignore"):
+            return f()
+    except ValueError:
+        return None
+
+
+# --- the hidden layer's derivative g'(Z1), right and wrong ----------------------------
+
+def right_slope_text(activation):
+    """g'(Z1) in the course's notation, for the diagnosis text."""
+    base, _, param = activation.partition(":")
+    return {
+        "tanh": "1 - A1**2",
+        "sigmoid": "A1 * (1 - A1)",
+        "relu": "(Z1 >= 0)",
+        "leaky_relu": f"np.where(Z1 >= 0, 1, {param or 0.01})",
+        "identity": "1 (no factor)",
+    }[base]
+
+
+def slope_slips(activation):
+    """Wrong versions of g'(Z1): [(Slip, f(problem) -> (n_h, m) array or None)]."""
+    base = activation.partition(":")[0]
+    right = f"{base}'(Z1) = {right_slope_text(activation)}"
+    slip = lambda text: Slip(text, line="dZ1")  # noqa: E731
+    slips = [
+        (slip(f"activation derivative written 1 - Z1**2 (Z1 where A1 belongs); {right}"),
+         lambda c: 1 - c.Z1 ** 2),
+        (slip(f"sigmoid's derivative A1 * (1 - A1) used for the {base} hidden layer; {right}"),
+         lambda c: c.A1 * (1 - c.A1)),
+        (slip(f"tanh's derivative 1 - A1**2 used for the {base} hidden layer; {right}"),
+         lambda c: 1 - c.A1 ** 2),
+        (slip(f"activation derivative written Z1 * (1 - Z1) (Z1 where A1 belongs); {right}"),
+         lambda c: c.Z1 * (1 - c.Z1)),
+        (slip(f"activation derivative omitted: dZ1 = np.dot(W2.T, dZ2) needs the factor {right}"),
+         lambda c: np.ones_like(c.Z1)),
+    ]
+    if base in ("tanh", "sigmoid"):
+        at_a2 = {"tanh": "1 - A2**2", "sigmoid": "A2 * (1 - A2)"}[base]
+        slips.append((slip(f"activation derivative taken from the output layer's A2 ({at_a2}); "
+                           f"it belongs to the hidden layer: {right}"),
+                      lambda c: _try(lambda: np.broadcast_to(
+                          (1 - c.A2 ** 2) if base == "tanh" else c.A2 * (1 - c.A2), c.Z1.shape))))
+    if base == "leaky_relu":
+        slips.append((slip(f"ReLU's derivative (Z1 >= 0) used for leaky_relu: the slope for Z1 < 0 is missing; "
+                           f"{right}"),
+                      lambda c: (c.Z1 >= 0).astype(float)))
+    return slips
+
+
+def dz2_slips(output):
+    """Wrong versions of dZ2 = A2 - Y: [(Slip, f(problem) -> array or None)]."""
+    slip = lambda text: Slip(text, line="dZ2")  # noqa: E731
+    slips = [
+        (slip("dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs (dZ2 = A2 - Y)"),
+         lambda c: _try(lambda: c.A1 - c.Y)),
+    ]
+    if output == "sigmoid":
+        slips += [
+            (slip("dZ2 = Z2 - Y: the pre-activation Z2 where the activation A2 belongs (dZ2 = A2 - Y)"),
+             lambda c: c.Z2 - c.Y),
+            (slip("dZ2 = (A2 - Y) * A2 * (1 - A2): the sigmoid's derivative applied again; "
+                  "A2 - Y already includes it"),
+             lambda c: (c.A2 - c.Y) * c.A2 * (1 - c.A2)),
+        ]
+    return slips
+
+
+# The course's W2ᵀ dZ2 factor of dZ1, with a gradient where the parameter belongs.
+WEIGHT_SLIPS = [
+    (Slip("dZ1 = np.dot(dW2.T, dZ2) * g'(Z1): the gradient dW2 where the parameter W2 belongs "
+          "(dZ1 = np.dot(W2.T, dZ2) * g'(Z1))", line="dZ1"),
+     lambda c: c.dZ2 @ c.A1.T / c.m),
+]
+
+
+def upstream_variants(cases, activation, output):
+    """[(Slip or None, [(dZ2, dZ1) per case], layers it touches)]; slips that change nothing are dropped."""
+    variants = [(None, [(c.dZ2, c.dZ1) for c in cases], ("1", "2"))]
+    for slip, f in dz2_slips(output):
+        per_case = []
+        for c in cases:
+            dZ2 = f(c)
+            per_case.append((dZ2, None if dZ2 is None else _try(lambda: (c.W2.T @ dZ2) * c.gp)))
+        variants.append((slip, per_case, ("1", "2")))
+    for slip, f in slope_slips(activation):
+        per_case = [(c.dZ2, _times(c.W2.T @ c.dZ2, f(c))) for c in cases]
+        if not all(_same(d1, c.dZ1) for (_, d1), c in zip(per_case, cases)):
+            variants.append((slip, per_case, ("1",)))
+    for slip, f in WEIGHT_SLIPS:
+        variants.append((slip, [(c.dZ2, _try(lambda: (f(c).T @ c.dZ2) * c.gp)) for c in cases], ("1",)))
+    return variants
+
+
+def _times(a, b):
+    return None if b is None else _try(lambda: a * b)
+
+
+def _same(a, b, tol=1e-12):
+    if a is None or b is None or np.shape(a) != np.shape(b):
+        return False
+    return bool(np.linalg.norm(a - b) <= tol * max(np.linalg.norm(b), 1e-300))
+
+
+# --- building each gradient from (dZ2, dZ1), right and wrong -------------------------
+
+def _weight(layer, dZ, c):
+    return dZ @ (c.X if layer == "1" else c.A1).T / c.m
+
+
+def _sum_builders(layer):
+    """db from its dZ: the right sum and the wrong ones, and sums of the weight gradient."""
+    dz_name, dw_name, db_name = f"dZ{layer}", f"dW{layer}", f"db{layer}"
+    right = f"np.sum({dz_name}, axis=1, keepdims=True) / m"
+    return [
+        (None, lambda dZ, c: np.sum(dZ, axis=1, keepdims=True) / c.m),
+        (Slip(f"sum over the wrong axis: axis=0 adds up the units of each example; the examples are "
+              f"axis 1 ({right})"),
+         lambda dZ, c: np.sum(dZ, axis=0, keepdims=True) / c.m),
+        (Slip(f"sum over the wrong axis (axis=0) and keepdims missing; use {right}", 2),
+         lambda dZ, c: np.sum(dZ, axis=0) / c.m),
+        (Slip(f"np.sum({dz_name}) without axis=1 adds up everything to one number; use {right}"),
+         lambda dZ, c: np.sum(dZ) / c.m),
+        (Slip(f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}, axis=1, keepdims=True)); "
+              f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"),
+         lambda dZ, c: np.sum(_weight(layer, dZ, c), axis=1, keepdims=True)),
+        (Slip(f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}) adds up everything); "
+              f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"),
+         lambda dZ, c: np.sum(_weight(layer, dZ, c))),
+    ]
+
+
+def builders(key):
+    """[(Slip or None, f(dZ, problem) -> array or None)] for one gradient; dZ is dZ1 or dZ2 as the key needs."""
+    if key == "dW1":
+        return [
+            (None, lambda dZ, c: dZ @ c.X.T / c.m),
+            (Slip("dW1 = np.dot(dZ1, A1.T) / m: the hidden activation A1 where the input X belongs "
+                  "(dW1 = np.dot(dZ1, X.T) / m)"),
+             lambda dZ, c: dZ @ c.A1.T / c.m),
+        ]
+    if key == "dW2":
+        return [
+            (None, lambda dZ, c: dZ @ c.A1.T / c.m),
+            (Slip("dW2 = np.dot(dZ2, X.T) / m: the input X where the hidden activation A1 belongs "
+                  "(dW2 = np.dot(dZ2, A1.T) / m)"),
+             lambda dZ, c: dZ @ c.X.T / c.m),
+            (Slip("dW2 = np.dot(dZ2, A2.T) / m: the output activation A2 where the hidden activation "
+                  "A1 belongs (dW2 = np.dot(dZ2, A1.T) / m)"),
+             lambda dZ, c: dZ @ c.A2.T / c.m),
+            (Slip("element-wise product where the matrix product belongs: dW2 = dZ2 * A1 / m has one "
+                  "column per example; use np.dot(dZ2, A1.T) / m, which sums over them"),
+             lambda dZ, c: _try(lambda: dZ * c.A1 / c.m)),
+        ]
+    return _sum_builders(key[-1])
+
+
+SHAPE_OPS = [
+    (None, lambda g: g),
+    (Slip("transposed: the factors of the matrix product are in the wrong order or a .T is misplaced"),
+     lambda g: g.T if g.ndim == 2 else None),
+    (Slip("keepdims missing: shape (n,) where (n, 1) belongs; add keepdims=True to np.sum"),
+     lambda g: g.reshape(-1) if g.ndim == 2 and g.shape[1] == 1 else None),
+]
+
+
+# --- scale: the one number that separates many slips ---------------------------------
+
+def scale_slip(factors, ms, tol):
+    """Name the per-case factors c (user = c * candidate) or return False when they tell no story."""
+    named = [
+        (lambda m: 1.0, None),
+        (lambda m: float(m), Slip("missing 1/m: off by a factor m (the number of examples); divide by m once")),
+        (lambda m: 1.0 / m, Slip("1/m applied twice: off by a factor 1/m; divide by m once")),
+        (lambda m: -1.0, Slip("sign flipped: -1 times the gradient")),
+        (lambda m: -float(m), Slip("sign flipped and missing 1/m (off by a factor -m)", 2)),
+        (lambda m: -1.0 / m, Slip("sign flipped and 1/m applied twice (off by a factor -1/m)", 2)),
+    ]
+    for f, slip in named:
+        if all(abs(c - f(m)) <= tol * abs(f(m)) for c, m in zip(factors, ms)):
+            return slip
+    c0 = factors[0]
+    if c0 != 0 and all(abs(c - c0) <= tol * abs(c0) for c in factors):
+        return Slip(f"off by a constant factor {c0:.6g} on every problem; no known mistake gives that factor",
+                    MAX_SLIPS)
+    return False
+
+
+def fit_factor(user, candidate, tol):
+    """c with user ~ c * candidate (least squares), or None when the shapes or the pattern differ."""
+    if candidate is None or np.shape(user) != np.shape(candidate):
+        return None
+    cc = float(np.vdot(candidate, candidate))
+    if cc == 0.0 or not np.isfinite(cc):
+        return None
+    c = float(np.vdot(user, candidate)) / cc
+    if c == 0.0 or np.linalg.norm(user - c * candidate) > tol * abs(c) * np.sqrt(cc):
+        return None
+    return c
+
+
+# --- the search -----------------------------------------------------------------------
+
+def _candidates(key, cases, variants):
+    """Yield (slips, [candidate per case]) for every mix of upstream slip, builder, shape op and swap."""
+    for source in (key, PARTNER[key]):
+        swap = None if source == key else Slip(
+            f"gradients swapped between layers: {key} holds the formula of {source}")
+        layer = source[-1]
+        for (up, per_case, touches), (build, f), (op, g) in product(variants, builders(source), SHAPE_OPS):
+            if up is not None and layer not in touches:
+                continue
+            slips = [s for s in (up, build, op, swap) if s is not None]
+            if sum(s.count for s in slips) > MAX_SLIPS:
+                continue
+            arrays = []
+            for (dZ2, dZ1), c in zip(per_case, cases):
+                dZ = dZ1 if layer == "1" else dZ2
+                built = None if dZ is None else _try(lambda: f(dZ, c))
+                arrays.append(None if built is None else _try(lambda: g(np.asarray(built))))
+            yield slips, arrays
+
+
+def explain(key, user, cases, variants, tol):
+    """The simplest explanations of the learner's ``key`` over every case that returned it.
+
+    ``user`` maps case index -> float64 array. Returns Explanations (one per
+    explanation found at the smallest slip count; several when several fit),
+    empty when none fits.
+    """
+    idx = sorted(user)
+    ms = [cases[i].m for i in idx]
+    found = {}
+    for slips, arrays in _candidates(key, cases, variants):
+        factors = [fit_factor(user[i], arrays[i], tol) for i in idx]
+        if any(f is None for f in factors):
+            continue
+        scale = scale_slip(factors, ms, 10 * tol)
+        if scale is False:
+            continue
+        slips = slips + ([scale] if scale is not None else [])
+        count = sum(s.count for s in slips)
+        if count and count <= MAX_SLIPS:
+            text = "; and ".join(s.text for s in slips)
+            found.setdefault(count, {}).setdefault(text, frozenset(s.line or key for s in slips))
+    if not found:
+        return []
+    return [Explanation(text, lines) for text, lines in found[min(found)].items()]
+
+
+def group(diagnoses):
+    """{key: [texts]} -> lines "dW1, db1: text", one per distinct explanation (several: numbered)."""
+    by_text = {}
+    for key in KEYS:
+        texts = diagnoses.get(key)
+        if not texts:
+            continue
+        text = texts[0] if len(texts) == 1 else "several explanations fit: " + " | ".join(
+            f"({i}) {t}" for i, t in enumerate(texts, 1))
+        by_text.setdefault(text, []).append(key)
+    lines = [f"{', '.join(keys)}: {text}" for text, keys in by_text.items()]
+    if all(diagnoses.get(k) == ["sign flipped: -1 times the gradient"] for k in KEYS):
+        lines.append(SIGN_HINT)
+    return lines
+
+
+# --- where a mistake no slip names must be ---------------------------------------------
+
+def line_text(line, activation):
+    """The course's form of one line of the backward pass."""
+    return {
+        "dZ2": "dZ2 = A2 - Y",
+        "dW2": "dW2 = np.dot(dZ2, A1.T) / m",
+        "db2": "db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
+        "dZ1": f"dZ1 = np.dot(W2.T, dZ2) * ({right_slope_text(activation)})",
+        "dW1": "dW1 = np.dot(dZ1, X.T) / m",
+        "db1": "db1 = np.sum(dZ1, axis=1, keepdims=True) / m",
+    }[line]
+
+
+def wrong_lines(right, known, unknown):
+    """The smallest sets of wrong lines that explain which gradients are right and wrong.
+
+    ``right``: gradients that passed (every line on their path is right);
+    ``known``: {gradient: lines its explanation names} (those lines wrong, the
+    rest of its path right); ``unknown``: gradients wrong for no known reason
+    (some line on their path is wrong). Returns the minimal sets, each minus
+    the lines already named, as sorted tuples (empty list: no set fits).
+    """
+    named = set().union(*known.values()) if known else set()
+    fits = []
+    for size in range(len(LINES) + 1):
+        for wrong in itertools.combinations(LINES, size):
+            wrong = set(wrong)
+            if any(wrong & PATHS[k] for k in right):
+                continue
+            if any(not lines <= wrong or wrong & (PATHS[k] - lines) for k, lines in known.items()):
+                continue
+            if all(wrong & PATHS[k] for k in unknown):
+                fits.append(tuple(line for line in LINES if line in wrong - named))
+        if fits:
+            return list(dict.fromkeys(fits))
+    return []
+
+
+def _and(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def locate(right, known, unknown, activation):
+    """('where to look: ...', the fits) for the gradients no known slip explains; ('', []) when nothing fits."""
+    fits = wrong_lines(right, known, unknown)
+    if not fits or () in fits:     # nothing fits, or the lines already named explain it
+        return "", []
+    because = f"{_and(sorted(right, key=KEYS.index))} right" if right else "all four wrong"
+    texts = [_and(line_text(line, activation) for line in fit) for fit in fits]
+    dz1 = " (its factor np.dot(W2.T, dZ2), or g'(Z1))" if fits == [("dZ1",)] else ""
+    if fits == [("dZ2",)]:
+        dz1 = ", which all four gradients use"
+    text = (f"where to look ({_and(sorted(unknown, key=KEYS.index))} wrong, {because}): "
+            + (f"the line {texts[0]}{dz1}" if len(texts) == 1 else "one of: " + " | ".join(texts)))
+    return text, fits
+
+
+# Element-wise derivatives seen in learners' code, in the course's notation, for naming an implied g'(Z1).
+DERIVATIVE_FORMS = [
+    ("1/A1", lambda c: 1 / c.A1),
+    ("1 / (1 - A1**2)", lambda c: 1 / (1 - c.A1 ** 2)),
+    ("A1", lambda c: c.A1),
+    ("Z1", lambda c: c.Z1),
+    ("1/Z1", lambda c: 1 / c.Z1),
+    ("1 - A1", lambda c: 1 - c.A1),
+    ("1 + A1", lambda c: 1 + c.A1),
+    ("1 + A1**2", lambda c: 1 + c.A1 ** 2),
+    ("A1**2", lambda c: c.A1 ** 2),
+    ("(1 - A1)**2", lambda c: (1 - c.A1) ** 2),
+    ("2 * A1", lambda c: 2 * c.A1),
+    ("-2 * A1", lambda c: -2 * c.A1),
+    ("1 - 2 * A1", lambda c: 1 - 2 * c.A1),
+    ("A1 * (1 + A1)", lambda c: c.A1 * (1 + c.A1)),
+    ("1 - np.tanh(A1)**2 (tanh applied twice)", lambda c: 1 - np.tanh(c.A1) ** 2),
+    ("1 / np.cosh(Z1) (sech, not squared)", lambda c: 1 / np.cosh(c.Z1)),
+    ("np.cosh(Z1)", lambda c: np.cosh(c.Z1)),
+    ("np.exp(-Z1)", lambda c: np.exp(-c.Z1)),
+    ("np.exp(Z1)", lambda c: np.exp(c.Z1)),
+    ("(Z1 > 0)", lambda c: (c.Z1 > 0).astype(float)),
+    ("(A1 > 0)", lambda c: (c.A1 > 0).astype(float)),
+    ("1 - A1**2", lambda c: 1 - c.A1 ** 2),
+    ("A1 * (1 - A1)", lambda c: c.A1 * (1 - c.A1)),
+    ("1 - Z1**2", lambda c: 1 - c.Z1 ** 2),
+    ("Z1 * (1 - Z1)", lambda c: c.Z1 * (1 - c.Z1)),
+    ("1 (no factor)", lambda c: np.ones_like(c.Z1)),
+]
+
+
+def probe_dZ1(probe, dW1, tol):
+    """The dZ1 the learner's dW1 on the probe comes from (dW1 = dZ1 Xᵀ / m), or None if no dZ1 gives it."""
+    if dW1 is None or dW1.shape != (probe.n_h, probe.n_x):
+        return None
+    D = probe.m * dW1 @ probe.X / PROBE_SCALE ** 2
+    if np.linalg.norm(D @ probe.X.T / probe.m - dW1) > tol * max(np.linalg.norm(dW1), 1e-300):
+        return None
+    return D
+
+
+def implied_derivative(problems, user_dW1, user_db1, activation, tol):
+    """What the learner's dZ1 line computes, read from their dW1 on the probe ('' when it cannot be read).
+
+    dZ1 = m dW1 X / s² on the probe; divided by the true W2ᵀ dZ2 it gives the
+    g'(Z1) the code applied. Named when it is one of DERIVATIVE_FORMS and the
+    name reproduces the learner's dW1 and db1 on every problem; otherwise
+    shown at one point beside the right value. ``user_dW1``, ``user_db1``
+    map problem index -> the learner's array.
+    """
+    probes = [i for i, p in enumerate(problems) if p.case.probe]
+    if not probes:
+        return ""
+    probe = problems[probes[0]]
+    D = probe_dZ1(probe, user_dW1.get(probes[0]), tol)
+    if D is None:
+        return ""
+    P = probe.W2.T @ probe.dZ2
+    mask = np.abs(P) > 1e-6 * np.abs(P).max()
+    if not mask.any():
+        return ""
+    implied = D[mask] / P[mask]
+    right = right_slope_text(activation)
+    for name, form in DERIVATIVE_FORMS:
+        with np.errstate(all="ignore"):
+            values = np.asarray(form(probe), dtype=float)[mask]
+        if not np.all(np.isfinite(values)) or np.linalg.norm(implied - values) > tol * np.linalg.norm(values):
+            continue
+        if np.linalg.norm(values - probe.gp[mask]) <= tol * np.linalg.norm(values):
+            return ""       # the right derivative: the mistake is not in g'(Z1)
+        everywhere = all(_reproduces(p, form, user_dW1.get(i), user_db1.get(i), tol) for i, p in enumerate(problems))
+        return (f"your dZ1 line computes np.dot(W2.T, dZ2) * ({name}): the activation derivative is written "
+                f"{name.split(' (')[0]}; {activation.partition(':')[0]}'(Z1) = {right}"
+                + ("" if everywhere else " (read on the probe problem; the other problems do not all agree)"))
+    # The factor W2ᵀ dZ2 wrong and g'(Z1) right: D / g'(Z1) is then k dZ2 for some k other than W2ᵀ.
+    gp_mask = np.abs(probe.gp) > 1e-6
+    if gp_mask.all() and probe.n_y == 1:
+        Q = D / probe.gp
+        k = Q @ probe.dZ2.T / float(np.vdot(probe.dZ2, probe.dZ2))
+        if np.linalg.norm(k @ probe.dZ2 - Q) <= tol * max(np.linalg.norm(Q), 1e-300):
+            return ("your dZ1 line has g'(Z1) right but multiplies dZ2 by something other than W2.T: "
+                    f"dZ1 = np.dot(W2.T, dZ2) * ({right}) needs the parameter W2")
+    i = np.unravel_index(np.argmax(np.abs(P) * mask), P.shape)
+    return (f"your dZ1 line applies an activation derivative that is no simple expression in A1 or Z1: "
+            f"where Z1 = {probe.Z1[i]:.3g}, np.dot(W2.T, dZ2) is multiplied by {D[i] / P[i]:.4g}, "
+            f"where {activation.partition(':')[0]}'(Z1) = {probe.gp[i]:.4g}")
+
+
+def _reproduces(p, form, dW1, db1, tol):
+    """Whether dZ1 = W2ᵀ dZ2 * form gives the learner's dW1 and db1 on problem p (missing ones pass)."""
+    with np.errstate(all="ignore"):
+        dZ1 = (p.W2.T @ p.dZ2) * np.asarray(form(p), dtype=float)
+    built = {"dW1": dZ1 @ p.X.T / p.m, "db1": np.sum(dZ1, axis=1, keepdims=True) / p.m}
+    return all(user is None or _same(user, built[k], tol) for k, user in (("dW1", dW1), ("db1", db1)))
+
+
+# --- a learner's function that raised -------------------------------------------------
+
+_SHAPE = re.compile(r"\((\d+(?:\s*,\s*\d+)*)\s*,?\)")
+# Names NumPy 2 removed that learners' code (written for NumPy 1) still uses, and what replaces them.
+REMOVED_IN_NUMPY_2 = {
+    "mat": "np.asmatrix (or better, plain arrays with np.dot or @)", "float": "float or np.float64",
+    "int": "int or np.int64", "bool": "bool", "object": "object", "asscalar": "a.item()",
+    "product": "np.prod", "alltrue": "np.all", "sometrue": "np.any", "cumproduct": "np.cumprod",
+    "NaN": "np.nan", "Inf": "np.inf", "infty": "np.inf", "float_": "np.float64", "round_": "np.round",
+}
+
+
+def _shapes_in(message):
+    return [tuple(int(n) for n in s.split(",") if n.strip()) for s in _SHAPE.findall(message)]
+
+
+def numpy_error_hint(message, dims):
+    """A hint for numpy's shape errors, with the shapes named n_x, n_h, n_y, m; '' when none applies."""
+    shapes = _shapes_in(message)
+    sym = [symbolic(s, dims) for s in shapes]
+    if "could not be broadcast" in message and len(shapes) >= 2:
+        (a, b) = shapes[:2]
+        if len(a) == 2 and len(b) == 2 and a[1] == b[0]:
+            return (f"element-wise product (*) of {sym[0]} and {sym[1]}, shapes that chain as a matrix "
+                    f"product: np.dot belongs there (element-wise product where the matrix product belongs)")
+        return f"an element-wise operation on {sym[0]} and {sym[1]}, shapes that do not match"
+    if "not aligned" in message and len(shapes) >= 2:
+        a, b = shapes[:2]
+        if a == b:
+            return (f"matrix product (np.dot) of two {sym[0]} arrays: the element-wise product "
+                    f"(* or np.multiply) belongs there (matrix product where the element-wise product belongs)")
+        return f"matrix product of {sym[0]} and {sym[1]}: the inner sizes differ; check the .T"
+    sizes = re.search(r"size (\d+) is different from (\d+)", message)
+    if "matmul" in message and sizes:
+        a, b = (symbolic((int(n),), dims)[1:-2] for n in sizes.groups())
+        return (f"matrix product (@) whose inner sizes differ ({a} vs {b}): several explanations fit: "
+                f"the element-wise product (*) belongs there (matrix product where the element-wise product "
+                f"belongs), or a .T is missing or misplaced")
+    return ""
+
+
+def name_hint(name, skipped, problems):
+    """Why a name the learner's function reads is not defined."""
+    if name == "m":
+        ms = ", ".join(str(p.m) for p in problems)
+        return (f"your code reads m, which it never defines: m = X.shape[1] belongs inside the function "
+                f"(m is the number of examples of each call: {ms} here)")
+    for s in skipped:
+        if name in s["names"]:
+            return (f"{name} is defined at {s['where']}, which the checker skipped: {s['why']}; "
+                    f"define {name} inside the function, or without a call")
+    return (f"{name} is not defined: your file neither defines nor imports it where the checker can run it "
+            "(imports, def and class statements, assignments that call nothing)")
+
+
+def error_hints(error, problem, skipped, problems, memory_mb):
+    """Hints from one error record (checker.call.describe_error) of the learner's code."""
+    kind, message = error["type"], error["message"]
+    if kind == "KeyError" and error.get("key"):
+        key = error["key"].strip("'\"")
+        course = {k.lower(): k for k in ("W1", "b1", "W2", "b2", "Z1", "A1", "Z2", "A2")}
+        case = (f" (keys are case-sensitive: {course[key.lower()]!r}, not {key!r})"
+                if key.lower() in course and key != course[key.lower()] else "")
+        return [f"your code looks up {error['key']}; the cache holds Z1 A1 Z2 A2, the parameters W1 b1 W2 b2{case}"]
+    if kind in ("NameError", "UnboundLocalError") and error.get("name"):
+        return [name_hint(error["name"], skipped, problems)]
+    removed = (re.match(r"module 'numpy' has no attribute '(\w+)'", message)
+               or re.match(r"`np\.(\w+)` was removed in the NumPy 2", message))
+    if kind == "AttributeError" and removed:
+        name = removed.group(1)
+        instead = REMOVED_IN_NUMPY_2.get(name)
+        return [f"np.{name} does not exist in NumPy {np.__version__}"
+                + (f": NumPy 2 removed it; use {instead}" if instead else "")]
+    if kind == "AttributeError" and message.startswith("'dict' object has no attribute"):
+        return ["a dict where an array belongs: does your function take the course's arguments in the course's "
+                "order (parameters, cache, X, Y)?"]
+    if kind in ("TypeError", "AttributeError") and "NoneType" in message:
+        nones = error.get("none_locals") or []
+        if nones:
+            return [f"your {_and(nones)} {'is' if len(nones) == 1 else 'are'} None: the template's "
+                    f"{_and(f'{n} = None' for n in nones)} {'is' if len(nones) == 1 else 'are'} not filled in yet"]
+        return ["an operation on None: a line of the template (... = None) not filled in yet?"]
+    if kind == "MemoryError":
+        return [f"your code ran out of memory: the checker's memory limit is {memory_mb} MB (--memory)"]
+    if kind == "SystemExit":
+        return ["your function called sys.exit(): the checker stopped it there; return the gradients instead"]
+    hint = numpy_error_hint(message, dims_of(problem.case))
+    return [hint] if hint else []
+
+
+def locals_hints(arrays, case, variants_dz2):
+    """Course-named arrays in the learner's frame that are wrong, named after what they hold."""
+    truth = {k: getattr(case, k) for k in ("X", "Y", "W1", "b1", "W2", "b2", "Z1", "A1", "Z2", "A2",
+                                           "dZ2", "dZ1")}
+    hints = []
+    for name, right in truth.items():
+        value = arrays.get(name)
+        if value is None or not np.issubdtype(value.dtype, np.floating):
+            continue
+        # Round-off of the learner's dtype (float32 code) is not a mistake.
+        tol = max(1e-9, 1000 * np.finfo(value.dtype).eps)
+        value = np.asarray(value, dtype=float)
+        if _same(value, right, tol):
+            continue
+        holds = [other for other, v in truth.items() if other != name and _same(value, v, tol)]
+        found = [f"your {name} holds {other}'s values" for other in holds[:1]]
+        if name == "dZ2" and not found:
+            found = [s.text for s, f in variants_dz2 if _same(value, f(case), tol)]
+        if not found:
+            dims = dims_of(case)
+            found = [f"your {name} has shape {symbolic(value.shape, dims)} where {symbolic(right.shape, dims)} "
+                     "belongs" if value.shape != right.shape else f"your {name} has the right shape but wrong values"]
+        hints += found
+    return hints

@@ -1,0 +1,285 @@
+"""Read a learner's file as Python cells: a .py as it is, a .ipynb's code cells, IPython lines neutralized.
+
+The learner's text is never run here; this module only turns it into cells
+that parse, keeping every line where it was (a neutralized line becomes
+``pass`` at the same indentation), so tracebacks and notes name the learner's
+own lines. What cannot be read as Python is reported in ``Source.notes`` and
+skipped, never fatal:
+
+- notebooks: code cells only; ``%%bash``-like cell magics are skipped, the
+  Python-bodied ones (``%%time``, ``%%capture`` ...) keep their body;
+- ``%magic``, ``!shell``, ``x = !ls``, ``name?`` help lines become ``pass``
+  (only in a cell that does not parse as it is, so strings are left alone);
+  ``get_ipython()`` statements of nbconvert exports are dropped later, by
+  ``checker.load``, on the syntax tree;
+- Python 2 ``print x`` statements are read as ``print(x)`` calls;
+- a cell that still does not parse is skipped with its SyntaxError. A .py
+  that does not parse is cut into top-level blocks (at ``def``, ``class``,
+  imports, decorators and ``# In[ ]:`` / ``# %%`` markers), and only the
+  blocks that do not parse are skipped.
+"""
+import ast
+import glob
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+SUFFIXES = (".py", ".ipynb")
+SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
+# Cell magics whose body is Python: the body still defines functions.
+PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "python", "python3", "debug", "memit"}
+
+_LINE_MAGIC = re.compile(r"^(\s*)(?:[%!?]|[\w.]+\s*\?{1,2}\s*$|[\w.,\s\[\]()]+=\s*[%!])")
+_PRINT_STATEMENT = re.compile(r"^(\s*)print(?:\s+(?![\s(=.,)])(.*?)|\s*)$")
+_BLOCK_START = re.compile(r"^(?:def |async def |class |@|import |from \S+ import |# In\[.*\]:|# %%)")
+
+
+class FileProblem(Exception):
+    """The file cannot be read as a .py or a notebook (the message says why, in one line)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A piece of the learner's file that parses on its own."""
+    where: str          # "cell 5 (In [12])" in a notebook, "" for a .py as a whole, "lines 30-45" for a block
+    filename: str       # the name tracebacks show: "/path/hw.py" or "hw.ipynb, cell 5"
+    source: str         # Python that parses; line n of the file (or cell) is line n here
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file read as cells, with what was skipped and why; ``skipped`` keeps the raw text of skipped cells."""
+    path: Path
+    cells: tuple
+    notes: tuple
+    skipped: tuple      # ((where, raw text, reason), ...)
+
+    @property
+    def folder(self):
+        return str(self.path.resolve().parent)
+
+
+def read_source(path):
+    """The file at ``path`` as a Source; FileProblem when it is neither readable text nor a notebook."""
+    path = Path(path)
+    if path.suffix == ".ipynb":
+        return _read_notebook(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise FileProblem(f"cannot read {path}: {e}") from None
+    return _read_script(path, text)
+
+
+def _read_script(path, text):
+    source, notes = prepared(text, "")
+    if source is not None:
+        return Source(path, (Cell("", str(path), source),), tuple(notes), ())
+    cells, notes, skipped = [], [], []
+    for first, block in _blocks(text):
+        last = first + max(len(block.splitlines()), 1) - 1
+        where = f"lines {first}-{last}" if last > first else f"line {first}"
+        source, block_notes = prepared(block, where, first_line=first)
+        notes += block_notes
+        if source is None:
+            skipped.append((where, block, block_notes[-1]))
+            continue
+        # Blank lines in front keep the file's line numbers in tracebacks.
+        cells.append(Cell(where, str(path), "\n" * (first - 1) + source))
+    return Source(path, tuple(cells), tuple(notes), tuple(skipped))
+
+
+def _blocks(text):
+    """(first line number, text) of the top-level blocks of a file that does not parse as a whole."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if i == 0 or _BLOCK_START.match(line)]
+    # A decorator belongs to the def below it: do not start another block right after one.
+    starts = [s for k, s in enumerate(starts) if k == 0 or not lines[starts[k - 1]].startswith("@")
+              or s - starts[k - 1] > 1]
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        yield start + 1, "".join(lines[start:end])
+
+
+def _read_notebook(path):
+    import nbformat
+
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception as e:  # nbformat raises many kinds: JSON, schema, version, OS errors
+        raise FileProblem(f"cannot read {path} as a notebook: {type(e).__name__}: {str(e).splitlines()[0][:200]}")\
+            from None
+    cells, notes, skipped = [], [], []
+    for number, cell in enumerate(notebook.cells, 1):
+        if cell.get("cell_type") != "code":
+            continue
+        count = cell.get("execution_count")
+        where = f"cell {number}" + (f" (In [{count}])" if count else "")
+        source, cell_notes = prepared(cell.get("source", ""), where)
+        notes += cell_notes
+        if source is None:
+            skipped.append((where, cell.get("source", ""), cell_notes[-1]))
+        elif source.strip():
+            cells.append(Cell(where, f"{path.name}, {where}", source))
+    return Source(path, tuple(cells), tuple(_merged(notes)), tuple(skipped))
+
+
+def _merged(notes):
+    """'cell 1 (In [1]): X' and 'cell 3: X' -> 'cells 1, 3: X': the same note on several cells, once."""
+    by_text = {}
+    for note in notes:
+        where, _, text = note.partition(": ")
+        by_text.setdefault(text, []).append((where, note))
+    merged = []
+    for text, found in by_text.items():
+        if len(found) == 1 or not all(w.startswith("cell ") for w, _ in found):
+            merged += [note for _, note in found]
+        else:
+            merged.append(f"cells {', '.join(w.split()[1] for w, _ in found)}: {text}")
+    return merged
+
+
+def prepared(text, where, first_line=1):
+    """(Python source that parses, notes), or (None, notes ending with why the text was skipped)."""
+    notes = []
+    text, magic = _cell_magic(text)
+    if magic is not None and magic not in PYTHON_CELL_MAGICS:
+        return None, [f"{where or 'the file'}: %%{magic} cell, not Python (skipped)"]
+    for attempt in (_as_is, _without_ipython_lines, _with_print_calls):
+        text, note = attempt(text)
+        try:
+            ast.parse(text)
+        except SyntaxError as e:
+            error = e
+            continue
+        except (ValueError, MemoryError, RecursionError) as e:   # null bytes, absurd nesting
+            error = SyntaxError(str(e))
+            continue
+        if note:
+            notes.append(f"{where or 'the file'}: {note}")
+        return text, notes
+    line = (error.lineno or 1) + first_line - 1
+    shown = (error.text or "").strip()
+    place = f"{where} line {line}" if where.startswith("cell") else f"line {line}"
+    notes.append(f"{place}: SyntaxError: {error.msg}" + (f": {shown[:80]}" if shown else "")
+                 + f" ({where or 'the file'} skipped)")
+    return None, notes
+
+
+def _cell_magic(text):
+    """(text, None), or (body with the %%magic line blanked, magic name) for a cell magic."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("%%"):
+            name = line.strip()[2:].split(maxsplit=1)
+            lines[i] = ""
+            return "\n".join(lines), (name[0] if name else "")
+        return text, None
+    return text, None
+
+
+def _as_is(text):
+    return text, ""
+
+
+def _without_ipython_lines(text):
+    lines = text.split("\n")
+    changed = 0
+    for i, line in enumerate(lines):
+        found = _LINE_MAGIC.match(line)
+        if found:
+            lines[i] = f"{found.group(1)}pass"
+            changed += 1
+    return "\n".join(lines), ""
+
+
+def _with_print_calls(text):
+    text, _ = _without_ipython_lines(text)
+    lines = text.split("\n")
+    changed = 0
+    for i, line in enumerate(lines):
+        found = _PRINT_STATEMENT.match(line)
+        if found and not line.rstrip().endswith(":"):
+            body = (found.group(2) or "").rstrip()
+            end = ', end=" "' if body.endswith(",") else ""
+            lines[i] = f"{found.group(1)}print({body.rstrip(',')}{end})"
+            changed += 1
+    return "\n".join(lines), "Python 2 print statements read as print() calls" if changed else ""
+
+
+# --- many files -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    """One file to check and the function named on the command line (None: find it)."""
+    path: Path
+    function: str | None = None
+
+    def __str__(self):
+        return str(self.path) + (f":{self.function}" if self.function else "")
+
+
+def split_target(text):
+    """'hw.py:backprop' -> ('hw.py', 'backprop'); a trailing ':NAME' only when NAME is an identifier."""
+    path, sep, name = text.rpartition(":")
+    if sep and name.isidentifier() and path:
+        return path, name
+    return text, None
+
+
+def expand(texts):
+    """(targets, batch, errors): the files the arguments name; batch when a folder, a glob or several files.
+
+    A folder means every .py and .ipynb below it (checkpoints and hidden
+    folders left out), sorted; a glob is expanded here too (quoted, or on a
+    shell that does not). ``errors`` lists the arguments that name nothing.
+    """
+    targets, errors, batch = [], [], len(texts) > 1
+    for text in texts:
+        path_text, name = split_target(text)
+        path = Path(path_text)
+        if path.is_dir():
+            batch = True
+            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+                           and not any(part in SKIPPED_DIRS or part.startswith(".")
+                                       for part in p.relative_to(path).parts))
+            targets += [Target(p, name) for p in found]
+            if not found:
+                errors.append(f"no .py or .ipynb files in {path}")
+        elif path.is_file():
+            targets.append(Target(path, name))
+        elif glob.has_magic(path_text):
+            batch = True
+            found = sorted(Path(p) for p in glob.glob(path_text, recursive=True)
+                           if Path(p).suffix in SUFFIXES and Path(p).is_file())
+            targets += [Target(p, name) for p in found]
+            if not found:
+                errors.append(f"no .py or .ipynb files match {path_text}")
+        else:
+            errors.append(f"no such file: {path_text}")
+    unique = list(dict.fromkeys(targets))
+    return unique, batch or len(unique) > 1, errors
+
+
+def load_function(path, name=None):
+    """(function, notes): the function the checker would check in ``path``, loaded into this process.
+
+    The file's definitions run here, with this process's rights: for files
+    you trust (tests, your own). ``checker.check_file`` runs them in a child
+    process instead. Raises checker.load.NotFound when there is no function
+    to check, FileProblem when the file cannot be read.
+    """
+    from . import load
+
+    source = read_source(path)
+    namespace = {"__name__": load.NAMESPACE, "__file__": str(path)}
+    sys.path.insert(0, source.folder)      # the file's own helper modules, as in its notebook
+    try:
+        notes, skipped = load.run_definitions(source.cells, namespace)
+    finally:
+        sys.path.remove(source.folder)
+    found = load.find_function(namespace, name, {c.filename for c in source.cells}, skipped)
+    return found.fn, list(source.notes) + notes + found.notes
