@@ -212,7 +212,7 @@ def check_planted_slip(backward_propagation, predicted_wrong):
     """06: a backward pass with a slip of your own, and the set of gradients you predict the checker flags."""
     if backward_propagation is None or predicted_wrong is None:
         return _unanswered("my_backward_propagation", "my_predicted_wrong")
-    from reference.checker import check_backprop
+    from checker import check_backprop
 
     report = check_backprop(backward_propagation)
     if report.passed:

@@ -10,8 +10,9 @@
 #
 # $$\text{difference} = \frac{\lVert g - g_{\text{approx}} \rVert}{\lVert g \rVert + \lVert g_{\text{approx}} \rVert} < 2 \cdot 10^{-7}.$$
 #
-# `check_backprop` does this for you, and more: it runs your function on three random problems (weights of scale 1,
-# all sizes different, one with 3 output units), compares every gradient with `jax.grad` of the cost and with finite
+# `check_backprop` does this for you, and more: it runs your function on four random problems (weights of scale 1,
+# all sizes different, one with 3 output units, and a probe whose X has orthonormal columns so that your $dZ^{[1]}$
+# can be read back from your $dW^{[1]}$), compares every gradient with `jax.grad` of the cost and with finite
 # differences, and when a gradient is wrong it searches the known slips (a missing $1/m$, $1 - Z^2$ instead of
 # $1 - A^2$, a wrong axis, a missing transpose, ...) for the one that reproduces your numbers. Below: a backward
 # pass with planted mistakes, the checker's report, the fix, and what the mistakes do to training.
@@ -27,7 +28,7 @@ import numpy as np
 
 import figures
 import manual
-from reference.checker import check_backprop
+from checker import check_backprop
 from shallownet.data import flower
 
 figures.setup()
