@@ -616,6 +616,12 @@ def fmt_spread(sp):
     return f"{fmt_s(sp['median'])} [{fmt_s(sp['min'])}–{fmt_s(sp['max'])}]"
 
 
+def _paths(d):
+    """The paths of a results row; files written before the rename call the reference path "autodiff"."""
+    p = d["paths"]
+    return {**p, "reference": p["autodiff"]} if "reference" not in p and "autodiff" in p else p
+
+
 def _mark(row):
     state = row.get("machine_state")
     return " (loaded)" if state and state.get("loaded") else ""
@@ -628,7 +634,7 @@ def table(results):
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in results["workloads"]:
         for dtype, d in row["by_dtype"].items():
-            p = d["paths"]
+            p = _paths(d)
             numpy_cell = (f"{fmt_spread(d['numpy'])} ({fmt_s(d['numpy_tuned']['median'])})" if "numpy" in d
                           else f"{fmt_s(row['numpy_f64_s'])} ({fmt_s(row['numpy_tuned_f64_s'])})")
             lines.append(
@@ -647,7 +653,7 @@ def table(results):
                   "| element-wise floor / it | floor / it | manual × floor | autodiff × floor |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for row, dt, d in large:
-            p = d["paths"]
+            p = _paths(d)
             lines.append(
                 f"| m={row['m']}, n_x={row['n_x']}, n_h={row['n_h']} | {dt} | {p['manual']['gflops']:.0f} "
                 f"| {p['reference']['gflops']:.0f} | {d['matmul_gflops_square']:.0f} ({d['matmul_square_n']}²), "
