@@ -1,31 +1,47 @@
-"""Benchmark: the course's numpy loop against the compiled JAX training loop.
+"""Benchmark: the course's numpy loop against the compiled JAX loops, alternating within one run.
 
 One run measures, side by side on the same data and starting parameters:
 
-  (a) numpy  - the course's loop written as the course writes it (np.dot,
-               np.tanh, cost every iteration), float64: what a student has.
-               Run in a fresh subprocess, once as is and once with
-               MALLOC_TOP_PAD_=100000000 ("tuned numpy"), which stops glibc
-               from returning freed temporaries to the OS every iteration (at
-               n_h = 50 most of the plain loop's time is page faults).
+  (a) numpy    - the course's loop written as the course writes it (np.dot,
+                 np.tanh, cost every iteration), float64: what a student has.
+                 It runs in two long-lived subprocesses, one as is and one with
+                 MALLOC_TOP_PAD_=100000000 ("tuned numpy": glibc then keeps freed
+                 temporaries instead of returning them to the OS every
+                 iteration; at n_h = 50 most of the plain loop's time is page
+                 faults). Each repeat is one request to the subprocess, which
+                 times the loop itself (no process start-up in the figure).
   (b) manual   - the whole loop in one compiled program (shallownet.loop.run_chunk),
                  hand-derived gradients;
   (c) autodiff - the same program with jax.grad gradients;
-  (d) per-step - one jitted step (manual gradients), called from a Python loop.
+  (d) per-step - one jitted step (manual gradients), called from a Python loop;
+  and for the sweeps (many networks on one data set):
+  (e) numpy, the same trainings one after another;
+  (f) one at a time - shallownet.train.train for each network in turn;
+  (g) all at once   - shallownet.many.train_many, every network in one program.
 
-Each JAX path is compiled ahead of time (compile_s, reported apart), run once
-to warm up, then timed `repeats` times (the manual and autodiff loops in
-alternation, so load changes hit both alike); the median is reported. Both compiled
-loops compute the cost J every iteration, as the numpy loop does. Ratios are
-numpy time / our time, in the same run.
+Repeats alternate: each repeat runs every contender once, numpy included, so
+a change in the machine's load weighs on all of them alike. Reported: the
+median, min/max and the interquartile range of the repeats; compile time
+apart. Ratios are numpy time / our time within the same run.
 
-    python benchmarks/bench.py                       # everything (several minutes), writes benchmarks/results.json
-    python benchmarks/bench.py --quick               # small sizes, seconds: a smoke run
-    python benchmarks/bench.py --workloads course wide --dtypes float32
-    python benchmarks/bench.py --table benchmarks/results.json   # print the README table of a results file
+The machine's state is recorded per workload: the load average before and
+after, the CPU model, and the CPU time other processes used while it ran
+(from /proc/stat, minus this benchmark's own processes). A workload is marked
+"loaded" (and a warning printed) when the 1-minute load average exceeds
+LOADED_LOAD or other processes used more than LOADED_OTHERS cores on average:
+its ratios are then not quiet-machine figures.
 
-Timings on a shared machine are noisy: the script records the load average
-before and after; compare ratios from one run, not times across runs.
+For the large workload a roofline row: FLOPs and bytes moved per iteration
+(the model is in ``bytes_per_iteration``), the GEMM rate and the memory
+bandwidth measured in the same run, the bound they imply (the larger of
+FLOPs / rate and bytes / bandwidth) and achieved / bound.
+
+    python benchmarks/bench.py                       # everything (long), writes benchmarks/results.json
+    python benchmarks/bench.py --quick               # small sizes, one repeat: a smoke run
+    python benchmarks/bench.py --workloads course wide --dtypes float32 --sweeps
+    python benchmarks/bench.py --sweeps course_table sizes_x_seeds --workloads   # sweeps only
+    python benchmarks/bench.py --gpu                 # adds one network vs 10,000 at once on a GPU, if present
+    python benchmarks/bench.py --table benchmarks/results.json   # print the tables of a results file
 """
 import argparse
 import json
@@ -35,12 +51,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from functools import partial
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))   # the tree this script belongs to, not an installed copy
 
 # name: (m, n_x, n_h, iterations, lr). "flower" data for m = 400, n_x = 2.
 WORKLOADS = {
@@ -53,8 +70,22 @@ QUICK = {
     "wide": dict(m=400, n_x=2, n_h=50, iterations=300, lr=1.2),
     "large": dict(m=4_000, n_x=16, n_h=32, iterations=5, lr=0.5),
 }
+COURSE_SIZES = [1, 2, 3, 4, 5, 20, 50]
+# Sweeps on the flower data: hidden sizes, seeds (None: the course's init), iterations, dtype.
+SWEEPS = {
+    "course_table": dict(sizes=COURSE_SIZES, seeds=None, iterations=5000, dtype="float64"),
+    "sizes_x_seeds": dict(sizes=COURSE_SIZES, seeds=8, iterations=5000, dtype="float32"),
+    "same_64": dict(sizes=[4], seeds=64, iterations=5000, dtype="float32"),
+}
+QUICK_SWEEPS = {
+    "course_table": dict(sizes=COURSE_SIZES, seeds=None, iterations=200, dtype="float64"),
+    "sizes_x_seeds": dict(sizes=COURSE_SIZES, seeds=2, iterations=200, dtype="float32"),
+    "same_64": dict(sizes=[4], seeds=8, iterations=200, dtype="float32"),
+}
+GPU_NETWORKS, GPU_ITERATIONS, QUICK_GPU = 10_000, 2000, (100, 100)
 PATHS = ("manual", "reference", "per_step")
 MALLOC_TUNED = {"MALLOC_TOP_PAD_": "100000000"}
+LOADED_LOAD, LOADED_OTHERS = 0.3, 0.1
 
 
 # ---------------------------------------------------------------- (a) numpy
@@ -88,25 +119,152 @@ def numpy_course_loop(X, Y, W1, b1, W2, b2, learning_rate, num_iterations):
     return costs
 
 
-def numpy_worker(problem_path, repeats):
-    """Subprocess entry: time the numpy loop on the saved problem; prints JSON."""
+def save_problem(path, X, Y, networks, lr, iterations):
+    """One .npz for the numpy worker: X, Y and every network's starting parameters (W1_0, b1_0, ...)."""
+    arrays = {f"{k}_{i}": v for i, p in enumerate(networks) for k, v in p.items()}
+    np.savez(path, X=X, Y=Y, lr=lr, iterations=iterations, count=len(networks), **arrays)
+
+
+def numpy_worker(problem_path):
+    """Subprocess entry: load the problem, then answer each "run" line on stdin with one timed pass (JSON)."""
     d = np.load(problem_path)
-    args = [d[k] for k in ("X", "Y", "W1", "b1", "W2", "b2")]
-    lr, iterations = float(d["lr"]), int(d["iterations"])
-    numpy_course_loop(*args, lr, max(1, min(iterations, 20)))   # warm-up: BLAS threads, caches
-    times = []
-    for _ in range(repeats):
+    X, Y, lr, iterations = d["X"], d["Y"], float(d["lr"]), int(d["iterations"])
+    networks = [[d[f"{k}_{i}"] for k in ("W1", "b1", "W2", "b2")] for i in range(int(d["count"]))]
+    numpy_course_loop(X, Y, *networks[0], lr, max(1, min(iterations, 20)))   # warm-up: BLAS threads, caches
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
         t0 = time.perf_counter()
-        costs = numpy_course_loop(*args, lr, iterations)
-        times.append(time.perf_counter() - t0)
-    print(json.dumps({"times": times, "final_cost": costs[-1]}))
+        finals = [numpy_course_loop(X, Y, *p, lr, iterations)[-1] for p in networks]
+        print(json.dumps({"time": time.perf_counter() - t0, "final_costs": finals}), flush=True)
 
 
-def time_numpy(problem_path, repeats, env_extra):
-    env = dict(os.environ, **env_extra)
-    out = subprocess.run([sys.executable, __file__, "--numpy-worker", str(problem_path), str(repeats)],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+class NumpyWorker:
+    """A long-lived numpy subprocess: ``run()`` times one pass over its trainings (seconds, as it measured)."""
+
+    def __init__(self, problem_path, env_extra):
+        self.proc = subprocess.Popen([sys.executable, __file__, "--numpy-worker", str(problem_path)],
+                                     env=dict(os.environ, **env_extra), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self._read()
+        self.final_costs = None
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the numpy worker ended without an answer")
+        return json.loads(line)
+
+    def run(self):
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        answer = self._read()
+        self.final_costs = answer["final_costs"]
+        return answer["time"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+
+
+# ---------------------------------------------------------------- timing and the machine's state
+
+def spread(times):
+    """median, min, max, q1, q3 of a list of seconds, and the list itself."""
+    t = np.asarray(times, np.float64)
+    q1, median, q3 = np.percentile(t, [25, 50, 75])
+    return {"median": float(median), "min": float(t.min()), "max": float(t.max()), "q1": float(q1),
+            "q3": float(q3), "times": [float(v) for v in t]}
+
+
+def alternate(contenders, repeats):
+    """Run each contender once per repeat, in turn; ``contenders[name]()`` returns its own seconds."""
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            times[name].append(run())
+    return {name: spread(t) for name, t in times.items()}
+
+
+def timed(fn):
+    """A contender timing ``fn()`` (its outputs waited for) with perf_counter."""
+    import jax
+
+    def run():
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn())
+        return time.perf_counter() - t0
+
+    return run
+
+
+def load_avg():
+    try:
+        return list(os.getloadavg())
+    except OSError:
+        return None
+
+
+def _busy_ticks():
+    """Busy clock ticks of all CPUs since boot (user nice system irq softirq steal), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    values = [int(v) for v in fields]
+    return values[0] + values[1] + values[2] + values[5] + values[6] + (values[7] if len(values) > 7 else 0)
+
+
+def _process_ticks(pid):
+    """utime + stime (+ reaped children) of one process, in clock ticks; 0 once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return sum(int(v) for v in fields[11:15])
+
+
+class MachineWatch:
+    """Load average and the CPU time of other processes over a stretch of the benchmark."""
+
+    def __init__(self):
+        self.pids = [os.getpid()]
+        self.load_before = load_avg()
+        self.t0 = time.perf_counter()
+        self.busy0 = _busy_ticks()
+        self.ours0 = {os.getpid(): _process_ticks(os.getpid())}
+
+    def add(self, pid):
+        """Count a subprocess of the benchmark as its own (from now on)."""
+        self.pids.append(pid)
+        self.ours0[pid] = _process_ticks(pid)
+
+    def stop(self):
+        elapsed = time.perf_counter() - self.t0
+        load_after = load_avg()
+        state = {"load_avg_before": self.load_before, "load_avg_after": load_after, "others_cpu_cores": None}
+        busy1 = _busy_ticks()
+        if busy1 is not None and self.busy0 is not None and elapsed > 0:
+            hz = os.sysconf("SC_CLK_TCK")
+            ours = sum(_process_ticks(pid) - self.ours0[pid] for pid in self.pids)
+            state["others_cpu_cores"] = max(0.0, (busy1 - self.busy0 - ours) / hz / elapsed)
+        reasons = []
+        for name, load in (("before", self.load_before), ("after", load_after)):
+            if load is not None and load[0] > LOADED_LOAD:
+                reasons.append(f"1-min load average {load[0]:.2f} {name} (> {LOADED_LOAD})")
+        if state["others_cpu_cores"] is not None and state["others_cpu_cores"] > LOADED_OTHERS:
+            reasons.append(f"other processes used {state['others_cpu_cores']:.2f} cores (> {LOADED_OTHERS})")
+        state["loaded"], state["loaded_because"] = bool(reasons), reasons
+        return state
+
+
+def warn_if_loaded(name, state, log):
+    if state["loaded"]:
+        log(f"WARNING [{name}] the machine was not quiet: {'; '.join(state['loaded_because'])}. "
+            "Its ratios are marked 'loaded' and are not quiet-machine figures.")
 
 
 # ---------------------------------------------------------------- problems
@@ -134,22 +292,22 @@ def matmul_flops(m, n_x, n_h, n_y=1):
     return 4 * n_h * n_x * m + 6 * n_y * n_h * m
 
 
-# ---------------------------------------------------------------- JAX timing
+def bytes_per_iteration(m, n_x, n_h, itemsize, n_y=1):
+    """Bytes an iteration must move between memory and the cores, at the least, when its arrays do not fit in cache.
 
-def median_time(fn, repeats):
-    import jax
-
-    jax.block_until_ready(fn())   # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), times
+    X is read twice (W1 X, then dZ1 X^T). The (n_h, m) activations: Z1 = W1 X + b1
+    is written by the matrix product and read by tanh, which writes A1; A1 is read
+    by W2 A1, by dZ2 A1^T and by the backward element-wise pass, which writes dZ1;
+    dZ1 is read by dZ1 X^T (with db1 in the same pass): 8 passes. The (n_y, m)
+    output arrays (Z2, A2 / dZ2) are written and read once each: 4 passes.
+    """
+    return itemsize * (2 * n_x * m + 8 * n_h * m + 4 * n_y * m)
 
 
-def time_jax_paths(X, Y, params, dtype, lr, iterations, repeats):
-    """compile_s and median run_s of the compiled loops (manual, autodiff) and of per-step jit."""
+# ---------------------------------------------------------------- (b)-(d): one network
+
+def jax_contenders(X, Y, params, dtype, lr, iterations):
+    """The compiled loops (manual, autodiff) and per-step jit: (contenders, compile_s, final costs)."""
     import jax
     import jax.numpy as jnp
 
@@ -160,26 +318,17 @@ def time_jax_paths(X, Y, params, dtype, lr, iterations, repeats):
     p0 = {k: jax.device_put(v.astype(dt)) for k, v in params.items()}
     lr_ = np.asarray(lr, dt)
     n = np.int32(iterations)
-    out, calls = {}, {}
+    contenders, compile_s, finals = {}, {}, {}
     for gradients in ("manual", "reference"):
         kw = dict(activation="tanh", output="sigmoid", gradients=gradients, capacity=iterations)
         t0 = time.perf_counter()
         compiled = run_chunk.lower(p0, Xd, Yd, lr_, n, **kw).compile()
-        compile_s = time.perf_counter() - t0
+        compile_s[gradients] = time.perf_counter() - t0
         _, costs, steps, ok = compiled(p0, Xd, Yd, lr_, n)   # also the warm-up
         if not (bool(ok) and int(steps) == iterations):
             raise RuntimeError(f"{gradients} loop stopped early (diverged?) at step {int(steps)}")
-        out[gradients] = {"compile_s": compile_s, "times": [], "final_cost": float(costs[iterations - 1])}
-        calls[gradients] = partial(compiled, p0, Xd, Yd, lr_, n)
-    # The two paths' repeats alternate, so that a change in the machine's load
-    # during the run weighs on both alike: their ratio is the figure to trust.
-    for _ in range(repeats):
-        for gradients, call in calls.items():
-            t0 = time.perf_counter()
-            jax.block_until_ready(call())
-            out[gradients]["times"].append(time.perf_counter() - t0)
-    for gradients in calls:
-        out[gradients]["run_s"] = float(np.median(out[gradients]["times"]))
+        finals[gradients] = float(costs[iterations - 1])
+        contenders[gradients] = timed(lambda c=compiled: c(p0, Xd, Yd, lr_, n))
 
     vg = value_and_grads_fn("manual")
 
@@ -189,7 +338,7 @@ def time_jax_paths(X, Y, params, dtype, lr, iterations, repeats):
 
     t0 = time.perf_counter()
     step = jax.jit(one_step).lower(p0).compile()
-    compile_s = time.perf_counter() - t0
+    compile_s["per_step"] = time.perf_counter() - t0
 
     def python_loop():
         p, costs = p0, []
@@ -198,12 +347,12 @@ def time_jax_paths(X, Y, params, dtype, lr, iterations, repeats):
             costs.append(J)   # kept on the device: no host sync per step
         return p, costs
 
-    run_s, times = median_time(python_loop, repeats)
-    out["per_step"] = {"compile_s": compile_s, "run_s": run_s, "times": times}
-    return out
+    jax.block_until_ready(python_loop())
+    contenders["per_step"] = timed(python_loop)
+    return contenders, compile_s, finals
 
 
-def time_train(X, Y, params, dtype, lr, iterations, repeats):
+def train_contender(X, Y, params, dtype, lr, iterations):
     """shallownet.train.train (chunks of 1000 with a host sync between): the overhead over run_chunk."""
     from shallownet.train import train
 
@@ -213,9 +362,7 @@ def time_train(X, Y, params, dtype, lr, iterations, repeats):
 
     t0 = time.perf_counter()
     run()
-    first_s = time.perf_counter() - t0
-    run_s, times = median_time(run, repeats)
-    return {"first_call_s": first_s, "run_s": run_s, "times": times}
+    return timed(run), time.perf_counter() - t0
 
 
 def matmul_rate(shape_a, shape_b, dtype, repeats=5):
@@ -228,8 +375,20 @@ def matmul_rate(shape_a, shape_b, dtype, repeats=5):
     a = jax.device_put(rng.standard_normal(shape_a).astype(dt))
     b = jax.device_put(rng.standard_normal(shape_b).astype(dt))
     f = jax.jit(jnp.dot).lower(a, b).compile()
-    s, _ = median_time(lambda: f(a, b), repeats)
+    s = alternate({"dot": timed(lambda: f(a, b))}, repeats)["dot"]["median"]
     return 2 * shape_a[0] * shape_a[1] * shape_b[1] / s / 1e9
+
+
+def memory_bandwidth(nbytes, dtype, repeats=5):
+    """GB/s of a jitted y = 1.0001 x over an array of ``nbytes`` (read once, written once), median."""
+    import jax
+    import jax.numpy as jnp
+
+    dt = jnp.dtype(dtype)
+    x = jax.device_put(np.ones(nbytes // dt.itemsize, dt))
+    f = jax.jit(lambda v: v * dt.type(1.0001)).lower(x).compile()
+    s = alternate({"scale": timed(lambda: f(x))}, repeats)["scale"]["median"]
+    return 2 * x.size * dt.itemsize / s / 1e9
 
 
 def elementwise_floor(m, n_h, dtype, repeats=5):
@@ -246,12 +405,29 @@ def elementwise_floor(m, n_h, dtype, repeats=5):
     dZ2 = jax.device_put(rng.standard_normal((1, m)).astype(dt))
     fwd = jax.jit(lambda z, b: jnp.tanh(z + b)).lower(Z1, b1).compile()
     bwd = jax.jit(lambda w, d, a: (w * d) * (1 - a * a)).lower(w2, dZ2, Z1).compile()
-    s_fwd, _ = median_time(lambda: fwd(Z1, b1), repeats)
-    s_bwd, _ = median_time(lambda: bwd(w2, dZ2, Z1), repeats)
-    return s_fwd + s_bwd
+    times = alternate({"fwd": timed(lambda: fwd(Z1, b1)), "bwd": timed(lambda: bwd(w2, dZ2, Z1))}, repeats)
+    return times["fwd"]["median"] + times["bwd"]["median"]
 
 
-# ---------------------------------------------------------------- driver
+def roofline(spec, dtype, manual_s_per_iter, quick):
+    """FLOPs and bytes per iteration, measured GEMM rate and bandwidth, the bound, achieved / bound."""
+    import jax.numpy as jnp
+
+    m, n_x, n_h = spec["m"], spec["n_x"], spec["n_h"]
+    square = 256 if quick else 2048
+    gflops = matmul_rate((square, square), (square, square), dtype)
+    gbs = memory_bandwidth((16 if quick else 256) * 2**20, dtype)
+    flops = matmul_flops(m, n_x, n_h)
+    nbytes = bytes_per_iteration(m, n_x, n_h, jnp.dtype(dtype).itemsize)
+    compute_s, memory_s = flops / (gflops * 1e9), nbytes / (gbs * 1e9)
+    bound = max(compute_s, memory_s)
+    return {"flops_per_iter": flops, "bytes_per_iter": nbytes, "gemm_gflops": gflops, "gemm_square_n": square,
+            "bandwidth_gbs": gbs, "compute_bound_s": compute_s, "memory_bound_s": memory_s, "bound_s": bound,
+            "bound_by": "compute" if compute_s >= memory_s else "memory",
+            "achieved_s": manual_s_per_iter, "achieved_over_bound": manual_s_per_iter / bound}
+
+
+# ---------------------------------------------------------------- driver: one-network workloads
 
 def machine_info():
     import jax
@@ -272,72 +448,200 @@ def machine_info():
             "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
 
 
-def run_workload(name, spec, dtypes, repeats, numpy_repeats, tmpdir, log):
-    load_before = load_avg()
+def run_workload(name, spec, dtypes, repeats, tmpdir, log, quick=False):
+    watch = MachineWatch()
     X, Y, params = make_problem(spec["m"], spec["n_x"], spec["n_h"])
     problem = Path(tmpdir) / f"{name}.npz"
-    np.savez(problem, X=X, Y=Y, lr=spec["lr"], iterations=spec["iterations"], **params)
-    log(f"[{name}] numpy float64 ({numpy_repeats} repeats, plain and tuned malloc) ...")
-    plain = time_numpy(problem, numpy_repeats, {})
-    tuned = time_numpy(problem, numpy_repeats, MALLOC_TUNED)
-    numpy_s, tuned_s = float(np.median(plain["times"])), float(np.median(tuned["times"]))
-    row = {"workload": name, **spec, "numpy_f64_s": numpy_s, "numpy_tuned_f64_s": tuned_s,
-           "numpy_times": plain["times"], "numpy_tuned_times": tuned["times"],
-           "numpy_final_cost": plain["final_cost"], "by_dtype": {}}
-    flops = matmul_flops(spec["m"], spec["n_x"], spec["n_h"])
-    row["matmul_flops_per_iter"] = flops
-    for dtype in dtypes:
-        log(f"[{name}] {dtype}: compiled loops and per-step jit ({repeats} repeats) ...")
-        paths = time_jax_paths(X, Y, params, dtype, spec["lr"], spec["iterations"], repeats)
-        for p in PATHS:
-            r = paths[p]
-            r["us_per_iter"] = r["run_s"] / spec["iterations"] * 1e6
-            r["speedup_vs_numpy"] = numpy_s / r["run_s"]
-            r["speedup_vs_tuned_numpy"] = tuned_s / r["run_s"]
-            r["gflops"] = flops * spec["iterations"] / r["run_s"] / 1e9
-        d = {"paths": paths, "autodiff_over_manual": paths["reference"]["run_s"] / paths["manual"]["run_s"]}
-        if name in ("course", "wide"):
-            d["train"] = time_train(X, Y, params, dtype, spec["lr"], spec["iterations"], repeats)
-            d["train"]["overhead_over_manual"] = d["train"]["run_s"] / paths["manual"]["run_s"]
-        if name == "large":
-            square = 2048 if spec["m"] >= 100_000 else 256
-            d["matmul_gflops_square"] = matmul_rate((square, square), (square, square), dtype)
-            d["matmul_square_n"] = square
-            d["matmul_gflops_workload"] = matmul_rate((spec["n_h"], spec["n_x"]), (spec["n_x"], spec["m"]), dtype)
-            d["elementwise_floor_s_per_iter"] = elementwise_floor(spec["m"], spec["n_h"], dtype)
-            d["matmul_floor_s_per_iter"] = flops / (d["matmul_gflops_square"] * 1e9)
-            floor = d["elementwise_floor_s_per_iter"] + d["matmul_floor_s_per_iter"]
-            d["floor_s_per_iter"] = floor
+    save_problem(problem, X, Y, [params], spec["lr"], spec["iterations"])
+    workers = {"numpy": NumpyWorker(problem, {}), "numpy_tuned": NumpyWorker(problem, MALLOC_TUNED)}
+    for w in workers.values():
+        watch.add(w.proc.pid)
+    row = {"workload": name, **spec, "by_dtype": {}, "matmul_flops_per_iter": matmul_flops(spec["m"], spec["n_x"],
+                                                                                             spec["n_h"])}
+    numpy_times = {"numpy": [], "numpy_tuned": []}
+    try:
+        for dtype in dtypes:
+            log(f"[{name}] {dtype}: numpy (plain, tuned malloc), compiled loops, per-step jit, train() "
+                f"alternating, {repeats} repeats ...")
+            contenders, compile_s, finals = jax_contenders(X, Y, params, dtype, spec["lr"], spec["iterations"])
+            if name in ("course", "wide"):
+                contenders["train"], first_call = train_contender(X, Y, params, dtype, spec["lr"], spec["iterations"])
+            times = alternate({**{k: w.run for k, w in workers.items()}, **contenders}, repeats)
+            for k in numpy_times:
+                numpy_times[k] += times[k]["times"]
+            numpy_s, tuned_s = times["numpy"]["median"], times["numpy_tuned"]["median"]
+            paths = {}
             for p in PATHS:
-                paths[p]["times_floor"] = paths[p]["run_s"] / spec["iterations"] / floor
-        row["by_dtype"][dtype] = d
-    row["load_avg_before"], row["load_avg_after"] = load_before, load_avg()
+                r = {"compile_s": compile_s[p], "run_s": times[p]["median"], "spread": times[p]}
+                r["us_per_iter"] = r["run_s"] / spec["iterations"] * 1e6
+                r["speedup_vs_numpy"] = numpy_s / r["run_s"]
+                r["speedup_vs_tuned_numpy"] = tuned_s / r["run_s"]
+                r["gflops"] = row["matmul_flops_per_iter"] * spec["iterations"] / r["run_s"] / 1e9
+                if p in finals:
+                    r["final_cost"] = finals[p]
+                paths[p] = r
+            d = {"paths": paths, "numpy": times["numpy"], "numpy_tuned": times["numpy_tuned"],
+                 "autodiff_over_manual": paths["reference"]["run_s"] / paths["manual"]["run_s"]}
+            if "train" in times:
+                d["train"] = {"first_call_s": first_call, "run_s": times["train"]["median"], "spread": times["train"],
+                              "overhead_over_manual": times["train"]["median"] / paths["manual"]["run_s"]}
+            if name == "large":
+                d.update(large_floors(spec, dtype, paths, quick))
+            row["by_dtype"][dtype] = d
+    finally:
+        finals = workers["numpy"].final_costs
+        for w in workers.values():
+            w.close()
+    row["numpy_f64_s"] = float(np.median(numpy_times["numpy"]))
+    row["numpy_tuned_f64_s"] = float(np.median(numpy_times["numpy_tuned"]))
+    row["numpy_times"], row["numpy_tuned_times"] = numpy_times["numpy"], numpy_times["numpy_tuned"]
+    row["numpy_final_cost"] = finals[0] if finals else None
+    row["machine_state"] = watch.stop()
+    row["load_avg_before"], row["load_avg_after"] = row["machine_state"]["load_avg_before"], \
+        row["machine_state"]["load_avg_after"]
+    warn_if_loaded(name, row["machine_state"], log)
     return row
 
 
-def load_avg():
-    try:
-        return list(os.getloadavg())
-    except OSError:
-        return None
+def large_floors(spec, dtype, paths, quick):
+    """The large workload's limits: the earlier floor figures and the roofline row."""
+    square = 256 if quick else 2048
+    d = {"matmul_gflops_square": matmul_rate((square, square), (square, square), dtype), "matmul_square_n": square,
+         "matmul_gflops_workload": matmul_rate((spec["n_h"], spec["n_x"]), (spec["n_x"], spec["m"]), dtype),
+         "elementwise_floor_s_per_iter": elementwise_floor(spec["m"], spec["n_h"], dtype)}
+    flops = matmul_flops(spec["m"], spec["n_x"], spec["n_h"])
+    d["matmul_floor_s_per_iter"] = flops / (d["matmul_gflops_square"] * 1e9)
+    d["floor_s_per_iter"] = d["elementwise_floor_s_per_iter"] + d["matmul_floor_s_per_iter"]
+    for p in PATHS:
+        paths[p]["times_floor"] = paths[p]["run_s"] / spec["iterations"] / d["floor_s_per_iter"]
+    d["roofline"] = roofline(spec, dtype, paths["manual"]["run_s"] / spec["iterations"], quick)
+    return d
 
+
+# ---------------------------------------------------------------- driver: sweeps
+
+def sweep_networks(spec):
+    """The sweep's starting parameters (flower, n_x = 2): the course's init per size, or seeds 0..K-1."""
+    from shallownet import train
+
+    if spec["seeds"] is None:
+        return [train.init_params(2, n_h, 1, init="course") for n_h in spec["sizes"]]
+    return [train.init_params(2, n_h, 1, seed=s) for n_h in spec["sizes"] for s in range(spec["seeds"])]
+
+
+def run_sweep(name, spec, repeats, tmpdir, log, lr=1.2):
+    """numpy (the same trainings in turn) vs train.train one at a time vs many.train_many, alternating."""
+    from shallownet import data, many, train
+
+    watch = MachineWatch()
+    X, Y = data.flower()
+    Y = Y.astype(np.float64)
+    networks = sweep_networks(spec)
+    count, iterations, dtype = len(networks), spec["iterations"], spec["dtype"]
+    problem = Path(tmpdir) / f"sweep_{name}.npz"
+    save_problem(problem, X, Y, networks, lr, iterations)
+    worker = NumpyWorker(problem, {})
+    watch.add(worker.proc.pid)
+    log(f"[sweep {name}] {count} networks x {iterations} it, {dtype}: numpy, one at a time, all at once, "
+        f"alternating, {repeats} repeats ...")
+    try:
+        def one_at_a_time():
+            return [train.train(p, X, Y, lr=lr, iterations=iterations, dtype=dtype)[0] for p in networks]
+
+        def all_at_once():
+            return many.train_many(networks, X, Y, lr=lr, iterations=iterations, dtype=dtype).params
+
+        t0 = time.perf_counter()
+        one_at_a_time()
+        first_one = time.perf_counter() - t0
+        timings = {}
+        t0 = time.perf_counter()
+        many.train_many(networks, X, Y, lr=lr, iterations=iterations, dtype=dtype, timings=timings)
+        first_all = time.perf_counter() - t0
+        times = alternate({"numpy": worker.run, "one_at_a_time": timed(one_at_a_time),
+                           "all_at_once": timed(all_at_once)}, repeats)
+    finally:
+        worker.close()
+    net_its = count * iterations
+    row = {"sweep": name, "networks": count, "sizes": spec["sizes"], "seeds": spec["seeds"],
+           "iterations": iterations, "dtype": dtype, "times": times,
+           "first_call_s": {"one_at_a_time": first_one, "all_at_once": first_all},
+           "all_at_once_compile_s": timings.get("compile_s")}
+    for k in times:
+        row[f"{k}_s"] = times[k]["median"]
+        row[f"{k}_us_per_network_iter"] = times[k]["median"] / net_its * 1e6
+    row["all_at_once_vs_numpy"] = times["numpy"]["median"] / times["all_at_once"]["median"]
+    row["all_at_once_vs_one_at_a_time"] = times["one_at_a_time"]["median"] / times["all_at_once"]["median"]
+    row["machine_state"] = watch.stop()
+    warn_if_loaded(f"sweep {name}", row["machine_state"], log)
+    return row
+
+
+def run_gpu(quick, log):
+    """One network vs GPU_NETWORKS at once on a GPU (float32, course size); {"skipped": why} without one."""
+    import jax
+
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:
+        gpus = []
+    if not gpus:
+        return {"skipped": f"no GPU visible to JAX (backend {jax.default_backend()})"}
+    from shallownet import data, many, train
+
+    count, iterations = QUICK_GPU if quick else (GPU_NETWORKS, GPU_ITERATIONS)
+    log(f"[gpu] one network vs {count} at once, {iterations} it, float32 ...")
+    watch = MachineWatch()
+    X, Y = data.flower()
+    Y = Y.astype(np.float32)
+    networks = [train.init_params(2, 4, 1, seed=s) for s in range(count)]
+    with jax.default_device(gpus[0]):
+        one = timed(lambda: train.train(networks[0], X, Y, lr=1.2, iterations=iterations, dtype="float32")[0])
+        all_ = timed(lambda: many.train_many(networks, X, Y, lr=1.2, iterations=iterations, dtype="float32").params)
+        one(), all_()   # compile and warm up
+        times = alternate({"one_network": one, "all_at_once": all_}, 1 if quick else 3)
+    return {"device": gpus[0].device_kind, "networks": count, "iterations": iterations, "times": times,
+            "one_network_us_per_iter": times["one_network"]["median"] / iterations * 1e6,
+            "all_at_once_us_per_network_iter": times["all_at_once"]["median"] / (count * iterations) * 1e6,
+            "machine_state": watch.stop()}
+
+
+# ---------------------------------------------------------------- tables
 
 def fmt_s(s):
     return f"{s * 1e3:.0f} ms" if s >= 0.1 else f"{s * 1e3:.1f} ms"
 
 
+def fmt_spread(sp):
+    return f"{fmt_s(sp['median'])} [{fmt_s(sp['min'])}–{fmt_s(sp['max'])}]"
+
+
+def _paths(d):
+    """The paths of a results row; files written before the rename call the reference path "autodiff"."""
+    p = d["paths"]
+    return {**p, "reference": p["autodiff"]} if "reference" not in p and "autodiff" in p else p
+
+
+def _mark(row):
+    state = row.get("machine_state")
+    return " (loaded)" if state and state.get("loaded") else ""
+
+
 def table(results):
-    """Markdown tables of a results dict: times, ratios, compile times, large-size limits."""
+    """Markdown tables of a results dict: times with spread, ratios, compile times, limits, sweeps, state."""
     lines = ["| workload | dtype | numpy f64 (tuned) | manual loop | autodiff loop | per-step jit "
              "| manual × numpy (× tuned) | autodiff × | per-step × | autodiff / manual | compile s (manual, autodiff) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in results["workloads"]:
         for dtype, d in row["by_dtype"].items():
-            p = d["paths"]
+            p = _paths(d)
+            numpy_cell = (f"{fmt_spread(d['numpy'])} ({fmt_s(d['numpy_tuned']['median'])})" if "numpy" in d
+                          else f"{fmt_s(row['numpy_f64_s'])} ({fmt_s(row['numpy_tuned_f64_s'])})")
             lines.append(
-                f"| {row['workload']} (m={row['m']}, n_x={row['n_x']}, n_h={row['n_h']}, {row['iterations']} it) "
-                f"| {dtype} | {fmt_s(row['numpy_f64_s'])} ({fmt_s(row['numpy_tuned_f64_s'])}) "
-                + "".join(f"| {fmt_s(p[k]['run_s'])} ({p[k]['us_per_iter']:.1f} µs/it) " for k in PATHS)
+                f"| {row['workload']}{_mark(row)} (m={row['m']}, n_x={row['n_x']}, n_h={row['n_h']}, "
+                f"{row['iterations']} it) | {dtype} | {numpy_cell} "
+                + "".join(f"| {fmt_spread(p[k]['spread']) if 'spread' in p[k] else fmt_s(p[k]['run_s'])} "
+                          f"({p[k]['us_per_iter']:.1f} µs/it) " for k in PATHS)
                 + f"| {p['manual']['speedup_vs_numpy']:.1f}× ({p['manual']['speedup_vs_tuned_numpy']:.1f}×) "
                 f"| {p['reference']['speedup_vs_numpy']:.1f}× ({p['reference']['speedup_vs_tuned_numpy']:.1f}×) "
                 f"| {p['per_step']['speedup_vs_numpy']:.1f}× | {d['autodiff_over_manual']:.2f} "
@@ -349,55 +653,119 @@ def table(results):
                   "| element-wise floor / it | floor / it | manual × floor | autodiff × floor |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for row, dt, d in large:
-            p = d["paths"]
+            p = _paths(d)
             lines.append(
                 f"| m={row['m']}, n_x={row['n_x']}, n_h={row['n_h']} | {dt} | {p['manual']['gflops']:.0f} "
                 f"| {p['reference']['gflops']:.0f} | {d['matmul_gflops_square']:.0f} ({d['matmul_square_n']}²), "
                 f"{d['matmul_gflops_workload']:.0f} | {fmt_s(d['elementwise_floor_s_per_iter'])} "
                 f"| {fmt_s(d['floor_s_per_iter'])} | {p['manual']['times_floor']:.2f} "
                 f"| {p['reference']['times_floor']:.2f} |")
+        roofs = [(row, dt, d["roofline"]) for row, dt, d in large if "roofline" in d]
+        if roofs:
+            lines += ["", "| roofline (large) | dtype | MFLOP / it | MB / it | GEMM GFLOP/s | bandwidth GB/s "
+                      "| bound / it (by) | achieved / it (manual) | achieved ÷ bound |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            for row, dt, r in roofs:
+                lines.append(
+                    f"| m={row['m']}, n_x={row['n_x']}, n_h={row['n_h']}{_mark(row)} | {dt} "
+                    f"| {r['flops_per_iter'] / 1e6:.0f} | {r['bytes_per_iter'] / 1e6:.0f} | {r['gemm_gflops']:.0f} "
+                    f"| {r['bandwidth_gbs']:.1f} | {fmt_s(r['bound_s'])} ({r['bound_by']}) "
+                    f"| {fmt_s(r['achieved_s'])} | {r['achieved_over_bound']:.2f} |")
     trains = [(row, dt, d["train"]) for row in results["workloads"]
               for dt, d in row["by_dtype"].items() if "train" in d]
     if trains:
         lines += ["", "| `train()` (chunks of 1000) | dtype | run | × the bare manual loop |", "|---|---|---|---|"]
         for row, dt, t in trains:
             lines.append(f"| {row['workload']} | {dt} | {fmt_s(t['run_s'])} | {t['overhead_over_manual']:.2f} |")
+    sweeps = results.get("sweeps", [])
+    if sweeps:
+        lines += ["", "| sweep (flower) | networks × it | dtype | numpy, in turn | one at a time (train) "
+                  "| all at once (train_many) | µs / network-it (all at once) | × numpy | × one at a time "
+                  "| compile s (all at once) |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for s in sweeps:
+            t = s["times"]
+            lines.append(
+                f"| {s['sweep']}{_mark(s)} | {s['networks']} × {s['iterations']} | {s['dtype']} "
+                f"| {fmt_spread(t['numpy'])} | {fmt_spread(t['one_at_a_time'])} | {fmt_spread(t['all_at_once'])} "
+                f"| {s['all_at_once_us_per_network_iter']:.2f} | {s['all_at_once_vs_numpy']:.1f}× "
+                f"| {s['all_at_once_vs_one_at_a_time']:.1f}× | {s['all_at_once_compile_s']:.2f} |")
+    gpu = results.get("gpu")
+    if gpu is not None:
+        if "skipped" in gpu:
+            lines += ["", f"GPU rows: skipped ({gpu['skipped']})."]
+        else:
+            lines += ["", "| GPU | networks × it | one network µs / it | all at once µs / network-it |",
+                      "|---|---|---|---|",
+                      f"| {gpu['device']} | {gpu['networks']} × {gpu['iterations']} "
+                      f"| {gpu['one_network_us_per_iter']:.1f} | {gpu['all_at_once_us_per_network_iter']:.4f} |"]
+    states = [(r.get("workload") or f"sweep {r.get('sweep')}", r["machine_state"])
+              for r in results["workloads"] + sweeps if "machine_state" in r]
+    if states:
+        lines += ["", "| part | load avg before → after (1, 5, 15 min) | other processes, cores | quiet? |",
+                  "|---|---|---|---|"]
+        for part, st in states:
+            others = st.get("others_cpu_cores")
+            lines.append(f"| {part} | {_loads(st['load_avg_before'])} → {_loads(st['load_avg_after'])} "
+                         f"| {'-' if others is None else f'{others:.2f}'} "
+                         f"| {'no: ' + '; '.join(st['loaded_because']) if st['loaded'] else 'yes'} |")
     return "\n".join(lines)
+
+
+def _loads(load):
+    return "-" if load is None else ", ".join(f"{v:.2f}" for v in load)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes and one repeat: a smoke run in seconds")
-    ap.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
+    ap.add_argument("--quick", action="store_true", help="small sizes and one repeat: a smoke run")
+    ap.add_argument("--workloads", nargs="*", choices=list(WORKLOADS), default=None,
+                    help="one-network workloads (default all; give none to run only sweeps)")
+    ap.add_argument("--sweeps", nargs="*", choices=list(SWEEPS), default=None,
+                    help="sweep rows (flag alone: all; default: all unless --workloads is given)")
     ap.add_argument("--dtypes", nargs="+", choices=["float32", "float64"], default=["float32", "float64"])
-    ap.add_argument("--repeats", type=int, default=None, help="timed runs after warm-up (default 5, large 3)")
+    ap.add_argument("--gpu", action="store_true", help="add the GPU rows (skipped cleanly without a GPU)")
+    ap.add_argument("--repeats", type=int, default=None, help="alternating repeats (default 5, large 3)")
     ap.add_argument("--out", default=str(HERE / "results.json"))
-    ap.add_argument("--table", metavar="RESULTS_JSON", help="only print the Markdown table of a results file")
-    ap.add_argument("--numpy-worker", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--table", metavar="RESULTS_JSON", help="only print the Markdown tables of a results file")
+    ap.add_argument("--numpy-worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.numpy_worker:
-        return numpy_worker(args.numpy_worker[0], int(args.numpy_worker[1]))
+        return numpy_worker(args.numpy_worker)
     if args.table:
         print(table(json.loads(Path(args.table).read_text())))
         return
+    workloads = list(WORKLOADS) if args.workloads is None else args.workloads
+    sweeps = args.sweeps if args.sweeps else (list(SWEEPS) if args.sweeps is not None or args.workloads is None
+                                              else [])
 
     import jax
 
     jax.config.update("jax_enable_x64", True)   # float64 runs must really be float64
-    specs = QUICK if args.quick else WORKLOADS
-    results = {"quick": args.quick, "machine": machine_info(), "load_avg_before": load_avg(), "workloads": []}
+    specs, sweep_specs = (QUICK, QUICK_SWEEPS) if args.quick else (WORKLOADS, SWEEPS)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    results = {"quick": args.quick, "machine": machine_info(), "load_avg_before": load_avg(), "workloads": [],
+               "sweeps": []}
+    watch = MachineWatch()
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.workloads:
+        for name in workloads:
             default_repeats = 1 if args.quick else (3 if name == "large" else 5)
-            repeats = args.repeats or default_repeats
-            results["workloads"].append(
-                run_workload(name, specs[name], args.dtypes, repeats, repeats, tmp, log))
+            results["workloads"].append(run_workload(name, specs[name], args.dtypes, args.repeats or default_repeats,
+                                                     tmp, log, quick=args.quick))
+        for name in sweeps:
+            results["sweeps"].append(run_sweep(name, sweep_specs[name], args.repeats or (1 if args.quick else 3),
+                                               tmp, log))
+    if args.gpu:
+        results["gpu"] = run_gpu(args.quick, log)
     results["load_avg_after"] = load_avg()
+    results["machine_state"] = watch.stop()
+    results["loaded"] = any(r["machine_state"]["loaded"] for r in results["workloads"] + results["sweeps"])
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(table(results))
     print(f"\nload average before {results['load_avg_before']}, after {results['load_avg_after']}; "
           f"written {args.out}")
+    if results["loaded"]:
+        warnings.warn("the machine was loaded during this run: the results are marked and are not quiet figures",
+                      stacklevel=1)
 
 
 if __name__ == "__main__":

@@ -65,3 +65,68 @@ def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boun
     ax.set_ylabel("x2")
     ax.set_title(title)
     _save(fig, path)
+
+
+def _figure_sized(width, height):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def accuracy_vs_hidden_units(summary, path, vary=("hidden_units",), baseline=None, title="Accuracy against hidden size"):
+    """Accuracy (%) against hidden units (log axis), one line per other setting, train solid and test dashed.
+
+    ``summary`` is ``SweepResult.summary()``; error bars are the standard
+    deviation over seeds where there are several. ``baseline`` (the logistic
+    regression's accuracies) is drawn as a horizontal line.
+    """
+    fig = _figure()
+    ax = fig.add_subplot()
+    others = [k for k in vary if k != "hidden_units"]
+    series = {}
+    for row in summary:
+        series.setdefault(tuple(row[k] for k in others), []).append(row)
+    for key, rows in series.items():
+        rows = sorted(rows, key=lambda r: r["hidden_units"])
+        label = ", ".join(f"lr {v:g}" if k == "lr" else str(v) for k, v in zip(others, key))
+        for part, style in (("train", "-o"), ("test", "--s")):
+            points = [(r["hidden_units"], r[f"{part}_mean"], r[f"{part}_std"] or 0.0) for r in rows
+                      if r[f"{part}_mean"] is not None]
+            if not points:
+                continue
+            n_h, mean, std = (np.array(v) for v in zip(*points))
+            ax.errorbar(n_h, mean, yerr=std if np.any(std > 0) else None, fmt=style, ms=4, capsize=3, lw=1.2,
+                        label=f"{part}{': ' + label if label else ''}")
+    if baseline is not None:
+        ax.axhline(baseline["train_accuracy"], color="grey", lw=1, ls=":", label="logistic regression (train)")
+    ax.set_xscale("log")
+    sizes = sorted({row["hidden_units"] for row in summary})
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("hidden units n_h")
+    ax.set_ylabel("accuracy %")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def decision_boundary_grid(panels, X, Y, path, columns=None):
+    """The course's grid of decision boundaries: one panel per (title, xx, yy, grid predictions)."""
+    count = len(panels)
+    columns = columns or min(count, 4)
+    rows = -(-count // columns)
+    fig = _figure_sized(3.6 * columns, 3.2 * rows)
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.05, top=0.93, wspace=0.25, hspace=0.35)
+    labels = np.asarray(Y).ravel()
+    for i, (title, xx, yy, predictions) in enumerate(panels):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        ax.contourf(xx, yy, np.asarray(predictions, np.float64).reshape(xx.shape),
+                    levels=[-0.5, 0.5, 1.5], cmap="Spectral", vmin=0, vmax=1, alpha=0.5)
+        ax.scatter(X[0], X[1], c=labels, s=6, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=0.2)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+    _save(fig, path)

@@ -20,10 +20,12 @@ def load_bench():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:the machine was loaded")
 def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
     bench = load_bench()
     out = tmp_path / "results.json"
-    bench.main(["--quick", "--workloads", "course", "large", "--dtypes", "float32", "--out", str(out)])
+    bench.main(["--quick", "--workloads", "course", "large", "--dtypes", "float32", "--sweeps", "same_64", "--gpu",
+                "--out", str(out)])
     results = json.loads(out.read_text())
 
     assert results["quick"] is True
@@ -41,9 +43,31 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
             "floor_s_per_iter"} <= large.keys()
     assert "times_floor" in large["paths"]["manual"]
     assert "train" in results["workloads"][0]["by_dtype"]["float32"]
+    roof = large["roofline"]
+    assert roof["bound_s"] == max(roof["compute_bound_s"], roof["memory_bound_s"]) > 0
+    assert roof["achieved_over_bound"] == pytest.approx(roof["achieved_s"] / roof["bound_s"])
+    assert roof["gemm_gflops"] > 0 and roof["bandwidth_gbs"] > 0
+
+    # Every contender has its spread, numpy included (it ran alternating with the others).
+    d = results["workloads"][0]["by_dtype"]["float32"]
+    for spread in (d["numpy"], d["numpy_tuned"], d["paths"]["manual"]["spread"]):
+        assert spread["min"] <= spread["q1"] <= spread["median"] <= spread["q3"] <= spread["max"]
+    for row in results["workloads"] + results["sweeps"]:
+        state = row["machine_state"]
+        assert {"load_avg_before", "load_avg_after", "others_cpu_cores", "loaded", "loaded_because"} <= state.keys()
+        assert state["loaded"] == bool(state["loaded_because"])
+
+    (sweep,) = results["sweeps"]
+    assert sweep["sweep"] == "same_64" and sweep["networks"] == 8
+    for k in ("numpy", "one_at_a_time", "all_at_once"):
+        assert sweep[f"{k}_s"] > 0 and sweep[f"{k}_us_per_network_iter"] > 0
+    assert sweep["all_at_once_vs_numpy"] == pytest.approx(sweep["numpy_s"] / sweep["all_at_once_s"])
+    import jax
+    if jax.default_backend() == "cpu":
+        assert "no GPU" in results["gpu"]["skipped"]
 
     printed = capsys.readouterr().out
-    assert "| course" in printed and "| large" in printed
+    assert "| course" in printed and "| large" in printed and "| same_64" in printed and "| roofline" in printed
     assert bench.table(results).splitlines()[0] == printed.splitlines()[0]
 
 
@@ -62,3 +86,38 @@ def test_numpy_baseline_matches_the_manual_path_costs():
                                     activation="tanh", output="sigmoid", gradients="manual", capacity=50)
     assert bool(ok) and int(steps) == 50 and costs.dtype == jnp.float64
     np.testing.assert_allclose(np.asarray(costs), costs_np, rtol=1e-12)
+
+
+def test_the_machine_watch_marks_a_loaded_run(monkeypatch):
+    """Should pass and should fail side by side: a quiet load average, then a busy one."""
+    bench = load_bench()
+    monkeypatch.setattr(bench, "load_avg", lambda: [0.05, 0.05, 0.05])
+    monkeypatch.setattr(bench, "_busy_ticks", lambda: 0)
+    quiet = bench.MachineWatch().stop()
+    assert not quiet["loaded"] and quiet["loaded_because"] == []
+    monkeypatch.setattr(bench, "load_avg", lambda: [2.5, 1.0, 0.5])
+    busy = bench.MachineWatch().stop()
+    assert busy["loaded"] and "1-min load average 2.50" in busy["loaded_because"][0]
+
+
+def test_repeats_alternate_between_contenders():
+    bench = load_bench()
+    order = []
+    times = bench.alternate({name: (lambda name=name: order.append(name) or 1.0) for name in "abc"}, 3)
+    assert order == list("abcabcabc")
+    assert times["a"]["median"] == times["a"]["min"] == times["a"]["max"] == 1.0
+
+
+def test_numpy_worker_answers_each_run_request(tmp_path):
+    bench = load_bench()
+    X, Y, params = bench.make_problem(400, 2, 4)
+    problem = tmp_path / "p.npz"
+    bench.save_problem(problem, X, Y, [params, params], 1.2, 30)
+    worker = bench.NumpyWorker(problem, {})
+    try:
+        assert worker.run() > 0 and worker.run() > 0
+        expected = bench.numpy_course_loop(X, Y, *(params[k] for k in ("W1", "b1", "W2", "b2")), 1.2, 30)[-1]
+        assert worker.final_costs == [expected, expected]
+    finally:
+        worker.close()
+    assert worker.proc.returncode == 0

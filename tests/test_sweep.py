@@ -1,0 +1,116 @@
+"""What a sweep shows: the table (mean ± std over seeds, train and test), sweep.csv, sweep.json, the plots."""
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from shallownet import data, sweep, train
+
+
+@pytest.fixture(scope="module")
+def flower():
+    X, Y = data.flower()
+    return X, Y.astype(np.float64)
+
+
+@pytest.fixture(scope="module")
+def seeded(flower):
+    """2 sizes x 2 learning rates x 3 seeds, with a test split: 12 networks in one program."""
+    X, Y = flower
+    X_train, Y_train, X_test, Y_test = data.split(X, Y, 0.25, seed=0)
+    return sweep.run(X_train, Y_train, hidden_units=[2, 5], lrs=(1.2, 0.5), seeds=3, init="random", seed=10,
+                     iterations=300, X_test=X_test, Y_test=Y_test), (X_train, Y_train, X_test, Y_test)
+
+
+def test_the_summary_is_the_mean_and_std_over_seeds(seeded):
+    result, (X_train, Y_train, X_test, Y_test) = seeded
+    assert len(result.networks) == 12 and [n.seed for n in result.networks[:3]] == [10, 11, 12]
+    rows = result.summary()
+    assert [(r["hidden_units"], r["lr"]) for r in rows] == [(2, 1.2), (2, 0.5), (5, 1.2), (5, 0.5)]
+    # Recomputed by hand from each network trained alone.
+    row = rows[2]
+    accuracies = []
+    for s in (10, 11, 12):
+        params, _ = train.train(train.init_params(2, 5, 1, seed=s), X_train, Y_train, lr=1.2, iterations=300,
+                                dtype="float64")
+        accuracies.append(train.accuracy(params, X_test, Y_test))
+    assert row["seeds"] == 3 and row["diverged"] == 0
+    assert row["test_mean"] == pytest.approx(np.mean(accuracies))
+    assert row["test_std"] == pytest.approx(np.std(accuracies, ddof=1))
+    assert result.varying() == ["hidden_units", "lr"]
+
+
+def test_the_table_shows_train_and_test_with_their_spread(seeded):
+    result, _ = seeded
+    lines = sweep.summary_table(result).splitlines()
+    assert "hidden units" in lines[0] and "lr" in lines[0] and "train %" in lines[0] and "test %" in lines[0]
+    assert "activation" not in lines[0]     # one activation only: no column for it
+    assert len(lines) == 1 + 4 + 1 and lines[-1].startswith("logistic regression")
+    assert all("±" in line for line in lines[1:5])
+
+
+def test_csv_and_json_hold_every_network(seeded, tmp_path, flower):
+    result, (X_train, Y_train, _, _) = seeded
+    files = sweep.write_outputs(result, tmp_path, X_train, Y_train, plots=False)
+    assert files == ["sweep.csv", "sweep.json"]
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "sweep.csv").read_text())))
+    assert list(rows[0]) == list(sweep.CSV_COLUMNS)
+    assert len(rows) == 13 and rows[-1]["model"] == "logistic regression" and rows[-1]["seed"] == ""
+    first = result.networks[0]
+    assert float(rows[0]["train_accuracy"]) == pytest.approx(first.train_accuracy)
+    assert float(rows[0]["final_cost"]) == pytest.approx(first.final_cost, rel=1e-9)
+    record = json.loads((tmp_path / "sweep.json").read_text())
+    assert record["settings"]["seeds"] == [10, 11, 12] and record["settings"]["test_examples"] == 100
+    assert len(record["networks"]) == 12 and len(record["summary"]) == 4
+    assert record["logistic_regression"]["test_accuracy"] is not None
+
+
+def test_the_plots_are_written_for_two_dimensional_data(seeded, tmp_path):
+    result, (X_train, Y_train, _, _) = seeded
+    files = sweep.write_outputs(result, tmp_path, X_train, Y_train)
+    assert files == ["sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"]
+    for name in files[2:]:
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    panels = sweep.boundary_panels(result, X_train)
+    assert [title.split(":")[0] for title, *_ in panels] == ["n_h = 2, lr 1.2", "n_h = 2, lr 0.5",
+                                                            "n_h = 5, lr 1.2", "n_h = 5, lr 0.5"]
+    # Each panel's grid predictions are those of the configuration's first network.
+    title, xx, yy, predictions = panels[2]
+    G = np.stack([xx.ravel(), yy.ravel()])
+    expected = train.predict(result.params[6], G)
+    np.testing.assert_array_equal(predictions, expected[0])
+
+
+def test_a_diverged_network_is_counted_and_left_out_of_the_mean(flower):
+    X, Y = flower
+    result = sweep.run(X, Y, hidden_units=[3], lrs=(1.2, 1e200), activations=("identity",), seeds=2,
+                       init="random", iterations=50)
+    rows = result.summary()
+    assert rows[1]["diverged"] == 2 and rows[1]["train_mean"] is None and rows[0]["diverged"] == 0
+    assert all(n.diverged_at is not None for n in result.networks[2:])
+    line = sweep.summary_table(result).splitlines()[2]
+    assert line.rstrip().endswith("2") and " - " in f" {line} "
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"init": "course", "seeds": 3}, "several seeds need init='random'"),
+    ({"init": "random", "seeds": 0}, "seeds must be an integer >= 1"),
+    ({"hidden_units": [0]}, "hidden sizes must be integers >= 1"),
+    ({"lrs": (-1.0,)}, "learning rates must be positive"),
+    ({"activations": ("swish",)}, "unknown activation"),
+    ({"hidden_units": []}, "no hidden sizes"),
+])
+def test_bad_sweeps_are_named(flower, kwargs, message):
+    X, Y = flower
+    with pytest.raises(ValueError, match=message):
+        sweep.run(X, Y, **{"hidden_units": [2], "iterations": 5, **kwargs})
+
+
+def test_the_cli_rows_keep_their_shape(flower):
+    X, Y = flower
+    rows = sweep.hidden_sizes(X, Y, [1, 3], iterations=30, init="random", seed=4)
+    assert [r[:2] for r in rows] == [("n_h = 1", 1), ("n_h = 3", 3), ("logistic regression", 0)]
+    params, _ = train.train(train.init_params(2, 3, 1, seed=4), X, Y, lr=1.2, iterations=30, dtype="float64")
+    assert rows[1][2] == pytest.approx(train.accuracy(params, X, Y))
