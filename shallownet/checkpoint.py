@@ -10,7 +10,6 @@ that folder removes (``remove_leftovers``). Loaded with ``allow_pickle=False``
 together, float dtypes, finite values, a run configuration RunConfig accepts.
 Anything else is "not a shallownet model (reason)".
 """
-import dataclasses
 import json
 import os
 import tempfile
@@ -293,7 +292,3 @@ def load(path):
     except OSError as e:
         raise CheckpointError(f"{path} cannot be read ({e.strerror})") from None
     return validate(arrays, path)
-
-
-def replaced(model, **changes):
-    return dataclasses.replace(model, **changes)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint, config as run_config, data, memory, signals, train
-from .config import MAY_CHANGE, MUST_MATCH, RunConfig
+from .config import MUST_MATCH, RunConfig
 from .history import LIMIT, CostHistory
 from .predict import forward_batched, score
 

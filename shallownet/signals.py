@@ -15,7 +15,9 @@ modes, each a context manager that restores the handlers it replaced:
   so a second Ctrl-C cannot abort the save of the first.
 
 Handlers can be installed from the main thread only; elsewhere the modes do
-nothing (signals are delivered to the main thread anyway).
+nothing (signals are delivered to the main thread anyway). Python runs a
+handler between bytecodes: signals that arrive while the main thread waits
+in a compiled call are handled when it returns, in signal-number order.
 """
 import contextlib
 import signal

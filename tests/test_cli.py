@@ -127,16 +127,15 @@ def test_every_save_leaves_files_that_describe_the_model_beside_them(previous_ru
     seen = []
 
     def look(done, cost):
-        time.sleep(0.02)  # a slow run: several checkpoints
-        ck = checkpoint.load(out / "model.npz")
+        time.sleep(0.01)  # a slow run: several checkpoints
         summary = json.loads((out / "summary.json").read_text())
-        seen.append((ck.iteration, summary["iterations"], summary["status"], visible(out)))
+        if summary["status"] == "running":
+            seen.append((checkpoint.load(out / "model.npz").iteration, summary["iterations"], visible(out)))
 
-    experiment.train_run({"hidden_units": 3, "dtype": "float64", "iterations": 60000, "chunk": 1000,
-                          "checkpoint_every": 0.05}, out, progress=look)
-    during = [s for s in seen if s[2] == "running"]
-    assert len(during) >= 2 and len({s[0] for s in during}) >= 2
-    for iteration, described, _, files in during:
+    experiment.train_run({"hidden_units": 3, "dtype": "float64", "iterations": 12000, "chunk": 200,
+                          "checkpoint_every": 0.1}, out, progress=look)
+    assert len({s[0] for s in seen}) >= 2
+    for iteration, described, files in seen:
         assert iteration == described and files == ["cost.png", "model.npz", "summary.json"]
     assert visible(out) == ["cost.png", "decision_boundary.png", "model.npz", "summary.json"]
 
@@ -451,3 +450,107 @@ def test_classification_predictions_csv_is_zeros_and_ones():
     P = np.array([[0, 1, 1, 0]], np.uint8)
     text = predict.predictions_csv(predict.Predictions(P, ("label",), "sigmoid", None))
     assert text == "prediction\n0\n1\n1\n0\n"
+
+
+# --------------------------------------------------------------------------- resume means continue
+
+def test_resume_refuses_every_setting_that_changes_the_problem_naming_each(capsys, previous_run, tmp_path):
+    out, before = previous_run
+    other = write_csv(tmp_path / "other.csv", *data.flower())
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "5000", "--hidden-units", "50",
+                       "--lr", "0.01", "--activation", "relu", "--dtype", "float32", "--data", other,
+                       "--gradients", "reference", "--standardize")
+    expect_one_line_error(code, err, f"cannot resume {out}: the saved run has")
+    for difference in ("data 'flower' (asked", "hidden_units 3 (asked 50)", "activation 'tanh' (asked 'relu')",
+                       "dtype 'float64' (asked 'float32')", "gradients 'manual' (asked 'reference')",
+                       "standardize False (asked True)"):
+        assert difference in err
+    assert "lr" not in err.split("the saved run has")[1].split(";")[0]  # the learning rate may change
+    assert code == 1 and all((out / n).read_bytes() == c for n, c in before.items())
+
+
+def test_resume_with_flags_left_out_keeps_the_saved_settings_not_the_defaults(capsys, tmp_path):
+    out = tmp_path / "r"
+    assert run(capsys, "train", "--out", out, "--lr", "0.5", "--chunk", "70", *FAST)[0] == 0
+    code, stdout, _ = run(capsys, "train", "--out", out, "--resume", "--iterations", "400")
+    assert code == 0 and "changed on resume: iterations 300 -> 400" in stdout and "lr" not in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["lr"] == 0.5 and summary["config"]["chunk"] == 70
+    assert summary["config"]["hidden_units"] == 3 and summary["config"]["dtype"] == "float64"
+
+
+def test_resume_may_change_the_learning_rate_and_says_so_in_the_output_and_the_summary(capsys, tmp_path):
+    out = tmp_path / "r"
+    assert run(capsys, "train", "--out", out, *FAST)[0] == 0
+    code, stdout, _ = run(capsys, "train", "--out", out, "--resume", "--iterations", "500", "--lr", "0.3",
+                          "--checkpoint-every", "5", "--dtype", "float64")  # the saved dtype: no difference
+    assert code == 0
+    assert "changed on resume: lr 1.2 -> 0.3, iterations 300 -> 500, checkpoint_every 10.0 -> 5.0" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["changed_on_resume"] == {"lr": [1.2, 0.3], "iterations": [300, 500],
+                                            "checkpoint_every": [10.0, 5.0]}
+    assert [(s["start"], s["lr"]) for s in summary["segments"]] == [(0, 1.2), (300, 0.3)]
+    assert checkpoint.load(out).segments == tuple(summary["segments"])
+
+
+def test_resume_refuses_a_csv_that_changed_since_the_run_started(capsys, tmp_path):
+    X, Y = data.flower()
+    path = write_csv(tmp_path / "d.csv", X, Y)
+    out = tmp_path / "r"
+    assert run(capsys, "train", "--out", out, "--data", path, *FAST)[0] == 0
+    before = (out / "model.npz").read_bytes()
+    write_csv(path, X[:, :-1], Y[:, :-1])  # one row fewer
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "400")
+    expect_one_line_error(code, err, f"the data {path} changed since the run started (400 rows x 3 columns then, "
+                                     "399 x 3 now; content sha256")
+    assert (out / "model.npz").read_bytes() == before
+
+
+# --------------------------------------------------------------------------- the output folder
+
+def test_leftovers_of_a_killed_run_are_removed_before_training_and_nothing_else(capsys, previous_run):
+    out, _ = previous_run
+    for name in (".model.npz.a1b2c3.tmp", ".summary.json.zz.tmp", "notes.tmp"):
+        (out / name).write_bytes(b"\0" * 1000)
+    assert run(capsys, "train", "--out", out, *FAST)[0] == 0
+    assert sorted(os.listdir(out)) == [".shallownet.lock", "cost.png", "decision_boundary.png", "model.npz",
+                                       "notes.tmp", "summary.json"]
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(capsys, previous_run):
+    out, before = previous_run
+    with open(out / ".shallownet.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a run in progress holds it
+        code, _, err = run(capsys, "train", "--out", out, *FAST)
+    expect_one_line_error(code, err, f"another shallownet run is writing to {out}")
+    assert all((out / n).read_bytes() == c for n, c in before.items())
+
+
+def test_the_memory_estimate_names_the_sizes_when_the_run_will_not_fit(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(memory, "host_available", lambda: 2**20)
+    code, _, err = run(capsys, "train", "--out", tmp_path / "r", "--chunk", "200000", "--iterations", "200000")
+    expect_one_line_error(code, err, "the run needs about 8.9 MiB but only 1.0 MiB of available host memory is "
+                                     "left: cost buffer 5.3 MiB (200000 iterations per chunk")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys):
+    code, out, _ = run(capsys, "sweep", "--hidden-units", "2", "--lr", "1.2", "1e300", "--iterations", "300",
+                       "--activation", "identity")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1].startswith("n_h = 2, lr = 1.2") and not lines[1].endswith("diverged")
+    assert lines[2].startswith("n_h = 2, lr = 1e+300") and lines[2].endswith("diverged")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_request_outside_training_exits_128_plus_the_signal_in_one_line(capsys, monkeypatch, signum):
+    from shallownet import sweep
+
+    def stopped(*args, **kwargs):
+        raise signals.Stop(signum)  # what signals.raising() raises for it
+
+    monkeypatch.setattr(sweep, "train_each", stopped)
+    code, _, err = run(capsys, "sweep", "--hidden-units", "2", "--iterations", "10")
+    expect_one_line_error(code, err, f"shallownet: interrupted by {signal.Signals(signum).name}")
+    assert code == 128 + signum
