@@ -102,7 +102,7 @@ def _interrupted_text(e):
 
     how = f"interrupted by {signals.name(e.signum)} after iteration {e.iteration}"
     if e.saved is None:
-        return f"{how}; no chunk had finished, nothing saved"
+        return f"{how}; no new chunk had finished, nothing saved"
     if e.total is not None and e.iteration >= e.total:
         return f"{how}, the last one; saved {e.saved}"
     return f"{how}; saved {e.saved}, continue with --resume"

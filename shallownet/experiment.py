@@ -262,7 +262,7 @@ class _Run:
     memory_bytes: int
     timings: dict
     started: float
-    saves: int = 0
+    saved_iteration: int = None  # of this run's last save
 
     def model(self, params, history, status):
         return checkpoint.Model({k: np.asarray(v) for k, v in params.items()}, self.config,
@@ -298,7 +298,7 @@ class _Run:
             summary = self.summary(history, status, scores, files)
             text = summary_json(summary)
             checkpoint.atomic_write(out / SUMMARY, lambda f: f.write(text.encode()))
-        self.saves += 1
+        self.saved_iteration = history.done
         return summary
 
     def summary(self, history, status, scores, files):
@@ -384,7 +384,8 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
         _check_resumed_data(prepared, saved, config)
     _check_problem(config, prepared)
     grid = _boundary_grid(config, prepared)
-    memory_bytes = memory.check(estimate_memory(config, prepared, grid, min(config.chunk, config.iterations - start)))
+    capacity = min(config.chunk, config.iterations - start)
+    memory_bytes = memory.check(estimate_memory(config, prepared, grid, capacity))
     if saved is None:
         params = train.init_params(prepared.X.shape[0], config.hidden_units, prepared.Y.shape[0], config.seed,
                                    config.init)
@@ -406,8 +407,8 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
                 params, _ = _fit(params, run, history, progress, requests)
             except train.Diverged as e:
                 checkpoint.save(out / LAST_FINITE, run.model(e.params, e.history, "diverged"))
-                kept = (f"{out / MODEL} holds iteration {_saved_iteration(out)}, the last checkpoint"
-                        if run.saves else f"{out / MODEL} left as it was")
+                kept = (f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
+                        if run.saved_iteration is not None else f"{out / MODEL} left as it was")
                 raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
             except train.Interrupted as e:
                 where = None
@@ -424,10 +425,3 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
                 raise train.Interrupted(history.done, params, history, saved=out / MODEL,
                                         signum=requests(), total=config.iterations)
     return summary
-
-
-def _saved_iteration(out):
-    try:
-        return checkpoint.load(out / MODEL).iteration
-    except ValueError:
-        return "?"

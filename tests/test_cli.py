@@ -308,7 +308,8 @@ BAD_INPUTS = {
     "bad test split": (["--test-split", "1.5"], "test_split (--test-split) must be in [0, 1)", 2),
     "no iterations": (["--iterations", "0"], "iterations (--iterations) must be a whole number >= 1, got 0", 2),
     "negative seed": (["--seed", "-1"], "seed (--seed) must be a whole number >= 0, got -1", 2),
-    "devices beyond simulation": (["--devices", "999"], "devices (--devices) must be a whole number between 1 and 64", 2),
+    "devices beyond simulation": (["--devices", "999"],
+                                  "devices (--devices) must be a whole number between 1 and 64", 2),
     "label twice": (["--data", "{good}", "--label", "label", "label"], "names 'label' more than once", 2),
 }
 
