@@ -1,27 +1,104 @@
-"""Model checkpoints: one .npz with the parameters, the run's config and the feature statistics.
+"""Model checkpoints: one .npz with the parameters, the run configuration, the data's fingerprint,
+the feature statistics and the cost history.
 
-Written atomically (a temporary file in the same folder, then ``os.replace``),
-so a crash or a full disk never leaves a half-written model where a good one
-was. Loaded with ``allow_pickle=False`` (a checkpoint cannot run code) and
-validated: exact keys, shapes that fit together, float dtypes, finite values.
+Written atomically (a temporary file in the same folder, fsync, then
+``os.replace``, with stop signals held off meanwhile), so a crash, a kill or a
+full disk never leaves a half-written model where a good one was; a killed
+write leaves at most a hidden ``.NAME.*.tmp`` file, which the next run into
+that folder removes (``remove_leftovers``). Loaded with ``allow_pickle=False``
+(a checkpoint cannot run code) and validated: exact keys, shapes that fit
+together, float dtypes, finite values, a run configuration RunConfig accepts.
+Anything else is "not a shallownet model (reason)".
 """
 import json
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-import manual
+from . import signals
+from .config import MAY_CHANGE, ConfigError, RunConfig, fields_of
+from .data import Fingerprint
+from .history import LIMIT, CostHistory
 
+FORMAT = 2
 PARAM_KEYS = ("W1", "b1", "W2", "b2")
-KEYS = PARAM_KEYS + ("feature_mean", "feature_std", "costs", "iteration", "config")
-CONFIG_KEYS = ("hidden_units", "activation", "output", "features", "labels", "standardize")
+KEYS = PARAM_KEYS + ("feature_mean", "feature_std", "costs", "cost_iterations", "iteration", "meta")
+FORMAT_1_KEYS = PARAM_KEYS + ("feature_mean", "feature_std", "costs", "iteration", "config")
+META_KEYS = ("format", "run", "features", "labels", "fingerprint", "cost_stride", "segments", "status")
+STATUSES = ("running", "interrupted", "finished", "diverged")
+# The settings a resumed run may change, recorded per stretch of iterations.
+SEGMENT_SETTINGS = tuple(f.name for f in fields_of() if f.metadata["on_resume"] == MAY_CHANGE)
+_ZIP_MAGIC, _NPY_MAGIC = (b"PK\x03\x04", b"PK\x05\x06"), b"\x93NUMPY"
 
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable or inconsistent."""
+
+
+def segment(start, config):
+    """A stretch of a run from iteration ``start`` on, with the settings a resume may change."""
+    return {"start": int(start), **{k: getattr(config, k) for k in SEGMENT_SETTINGS}}
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """What model.npz holds: params (numpy W1 b1 W2 b2), the run configuration, the data it was
+    trained on (names, fingerprint, feature statistics (n_x, 1)), the cost history, the segments
+    (the settings of each stretch of iterations, one per run or resume) and the status."""
+
+    params: dict
+    config: RunConfig
+    features: tuple
+    labels: tuple
+    fingerprint: Fingerprint
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    history: CostHistory
+    segments: tuple
+    status: str
+
+    @property
+    def iteration(self):
+        return self.history.done
+
+    def meta(self):
+        return {"format": FORMAT, "run": self.config.to_dict(), "features": list(self.features),
+                "labels": list(self.labels), "fingerprint": self.fingerprint.to_dict(),
+                "cost_stride": self.history.stride, "segments": list(self.segments), "status": self.status}
+
+    def arrays(self):
+        cost_iterations, costs = self.history.arrays()
+        arrays = {k: np.asarray(self.params[k]) for k in PARAM_KEYS}
+        arrays.update(
+            feature_mean=np.asarray(self.feature_mean, np.float64),
+            feature_std=np.asarray(self.feature_std, np.float64),
+            costs=np.asarray(costs, np.float64),
+            cost_iterations=np.asarray(cost_iterations, np.int64),
+            iteration=np.asarray(int(self.iteration), np.int64),
+            meta=np.asarray(json.dumps(self.meta())),
+        )
+        return arrays
+
+
+def _fsync_folder(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not every system lets a folder be opened
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def temporary_prefix(name):
+    return f".{name}."
 
 
 def atomic_write(path, write):
@@ -29,54 +106,69 @@ def atomic_write(path, write):
 
     The rename is atomic on POSIX and Windows when both names are in one
     folder: readers see the old file or the new one, never a partial one.
+    SIGINT, SIGTERM and SIGHUP wait until the write is complete (or undone).
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp creates the file readable by its owner only; give it the
-        # mode a plain open() would (0o666 less the umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with signals.deferred():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
+        try:
+            # mkstemp creates the file readable by its owner only; give it the
+            # mode a plain open() would (0o666 less the umask).
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        _fsync_folder(path.parent)
 
 
-def save(path, params, *, config, feature_mean, feature_std, costs, iteration):
-    """Write params (W1 b1 W2 b2), config (JSON-able dict), stats (n_x, 1), cost history to ``path``.
+def remove_leftovers(folder, names):
+    """Delete the temporary files a killed write of one of ``names`` left in ``folder``; returns them."""
+    removed = []
+    for entry in os.scandir(folder):
+        if entry.is_file() and entry.name.endswith(".tmp") and any(
+                entry.name.startswith(temporary_prefix(n)) for n in names):
+            os.remove(entry.path)
+            removed.append(entry.name)
+    return removed
+
+
+def save(path, model):
+    """Write ``model`` (a Model) to ``path`` atomically, after checking it would load back.
 
     ``np.savez`` is given an open file object: given a name it would append
     ".npz" to the temporary name.
     """
-    arrays = {k: np.asarray(params[k]) for k in PARAM_KEYS}
-    arrays.update(
-        feature_mean=np.asarray(feature_mean, np.float64),
-        feature_std=np.asarray(feature_std, np.float64),
-        costs=np.asarray(costs, np.float64),
-        iteration=np.asarray(int(iteration), np.int64),
-        config=np.asarray(json.dumps(config)),
-    )
+    arrays = model.arrays()
     validate(arrays, path)
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _fail(path, problem):
-    raise CheckpointError(f"{path}: {problem}")
+    raise CheckpointError(f"{path}: not a shallownet model ({problem})")
 
 
-def validate(arrays, path="checkpoint"):
-    """Check a checkpoint's arrays; returns the config dict. CheckpointError names the problem."""
+def _check_arrays(arrays, path):
+    """Keys, dtypes, shapes and finiteness of the arrays of a checkpoint."""
+    import manual  # JAX; a failed model check should not have to pay for it first
+
+    if set(arrays) == set(FORMAT_1_KEYS):
+        raise CheckpointError(f"{path}: a model of an earlier shallownet (checkpoint format 1, without a data "
+                              "fingerprint) that this version does not read; train it again")
     if set(arrays) != set(KEYS):
         missing = sorted(set(KEYS) - set(arrays))
         extra = sorted(set(arrays) - set(KEYS))
-        _fail(path, f"not a shallownet checkpoint (missing {missing or 'nothing'}, unexpected {extra or 'nothing'})")
+        _fail(path, f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}")
+    for k, a in arrays.items():
+        if not isinstance(a, np.ndarray):
+            _fail(path, f"{k} is not a numpy array")
     dtype = arrays["W1"].dtype
     for k in PARAM_KEYS:
         a = arrays[k]
@@ -86,8 +178,7 @@ def validate(arrays, path="checkpoint"):
         manual.checks.check_params({k: arrays[k] for k in PARAM_KEYS})
     except ValueError as e:
         _fail(path, str(e))
-    n_h, n_x = arrays["W1"].shape
-    n_y = arrays["W2"].shape[0]
+    n_x = arrays["W1"].shape[1]
     for k in ("feature_mean", "feature_std"):
         if arrays[k].shape != (n_x, 1) or arrays[k].dtype != np.float64:
             _fail(path, f"{k} has shape {arrays[k].shape} dtype {arrays[k].dtype}; expected ({n_x}, 1) float64")
@@ -95,49 +186,109 @@ def validate(arrays, path="checkpoint"):
             _fail(path, f"{k} contains non-finite values")
     if not np.all(arrays["feature_std"] > 0):
         _fail(path, "feature_std must be positive")
-    it, costs = arrays["iteration"], arrays["costs"]
+    it, costs, cost_iterations = arrays["iteration"], arrays["costs"], arrays["cost_iterations"]
     if it.shape != () or it.dtype != np.int64 or int(it) < 0:
         _fail(path, f"iteration must be a non-negative int64 scalar, got {it!r}")
-    if costs.ndim != 1 or costs.dtype != np.float64 or costs.shape[0] != int(it):
-        _fail(path, f"costs must be float64 of length iteration = {int(it)}, got shape {costs.shape}")
+    if costs.ndim != 1 or costs.dtype != np.float64 or cost_iterations.dtype != np.int64:
+        _fail(path, f"costs and cost_iterations must be 1-D float64 and int64, got {costs.dtype} "
+                    f"{costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}")
     if not np.all(np.isfinite(costs)):
         _fail(path, "costs contain non-finite values")
-    if arrays["config"].shape != () or arrays["config"].dtype.kind != "U":
-        _fail(path, "config must be a JSON string")
+    if arrays["meta"].shape != () or arrays["meta"].dtype.kind != "U":
+        _fail(path, "meta must be a JSON string")
+
+
+def _segments(saved, config, done, path):
+    if not isinstance(saved, list) or not saved:
+        _fail(path, "segments must be a non-empty list")
+    starts = []
+    for s in saved:
+        if not isinstance(s, dict) or set(s) != {"start", *SEGMENT_SETTINGS}:
+            _fail(path, f"a segment has the keys start, {', '.join(SEGMENT_SETTINGS)}; got {s!r}")
+        try:
+            config.replace(**{k: s[k] for k in SEGMENT_SETTINGS})
+        except ConfigError as e:
+            _fail(path, f"segment: {e}")
+        starts.append(s["start"])
+    if starts[0] != 0 or any(not isinstance(a, int) or a > b for a, b in zip(starts, starts[1:] + [done])):
+        _fail(path, f"segment starts {starts} must rise from 0 to at most the iteration {done}")
+    return tuple(saved)
+
+
+def validate(arrays, path="checkpoint"):
+    """Check a checkpoint's arrays -> Model. CheckpointError names the problem."""
+    _check_arrays(arrays, path)
     try:
-        config = json.loads(str(arrays["config"]))
+        meta = json.loads(str(arrays["meta"]))
     except json.JSONDecodeError as e:
-        _fail(path, f"config is not valid JSON ({e})")
-    if not isinstance(config, dict) or any(k not in config for k in CONFIG_KEYS):
-        _fail(path, f"config must be an object with keys {', '.join(CONFIG_KEYS)}")
+        _fail(path, f"meta is not valid JSON ({e})")
+    if not isinstance(meta, dict) or set(meta) != set(META_KEYS):
+        _fail(path, f"meta must be an object with the keys {', '.join(META_KEYS)}")
+    if meta["format"] != FORMAT:
+        _fail(path, f"checkpoint format {meta['format']!r}; this shallownet reads format {FORMAT}")
     try:
-        manual.parse_activation(config["activation"])
-        manual.checks.check_output(config["output"])
+        config = RunConfig.from_dict(meta["run"])
+        fingerprint = Fingerprint.from_dict(meta["fingerprint"])
     except ValueError as e:
         _fail(path, str(e))
-    if (config["hidden_units"] != n_h or len(config["features"]) != n_x
-            or len(config["labels"]) != n_y):
-        _fail(path, f"config (hidden_units {config['hidden_units']}, {len(config['features'])} features, "
-                    f"{len(config['labels'])} labels) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}")
-    return config
+    for k in ("features", "labels"):
+        if not isinstance(meta[k], list) or not meta[k] or not all(isinstance(v, str) for v in meta[k]):
+            _fail(path, f"{k} must be a non-empty list of column names, got {meta[k]!r}")
+    n_h, n_x = arrays["W1"].shape
+    n_y = arrays["W2"].shape[0]
+    if config.hidden_units != n_h or len(meta["features"]) != n_x or len(meta["labels"]) != n_y:
+        _fail(path, f"the configuration (hidden_units {config.hidden_units}, {len(meta['features'])} features, "
+                    f"{len(meta['labels'])} labels) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}")
+    if np.dtype(config.dtype) != arrays["W1"].dtype:
+        _fail(path, f"the configuration says dtype {config.dtype} but W1 is {arrays['W1'].dtype}")
+    if meta["status"] not in STATUSES:
+        _fail(path, f"status must be one of {', '.join(STATUSES)}, got {meta['status']!r}")
+    done, stride = int(arrays["iteration"]), meta["cost_stride"]
+    try:
+        if not isinstance(stride, int):
+            raise ValueError(f"cost stride must be an integer, got {stride!r}")
+        history = CostHistory.restore(arrays["cost_iterations"], arrays["costs"], stride, done, LIMIT)
+    except ValueError as e:
+        _fail(path, str(e))
+    return Model({k: arrays[k] for k in PARAM_KEYS}, config, tuple(meta["features"]), tuple(meta["labels"]),
+                 fingerprint, arrays["feature_mean"], arrays["feature_std"], history,
+                 _segments(meta["segments"], config, done, path), meta["status"])
+
+
+def _read_arrays(path):
+    """The arrays of an .npz file, or CheckpointError saying what the file is instead."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(_NPY_MAGIC):
+        _fail(path, "a single .npy array, not an .npz archive")
+    if not head.startswith(_ZIP_MAGIC):
+        if not head:
+            _fail(path, "an empty file")
+        try:
+            text = head.decode("utf-8").splitlines()[0]
+        except (UnicodeDecodeError, IndexError):
+            _fail(path, f"not an .npz archive: it starts with bytes {head[:8]!r}")
+        _fail(path, f"not an .npz archive but text starting {text[:40]!r}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "pickle" in str(e):  # numpy's advice to load it unsafely is not ours to give
+            _fail(path, "it holds pickled Python objects, which a model never contains")
+        _fail(path, f"an unreadable array ({e})")
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        _fail(path, f"a damaged .npz archive ({e})")
 
 
 def load(path):
-    """Read and validate a checkpoint: dict with params, config, feature_mean, feature_std, costs, iteration."""
+    """Read and validate a checkpoint (a .npz path, or a run folder holding model.npz) -> Model."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "model.npz"
     if not path.is_file():
         raise CheckpointError(f"no model file at {path}")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
-        raise CheckpointError(f"{path}: not a readable .npz checkpoint ({e})") from None
-    config = validate(arrays, path)
-    return {
-        "params": {k: arrays[k] for k in PARAM_KEYS},
-        "config": config,
-        "feature_mean": arrays["feature_mean"],
-        "feature_std": arrays["feature_std"],
-        "costs": arrays["costs"],
-        "iteration": int(arrays["iteration"]),
-    }
+        arrays = _read_arrays(path)
+    except OSError as e:
+        raise CheckpointError(f"{path} cannot be read ({e.strerror})") from None
+    return validate(arrays, path)

@@ -1,16 +1,21 @@
 """The ``shallownet`` command: train, predict, sweep (and check, when shallownet.check_cmd exists).
 
-Thin over library functions (shallownet.experiment, shallownet.sweep) that
-the tests call directly. Bad input prints one line on stderr and exits with a
-non-zero code, without a traceback; main(argv) returns the exit code.
+Thin over library functions (shallownet.experiment, shallownet.predict,
+shallownet.sweep) that the tests call directly. The flags of train and sweep
+are derived from shallownet.config.RunConfig. Bad input prints one line on
+stderr and exits with a non-zero code, without a traceback; main(argv)
+returns the exit code.
 """
 import argparse
 import importlib
 import os
+import signal
 import sys
 from pathlib import Path
 
-EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_ERROR, EXIT_USAGE = 1, 2
+EPILOG = ("exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), "
+          "2 bad command line, 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")
 
 
 class UsageError(Exception):
@@ -28,57 +33,30 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
-def _add_model_flags(p):
-    p.add_argument("--data", default="flower",
-                   help="flower, noisy_circles, noisy_moons, blobs, gaussian_quantiles, or a .csv file")
-    p.add_argument("--label", nargs="+", default=["label"], metavar="COLUMN",
-                   help="label column(s) of a CSV; the other columns are features (default: label)")
-    p.add_argument("--activation", default="tanh",
-                   help="hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity")
-    p.add_argument("--lr", type=float, default=1.2, help="learning rate (default 1.2)")
-    p.add_argument("--gradients", choices=("manual", "reference"), default="manual",
-                   help="gradient path: hand-derived backprop or jax.grad")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random init and the test split")
-
-
 def build_parser():
+    from . import config
+
     parser = Parser(prog="shallownet", description="Train the course's one-hidden-layer network, fast, with JAX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train one network, write model, plots and summary into --out")
-    _add_model_flags(t)
-    t.add_argument("--hidden", type=int, default=4, help="hidden units n_h (default 4)")
-    t.add_argument("--output", choices=("sigmoid", "identity"), default="sigmoid",
-                   help="output unit: sigmoid (labels 0/1) or identity (regression)")
-    t.add_argument("--iterations", type=int, default=10000, help="total iterations (default 10000)")
-    t.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    t.add_argument("--init", choices=("random", "course"), default="random",
-                   help="random (seeded) or the course's own draw (legacy seed 2)")
-    t.add_argument("--test-split", type=float, default=0.0, metavar="FRACTION",
-                   help="hold out this fraction of the examples as a test set (seeded)")
-    t.add_argument("--standardize", action="store_true", help="scale features to mean 0, std 1")
+    t = sub.add_parser("train", help="train one network, write model, plots and summary into --out",
+                       epilog=EPILOG)
+    config.add_flags(t, "train")
     t.add_argument("--resume", action="store_true",
-                   help="continue the run saved in --out, up to --iterations in total")
-    t.add_argument("--devices", type=int, default=1, help="train data-parallel over N devices")
-    t.add_argument("--chunk", type=int, default=None,
-                   help="iterations per compiled chunk, the progress step (default 1000, or the resumed run's)")
+                   help="continue the run saved in --out: flags left out keep their saved values; "
+                        "those that change the problem must match them")
     t.add_argument("--out", default=None, help="output folder (default runs/<data>)")
     t.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("predict", help="predict with a saved model")
+    p = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
     p.add_argument("--model", required=True, help="a run folder (or its model.npz)")
     p.add_argument("--data", required=True, help="a .csv with the model's feature columns, or a data set name")
     p.add_argument("--out", default=None, help="write predictions to this CSV (default: print them)")
     p.set_defaults(func=cmd_predict)
 
-    s = sub.add_parser("sweep", help="training accuracy for several hidden sizes, plus logistic regression")
-    _add_model_flags(s)
-    s.add_argument("--hidden", type=int, nargs="+", default=[1, 2, 3, 4, 5, 20, 50], metavar="N_H")
-    s.add_argument("--iterations", type=int, default=5000, help="iterations per size (default 5000)")
-    s.add_argument("--dtype", choices=("float32", "float64"), default="float64")
-    s.add_argument("--init", choices=("random", "course"), default="course",
-                   help="course (default: reproduces the course's table) or random (seeded)")
-    s.add_argument("--chunk", type=int, default=1000, help="iterations per compiled chunk")
+    s = sub.add_parser("sweep", help="training accuracy for several hidden sizes, plus logistic regression",
+                       epilog=EPILOG)
+    config.add_flags(s, "sweep")
     s.set_defaults(func=cmd_sweep)
 
     try:
@@ -91,18 +69,22 @@ def build_parser():
     return parser
 
 
-def _progress_bar(total):
-    """A tqdm bar showing the current cost; silent when stderr is not a terminal."""
+def _progress_bar():
+    """A tqdm bar showing the current cost (its range set by start); silent when stderr is not a terminal."""
     from tqdm import tqdm
 
     # delay: no bar at all when the run fails on its input within half a second.
-    bar = tqdm(total=total, desc="train", unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
+    bar = tqdm(total=None, desc="train", unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
+
+    def start(total, initial):
+        bar.reset(total=total)
+        bar.update(initial)
 
     def update(done, cost):
         bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
         bar.update(done - bar.n)
 
-    return bar, update
+    return bar, start, update
 
 
 def _score_text(output, value):
@@ -110,25 +92,46 @@ def _score_text(output, value):
     return f"accuracy: {value:.2f}%" if output == "sigmoid" else f"mean squared error: {value:.4g}"
 
 
-def cmd_train(args):
-    from . import experiment, train
+def _changes_text(changes):
+    return ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
 
-    out = Path(args.out or Path("runs") / Path(args.data).stem)
-    config = {
-        "data": args.data, "labels": args.label, "hidden_units": args.hidden, "activation": args.activation,
-        "output": args.output, "lr": args.lr, "iterations": args.iterations, "gradients": args.gradients,
-        "dtype": args.dtype, "seed": args.seed, "init": args.init, "test_split": args.test_split,
-        "standardize": args.standardize, "chunk": args.chunk, "devices": args.devices,
-    }
-    bar, update = _progress_bar(args.iterations)
+
+def _interrupted_text(e):
+    """The one line printed when a stop request ended a run."""
+    from . import signals
+
+    how = f"interrupted by {signals.name(e.signum)} after iteration {e.iteration}"
+    if e.saved is None:
+        return f"{how}; no new chunk had finished, nothing saved"
+    if e.total is not None and e.iteration >= e.total:
+        return f"{how}, the last one; saved {e.saved}"
+    return f"{how}; saved {e.saved}, continue with --resume"
+
+
+def cmd_train(args):
+    from . import config, experiment, signals, train
+
+    settings = config.given(args, "train")
+    data_name = settings.get("data", config.DEFAULTS.data)
+    out = Path(args.out or Path("runs") / Path(data_name).stem)
+    if not args.resume:
+        settings = _configured(config.RunConfig.of, settings)
+
+    def on_start(run, start, changes):
+        start_bar(run.iterations, start)
+        if args.resume:
+            changed = f"; changed on resume: {_changes_text(changes)}" if changes else ""
+            print(f"resuming {out} at iteration {start} of {run.iterations}{changed}", flush=True)
+
+    bar, start_bar, update = _progress_bar()
     try:
-        summary = experiment.train_run(config, out, resume=args.resume, progress=update)
+        summary = _configured(experiment.train_run, settings, out, resume=args.resume, progress=update,
+                              on_start=on_start)
     except train.Interrupted as e:
         bar.close()
-        kept = (f"saved {e.saved}, continue with --resume" if e.saved
-                else "no chunk had finished, nothing saved")
-        print(f"shallownet: interrupted after iteration {e.iteration}; {kept}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        signals.ignore_further()  # a second request must not cut the message short: all is saved
+        print(f"shallownet: {_interrupted_text(e)}", file=sys.stderr)
+        return signals.exit_code(e.signum)
     finally:
         bar.close()
     for part, value in summary.get("accuracy", summary.get("mse", {})).items():
@@ -138,60 +141,77 @@ def cmd_train(args):
     return 0
 
 
-def cmd_predict(args):
-    from . import checkpoint, experiment
+class SettingError(Exception):
+    """A setting's value is refused (config.ConfigError): a usage error of the command line (exit 2)."""
 
-    result = experiment.predict_run(args.model, args.data)
-    text = experiment.predictions_csv(result)
+
+def _configured(function, *args, **kwargs):
+    """function(...), with a refused setting (ConfigError) turned into SettingError."""
+    from . import config
+
+    try:
+        return function(*args, **kwargs)
+    except config.ConfigError as e:
+        raise SettingError(str(e)) from None
+
+
+def cmd_predict(args):
+    from . import checkpoint, predict
+
+    result = predict.predict_run(args.model, args.data)
+    text = predict.predictions_csv(result)
     if args.out is None:
         sys.stdout.write(text)
     else:
         out = Path(args.out)
         if out.is_dir():
-            raise experiment.RunError(f"--out {out} is a folder; give a file name")
+            raise predict.PredictError(f"--out {out} is a folder; give a file name")
+        for given, what in ((args.data, "the data"), (args.model, "the model")):
+            if out.exists() and Path(given).exists() and os.path.samefile(out, given):
+                raise predict.PredictError(f"--out {out} is {what}; it would be overwritten")
         checkpoint.atomic_write(out, lambda f: f.write(text.encode()))
-    if result["score"] is not None:
+    if result.score is not None:
         # Beside printed predictions the score goes to stderr, keeping stdout a clean CSV.
-        print(_score_text(result["output"], result["score"]), file=sys.stderr if args.out is None else sys.stdout)
+        print(_score_text(result.output, result.score), file=sys.stderr if args.out is None else sys.stdout)
     return 0
 
 
 def cmd_sweep(args):
-    from . import data, sweep
+    from . import config, data, experiment, memory, sweep
 
-    X, Y, _, _ = data.load(args.data, args.label)
-    rows = sweep.hidden_sizes(X, Y, args.hidden, iterations=args.iterations, lr=args.lr,
-                              activation=args.activation, gradients=args.gradients, dtype=args.dtype,
-                              init=args.init, seed=args.seed, chunk=args.chunk)
-    print(sweep.table(rows))
+    configs = _configured(config.sweep_grid, config.given(args, "sweep"))
+    first = configs[0]
+    prepared = data.prepare(first)
+    for c in configs:
+        memory.check(experiment.estimate_memory(c, prepared, None, min(c.chunk, c.iterations)))
+    import manual
+
+    manual.checks.check_Y(prepared.Y, prepared.X, "sigmoid")
+    print(sweep.table(sweep.train_each(configs, prepared.X, prepared.Y)))
     return 0
-
-
-def _use_cpu_devices(n):
-    """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started."""
-    import jax
-
-    try:
-        jax.config.update("jax_num_cpu_devices", n)
-    except RuntimeError:
-        pass  # JAX already started (e.g. main() called from a test); data_mesh says what exists
 
 
 def main(argv=None):
     """Run the command line ``argv`` (default sys.argv[1:]); returns the exit code."""
+    from . import signals
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except UsageError as e:
         print(e, file=sys.stderr)
         return EXIT_USAGE
-    if getattr(args, "devices", 1) > 1:
-        _use_cpu_devices(args.devices)
     try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print("shallownet: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        with signals.raising():
+            return args.func(args)
+    except SettingError as e:
+        print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM or SIGHUP outside training
+        signals.ignore_further()
+        signum = getattr(e, "signum", signal.SIGINT)
+        print(f"shallownet: interrupted by {signals.name(signum)}", file=sys.stderr)
+        return signals.exit_code(signum)
     except (ValueError, OSError) as e:
         # Bad input (every check raises ValueError) or a file system refusal:
         # one line, no traceback. Anything else is a bug and keeps its traceback.

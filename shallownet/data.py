@@ -3,16 +3,23 @@
 - ``flower()``: the course's planar data set, generated exactly as the course does.
 - ``extra(name)``: the course's extra sets (noisy circles, noisy moons, blobs,
   gaussian quantiles), from scikit-learn's generators (optional extra ``sklearn``).
-- ``load_csv(path, labels)``: a user's CSV, one example per row.
-- ``split``, ``feature_stats``, ``standardize``: seeded train/test split and
-  feature standardization (the statistics travel with the model).
+- ``load_csv(path, labels)``: a user's CSV, one example per row, read strictly
+  (UTF-8 with or without a BOM, unique column names, plain decimal numbers).
+- ``load(source)`` returns ``Examples`` (X, Y, names, fingerprint);
+  ``prepare(config)`` splits and standardizes them into ``Prepared``, what
+  training uses (the statistics travel with the model).
 
 Bad input raises ``DataError`` (a ValueError) with one line naming the problem.
 """
 import csv
+import hashlib
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .config import NUMBER, number_problem
 
 EXTRA_DATASETS = ("noisy_circles", "noisy_moons", "blobs", "gaussian_quantiles")
 DATASETS = ("flower",) + EXTRA_DATASETS
@@ -78,82 +85,177 @@ def extra(name, seed=EXTRA_SEED):
     return np.asarray(X, np.float64).T, np.asarray(y, np.uint8).reshape(1, -1)
 
 
+# A CSV is read strictly: what a spreadsheet or a hand-edited file may hold by
+# accident (a BOM, a repeated column name, "1_000", "NA") stops the run with
+# the file, line and column named, instead of being read as something else.
+
 def _parse_cells(rows, header, path):
-    """Rows of strings -> float64 (rows, columns); DataError names the first bad cell."""
+    """Rows of strings -> float64 (rows, columns); DataError names the first bad cell (see config.NUMBER)."""
     values = np.empty((len(rows), len(header)))
+    fullmatch = NUMBER.fullmatch
     for r, (line, row) in enumerate(rows):
-        for c, (name, cell) in enumerate(zip(header, row)):
-            where = f"{path}, line {line}, column {name!r}"
-            if not cell.strip():
-                raise DataError(f"{where}: empty cell")
-            try:
-                v = float(cell)
-            except ValueError:
-                raise DataError(f"{where}: {cell.strip()!r} is not a number") from None
-            if not np.isfinite(v):
-                raise DataError(f"{where}: {'NaN' if np.isnan(v) else 'infinite value'}")
-            values[r, c] = v
+        for c, cell in enumerate(row):
+            cell = cell.strip()
+            if fullmatch(cell):
+                values[r, c] = float(cell)
+                if np.isfinite(values[r, c]):
+                    continue
+            raise DataError(f"{path}, line {line}, column {header[c]!r}: {number_problem(cell)}")
     return values
 
 
+def _decode(raw, path):
+    """The file's text: UTF-8, with Excel's byte-order mark removed; DataError for another encoding."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path} is UTF-16 text (Excel's \"Unicode text\"); save it as \"CSV UTF-8\"")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; "
+                        f"save the file as \"CSV UTF-8\"") from None
+
+
+def _check_header(header, path):
+    for i, name in enumerate(header, 1):
+        if not name:
+            raise DataError(f"{path}: column {i} of the header has no name")
+    repeated = {}
+    for i, name in enumerate(header, 1):
+        repeated.setdefault(name, []).append(i)
+    repeated = {k: v for k, v in repeated.items() if len(v) > 1}
+    if repeated:
+        listed = "; ".join(f"{k!r} (columns {', '.join(map(str, v[:-1]))} and {v[-1]})" for k, v in repeated.items())
+        raise DataError(f"{path}: duplicate column names {listed}; every column needs its own name")
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        raise DataError(f"{path}: the header is one column {header[0]!r}; shallownet reads comma-separated "
+                        "values (is this file separated by ';' or tabs?)")
+
+
+@dataclass(frozen=True, eq=False)
+class Fingerprint:
+    """What identifies a data set: sha256 of its bytes (a CSV file's, or the generated arrays'), shape, columns."""
+
+    sha256: str
+    rows: int
+    columns: tuple
+
+    def to_dict(self):
+        return {"sha256": self.sha256, "rows": self.rows, "columns": list(self.columns)}
+
+    @classmethod
+    def from_dict(cls, saved):
+        if (not isinstance(saved, dict) or set(saved) != {"sha256", "rows", "columns"}
+                or not isinstance(saved["sha256"], str) or not isinstance(saved["rows"], int)
+                or not isinstance(saved["columns"], list) or not all(isinstance(c, str) for c in saved["columns"])):
+            raise ValueError(f"a data fingerprint is {{sha256, rows, columns}}, got {saved!r}")
+        return cls(saved["sha256"], saved["rows"], tuple(saved["columns"]))
+
+    def differences(self, other):
+        """Phrases saying how ``other`` differs from this one (empty: the same data)."""
+        found = []
+        if (self.rows, len(self.columns)) != (other.rows, len(other.columns)):
+            found.append(f"{self.rows} rows x {len(self.columns)} columns then, "
+                         f"{other.rows} x {len(other.columns)} now")
+        if self.columns != other.columns:
+            found.append(f"columns {', '.join(self.columns)} then, {', '.join(other.columns)} now")
+        if self.sha256 != other.sha256:
+            found.append(f"content sha256 {self.sha256[:12]}... then, {other.sha256[:12]}... now")
+        return found
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """A CSV as read: column names, values (rows, columns) float64, and its fingerprint."""
+
+    header: tuple
+    values: np.ndarray
+    fingerprint: Fingerprint
+    path: str
+
+    def columns(self, names):
+        """The named columns as rows: (len(names), examples); DataError for a missing name."""
+        for name in names:
+            if name not in self.header:
+                raise DataError(f"{self.path}: no column named {name!r}; the columns are {', '.join(self.header)}")
+        return np.ascontiguousarray(self.values[:, [self.header.index(n) for n in names]].T)
+
+    def has(self, names):
+        return all(n in self.header for n in names)
+
+
 def read_table(path):
-    """A numeric CSV with a header row -> (column names, values (rows, columns) float64)."""
+    """A numeric CSV with a header row -> Table; DataError names the file, line and column of a problem."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"CSV file not found: {path}")
     if not path.is_file():
         raise DataError(f"{path} is not a file")
     try:
-        with open(path, newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            rows = [(reader.line_num, row) for row in reader if row]
-    except (UnicodeDecodeError, csv.Error) as e:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path} cannot be read ({e.strerror})") from None
+    text = _decode(raw, path)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as e:
         raise DataError(f"{path}: cannot be read as CSV ({e})") from None
     if header is None:
         raise DataError(f"{path} is empty; expected a header row naming the columns")
-    header = [h.strip() for h in header]
+    header = tuple(h.strip() for h in header)
+    _check_header(header, path)
     if not rows:
         raise DataError(f"{path}: no data rows after the header")
     for line, row in rows:
         if len(row) != len(header):
             raise DataError(f"{path}, line {line}: {len(row)} cells but the header has {len(header)} columns")
-    return header, _parse_cells(rows, header, path)
+    values = _parse_cells(rows, header, path)
+    return Table(header, values, Fingerprint(hashlib.sha256(raw).hexdigest(), len(rows), header), str(path))
 
 
-def columns(header, values, names, path):
-    """The named columns as rows: (len(names), examples); DataError for a missing name."""
-    for name in names:
-        if name not in header:
-            raise DataError(f"{path}: no column named {name!r}; the columns are {', '.join(header)}")
-    return np.ascontiguousarray(values[:, [header.index(n) for n in names]].T)
+@dataclass(frozen=True, eq=False)
+class Examples:
+    """A data set as loaded: X (n_x, m) float64, Y (n_y, m), column names, fingerprint."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    features: tuple
+    labels: tuple
+    fingerprint: Fingerprint
 
 
 def load_csv(path, labels=("label",)):
-    """A CSV with a header row, one example per row -> (X (n_x, m), Y (n_y, m), feature names).
+    """A CSV with a header row, one example per row -> Examples (rows become columns, the course's convention).
 
-    ``labels`` names the label column(s); every other column is a feature. The
-    rows are transposed to the course's columns-are-examples convention.
+    ``labels`` names the label column(s); every other column is a feature.
     """
-    header, values = read_table(path)
-    Y = columns(header, values, labels, path)
-    features = [h for h in header if h not in labels]
+    table = read_table(path)
+    Y = table.columns(labels)
+    features = tuple(h for h in table.header if h not in labels)
     if not features:
         raise DataError(f"{path}: no feature columns besides the label column(s) {', '.join(labels)}")
-    return columns(header, values, features, path), Y, features
+    return Examples(table.columns(features), Y, features, tuple(labels), table.fingerprint)
+
+
+def _generated(X, Y):
+    """Examples of a built-in set; its fingerprint hashes the generated arrays (a new generator shows)."""
+    digest = hashlib.sha256(np.ascontiguousarray(X).tobytes() + np.ascontiguousarray(Y).tobytes()).hexdigest()
+    features, labels = ("x1", "x2"), ("label",)
+    return Examples(X, Y, features, labels, Fingerprint(digest, X.shape[1], features + labels))
 
 
 def load(source, labels=("label",), seed=EXTRA_SEED):
-    """A built-in set by name, or a CSV path: (X, Y, feature names, label names)."""
+    """A built-in set by name, or a CSV path -> Examples."""
+    if source in DATASETS and tuple(labels) != ("label",):
+        raise DataError(f"--label names columns of a CSV file; the built-in set {source!r} has one label, 'label'")
     if source == "flower":
-        X, Y = flower()
-        return X, Y, ["x1", "x2"], ["label"]
+        return _generated(*flower())
     if source in EXTRA_DATASETS:
-        X, Y = extra(source, seed)
-        return X, Y, ["x1", "x2"], ["label"]
+        return _generated(*extra(source, seed))
     if str(source).lower().endswith(".csv") or Path(source).exists():
-        X, Y, features = load_csv(source, labels)
-        return X, Y, features, list(labels)
+        return load_csv(source, labels)
     raise DataError(f"unknown data set {source!r}; choose one of {', '.join(DATASETS)} or a .csv file")
 
 
@@ -184,3 +286,54 @@ def feature_stats(X):
 def standardize(X, mean, std):
     """(X - mean) / std per feature row; X (n_x, m), mean and std (n_x, 1)."""
     return (np.asarray(X, np.float64) - mean) / std
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """The data a run trains on: standardized X (n_x, m), Y (n_y, m) float64, the test part (or None),
+    the training part before standardization (for plots), the statistics, names and fingerprint."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    X_unscaled: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    features: tuple
+    labels: tuple
+    fingerprint: Fingerprint
+
+    @property
+    def examples(self):
+        """Columns of the training part."""
+        return self.X.shape[1]
+
+    @property
+    def test_examples(self):
+        return 0 if self.X_test is None else self.X_test.shape[1]
+
+
+def prepare(config, stats=None):
+    """Load, split and standardize as ``config`` (a RunConfig) says -> Prepared.
+
+    The statistics come from the training part only (the test part must not
+    leak into them), or from ``stats`` = (mean, std) (a resumed run keeps its own).
+    """
+    examples = load(config.data, config.labels, seed=EXTRA_SEED)
+    X, Y = examples.X, examples.Y
+    X_test = Y_test = None
+    if config.test_split > 0:
+        X, Y, X_test, Y_test = split(X, Y, config.test_split, config.seed)
+    if stats is not None:
+        mean, std = stats
+    elif config.standardize:
+        mean, std = feature_stats(X)
+    else:
+        mean, std = np.zeros((X.shape[0], 1)), np.ones((X.shape[0], 1))
+    if mean.shape != (X.shape[0], 1):
+        raise DataError(f"the data has {X.shape[0]} features but the saved model has {mean.shape[0]}")
+    scaled = None if X_test is None else standardize(X_test, mean, std)
+    return Prepared(standardize(X, mean, std), Y.astype(np.float64), scaled,
+                    None if Y_test is None else Y_test.astype(np.float64), X, mean, std,
+                    examples.features, examples.labels, examples.fingerprint)

@@ -1,157 +1,231 @@
-"""A training run end to end, and predictions from a saved run: what the CLI's train and predict do.
+"""A training run end to end: what ``shallownet train`` does.
 
-``train_run(config, out)`` loads the data, trains, and writes into ``out``:
-model.npz (checkpoint), cost.png, decision_boundary.png (2-D data, sigmoid
-output) and summary.json. Everything that can be checked is checked before
-the first file is written, and each file is replaced atomically, so a failed
-run leaves an earlier run's files as they were. ``predict_run(model, data)``
-applies a saved model (with its feature standardization) to new data.
+``train_run(settings, out)`` validates the run configuration, checks that
+``out`` can be written, loads and checks the data, estimates the memory, and
+only then trains, writing into ``out``: model.npz (checkpoint), cost.png,
+decision_boundary.png (2-D data, sigmoid output) and summary.json.
+
+A run never loses more than a few seconds of work: model.npz is saved every
+``checkpoint_every`` seconds (at a chunk boundary; chunks are kept short in
+wall time) and when Ctrl-C, SIGTERM or SIGHUP asks it to stop. Each save
+writes model.npz, then cost.png and summary.json describing it, each file
+replaced atomically with the stop signals held off. A failed run (bad input,
+no room, divergence) leaves the files of an earlier run as they were, except
+for the checkpoints of its own progress.
+
+``resume=True`` continues the run saved in ``out``: settings that change the
+problem must match the saved ones (each difference is named); iterations,
+learning rate, chunk and checkpoint interval may change (and are recorded).
 """
+import dataclasses
+import fcntl
 import json
+import os
+import tempfile
 import threading
 import time
 from pathlib import Path
 
-import jax
 import numpy as np
 
-import manual
-
-from . import checkpoint, data, train
+from . import checkpoint, config as run_config, data, memory, signals, train
+from .config import MUST_MATCH, RunConfig
+from .history import LIMIT, CostHistory
+from .predict import forward_batched, score
 
 MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG = "model.npz", "summary.json", "cost.png", "decision_boundary.png"
 LAST_FINITE = "last_finite.npz"
-COST_EVERY = 100
-
-DEFAULTS = {
-    "data": "flower", "labels": ["label"], "hidden_units": 4, "activation": "tanh", "output": "sigmoid",
-    "lr": 1.2, "iterations": 10000, "gradients": "manual", "dtype": "float32", "seed": 0, "init": "random",
-    "test_split": 0.0, "standardize": False, "chunk": 1000, "devices": 1,
-}
-# Settings a resumed run may change; the others are taken from the checkpoint,
-# since changing them would not continue the same run.
-RESUMABLE = ("iterations", "chunk", "devices")
+RUN_FILES = (MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG, LAST_FINITE)
+LOCK = ".shallownet.lock"
+# The longest a compiled call should run: a stop request or a due checkpoint
+# waits at most this long for the chunk boundary (a quarter of the checkpoint
+# interval when that is shorter).
+CHUNK_SECONDS = 0.5
 
 
 class RunError(ValueError):
     """A run cannot start or finish; the message says why and what was kept."""
 
 
-def check_config(config):
-    """DEFAULTS overlaid with ``config`` (None: the default), each setting checked; RunError names the bad one."""
-    unknown = set(config) - set(DEFAULTS)
-    if unknown:
-        raise RunError(f"unknown settings: {', '.join(sorted(unknown))}")
-    c = {**DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
-    c["labels"] = list(c["labels"])
-    manual.parse_activation(c["activation"])
-    manual.checks.check_output(c["output"])
-    train.value_and_grads_fn(c["gradients"])
-    if c["dtype"] not in ("float32", "float64"):
-        raise RunError(f"dtype must be float32 or float64, got {c['dtype']!r}")
-    if c["init"] not in ("random", "course"):
-        raise RunError(f"init must be random or course, got {c['init']!r}")
-    if not (np.isfinite(c["lr"]) and c["lr"] > 0):
-        raise RunError(f"learning rate must be a positive number, got {c['lr']}")
-    for k, low in (("hidden_units", 1), ("iterations", 0), ("chunk", 1), ("devices", 1)):
-        if int(c[k]) != c[k] or c[k] < low:
-            raise RunError(f"{k} must be an integer >= {low}, got {c[k]}")
-    if not 0 <= c["test_split"] < 1:
-        raise RunError(f"test split must be in [0, 1), got {c['test_split']}")
-    return c
-
+# --------------------------------------------------------------------------- the output folder
 
 def check_out(out):
-    """``out`` may be missing or a folder; a file there is an error (it would be clobbered)."""
+    """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there.
+
+    Nothing is left behind; the folder itself is created only when training starts.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RunError(f"output folder {out} is an existing file")
-    for parent in out.parents:
-        if parent.exists() and not parent.is_dir():
-            raise RunError(f"cannot create output folder {out}: {parent} is a file")
+    existing = out
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise RunError(f"cannot create output folder {out}: {existing} is a file")
+    try:
+        if existing == out:
+            fd, probe = tempfile.mkstemp(dir=out, prefix=".shallownet-probe-")
+            os.close(fd)
+            os.remove(probe)
+        else:
+            os.rmdir(tempfile.mkdtemp(dir=existing, prefix=".shallownet-probe-"))
+    except OSError as e:
+        where = out if existing == out else f"{existing} (to create {out})"
+        raise RunError(f"cannot write to {where}: {e.strerror}; choose another --out") from None
     return out
 
 
-def prepare_data(c, stats=None):
-    """Load, split and standardize: dict of X/Y train/test (test may be None), mean, std, names.
+class _Claim:
+    """The output folder, created and locked for this run; a killed run's temporary files removed.
 
-    The statistics come from the training part only (the test part must not
-    leak into them), or from ``stats`` (a resumed run keeps its own).
+    The lock (flock on a hidden file, released by the kernel even on kill -9)
+    keeps two runs from writing into one folder at once.
     """
-    X, Y, features, labels = data.load(c["data"], c["labels"], seed=data.EXTRA_SEED)
-    manual.checks.check_Y(Y, X, c["output"])
-    Xte = Yte = None
-    if c["test_split"] > 0:
-        X, Y, Xte, Yte = data.split(X, Y, c["test_split"], c["seed"])
-    if stats is not None:
-        mean, std = stats
-    elif c["standardize"]:
-        mean, std = data.feature_stats(X)
-    else:
-        mean, std = np.zeros((X.shape[0], 1)), np.ones((X.shape[0], 1))
-    if mean.shape != (X.shape[0], 1):
-        raise RunError(f"the data has {X.shape[0]} features but the saved model has {mean.shape[0]}")
-    prep = lambda A: None if A is None else data.standardize(A, mean, std)  # noqa: E731
-    return {"X": prep(X), "Y": Y.astype(np.float64), "X_test": prep(Xte),
-            "Y_test": None if Yte is None else Yte.astype(np.float64),
-            "X_raw": X, "mean": mean, "std": std, "features": features, "labels": labels}
+
+    def __init__(self, out):
+        self.out = out
+
+    def __enter__(self):
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(self.out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise RunError(f"cannot write to {self.out}: {e.strerror}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise RunError(f"another shallownet run is writing to {self.out}; wait for it or choose "
+                           "another --out") from None
+        except OSError:
+            pass  # a file system without locks: go on unlocked
+        self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
 
 
-def _save_model(path, params, c, d, costs):
-    checkpoint.save(path, {k: np.asarray(v) for k, v in params.items()}, config=c,
-                    feature_mean=d["mean"], feature_std=d["std"], costs=costs, iteration=costs.shape[0])
+# --------------------------------------------------------------------------- resume
+
+def _same_data(saved, asked):
+    if saved == asked:
+        return True
+    try:
+        return os.path.samefile(saved, asked)
+    except OSError:
+        return False
 
 
-def _train(params, d, c, start, progress, timings):
-    """train() on one device, or shallownet.parallel.train_parallel over several."""
-    kwargs = {"activation": c["activation"], "output": c["output"], "gradients": c["gradients"], "lr": c["lr"],
-              "iterations": c["iterations"] - start, "chunk": c["chunk"], "dtype": c["dtype"]}
-    if c["devices"] > 1:
-        from .parallel import train_parallel  # written apart; imported only when asked for
+def resumed_config(settings, saved, out):
+    """The configuration of a resumed run: the saved one, with the settings given that may change.
 
-        return train_parallel(params, d["X"], d["Y"], devices=c["devices"], progress=progress,
-                              start_iteration=start, **kwargs)
-    return train.train(params, d["X"], d["Y"], progress=progress, start_iteration=start,
-                       timings=timings, **kwargs)
+    ``settings``: the settings explicitly asked for (a mapping; a RunConfig
+    counts as asking for every setting). A MUST_MATCH setting that differs
+    from the saved one refuses the resume, naming each difference. Returns
+    (config, {name: (saved, new)} of what changed).
+    """
+    if isinstance(settings, RunConfig):
+        settings = dataclasses.asdict(settings)
+    asked = saved.config.replace(**settings) if settings else saved.config  # validates, normalizes types
+    differences, changes = [], {}
+    for name in settings:
+        old, new = getattr(saved.config, name), getattr(asked, name)
+        same = _same_data(old, new) if name == "data" else old == new
+        if same:
+            continue
+        if run_config.on_resume(name) == MUST_MATCH:
+            differences.append(f"{name} {old!r} (asked {new!r})")
+        else:
+            changes[name] = (old, new)
+    if differences:
+        raise RunError(f"cannot resume {out}: the saved run has {'; '.join(differences)}; these settings "
+                       "change the problem: leave them out to continue, or train into another --out")
+    return saved.config.replace(**{k: new for k, (_, new) in changes.items()}), changes
 
 
-def _score(P, Y, output):
-    """Accuracy in percent (sigmoid output) or mean squared error (identity) of predictions P."""
-    if output == "sigmoid":
-        return float(100.0 * np.mean(P == (Y > 0.5)))
-    return float(np.mean((P - Y) ** 2))
+def _check_resumed_data(prepared, saved, config):
+    if prepared.features != saved.features or prepared.labels != saved.labels:
+        raise RunError(f"the data's columns (features {', '.join(prepared.features)}; labels "
+                       f"{', '.join(prepared.labels)}) differ from the saved run's ({', '.join(saved.features)}; "
+                       f"{', '.join(saved.labels)})")
+    changed = saved.fingerprint.differences(prepared.fingerprint)
+    if changed:
+        raise RunError(f"cannot resume: the data {config.data} changed since the run started "
+                       f"({'; '.join(changed)}); train into another --out to use the new data")
 
 
-def _boundary_grid(c, d):
+# --------------------------------------------------------------------------- checks before training
+
+def simulate_cpu_devices(n):
+    """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started."""
+    if n <= 1:
+        return
+    import jax
+
+    try:
+        jax.config.update("jax_num_cpu_devices", n)
+    except RuntimeError:
+        pass  # JAX already started (e.g. main() called from a test); data_mesh says what exists
+
+
+def _boundary_grid(config, prepared):
     """The plot grid (xx, yy, G raw) when a decision boundary can be drawn: 2 features, one sigmoid output."""
-    if d["X_raw"].shape[0] != 2 or d["Y"].shape[0] != 1 or c["output"] != "sigmoid":
+    if prepared.X_unscaled.shape[0] != 2 or prepared.Y.shape[0] != 1 or config.output != "sigmoid":
         return None
     from . import plots
 
-    return plots.grid(d["X_raw"])
+    return plots.grid(prepared.X_unscaled)
 
 
-def _evaluated_examples(d, grid):
-    """Columns of the one evaluation pass: train part, test part, grid points."""
-    return sum(0 if A is None else A.shape[1] for A in (d["X"], d["X_test"], None if grid is None else grid[2]))
+def _evaluated_columns(prepared, grid):
+    return prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
 
 
-def _evaluate(params, c, d, grid):
-    """Scores on the train (and test) part, and the grid's predictions, from one forward pass.
+def estimate_memory(config, prepared, grid, capacity):
+    """memory.estimate for this run (see shallownet.memory)."""
+    return memory.estimate(n_x=prepared.X.shape[0], n_y=prepared.Y.shape[0], n_h=config.hidden_units,
+                           m=prepared.examples, m_test=prepared.test_examples,
+                           evaluated=_evaluated_columns(prepared, grid), capacity=capacity,
+                           dtype=config.dtype, devices=config.devices)
 
-    One call, one compiled forward program, instead of one per array shape.
-    """
-    parts = [d["X"]] + ([d["X_test"]] if d["X_test"] is not None else [])
+
+def _check_problem(config, prepared):
+    import manual
+
+    manual.checks.check_Y(prepared.Y, prepared.X, config.output)
+    if prepared.Y_test is not None:
+        manual.checks.check_Y(prepared.Y_test, prepared.X_test, config.output)
+    if config.devices > prepared.examples:
+        raise RunError(f"devices (--devices) {config.devices} is more than the {prepared.examples} training "
+                       "examples; each device needs at least one")
+
+
+# --------------------------------------------------------------------------- one run's state and saves
+
+def _device():
+    import jax
+
+    dev = jax.devices()[0]
+    return {"jax_version": jax.__version__, "backend": jax.default_backend(),
+            "device": f"{dev.platform}:{dev.id} {dev.device_kind}"}
+
+
+def _evaluate(params, config, prepared, grid):
+    """Scores on the train (and test) part, and the grid's predictions, from one batched forward pass."""
+    parts = [prepared.X] + ([prepared.X_test] if prepared.X_test is not None else [])
     if grid is not None:
-        parts.append(data.standardize(grid[2], d["mean"], d["std"]))
-    P = train.predict(params, np.concatenate(parts, axis=1), c["activation"], c["output"])
-    m, m_test = d["X"].shape[1], 0 if d["X_test"] is None else d["X_test"].shape[1]
-    scores = {"train": _score(P[:, :m], d["Y"], c["output"]),
-              "test": None if m_test == 0 else _score(P[:, m:m + m_test], d["Y_test"], c["output"])}
+        parts.append(data.standardize(grid[2], prepared.mean, prepared.std))
+    P = forward_batched(params, np.concatenate(parts, axis=1), config.activation, config.output)
+    m, m_test = prepared.examples, prepared.test_examples
+    scores = {"train": score(P[:, :m], prepared.Y, config.output),
+              "test": None if m_test == 0 else score(P[:, m:m + m_test], prepared.Y_test, config.output)}
     return scores, P[:, m + m_test:]
 
 
-def _warm_up(c, d, grid):
+def _warm_up(config, prepared, grid):
     """Compile the evaluation's forward pass and import matplotlib while the main thread trains.
 
     Both wait mostly outside the GIL or beside XLA's compile of the training
@@ -160,11 +234,12 @@ def _warm_up(c, d, grid):
     failure here is harmless: the real call compiles again and reports it.
     """
     try:
-        n_h, n_x, n_y = c["hidden_units"], d["X"].shape[0], d["Y"].shape[0]
-        dtype = np.dtype(c["dtype"])
+        n_h, n_x, n_y = config.hidden_units, prepared.X.shape[0], prepared.Y.shape[0]
+        dtype = np.dtype(config.dtype)
         zeros = {"W1": np.zeros((n_h, n_x), dtype), "b1": np.zeros((n_h, 1), dtype),
                  "W2": np.zeros((n_y, n_h), dtype), "b2": np.zeros((n_y, 1), dtype)}
-        train.predict(zeros, np.zeros((n_x, _evaluated_examples(d, grid))), c["activation"], c["output"])
+        forward_batched(zeros, np.zeros((n_x, _evaluated_columns(prepared, grid))), config.activation,
+                        config.output)
         from . import plots
 
         plots.preload()
@@ -172,139 +247,181 @@ def _warm_up(c, d, grid):
         pass
 
 
-def _device():
-    dev = jax.devices()[0]
-    return {"jax_version": jax.__version__, "backend": jax.default_backend(),
-            "device": f"{dev.platform}:{dev.id} {dev.device_kind}"}
+@dataclasses.dataclass
+class _Run:
+    """What every save of one run needs besides the parameters and the history."""
+
+    out: Path
+    config: RunConfig
+    prepared: data.Prepared
+    grid: tuple
+    start: int
+    resumed: bool
+    changes: dict
+    segments: tuple
+    memory_bytes: int
+    timings: dict
+    started: float
+    saved_iteration: int = None  # of this run's last save
+
+    def model(self, params, history, status):
+        return checkpoint.Model({k: np.asarray(v) for k, v in params.items()}, self.config,
+                                self.prepared.features, self.prepared.labels, self.prepared.fingerprint,
+                                self.prepared.mean, self.prepared.std, history, self.segments, status)
+
+    def save(self, params, history, status, scores=None, grid_predictions=None):
+        """model.npz, then cost.png (and decision_boundary.png when finished), then summary.json.
+
+        Stop signals wait until all are written. A plot that cannot describe
+        this model (the boundary before the end) is removed, so every file in
+        the folder describes model.npz. Returns the files written.
+        """
+        from . import plots
+
+        out = self.out
+        with signals.deferred():
+            checkpoint.save(out / MODEL, self.model(params, history, status))
+            iterations, costs = history.arrays()
+            every = "" if history.stride == 1 else f", every {history.stride}th iteration"
+            plots.cost_curve(costs, out / COST_PNG, iterations=iterations,
+                             title=f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}")
+            files = [MODEL, COST_PNG]
+            if status == "finished" and self.grid is not None:
+                xx, yy, _ = self.grid
+                plots.decision_boundary(xx, yy, grid_predictions, self.prepared.X_unscaled, self.prepared.Y,
+                                        out / BOUNDARY_PNG, title=f"Decision boundary, n_h = "
+                                        f"{self.config.hidden_units} ({self.config.activation})")
+                files.append(BOUNDARY_PNG)
+            elif (out / BOUNDARY_PNG).exists():
+                os.remove(out / BOUNDARY_PNG)
+            files.append(SUMMARY)
+            summary = self.summary(history, status, scores, files)
+            text = summary_json(summary)
+            checkpoint.atomic_write(out / SUMMARY, lambda f: f.write(text.encode()))
+        self.saved_iteration = history.done
+        return summary
+
+    def summary(self, history, status, scores, files):
+        iterations, costs = history.arrays()
+        score_key = "accuracy" if self.config.output == "sigmoid" else "mse"
+        return {
+            "status": status,
+            "iterations": history.done,
+            "config": self.config.to_dict(),
+            "features": list(self.prepared.features),
+            "labels": list(self.prepared.labels),
+            "data_fingerprint": self.prepared.fingerprint.to_dict(),
+            "resumed_from": self.start if self.resumed else None,
+            "changed_on_resume": {k: list(v) for k, v in self.changes.items()},
+            "segments": list(self.segments),
+            score_key: scores,
+            "last_cost": history.last_cost,
+            "cost_history": {"stride": history.stride, "limit": LIMIT,
+                             "points": [[int(i), float(c)] for i, c in zip(iterations, costs)]},
+            "memory_estimate_bytes": self.memory_bytes,
+            "compile_seconds": self.timings.get("compile_s"),
+            "run_seconds": self.timings.get("run_s"),
+            "total_seconds": time.perf_counter() - self.started,
+            **_device(),
+            "files": files,
+        }
 
 
-def _plots(out, c, d, costs, grid, grid_predictions):
-    """cost.png always; decision_boundary.png when ``grid`` is given."""
-    from . import plots
-
-    plots.cost_curve(costs, out / COST_PNG, title=f"Cost, n_h = {c['hidden_units']}, lr = {c['lr']}")
-    if grid is None:
-        return [COST_PNG]
-    xx, yy, _ = grid
-    plots.decision_boundary(xx, yy, grid_predictions, d["X_raw"], d["Y"], out / BOUNDARY_PNG,
-                            title=f"Decision boundary, n_h = {c['hidden_units']} ({c['activation']})")
-    return [COST_PNG, BOUNDARY_PNG]
+def summary_json(summary):
+    """summary.json's text: indented, with the cost history's points one compact list (not a line each)."""
+    points = summary["cost_history"]["points"]
+    marker = "@cost-history-points@"
+    text = json.dumps({**summary, "cost_history": {**summary["cost_history"], "points": marker}}, indent=2)
+    return text.replace(json.dumps(marker), json.dumps(points, separators=(",", ":"))) + "\n"
 
 
-def train_run(config, out, *, resume=False, progress=None):
-    """Train as ``config`` says (see DEFAULTS) and write the run into folder ``out``; returns the summary.
+def _fit(params, run, history, progress, requests):
+    """train() on one device, or shallownet.parallel.train_parallel over several, with checkpoints."""
+    config, prepared = run.config, run.prepared
+    kwargs = {"activation": config.activation, "output": config.output, "gradients": config.gradients,
+              "lr": config.lr, "iterations": config.iterations - run.start,
+              "chunk": min(config.chunk, config.iterations - run.start), "dtype": config.dtype,
+              "progress": None if progress is None else (lambda done, cost: progress(run.start + done, cost)),
+              "start_iteration": run.start, "history": history,
+              "checkpoint": lambda iteration, p, h: run.save(p, h, "running"),
+              "checkpoint_every": config.checkpoint_every, "should_stop": requests,
+              "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4)}
+    if config.devices > 1:
+        from .parallel import train_parallel  # written apart; imported only when asked for
 
-    resume=True continues the run saved in ``out`` with its saved settings up
-    to config["iterations"] in total. ``progress(done, cost)`` gets the total
-    iteration count between chunks. Raises RunError (bad setting, diverged:
-    the last finite parameters go to last_finite.npz, model.npz is kept),
-    data.DataError, checkpoint.CheckpointError, train.Interrupted (Ctrl-C:
-    model.npz holds the last finished chunk, to resume from; .saved says
-    whether one finished).
+        return train_parallel(params, prepared.X, prepared.Y, devices=config.devices, **kwargs)
+    return train.train(params, prepared.X, prepared.Y, timings=run.timings, **kwargs)
+
+
+def train_run(settings, out, *, resume=False, progress=None, on_start=None):
+    """Train as ``settings`` (a RunConfig, or a mapping of some of its settings) say, into folder ``out``.
+
+    Returns the summary (also written to summary.json). resume=True continues
+    the run saved in ``out``; then ``settings`` are only those explicitly asked
+    for (see ``resumed_config``). ``progress(done, cost)`` gets the total
+    iteration count between chunks; ``on_start(config, start, changes)`` is
+    called once everything is checked, before training. Raises
+    config.ConfigError, RunError (bad setting, no room, diverged: the last
+    finite parameters go to last_finite.npz), data.DataError,
+    checkpoint.CheckpointError, memory.TooLarge, train.Interrupted (a stop
+    request: model.npz holds the last finished chunk; .saved says whether one
+    was saved, .signum which signal).
     """
-    t_start = time.perf_counter()
+    started = time.perf_counter()
     out = check_out(out)
-    start, history = 0, np.zeros((0,))
+    saved = None
     if resume:
         saved = checkpoint.load(out / MODEL)
-        kept = {k: v for k, v in saved["config"].items() if k in DEFAULTS}
-        c = check_config({**kept, **{k: config[k] for k in RESUMABLE if config.get(k) is not None}})
-        start, history = saved["iteration"], saved["costs"]
-        if start >= c["iterations"]:
+        config, changes = resumed_config(settings or {}, saved, out)
+        start = saved.iteration
+        if start >= config.iterations:
             raise RunError(f"{out / MODEL} already has {start} iterations; ask for more with --iterations")
-        d = prepare_data(c, stats=(saved["feature_mean"], saved["feature_std"]))
-        if d["features"] != saved["config"]["features"]:
-            raise RunError(f"the data's features {d['features']} differ from the saved run's "
-                           f"{saved['config']['features']}")
-        params = saved["params"]
     else:
-        c = check_config(config)
-        d = prepare_data(c)
-        params = train.init_params(d["X"].shape[0], c["hidden_units"], d["Y"].shape[0], c["seed"], c["init"])
-    c = {**c, "features": d["features"], "labels": d["labels"]}
-    manual.check_problem(params, d["X"], d["Y"], c["output"])
-    out.mkdir(parents=True, exist_ok=True)
+        config, changes, start = RunConfig.of(settings), {}, 0
+    simulate_cpu_devices(config.devices)
+    prepared = data.prepare(config, stats=None if saved is None else (saved.feature_mean, saved.feature_std))
+    if saved is not None:
+        _check_resumed_data(prepared, saved, config)
+    _check_problem(config, prepared)
+    grid = _boundary_grid(config, prepared)
+    capacity = min(config.chunk, config.iterations - start)
+    memory_bytes = memory.check(estimate_memory(config, prepared, grid, capacity))
+    if saved is None:
+        params = train.init_params(prepared.X.shape[0], config.hidden_units, prepared.Y.shape[0], config.seed,
+                                   config.init)
+        history, segments = CostHistory(LIMIT), (checkpoint.segment(0, config),)
+    else:
+        params, history = saved.params, saved.history
+        segments = saved.segments + (checkpoint.segment(start, config),)
+    import manual
 
-    grid = _boundary_grid(c, d)
-    loader = threading.Thread(target=_warm_up, args=(c, d, grid), daemon=True)
-    loader.start()
-    timings = {}
-    on_chunk = None if progress is None else (lambda done, cost: progress(start + done, cost))
-    try:
-        params, costs = _train(params, d, c, start, on_chunk, timings)
-    except train.Diverged as e:
-        _save_model(out / LAST_FINITE, e.params, c, d, np.concatenate([history, e.costs]))
-        raise RunError(f"{e}: saved to {out / LAST_FINITE}; {out / MODEL} left as it was") from None
-    except train.Interrupted as e:
-        saved = None
-        if e.costs.shape[0] > 0:  # an interrupt before the first chunk finished leaves model.npz alone
-            saved = out / MODEL
-            _save_model(saved, e.params, c, d, np.concatenate([history, e.costs]))
-        raise train.Interrupted(e.iteration, e.params, e.costs, saved) from None
-    costs = np.concatenate([history, np.asarray(costs, np.float64)])
+    manual.check_problem(params, prepared.X, prepared.Y, config.output)
 
-    loader.join()
-    scores, grid_predictions = _evaluate(params, c, d, grid)
-    _save_model(out / MODEL, params, c, d, costs)
-    files = [MODEL] + _plots(out, c, d, costs, grid, grid_predictions)
-    summary = {
-        "config": c,
-        "iterations": int(costs.shape[0]),
-        "resumed_from": start if resume else None,
-        "accuracy" if c["output"] == "sigmoid" else "mse": scores,
-        "last_cost": float(costs[-1]) if costs.size else None,
-        "costs_every_100": [[i, float(costs[i])] for i in range(0, costs.shape[0], COST_EVERY)],
-        "compile_seconds": timings.get("compile_s"),
-        "run_seconds": timings.get("run_s"),
-        "total_seconds": time.perf_counter() - t_start,
-        **_device(),
-        "files": files + [SUMMARY],
-    }
-    text = json.dumps(summary, indent=2) + "\n"
-    checkpoint.atomic_write(out / SUMMARY, lambda f: f.write(text.encode()))
+    with _Claim(out):
+        run = _Run(out, config, prepared, grid, start, resume, changes, segments, memory_bytes, {}, started)
+        threading.Thread(target=_warm_up, args=(config, prepared, grid), daemon=True).start()
+        if on_start is not None:
+            on_start(config, start, changes)
+        with signals.recorded() as requests:
+            try:
+                params, _ = _fit(params, run, history, progress, requests)
+            except train.Diverged as e:
+                checkpoint.save(out / LAST_FINITE, run.model(e.params, e.history, "diverged"))
+                kept = (f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
+                        if run.saved_iteration is not None else f"{out / MODEL} left as it was")
+                raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
+            except train.Interrupted as e:
+                where = None
+                if e.iteration > start:  # nothing new finished: model.npz already holds what there is
+                    run.save(e.params, e.history, "interrupted")
+                    where = out / MODEL
+                raise train.Interrupted(e.iteration, e.params, e.history, saved=where, signum=e.signum,
+                                        total=config.iterations) from None
+            scores, grid_predictions = _evaluate(params, config, prepared, grid)
+            summary = run.save(params, history, "finished", scores, grid_predictions)
+            if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
+                os.remove(out / LAST_FINITE)
+            if requests() is not None:  # asked to stop during the last chunk or the final save: all is saved
+                raise train.Interrupted(history.done, params, history, saved=out / MODEL,
+                                        signum=requests(), total=config.iterations)
     return summary
-
-
-def load_model(path):
-    """A checkpoint from a run folder (its model.npz) or a .npz path."""
-    path = Path(path)
-    return checkpoint.load(path / MODEL if path.is_dir() else path)
-
-
-def predict_run(model, source):
-    """Predictions of a saved model on a data set or CSV: dict predictions (n_y, m), accuracy or None.
-
-    The CSV must have the model's feature columns (by name); when it also has
-    the label column(s), the accuracy (or mean squared error) is computed.
-    """
-    ck = load_model(model)
-    c = ck["config"]
-    if source in data.DATASETS:
-        X, Y, _, _ = data.load(source, seed=data.EXTRA_SEED)
-    else:
-        header, values = data.read_table(source)
-        X = data.columns(header, values, c["features"], source)
-        Y = columns_if_present(header, values, c["labels"], source)
-    if X.shape[0] != ck["params"]["W1"].shape[1]:
-        raise RunError(f"the data has {X.shape[0]} features but the model expects {ck['params']['W1'].shape[1]}")
-    Xs = data.standardize(X, ck["feature_mean"], ck["feature_std"])
-    P = train.predict(ck["params"], Xs, c["activation"], c["output"])
-    score = None
-    if Y is not None:
-        manual.checks.check_Y(Y, X, c["output"])
-        score = _score(P, Y, c["output"])
-    return {"predictions": P, "labels": c["labels"], "output": c["output"], "score": score}
-
-
-def columns_if_present(header, values, names, path):
-    """The named columns when all are in the table, else None."""
-    return data.columns(header, values, names, path) if all(n in header for n in names) else None
-
-
-def predictions_csv(result):
-    """CSV text: one row per example, one column per output unit (prediction, or prediction_<label>)."""
-    P, labels = result["predictions"], result["labels"]
-    names = ["prediction"] if len(labels) == 1 else [f"prediction_{n}" for n in labels]
-    # str() of a numpy scalar is the shortest text that reads back to the same value in its dtype.
-    rows = [",".join(str(v) for v in col) for col in np.asarray(P).T]
-    return "\n".join([",".join(names)] + rows) + "\n"

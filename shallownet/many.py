@@ -52,6 +52,12 @@ GROUP_OVERHEAD = 8_000
 
 
 @dataclass(frozen=True)
+class Costs:
+    """Every network's cost at every iteration done, (N, done): the .history of an Interrupted sweep."""
+    costs: np.ndarray
+
+
+@dataclass(frozen=True)
 class Group:
     """Rows ``start:stop`` of the parameter array: networks with ``hidden_units`` (padded) units."""
     start: int
@@ -423,7 +429,7 @@ def train_many(params, X, Y, *, lr=1.2, activation="tanh", output="sigmoid", gra
                 progress(done + n, last_costs(costs[:n])[packed.rows])
     except KeyboardInterrupt:
         theta, done, history = state[0], state[4], state[5]
-        raise one.Interrupted(done, packed.to_host(theta), _joined(history, N)[packed.rows]) from None
+        raise one.Interrupted(done, packed.to_host(theta), Costs(_joined(history, N)[packed.rows])) from None
     theta, _, alive, steps, done, history = state
     jax.block_until_ready(theta)
     if timings is not None:

@@ -160,7 +160,7 @@ def _local(x):
 
 
 def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid", gradients="manual", lr=1.2,
-                   iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0):
+                   iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0, **drive_options):
     """``shallownet.train.train`` with the examples sharded across ``devices`` devices.
 
     Same arguments and return, (params, costs (iterations,) numpy), same
@@ -168,6 +168,7 @@ def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid"
     ``gradients`` is "manual" (explicit psum, then 1/m), "reference" (jax.grad of
     the global cost) or a per-shard function (see ``shard_value_and_grads``).
     Under jax.distributed every process calls this with the same arguments.
+    ``drive_options`` (history, checkpoint, should_stop, ...) go to ``train.drive``.
     """
     shard_value_and_grads(gradients)
     check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
@@ -188,4 +189,4 @@ def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid"
 
     return drive(run, params, iterations=iterations, chunk=chunk, progress=progress,
                  start_iteration=start_iteration, dtype=dtype,
-                 to_host=lambda p: {k: _local(v) for k, v in p.items()})
+                 to_host=lambda p: {k: _local(v) for k, v in p.items()}, **drive_options)

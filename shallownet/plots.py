@@ -32,12 +32,12 @@ def _save(fig, path):
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
 
-def cost_curve(costs, path, title="Cost"):
-    """Cost J against iteration (costs[i] is J before step i)."""
+def cost_curve(costs, path, title="Cost", iterations=None):
+    """Cost J against iteration (costs[i] is J before step i, or before step iterations[i] when given)."""
     costs = np.asarray(costs)
     fig = _figure()
     ax = fig.add_subplot()
-    ax.plot(np.arange(costs.shape[0]), costs, lw=1.2)
+    ax.plot(np.arange(costs.shape[0]) if iterations is None else np.asarray(iterations), costs, lw=1.2)
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost J")
     ax.set_title(title)

@@ -318,8 +318,44 @@ def hidden_sizes(X, Y, sizes, *, iterations=5000, lr=1.2, activation="tanh", gra
     return rows
 
 
+def train_each(configs, X, Y):
+    """Training accuracy (%) of each RunConfig (None: diverged), then logistic regression, all trained at once.
+
+    Rows (name, n_h, accuracy) for ``table``; the name shows the settings that
+    vary across ``configs`` (``config.sweep_grid``: hidden sizes x seeds x
+    learning rates). The configs share the data and every setting that is not
+    a grid axis (iterations, gradients, dtype, chunk), as sweep_grid makes them.
+    """
+    first = configs[0]
+    shared = ("iterations", "gradients", "dtype", "chunk", "output")
+    for c in configs:
+        differ = [k for k in shared if getattr(c, k) != getattr(first, k)]
+        if differ:
+            raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
+    X, Y = np.asarray(X, first.dtype), np.asarray(Y, first.dtype)
+    params = [train.init_params(X.shape[0], c.hidden_units, Y.shape[0], c.seed, c.init) for c in configs]
+    activations = [c.activation for c in configs]
+    bar, update = progress_bar(first.iterations)
+    try:
+        result = many.train_many(params, X, Y, lr=[c.lr for c in configs], activation=activations, output="sigmoid",
+                                 gradients=first.gradients, iterations=first.iterations,
+                                 chunk=min(first.chunk, first.iterations), dtype=first.dtype, progress=update)
+    finally:
+        bar.close()
+    train_accuracy = accuracies(result.params, X, Y, activations, first.dtype)
+    varied = [k for k in ("lr", "seed", "activation") if len({getattr(c, k) for c in configs}) > 1]
+    rows = []
+    for k, c in enumerate(configs):
+        name = f"n_h = {c.hidden_units}" + "".join(f", {v} = {getattr(c, v)}" for v in varied)
+        rows.append((name, c.hidden_units, None if result.diverged_at[k] is not None else train_accuracy[k]))
+    model = logistic.fit(X, Y)
+    return rows + [("logistic regression", 0, logistic.accuracy(model, X, Y))]
+
+
 def table(rows):
-    """Aligned text table of ``hidden_sizes`` rows: model, hidden units, training accuracy."""
-    lines = [f"{'model':<22}{'hidden units':>14}{'accuracy %':>12}"]
-    lines += [f"{name:<22}{n_h:>14}{acc:>12.2f}" for name, n_h, acc in rows]
+    """Aligned text table of ``hidden_sizes``/``train_each`` rows: model, hidden units, accuracy ("diverged": None)."""
+    width = max([22] + [len(name) + 2 for name, _, _ in rows])
+    lines = [f"{'model':<{width}}{'hidden units':>14}{'accuracy %':>12}"]
+    lines += [f"{name:<{width}}{n_h:>14}" + (f"{'diverged':>12}" if acc is None or acc != acc else f"{acc:>12.2f}")
+              for name, n_h, acc in rows]
     return "\n".join(lines)

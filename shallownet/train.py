@@ -4,10 +4,13 @@ Iterations are grouped in chunks run by ``shallownet.loop.run_chunk`` (one
 compiled program); the host shows progress between chunks without a sync
 every step, and the cost history comes back as an array.
 
-Every chunk call has the same static arguments (capacity = chunk, whatever the
-number of iterations) and the same argument types, so a configuration
-compiles once: not again per chunk, per short last chunk, or per call.
+Every chunk call has the same static arguments (capacity = min(chunk,
+iterations): never a buffer larger than the work) and the same argument
+types, so a configuration compiles once: not again per chunk, per short last
+chunk, or per call. The number of steps of a call is a traced argument: the
+host loop may run fewer than ``capacity`` (``chunk_seconds``) without a compile.
 """
+import signal
 import time
 
 import jax
@@ -16,31 +19,47 @@ import numpy as np
 
 import manual
 
+from . import signals
+from .history import CostHistory
 from .loop import GRAD_PATHS, run_chunk, value_and_grads_fn  # noqa: F401
 
 INIT_SCALE = 0.01
 
 
 class Diverged(RuntimeError):
-    """The cost or the parameters became non-finite; .params holds the last finite ones."""
+    """The cost or the parameters became non-finite; .params holds the last finite ones.
 
-    def __init__(self, iteration, params, costs):
+    .history is the CostHistory up to .iteration (.costs its kept costs).
+    """
+
+    def __init__(self, iteration, params, history):
         super().__init__(
             f"cost became non-finite at iteration {iteration} (learning rate too large?); "
             "kept the last finite parameters"
         )
-        self.iteration, self.params, self.costs = iteration, params, costs
+        self.iteration, self.params, self.history = iteration, params, history
+
+    @property
+    def costs(self):
+        return self.history.costs
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during training; .params and .costs are those of the last finished chunk.
+    """A stop request (Ctrl-C, SIGTERM, SIGHUP: .signum) during training.
 
-    .saved is where a caller stored them (None: not stored).
+    .params and .history are those of the last finished chunk (.costs the
+    history's kept costs); .saved is where a caller stored them (None: not stored).
+    .total: the run's iteration target, when known (equal to .iteration: the run had finished).
     """
 
-    def __init__(self, iteration, params, costs, saved=None):
-        super().__init__(f"interrupted after iteration {iteration}")
-        self.iteration, self.params, self.costs, self.saved = iteration, params, costs, saved
+    def __init__(self, iteration, params, history, saved=None, signum=signal.SIGINT, total=None):
+        super().__init__(f"interrupted by {signals.name(signum)} after iteration {iteration}")
+        self.iteration, self.params, self.history, self.saved = iteration, params, history, saved
+        self.signum, self.total = signum, total  # total: the iterations the run was asked for, when known
+
+    @property
+    def costs(self):
+        return self.history.costs
 
 
 def init_params(n_x, n_h, n_y, seed=0, init="random"):
@@ -87,8 +106,8 @@ def check_arguments(params, X, Y, *, activation, output, iterations, chunk):
 
 def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manual", lr=1.2,
           iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0,
-          timings=None):
-    """Run ``iterations`` gradient-descent steps; returns (params, costs (iterations,) numpy).
+          timings=None, **drive_options):
+    """Run ``iterations`` gradient-descent steps; returns (params, costs numpy).
 
     ``dtype`` (default: that of X) casts data and parameters; float32 trains
     fastest, float64 is the verification dtype. ``progress(done, last_cost)``
@@ -97,6 +116,8 @@ def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manua
     Ctrl-C. ``start_iteration`` only offsets the iteration numbers reported
     (for resumed runs). A dict given as ``timings`` receives "compile_s" (the
     program compiled ahead of time, apart) and "run_s" (the iterations).
+    ``costs`` is every cost of this call, (iterations,), unless a ``history``
+    is given (see ``drive``, which takes the other options): then its kept costs.
     """
     value_and_grads_fn(gradients)
     check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
@@ -104,8 +125,9 @@ def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manua
     X, Y = as_device(X, dtype), as_device(Y, dtype)
     params = {k: as_device(params[k], dtype) for k in ("W1", "b1", "W2", "b2")}
     lr = np.asarray(lr, dtype)
-    kwargs = _chunk_kwargs(activation, output, gradients, chunk)
-    if timings is not None:
+    capacity = max(1, min(chunk, iterations))
+    kwargs = _chunk_kwargs(activation, output, gradients, capacity)
+    if timings is not None and iterations > 0:
         # Ahead-of-time compile with the exact argument types of the calls
         # below: jit's cache then serves them, so run_s holds no compile time.
         t0 = time.perf_counter()
@@ -120,41 +142,82 @@ def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manua
         costs, steps, ok = jax.device_get((costs, steps, ok))
         return new, costs, int(steps), bool(ok)
 
-    params, costs = drive(run, params, iterations=iterations, chunk=chunk, progress=progress,
-                          start_iteration=start_iteration, dtype=dtype)
+    params, costs = drive(run, params, iterations=iterations, chunk=capacity, progress=progress,
+                          start_iteration=start_iteration, dtype=dtype, **drive_options)
     jax.block_until_ready(params)
     if timings is not None:
         timings["run_s"] = time.perf_counter() - t0
     return params, costs
 
 
-def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda p: p):
+GROWTH = 8  # the most a call's step count grows over the previous call's
+
+
+def next_steps(steps, elapsed, target, capacity):
+    """Steps of the next call so that it takes about ``target`` seconds (``steps`` took ``elapsed``)."""
+    wanted = int(steps * target / max(elapsed, 1e-9))
+    return max(1, min(capacity, GROWTH * steps, wanted))
+
+
+def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda p: p,
+          history=None, checkpoint=None, checkpoint_every=None, should_stop=None, chunk_seconds=None):
     """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
 
     ``run(params, n) -> (params, costs numpy, steps_done, ok)`` runs one
-    compiled chunk. Calls ``progress(done, last_cost)`` between chunks; raises
-    Diverged or, on Ctrl-C, Interrupted with the last finished chunk's params
-    (through ``to_host``) and costs. Returns (to_host(params), costs (iterations,)).
-    """
-    def joined(history):
-        return np.concatenate(history) if history else np.zeros((0,), dtype)
+    compiled chunk of n <= chunk steps. Between chunks:
 
-    # (params, iterations done, cost arrays) of the last finished chunk, replaced
-    # by one assignment so that Ctrl-C never sees params and costs out of step.
-    state = (params, 0, [])
+    - ``progress(done, last_cost)``;
+    - ``checkpoint(iteration, host params, history)`` when ``checkpoint_every``
+      seconds have passed since the start or the end of the last checkpoint;
+    - ``should_stop()``: a signal number stops the run (Interrupted with it).
+
+    ``chunk_seconds``: the step count of each call is adapted so that a call
+    takes about that long (starting from one step), so checkpoints and stop
+    requests are served on time whatever an iteration costs; None: every call
+    runs ``chunk`` steps. ``history`` (a CostHistory ending at start_iteration)
+    receives the costs; default: one keeping every cost of this call.
+    Raises Diverged or, on Ctrl-C or a stop request, Interrupted with the last
+    finished chunk's params (through ``to_host``). Returns (to_host(params), history.costs).
+    """
+    history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
+    if history.done != start_iteration:
+        raise ValueError(f"the history ends at iteration {history.done}, not at the start {start_iteration}")
+    steps = chunk if chunk_seconds is None else 1
+    last_checkpoint = time.monotonic()
+    # (params, iterations done) of the last finished chunk, replaced by one
+    # assignment (after the history took its costs) so that Ctrl-C never sees
+    # params and history out of step.
+    state = (params, 0)
     try:
         while state[1] < iterations:
-            params, done, history = state
-            new, costs, steps, ok = run(params, min(chunk, iterations - done))
-            state = (new, done + steps, history + [costs[:steps]])
+            params, done = state
+            t0 = time.perf_counter()
+            new, costs, ran, ok = run(params, min(steps, iterations - done))
+            elapsed = time.perf_counter() - t0
+            history.extend(start_iteration + done, costs[:ran])
+            state = (new, done + ran)
             if not ok:
-                raise Diverged(start_iteration + state[1], to_host(new), joined(state[2]))
+                raise Diverged(start_iteration + state[1], to_host(new), history)
             if progress is not None:
-                progress(state[1], float(costs[steps - 1]))
-    except KeyboardInterrupt:
-        params, done, history = state
-        raise Interrupted(start_iteration + done, to_host(params), joined(history)) from None
-    return to_host(state[0]), joined(state[2])
+                progress(state[1], float(costs[ran - 1]))
+            if chunk_seconds is not None:
+                steps = next_steps(ran, elapsed, chunk_seconds, chunk)
+            if state[1] < iterations:
+                signum = None if should_stop is None else should_stop()
+                if signum is not None:
+                    raise Interrupted(start_iteration + state[1], to_host(new), history, signum=signum)
+                if checkpoint is not None and time.monotonic() - last_checkpoint >= checkpoint_every:
+                    checkpoint(start_iteration + state[1], to_host(new), history)
+                    last_checkpoint = time.monotonic()
+    except KeyboardInterrupt as e:
+        if isinstance(e, Interrupted):
+            raise
+        params, done = state
+        if history.done != start_iteration + done:  # between extend and the assignment: keep the chunk
+            params, done = new, history.done - start_iteration
+        raise Interrupted(start_iteration + done, to_host(params), history,
+                          signum=getattr(e, "signum", signal.SIGINT)) from None
+    return to_host(state[0]), history.costs
 
 
 def predict(params, X, activation="tanh", output="sigmoid"):

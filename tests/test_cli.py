@@ -1,18 +1,22 @@
 """The shallownet command: outputs of train, predict and sweep; every bad input gives one line and a non-zero exit."""
+import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import types
 
 import numpy as np
 import pytest
 
-from shallownet import checkpoint, cli, data, experiment, train
+from shallownet import checkpoint, cli, data, experiment, memory, predict, signals, train
+from shallownet.history import CostHistory
 
 # Small runs that share one compiled program where they can.
-FAST = ["--iterations", "300", "--hidden", "3", "--dtype", "float64"]
+FAST = ["--iterations", "300", "--hidden-units", "3", "--dtype", "float64"]
 
 
 def run(capsys, *argv):
@@ -38,22 +42,26 @@ def flower_run(tmp_path_factory):
     return out
 
 
+def visible(folder):
+    return sorted(n for n in os.listdir(folder) if not n.startswith("."))
+
+
 def test_train_writes_model_plots_and_summary(flower_run):
-    assert sorted(os.listdir(flower_run)) == sorted(
-        ["model.npz", "cost.png", "decision_boundary.png", "summary.json"])
+    assert visible(flower_run) == sorted(["model.npz", "cost.png", "decision_boundary.png", "summary.json"])
     for png in ("cost.png", "decision_boundary.png"):
         assert (flower_run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((flower_run / "summary.json").read_text())
     assert summary["config"]["hidden_units"] == 3 and summary["config"]["dtype"] == "float64"
-    assert summary["iterations"] == 300
-    assert [i for i, _ in summary["costs_every_100"]] == [0, 100, 200]
+    assert summary["iterations"] == 300 and summary["status"] == "finished"
+    assert summary["cost_history"]["stride"] == 1 and len(summary["cost_history"]["points"]) == 300
     assert summary["compile_seconds"] > 0 and summary["run_seconds"] > 0
     assert summary["backend"] == "cpu" and summary["jax_version"]
+    assert summary["data_fingerprint"] == data.load("flower").fingerprint.to_dict()
     ck = checkpoint.load(flower_run / "model.npz")
-    assert ck["iteration"] == 300
+    assert ck.iteration == 300 and ck.status == "finished"
     assert summary["accuracy"]["train"] == pytest.approx(
-        train.accuracy(ck["params"], *data.flower(), "tanh", "sigmoid"))
-    assert summary["costs_every_100"][1][1] == ck["costs"][100]
+        train.accuracy(ck.params, *data.flower(), "tanh", "sigmoid"))
+    assert summary["cost_history"]["points"][100] == [100, ck.history.costs[100]]
 
 
 def test_train_prints_the_accuracy(capsys, tmp_path):
@@ -69,36 +77,67 @@ def test_train_with_a_test_split_reports_both_accuracies(capsys, tmp_path):
     assert 0 <= summary["accuracy"]["test"] <= 100
 
 
+def same_model(a, b):
+    """Bit for bit: parameters and the kept cost history."""
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k], err_msg=k)
+    for x, y in zip(a.history.arrays(), b.history.arrays()):
+        np.testing.assert_array_equal(x, y)
+
+
 def test_resume_continues_to_the_same_parameters_as_one_run(capsys, tmp_path):
-    common = ["--dtype", "float64", "--hidden", "3", "--chunk", "250"]
-    assert run(capsys, "train", "--out", tmp_path / "one", "--iterations", "1000", *common)[0] == 0
-    assert run(capsys, "train", "--out", tmp_path / "two", "--iterations", "400", *common)[0] == 0
-    code, out, _ = run(capsys, "train", "--out", tmp_path / "two", "--iterations", "1000", "--resume")
+    # 3,000 iterations: past the history's 2,048 points, so the stride grows across the resume.
+    common = ["--dtype", "float64", "--hidden-units", "3", "--chunk", "250"]
+    assert run(capsys, "train", "--out", tmp_path / "one", "--iterations", "3000", *common)[0] == 0
+    assert run(capsys, "train", "--out", tmp_path / "two", "--iterations", "2100", *common)[0] == 0
+    code, out, _ = run(capsys, "train", "--out", tmp_path / "two", "--iterations", "3000", "--resume")
     assert code == 0
+    assert f"resuming {tmp_path / 'two'} at iteration 2100 of 3000; changed on resume: iterations 2100 -> 3000" in out
     one, two = (checkpoint.load(tmp_path / d / "model.npz") for d in ("one", "two"))
-    assert two["iteration"] == 1000
-    for k in one["params"]:
-        np.testing.assert_array_equal(two["params"][k], one["params"][k])
-    np.testing.assert_array_equal(two["costs"], one["costs"])
-    assert json.loads((tmp_path / "two" / "summary.json").read_text())["resumed_from"] == 400
+    assert two.iteration == 3000 and two.history.stride == 2
+    same_model(one, two)
+    summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert summary["resumed_from"] == 2100 and [s["start"] for s in summary["segments"]] == [0, 2100]
 
 
 def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_path):
     config = {"hidden_units": 3, "dtype": "float64", "iterations": 900, "chunk": 300}
+    seen = []
 
-    def ctrl_c_at_600(done, cost):
-        if done == 600:
+    def ctrl_c_after_600(done, cost):
+        seen.append(done)
+        if done >= 600:
             raise KeyboardInterrupt
 
-    with pytest.raises(train.Interrupted):
-        experiment.train_run(config, tmp_path / "cut", progress=ctrl_c_at_600)
-    assert checkpoint.load(tmp_path / "cut" / "model.npz")["iteration"] == 600
-    resumed = experiment.train_run(config, tmp_path / "cut", resume=True)
+    with pytest.raises(train.Interrupted) as info:
+        experiment.train_run(config, tmp_path / "cut", progress=ctrl_c_after_600)
+    assert info.value.saved == tmp_path / "cut" / "model.npz" and info.value.signum == signal.SIGINT
+    cut = checkpoint.load(tmp_path / "cut" / "model.npz")
+    assert cut.iteration == seen[-1] >= 600 and cut.status == "interrupted"
+    resumed = experiment.train_run({}, tmp_path / "cut", resume=True)
     whole = experiment.train_run(config, tmp_path / "whole")
-    a, b = (checkpoint.load(tmp_path / d / "model.npz") for d in ("cut", "whole"))
-    for k in a["params"]:
-        np.testing.assert_array_equal(a["params"][k], b["params"][k])
+    same_model(*(checkpoint.load(tmp_path / d / "model.npz") for d in ("cut", "whole")))
     assert resumed["accuracy"] == whole["accuracy"]
+
+
+def test_every_save_leaves_files_that_describe_the_model_beside_them(previous_run):
+    # A new run into a folder holding an older run: each checkpoint replaces the
+    # summary and the cost plot too, and the old decision boundary goes.
+    out, _ = previous_run
+    seen = []
+
+    def look(done, cost):
+        time.sleep(0.01)  # a slow run: several checkpoints
+        summary = json.loads((out / "summary.json").read_text())
+        if summary["status"] == "running":
+            seen.append((checkpoint.load(out / "model.npz").iteration, summary["iterations"], visible(out)))
+
+    experiment.train_run({"hidden_units": 3, "dtype": "float64", "iterations": 12000, "chunk": 200,
+                          "checkpoint_every": 0.1}, out, progress=look)
+    assert len({s[0] for s in seen}) >= 2
+    for iteration, described, files in seen:
+        assert iteration == described and files == ["cost.png", "model.npz", "summary.json"]
+    assert visible(out) == ["cost.png", "decision_boundary.png", "model.npz", "summary.json"]
 
 
 def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, previous_run):
@@ -115,14 +154,20 @@ def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, prev
     assert (out / "model.npz").read_bytes() == before["model.npz"]
 
 
-def test_ctrl_c_exits_130_and_says_how_to_resume(capsys, monkeypatch, tmp_path):
-    def interrupted(config, out, *, resume, progress):  # what train_run raises on Ctrl-C
-        raise train.Interrupted(600, {}, np.zeros(600), saved=out / "model.npz")
+@pytest.mark.parametrize("signum, total, message", [
+    (signal.SIGINT, 1000, "interrupted by SIGINT after iteration 600; saved {out}/model.npz, continue with --resume"),
+    (signal.SIGTERM, 1000, "interrupted by SIGTERM after iteration 600; saved"),
+    (signal.SIGHUP, 600, "interrupted by SIGHUP after iteration 600, the last one; saved"),
+])
+def test_a_stop_request_exits_128_plus_the_signal_and_says_how_to_resume(capsys, monkeypatch, tmp_path, signum,
+                                                                         total, message):
+    def interrupted(config, out, **kwargs):  # what train_run raises on a stop request
+        raise train.Interrupted(600, {}, CostHistory(), saved=out / "model.npz", signum=signum, total=total)
 
     monkeypatch.setattr(experiment, "train_run", interrupted)
     code, _, err = run(capsys, "train", "--out", tmp_path)
-    expect_one_line_error(code, err, "interrupted after iteration 600; saved")
-    assert code == 130 and "--resume" in err
+    expect_one_line_error(code, err, message.format(out=tmp_path))
+    assert code == 128 + signum
 
 
 def test_resume_without_a_saved_run_fails_cleanly(capsys, tmp_path):
@@ -152,9 +197,10 @@ def csv_run(tmp_path_factory):
 def test_standardization_statistics_travel_with_the_model(csv_run):
     _, out, X, _ = csv_run
     ck = checkpoint.load(out / "model.npz")
-    np.testing.assert_allclose(ck["feature_mean"][:, 0], X.mean(axis=1))
-    np.testing.assert_allclose(ck["feature_std"][:, 0], X.std(axis=1))
-    assert ck["config"]["standardize"] is True and ck["config"]["features"] == ["a", "b"]
+    np.testing.assert_allclose(ck.feature_mean[:, 0], X.mean(axis=1))
+    np.testing.assert_allclose(ck.feature_std[:, 0], X.std(axis=1))
+    assert ck.config.standardize is True and ck.features == ("a", "b")
+    assert ck.fingerprint.to_dict() == data.read_table(csv_run[0]).fingerprint.to_dict()
 
 
 def test_predict_applies_the_saved_standardization(capsys, csv_run, tmp_path):
@@ -165,7 +211,7 @@ def test_predict_applies_the_saved_standardization(capsys, csv_run, tmp_path):
     assert lines[0] == "prediction" and len(lines) == 401
     predictions = np.array([int(v) for v in lines[1:]])
     ck = checkpoint.load(out / "model.npz")
-    expected = train.predict(ck["params"], (X - ck["feature_mean"]) / ck["feature_std"])
+    expected = train.predict(ck.params, (X - ck.feature_mean) / ck.feature_std)
     np.testing.assert_array_equal(predictions, expected[0])
     summary = json.loads((out / "summary.json").read_text())
     assert f"accuracy: {summary['accuracy']['train']:.2f}%" in err
@@ -200,7 +246,7 @@ def test_identity_output_fits_real_valued_labels_and_reports_the_squared_error(c
 
 
 def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys):
-    code, out, _ = run(capsys, "sweep", "--hidden", "1", "3", "--iterations", "100")
+    code, out, _ = run(capsys, "sweep", "--hidden-units", "1", "3", "--iterations", "100")
     assert code == 0
     lines = out.splitlines()
     assert "accuracy" in lines[0] and lines[1].startswith("n_h = 1") and lines[2].startswith("n_h = 3")
@@ -227,25 +273,44 @@ def bad_csvs(folder):
     good = write_csv(folder / "good.csv", X, Y)
     text = good.read_text().splitlines()
     cases = {}
-    for name, line in {"word": "1.0,abc,0", "nan": "nan,1.0,0", "three": "1.0,2.0,3"}.items():
+    for name, line in {"word": "1.0,abc,0", "nan": "nan,1.0,0", "three": "1.0,2.0,3",
+                       "underscore": "1_000,2,0"}.items():
         cases[name] = folder / f"{name}.csv"
         cases[name].write_text("\n".join(text[:5] + [line] + text[5:]) + "\n")
+    cases["twice"] = folder / "twice.csv"
+    cases["twice"].write_text("a,a,label\n" + "\n".join(text[1:]) + "\n")
+    cases["tiny"] = folder / "tiny.csv"
+    cases["tiny"].write_text("\n".join(text[:6]) + "\n")
     return good, cases
 
 
+# name: (flags, the message, exit code: 2 for the command line, 1 for the data or the run)
 BAD_INPUTS = {
-    "unknown data set": (["--data", "spiral"], "unknown data set 'spiral'"),
-    "missing CSV": (["--data", "{folder}/nope.csv"], "CSV file not found"),
-    "missing label column": (["--data", "{good}", "--label", "y"], "no column named 'y'"),
-    "non-numeric cell": (["--data", "{word}"], "line 6, column 'b': 'abc' is not a number"),
-    "NaN cell": (["--data", "{nan}"], "line 6, column 'a': NaN"),
-    "labels outside 0/1": (["--data", "{three}"], "labels must be 0 or 1 for the sigmoid output; found 3.0"),
-    "unknown activation": (["--activation", "swish"], "unknown activation 'swish'"),
-    "unknown output": (["--output", "softmax"], "invalid choice: 'softmax'"),
-    "zero learning rate": (["--lr", "0"], "learning rate must be a positive number"),
-    "bad test split": (["--test-split", "1.5"], "test split must be in [0, 1)"),
+    "unknown data set": (["--data", "spiral"], "unknown data set 'spiral'", 1),
+    "missing CSV": (["--data", "{folder}/nope.csv"], "CSV file not found", 1),
+    "missing label column": (["--data", "{good}", "--label", "y"], "no column named 'y'", 1),
+    "non-numeric cell": (["--data", "{word}"], "line 6, column 'b': 'abc' is not a number", 1),
+    "NaN cell": (["--data", "{nan}"], "line 6, column 'a': NaN", 1),
+    "labels outside 0/1": (["--data", "{three}"], "labels must be 0 or 1 for the sigmoid output; found 3.0", 1),
+    "duplicate column": (["--data", "{twice}"], "duplicate column names 'a' (columns 1 and 2)", 1),
+    "digit separator": (["--data", "{underscore}"], "'1_000' is not a number (no '_' digit separators)", 1),
+    "more devices than examples": (["--data", "{tiny}", "--devices", "20"],
+                                   "devices (--devices) 20 is more than the 5 training examples", 1),
+    "hidden units beyond memory": (["--hidden-units", "1000000000"], "the run needs about", 1),
+    "unwritable out": (["--out", "/proc/shallownet-run"], "cannot write to /proc", 1),
     "diverging learning rate": (["--lr", "50", "--output", "identity", "--activation", "relu"],
-                                "cost became non-finite at iteration"),
+                                "cost became non-finite at iteration", 1),
+    "unknown activation": (["--activation", "swish"], "unknown activation 'swish'", 2),
+    "NaN leaky slope": (["--activation", "leaky_relu:nan"], "the leaky_relu slope must be a finite number", 2),
+    "unknown output": (["--output", "softmax"], "invalid choice: 'softmax'", 2),
+    "zero learning rate": (["--lr", "0"], "lr (--lr) must be a finite number > 0, got 0.0", 2),
+    "NaN learning rate": (["--lr", "nan"], "argument --lr: 'nan' is not a finite number", 2),
+    "bad test split": (["--test-split", "1.5"], "test_split (--test-split) must be in [0, 1)", 2),
+    "no iterations": (["--iterations", "0"], "iterations (--iterations) must be a whole number >= 1, got 0", 2),
+    "negative seed": (["--seed", "-1"], "seed (--seed) must be a whole number >= 0, got -1", 2),
+    "devices beyond simulation": (["--devices", "999"],
+                                  "devices (--devices) must be a whole number between 1 and 64", 2),
+    "label twice": (["--data", "{good}", "--label", "label", "label"], "names 'label' more than once", 2),
 }
 
 
@@ -253,12 +318,15 @@ BAD_INPUTS = {
 def test_bad_input_fails_with_one_line_and_keeps_earlier_files(capsys, tmp_path, previous_run, case):
     out, before = previous_run
     good, bad = bad_csvs(tmp_path)
-    argv, message = BAD_INPUTS[case]
+    argv, message, exit_code = BAD_INPUTS[case]
     argv = [a.format(folder=tmp_path, good=good, **bad) for a in argv]
     code, _, err = run(capsys, "train", "--out", out, "--iterations", "300", "--dtype", "float64", *argv)
     expect_one_line_error(code, err, message)
+    assert code == exit_code
     for name, content in before.items():
         assert (out / name).read_bytes() == content, name
+    diverged = {"last_finite.npz"} if "non-finite" in message else set()
+    assert sorted(os.listdir(out)) == sorted(set(before) | diverged)
 
 
 def test_divergence_saves_the_last_finite_parameters_apart(capsys, previous_run):
@@ -267,9 +335,12 @@ def test_divergence_saves_the_last_finite_parameters_apart(capsys, previous_run)
                        "--activation", "relu", "--dtype", "float64")
     expect_one_line_error(code, err, "last_finite.npz")
     saved = checkpoint.load(out / "last_finite.npz")
-    assert 0 < saved["iteration"] < 10000
-    assert all(np.all(np.isfinite(v)) for v in saved["params"].values())
+    assert 0 < saved.iteration < 10000 and saved.status == "diverged"
+    assert all(np.all(np.isfinite(v)) for v in saved.params.values())
     assert (out / "model.npz").read_bytes() == before["model.npz"]
+    # A later good run into the folder makes the stale last_finite.npz go.
+    assert run(capsys, "train", "--out", out, *FAST)[0] == 0
+    assert not (out / "last_finite.npz").exists()
 
 
 def test_an_out_that_is_a_file_is_refused_untouched(capsys, tmp_path):
@@ -284,12 +355,24 @@ def test_an_out_that_is_a_file_is_refused_untouched(capsys, tmp_path):
     (["predict", "--model", "{tmp}", "--data", "flower"], "no model file at"),
     (["predict", "--model", "{run}", "--data", "{tmp}/nope.csv"], "CSV file not found"),
     (["predict", "--model", "{run}", "--data", "{tmp}/other.csv"], "no column named 'x1'"),
+    (["predict", "--model", "{tmp}/other.csv", "--data", "flower"], "not a shallownet model (not an .npz archive"),
+    (["predict", "--model", "{tmp}/noise.npz", "--data", "flower"], "not a shallownet model (not an .npz archive"),
+    (["predict", "--model", "{run}", "--data", "{run}/cost.png"], "line 1: byte 0x89 is not UTF-8"),
+    (["predict", "--model", "{run}", "--data", "{tmp}/p.csv", "--out", "{tmp}/p.csv"], "it would be overwritten"),
     (["sweep", "--data", "spiral"], "unknown data set 'spiral'"),
-    (["train", "--hidden", "four"], "invalid int value: 'four'"),
+    (["sweep", "--lr", "nan"], "argument --lr: 'nan' is not a finite number"),
+    (["sweep", "--hidden-units", "0"], "hidden_units (--hidden-units) must be a whole number >= 1, got 0"),
+    (["sweep", "--lr", "0"], "lr (--lr) must be a finite number > 0, got 0.0"),
+    (["sweep", "--lr", "1.2", "-1"], "lr (--lr) must be a finite number > 0, got -1.0"),
+    (["sweep", "--seed", "-1"], "seed (--seed) must be a whole number >= 0"),
+    (["sweep", "--hidden-units", "1000000000"], "the run needs about"),
+    (["train", "--hidden-units", "four"], "argument --hidden-units: 'four' is not a number"),
     (["fly"], "invalid choice: 'fly'"),
 ])
 def test_predict_and_sweep_bad_input_fails_with_one_line(capsys, tmp_path, flower_run, argv, message):
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "noise.npz").write_bytes(bytes(range(256)))
+    (tmp_path / "p.csv").write_text("x1,x2\n1,2\n")
     argv = [a.format(tmp=tmp_path, run=flower_run) for a in argv]
     code, _, err = run(capsys, *argv)
     expect_one_line_error(code, err, message)
@@ -316,11 +399,9 @@ def test_devices_above_one_trains_through_train_parallel(monkeypatch, tmp_path):
 
     calls = []
 
-    def fake_parallel(params, X, Y, *, devices, activation, output, gradients, lr, iterations, chunk, dtype, progress,
-                      start_iteration):
+    def fake_parallel(params, X, Y, *, devices, **kwargs):
         calls.append(devices)
-        return train.train(params, X, Y, activation=activation, output=output, gradients=gradients, lr=lr, iterations=iterations,
-                           chunk=chunk, dtype=dtype, progress=progress, start_iteration=start_iteration)
+        return train.train(params, X, Y, **kwargs)
 
     monkeypatch.setattr(shallownet.parallel, "train_parallel", fake_parallel)
     assert cli.main(["train", "--devices", "2", "--out", str(tmp_path / "p")] + FAST) == 0
@@ -359,7 +440,7 @@ def test_regression_predictions_csv_reads_back_to_the_same_values(dtype):
     # The CSV must not round the identity output's predictions: each cell reads
     # back, in the model's dtype, to exactly the value predicted.
     P = (np.random.default_rng(0).standard_normal((2, 50)) * 1e3).astype(dtype)
-    text = experiment.predictions_csv({"predictions": P, "labels": ["a", "b"], "output": "identity"})
+    text = predict.predictions_csv(predict.Predictions(P, ("a", "b"), "identity", None))
     header, *rows = text.splitlines()
     assert header == "prediction_a,prediction_b"
     back = np.array([[dtype(v) for v in row.split(",")] for row in rows]).T
@@ -368,5 +449,109 @@ def test_regression_predictions_csv_reads_back_to_the_same_values(dtype):
 
 def test_classification_predictions_csv_is_zeros_and_ones():
     P = np.array([[0, 1, 1, 0]], np.uint8)
-    text = experiment.predictions_csv({"predictions": P, "labels": ["label"], "output": "sigmoid"})
+    text = predict.predictions_csv(predict.Predictions(P, ("label",), "sigmoid", None))
     assert text == "prediction\n0\n1\n1\n0\n"
+
+
+# --------------------------------------------------------------------------- resume means continue
+
+def test_resume_refuses_every_setting_that_changes_the_problem_naming_each(capsys, previous_run, tmp_path):
+    out, before = previous_run
+    other = write_csv(tmp_path / "other.csv", *data.flower())
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "5000", "--hidden-units", "50",
+                       "--lr", "0.01", "--activation", "relu", "--dtype", "float32", "--data", other,
+                       "--gradients", "reference", "--standardize")
+    expect_one_line_error(code, err, f"cannot resume {out}: the saved run has")
+    for difference in ("data 'flower' (asked", "hidden_units 3 (asked 50)", "activation 'tanh' (asked 'relu')",
+                       "dtype 'float64' (asked 'float32')", "gradients 'manual' (asked 'reference')",
+                       "standardize False (asked True)"):
+        assert difference in err
+    assert "lr" not in err.split("the saved run has")[1].split(";")[0]  # the learning rate may change
+    assert code == 1 and all((out / n).read_bytes() == c for n, c in before.items())
+
+
+def test_resume_with_flags_left_out_keeps_the_saved_settings_not_the_defaults(capsys, tmp_path):
+    out = tmp_path / "r"
+    assert run(capsys, "train", "--out", out, "--lr", "0.5", "--chunk", "70", *FAST)[0] == 0
+    code, stdout, _ = run(capsys, "train", "--out", out, "--resume", "--iterations", "400")
+    assert code == 0 and "changed on resume: iterations 300 -> 400" in stdout and "lr" not in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["config"]["lr"] == 0.5 and summary["config"]["chunk"] == 70
+    assert summary["config"]["hidden_units"] == 3 and summary["config"]["dtype"] == "float64"
+
+
+def test_resume_may_change_the_learning_rate_and_says_so_in_the_output_and_the_summary(capsys, tmp_path):
+    out = tmp_path / "r"
+    assert run(capsys, "train", "--out", out, *FAST)[0] == 0
+    code, stdout, _ = run(capsys, "train", "--out", out, "--resume", "--iterations", "500", "--lr", "0.3",
+                          "--checkpoint-every", "5", "--dtype", "float64")  # the saved dtype: no difference
+    assert code == 0
+    assert "changed on resume: lr 1.2 -> 0.3, iterations 300 -> 500, checkpoint_every 10.0 -> 5.0" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["changed_on_resume"] == {"lr": [1.2, 0.3], "iterations": [300, 500],
+                                            "checkpoint_every": [10.0, 5.0]}
+    assert [(s["start"], s["lr"]) for s in summary["segments"]] == [(0, 1.2), (300, 0.3)]
+    assert checkpoint.load(out).segments == tuple(summary["segments"])
+
+
+def test_resume_refuses_a_csv_that_changed_since_the_run_started(capsys, tmp_path):
+    X, Y = data.flower()
+    path = write_csv(tmp_path / "d.csv", X, Y)
+    out = tmp_path / "r"
+    assert run(capsys, "train", "--out", out, "--data", path, *FAST)[0] == 0
+    before = (out / "model.npz").read_bytes()
+    write_csv(path, X[:, :-1], Y[:, :-1])  # one row fewer
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "400")
+    expect_one_line_error(code, err, f"the data {path} changed since the run started (400 rows x 3 columns then, "
+                                     "399 x 3 now; content sha256")
+    assert (out / "model.npz").read_bytes() == before
+
+
+# --------------------------------------------------------------------------- the output folder
+
+def test_leftovers_of_a_killed_run_are_removed_before_training_and_nothing_else(capsys, previous_run):
+    out, _ = previous_run
+    for name in (".model.npz.a1b2c3.tmp", ".summary.json.zz.tmp", "notes.tmp"):
+        (out / name).write_bytes(b"\0" * 1000)
+    assert run(capsys, "train", "--out", out, *FAST)[0] == 0
+    assert sorted(os.listdir(out)) == [".shallownet.lock", "cost.png", "decision_boundary.png", "model.npz",
+                                       "notes.tmp", "summary.json"]
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(capsys, previous_run):
+    out, before = previous_run
+    with open(out / ".shallownet.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as a run in progress holds it
+        code, _, err = run(capsys, "train", "--out", out, *FAST)
+    expect_one_line_error(code, err, f"another shallownet run is writing to {out}")
+    assert all((out / n).read_bytes() == c for n, c in before.items())
+
+
+def test_the_memory_estimate_names_the_sizes_when_the_run_will_not_fit(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(memory, "host_available", lambda: 2**20)
+    code, _, err = run(capsys, "train", "--out", tmp_path / "r", "--chunk", "200000", "--iterations", "200000")
+    expect_one_line_error(code, err, "the run needs about 8.9 MiB but only 1.0 MiB of available host memory is "
+                                     "left: cost buffer 5.3 MiB (200000 iterations per chunk")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys):
+    code, out, _ = run(capsys, "sweep", "--hidden-units", "2", "--lr", "1.2", "1e300", "--iterations", "300",
+                       "--activation", "identity")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1].startswith("n_h = 2, lr = 1.2") and not lines[1].endswith("diverged")
+    assert lines[2].startswith("n_h = 2, lr = 1e+300") and lines[2].endswith("diverged")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_request_outside_training_exits_128_plus_the_signal_in_one_line(capsys, monkeypatch, signum):
+    from shallownet import sweep
+
+    def stopped(*args, **kwargs):
+        raise signals.Stop(signum)  # what signals.raising() raises for it
+
+    monkeypatch.setattr(sweep, "train_each", stopped)
+    code, _, err = run(capsys, "sweep", "--hidden-units", "2", "--iterations", "10")
+    expect_one_line_error(code, err, f"shallownet: interrupted by {signal.Signals(signum).name}")
+    assert code == 128 + signum

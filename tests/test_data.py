@@ -65,8 +65,9 @@ def write(tmp_path, text, name="d.csv"):
 
 def test_csv_rows_become_columns(tmp_path):
     path = write(tmp_path, "a,label,b\n1,0,10\n2,1,20\n3,1,30\n")
-    X, Y, features = data.load_csv(path)
-    assert features == ["a", "b"]
+    loaded = data.load_csv(path)
+    X, Y = loaded.X, loaded.Y
+    assert loaded.features == ("a", "b") and loaded.labels == ("label",)
     np.testing.assert_array_equal(X, [[1, 2, 3], [10, 20, 30]])
     np.testing.assert_array_equal(Y, [[0, 1, 1]])
     assert X.dtype == Y.dtype == np.float64
@@ -74,9 +75,9 @@ def test_csv_rows_become_columns(tmp_path):
 
 def test_csv_with_several_label_columns_gives_n_y_rows(tmp_path):
     path = write(tmp_path, "x,y1,y2\n0.5,0,1\n1.5,1,0\n")
-    X, Y, features = data.load_csv(path, labels=["y1", "y2"])
-    assert X.shape == (1, 2) and Y.shape == (2, 2) and features == ["x"]
-    np.testing.assert_array_equal(Y, [[0, 1], [1, 0]])
+    loaded = data.load_csv(path, labels=["y1", "y2"])
+    assert loaded.X.shape == (1, 2) and loaded.Y.shape == (2, 2) and loaded.features == ("x",)
+    np.testing.assert_array_equal(loaded.Y, [[0, 1], [1, 0]])
 
 
 @pytest.mark.parametrize("text, labels, message", [
@@ -89,6 +90,18 @@ def test_csv_with_several_label_columns_gives_n_y_rows(tmp_path):
     ("", ["label"], r"is empty; expected a header row"),
     ("a,label\n", ["label"], r"no data rows after the header"),
     ("label\n1\n", ["label"], r"no feature columns besides the label column"),
+    # What spreadsheets and hand edits bring, each named instead of read as something else:
+    ("x1,x1,x2,label\n1,2,3,0\n", ["label"], r"duplicate column names 'x1' \(columns 1 and 2\)"),
+    ("x1,label,x2,label\n1,0,3,1\n", ["label"], r"duplicate column names 'label' \(columns 2 and 4\)"),
+    ("a,,label\n1,2,0\n", ["label"], r"column 2 of the header has no name"),
+    ("a,label\n1_000,0\n", ["label"], r"line 2, column 'a': '1_000' is not a number \(no '_' digit separators\)"),
+    ("a,label\n1 000,0\n", ["label"], r"'1 000' is not a number \(no spaces inside a number\)"),
+    ("a,label\n\"1,5\",0\n", ["label"], r"'1,5' is not a number \(a decimal comma"),
+    ("a,label\nNA,0\n", ["label"], r"line 2, column 'a': 'NA' is a missing value"),
+    ("a,label\ninfinity,0\n", ["label"], r"infinite value"),
+    ("a,label\n1e999,0\n", ["label"], r"infinite value \(too large for float64\)"),
+    ("a,label\n0x1A,0\n", ["label"], r"'0x1A' is not a number"),
+    ("a;b;label\n1;2;0\n", ["label"], r"the header is one column 'a;b;label'.*separated by ';'"),
 ])
 def test_bad_csv_is_rejected_naming_the_problem(tmp_path, text, labels, message):
     with pytest.raises(DataError, match=message):
@@ -141,3 +154,49 @@ def test_a_constant_feature_gets_std_1_not_a_division_by_zero():
     assert std[0, 0] == 1.0
     Z = data.standardize(X, mean, std)
     assert np.all(np.isfinite(Z)) and np.all(Z[0] == 0)
+
+
+@pytest.mark.parametrize("first", ["label", "x1"])
+def test_excels_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path, first):
+    columns = [first] + [c for c in ("x1", "label") if c != first]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("\ufeff" + ",".join(columns) + "\r\n1,0\r\n2,1\r\n").encode("utf-8"))
+    loaded = data.load_csv(path)
+    assert loaded.features == ("x1",) and loaded.labels == ("label",)
+    assert loaded.fingerprint.columns == tuple(columns)
+
+
+def test_spaces_around_cells_and_names_are_allowed(tmp_path):
+    loaded = data.load_csv(write(tmp_path, "x1 , label\n 1.5 , 0\n-2e1,1\n"))
+    np.testing.assert_array_equal(loaded.X, [[1.5, -20.0]])
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("x,label\n1,0\n".encode("utf-16"), "UTF-16 text"),
+    ("caf\u00e9,label\n1,0\n".encode("latin-1"), r"line 1: byte 0xe9 is not UTF-8"),
+])
+def test_a_file_not_in_utf8_is_refused_saying_how_to_save_it(tmp_path, raw, message):
+    path = tmp_path / "d.csv"
+    path.write_bytes(raw)
+    with pytest.raises(DataError, match=message):
+        data.load_csv(path)
+
+
+def test_the_fingerprint_sees_any_change_of_the_file(tmp_path):
+    path = write(tmp_path, "a,label\n1,0\n2,1\n")
+    before = data.load_csv(path).fingerprint
+    assert before.rows == 2 and before.columns == ("a", "label") and len(before.sha256) == 64
+    assert before.differences(data.load_csv(path).fingerprint) == []
+    path.write_text("a,label\n1,0\n2.0,1\n")  # the same numbers, other bytes
+    assert any("sha256" in d for d in before.differences(data.load_csv(path).fingerprint))
+    path.write_text("a,b,label\n1,0,0\n")
+    changed = before.differences(data.load_csv(path).fingerprint)
+    assert any("1 x 3 now" in d for d in changed) and any("columns a, label then" in d for d in changed)
+
+
+def test_built_in_sets_have_a_fingerprint_of_their_arrays_and_only_the_label_column():
+    a, b = data.load("flower"), data.load("flower")
+    assert a.fingerprint.sha256 == b.fingerprint.sha256 and a.fingerprint.rows == 400
+    assert data.load("noisy_moons").fingerprint.sha256 != a.fingerprint.sha256
+    with pytest.raises(DataError, match="--label names columns of a CSV file"):
+        data.load("flower", labels=["y"])

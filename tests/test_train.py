@@ -1,11 +1,15 @@
 """The training wrapper: both gradient paths, resume, divergence, one compilation per configuration."""
+import signal
+import time
+
 import chex
-import jax
 import numpy as np
 import pytest
 
 import manual
 from shallownet import checkpoint, data, logistic, loop, train
+from shallownet.config import RunConfig
+from shallownet.history import CostHistory
 
 
 def flower64():
@@ -47,19 +51,25 @@ def test_manual_and_autodiff_costs_agree_loosely_over_the_full_run():
 def test_resumed_training_equals_uninterrupted_training_in_float64(tmp_path, split_at):
     X, Y = flower64()
     kw = dict(gradients="manual", lr=1.2, dtype="float64", chunk=500)
-    full, full_costs = train.train(course_init(), X, Y, iterations=2000, **kw)
-    first, c1 = train.train(course_init(), X, Y, iterations=split_at, **kw)
+    whole = CostHistory(64)  # 2,000 iterations at most 64 points: a stride of 32
+    full, _ = train.train(course_init(), X, Y, iterations=2000, history=whole, **kw)
+    first_history = CostHistory(64)
+    first, _ = train.train(course_init(), X, Y, iterations=split_at, history=first_history, **kw)
     # Through a checkpoint, as a real resume does.
     path = tmp_path / "model.npz"
-    checkpoint.save(path, {k: np.asarray(v) for k, v in first.items()},
-                    config={"hidden_units": 4, "activation": "tanh", "output": "sigmoid",
-                            "features": ["x1", "x2"], "labels": ["label"], "standardize": False},
-                    feature_mean=np.zeros((2, 1)), feature_std=np.ones((2, 1)), costs=c1, iteration=split_at)
+    config = RunConfig.of({"dtype": "float64", "init": "course"})
+    checkpoint.save(path, checkpoint.Model(
+        {k: np.asarray(v) for k, v in first.items()}, config, ("x1", "x2"), ("label",),
+        data.load("flower").fingerprint, np.zeros((2, 1)), np.ones((2, 1)), first_history,
+        (checkpoint.segment(0, config),), "interrupted"))
     saved = checkpoint.load(path)
-    rest, c2 = train.train(saved["params"], X, Y, iterations=2000 - split_at, start_iteration=split_at, **kw)
+    saved.history.limit = 64
+    rest, _ = train.train(saved.params, X, Y, iterations=2000 - split_at, start_iteration=split_at,
+                          history=saved.history, **kw)
     for k in full:
         np.testing.assert_array_equal(np.asarray(rest[k]), np.asarray(full[k]), err_msg=k)
-    np.testing.assert_array_equal(np.concatenate([c1, c2]), full_costs)
+    for a, b in zip(saved.history.arrays(), whole.arrays()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_ctrl_c_between_chunks_keeps_the_last_finished_chunk():
@@ -79,7 +89,7 @@ def test_ctrl_c_between_chunks_keeps_the_last_finished_chunk():
         np.testing.assert_array_equal(np.asarray(info.value.params[k]), np.asarray(reference[k]))
 
 
-def test_one_compilation_per_configuration():
+def test_one_compilation_per_configuration_and_capacity():
     # Shapes no other test uses, so the count starts from this configuration.
     rng = np.random.default_rng(3)
     X = rng.normal(size=(3, 37))
@@ -88,12 +98,85 @@ def test_one_compilation_per_configuration():
     before = loop.run_chunk._cache_size()
     timings = {}
     train.train(params, X, Y, iterations=2500, chunk=1000, dtype="float64", timings=timings)  # 3 chunks, short last
-    train.train(params, X, Y, iterations=700, chunk=1000, lr=0.3, dtype="float64")  # new lr, fewer iterations
-    train.train(params, X, Y, iterations=0, chunk=1000, dtype="float64")
+    train.train(params, X, Y, iterations=1700, chunk=1000, lr=0.3, dtype="float64")  # new lr, fewer iterations
+    train.train(params, X, Y, iterations=0, chunk=1000, dtype="float64")  # nothing to run: nothing compiled
     assert loop.run_chunk._cache_size() == before + 1
     assert timings["compile_s"] > 0 and timings["run_s"] > 0
-    train.train(params, X, Y, iterations=10, chunk=1000, dtype="float32")  # a new dtype is a new configuration
+    train.train(params, X, Y, iterations=700, chunk=1000, dtype="float64")  # capacity 700: its own program
     assert loop.run_chunk._cache_size() == before + 2
+    train.train(params, X, Y, iterations=10, chunk=1000, dtype="float32")  # a new dtype is a new configuration
+    assert loop.run_chunk._cache_size() == before + 3
+
+
+def test_the_compiled_capacity_is_never_above_the_iterations(monkeypatch):
+    # --chunk 500000000 --iterations 10 once allocated 500 M costs (2 GB).
+    capacities = []
+    real = train.run_chunk
+
+    def recording(*args, **kwargs):
+        capacities.append(kwargs["capacity"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train, "run_chunk", recording)
+    X, Y = flower64()
+    _, costs = train.train(course_init(), X, Y, iterations=10, chunk=500_000_000, dtype="float64")
+    assert capacities == [10] and costs.shape == (10,)
+
+
+@pytest.mark.parametrize("steps, elapsed, expected", [
+    (1, 1e-5, 8),        # fast: grow, at most 8x a call
+    (1000, 0.001, 8000),
+    (100_000, 0.1, 100_000 * 5),   # ...up to the target of 0.5 s
+    (1000, 5.0, 100),    # slow: shrink to the target at once
+    (10, 100.0, 1),      # never below one step
+    (4096, 1e-4, 10_000),  # never above the capacity
+])
+def test_each_call_is_sized_to_the_target_wall_time(steps, elapsed, expected):
+    assert train.next_steps(steps, elapsed, 0.5, capacity=10_000 if expected == 10_000 else 10**9) == expected
+
+
+def fake_run(seconds_per_step=0.0):
+    """A chunk runner without JAX: params {"done": k}; costs[i] = the iteration number of step i."""
+    calls = []
+
+    def run(params, n):
+        calls.append(n)
+        time.sleep(seconds_per_step * n)
+        costs = np.full(1000, np.nan)
+        costs[:n] = params["done"] + np.arange(n)
+        return {"done": params["done"] + n}, costs, n, True
+
+    return run, calls
+
+
+def test_drive_checkpoints_on_time_and_never_after_the_last_chunk():
+    run, calls = fake_run(seconds_per_step=0.0002)
+    saved = []
+
+    def keep(iteration, params, history):
+        assert params["done"] == iteration == history.done  # params and history in step
+        saved.append((iteration, time.monotonic()))
+
+    history = CostHistory(None)
+    params, costs = train.drive(run, {"done": 0}, iterations=3000, chunk=1000, progress=None, start_iteration=0,
+                                dtype=np.float64, history=history, checkpoint=keep, checkpoint_every=0.1,
+                                chunk_seconds=0.02)
+    assert params["done"] == 3000 and np.array_equal(costs, np.arange(3000))
+    assert calls[0] == 1 and max(calls) <= 1000 and len(saved) >= 3
+    assert all(i < 3000 for i, _ in saved)
+    gaps = np.diff([t for _, t in saved])
+    assert np.all(gaps >= 0.1)
+
+
+def test_drive_stops_at_the_chunk_boundary_when_asked():
+    run, calls = fake_run()
+    asked = iter([None, None, signal.SIGTERM])
+    with pytest.raises(train.Interrupted) as info:
+        train.drive(run, {"done": 0}, iterations=10_000, chunk=100, progress=None, start_iteration=500,
+                    dtype=np.float64, history=CostHistory(None, start=500), should_stop=lambda: next(asked))
+    e = info.value
+    assert e.signum == signal.SIGTERM and e.iteration == 800 and e.params == {"done": 300}
+    assert e.history.done == 800 and np.array_equal(e.costs, np.arange(300))
 
 
 def test_diverging_training_stops_with_the_last_finite_parameters():

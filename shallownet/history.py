@@ -1,0 +1,104 @@
+"""The cost history of a run at a bounded resolution: J every stride-th iteration, and the last one.
+
+A run of two million iterations must not keep two million costs in memory,
+in model.npz and in summary.json. ``CostHistory(limit)`` keeps the costs of
+the iterations i with i % stride == 0, plus the last iteration's, and doubles
+the stride whenever more than ``limit`` would be kept. The stride after N
+iterations is the smallest power of two leaving at most ``limit`` points, so
+it depends on N only: a run resumed from a checkpoint keeps exactly the points
+the uninterrupted run keeps. ``limit=None`` keeps every iteration (stride 1).
+"""
+import numpy as np
+
+LIMIT = 2048  # points kept by a training run (shallownet train): enough for any plot
+
+
+class CostHistory:
+    """Costs J(i) (J of the parameters before step i) of iterations 0 .. done - 1, thinned by ``stride``."""
+
+    def __init__(self, limit=None, *, start=0, dtype=np.float64):
+        """An empty history; ``start`` > 0 records only iterations from there on (library train's offset).
+
+        Costs keep the dtype they come in (``dtype`` is that of an empty history).
+        """
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be >= 1 or None, got {limit}")
+        self.limit, self.stride, self.done, self.dtype = limit, 1, start, np.dtype(dtype)
+        self._iterations, self._costs, self._count = [], [], 0
+        self._last = None  # (iteration, cost) of iteration done - 1
+
+    @classmethod
+    def restore(cls, iterations, costs, stride, done, limit=None):
+        """The history a checkpoint saved (see ``arrays``); ValueError when it is not one."""
+        iterations = np.asarray(iterations)
+        costs = np.asarray(costs, np.float64)
+        if stride < 1 or stride & (stride - 1):
+            raise ValueError(f"cost stride must be a power of two, got {stride}")
+        body = np.arange(0, done, stride, dtype=np.int64)
+        expected = body if done == 0 or (done - 1) % stride == 0 else np.append(body, done - 1)
+        if iterations.shape != expected.shape or not np.array_equal(iterations, expected):
+            raise ValueError(f"cost iterations must be 0, {stride}, {2 * stride}, ... below {done}, then {done - 1}")
+        if costs.shape != iterations.shape:
+            raise ValueError(f"{costs.shape[0]} costs for {iterations.shape[0]} cost iterations")
+        history = cls(limit)
+        history.stride, history.done = stride, done
+        n = body.shape[0]
+        history._iterations, history._costs, history._count = [body], [costs[:n]], n
+        if done:
+            history._last = (done - 1, costs[-1])
+        history._thin()
+        return history
+
+    def extend(self, start, costs):
+        """Add J of iterations start, start + 1, ... (``start`` must be ``done``)."""
+        costs = np.asarray(costs)
+        if start != self.done:
+            raise ValueError(f"costs from iteration {start} given, but the history ends at {self.done}")
+        n = costs.shape[0]
+        if n == 0:
+            return
+        first = -start % self.stride
+        self._iterations.append(np.arange(start + first, start + n, self.stride, dtype=np.int64))
+        self._costs.append(costs[first::self.stride].copy())
+        self._count += self._iterations[-1].shape[0]
+        self._last = (start + n - 1, costs[-1])
+        self.done = start + n
+        self._thin()
+
+    def _thin(self):
+        if self.limit is None or self._count <= self.limit:
+            return
+        iterations, costs = self._body()
+        while self._count > self.limit:
+            self.stride *= 2
+            keep = iterations % self.stride == 0
+            iterations, costs = iterations[keep], costs[keep]
+            self._count = iterations.shape[0]
+        self._iterations, self._costs = [iterations], [costs]
+
+    def _body(self):
+        if not self._iterations:
+            return np.zeros((0,), np.int64), np.zeros((0,), self.dtype)
+        if len(self._iterations) > 1:
+            self._iterations = [np.concatenate(self._iterations)]
+            self._costs = [np.concatenate(self._costs)]
+        return self._iterations[0], self._costs[0]
+
+    def arrays(self):
+        """(iterations (K,) int64, costs (K,) float64): the kept points in order, the last iteration included."""
+        iterations, costs = self._body()
+        if self._last is not None and self._last[0] % self.stride != 0:
+            iterations = np.append(iterations, self._last[0])
+            costs = np.append(costs, self._last[1])
+        return iterations, costs
+
+    @property
+    def costs(self):
+        return self.arrays()[1]
+
+    @property
+    def last_cost(self):
+        return None if self._last is None else float(self._last[1])
+
+    def nbytes(self):
+        return 16 * (self._count + 1)

@@ -1,0 +1,137 @@
+"""How much memory a run needs, estimated before anything is compiled, and how much there is.
+
+``--hidden-units 10000000`` on the flower data asks XLA for four (n_h, m)
+activation matrices of 16 GB each; unchecked, that is a 50-line
+RESOURCE_EXHAUSTED traceback (or the kernel's OOM killer) after the start-up
+cost. ``estimate`` sizes what a run holds at once (parameters, activations,
+data, the chunk's cost buffer, the history, the evaluation pass) from the
+shapes alone; ``check`` refuses the run up front, naming the sizes, when the
+total exceeds what ``available`` reports (an accelerator's free memory, or the
+host's MemAvailable capped by a container's cgroup limit).
+
+The estimate is deliberately plain: XLA fuses some of these temporaries and
+needs a little scratch space of its own, so it is right to within a small
+factor, which is what refusing a run that cannot fit needs.
+"""
+import os
+
+import numpy as np
+
+from .history import LIMIT
+
+ACTIVATION_COPIES = 4      # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
+PARAMETER_COPIES = 4       # the parameters, the updated ones, the gradients, the kept finite ones
+EVALUATION_BYTES = 256 * 2**20  # the evaluation's forward pass runs over column batches of about this size
+HOST_DATA_COPIES = 3       # the loaded values, the standardized copy, the copy cast for the device
+
+
+class TooLarge(ValueError):
+    """The run would not fit in memory; the message names the sizes."""
+
+
+def evaluation_batch(n_h, n_y, itemsize, columns):
+    """Columns per forward call of the evaluation: all of them, or as many as fit EVALUATION_BYTES."""
+    per_column = 2 * (n_h + n_y) * itemsize
+    return int(max(1, min(columns, EVALUATION_BYTES // per_column)))
+
+
+def estimate(*, n_x, n_y, n_h, m, m_test=0, evaluated=0, capacity, dtype, devices=1):
+    """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host")."""
+    item = np.dtype(dtype).itemsize
+    m_pad = -(-m // devices) * devices
+    params = n_h * (n_x + 1) + n_y * (n_h + 1)
+    batch = evaluation_batch(n_h, n_y, item, evaluated) if evaluated else 0
+    return {
+        "activations": (ACTIVATION_COPIES * (n_h + n_y) * m_pad * item, "device",
+                        f"{ACTIVATION_COPIES} x ({n_h} hidden + {n_y} output units) x {m_pad} examples x {item} B"),
+        "parameters": (PARAMETER_COPIES * params * item, "device",
+                       f"{PARAMETER_COPIES} copies x {params} parameters x {item} B"),
+        "data": ((n_x + n_y + (devices > 1)) * m_pad * item, "device",
+                 f"({n_x} features + {n_y} labels) x {m_pad} examples x {item} B"),
+        "cost buffer": (capacity * (item + 8 + 16), "device",
+                        f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host)"),
+        "evaluation": (2 * (n_h + n_y) * batch * item, "device",
+                       f"2 x ({n_h} + {n_y}) units x {batch} columns per batch x {item} B"),
+        "host data": (HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test), "host",
+                      f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B"),
+        "cost history": (16 * (LIMIT + 1), "host", f"{LIMIT + 1} points x 16 B"),
+    }
+
+
+def _cgroup_room():
+    """Bytes left under this process's cgroup v2 memory limit, or None when there is none."""
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        if limit == "max":
+            return None
+        with open("/sys/fs/cgroup/memory.current") as f:
+            return int(limit) - int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def host_available():
+    """Bytes of host memory a new allocation can get: MemAvailable (or free pages), capped by the cgroup."""
+    room = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    room = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    if room is None:
+        try:
+            room = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            return None
+    cgroup = _cgroup_room()
+    return room if cgroup is None else min(room, cgroup)
+
+
+def device_available():
+    """(bytes, name) free on JAX's first device when it is an accelerator reporting it, else None."""
+    import jax
+
+    device = jax.devices()[0]
+    if device.platform == "cpu":
+        return None
+    stats = device.memory_stats() or {}
+    if "bytes_limit" not in stats:
+        return None
+    return stats["bytes_limit"] - stats.get("bytes_in_use", 0), f"{device.platform} memory"
+
+
+def size_text(n):
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+_QUERY = object()
+
+
+def check(sizes, host=None, device=_QUERY):
+    """Refuse (TooLarge) when the parts of ``sizes`` exceed the memory available where they live.
+
+    ``host``: bytes (default ``host_available()``). ``device``: (bytes, name) of
+    an accelerator, or None when the device parts live in host memory (CPU);
+    default ``device_available()``. Returns the total estimate in bytes.
+    """
+    host = host_available() if host is None else host
+    device = device_available() if device is _QUERY else device
+    if device is None:
+        groups = [(sizes, host, "available host memory")]
+    else:
+        groups = [({k: v for k, v in sizes.items() if v[1] == "device"}, *device),
+                  ({k: v for k, v in sizes.items() if v[1] == "host"}, host, "available host memory")]
+    for parts, room, name in groups:
+        total = sum(b for b, _, _ in parts.values())
+        if room is not None and total > room:
+            largest = sorted(parts.items(), key=lambda kv: -kv[1][0])
+            listed = ", ".join(f"{k} {size_text(b)} ({how})" for k, (b, _, how) in largest if b >= total / 100)
+            raise TooLarge(f"the run needs about {size_text(total)} but only {size_text(room)} of {name} is "
+                           f"left: {listed}; use fewer hidden units, fewer examples or float32")
+    return sum(b for b, _, _ in sizes.values())

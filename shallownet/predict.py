@@ -1,0 +1,90 @@
+"""Predictions of a saved model: what ``shallownet predict`` does.
+
+``predict_run(model, source)`` loads a checkpoint (a run folder or its
+model.npz), reads the data strictly (a CSV: the model's feature columns by
+name, in any order; or a built-in set), applies the model's saved
+standardization and returns the predictions, with the score when the data
+also holds the label column(s). The forward pass runs over column batches of
+one width, so a large file needs bounded memory and one compile.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import checkpoint, data, memory, train
+
+
+class PredictError(ValueError):
+    """The data does not fit the model; the message says how."""
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """predictions (n_y, m): 0/1 uint8 (sigmoid output) or A2 (identity); score: accuracy %, MSE or None."""
+
+    predictions: np.ndarray
+    labels: tuple
+    output: str
+    score: float
+
+
+def score(P, Y, output):
+    """Accuracy in percent (sigmoid output) or mean squared error (identity) of predictions P."""
+    if output == "sigmoid":
+        return float(100.0 * np.mean(P == (Y > 0.5)))
+    return float(np.mean((P - Y) ** 2))
+
+
+def forward_batched(params, X, activation, output):
+    """train.predict over column batches of one width (the last one zero-padded): (n_y, m) numpy."""
+    n_h, n_y = params["W1"].shape[0], params["W2"].shape[0]
+    m = X.shape[1]
+    batch = memory.evaluation_batch(n_h, n_y, np.dtype(params["W1"].dtype).itemsize, m)
+    if batch >= m:
+        return train.predict(params, X, activation, output)
+    parts = []
+    for first in range(0, m, batch):
+        block = X[:, first:first + batch]
+        width = block.shape[1]
+        if width < batch:
+            block = np.pad(block, ((0, 0), (0, batch - width)))
+        parts.append(train.predict(params, block, activation, output)[:, :width])
+    return np.concatenate(parts, axis=1)
+
+
+def _examples(model, source):
+    """(X (n_x, m) in the model's feature order, Y or None) from a built-in set or a CSV."""
+    if source in data.DATASETS:
+        examples = data.load(source, seed=data.EXTRA_SEED)
+        if examples.features != model.features:
+            raise PredictError(f"the model's features are {', '.join(model.features)}; "
+                               f"{source}'s are {', '.join(examples.features)}")
+        return examples.X, examples.Y
+    table = data.read_table(source)
+    Y = table.columns(model.labels) if table.has(model.labels) else None
+    return table.columns(model.features), Y
+
+
+def predict_run(model, source):
+    """Predictions of a saved model (a run folder or .npz) on a data set or CSV -> Predictions."""
+    import manual
+
+    model = checkpoint.load(model)
+    X, Y = _examples(model, source)
+    Xs = data.standardize(X, model.feature_mean, model.feature_std)
+    config = model.config
+    P = forward_batched(model.params, Xs, config.activation, config.output)
+    result = None
+    if Y is not None:
+        manual.checks.check_Y(Y, X, config.output)
+        result = score(P, Y, config.output)
+    return Predictions(P, model.labels, config.output, result)
+
+
+def predictions_csv(result):
+    """CSV text: one row per example, one column per output unit (prediction, or prediction_<label>)."""
+    P, labels = result.predictions, result.labels
+    names = ["prediction"] if len(labels) == 1 else [f"prediction_{n}" for n in labels]
+    # str() of a numpy scalar is the shortest text that reads back to the same value in its dtype.
+    rows = [",".join(str(v) for v in col) for col in np.asarray(P).T]
+    return "\n".join([",".join(names)] + rows) + "\n"

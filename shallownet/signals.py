@@ -1,0 +1,144 @@
+"""SIGINT, SIGTERM and SIGHUP as requests to stop: raised, recorded, or held off during a save.
+
+Ctrl-C, ``kill``, ``timeout``, a batch system's time limit, ``docker stop`` and
+a closed terminal all mean "stop now, keep what you have". Python turns only
+Ctrl-C into an exception; the others kill the process on the spot. Three
+modes, each a context manager that restores the handlers it replaced:
+
+- ``raising()``: the first of the three raises ``Stop`` (a KeyboardInterrupt)
+  wherever the program is, as Ctrl-C does; later ones are ignored, so a
+  second Ctrl-C cannot cut the clean-up short.
+- ``recorded()``: they are only noted (the first one wins); the training loop
+  polls the note at chunk boundaries and stops with the last finished chunk.
+- ``deferred()``: around a save; a signal waits until the block has finished
+  and is then handed to the handler outside it (as if it arrived just then),
+  so a second Ctrl-C cannot abort the save of the first.
+
+Handlers can be installed from the main thread only; elsewhere the modes do
+nothing (signals are delivered to the main thread anyway). Python runs a
+handler between bytecodes: signals that arrive while the main thread waits
+in a compiled call are handled when it returns, in signal-number order.
+"""
+import contextlib
+import signal
+import threading
+
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stop(KeyboardInterrupt):
+    """A stop request by signal ``signum``."""
+
+    def __init__(self, signum):
+        super().__init__(f"interrupted by {name(signum)}")
+        self.signum = signum
+
+
+def name(signum):
+    return signal.Signals(signum).name
+
+
+def exit_code(signum):
+    """The shell's convention for a process ended by a signal: 128 + its number."""
+    return 128 + int(signum)
+
+
+def _install(handler):
+    """Put ``handler`` on the three signals; returns the previous handlers (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = {}
+    for s in SIGNALS:
+        old = signal.getsignal(s)
+        if old is None:  # installed from C, not from Python: leave that signal alone
+            continue
+        previous[s] = old
+        signal.signal(s, handler)
+    return previous
+
+
+def _restore(previous):
+    for s, old in (previous or {}).items():
+        signal.signal(s, old)
+
+
+# The first stop request this process has seen (reset by raising()): once the
+# program is on its way out, saving and reporting, later requests change nothing.
+_first = None
+
+
+def _raise_stop(signum, frame):
+    global _first
+    if _first is None:
+        _first = signum
+        raise Stop(signum)
+
+
+@contextlib.contextmanager
+def raising():
+    """Inside, the first of SIGINT, SIGTERM and SIGHUP raises Stop(signum); later ones are ignored."""
+    global _first
+    _first = None
+    previous = _install(_raise_stop)
+    try:
+        yield
+    finally:
+        _restore(previous)
+
+
+class Requests:
+    """The first stop request seen: ``requests()`` is its signal number, or None."""
+
+    def __init__(self):
+        self.signum = None
+
+    def __call__(self):
+        return self.signum
+
+    def note(self, signum, frame=None):
+        if self.signum is None:
+            self.signum = signum
+
+
+def _note_first(requests):
+    def note(signum, frame=None):
+        global _first
+        requests.note(signum)
+        if _first is None:
+            _first = signum
+    return note
+
+
+@contextlib.contextmanager
+def recorded():
+    """Inside, the signals are only noted in the Requests yielded; the caller acts on them.
+
+    The request also counts as this process's first (see raising()), so a
+    second signal after the block, while the caller saves and reports, is ignored.
+    """
+    requests = Requests()
+    previous = _install(_note_first(requests))
+    try:
+        yield requests
+    finally:
+        _restore(previous)
+
+
+@contextlib.contextmanager
+def deferred():
+    """Inside, the signals wait; at the end the first one is delivered to the handler outside."""
+    pending = Requests()
+    previous = _install(pending.note)
+    try:
+        yield
+    finally:
+        _restore(previous)
+        if pending.signum is not None:
+            signal.raise_signal(pending.signum)
+
+
+def ignore_further():
+    """From now on the three signals are ignored: the process is already on its way out."""
+    if threading.current_thread() is threading.main_thread():
+        for s in SIGNALS:
+            signal.signal(s, signal.SIG_IGN)
