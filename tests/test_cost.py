@@ -73,3 +73,10 @@ def test_compute_cost_equals_the_cost_from_Z2_when_not_saturated():
     params, X, Y = random_problem(1, *SMALL)
     A2, cache = manual.forward_propagation(X, params)
     np.testing.assert_allclose(manual.compute_cost(A2, Y), manual.cost(cache["Z2"], Y), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compute_cost_clips_at_the_epsilon_of_A2s_own_dtype(dtype):
+    """In float32, 1 - float64's eps rounds to 1 and log(1 - 1) = -inf: the clip must use A2's eps."""
+    J = manual.compute_cost(np.array([[0.0, 1.0]], dtype), np.array([[1, 0]]))
+    np.testing.assert_allclose(J, -np.log(np.finfo(dtype).eps), rtol=1e-6)

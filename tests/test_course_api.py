@@ -107,3 +107,26 @@ def test_predict_is_one_exactly_where_A2_exceeds_one_half():
     X = np.array([[-2.0, -1e-3, 0.0, 1e-3, 2.0], [5.0, -5.0, 3.0, 0.0, 1.0]])
     predictions = manual.predict(parameters, X)
     np.testing.assert_array_equal(predictions, [[0, 0, 0, 1, 1]])
+
+
+def test_nn_model_runs_the_courses_10000_iterations_by_default(capsys):
+    X, Y = flower(m=40)
+    manual.nn_model(X, Y, 4, print_cost=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in printed] == [f"Cost after iteration {i}" for i in range(0, 10000, 1000)]
+
+
+def test_nn_model_trains_float32_data_in_float32_whatever_the_labels_dtype():
+    """Labels take X's dtype and the course's float64 init is cast to it: a float32 run stays float32."""
+    X, Y = flower(m=40)
+    X32 = X.astype(np.float32)
+    from_float64_labels = manual.nn_model(X32, Y.astype(np.float64), 4, num_iterations=50)
+    from_float32_labels = manual.nn_model(X32, Y.astype(np.float32), 4, num_iterations=50)
+    chex.assert_type(list(from_float64_labels.values()), jnp.float32)
+    for k in from_float32_labels:
+        np.testing.assert_array_equal(from_float64_labels[k], from_float32_labels[k])
+
+
+def test_predict_gives_int64_labels_like_the_course():
+    parameters = manual.initialize_parameters(2, 4, 1)
+    assert manual.predict(parameters, flower(m=10)[0]).dtype == np.int64

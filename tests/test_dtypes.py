@@ -76,3 +76,50 @@ def test_init_params_defaults_to_float32_at_the_course_scale():
         assert np.all(np.asarray(unit[k]) != 0)
     np.testing.assert_array_equal(params["b1"], 0.0)
     np.testing.assert_array_equal(params["b2"], 0.0)
+
+
+def test_init_params_draws_standard_normal_weights_times_the_scale():
+    params = manual.init_params(jax.random.PRNGKey(1), 64, 64, 64, scale=0.5)
+    for k in ("W1", "W2"):
+        W = np.asarray(params[k], np.float64)
+        assert abs(W.mean()) < 0.05 and 0.45 < W.std() < 0.55, (k, W.mean(), W.std())
+
+
+# Moving, masking and converting values are not arithmetic (relu' selects between two constants).
+NOT_ARITHMETIC = {"convert_element_type", "broadcast_in_dim", "select_n", "reshape", "squeeze", "transpose",
+                  "dynamic_slice", "slice", "concatenate", "copy", "copy_p"}
+
+
+def _float64_arithmetic(jaxpr):
+    """Primitives in ``jaxpr`` (and the jaxprs inside it: jit, loops) that compute a float64 result."""
+    found = []
+    for eqn in jaxpr.eqns:
+        inner = [getattr(v, "jaxpr", v) for value in eqn.params.values()
+                 for v in (value if isinstance(value, (tuple, list)) else (value,))]
+        inner = [j for j in inner if hasattr(j, "eqns")]
+        if inner:   # a container (jit, while): what counts is the arithmetic inside it
+            found += [name for j in inner for name in _float64_arithmetic(j)]
+        elif eqn.primitive.name not in NOT_ARITHMETIC and any(
+                getattr(v.aval, "dtype", None) == jnp.float64 for v in eqn.outvars):
+            found.append(eqn.primitive.name)
+    return found
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu:0.2", "identity"])
+@pytest.mark.parametrize("path", ["grads_unchecked", "value_and_grads_unchecked", "backward_per_example_unchecked"])
+def test_float32_problems_compute_in_float32_throughout(path, activation):
+    """No float64 arithmetic hides inside a float32 gradient (XLA:CPU's float64 costs ~3x), even with x64 on."""
+    params, X, Y = random_problem(0, *SMALL, dtype=jnp.float32)
+    jaxpr = jax.make_jaxpr(getattr(manual, path), static_argnums=(3,))(params, X, Y, activation)
+    assert _float64_arithmetic(jaxpr.jaxpr) == []
+
+
+@pytest.mark.parametrize("params_dtype,X_dtype", [(jnp.float32, jnp.float64), (jnp.float64, jnp.float32)])
+def test_per_example_loop_takes_mixed_dtypes_like_the_vectorized_path(params_dtype, X_dtype):
+    params, X, Y = random_problem(2, *SMALL)
+    params = {k: v.astype(params_dtype) for k, v in params.items()}
+    looped = manual.backward_per_example(params, X.astype(X_dtype), Y.astype(X_dtype))
+    assert_grads_like(looped, params, params_dtype)
+    vectorized = manual.grads(params, X.astype(X_dtype), Y.astype(X_dtype))
+    for k in looped:
+        np.testing.assert_allclose(looped[k], vectorized[k], rtol=1e-5, atol=1e-6)

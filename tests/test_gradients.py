@@ -91,6 +91,63 @@ def test_checked_entry_points_agree_on_numpy_float64_input():
     assert relative_error(J_ref, reference.cost(params, X, Y, activation, output)) <= 1e-12
 
 
+def _with_cache(f, takes_output=True):
+    """f(params, cache, X, Y, ...) called as g(params, X, Y, ...), the cache from manual's forward pass."""
+    return lambda params, X, Y, *rest: f(params, manual.forward(params, X)[1], X, Y, *rest[:2 if takes_output else 1])
+
+
+def _of_logits(f):
+    """f(Z2, Y, output) called as g(params, X, Y, activation, output)."""
+    return lambda params, X, Y, *rest: f(manual.forward(params, X)[1]["Z2"], Y, *rest[1:])
+
+
+# Every function taking (..., activation="tanh", output="sigmoid"), called as (params, X, Y, *those).
+WITH_DEFAULTS = {
+    "manual.forward": lambda params, X, Y, *rest: manual.forward(params, X, *rest),
+    "manual.forward_unchecked": lambda params, X, Y, *rest: manual.forward_unchecked(params, X, *rest),
+    "manual.output_activation": lambda params, X, Y, *rest: manual.output_activation(X, *rest[1:]),
+    "manual.loss": _of_logits(manual.loss),
+    "manual.cost": _of_logits(manual.cost),
+    "manual.cost_unchecked": _of_logits(manual.cost_unchecked),
+    "manual.backward": _with_cache(manual.backward),
+    "manual.backward_unchecked": _with_cache(manual.backward_unchecked, takes_output=False),
+    "manual.backward_sums": _with_cache(manual.backward_sums),
+    "manual.backward_sums_unchecked": _with_cache(manual.backward_sums_unchecked, takes_output=False),
+    "manual.grads": manual.grads,
+    "manual.grads_unchecked": manual.grads_unchecked,
+    "manual.value_and_grads": manual.value_and_grads,
+    "manual.value_and_grads_unchecked": manual.value_and_grads_unchecked,
+    "manual.grads_one_example": lambda params, X, Y, *rest: manual.grads_one_example(params, X[:, :1], Y[:, :1], *rest),
+    "manual.backward_per_example": manual.backward_per_example,
+    "manual.backward_per_example_unchecked": manual.backward_per_example_unchecked,
+    "reference.predict_logits": lambda params, X, Y, *rest: reference.predict_logits(params, X, *rest[:1]),
+    "reference.cost": reference.cost,
+    "reference.cost_unchecked": reference.cost_unchecked,
+    "reference.grads": reference.grads,
+    "reference.grads_unchecked": reference.grads_unchecked,
+    "reference.value_and_grads": reference.value_and_grads,
+    "reference.value_and_grads_unchecked": reference.value_and_grads_unchecked,
+    "reference.finite_difference_grads": reference.finite_difference_grads,
+}
+
+
+@pytest.mark.parametrize("name", list(WITH_DEFAULTS))
+def test_every_function_defaults_to_the_courses_tanh_hidden_layer_and_sigmoid_output(name):
+    params, X, Y = random_problem(12, *SMALL)
+    f = WITH_DEFAULTS[name]
+    chex.assert_trees_all_equal(f(params, X, Y), f(params, X, Y, "tanh", "sigmoid"))
+
+
+@pytest.mark.parametrize("activation, output", PAIRS)
+def test_checked_entry_points_use_the_activation_and_output_they_are_given(activation, output):
+    params, X, Y = random_problem(13, *SMALL, output=output)
+    g_ref = reference.grads(params, X, Y, activation, output)
+    J_manual, g_manual_vg = manual.value_and_grads(params, X, Y, activation, output)
+    assert_grads_agree(manual.grads(params, X, Y, activation, output), g_ref, 1e-10, f"{activation}/{output}")
+    assert_grads_agree(g_manual_vg, g_ref, 1e-10, f"{activation}/{output}")
+    assert relative_error(J_manual, reference.cost(params, X, Y, activation, output)) <= 1e-12
+
+
 @jax.jit
 def _three_witnesses(problems):
     """For every hidden activation (outputs alternating): one compilation for all six."""
@@ -118,6 +175,33 @@ def test_finite_differences_compute_in_float64_from_float32_input():
     chex.assert_type([g_fd[k] for k in GRAD_KEYS], jnp.float64)
     p64 = {k: v.astype(jnp.float64) for k, v in params.items()}
     assert_grads_agree(g_fd, manual.grads(p64, X.astype(jnp.float64), Y.astype(jnp.float64)), 1e-7)
+
+
+def test_finite_differences_take_real_valued_labels_for_the_identity_output():
+    """Called as a user would (not under jit, where label values are not checked), with y in R."""
+    params, X, Y = random_problem(6, *SMALL, output="identity")
+    g_fd = reference.finite_difference_grads(params, X, Y, "tanh", "identity")
+    assert_grads_agree(g_fd, reference.grads(params, X, Y, "tanh", "identity"), 1e-7)
+
+
+def test_finite_differences_refuse_to_run_without_float64():
+    params, X, Y = random_problem(6, *SMALL, dtype=jnp.float32)
+    with jax.enable_x64(False):
+        with pytest.raises(ValueError, match=r"^finite differences need float64: enable jax_enable_x64 first$"):
+            reference.finite_difference_grads(params, X, Y)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_summed_backward_with_a_mask_ignores_the_padded_examples(activation):
+    """The sharded path pads the last shard and passes mask (1, m): padded columns add nothing to any sum."""
+    params, X, Y = random_problem(4, *SMALL)
+    padding = jnp.ones((X.shape[0], 7)) * 3.0
+    X_padded, Y_padded = jnp.concatenate([X, padding], axis=1), jnp.concatenate([Y, jnp.ones((Y.shape[0], 7))], axis=1)
+    mask = jnp.concatenate([jnp.ones((1, X.shape[1])), jnp.zeros((1, 7))], axis=1)
+    _, cache = manual.forward_unchecked(params, X, activation)
+    _, cache_padded = manual.forward_unchecked(params, X_padded, activation)
+    masked = manual.backward_sums_unchecked(params, cache_padded, X_padded, Y_padded, activation, mask)
+    assert_grads_agree(masked, manual.backward_sums_unchecked(params, cache, X, Y, activation), 1e-12)
 
 
 @pytest.mark.parametrize("activation, output", PAIRS)

@@ -36,6 +36,12 @@ def test_checked_per_example_entry_point_keeps_float32():
     assert_grads_agree(looped, vectorized, 1e-5)
 
 
+def test_checked_per_example_entry_point_uses_the_activation_and_output_it_is_given():
+    params, X, Y = random_problem(23, *SMALL, output="identity")
+    looped = manual.backward_per_example(params, X, Y, "relu", "identity")
+    assert_grads_agree(looped, reference.grads(params, X, Y, "relu", "identity"), 1e-12)
+
+
 @jax.jit
 def _each_examples_gradient(params, X, Y):
     """Example i's gradient two ways: the slide's formulas, and jax.grad of J on that column alone (m = 1)."""
