@@ -46,17 +46,17 @@ def timed(fn, *a, repeats=3, **k):
     fn(*a, **k)
     best = float("inf")
     for _ in range(repeats):
-        t = time.perf_counter()
+        start = time.perf_counter()
         fn(*a, **k)
-        best = min(best, time.perf_counter() - t)
+        best = min(best, time.perf_counter() - start)
     return best
 
 
 def rel_diff(run, ref):
-    (p, c), (p_ref, c_ref) = run, ref
-    diffs = [np.linalg.norm(np.asarray(p[k]) - np.asarray(p_ref[k])) / np.linalg.norm(np.asarray(p_ref[k]))
-             for k in p_ref]
-    return float(max(diffs + [np.max(np.abs(c - c_ref) / np.abs(c_ref))]))
+    (params, costs), (params_ref, costs_ref) = run, ref
+    diffs = [np.linalg.norm(np.asarray(params[k]) - np.asarray(params_ref[k])) / np.linalg.norm(np.asarray(params_ref[k]))
+             for k in params_ref]
+    return float(max([*diffs, np.max(np.abs(costs - costs_ref) / np.abs(costs_ref))]))
 
 
 def bench(name, gradients):
@@ -83,13 +83,14 @@ def bench(name, gradients):
 
 
 def main():
-    rows = [r for w in args.workloads for g in ("manual", "reference") for r in bench(w, g)]
+    rows = [row for workload in args.workloads for gradients in ("manual", "reference")
+            for row in bench(workload, gradients)]
     head = f"{'workload':9} {'gradients':9} {'N':>2} {'us/iter':>9} {'train 1-dev':>11} {'x train':>8} {'f64 rel diff':>12}"
     print(head)
-    for r in rows:
-        print(f"{r['workload']:9} {r['gradients']:9} {r['devices']:2d} {r['us_per_iteration']:9.1f} "
-              f"{r['one_device_train_us_per_iteration']:11.1f} {r['overhead_vs_train']:8.2f} "
-              f"{r['float64_max_rel_diff']:12.1e}")
+    for row in rows:
+        print(f"{row['workload']:9} {row['gradients']:9} {row['devices']:2d} {row['us_per_iteration']:9.1f} "
+              f"{row['one_device_train_us_per_iteration']:11.1f} {row['overhead_vs_train']:8.2f} "
+              f"{row['float64_max_rel_diff']:12.1e}")
     meta = {"jax": jax.__version__, "backend": jax.default_backend(), "cpu_count": os.cpu_count(),
             "machine": platform.machine(), "python": sys.version.split()[0],
             "simulated_devices": len(jax.devices()), "load_average_1min": os.getloadavg()[0],

@@ -27,7 +27,7 @@ def check_files(targets, settings=Settings(), limits=Limits(), form="auto", jobs
     settings.problems()    # the truth is computed once, here, before the threads share it
     results, next_out = [None] * len(targets), 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(check_file, t, settings, limits, form) for t in targets]
+        futures = [pool.submit(check_file, target, settings, limits, form) for target in targets]
         if progress is not None:
             for future in futures:
                 future.add_done_callback(lambda _: progress.update(1))
@@ -48,13 +48,13 @@ def summary_line(result, width=0):
 
 
 def totals_line(results):
-    passed = sum(r.passed for r in results)
+    passed = sum(result.passed for result in results)
     return f"{len(results)} file{'s' * (len(results) != 1)}: {passed} pass, {len(results) - passed} fail"
 
 
 def row(result):
     """The CSV row of one file."""
-    lines = sum(c.lines for c in (result.stdout, result.stderr) if c is not None)
+    lines = sum(captured.lines for captured in (result.stdout, result.stderr) if captured is not None)
     return {"file": result.target, "verdict": result.verdict, "function": result.function or "",
             "failing": " ".join(result.failing), "message": result.message, "ended": result.ended or "",
             "seconds": f"{result.seconds:.2f}", "output_lines": lines, "notes": " | ".join(result.notes)}
@@ -65,7 +65,7 @@ def write_csv(results, path):
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
         writer.writeheader()
-        writer.writerows(row(r) for r in results)
+        writer.writerows(row(result) for result in results)
 
 
 def _captured(captured):
@@ -78,9 +78,10 @@ def as_json(result):
     """Everything about one file: the CSV's fields, the per-gradient figures, the full report, the output."""
     report = result.report
     gradients = [] if report is None else [
-        {"name": r.name, "shape": r.shape, "rel_autodiff": r.rel_autodiff, "rel_fd": r.rel_fd,
-         "course_difference": r.course_difference, "passed": r.passed, "diagnosis": r.diagnosis}
-        for r in report.rows]
+        {"name": gradient.name, "shape": gradient.shape, "rel_autodiff": gradient.rel_autodiff,
+         "rel_fd": gradient.rel_fd, "course_difference": gradient.course_difference, "passed": gradient.passed,
+         "diagnosis": gradient.diagnosis}
+        for gradient in report.rows]
     return {**row(result), "seconds": round(result.seconds, 3), "failing": result.failing, "notes": result.notes,
             "timed_out": result.timed_out, "problems": [] if report is None else report.problems,
             "diagnoses": [] if report is None else report.diagnoses, "gradients": gradients,
@@ -89,7 +90,7 @@ def as_json(result):
 
 
 def write_json(results, path, settings, limits):
-    document = {"settings": {**asdict(settings), "cases": [str(c) for c in settings.cases]},
+    document = {"settings": {**asdict(settings), "cases": [str(case) for case in settings.cases]},
                 "limits": asdict(limits), "summary": totals_line(results),
-                "files": [as_json(r) for r in results]}
+                "files": [as_json(result) for result in results]}
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -30,14 +30,14 @@ def describe_value(value):
     """{'array': ndarray} for anything numpy reads as a numeric array, else {'type': name, 'repr': text}."""
     if isinstance(value, (np.ndarray, np.generic)) or (hasattr(value, "__array__") and not isinstance(value, type)):
         try:
-            a = np.array(value)          # a copy, and a base ndarray (np.matrix, JAX arrays)
+            array = np.array(value)      # a copy, and a base ndarray (np.matrix, JAX arrays)
         except Exception as e:           # a hostile __array__
             return {"type": type(value).__name__, "repr": f"cannot be read as an array: {type(e).__name__}"}
-        if a.dtype.kind not in "biufc":
-            return {"type": f"array of dtype {a.dtype}", "repr": ""}
-        if a.size > MAX_ARRAY:
-            return {"type": f"array of shape {a.shape}, too large", "repr": ""}
-        return {"array": a, "matrix": isinstance(value, np.matrix)}
+        if array.dtype.kind not in "biufc":
+            return {"type": f"array of dtype {array.dtype}", "repr": ""}
+        if array.size > MAX_ARRAY:
+            return {"type": f"array of shape {array.shape}, too large", "repr": ""}
+        return {"array": array, "matrix": isinstance(value, np.matrix)}
     try:
         text = repr(value)
     except Exception:
@@ -52,7 +52,7 @@ def describe_output(out):
         for key in list(out.keys())[:MAX_KEYS]:
             entries[str(key) if isinstance(key, str) else repr(key)] = describe_value(out[key])
         return {"kind": "dict", "entries": entries}
-    holds_dict = isinstance(out, (tuple, list)) and any(isinstance(o, Mapping) for o in out)
+    holds_dict = isinstance(out, (tuple, list)) and any(isinstance(item, Mapping) for item in out)
     return {"kind": type(out).__name__, "holds_dict": holds_dict}
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference import hidden_activation
+from reference import check_activation
 
 from . import call, files, load
 from .problems import DEFAULT_CASES, make_problem
@@ -47,20 +47,20 @@ class Settings:
         """The problems, checked settings first (ValueError names a bad one)."""
         if self.output not in ("sigmoid", "identity"):
             raise ValueError(f"unknown output {self.output!r}; choose sigmoid or identity")
-        hidden_activation(self.activation)
+        check_activation(self.activation)
         try:
             dtype = np.dtype(self.dtype).name
         except TypeError:
             dtype = str(self.dtype)
         if dtype not in TOLERANCES:
             raise ValueError(f"dtype must be one of {', '.join(TOLERANCES)}, got {dtype}")
-        cases = tuple(c for c in self.cases if c.n_y == 1) if self.one_output else tuple(self.cases)
+        cases = tuple(case for case in self.cases if case.n_y == 1) if self.one_output else tuple(self.cases)
         if not cases:
             raise ValueError("no problems to check on")
-        return [make_problem(c, self.activation, self.output, dtype) for c in cases], dtype
+        return [make_problem(case, self.activation, self.output, dtype) for case in cases], dtype
 
 
-def _check(fn, form, settings, name):
+def _check_function(fn, form, settings, name):
     if not callable(fn):
         raise ValueError(f"expected a function, got {type(fn).__name__}")
     problems, dtype = settings.problems()
@@ -71,7 +71,8 @@ def _check(fn, form, settings, name):
         raise ValueError(str(e)) from None
     code = getattr(fn, "__code__", None)
     user_files = {code.co_filename} if code is not None else set()
-    runs = [sort_result(clean_result(call.call_user(fn, order, p.inputs(dtype), user_files))) for p in problems]
+    runs = [sort_result(clean_result(call.call_user(fn, order, problem.inputs(dtype), user_files)))
+            for problem in problems]
     return build_report(fn_name, form, settings.activation, settings.output, problems, runs, dtype,
                         notes=[note] if note else [])
 
@@ -102,13 +103,13 @@ def check_backprop(backward_propagation, activation="tanh", output="sigmoid", *,
     >>> check_backprop(backward_propagation).passed
     True
     """
-    return _check(backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype), name)
+    return _check_function(backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype), name)
 
 
 def check_grads(grads_fn, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES, one_output=False,
                 dtype="float64", name=None):
     """Check ``grads_fn(parameters, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` (does its own forward pass)."""
-    return _check(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype), name)
+    return _check_function(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype), name)
 
 
 # --- a learner's file, in a child process ---------------------------------------------------
@@ -144,7 +145,7 @@ class FileResult:
                                                  "result: FAIL, the gradients were not checked"])
         blocks = [output_block(what, captured, output_lines)
                   for what, captured in (("stdout", self.stdout), ("stderr", self.stderr))]
-        return "\n".join([body] + ["\n".join(b) for b in blocks if b])
+        return "\n".join([body] + ["\n".join(block) for block in blocks if block])
 
 
 def output_block(what, captured, max_lines):
@@ -183,20 +184,20 @@ def check_file(target, settings=Settings(), limits=Limits(), form="auto"):
         result.message = str(e)
         return result
     problems, dtype = settings.problems()
-    child = run_file(source, target.function, form, [p.inputs(dtype) for p in problems], limits)
+    child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits)
     result.stdout, result.stderr, result.ended, result.timed_out = child.stdout, child.stderr, child.ended, \
         child.timed_out
     result.notes = list(source.notes) + (child.loaded["notes"] if child.loaded else [])
     if child.loaded is None:
         result.message = child.ended or "the process running your code ended without a word"
     elif "not_found" in child.loaded:
-        hidden = _in_a_skipped_cell(source, target.function or load.DEFAULT_FUNCTION)
+        in_skipped_cell = _in_a_skipped_cell(source, target.function or load.DEFAULT_FUNCTION)
         found = child.loaded["not_found"]
-        result.message = hidden or (f"{target.path.name} {found}" if found.startswith("defines") else found)
-        result.named_nothing = target.function is not None and not hidden
+        result.message = in_skipped_cell or (f"{target.path.name} {found}" if found.startswith("defines") else found)
+        result.named_nothing = target.function is not None and not in_skipped_cell
     else:
         result.function = child.loaded["function"]
-        runs = [sort_result(r) for r in child.results]
+        runs = [sort_result(outcome) for outcome in child.results]
         result.report = build_report(f"{result.function} in {target.path.name}", child.loaded["form"],
                                      settings.activation, settings.output, problems, runs, dtype,
                                      ended=child.ended, skipped=child.loaded["skipped"], notes=result.notes,

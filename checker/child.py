@@ -24,7 +24,7 @@ def _limit_memory(megabytes):
 
 
 def main(argv):
-    request_fd, reply_fd, megabytes = (int(a) for a in argv[1:4])
+    request_fd, reply_fd, megabytes = (int(argument) for argument in argv[1:4])
     from checker import wire
 
     import numpy as np  # noqa: F401  (before the limit: numpy's own start-up is not the learner's memory)
@@ -41,22 +41,23 @@ def main(argv):
     send({"kind": "ready", "jax_loaded": "jax" in sys.modules})
     sys.path.insert(0, load_request["folder"])    # the learner's own helper modules, as in their notebook
     sys.argv = [load_request["path"]]
-    cells = [_Cell(**c) for c in load_request["cells"]]
-    user_files = {c.filename for c in cells}
+    cells = [_Cell(**cell) for cell in load_request["cells"]]
+    user_files = {cell.filename for cell in cells}
     namespace = {"__name__": load.NAMESPACE, "__file__": load_request["path"], "__builtins__": __builtins__}
     notes, skipped = load.run_definitions(cells, namespace, on_statement=lambda where: send(
         {"kind": "running", "where": where}))
     try:
         found = load.find_function(namespace, load_request["function"], user_files, skipped, load_request["form"])
     except load.NotFound as e:
-        send({"kind": "loaded", "notes": notes, "not_found": str(e), "skipped": [s.as_dict() for s in skipped]})
+        send({"kind": "loaded", "notes": notes, "not_found": str(e),
+              "skipped": [entry.as_dict() for entry in skipped]})
         return
     except BaseException as e:   # a hostile __signature__ or class attribute
         send({"kind": "loaded", "notes": notes, "not_found": f"reading the function raised {type(e).__name__}: {e}",
-              "skipped": [s.as_dict() for s in skipped]})
+              "skipped": [entry.as_dict() for entry in skipped]})
         return
     send({"kind": "loaded", "notes": notes + found.notes, "function": found.name, "form": found.form,
-          "order": list(found.order), "skipped": [s.as_dict() for s in skipped],
+          "order": list(found.order), "skipped": [entry.as_dict() for entry in skipped],
           "global_m": load.global_m(namespace, user_files)})
     while True:
         request = wire.read_frame(request_fd)

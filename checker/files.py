@@ -95,8 +95,8 @@ def _blocks(text):
     lines = text.splitlines(keepends=True)
     starts = [i for i, line in enumerate(lines) if i == 0 or _BLOCK_START.match(line)]
     # A decorator belongs to the def below it: do not start another block right after one.
-    starts = [s for k, s in enumerate(starts) if k == 0 or not lines[starts[k - 1]].startswith("@")
-              or s - starts[k - 1] > 1]
+    starts = [start for k, start in enumerate(starts) if k == 0 or not lines[starts[k - 1]].startswith("@")
+              or start - starts[k - 1] > 1]
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
         yield start + 1, "".join(lines[start:end])
@@ -133,10 +133,10 @@ def _merged(notes):
         by_text.setdefault(text, []).append((where, note))
     merged = []
     for text, found in by_text.items():
-        if len(found) == 1 or not all(w.startswith("cell ") for w, _ in found):
+        if len(found) == 1 or not all(where.startswith("cell ") for where, _ in found):
             merged += [note for _, note in found]
         else:
-            merged.append(f"cells {', '.join(w.split()[1] for w, _ in found)}: {text}")
+            merged.append(f"cells {', '.join(where.split()[1] for where, _ in found)}: {text}")
     return merged
 
 
@@ -187,12 +187,10 @@ def _as_is(text):
 
 def _without_ipython_lines(text):
     lines = text.split("\n")
-    changed = 0
     for i, line in enumerate(lines):
         found = _LINE_MAGIC.match(line)
         if found:
             lines[i] = f"{found.group(1)}pass"
-            changed += 1
     return "\n".join(lines), ""
 
 
@@ -243,19 +241,19 @@ def expand(texts):
         path = Path(path_text)
         if path.is_dir():
             batch = True
-            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
+            found = sorted(file for file in path.rglob("*") if file.suffix in SUFFIXES and file.is_file()
                            and not any(part in SKIPPED_DIRS or part.startswith(".")
-                                       for part in p.relative_to(path).parts))
-            targets += [Target(p, name) for p in found]
+                                       for part in file.relative_to(path).parts))
+            targets += [Target(file, name) for file in found]
             if not found:
                 errors.append(f"no .py or .ipynb files in {path}")
         elif path.is_file():
             targets.append(Target(path, name))
         elif glob.has_magic(path_text):
             batch = True
-            found = sorted(Path(p) for p in glob.glob(path_text, recursive=True)
-                           if Path(p).suffix in SUFFIXES and Path(p).is_file())
-            targets += [Target(p, name) for p in found]
+            found = sorted(Path(match) for match in glob.glob(path_text, recursive=True)
+                           if Path(match).suffix in SUFFIXES and Path(match).is_file())
+            targets += [Target(file, name) for file in found]
             if not found:
                 errors.append(f"no .py or .ipynb files match {path_text}")
         else:
@@ -281,5 +279,5 @@ def load_function(path, name=None):
         notes, skipped = load.run_definitions(source.cells, namespace)
     finally:
         sys.path.remove(source.folder)
-    found = load.find_function(namespace, name, {c.filename for c in source.cells}, skipped)
+    found = load.find_function(namespace, name, {cell.filename for cell in source.cells}, skipped)
     return found.fn, list(source.notes) + notes + found.notes

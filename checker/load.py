@@ -90,8 +90,10 @@ def _skip_reason(node, source):
         return f"its value calls something ({text}), and the checker runs only imports, def and class " \
                "statements and assignments that call nothing"
     if isinstance(node, ast.Try):
-        inner = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
-        return "" if all(not _skip_reason(s, source) for s in inner) else "it is inside a try block that runs code"
+        inner = node.body + node.orelse + node.finalbody + [
+            statement for handler in node.handlers for statement in handler.body]
+        return ("" if all(not _skip_reason(statement, source) for statement in inner)
+                else "it is inside a try block that runs code")
     names = {ast.If: "an if block", ast.For: "a for loop", ast.While: "a while loop", ast.With: "a with block"}
     for kind, what in names.items():
         if isinstance(node, kind):
@@ -105,15 +107,15 @@ def defined_names(node):
         return (node.name,)
     found = []
 
-    def visit(n):
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found.append(n.name)
+    def visit(inner):
+        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.append(inner.name)
             return
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            found.append(n.id)
-        elif isinstance(n, ast.alias):
-            found.append((n.asname or n.name).split(".")[0])
-        for child in ast.iter_child_nodes(n):
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
+            found.append(inner.id)
+        elif isinstance(inner, ast.alias):
+            found.append((inner.asname or inner.name).split(".")[0])
+        for child in ast.iter_child_nodes(inner):
             visit(child)
 
     visit(node)
@@ -166,8 +168,8 @@ def _required(fn):
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return None
-    return tuple(p.name for p in parameters if p.default is p.empty
-                 and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    return tuple(parameter.name for parameter in parameters if parameter.default is parameter.empty
+                 and parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD))
 
 
 def _form_of(names):
@@ -181,7 +183,7 @@ def _form_of(names):
 def _course_form(fn, skip_self=False):
     """The form whose arguments ``fn``'s parameter names are (any order, any case), else None."""
     required = (_required(fn) or ())[1 if skip_self else 0:]
-    return _form_of(tuple(ALIASES.get(n.lower()) for n in required))
+    return _form_of(tuple(ALIASES.get(name.lower()) for name in required))
 
 
 def binding(fn, name, form="auto"):
@@ -189,7 +191,7 @@ def binding(fn, name, form="auto"):
     required = _required(fn)
     if required is None:
         return (form if form != "auto" else "backward"), FORMS.get(form, COURSE_ARGUMENTS), ""
-    names = tuple(ALIASES.get(n.lower()) for n in required)
+    names = tuple(ALIASES.get(name.lower()) for name in required)
     if form == "auto":
         form = _form_of(names) or {4: "backward", 3: "grads"}.get(len(required))
         if form is None:
@@ -257,15 +259,15 @@ def find_function(namespace, name, user_files, skipped, form="auto"):
     for cls in _user_classes(namespace):
         if name in vars(cls):
             return _from_class(cls, name, vars(cls)[name], form)
-    for s in skipped:
-        if name in s.names:
-            raise NotFound(f"{name} is defined at {s.where}, which the checker skipped: {s.why}")
+    for entry in skipped:
+        if name in entry.names:
+            raise NotFound(f"{name} is defined at {entry.where}, which the checker skipped: {entry.why}")
     functions = user_functions(namespace, user_files)
     defines = f"; it defines {', '.join(functions)}" if functions else "; it defines no function"
     if explicit:
         raise NotFound(f"defines no function {name!r}{defines}")
     for wanted in FORMS:
-        picks = [k for k, f in functions.items() if _course_form(f) == wanted]
+        picks = [function_name for function_name, function in functions.items() if _course_form(function) == wanted]
         if len(picks) == 1:
             pick = picks[0]
             args = ", ".join(FORMS[wanted])
@@ -303,11 +305,12 @@ def _reads_global(code, name):
     for instruction in dis.get_instructions(code):
         if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and instruction.argval == name:
             return True
-    return any(_reads_global(c, name) for c in code.co_consts if inspect.iscode(c))
+    return any(_reads_global(const, name) for const in code.co_consts if inspect.iscode(const))
 
 
 def global_m(namespace, user_files):
     """{'functions': [learner functions reading a global m], 'value': repr of the module's m or None}."""
-    readers = [k for k, f in user_functions(namespace, user_files).items() if _reads_global(f.__code__, "m")]
+    readers = [name for name, function in user_functions(namespace, user_files).items()
+               if _reads_global(function.__code__, "m")]
     value = namespace.get("m")
     return {"functions": readers, "value": None if value is None else repr(value)[:40]}

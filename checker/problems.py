@@ -25,8 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from reference import finite_difference_grads, hidden_activation
-from reference.model import _grads_jit
+import reference
 
 FD_EPS = 1e-6
 PROBE_SCALE = 1.5
@@ -60,12 +59,12 @@ class Problem:
     X: np.ndarray
     Y: np.ndarray
     cache: dict
-    gp: np.ndarray          # g'(Z1), by jax.jvp of the reference activation
+    g_prime: np.ndarray     # g'(Z1), by jax.jvp of the reference activation
     truth: dict             # jax.grad of the reference cost
     fd: dict                # central finite differences of the reference cost
 
     def __getattr__(self, name):
-        # p.W1, p.Z1, p.m ...: the names diagnose's formulas use.
+        # problem.W1, problem.Z1, problem.m ...: the names diagnose's formulas use.
         for table in ("params", "cache"):
             if name in self.__dict__.get(table, {}):
                 return self.__dict__[table][name]
@@ -79,18 +78,22 @@ class Problem:
 
     @property
     def dZ1(self):
-        return (self.params["W2"].T @ self.dZ2) * self.gp
+        return (self.params["W2"].T @ self.dZ2) * self.g_prime
 
     def inputs(self, dtype):
         """Fresh copies in the learner's dtype: {parameters, cache, X, Y} (their code may change them)."""
-        cast = lambda a: np.array(a, dtype=dtype)  # noqa: E731
-        return {"parameters": {k: cast(v) for k, v in self.params.items()},
-                "cache": {k: cast(v) for k, v in self.cache.items()}, "X": cast(self.X), "Y": cast(self.Y)}
+        return {"parameters": {k: np.array(v, dtype=dtype) for k, v in self.params.items()},
+                "cache": {k: np.array(v, dtype=dtype) for k, v in self.cache.items()},
+                "X": np.array(self.X, dtype=dtype), "Y": np.array(self.Y, dtype=dtype)}
 
 
 def _rounded(a, dtype):
     """a as the learner will see it (rounded to dtype), kept in float64 for the truth."""
     return np.asarray(a, dtype=dtype).astype(np.float64)
+
+
+def _as_numpy(arrays):
+    return {k: np.asarray(v) for k, v in arrays.items()}
 
 
 def _probe_X(rng, n_x, m):
@@ -109,15 +112,15 @@ def make_problem(case, activation="tanh", output="sigmoid", dtype="float64"):
     Y = rng.integers(0, 2, size=(case.n_y, case.m)) if output == "sigmoid" else rng.normal(size=(case.n_y, case.m))
     params = {k: _rounded(v, dtype) for k, v in params.items()}
     X, Y = _rounded(X, dtype), _rounded(Y, dtype)
-    g = hidden_activation(activation)
+    g = reference.hidden_activation(activation)
     Z1 = params["W1"] @ X + params["b1"]
-    A1, gp = (np.asarray(a) for a in jax.jvp(g, (jnp.asarray(Z1),), (jnp.ones_like(Z1),)))
+    # jvp with a tangent of ones: g(Z1) and, element by element, g'(Z1).
+    A1, g_prime = (np.asarray(value) for value in jax.jvp(g, (jnp.asarray(Z1),), (jnp.ones_like(Z1),)))
     Z2 = params["W2"] @ A1 + params["b2"]
     A2 = np.asarray(jax.nn.sigmoid(Z2)) if output == "sigmoid" else Z2
-    as_numpy = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
-    truth = as_numpy(_grads_jit(params, X, Y, activation=activation, output=output))
-    fd = as_numpy(finite_difference_grads(params, X, Y, activation, output, eps=FD_EPS))
-    return Problem(case, params, X, Y, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}, gp, truth, fd)
+    truth = _as_numpy(reference.grads(params, X, Y, activation, output))
+    fd = _as_numpy(reference.finite_difference_grads(params, X, Y, activation, output, eps=FD_EPS))
+    return Problem(case, params, X, Y, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}, g_prime, truth, fd)
 
 
 def expected_shape(case, key):

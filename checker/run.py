@@ -263,17 +263,20 @@ def _clean_value(value):
 def clean_result(message):
     """A call's result with only the fields and types the checker reads (ValueError otherwise)."""
     if "error" in message:
-        e = message["error"]
-        if not isinstance(e, dict):
+        error = message["error"]
+        if not isinstance(error, dict):
             raise ValueError("error report")
-        arrays = e.get("locals") or {}
-        if not isinstance(arrays, dict) or not all(isinstance(a, np.ndarray) for a in arrays.values()):
+        arrays = error.get("locals") or {}
+        if not isinstance(arrays, dict) or not all(isinstance(array, np.ndarray) for array in arrays.values()):
             raise ValueError("error report")
-        text = lambda k, n: None if e.get(k) is None else str(e[k])[:n]  # noqa: E731
+
+        def text(key, limit):
+            return None if error.get(key) is None else str(error[key])[:limit]
+
         return {"error": {"type": text("type", 80) or "?", "message": text("message", 1000) or "",
                           "key": text("key", 80), "name": text("name", 80), "traceback": text("traceback", 20000) or "",
                           "locals": {str(k): v for k, v in arrays.items()},
-                          "none_locals": [str(n)[:20] for n in (e.get("none_locals") or [])][:20],
+                          "none_locals": [str(name)[:20] for name in (error.get("none_locals") or [])][:20],
                           "line": text("line", 200) or ""}}
     output = message.get("output")
     if not isinstance(output, dict):
@@ -291,19 +294,20 @@ def _clean_loaded(message):
         value = message.get(key) or []
         return [str(t)[:500] for t in value][:200] if isinstance(value, list) else []
 
-    skipped = [s for s in (message.get("skipped") or []) if isinstance(s, dict)][:500]
+    skipped = [entry for entry in (message.get("skipped") or []) if isinstance(entry, dict)][:500]
     loaded = {"notes": texts("notes"),
-              "skipped": [{"where": str(s.get("where", ""))[:80], "names": [str(n)[:80] for n in s.get("names", [])],
-                           "why": str(s.get("why", ""))[:300]} for s in skipped]}
+              "skipped": [{"where": str(entry.get("where", ""))[:80],
+                           "names": [str(name)[:80] for name in entry.get("names", [])],
+                           "why": str(entry.get("why", ""))[:300]} for entry in skipped]}
     if "not_found" in message:
         return {**loaded, "not_found": str(message["not_found"])[:1000]}
     order = [str(n) for n in message.get("order") or []]
     if message.get("form") not in ("backward", "grads") or not set(order) <= {"parameters", "cache", "X", "Y"}:
         raise ValueError("load report")
-    m = message.get("global_m") if isinstance(message.get("global_m"), dict) else {}
+    global_m = message.get("global_m") if isinstance(message.get("global_m"), dict) else {}
     return {**loaded, "function": str(message.get("function", "?"))[:120], "form": message["form"], "order": order,
-            "global_m": {"functions": [str(f)[:80] for f in m.get("functions") or []][:20],
-                         "value": None if m.get("value") is None else str(m["value"])[:40]}}
+            "global_m": {"functions": [str(name)[:80] for name in global_m.get("functions") or []][:20],
+                         "value": None if global_m.get("value") is None else str(global_m["value"])[:40]}}
 
 
 # --- one file -------------------------------------------------------------------------------
@@ -329,8 +333,8 @@ def run_file(source, function, form, inputs, limits):
     child = Child(limits, source.folder)
     name = source.path.name
     try:
-        child.send({"kind": "load", "cells": [{"where": c.where, "filename": c.filename, "source": c.source}
-                                              for c in source.cells],
+        child.send({"kind": "load", "cells": [{"where": cell.where, "filename": cell.filename, "source": cell.source}
+                                              for cell in source.cells],
                     "folder": source.folder, "path": str(source.path), "function": function, "form": form})
         ready = child.receive("ready", limits.start_timeout, "starting Python and numpy")
         run.jax_loaded = bool(ready.get("jax_loaded"))

@@ -25,9 +25,9 @@ class WireError(Exception):
 
 def _to_json(value):
     if isinstance(value, np.ndarray):
-        a = np.ascontiguousarray(value)
-        return {"__array__": {"dtype": a.dtype.str, "shape": list(a.shape),
-                              "data": base64.b64encode(a.tobytes()).decode("ascii")}}
+        array = np.ascontiguousarray(value)
+        return {"__array__": {"dtype": array.dtype.str, "shape": list(array.shape),
+                              "data": base64.b64encode(array.tobytes()).decode("ascii")}}
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"cannot send a {type(value).__name__}")

@@ -12,7 +12,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from .activations import (  # noqa: E402
-    ACTIVATION_NAMES, get_activation, identity, identity_prime, leaky_relu, leaky_relu_prime,
+    ACTIVATION_NAMES, check_activation, get_activation, identity, identity_prime, leaky_relu, leaky_relu_prime,
     parse_activation, relu, relu_prime, sigmoid, sigmoid_prime, tanh, tanh_prime,
 )
 from .backward import (  # noqa: E402

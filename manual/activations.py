@@ -96,6 +96,11 @@ def parse_activation(name):
     return base, slope
 
 
+def check_activation(name):
+    """Raise ValueError naming the known activations unless ``name`` is one ("tanh", "leaky_relu:0.2" ...)."""
+    parse_activation(name)
+
+
 def get_activation(name):
     """Return ``(g, g_prime)`` for an activation name; g_prime takes (z, a)."""
     base, slope = parse_activation(name)

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .activations import get_activation
+from .activations import check_activation, get_activation
 from .checks import check_output, check_problem
 from .forward import cost_unchecked, forward_unchecked
 
@@ -63,7 +63,7 @@ def _like_params(grads, params):
     arithmetic promotes to float64, the update must not silently promote the
     float32 parameters.
     """
-    return {k: g.astype(params[k[1:]].dtype) for k, g in grads.items()}
+    return {k: v.astype(params[k[1:]].dtype) for k, v in grads.items()}
 
 
 def grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
@@ -85,10 +85,10 @@ def grads_one_example(params, x, y, activation="tanh", output="sigmoid"):
     dz1 = W2^T dz2 * g'(z1);  dW1 = dz1 x^T;  db1 = dz1.
     """
     _, g_prime = get_activation(activation)
-    _, c = forward_unchecked(params, x, activation, output)
-    dz2 = c["A2"] - y
-    dz1 = (params["W2"].T @ dz2) * g_prime(c["Z1"], c["A1"])
-    return {"dW1": dz1 @ x.T, "db1": dz1, "dW2": dz2 @ c["A1"].T, "db2": dz2}
+    _, cache = forward_unchecked(params, x, activation, output)
+    dz2 = cache["A2"] - y
+    dz1 = (params["W2"].T @ dz2) * g_prime(cache["Z1"], cache["A1"])
+    return {"dW1": dz1 @ x.T, "db1": dz1, "dW2": dz2 @ cache["A1"].T, "db2": dz2}
 
 
 def backward_per_example_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
@@ -98,8 +98,8 @@ def backward_per_example_unchecked(params, X, Y, activation="tanh", output="sigm
     def add_example(i, total):
         x = lax.dynamic_slice_in_dim(X, i, 1, axis=1)
         y = lax.dynamic_slice_in_dim(Y, i, 1, axis=1).astype(X.dtype)
-        g = grads_one_example(params, x, y, activation, output)
-        return {k: total[k] + g[k] for k in total}
+        example = grads_one_example(params, x, y, activation, output)
+        return {k: total[k] + example[k] for k in total}
 
     zeros = {"d" + k: jnp.zeros_like(v, dtype=jnp.result_type(v, X)) for k, v in params.items()}
     total = lax.fori_loop(0, m, add_example, zeros)
@@ -115,17 +115,17 @@ _per_example_jit = jax.jit(backward_per_example_unchecked, static_argnames=("act
 
 def _check(params, X, Y, activation, output):
     check_output(output)
-    get_activation(activation)
+    check_activation(activation)
     check_problem(params, X, Y, output)
 
 
 def _check_cache(params, cache, X):
     n_h, m, n_y = params["W1"].shape[0], X.shape[1], params["W2"].shape[0]
-    for k, shape in (("Z1", (n_h, m)), ("A1", (n_h, m)), ("A2", (n_y, m))):
-        if k not in cache:
-            raise ValueError(f"cache is missing {k} (expected keys Z1 A1 Z2 A2)")
-        if tuple(cache[k].shape) != shape:
-            raise ValueError(f"cache {k} has shape {tuple(cache[k].shape)}, expected {shape}: "
+    for name, shape in (("Z1", (n_h, m)), ("A1", (n_h, m)), ("A2", (n_y, m))):
+        if name not in cache:
+            raise ValueError(f"cache is missing {name} (expected keys Z1 A1 Z2 A2)")
+        if tuple(cache[name].shape) != shape:
+            raise ValueError(f"cache {name} has shape {tuple(cache[name].shape)}, expected {shape}: "
                              "was it computed from these parameters and this X?")
 
 

@@ -27,7 +27,7 @@ def check_float_array(x, name):
         raise ValueError(f"{name} must be 2-D (rows x examples), got shape {_shape(x)}")
     if not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"{name} must be a floating-point array, got dtype {x.dtype}")
-    if x.dtype == np.float64 and not jax.config.jax_enable_x64:
+    if x.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
         raise ValueError(
             f"{name} is float64 but jax_enable_x64 is off, so JAX would silently compute in float32; "
             "set jax.config.update('jax_enable_x64', True) before creating arrays"
@@ -60,7 +60,7 @@ def check_Y(Y, X, output="sigmoid"):
     if not (np.issubdtype(Y.dtype, np.floating) or np.issubdtype(Y.dtype, np.integer)
             or Y.dtype == np.bool_):
         raise ValueError(f"Y must be numeric, got dtype {Y.dtype}")
-    if Y.dtype == np.float64 and not jax.config.jax_enable_x64:
+    if Y.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
         raise ValueError("Y is float64 but jax_enable_x64 is off; enable it before creating arrays")
     if is_concrete(Y):
         y = np.asarray(Y)

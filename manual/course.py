@@ -15,7 +15,7 @@ from .backward import backward, backward_unchecked
 from .checks import check_problem, check_Y
 from .forward import cost_unchecked, forward, forward_unchecked, output_activation
 
-HIDDEN, OUTPUT = "tanh", "sigmoid"
+ACTIVATION, OUTPUT = "tanh", "sigmoid"   # the assignment's hidden and output units
 
 
 def _shape_of(a, name):
@@ -56,7 +56,7 @@ def initialize_parameters(n_x, n_h, n_y):
 
 def forward_propagation(X, parameters):
     """(A2 (n_y, m), cache {Z1, A1, Z2, A2})."""
-    return forward(parameters, X, HIDDEN, OUTPUT)
+    return forward(parameters, X, ACTIVATION, OUTPUT)
 
 
 def compute_cost(A2, Y):
@@ -78,7 +78,7 @@ def compute_cost(A2, Y):
 
 def backward_propagation(parameters, cache, X, Y):
     """grads {dW1, db1, dW2, db2} with the parameters' shapes."""
-    return backward(parameters, cache, X, Y, HIDDEN, OUTPUT)
+    return backward(parameters, cache, X, Y, ACTIVATION, OUTPUT)
 
 
 def update_parameters(parameters, grads, learning_rate=1.2):
@@ -95,9 +95,9 @@ def predict(parameters, X):
 @jax.jit
 def _course_step(parameters, X, Y, learning_rate):
     """One iteration on the manual path: cost of the current parameters, then update."""
-    _, cache = forward_unchecked(parameters, X, HIDDEN, OUTPUT)
+    _, cache = forward_unchecked(parameters, X, ACTIVATION, OUTPUT)
     J = cost_unchecked(cache["Z2"], Y, OUTPUT)
-    grads = backward_unchecked(parameters, cache, X, Y, HIDDEN)
+    grads = backward_unchecked(parameters, cache, X, Y, ACTIVATION)
     return update_parameters(parameters, grads, learning_rate), J
 
 
@@ -106,14 +106,14 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):
     n_x, _, n_y = layer_sizes(X, Y)
     parameters = initialize_parameters(n_x, n_h, n_y)
     check_problem(parameters, X, Y, OUTPUT)
-    # Jitted step, Python loop: the course's structure, ~30 us per iteration.
-    # shallownet.train compiles the whole loop instead (lax.scan) for speed.
+    # Jitted step, Python loop: the course's structure (dispatch-bound, no faster than numpy).
+    # shallownet.train compiles the whole loop instead (lax.while_loop) for speed.
     X, Y = jnp.asarray(X), jnp.asarray(Y, dtype=jnp.asarray(X).dtype)
     parameters = {k: jnp.asarray(v, X.dtype) for k, v in parameters.items()}
     for i in range(num_iterations):
         parameters, J = _course_step(parameters, X, Y, 1.2)
         if print_cost and i % 1000 == 0:
-            print("Cost after iteration %i: %f" % (i, float(J)))
+            print(f"Cost after iteration {i}: {float(J):f}")
     return parameters
 
 

@@ -10,7 +10,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from .activations import get_activation, sigmoid
+from .activations import check_activation, get_activation, sigmoid
 from .checks import check_float_array, check_output, check_problem, check_Y
 
 
@@ -61,7 +61,7 @@ _cost_jit = jax.jit(cost_unchecked, static_argnames=("output",))
 def forward(params, X, activation="tanh", output="sigmoid"):
     """Checked, jitted forward pass: X (n_x, m) -> (A2 (n_y, m), cache)."""
     check_output(output)
-    get_activation(activation)
+    check_activation(activation)
     check_problem(params, X)
     return _forward_jit(params, X, activation=activation, output=output)
 

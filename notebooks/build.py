@@ -79,11 +79,11 @@ def build(path):
 
 def main(argv=None):
     prefixes = (sys.argv[1:] if argv is None else argv) or [""]
-    paths = [p for p in source_paths() if any(p.name.startswith(x) for x in prefixes)]
+    paths = [path for path in source_paths() if any(path.name.startswith(prefix) for prefix in prefixes)]
     if not paths:
         sys.exit(f"no notebook source in {SOURCES} starts with {', '.join(prefixes)}")
-    for p in paths:
-        print("built", build(p).relative_to(HERE.parent), flush=True)
+    for path in paths:
+        print("built", build(path).relative_to(HERE.parent), flush=True)
 
 
 if __name__ == "__main__":

@@ -12,22 +12,22 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from .model import cost, hidden_activation
+from .model import check_activation, cost_unchecked
 from .validate import validate
 
 
 @partial(jax.jit, static_argnames=("activation", "output", "batch_size"))
-def _fd(params, X, Y, eps, activation, output, batch_size=128):
-    flat, unravel = ravel_pytree(params)
+def _central_differences(params, X, Y, eps, activation, output, batch_size=128):
+    theta, unravel = ravel_pytree(params)
 
     def central(k):
-        e = jnp.zeros_like(flat).at[k].set(eps)
-        up = cost(unravel(flat + e), X, Y, activation, output)
-        down = cost(unravel(flat - e), X, Y, activation, output)
+        step = jnp.zeros_like(theta).at[k].set(eps)
+        up = cost_unchecked(unravel(theta + step), X, Y, activation, output)
+        down = cost_unchecked(unravel(theta - step), X, Y, activation, output)
         return (up - down) / (2 * eps)
 
-    g = jax.lax.map(central, jnp.arange(flat.size), batch_size=batch_size)
-    return {"d" + k: v for k, v in unravel(g).items()}
+    derivatives = jax.lax.map(central, jnp.arange(theta.size), batch_size=batch_size)
+    return {"d" + k: v for k, v in unravel(derivatives).items()}
 
 
 def finite_difference_grads(params, X, Y, activation="tanh", output="sigmoid", eps=1e-6):
@@ -37,9 +37,9 @@ def finite_difference_grads(params, X, Y, activation="tanh", output="sigmoid", e
     so it can also run inside jax.jit (value checks are skipped on tracers).
     """
     validate(params, X, Y, output)
-    hidden_activation(activation)
-    if not jax.config.jax_enable_x64:
+    check_activation(activation)
+    if not jax.config.read("jax_enable_x64"):
         raise ValueError("finite differences need float64: enable jax_enable_x64 first")
-    f64 = lambda a: jnp.asarray(a, jnp.float64)  # noqa: E731
-    params = {k: f64(params[k]) for k in ("W1", "b1", "W2", "b2")}
-    return _fd(params, f64(X), f64(Y), eps, activation, output)
+    params = {k: jnp.asarray(params[k], jnp.float64) for k in ("W1", "b1", "W2", "b2")}
+    X, Y = jnp.asarray(X, jnp.float64), jnp.asarray(Y, jnp.float64)
+    return _central_differences(params, X, Y, eps, activation, output)

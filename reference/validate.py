@@ -29,7 +29,7 @@ def _check_array(name, a):
         name == "Y" and (np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_))
     if not numeric:
         raise ValueError(f"{name} must be a floating-point array, got dtype {a.dtype}")
-    if a.dtype == np.float64 and not jax.config.jax_enable_x64:
+    if a.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
         raise ValueError(f"{name} is float64 but jax_enable_x64 is off (JAX would compute in float32)")
     if _concrete(a) and np.issubdtype(a.dtype, np.floating):
         values = np.asarray(a)

@@ -31,7 +31,7 @@ FORMAT_1_KEYS = PARAM_KEYS + ("feature_mean", "feature_std", "costs", "iteration
 META_KEYS = ("format", "run", "features", "labels", "fingerprint", "cost_stride", "segments", "status")
 STATUSES = ("running", "interrupted", "finished", "diverged")
 # The settings a resumed run may change, recorded per stretch of iterations.
-SEGMENT_SETTINGS = tuple(f.name for f in fields_of() if f.metadata["on_resume"] == MAY_CHANGE)
+SEGMENT_SETTINGS = tuple(field.name for field in fields_of() if field.metadata["on_resume"] == MAY_CHANGE)
 _ZIP_MAGIC, _NPY_MAGIC = (b"PK\x03\x04", b"PK\x05\x06"), b"\x93NUMPY"
 
 
@@ -166,14 +166,13 @@ def _check_arrays(arrays, path):
         missing = sorted(set(KEYS) - set(arrays))
         extra = sorted(set(arrays) - set(KEYS))
         _fail(path, f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}")
-    for k, a in arrays.items():
-        if not isinstance(a, np.ndarray):
-            _fail(path, f"{k} is not a numpy array")
+    for name, array in arrays.items():
+        if not isinstance(array, np.ndarray):
+            _fail(path, f"{name} is not a numpy array")
     dtype = arrays["W1"].dtype
-    for k in PARAM_KEYS:
-        a = arrays[k]
-        if a.dtype not in (np.float32, np.float64) or a.dtype != dtype:
-            _fail(path, f"{k} has dtype {a.dtype}; expected float32 or float64 like W1")
+    for name in PARAM_KEYS:
+        if arrays[name].dtype not in (np.float32, np.float64) or arrays[name].dtype != dtype:
+            _fail(path, f"{name} has dtype {arrays[name].dtype}; expected float32 or float64 like W1")
     try:
         manual.checks.check_params({k: arrays[k] for k in PARAM_KEYS})
     except ValueError as e:
@@ -186,9 +185,9 @@ def _check_arrays(arrays, path):
             _fail(path, f"{k} contains non-finite values")
     if not np.all(arrays["feature_std"] > 0):
         _fail(path, "feature_std must be positive")
-    it, costs, cost_iterations = arrays["iteration"], arrays["costs"], arrays["cost_iterations"]
-    if it.shape != () or it.dtype != np.int64 or int(it) < 0:
-        _fail(path, f"iteration must be a non-negative int64 scalar, got {it!r}")
+    iteration, costs, cost_iterations = arrays["iteration"], arrays["costs"], arrays["cost_iterations"]
+    if iteration.shape != () or iteration.dtype != np.int64 or int(iteration) < 0:
+        _fail(path, f"iteration must be a non-negative int64 scalar, got {iteration!r}")
     if costs.ndim != 1 or costs.dtype != np.float64 or cost_iterations.dtype != np.int64:
         _fail(path, f"costs and cost_iterations must be 1-D float64 and int64, got {costs.dtype} "
                     f"{costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}")
@@ -202,15 +201,16 @@ def _segments(saved, config, done, path):
     if not isinstance(saved, list) or not saved:
         _fail(path, "segments must be a non-empty list")
     starts = []
-    for s in saved:
-        if not isinstance(s, dict) or set(s) != {"start", *SEGMENT_SETTINGS}:
-            _fail(path, f"a segment has the keys start, {', '.join(SEGMENT_SETTINGS)}; got {s!r}")
+    for entry in saved:
+        if not isinstance(entry, dict) or set(entry) != {"start", *SEGMENT_SETTINGS}:
+            _fail(path, f"a segment has the keys start, {', '.join(SEGMENT_SETTINGS)}; got {entry!r}")
         try:
-            config.replace(**{k: s[k] for k in SEGMENT_SETTINGS})
+            config.replace(**{k: entry[k] for k in SEGMENT_SETTINGS})
         except ConfigError as e:
             _fail(path, f"segment: {e}")
-        starts.append(s["start"])
-    if starts[0] != 0 or any(not isinstance(a, int) or a > b for a, b in zip(starts, starts[1:] + [done])):
+        starts.append(entry["start"])
+    if starts[0] != 0 or any(not isinstance(start, int) or start > following
+                             for start, following in zip(starts, [*starts[1:], done])):
         _fail(path, f"segment starts {starts} must rise from 0 to at most the iteration {done}")
     return tuple(saved)
 
@@ -270,8 +270,8 @@ def _read_arrays(path):
             _fail(path, f"not an .npz archive: it starts with bytes {head[:8]!r}")
         _fail(path, f"not an .npz archive but text starting {text[:40]!r}")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
     except ValueError as e:
         if "pickle" in str(e):  # numpy's advice to load it unsafely is not ours to give
             _fail(path, "it holds pickled Python objects, which a model never contains")

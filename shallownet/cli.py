@@ -1,4 +1,4 @@
-"""The ``shallownet`` command: train, predict, sweep (and check, when shallownet.check_cmd exists).
+"""The ``shallownet`` command: train, predict, sweep, and check (the checker's, registered by shallownet.check_cmd).
 
 Thin over library functions (shallownet.experiment, shallownet.predict,
 shallownet.sweep) that the tests call directly. The flags of train and sweep
@@ -39,20 +39,21 @@ def build_parser():
     parser = Parser(prog="shallownet", description="Train the course's one-hidden-layer network, fast, with JAX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train one network, write model, plots and summary into --out",
-                       epilog=EPILOG)
-    config.add_flags(t, "train")
-    t.add_argument("--resume", action="store_true",
-                   help="continue the run saved in --out: flags left out keep their saved values; "
-                        "those that change the problem must match them")
-    t.add_argument("--out", default=None, help="output folder (default runs/<data>)")
-    t.set_defaults(func=cmd_train)
+    train_parser = sub.add_parser("train", help="train one network, write model, plots and summary into --out",
+                                  epilog=EPILOG)
+    config.add_flags(train_parser, "train")
+    train_parser.add_argument("--resume", action="store_true",
+                              help="continue the run saved in --out: flags left out keep their saved values; "
+                                   "those that change the problem must match them")
+    train_parser.add_argument("--out", default=None, help="output folder (default runs/<data>)")
+    train_parser.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
-    p.add_argument("--model", required=True, help="a run folder (or its model.npz)")
-    p.add_argument("--data", required=True, help="a .csv with the model's feature columns, or a data set name")
-    p.add_argument("--out", default=None, help="write predictions to this CSV (default: print them)")
-    p.set_defaults(func=cmd_predict)
+    predict_parser = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
+    predict_parser.add_argument("--model", required=True, help="a run folder (or its model.npz)")
+    predict_parser.add_argument("--data", required=True,
+                                help="a .csv with the model's feature columns, or a data set name")
+    predict_parser.add_argument("--out", default=None, help="write predictions to this CSV (default: print them)")
+    predict_parser.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("sweep", help="training accuracy for several hidden sizes, plus logistic regression",
                        epilog=EPILOG)
@@ -96,16 +97,16 @@ def _changes_text(changes):
     return ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
 
 
-def _interrupted_text(e):
-    """The one line printed when a stop request ended a run."""
+def _interrupted_text(interrupted):
+    """The one line printed when a stop request (a train.Interrupted) ended a run."""
     from . import signals
 
-    how = f"interrupted by {signals.name(e.signum)} after iteration {e.iteration}"
-    if e.saved is None:
+    how = f"interrupted by {signals.name(interrupted.signum)} after iteration {interrupted.iteration}"
+    if interrupted.saved is None:
         return f"{how}; no new chunk had finished, nothing saved"
-    if e.total is not None and e.iteration >= e.total:
-        return f"{how}, the last one; saved {e.saved}"
-    return f"{how}; saved {e.saved}, continue with --resume"
+    if interrupted.total is not None and interrupted.iteration >= interrupted.total:
+        return f"{how}, the last one; saved {interrupted.saved}"
+    return f"{how}; saved {interrupted.saved}, continue with --resume"
 
 
 def cmd_train(args):
@@ -222,13 +223,14 @@ def main(argv=None):
 def _use_compilation_cache():
     """Keep XLA's compiled programs on disk (JAX's persistent cache) unless the user set a place.
 
-    The compile of the training loop is about half of a flower run; a repeated
-    run with the same shapes and settings loads it instead. Environment
-    variables, so that JAX (not imported yet) picks them up and --help stays fast.
+    The compile of the training loop is a large part of a run on a small data
+    set; a repeated run with the same shapes and settings loads it instead.
+    Environment variables, so that JAX (not imported yet) picks them up and
+    --help stays fast.
     """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(base, "shallownet", "xla"))
-    # JAX caches only compiles longer than 1 s by default; the flower loop takes ~0.5-1 s.
+    # JAX caches only compiles longer than 1 s by default, longer than the flower loop's compile.
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 
 
@@ -239,8 +241,8 @@ def console():
     tests call it, writes nothing outside the run folder). Everything is
     written (files atomically and fsync'ed) and printed by then; the
     interpreter's ordinary teardown of the JAX and matplotlib module graphs
-    would add ~0.3-0.4 s to every command for nothing, so the streams are
-    flushed and the process exits without it.
+    would add a measurable delay to every command for nothing, so the streams
+    are flushed and the process exits without it.
     """
     _use_compilation_cache()
     code = main()

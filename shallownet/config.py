@@ -20,7 +20,7 @@ import itertools
 import math
 import numbers
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 VERSION = 1  # of the dict written by to_dict (a checkpoint's "run" entry)
 
@@ -63,7 +63,7 @@ def number_problem(text):
     hint = ""
     if "_" in cell:
         hint = " (no '_' digit separators)"
-    elif any(ch.isspace() for ch in cell):
+    elif any(char.isspace() for char in cell):
         hint = " (no spaces inside a number)"
     elif "," in cell:
         hint = " (a decimal comma? write 1.5, not 1,5)"
@@ -145,16 +145,16 @@ def _flag(value, label):
 def _columns(value, label):
     if isinstance(value, str):
         value = (value,)
-    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) and v for v in value):
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(name, str) and name for name in value):
         raise ConfigError(f"{label} must be one or more column names, got {value!r}")
-    repeated = sorted({v for v in value if value.count(v) > 1})
+    repeated = sorted({name for name in value if value.count(name) > 1})
     if repeated:
         raise ConfigError(f"{label} names {', '.join(map(repr, repeated))} more than once")
     return tuple(value)
 
 
 def _activation(value, label):
-    """A name manual.parse_activation knows, with a finite leaky_relu slope given as a plain number."""
+    """A name manual.check_activation accepts, with a finite leaky_relu slope given as a plain number."""
     value = _text(value, label)
     base, _, slope = value.partition(":")
     if base == "leaky_relu" and slope:
@@ -165,7 +165,7 @@ def _activation(value, label):
     import manual  # imports JAX: only when a configuration is built, never for --help
 
     try:
-        manual.parse_activation(value)
+        manual.check_activation(value)
     except ValueError as e:
         raise ConfigError(f"{label}: {e}") from None
     return value
@@ -179,7 +179,7 @@ def setting(default, help, check, *, on_resume=MUST_MATCH, flag=None, choices=No
 
     ``sweep=True``: ``shallownet sweep`` takes a list of values (one network each).
     """
-    return field(default=default, metadata={
+    return dataclasses.field(default=default, metadata={
         "help": help, "check": check, "on_resume": on_resume, "flag": flag, "choices": choices,
         "metavar": metavar, "commands": commands, "sweep": sweep})
 
@@ -224,8 +224,8 @@ class RunConfig:
                                       commands=("train",))
 
     def __post_init__(self):
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, f.metadata["check"](getattr(self, f.name), label(f)))
+        for field in dataclasses.fields(self):
+            object.__setattr__(self, field.name, field.metadata["check"](getattr(self, field.name), label(field)))
 
     @classmethod
     def of(cls, settings=None):
@@ -262,25 +262,25 @@ class RunConfig:
 
 
 def names():
-    return tuple(f.name for f in dataclasses.fields(RunConfig))
+    return tuple(field.name for field in dataclasses.fields(RunConfig))
 
 
 def fields_of(command=None):
     """RunConfig's fields, or those a command (train, sweep) takes as flags."""
-    return [f for f in dataclasses.fields(RunConfig) if command is None or command in f.metadata["commands"]]
+    return [field for field in dataclasses.fields(RunConfig) if command is None or command in field.metadata["commands"]]
 
 
-def flag(f):
-    return f.metadata["flag"] or "--" + f.name.replace("_", "-")
+def flag(field):
+    return field.metadata["flag"] or "--" + field.name.replace("_", "-")
 
 
-def label(f):
+def label(field):
     """How messages name a setting: its config name and its flag, e.g. 'seed (--seed)'."""
-    return f"{f.name} ({flag(f)})"
+    return f"{field.name} ({flag(field)})"
 
 
 def on_resume(name):
-    return next(f for f in dataclasses.fields(RunConfig) if f.name == name).metadata["on_resume"]
+    return next(field for field in dataclasses.fields(RunConfig) if field.name == name).metadata["on_resume"]
 
 
 DEFAULTS = RunConfig()
@@ -292,7 +292,7 @@ SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "
 
 # --------------------------------------------------------------------------- command-line flags
 
-def _argument_type(f):
+def _argument_type(field):
     """The argparse type of a field: the strict number grammar above for numbers."""
     def whole(text):
         try:
@@ -308,7 +308,7 @@ def _argument_type(f):
             said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a finite number ({e})"
             raise argparse.ArgumentTypeError(said) from None
 
-    return {int: whole, float: real}.get(f.type, str)
+    return {int: whole, float: real}.get(field.type, str)
 
 
 def _shown(value):
@@ -326,28 +326,28 @@ def add_flags(parser, command):
     sweep=True take one or more values.
     """
     group = parser.add_argument_group("run configuration (see docs/training.md)")
-    for f in fields_of(command):
-        meta = f.metadata
-        listed = f.type is tuple or (command == "sweep" and meta["sweep"])
-        default = SWEEP_DEFAULTS.get(f.name, f.default) if command == "sweep" else f.default
-        kwargs = {"dest": f.name, "default": argparse.SUPPRESS,
+    for field in fields_of(command):
+        meta = field.metadata
+        listed = field.type is tuple or (command == "sweep" and meta["sweep"])
+        default = SWEEP_DEFAULTS.get(field.name, field.default) if command == "sweep" else field.default
+        kwargs = {"dest": field.name, "default": argparse.SUPPRESS,
                   "help": f"{meta['help']} (default: {_shown(default)})"}
-        if f.type is bool:
+        if field.type is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
-            kwargs.update(type=_argument_type(f), metavar=meta["metavar"], choices=meta["choices"])
+            kwargs.update(type=_argument_type(field), metavar=meta["metavar"], choices=meta["choices"])
             if listed:
                 kwargs["nargs"] = "+"
-        group.add_argument(flag(f), **kwargs)
+        group.add_argument(flag(field), **kwargs)
 
 
 def given(args, command):
     """The settings given on the command line: {name: value} (lists as tuples)."""
     found = {}
-    for f in fields_of(command):
-        if hasattr(args, f.name):
-            value = getattr(args, f.name)
-            found[f.name] = tuple(value) if isinstance(value, list) else value
+    for field in fields_of(command):
+        if hasattr(args, field.name):
+            value = getattr(args, field.name)
+            found[field.name] = tuple(value) if isinstance(value, list) else value
     return found
 
 
@@ -378,12 +378,13 @@ def sweep_grid(settings):
 def markdown_table():
     """The run-configuration table of docs/training.md (a test checks the page holds exactly this)."""
     rows = ["| setting | flag | default | on resume | commands | meaning |", "|---|---|---|---|---|---|"]
-    for f in dataclasses.fields(RunConfig):
-        meta = f.metadata
-        default = _shown(f.default)
-        if f.name in SWEEP_DEFAULTS:
-            default = f"{default} (sweep: {_shown(SWEEP_DEFAULTS[f.name])})"
-        shown_flag = f"`{flag(f)}`" + (f" / `--no-{flag(f)[2:]}`" if f.type is bool else "")
-        commands = ", ".join(c + (" (list)" if c == "sweep" and meta["sweep"] else "") for c in meta["commands"])
-        rows.append(f"| `{f.name}` | {shown_flag} | `{default}` | {meta['on_resume']} | {commands} | {meta['help']} |")
+    for field in dataclasses.fields(RunConfig):
+        meta = field.metadata
+        default = _shown(field.default)
+        if field.name in SWEEP_DEFAULTS:
+            default = f"{default} (sweep: {_shown(SWEEP_DEFAULTS[field.name])})"
+        shown_flag = f"`{flag(field)}`" + (f" / `--no-{flag(field)[2:]}`" if field.type is bool else "")
+        commands = ", ".join(command + (" (list)" if command == "sweep" and meta["sweep"] else "")
+                             for command in meta["commands"])
+        rows.append(f"| `{field.name}` | {shown_flag} | `{default}` | {meta['on_resume']} | {commands} | {meta['help']} |")
     return "\n".join(rows)

@@ -93,14 +93,14 @@ def _parse_cells(rows, header, path):
     """Rows of strings -> float64 (rows, columns); DataError names the first bad cell (see config.NUMBER)."""
     values = np.empty((len(rows), len(header)))
     fullmatch = NUMBER.fullmatch
-    for r, (line, row) in enumerate(rows):
-        for c, cell in enumerate(row):
+    for row_index, (line, row) in enumerate(rows):
+        for column, cell in enumerate(row):
             cell = cell.strip()
             if fullmatch(cell):
-                values[r, c] = float(cell)
-                if np.isfinite(values[r, c]):
+                values[row_index, column] = float(cell)
+                if np.isfinite(values[row_index, column]):
                     continue
-            raise DataError(f"{path}, line {line}, column {header[c]!r}: {number_problem(cell)}")
+            raise DataError(f"{path}, line {line}, column {header[column]!r}: {number_problem(cell)}")
     return values
 
 
@@ -147,7 +147,8 @@ class Fingerprint:
     def from_dict(cls, saved):
         if (not isinstance(saved, dict) or set(saved) != {"sha256", "rows", "columns"}
                 or not isinstance(saved["sha256"], str) or not isinstance(saved["rows"], int)
-                or not isinstance(saved["columns"], list) or not all(isinstance(c, str) for c in saved["columns"])):
+                or not isinstance(saved["columns"], list)
+                or not all(isinstance(column, str) for column in saved["columns"])):
             raise ValueError(f"a data fingerprint is {{sha256, rows, columns}}, got {saved!r}")
         return cls(saved["sha256"], saved["rows"], tuple(saved["columns"]))
 
@@ -178,10 +179,10 @@ class Table:
         for name in names:
             if name not in self.header:
                 raise DataError(f"{self.path}: no column named {name!r}; the columns are {', '.join(self.header)}")
-        return np.ascontiguousarray(self.values[:, [self.header.index(n) for n in names]].T)
+        return np.ascontiguousarray(self.values[:, [self.header.index(name) for name in names]].T)
 
     def has(self, names):
-        return all(n in self.header for n in names)
+        return all(name in self.header for name in names)
 
 
 def read_table(path):
@@ -204,7 +205,7 @@ def read_table(path):
         raise DataError(f"{path}: cannot be read as CSV ({e})") from None
     if header is None:
         raise DataError(f"{path} is empty; expected a header row naming the columns")
-    header = tuple(h.strip() for h in header)
+    header = tuple(name.strip() for name in header)
     _check_header(header, path)
     if not rows:
         raise DataError(f"{path}: no data rows after the header")
@@ -233,7 +234,7 @@ def load_csv(path, labels=("label",)):
     """
     table = read_table(path)
     Y = table.columns(labels)
-    features = tuple(h for h in table.header if h not in labels)
+    features = tuple(name for name in table.header if name not in labels)
     if not features:
         raise DataError(f"{path}: no feature columns besides the label column(s) {', '.join(labels)}")
     return Examples(table.columns(features), Y, features, tuple(labels), table.fingerprint)

@@ -208,9 +208,9 @@ def _check_problem(config, prepared):
 def _device():
     import jax
 
-    dev = jax.devices()[0]
+    device = jax.devices()[0]
     return {"jax_version": jax.__version__, "backend": jax.default_backend(),
-            "device": f"{dev.platform}:{dev.id} {dev.device_kind}"}
+            "device": f"{device.platform}:{device.id} {device.device_kind}"}
 
 
 def _evaluate(params, config, prepared, grid):
@@ -229,8 +229,8 @@ def _warm_up(config, prepared, grid):
     """Compile the evaluation's forward pass and import matplotlib while the main thread trains.
 
     Both wait mostly outside the GIL or beside XLA's compile of the training
-    loop (~0.2 s and ~0.5 s on the flower data, most of a short run). Only the
-    shapes matter, so zeros stand in for the parameters not trained yet. A
+    loop, and on a small data set they are a large part of a short run. Only
+    the shapes matter, so zeros stand in for the parameters not trained yet. A
     failure here is harmless: the real call compiles again and reports it.
     """
     try:
@@ -343,7 +343,7 @@ def _fit(params, run, history, progress, requests):
               "chunk": min(config.chunk, config.iterations - run.start), "dtype": config.dtype,
               "progress": None if progress is None else (lambda done, cost: progress(run.start + done, cost)),
               "start_iteration": run.start, "history": history,
-              "checkpoint": lambda iteration, p, h: run.save(p, h, "running"),
+              "checkpoint": lambda iteration, params, history: run.save(params, history, "running"),
               "checkpoint_every": config.checkpoint_every, "should_stop": requests,
               "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4)}
     if config.devices > 1:

@@ -25,8 +25,8 @@ ITERATIONS = 10000
 def _fit(W, b, X, Y, lr, *, iterations):
     m = X.shape[1]
 
-    def step(_, wb):
-        W, b = wb
+    def step(_, state):
+        W, b = state
         dZ = manual.sigmoid(manual.linear(W, X, b)) - Y
         return W - lr * manual.matmul_nt(dZ, X) / m, b - lr * jnp.sum(dZ, axis=1, keepdims=True) / m
 

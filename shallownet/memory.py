@@ -37,21 +37,21 @@ def evaluation_batch(n_h, n_y, itemsize, columns):
 
 def estimate(*, n_x, n_y, n_h, m, m_test=0, evaluated=0, capacity, dtype, devices=1):
     """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host")."""
-    item = np.dtype(dtype).itemsize
+    itemsize = np.dtype(dtype).itemsize
     m_pad = -(-m // devices) * devices
     params = n_h * (n_x + 1) + n_y * (n_h + 1)
-    batch = evaluation_batch(n_h, n_y, item, evaluated) if evaluated else 0
+    batch = evaluation_batch(n_h, n_y, itemsize, evaluated) if evaluated else 0
     return {
-        "activations": (ACTIVATION_COPIES * (n_h + n_y) * m_pad * item, "device",
-                        f"{ACTIVATION_COPIES} x ({n_h} hidden + {n_y} output units) x {m_pad} examples x {item} B"),
-        "parameters": (PARAMETER_COPIES * params * item, "device",
-                       f"{PARAMETER_COPIES} copies x {params} parameters x {item} B"),
-        "data": ((n_x + n_y + (devices > 1)) * m_pad * item, "device",
-                 f"({n_x} features + {n_y} labels) x {m_pad} examples x {item} B"),
-        "cost buffer": (capacity * (item + 8 + 16), "device",
-                        f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host)"),
-        "evaluation": (2 * (n_h + n_y) * batch * item, "device",
-                       f"2 x ({n_h} + {n_y}) units x {batch} columns per batch x {item} B"),
+        "activations": (ACTIVATION_COPIES * (n_h + n_y) * m_pad * itemsize, "device",
+                        f"{ACTIVATION_COPIES} x ({n_h} hidden + {n_y} output units) x {m_pad} examples x {itemsize} B"),
+        "parameters": (PARAMETER_COPIES * params * itemsize, "device",
+                       f"{PARAMETER_COPIES} copies x {params} parameters x {itemsize} B"),
+        "data": ((n_x + n_y + (devices > 1)) * m_pad * itemsize, "device",
+                 f"({n_x} features + {n_y} labels) x {m_pad} examples x {itemsize} B"),
+        "cost buffer": (capacity * (itemsize + 8 + 16), "device",
+                        f"{capacity} iterations per chunk x ({itemsize} B on the device + 24 B on the host)"),
+        "evaluation": (2 * (n_h + n_y) * batch * itemsize, "device",
+                       f"2 x ({n_h} + {n_y}) units x {batch} columns per batch x {itemsize} B"),
         "host data": (HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test), "host",
                       f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B"),
         "cost history": (16 * (LIMIT + 1), "host", f"{LIMIT + 1} points x 16 B"),
@@ -103,11 +103,12 @@ def device_available():
     return stats["bytes_limit"] - stats.get("bytes_in_use", 0), f"{device.platform} memory"
 
 
-def size_text(n):
+def size_text(size):
+    """'1.5 GiB', '12.0 KiB', '512 B' for a number of bytes."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 _QUERY = object()
@@ -128,10 +129,11 @@ def check(sizes, host=None, device=_QUERY):
         groups = [({k: v for k, v in sizes.items() if v[1] == "device"}, *device),
                   ({k: v for k, v in sizes.items() if v[1] == "host"}, host, "available host memory")]
     for parts, room, name in groups:
-        total = sum(b for b, _, _ in parts.values())
+        total = sum(size for size, _, _ in parts.values())
         if room is not None and total > room:
-            largest = sorted(parts.items(), key=lambda kv: -kv[1][0])
-            listed = ", ".join(f"{k} {size_text(b)} ({how})" for k, (b, _, how) in largest if b >= total / 100)
+            largest = sorted(parts.items(), key=lambda part: -part[1][0])
+            listed = ", ".join(f"{part} {size_text(size)} ({how})" for part, (size, _, how) in largest
+                               if size >= total / 100)
             raise TooLarge(f"the run needs about {size_text(total)} but only {size_text(room)} of {name} is "
                            f"left: {listed}; use fewer hidden units, fewer examples or float32")
-    return sum(b for b, _, _ in sizes.values())
+    return sum(size for size, _, _ in sizes.values())

@@ -31,7 +31,7 @@ from jax import lax
 import manual
 
 from .loop import descend
-from .train import check_arguments, drive
+from .train import check_arguments, check_gradients, drive
 
 AXIS = "data"
 
@@ -52,7 +52,7 @@ def data_mesh(devices):
             f"XLA_FLAGS=--xla_force_host_platform_device_count={devices} set before JAX starts"
         )
     chosen = available[:devices]
-    if not any(d.process_index == jax.process_index() for d in chosen):
+    if not any(device.process_index == jax.process_index() for device in chosen):
         raise ValueError(
             f"the first {devices} of the {len(available)} devices belong to other processes; "
             f"every process must own one of them (use devices={len(available)})"
@@ -111,8 +111,8 @@ def reference_value_and_grads(params, X, Y, mask, m, activation="tanh", output="
     transpose of that replication is the all-reduce, which jax.grad inserts
     itself. (A psum of those already-summed grads would multiply them by N.)
     """
-    J, g = jax.value_and_grad(global_cost)(params, X, Y, mask, m, activation, output)
-    return J, {"d" + k: v for k, v in g.items()}
+    J, grads = jax.value_and_grad(global_cost)(params, X, Y, mask, m, activation, output)
+    return J, {"d" + k: v for k, v in grads.items()}
 
 
 SHARD_PATHS = {"manual": manual_value_and_grads, "reference": reference_value_and_grads}
@@ -127,8 +127,7 @@ def shard_value_and_grads(gradients):
     """
     if callable(gradients):
         return gradients
-    if gradients not in SHARD_PATHS:
-        raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
+    check_gradients(gradients)
     return SHARD_PATHS[gradients]
 
 
@@ -140,12 +139,12 @@ def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, activation, output, g
     replicated; the results are replicated.
     """
     columns = jax.P(None, AXIS)
-    vg = jax.shard_map(
+    value_and_grads = jax.shard_map(
         partial(shard_value_and_grads(gradients), activation=activation, output=output),
         mesh=mesh, in_specs=(jax.P(), columns, columns, columns, jax.P()),
         out_specs=(jax.P(), jax.P()),
     )
-    return descend(lambda p: vg(p, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
+    return descend(lambda theta: value_and_grads(theta, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
 
 
 def _global(x, mesh, spec):
@@ -170,23 +169,24 @@ def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid"
     Under jax.distributed every process calls this with the same arguments.
     ``drive_options`` (history, checkpoint, should_stop, ...) go to ``train.drive``.
     """
-    shard_value_and_grads(gradients)
+    if not callable(gradients):
+        check_gradients(gradients)
     check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
     mesh = data_mesh(devices)
     dtype = np.dtype(dtype or X.dtype)
     X_pad, Y_pad, mask = pad_examples(np.asarray(X, dtype), np.asarray(Y, dtype), devices)
-    X_pad, Y_pad, mask = (_global(a, mesh, jax.P(None, AXIS)) for a in (X_pad, Y_pad, mask))
+    X_pad, Y_pad, mask = (_global(array, mesh, jax.P(None, AXIS)) for array in (X_pad, Y_pad, mask))
     replicated = partial(_global, mesh=mesh, spec=jax.P())
     params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
     m, lr = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
 
-    def run(p, n):
+    def run(params, steps):
         # capacity = chunk for every call, so a configuration compiles once
-        p, costs, steps, ok = run_chunk(p, X_pad, Y_pad, mask, m, lr, replicated(np.int32(n)),
-                                        mesh=mesh, activation=activation, output=output, gradients=gradients,
-                                        capacity=chunk)
-        return p, np.asarray(_local(costs)), int(_local(steps)), bool(_local(ok))
+        params, costs, done, ok = run_chunk(params, X_pad, Y_pad, mask, m, lr, replicated(np.int32(steps)),
+                                            mesh=mesh, activation=activation, output=output, gradients=gradients,
+                                            capacity=chunk)
+        return params, np.asarray(_local(costs)), int(_local(done)), bool(_local(ok))
 
     return drive(run, params, iterations=iterations, chunk=chunk, progress=progress,
                  start_iteration=start_iteration, dtype=dtype,
-                 to_host=lambda p: {k: _local(v) for k, v in p.items()}, **drive_options)
+                 to_host=lambda params: {k: _local(v) for k, v in params.items()}, **drive_options)

@@ -1,7 +1,8 @@
 """PNG plots of a run: the cost curve and, for 2-D data, the decision boundary.
 
-matplotlib is imported only here, inside the functions (it costs about half a
-second; ``preload`` lets a caller overlap that with other work), and drives the Agg canvas directly: no pyplot, no GUI, no global
+matplotlib is imported only here, inside the functions (its import is a
+noticeable part of a short run; ``preload`` lets a caller overlap it with
+other work), and drives the Agg canvas directly: no pyplot, no GUI, no global
 figure state. Files are written atomically like the checkpoints.
 """
 import numpy as np
@@ -12,18 +13,19 @@ GRID = 300  # points per axis of the decision-boundary grid
 
 
 def preload():
-    """Import matplotlib's Figure and Agg canvas (about 0.5 s), e.g. in a thread while JAX compiles."""
+    """Import matplotlib's Figure and Agg canvas, e.g. in a thread while JAX compiles."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
     from matplotlib.figure import Figure  # noqa: F401
 
 
-def _figure():
+def _figure(width=6.0, height=4.5):
+    """A Figure on its own Agg canvas (no pyplot), with one plot's margins."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6, 4.5), dpi=100)
+    fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
-    # Fixed margins: tight_layout would render the figure an extra time (~0.1 s each).
+    # Fixed margins: tight_layout would render the figure an extra time.
     fig.subplots_adjust(left=0.12, right=0.96, bottom=0.12, top=0.92)
     return fig
 
@@ -47,9 +49,9 @@ def cost_curve(costs, path, title="Cost", iterations=None):
 
 def grid(X, n=GRID, margin=1.0):
     """Points covering X's 2-D bounding box plus a margin: (xx, yy) each (n, n), and G (2, n*n)."""
-    lo = X.min(axis=1) - margin
-    hi = X.max(axis=1) + margin
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
+    low = X.min(axis=1) - margin
+    high = X.max(axis=1) + margin
+    xx, yy = np.meshgrid(np.linspace(low[0], high[0], n), np.linspace(low[1], high[1], n))
     return xx, yy, np.stack([xx.ravel(), yy.ravel()])
 
 
@@ -67,15 +69,6 @@ def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boun
     _save(fig, path)
 
 
-def _figure_sized(width, height):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def accuracy_vs_hidden_units(summary, path, vary=("hidden_units",), baseline=None, title="Accuracy against hidden size"):
     """Accuracy (%) against hidden units (log axis), one line per other setting, train solid and test dashed.
 
@@ -90,14 +83,14 @@ def accuracy_vs_hidden_units(summary, path, vary=("hidden_units",), baseline=Non
     for row in summary:
         series.setdefault(tuple(row[k] for k in others), []).append(row)
     for key, rows in series.items():
-        rows = sorted(rows, key=lambda r: r["hidden_units"])
-        label = ", ".join(f"lr {v:g}" if k == "lr" else str(v) for k, v in zip(others, key))
+        rows = sorted(rows, key=lambda row: row["hidden_units"])
+        label = ", ".join(f"lr {value:g}" if setting == "lr" else str(value) for setting, value in zip(others, key))
         for part, style in (("train", "-o"), ("test", "--s")):
-            points = [(r["hidden_units"], r[f"{part}_mean"], r[f"{part}_std"] or 0.0) for r in rows
-                      if r[f"{part}_mean"] is not None]
+            points = [(row["hidden_units"], row[f"{part}_mean"], row[f"{part}_std"] or 0.0) for row in rows
+                      if row[f"{part}_mean"] is not None]
             if not points:
                 continue
-            n_h, mean, std = (np.array(v) for v in zip(*points))
+            n_h, mean, std = (np.array(column) for column in zip(*points))
             ax.errorbar(n_h, mean, yerr=std if np.any(std > 0) else None, fmt=style, ms=4, capsize=3, lw=1.2,
                         label=f"{part}{': ' + label if label else ''}")
     if baseline is not None:
@@ -119,7 +112,7 @@ def decision_boundary_grid(panels, X, Y, path, columns=None):
     count = len(panels)
     columns = columns or min(count, 4)
     rows = -(-count // columns)
-    fig = _figure_sized(3.6 * columns, 3.2 * rows)
+    fig = _figure(3.6 * columns, 3.2 * rows)
     fig.subplots_adjust(left=0.05, right=0.98, bottom=0.05, top=0.93, wspace=0.25, hspace=0.35)
     labels = np.asarray(Y).ravel()
     for i, (title, xx, yy, predictions) in enumerate(panels):

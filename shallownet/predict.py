@@ -71,20 +71,20 @@ def predict_run(model, source):
 
     model = checkpoint.load(model)
     X, Y = _examples(model, source)
-    Xs = data.standardize(X, model.feature_mean, model.feature_std)
+    X_scaled = data.standardize(X, model.feature_mean, model.feature_std)
     config = model.config
-    P = forward_batched(model.params, Xs, config.activation, config.output)
-    result = None
+    P = forward_batched(model.params, X_scaled, config.activation, config.output)
+    measured = None
     if Y is not None:
         manual.checks.check_Y(Y, X, config.output)
-        result = score(P, Y, config.output)
-    return Predictions(P, model.labels, config.output, result)
+        measured = score(P, Y, config.output)
+    return Predictions(P, model.labels, config.output, measured)
 
 
 def predictions_csv(result):
     """CSV text: one row per example, one column per output unit (prediction, or prediction_<label>)."""
     P, labels = result.predictions, result.labels
-    names = ["prediction"] if len(labels) == 1 else [f"prediction_{n}" for n in labels]
+    names = ["prediction"] if len(labels) == 1 else [f"prediction_{label}" for label in labels]
     # str() of a numpy scalar is the shortest text that reads back to the same value in its dtype.
-    rows = [",".join(str(v) for v in col) for col in np.asarray(P).T]
+    rows = [",".join(str(value) for value in example) for example in np.asarray(P).T]
     return "\n".join([",".join(names)] + rows) + "\n"

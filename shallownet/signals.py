@@ -48,18 +48,18 @@ def _install(handler):
     if threading.current_thread() is not threading.main_thread():
         return None
     previous = {}
-    for s in SIGNALS:
-        old = signal.getsignal(s)
+    for signum in SIGNALS:
+        old = signal.getsignal(signum)
         if old is None:  # installed from C, not from Python: leave that signal alone
             continue
-        previous[s] = old
-        signal.signal(s, handler)
+        previous[signum] = old
+        signal.signal(signum, handler)
     return previous
 
 
 def _restore(previous):
-    for s, old in (previous or {}).items():
-        signal.signal(s, old)
+    for signum, old in (previous or {}).items():
+        signal.signal(signum, old)
 
 
 # The first stop request this process has seen (reset by raising()): once the
@@ -140,5 +140,5 @@ def deferred():
 def ignore_further():
     """From now on the three signals are ignored: the process is already on its way out."""
     if threading.current_thread() is threading.main_thread():
-        for s in SIGNALS:
-            signal.signal(s, signal.SIG_IGN)
+        for signum in SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)

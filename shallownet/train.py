@@ -1,4 +1,4 @@
-"""Full-batch gradient descent over either gradient path (manual or autodiff).
+"""Full-batch gradient descent over either gradient path (manual or reference).
 
 Iterations are grouped in chunks run by ``shallownet.loop.run_chunk`` (one
 compiled program); the host shows progress between chunks without a sync
@@ -21,7 +21,8 @@ import manual
 
 from . import signals
 from .history import CostHistory
-from .loop import GRAD_PATHS, run_chunk, value_and_grads_fn  # noqa: F401
+from .loop import GRAD_PATHS, run_chunk
+from .loop import value_and_grads_fn  # noqa: F401  (re-exported: shallownet.many calls train.value_and_grads_fn)
 
 INIT_SCALE = 0.01
 
@@ -82,8 +83,8 @@ def init_params(n_x, n_h, n_y, seed=0, init="random"):
 def as_device(x, dtype):
     """x as a JAX array of ``dtype``; host arrays are cast on the host.
 
-    ``jnp.asarray`` would compile a conversion (or a copy) on the
-    device for every new shape: 0.02-0.07 s each at start-up.
+    ``jnp.asarray`` would compile a conversion (or a copy) on the device for
+    every new shape, each a compile at start-up.
     """
     if isinstance(x, jax.Array):
         return x.astype(dtype)
@@ -94,11 +95,16 @@ def _chunk_kwargs(activation, output, gradients, chunk):
     return {"activation": activation, "output": output, "gradients": gradients, "capacity": chunk}
 
 
+def check_gradients(gradients):
+    """Raise ValueError unless ``gradients`` names a gradient path: "manual" or "reference"."""
+    if gradients not in GRAD_PATHS:
+        raise ValueError(f"unknown gradient path {gradients!r}; choose {' or '.join(GRAD_PATHS)}")
+
+
 def check_arguments(params, X, Y, *, activation, output, iterations, chunk):
     """The checks every training entry point makes before compiling; ValueError names the problem."""
-    manual.parse_activation(activation)
-    if output not in ("sigmoid", "identity"):
-        raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
+    manual.check_activation(activation)
+    manual.checks.check_output(output)
     manual.check_problem(params, X, Y, output)
     if iterations < 0 or chunk < 1:
         raise ValueError("iterations must be >= 0 and chunk >= 1")
@@ -119,7 +125,7 @@ def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manua
     ``costs`` is every cost of this call, (iterations,), unless a ``history``
     is given (see ``drive``, which takes the other options): then its kept costs.
     """
-    value_and_grads_fn(gradients)
+    check_gradients(gradients)
     check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
     dtype = jnp.dtype(dtype or X.dtype)
     X, Y = as_device(X, dtype), as_device(Y, dtype)
@@ -130,23 +136,23 @@ def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manua
     if timings is not None and iterations > 0:
         # Ahead-of-time compile with the exact argument types of the calls
         # below: jit's cache then serves them, so run_s holds no compile time.
-        t0 = time.perf_counter()
+        compile_start = time.perf_counter()
         run_chunk.lower(params, X, Y, lr, np.int32(0), **kwargs).compile()
-        timings["compile_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+        timings["compile_s"] = time.perf_counter() - compile_start
+    run_start = time.perf_counter()
 
-    def run(p, n):
-        new, costs, steps, ok = run_chunk(p, X, Y, lr, np.int32(n), **kwargs)
+    def run(params, steps):
+        new, costs, done, ok = run_chunk(params, X, Y, lr, np.int32(steps), **kwargs)
         # One transfer for the three; slice on the host (slicing the device
         # array would compile a slice per length).
-        costs, steps, ok = jax.device_get((costs, steps, ok))
-        return new, costs, int(steps), bool(ok)
+        costs, done, ok = jax.device_get((costs, done, ok))
+        return new, costs, int(done), bool(ok)
 
     params, costs = drive(run, params, iterations=iterations, chunk=capacity, progress=progress,
                           start_iteration=start_iteration, dtype=dtype, **drive_options)
     jax.block_until_ready(params)
     if timings is not None:
-        timings["run_s"] = time.perf_counter() - t0
+        timings["run_s"] = time.perf_counter() - run_start
     return params, costs
 
 
@@ -159,7 +165,7 @@ def next_steps(steps, elapsed, target, capacity):
     return max(1, min(capacity, GROWTH * steps, wanted))
 
 
-def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda p: p,
+def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda params: params,
           history=None, checkpoint=None, checkpoint_every=None, should_stop=None, chunk_seconds=None):
     """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
 
@@ -191,9 +197,9 @@ def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, t
     try:
         while state[1] < iterations:
             params, done = state
-            t0 = time.perf_counter()
+            call_start = time.perf_counter()
             new, costs, ran, ok = run(params, min(steps, iterations - done))
-            elapsed = time.perf_counter() - t0
+            elapsed = time.perf_counter() - call_start
             history.extend(start_iteration + done, costs[:ran])
             state = (new, done + ran)
             if not ok:

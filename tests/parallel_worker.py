@@ -123,7 +123,7 @@ def main(argv):
                                    initialization_timeout=60)
     X, Y = data.flower()
     params0 = initial_params()
-    runs = [("ok", g, m, n) for g in args.gradients for m in args.m for n in args.devices]
+    runs = [("ok", gradients, m, n) for gradients in args.gradients for m in args.m for n in args.devices]
     runs += [("local_m", local_m_value_and_grads, m, n)
              for m in args.m for n in args.local_m_devices]
     out = {"device_count": np.asarray(len(jax.devices())),

@@ -24,11 +24,13 @@ def _derivatives(dtype):
     compilation per primitive.
     """
     def all_names(z):
+        def derivative(g):
+            return jax.vmap(jax.grad(g))(z)
+
         out = {}
         for name in NAMES:
             g, g_prime = manual.get_activation(name)
-            autodiff = lambda f: jax.vmap(jax.grad(f))(z)  # noqa: E731
-            out[name] = (g_prime(z, g(z)), autodiff(g), autodiff(reference.hidden_activation(name)))
+            out[name] = (g_prime(z, g(z)), derivative(g), derivative(reference.hidden_activation(name)))
         return out
     return jax.jit(all_names)(jnp.asarray(Z_GRID, dtype))
 
@@ -102,7 +104,7 @@ def test_all_zero_relu_net_learns_nothing_under_either_convention():
     """With W2 = 0 as well, dZ1 = W2^T dZ2 = 0 whatever relu'(0) is: only b2 moves."""
     params = manual.init_zeros(*SMALL[:3], jnp.float64)
     _, X, Y = random_problem(0, *SMALL)
-    g = manual.grads(params, X, Y, "relu")
+    grads = manual.grads(params, X, Y, "relu")
     for k in ("dW1", "db1", "dW2"):
-        np.testing.assert_array_equal(g[k], 0.0)
-    np.testing.assert_allclose(g["db2"], np.mean(0.5 - np.asarray(Y), axis=1, keepdims=True), rtol=1e-15)
+        np.testing.assert_array_equal(grads[k], 0.0)
+    np.testing.assert_allclose(grads["db2"], np.mean(0.5 - np.asarray(Y), axis=1, keepdims=True), rtol=1e-15)

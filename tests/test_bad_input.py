@@ -12,15 +12,15 @@ ENTRY_POINTS = {
     "manual.grads": manual.grads,
     "manual.value_and_grads": manual.value_and_grads,
     "manual.backward_per_example": manual.backward_per_example,
-    "manual.backward": lambda p, X, Y: manual.backward(p, _valid_cache(), X, Y),
-    "manual.forward": lambda p, X, Y: manual.forward(p, X),
-    "manual.cost": lambda p, X, Y: manual.cost(_valid_cache()["Z2"], Y),
-    "manual.forward_propagation": lambda p, X, Y: manual.forward_propagation(X, p),
-    "manual.backward_propagation": lambda p, X, Y: manual.backward_propagation(p, _valid_cache(), X, Y),
-    "manual.predict": lambda p, X, Y: manual.predict(p, X),
-    "manual.layer_sizes": lambda p, X, Y: manual.layer_sizes(X, Y),
-    "manual.nn_model": lambda p, X, Y: manual.nn_model(X, Y, 4, num_iterations=2),
-    "manual.compute_cost": lambda p, X, Y: manual.compute_cost(_valid_cache()["A2"], Y),
+    "manual.backward": lambda params, X, Y: manual.backward(params, _valid_cache(), X, Y),
+    "manual.forward": lambda params, X, Y: manual.forward(params, X),
+    "manual.cost": lambda params, X, Y: manual.cost(_valid_cache()["Z2"], Y),
+    "manual.forward_propagation": lambda params, X, Y: manual.forward_propagation(X, params),
+    "manual.backward_propagation": lambda params, X, Y: manual.backward_propagation(params, _valid_cache(), X, Y),
+    "manual.predict": lambda params, X, Y: manual.predict(params, X),
+    "manual.layer_sizes": lambda params, X, Y: manual.layer_sizes(X, Y),
+    "manual.nn_model": lambda params, X, Y: manual.nn_model(X, Y, 4, num_iterations=2),
+    "manual.compute_cost": lambda params, X, Y: manual.compute_cost(_valid_cache()["A2"], Y),
     "reference.grads": reference.grads,
     "reference.value_and_grads": reference.value_and_grads,
     "reference.cost": reference.cost,
@@ -53,23 +53,23 @@ def _with(d, **changes):
 # name: (which entry points it applies to, (params, X, Y) -> bad (params, X, Y), the message must match)
 CASES = {
     "X/params shape mismatch": (
-        USES_PARAMS & USES_X, lambda p, X, Y: (_with(p, W1=jnp.ones((4, 5))), X, Y), r"W1 has shape \(4, 5\)"),
+        USES_PARAMS & USES_X, lambda params, X, Y: (_with(params, W1=jnp.ones((4, 5))), X, Y), r"W1 has shape \(4, 5\)"),
     "Y shaped (m,)": (
-        USES_Y, lambda p, X, Y: (p, X, Y[0]), r"Y has shape \(30,\).*reshape\(1, -1\)"),
+        USES_Y, lambda params, X, Y: (params, X, Y[0]), r"Y has shape \(30,\).*reshape\(1, -1\)"),
     "labels outside {0, 1}": (
-        USES_Y & READS_VALUES, lambda p, X, Y: (p, X, Y.at[0, 3].set(2.0)), r"labels must be 0 or 1.*found 2"),
+        USES_Y & READS_VALUES, lambda params, X, Y: (params, X, Y.at[0, 3].set(2.0)), r"labels must be 0 or 1.*found 2"),
     "NaN in X": (
-        USES_X & READS_VALUES, lambda p, X, Y: (p, X.at[1, 2].set(jnp.nan), Y), r"X contains NaN"),
+        USES_X & READS_VALUES, lambda params, X, Y: (params, X.at[1, 2].set(jnp.nan), Y), r"X contains NaN"),
     "wrong dict keys": (
-        USES_PARAMS, lambda p, X, Y: ({("w1" if k == "W1" else k): v for k, v in p.items()}, X, Y),
+        USES_PARAMS, lambda params, X, Y: ({("w1" if k == "W1" else k): v for k, v in params.items()}, X, Y),
         r"parameters are missing W1"),
     "bias shaped (n,)": (
-        USES_PARAMS, lambda p, X, Y: (_with(p, b1=p["b1"][:, 0]), X, Y), r"b1 has shape \(4,\).*keepdims"),
+        USES_PARAMS, lambda params, X, Y: (_with(params, b1=params["b1"][:, 0]), X, Y), r"b1 has shape \(4,\).*keepdims"),
 }
 CASE_IDS = [(case, entry) for case, (applies, _, _) in CASES.items() for entry in ENTRY_POINTS if entry in applies]
 
 
-@pytest.mark.parametrize("case,entry", CASE_IDS, ids=[f"{c}-{e}" for c, e in CASE_IDS])
+@pytest.mark.parametrize("case,entry", CASE_IDS, ids=[f"{case}-{entry}" for case, entry in CASE_IDS])
 def test_bad_input_raises_one_clear_value_error(case, entry):
     _, make_bad, message = CASES[case]
     params, X, Y = make_bad(*_valid())

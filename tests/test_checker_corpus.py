@@ -103,13 +103,13 @@ def batch(tmp_path_factory):
     code, out, err = run_cli(CORPUS_DIR, "--jobs", "2", *FAST, "--report", folder / "class.csv",
                              "--json", folder / "class.json")
     with open(folder / "class.csv", newline="", encoding="utf-8") as f:
-        rows = {Path(r["file"]).name: r for r in csv.DictReader(f)}
+        rows = {Path(row["file"]).name: row for row in csv.DictReader(f)}
     document = json.loads((folder / "class.json").read_text())
     return code, out, rows, {Path(f["file"]).name: f for f in document["files"]}, document
 
 
 def test_the_corpus_table_lists_every_file():
-    assert sorted(p.name for p in CORPUS_DIR.iterdir()) == sorted(CORPUS)
+    assert sorted(path.name for path in CORPUS_DIR.iterdir()) == sorted(CORPUS)
     assert len(CORPUS) >= 30
 
 
@@ -124,7 +124,7 @@ def test_every_file_gets_the_verdict_a_teacher_gives(batch, name):
     assert f"{verdict}  {row['file']}" in out            # its line on stdout
     if verdict == "PASS":
         assert row["failing"] == "" and files[name]["gradients"] and all(
-            g["passed"] and g["rel_autodiff"] < 1e-12 for g in files[name]["gradients"])
+            gradient["passed"] and gradient["rel_autodiff"] < 1e-12 for gradient in files[name]["gradients"])
 
 
 def test_the_batch_fails_when_any_file_fails_and_counts_them(batch):

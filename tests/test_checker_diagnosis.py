@@ -86,10 +86,10 @@ PLANTED = [
 ]
 
 
-@pytest.mark.parametrize("old, new, failing, words", [p[1:] for p in PLANTED], ids=[p[0] for p in PLANTED])
+@pytest.mark.parametrize("old, new, failing, words", [case[1:] for case in PLANTED], ids=[case[0] for case in PLANTED])
 def test_planted_mistake_is_named(old, new, failing, words):
     report = check_backprop(planted(old, new))
-    assert {r.name for r in report.rows if not r.passed} == failing
+    assert {row.name for row in report.rows if not row.passed} == failing
     assert not report.passed
     assert words in "\n".join(report.diagnoses)
     assert words in str(report)
@@ -113,24 +113,24 @@ def test_grads_form_passes():
 def test_truth_built_from_intermediates_equals_autodiff_and_finite_differences():
     # The "wrong" gradients are built from these intermediates: with no slip they must be the truth.
     for case in DEFAULT_CASES:
-        p = make_problem(case, "tanh", "sigmoid")
+        problem = make_problem(case, "tanh", "sigmoid")
         for key in ("dW1", "db1", "dW2", "db2"):
-            dZ = p.dZ1 if key.endswith("1") else p.dZ2
-            built = diagnose.builders(key)[0][1](dZ, p)
+            dZ = problem.dZ1 if key.endswith("1") else problem.dZ2
+            built = diagnose.builders(key)[0][1](dZ, problem)
             assert built.dtype == np.float64
-            np.testing.assert_allclose(built, p.truth[key], rtol=1e-12, atol=1e-15)
-            np.testing.assert_allclose(built, p.fd[key], rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(built, problem.truth[key], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(built, problem.fd[key], rtol=1e-6, atol=1e-8)
 
 
 def test_problems_leave_no_room_for_a_mistake_to_hide():
-    sizes = [(c.n_x, c.n_h, c.n_y, c.m) for c in DEFAULT_CASES]
-    assert all(len(set(s)) == 4 and s[3] > 1 for s in sizes)
-    assert len({s[3] for s in sizes}) == len(sizes)
-    assert {s[2] == 1 for s in sizes} == {True, False}
+    sizes = [(case.n_x, case.n_h, case.n_y, case.m) for case in DEFAULT_CASES]
+    assert all(len(set(size)) == 4 and size[3] > 1 for size in sizes)
+    assert len({size[3] for size in sizes}) == len(sizes)
+    assert {size[2] == 1 for size in sizes} == {True, False}
     for case in DEFAULT_CASES:
-        p = make_problem(case, "tanh", "sigmoid")
+        problem = make_problem(case, "tanh", "sigmoid")
         # Out of tanh's linear region: 1 - Z1**2 and 1 - A1**2 differ by O(1), not 5e-6.
-        assert np.abs(p.Z1 ** 2 - p.A1 ** 2).max() > 0.5
+        assert np.abs(problem.Z1 ** 2 - problem.A1 ** 2).max() > 0.5
 
 
 def test_several_explanations_are_all_listed():
@@ -226,7 +226,7 @@ def test_bad_output_is_reported_clearly(name, words):
     fn, _ = load_function(FIXTURES / "bad_backprops.py", name)
     report = check_backprop(fn)
     assert not report.passed
-    assert any(words in p for p in report.problems), report.problems
+    assert any(words in line for line in report.problems), report.problems
     assert words in str(report)
 
 
@@ -280,10 +280,10 @@ REAL_SLIPS = [
 ]
 
 
-@pytest.mark.parametrize("old, new, failing, words", [p[1:] for p in REAL_SLIPS], ids=[p[0] for p in REAL_SLIPS])
+@pytest.mark.parametrize("old, new, failing, words", [case[1:] for case in REAL_SLIPS], ids=[case[0] for case in REAL_SLIPS])
 def test_slips_from_real_code_are_named(old, new, failing, words):
     report = check_backprop(planted(old, new))
-    assert {r.name for r in report.rows if not r.passed} == failing
+    assert {row.name for row in report.rows if not row.passed} == failing
     assert words in "\n".join(report.diagnoses)
 
 
@@ -305,7 +305,7 @@ def test_a_wrong_derivative_no_slip_names_is_read_from_the_probe(slope, words):
 
 def test_a_derivative_that_is_no_simple_expression_is_shown_at_one_point():
     report = check_backprop(planted(SLOPE, "(1 - np.abs(A1))"))
-    implied = [d for d in report.diagnoses if d.startswith("your dZ1 line")]
+    implied = [line for line in report.diagnoses if line.startswith("your dZ1 line")]
     [line] = implied
     assert "no simple expression in A1 or Z1: where Z1 = " in line and "tanh'(Z1) = " in line
     # The number shown is the code's own derivative at that point: 1 - |tanh(Z1)|.
@@ -351,7 +351,7 @@ def test_wrong_lines_are_the_fewest_that_explain_the_pattern(right, known, unkno
 
 def test_the_probe_makes_dZ1_visible():
     # X with orthonormal columns: dW1 = dZ1 Xᵀ / m can be undone, dZ1 = m dW1 X / s².
-    [probe] = [make_problem(c, "tanh", "sigmoid") for c in DEFAULT_CASES if c.probe]
+    [probe] = [make_problem(case, "tanh", "sigmoid") for case in DEFAULT_CASES if case.probe]
     np.testing.assert_allclose(probe.X.T @ probe.X, diagnose.PROBE_SCALE ** 2 * np.eye(probe.m), atol=1e-12)
     recovered = diagnose.probe_dZ1(probe, probe.truth["dW1"], 1e-9)
     np.testing.assert_allclose(recovered, probe.dZ1, rtol=1e-9, atol=1e-12)
@@ -363,7 +363,7 @@ def test_keys_in_the_wrong_case_with_right_values_are_told_so():
                                            '             "db2": db2}'))
     assert report.failing == ["dW1"]
     assert "dW1: your 'dw1' holds the right dW1: the key must be 'dW1' (keys are case-sensitive)" in report.diagnoses
-    assert any("the returned dict has no key 'dW1' (found 'dw1')" in p for p in report.problems)
+    assert any("the returned dict has no key 'dW1' (found 'dw1')" in line for line in report.problems)
 
 
 def test_arguments_named_as_the_course_in_another_order_are_passed_by_name():

@@ -22,8 +22,8 @@ def loaded(tmp_path, text, name=None, filename="hw.py"):
 
 
 def notebook(tmp_path, *cells, kernel="python3"):
-    nb = v4.new_notebook(cells=[v4.new_code_cell(c) if not c.startswith("#md ") else v4.new_markdown_cell(c[4:])
-                                for c in cells])
+    nb = v4.new_notebook(cells=[v4.new_code_cell(cell) if not cell.startswith("#md ")
+                                else v4.new_markdown_cell(cell[4:]) for cell in cells])
     nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     path = tmp_path / "hw.ipynb"
     nbformat.write(nb, str(path))
@@ -81,7 +81,7 @@ def test_a_notebook_gives_its_code_cells_only(tmp_path):
     path = notebook(tmp_path, "#md # Title", "import numpy as np", "x = (", "def backward_propagation(p, c, X, Y):\n"
                     + BODY, kernel="python2")
     source = read_source(path)
-    assert [c.where for c in source.cells] == ["cell 2", "cell 4"]
+    assert [cell.where for cell in source.cells] == ["cell 2", "cell 4"]
     assert source.cells[1].filename == "hw.ipynb, cell 4"
     assert source.notes == ("cell 3 line 1: SyntaxError: '(' was never closed: x = ( (cell 3 skipped)",)
     assert source.skipped[0][:2] == ("cell 3", "x = (")
@@ -92,7 +92,7 @@ def test_a_script_that_does_not_parse_is_cut_into_blocks_that_keep_their_line_nu
     path.write_text("import numpy as np\n\n\ndef broken(x)\n    return x\n\n\n@staticmethod\n"
                     "def backward_propagation(p, c, X, Y):\n" + BODY)
     source = read_source(path)
-    assert [c.where for c in source.cells] == ["lines 1-3", "lines 8-10"]
+    assert [cell.where for cell in source.cells] == ["lines 1-3", "lines 8-10"]
     assert source.notes == ("line 4: SyntaxError: expected ':': def broken(x) (lines 4-7 skipped)",)
     # The decorator stays with its def, and line 9 of the file is line 9 of the block.
     assert source.cells[1].source.split("\n")[8] == "def backward_propagation(p, c, X, Y):"
@@ -122,11 +122,11 @@ def test_folders_globs_and_names_expand_to_targets(tmp_path):
         (tmp_path / hidden).mkdir()
         (tmp_path / hidden / "old.py").write_text("")
     targets, many, errors = expand([str(tmp_path)])
-    assert [t.path.relative_to(tmp_path).as_posix() for t in targets] == ["alice/hw.ipynb", "bob.py"]
+    assert [target.path.relative_to(tmp_path).as_posix() for target in targets] == ["alice/hw.ipynb", "bob.py"]
     assert many and errors == []
     assert expand([f"{tmp_path / 'bob.py'}:backprop"]) == ([Target(tmp_path / "bob.py", "backprop")], False, [])
     targets, many, _ = expand([str(tmp_path / "*" / "*.ipynb")])
-    assert [t.path.name for t in targets] == ["hw.ipynb"] and many
+    assert [target.path.name for target in targets] == ["hw.ipynb"] and many
     assert expand([str(tmp_path / "none.py"), str(tmp_path / "*.R")])[2] == [
         f"no such file: {tmp_path / 'none.py'}", f"no .py or .ipynb files match {tmp_path / '*.R'}"]
 
@@ -141,7 +141,7 @@ def test_only_definitions_run_and_the_rest_is_recorded(tmp_path):
                       "get_ipython().run_line_magic('time', '')\n")
     notes, skipped = load.run_definitions([cell], namespace)
     assert namespace["SCALE"] == 2 and "np" in namespace and "X" not in namespace
-    assert [(s.where, s.names) for s in skipped] == [("line 2", ("X",)), ("line 3", ("m",)), ("line 5", ("i", "W")),
+    assert [(entry.where, entry.names) for entry in skipped] == [("line 2", ("X",)), ("line 3", ("m",)), ("line 5", ("i", "W")),
                                                     ("line 7", ("helper",))]
     assert skipped[0].why.startswith("its value calls something (np.ones(3))")
     assert skipped[1].why == "running it raised NameError: name 'X' is not defined"

@@ -84,7 +84,7 @@ def test_a_signal_during_a_write_waits_until_the_file_is_complete(tmp_path, sign
         os.kill(os.getpid(), signum)  # a second Ctrl-C, or a kill, while the save is half done
         f.write(b"second half")
 
-    previous = signal.signal(signum, lambda s, frame: seen.append(("handled", path.read_bytes())))
+    previous = signal.signal(signum, lambda signum, frame: seen.append(("handled", path.read_bytes())))
     try:
         checkpoint.atomic_write(path, signalled_mid_write)
     finally:
@@ -155,6 +155,11 @@ def written(path, arrays):
     return path
 
 
+def _write_npy(path, array):
+    with open(path, "wb") as f:
+        np.save(f, array)
+
+
 @pytest.mark.parametrize("name", CORRUPTIONS)
 def test_loading_rejects_an_inconsistent_checkpoint(tmp_path, name):
     corrupt, message = CORRUPTIONS[name]
@@ -178,9 +183,9 @@ UNREADABLE = {
     "empty file": (b"", "an empty file"),
     "random bytes": (bytes(range(200, 256)) * 3, r"not an .npz archive: it starts with bytes"),
     "a CSV": (b"x1,x2,label\n1,2,0\n", r"not an .npz archive but text starting 'x1,x2,label'"),
-    "an .npy saved as model.npz": (lambda p: np.save(open(p, "wb"), np.zeros(3)), "a single .npy array"),
+    "an .npy saved as model.npz": (lambda path: _write_npy(path, np.zeros(3)), "a single .npy array"),
     "a damaged zip": (b"PK\x03\x04" + b"\x00" * 40, "a damaged .npz archive"),
-    "pickled objects": (lambda p: written(p, {**example().arrays(), "meta": np.array([{"a": 1}], dtype=object)}),
+    "pickled objects": (lambda path: written(path, {**example().arrays(), "meta": np.array([{"a": 1}], dtype=object)}),
                         "it holds pickled Python objects, which a model never contains"),
 }
 

@@ -93,11 +93,11 @@ def test_resume_continues_to_the_same_parameters_as_one_run(capsys, tmp_path):
     code, out, _ = run(capsys, "train", "--out", tmp_path / "two", "--iterations", "3000", "--resume")
     assert code == 0
     assert f"resuming {tmp_path / 'two'} at iteration 2100 of 3000; changed on resume: iterations 2100 -> 3000" in out
-    one, two = (checkpoint.load(tmp_path / d / "model.npz") for d in ("one", "two"))
+    one, two = (checkpoint.load(tmp_path / folder / "model.npz") for folder in ("one", "two"))
     assert two.iteration == 3000 and two.history.stride == 2
     same_model(one, two)
     summary = json.loads((tmp_path / "two" / "summary.json").read_text())
-    assert summary["resumed_from"] == 2100 and [s["start"] for s in summary["segments"]] == [0, 2100]
+    assert summary["resumed_from"] == 2100 and [segment["start"] for segment in summary["segments"]] == [0, 2100]
 
 
 def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_path):
@@ -116,7 +116,7 @@ def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_pat
     assert cut.iteration == seen[-1] >= 600 and cut.status == "interrupted"
     resumed = experiment.train_run({}, tmp_path / "cut", resume=True)
     whole = experiment.train_run(config, tmp_path / "whole")
-    same_model(*(checkpoint.load(tmp_path / d / "model.npz") for d in ("cut", "whole")))
+    same_model(*(checkpoint.load(tmp_path / folder / "model.npz") for folder in ("cut", "whole")))
     assert resumed["accuracy"] == whole["accuracy"]
 
 
@@ -134,7 +134,7 @@ def test_every_save_leaves_files_that_describe_the_model_beside_them(previous_ru
 
     experiment.train_run({"hidden_units": 3, "dtype": "float64", "iterations": 12000, "chunk": 200,
                           "checkpoint_every": 0.1}, out, progress=look)
-    assert len({s[0] for s in seen}) >= 2
+    assert len({iteration for iteration, _, _ in seen}) >= 2
     for iteration, described, files in seen:
         assert iteration == described and files == ["cost.png", "model.npz", "summary.json"]
     assert visible(out) == ["cost.png", "decision_boundary.png", "model.npz", "summary.json"]
@@ -387,8 +387,8 @@ def test_predict_on_a_built_in_set_reports_the_accuracy(capsys, flower_run):
 
 def test_check_subcommand_is_registered_when_its_module_exists(monkeypatch, capsys):
     def register(subparsers):
-        p = subparsers.add_parser("check")
-        p.set_defaults(func=lambda args: 7)
+        parser = subparsers.add_parser("check")
+        parser.set_defaults(func=lambda args: 7)
 
     monkeypatch.setitem(sys.modules, "shallownet.check_cmd", types.SimpleNamespace(register=register))
     assert cli.main(["check"]) == 7
@@ -490,7 +490,7 @@ def test_resume_may_change_the_learning_rate_and_says_so_in_the_output_and_the_s
     summary = json.loads((out / "summary.json").read_text())
     assert summary["changed_on_resume"] == {"lr": [1.2, 0.3], "iterations": [300, 500],
                                             "checkpoint_every": [10.0, 5.0]}
-    assert [(s["start"], s["lr"]) for s in summary["segments"]] == [(0, 1.2), (300, 0.3)]
+    assert [(segment["start"], segment["lr"]) for segment in summary["segments"]] == [(0, 1.2), (300, 0.3)]
     assert checkpoint.load(out).segments == tuple(summary["segments"])
 
 

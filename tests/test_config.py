@@ -59,10 +59,10 @@ def test_the_saved_form_round_trips_and_carries_a_version():
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(version=99), "version 99"),
-    (lambda d: d.pop("lr"), "lacks lr"),
-    (lambda d: d.update(extra=1), "unknown settings: extra"),
-    (lambda d: d.update(hidden_units="4"), "must be a whole number"),
+    (lambda saved: saved.update(version=99), "version 99"),
+    (lambda saved: saved.pop("lr"), "lacks lr"),
+    (lambda saved: saved.update(extra=1), "unknown settings: extra"),
+    (lambda saved: saved.update(hidden_units="4"), "must be a whole number"),
 ])
 def test_a_saved_form_that_is_not_this_versions_is_refused(change, message):
     saved = RunConfig().to_dict()
@@ -79,10 +79,10 @@ def subparser(command):
 
 @pytest.mark.parametrize("command", ["train", "sweep"])
 def test_every_setting_of_a_command_has_its_flag_with_the_default_in_its_help(command):
-    flags = {a.dest: a for a in subparser(command)._actions}
-    for f in config.fields_of(command):
-        action = flags[f.name]
-        assert config.flag(f) in action.option_strings
+    flags = {action.dest: action for action in subparser(command)._actions}
+    for field in config.fields_of(command):
+        action = flags[field.name]
+        assert config.flag(field) in action.option_strings
         assert action.default is __import__("argparse").SUPPRESS  # given() tells defaults from asked-for
         assert "(default: " in action.help
     assert set(config.sweep_lists()) == {"hidden_units", "seed", "lr"}
@@ -127,8 +127,9 @@ def test_numbers_on_the_command_line_follow_the_same_grammar(capsys, argv, messa
 
 def test_a_sweep_is_the_product_of_its_lists_each_validated_as_train_would():
     grid = config.sweep_grid({"hidden_units": (2, 3), "lr": (1.2, 0.5), "seed": 4})
-    assert [(c.hidden_units, c.lr, c.seed) for c in grid] == [(2, 1.2, 4), (2, 0.5, 4), (3, 1.2, 4), (3, 0.5, 4)]
-    assert all(c.iterations == 5000 and c.dtype == "float64" and c.init == "course" for c in grid)
+    assert [(run.hidden_units, run.lr, run.seed) for run in grid] == [(2, 1.2, 4), (2, 0.5, 4), (3, 1.2, 4),
+                                                                      (3, 0.5, 4)]
+    assert all(run.iterations == 5000 and run.dtype == "float64" and run.init == "course" for run in grid)
     with pytest.raises(ConfigError, match="lr .* got -1.0"):
         config.sweep_grid({"lr": (1.2, -1.0)})
 
@@ -137,5 +138,5 @@ def test_the_docs_table_is_the_one_runconfig_generates():
     text = DOC.read_text()
     assert config.markdown_table() in text, "regenerate the table: python -c 'from shallownet import config; " \
                                             "print(config.markdown_table())'"
-    for f in dataclasses.fields(RunConfig):
-        assert f"`{f.name}`" in text and config.flag(f) in text
+    for field in dataclasses.fields(RunConfig):
+        assert f"`{field.name}`" in text and config.flag(field) in text

@@ -52,11 +52,11 @@ def test_saturated_sigmoid_gives_a_finite_cost_equal_to_the_reference(dtype):
     J_reference = reference.cost(params, X, Y, "identity")
     chex.assert_type([J_manual, J_reference], dtype)
     np.testing.assert_allclose([J_manual, J_reference], expected, rtol=1e-6 if dtype == jnp.float32 else 1e-14)
-    g = manual.grads(params, X, Y, "identity")
-    assert_grads_like(g, params, dtype)
-    assert_grads_agree(g, reference.grads(params, X, Y, "identity"), 1e-6 if dtype == jnp.float32 else 1e-14)
+    grads = manual.grads(params, X, Y, "identity")
+    assert_grads_like(grads, params, dtype)
+    assert_grads_agree(grads, reference.grads(params, X, Y, "identity"), 1e-6 if dtype == jnp.float32 else 1e-14)
     # dZ2 = A2 - Y = [0, 0, 1, -1, sigma(0.5) - 1]; db2 is its mean.
-    np.testing.assert_allclose(g["db2"], [[(1 / (1 + np.exp(-0.5)) - 1) / 5]], rtol=1e-6)
+    np.testing.assert_allclose(grads["db2"], [[(1 / (1 + np.exp(-0.5)) - 1) / 5]], rtol=1e-6)
 
 
 def test_compute_cost_with_A2_exactly_zero_or_one_is_finite():

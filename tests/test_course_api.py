@@ -36,13 +36,13 @@ def test_course_functions_keep_the_course_argument_names_and_order(name):
 
 def test_initialize_parameters_reproduces_the_course_numbers():
     """The values the course notebook prints for initialize_parameters(2, 4, 1)."""
-    p = manual.initialize_parameters(2, 4, 1)
-    np.testing.assert_allclose(p["W1"], [[-0.00416758, -0.00056267], [-0.02136196, 0.01640271],
+    parameters = manual.initialize_parameters(2, 4, 1)
+    np.testing.assert_allclose(parameters["W1"], [[-0.00416758, -0.00056267], [-0.02136196, 0.01640271],
                                          [-0.01793436, -0.00841747], [0.00502881, -0.01245288]], atol=5e-9)
-    np.testing.assert_allclose(p["W2"], [[-0.01057952, -0.00909008, 0.00551454, 0.02292208]], atol=5e-9)
-    np.testing.assert_array_equal(p["b1"], np.zeros((4, 1)))
-    np.testing.assert_array_equal(p["b2"], np.zeros((1, 1)))
-    chex.assert_type(list(p.values()), np.float64)
+    np.testing.assert_allclose(parameters["W2"], [[-0.01057952, -0.00909008, 0.00551454, 0.02292208]], atol=5e-9)
+    np.testing.assert_array_equal(parameters["b1"], np.zeros((4, 1)))
+    np.testing.assert_array_equal(parameters["b2"], np.zeros((1, 1)))
+    chex.assert_type(list(parameters.values()), np.float64)
 
 
 def test_layer_sizes_on_the_flower_data():

@@ -47,6 +47,6 @@ def test_sweep_table_lists_every_size_and_the_baseline(flower):
     X, Y = flower
     rows = sweep.hidden_sizes(X, Y, [2, 3], iterations=50)
     text = sweep.table(rows)
-    assert [r[1] for r in rows] == [2, 3, 0]
+    assert [row[1] for row in rows] == [2, 3, 0]
     assert "n_h = 2" in text and "n_h = 3" in text and "logistic regression" in text
     assert all(0 <= acc <= 100 for _, _, acc in rows)

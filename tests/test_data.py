@@ -158,7 +158,7 @@ def test_a_constant_feature_gets_std_1_not_a_division_by_zero():
 
 @pytest.mark.parametrize("first", ["label", "x1"])
 def test_excels_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path, first):
-    columns = [first] + [c for c in ("x1", "label") if c != first]
+    columns = [first] + [name for name in ("x1", "label") if name != first]
     path = tmp_path / "excel.csv"
     path.write_bytes(("\ufeff" + ",".join(columns) + "\r\n1,0\r\n2,1\r\n").encode("utf-8"))
     loaded = data.load_csv(path)
@@ -188,10 +188,11 @@ def test_the_fingerprint_sees_any_change_of_the_file(tmp_path):
     assert before.rows == 2 and before.columns == ("a", "label") and len(before.sha256) == 64
     assert before.differences(data.load_csv(path).fingerprint) == []
     path.write_text("a,label\n1,0\n2.0,1\n")  # the same numbers, other bytes
-    assert any("sha256" in d for d in before.differences(data.load_csv(path).fingerprint))
+    assert any("sha256" in difference for difference in before.differences(data.load_csv(path).fingerprint))
     path.write_text("a,b,label\n1,0,0\n")
     changed = before.differences(data.load_csv(path).fingerprint)
-    assert any("1 x 3 now" in d for d in changed) and any("columns a, label then" in d for d in changed)
+    assert any("1 x 3 now" in difference for difference in changed)
+    assert any("columns a, label then" in difference for difference in changed)
 
 
 def test_built_in_sets_have_a_fingerprint_of_their_arrays_and_only_the_label_column():

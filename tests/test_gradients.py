@@ -31,7 +31,7 @@ ROUNDS = int(os.environ.get("GRADIENT_SWEEP_ROUNDS", "1"))
 def _rounds(variant_type, dtype):
     """(combinations, their shapes) per round; under jit a round is a single compilation.
 
-    Compilation dominates the run time (~0.7 s per distinct shape for all twelve
+    Compilation dominates the run time (one per distinct shape for all twelve
     combinations), so each jit round draws a few seeded shapes and deals them
     out across the twelve combinations; the first float64 round also has the
     extremes (1, 1, 1, 1) and (32, 32, 32, 512). Without jit every primitive is
@@ -40,14 +40,14 @@ def _rounds(variant_type, dtype):
     """
     seed = 0 if dtype == "float64" else 1000
     rounds = []
-    for r in range(ROUNDS):
+    for round_index in range(ROUNDS):
         if variant_type == chex.ChexVariantType.WITHOUT_JIT:
-            rounds.append((PAIRS, random_shapes(seed + 500 + r, 1) * len(PAIRS)))
+            rounds.append((PAIRS, random_shapes(seed + 500 + round_index, 1) * len(PAIRS)))
             continue
-        if (r, dtype) == (0, "float64"):
-            shapes = [(1, 1, 1, 1), (32, 32, 32, 512)] + random_shapes(seed, 2)
+        if (round_index, dtype) == (0, "float64"):
+            shapes = [(1, 1, 1, 1), (32, 32, 32, 512), *random_shapes(seed, 2)]
         else:
-            shapes = random_shapes(seed + r, 2)
+            shapes = random_shapes(seed + round_index, 2)
         rounds.append((COMBOS, [shapes[i % len(shapes)] for i in range(len(COMBOS))]))
     return rounds
 
@@ -59,8 +59,8 @@ class ManualGradsMatchAutodiffTest(chex.TestCase):
     @parameterized.named_parameters(("float64", "float64"), ("float32", "float32"))
     def test_manual_grads_match_autodiff_for_every_activation(self, dtype):
         run_both = self.variant(both_paths, static_argnames="combos")
-        for r, (combos, shapes) in enumerate(_rounds(self.variant.type, dtype)):
-            problems = problems_for_every_combo(100 * r, shapes, jnp.dtype(dtype), combos)
+        for round_index, (combos, shapes) in enumerate(_rounds(self.variant.type, dtype)):
+            problems = problems_for_every_combo(100 * round_index, shapes, jnp.dtype(dtype), combos)
             # On NVIDIA GPUs float32 matmuls default to TF32 (~1e-3): compare true float32.
             with jax.default_matmul_precision("highest"):
                 results = run_both(problems, combos=combos)
@@ -83,9 +83,9 @@ def test_checked_entry_points_agree_on_numpy_float64_input():
     g_ref = reference.grads(params, X, Y, activation, output)
     J_ref, g_ref_vg = reference.value_and_grads(params, X, Y, activation, output)
     J_manual, g_manual_vg = manual.value_and_grads(params, X, Y, activation, output)
-    for g in (g_ref, g_ref_vg, g_manual_vg, manual.grads(params, X, Y, activation, output)):
-        assert_grads_like(g, params, jnp.float64)
-        assert_grads_agree(g, g_ref, 1e-10, f"{activation}/{output}")
+    for grads in (g_ref, g_ref_vg, g_manual_vg, manual.grads(params, X, Y, activation, output)):
+        assert_grads_like(grads, params, jnp.float64)
+        assert_grads_agree(grads, g_ref, 1e-10, f"{activation}/{output}")
     chex.assert_type([J_manual, J_ref], jnp.float64)
     assert relative_error(J_manual, J_ref) <= 1e-12
     assert relative_error(J_ref, reference.cost(params, X, Y, activation, output)) <= 1e-12

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = {"manual", "reference", "checker", "shallownet"}
 FORBIDDEN = {"reference": {"manual", "checker", "shallownet"}, "checker": {"manual", "shallownet"}}
 CHILD_SIDE = ("child.py", "load.py", "call.py", "wire.py", "__init__.py")
-MODULES = sorted(p.relative_to(ROOT).as_posix() for package in FORBIDDEN for p in (ROOT / package).glob("*.py"))
+MODULES = sorted(path.relative_to(ROOT).as_posix() for package in FORBIDDEN for path in (ROOT / package).glob("*.py"))
 
 
 def imported(path):
@@ -57,4 +57,4 @@ def test_the_child_side_imports_the_standard_library_numpy_and_itself(name):
             own.add(node.module)                                   # from .wire import ...
         elif isinstance(node, ast.ImportFrom) and node.module == "checker":
             own |= {a.name for a in node.names}                    # from checker import wire
-    assert own <= {Path(c).stem for c in CHILD_SIDE}, own
+    assert own <= {Path(module).stem for module in CHILD_SIDE}, own

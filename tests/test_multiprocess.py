@@ -27,18 +27,18 @@ def two_processes(tmp_path_factory):
     """Each process's .npz results (dicts), in process order."""
     out = tmp_path_factory.mktemp("multiprocess")
     port = free_loopback_port()
-    procs = [launch([out / f"p{i}.npz", "--cpu-devices", LOCAL_DEVICES,
+    processes = [launch([out / f"p{i}.npz", "--cpu-devices", LOCAL_DEVICES,
                      "--devices", PROCESSES * LOCAL_DEVICES, "--m", M,
                      "--iterations", ITERATIONS, "--chunk", CHUNK, "--port", port,
                      "--num-processes", PROCESSES, "--process-id", i]) for i in range(PROCESSES)]
     try:
-        for p in procs:
-            finish(p, timeout=120)
+        for process in processes:
+            finish(process, timeout=120)
     finally:
-        for p in procs:          # a failed peer leaves the other waiting on its collective
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        for process in processes:          # a failed peer leaves the other waiting on its collective
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     loaded = []
     for i in range(PROCESSES):
         with np.load(out / f"p{i}.npz") as npz:

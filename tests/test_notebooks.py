@@ -52,9 +52,9 @@ def _source(name):
 
 def test_every_notebook_source_is_listed_and_is_plain_python():
     paths = build.source_paths()
-    assert tuple(p.stem for p in paths) == NAMES
-    for p in paths:
-        compile(p.read_text(encoding="utf-8"), str(p), "exec")   # no IPython magics: editors and linters read it
+    assert tuple(path.stem for path in paths) == NAMES
+    for path in paths:
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")   # no IPython magics: editors and linters read it
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -68,12 +68,12 @@ def test_source_is_what_jupytext_writes(name):
 def test_committed_notebook_matches_its_source_and_has_outputs(name):
     committed = _committed(name)
     generated = build.notebook_from_source(_source(name))
-    assert [(c.cell_type, c.source) for c in committed.cells] == \
-        [(c.cell_type, c.source) for c in generated.cells], \
+    assert [(cell.cell_type, cell.source) for cell in committed.cells] == \
+        [(cell.cell_type, cell.source) for cell in generated.cells], \
         f"notebooks/{name}.ipynb is out of date: run python notebooks/build.py {name[:2]}"
-    code = [c for c in committed.cells if c.cell_type == "code"]
-    assert all(c.execution_count is not None for c in code), "committed without running every cell"
-    outputs = [o for c in code for o in c.outputs]
+    code = [cell for cell in committed.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code), "committed without running every cell"
+    outputs = [output for cell in code for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     if name in WITH_PLOTS:
         assert any("image/png" in o.get("data", {}) for o in outputs), "no plot in the committed outputs"
@@ -82,7 +82,7 @@ def test_committed_notebook_matches_its_source_and_has_outputs(name):
 # --- every notebook is a lesson -------------------------------------------------------------------------
 
 def _markdown(nb):
-    return [c.source for c in nb.cells if c.cell_type == "markdown"]
+    return [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -101,7 +101,7 @@ def test_notebook_ends_with_a_chinese_summary(name):
 
 def _exercise_cells(nb):
     """(the answer cell, the check cell) of the notebook's "Try this" exercise."""
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
     checks = [i for i, c in enumerate(code) if "from exercises import check_" in c.source]
     assert len(checks) == 1, "expected exactly one exercise check cell"
     return code[checks[0] - 1], code[checks[0]]
@@ -254,5 +254,5 @@ def test_notebook_runs_and_its_claims_hold(name):
     build.execute(nb)    # raises CellExecutionError when any cell fails, an assert included
     kernel_python = "".join(o.get("text", "") for o in nb.cells[-1].outputs).strip()
     assert os.path.realpath(kernel_python) == os.path.realpath(sys.executable)
-    first = next(c for c in nb.cells if c.cell_type == "code")
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
     assert 'jax.config.update("jax_enable_x64", True)' in first.source   # verification in float64

@@ -17,7 +17,7 @@ def printed_by(code):
 
 
 def example(word):
-    [(code, shown)] = [(c, s) for c, s in EXAMPLES if word in c]
+    [(code, shown)] = [(example_code, output) for example_code, output in EXAMPLES if word in example_code]
     return code, shown
 
 

@@ -21,12 +21,12 @@ def course_init(n_h=4):
     return train.init_params(2, n_h, 1, init="course")
 
 
-def test_manual_and_autodiff_give_the_same_parameters_in_float64():
+def test_manual_and_reference_paths_give_the_same_parameters_in_float64():
     # 2,000 iterations: before lr-1.2 training on the flower turns chaotic and
     # round-off differences (~1e-14 here) start to grow.
     X, Y = flower64()
-    out = {g: train.train(course_init(), X, Y, gradients=g, lr=1.2, iterations=2000, dtype="float64")
-           for g in train.GRAD_PATHS}
+    out = {path: train.train(course_init(), X, Y, gradients=path, lr=1.2, iterations=2000, dtype="float64")
+           for path in train.GRAD_PATHS}
     (pm, cm), (pa, ca) = out["manual"], out["reference"]
     for k in pm:
         chex.assert_type(pm[k], np.float64)
@@ -36,14 +36,14 @@ def test_manual_and_autodiff_give_the_same_parameters_in_float64():
 
 
 @pytest.mark.slow
-def test_manual_and_autodiff_costs_agree_loosely_over_the_full_run():
+def test_manual_and_reference_costs_agree_loosely_over_the_full_run():
     # Past ~5,000 iterations round-off differences reach 1e-1 in the parameters:
     # only the costs and the accuracy are comparable.
     X, Y = flower64()
-    runs = {g: train.train(course_init(), X, Y, gradients=g, iterations=10000, dtype="float64")
-            for g in train.GRAD_PATHS}
+    runs = {path: train.train(course_init(), X, Y, gradients=path, iterations=10000, dtype="float64")
+            for path in train.GRAD_PATHS}
     np.testing.assert_allclose(runs["manual"][1], runs["reference"][1], atol=2e-2)
-    accs = [train.accuracy(p, X, Y) for p, _ in runs.values()]
+    accs = [train.accuracy(params, X, Y) for params, _ in runs.values()]
     assert abs(accs[0] - accs[1]) <= 1.0
 
 
@@ -208,17 +208,17 @@ def test_training_runs_in_the_requested_dtype(dtype):
 
 @pytest.mark.parametrize("n_y", [1, 3])
 def test_init_params_shapes_and_seed(n_y):
-    p = train.init_params(2, 4, n_y, seed=5)
-    chex.assert_shape([p["W1"], p["b1"], p["W2"], p["b2"]], [(4, 2), (4, 1), (n_y, 4), (n_y, 1)])
-    np.testing.assert_array_equal(p["W1"], train.init_params(2, 4, n_y, seed=5)["W1"])
-    assert not np.array_equal(p["W1"], train.init_params(2, 4, n_y, seed=6)["W1"])
-    assert np.all(p["b1"] == 0) and np.all(p["b2"] == 0) and np.abs(p["W1"]).max() < 0.05
+    params = train.init_params(2, 4, n_y, seed=5)
+    chex.assert_shape([params["W1"], params["b1"], params["W2"], params["b2"]], [(4, 2), (4, 1), (n_y, 4), (n_y, 1)])
+    np.testing.assert_array_equal(params["W1"], train.init_params(2, 4, n_y, seed=5)["W1"])
+    assert not np.array_equal(params["W1"], train.init_params(2, 4, n_y, seed=6)["W1"])
+    assert np.all(params["b1"] == 0) and np.all(params["b2"] == 0) and np.abs(params["W1"]).max() < 0.05
 
 
 def test_course_init_is_the_courses_draw():
-    p, q = train.init_params(2, 4, 1, init="course"), manual.initialize_parameters(2, 4, 1)
-    for k in p:
-        np.testing.assert_array_equal(p[k], q[k])
+    ours, course = train.init_params(2, 4, 1, init="course"), manual.initialize_parameters(2, 4, 1)
+    for k in ours:
+        np.testing.assert_array_equal(ours[k], course[k])
 
 
 def test_several_output_units_train_and_predict():

@@ -45,9 +45,9 @@ def test_dW2_is_one_over_m_dZ2_A1T_and_db2_the_mean_of_dZ2(output):
     dZ2, A1, m = np.asarray(A2 - Y), np.asarray(cache["A1"]), SMALL[3]
     g_ref = reference.grads(params, X, Y, "tanh", output)
     g_manual = manual.backward(params, cache, X, Y, "tanh", output)
-    for g in (g_ref, g_manual):
-        np.testing.assert_allclose(g["dW2"], dZ2 @ A1.T / m, rtol=1e-12)
-        np.testing.assert_allclose(g["db2"], dZ2.sum(axis=1, keepdims=True) / m, rtol=1e-12)
+    for grads in (g_ref, g_manual):
+        np.testing.assert_allclose(grads["dW2"], dZ2 @ A1.T / m, rtol=1e-12)
+        np.testing.assert_allclose(grads["db2"], dZ2.sum(axis=1, keepdims=True) / m, rtol=1e-12)
     # The chain rule through J's own dJ/dZ2 carries the 1/m already: no second one.
     dJ_dZ2 = _dJ_dZ2(cache["Z2"], Y, output)
     np.testing.assert_allclose(g_ref["dW2"], np.asarray(dJ_dZ2) @ A1.T, rtol=1e-12)
