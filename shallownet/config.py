@@ -294,21 +294,16 @@ SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "
 
 def _argument_type(field):
     """The argparse type of a field: the strict number grammar above for numbers."""
-    def whole(text):
-        try:
-            return parse_whole(text)
-        except ValueError as e:
-            said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a whole number ({e})"
-            raise argparse.ArgumentTypeError(said) from None
+    def strict(parse, kind):
+        def parse_text(text):
+            try:
+                return parse(text)
+            except ValueError as e:
+                said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a {kind} ({e})"
+                raise argparse.ArgumentTypeError(said) from None
+        return parse_text
 
-    def real(text):
-        try:
-            return parse_number(text)
-        except ValueError as e:
-            said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a finite number ({e})"
-            raise argparse.ArgumentTypeError(said) from None
-
-    return {int: whole, float: real}.get(field.type, str)
+    return {int: strict(parse_whole, "whole number"), float: strict(parse_number, "finite number")}.get(field.type, str)
 
 
 def _shown(value):
