@@ -14,12 +14,20 @@ checker.child, which must load neither JAX nor the truth.
 
     from checker import check_backprop, check_file
 """
+
 import importlib
 
 _EXPORTS = {
-    "check_backprop": "check", "check_grads": "check", "check_file": "check", "FileResult": "check",
-    "Settings": "check", "Report": "report", "Limits": "run", "check_files": "batch",
-    "DEFAULT_CASES": "problems", "load_function": "files",
+    "check_backprop": "check",
+    "check_grads": "check",
+    "check_file": "check",
+    "FileResult": "check",
+    "Settings": "check",
+    "Report": "report",
+    "Limits": "run",
+    "check_files": "batch",
+    "DEFAULT_CASES": "problems",
+    "load_function": "files",
 }
 __all__ = sorted(_EXPORTS)
 

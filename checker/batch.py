@@ -5,6 +5,7 @@ gets its own process and its own limits (checker.run). ``jobs`` files run
 side by side (threads here only wait on the children). Lines come out in
 the order the files were given, as soon as every file before them is done.
 """
+
 import csv
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -17,14 +18,13 @@ from .run import Limits
 CSV_COLUMNS = ("file", "verdict", "function", "failing", "message", "ended", "seconds", "output_lines", "notes")
 
 
-def check_files(targets, settings=Settings(), limits=Limits(), form="auto", jobs=1, on_result=None,
-                progress=None):
+def check_files(targets, settings=Settings(), limits=Limits(), form="auto", jobs=1, on_result=None, progress=None):
     """[FileResult] for ``targets`` (checker.files.Target), in their order.
 
     ``on_result(i, result)`` is called in order as results become ready;
     ``progress`` is a tqdm-like object whose ``update(1)`` is called as each file finishes.
     """
-    settings.problems()    # the truth is computed once, here, before the threads share it
+    settings.problems()  # the truth is computed once, here, before the threads share it
     results, next_out = [None] * len(targets), 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(check_file, target, settings, limits, form) for target in targets]
@@ -55,9 +55,17 @@ def totals_line(results):
 def row(result):
     """The CSV row of one file."""
     lines = sum(captured.lines for captured in (result.stdout, result.stderr) if captured is not None)
-    return {"file": result.target, "verdict": result.verdict, "function": result.function or "",
-            "failing": " ".join(result.failing), "message": result.message, "ended": result.ended or "",
-            "seconds": f"{result.seconds:.2f}", "output_lines": lines, "notes": " | ".join(result.notes)}
+    return {
+        "file": result.target,
+        "verdict": result.verdict,
+        "function": result.function or "",
+        "failing": " ".join(result.failing),
+        "message": result.message,
+        "ended": result.ended or "",
+        "seconds": f"{result.seconds:.2f}",
+        "output_lines": lines,
+        "notes": " | ".join(result.notes),
+    }
 
 
 def write_csv(results, path):
@@ -77,20 +85,42 @@ def _captured(captured):
 def as_json(result):
     """Everything about one file: the CSV's fields, the per-gradient figures, the full report, the output."""
     report = result.report
-    gradients = [] if report is None else [
-        {"name": gradient.name, "shape": gradient.shape, "rel_autodiff": gradient.rel_autodiff,
-         "rel_fd": gradient.rel_fd, "course_difference": gradient.course_difference, "passed": gradient.passed,
-         "diagnosis": gradient.diagnosis}
-        for gradient in report.rows]
-    return {**row(result), "seconds": round(result.seconds, 3), "failing": result.failing, "notes": result.notes,
-            "timed_out": result.timed_out, "problems": [] if report is None else report.problems,
-            "diagnoses": [] if report is None else report.diagnoses, "gradients": gradients,
-            "report": result.text(output_lines=0), "stdout": _captured(result.stdout),
-            "stderr": _captured(result.stderr)}
+    gradients = (
+        []
+        if report is None
+        else [
+            {
+                "name": gradient.name,
+                "shape": gradient.shape,
+                "rel_autodiff": gradient.rel_autodiff,
+                "rel_fd": gradient.rel_fd,
+                "course_difference": gradient.course_difference,
+                "passed": gradient.passed,
+                "diagnosis": gradient.diagnosis,
+            }
+            for gradient in report.rows
+        ]
+    )
+    return {
+        **row(result),
+        "seconds": round(result.seconds, 3),
+        "failing": result.failing,
+        "notes": result.notes,
+        "timed_out": result.timed_out,
+        "problems": [] if report is None else report.problems,
+        "diagnoses": [] if report is None else report.diagnoses,
+        "gradients": gradients,
+        "report": result.text(output_lines=0),
+        "stdout": _captured(result.stdout),
+        "stderr": _captured(result.stderr),
+    }
 
 
 def write_json(results, path, settings, limits):
-    document = {"settings": {**asdict(settings), "cases": [str(case) for case in settings.cases]},
-                "limits": asdict(limits), "summary": totals_line(results),
-                "files": [as_json(result) for result in results]}
+    document = {
+        "settings": {**asdict(settings), "cases": [str(case) for case in settings.cases]},
+        "limits": asdict(limits),
+        "summary": totals_line(results),
+        "files": [as_json(result) for result in results],
+    }
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

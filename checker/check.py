@@ -16,6 +16,7 @@ Example, in a course notebook (hidden tanh, output sigmoid)::
     print(report)          # the table and, for a wrong gradient, what is wrong
     assert report.passed
 """
+
 import re
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ OUTPUT_LINES = 40
 @dataclass(frozen=True)
 class Settings:
     """What the learner's network is and what their function is given."""
+
     activation: str = "tanh"
     output: str = "sigmoid"
     cases: tuple = DEFAULT_CASES
@@ -71,14 +73,24 @@ def _check_function(fn, form, settings, name):
         raise ValueError(str(e)) from None
     code = getattr(fn, "__code__", None)
     user_files = {code.co_filename} if code is not None else set()
-    runs = [sort_result(clean_result(call.call_user(fn, order, problem.inputs(dtype), user_files)))
-            for problem in problems]
-    return build_report(fn_name, form, settings.activation, settings.output, problems, runs, dtype,
-                        notes=[note] if note else [])
+    runs = [
+        sort_result(clean_result(call.call_user(fn, order, problem.inputs(dtype), user_files))) for problem in problems
+    ]
+    return build_report(
+        fn_name, form, settings.activation, settings.output, problems, runs, dtype, notes=[note] if note else []
+    )
 
 
-def check_backprop(backward_propagation, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES,
-                   one_output=False, dtype="float64", name=None):
+def check_backprop(
+    backward_propagation,
+    activation="tanh",
+    output="sigmoid",
+    *,
+    cases=DEFAULT_CASES,
+    one_output=False,
+    dtype="float64",
+    name=None,
+):
     """Check ``backward_propagation(parameters, cache, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` in this process.
 
     The course's signature: ``parameters`` holds W1 b1 W2 b2, ``cache`` holds
@@ -103,30 +115,35 @@ def check_backprop(backward_propagation, activation="tanh", output="sigmoid", *,
     >>> check_backprop(backward_propagation).passed
     True
     """
-    return _check_function(backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype), name)
+    return _check_function(
+        backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype), name
+    )
 
 
-def check_grads(grads_fn, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES, one_output=False,
-                dtype="float64", name=None):
+def check_grads(
+    grads_fn, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES, one_output=False, dtype="float64", name=None
+):
     """Check ``grads_fn(parameters, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` (does its own forward pass)."""
     return _check_function(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype), name)
 
 
 # --- a learner's file, in a child process ---------------------------------------------------
 
+
 @dataclass
 class FileResult:
     """One file's check: the verdict, a one-line message, the Report when the function ran, what it printed."""
+
     target: str
     verdict: str
     message: str
     report: Report | None = None
     function: str | None = None
     notes: list = field(default_factory=list)
-    ended: str | None = None              # how the learner's process ended early, if it did
+    ended: str | None = None  # how the learner's process ended early, if it did
     timed_out: bool = False
-    named_nothing: bool = False           # FILE:NAME names no checkable function (a usage error)
-    stdout: object = None                 # checker.run.Captured
+    named_nothing: bool = False  # FILE:NAME names no checkable function (a usage error)
+    stdout: object = None  # checker.run.Captured
     stderr: object = None
     seconds: float = 0.0
 
@@ -140,11 +157,18 @@ class FileResult:
 
     def text(self, output_lines=OUTPUT_LINES):
         """The full text for a terminal: the report (or the notes and the message), then the captured output."""
-        body = str(self.report) if self.report is not None else "\n".join(
-            [f"note: {n}" for n in self.notes] + [f"check of {self.target}: {self.message}", "",
-                                                 "result: FAIL, the gradients were not checked"])
-        blocks = [output_block(what, captured, output_lines)
-                  for what, captured in (("stdout", self.stdout), ("stderr", self.stderr))]
+        body = (
+            str(self.report)
+            if self.report is not None
+            else "\n".join(
+                [f"note: {n}" for n in self.notes]
+                + [f"check of {self.target}: {self.message}", "", "result: FAIL, the gradients were not checked"]
+            )
+        )
+        blocks = [
+            output_block(what, captured, output_lines)
+            for what, captured in (("stdout", self.stdout), ("stderr", self.stderr))
+        ]
         return "\n".join([body] + ["\n".join(block) for block in blocks if block])
 
 
@@ -158,8 +182,9 @@ def output_block(what, captured, max_lines):
     more = count - len(shown)
     header = f"--- {what} of your code: {count:,} line{'s' * (count != 1)}, {captured.bytes:,} bytes"
     header += f"; the first {len(shown)} ---" if more > 0 else " ---"
-    return ["", header] + [f"| {line}" for line in shown] + ([f"| ... {more:,} more lines not shown"] if more > 0
-                                                              else [])
+    return (
+        ["", header] + [f"| {line}" for line in shown] + ([f"| ... {more:,} more lines not shown"] if more > 0 else [])
+    )
 
 
 def _in_a_skipped_cell(source, name):
@@ -185,8 +210,12 @@ def check_file(target, settings=Settings(), limits=Limits(), form="auto"):
         return result
     problems, dtype = settings.problems()
     child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits)
-    result.stdout, result.stderr, result.ended, result.timed_out = child.stdout, child.stderr, child.ended, \
-        child.timed_out
+    result.stdout, result.stderr, result.ended, result.timed_out = (
+        child.stdout,
+        child.stderr,
+        child.ended,
+        child.timed_out,
+    )
     result.notes = list(source.notes) + (child.loaded["notes"] if child.loaded else [])
     if child.loaded is None:
         result.message = child.ended or "the process running your code ended without a word"
@@ -198,10 +227,20 @@ def check_file(target, settings=Settings(), limits=Limits(), form="auto"):
     else:
         result.function = child.loaded["function"]
         runs = [sort_result(outcome) for outcome in child.results]
-        result.report = build_report(f"{result.function} in {target.path.name}", child.loaded["form"],
-                                     settings.activation, settings.output, problems, runs, dtype,
-                                     ended=child.ended, skipped=child.loaded["skipped"], notes=result.notes,
-                                     memory_mb=limits.memory_mb, global_m=child.loaded.get("global_m"))
+        result.report = build_report(
+            f"{result.function} in {target.path.name}",
+            child.loaded["form"],
+            settings.activation,
+            settings.output,
+            problems,
+            runs,
+            dtype,
+            ended=child.ended,
+            skipped=child.loaded["skipped"],
+            notes=result.notes,
+            memory_mb=limits.memory_mb,
+            global_m=child.loaded.get("global_m"),
+        )
         result.notes = result.report.notes
         result.verdict = PASS if result.report.passed else FAIL
         result.message = result.report.headline

@@ -11,6 +11,7 @@ when any file fails (wrong gradients, code that cannot run, a process that
 exits, crashes or times out), 2 for a usage error (no such file, a
 FILE:FUNCTION that names no function, a bad option).
 """
+
 import argparse
 import sys
 
@@ -18,34 +19,71 @@ from .files import expand
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = "Check your own backprop against jax.grad and say what is wrong with it."
-EPILOG = ("exit code: 0 when every file's four gradients pass, 1 when any file fails, 2 for a usage error. "
-          "Guide: docs/checker.md")
+EPILOG = (
+    "exit code: 0 when every file's four gradients pass, 1 when any file fails, 2 for a usage error. "
+    "Guide: docs/checker.md"
+)
 
 
 def add_arguments(parser):
-    parser.add_argument("targets", nargs="+", metavar="FILE_OR_FOLDER[:FUNCTION]",
-                   help="your .py or .ipynb file (FUNCTION defaults to backward_propagation, else the one "
-                        "function taking the course's arguments); a folder, a glob or several files check each")
-    parser.add_argument("--activation", default="tanh",
-                   help="hidden activation: tanh (default), sigmoid, relu, leaky_relu[:slope], identity")
-    parser.add_argument("--output", choices=("sigmoid", "identity"), default="sigmoid",
-                   help="output unit: sigmoid with cross-entropy (default) or identity with squared error")
-    parser.add_argument("--form", choices=("auto", "backward", "grads"), default="auto",
-                   help="backward: f(parameters, cache, X, Y), the course's; grads: f(parameters, X, Y); "
-                        "auto (default): by the argument names, else their number")
-    parser.add_argument("--one-output", action="store_true",
-                   help="check only the problems with one output unit (n_y = 1)")
-    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                   help="dtype of the arrays given to your function (default float64)")
-    parser.add_argument("--timeout", type=_positive(float), default=5.0, metavar="SECONDS",
-                   help="time limit per call of your function (default 5; loading the file gets 4x, at least 20)")
-    parser.add_argument("--memory", type=_positive(int, zero=True), default=4096, metavar="MB",
-                   help="address-space limit of the process running your code (default 4096; 0: none)")
+    parser.add_argument(
+        "targets",
+        nargs="+",
+        metavar="FILE_OR_FOLDER[:FUNCTION]",
+        help="your .py or .ipynb file (FUNCTION defaults to backward_propagation, else the one "
+        "function taking the course's arguments); a folder, a glob or several files check each",
+    )
+    parser.add_argument(
+        "--activation",
+        default="tanh",
+        help="hidden activation: tanh (default), sigmoid, relu, leaky_relu[:slope], identity",
+    )
+    parser.add_argument(
+        "--output",
+        choices=("sigmoid", "identity"),
+        default="sigmoid",
+        help="output unit: sigmoid with cross-entropy (default) or identity with squared error",
+    )
+    parser.add_argument(
+        "--form",
+        choices=("auto", "backward", "grads"),
+        default="auto",
+        help="backward: f(parameters, cache, X, Y), the course's; grads: f(parameters, X, Y); "
+        "auto (default): by the argument names, else their number",
+    )
+    parser.add_argument(
+        "--one-output", action="store_true", help="check only the problems with one output unit (n_y = 1)"
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="dtype of the arrays given to your function (default float64)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=5.0,
+        metavar="SECONDS",
+        help="time limit per call of your function (default 5; loading the file gets 4x, at least 20)",
+    )
+    parser.add_argument(
+        "--memory",
+        type=_positive(int, zero=True),
+        default=4096,
+        metavar="MB",
+        help="address-space limit of the process running your code (default 4096; 0: none)",
+    )
     parser.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="files checked side by side")
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
-    parser.add_argument("--show-output", type=_positive(int, zero=True), default=40, metavar="LINES",
-                   help="lines of your code's stdout and stderr shown after a report (default 40)")
+    parser.add_argument(
+        "--show-output",
+        type=_positive(int, zero=True),
+        default=40,
+        metavar="LINES",
+        help="lines of your code's stdout and stderr shown after a report (default 40)",
+    )
 
 
 def _positive(kind, zero=False):
@@ -57,13 +95,15 @@ def _positive(kind, zero=False):
         if value < 0 or (value == 0 and not zero):
             raise argparse.ArgumentTypeError(f"must be {'>= 0' if zero else '> 0'}, got {text}")
         return value
+
     return parse
 
 
 def register(subparsers):
     """Add the ``check`` subcommand to a CLI (its func returns the exit code)."""
-    parser = subparsers.add_parser("check", help="check your own backward_propagation and name the mistake",
-                                   description=DESCRIPTION, epilog=EPILOG)
+    parser = subparsers.add_parser(
+        "check", help="check your own backward_propagation and name the mistake", description=DESCRIPTION, epilog=EPILOG
+    )
     add_arguments(parser)
     parser.set_defaults(func=run)
     return parser
@@ -87,7 +127,7 @@ def run(args):
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:
         settings.problems()
-    except ValueError as e:     # an unknown activation or output
+    except ValueError as e:  # an unknown activation or output
         return _error(e)
     if many:
         results = _check_many(targets, settings, limits, args)
@@ -115,9 +155,15 @@ def _check_many(targets, settings, limits, args):
     width = max(len(str(target)) for target in targets)
     # disable=None: a bar on a terminal only, not in a log or a pipe.
     with tqdm(total=len(targets), desc="check", unit="file", file=sys.stderr, delay=0.5, disable=None) as bar:
-        results = batch.check_files(targets, settings, limits, args.form, jobs=args.jobs, progress=bar,
-                                    on_result=lambda _, result: tqdm.write(batch.summary_line(result, width),
-                                                                           file=sys.stdout))
+        results = batch.check_files(
+            targets,
+            settings,
+            limits,
+            args.form,
+            jobs=args.jobs,
+            progress=bar,
+            on_result=lambda _, result: tqdm.write(batch.summary_line(result, width), file=sys.stdout),
+        )
     print(batch.totals_line(results))
     return results
 
@@ -128,7 +174,7 @@ def main(argv=None):
     add_arguments(parser)
     try:
         args = parser.parse_args(argv)
-    except SystemExit as e:   # argparse's usage error (2) or --help (0)
+    except SystemExit as e:  # argparse's usage error (2) or --help (0)
         return e.code
     return run(args)
 

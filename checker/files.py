@@ -18,6 +18,7 @@ skipped, never fatal:
   imports, decorators and ``# In[ ]:`` / ``# %%`` markers), and only the
   blocks that do not parse are skipped.
 """
+
 import ast
 import glob
 import re
@@ -42,18 +43,20 @@ class FileProblem(Exception):
 @dataclass(frozen=True)
 class Cell:
     """A piece of the learner's file that parses on its own."""
-    where: str          # "cell 5 (In [12])" in a notebook, "" for a .py as a whole, "lines 30-45" for a block
-    filename: str       # the name tracebacks show: "/path/hw.py" or "hw.ipynb, cell 5"
-    source: str         # Python that parses; line n of the file (or cell) is line n here
+
+    where: str  # "cell 5 (In [12])" in a notebook, "" for a .py as a whole, "lines 30-45" for a block
+    filename: str  # the name tracebacks show: "/path/hw.py" or "hw.ipynb, cell 5"
+    source: str  # Python that parses; line n of the file (or cell) is line n here
 
 
 @dataclass(frozen=True)
 class Source:
     """A file read as cells, with what was skipped and why; ``skipped`` keeps the raw text of skipped cells."""
+
     path: Path
     cells: tuple
     notes: tuple
-    skipped: tuple      # ((where, raw text, reason), ...)
+    skipped: tuple  # ((where, raw text, reason), ...)
 
     @property
     def folder(self):
@@ -95,8 +98,11 @@ def _blocks(text):
     lines = text.splitlines(keepends=True)
     starts = [i for i, line in enumerate(lines) if i == 0 or _BLOCK_START.match(line)]
     # A decorator belongs to the def below it: do not start another block right after one.
-    starts = [start for k, start in enumerate(starts) if k == 0 or not lines[starts[k - 1]].startswith("@")
-              or start - starts[k - 1] > 1]
+    starts = [
+        start
+        for k, start in enumerate(starts)
+        if k == 0 or not lines[starts[k - 1]].startswith("@") or start - starts[k - 1] > 1
+    ]
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
         yield start + 1, "".join(lines[start:end])
@@ -108,8 +114,9 @@ def _read_notebook(path):
     try:
         notebook = nbformat.read(str(path), as_version=4)
     except Exception as e:  # nbformat raises many kinds: JSON, schema, version, OS errors
-        raise FileProblem(f"cannot read {path} as a notebook: {type(e).__name__}: {str(e).splitlines()[0][:200]}")\
-            from None
+        raise FileProblem(
+            f"cannot read {path} as a notebook: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        ) from None
     cells, notes, skipped = [], [], []
     for number, cell in enumerate(notebook.cells, 1):
         if cell.get("cell_type") != "code":
@@ -153,7 +160,7 @@ def prepared(text, where, first_line=1):
         except SyntaxError as e:
             error = e
             continue
-        except (ValueError, MemoryError, RecursionError) as e:   # null bytes, absurd nesting
+        except (ValueError, MemoryError, RecursionError) as e:  # null bytes, absurd nesting
             error = SyntaxError(str(e))
             continue
         if note:
@@ -162,8 +169,11 @@ def prepared(text, where, first_line=1):
     line = (error.lineno or 1) + first_line - 1
     shown = (error.text or "").strip()
     place = f"{where} line {line}" if where.startswith("cell") else f"line {line}"
-    notes.append(f"{place}: SyntaxError: {error.msg}" + (f": {shown[:80]}" if shown else "")
-                 + f" ({where or 'the file'} skipped)")
+    notes.append(
+        f"{place}: SyntaxError: {error.msg}"
+        + (f": {shown[:80]}" if shown else "")
+        + f" ({where or 'the file'} skipped)"
+    )
     return None, notes
 
 
@@ -210,9 +220,11 @@ def _with_print_calls(text):
 
 # --- many files -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Target:
     """One file to check and the function named on the command line (None: find it)."""
+
     path: Path
     function: str | None = None
 
@@ -241,9 +253,13 @@ def expand(texts):
         path = Path(path_text)
         if path.is_dir():
             batch = True
-            found = sorted(file for file in path.rglob("*") if file.suffix in SUFFIXES and file.is_file()
-                           and not any(part in SKIPPED_DIRS or part.startswith(".")
-                                       for part in file.relative_to(path).parts))
+            found = sorted(
+                file
+                for file in path.rglob("*")
+                if file.suffix in SUFFIXES
+                and file.is_file()
+                and not any(part in SKIPPED_DIRS or part.startswith(".") for part in file.relative_to(path).parts)
+            )
             targets += [Target(file, name) for file in found]
             if not found:
                 errors.append(f"no .py or .ipynb files in {path}")
@@ -251,8 +267,11 @@ def expand(texts):
             targets.append(Target(path, name))
         elif glob.has_magic(path_text):
             batch = True
-            found = sorted(Path(match) for match in glob.glob(path_text, recursive=True)
-                           if Path(match).suffix in SUFFIXES and Path(match).is_file())
+            found = sorted(
+                Path(match)
+                for match in glob.glob(path_text, recursive=True)
+                if Path(match).suffix in SUFFIXES and Path(match).is_file()
+            )
             targets += [Target(file, name) for file in found]
             if not found:
                 errors.append(f"no .py or .ipynb files match {path_text}")
@@ -274,7 +293,7 @@ def load_function(path, name=None):
 
     source = read_source(path)
     namespace = {"__name__": load.NAMESPACE, "__file__": str(path)}
-    sys.path.insert(0, source.folder)      # the file's own helper modules, as in its notebook
+    sys.path.insert(0, source.folder)  # the file's own helper modules, as in its notebook
     try:
         notes, skipped = load.run_definitions(source.cells, namespace)
     finally:

@@ -13,6 +13,7 @@ functions too.
 A statement that raises, even SystemExit (``sys.exit()`` in a class body or a
 default argument), is skipped with a note; it cannot end the check.
 """
+
 import ast
 import dis
 import inspect
@@ -24,16 +25,25 @@ COURSE_ARGUMENTS = ("parameters", "cache", "X", "Y")
 GRADS_ARGUMENTS = ("parameters", "X", "Y")
 FORMS = {"backward": COURSE_ARGUMENTS, "grads": GRADS_ARGUMENTS}
 # Argument names (lower-cased) a learner gives the course's four inputs.
-ALIASES = {"parameters": "parameters", "params": "parameters", "param": "parameters", "parameter": "parameters",
-           "cache": "cache", "caches": "cache", "x": "X", "y": "Y"}
+ALIASES = {
+    "parameters": "parameters",
+    "params": "parameters",
+    "param": "parameters",
+    "parameter": "parameters",
+    "cache": "cache",
+    "caches": "cache",
+    "x": "X",
+    "y": "Y",
+}
 NAMESPACE = "__checked__"
 
 
 @dataclass(frozen=True)
 class Skipped:
     """A top-level statement the checker did not run, or that raised."""
-    where: str          # "line 12", "cell 5 line 3"
-    names: tuple        # what it would have defined
+
+    where: str  # "line 12", "cell 5 line 3"
+    names: tuple  # what it would have defined
     why: str
 
     def as_dict(self):
@@ -50,6 +60,7 @@ def place(cell_where, line):
 
 
 # --- which statements run -------------------------------------------------------------------
+
 
 def _rooted_at_get_ipython(node):
     """Whether an expression is get_ipython()...: nbconvert's export of a magic."""
@@ -87,13 +98,22 @@ def _skip_reason(node, source):
             return ""
         text = ast.get_source_segment(source, node.value) or "a call"
         text = text if len(text) <= 60 else text[:57] + "..."
-        return f"its value calls something ({text}), and the checker runs only imports, def and class " \
-               "statements and assignments that call nothing"
+        return (
+            f"its value calls something ({text}), and the checker runs only imports, def and class "
+            "statements and assignments that call nothing"
+        )
     if isinstance(node, ast.Try):
-        inner = node.body + node.orelse + node.finalbody + [
-            statement for handler in node.handlers for statement in handler.body]
-        return ("" if all(not _skip_reason(statement, source) for statement in inner)
-                else "it is inside a try block that runs code")
+        inner = (
+            node.body
+            + node.orelse
+            + node.finalbody
+            + [statement for handler in node.handlers for statement in handler.body]
+        )
+        return (
+            ""
+            if all(not _skip_reason(statement, source) for statement in inner)
+            else "it is inside a try block that runs code"
+        )
     names = {ast.If: "an if block", ast.For: "a for loop", ast.While: "a while loop", ast.With: "a with block"}
     for kind, what in names.items():
         if isinstance(node, kind):
@@ -151,8 +171,7 @@ def run_definitions(cells, namespace, on_statement=None):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     notes.append(f"{where}: {text} (import skipped)")
                 elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    hint = (" (sys.exit() in a class body or a default argument?)"
-                            if isinstance(e, SystemExit) else "")
+                    hint = " (sys.exit() in a class body or a default argument?)" if isinstance(e, SystemExit) else ""
                     notes.append(f"{where}: defining {node.name} raised {text}{hint} (skipped)")
                     skipped.append(Skipped(where, (node.name,), f"defining it raised {text}{hint}"))
                 else:
@@ -162,14 +181,19 @@ def run_definitions(cells, namespace, on_statement=None):
 
 # --- finding the function and its arguments -------------------------------------------------
 
+
 def _required(fn):
     """The names of the required positional parameters, or None when there is no signature."""
     try:
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return None
-    return tuple(parameter.name for parameter in parameters if parameter.default is parameter.empty
-                 and parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD))
+    return tuple(
+        parameter.name
+        for parameter in parameters
+        if parameter.default is parameter.empty
+        and parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+    )
 
 
 def _form_of(names):
@@ -182,7 +206,7 @@ def _form_of(names):
 
 def _course_form(fn, skip_self=False):
     """The form whose arguments ``fn``'s parameter names are (any order, any case), else None."""
-    required = (_required(fn) or ())[1 if skip_self else 0:]
+    required = (_required(fn) or ())[1 if skip_self else 0 :]
     return _form_of(tuple(ALIASES.get(name.lower()) for name in required))
 
 
@@ -195,17 +219,20 @@ def binding(fn, name, form="auto"):
     if form == "auto":
         form = _form_of(names) or {4: "backward", 3: "grads"}.get(len(required))
         if form is None:
-            raise NotFound(f"{name} takes {len(required)} argument{'s' * (len(required) != 1)}"
-                           + (f" ({', '.join(required)})" if required else "")
-                           + "; expected (parameters, cache, X, Y) or (parameters, X, Y); name the form with --form")
+            raise NotFound(
+                f"{name} takes {len(required)} argument{'s' * (len(required) != 1)}"
+                + (f" ({', '.join(required)})" if required else "")
+                + "; expected (parameters, cache, X, Y) or (parameters, X, Y); name the form with --form"
+            )
     want = FORMS[form]
     signature = f"{name}({', '.join(required)})"
     if len(names) == len(want) and set(names) == set(want):
         note = f"arguments bound by name: {signature}" if names != want else ""
         return form, names, note
     if len(required) != len(want):
-        raise NotFound(f"{signature} takes {len(required)} arguments; the {form} form passes {len(want)}: "
-                       f"({', '.join(want)})")
+        raise NotFound(
+            f"{signature} takes {len(required)} arguments; the {form} form passes {len(want)}: ({', '.join(want)})"
+        )
     return form, want, f"{signature}: arguments passed in the course's order ({', '.join(want)})"
 
 
@@ -224,21 +251,24 @@ def _user_classes(namespace):
 
 def user_functions(namespace, user_files):
     """The functions the learner's file defined (not those it imported)."""
-    return {k: v for k, v in namespace.items()
-            if inspect.isfunction(v) and v.__code__.co_filename in user_files}
+    return {k: v for k, v in namespace.items() if inspect.isfunction(v) and v.__code__.co_filename in user_files}
 
 
 def _method_message(cls, name, fn):
     where = _where_defined(fn)
-    return (f"{name} is a method of class {cls.__name__}" + (f" ({where})" if where else "")
-            + ": the checker calls a plain function, not a method. Define it at the top level, "
-            f"def {name}(parameters, cache, X, Y), or mark it @staticmethod if it does not use self, "
-            f"or add a top-level function that calls it on a {cls.__name__} object")
+    return (
+        f"{name} is a method of class {cls.__name__}"
+        + (f" ({where})" if where else "")
+        + ": the checker calls a plain function, not a method. Define it at the top level, "
+        f"def {name}(parameters, cache, X, Y), or mark it @staticmethod if it does not use self, "
+        f"or add a top-level function that calls it on a {cls.__name__} object"
+    )
 
 
 @dataclass
 class Found:
     """The function to check, how to call it, and notes for the report."""
+
     fn: object
     name: str
     form: str
@@ -271,26 +301,32 @@ def find_function(namespace, name, user_files, skipped, form="auto"):
         if len(picks) == 1:
             pick = picks[0]
             args = ", ".join(FORMS[wanted])
-            return _found(functions[pick], pick, form, [f"no function {name}: checking {pick}, the one function "
-                                                       f"taking ({args})"])
+            return _found(
+                functions[pick], pick, form, [f"no function {name}: checking {pick}, the one function taking ({args})"]
+            )
         if len(picks) > 1:
-            raise NotFound(f"defines no function {name!r}, and several take the course's arguments "
-                           f"({', '.join(picks)}): name one, FILE:NAME")
+            raise NotFound(
+                f"defines no function {name!r}, and several take the course's arguments "
+                f"({', '.join(picks)}): name one, FILE:NAME"
+            )
     for cls in _user_classes(namespace):
         for attr, member in vars(cls).items():
             if inspect.isfunction(member) and _course_form(member, skip_self=True):
                 raise NotFound(_method_message(cls, attr, member))
-    raise NotFound(f"defines no function {name!r}, and no function takes the course's arguments "
-                   f"(parameters, cache, X, Y){defines}")
+    raise NotFound(
+        f"defines no function {name!r}, and no function takes the course's arguments (parameters, cache, X, Y){defines}"
+    )
 
 
 def _from_class(cls, name, member, form):
     if isinstance(member, staticmethod):
-        return _found(member.__func__, f"{cls.__name__}.{name}", form,
-                      [f"checking the static method {cls.__name__}.{name}"])
+        return _found(
+            member.__func__, f"{cls.__name__}.{name}", form, [f"checking the static method {cls.__name__}.{name}"]
+        )
     if isinstance(member, classmethod):
-        return _found(getattr(cls, name), f"{cls.__name__}.{name}", form,
-                      [f"checking the class method {cls.__name__}.{name}"])
+        return _found(
+            getattr(cls, name), f"{cls.__name__}.{name}", form, [f"checking the class method {cls.__name__}.{name}"]
+        )
     raise NotFound(_method_message(cls, name, member))
 
 
@@ -301,6 +337,7 @@ def _found(fn, name, form, notes):
 
 # --- a module-level m -----------------------------------------------------------------------
 
+
 def _reads_global(code, name):
     for instruction in dis.get_instructions(code):
         if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and instruction.argval == name:
@@ -310,7 +347,10 @@ def _reads_global(code, name):
 
 def global_m(namespace, user_files):
     """{'functions': [learner functions reading a global m], 'value': repr of the module's m or None}."""
-    readers = [name for name, function in user_functions(namespace, user_files).items()
-               if _reads_global(function.__code__, "m")]
+    readers = [
+        name
+        for name, function in user_functions(namespace, user_files).items()
+        if _reads_global(function.__code__, "m")
+    ]
     value = namespace.get("m")
     return {"functions": readers, "value": None if value is None else repr(value)[:40]}

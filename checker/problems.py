@@ -18,6 +18,7 @@ The truth is computed here, in the checker's process, by reference (jax.grad
 of the reference cost, and central finite differences beside it); the
 learner's code only ever sees the inputs.
 """
+
 import functools
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ SYMBOLIC_SHAPES = {"dW1": "(n_h, n_x)", "db1": "(n_h, 1)", "dW2": "(n_y, n_h)", 
 @dataclass(frozen=True)
 class Case:
     """One problem: sizes, the seed its numbers are drawn from, and whether X is the probe's."""
+
     n_x: int
     n_h: int
     n_y: int
@@ -47,21 +49,26 @@ class Case:
 
 
 # All sizes differ inside each problem; m differs between problems; one has n_y > 1; the last is the probe.
-DEFAULT_CASES = (Case(3, 5, 1, 7, seed=11), Case(4, 6, 1, 9, seed=12), Case(2, 4, 3, 8, seed=13),
-                 Case(6, 5, 1, 4, seed=14, probe=True))
+DEFAULT_CASES = (
+    Case(3, 5, 1, 7, seed=11),
+    Case(4, 6, 1, 9, seed=12),
+    Case(2, 4, 3, 8, seed=13),
+    Case(6, 5, 1, 4, seed=14, probe=True),
+)
 
 
 @dataclass(frozen=True, eq=False)
 class Problem:
     """A case's arrays (float64 numpy): inputs, the forward pass, and the true gradients."""
+
     case: Case
     params: dict
     X: np.ndarray
     Y: np.ndarray
     cache: dict
-    g_prime: np.ndarray     # g'(Z1), by jax.jvp of the reference activation
-    truth: dict             # jax.grad of the reference cost
-    fd: dict                # central finite differences of the reference cost
+    g_prime: np.ndarray  # g'(Z1), by jax.jvp of the reference activation
+    truth: dict  # jax.grad of the reference cost
+    fd: dict  # central finite differences of the reference cost
 
     def __getattr__(self, name):
         # problem.W1, problem.Z1, problem.m ...: the names diagnose's formulas use.
@@ -82,9 +89,12 @@ class Problem:
 
     def inputs(self, dtype):
         """Fresh copies in the learner's dtype: {parameters, cache, X, Y} (their code may change them)."""
-        return {"parameters": {k: np.array(v, dtype=dtype) for k, v in self.params.items()},
-                "cache": {k: np.array(v, dtype=dtype) for k, v in self.cache.items()},
-                "X": np.array(self.X, dtype=dtype), "Y": np.array(self.Y, dtype=dtype)}
+        return {
+            "parameters": {k: np.array(v, dtype=dtype) for k, v in self.params.items()},
+            "cache": {k: np.array(v, dtype=dtype) for k, v in self.cache.items()},
+            "X": np.array(self.X, dtype=dtype),
+            "Y": np.array(self.Y, dtype=dtype),
+        }
 
 
 def _rounded(a, dtype):
@@ -106,8 +116,12 @@ def _probe_X(rng, n_x, m):
 def make_problem(case, activation="tanh", output="sigmoid", dtype="float64"):
     """Draw a case's problem and compute its forward pass and true gradients (cached)."""
     rng = np.random.default_rng(case.seed)
-    params = {"W1": rng.normal(size=(case.n_h, case.n_x)), "b1": 0.5 * rng.normal(size=(case.n_h, 1)),
-              "W2": rng.normal(size=(case.n_y, case.n_h)), "b2": 0.5 * rng.normal(size=(case.n_y, 1))}
+    params = {
+        "W1": rng.normal(size=(case.n_h, case.n_x)),
+        "b1": 0.5 * rng.normal(size=(case.n_h, 1)),
+        "W2": rng.normal(size=(case.n_y, case.n_h)),
+        "b2": 0.5 * rng.normal(size=(case.n_y, 1)),
+    }
     X = _probe_X(rng, case.n_x, case.m) if case.probe else rng.normal(size=(case.n_x, case.m))
     Y = rng.integers(0, 2, size=(case.n_y, case.m)) if output == "sigmoid" else rng.normal(size=(case.n_y, case.m))
     params = {k: _rounded(v, dtype) for k, v in params.items()}
@@ -124,8 +138,7 @@ def make_problem(case, activation="tanh", output="sigmoid", dtype="float64"):
 
 
 def expected_shape(case, key):
-    return {"dW1": (case.n_h, case.n_x), "db1": (case.n_h, 1),
-            "dW2": (case.n_y, case.n_h), "db2": (case.n_y, 1)}[key]
+    return {"dW1": (case.n_h, case.n_x), "db1": (case.n_h, 1), "dW2": (case.n_y, case.n_h), "db2": (case.n_y, 1)}[key]
 
 
 def dims_of(case):

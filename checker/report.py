@@ -11,6 +11,7 @@ taken at the worst problem, with the tolerance of the least precise dtype
 the learner computed in. A gradient passes only when it came back, with the
 right shape, from every problem, within both tolerances.
 """
+
 import re
 from dataclasses import dataclass, field
 
@@ -31,15 +32,17 @@ COURSE_THRESHOLD = 2e-7
 
 # --- what one call gave --------------------------------------------------------------------
 
+
 @dataclass
 class Run:
     """One call of the learner's function, sorted: valid arrays by key, one-line problems, or the error."""
-    grads: dict = field(default_factory=dict)       # key -> float64 copy of a valid array
-    dtypes: dict = field(default_factory=dict)      # key -> the dtype the learner returned
-    near: dict = field(default_factory=dict)        # missing key -> (the learner's key, float64 array)
-    problems: list = field(default_factory=list)    # one-line texts
-    error: dict | None = None                       # checker.call.describe_error's record
-    matrix: bool = False                            # np.matrix values came back
+
+    grads: dict = field(default_factory=dict)  # key -> float64 copy of a valid array
+    dtypes: dict = field(default_factory=dict)  # key -> the dtype the learner returned
+    near: dict = field(default_factory=dict)  # missing key -> (the learner's key, float64 array)
+    problems: list = field(default_factory=list)  # one-line texts
+    error: dict | None = None  # checker.call.describe_error's record
+    matrix: bool = False  # np.matrix values came back
 
 
 def _value_problem(key, value):
@@ -100,14 +103,16 @@ def sort_result(result):
 
 # --- the table ---------------------------------------------------------------------------
 
+
 @dataclass
 class GradientRow:
     """One line of the table: a gradient's worst numbers over the problems, verdict, diagnosis."""
+
     name: str
-    shape: str                      # "(n_h, n_x) ok" or "(n_x, n_h) want (n_h, n_x)"
+    shape: str  # "(n_h, n_x) ok" or "(n_x, n_h) want (n_h, n_x)"
     shape_ok: bool
-    rel_autodiff: float | None      # ||g - jax.grad|| / ||jax.grad||
-    rel_fd: float | None            # ||g - fd|| / ||fd||
+    rel_autodiff: float | None  # ||g - jax.grad|| / ||jax.grad||
+    rel_fd: float | None  # ||g - fd|| / ||fd||
     course_difference: float | None  # ||g - fd|| / (||g|| + ||fd||)
     passed: bool
     diagnosis: list = field(default_factory=list)
@@ -144,8 +149,11 @@ def _shape_text(key, runs, problems):
 
 def gradient_row(key, runs, problems, tol, course_tol):
     shape, shape_ok = _shape_text(key, runs, problems)
-    good = [(run.grads[key], problem) for run, problem in zip(runs, problems)
-            if key in run.grads and run.grads[key].shape == expected_shape(problem.case, key)]
+    good = [
+        (run.grads[key], problem)
+        for run, problem in zip(runs, problems)
+        if key in run.grads and run.grads[key].shape == expected_shape(problem.case, key)
+    ]
     rel = _worst([relative_error(grad, problem.truth[key]) for grad, problem in good])
     rel_fd = _worst([relative_error(grad, problem.fd[key]) for grad, problem in good])
     course = _worst([course_difference(grad, problem.fd[key]) for grad, problem in good])
@@ -175,12 +183,14 @@ def least_precise(dtypes, dtype_in):
 
 # --- what is wrong ---------------------------------------------------------------------------
 
+
 @dataclass
 class KeyDiagnosis:
     """One failing gradient's texts, and what the location search may use."""
+
     texts: list
-    lines: frozenset | None = None      # the lines its one explanation names
-    unknown: bool = False               # wrong, with the right shapes, and no known slip fits
+    lines: frozenset | None = None  # the lines its one explanation names
+    unknown: bool = False  # wrong, with the right shapes, and no known slip fits
 
 
 def diagnose_key(key, row, runs, problems, variants, match_tol):
@@ -188,31 +198,47 @@ def diagnose_key(key, row, runs, problems, variants, match_tol):
     user = {i: run.grads[key] for i, run in enumerate(runs) if key in run.grads}
     if not user:
         near = [run.near.get(key) for run in runs]
-        if all(near) and all(relative_error(array, problem.truth[key]) <= match_tol
-                             for (_, array), problem in zip(near, problems)):
-            return KeyDiagnosis([f"your {near[0][0]!r} holds the right {key}: the key must be {key!r} "
-                                 "(keys are case-sensitive)"])
+        if all(near) and all(
+            relative_error(array, problem.truth[key]) <= match_tol for (_, array), problem in zip(near, problems)
+        ):
+            return KeyDiagnosis(
+                [f"your {near[0][0]!r} holds the right {key}: the key must be {key!r} (keys are case-sensitive)"]
+            )
         return KeyDiagnosis([])
     if not any(np.any(array) for array in user.values()):
         return KeyDiagnosis([f"{key} is all zeros: is its formula written yet?"])
-    right = [i for i in user if user[i].shape == problems[i].truth[key].shape
-             and relative_error(user[i], problems[i].truth[key]) <= match_tol]
+    right = [
+        i
+        for i in user
+        if user[i].shape == problems[i].truth[key].shape
+        and relative_error(user[i], problems[i].truth[key]) <= match_tol
+    ]
     if len(right) == len(user) and len(user) < len(problems):
         ran = ", ".join(str(i + 1) for i in sorted(user))
-        return KeyDiagnosis([f"right on problems {ran}; the other problems gave no gradient "
-                             "(see the problems listed)"])
+        return KeyDiagnosis([f"right on problems {ran}; the other problems gave no gradient (see the problems listed)"])
     if len(right) == len(user):
-        return KeyDiagnosis([f"the right formula, but relative error {row.rel_autodiff:.1e} is above the "
-                             "tolerance: precision is lost somewhere (float32 arithmetic?)"])
+        return KeyDiagnosis(
+            [
+                f"the right formula, but relative error {row.rel_autodiff:.1e} is above the "
+                "tolerance: precision is lost somewhere (float32 arithmetic?)"
+            ]
+        )
     found = diagnose.explain(key, user, problems, variants, match_tol)
     if found:
         return KeyDiagnosis([e.text for e in found], found[0].lines if len(found) == 1 else None)
     single = [i for i in user if problems[i].case.n_y == 1]
     if single and set(single) == set(right):
-        return KeyDiagnosis(["right when n_y = 1 and wrong when n_y > 1: your code assumes one output unit "
-                             "(no known mistake matches the n_y > 1 values)"])
-    numbers = (f"relative error {row.rel_autodiff:.2e} vs autodiff, {row.rel_fd:.2e} vs finite differences"
-               if row.rel_autodiff is not None else f"shape {row.shape}")
+        return KeyDiagnosis(
+            [
+                "right when n_y = 1 and wrong when n_y > 1: your code assumes one output unit "
+                "(no known mistake matches the n_y > 1 values)"
+            ]
+        )
+    numbers = (
+        f"relative error {row.rel_autodiff:.2e} vs autodiff, {row.rel_fd:.2e} vs finite differences"
+        if row.rel_autodiff is not None
+        else f"shape {row.shape}"
+    )
     return KeyDiagnosis([f"no known mistake matches ({numbers})"], unknown=row.shape_ok)
 
 
@@ -248,8 +274,10 @@ def error_lines(runs, problems, output, skipped, memory_mb):
         hints += diagnose.locals_hints(run.error["locals"], problem, diagnose.dz2_slips(output))
     raised = [problem.case for run, problem in zip(runs, problems) if run.error is not None]
     if raised and all(case.n_y > 1 for case in raised) and any(problem.case.n_y == 1 for problem in problems):
-        hints.append("your code runs only with one output unit (n_y = 1); if your network never has more, "
-                     "check with one_output=True (CLI: --one-output)")
+        hints.append(
+            "your code runs only with one output unit (n_y = 1); if your network never has more, "
+            "check with one_output=True (CLI: --one-output)"
+        )
     return [f"raised: {hint}" for hint in dict.fromkeys(hints)]
 
 
@@ -263,8 +291,10 @@ def problem_lines(runs):
         for text in texts:
             seen.setdefault(_pattern(text), (text, []))[1].append(i)
     every = len(runs)
-    return [f"{text} ({'every problem' if len(numbers) == every else 'problems ' + ', '.join(map(str, numbers))})"
-            for text, numbers in seen.values()]
+    return [
+        f"{text} ({'every problem' if len(numbers) == every else 'problems ' + ', '.join(map(str, numbers))})"
+        for text, numbers in seen.values()
+    ]
 
 
 def tracebacks(fn_name, runs, problems):
@@ -274,16 +304,19 @@ def tracebacks(fn_name, runs, problems):
         if run.error is None or _pattern(run.error["type"] + run.error["message"]) in shown:
             continue
         shown.add(_pattern(run.error["type"] + run.error["message"]))
-        out.append(f"--- traceback from your code ({fn_name}, problem {problem.case}) ---\n"
-                   f"{run.error['traceback'].rstrip()}")
+        out.append(
+            f"--- traceback from your code ({fn_name}, problem {problem.case}) ---\n{run.error['traceback'].rstrip()}"
+        )
     return out
 
 
 # --- the report ---------------------------------------------------------------------------
 
+
 @dataclass
 class Report:
     """The check's result; ``print(report)`` shows the table, ``report.passed`` is the verdict."""
+
     function: str
     form: str
     activation: str
@@ -295,11 +328,11 @@ class Report:
     course_threshold: float
     rows: list
     overall_course_difference: float | None
-    problems: list        # bad output, errors, a process that ended: one line each
-    diagnoses: list       # "dW1, db1: what is wrong", "where to look: ..."
-    tracebacks: list      # the learner's own tracebacks, labelled
-    notes: list = field(default_factory=list)    # how the function was found and called, what was skipped
-    ended: str | None = None                     # how the learner's process ended early, if it did
+    problems: list  # bad output, errors, a process that ended: one line each
+    diagnoses: list  # "dW1, db1: what is wrong", "where to look: ..."
+    tracebacks: list  # the learner's own tracebacks, labelled
+    notes: list = field(default_factory=list)  # how the function was found and called, what was skipped
+    ended: str | None = None  # how the learner's process ended early, if it did
 
     @property
     def headline(self):
@@ -327,16 +360,30 @@ class Report:
         return format_report(self)
 
 
-def build_report(name, form, activation, output, problems, runs, dtype_in, *, ended=None, skipped=(),
-                 notes=(), memory_mb=0, global_m=None):
+def build_report(
+    name,
+    form,
+    activation,
+    output,
+    problems,
+    runs,
+    dtype_in,
+    *,
+    ended=None,
+    skipped=(),
+    notes=(),
+    memory_mb=0,
+    global_m=None,
+):
     """The Report on ``runs`` (one Run per problem); ``ended`` says how the child ended early, if it did."""
     dtype_out = least_precise([dtype for run in runs for dtype in run.dtypes.values()], dtype_in)
     tol, course_tol = TOLERANCES[dtype_out]
     match_tol = MATCH_TOLERANCES[dtype_out]
     rows = [gradient_row(k, runs, problems, tol, course_tol) for k in KEYS]
     variants = diagnose.upstream_variants(problems, activation, output)
-    found = {row.name: diagnose_key(row.name, row, runs, problems, variants, match_tol) for row in rows
-             if not row.passed}
+    found = {
+        row.name: diagnose_key(row.name, row, runs, problems, variants, match_tol) for row in rows if not row.passed
+    }
     for row in rows:
         row.diagnosis = found[row.name].texts if row.name in found else []
     diagnoses = diagnose.group({key: diagnosis.texts for key, diagnosis in found.items()})
@@ -345,15 +392,33 @@ def build_report(name, form, activation, output, problems, runs, dtype_in, *, en
     if global_m and global_m.get("functions") and found and not any("reads m," in line for line in diagnoses):
         value = f" (= {global_m['value']})" if global_m.get("value") else ""
         ms = ", ".join(str(problem.m) for problem in problems)
-        diagnoses.append(f"{_names(global_m['functions'])} read{'s' * (len(global_m['functions']) == 1)} a "
-                         f"module-level m{value}: inside the function m must come from X.shape[1] "
-                         f"(the problems have m = {ms})")
+        diagnoses.append(
+            f"{_names(global_m['functions'])} read{'s' * (len(global_m['functions']) == 1)} a "
+            f"module-level m{value}: inside the function m must come from X.shape[1] "
+            f"(the problems have m = {ms})"
+        )
     problems_text = problem_lines(runs) + ([ended] if ended else [])
-    notes = list(notes) + (["your function returned np.matrix values (read as arrays)"]
-                           if any(run.matrix for run in runs) else [])
-    return Report(name, form, activation, output, tuple(problem.case for problem in problems), dtype_in, dtype_out, tol,
-                  course_tol, rows, overall_course_difference(runs, problems), problems_text, diagnoses,
-                  tracebacks(name, runs, problems), notes, ended)
+    notes = list(notes) + (
+        ["your function returned np.matrix values (read as arrays)"] if any(run.matrix for run in runs) else []
+    )
+    return Report(
+        name,
+        form,
+        activation,
+        output,
+        tuple(problem.case for problem in problems),
+        dtype_in,
+        dtype_out,
+        tol,
+        course_tol,
+        rows,
+        overall_course_difference(runs, problems),
+        problems_text,
+        diagnoses,
+        tracebacks(name, runs, problems),
+        notes,
+        ended,
+    )
 
 
 def _names(functions):
@@ -370,19 +435,22 @@ def _rank(diagnosis):
 
 # --- printing ---------------------------------------------------------------------------
 
+
 def _fmt(x):
     return "-" if x is None else f"{x:.1e}"
 
 
 def _cases_text(cases):
     return f"{len(cases)} problems, weights ~ N(0, 1): " + "; ".join(
-        str(case).replace("(probe)", "(probe: X with orthonormal columns)") for case in cases)
+        str(case).replace("(probe)", "(probe: X with orthonormal columns)") for case in cases
+    )
 
 
 def format_report(report):
     """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
-    thresholds = (f"relative error <= {report.tolerance:.0e} and course difference <= {report.course_threshold:.0e}"
-                  + (" (the course's threshold)" if report.course_threshold == COURSE_THRESHOLD else ""))
+    thresholds = f"relative error <= {report.tolerance:.0e} and course difference <= {report.course_threshold:.0e}" + (
+        " (the course's threshold)" if report.course_threshold == COURSE_THRESHOLD else ""
+    )
     lines = [f"note: {note}" for note in report.notes] + [
         f"check of {report.function}: "
         + ("backward_propagation(parameters, cache, X, Y)" if report.form == "backward" else "grads(parameters, X, Y)")
@@ -392,18 +460,37 @@ def format_report(report):
         "",
     ]
     header = ("gradient", "shape", "vs autodiff", "vs finite diff", "course difference", "verdict")
-    table = [header] + [(row.name, row.shape, _fmt(row.rel_autodiff), _fmt(row.rel_fd),
-                         _fmt(row.course_difference), "pass" if row.passed else "FAIL") for row in report.rows]
+    table = [header] + [
+        (
+            row.name,
+            row.shape,
+            _fmt(row.rel_autodiff),
+            _fmt(row.rel_fd),
+            _fmt(row.course_difference),
+            "pass" if row.passed else "FAIL",
+        )
+        for row in report.rows
+    ]
     widths = [max(len(cells[i]) for cells in table) for i in range(len(header))]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip() for cells in table]
-    lines += ["", f"course difference, all four flattened: {_fmt(report.overall_course_difference)} "
-                  f"(threshold {report.course_threshold:.0e})"]
+    lines += [
+        "",
+        f"course difference, all four flattened: {_fmt(report.overall_course_difference)} "
+        f"(threshold {report.course_threshold:.0e})",
+    ]
     if report.problems:
         lines += ["", "problems:"] + [f"  {line}" for line in report.problems]
     if report.diagnoses:
         lines += ["", "diagnosis:"] + [f"  {line}" for line in report.diagnoses]
-    lines += ["", "result: " + ("PASS, all four gradients are right" if report.passed else
-                                f"FAIL, {len(report.failing)} of 4 gradients wrong")]
+    lines += [
+        "",
+        "result: "
+        + (
+            "PASS, all four gradients are right"
+            if report.passed
+            else f"FAIL, {len(report.failing)} of 4 gradients wrong"
+        ),
+    ]
     if report.tracebacks:
         lines += [""] + report.tracebacks
     return "\n".join(lines)

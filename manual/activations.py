@@ -20,6 +20,7 @@ parameters zero neither convention helps: A1 = 0 and W2 = 0 block the gradient.
 Activations are named by strings ("tanh", "leaky_relu", "leaky_relu:0.2") so
 they can be static arguments to ``jax.jit``.
 """
+
 import jax.numpy as jnp
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")

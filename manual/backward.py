@@ -9,6 +9,7 @@ of the average applies exactly once, there. (jax.grad of J with respect to Z2
 itself is (A2 - Y)/m: the 1/m is carried by dW and db instead, which is the
 same thing.)
 """
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -36,6 +37,8 @@ def backward_sums_unchecked(params, cache, X, Y, activation="tanh", mask=None):
     columns of dZ2 and through it every term those columns would add.
     """
     _, g_prime = get_activation(activation)
+    # The six formulas keep their column of shapes.
+    # fmt: off
     dZ2 = cache["A2"] - Y                                   # (n_y, m)  dL/dZ2 per example: no 1/m
     if mask is not None:
         dZ2 = dZ2 * mask
@@ -44,6 +47,7 @@ def backward_sums_unchecked(params, cache, X, Y, activation="tanh", mask=None):
     dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["A1"])   # (n_h, m): element-wise *
     dW1 = matmul_nt(dZ1, X)                                 # (n_h, n_x) = sum_i dz1(i) x(i)^T
     db1 = jnp.sum(dZ1, axis=1, keepdims=True)               # (n_h, 1)
+    # fmt: on
     return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
 
 
@@ -125,8 +129,10 @@ def _check_cache(params, cache, X):
         if name not in cache:
             raise ValueError(f"cache is missing {name} (expected keys Z1 A1 Z2 A2)")
         if tuple(cache[name].shape) != shape:
-            raise ValueError(f"cache {name} has shape {tuple(cache[name].shape)}, expected {shape}: "
-                             "was it computed from these parameters and this X?")
+            raise ValueError(
+                f"cache {name} has shape {tuple(cache[name].shape)}, expected {shape}: "
+                "was it computed from these parameters and this X?"
+            )
 
 
 def backward(params, cache, X, Y, activation="tanh", output="sigmoid"):

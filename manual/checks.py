@@ -5,6 +5,7 @@ label values) are checked only on concrete arrays: inside ``jax.jit`` or
 ``lax.scan`` the arrays are tracers and such checks would force a host sync,
 so the training loop validates its data once, before compiling.
 """
+
 import jax
 import numpy as np
 
@@ -50,15 +51,12 @@ def check_Y(Y, X, output="sigmoid"):
         raise ValueError(f"Y must be a numpy or jax array, got {type(Y).__name__}")
     m = X.shape[1]
     if Y.ndim == 1:
-        raise ValueError(
-            f"Y has shape {_shape(Y)}; expected (n_y, m) = (1, {Y.shape[0]}): use Y.reshape(1, -1)"
-        )
+        raise ValueError(f"Y has shape {_shape(Y)}; expected (n_y, m) = (1, {Y.shape[0]}): use Y.reshape(1, -1)")
     if Y.ndim != 2:
         raise ValueError(f"Y must be 2-D (n_y, m), got shape {_shape(Y)}")
     if Y.shape[1] != m:
         raise ValueError(f"Y has {Y.shape[1]} examples (shape {_shape(Y)}) but X has {m} (shape {_shape(X)})")
-    if not (np.issubdtype(Y.dtype, np.floating) or np.issubdtype(Y.dtype, np.integer)
-            or Y.dtype == np.bool_):
+    if not (np.issubdtype(Y.dtype, np.floating) or np.issubdtype(Y.dtype, np.integer) or Y.dtype == np.bool_):
         raise ValueError(f"Y must be numeric, got dtype {Y.dtype}")
     if Y.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
         raise ValueError("Y is float64 but jax_enable_x64 is off; enable it before creating arrays")
@@ -70,9 +68,7 @@ def check_Y(Y, X, output="sigmoid"):
             bad = ~np.isin(y, (0, 1))
             if bad.any():
                 values = np.unique(y[bad])[:5]
-                raise ValueError(
-                    f"labels must be 0 or 1 for the sigmoid output; found {', '.join(map(str, values))}"
-                )
+                raise ValueError(f"labels must be 0 or 1 for the sigmoid output; found {', '.join(map(str, values))}")
 
 
 def check_params(params, n_x=None, n_y=None):
@@ -111,4 +107,5 @@ def check_problem(params, X, Y=None, output="sigmoid"):
 def check_output(output):
     if output not in ("sigmoid", "identity"):
         raise ValueError(
-            f"unknown output {output!r}; choose sigmoid (binary cross-entropy) or identity (squared error)")
+            f"unknown output {output!r}; choose sigmoid (binary cross-entropy) or identity (squared error)"
+        )

@@ -7,6 +7,7 @@ course's own init (legacy numpy RNG seeded with 2, W1 drawn before W2, scale
 (cost 0.693048 at iteration 0 on the flower data). The project's own init with
 JAX keys is ``manual.init_params``.
 """
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,7 +16,7 @@ from .backward import backward, backward_unchecked
 from .checks import check_problem, check_Y
 from .forward import cost_unchecked, forward, forward_unchecked, output_activation
 
-ACTIVATION, OUTPUT = "tanh", "sigmoid"   # the assignment's hidden and output units
+ACTIVATION, OUTPUT = "tanh", "sigmoid"  # the assignment's hidden and output units
 
 
 def _shape_of(a, name):
@@ -118,6 +119,13 @@ def nn_model(X, Y, n_h, num_iterations=10000, print_cost=False):
 
 
 __all__ = [
-    "layer_sizes", "initialize_parameters", "forward_propagation", "compute_cost",
-    "backward_propagation", "update_parameters", "predict", "nn_model", "output_activation",
+    "backward_propagation",
+    "compute_cost",
+    "forward_propagation",
+    "initialize_parameters",
+    "layer_sizes",
+    "nn_model",
+    "output_activation",
+    "predict",
+    "update_parameters",
 ]

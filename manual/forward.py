@@ -1,11 +1,10 @@
 """Forward pass and cost, vectorized over the m columns of X.
 
-    Z1 = W1 X + b1        (n_h, m)     b1 (n_h, 1) broadcasts across the m columns
-    A1 = g(Z1)            (n_h, m)
-    Z2 = W2 A1 + b2       (n_y, m)
-    A2 = sigma(Z2)        (n_y, m)     or A2 = Z2 for the identity (regression) output
+Z1 = W1 X + b1        (n_h, m)     b1 (n_h, 1) broadcasts across the m columns
+A1 = g(Z1)            (n_h, m)
+Z2 = W2 A1 + b2       (n_y, m)
+A2 = sigma(Z2)        (n_y, m)     or A2 = Z2 for the identity (regression) output
 """
-from functools import partial
 
 import jax
 import jax.numpy as jnp

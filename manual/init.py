@@ -5,6 +5,7 @@ once W1's rows differ, the units already compute different things. The 0.01
 scale keeps tanh/sigmoid in their steep middle region at the start (large
 weights saturate them, where g' ~ 0 and learning crawls).
 """
+
 import jax
 import jax.numpy as jnp
 

@@ -6,6 +6,7 @@ O(u / eps) with u the unit round-off, so in float64 (u ~ 1e-16) eps ~ 1e-6
 gives ~1e-10 accuracy; in float32 (u ~ 6e-8) the same formula is useless, which
 is why everything here is cast to float64.
 """
+
 from functools import partial
 
 import jax

@@ -4,6 +4,7 @@ This module must never import ``manual``: it is the witness that manual's
 hand-derived gradients are checked against, and a bug shared by both would
 hide. jax.grad of ``cost_unchecked`` is the truth.
 """
+
 import jax
 import jax.numpy as jnp
 

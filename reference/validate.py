@@ -3,6 +3,7 @@
 Written apart from manual's checks on purpose: reference never imports manual,
 so a mistake in one package's checks cannot hide in both.
 """
+
 import jax
 import numpy as np
 
@@ -26,7 +27,8 @@ def _check_array(name, a):
             hint = ""
         raise ValueError(f"{name} has shape {tuple(a.shape)}, must be 2-D{hint}")
     numeric = np.issubdtype(a.dtype, np.floating) or (
-        name == "Y" and (np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_))
+        name == "Y" and (np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_)
+    )
     if not numeric:
         raise ValueError(f"{name} must be a floating-point array, got dtype {a.dtype}")
     if a.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
@@ -58,7 +60,8 @@ def validate(params, X, Y, output="sigmoid"):
     for k, shape in want.items():
         if tuple(params[k].shape) != shape:
             raise ValueError(
-                f"{k} has shape {tuple(params[k].shape)}, expected {shape} for X {tuple(X.shape)}, Y {tuple(Y.shape)}")
+                f"{k} has shape {tuple(params[k].shape)}, expected {shape} for X {tuple(X.shape)}, Y {tuple(Y.shape)}"
+            )
     if _concrete(Y) and output == "sigmoid":
         y = np.asarray(Y)
         bad = ~np.isin(y, (0, 1))

@@ -10,6 +10,7 @@ that folder removes (``remove_leftovers``). Loaded with ``allow_pickle=False``
 together, float dtypes, finite values, a run configuration RunConfig accepts.
 Anything else is "not a shallownet model (reason)".
 """
+
 import json
 import os
 import tempfile
@@ -66,9 +67,16 @@ class Model:
         return self.history.done
 
     def meta(self):
-        return {"format": FORMAT, "run": self.config.to_dict(), "features": list(self.features),
-                "labels": list(self.labels), "fingerprint": self.fingerprint.to_dict(),
-                "cost_stride": self.history.stride, "segments": list(self.segments), "status": self.status}
+        return {
+            "format": FORMAT,
+            "run": self.config.to_dict(),
+            "features": list(self.features),
+            "labels": list(self.labels),
+            "fingerprint": self.fingerprint.to_dict(),
+            "cost_stride": self.history.stride,
+            "segments": list(self.segments),
+            "status": self.status,
+        }
 
     def arrays(self):
         cost_iterations, costs = self.history.arrays()
@@ -133,8 +141,11 @@ def remove_leftovers(folder, names):
     """Delete the temporary files a killed write of one of ``names`` left in ``folder``; returns them."""
     removed = []
     for entry in os.scandir(folder):
-        if entry.is_file() and entry.name.endswith(".tmp") and any(
-                entry.name.startswith(temporary_prefix(n)) for n in names):
+        if (
+            entry.is_file()
+            and entry.name.endswith(".tmp")
+            and any(entry.name.startswith(temporary_prefix(n)) for n in names)
+        ):
             os.remove(entry.path)
             removed.append(entry.name)
     return removed
@@ -160,8 +171,10 @@ def _check_arrays(arrays, path):
     import manual  # JAX; a failed model check should not have to pay for it first
 
     if set(arrays) == set(FORMAT_1_KEYS):
-        raise CheckpointError(f"{path}: a model of an earlier shallownet (checkpoint format 1, without a data "
-                              "fingerprint) that this version does not read; train it again")
+        raise CheckpointError(
+            f"{path}: a model of an earlier shallownet (checkpoint format 1, without a data "
+            "fingerprint) that this version does not read; train it again"
+        )
     if set(arrays) != set(KEYS):
         missing = sorted(set(KEYS) - set(arrays))
         extra = sorted(set(arrays) - set(KEYS))
@@ -189,8 +202,11 @@ def _check_arrays(arrays, path):
     if iteration.shape != () or iteration.dtype != np.int64 or int(iteration) < 0:
         _fail(path, f"iteration must be a non-negative int64 scalar, got {iteration!r}")
     if costs.ndim != 1 or costs.dtype != np.float64 or cost_iterations.dtype != np.int64:
-        _fail(path, f"costs and cost_iterations must be 1-D float64 and int64, got {costs.dtype} "
-                    f"{costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}")
+        _fail(
+            path,
+            f"costs and cost_iterations must be 1-D float64 and int64, got {costs.dtype} "
+            f"{costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}",
+        )
     if not np.all(np.isfinite(costs)):
         _fail(path, "costs contain non-finite values")
     if arrays["meta"].shape != () or arrays["meta"].dtype.kind != "U":
@@ -209,8 +225,9 @@ def _segments(saved, config, done, path):
         except ConfigError as e:
             _fail(path, f"segment: {e}")
         starts.append(entry["start"])
-    if starts[0] != 0 or any(not isinstance(start, int) or start > following
-                             for start, following in zip(starts, [*starts[1:], done])):
+    if starts[0] != 0 or any(
+        not isinstance(start, int) or start > following for start, following in zip(starts, [*starts[1:], done])
+    ):
         _fail(path, f"segment starts {starts} must rise from 0 to at most the iteration {done}")
     return tuple(saved)
 
@@ -237,8 +254,11 @@ def validate(arrays, path="checkpoint"):
     n_h, n_x = arrays["W1"].shape
     n_y = arrays["W2"].shape[0]
     if config.hidden_units != n_h or len(meta["features"]) != n_x or len(meta["labels"]) != n_y:
-        _fail(path, f"the configuration (hidden_units {config.hidden_units}, {len(meta['features'])} features, "
-                    f"{len(meta['labels'])} labels) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}")
+        _fail(
+            path,
+            f"the configuration (hidden_units {config.hidden_units}, {len(meta['features'])} features, "
+            f"{len(meta['labels'])} labels) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}",
+        )
     if np.dtype(config.dtype) != arrays["W1"].dtype:
         _fail(path, f"the configuration says dtype {config.dtype} but W1 is {arrays['W1'].dtype}")
     if meta["status"] not in STATUSES:
@@ -250,9 +270,18 @@ def validate(arrays, path="checkpoint"):
         history = CostHistory.restore(arrays["cost_iterations"], arrays["costs"], stride, done, LIMIT)
     except ValueError as e:
         _fail(path, str(e))
-    return Model({k: arrays[k] for k in PARAM_KEYS}, config, tuple(meta["features"]), tuple(meta["labels"]),
-                 fingerprint, arrays["feature_mean"], arrays["feature_std"], history,
-                 _segments(meta["segments"], config, done, path), meta["status"])
+    return Model(
+        {k: arrays[k] for k in PARAM_KEYS},
+        config,
+        tuple(meta["features"]),
+        tuple(meta["labels"]),
+        fingerprint,
+        arrays["feature_mean"],
+        arrays["feature_std"],
+        history,
+        _segments(meta["segments"], config, done, path),
+        meta["status"],
+    )
 
 
 def _read_arrays(path):

@@ -6,6 +6,7 @@ are derived from shallownet.config.RunConfig. Bad input prints one line on
 stderr and exits with a non-zero code, without a traceback; main(argv)
 returns the exit code.
 """
+
 import argparse
 import importlib
 import os
@@ -14,8 +15,10 @@ import sys
 from pathlib import Path
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
-EPILOG = ("exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), "
-          "2 bad command line, 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")
+EPILOG = (
+    "exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), "
+    "2 bad command line, 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)"
+)
 
 
 class UsageError(Exception):
@@ -39,19 +42,24 @@ def build_parser():
     parser = Parser(prog="shallownet", description="Train the course's one-hidden-layer network, fast, with JAX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train_parser = sub.add_parser("train", help="train one network, write model, plots and summary into --out",
-                                  epilog=EPILOG)
+    train_parser = sub.add_parser(
+        "train", help="train one network, write model, plots and summary into --out", epilog=EPILOG
+    )
     config.add_flags(train_parser, "train")
-    train_parser.add_argument("--resume", action="store_true",
-                              help="continue the run saved in --out: flags left out keep their saved values; "
-                                   "those that change the problem must match them")
+    train_parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run saved in --out: flags left out keep their saved values; "
+        "those that change the problem must match them",
+    )
     train_parser.add_argument("--out", default=None, help="output folder (default runs/<data>)")
     train_parser.set_defaults(func=cmd_train)
 
     predict_parser = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
     predict_parser.add_argument("--model", required=True, help="a run folder (or its model.npz)")
-    predict_parser.add_argument("--data", required=True,
-                                help="a .csv with the model's feature columns, or a data set name")
+    predict_parser.add_argument(
+        "--data", required=True, help="a .csv with the model's feature columns, or a data set name"
+    )
     predict_parser.add_argument("--out", default=None, help="write predictions to this CSV (default: print them)")
     predict_parser.set_defaults(func=cmd_predict)
 
@@ -126,8 +134,9 @@ def cmd_train(args):
 
     bar, start_bar, update = _progress_bar()
     try:
-        summary = _configured(experiment.train_run, settings, out, resume=args.resume, progress=update,
-                              on_start=on_start)
+        summary = _configured(
+            experiment.train_run, settings, out, resume=args.resume, progress=update, on_start=on_start
+        )
     except train.Interrupted as e:
         bar.close()
         signals.ignore_further()  # a second request must not cut the message short: all is saved

@@ -14,6 +14,7 @@ MAY_CHANGE: they only say how to go on.
 
 Importing this module imports neither JAX nor numpy, so ``--help`` stays fast.
 """
+
 import argparse
 import dataclasses
 import itertools
@@ -27,7 +28,7 @@ VERSION = 1  # of the dict written by to_dict (a checkpoint's "run" entry)
 MUST_MATCH = "must match"
 MAY_CHANGE = "may change"
 COMMANDS = ("train", "sweep")
-MAX_DEVICES = 64       # a single process: real accelerators per host, or CPU devices worth simulating
+MAX_DEVICES = 64  # a single process: real accelerators per host, or CPU devices worth simulating
 MAX_CHUNK = 2**31 - 1  # the compiled loop counts its steps in int32
 
 
@@ -92,6 +93,7 @@ def parse_whole(text):
 # --------------------------------------------------------------------------- validators
 # Each takes (value, label) and returns the normalized value or raises ConfigError.
 
+
 def _whole(low, high=None):
     def check(value, label):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -101,6 +103,7 @@ def _whole(low, high=None):
             bound = f">= {low}" if high is None else f"between {low} and {high}"
             raise ConfigError(f"{label} must be a whole number {bound}, got {value}")
         return value
+
     check.bounds = (low, high)
     return check
 
@@ -116,9 +119,12 @@ def _real(low, *, low_open, high=None, high_open=True):
             if high is None:
                 bound = f"{'>' if low_open else '>='} {low:g}"
                 raise ConfigError(f"{label} must be a finite number {bound}, got {value}")
-            raise ConfigError(f"{label} must be in {'(' if low_open else '['}{low:g}, {high:g}"
-                              f"{')' if high_open else ']'}, got {value}")
+            raise ConfigError(
+                f"{label} must be in {'(' if low_open else '['}{low:g}, {high:g}"
+                f"{')' if high_open else ']'}, got {value}"
+            )
         return value
+
     return check
 
 
@@ -133,6 +139,7 @@ def _choice(*options):
         if value not in options:
             raise ConfigError(f"{label} must be one of {', '.join(options)}, got {value!r}")
         return value
+
     return check
 
 
@@ -173,55 +180,125 @@ def _activation(value, label):
 
 # --------------------------------------------------------------------------- the fields
 
-def setting(default, help, check, *, on_resume=MUST_MATCH, flag=None, choices=None, metavar=None,
-            commands=COMMANDS, sweep=False):
+
+def setting(
+    default, help, check, *, on_resume=MUST_MATCH, flag=None, choices=None, metavar=None, commands=COMMANDS, sweep=False
+):
     """A RunConfig field: its default and the metadata everything else is derived from.
 
     ``sweep=True``: ``shallownet sweep`` takes a list of values (one network each).
     """
-    return dataclasses.field(default=default, metadata={
-        "help": help, "check": check, "on_resume": on_resume, "flag": flag, "choices": choices,
-        "metavar": metavar, "commands": commands, "sweep": sweep})
+    return dataclasses.field(
+        default=default,
+        metadata={
+            "help": help,
+            "check": check,
+            "on_resume": on_resume,
+            "flag": flag,
+            "choices": choices,
+            "metavar": metavar,
+            "commands": commands,
+            "sweep": sweep,
+        },
+    )
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Every setting of one training run, validated when constructed (ConfigError names the bad one)."""
 
-    data: str = setting("flower", "flower, noisy_circles, noisy_moons, blobs, gaussian_quantiles, or a .csv file",
-                        _text)
-    labels: tuple = setting(("label",), "label column(s) of a CSV; every other column is a feature", _columns,
-                            flag="--label", metavar="COLUMN")
+    data: str = setting(
+        "flower", "flower, noisy_circles, noisy_moons, blobs, gaussian_quantiles, or a .csv file", _text
+    )
+    labels: tuple = setting(
+        ("label",),
+        "label column(s) of a CSV; every other column is a feature",
+        _columns,
+        flag="--label",
+        metavar="COLUMN",
+    )
     hidden_units: int = setting(4, "hidden units n_h", _whole(1), metavar="N", sweep=True)
-    activation: str = setting("tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity",
-                              _activation)
-    output: str = setting("sigmoid", "output unit: sigmoid (labels 0/1, cross-entropy) or identity "
-                          "(regression, squared error)", _choice("sigmoid", "identity"),
-                          choices=("sigmoid", "identity"), commands=("train",))
-    gradients: str = setting("manual", "gradient path: manual (hand-derived backprop) or reference (jax.grad)",
-                             _choice("manual", "reference"), choices=("manual", "reference"))
-    dtype: str = setting("float32", "arithmetic: float32 (fast) or float64 (verification)",
-                         _choice("float32", "float64"), choices=("float32", "float64"))
-    init: str = setting("random", "initial weights: random (seeded) or course (the course's draw, legacy seed 2)",
-                        _choice("random", "course"), choices=("random", "course"))
+    activation: str = setting(
+        "tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity", _activation
+    )
+    output: str = setting(
+        "sigmoid",
+        "output unit: sigmoid (labels 0/1, cross-entropy) or identity (regression, squared error)",
+        _choice("sigmoid", "identity"),
+        choices=("sigmoid", "identity"),
+        commands=("train",),
+    )
+    gradients: str = setting(
+        "manual",
+        "gradient path: manual (hand-derived backprop) or reference (jax.grad)",
+        _choice("manual", "reference"),
+        choices=("manual", "reference"),
+    )
+    dtype: str = setting(
+        "float32",
+        "arithmetic: float32 (fast) or float64 (verification)",
+        _choice("float32", "float64"),
+        choices=("float32", "float64"),
+    )
+    init: str = setting(
+        "random",
+        "initial weights: random (seeded) or course (the course's draw, legacy seed 2)",
+        _choice("random", "course"),
+        choices=("random", "course"),
+    )
     seed: int = setting(0, "seed of the random init and of the test split", _whole(0), metavar="N", sweep=True)
-    test_split: float = setting(0.0, "hold out this fraction of the examples as a test set (seeded)",
-                                _real(0.0, low_open=False, high=1.0), metavar="FRACTION", commands=("train",))
-    standardize: bool = setting(False, "scale each feature to mean 0, std 1 (statistics of the training part, "
-                                "saved in the model)", _flag, commands=("train",))
-    devices: int = setting(1, "train data-parallel over N devices (on CPU: N simulated devices); the sharded "
-                           "sums round differently, so a run keeps its device count", _whole(1, MAX_DEVICES),
-                           metavar="N", commands=("train",))
-    lr: float = setting(1.2, "learning rate alpha of gradient descent", _real(0.0, low_open=True),
-                        on_resume=MAY_CHANGE, metavar="ALPHA", sweep=True)
-    iterations: int = setting(10000, "total gradient-descent iterations (a resumed run goes on up to this)",
-                              _whole(1), on_resume=MAY_CHANGE, metavar="N")
-    chunk: int = setting(1000, "most iterations per compiled call (its cost buffer); calls are shortened "
-                         "to ~0.5 s each so checkpoints and signals are served on time", _whole(1, MAX_CHUNK),
-                         on_resume=MAY_CHANGE, metavar="N")
-    checkpoint_every: float = setting(10.0, "seconds between checkpoints of model.npz during training",
-                                      _real(0.0, low_open=True), on_resume=MAY_CHANGE, metavar="SECONDS",
-                                      commands=("train",))
+    test_split: float = setting(
+        0.0,
+        "hold out this fraction of the examples as a test set (seeded)",
+        _real(0.0, low_open=False, high=1.0),
+        metavar="FRACTION",
+        commands=("train",),
+    )
+    standardize: bool = setting(
+        False,
+        "scale each feature to mean 0, std 1 (statistics of the training part, saved in the model)",
+        _flag,
+        commands=("train",),
+    )
+    devices: int = setting(
+        1,
+        "train data-parallel over N devices (on CPU: N simulated devices); the sharded "
+        "sums round differently, so a run keeps its device count",
+        _whole(1, MAX_DEVICES),
+        metavar="N",
+        commands=("train",),
+    )
+    lr: float = setting(
+        1.2,
+        "learning rate alpha of gradient descent",
+        _real(0.0, low_open=True),
+        on_resume=MAY_CHANGE,
+        metavar="ALPHA",
+        sweep=True,
+    )
+    iterations: int = setting(
+        10000,
+        "total gradient-descent iterations (a resumed run goes on up to this)",
+        _whole(1),
+        on_resume=MAY_CHANGE,
+        metavar="N",
+    )
+    chunk: int = setting(
+        1000,
+        "most iterations per compiled call (its cost buffer); calls are shortened "
+        "to ~0.5 s each so checkpoints and signals are served on time",
+        _whole(1, MAX_CHUNK),
+        on_resume=MAY_CHANGE,
+        metavar="N",
+    )
+    checkpoint_every: float = setting(
+        10.0,
+        "seconds between checkpoints of model.npz during training",
+        _real(0.0, low_open=True),
+        on_resume=MAY_CHANGE,
+        metavar="SECONDS",
+        commands=("train",),
+    )
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -240,8 +317,10 @@ class RunConfig:
 
     def to_dict(self):
         """JSON-able: {"version": VERSION, name: value, ...} (tuples as lists)."""
-        return {"version": VERSION, **{k: list(v) if isinstance(v, tuple) else v
-                                       for k, v in dataclasses.asdict(self).items()}}
+        return {
+            "version": VERSION,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()},
+        }
 
     @classmethod
     def from_dict(cls, saved):
@@ -267,7 +346,9 @@ def names():
 
 def fields_of(command=None):
     """RunConfig's fields, or those a command (train, sweep) takes as flags."""
-    return [field for field in dataclasses.fields(RunConfig) if command is None or command in field.metadata["commands"]]
+    return [
+        field for field in dataclasses.fields(RunConfig) if command is None or command in field.metadata["commands"]
+    ]
 
 
 def flag(field):
@@ -286,14 +367,15 @@ def on_resume(name):
 DEFAULTS = RunConfig()
 # The sweep reproduces the course's hidden-size table by default: its sizes,
 # 5,000 iterations, the course's init, float64. Every other default is RunConfig's.
-SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "dtype": "float64",
-                  "init": "course"}
+SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "dtype": "float64", "init": "course"}
 
 
 # --------------------------------------------------------------------------- command-line flags
 
+
 def _argument_type(field):
     """The argparse type of a field: the strict number grammar above for numbers."""
+
     def strict(parse, kind):
         def parse_text(text):
             try:
@@ -301,6 +383,7 @@ def _argument_type(field):
             except ValueError as e:
                 said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a {kind} ({e})"
                 raise argparse.ArgumentTypeError(said) from None
+
         return parse_text
 
     return {int: strict(parse_whole, "whole number"), float: strict(parse_number, "finite number")}.get(field.type, str)
@@ -325,8 +408,11 @@ def add_flags(parser, command):
         meta = field.metadata
         listed = field.type is tuple or (command == "sweep" and meta["sweep"])
         default = SWEEP_DEFAULTS.get(field.name, field.default) if command == "sweep" else field.default
-        kwargs = {"dest": field.name, "default": argparse.SUPPRESS,
-                  "help": f"{meta['help']} (default: {_shown(default)})"}
+        kwargs = {
+            "dest": field.name,
+            "default": argparse.SUPPRESS,
+            "help": f"{meta['help']} (default: {_shown(default)})",
+        }
         if field.type is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
@@ -347,6 +433,7 @@ def given(args, command):
 
 
 # --------------------------------------------------------------------------- sweeps
+
 
 def sweep_lists():
     """The settings a sweep takes lists of, in the order its grid varies them."""
@@ -370,6 +457,7 @@ def sweep_grid(settings):
 
 # --------------------------------------------------------------------------- docs
 
+
 def markdown_table():
     """The run-configuration table of docs/training.md (a test checks the page holds exactly this)."""
     rows = ["| setting | flag | default | on resume | commands | meaning |", "|---|---|---|---|---|---|"]
@@ -379,7 +467,10 @@ def markdown_table():
         if field.name in SWEEP_DEFAULTS:
             default = f"{default} (sweep: {_shown(SWEEP_DEFAULTS[field.name])})"
         shown_flag = f"`{flag(field)}`" + (f" / `--no-{flag(field)[2:]}`" if field.type is bool else "")
-        commands = ", ".join(command + (" (list)" if command == "sweep" and meta["sweep"] else "")
-                             for command in meta["commands"])
-        rows.append(f"| `{field.name}` | {shown_flag} | `{default}` | {meta['on_resume']} | {commands} | {meta['help']} |")
+        commands = ", ".join(
+            command + (" (list)" if command == "sweep" and meta["sweep"] else "") for command in meta["commands"]
+        )
+        rows.append(
+            f"| `{field.name}` | {shown_flag} | `{default}` | {meta['on_resume']} | {commands} | {meta['help']} |"
+        )
     return "\n".join(rows)

@@ -11,6 +11,7 @@
 
 Bad input raises ``DataError`` (a ValueError) with one line naming the problem.
 """
+
 import csv
 import hashlib
 import io
@@ -68,26 +69,26 @@ def extra(name, seed=EXTRA_SEED):
     try:
         from sklearn import datasets
     except ModuleNotFoundError:
-        raise DataError(
-            f"data set {name!r} needs scikit-learn: pip install 'shallownet[sklearn]'"
-        ) from None
+        raise DataError(f"data set {name!r} needs scikit-learn: pip install 'shallownet[sklearn]'") from None
     N = 200
     if name == "noisy_circles":
-        X, y = datasets.make_circles(n_samples=N, factor=.5, noise=.3, random_state=seed)
+        X, y = datasets.make_circles(n_samples=N, factor=0.5, noise=0.3, random_state=seed)
     elif name == "noisy_moons":
-        X, y = datasets.make_moons(n_samples=N, noise=.2, random_state=seed)
+        X, y = datasets.make_moons(n_samples=N, noise=0.2, random_state=seed)
     elif name == "blobs":
         X, y = datasets.make_blobs(n_samples=N, random_state=5, n_features=2, centers=6)
         y = y % 2
     else:
-        X, y = datasets.make_gaussian_quantiles(mean=None, cov=0.5, n_samples=N, n_features=2,
-                                                n_classes=2, shuffle=True, random_state=seed)
+        X, y = datasets.make_gaussian_quantiles(
+            mean=None, cov=0.5, n_samples=N, n_features=2, n_classes=2, shuffle=True, random_state=seed
+        )
     return np.asarray(X, np.float64).T, np.asarray(y, np.uint8).reshape(1, -1)
 
 
 # A CSV is read strictly: what a spreadsheet or a hand-edited file may hold by
 # accident (a BOM, a repeated column name, "1_000", "NA") stops the run with
 # the file, line and column named, instead of being read as something else.
+
 
 def _parse_cells(rows, header, path):
     """Rows of strings -> float64 (rows, columns); DataError names the first bad cell (see config.NUMBER)."""
@@ -107,13 +108,14 @@ def _parse_cells(rows, header, path):
 def _decode(raw, path):
     """The file's text: UTF-8, with Excel's byte-order mark removed; DataError for another encoding."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"{path} is UTF-16 text (Excel's \"Unicode text\"); save it as \"CSV UTF-8\"")
+        raise DataError(f'{path} is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8"')
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise DataError(f"{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; "
-                        f"save the file as \"CSV UTF-8\"") from None
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(
+            f'{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; save the file as "CSV UTF-8"'
+        ) from None
 
 
 def _check_header(header, path):
@@ -128,8 +130,10 @@ def _check_header(header, path):
         listed = "; ".join(f"{k!r} (columns {', '.join(map(str, v[:-1]))} and {v[-1]})" for k, v in repeated.items())
         raise DataError(f"{path}: duplicate column names {listed}; every column needs its own name")
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
-        raise DataError(f"{path}: the header is one column {header[0]!r}; shallownet reads comma-separated "
-                        "values (is this file separated by ';' or tabs?)")
+        raise DataError(
+            f"{path}: the header is one column {header[0]!r}; shallownet reads comma-separated "
+            "values (is this file separated by ';' or tabs?)"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,10 +149,14 @@ class Fingerprint:
 
     @classmethod
     def from_dict(cls, saved):
-        if (not isinstance(saved, dict) or set(saved) != {"sha256", "rows", "columns"}
-                or not isinstance(saved["sha256"], str) or not isinstance(saved["rows"], int)
-                or not isinstance(saved["columns"], list)
-                or not all(isinstance(column, str) for column in saved["columns"])):
+        if (
+            not isinstance(saved, dict)
+            or set(saved) != {"sha256", "rows", "columns"}
+            or not isinstance(saved["sha256"], str)
+            or not isinstance(saved["rows"], int)
+            or not isinstance(saved["columns"], list)
+            or not all(isinstance(column, str) for column in saved["columns"])
+        ):
             raise ValueError(f"a data fingerprint is {{sha256, rows, columns}}, got {saved!r}")
         return cls(saved["sha256"], saved["rows"], tuple(saved["columns"]))
 
@@ -156,8 +164,9 @@ class Fingerprint:
         """Phrases saying how ``other`` differs from this one (empty: the same data)."""
         found = []
         if (self.rows, len(self.columns)) != (other.rows, len(other.columns)):
-            found.append(f"{self.rows} rows x {len(self.columns)} columns then, "
-                         f"{other.rows} x {len(other.columns)} now")
+            found.append(
+                f"{self.rows} rows x {len(self.columns)} columns then, {other.rows} x {len(other.columns)} now"
+            )
         if self.columns != other.columns:
             found.append(f"columns {', '.join(self.columns)} then, {', '.join(other.columns)} now")
         if self.sha256 != other.sha256:
@@ -265,7 +274,7 @@ def split(X, Y, test_fraction, seed):
     if not 0 < test_fraction < 1:
         raise DataError(f"test fraction must be between 0 and 1, got {test_fraction}")
     m = X.shape[1]
-    n_test = int(round(m * test_fraction))
+    n_test = round(m * test_fraction)
     if n_test == 0 or n_test == m:
         raise DataError(f"a test fraction of {test_fraction} leaves an empty part of {m} examples")
     order = np.random.default_rng(seed).permutation(m)
@@ -335,6 +344,15 @@ def prepare(config, stats=None):
     if mean.shape != (X.shape[0], 1):
         raise DataError(f"the data has {X.shape[0]} features but the saved model has {mean.shape[0]}")
     scaled = None if X_test is None else standardize(X_test, mean, std)
-    return Prepared(standardize(X, mean, std), Y.astype(np.float64), scaled,
-                    None if Y_test is None else Y_test.astype(np.float64), X, mean, std,
-                    examples.features, examples.labels, examples.fingerprint)
+    return Prepared(
+        standardize(X, mean, std),
+        Y.astype(np.float64),
+        scaled,
+        None if Y_test is None else Y_test.astype(np.float64),
+        X,
+        mean,
+        std,
+        examples.features,
+        examples.labels,
+        examples.fingerprint,
+    )

@@ -17,6 +17,8 @@ for the checkpoints of its own progress.
 problem must match the saved ones (each difference is named); iterations,
 learning rate, chunk and checkpoint interval may change (and are recorded).
 """
+
+import contextlib
 import dataclasses
 import fcntl
 import json
@@ -28,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint, config as run_config, data, memory, signals, train
+from . import checkpoint, data, memory, signals, train
+from . import config as run_config
 from .config import MUST_MATCH, RunConfig
 from .history import LIMIT, CostHistory
 from .predict import forward_batched, score
@@ -48,6 +51,7 @@ class RunError(ValueError):
 
 
 # --------------------------------------------------------------------------- the output folder
+
 
 def check_out(out):
     """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there.
@@ -97,8 +101,9 @@ class _Claim:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(self.fd)
-            raise RunError(f"another shallownet run is writing to {self.out}; wait for it or choose "
-                           "another --out") from None
+            raise RunError(
+                f"another shallownet run is writing to {self.out}; wait for it or choose another --out"
+            ) from None
         except OSError:
             pass  # a file system without locks: go on unlocked
         self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES)
@@ -109,6 +114,7 @@ class _Claim:
 
 
 # --------------------------------------------------------------------------- resume
+
 
 def _same_data(saved, asked):
     if saved == asked:
@@ -141,23 +147,30 @@ def resumed_config(settings, saved, out):
         else:
             changes[name] = (old, new)
     if differences:
-        raise RunError(f"cannot resume {out}: the saved run has {'; '.join(differences)}; these settings "
-                       "change the problem: leave them out to continue, or train into another --out")
+        raise RunError(
+            f"cannot resume {out}: the saved run has {'; '.join(differences)}; these settings "
+            "change the problem: leave them out to continue, or train into another --out"
+        )
     return saved.config.replace(**{k: new for k, (_, new) in changes.items()}), changes
 
 
 def _check_resumed_data(prepared, saved, config):
     if prepared.features != saved.features or prepared.labels != saved.labels:
-        raise RunError(f"the data's columns (features {', '.join(prepared.features)}; labels "
-                       f"{', '.join(prepared.labels)}) differ from the saved run's ({', '.join(saved.features)}; "
-                       f"{', '.join(saved.labels)})")
+        raise RunError(
+            f"the data's columns (features {', '.join(prepared.features)}; labels "
+            f"{', '.join(prepared.labels)}) differ from the saved run's ({', '.join(saved.features)}; "
+            f"{', '.join(saved.labels)})"
+        )
     changed = saved.fingerprint.differences(prepared.fingerprint)
     if changed:
-        raise RunError(f"cannot resume: the data {config.data} changed since the run started "
-                       f"({'; '.join(changed)}); train into another --out to use the new data")
+        raise RunError(
+            f"cannot resume: the data {config.data} changed since the run started "
+            f"({'; '.join(changed)}); train into another --out to use the new data"
+        )
 
 
 # --------------------------------------------------------------------------- checks before training
+
 
 def simulate_cpu_devices(n):
     """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started."""
@@ -165,10 +178,9 @@ def simulate_cpu_devices(n):
         return
     import jax
 
-    try:
+    # Once JAX has started (main() called from a test) the count is fixed: data_mesh says what exists.
+    with contextlib.suppress(RuntimeError):
         jax.config.update("jax_num_cpu_devices", n)
-    except RuntimeError:
-        pass  # JAX already started (e.g. main() called from a test); data_mesh says what exists
 
 
 def _boundary_grid(config, prepared):
@@ -186,10 +198,17 @@ def _evaluated_columns(prepared, grid):
 
 def estimate_memory(config, prepared, grid, capacity):
     """memory.estimate for this run (see shallownet.memory)."""
-    return memory.estimate(n_x=prepared.X.shape[0], n_y=prepared.Y.shape[0], n_h=config.hidden_units,
-                           m=prepared.examples, m_test=prepared.test_examples,
-                           evaluated=_evaluated_columns(prepared, grid), capacity=capacity,
-                           dtype=config.dtype, devices=config.devices)
+    return memory.estimate(
+        n_x=prepared.X.shape[0],
+        n_y=prepared.Y.shape[0],
+        n_h=config.hidden_units,
+        m=prepared.examples,
+        m_test=prepared.test_examples,
+        evaluated=_evaluated_columns(prepared, grid),
+        capacity=capacity,
+        dtype=config.dtype,
+        devices=config.devices,
+    )
 
 
 def _check_problem(config, prepared):
@@ -199,18 +218,24 @@ def _check_problem(config, prepared):
     if prepared.Y_test is not None:
         manual.checks.check_Y(prepared.Y_test, prepared.X_test, config.output)
     if config.devices > prepared.examples:
-        raise RunError(f"devices (--devices) {config.devices} is more than the {prepared.examples} training "
-                       "examples; each device needs at least one")
+        raise RunError(
+            f"devices (--devices) {config.devices} is more than the {prepared.examples} training "
+            "examples; each device needs at least one"
+        )
 
 
 # --------------------------------------------------------------------------- one run's state and saves
+
 
 def _device():
     import jax
 
     device = jax.devices()[0]
-    return {"jax_version": jax.__version__, "backend": jax.default_backend(),
-            "device": f"{device.platform}:{device.id} {device.device_kind}"}
+    return {
+        "jax_version": jax.__version__,
+        "backend": jax.default_backend(),
+        "device": f"{device.platform}:{device.id} {device.device_kind}",
+    }
 
 
 def _evaluate(params, config, prepared, grid):
@@ -220,9 +245,11 @@ def _evaluate(params, config, prepared, grid):
         parts.append(data.standardize(grid[2], prepared.mean, prepared.std))
     P = forward_batched(params, np.concatenate(parts, axis=1), config.activation, config.output)
     m, m_test = prepared.examples, prepared.test_examples
-    scores = {"train": score(P[:, :m], prepared.Y, config.output),
-              "test": None if m_test == 0 else score(P[:, m:m + m_test], prepared.Y_test, config.output)}
-    return scores, P[:, m + m_test:]
+    scores = {
+        "train": score(P[:, :m], prepared.Y, config.output),
+        "test": None if m_test == 0 else score(P[:, m : m + m_test], prepared.Y_test, config.output),
+    }
+    return scores, P[:, m + m_test :]
 
 
 def _warm_up(config, prepared, grid):
@@ -236,14 +263,17 @@ def _warm_up(config, prepared, grid):
     try:
         n_h, n_x, n_y = config.hidden_units, prepared.X.shape[0], prepared.Y.shape[0]
         dtype = np.dtype(config.dtype)
-        zeros = {"W1": np.zeros((n_h, n_x), dtype), "b1": np.zeros((n_h, 1), dtype),
-                 "W2": np.zeros((n_y, n_h), dtype), "b2": np.zeros((n_y, 1), dtype)}
-        forward_batched(zeros, np.zeros((n_x, _evaluated_columns(prepared, grid))), config.activation,
-                        config.output)
+        zeros = {
+            "W1": np.zeros((n_h, n_x), dtype),
+            "b1": np.zeros((n_h, 1), dtype),
+            "W2": np.zeros((n_y, n_h), dtype),
+            "b2": np.zeros((n_y, 1), dtype),
+        }
+        forward_batched(zeros, np.zeros((n_x, _evaluated_columns(prepared, grid))), config.activation, config.output)
         from . import plots
 
         plots.preload()
-    except Exception:  # noqa: BLE001 - see the docstring
+    except Exception:
         pass
 
 
@@ -265,9 +295,18 @@ class _Run:
     saved_iteration: int = None  # of this run's last save
 
     def model(self, params, history, status):
-        return checkpoint.Model({k: np.asarray(v) for k, v in params.items()}, self.config,
-                                self.prepared.features, self.prepared.labels, self.prepared.fingerprint,
-                                self.prepared.mean, self.prepared.std, history, self.segments, status)
+        return checkpoint.Model(
+            {k: np.asarray(v) for k, v in params.items()},
+            self.config,
+            self.prepared.features,
+            self.prepared.labels,
+            self.prepared.fingerprint,
+            self.prepared.mean,
+            self.prepared.std,
+            history,
+            self.segments,
+            status,
+        )
 
     def save(self, params, history, status, scores=None, grid_predictions=None):
         """model.npz, then cost.png (and decision_boundary.png when finished), then summary.json.
@@ -283,14 +322,24 @@ class _Run:
             checkpoint.save(out / MODEL, self.model(params, history, status))
             iterations, costs = history.arrays()
             every = "" if history.stride == 1 else f", every {history.stride}th iteration"
-            plots.cost_curve(costs, out / COST_PNG, iterations=iterations,
-                             title=f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}")
+            plots.cost_curve(
+                costs,
+                out / COST_PNG,
+                iterations=iterations,
+                title=f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}",
+            )
             files = [MODEL, COST_PNG]
             if status == "finished" and self.grid is not None:
                 xx, yy, _ = self.grid
-                plots.decision_boundary(xx, yy, grid_predictions, self.prepared.X_unscaled, self.prepared.Y,
-                                        out / BOUNDARY_PNG, title=f"Decision boundary, n_h = "
-                                        f"{self.config.hidden_units} ({self.config.activation})")
+                plots.decision_boundary(
+                    xx,
+                    yy,
+                    grid_predictions,
+                    self.prepared.X_unscaled,
+                    self.prepared.Y,
+                    out / BOUNDARY_PNG,
+                    title=f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})",
+                )
                 files.append(BOUNDARY_PNG)
             elif (out / BOUNDARY_PNG).exists():
                 os.remove(out / BOUNDARY_PNG)
@@ -316,8 +365,11 @@ class _Run:
             "segments": list(self.segments),
             score_key: scores,
             "last_cost": history.last_cost,
-            "cost_history": {"stride": history.stride, "limit": LIMIT,
-                             "points": [[int(i), float(c)] for i, c in zip(iterations, costs)]},
+            "cost_history": {
+                "stride": history.stride,
+                "limit": LIMIT,
+                "points": [[int(i), float(c)] for i, c in zip(iterations, costs)],
+            },
             "memory_estimate_bytes": self.memory_bytes,
             "compile_seconds": self.timings.get("compile_s"),
             "run_seconds": self.timings.get("run_s"),
@@ -338,14 +390,22 @@ def summary_json(summary):
 def _fit(params, run, history, progress, requests):
     """train() on one device, or shallownet.parallel.train_parallel over several, with checkpoints."""
     config, prepared = run.config, run.prepared
-    kwargs = {"activation": config.activation, "output": config.output, "gradients": config.gradients,
-              "lr": config.lr, "iterations": config.iterations - run.start,
-              "chunk": min(config.chunk, config.iterations - run.start), "dtype": config.dtype,
-              "progress": None if progress is None else (lambda done, cost: progress(run.start + done, cost)),
-              "start_iteration": run.start, "history": history,
-              "checkpoint": lambda iteration, params, history: run.save(params, history, "running"),
-              "checkpoint_every": config.checkpoint_every, "should_stop": requests,
-              "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4)}
+    kwargs = {
+        "activation": config.activation,
+        "output": config.output,
+        "gradients": config.gradients,
+        "lr": config.lr,
+        "iterations": config.iterations - run.start,
+        "chunk": min(config.chunk, config.iterations - run.start),
+        "dtype": config.dtype,
+        "progress": None if progress is None else (lambda done, cost: progress(run.start + done, cost)),
+        "start_iteration": run.start,
+        "history": history,
+        "checkpoint": lambda iteration, params, history: run.save(params, history, "running"),
+        "checkpoint_every": config.checkpoint_every,
+        "should_stop": requests,
+        "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4),
+    }
     if config.devices > 1:
         from .parallel import train_parallel  # written apart; imported only when asked for
 
@@ -387,8 +447,9 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
     capacity = min(config.chunk, config.iterations - start)
     memory_bytes = memory.check(estimate_memory(config, prepared, grid, capacity))
     if saved is None:
-        params = train.init_params(prepared.X.shape[0], config.hidden_units, prepared.Y.shape[0], config.seed,
-                                   config.init)
+        params = train.init_params(
+            prepared.X.shape[0], config.hidden_units, prepared.Y.shape[0], config.seed, config.init
+        )
         history, segments = CostHistory(LIMIT), (checkpoint.segment(0, config),)
     else:
         params, history = saved.params, saved.history
@@ -407,21 +468,26 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
                 params, _ = _fit(params, run, history, progress, requests)
             except train.Diverged as e:
                 checkpoint.save(out / LAST_FINITE, run.model(e.params, e.history, "diverged"))
-                kept = (f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
-                        if run.saved_iteration is not None else f"{out / MODEL} left as it was")
+                kept = (
+                    f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
+                    if run.saved_iteration is not None
+                    else f"{out / MODEL} left as it was"
+                )
                 raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
             except train.Interrupted as e:
                 where = None
                 if e.iteration > start:  # nothing new finished: model.npz already holds what there is
                     run.save(e.params, e.history, "interrupted")
                     where = out / MODEL
-                raise train.Interrupted(e.iteration, e.params, e.history, saved=where, signum=e.signum,
-                                        total=config.iterations) from None
+                raise train.Interrupted(
+                    e.iteration, e.params, e.history, saved=where, signum=e.signum, total=config.iterations
+                ) from None
             scores, grid_predictions = _evaluate(params, config, prepared, grid)
             summary = run.save(params, history, "finished", scores, grid_predictions)
             if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
                 os.remove(out / LAST_FINITE)
             if requests() is not None:  # asked to stop during the last chunk or the final save: all is saved
-                raise train.Interrupted(history.done, params, history, saved=out / MODEL,
-                                        signum=requests(), total=config.iterations)
+                raise train.Interrupted(
+                    history.done, params, history, saved=out / MODEL, signum=requests(), total=config.iterations
+                )
     return summary

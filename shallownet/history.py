@@ -8,6 +8,7 @@ iterations is the smallest power of two leaving at most ``limit`` points, so
 it depends on N only: a run resumed from a checkpoint keeps exactly the points
 the uninterrupted run keeps. ``limit=None`` keeps every iteration (stride 1).
 """
+
 import numpy as np
 
 LIMIT = 2048  # points kept by a training run (shallownet train): enough for any plot
@@ -59,7 +60,7 @@ class CostHistory:
             return
         first = -start % self.stride
         self._iterations.append(np.arange(start + first, start + n, self.stride, dtype=np.int64))
-        self._costs.append(costs[first::self.stride].copy())
+        self._costs.append(costs[first :: self.stride].copy())
         self._count += self._iterations[-1].shape[0]
         self._last = (start + n - 1, costs[-1])
         self.done = start + n

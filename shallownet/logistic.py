@@ -9,6 +9,7 @@ the unregularized model trained to near convergence. On the flower data both
 are a straight-line boundary and land at the same ~47% training accuracy: the
 classes are not linearly separable.
 """
+
 from functools import partial
 
 import jax

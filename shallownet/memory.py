@@ -13,16 +13,17 @@ The estimate is deliberately plain: XLA fuses some of these temporaries and
 needs a little scratch space of its own, so it is right to within a small
 factor, which is what refusing a run that cannot fit needs.
 """
+
 import os
 
 import numpy as np
 
 from .history import LIMIT
 
-ACTIVATION_COPIES = 4      # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
-PARAMETER_COPIES = 4       # the parameters, the updated ones, the gradients, the kept finite ones
+ACTIVATION_COPIES = 4  # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
+PARAMETER_COPIES = 4  # the parameters, the updated ones, the gradients, the kept finite ones
 EVALUATION_BYTES = 256 * 2**20  # the evaluation's forward pass runs over column batches of about this size
-HOST_DATA_COPIES = 3       # the loaded values, the standardized copy, the copy cast for the device
+HOST_DATA_COPIES = 3  # the loaded values, the standardized copy, the copy cast for the device
 
 
 class TooLarge(ValueError):
@@ -42,18 +43,36 @@ def estimate(*, n_x, n_y, n_h, m, m_test=0, evaluated=0, capacity, dtype, device
     params = n_h * (n_x + 1) + n_y * (n_h + 1)
     batch = evaluation_batch(n_h, n_y, itemsize, evaluated) if evaluated else 0
     return {
-        "activations": (ACTIVATION_COPIES * (n_h + n_y) * m_pad * itemsize, "device",
-                        f"{ACTIVATION_COPIES} x ({n_h} hidden + {n_y} output units) x {m_pad} examples x {itemsize} B"),
-        "parameters": (PARAMETER_COPIES * params * itemsize, "device",
-                       f"{PARAMETER_COPIES} copies x {params} parameters x {itemsize} B"),
-        "data": ((n_x + n_y + (devices > 1)) * m_pad * itemsize, "device",
-                 f"({n_x} features + {n_y} labels) x {m_pad} examples x {itemsize} B"),
-        "cost buffer": (capacity * (itemsize + 8 + 16), "device",
-                        f"{capacity} iterations per chunk x ({itemsize} B on the device + 24 B on the host)"),
-        "evaluation": (2 * (n_h + n_y) * batch * itemsize, "device",
-                       f"2 x ({n_h} + {n_y}) units x {batch} columns per batch x {itemsize} B"),
-        "host data": (HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test), "host",
-                      f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B"),
+        "activations": (
+            ACTIVATION_COPIES * (n_h + n_y) * m_pad * itemsize,
+            "device",
+            f"{ACTIVATION_COPIES} x ({n_h} hidden + {n_y} output units) x {m_pad} examples x {itemsize} B",
+        ),
+        "parameters": (
+            PARAMETER_COPIES * params * itemsize,
+            "device",
+            f"{PARAMETER_COPIES} copies x {params} parameters x {itemsize} B",
+        ),
+        "data": (
+            (n_x + n_y + (devices > 1)) * m_pad * itemsize,
+            "device",
+            f"({n_x} features + {n_y} labels) x {m_pad} examples x {itemsize} B",
+        ),
+        "cost buffer": (
+            capacity * (itemsize + 8 + 16),
+            "device",
+            f"{capacity} iterations per chunk x ({itemsize} B on the device + 24 B on the host)",
+        ),
+        "evaluation": (
+            2 * (n_h + n_y) * batch * itemsize,
+            "device",
+            f"2 x ({n_h} + {n_y}) units x {batch} columns per batch x {itemsize} B",
+        ),
+        "host data": (
+            HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test),
+            "host",
+            f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B",
+        ),
         "cost history": (16 * (LIMIT + 1), "host", f"{LIMIT + 1} points x 16 B"),
     }
 
@@ -126,14 +145,19 @@ def check(sizes, host=None, device=_QUERY):
     if device is None:
         groups = [(sizes, host, "available host memory")]
     else:
-        groups = [({k: v for k, v in sizes.items() if v[1] == "device"}, *device),
-                  ({k: v for k, v in sizes.items() if v[1] == "host"}, host, "available host memory")]
+        groups = [
+            ({k: v for k, v in sizes.items() if v[1] == "device"}, *device),
+            ({k: v for k, v in sizes.items() if v[1] == "host"}, host, "available host memory"),
+        ]
     for parts, room, name in groups:
         total = sum(size for size, _, _ in parts.values())
         if room is not None and total > room:
             largest = sorted(parts.items(), key=lambda part: -part[1][0])
-            listed = ", ".join(f"{part} {size_text(size)} ({how})" for part, (size, _, how) in largest
-                               if size >= total / 100)
-            raise TooLarge(f"the run needs about {size_text(total)} but only {size_text(room)} of {name} is "
-                           f"left: {listed}; use fewer hidden units, fewer examples or float32")
+            listed = ", ".join(
+                f"{part} {size_text(size)} ({how})" for part, (size, _, how) in largest if size >= total / 100
+            )
+            raise TooLarge(
+                f"the run needs about {size_text(total)} but only {size_text(room)} of {name} is "
+                f"left: {listed}; use fewer hidden units, fewer examples or float32"
+            )
     return sum(size for size, _, _ in sizes.values())

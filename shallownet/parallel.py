@@ -21,6 +21,7 @@ Several processes (hosts): call ``jax.distributed.initialize`` first; then
 ``jax.devices()`` lists every process's devices, the mesh spans them, and each
 process must pass the same full X and Y (it keeps only its own columns).
 """
+
 from functools import partial
 
 import jax
@@ -57,8 +58,7 @@ def data_mesh(devices):
             f"the first {devices} of the {len(available)} devices belong to other processes; "
             f"every process must own one of them (use devices={len(available)})"
         )
-    return jax.make_mesh((devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
-                         devices=chosen)
+    return jax.make_mesh((devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,), devices=chosen)
 
 
 def pad_examples(X, Y, n_shards):
@@ -92,7 +92,7 @@ def manual_sums(params, X, Y, mask, activation="tanh", output="sigmoid"):
 def manual_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
     """Inside shard_map: (J, grads) by hand, with the all-reduce written out."""
     loss_sum, grad_sums = manual_sums(params, X, Y, mask, activation, output)
-    loss_sum, grad_sums = lax.psum((loss_sum, grad_sums), AXIS)         # add the N shards' sums
+    loss_sum, grad_sums = lax.psum((loss_sum, grad_sums), AXIS)  # add the N shards' sums
     # The 1/m lives here: once, the GLOBAL m (real examples only), after the psum.
     return loss_sum / m, {k: v / m for k, v in grad_sums.items()}
 
@@ -101,7 +101,7 @@ def global_cost(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
     """Inside shard_map: J = psum(this shard's masked sum of L) / m, the same on every device."""
     _, cache = manual.forward_unchecked(params, X, activation, output)
     loss_sum = masked_loss_sum(cache["Z2"], Y, mask, output)
-    return lax.psum(loss_sum, AXIS) / m              # the 1/m: global m, after the all-reduce
+    return lax.psum(loss_sum, AXIS) / m  # the 1/m: global m, after the all-reduce
 
 
 def reference_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
@@ -141,7 +141,8 @@ def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, activation, output, g
     columns = jax.P(None, AXIS)
     value_and_grads = jax.shard_map(
         partial(shard_value_and_grads(gradients), activation=activation, output=output),
-        mesh=mesh, in_specs=(jax.P(), columns, columns, columns, jax.P()),
+        mesh=mesh,
+        in_specs=(jax.P(), columns, columns, columns, jax.P()),
         out_specs=(jax.P(), jax.P()),
     )
     return descend(lambda theta: value_and_grads(theta, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
@@ -158,8 +159,23 @@ def _local(x):
     return x.addressable_data(0)
 
 
-def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid", gradients="manual", lr=1.2,
-                   iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0, **drive_options):
+def train_parallel(
+    params,
+    X,
+    Y,
+    *,
+    devices,
+    activation="tanh",
+    output="sigmoid",
+    gradients="manual",
+    lr=1.2,
+    iterations=10000,
+    chunk=1000,
+    dtype=None,
+    progress=None,
+    start_iteration=0,
+    **drive_options,
+):
     """``shallownet.train.train`` with the examples sharded across ``devices`` devices.
 
     Same arguments and return, (params, costs (iterations,) numpy), same
@@ -182,11 +198,30 @@ def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid"
 
     def run(params, steps):
         # capacity = chunk for every call, so a configuration compiles once
-        params, costs, done, ok = run_chunk(params, X_pad, Y_pad, mask, m, lr, replicated(np.int32(steps)),
-                                            mesh=mesh, activation=activation, output=output, gradients=gradients,
-                                            capacity=chunk)
+        params, costs, done, ok = run_chunk(
+            params,
+            X_pad,
+            Y_pad,
+            mask,
+            m,
+            lr,
+            replicated(np.int32(steps)),
+            mesh=mesh,
+            activation=activation,
+            output=output,
+            gradients=gradients,
+            capacity=chunk,
+        )
         return params, np.asarray(_local(costs)), int(_local(done)), bool(_local(ok))
 
-    return drive(run, params, iterations=iterations, chunk=chunk, progress=progress,
-                 start_iteration=start_iteration, dtype=dtype,
-                 to_host=lambda params: {k: _local(v) for k, v in params.items()}, **drive_options)
+    return drive(
+        run,
+        params,
+        iterations=iterations,
+        chunk=chunk,
+        progress=progress,
+        start_iteration=start_iteration,
+        dtype=dtype,
+        to_host=lambda params: {k: _local(v) for k, v in params.items()},
+        **drive_options,
+    )

@@ -5,6 +5,9 @@ noticeable part of a short run; ``preload`` lets a caller overlap it with
 other work), and drives the Agg canvas directly: no pyplot, no GUI, no global
 figure state. Files are written atomically like the checkpoints.
 """
+
+import importlib
+
 import numpy as np
 
 from .checkpoint import atomic_write
@@ -14,8 +17,8 @@ GRID = 300  # points per axis of the decision-boundary grid
 
 def preload():
     """Import matplotlib's Figure and Agg canvas, e.g. in a thread while JAX compiles."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-    from matplotlib.figure import Figure  # noqa: F401
+    for module in ("matplotlib.backends.backend_agg", "matplotlib.figure"):
+        importlib.import_module(module)
 
 
 def _figure(width=6.0, height=4.5):
@@ -59,17 +62,28 @@ def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boun
     """Filled regions of the 0/1 predictions on the grid, with the examples coloured by label."""
     fig = _figure()
     ax = fig.add_subplot()
-    ax.contourf(xx, yy, np.asarray(grid_predictions, np.float64).reshape(xx.shape),
-                levels=[-0.5, 0.5, 1.5], cmap="Spectral", vmin=0, vmax=1, alpha=0.5)
-    ax.scatter(X[0], X[1], c=np.asarray(Y).ravel(), s=12, cmap="Spectral", vmin=0, vmax=1,
-               edgecolors="k", linewidths=0.3)
+    ax.contourf(
+        xx,
+        yy,
+        np.asarray(grid_predictions, np.float64).reshape(xx.shape),
+        levels=[-0.5, 0.5, 1.5],
+        cmap="Spectral",
+        vmin=0,
+        vmax=1,
+        alpha=0.5,
+    )
+    ax.scatter(
+        X[0], X[1], c=np.asarray(Y).ravel(), s=12, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=0.3
+    )
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title)
     _save(fig, path)
 
 
-def accuracy_vs_hidden_units(summary, path, vary=("hidden_units",), baseline=None, title="Accuracy against hidden size"):
+def accuracy_vs_hidden_units(
+    summary, path, vary=("hidden_units",), baseline=None, title="Accuracy against hidden size"
+):
     """Accuracy (%) against hidden units (log axis), one line per other setting, train solid and test dashed.
 
     ``summary`` is ``SweepResult.summary()``; error bars are the standard
@@ -86,13 +100,24 @@ def accuracy_vs_hidden_units(summary, path, vary=("hidden_units",), baseline=Non
         rows = sorted(rows, key=lambda row: row["hidden_units"])
         label = ", ".join(f"lr {value:g}" if setting == "lr" else str(value) for setting, value in zip(others, key))
         for part, style in (("train", "-o"), ("test", "--s")):
-            points = [(row["hidden_units"], row[f"{part}_mean"], row[f"{part}_std"] or 0.0) for row in rows
-                      if row[f"{part}_mean"] is not None]
+            points = [
+                (row["hidden_units"], row[f"{part}_mean"], row[f"{part}_std"] or 0.0)
+                for row in rows
+                if row[f"{part}_mean"] is not None
+            ]
             if not points:
                 continue
             n_h, mean, std = (np.array(column) for column in zip(*points))
-            ax.errorbar(n_h, mean, yerr=std if np.any(std > 0) else None, fmt=style, ms=4, capsize=3, lw=1.2,
-                        label=f"{part}{': ' + label if label else ''}")
+            ax.errorbar(
+                n_h,
+                mean,
+                yerr=std if np.any(std > 0) else None,
+                fmt=style,
+                ms=4,
+                capsize=3,
+                lw=1.2,
+                label=f"{part}{': ' + label if label else ''}",
+            )
     if baseline is not None:
         ax.axhline(baseline["train_accuracy"], color="grey", lw=1, ls=":", label="logistic regression (train)")
     ax.set_xscale("log")
@@ -117,8 +142,16 @@ def decision_boundary_grid(panels, X, Y, path, columns=None):
     labels = np.asarray(Y).ravel()
     for i, (title, xx, yy, predictions) in enumerate(panels):
         ax = fig.add_subplot(rows, columns, i + 1)
-        ax.contourf(xx, yy, np.asarray(predictions, np.float64).reshape(xx.shape),
-                    levels=[-0.5, 0.5, 1.5], cmap="Spectral", vmin=0, vmax=1, alpha=0.5)
+        ax.contourf(
+            xx,
+            yy,
+            np.asarray(predictions, np.float64).reshape(xx.shape),
+            levels=[-0.5, 0.5, 1.5],
+            cmap="Spectral",
+            vmin=0,
+            vmax=1,
+            alpha=0.5,
+        )
         ax.scatter(X[0], X[1], c=labels, s=6, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=0.2)
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)

@@ -7,6 +7,7 @@ standardization and returns the predictions, with the score when the data
 also holds the label column(s). The forward pass runs over column batches of
 one width, so a large file needs bounded memory and one compile.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,7 @@ class Predictions:
 def score(P, Y, output):
     """Accuracy in percent (sigmoid output) or mean squared error (identity) of predictions P."""
     if output == "sigmoid":
-        return float(100.0 * np.mean(P == (Y > 0.5)))
+        return float(100.0 * np.mean((Y > 0.5) == P))
     return float(np.mean((P - Y) ** 2))
 
 
@@ -44,7 +45,7 @@ def forward_batched(params, X, activation, output):
         return train.predict(params, X, activation, output)
     parts = []
     for first in range(0, m, batch):
-        block = X[:, first:first + batch]
+        block = X[:, first : first + batch]
         width = block.shape[1]
         if width < batch:
             block = np.pad(block, ((0, 0), (0, batch - width)))
@@ -57,8 +58,9 @@ def _examples(model, source):
     if source in data.DATASETS:
         examples = data.load(source, seed=data.EXTRA_SEED)
         if examples.features != model.features:
-            raise PredictError(f"the model's features are {', '.join(model.features)}; "
-                               f"{source}'s are {', '.join(examples.features)}")
+            raise PredictError(
+                f"the model's features are {', '.join(model.features)}; {source}'s are {', '.join(examples.features)}"
+            )
         return examples.X, examples.Y
     table = data.read_table(source)
     Y = table.columns(model.labels) if table.has(model.labels) else None

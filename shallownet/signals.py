@@ -19,6 +19,7 @@ nothing (signals are delivered to the main thread anyway). Python runs a
 handler between bytecodes: signals that arrive while the main thread waits
 in a compiled call are handled when it returns, in signal-number order.
 """
+
 import contextlib
 import signal
 import threading
@@ -106,6 +107,7 @@ def _note_first(requests):
         requests.note(signum)
         if _first is None:
             _first = signum
+
     return note
 
 

@@ -10,6 +10,7 @@ types, so a configuration compiles once: not again per chunk, per short last
 chunk, or per call. The number of steps of a call is a traced argument: the
 host loop may run fewer than ``capacity`` (``chunk_seconds``) without a compile.
 """
+
 import signal
 import time
 
@@ -21,8 +22,11 @@ import manual
 
 from . import signals
 from .history import CostHistory
-from .loop import GRAD_PATHS, run_chunk
-from .loop import value_and_grads_fn  # noqa: F401  (re-exported: shallownet.many calls train.value_and_grads_fn)
+from .loop import (
+    GRAD_PATHS,
+    run_chunk,
+    value_and_grads_fn,  # noqa: F401  (re-exported: shallownet.many calls train.value_and_grads_fn)
+)
 
 INIT_SCALE = 0.01
 
@@ -110,9 +114,23 @@ def check_arguments(params, X, Y, *, activation, output, iterations, chunk):
         raise ValueError("iterations must be >= 0 and chunk >= 1")
 
 
-def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manual", lr=1.2,
-          iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0,
-          timings=None, **drive_options):
+def train(
+    params,
+    X,
+    Y,
+    *,
+    activation="tanh",
+    output="sigmoid",
+    gradients="manual",
+    lr=1.2,
+    iterations=10000,
+    chunk=1000,
+    dtype=None,
+    progress=None,
+    start_iteration=0,
+    timings=None,
+    **drive_options,
+):
     """Run ``iterations`` gradient-descent steps; returns (params, costs numpy).
 
     ``dtype`` (default: that of X) casts data and parameters; float32 trains
@@ -148,8 +166,16 @@ def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manua
         costs, done, ok = jax.device_get((costs, done, ok))
         return new, costs, int(done), bool(ok)
 
-    params, costs = drive(run, params, iterations=iterations, chunk=capacity, progress=progress,
-                          start_iteration=start_iteration, dtype=dtype, **drive_options)
+    params, costs = drive(
+        run,
+        params,
+        iterations=iterations,
+        chunk=capacity,
+        progress=progress,
+        start_iteration=start_iteration,
+        dtype=dtype,
+        **drive_options,
+    )
     jax.block_until_ready(params)
     if timings is not None:
         timings["run_s"] = time.perf_counter() - run_start
@@ -165,8 +191,22 @@ def next_steps(steps, elapsed, target, capacity):
     return max(1, min(capacity, GROWTH * steps, wanted))
 
 
-def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda params: params,
-          history=None, checkpoint=None, checkpoint_every=None, should_stop=None, chunk_seconds=None):
+def drive(
+    run,
+    params,
+    *,
+    iterations,
+    chunk,
+    progress,
+    start_iteration,
+    dtype,
+    to_host=lambda params: params,
+    history=None,
+    checkpoint=None,
+    checkpoint_every=None,
+    should_stop=None,
+    chunk_seconds=None,
+):
     """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
 
     ``run(params, n) -> (params, costs numpy, steps_done, ok)`` runs one
@@ -221,8 +261,9 @@ def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, t
         params, done = state
         if history.done != start_iteration + done:  # between extend and the assignment: keep the chunk
             params, done = new, history.done - start_iteration
-        raise Interrupted(start_iteration + done, to_host(params), history,
-                          signum=getattr(e, "signum", signal.SIGINT)) from None
+        raise Interrupted(
+            start_iteration + done, to_host(params), history, signum=getattr(e, "signum", signal.SIGINT)
+        ) from None
     return to_host(state[0]), history.costs
 
 

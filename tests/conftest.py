@@ -5,6 +5,7 @@ downcasts silently when the flag is off). Rank promotion "raise": adding a
 (n,) bias to an (n, m) matrix becomes an error instead of a silent broadcast,
 the classic missing-keepdims bug; the course's (n, 1) + (n, m) still works.
 """
+
 import jax
 
 jax.config.update("jax_enable_x64", True)

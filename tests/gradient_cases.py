@@ -6,6 +6,7 @@ Weights, biases and inputs are drawn at scale 1, not the course's 0.01: at
 tolerance. At scale 1 the hidden units span both the steep middle and the
 saturated ends of every activation.
 """
+
 import itertools
 
 import chex
@@ -84,8 +85,10 @@ def assert_grads_agree(grads, grads_ref, tol, what=""):
 
 def problems_for_every_combo(seed, shapes, dtype, combos=COMBOS):
     """One seeded (params, X, Y) per entry of `combos`; shapes[i] is combination i's shape."""
-    return [random_problem(seed + i, *shape, output=output, dtype=dtype)
-            for i, ((_, output), shape) in enumerate(zip(combos, shapes))]
+    return [
+        random_problem(seed + i, *shape, output=output, dtype=dtype)
+        for i, ((_, output), shape) in enumerate(zip(combos, shapes))
+    ]
 
 
 def both_paths(problems, combos=COMBOS):
@@ -95,6 +98,9 @@ def both_paths(problems, combos=COMBOS):
     single compilation, which costs a fraction of twelve separate ones.
     """
     return [
-        (manual.value_and_grads_unchecked(*problem, activation, output), reference.value_and_grads_unchecked(*problem, activation, output))
+        (
+            manual.value_and_grads_unchecked(*problem, activation, output),
+            reference.value_and_grads_unchecked(*problem, activation, output),
+        )
         for (activation, output), problem in zip(combos, problems)
     ]

@@ -1,4 +1,5 @@
 """Data sets: the course's flower and extra sets, a user's CSV, split and standardization."""
+
 import sys
 
 import numpy as np
@@ -53,7 +54,7 @@ def test_extra_set_without_scikit_learn_says_how_to_install(monkeypatch):
 
 
 def test_unknown_data_set_names_the_choices():
-    with pytest.raises(DataError, match="unknown data set 'spiral'.*flower.*noisy_moons"):
+    with pytest.raises(DataError, match=r"unknown data set 'spiral'.*flower.*noisy_moons"):
         data.load("spiral")
 
 
@@ -80,36 +81,39 @@ def test_csv_with_several_label_columns_gives_n_y_rows(tmp_path):
     np.testing.assert_array_equal(loaded.Y, [[0, 1], [1, 0]])
 
 
-@pytest.mark.parametrize("text, labels, message", [
-    ("a,b\n1,0\n", ["label"], r"no column named 'label'; the columns are a, b"),
-    ("a,label\n1,0\n2,x\n", ["label"], r"line 3, column 'label': 'x' is not a number"),
-    ("a,label\n1,0\n,1\n", ["label"], r"line 3, column 'a': empty cell"),
-    ("a,label\nnan,0\n", ["label"], r"line 2, column 'a': NaN"),
-    ("a,label\ninf,0\n", ["label"], r"line 2, column 'a': infinite value"),
-    ("a,label\n1,0,5\n", ["label"], r"line 2: 3 cells but the header has 2 columns"),
-    ("", ["label"], r"is empty; expected a header row"),
-    ("a,label\n", ["label"], r"no data rows after the header"),
-    ("label\n1\n", ["label"], r"no feature columns besides the label column"),
-    # What spreadsheets and hand edits bring, each named instead of read as something else:
-    ("x1,x1,x2,label\n1,2,3,0\n", ["label"], r"duplicate column names 'x1' \(columns 1 and 2\)"),
-    ("x1,label,x2,label\n1,0,3,1\n", ["label"], r"duplicate column names 'label' \(columns 2 and 4\)"),
-    ("a,,label\n1,2,0\n", ["label"], r"column 2 of the header has no name"),
-    ("a,label\n1_000,0\n", ["label"], r"line 2, column 'a': '1_000' is not a number \(no '_' digit separators\)"),
-    ("a,label\n1 000,0\n", ["label"], r"'1 000' is not a number \(no spaces inside a number\)"),
-    ("a,label\n\"1,5\",0\n", ["label"], r"'1,5' is not a number \(a decimal comma"),
-    ("a,label\nNA,0\n", ["label"], r"line 2, column 'a': 'NA' is a missing value"),
-    ("a,label\ninfinity,0\n", ["label"], r"infinite value"),
-    ("a,label\n1e999,0\n", ["label"], r"infinite value \(too large for float64\)"),
-    ("a,label\n0x1A,0\n", ["label"], r"'0x1A' is not a number"),
-    ("a;b;label\n1;2;0\n", ["label"], r"the header is one column 'a;b;label'.*separated by ';'"),
-])
+@pytest.mark.parametrize(
+    "text, labels, message",
+    [
+        ("a,b\n1,0\n", ["label"], r"no column named 'label'; the columns are a, b"),
+        ("a,label\n1,0\n2,x\n", ["label"], r"line 3, column 'label': 'x' is not a number"),
+        ("a,label\n1,0\n,1\n", ["label"], r"line 3, column 'a': empty cell"),
+        ("a,label\nnan,0\n", ["label"], r"line 2, column 'a': NaN"),
+        ("a,label\ninf,0\n", ["label"], r"line 2, column 'a': infinite value"),
+        ("a,label\n1,0,5\n", ["label"], r"line 2: 3 cells but the header has 2 columns"),
+        ("", ["label"], r"is empty; expected a header row"),
+        ("a,label\n", ["label"], r"no data rows after the header"),
+        ("label\n1\n", ["label"], r"no feature columns besides the label column"),
+        # What spreadsheets and hand edits bring, each named instead of read as something else:
+        ("x1,x1,x2,label\n1,2,3,0\n", ["label"], r"duplicate column names 'x1' \(columns 1 and 2\)"),
+        ("x1,label,x2,label\n1,0,3,1\n", ["label"], r"duplicate column names 'label' \(columns 2 and 4\)"),
+        ("a,,label\n1,2,0\n", ["label"], r"column 2 of the header has no name"),
+        ("a,label\n1_000,0\n", ["label"], r"line 2, column 'a': '1_000' is not a number \(no '_' digit separators\)"),
+        ("a,label\n1 000,0\n", ["label"], r"'1 000' is not a number \(no spaces inside a number\)"),
+        ('a,label\n"1,5",0\n', ["label"], r"'1,5' is not a number \(a decimal comma"),
+        ("a,label\nNA,0\n", ["label"], r"line 2, column 'a': 'NA' is a missing value"),
+        ("a,label\ninfinity,0\n", ["label"], r"infinite value"),
+        ("a,label\n1e999,0\n", ["label"], r"infinite value \(too large for float64\)"),
+        ("a,label\n0x1A,0\n", ["label"], r"'0x1A' is not a number"),
+        ("a;b;label\n1;2;0\n", ["label"], r"the header is one column 'a;b;label'.*separated by ';'"),
+    ],
+)
 def test_bad_csv_is_rejected_naming_the_problem(tmp_path, text, labels, message):
     with pytest.raises(DataError, match=message):
         data.load_csv(write(tmp_path, text), labels)
 
 
 def test_missing_csv_is_rejected(tmp_path):
-    with pytest.raises(DataError, match="CSV file not found: .*nope.csv"):
+    with pytest.raises(DataError, match=r"CSV file not found: .*nope\.csv"):
         data.load(str(tmp_path / "nope.csv"))
 
 
@@ -171,10 +175,13 @@ def test_spaces_around_cells_and_names_are_allowed(tmp_path):
     np.testing.assert_array_equal(loaded.X, [[1.5, -20.0]])
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("x,label\n1,0\n".encode("utf-16"), "UTF-16 text"),
-    ("caf\u00e9,label\n1,0\n".encode("latin-1"), r"line 1: byte 0xe9 is not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("x,label\n1,0\n".encode("utf-16"), "UTF-16 text"),
+        ("caf\u00e9,label\n1,0\n".encode("latin-1"), r"line 1: byte 0xe9 is not UTF-8"),
+    ],
+)
 def test_a_file_not_in_utf8_is_refused_saying_how_to_save_it(tmp_path, raw, message):
     path = tmp_path / "d.csv"
     path.write_bytes(raw)

@@ -7,6 +7,7 @@ functions; without jit, every hidden activation once with the outputs
 alternating, since op-by-op autodiff compiles each primitive anew). Central
 finite differences are the third, derivative-free witness.
 """
+
 import os
 
 import chex
@@ -19,8 +20,17 @@ from absl.testing import parameterized
 import manual
 import reference
 from gradient_cases import (
-    COMBOS, GRAD_KEYS, PAIRS, SMALL, assert_grads_agree, assert_grads_like, both_paths,
-    problems_for_every_combo, random_problem, random_shapes, relative_error,
+    COMBOS,
+    GRAD_KEYS,
+    PAIRS,
+    SMALL,
+    assert_grads_agree,
+    assert_grads_like,
+    both_paths,
+    problems_for_every_combo,
+    random_problem,
+    random_shapes,
+    relative_error,
 )
 
 TOL = {"float64": 1e-10, "float32": 1e-5}
@@ -65,7 +75,8 @@ class ManualGradsMatchAutodiffTest(chex.TestCase):
             with jax.default_matmul_precision("highest"):
                 results = run_both(problems, combos=combos)
             for (activation, output), shape, (params, _, _), ((J_m, g_m), (J_r, g_r)) in zip(
-                    combos, shapes, problems, results):
+                combos, shapes, problems, results
+            ):
                 what = f"{activation}/{output} (n_x, n_h, n_y, m) = {shape} {dtype}"
                 assert_grads_like(g_m, params, dtype)
                 assert_grads_like(g_r, params, dtype)
@@ -95,8 +106,11 @@ def test_checked_entry_points_agree_on_numpy_float64_input():
 def _three_witnesses(problems):
     """For every hidden activation (outputs alternating): one compilation for all six."""
     return [
-        (reference.finite_difference_grads(*problem, activation, output),
-         manual.grads_unchecked(*problem, activation, output), reference.grads_unchecked(*problem, activation, output))
+        (
+            reference.finite_difference_grads(*problem, activation, output),
+            manual.grads_unchecked(*problem, activation, output),
+            reference.grads_unchecked(*problem, activation, output),
+        )
         for (activation, output), problem in zip(PAIRS, problems)
     ]
 
@@ -105,7 +119,8 @@ def test_finite_differences_agree_with_manual_and_autodiff():
     """Central differences over every entry of W1 b1 W2 b2 (float64, eps 1e-6): relative error <= 1e-7."""
     problems = problems_for_every_combo(5, [SMALL] * len(PAIRS), jnp.float64, PAIRS)
     for (activation, output), (params, _, _), (g_fd, g_manual, g_ref) in zip(
-            PAIRS, problems, _three_witnesses(problems)):
+        PAIRS, problems, _three_witnesses(problems)
+    ):
         assert_grads_like(g_fd, params, jnp.float64)
         assert_grads_agree(g_manual, g_fd, 1e-7, f"{activation}/{output} manual vs finite differences")
         assert_grads_agree(g_ref, g_fd, 1e-7, f"{activation}/{output} jax.grad vs finite differences")

@@ -1,4 +1,5 @@
 """The README's Python examples run as written and print what the README shows."""
+
 import contextlib
 import io
 import re

@@ -1,4 +1,5 @@
 """Symmetry (lecture 1.11): identical hidden units get identical gradients and stay identical; random init breaks it."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -26,12 +27,17 @@ def _symmetric_init(kind, n_x, n_h, n_y):
         return manual.init_zeros(n_x, n_h, n_y, jnp.float64)
     # Non-zero but symmetric: every hidden unit has the same incoming and outgoing weights.
     row = jnp.linspace(-0.5, 0.5, n_x)[None, :]
-    return {"W1": jnp.tile(row, (n_h, 1)), "b1": jnp.full((n_h, 1), 0.1),
-            "W2": jnp.full((n_y, n_h), 0.3), "b2": jnp.zeros((n_y, 1))}
+    return {
+        "W1": jnp.tile(row, (n_h, 1)),
+        "b1": jnp.full((n_h, 1), 0.1),
+        "W2": jnp.full((n_y, n_h), 0.3),
+        "b2": jnp.zeros((n_y, 1)),
+    }
 
 
-@pytest.mark.parametrize("activation,init", [("sigmoid", "zeros"), ("tanh", "zeros"), ("tanh", "constant"),
-                                         ("relu", "constant")])
+@pytest.mark.parametrize(
+    "activation,init", [("sigmoid", "zeros"), ("tanh", "zeros"), ("tanh", "constant"), ("relu", "constant")]
+)
 def test_symmetric_init_gives_equal_rows_of_dW1_and_hidden_units_stay_identical(activation, init):
     _, X, Y = random_problem(0, *SMALL)
     params = _symmetric_init(init, *SMALL[:3])
