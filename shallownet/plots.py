@@ -58,14 +58,12 @@ def grid(X, n=GRID, margin=1.0):
     return xx, yy, np.stack([xx.ravel(), yy.ravel()])
 
 
-def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boundary"):
-    """Filled regions of the 0/1 predictions on the grid, with the examples coloured by label."""
-    fig = _figure()
-    ax = fig.add_subplot()
+def _boundary(ax, xx, yy, predictions, X, Y, *, size, edge):
+    """Filled regions of the 0/1 predictions on the grid, and the examples coloured by label, on one axes."""
     ax.contourf(
         xx,
         yy,
-        np.asarray(grid_predictions, np.float64).reshape(xx.shape),
+        np.asarray(predictions, np.float64).reshape(xx.shape),
         levels=[-0.5, 0.5, 1.5],
         cmap="Spectral",
         vmin=0,
@@ -73,8 +71,15 @@ def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boun
         alpha=0.5,
     )
     ax.scatter(
-        X[0], X[1], c=np.asarray(Y).ravel(), s=12, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=0.3
+        X[0], X[1], c=np.asarray(Y).ravel(), s=size, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=edge
     )
+
+
+def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boundary"):
+    """Filled regions of the 0/1 predictions on the grid, with the examples coloured by label."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    _boundary(ax, xx, yy, grid_predictions, X, Y, size=12, edge=0.3)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title)
@@ -139,20 +144,9 @@ def decision_boundary_grid(panels, X, Y, path, columns=None):
     rows = -(-count // columns)
     fig = _figure(3.6 * columns, 3.2 * rows)
     fig.subplots_adjust(left=0.05, right=0.98, bottom=0.05, top=0.93, wspace=0.25, hspace=0.35)
-    labels = np.asarray(Y).ravel()
     for i, (title, xx, yy, predictions) in enumerate(panels):
         ax = fig.add_subplot(rows, columns, i + 1)
-        ax.contourf(
-            xx,
-            yy,
-            np.asarray(predictions, np.float64).reshape(xx.shape),
-            levels=[-0.5, 0.5, 1.5],
-            cmap="Spectral",
-            vmin=0,
-            vmax=1,
-            alpha=0.5,
-        )
-        ax.scatter(X[0], X[1], c=labels, s=6, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=0.2)
+        _boundary(ax, xx, yy, predictions, X, Y, size=6, edge=0.2)
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)
     _save(fig, path)
