@@ -16,6 +16,7 @@ checker.child, which must load neither JAX nor the truth.
 """
 
 import importlib
+from typing import Any
 
 _EXPORTS = {
     "check_backprop": "check",
@@ -32,11 +33,11 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))

@@ -100,7 +100,7 @@ def describe_error(e, user_files):
         "traceback": "\n".join(text),
         "locals": arrays,
         "none_locals": nones,
-        "line": (f"{frame.f_code.co_filename} line {ours[-1].tb_lineno}" if ours else ""),
+        "line": (f"{ours[-1].tb_frame.f_code.co_filename} line {ours[-1].tb_lineno}" if ours else ""),
     }
 
 

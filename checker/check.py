@@ -17,19 +17,22 @@ Example, in a course notebook (hidden tanh, output sigmoid)::
     assert report.passed
 """
 
+import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from reference import check_activation
 
 from . import call, files, load
-from .problems import DEFAULT_CASES, make_problem
+from .problems import DEFAULT_CASES, Case, Problem, make_problem
 from .report import TOLERANCES, Report, build_report, sort_result
-from .run import Limits, clean_result, run_file
+from .run import Captured, Limits, clean_result, run_file
 
 PASS, FAIL = "PASS", "FAIL"
 OUTPUT_LINES = 40
@@ -41,11 +44,11 @@ class Settings:
 
     activation: str = "tanh"
     output: str = "sigmoid"
-    cases: tuple = DEFAULT_CASES
+    cases: tuple[Case, ...] = DEFAULT_CASES
     one_output: bool = False
     dtype: str = "float64"
 
-    def problems(self):
+    def problems(self) -> tuple[list[Problem], str]:
         """The problems, checked settings first (ValueError names a bad one)."""
         if self.output not in ("sigmoid", "identity"):
             raise ValueError(f"unknown output {self.output!r}; choose sigmoid or identity")
@@ -62,11 +65,11 @@ class Settings:
         return [make_problem(case, self.activation, self.output, dtype) for case in cases], dtype
 
 
-def _check_function(fn, form, settings, name):
+def _check_function(fn: Callable[..., Any], form: str, settings: Settings, name: str | None) -> Report:
     if not callable(fn):
         raise ValueError(f"expected a function, got {type(fn).__name__}")
     problems, dtype = settings.problems()
-    fn_name = name or getattr(fn, "__name__", "your function")
+    fn_name = name or str(getattr(fn, "__name__", "your function"))
     try:
         _, order, note = load.binding(fn, fn_name, form)
     except load.NotFound as e:
@@ -82,15 +85,15 @@ def _check_function(fn, form, settings, name):
 
 
 def check_backprop(
-    backward_propagation,
-    activation="tanh",
-    output="sigmoid",
+    backward_propagation: Callable[..., Any],
+    activation: str = "tanh",
+    output: str = "sigmoid",
     *,
-    cases=DEFAULT_CASES,
-    one_output=False,
-    dtype="float64",
-    name=None,
-):
+    cases: tuple[Case, ...] = DEFAULT_CASES,
+    one_output: bool = False,
+    dtype: str = "float64",
+    name: str | None = None,
+) -> Report:
     """Check ``backward_propagation(parameters, cache, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` in this process.
 
     The course's signature: ``parameters`` holds W1 b1 W2 b2, ``cache`` holds
@@ -121,8 +124,15 @@ def check_backprop(
 
 
 def check_grads(
-    grads_fn, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES, one_output=False, dtype="float64", name=None
-):
+    grads_fn: Callable[..., Any],
+    activation: str = "tanh",
+    output: str = "sigmoid",
+    *,
+    cases: tuple[Case, ...] = DEFAULT_CASES,
+    one_output: bool = False,
+    dtype: str = "float64",
+    name: str | None = None,
+) -> Report:
     """Check ``grads_fn(parameters, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` (does its own forward pass)."""
     return _check_function(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype), name)
 
@@ -143,19 +153,19 @@ class FileResult:
     ended: str | None = None  # how the learner's process ended early, if it did
     timed_out: bool = False
     named_nothing: bool = False  # FILE:NAME names no checkable function (a usage error)
-    stdout: object = None  # checker.run.Captured
-    stderr: object = None
+    stdout: Captured | None = None
+    stderr: Captured | None = None
     seconds: float = 0.0
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return self.verdict == PASS
 
     @property
-    def failing(self):
+    def failing(self) -> list[str]:
         return self.report.failing if self.report is not None else []
 
-    def text(self, output_lines=OUTPUT_LINES):
+    def text(self, output_lines: int = OUTPUT_LINES) -> str:
         """The full text for a terminal: the report (or the notes and the message), then the captured output."""
         body = (
             str(self.report)
@@ -172,7 +182,7 @@ class FileResult:
         return "\n".join([body] + ["\n".join(block) for block in blocks if block])
 
 
-def output_block(what, captured, max_lines):
+def output_block(what: str, captured: Captured | None, max_lines: int) -> list[str]:
     """The learner's captured output, capped, each line marked so that it cannot pass for the report."""
     if captured is None or not captured.bytes or max_lines <= 0:
         return []
@@ -187,7 +197,7 @@ def output_block(what, captured, max_lines):
     )
 
 
-def _in_a_skipped_cell(source, name):
+def _in_a_skipped_cell(source: files.Source, name: str) -> str:
     """'backward_propagation is defined in cell 5, which does not parse: ...' or ''."""
     pattern = re.compile(rf"^\s*def\s+{re.escape(name)}\s*\(", re.MULTILINE)
     for where, text, reason in source.skipped:
@@ -197,7 +207,12 @@ def _in_a_skipped_cell(source, name):
     return ""
 
 
-def check_file(target, settings=Settings(), limits=Limits(), form="auto"):
+def check_file(
+    target: files.Target | str | os.PathLike[str],
+    settings: Settings = Settings(),
+    limits: Limits = Limits(),
+    form: str = "auto",
+) -> FileResult:
     """Check the function of one file (checker.files.Target, or a path) in a child process."""
     if not isinstance(target, files.Target):
         target = files.Target(Path(target))

@@ -14,8 +14,14 @@ FILE:FUNCTION that names no function, a bad option).
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .files import expand
+from .files import Target, expand
+
+if TYPE_CHECKING:  # imported when a check runs: --help stays fast
+    from .check import FileResult, Settings
+    from .run import Limits
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = "Check your own backprop against jax.grad and say what is wrong with it."
@@ -25,7 +31,7 @@ EPILOG = (
 )
 
 
-def add_arguments(parser):
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "targets",
         nargs="+",
@@ -86,8 +92,8 @@ def add_arguments(parser):
     )
 
 
-def _positive(kind, zero=False):
-    def parse(text):
+def _positive(kind: Callable[[str], float], zero: bool = False) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
@@ -99,7 +105,7 @@ def _positive(kind, zero=False):
     return parse
 
 
-def register(subparsers):
+def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``check`` subcommand to a CLI (its func returns the exit code)."""
     parser = subparsers.add_parser(
         "check", help="check your own backward_propagation and name the mistake", description=DESCRIPTION, epilog=EPILOG
@@ -109,12 +115,12 @@ def register(subparsers):
     return parser
 
 
-def _error(message):
+def _error(message: object) -> int:
     print(f"shallownet check: error: {message}", file=sys.stderr)
     return EXIT_USAGE
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Check what the arguments name; print; write the CSV and JSON asked for; return the exit code."""
     from . import batch
     from .check import Settings, check_file
@@ -147,7 +153,9 @@ def run(args):
     return EXIT_PASS if all(result.passed for result in results) else EXIT_FAIL
 
 
-def _check_many(targets, settings, limits, args):
+def _check_many(
+    targets: list[Target], settings: "Settings", limits: "Limits", args: argparse.Namespace
+) -> "list[FileResult]":
     from tqdm import tqdm
 
     from . import batch
@@ -168,14 +176,14 @@ def _check_many(targets, settings, limits, args):
     return results
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """``shallownet check`` alone (the same as ``shallownet.cli.main(["check", ...])``); returns the exit code."""
     parser = argparse.ArgumentParser(prog="shallownet check", description=DESCRIPTION, epilog=EPILOG)
     add_arguments(parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse's usage error (2) or --help (0)
-        return e.code
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
     return run(args)
 
 

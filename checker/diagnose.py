@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from functools import partial
 from itertools import product
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,12 @@ MAX_SLIPS = 3  # explanations with more slips than this are not searched
 SIGN_HINT = "all four gradients have the wrong sign: dZ2 = Y - A2 instead of A2 - Y?"
 # The six lines of the backward pass, and the lines each gradient is computed through.
 LINES = ("dZ2", "dW2", "db2", "dZ1", "dW1", "db1")
-PATHS = {"dW2": {"dZ2", "dW2"}, "db2": {"dZ2", "db2"}, "dW1": {"dZ2", "dZ1", "dW1"}, "db1": {"dZ2", "dZ1", "db1"}}
+PATHS: dict[str, set[str]] = {
+    "dW2": {"dZ2", "dW2"},
+    "db2": {"dZ2", "db2"},
+    "dW1": {"dZ2", "dZ1", "dW1"},
+    "db1": {"dZ2", "dZ1", "db1"},
+}
 
 
 @dataclass(frozen=True)
@@ -183,9 +189,13 @@ WEIGHT_SLIPS = [
 ]
 
 
+# (the upstream slip or None for none, [(dZ2, dZ1) per problem], the layers "1" "2" it changes)
+Variant = tuple[Slip | None, list[tuple[Any, Any]], tuple[str, ...]]
+
+
 def upstream_variants(problems, activation, output):
     """[(Slip or None, [(dZ2, dZ1) per problem], layers it touches)]; slips that change nothing are dropped."""
-    variants = [(None, [(problem.dZ2, problem.dZ1) for problem in problems], ("1", "2"))]
+    variants: list[Variant] = [(None, [(problem.dZ2, problem.dZ1) for problem in problems], ("1", "2"))]
     for slip, wrong_dZ2 in dz2_slips(output):
         per_problem = []
         for problem in problems:
@@ -381,7 +391,7 @@ def explain(key, user, problems, variants, tol):
     """
     indices = sorted(user)
     ms = [problems[i].m for i in indices]
-    found = {}
+    found: dict[int, dict[str, frozenset[str]]] = {}  # slip count -> {text: lines}
     for slips, arrays in _candidates(key, problems, variants):
         factors = [fit_factor(user[i], arrays[i], tol) for i in indices]
         if any(factor is None for factor in factors):
@@ -401,7 +411,7 @@ def explain(key, user, problems, variants, tol):
 
 def group(diagnoses):
     """{key: [texts]} -> lines "dW1, db1: text", one per distinct explanation (several: numbered)."""
-    by_text = {}
+    by_text: dict[str, list[str]] = {}
     for key in KEYS:
         texts = diagnoses.get(key)
         if not texts:
@@ -445,8 +455,8 @@ def wrong_lines(right, known, unknown):
     named = set().union(*known.values()) if known else set()
     fits = []
     for size in range(len(LINES) + 1):
-        for wrong in itertools.combinations(LINES, size):
-            wrong = set(wrong)
+        for combination in itertools.combinations(LINES, size):
+            wrong = set(combination)
             if any(wrong & PATHS[k] for k in right):
                 continue
             if any(not lines <= wrong or wrong & (PATHS[k] - lines) for k, lines in known.items()):

@@ -21,10 +21,13 @@ skipped, never fatal:
 
 import ast
 import glob
+import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SUFFIXES = (".py", ".ipynb")
 SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
@@ -134,7 +137,7 @@ def _read_notebook(path):
 
 def _merged(notes):
     """'cell 1 (In [1]): X' and 'cell 3: X' -> 'cells 1, 3: X': the same note on several cells, once."""
-    by_text = {}
+    by_text: dict[str, list[tuple[str, str]]] = {}
     for note in notes:
         where, _, text = note.partition(": ")
         by_text.setdefault(text, []).append((where, note))
@@ -281,7 +284,7 @@ def expand(texts):
     return unique, batch or len(unique) > 1, errors
 
 
-def load_function(path, name=None):
+def load_function(path: str | os.PathLike[str], name: str | None = None) -> tuple[Callable[..., Any], list[str]]:
     """(function, notes): the function the checker would check in ``path``, loaded into this process.
 
     The file's definitions run here, with this process's rights: for files

@@ -13,13 +13,15 @@ right shape, from every problem, within both tolerances.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from . import diagnose
 from .diagnose import KEYS
-from .problems import SYMBOLIC_SHAPES, dims_of, expected_shape, symbolic
+from .problems import SYMBOLIC_SHAPES, Problem, dims_of, expected_shape, symbolic
 
 # (relative error vs autodiff, course difference) a gradient must stay under, by
 # the precision the learner computed in. 2e-7 is the course's threshold (float64);
@@ -283,7 +285,7 @@ def error_lines(runs, problems, output, skipped, memory_mb):
 
 def problem_lines(runs):
     """Each distinct problem once (as first seen), with the problems (cases) it happened on."""
-    seen = {}
+    seen: dict[str, tuple[str, list[int]]] = {}
     for i, run in enumerate(runs, 1):
         texts = list(run.problems)
         if run.error is not None:
@@ -335,7 +337,7 @@ class Report:
     ended: str | None = None  # how the learner's process ended early, if it did
 
     @property
-    def headline(self):
+    def headline(self) -> str:
         """The one line that says most: that it passed, or the likeliest reason it failed."""
         if self.passed:
             return "all four gradients are right"
@@ -346,35 +348,35 @@ class Report:
         return self.problems[0] if self.problems else f"{', '.join(self.failing)} wrong"
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return bool(self.rows) and all(row.passed for row in self.rows) and not self.problems
 
     @property
-    def failing(self):
+    def failing(self) -> list[str]:
         return [row.name for row in self.rows if not row.passed]
 
-    def row(self, name):
+    def row(self, name: str) -> GradientRow:
         return next(row for row in self.rows if row.name == name)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return format_report(self)
 
 
 def build_report(
-    name,
-    form,
-    activation,
-    output,
-    problems,
-    runs,
-    dtype_in,
+    name: str,
+    form: str,
+    activation: str,
+    output: str,
+    problems: Sequence[Problem],
+    runs: Sequence[Run],
+    dtype_in: str,
     *,
-    ended=None,
-    skipped=(),
-    notes=(),
-    memory_mb=0,
-    global_m=None,
-):
+    ended: str | None = None,
+    skipped: Sequence[dict[str, Any]] = (),
+    notes: Sequence[str] = (),
+    memory_mb: int = 0,
+    global_m: dict[str, Any] | None = None,
+) -> Report:
     """The Report on ``runs`` (one Run per problem); ``ended`` says how the child ended early, if it did."""
     dtype_out = least_precise([dtype for run in runs for dtype in run.dtypes.values()], dtype_in)
     tol, course_tol = TOLERANCES[dtype_out]
@@ -446,7 +448,7 @@ def _cases_text(cases):
     )
 
 
-def format_report(report):
+def format_report(report: Report) -> str:
     """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
     thresholds = f"relative error <= {report.tolerance:.0e} and course difference <= {report.course_threshold:.0e}" + (
         " (the course's threshold)" if report.course_threshold == COURSE_THRESHOLD else ""

@@ -21,11 +21,15 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import wire
 from .child import CHILD_FAILED
+
+if TYPE_CHECKING:
+    from .files import Source
 
 ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the checker package
 
@@ -41,7 +45,7 @@ class Limits:
     load_seconds: float | None = None  # None: load_timeout's default
 
     @property
-    def load_timeout(self):
+    def load_timeout(self) -> float:
         """Loading the file runs its imports (matplotlib, sklearn ...): more than a call, at least 20 s."""
         return self.load_seconds if self.load_seconds is not None else max(20.0, 4 * self.timeout)
 
@@ -49,10 +53,10 @@ class Limits:
 class Captured:
     """The first ``limit`` bytes of a stream, and how much came in all."""
 
-    def __init__(self, limit):
+    def __init__(self, limit: int) -> None:
         self.limit, self.head, self.bytes, self.newlines, self.last = limit, bytearray(), 0, 0, b"\n"
 
-    def feed(self, chunk):
+    def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
         self.bytes += len(chunk)
@@ -62,23 +66,23 @@ class Captured:
             self.head += chunk[: self.limit - len(self.head)]
 
     @property
-    def lines(self):
+    def lines(self) -> int:
         """Lines printed, the last one counted even without its newline."""
         return self.newlines + (self.last != b"\n")
 
     @property
-    def text(self):
+    def text(self) -> str:
         return self.head.decode("utf-8", errors="replace")
 
     @property
-    def truncated(self):
+    def truncated(self) -> bool:
         return self.bytes > len(self.head)
 
 
 class ChildGone(Exception):
     """The child ended, timed out or broke the protocol before answering; the message says how."""
 
-    def __init__(self, message, timed_out=False):
+    def __init__(self, message: str, timed_out: bool = False) -> None:
         super().__init__(message)
         self.timed_out = timed_out
 
@@ -153,17 +157,17 @@ class Child:
         finally:
             os.close(request_read)
             os.close(reply_write)
+        stdout, stderr = self.process.stdout, self.process.stderr
+        assert stdout is not None and stderr is not None  # both are pipes (subprocess.PIPE above)
+        self.pipes = (stdout, stderr)
         self.stdout, self.stderr = Captured(limits.output_bytes), Captured(limits.output_bytes)
-        self.streams = {
-            self.replies: None,
-            self.process.stdout.fileno(): self.stdout,
-            self.process.stderr.fileno(): self.stderr,
-        }
+        self.streams = {stdout.fileno(): self.stdout, stderr.fileno(): self.stderr}
         self.selector = selectors.DefaultSelector()
-        for fd in self.streams:
+        for fd in (self.replies, *self.streams):
             os.set_blocking(fd, False)
             self.selector.register(fd, selectors.EVENT_READ)
-        self.frames, self.pending, self.where = wire.FrameBuffer(), deque(), ""
+        self.frames, self.where = wire.FrameBuffer(), ""
+        self.pending: deque[dict[str, Any]] = deque()
         self.reply_closed = False
 
     def send(self, message):
@@ -258,8 +262,8 @@ class Child:
         for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        self.process.stdout.close()
-        self.process.stderr.close()
+        for pipe in self.pipes:
+            pipe.close()
 
     def _drain(self, deadline):
         """Read what is left in the output pipes (a stray grandchild may hold them: not past ``deadline``)."""
@@ -376,7 +380,9 @@ class ChildRun:
     jax_loaded: bool | None = None
 
 
-def run_file(source, function, form, inputs, limits):
+def run_file(
+    source: "Source", function: str | None, form: str, inputs: list[dict[str, Any]], limits: Limits
+) -> ChildRun:
     """Load ``source`` (checker.files.Source) in a child and call its function on each of ``inputs``."""
     started = time.monotonic()
     run = ChildRun(results=[None] * len(inputs))

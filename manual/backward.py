@@ -17,9 +17,10 @@ from jax import lax
 from .activations import check_activation, get_activation
 from .checks import check_output, check_problem
 from .forward import cost_unchecked, forward_unchecked
+from .typing import AnyArray, Array, Cache, CacheLike, Grads, Params, ParamsLike
 
 
-def matmul_nt(A, B):
+def matmul_nt(A: Array, B: Array) -> Array:
     """A @ B.T, (n, m) x (k, m) -> (n, k), contracting the m axis directly.
 
     Same value as the slide's ``dZ @ A.T``; written with dot_general so XLA
@@ -28,7 +29,9 @@ def matmul_nt(A, B):
     return lax.dot_general(A, B, (((1,), (1,)), ((), ())))
 
 
-def backward_sums_unchecked(params, cache, X, Y, activation="tanh", mask=None):
+def backward_sums_unchecked(
+    params: Params, cache: Cache, X: Array, Y: Array, activation: str = "tanh", mask: Array | None = None
+) -> Grads:
     """The six formulas summed over the examples, before any 1/m (traceable); dW1 db1 dW2 db2.
 
     Both training paths divide these sums by m: ``backward_unchecked`` on one
@@ -51,7 +54,7 @@ def backward_sums_unchecked(params, cache, X, Y, activation="tanh", mask=None):
     return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
 
 
-def backward_unchecked(params, cache, X, Y, activation="tanh"):
+def backward_unchecked(params: Params, cache: Cache, X: Array, Y: Array, activation: str = "tanh") -> Grads:
     """Unchecked vectorized backprop (traceable); returns dW1 db1 dW2 db2."""
     m = X.shape[1]
     sums = backward_sums_unchecked(params, cache, X, Y, activation)
@@ -60,7 +63,7 @@ def backward_unchecked(params, cache, X, Y, activation="tanh"):
     return _like_params({k: v / m for k, v in sums.items()}, params)
 
 
-def _like_params(grads, params):
+def _like_params(grads: Grads, params: Params) -> Grads:
     """Each gradient in its parameter's dtype, as jax.grad gives it.
 
     Only changes anything for mixed input (float32 params, float64 X): the
@@ -70,19 +73,21 @@ def _like_params(grads, params):
     return {k: v.astype(params[k[1:]].dtype) for k, v in grads.items()}
 
 
-def grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
+def grads_unchecked(params: Params, X: Array, Y: Array, activation: str = "tanh", output: str = "sigmoid") -> Grads:
     """Forward then backward, unchecked and traceable: the manual gradient path."""
     _, cache = forward_unchecked(params, X, activation, output)
     return backward_unchecked(params, cache, X, Y, activation)
 
 
-def value_and_grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
+def value_and_grads_unchecked(
+    params: Params, X: Array, Y: Array, activation: str = "tanh", output: str = "sigmoid"
+) -> tuple[Array, Grads]:
     """(J, grads) from one forward pass, unchecked and traceable."""
     _, cache = forward_unchecked(params, X, activation, output)
     return cost_unchecked(cache["Z2"], Y, output), backward_unchecked(params, cache, X, Y, activation)
 
 
-def grads_one_example(params, x, y, activation="tanh", output="sigmoid"):
+def grads_one_example(params: Params, x: Array, y: Array, activation: str = "tanh", output: str = "sigmoid") -> Grads:
     """The slide's left column for one example x (n_x, 1), y (n_y, 1): no 1/m.
 
     dz2 = a2 - y;  dW2 = dz2 a1^T;  db2 = dz2;
@@ -95,11 +100,13 @@ def grads_one_example(params, x, y, activation="tanh", output="sigmoid"):
     return {"dW1": dz1 @ x.T, "db1": dz1, "dW2": dz2 @ cache["A1"].T, "db2": dz2}
 
 
-def backward_per_example_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
+def backward_per_example_unchecked(
+    params: Params, X: Array, Y: Array, activation: str = "tanh", output: str = "sigmoid"
+) -> Grads:
     """Loop over the m examples, sum each one's gradient, divide by m once at the end."""
     m = X.shape[1]
 
-    def add_example(i, total):
+    def add_example(i: Array, total: Grads) -> Grads:
         x = lax.dynamic_slice_in_dim(X, i, 1, axis=1)
         y = lax.dynamic_slice_in_dim(Y, i, 1, axis=1).astype(X.dtype)
         example = grads_one_example(params, x, y, activation, output)
@@ -117,13 +124,13 @@ _value_and_grads_jit = jax.jit(value_and_grads_unchecked, static_argnames=("acti
 _per_example_jit = jax.jit(backward_per_example_unchecked, static_argnames=("activation", "output"))
 
 
-def _check(params, X, Y, activation, output):
+def _check(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str, output: str) -> None:
     check_output(output)
     check_activation(activation)
     check_problem(params, X, Y, output)
 
 
-def _check_cache(params, cache, X):
+def _check_cache(params: ParamsLike, cache: CacheLike, X: AnyArray) -> None:
     n_h, m, n_y = params["W1"].shape[0], X.shape[1], params["W2"].shape[0]
     for name, shape in (("Z1", (n_h, m)), ("A1", (n_h, m)), ("A2", (n_y, m))):
         if name not in cache:
@@ -135,33 +142,41 @@ def _check_cache(params, cache, X):
             )
 
 
-def backward(params, cache, X, Y, activation="tanh", output="sigmoid"):
+def backward(
+    params: ParamsLike, cache: CacheLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid"
+) -> Grads:
     """Checked, jitted backprop from a forward cache; grads have the params' shapes."""
     _check(params, X, Y, activation, output)
     _check_cache(params, cache, X)
     return _backward_jit(params, cache, X, Y, activation=activation)
 
 
-def backward_sums(params, cache, X, Y, activation="tanh", output="sigmoid"):
+def backward_sums(
+    params: ParamsLike, cache: CacheLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid"
+) -> Grads:
     """Checked, jitted gradient *sums* over the m examples (no 1/m): m times ``backward``'s result."""
     _check(params, X, Y, activation, output)
     _check_cache(params, cache, X)
     return _backward_sums_jit(params, cache, X, Y, activation=activation)
 
 
-def grads(params, X, Y, activation="tanh", output="sigmoid"):
+def grads(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> Grads:
     """Checked, jitted manual gradients of J: dict dW1 (n_h, n_x), db1 (n_h, 1), dW2 (n_y, n_h), db2 (n_y, 1)."""
     _check(params, X, Y, activation, output)
     return _grads_jit(params, X, Y, activation=activation, output=output)
 
 
-def value_and_grads(params, X, Y, activation="tanh", output="sigmoid"):
+def value_and_grads(
+    params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid"
+) -> tuple[Array, Grads]:
     """Checked, jitted (J, grads) on the manual path."""
     _check(params, X, Y, activation, output)
     return _value_and_grads_jit(params, X, Y, activation=activation, output=output)
 
 
-def backward_per_example(params, X, Y, activation="tanh", output="sigmoid"):
+def backward_per_example(
+    params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid"
+) -> Grads:
     """Checked, jitted per-example backprop (the slide's for-loop), averaged at the end."""
     _check(params, X, Y, activation, output)
     return _per_example_jit(params, X, Y, activation=activation, output=output)

@@ -6,21 +6,23 @@ label values) are checked only on concrete arrays: inside ``jax.jit`` or
 so the training loop validates its data once, before compiling.
 """
 
+from typing import Any
+
 import jax
 import numpy as np
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
-def is_concrete(x):
+def is_concrete(x: object) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def _shape(x):
+def _shape(x: Any) -> tuple[int, ...]:
     return tuple(getattr(x, "shape", np.shape(x)))
 
 
-def check_float_array(x, name):
+def check_float_array(x: Any, name: str) -> None:
     """x must be a 2-D floating array; float64 only when JAX can compute in it."""
     if not hasattr(x, "dtype") or not hasattr(x, "shape"):
         raise ValueError(f"{name} must be a numpy or jax array, got {type(x).__name__}")
@@ -38,14 +40,14 @@ def check_float_array(x, name):
         raise ValueError(f"{name} contains {kind}")
 
 
-def check_X(X):
+def check_X(X: Any) -> None:
     """X: (n_x, m), examples are columns."""
     check_float_array(X, "X")
     if X.shape[1] == 0:
         raise ValueError("X has no examples (shape (n_x, 0))")
 
 
-def check_Y(Y, X, output="sigmoid"):
+def check_Y(Y: Any, X: Any, output: str = "sigmoid") -> None:
     """Y: (n_y, m) with the same m as X; labels in {0, 1} for a sigmoid output."""
     if not hasattr(Y, "shape"):
         raise ValueError(f"Y must be a numpy or jax array, got {type(Y).__name__}")
@@ -71,7 +73,7 @@ def check_Y(Y, X, output="sigmoid"):
                 raise ValueError(f"labels must be 0 or 1 for the sigmoid output; found {', '.join(map(str, values))}")
 
 
-def check_params(params, n_x=None, n_y=None):
+def check_params(params: Any, n_x: int | None = None, n_y: int | None = None) -> None:
     """W1 (n_h, n_x), b1 (n_h, 1), W2 (n_y, n_h), b2 (n_y, 1)."""
     if not isinstance(params, dict):
         raise ValueError(f"parameters must be a dict with keys W1 b1 W2 b2, got {type(params).__name__}")
@@ -96,7 +98,7 @@ def check_params(params, n_x=None, n_y=None):
         raise ValueError(f"W2 has shape {_shape(params['W2'])} but Y has n_y = {n_y} rows: expected W2 ({n_y}, {n_h})")
 
 
-def check_problem(params, X, Y=None, output="sigmoid"):
+def check_problem(params: Any, X: Any, Y: Any = None, output: str = "sigmoid") -> None:
     """All checks for (params, X, Y) at a public entry point."""
     check_X(X)
     if Y is not None:
@@ -104,7 +106,7 @@ def check_problem(params, X, Y=None, output="sigmoid"):
     check_params(params, n_x=X.shape[0], n_y=None if Y is None else Y.shape[0])
 
 
-def check_output(output):
+def check_output(output: str) -> None:
     if output not in ("sigmoid", "identity"):
         raise ValueError(
             f"unknown output {output!r}; choose sigmoid (binary cross-entropy) or identity (squared error)"

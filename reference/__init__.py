@@ -23,6 +23,7 @@ from .model import (
     predict_logits,
     value_and_grads_unchecked,
 )
+from .typing import AnyArray, Grads, ParamsLike
 from .validate import validate
 
 __all__ = [
@@ -41,21 +42,23 @@ __all__ = [
 ]
 
 
-def cost(params, X, Y, activation="tanh", output="sigmoid"):
+def cost(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> jax.Array:
     """Checked, jitted J(params) on X (n_x, m), Y (n_y, m)."""
     validate(params, X, Y, output)
     check_activation(activation)
     return _cost_jit(params, X, Y, activation=activation, output=output)
 
 
-def grads(params, X, Y, activation="tanh", output="sigmoid"):
+def grads(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> Grads:
     """Checked, jitted jax.grad of J: dict dW1 db1 dW2 db2 with the params' shapes."""
     validate(params, X, Y, output)
     check_activation(activation)
     return _grads_jit(params, X, Y, activation=activation, output=output)
 
 
-def value_and_grads(params, X, Y, activation="tanh", output="sigmoid"):
+def value_and_grads(
+    params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid"
+) -> tuple[jax.Array, Grads]:
     """Checked, jitted (J, grads) by jax.value_and_grad."""
     validate(params, X, Y, output)
     check_activation(activation)

@@ -14,14 +14,17 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from .model import check_activation, cost_unchecked
+from .typing import AnyArray, Grads, Params, ParamsLike
 from .validate import validate
 
 
 @partial(jax.jit, static_argnames=("activation", "output", "batch_size"))
-def _central_differences(params, X, Y, eps, activation, output, batch_size=128):
+def _central_differences(
+    params: Params, X: jax.Array, Y: jax.Array, eps: float, activation: str, output: str, batch_size: int = 128
+) -> Grads:
     theta, unravel = ravel_pytree(params)
 
-    def central(k):
+    def central(k: jax.Array) -> jax.Array:
         step = jnp.zeros_like(theta).at[k].set(eps)
         up = cost_unchecked(unravel(theta + step), X, Y, activation, output)
         down = cost_unchecked(unravel(theta - step), X, Y, activation, output)
@@ -31,7 +34,9 @@ def _central_differences(params, X, Y, eps, activation, output, batch_size=128):
     return {"d" + k: v for k, v in unravel(derivatives).items()}
 
 
-def finite_difference_grads(params, X, Y, activation="tanh", output="sigmoid", eps=1e-6):
+def finite_difference_grads(
+    params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid", eps: float = 1e-6
+) -> Grads:
     """Central differences over every entry of W1 b1 W2 b2, computed in float64.
 
     Checked like reference.grads (shapes, labels, NaN) before casting; traceable,

@@ -8,10 +8,12 @@ hide. jax.grad of ``cost_unchecked`` is the truth.
 import jax
 import jax.numpy as jnp
 
+from .typing import Function, Grads, Params
+
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 
 
-def hidden_activation(name):
+def hidden_activation(name: str) -> Function:
     """g(z) from jax.nn; ReLU/leaky ReLU via ``where(z >= 0, ...)`` on purpose.
 
     The lecture notes put z = 0 in the z > 0 branch (derivative 1). ``jnp.where``
@@ -39,19 +41,21 @@ def hidden_activation(name):
     raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
 
 
-def check_activation(name):
+def check_activation(name: str) -> None:
     """Raise ValueError unless ``name`` is an activation reference knows (its own check: it never imports manual)."""
     hidden_activation(name)
 
 
-def predict_logits(params, X, activation="tanh"):
+def predict_logits(params: Params, X: jax.Array, activation: str = "tanh") -> jax.Array:
     """Z2 (n_y, m) for X (n_x, m); unchecked and traceable."""
     g = hidden_activation(activation)
     A1 = g(jnp.dot(params["W1"], X) + params["b1"])
     return jnp.dot(params["W2"], A1) + params["b2"]
 
 
-def cost_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
+def cost_unchecked(
+    params: Params, X: jax.Array, Y: jax.Array, activation: str = "tanh", output: str = "sigmoid"
+) -> jax.Array:
     """J = mean over the m examples of the summed per-unit loss (unchecked and traceable).
 
     sigmoid output: binary cross-entropy -y log s(z) - (1 - y) log s(-z).
@@ -70,18 +74,22 @@ def cost_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
     return jnp.mean(jnp.sum(per_example, axis=0))
 
 
-def _gradient_names(grads):
+def _gradient_names(grads: Params) -> Grads:
     """jax.grad's keys W1 b1 W2 b2 as the course's dW1 db1 dW2 db2."""
     return {"d" + k: v for k, v in grads.items()}
 
 
-def value_and_grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
+def value_and_grads_unchecked(
+    params: Params, X: jax.Array, Y: jax.Array, activation: str = "tanh", output: str = "sigmoid"
+) -> tuple[jax.Array, Grads]:
     """(J, grads) by jax.value_and_grad of the reference cost, keys dW1 db1 dW2 db2 (traceable)."""
     J, grads = jax.value_and_grad(cost_unchecked)(params, X, Y, activation, output)
     return J, _gradient_names(grads)
 
 
-def grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
+def grads_unchecked(
+    params: Params, X: jax.Array, Y: jax.Array, activation: str = "tanh", output: str = "sigmoid"
+) -> Grads:
     """jax.grad of the reference cost, keys renamed dW1 db1 dW2 db2 (traceable)."""
     return _gradient_names(jax.grad(cost_unchecked)(params, X, Y, activation, output))
 

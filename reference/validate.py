@@ -4,17 +4,19 @@ Written apart from manual's checks on purpose: reference never imports manual,
 so a mistake in one package's checks cannot hide in both.
 """
 
+from typing import Any
+
 import jax
 import numpy as np
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
-def _concrete(x):
+def _concrete(x: object) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def _check_array(name, a):
+def _check_array(name: str, a: Any) -> None:
     """2-D, floating (Y may be integer or bool), float64 only with x64 on, finite when concrete."""
     if not hasattr(a, "shape") or not hasattr(a, "dtype"):
         raise ValueError(f"{name} must be an array, got {type(a).__name__}")
@@ -41,7 +43,7 @@ def _check_array(name, a):
             raise ValueError(f"{name} contains infinite values")
 
 
-def validate(params, X, Y, output="sigmoid"):
+def validate(params: Any, X: Any, Y: Any, output: str = "sigmoid") -> None:
     """Raise ValueError with one line naming the first problem found."""
     if output not in ("sigmoid", "identity"):
         raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")

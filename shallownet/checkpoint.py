@@ -15,8 +15,10 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -25,6 +27,7 @@ from .config import MAY_CHANGE, ConfigError, RunConfig, fields_of
 from .data import Fingerprint
 from .history import LIMIT, CostHistory
 
+PathLike = str | os.PathLike[str]
 FORMAT = 2
 PARAM_KEYS = ("W1", "b1", "W2", "b2")
 KEYS = PARAM_KEYS + ("feature_mean", "feature_std", "costs", "cost_iterations", "iteration", "meta")
@@ -40,7 +43,7 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable or inconsistent."""
 
 
-def segment(start, config):
+def segment(start: int, config: RunConfig) -> dict[str, Any]:
     """A stretch of a run from iteration ``start`` on, with the settings a resume may change."""
     return {"start": int(start), **{k: getattr(config, k) for k in SEGMENT_SETTINGS}}
 
@@ -63,10 +66,10 @@ class Model:
     status: str
 
     @property
-    def iteration(self):
+    def iteration(self) -> int:
         return self.history.done
 
-    def meta(self):
+    def meta(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "run": self.config.to_dict(),
@@ -78,7 +81,7 @@ class Model:
             "status": self.status,
         }
 
-    def arrays(self):
+    def arrays(self) -> dict[str, np.ndarray]:
         cost_iterations, costs = self.history.arrays()
         arrays = {k: np.asarray(self.params[k]) for k in PARAM_KEYS}
         arrays.update(
@@ -92,7 +95,7 @@ class Model:
         return arrays
 
 
-def _fsync_folder(folder):
+def _fsync_folder(folder: PathLike) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -105,11 +108,11 @@ def _fsync_folder(folder):
         os.close(fd)
 
 
-def temporary_prefix(name):
+def temporary_prefix(name: str) -> str:
     return f".{name}."
 
 
-def atomic_write(path, write):
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``.
 
     The rename is atomic on POSIX and Windows when both names are in one
@@ -137,7 +140,7 @@ def atomic_write(path, write):
         _fsync_folder(path.parent)
 
 
-def remove_leftovers(folder, names):
+def remove_leftovers(folder: PathLike, names: Iterable[str]) -> list[str]:
     """Delete the temporary files a killed write of one of ``names`` left in ``folder``; returns them."""
     removed = []
     for entry in os.scandir(folder):
@@ -151,22 +154,22 @@ def remove_leftovers(folder, names):
     return removed
 
 
-def save(path, model):
+def save(path: PathLike, model: Model) -> None:
     """Write ``model`` (a Model) to ``path`` atomically, after checking it would load back.
 
     ``np.savez`` is given an open file object: given a name it would append
     ".npz" to the temporary name.
     """
-    arrays = model.arrays()
+    arrays: dict[str, Any] = model.arrays()
     validate(arrays, path)
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def _fail(path, problem):
+def _fail(path: PathLike, problem: str) -> NoReturn:
     raise CheckpointError(f"{path}: not a shallownet model ({problem})")
 
 
-def _check_arrays(arrays, path):
+def _check_arrays(arrays: dict[str, Any], path: PathLike) -> None:
     """Keys, dtypes, shapes and finiteness of the arrays of a checkpoint."""
     import manual  # JAX; a failed model check should not have to pay for it first
 
@@ -213,7 +216,7 @@ def _check_arrays(arrays, path):
         _fail(path, "meta must be a JSON string")
 
 
-def _segments(saved, config, done, path):
+def _segments(saved: Any, config: RunConfig, done: int, path: PathLike) -> tuple[dict[str, Any], ...]:
     if not isinstance(saved, list) or not saved:
         _fail(path, "segments must be a non-empty list")
     starts = []
@@ -232,7 +235,7 @@ def _segments(saved, config, done, path):
     return tuple(saved)
 
 
-def validate(arrays, path="checkpoint"):
+def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     """Check a checkpoint's arrays -> Model. CheckpointError names the problem."""
     _check_arrays(arrays, path)
     try:
@@ -284,7 +287,7 @@ def validate(arrays, path="checkpoint"):
     )
 
 
-def _read_arrays(path):
+def _read_arrays(path: PathLike) -> dict[str, np.ndarray]:
     """The arrays of an .npz file, or CheckpointError saying what the file is instead."""
     with open(path, "rb") as f:
         head = f.read(64)
@@ -309,7 +312,7 @@ def _read_arrays(path):
         _fail(path, f"a damaged .npz archive ({e})")
 
 
-def load(path):
+def load(path: PathLike) -> Model:
     """Read and validate a checkpoint (a .npz path, or a run folder holding model.npz) -> Model."""
     path = Path(path)
     if path.is_dir():

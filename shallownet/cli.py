@@ -12,7 +12,9 @@ import importlib
 import os
 import signal
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
 EPILOG = (
@@ -32,11 +34,11 @@ class Parser(argparse.ArgumentParser):
     a test calling main([...]) gets the code back instead of SystemExit.
     """
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
 
 
-def build_parser():
+def build_parser() -> Parser:
     from . import config
 
     parser = Parser(prog="shallownet", description="Train the course's one-hidden-layer network, fast, with JAX.")
@@ -78,34 +80,34 @@ def build_parser():
     return parser
 
 
-def _progress_bar():
+def _progress_bar() -> tuple[Any, Callable[[int, int], None], Callable[[int, float], None]]:
     """A tqdm bar showing the current cost (its range set by start); silent when stderr is not a terminal."""
     from tqdm import tqdm
 
     # delay: no bar at all when the run fails on its input within half a second.
     bar = tqdm(total=None, desc="train", unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
 
-    def start(total, initial):
+    def start(total: int, initial: int) -> None:
         bar.reset(total=total)
         bar.update(initial)
 
-    def update(done, cost):
+    def update(done: int, cost: float) -> None:
         bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
         bar.update(done - bar.n)
 
     return bar, start, update
 
 
-def _score_text(output, value):
+def _score_text(output: str, value: float) -> str:
     """'accuracy: 90.75%' for the sigmoid output, 'mean squared error: 0.2212' for identity."""
     return f"accuracy: {value:.2f}%" if output == "sigmoid" else f"mean squared error: {value:.4g}"
 
 
-def _changes_text(changes):
+def _changes_text(changes: dict[str, tuple[Any, Any]]) -> str:
     return ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
 
 
-def _interrupted_text(interrupted):
+def _interrupted_text(interrupted: Any) -> str:
     """The one line printed when a stop request (a train.Interrupted) ended a run."""
     from . import signals
 
@@ -117,7 +119,7 @@ def _interrupted_text(interrupted):
     return f"{how}; saved {interrupted.saved}, continue with --resume"
 
 
-def cmd_train(args):
+def cmd_train(args: argparse.Namespace) -> int:
     from . import config, experiment, signals, train
 
     settings = config.given(args, "train")
@@ -126,7 +128,7 @@ def cmd_train(args):
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)
 
-    def on_start(run, start, changes):
+    def on_start(run: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
         start_bar(run.iterations, start)
         if args.resume:
             changed = f"; changed on resume: {_changes_text(changes)}" if changes else ""
@@ -155,7 +157,7 @@ class SettingError(Exception):
     """A setting's value is refused (config.ConfigError): a usage error of the command line (exit 2)."""
 
 
-def _configured(function, *args, **kwargs):
+def _configured(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """function(...), with a refused setting (ConfigError) turned into SettingError."""
     from . import config
 
@@ -165,7 +167,7 @@ def _configured(function, *args, **kwargs):
         raise SettingError(str(e)) from None
 
 
-def cmd_predict(args):
+def cmd_predict(args: argparse.Namespace) -> int:
     from . import checkpoint, predict
 
     result = predict.predict_run(args.model, args.data)
@@ -201,7 +203,7 @@ def cmd_sweep(args):
     return 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default sys.argv[1:]); returns the exit code."""
     from . import signals
 
@@ -229,7 +231,7 @@ def main(argv=None):
         return EXIT_ERROR
 
 
-def _use_compilation_cache():
+def _use_compilation_cache() -> None:
     """Keep XLA's compiled programs on disk (JAX's persistent cache) unless the user set a place.
 
     The compile of the training loop is a large part of a run on a small data
@@ -243,7 +245,7 @@ def _use_compilation_cache():
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 
 
-def console():
+def console() -> NoReturn:
     """Entry point of the installed ``shallownet`` script: main(), then end the process at once.
 
     It also turns on the persistent compilation cache (main() alone, as the

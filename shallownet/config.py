@@ -21,7 +21,9 @@ import itertools
 import math
 import numbers
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Self, cast
 
 VERSION = 1  # of the dict written by to_dict (a checkpoint's "run" entry)
 
@@ -30,6 +32,9 @@ MAY_CHANGE = "may change"
 COMMANDS = ("train", "sweep")
 MAX_DEVICES = 64  # a single process: real accelerators per host, or CPU devices worth simulating
 MAX_CHUNK = 2**31 - 1  # the compiled loop counts its steps in int32
+
+
+Check = Callable[[Any, str], Any]  # check(value, label) -> the normalized value, or ConfigError
 
 
 class ConfigError(ValueError):
@@ -47,7 +52,7 @@ _INF_WORDS = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _MISSING_WORDS = {"na", "n/a", "null", "none", "nil", "?", "-", "#n/a"}
 
 
-def number_problem(text):
+def number_problem(text: str) -> str | None:
     """Why ``text`` is not a finite number (a short phrase), or None when it is one."""
     cell = text.strip()
     if NUMBER.fullmatch(cell):
@@ -71,7 +76,7 @@ def number_problem(text):
     return f"{cell!r} is not a number{hint}"
 
 
-def parse_number(text):
+def parse_number(text: str) -> float:
     """A finite float from ``text`` (see NUMBER); ValueError says why not."""
     problem = number_problem(text)
     if problem is not None:
@@ -79,7 +84,7 @@ def parse_number(text):
     return float(text.strip())
 
 
-def parse_whole(text):
+def parse_whole(text: str) -> int:
     """An int from ``text``: a number with no fractional part ("5000", "1e6"); ValueError otherwise."""
     value = parse_number(text)
     cell = text.strip()
@@ -94,8 +99,8 @@ def parse_whole(text):
 # Each takes (value, label) and returns the normalized value or raises ConfigError.
 
 
-def _whole(low, high=None):
-    def check(value, label):
+def _whole(low: int, high: int | None = None) -> Check:
+    def check(value: Any, label: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ConfigError(f"{label} must be a whole number, got {value!r}")
         value = int(value)
@@ -104,12 +109,11 @@ def _whole(low, high=None):
             raise ConfigError(f"{label} must be a whole number {bound}, got {value}")
         return value
 
-    check.bounds = (low, high)
     return check
 
 
-def _real(low, *, low_open, high=None, high_open=True):
-    def check(value, label):
+def _real(low: float, *, low_open: bool, high: float | None = None, high_open: bool = True) -> Check:
+    def check(value: Any, label: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{label} must be a number, got {value!r}")
         value = float(value)
@@ -128,14 +132,14 @@ def _real(low, *, low_open, high=None, high_open=True):
     return check
 
 
-def _text(value, label):
+def _text(value: Any, label: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{label} must be a non-empty string, got {value!r}")
     return value
 
 
-def _choice(*options):
-    def check(value, label):
+def _choice(*options: str) -> Check:
+    def check(value: Any, label: str) -> Any:
         if value not in options:
             raise ConfigError(f"{label} must be one of {', '.join(options)}, got {value!r}")
         return value
@@ -143,13 +147,13 @@ def _choice(*options):
     return check
 
 
-def _flag(value, label):
+def _flag(value: Any, label: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{label} must be true or false, got {value!r}")
     return value
 
 
-def _columns(value, label):
+def _columns(value: Any, label: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = (value,)
     if not isinstance(value, (list, tuple)) or not value or not all(isinstance(name, str) and name for name in value):
@@ -160,7 +164,7 @@ def _columns(value, label):
     return tuple(value)
 
 
-def _activation(value, label):
+def _activation(value: Any, label: str) -> str:
     """A name manual.check_activation accepts, with a finite leaky_relu slope given as a plain number."""
     value = _text(value, label)
     base, _, slope = value.partition(":")
@@ -182,8 +186,17 @@ def _activation(value, label):
 
 
 def setting(
-    default, help, check, *, on_resume=MUST_MATCH, flag=None, choices=None, metavar=None, commands=COMMANDS, sweep=False
-):
+    default: Any,
+    help: str,
+    check: Check,
+    *,
+    on_resume: str = MUST_MATCH,
+    flag: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    metavar: str | None = None,
+    commands: tuple[str, ...] = COMMANDS,
+    sweep: bool = False,
+) -> Any:
     """A RunConfig field: its default and the metadata everything else is derived from.
 
     ``sweep=True``: ``shallownet sweep`` takes a list of values (one network each).
@@ -300,22 +313,22 @@ class RunConfig:
         commands=("train",),
     )
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             object.__setattr__(self, field.name, field.metadata["check"](getattr(self, field.name), label(field)))
 
     @classmethod
-    def of(cls, settings=None):
+    def of(cls, settings: Mapping[str, Any] | Self | None = None) -> Self:
         """A RunConfig from a RunConfig, or from a mapping of some settings (the others: defaults)."""
         if isinstance(settings, cls):
             return settings
-        settings = dict(settings or {})
-        unknown = sorted(set(settings) - set(names()))
+        asked = dict(cast(Mapping[str, Any], settings or {}))  # a RunConfig returned above
+        unknown = sorted(set(asked) - set(names()))
         if unknown:
             raise ConfigError(f"unknown settings: {', '.join(unknown)}; the settings are {', '.join(names())}")
-        return cls(**settings)
+        return cls(**asked)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-able: {"version": VERSION, name: value, ...} (tuples as lists)."""
         return {
             "version": VERSION,
@@ -323,7 +336,7 @@ class RunConfig:
         }
 
     @classmethod
-    def from_dict(cls, saved):
+    def from_dict(cls, saved: Any) -> Self:
         """The inverse of to_dict: every setting present, the same version; ConfigError otherwise."""
         if not isinstance(saved, dict):
             raise ConfigError(f"the run configuration must be a JSON object, got {type(saved).__name__}")
@@ -336,31 +349,31 @@ class RunConfig:
             raise ConfigError(f"the run configuration lacks {', '.join(missing)}")
         return cls.of(settings)
 
-    def replace(self, **changes):
+    def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
 
 
-def names():
+def names() -> tuple[str, ...]:
     return tuple(field.name for field in dataclasses.fields(RunConfig))
 
 
-def fields_of(command=None):
+def fields_of(command: str | None = None) -> list[dataclasses.Field[Any]]:
     """RunConfig's fields, or those a command (train, sweep) takes as flags."""
     return [
         field for field in dataclasses.fields(RunConfig) if command is None or command in field.metadata["commands"]
     ]
 
 
-def flag(field):
+def flag(field: dataclasses.Field[Any]) -> str:
     return field.metadata["flag"] or "--" + field.name.replace("_", "-")
 
 
-def label(field):
+def label(field: dataclasses.Field[Any]) -> str:
     """How messages name a setting: its config name and its flag, e.g. 'seed (--seed)'."""
     return f"{field.name} ({flag(field)})"
 
 
-def on_resume(name):
+def on_resume(name: str) -> str:
     return next(field for field in dataclasses.fields(RunConfig) if field.name == name).metadata["on_resume"]
 
 
@@ -373,11 +386,11 @@ SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "
 # --------------------------------------------------------------------------- command-line flags
 
 
-def _argument_type(field):
+def _argument_type(field: dataclasses.Field[Any]) -> Callable[[str], Any]:
     """The argparse type of a field: the strict number grammar above for numbers."""
 
-    def strict(parse, kind):
-        def parse_text(text):
+    def strict(parse: Callable[[str], Any], kind: str) -> Callable[[str], Any]:
+        def parse_text(text: str) -> Any:
             try:
                 return parse(text)
             except ValueError as e:
@@ -386,16 +399,20 @@ def _argument_type(field):
 
         return parse_text
 
-    return {int: strict(parse_whole, "whole number"), float: strict(parse_number, "finite number")}.get(field.type, str)
+    types: dict[Any, Callable[[str], Any]] = {
+        int: strict(parse_whole, "whole number"),
+        float: strict(parse_number, "finite number"),
+    }
+    return types.get(field.type, str)
 
 
-def _shown(value):
+def _shown(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return " ".join(map(str, value))
     return value
 
 
-def add_flags(parser, command):
+def add_flags(parser: argparse.ArgumentParser, command: str) -> None:
     """Add one flag per RunConfig field that ``command`` takes ("train" or "sweep").
 
     Every flag defaults to argparse.SUPPRESS, so the parsed namespace holds only
@@ -408,7 +425,7 @@ def add_flags(parser, command):
         meta = field.metadata
         listed = field.type is tuple or (command == "sweep" and meta["sweep"])
         default = SWEEP_DEFAULTS.get(field.name, field.default) if command == "sweep" else field.default
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "dest": field.name,
             "default": argparse.SUPPRESS,
             "help": f"{meta['help']} (default: {_shown(default)})",
@@ -422,7 +439,7 @@ def add_flags(parser, command):
         group.add_argument(flag(field), **kwargs)
 
 
-def given(args, command):
+def given(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """The settings given on the command line: {name: value} (lists as tuples)."""
     found = {}
     for field in fields_of(command):
@@ -458,7 +475,7 @@ def sweep_grid(settings):
 # --------------------------------------------------------------------------- docs
 
 
-def markdown_table():
+def markdown_table() -> str:
     """The run-configuration table of docs/training.md (a test checks the page holds exactly this)."""
     rows = ["| setting | flag | default | on resume | commands | meaning |", "|---|---|---|---|---|---|"]
     for field in dataclasses.fields(RunConfig):

@@ -26,9 +26,13 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
+
+from manual.typing import ParamsLike
 
 from . import checkpoint, data, memory, signals, train
 from . import config as run_config
@@ -40,6 +44,8 @@ MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG = "model.npz", "summary.json", "cost.png"
 LAST_FINITE = "last_finite.npz"
 RUN_FILES = (MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG, LAST_FINITE)
 LOCK = ".shallownet.lock"
+PathLike = str | os.PathLike[str]
+Grid = tuple[np.ndarray, np.ndarray, np.ndarray]  # plots.grid: xx, yy (n, n) and the points (2, n*n)
 # The longest a compiled call should run: a stop request or a due checkpoint
 # waits at most this long for the chunk boundary (a quarter of the checkpoint
 # interval when that is shorter).
@@ -53,7 +59,7 @@ class RunError(ValueError):
 # --------------------------------------------------------------------------- the output folder
 
 
-def check_out(out):
+def check_out(out: PathLike) -> Path:
     """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there.
 
     Nothing is left behind; the folder itself is created only when training starts.
@@ -88,10 +94,10 @@ class _Claim:
     keeps two runs from writing into one folder at once.
     """
 
-    def __init__(self, out):
+    def __init__(self, out: Path) -> None:
         self.out = out
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(self.out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -109,14 +115,14 @@ class _Claim:
         self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         os.close(self.fd)
 
 
 # --------------------------------------------------------------------------- resume
 
 
-def _same_data(saved, asked):
+def _same_data(saved: str, asked: str) -> bool:
     if saved == asked:
         return True
     try:
@@ -125,7 +131,9 @@ def _same_data(saved, asked):
         return False
 
 
-def resumed_config(settings, saved, out):
+def resumed_config(
+    settings: Mapping[str, Any] | RunConfig, saved: checkpoint.Model, out: PathLike
+) -> tuple[RunConfig, dict[str, tuple[Any, Any]]]:
     """The configuration of a resumed run: the saved one, with the settings given that may change.
 
     ``settings``: the settings explicitly asked for (a mapping; a RunConfig
@@ -154,7 +162,7 @@ def resumed_config(settings, saved, out):
     return saved.config.replace(**{k: new for k, (_, new) in changes.items()}), changes
 
 
-def _check_resumed_data(prepared, saved, config):
+def _check_resumed_data(prepared: data.Prepared, saved: checkpoint.Model, config: RunConfig) -> None:
     if prepared.features != saved.features or prepared.labels != saved.labels:
         raise RunError(
             f"the data's columns (features {', '.join(prepared.features)}; labels "
@@ -172,7 +180,7 @@ def _check_resumed_data(prepared, saved, config):
 # --------------------------------------------------------------------------- checks before training
 
 
-def simulate_cpu_devices(n):
+def simulate_cpu_devices(n: int) -> None:
     """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started."""
     if n <= 1:
         return
@@ -183,7 +191,7 @@ def simulate_cpu_devices(n):
         jax.config.update("jax_num_cpu_devices", n)
 
 
-def _boundary_grid(config, prepared):
+def _boundary_grid(config: RunConfig, prepared: data.Prepared) -> Grid | None:
     """The plot grid (xx, yy, G raw) when a decision boundary can be drawn: 2 features, one sigmoid output."""
     if prepared.X_unscaled.shape[0] != 2 or prepared.Y.shape[0] != 1 or config.output != "sigmoid":
         return None
@@ -192,11 +200,11 @@ def _boundary_grid(config, prepared):
     return plots.grid(prepared.X_unscaled)
 
 
-def _evaluated_columns(prepared, grid):
+def _evaluated_columns(prepared: data.Prepared, grid: Grid | None) -> int:
     return prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
 
 
-def estimate_memory(config, prepared, grid, capacity):
+def estimate_memory(config: RunConfig, prepared: data.Prepared, grid: Grid | None, capacity: int) -> memory.Sizes:
     """memory.estimate for this run (see shallownet.memory)."""
     return memory.estimate(
         n_x=prepared.X.shape[0],
@@ -211,7 +219,7 @@ def estimate_memory(config, prepared, grid, capacity):
     )
 
 
-def _check_problem(config, prepared):
+def _check_problem(config: RunConfig, prepared: data.Prepared) -> None:
     import manual
 
     manual.checks.check_Y(prepared.Y, prepared.X, config.output)
@@ -227,7 +235,7 @@ def _check_problem(config, prepared):
 # --------------------------------------------------------------------------- one run's state and saves
 
 
-def _device():
+def _device() -> dict[str, str]:
     import jax
 
     device = jax.devices()[0]
@@ -238,7 +246,9 @@ def _device():
     }
 
 
-def _evaluate(params, config, prepared, grid):
+def _evaluate(
+    params: ParamsLike, config: RunConfig, prepared: data.Prepared, grid: Grid | None
+) -> tuple[dict[str, float | None], np.ndarray]:
     """Scores on the train (and test) part, and the grid's predictions, from one batched forward pass."""
     parts = [prepared.X] + ([prepared.X_test] if prepared.X_test is not None else [])
     if grid is not None:
@@ -247,12 +257,12 @@ def _evaluate(params, config, prepared, grid):
     m, m_test = prepared.examples, prepared.test_examples
     scores = {
         "train": score(P[:, :m], prepared.Y, config.output),
-        "test": None if m_test == 0 else score(P[:, m : m + m_test], prepared.Y_test, config.output),
+        "test": None if prepared.Y_test is None else score(P[:, m : m + m_test], prepared.Y_test, config.output),
     }
     return scores, P[:, m + m_test :]
 
 
-def _warm_up(config, prepared, grid):
+def _warm_up(config: RunConfig, prepared: data.Prepared, grid: Grid | None) -> None:
     """Compile the evaluation's forward pass and import matplotlib while the main thread trains.
 
     Both wait mostly outside the GIL or beside XLA's compile of the training
@@ -284,7 +294,7 @@ class _Run:
     out: Path
     config: RunConfig
     prepared: data.Prepared
-    grid: tuple
+    grid: Grid | None
     start: int
     resumed: bool
     changes: dict
@@ -292,9 +302,9 @@ class _Run:
     memory_bytes: int
     timings: dict
     started: float
-    saved_iteration: int = None  # of this run's last save
+    saved_iteration: int | None = None  # of this run's last save
 
-    def model(self, params, history, status):
+    def model(self, params: ParamsLike, history: CostHistory, status: str) -> checkpoint.Model:
         return checkpoint.Model(
             {k: np.asarray(v) for k, v in params.items()},
             self.config,
@@ -308,7 +318,14 @@ class _Run:
             status,
         )
 
-    def save(self, params, history, status, scores=None, grid_predictions=None):
+    def save(
+        self,
+        params: ParamsLike,
+        history: CostHistory,
+        status: str,
+        scores: dict[str, float | None] | None = None,
+        grid_predictions: np.ndarray | None = None,
+    ) -> dict[str, Any]:
         """model.npz, then cost.png (and decision_boundary.png when finished), then summary.json.
 
         Stop signals wait until all are written. A plot that cannot describe
@@ -329,7 +346,7 @@ class _Run:
                 title=f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}",
             )
             files = [MODEL, COST_PNG]
-            if status == "finished" and self.grid is not None:
+            if status == "finished" and self.grid is not None and grid_predictions is not None:
                 xx, yy, _ = self.grid
                 plots.decision_boundary(
                     xx,
@@ -350,7 +367,9 @@ class _Run:
         self.saved_iteration = history.done
         return summary
 
-    def summary(self, history, status, scores, files):
+    def summary(
+        self, history: CostHistory, status: str, scores: dict[str, float | None] | None, files: list[str]
+    ) -> dict[str, Any]:
         iterations, costs = history.arrays()
         score_key = "accuracy" if self.config.output == "sigmoid" else "mse"
         return {
@@ -379,7 +398,7 @@ class _Run:
         }
 
 
-def summary_json(summary):
+def summary_json(summary: dict[str, Any]) -> str:
     """summary.json's text: indented, with the cost history's points one compact list (not a line each)."""
     points = summary["cost_history"]["points"]
     marker = "@cost-history-points@"
@@ -387,10 +406,16 @@ def summary_json(summary):
     return text.replace(json.dumps(marker), json.dumps(points, separators=(",", ":"))) + "\n"
 
 
-def _fit(params, run, history, progress, requests):
+def _fit(
+    params: ParamsLike,
+    run: _Run,
+    history: CostHistory,
+    progress: train.Progress | None,
+    requests: signals.Requests,
+) -> tuple[Any, np.ndarray]:
     """train() on one device, or shallownet.parallel.train_parallel over several, with checkpoints."""
     config, prepared = run.config, run.prepared
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "activation": config.activation,
         "output": config.output,
         "gradients": config.gradients,
@@ -413,7 +438,14 @@ def _fit(params, run, history, progress, requests):
     return train.train(params, prepared.X, prepared.Y, timings=run.timings, **kwargs)
 
 
-def train_run(settings, out, *, resume=False, progress=None, on_start=None):
+def train_run(
+    settings: Mapping[str, Any] | RunConfig | None,
+    out: PathLike,
+    *,
+    resume: bool = False,
+    progress: train.Progress | None = None,
+    on_start: Callable[[RunConfig, int, dict[str, tuple[Any, Any]]], object] | None = None,
+) -> dict[str, Any]:
     """Train as ``settings`` (a RunConfig, or a mapping of some of its settings) say, into folder ``out``.
 
     Returns the summary (also written to summary.json). resume=True continues
@@ -466,8 +498,9 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
         with signals.recorded() as requests:
             try:
                 params, _ = _fit(params, run, history, progress, requests)
+            # drive() extends ``history`` itself: the exceptions' .history is this same CostHistory.
             except train.Diverged as e:
-                checkpoint.save(out / LAST_FINITE, run.model(e.params, e.history, "diverged"))
+                checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
                 kept = (
                     f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
                     if run.saved_iteration is not None
@@ -477,7 +510,7 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
             except train.Interrupted as e:
                 where = None
                 if e.iteration > start:  # nothing new finished: model.npz already holds what there is
-                    run.save(e.params, e.history, "interrupted")
+                    run.save(e.params, history, "interrupted")
                     where = out / MODEL
                 raise train.Interrupted(
                     e.iteration, e.params, e.history, saved=where, signum=e.signum, total=config.iterations
@@ -486,8 +519,9 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
             summary = run.save(params, history, "finished", scores, grid_predictions)
             if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
                 os.remove(out / LAST_FINITE)
-            if requests() is not None:  # asked to stop during the last chunk or the final save: all is saved
+            stop = requests()
+            if stop is not None:  # asked to stop during the last chunk or the final save: all is saved
                 raise train.Interrupted(
-                    history.done, params, history, saved=out / MODEL, signum=requests(), total=config.iterations
+                    history.done, params, history, saved=out / MODEL, signum=stop, total=config.iterations
                 )
     return summary

@@ -15,8 +15,10 @@ factor, which is what refusing a run that cannot fit needs.
 """
 
 import os
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .history import LIMIT
 
@@ -26,17 +28,31 @@ EVALUATION_BYTES = 256 * 2**20  # the evaluation's forward pass runs over column
 HOST_DATA_COPIES = 3  # the loaded values, the standardized copy, the copy cast for the device
 
 
+Sizes = dict[str, tuple[int, str, str]]  # part -> (bytes, "device" or "host", how it is counted)
+
+
 class TooLarge(ValueError):
     """The run would not fit in memory; the message names the sizes."""
 
 
-def evaluation_batch(n_h, n_y, itemsize, columns):
+def evaluation_batch(n_h: int, n_y: int, itemsize: int, columns: int) -> int:
     """Columns per forward call of the evaluation: all of them, or as many as fit EVALUATION_BYTES."""
     per_column = 2 * (n_h + n_y) * itemsize
     return int(max(1, min(columns, EVALUATION_BYTES // per_column)))
 
 
-def estimate(*, n_x, n_y, n_h, m, m_test=0, evaluated=0, capacity, dtype, devices=1):
+def estimate(
+    *,
+    n_x: int,
+    n_y: int,
+    n_h: int,
+    m: int,
+    m_test: int = 0,
+    evaluated: int = 0,
+    capacity: int,
+    dtype: DTypeLike,
+    devices: int = 1,
+) -> Sizes:
     """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host")."""
     itemsize = np.dtype(dtype).itemsize
     m_pad = -(-m // devices) * devices
@@ -77,7 +93,7 @@ def estimate(*, n_x, n_y, n_h, m, m_test=0, evaluated=0, capacity, dtype, device
     }
 
 
-def _cgroup_room():
+def _cgroup_room() -> int | None:
     """Bytes left under this process's cgroup v2 memory limit, or None when there is none."""
     try:
         with open("/sys/fs/cgroup/memory.max") as f:
@@ -90,7 +106,7 @@ def _cgroup_room():
         return None
 
 
-def host_available():
+def host_available() -> int | None:
     """Bytes of host memory a new allocation can get: MemAvailable (or free pages), capped by the cgroup."""
     room = None
     try:
@@ -109,7 +125,7 @@ def host_available():
     return room if cgroup is None else min(room, cgroup)
 
 
-def device_available():
+def device_available() -> tuple[int, str] | None:
     """(bytes, name) free on JAX's first device when it is an accelerator reporting it, else None."""
     import jax
 
@@ -122,7 +138,7 @@ def device_available():
     return stats["bytes_limit"] - stats.get("bytes_in_use", 0), f"{device.platform} memory"
 
 
-def size_text(size):
+def size_text(size: float) -> str:
     """'1.5 GiB', '12.0 KiB', '512 B' for a number of bytes."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if size >= scale:
@@ -133,7 +149,7 @@ def size_text(size):
 _QUERY = object()
 
 
-def check(sizes, host=None, device=_QUERY):
+def check(sizes: Sizes, host: int | None = None, device: Any = _QUERY) -> int:
     """Refuse (TooLarge) when the parts of ``sizes`` exceed the memory available where they live.
 
     ``host``: bytes (default ``host_available()``). ``device``: (bytes, name) of

@@ -22,22 +22,28 @@ Several processes (hosts): call ``jax.distributed.initialize`` first; then
 process must pass the same full X and Y (it keeps only its own columns).
 """
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.typing import DTypeLike
 
 import manual
+from manual.typing import AnyArray, Grads, Params, ParamsLike
 
 from .loop import descend
-from .train import check_arguments, check_gradients, drive
+from .train import Progress, check_arguments, check_gradients, drive
 
 AXIS = "data"
+# (params, X, Y, mask, m, activation=, output=) -> (J, grads), inside shard_map over AXIS
+ShardValueAndGrads = Callable[..., tuple[jax.Array, Grads]]
 
 
-def data_mesh(devices):
+def data_mesh(devices: int) -> jax.sharding.Mesh:
     """A 1-D mesh over the first ``devices`` devices (all processes'), axis "data".
 
     Raises ValueError naming how many devices exist when ``devices`` exceeds it.
@@ -61,7 +67,7 @@ def data_mesh(devices):
     return jax.make_mesh((devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,), devices=chosen)
 
 
-def pad_examples(X, Y, n_shards):
+def pad_examples(X: np.ndarray, Y: np.ndarray, n_shards: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Zero-pad the columns to a multiple of n_shards: (X_pad, Y_pad, mask (1, m_pad)) numpy."""
     m = X.shape[1]
     m_pad = -(-m // n_shards) * n_shards
@@ -71,12 +77,14 @@ def pad_examples(X, Y, n_shards):
     return np.pad(X, pad), np.pad(Y, pad), mask
 
 
-def masked_loss_sum(Z2, Y, mask, output="sigmoid"):
+def masked_loss_sum(Z2: jax.Array, Y: jax.Array, mask: jax.Array, output: str = "sigmoid") -> jax.Array:
     """sum_i mask(i) L(i) over this shard's columns: the padding adds nothing."""
     return jnp.sum(manual.loss(Z2, Y, output) * mask)
 
 
-def manual_sums(params, X, Y, mask, activation="tanh", output="sigmoid"):
+def manual_sums(
+    params: Params, X: jax.Array, Y: jax.Array, mask: jax.Array, activation: str = "tanh", output: str = "sigmoid"
+) -> tuple[jax.Array, Grads]:
     """The course's formulas on one shard, as *sums* over its columns: (sum L, grad sums).
 
     ``manual.backward_sums_unchecked``, the same sums ``manual.backward_unchecked``
@@ -89,7 +97,15 @@ def manual_sums(params, X, Y, mask, activation="tanh", output="sigmoid"):
     return masked_loss_sum(cache["Z2"], Y, mask, output), grad_sums
 
 
-def manual_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
+def manual_value_and_grads(
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    mask: jax.Array,
+    m: jax.Array,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+) -> tuple[jax.Array, Grads]:
     """Inside shard_map: (J, grads) by hand, with the all-reduce written out."""
     loss_sum, grad_sums = manual_sums(params, X, Y, mask, activation, output)
     loss_sum, grad_sums = lax.psum((loss_sum, grad_sums), AXIS)  # add the N shards' sums
@@ -97,14 +113,30 @@ def manual_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sig
     return loss_sum / m, {k: v / m for k, v in grad_sums.items()}
 
 
-def global_cost(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
+def global_cost(
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    mask: jax.Array,
+    m: jax.Array,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+) -> jax.Array:
     """Inside shard_map: J = psum(this shard's masked sum of L) / m, the same on every device."""
     _, cache = manual.forward_unchecked(params, X, activation, output)
     loss_sum = masked_loss_sum(cache["Z2"], Y, mask, output)
     return lax.psum(loss_sum, AXIS) / m  # the 1/m: global m, after the all-reduce
 
 
-def reference_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
+def reference_value_and_grads(
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    mask: jax.Array,
+    m: jax.Array,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+) -> tuple[jax.Array, Grads]:
     """Inside shard_map: jax.grad of ``global_cost``, the cost the manual path reports.
 
     No explicit psum of the gradients: params enter replicated, and the
@@ -118,7 +150,7 @@ def reference_value_and_grads(params, X, Y, mask, m, activation="tanh", output="
 SHARD_PATHS = {"manual": manual_value_and_grads, "reference": reference_value_and_grads}
 
 
-def shard_value_and_grads(gradients):
+def shard_value_and_grads(gradients: str | ShardValueAndGrads) -> ShardValueAndGrads:
     """The per-shard (J, grads) function of a path name, or ``gradients`` itself if callable.
 
     A callable has the signature of ``manual_value_and_grads`` (it runs inside
@@ -132,7 +164,21 @@ def shard_value_and_grads(gradients):
 
 
 @partial(jax.jit, static_argnames=("mesh", "activation", "output", "gradients", "capacity"))
-def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, activation, output, gradients, capacity):
+def run_chunk(
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    mask: jax.Array,
+    m: jax.Array,
+    lr: jax.Array,
+    n_steps: jax.Array,
+    *,
+    mesh: jax.sharding.Mesh,
+    activation: str,
+    output: str,
+    gradients: str | ShardValueAndGrads,
+    capacity: int,
+) -> tuple[Params, jax.Array, jax.Array, jax.Array]:
     """``shallownet.loop.run_chunk`` with each step's (J, grads) computed across the mesh.
 
     X, Y, mask are sharded by columns over ``mesh``; params, m, lr, n_steps
@@ -148,34 +194,34 @@ def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, activation, output, g
     return descend(lambda theta: value_and_grads(theta, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
 
 
-def _global(x, mesh, spec):
+def _global(x: np.ndarray, mesh: jax.sharding.Mesh, spec: jax.P) -> jax.Array:
     """A global jax.Array from the same numpy value on every process (each keeps its shards)."""
     x = np.asarray(x)
     return jax.make_array_from_callback(x.shape, jax.NamedSharding(mesh, spec), lambda idx: x[idx])
 
 
-def _local(x):
+def _local(x: jax.Array) -> jax.Array:
     """This process's copy of a replicated result, as a single-device array."""
     return x.addressable_data(0)
 
 
 def train_parallel(
-    params,
-    X,
-    Y,
+    params: ParamsLike,
+    X: AnyArray,
+    Y: AnyArray,
     *,
-    devices,
-    activation="tanh",
-    output="sigmoid",
-    gradients="manual",
-    lr=1.2,
-    iterations=10000,
-    chunk=1000,
-    dtype=None,
-    progress=None,
-    start_iteration=0,
-    **drive_options,
-):
+    devices: int,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+    gradients: str | ShardValueAndGrads = "manual",
+    lr: float = 1.2,
+    iterations: int = 10000,
+    chunk: int = 1000,
+    dtype: DTypeLike | None = None,
+    progress: Progress | None = None,
+    start_iteration: int = 0,
+    **drive_options: Any,
+) -> tuple[Params, np.ndarray]:
     """``shallownet.train.train`` with the examples sharded across ``devices`` devices.
 
     Same arguments and return, (params, costs (iterations,) numpy), same
@@ -190,13 +236,13 @@ def train_parallel(
     check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
     mesh = data_mesh(devices)
     dtype = np.dtype(dtype or X.dtype)
-    X_pad, Y_pad, mask = pad_examples(np.asarray(X, dtype), np.asarray(Y, dtype), devices)
-    X_pad, Y_pad, mask = (_global(array, mesh, jax.P(None, AXIS)) for array in (X_pad, Y_pad, mask))
+    padded = pad_examples(np.asarray(X, dtype), np.asarray(Y, dtype), devices)
+    X_pad, Y_pad, mask = (_global(array, mesh, jax.P(None, AXIS)) for array in padded)
     replicated = partial(_global, mesh=mesh, spec=jax.P())
-    params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
-    m, lr = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
+    device_params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
+    m, learning_rate = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
 
-    def run(params, steps):
+    def run(params: Params, steps: int) -> tuple[Params, np.ndarray, int, bool]:
         # capacity = chunk for every call, so a configuration compiles once
         params, costs, done, ok = run_chunk(
             params,
@@ -204,8 +250,8 @@ def train_parallel(
             Y_pad,
             mask,
             m,
-            lr,
-            replicated(np.int32(steps)),
+            learning_rate,
+            replicated(np.asarray(steps, np.int32)),
             mesh=mesh,
             activation=activation,
             output=output,
@@ -216,7 +262,7 @@ def train_parallel(
 
     return drive(
         run,
-        params,
+        device_params,
         iterations=iterations,
         chunk=chunk,
         progress=progress,

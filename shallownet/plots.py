@@ -7,21 +7,29 @@ figure state. Files are written atomically like the checkpoints.
 """
 
 import importlib
+import os
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .checkpoint import atomic_write
 
+if TYPE_CHECKING:  # matplotlib is imported inside the functions, when a plot is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+PathLike = str | os.PathLike[str]
 GRID = 300  # points per axis of the decision-boundary grid
 
 
-def preload():
+def preload() -> None:
     """Import matplotlib's Figure and Agg canvas, e.g. in a thread while JAX compiles."""
     for module in ("matplotlib.backends.backend_agg", "matplotlib.figure"):
         importlib.import_module(module)
 
 
-def _figure(width=6.0, height=4.5):
+def _figure(width: float = 6.0, height: float = 4.5) -> "Figure":
     """A Figure on its own Agg canvas (no pyplot), with one plot's margins."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -33,11 +41,11 @@ def _figure(width=6.0, height=4.5):
     return fig
 
 
-def _save(fig, path):
+def _save(fig: "Figure", path: PathLike) -> None:
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
 
-def cost_curve(costs, path, title="Cost", iterations=None):
+def cost_curve(costs: ArrayLike, path: PathLike, title: str = "Cost", iterations: ArrayLike | None = None) -> None:
     """Cost J against iteration (costs[i] is J before step i, or before step iterations[i] when given)."""
     costs = np.asarray(costs)
     fig = _figure()
@@ -50,7 +58,7 @@ def cost_curve(costs, path, title="Cost", iterations=None):
     _save(fig, path)
 
 
-def grid(X, n=GRID, margin=1.0):
+def grid(X: np.ndarray, n: int = GRID, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points covering X's 2-D bounding box plus a margin: (xx, yy) each (n, n), and G (2, n*n)."""
     low = X.min(axis=1) - margin
     high = X.max(axis=1) + margin
@@ -58,7 +66,17 @@ def grid(X, n=GRID, margin=1.0):
     return xx, yy, np.stack([xx.ravel(), yy.ravel()])
 
 
-def _boundary(ax, xx, yy, predictions, X, Y, *, size, edge):
+def _boundary(
+    ax: "Axes",
+    xx: np.ndarray,
+    yy: np.ndarray,
+    predictions: ArrayLike,
+    X: np.ndarray,
+    Y: ArrayLike,
+    *,
+    size: float,
+    edge: float,
+) -> None:
     """Filled regions of the 0/1 predictions on the grid, and the examples coloured by label, on one axes."""
     ax.contourf(
         xx,
@@ -75,7 +93,15 @@ def _boundary(ax, xx, yy, predictions, X, Y, *, size, edge):
     )
 
 
-def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boundary"):
+def decision_boundary(
+    xx: np.ndarray,
+    yy: np.ndarray,
+    grid_predictions: ArrayLike,
+    X: np.ndarray,
+    Y: ArrayLike,
+    path: PathLike,
+    title: str = "Decision boundary",
+) -> None:
     """Filled regions of the 0/1 predictions on the grid, with the examples coloured by label."""
     fig = _figure()
     ax = fig.add_subplot()
@@ -87,8 +113,12 @@ def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boun
 
 
 def accuracy_vs_hidden_units(
-    summary, path, vary=("hidden_units",), baseline=None, title="Accuracy against hidden size"
-):
+    summary: list[dict[str, Any]],
+    path: PathLike,
+    vary: tuple[str, ...] = ("hidden_units",),
+    baseline: dict[str, Any] | None = None,
+    title: str = "Accuracy against hidden size",
+) -> None:
     """Accuracy (%) against hidden units (log axis), one line per other setting, train solid and test dashed.
 
     ``summary`` is ``SweepResult.summary()``; error bars are the standard
@@ -98,7 +128,7 @@ def accuracy_vs_hidden_units(
     fig = _figure()
     ax = fig.add_subplot()
     others = [k for k in vary if k != "hidden_units"]
-    series = {}
+    series: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in summary:
         series.setdefault(tuple(row[k] for k in others), []).append(row)
     for key, rows in series.items():
@@ -137,7 +167,13 @@ def accuracy_vs_hidden_units(
     _save(fig, path)
 
 
-def decision_boundary_grid(panels, X, Y, path, columns=None):
+def decision_boundary_grid(
+    panels: list[tuple[str, np.ndarray, np.ndarray, ArrayLike]],
+    X: np.ndarray,
+    Y: ArrayLike,
+    path: PathLike,
+    columns: int | None = None,
+) -> None:
     """The course's grid of decision boundaries: one panel per (title, xx, yy, grid predictions)."""
     count = len(panels)
     columns = columns or min(count, 4)

@@ -8,9 +8,12 @@ also holds the label column(s). The forward pass runs over column batches of
 one width, so a large file needs bounded memory and one compile.
 """
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
+
+from manual.typing import ParamsLike
 
 from . import checkpoint, data, memory, train
 
@@ -26,17 +29,17 @@ class Predictions:
     predictions: np.ndarray
     labels: tuple
     output: str
-    score: float
+    score: float | None
 
 
-def score(P, Y, output):
+def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
     """Accuracy in percent (sigmoid output) or mean squared error (identity) of predictions P."""
     if output == "sigmoid":
         return float(100.0 * np.mean((Y > 0.5) == P))
     return float(np.mean((P - Y) ** 2))
 
 
-def forward_batched(params, X, activation, output):
+def forward_batched(params: ParamsLike, X: np.ndarray, activation: str, output: str) -> np.ndarray:
     """train.predict over column batches of one width (the last one zero-padded): (n_y, m) numpy."""
     n_h, n_y = params["W1"].shape[0], params["W2"].shape[0]
     m = X.shape[1]
@@ -53,7 +56,7 @@ def forward_batched(params, X, activation, output):
     return np.concatenate(parts, axis=1)
 
 
-def _examples(model, source):
+def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, np.ndarray | None]:
     """(X (n_x, m) in the model's feature order, Y or None) from a built-in set or a CSV."""
     if source in data.DATASETS:
         examples = data.load(source, seed=data.EXTRA_SEED)
@@ -67,23 +70,23 @@ def _examples(model, source):
     return table.columns(model.features), Y
 
 
-def predict_run(model, source):
+def predict_run(model: str | os.PathLike[str], source: str) -> Predictions:
     """Predictions of a saved model (a run folder or .npz) on a data set or CSV -> Predictions."""
     import manual
 
-    model = checkpoint.load(model)
-    X, Y = _examples(model, source)
-    X_scaled = data.standardize(X, model.feature_mean, model.feature_std)
-    config = model.config
-    P = forward_batched(model.params, X_scaled, config.activation, config.output)
+    saved = checkpoint.load(model)
+    X, Y = _examples(saved, source)
+    X_scaled = data.standardize(X, saved.feature_mean, saved.feature_std)
+    config = saved.config
+    P = forward_batched(saved.params, X_scaled, config.activation, config.output)
     measured = None
     if Y is not None:
         manual.checks.check_Y(Y, X, config.output)
         measured = score(P, Y, config.output)
-    return Predictions(P, model.labels, config.output, measured)
+    return Predictions(P, saved.labels, config.output, measured)
 
 
-def predictions_csv(result):
+def predictions_csv(result: Predictions) -> str:
     """CSV text: one row per example, one column per output unit (prediction, or prediction_<label>)."""
     P, labels = result.predictions, result.labels
     names = ["prediction"] if len(labels) == 1 else [f"prediction_{label}" for label in labels]

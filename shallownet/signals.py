@@ -23,28 +23,32 @@ in a compiled call are handled when it returns, in signal-number order.
 import contextlib
 import signal
 import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
 
+Handler = Callable[[int, FrameType | None], None]
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class Stop(KeyboardInterrupt):
     """A stop request by signal ``signum``."""
 
-    def __init__(self, signum):
+    def __init__(self, signum: int) -> None:
         super().__init__(f"interrupted by {name(signum)}")
         self.signum = signum
 
 
-def name(signum):
+def name(signum: int) -> str:
     return signal.Signals(signum).name
 
 
-def exit_code(signum):
+def exit_code(signum: int) -> int:
     """The shell's convention for a process ended by a signal: 128 + its number."""
     return 128 + int(signum)
 
 
-def _install(handler):
+def _install(handler: Handler) -> dict[int, Any] | None:
     """Put ``handler`` on the three signals; returns the previous handlers (None off the main thread)."""
     if threading.current_thread() is not threading.main_thread():
         return None
@@ -58,17 +62,17 @@ def _install(handler):
     return previous
 
 
-def _restore(previous):
+def _restore(previous: dict[int, Any] | None) -> None:
     for signum, old in (previous or {}).items():
         signal.signal(signum, old)
 
 
 # The first stop request this process has seen (reset by raising()): once the
 # program is on its way out, saving and reporting, later requests change nothing.
-_first = None
+_first: int | None = None
 
 
-def _raise_stop(signum, frame):
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
     global _first
     if _first is None:
         _first = signum
@@ -76,7 +80,7 @@ def _raise_stop(signum, frame):
 
 
 @contextlib.contextmanager
-def raising():
+def raising() -> Iterator[None]:
     """Inside, the first of SIGINT, SIGTERM and SIGHUP raises Stop(signum); later ones are ignored."""
     global _first
     _first = None
@@ -90,19 +94,19 @@ def raising():
 class Requests:
     """The first stop request seen: ``requests()`` is its signal number, or None."""
 
-    def __init__(self):
-        self.signum = None
+    def __init__(self) -> None:
+        self.signum: int | None = None
 
-    def __call__(self):
+    def __call__(self) -> int | None:
         return self.signum
 
-    def note(self, signum, frame=None):
+    def note(self, signum: int, frame: FrameType | None = None) -> None:
         if self.signum is None:
             self.signum = signum
 
 
-def _note_first(requests):
-    def note(signum, frame=None):
+def _note_first(requests: Requests) -> Handler:
+    def note(signum: int, frame: FrameType | None = None) -> None:
         global _first
         requests.note(signum)
         if _first is None:
@@ -112,7 +116,7 @@ def _note_first(requests):
 
 
 @contextlib.contextmanager
-def recorded():
+def recorded() -> Iterator[Requests]:
     """Inside, the signals are only noted in the Requests yielded; the caller acts on them.
 
     The request also counts as this process's first (see raising()), so a
@@ -127,7 +131,7 @@ def recorded():
 
 
 @contextlib.contextmanager
-def deferred():
+def deferred() -> Iterator[None]:
     """Inside, the signals wait; at the end the first one is delivered to the handler outside."""
     pending = Requests()
     previous = _install(pending.note)
@@ -139,7 +143,7 @@ def deferred():
             signal.raise_signal(pending.signum)
 
 
-def ignore_further():
+def ignore_further() -> None:
     """From now on the three signals are ignored: the process is already on its way out."""
     if threading.current_thread() is threading.main_thread():
         for signum in SIGNALS:

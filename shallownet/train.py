@@ -13,12 +13,17 @@ host loop may run fewer than ``capacity`` (``chunk_seconds``) without a compile.
 
 import signal
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import DTypeLike
 
 import manual
+from manual.typing import AnyArray, Params, ParamsLike
 
 from . import signals
 from .history import CostHistory
@@ -29,6 +34,17 @@ from .loop import (
 )
 
 INIT_SCALE = 0.01
+Progress = Callable[[int, float], object]  # progress(iterations done, last cost)
+# run(params, steps) -> (params, costs of the call (capacity,), steps done, all finite)
+ChunkRunner = Callable[[Any, int], tuple[Any, np.ndarray, int, bool]]
+Checkpoint = Callable[[int, Any, CostHistory], object]  # checkpoint(iteration, host params, history)
+
+
+class CostRecord(Protocol):
+    """What a Diverged or Interrupted carries as .history: a CostHistory, or anything with .costs."""
+
+    @property
+    def costs(self) -> np.ndarray: ...
 
 
 class Diverged(RuntimeError):
@@ -37,7 +53,7 @@ class Diverged(RuntimeError):
     .history is the CostHistory up to .iteration (.costs its kept costs).
     """
 
-    def __init__(self, iteration, params, history):
+    def __init__(self, iteration: int, params: ParamsLike, history: CostRecord) -> None:
         super().__init__(
             f"cost became non-finite at iteration {iteration} (learning rate too large?); "
             "kept the last finite parameters"
@@ -45,7 +61,7 @@ class Diverged(RuntimeError):
         self.iteration, self.params, self.history = iteration, params, history
 
     @property
-    def costs(self):
+    def costs(self) -> np.ndarray:
         return self.history.costs
 
 
@@ -57,17 +73,25 @@ class Interrupted(KeyboardInterrupt):
     .total: the run's iteration target, when known (equal to .iteration: the run had finished).
     """
 
-    def __init__(self, iteration, params, history, saved=None, signum=signal.SIGINT, total=None):
+    def __init__(
+        self,
+        iteration: int,
+        params: ParamsLike,
+        history: CostRecord,
+        saved: Path | None = None,
+        signum: int = signal.SIGINT,
+        total: int | None = None,
+    ) -> None:
         super().__init__(f"interrupted by {signals.name(signum)} after iteration {iteration}")
         self.iteration, self.params, self.history, self.saved = iteration, params, history, saved
         self.signum, self.total = signum, total  # total: the iterations the run was asked for, when known
 
     @property
-    def costs(self):
+    def costs(self) -> np.ndarray:
         return self.history.costs
 
 
-def init_params(n_x, n_h, n_y, seed=0, init="random"):
+def init_params(n_x: int, n_h: int, n_y: int, seed: int = 0, init: str = "random") -> dict[str, np.ndarray]:
     """Starting parameters as float64 numpy: W ~ 0.01 N(0, 1), zero biases.
 
     init="random" draws from numpy's seeded Generator (no JAX compile at
@@ -84,7 +108,7 @@ def init_params(n_x, n_h, n_y, seed=0, init="random"):
     return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
 
 
-def as_device(x, dtype):
+def as_device(x: AnyArray, dtype: DTypeLike) -> jax.Array:
     """x as a JAX array of ``dtype``; host arrays are cast on the host.
 
     ``jnp.asarray`` would compile a conversion (or a copy) on the device for
@@ -99,13 +123,15 @@ def _chunk_kwargs(activation, output, gradients, chunk):
     return {"activation": activation, "output": output, "gradients": gradients, "capacity": chunk}
 
 
-def check_gradients(gradients):
+def check_gradients(gradients: str) -> None:
     """Raise ValueError unless ``gradients`` names a gradient path: "manual" or "reference"."""
     if gradients not in GRAD_PATHS:
         raise ValueError(f"unknown gradient path {gradients!r}; choose {' or '.join(GRAD_PATHS)}")
 
 
-def check_arguments(params, X, Y, *, activation, output, iterations, chunk):
+def check_arguments(
+    params: ParamsLike, X: AnyArray, Y: AnyArray, *, activation: str, output: str, iterations: int, chunk: int
+) -> None:
     """The checks every training entry point makes before compiling; ValueError names the problem."""
     manual.check_activation(activation)
     manual.checks.check_output(output)
@@ -115,22 +141,22 @@ def check_arguments(params, X, Y, *, activation, output, iterations, chunk):
 
 
 def train(
-    params,
-    X,
-    Y,
+    params: ParamsLike,
+    X: AnyArray,
+    Y: AnyArray,
     *,
-    activation="tanh",
-    output="sigmoid",
-    gradients="manual",
-    lr=1.2,
-    iterations=10000,
-    chunk=1000,
-    dtype=None,
-    progress=None,
-    start_iteration=0,
-    timings=None,
-    **drive_options,
-):
+    activation: str = "tanh",
+    output: str = "sigmoid",
+    gradients: str = "manual",
+    lr: float = 1.2,
+    iterations: int = 10000,
+    chunk: int = 1000,
+    dtype: DTypeLike | None = None,
+    progress: Progress | None = None,
+    start_iteration: int = 0,
+    timings: dict[str, float] | None = None,
+    **drive_options: Any,
+) -> tuple[Params, np.ndarray]:
     """Run ``iterations`` gradient-descent steps; returns (params, costs numpy).
 
     ``dtype`` (default: that of X) casts data and parameters; float32 trains
@@ -147,28 +173,28 @@ def train(
     check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
     dtype = jnp.dtype(dtype or X.dtype)
     X, Y = as_device(X, dtype), as_device(Y, dtype)
-    params = {k: as_device(params[k], dtype) for k in ("W1", "b1", "W2", "b2")}
-    lr = np.asarray(lr, dtype)
+    device_params = {k: as_device(params[k], dtype) for k in ("W1", "b1", "W2", "b2")}
+    learning_rate = np.asarray(lr, dtype)
     capacity = max(1, min(chunk, iterations))
     kwargs = _chunk_kwargs(activation, output, gradients, capacity)
     if timings is not None and iterations > 0:
         # Ahead-of-time compile with the exact argument types of the calls
         # below: jit's cache then serves them, so run_s holds no compile time.
         compile_start = time.perf_counter()
-        run_chunk.lower(params, X, Y, lr, np.int32(0), **kwargs).compile()
+        run_chunk.lower(device_params, X, Y, learning_rate, np.int32(0), **kwargs).compile()
         timings["compile_s"] = time.perf_counter() - compile_start
     run_start = time.perf_counter()
 
-    def run(params, steps):
-        new, costs, done, ok = run_chunk(params, X, Y, lr, np.int32(steps), **kwargs)
+    def run(params: Params, steps: int) -> tuple[Params, np.ndarray, int, bool]:
+        new, costs, done, ok = run_chunk(params, X, Y, learning_rate, np.int32(steps), **kwargs)
         # One transfer for the three; slice on the host (slicing the device
         # array would compile a slice per length).
         costs, done, ok = jax.device_get((costs, done, ok))
         return new, costs, int(done), bool(ok)
 
-    params, costs = drive(
+    trained, costs = drive(
         run,
-        params,
+        device_params,
         iterations=iterations,
         chunk=capacity,
         progress=progress,
@@ -176,37 +202,37 @@ def train(
         dtype=dtype,
         **drive_options,
     )
-    jax.block_until_ready(params)
+    jax.block_until_ready(trained)
     if timings is not None:
         timings["run_s"] = time.perf_counter() - run_start
-    return params, costs
+    return trained, costs
 
 
 GROWTH = 8  # the most a call's step count grows over the previous call's
 
 
-def next_steps(steps, elapsed, target, capacity):
+def next_steps(steps: int, elapsed: float, target: float, capacity: int) -> int:
     """Steps of the next call so that it takes about ``target`` seconds (``steps`` took ``elapsed``)."""
     wanted = int(steps * target / max(elapsed, 1e-9))
     return max(1, min(capacity, GROWTH * steps, wanted))
 
 
 def drive(
-    run,
-    params,
+    run: ChunkRunner,
+    params: Any,
     *,
-    iterations,
-    chunk,
-    progress,
-    start_iteration,
-    dtype,
-    to_host=lambda params: params,
-    history=None,
-    checkpoint=None,
-    checkpoint_every=None,
-    should_stop=None,
-    chunk_seconds=None,
-):
+    iterations: int,
+    chunk: int,
+    progress: Progress | None,
+    start_iteration: int,
+    dtype: DTypeLike,
+    to_host: Callable[[Any], Any] = lambda params: params,
+    history: CostHistory | None = None,
+    checkpoint: Checkpoint | None = None,
+    checkpoint_every: float | None = None,
+    should_stop: Callable[[], int | None] | None = None,
+    chunk_seconds: float | None = None,
+) -> tuple[Any, np.ndarray]:
     """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
 
     ``run(params, n) -> (params, costs numpy, steps_done, ok)`` runs one
@@ -252,7 +278,7 @@ def drive(
                 signum = None if should_stop is None else should_stop()
                 if signum is not None:
                     raise Interrupted(start_iteration + state[1], to_host(new), history, signum=signum)
-                if checkpoint is not None and time.monotonic() - last_checkpoint >= checkpoint_every:
+                if checkpoint is not None and time.monotonic() - last_checkpoint >= (checkpoint_every or 0.0):
                     checkpoint(start_iteration + state[1], to_host(new), history)
                     last_checkpoint = time.monotonic()
     except KeyboardInterrupt as e:
@@ -267,15 +293,14 @@ def drive(
     return to_host(state[0]), history.costs
 
 
-def predict(params, X, activation="tanh", output="sigmoid"):
+def predict(params: ParamsLike, X: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:
     """Predictions (n_y, m) as numpy: 0/1 (A2 > 0.5) for the sigmoid output, A2 itself for identity."""
-    X = as_device(X, params["W1"].dtype)
-    A2, _ = manual.forward(params, X, activation, output)
-    A2 = np.asarray(A2)
-    return (A2 > 0.5).astype(np.uint8) if output == "sigmoid" else A2
+    A2, _ = manual.forward(params, as_device(X, params["W1"].dtype), activation, output)
+    A2_host = np.asarray(A2)
+    return (A2_host > 0.5).astype(np.uint8) if output == "sigmoid" else A2_host
 
 
-def accuracy(params, X, Y, activation="tanh", output="sigmoid"):
+def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> float:
     """Percent of examples (and output units) where the 0/1 prediction equals Y (sigmoid output)."""
     X = as_device(X, params["W1"].dtype)
     A2, _ = manual.forward(params, X, activation, output)
