@@ -26,12 +26,12 @@ class WireError(Exception):
 
 def _to_json(value):
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
+        # tobytes() writes C order whatever the layout; np.ascontiguousarray would make a 0-d array 1-d.
         return {
             "__array__": {
-                "dtype": array.dtype.str,
-                "shape": list(array.shape),
-                "data": base64.b64encode(array.tobytes()).decode("ascii"),
+                "dtype": value.dtype.str,
+                "shape": list(value.shape),
+                "data": base64.b64encode(value.tobytes()).decode("ascii"),
             }
         }
     if isinstance(value, np.generic):

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from checker import check_file, wire
 from checker.check import Settings
@@ -48,12 +51,60 @@ def checked(tmp_path, body, head="", limits=QUICK):
         np.int64([1, 2]),
         np.zeros((0, 3)),
         np.asfortranarray(np.ones((3, 2))),
+        np.array(2.5),  # 0-d: what np.sum(dZ2) without an axis returns
     ],
 )
 def test_arrays_cross_the_channel_unchanged(a):
     back = wire.decode(wire.encode({"a": a})[wire.HEADER.size :])["a"]
     assert back.dtype == a.dtype and back.shape == a.shape
     np.testing.assert_array_equal(back, a)
+
+
+# Every numeric kind the decoder accepts, in both byte orders, any shape up to 3-D (empty ones too).
+NUMERIC_DTYPES = (
+    hnp.boolean_dtypes()
+    | hnp.integer_dtypes(endianness="=")
+    | hnp.unsigned_integer_dtypes(endianness="=")
+    | hnp.floating_dtypes(endianness="=")
+    | hnp.complex_number_dtypes(endianness="=")
+    | hnp.floating_dtypes(endianness=">")
+)
+
+
+@given(
+    array=hnp.arrays(NUMERIC_DTYPES, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)),
+    transposed=st.booleans(),
+)
+def test_any_numeric_array_crosses_the_channel_bit_for_bit(array, transposed):
+    sent = array.T if transposed else array  # a view that is not C-contiguous
+    back = wire.decode(wire.encode({"a": sent})[wire.HEADER.size :])["a"]
+    assert back.dtype == sent.dtype and back.shape == sent.shape
+    assert back.tobytes() == np.ascontiguousarray(sent).tobytes()  # NaN payloads and -0.0 included
+
+
+@given(
+    messages=st.lists(
+        st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=8), max_size=3), max_size=4
+    ),
+    cuts=st.lists(st.integers(1, 40), max_size=20),
+)
+def test_frames_come_out_whole_however_the_pipe_splits_the_bytes(messages, cuts):
+    stream = b"".join(wire.encode(message) for message in messages)
+    buffer, received, start = wire.FrameBuffer(), [], 0
+    for size in [*cuts, len(stream)]:  # the last read takes whatever is left
+        buffer.feed(stream[start : start + size])
+        start += size
+        received += [wire.decode(payload) for payload in buffer.frames()]
+    assert received == messages
+
+
+def test_a_scalar_gradient_comes_back_from_the_child_as_a_scalar(tmp_path):
+    """np.sum(dZ2) without axis=1 gives a 0-d db2: it must cross as shape (), or the slip reads as keepdims."""
+    body = RIGHT.replace('"db2": np.sum(dZ2, axis=1, keepdims=True) / m', '"db2": np.sum(dZ2) / m')
+    assert body != RIGHT
+    result = checked(tmp_path, body)
+    assert result.report.row("db2").shape.startswith("() want"), result.report.row("db2").shape
+    assert "np.sum(dZ2) without axis=1 adds up everything to one number" in result.message, result.message
 
 
 @pytest.mark.parametrize(

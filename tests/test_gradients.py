@@ -5,7 +5,9 @@ in 1..32, m in 1..512), in float64 (relative error <= 1e-10 per gradient) and
 float32 (<= 1e-5), with and without jit (chex variants over the *_unchecked
 functions; without jit, every hidden activation once with the outputs
 alternating, since op-by-op autodiff compiles each primitive anew). Central
-finite differences are the third, derivative-free witness.
+finite differences are the third, derivative-free witness. hypothesis then
+draws small shapes, every size from 1 up, and shrinks a failure to the
+smallest shape that shows it.
 """
 
 import os
@@ -16,6 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl.testing import parameterized
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import manual
 import reference
@@ -84,6 +88,28 @@ class ManualGradsMatchAutodiffTest(chex.TestCase):
                 chex.assert_type([J_m, J_r], dtype)
                 assert_grads_agree(g_m, g_r, TOL[dtype], what)
                 assert relative_error(J_m, J_r) <= TOL[dtype], f"{what}: cost {float(J_m)} vs {float(J_r)}"
+
+
+_both_paths_jit = jax.jit(both_paths, static_argnames="combos")
+
+
+@settings(max_examples=15)
+@given(
+    shape=st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 4), st.integers(1, 9)),
+    combo=st.sampled_from(COMBOS),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_manual_grads_match_autodiff_on_any_small_shape(shape, combo, seed):
+    """(n_x, n_h, n_y, m) drawn from 1..6 x 1..6 x 1..4 x 1..9 (ones included: n_y = 1, m = 1, n_h = 1), float64.
+
+    Small on purpose: each new shape is one compilation of both paths together.
+    """
+    problems = problems_for_every_combo(seed, [shape], jnp.float64, (combo,))
+    [((J_m, g_m), (J_r, g_r))] = _both_paths_jit(problems, combos=(combo,))
+    params = problems[0][0]
+    assert_grads_like(g_m, params, jnp.float64)
+    assert_grads_agree(g_m, g_r, TOL["float64"], f"{combo} (n_x, n_h, n_y, m) = {shape}")
+    assert relative_error(J_m, J_r) <= TOL["float64"]
 
 
 def test_checked_entry_points_agree_on_numpy_float64_input():
