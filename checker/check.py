@@ -48,8 +48,8 @@ class Settings:
     one_output: bool = False
     dtype: str = "float64"
 
-    def problems(self) -> tuple[list[Problem], str]:
-        """The problems, checked settings first (ValueError names a bad one)."""
+    def check(self) -> tuple[str, tuple[Case, ...]]:
+        """(dtype name, the cases to check on); ValueError names a bad setting."""
         if self.output not in ("sigmoid", "identity"):
             raise ValueError(f"unknown output {self.output!r}; choose sigmoid or identity")
         check_activation(self.activation)
@@ -62,6 +62,11 @@ class Settings:
         cases = tuple(case for case in self.cases if case.n_y == 1) if self.one_output else tuple(self.cases)
         if not cases:
             raise ValueError("no problems to check on")
+        return dtype, cases
+
+    def problems(self) -> tuple[list[Problem], str]:
+        """The problems (their truth computed, and cached), checked settings first (ValueError names a bad one)."""
+        dtype, cases = self.check()
         return [make_problem(case, self.activation, self.output, dtype) for case in cases], dtype
 
 

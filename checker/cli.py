@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(args.activation, args.output, one_output=args.one_output, dtype=args.dtype)
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:
-        settings.problems()
+        settings.check()
     except ValueError as e:  # an unknown activation or output
         return _error(e)
     if many:
