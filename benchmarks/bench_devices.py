@@ -10,6 +10,7 @@ compile-and-warm-up run).
     python benchmarks/bench_devices.py                 # writes benchmarks/results_devices.json
     python benchmarks/bench_devices.py --devices 1 2 --workloads flower
 """
+
 import argparse
 import json
 import os
@@ -26,7 +27,7 @@ args = ap.parse_args()
 
 import jax  # noqa: E402  (the device count must be set before JAX starts)
 
-jax.config.update("jax_num_cpu_devices", max(args.devices))   # CPU backend only; GPUs are real
+jax.config.update("jax_num_cpu_devices", max(args.devices))  # CPU backend only; GPUs are real
 jax.config.update("jax_enable_x64", True)
 
 import numpy as np  # noqa: E402
@@ -46,17 +47,19 @@ def timed(fn, *a, repeats=3, **k):
     fn(*a, **k)
     best = float("inf")
     for _ in range(repeats):
-        t = time.perf_counter()
+        start = time.perf_counter()
         fn(*a, **k)
-        best = min(best, time.perf_counter() - t)
+        best = min(best, time.perf_counter() - start)
     return best
 
 
 def rel_diff(run, ref):
-    (p, c), (p_ref, c_ref) = run, ref
-    diffs = [np.linalg.norm(np.asarray(p[k]) - np.asarray(p_ref[k])) / np.linalg.norm(np.asarray(p_ref[k]))
-             for k in p_ref]
-    return float(max(diffs + [np.max(np.abs(c - c_ref) / np.abs(c_ref))]))
+    (params, costs), (params_ref, costs_ref) = run, ref
+    diffs = [
+        np.linalg.norm(np.asarray(params[k]) - np.asarray(params_ref[k])) / np.linalg.norm(np.asarray(params_ref[k]))
+        for k in params_ref
+    ]
+    return float(max([*diffs, np.max(np.abs(costs - costs_ref) / np.abs(costs_ref))]))
 
 
 def bench(name, gradients):
@@ -68,32 +71,55 @@ def bench(name, gradients):
     ref64 = train.train(params0, X, Y, iterations=check_iterations, **common)
     rows = []
     for n in args.devices:
-        sec = timed(parallel.train_parallel, params0, X, Y, devices=n, iterations=iterations,
-                       dtype=dtype, **common)
-        run64 = parallel.train_parallel(params0, X, Y, devices=n, iterations=check_iterations,
-                                        **common)
-        rows.append({
-            "workload": name, "m": m, "n_h": n_h, "gradients": gradients, "devices": n, "dtype": dtype,
-            "iterations": iterations, "us_per_iteration": 1e6 * sec / iterations,
-            "one_device_train_us_per_iteration": 1e6 * base_s / iterations,
-            "overhead_vs_train": sec / base_s,
-            "float64_max_rel_diff": rel_diff(run64, ref64), "float64_check_iterations": check_iterations,
-        })
+        sec = timed(parallel.train_parallel, params0, X, Y, devices=n, iterations=iterations, dtype=dtype, **common)
+        run64 = parallel.train_parallel(params0, X, Y, devices=n, iterations=check_iterations, **common)
+        rows.append(
+            {
+                "workload": name,
+                "m": m,
+                "n_h": n_h,
+                "gradients": gradients,
+                "devices": n,
+                "dtype": dtype,
+                "iterations": iterations,
+                "us_per_iteration": 1e6 * sec / iterations,
+                "one_device_train_us_per_iteration": 1e6 * base_s / iterations,
+                "overhead_vs_train": sec / base_s,
+                "float64_max_rel_diff": rel_diff(run64, ref64),
+                "float64_check_iterations": check_iterations,
+            }
+        )
     return rows
 
 
 def main():
-    rows = [r for w in args.workloads for g in ("manual", "reference") for r in bench(w, g)]
-    head = f"{'workload':9} {'gradients':9} {'N':>2} {'us/iter':>9} {'train 1-dev':>11} {'x train':>8} {'f64 rel diff':>12}"
+    rows = [
+        row
+        for workload in args.workloads
+        for gradients in ("manual", "reference")
+        for row in bench(workload, gradients)
+    ]
+    head = (
+        f"{'workload':9} {'gradients':9} {'N':>2} {'us/iter':>9} {'train 1-dev':>11} {'x train':>8} "
+        f"{'f64 rel diff':>12}"
+    )
     print(head)
-    for r in rows:
-        print(f"{r['workload']:9} {r['gradients']:9} {r['devices']:2d} {r['us_per_iteration']:9.1f} "
-              f"{r['one_device_train_us_per_iteration']:11.1f} {r['overhead_vs_train']:8.2f} "
-              f"{r['float64_max_rel_diff']:12.1e}")
-    meta = {"jax": jax.__version__, "backend": jax.default_backend(), "cpu_count": os.cpu_count(),
-            "machine": platform.machine(), "python": sys.version.split()[0],
-            "simulated_devices": len(jax.devices()), "load_average_1min": os.getloadavg()[0],
-            "note": "N simulated CPU devices share the same cores: overhead, not speed-up"}
+    for row in rows:
+        print(
+            f"{row['workload']:9} {row['gradients']:9} {row['devices']:2d} {row['us_per_iteration']:9.1f} "
+            f"{row['one_device_train_us_per_iteration']:11.1f} {row['overhead_vs_train']:8.2f} "
+            f"{row['float64_max_rel_diff']:12.1e}"
+        )
+    meta = {
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": sys.version.split()[0],
+        "simulated_devices": len(jax.devices()),
+        "load_average_1min": os.getloadavg()[0],
+        "note": "N simulated CPU devices share the same cores: overhead, not speed-up",
+    }
     Path(args.out).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
     print(f"wrote {args.out}")
 

@@ -14,21 +14,30 @@ checker.child, which must load neither JAX nor the truth.
 
     from checker import check_backprop, check_file
 """
+
 import importlib
+from typing import Any
 
 _EXPORTS = {
-    "check_backprop": "check", "check_grads": "check", "check_file": "check", "FileResult": "check",
-    "Settings": "check", "Report": "report", "Limits": "run", "check_files": "batch",
-    "DEFAULT_CASES": "problems", "load_function": "files",
+    "check_backprop": "check",
+    "check_grads": "check",
+    "check_file": "check",
+    "FileResult": "check",
+    "Settings": "check",
+    "Report": "report",
+    "Limits": "run",
+    "check_files": "batch",
+    "DEFAULT_CASES": "problems",
+    "load_function": "files",
 }
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))

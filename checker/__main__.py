@@ -1,4 +1,5 @@
 """``python -m checker FILE_OR_FOLDER ...``: the same as ``shallownet check``."""
+
 import sys
 
 from .cli import main

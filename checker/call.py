@@ -8,6 +8,7 @@ judges nothing: the parent process compares the arrays with the truth, so
 nothing the learner's code changes in this process (np.linalg.norm, numpy's
 printing, the arrays it was given) can change the verdict.
 """
+
 import traceback
 from collections.abc import Mapping
 
@@ -16,7 +17,7 @@ import numpy as np
 KEYS = ("dW1", "db1", "dW2", "db2")
 # Arrays a course function names; when it raises, these in its frame are compared with the truth.
 COURSE_LOCALS = ("X", "Y", "W1", "b1", "W2", "b2", "Z1", "A1", "Z2", "A2", "dZ2", "dZ1", "dW1", "db1", "dW2", "db2")
-MAX_ARRAY = 1_000_000       # entries; a gradient here has a few dozen
+MAX_ARRAY = 1_000_000  # entries; a gradient here has a few dozen
 MAX_KEYS = 40
 MAX_TRACEBACK_LINES = 60
 
@@ -30,14 +31,14 @@ def describe_value(value):
     """{'array': ndarray} for anything numpy reads as a numeric array, else {'type': name, 'repr': text}."""
     if isinstance(value, (np.ndarray, np.generic)) or (hasattr(value, "__array__") and not isinstance(value, type)):
         try:
-            a = np.array(value)          # a copy, and a base ndarray (np.matrix, JAX arrays)
-        except Exception as e:           # a hostile __array__
+            array = np.array(value)  # a copy, and a base ndarray (np.matrix, JAX arrays)
+        except Exception as e:  # a hostile __array__
             return {"type": type(value).__name__, "repr": f"cannot be read as an array: {type(e).__name__}"}
-        if a.dtype.kind not in "biufc":
-            return {"type": f"array of dtype {a.dtype}", "repr": ""}
-        if a.size > MAX_ARRAY:
-            return {"type": f"array of shape {a.shape}, too large", "repr": ""}
-        return {"array": a, "matrix": isinstance(value, np.matrix)}
+        if array.dtype.kind not in "biufc":
+            return {"type": f"array of dtype {array.dtype}", "repr": ""}
+        if array.size > MAX_ARRAY:
+            return {"type": f"array of shape {array.shape}, too large", "repr": ""}
+        return {"array": array, "matrix": isinstance(value, np.matrix)}
     try:
         text = repr(value)
     except Exception:
@@ -52,7 +53,7 @@ def describe_output(out):
         for key in list(out.keys())[:MAX_KEYS]:
             entries[str(key) if isinstance(key, str) else repr(key)] = describe_value(out[key])
         return {"kind": "dict", "entries": entries}
-    holds_dict = isinstance(out, (tuple, list)) and any(isinstance(o, Mapping) for o in out)
+    holds_dict = isinstance(out, (tuple, list)) and any(isinstance(item, Mapping) for item in out)
     return {"kind": type(out).__name__, "holds_dict": holds_dict}
 
 
@@ -74,8 +75,11 @@ def describe_error(e, user_files):
     lines = traceback.format_exception(type(e), e, start)
     text = "".join(lines).rstrip().splitlines()
     if len(text) > MAX_TRACEBACK_LINES:
-        text = text[:MAX_TRACEBACK_LINES // 2] + [f"... ({len(text) - MAX_TRACEBACK_LINES} lines)"] \
-            + text[-MAX_TRACEBACK_LINES // 2:]
+        text = (
+            text[: MAX_TRACEBACK_LINES // 2]
+            + [f"... ({len(text) - MAX_TRACEBACK_LINES} lines)"]
+            + text[-MAX_TRACEBACK_LINES // 2 :]
+        )
     frame = ours[-1].tb_frame if ours else None
     arrays, nones = {}, []
     for name in COURSE_LOCALS:
@@ -96,7 +100,7 @@ def describe_error(e, user_files):
         "traceback": "\n".join(text),
         "locals": arrays,
         "none_locals": nones,
-        "line": (f"{frame.f_code.co_filename} line {ours[-1].tb_lineno}" if ours else ""),
+        "line": (f"{ours[-1].tb_frame.f_code.co_filename} line {ours[-1].tb_lineno}" if ours else ""),
     }
 
 

@@ -16,19 +16,23 @@ Example, in a course notebook (hidden tanh, output sigmoid)::
     print(report)          # the table and, for a wrong gradient, what is wrong
     assert report.passed
 """
+
+import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from reference import hidden_activation
+from reference import check_activation
 
 from . import call, files, load
-from .problems import DEFAULT_CASES, make_problem
+from .problems import DEFAULT_CASES, Case, Problem, make_problem
 from .report import TOLERANCES, Report, build_report, sort_result
-from .run import Limits, clean_result, run_file
+from .run import Captured, Limits, clean_result, run_file
 
 PASS, FAIL = "PASS", "FAIL"
 OUTPUT_LINES = 40
@@ -37,47 +41,64 @@ OUTPUT_LINES = 40
 @dataclass(frozen=True)
 class Settings:
     """What the learner's network is and what their function is given."""
+
     activation: str = "tanh"
     output: str = "sigmoid"
-    cases: tuple = DEFAULT_CASES
+    cases: tuple[Case, ...] = DEFAULT_CASES
     one_output: bool = False
     dtype: str = "float64"
 
-    def problems(self):
-        """The problems, checked settings first (ValueError names a bad one)."""
+    def check(self) -> tuple[str, tuple[Case, ...]]:
+        """(dtype name, the cases to check on); ValueError names a bad setting."""
         if self.output not in ("sigmoid", "identity"):
             raise ValueError(f"unknown output {self.output!r}; choose sigmoid or identity")
-        hidden_activation(self.activation)
+        check_activation(self.activation)
         try:
             dtype = np.dtype(self.dtype).name
         except TypeError:
             dtype = str(self.dtype)
         if dtype not in TOLERANCES:
             raise ValueError(f"dtype must be one of {', '.join(TOLERANCES)}, got {dtype}")
-        cases = tuple(c for c in self.cases if c.n_y == 1) if self.one_output else tuple(self.cases)
+        cases = tuple(case for case in self.cases if case.n_y == 1) if self.one_output else tuple(self.cases)
         if not cases:
             raise ValueError("no problems to check on")
-        return [make_problem(c, self.activation, self.output, dtype) for c in cases], dtype
+        return dtype, cases
+
+    def problems(self) -> tuple[list[Problem], str]:
+        """The problems (their truth computed, and cached), checked settings first (ValueError names a bad one)."""
+        dtype, cases = self.check()
+        return [make_problem(case, self.activation, self.output, dtype) for case in cases], dtype
 
 
-def _check(fn, form, settings, name):
+def _check_function(fn: Callable[..., Any], form: str, settings: Settings, name: str | None) -> Report:
     if not callable(fn):
         raise ValueError(f"expected a function, got {type(fn).__name__}")
     problems, dtype = settings.problems()
-    fn_name = name or getattr(fn, "__name__", "your function")
+    fn_name = name or str(getattr(fn, "__name__", "your function"))
     try:
         _, order, note = load.binding(fn, fn_name, form)
     except load.NotFound as e:
         raise ValueError(str(e)) from None
     code = getattr(fn, "__code__", None)
     user_files = {code.co_filename} if code is not None else set()
-    runs = [sort_result(clean_result(call.call_user(fn, order, p.inputs(dtype), user_files))) for p in problems]
-    return build_report(fn_name, form, settings.activation, settings.output, problems, runs, dtype,
-                        notes=[note] if note else [])
+    runs = [
+        sort_result(clean_result(call.call_user(fn, order, problem.inputs(dtype), user_files))) for problem in problems
+    ]
+    return build_report(
+        fn_name, form, settings.activation, settings.output, problems, runs, dtype, notes=[note] if note else []
+    )
 
 
-def check_backprop(backward_propagation, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES,
-                   one_output=False, dtype="float64", name=None):
+def check_backprop(
+    backward_propagation: Callable[..., Any],
+    activation: str = "tanh",
+    output: str = "sigmoid",
+    *,
+    cases: tuple[Case, ...] = DEFAULT_CASES,
+    one_output: bool = False,
+    dtype: str = "float64",
+    name: str | None = None,
+) -> Report:
     """Check ``backward_propagation(parameters, cache, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` in this process.
 
     The course's signature: ``parameters`` holds W1 b1 W2 b2, ``cache`` holds
@@ -102,52 +123,71 @@ def check_backprop(backward_propagation, activation="tanh", output="sigmoid", *,
     >>> check_backprop(backward_propagation).passed
     True
     """
-    return _check(backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype), name)
+    return _check_function(
+        backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype), name
+    )
 
 
-def check_grads(grads_fn, activation="tanh", output="sigmoid", *, cases=DEFAULT_CASES, one_output=False,
-                dtype="float64", name=None):
+def check_grads(
+    grads_fn: Callable[..., Any],
+    activation: str = "tanh",
+    output: str = "sigmoid",
+    *,
+    cases: tuple[Case, ...] = DEFAULT_CASES,
+    one_output: bool = False,
+    dtype: str = "float64",
+    name: str | None = None,
+) -> Report:
     """Check ``grads_fn(parameters, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` (does its own forward pass)."""
-    return _check(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype), name)
+    return _check_function(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype), name)
 
 
 # --- a learner's file, in a child process ---------------------------------------------------
 
+
 @dataclass
 class FileResult:
     """One file's check: the verdict, a one-line message, the Report when the function ran, what it printed."""
+
     target: str
     verdict: str
     message: str
     report: Report | None = None
     function: str | None = None
     notes: list = field(default_factory=list)
-    ended: str | None = None              # how the learner's process ended early, if it did
+    ended: str | None = None  # how the learner's process ended early, if it did
     timed_out: bool = False
-    named_nothing: bool = False           # FILE:NAME names no checkable function (a usage error)
-    stdout: object = None                 # checker.run.Captured
-    stderr: object = None
+    named_nothing: bool = False  # FILE:NAME names no checkable function (a usage error)
+    stdout: Captured | None = None
+    stderr: Captured | None = None
     seconds: float = 0.0
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return self.verdict == PASS
 
     @property
-    def failing(self):
+    def failing(self) -> list[str]:
         return self.report.failing if self.report is not None else []
 
-    def text(self, output_lines=OUTPUT_LINES):
+    def text(self, output_lines: int = OUTPUT_LINES) -> str:
         """The full text for a terminal: the report (or the notes and the message), then the captured output."""
-        body = str(self.report) if self.report is not None else "\n".join(
-            [f"note: {n}" for n in self.notes] + [f"check of {self.target}: {self.message}", "",
-                                                 "result: FAIL, the gradients were not checked"])
-        blocks = [output_block(what, captured, output_lines)
-                  for what, captured in (("stdout", self.stdout), ("stderr", self.stderr))]
-        return "\n".join([body] + ["\n".join(b) for b in blocks if b])
+        body = (
+            str(self.report)
+            if self.report is not None
+            else "\n".join(
+                [f"note: {n}" for n in self.notes]
+                + [f"check of {self.target}: {self.message}", "", "result: FAIL, the gradients were not checked"]
+            )
+        )
+        blocks = [
+            output_block(what, captured, output_lines)
+            for what, captured in (("stdout", self.stdout), ("stderr", self.stderr))
+        ]
+        return "\n".join([body] + ["\n".join(block) for block in blocks if block])
 
 
-def output_block(what, captured, max_lines):
+def output_block(what: str, captured: Captured | None, max_lines: int) -> list[str]:
     """The learner's captured output, capped, each line marked so that it cannot pass for the report."""
     if captured is None or not captured.bytes or max_lines <= 0:
         return []
@@ -157,11 +197,12 @@ def output_block(what, captured, max_lines):
     more = count - len(shown)
     header = f"--- {what} of your code: {count:,} line{'s' * (count != 1)}, {captured.bytes:,} bytes"
     header += f"; the first {len(shown)} ---" if more > 0 else " ---"
-    return ["", header] + [f"| {line}" for line in shown] + ([f"| ... {more:,} more lines not shown"] if more > 0
-                                                              else [])
+    return (
+        ["", header] + [f"| {line}" for line in shown] + ([f"| ... {more:,} more lines not shown"] if more > 0 else [])
+    )
 
 
-def _in_a_skipped_cell(source, name):
+def _in_a_skipped_cell(source: files.Source, name: str) -> str:
     """'backward_propagation is defined in cell 5, which does not parse: ...' or ''."""
     pattern = re.compile(rf"^\s*def\s+{re.escape(name)}\s*\(", re.MULTILINE)
     for where, text, reason in source.skipped:
@@ -171,7 +212,12 @@ def _in_a_skipped_cell(source, name):
     return ""
 
 
-def check_file(target, settings=Settings(), limits=Limits(), form="auto"):
+def check_file(
+    target: files.Target | str | os.PathLike[str],
+    settings: Settings = Settings(),
+    limits: Limits = Limits(),
+    form: str = "auto",
+) -> FileResult:
     """Check the function of one file (checker.files.Target, or a path) in a child process."""
     if not isinstance(target, files.Target):
         target = files.Target(Path(target))
@@ -183,24 +229,38 @@ def check_file(target, settings=Settings(), limits=Limits(), form="auto"):
         result.message = str(e)
         return result
     problems, dtype = settings.problems()
-    child = run_file(source, target.function, form, [p.inputs(dtype) for p in problems], limits)
-    result.stdout, result.stderr, result.ended, result.timed_out = child.stdout, child.stderr, child.ended, \
-        child.timed_out
+    child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits)
+    result.stdout, result.stderr, result.ended, result.timed_out = (
+        child.stdout,
+        child.stderr,
+        child.ended,
+        child.timed_out,
+    )
     result.notes = list(source.notes) + (child.loaded["notes"] if child.loaded else [])
     if child.loaded is None:
         result.message = child.ended or "the process running your code ended without a word"
     elif "not_found" in child.loaded:
-        hidden = _in_a_skipped_cell(source, target.function or load.DEFAULT_FUNCTION)
+        in_skipped_cell = _in_a_skipped_cell(source, target.function or load.DEFAULT_FUNCTION)
         found = child.loaded["not_found"]
-        result.message = hidden or (f"{target.path.name} {found}" if found.startswith("defines") else found)
-        result.named_nothing = target.function is not None and not hidden
+        result.message = in_skipped_cell or (f"{target.path.name} {found}" if found.startswith("defines") else found)
+        result.named_nothing = target.function is not None and not in_skipped_cell
     else:
         result.function = child.loaded["function"]
-        runs = [sort_result(r) for r in child.results]
-        result.report = build_report(f"{result.function} in {target.path.name}", child.loaded["form"],
-                                     settings.activation, settings.output, problems, runs, dtype,
-                                     ended=child.ended, skipped=child.loaded["skipped"], notes=result.notes,
-                                     memory_mb=limits.memory_mb, global_m=child.loaded.get("global_m"))
+        runs = [sort_result(outcome) for outcome in child.results]
+        result.report = build_report(
+            f"{result.function} in {target.path.name}",
+            child.loaded["form"],
+            settings.activation,
+            settings.output,
+            problems,
+            runs,
+            dtype,
+            ended=child.ended,
+            skipped=child.loaded["skipped"],
+            notes=result.notes,
+            memory_mb=limits.memory_mb,
+            global_m=child.loaded.get("global_m"),
+        )
         result.notes = result.report.notes
         result.verdict = PASS if result.report.passed else FAIL
         result.message = result.report.headline

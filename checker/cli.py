@@ -11,45 +11,89 @@ when any file fails (wrong gradients, code that cannot run, a process that
 exits, crashes or times out), 2 for a usage error (no such file, a
 FILE:FUNCTION that names no function, a bad option).
 """
+
 import argparse
 import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .files import expand
+from .files import Target, expand
+
+if TYPE_CHECKING:  # imported when a check runs: --help stays fast
+    from .check import FileResult, Settings
+    from .run import Limits
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = "Check your own backprop against jax.grad and say what is wrong with it."
-EPILOG = ("exit code: 0 when every file's four gradients pass, 1 when any file fails, 2 for a usage error. "
-          "Guide: docs/checker.md")
+EPILOG = (
+    "exit code: 0 when every file's four gradients pass, 1 when any file fails, 2 for a usage error. "
+    "Guide: docs/checker.md"
+)
 
 
-def add_arguments(p):
-    p.add_argument("targets", nargs="+", metavar="FILE_OR_FOLDER[:FUNCTION]",
-                   help="your .py or .ipynb file (FUNCTION defaults to backward_propagation, else the one "
-                        "function taking the course's arguments); a folder, a glob or several files check each")
-    p.add_argument("--activation", default="tanh",
-                   help="hidden activation: tanh (default), sigmoid, relu, leaky_relu[:slope], identity")
-    p.add_argument("--output", choices=("sigmoid", "identity"), default="sigmoid",
-                   help="output unit: sigmoid with cross-entropy (default) or identity with squared error")
-    p.add_argument("--form", choices=("auto", "backward", "grads"), default="auto",
-                   help="backward: f(parameters, cache, X, Y), the course's; grads: f(parameters, X, Y); "
-                        "auto (default): by the argument names, else their number")
-    p.add_argument("--one-output", action="store_true",
-                   help="check only the problems with one output unit (n_y = 1)")
-    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                   help="dtype of the arrays given to your function (default float64)")
-    p.add_argument("--timeout", type=_positive(float), default=5.0, metavar="SECONDS",
-                   help="time limit per call of your function (default 5; loading the file gets 4x, at least 20)")
-    p.add_argument("--memory", type=_positive(int, zero=True), default=4096, metavar="MB",
-                   help="address-space limit of the process running your code (default 4096; 0: none)")
-    p.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="files checked side by side")
-    p.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
-    p.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
-    p.add_argument("--show-output", type=_positive(int, zero=True), default=40, metavar="LINES",
-                   help="lines of your code's stdout and stderr shown after a report (default 40)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "targets",
+        nargs="+",
+        metavar="FILE_OR_FOLDER[:FUNCTION]",
+        help="your .py or .ipynb file (FUNCTION defaults to backward_propagation, else the one "
+        "function taking the course's arguments); a folder, a glob or several files check each",
+    )
+    parser.add_argument(
+        "--activation",
+        default="tanh",
+        help="hidden activation: tanh (default), sigmoid, relu, leaky_relu[:slope], identity",
+    )
+    parser.add_argument(
+        "--output",
+        choices=("sigmoid", "identity"),
+        default="sigmoid",
+        help="output unit: sigmoid with cross-entropy (default) or identity with squared error",
+    )
+    parser.add_argument(
+        "--form",
+        choices=("auto", "backward", "grads"),
+        default="auto",
+        help="backward: f(parameters, cache, X, Y), the course's; grads: f(parameters, X, Y); "
+        "auto (default): by the argument names, else their number",
+    )
+    parser.add_argument(
+        "--one-output", action="store_true", help="check only the problems with one output unit (n_y = 1)"
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="dtype of the arrays given to your function (default float64)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=5.0,
+        metavar="SECONDS",
+        help="time limit per call of your function (default 5; loading the file gets 4x, at least 20)",
+    )
+    parser.add_argument(
+        "--memory",
+        type=_positive(int, zero=True),
+        default=4096,
+        metavar="MB",
+        help="address-space limit of the process running your code (default 4096; 0: none)",
+    )
+    parser.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="files checked side by side")
+    parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
+    parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
+    parser.add_argument(
+        "--show-output",
+        type=_positive(int, zero=True),
+        default=40,
+        metavar="LINES",
+        help="lines of your code's stdout and stderr shown after a report (default 40)",
+    )
 
 
-def _positive(kind, zero=False):
-    def parse(text):
+def _positive(kind: Callable[[str], float], zero: bool = False) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
@@ -57,24 +101,26 @@ def _positive(kind, zero=False):
         if value < 0 or (value == 0 and not zero):
             raise argparse.ArgumentTypeError(f"must be {'>= 0' if zero else '> 0'}, got {text}")
         return value
+
     return parse
 
 
-def register(subparsers):
+def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``check`` subcommand to a CLI (its func returns the exit code)."""
-    p = subparsers.add_parser("check", help="check your own backward_propagation and name the mistake",
-                              description=DESCRIPTION, epilog=EPILOG)
-    add_arguments(p)
-    p.set_defaults(func=run)
-    return p
+    parser = subparsers.add_parser(
+        "check", help="check your own backward_propagation and name the mistake", description=DESCRIPTION, epilog=EPILOG
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser
 
 
-def _error(message):
+def _error(message: object) -> int:
     print(f"shallownet check: error: {message}", file=sys.stderr)
     return EXIT_USAGE
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     """Check what the arguments name; print; write the CSV and JSON asked for; return the exit code."""
     from . import batch
     from .check import Settings, check_file
@@ -86,8 +132,8 @@ def run(args):
     settings = Settings(args.activation, args.output, one_output=args.one_output, dtype=args.dtype)
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:
-        settings.problems()
-    except ValueError as e:     # an unknown activation or output
+        settings.check()
+    except ValueError as e:  # an unknown activation or output
         return _error(e)
     if many:
         results = _check_many(targets, settings, limits, args)
@@ -104,32 +150,40 @@ def run(args):
             batch.write_json(results, args.json, settings, limits)
     except OSError as e:
         return _error(f"cannot write the report: {e}")
-    return EXIT_PASS if all(r.passed for r in results) else EXIT_FAIL
+    return EXIT_PASS if all(result.passed for result in results) else EXIT_FAIL
 
 
-def _check_many(targets, settings, limits, args):
+def _check_many(
+    targets: list[Target], settings: "Settings", limits: "Limits", args: argparse.Namespace
+) -> "list[FileResult]":
     from tqdm import tqdm
 
     from . import batch
 
-    width = max(len(str(t)) for t in targets)
+    width = max(len(str(target)) for target in targets)
     # disable=None: a bar on a terminal only, not in a log or a pipe.
     with tqdm(total=len(targets), desc="check", unit="file", file=sys.stderr, delay=0.5, disable=None) as bar:
-        results = batch.check_files(targets, settings, limits, args.form, jobs=args.jobs, progress=bar,
-                                    on_result=lambda _, r: tqdm.write(batch.summary_line(r, width),
-                                                                      file=sys.stdout))
+        results = batch.check_files(
+            targets,
+            settings,
+            limits,
+            args.form,
+            jobs=args.jobs,
+            progress=bar,
+            on_result=lambda _, result: tqdm.write(batch.summary_line(result, width), file=sys.stdout),
+        )
     print(batch.totals_line(results))
     return results
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """``shallownet check`` alone (the same as ``shallownet.cli.main(["check", ...])``); returns the exit code."""
     parser = argparse.ArgumentParser(prog="shallownet check", description=DESCRIPTION, epilog=EPILOG)
     add_arguments(parser)
     try:
         args = parser.parse_args(argv)
-    except SystemExit as e:   # argparse's usage error (2) or --help (0)
-        return e.code
+    except SystemExit as e:  # argparse's usage error (2) or --help (0)
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
     return run(args)
 
 

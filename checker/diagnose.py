@@ -24,10 +24,13 @@ course-named arrays left in its frame.
 Everything here is plain float64 numpy on concrete arrays: the learner's code
 is not traceable, and the truth was computed beforehand by jax.grad.
 """
+
 import itertools
 import re
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
+from typing import Any
 
 import numpy as np
 
@@ -35,11 +38,16 @@ from .problems import PROBE_SCALE, dims_of, symbolic
 
 KEYS = ("dW1", "db1", "dW2", "db2")
 PARTNER = {"dW1": "dW2", "dW2": "dW1", "db1": "db2", "db2": "db1"}
-MAX_SLIPS = 3      # explanations with more slips than this are not searched
+MAX_SLIPS = 3  # explanations with more slips than this are not searched
 SIGN_HINT = "all four gradients have the wrong sign: dZ2 = Y - A2 instead of A2 - Y?"
 # The six lines of the backward pass, and the lines each gradient is computed through.
 LINES = ("dZ2", "dW2", "db2", "dZ1", "dW1", "db1")
-PATHS = {"dW2": {"dZ2", "dW2"}, "db2": {"dZ2", "db2"}, "dW1": {"dZ2", "dZ1", "dW1"}, "db1": {"dZ2", "dZ1", "db1"}}
+PATHS: dict[str, set[str]] = {
+    "dW2": {"dZ2", "dW2"},
+    "db2": {"dZ2", "db2"},
+    "dW1": {"dZ2", "dZ1", "dW1"},
+    "db1": {"dZ2", "dZ1", "db1"},
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Slip:
 
     ``line`` is one of LINES; None means the line of the gradient being built.
     """
+
     text: str
     count: int = 1
     line: str | None = None
@@ -56,20 +65,27 @@ class Slip:
 @dataclass(frozen=True)
 class Explanation:
     """Slips that together reproduce a learner's gradient on every problem, and the lines they are in."""
+
     text: str
     lines: frozenset
 
 
-def _try(f):
-    """f(), or None where numpy refuses the shapes (the learner's code would have raised too)."""
+def _try(compute, *args):
+    """compute(*args), or None where numpy refuses the shapes (the learner's code would have raised too)."""
     try:
         with np.errstate(all="ignore"):
-            return f()
+            return compute(*args)
     except ValueError:
         return None
 
 
+def _dZ1(W2, dZ2, g_prime):
+    """dZ1 = W2ᵀ dZ2 * g'(Z1), or None where the shapes do not fit."""
+    return _try(lambda: (W2.T @ dZ2) * g_prime)
+
+
 # --- the hidden layer's derivative g'(Z1), right and wrong ----------------------------
+
 
 def right_slope_text(activation):
     """g'(Z1) in the course's notation, for the diagnosis text."""
@@ -87,73 +103,113 @@ def slope_slips(activation):
     """Wrong versions of g'(Z1): [(Slip, f(problem) -> (n_h, m) array or None)]."""
     base = activation.partition(":")[0]
     right = f"{base}'(Z1) = {right_slope_text(activation)}"
-    slip = lambda text: Slip(text, line="dZ1")  # noqa: E731
+    slip = partial(Slip, line="dZ1")
     slips = [
-        (slip(f"activation derivative written 1 - Z1**2 (Z1 where A1 belongs); {right}"),
-         lambda c: 1 - c.Z1 ** 2),
-        (slip(f"sigmoid's derivative A1 * (1 - A1) used for the {base} hidden layer; {right}"),
-         lambda c: c.A1 * (1 - c.A1)),
-        (slip(f"tanh's derivative 1 - A1**2 used for the {base} hidden layer; {right}"),
-         lambda c: 1 - c.A1 ** 2),
-        (slip(f"activation derivative written Z1 * (1 - Z1) (Z1 where A1 belongs); {right}"),
-         lambda c: c.Z1 * (1 - c.Z1)),
-        (slip(f"activation derivative omitted: dZ1 = np.dot(W2.T, dZ2) needs the factor {right}"),
-         lambda c: np.ones_like(c.Z1)),
+        (
+            slip(f"activation derivative written 1 - Z1**2 (Z1 where A1 belongs); {right}"),
+            lambda problem: 1 - problem.Z1**2,
+        ),
+        (
+            slip(f"sigmoid's derivative A1 * (1 - A1) used for the {base} hidden layer; {right}"),
+            lambda problem: problem.A1 * (1 - problem.A1),
+        ),
+        (
+            slip(f"tanh's derivative 1 - A1**2 used for the {base} hidden layer; {right}"),
+            lambda problem: 1 - problem.A1**2,
+        ),
+        (
+            slip(f"activation derivative written Z1 * (1 - Z1) (Z1 where A1 belongs); {right}"),
+            lambda problem: problem.Z1 * (1 - problem.Z1),
+        ),
+        (
+            slip(f"activation derivative omitted: dZ1 = np.dot(W2.T, dZ2) needs the factor {right}"),
+            lambda problem: np.ones_like(problem.Z1),
+        ),
     ]
     if base in ("tanh", "sigmoid"):
         at_a2 = {"tanh": "1 - A2**2", "sigmoid": "A2 * (1 - A2)"}[base]
-        slips.append((slip(f"activation derivative taken from the output layer's A2 ({at_a2}); "
-                           f"it belongs to the hidden layer: {right}"),
-                      lambda c: _try(lambda: np.broadcast_to(
-                          (1 - c.A2 ** 2) if base == "tanh" else c.A2 * (1 - c.A2), c.Z1.shape))))
+        slips.append(
+            (
+                slip(
+                    f"activation derivative taken from the output layer's A2 ({at_a2}); "
+                    f"it belongs to the hidden layer: {right}"
+                ),
+                lambda problem: _try(
+                    lambda: np.broadcast_to(
+                        (1 - problem.A2**2) if base == "tanh" else problem.A2 * (1 - problem.A2), problem.Z1.shape
+                    )
+                ),
+            )
+        )
     if base == "leaky_relu":
-        slips.append((slip(f"ReLU's derivative (Z1 >= 0) used for leaky_relu: the slope for Z1 < 0 is missing; "
-                           f"{right}"),
-                      lambda c: (c.Z1 >= 0).astype(float)))
+        slips.append(
+            (
+                slip(f"ReLU's derivative (Z1 >= 0) used for leaky_relu: the slope for Z1 < 0 is missing; {right}"),
+                lambda problem: (problem.Z1 >= 0).astype(float),
+            )
+        )
     return slips
 
 
 def dz2_slips(output):
     """Wrong versions of dZ2 = A2 - Y: [(Slip, f(problem) -> array or None)]."""
-    slip = lambda text: Slip(text, line="dZ2")  # noqa: E731
+    slip = partial(Slip, line="dZ2")
     slips = [
-        (slip("dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs (dZ2 = A2 - Y)"),
-         lambda c: _try(lambda: c.A1 - c.Y)),
+        (
+            slip("dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs (dZ2 = A2 - Y)"),
+            lambda problem: _try(lambda: problem.A1 - problem.Y),
+        ),
     ]
     if output == "sigmoid":
         slips += [
-            (slip("dZ2 = Z2 - Y: the pre-activation Z2 where the activation A2 belongs (dZ2 = A2 - Y)"),
-             lambda c: c.Z2 - c.Y),
-            (slip("dZ2 = (A2 - Y) * A2 * (1 - A2): the sigmoid's derivative applied again; "
-                  "A2 - Y already includes it"),
-             lambda c: (c.A2 - c.Y) * c.A2 * (1 - c.A2)),
+            (
+                slip("dZ2 = Z2 - Y: the pre-activation Z2 where the activation A2 belongs (dZ2 = A2 - Y)"),
+                lambda problem: problem.Z2 - problem.Y,
+            ),
+            (
+                slip(
+                    "dZ2 = (A2 - Y) * A2 * (1 - A2): the sigmoid's derivative applied again; A2 - Y already includes it"
+                ),
+                lambda problem: (problem.A2 - problem.Y) * problem.A2 * (1 - problem.A2),
+            ),
         ]
     return slips
 
 
 # The course's W2ᵀ dZ2 factor of dZ1, with a gradient where the parameter belongs.
 WEIGHT_SLIPS = [
-    (Slip("dZ1 = np.dot(dW2.T, dZ2) * g'(Z1): the gradient dW2 where the parameter W2 belongs "
-          "(dZ1 = np.dot(W2.T, dZ2) * g'(Z1))", line="dZ1"),
-     lambda c: c.dZ2 @ c.A1.T / c.m),
+    (
+        Slip(
+            "dZ1 = np.dot(dW2.T, dZ2) * g'(Z1): the gradient dW2 where the parameter W2 belongs "
+            "(dZ1 = np.dot(W2.T, dZ2) * g'(Z1))",
+            line="dZ1",
+        ),
+        lambda problem: problem.dZ2 @ problem.A1.T / problem.m,
+    ),
 ]
 
 
-def upstream_variants(cases, activation, output):
-    """[(Slip or None, [(dZ2, dZ1) per case], layers it touches)]; slips that change nothing are dropped."""
-    variants = [(None, [(c.dZ2, c.dZ1) for c in cases], ("1", "2"))]
-    for slip, f in dz2_slips(output):
-        per_case = []
-        for c in cases:
-            dZ2 = f(c)
-            per_case.append((dZ2, None if dZ2 is None else _try(lambda: (c.W2.T @ dZ2) * c.gp)))
-        variants.append((slip, per_case, ("1", "2")))
-    for slip, f in slope_slips(activation):
-        per_case = [(c.dZ2, _times(c.W2.T @ c.dZ2, f(c))) for c in cases]
-        if not all(_same(d1, c.dZ1) for (_, d1), c in zip(per_case, cases)):
-            variants.append((slip, per_case, ("1",)))
-    for slip, f in WEIGHT_SLIPS:
-        variants.append((slip, [(c.dZ2, _try(lambda: (f(c).T @ c.dZ2) * c.gp)) for c in cases], ("1",)))
+# (the upstream slip or None for none, [(dZ2, dZ1) per problem], the layers "1" "2" it changes)
+Variant = tuple[Slip | None, list[tuple[Any, Any]], tuple[str, ...]]
+
+
+def upstream_variants(problems, activation, output):
+    """[(Slip or None, [(dZ2, dZ1) per problem], layers it touches)]; slips that change nothing are dropped."""
+    variants: list[Variant] = [(None, [(problem.dZ2, problem.dZ1) for problem in problems], ("1", "2"))]
+    for slip, wrong_dZ2 in dz2_slips(output):
+        per_problem = []
+        for problem in problems:
+            dZ2 = wrong_dZ2(problem)
+            dZ1 = None if dZ2 is None else _dZ1(problem.W2, dZ2, problem.g_prime)
+            per_problem.append((dZ2, dZ1))
+        variants.append((slip, per_problem, ("1", "2")))
+    for slip, wrong_slope in slope_slips(activation):
+        per_problem = [(problem.dZ2, _times(problem.W2.T @ problem.dZ2, wrong_slope(problem))) for problem in problems]
+        if not all(_same(dZ1, problem.dZ1) for (_, dZ1), problem in zip(per_problem, problems)):
+            variants.append((slip, per_problem, ("1",)))
+    for slip, wrong_weight in WEIGHT_SLIPS:
+        per_problem = [(problem.dZ2, _dZ1(wrong_weight(problem), problem.dZ2, problem.g_prime)) for problem in problems]
+        variants.append((slip, per_problem, ("1",)))
     return variants
 
 
@@ -169,8 +225,9 @@ def _same(a, b, tol=1e-12):
 
 # --- building each gradient from (dZ2, dZ1), right and wrong -------------------------
 
-def _weight(layer, dZ, c):
-    return dZ @ (c.X if layer == "1" else c.A1).T / c.m
+
+def _weight(layer, dZ, problem):
+    return dZ @ (problem.X if layer == "1" else problem.A1).T / problem.m
 
 
 def _sum_builders(layer):
@@ -178,20 +235,35 @@ def _sum_builders(layer):
     dz_name, dw_name, db_name = f"dZ{layer}", f"dW{layer}", f"db{layer}"
     right = f"np.sum({dz_name}, axis=1, keepdims=True) / m"
     return [
-        (None, lambda dZ, c: np.sum(dZ, axis=1, keepdims=True) / c.m),
-        (Slip(f"sum over the wrong axis: axis=0 adds up the units of each example; the examples are "
-              f"axis 1 ({right})"),
-         lambda dZ, c: np.sum(dZ, axis=0, keepdims=True) / c.m),
-        (Slip(f"sum over the wrong axis (axis=0) and keepdims missing; use {right}", 2),
-         lambda dZ, c: np.sum(dZ, axis=0) / c.m),
-        (Slip(f"np.sum({dz_name}) without axis=1 adds up everything to one number; use {right}"),
-         lambda dZ, c: np.sum(dZ) / c.m),
-        (Slip(f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}, axis=1, keepdims=True)); "
-              f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"),
-         lambda dZ, c: np.sum(_weight(layer, dZ, c), axis=1, keepdims=True)),
-        (Slip(f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}) adds up everything); "
-              f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"),
-         lambda dZ, c: np.sum(_weight(layer, dZ, c))),
+        (None, lambda dZ, problem: np.sum(dZ, axis=1, keepdims=True) / problem.m),
+        (
+            Slip(
+                f"sum over the wrong axis: axis=0 adds up the units of each example; the examples are axis 1 ({right})"
+            ),
+            lambda dZ, problem: np.sum(dZ, axis=0, keepdims=True) / problem.m,
+        ),
+        (
+            Slip(f"sum over the wrong axis (axis=0) and keepdims missing; use {right}", 2),
+            lambda dZ, problem: np.sum(dZ, axis=0) / problem.m,
+        ),
+        (
+            Slip(f"np.sum({dz_name}) without axis=1 adds up everything to one number; use {right}"),
+            lambda dZ, problem: np.sum(dZ) / problem.m,
+        ),
+        (
+            Slip(
+                f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}, axis=1, keepdims=True)); "
+                f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"
+            ),
+            lambda dZ, problem: np.sum(_weight(layer, dZ, problem), axis=1, keepdims=True),
+        ),
+        (
+            Slip(
+                f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}) adds up everything); "
+                f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"
+            ),
+            lambda dZ, problem: np.sum(_weight(layer, dZ, problem)),
+        ),
     ]
 
 
@@ -199,40 +271,61 @@ def builders(key):
     """[(Slip or None, f(dZ, problem) -> array or None)] for one gradient; dZ is dZ1 or dZ2 as the key needs."""
     if key == "dW1":
         return [
-            (None, lambda dZ, c: dZ @ c.X.T / c.m),
-            (Slip("dW1 = np.dot(dZ1, A1.T) / m: the hidden activation A1 where the input X belongs "
-                  "(dW1 = np.dot(dZ1, X.T) / m)"),
-             lambda dZ, c: dZ @ c.A1.T / c.m),
+            (None, lambda dZ, problem: dZ @ problem.X.T / problem.m),
+            (
+                Slip(
+                    "dW1 = np.dot(dZ1, A1.T) / m: the hidden activation A1 where the input X belongs "
+                    "(dW1 = np.dot(dZ1, X.T) / m)"
+                ),
+                lambda dZ, problem: dZ @ problem.A1.T / problem.m,
+            ),
         ]
     if key == "dW2":
         return [
-            (None, lambda dZ, c: dZ @ c.A1.T / c.m),
-            (Slip("dW2 = np.dot(dZ2, X.T) / m: the input X where the hidden activation A1 belongs "
-                  "(dW2 = np.dot(dZ2, A1.T) / m)"),
-             lambda dZ, c: dZ @ c.X.T / c.m),
-            (Slip("dW2 = np.dot(dZ2, A2.T) / m: the output activation A2 where the hidden activation "
-                  "A1 belongs (dW2 = np.dot(dZ2, A1.T) / m)"),
-             lambda dZ, c: dZ @ c.A2.T / c.m),
-            (Slip("element-wise product where the matrix product belongs: dW2 = dZ2 * A1 / m has one "
-                  "column per example; use np.dot(dZ2, A1.T) / m, which sums over them"),
-             lambda dZ, c: _try(lambda: dZ * c.A1 / c.m)),
+            (None, lambda dZ, problem: dZ @ problem.A1.T / problem.m),
+            (
+                Slip(
+                    "dW2 = np.dot(dZ2, X.T) / m: the input X where the hidden activation A1 belongs "
+                    "(dW2 = np.dot(dZ2, A1.T) / m)"
+                ),
+                lambda dZ, problem: dZ @ problem.X.T / problem.m,
+            ),
+            (
+                Slip(
+                    "dW2 = np.dot(dZ2, A2.T) / m: the output activation A2 where the hidden activation "
+                    "A1 belongs (dW2 = np.dot(dZ2, A1.T) / m)"
+                ),
+                lambda dZ, problem: dZ @ problem.A2.T / problem.m,
+            ),
+            (
+                Slip(
+                    "element-wise product where the matrix product belongs: dW2 = dZ2 * A1 / m has one "
+                    "column per example; use np.dot(dZ2, A1.T) / m, which sums over them"
+                ),
+                lambda dZ, problem: _try(lambda: dZ * problem.A1 / problem.m),
+            ),
         ]
     return _sum_builders(key[-1])
 
 
 SHAPE_OPS = [
-    (None, lambda g: g),
-    (Slip("transposed: the factors of the matrix product are in the wrong order or a .T is misplaced"),
-     lambda g: g.T if g.ndim == 2 else None),
-    (Slip("keepdims missing: shape (n,) where (n, 1) belongs; add keepdims=True to np.sum"),
-     lambda g: g.reshape(-1) if g.ndim == 2 and g.shape[1] == 1 else None),
+    (None, lambda grad: grad),
+    (
+        Slip("transposed: the factors of the matrix product are in the wrong order or a .T is misplaced"),
+        lambda grad: grad.T if grad.ndim == 2 else None,
+    ),
+    (
+        Slip("keepdims missing: shape (n,) where (n, 1) belongs; add keepdims=True to np.sum"),
+        lambda grad: grad.reshape(-1) if grad.ndim == 2 and grad.shape[1] == 1 else None,
+    ),
 ]
 
 
 # --- scale: the one number that separates many slips ---------------------------------
 
+
 def scale_slip(factors, ms, tol):
-    """Name the per-case factors c (user = c * candidate) or return False when they tell no story."""
+    """Name the per-problem factors (user = factor * candidate), or return False when they tell no story."""
     named = [
         (lambda m: 1.0, None),
         (lambda m: float(m), Slip("missing 1/m: off by a factor m (the number of examples); divide by m once")),
@@ -241,73 +334,76 @@ def scale_slip(factors, ms, tol):
         (lambda m: -float(m), Slip("sign flipped and missing 1/m (off by a factor -m)", 2)),
         (lambda m: -1.0 / m, Slip("sign flipped and 1/m applied twice (off by a factor -1/m)", 2)),
     ]
-    for f, slip in named:
-        if all(abs(c - f(m)) <= tol * abs(f(m)) for c, m in zip(factors, ms)):
+    for expected, slip in named:
+        if all(abs(factor - expected(m)) <= tol * abs(expected(m)) for factor, m in zip(factors, ms)):
             return slip
-    c0 = factors[0]
-    if c0 != 0 and all(abs(c - c0) <= tol * abs(c0) for c in factors):
-        return Slip(f"off by a constant factor {c0:.6g} on every problem; no known mistake gives that factor",
-                    MAX_SLIPS)
+    first = factors[0]
+    if first != 0 and all(abs(factor - first) <= tol * abs(first) for factor in factors):
+        return Slip(
+            f"off by a constant factor {first:.6g} on every problem; no known mistake gives that factor", MAX_SLIPS
+        )
     return False
 
 
 def fit_factor(user, candidate, tol):
-    """c with user ~ c * candidate (least squares), or None when the shapes or the pattern differ."""
+    """The factor with user ~ factor * candidate (least squares), or None when the shapes or the pattern differ."""
     if candidate is None or np.shape(user) != np.shape(candidate):
         return None
-    cc = float(np.vdot(candidate, candidate))
-    if cc == 0.0 or not np.isfinite(cc):
+    norm_squared = float(np.vdot(candidate, candidate))
+    if norm_squared == 0.0 or not np.isfinite(norm_squared):
         return None
-    c = float(np.vdot(user, candidate)) / cc
-    if c == 0.0 or np.linalg.norm(user - c * candidate) > tol * abs(c) * np.sqrt(cc):
+    factor = float(np.vdot(user, candidate)) / norm_squared
+    if factor == 0.0 or np.linalg.norm(user - factor * candidate) > tol * abs(factor) * np.sqrt(norm_squared):
         return None
-    return c
+    return factor
 
 
 # --- the search -----------------------------------------------------------------------
 
-def _candidates(key, cases, variants):
-    """Yield (slips, [candidate per case]) for every mix of upstream slip, builder, shape op and swap."""
+
+def _candidates(key, problems, variants):
+    """Yield (slips, [candidate per problem]) for every mix of upstream slip, builder, shape op and swap."""
     for source in (key, PARTNER[key]):
-        swap = None if source == key else Slip(
-            f"gradients swapped between layers: {key} holds the formula of {source}")
+        swap = None if source == key else Slip(f"gradients swapped between layers: {key} holds the formula of {source}")
         layer = source[-1]
-        for (up, per_case, touches), (build, f), (op, g) in product(variants, builders(source), SHAPE_OPS):
-            if up is not None and layer not in touches:
+        for (upstream, per_problem, touches), (build, formula), (op, reshape) in product(
+            variants, builders(source), SHAPE_OPS
+        ):
+            if upstream is not None and layer not in touches:
                 continue
-            slips = [s for s in (up, build, op, swap) if s is not None]
-            if sum(s.count for s in slips) > MAX_SLIPS:
+            slips = [slip for slip in (upstream, build, op, swap) if slip is not None]
+            if sum(slip.count for slip in slips) > MAX_SLIPS:
                 continue
             arrays = []
-            for (dZ2, dZ1), c in zip(per_case, cases):
+            for (dZ2, dZ1), problem in zip(per_problem, problems):
                 dZ = dZ1 if layer == "1" else dZ2
-                built = None if dZ is None else _try(lambda: f(dZ, c))
-                arrays.append(None if built is None else _try(lambda: g(np.asarray(built))))
+                built = None if dZ is None else _try(formula, dZ, problem)
+                arrays.append(None if built is None else _try(reshape, np.asarray(built)))
             yield slips, arrays
 
 
-def explain(key, user, cases, variants, tol):
-    """The simplest explanations of the learner's ``key`` over every case that returned it.
+def explain(key, user, problems, variants, tol):
+    """The simplest explanations of the learner's ``key`` over every problem that returned it.
 
-    ``user`` maps case index -> float64 array. Returns Explanations (one per
+    ``user`` maps problem index -> float64 array. Returns Explanations (one per
     explanation found at the smallest slip count; several when several fit),
     empty when none fits.
     """
-    idx = sorted(user)
-    ms = [cases[i].m for i in idx]
-    found = {}
-    for slips, arrays in _candidates(key, cases, variants):
-        factors = [fit_factor(user[i], arrays[i], tol) for i in idx]
-        if any(f is None for f in factors):
+    indices = sorted(user)
+    ms = [problems[i].m for i in indices]
+    found: dict[int, dict[str, frozenset[str]]] = {}  # slip count -> {text: lines}
+    for slips, arrays in _candidates(key, problems, variants):
+        factors = [fit_factor(user[i], arrays[i], tol) for i in indices]
+        if any(factor is None for factor in factors):
             continue
         scale = scale_slip(factors, ms, 10 * tol)
         if scale is False:
             continue
         slips = slips + ([scale] if scale is not None else [])
-        count = sum(s.count for s in slips)
+        count = sum(slip.count for slip in slips)
         if count and count <= MAX_SLIPS:
-            text = "; and ".join(s.text for s in slips)
-            found.setdefault(count, {}).setdefault(text, frozenset(s.line or key for s in slips))
+            text = "; and ".join(slip.text for slip in slips)
+            found.setdefault(count, {}).setdefault(text, frozenset(slip.line or key for slip in slips))
     if not found:
         return []
     return [Explanation(text, lines) for text, lines in found[min(found)].items()]
@@ -315,13 +411,16 @@ def explain(key, user, cases, variants, tol):
 
 def group(diagnoses):
     """{key: [texts]} -> lines "dW1, db1: text", one per distinct explanation (several: numbered)."""
-    by_text = {}
+    by_text: dict[str, list[str]] = {}
     for key in KEYS:
         texts = diagnoses.get(key)
         if not texts:
             continue
-        text = texts[0] if len(texts) == 1 else "several explanations fit: " + " | ".join(
-            f"({i}) {t}" for i, t in enumerate(texts, 1))
+        text = (
+            texts[0]
+            if len(texts) == 1
+            else "several explanations fit: " + " | ".join(f"({number}) {text}" for number, text in enumerate(texts, 1))
+        )
         by_text.setdefault(text, []).append(key)
     lines = [f"{', '.join(keys)}: {text}" for text, keys in by_text.items()]
     if all(diagnoses.get(k) == ["sign flipped: -1 times the gradient"] for k in KEYS):
@@ -330,6 +429,7 @@ def group(diagnoses):
 
 
 # --- where a mistake no slip names must be ---------------------------------------------
+
 
 def line_text(line, activation):
     """The course's form of one line of the backward pass."""
@@ -355,8 +455,8 @@ def wrong_lines(right, known, unknown):
     named = set().union(*known.values()) if known else set()
     fits = []
     for size in range(len(LINES) + 1):
-        for wrong in itertools.combinations(LINES, size):
-            wrong = set(wrong)
+        for combination in itertools.combinations(LINES, size):
+            wrong = set(combination)
             if any(wrong & PATHS[k] for k in right):
                 continue
             if any(not lines <= wrong or wrong & (PATHS[k] - lines) for k, lines in known.items()):
@@ -376,46 +476,47 @@ def _and(items):
 def locate(right, known, unknown, activation):
     """('where to look: ...', the fits) for the gradients no known slip explains; ('', []) when nothing fits."""
     fits = wrong_lines(right, known, unknown)
-    if not fits or () in fits:     # nothing fits, or the lines already named explain it
+    if not fits or () in fits:  # nothing fits, or the lines already named explain it
         return "", []
     because = f"{_and(sorted(right, key=KEYS.index))} right" if right else "all four wrong"
     texts = [_and(line_text(line, activation) for line in fit) for fit in fits]
     dz1 = " (its factor np.dot(W2.T, dZ2), or g'(Z1))" if fits == [("dZ1",)] else ""
     if fits == [("dZ2",)]:
         dz1 = ", which all four gradients use"
-    text = (f"where to look ({_and(sorted(unknown, key=KEYS.index))} wrong, {because}): "
-            + (f"the line {texts[0]}{dz1}" if len(texts) == 1 else "one of: " + " | ".join(texts)))
+    text = f"where to look ({_and(sorted(unknown, key=KEYS.index))} wrong, {because}): " + (
+        f"the line {texts[0]}{dz1}" if len(texts) == 1 else "one of: " + " | ".join(texts)
+    )
     return text, fits
 
 
 # Element-wise derivatives seen in learners' code, in the course's notation, for naming an implied g'(Z1).
 DERIVATIVE_FORMS = [
-    ("1/A1", lambda c: 1 / c.A1),
-    ("1 / (1 - A1**2)", lambda c: 1 / (1 - c.A1 ** 2)),
-    ("A1", lambda c: c.A1),
-    ("Z1", lambda c: c.Z1),
-    ("1/Z1", lambda c: 1 / c.Z1),
-    ("1 - A1", lambda c: 1 - c.A1),
-    ("1 + A1", lambda c: 1 + c.A1),
-    ("1 + A1**2", lambda c: 1 + c.A1 ** 2),
-    ("A1**2", lambda c: c.A1 ** 2),
-    ("(1 - A1)**2", lambda c: (1 - c.A1) ** 2),
-    ("2 * A1", lambda c: 2 * c.A1),
-    ("-2 * A1", lambda c: -2 * c.A1),
-    ("1 - 2 * A1", lambda c: 1 - 2 * c.A1),
-    ("A1 * (1 + A1)", lambda c: c.A1 * (1 + c.A1)),
-    ("1 - np.tanh(A1)**2 (tanh applied twice)", lambda c: 1 - np.tanh(c.A1) ** 2),
-    ("1 / np.cosh(Z1) (sech, not squared)", lambda c: 1 / np.cosh(c.Z1)),
-    ("np.cosh(Z1)", lambda c: np.cosh(c.Z1)),
-    ("np.exp(-Z1)", lambda c: np.exp(-c.Z1)),
-    ("np.exp(Z1)", lambda c: np.exp(c.Z1)),
-    ("(Z1 > 0)", lambda c: (c.Z1 > 0).astype(float)),
-    ("(A1 > 0)", lambda c: (c.A1 > 0).astype(float)),
-    ("1 - A1**2", lambda c: 1 - c.A1 ** 2),
-    ("A1 * (1 - A1)", lambda c: c.A1 * (1 - c.A1)),
-    ("1 - Z1**2", lambda c: 1 - c.Z1 ** 2),
-    ("Z1 * (1 - Z1)", lambda c: c.Z1 * (1 - c.Z1)),
-    ("1 (no factor)", lambda c: np.ones_like(c.Z1)),
+    ("1/A1", lambda problem: 1 / problem.A1),
+    ("1 / (1 - A1**2)", lambda problem: 1 / (1 - problem.A1**2)),
+    ("A1", lambda problem: problem.A1),
+    ("Z1", lambda problem: problem.Z1),
+    ("1/Z1", lambda problem: 1 / problem.Z1),
+    ("1 - A1", lambda problem: 1 - problem.A1),
+    ("1 + A1", lambda problem: 1 + problem.A1),
+    ("1 + A1**2", lambda problem: 1 + problem.A1**2),
+    ("A1**2", lambda problem: problem.A1**2),
+    ("(1 - A1)**2", lambda problem: (1 - problem.A1) ** 2),
+    ("2 * A1", lambda problem: 2 * problem.A1),
+    ("-2 * A1", lambda problem: -2 * problem.A1),
+    ("1 - 2 * A1", lambda problem: 1 - 2 * problem.A1),
+    ("A1 * (1 + A1)", lambda problem: problem.A1 * (1 + problem.A1)),
+    ("1 - np.tanh(A1)**2 (tanh applied twice)", lambda problem: 1 - np.tanh(problem.A1) ** 2),
+    ("1 / np.cosh(Z1) (sech, not squared)", lambda problem: 1 / np.cosh(problem.Z1)),
+    ("np.cosh(Z1)", lambda problem: np.cosh(problem.Z1)),
+    ("np.exp(-Z1)", lambda problem: np.exp(-problem.Z1)),
+    ("np.exp(Z1)", lambda problem: np.exp(problem.Z1)),
+    ("(Z1 > 0)", lambda problem: (problem.Z1 > 0).astype(float)),
+    ("(A1 > 0)", lambda problem: (problem.A1 > 0).astype(float)),
+    ("1 - A1**2", lambda problem: 1 - problem.A1**2),
+    ("A1 * (1 - A1)", lambda problem: problem.A1 * (1 - problem.A1)),
+    ("1 - Z1**2", lambda problem: 1 - problem.Z1**2),
+    ("Z1 * (1 - Z1)", lambda problem: problem.Z1 * (1 - problem.Z1)),
+    ("1 (no factor)", lambda problem: np.ones_like(problem.Z1)),
 ]
 
 
@@ -423,7 +524,7 @@ def probe_dZ1(probe, dW1, tol):
     """The dZ1 the learner's dW1 on the probe comes from (dW1 = dZ1 Xᵀ / m), or None if no dZ1 gives it."""
     if dW1 is None or dW1.shape != (probe.n_h, probe.n_x):
         return None
-    D = probe.m * dW1 @ probe.X / PROBE_SCALE ** 2
+    D = probe.m * dW1 @ probe.X / PROBE_SCALE**2
     if np.linalg.norm(D @ probe.X.T / probe.m - dW1) > tol * max(np.linalg.norm(dW1), 1e-300):
         return None
     return D
@@ -438,7 +539,7 @@ def implied_derivative(problems, user_dW1, user_db1, activation, tol):
     shown at one point beside the right value. ``user_dW1``, ``user_db1``
     map problem index -> the learner's array.
     """
-    probes = [i for i, p in enumerate(problems) if p.case.probe]
+    probes = [i for i, problem in enumerate(problems) if problem.case.probe]
     if not probes:
         return ""
     probe = problems[probes[0]]
@@ -456,31 +557,39 @@ def implied_derivative(problems, user_dW1, user_db1, activation, tol):
             values = np.asarray(form(probe), dtype=float)[mask]
         if not np.all(np.isfinite(values)) or np.linalg.norm(implied - values) > tol * np.linalg.norm(values):
             continue
-        if np.linalg.norm(values - probe.gp[mask]) <= tol * np.linalg.norm(values):
-            return ""       # the right derivative: the mistake is not in g'(Z1)
-        everywhere = all(_reproduces(p, form, user_dW1.get(i), user_db1.get(i), tol) for i, p in enumerate(problems))
-        return (f"your dZ1 line computes np.dot(W2.T, dZ2) * ({name}): the activation derivative is written "
-                f"{name.split(' (')[0]}; {activation.partition(':')[0]}'(Z1) = {right}"
-                + ("" if everywhere else " (read on the probe problem; the other problems do not all agree)"))
+        if np.linalg.norm(values - probe.g_prime[mask]) <= tol * np.linalg.norm(values):
+            return ""  # the right derivative: the mistake is not in g'(Z1)
+        everywhere = all(
+            _reproduces(problem, form, user_dW1.get(i), user_db1.get(i), tol) for i, problem in enumerate(problems)
+        )
+        return (
+            f"your dZ1 line computes np.dot(W2.T, dZ2) * ({name}): the activation derivative is written "
+            f"{name.split(' (')[0]}; {activation.partition(':')[0]}'(Z1) = {right}"
+            + ("" if everywhere else " (read on the probe problem; the other problems do not all agree)")
+        )
     # The factor W2ᵀ dZ2 wrong and g'(Z1) right: D / g'(Z1) is then k dZ2 for some k other than W2ᵀ.
-    gp_mask = np.abs(probe.gp) > 1e-6
-    if gp_mask.all() and probe.n_y == 1:
-        Q = D / probe.gp
+    g_prime_mask = np.abs(probe.g_prime) > 1e-6
+    if g_prime_mask.all() and probe.n_y == 1:
+        Q = D / probe.g_prime
         k = Q @ probe.dZ2.T / float(np.vdot(probe.dZ2, probe.dZ2))
         if np.linalg.norm(k @ probe.dZ2 - Q) <= tol * max(np.linalg.norm(Q), 1e-300):
-            return ("your dZ1 line has g'(Z1) right but multiplies dZ2 by something other than W2.T: "
-                    f"dZ1 = np.dot(W2.T, dZ2) * ({right}) needs the parameter W2")
+            return (
+                "your dZ1 line has g'(Z1) right but multiplies dZ2 by something other than W2.T: "
+                f"dZ1 = np.dot(W2.T, dZ2) * ({right}) needs the parameter W2"
+            )
     i = np.unravel_index(np.argmax(np.abs(P) * mask), P.shape)
-    return (f"your dZ1 line applies an activation derivative that is no simple expression in A1 or Z1: "
-            f"where Z1 = {probe.Z1[i]:.3g}, np.dot(W2.T, dZ2) is multiplied by {D[i] / P[i]:.4g}, "
-            f"where {activation.partition(':')[0]}'(Z1) = {probe.gp[i]:.4g}")
+    return (
+        f"your dZ1 line applies an activation derivative that is no simple expression in A1 or Z1: "
+        f"where Z1 = {probe.Z1[i]:.3g}, np.dot(W2.T, dZ2) is multiplied by {D[i] / P[i]:.4g}, "
+        f"where {activation.partition(':')[0]}'(Z1) = {probe.g_prime[i]:.4g}"
+    )
 
 
-def _reproduces(p, form, dW1, db1, tol):
-    """Whether dZ1 = W2ᵀ dZ2 * form gives the learner's dW1 and db1 on problem p (missing ones pass)."""
+def _reproduces(problem, form, dW1, db1, tol):
+    """Whether dZ1 = W2ᵀ dZ2 * form gives the learner's dW1 and db1 on this problem (missing ones pass)."""
     with np.errstate(all="ignore"):
-        dZ1 = (p.W2.T @ p.dZ2) * np.asarray(form(p), dtype=float)
-    built = {"dW1": dZ1 @ p.X.T / p.m, "db1": np.sum(dZ1, axis=1, keepdims=True) / p.m}
+        dZ1 = (problem.W2.T @ problem.dZ2) * np.asarray(form(problem), dtype=float)
+    built = {"dW1": dZ1 @ problem.X.T / problem.m, "db1": np.sum(dZ1, axis=1, keepdims=True) / problem.m}
     return all(user is None or _same(user, built[k], tol) for k, user in (("dW1", dW1), ("db1", db1)))
 
 
@@ -489,54 +598,77 @@ def _reproduces(p, form, dW1, db1, tol):
 _SHAPE = re.compile(r"\((\d+(?:\s*,\s*\d+)*)\s*,?\)")
 # Names NumPy 2 removed that learners' code (written for NumPy 1) still uses, and what replaces them.
 REMOVED_IN_NUMPY_2 = {
-    "mat": "np.asmatrix (or better, plain arrays with np.dot or @)", "float": "float or np.float64",
-    "int": "int or np.int64", "bool": "bool", "object": "object", "asscalar": "a.item()",
-    "product": "np.prod", "alltrue": "np.all", "sometrue": "np.any", "cumproduct": "np.cumprod",
-    "NaN": "np.nan", "Inf": "np.inf", "infty": "np.inf", "float_": "np.float64", "round_": "np.round",
+    "mat": "np.asmatrix (or better, plain arrays with np.dot or @)",
+    "float": "float or np.float64",
+    "int": "int or np.int64",
+    "bool": "bool",
+    "object": "object",
+    "asscalar": "a.item()",
+    "product": "np.prod",
+    "alltrue": "np.all",
+    "sometrue": "np.any",
+    "cumproduct": "np.cumprod",
+    "NaN": "np.nan",
+    "Inf": "np.inf",
+    "infty": "np.inf",
+    "float_": "np.float64",
+    "round_": "np.round",
 }
 
 
 def _shapes_in(message):
-    return [tuple(int(n) for n in s.split(",") if n.strip()) for s in _SHAPE.findall(message)]
+    return [tuple(int(n) for n in found.split(",") if n.strip()) for found in _SHAPE.findall(message)]
 
 
 def numpy_error_hint(message, dims):
     """A hint for numpy's shape errors, with the shapes named n_x, n_h, n_y, m; '' when none applies."""
     shapes = _shapes_in(message)
-    sym = [symbolic(s, dims) for s in shapes]
+    named = [symbolic(shape, dims) for shape in shapes]
     if "could not be broadcast" in message and len(shapes) >= 2:
-        (a, b) = shapes[:2]
-        if len(a) == 2 and len(b) == 2 and a[1] == b[0]:
-            return (f"element-wise product (*) of {sym[0]} and {sym[1]}, shapes that chain as a matrix "
-                    f"product: np.dot belongs there (element-wise product where the matrix product belongs)")
-        return f"an element-wise operation on {sym[0]} and {sym[1]}, shapes that do not match"
+        first, second = shapes[:2]
+        if len(first) == 2 and len(second) == 2 and first[1] == second[0]:
+            return (
+                f"element-wise product (*) of {named[0]} and {named[1]}, shapes that chain as a matrix "
+                f"product: np.dot belongs there (element-wise product where the matrix product belongs)"
+            )
+        return f"an element-wise operation on {named[0]} and {named[1]}, shapes that do not match"
     if "not aligned" in message and len(shapes) >= 2:
-        a, b = shapes[:2]
-        if a == b:
-            return (f"matrix product (np.dot) of two {sym[0]} arrays: the element-wise product "
-                    f"(* or np.multiply) belongs there (matrix product where the element-wise product belongs)")
-        return f"matrix product of {sym[0]} and {sym[1]}: the inner sizes differ; check the .T"
+        first, second = shapes[:2]
+        if first == second:
+            return (
+                f"matrix product (np.dot) of two {named[0]} arrays: the element-wise product "
+                f"(* or np.multiply) belongs there (matrix product where the element-wise product belongs)"
+            )
+        return f"matrix product of {named[0]} and {named[1]}: the inner sizes differ; check the .T"
     sizes = re.search(r"size (\d+) is different from (\d+)", message)
     if "matmul" in message and sizes:
-        a, b = (symbolic((int(n),), dims)[1:-2] for n in sizes.groups())
-        return (f"matrix product (@) whose inner sizes differ ({a} vs {b}): several explanations fit: "
-                f"the element-wise product (*) belongs there (matrix product where the element-wise product "
-                f"belongs), or a .T is missing or misplaced")
+        first, second = (symbolic((int(n),), dims)[1:-2] for n in sizes.groups())
+        return (
+            f"matrix product (@) whose inner sizes differ ({first} vs {second}): several explanations fit: "
+            f"the element-wise product (*) belongs there (matrix product where the element-wise product "
+            f"belongs), or a .T is missing or misplaced"
+        )
     return ""
 
 
 def name_hint(name, skipped, problems):
     """Why a name the learner's function reads is not defined."""
     if name == "m":
-        ms = ", ".join(str(p.m) for p in problems)
-        return (f"your code reads m, which it never defines: m = X.shape[1] belongs inside the function "
-                f"(m is the number of examples of each call: {ms} here)")
-    for s in skipped:
-        if name in s["names"]:
-            return (f"{name} is defined at {s['where']}, which the checker skipped: {s['why']}; "
-                    f"define {name} inside the function, or without a call")
-    return (f"{name} is not defined: your file neither defines nor imports it where the checker can run it "
-            "(imports, def and class statements, assignments that call nothing)")
+        ms = ", ".join(str(problem.m) for problem in problems)
+        return (
+            f"your code reads m, which it never defines: m = X.shape[1] belongs inside the function "
+            f"(m is the number of examples of each call: {ms} here)"
+        )
+    for entry in skipped:
+        if name in entry["names"]:
+            return (
+                f"{name} is defined at {entry['where']}, which the checker skipped: {entry['why']}; "
+                f"define {name} inside the function, or without a call"
+            )
+    return (
+        f"{name} is not defined: your file neither defines nor imports it where the checker can run it "
+        "(imports, def and class statements, assignments that call nothing)"
+    )
 
 
 def error_hints(error, problem, skipped, problems, memory_mb):
@@ -545,26 +677,38 @@ def error_hints(error, problem, skipped, problems, memory_mb):
     if kind == "KeyError" and error.get("key"):
         key = error["key"].strip("'\"")
         course = {k.lower(): k for k in ("W1", "b1", "W2", "b2", "Z1", "A1", "Z2", "A2")}
-        case = (f" (keys are case-sensitive: {course[key.lower()]!r}, not {key!r})"
-                if key.lower() in course and key != course[key.lower()] else "")
-        return [f"your code looks up {error['key']}; the cache holds Z1 A1 Z2 A2, the parameters W1 b1 W2 b2{case}"]
+        case_hint = (
+            f" (keys are case-sensitive: {course[key.lower()]!r}, not {key!r})"
+            if key.lower() in course and key != course[key.lower()]
+            else ""
+        )
+        return [
+            f"your code looks up {error['key']}; the cache holds Z1 A1 Z2 A2, the parameters W1 b1 W2 b2{case_hint}"
+        ]
     if kind in ("NameError", "UnboundLocalError") and error.get("name"):
         return [name_hint(error["name"], skipped, problems)]
-    removed = (re.match(r"module 'numpy' has no attribute '(\w+)'", message)
-               or re.match(r"`np\.(\w+)` was removed in the NumPy 2", message))
+    removed = re.match(r"module 'numpy' has no attribute '(\w+)'", message) or re.match(
+        r"`np\.(\w+)` was removed in the NumPy 2", message
+    )
     if kind == "AttributeError" and removed:
         name = removed.group(1)
         instead = REMOVED_IN_NUMPY_2.get(name)
-        return [f"np.{name} does not exist in NumPy {np.__version__}"
-                + (f": NumPy 2 removed it; use {instead}" if instead else "")]
+        return [
+            f"np.{name} does not exist in NumPy {np.__version__}"
+            + (f": NumPy 2 removed it; use {instead}" if instead else "")
+        ]
     if kind == "AttributeError" and message.startswith("'dict' object has no attribute"):
-        return ["a dict where an array belongs: does your function take the course's arguments in the course's "
-                "order (parameters, cache, X, Y)?"]
+        return [
+            "a dict where an array belongs: does your function take the course's arguments in the course's "
+            "order (parameters, cache, X, Y)?"
+        ]
     if kind in ("TypeError", "AttributeError") and "NoneType" in message:
         nones = error.get("none_locals") or []
         if nones:
-            return [f"your {_and(nones)} {'is' if len(nones) == 1 else 'are'} None: the template's "
-                    f"{_and(f'{n} = None' for n in nones)} {'is' if len(nones) == 1 else 'are'} not filled in yet"]
+            return [
+                f"your {_and(nones)} {'is' if len(nones) == 1 else 'are'} None: the template's "
+                f"{_and(f'{n} = None' for n in nones)} {'is' if len(nones) == 1 else 'are'} not filled in yet"
+            ]
         return ["an operation on None: a line of the template (... = None) not filled in yet?"]
     if kind == "MemoryError":
         return [f"your code ran out of memory: the checker's memory limit is {memory_mb} MB (--memory)"]
@@ -574,10 +718,9 @@ def error_hints(error, problem, skipped, problems, memory_mb):
     return [hint] if hint else []
 
 
-def locals_hints(arrays, case, variants_dz2):
+def locals_hints(arrays, problem, variants_dz2):
     """Course-named arrays in the learner's frame that are wrong, named after what they hold."""
-    truth = {k: getattr(case, k) for k in ("X", "Y", "W1", "b1", "W2", "b2", "Z1", "A1", "Z2", "A2",
-                                           "dZ2", "dZ1")}
+    truth = {k: getattr(problem, k) for k in ("X", "Y", "W1", "b1", "W2", "b2", "Z1", "A1", "Z2", "A2", "dZ2", "dZ1")}
     hints = []
     for name, right in truth.items():
         value = arrays.get(name)
@@ -591,10 +734,13 @@ def locals_hints(arrays, case, variants_dz2):
         holds = [other for other, v in truth.items() if other != name and _same(value, v, tol)]
         found = [f"your {name} holds {other}'s values" for other in holds[:1]]
         if name == "dZ2" and not found:
-            found = [s.text for s, f in variants_dz2 if _same(value, f(case), tol)]
+            found = [slip.text for slip, wrong_dZ2 in variants_dz2 if _same(value, wrong_dZ2(problem), tol)]
         if not found:
-            dims = dims_of(case)
-            found = [f"your {name} has shape {symbolic(value.shape, dims)} where {symbolic(right.shape, dims)} "
-                     "belongs" if value.shape != right.shape else f"your {name} has the right shape but wrong values"]
+            dims = dims_of(problem.case)
+            found = [
+                f"your {name} has shape {symbolic(value.shape, dims)} where {symbolic(right.shape, dims)} belongs"
+                if value.shape != right.shape
+                else f"your {name} has the right shape but wrong values"
+            ]
         hints += found
     return hints

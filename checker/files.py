@@ -18,12 +18,16 @@ skipped, never fatal:
   imports, decorators and ``# In[ ]:`` / ``# %%`` markers), and only the
   blocks that do not parse are skipped.
 """
+
 import ast
 import glob
+import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SUFFIXES = (".py", ".ipynb")
 SKIPPED_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
@@ -42,18 +46,20 @@ class FileProblem(Exception):
 @dataclass(frozen=True)
 class Cell:
     """A piece of the learner's file that parses on its own."""
-    where: str          # "cell 5 (In [12])" in a notebook, "" for a .py as a whole, "lines 30-45" for a block
-    filename: str       # the name tracebacks show: "/path/hw.py" or "hw.ipynb, cell 5"
-    source: str         # Python that parses; line n of the file (or cell) is line n here
+
+    where: str  # "cell 5 (In [12])" in a notebook, "" for a .py as a whole, "lines 30-45" for a block
+    filename: str  # the name tracebacks show: "/path/hw.py" or "hw.ipynb, cell 5"
+    source: str  # Python that parses; line n of the file (or cell) is line n here
 
 
 @dataclass(frozen=True)
 class Source:
     """A file read as cells, with what was skipped and why; ``skipped`` keeps the raw text of skipped cells."""
+
     path: Path
     cells: tuple
     notes: tuple
-    skipped: tuple      # ((where, raw text, reason), ...)
+    skipped: tuple  # ((where, raw text, reason), ...)
 
     @property
     def folder(self):
@@ -95,8 +101,11 @@ def _blocks(text):
     lines = text.splitlines(keepends=True)
     starts = [i for i, line in enumerate(lines) if i == 0 or _BLOCK_START.match(line)]
     # A decorator belongs to the def below it: do not start another block right after one.
-    starts = [s for k, s in enumerate(starts) if k == 0 or not lines[starts[k - 1]].startswith("@")
-              or s - starts[k - 1] > 1]
+    starts = [
+        start
+        for k, start in enumerate(starts)
+        if k == 0 or not lines[starts[k - 1]].startswith("@") or start - starts[k - 1] > 1
+    ]
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
         yield start + 1, "".join(lines[start:end])
@@ -108,8 +117,9 @@ def _read_notebook(path):
     try:
         notebook = nbformat.read(str(path), as_version=4)
     except Exception as e:  # nbformat raises many kinds: JSON, schema, version, OS errors
-        raise FileProblem(f"cannot read {path} as a notebook: {type(e).__name__}: {str(e).splitlines()[0][:200]}")\
-            from None
+        raise FileProblem(
+            f"cannot read {path} as a notebook: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        ) from None
     cells, notes, skipped = [], [], []
     for number, cell in enumerate(notebook.cells, 1):
         if cell.get("cell_type") != "code":
@@ -127,16 +137,16 @@ def _read_notebook(path):
 
 def _merged(notes):
     """'cell 1 (In [1]): X' and 'cell 3: X' -> 'cells 1, 3: X': the same note on several cells, once."""
-    by_text = {}
+    by_text: dict[str, list[tuple[str, str]]] = {}
     for note in notes:
         where, _, text = note.partition(": ")
         by_text.setdefault(text, []).append((where, note))
     merged = []
     for text, found in by_text.items():
-        if len(found) == 1 or not all(w.startswith("cell ") for w, _ in found):
+        if len(found) == 1 or not all(where.startswith("cell ") for where, _ in found):
             merged += [note for _, note in found]
         else:
-            merged.append(f"cells {', '.join(w.split()[1] for w, _ in found)}: {text}")
+            merged.append(f"cells {', '.join(where.split()[1] for where, _ in found)}: {text}")
     return merged
 
 
@@ -153,7 +163,7 @@ def prepared(text, where, first_line=1):
         except SyntaxError as e:
             error = e
             continue
-        except (ValueError, MemoryError, RecursionError) as e:   # null bytes, absurd nesting
+        except (ValueError, MemoryError, RecursionError) as e:  # null bytes, absurd nesting
             error = SyntaxError(str(e))
             continue
         if note:
@@ -162,8 +172,11 @@ def prepared(text, where, first_line=1):
     line = (error.lineno or 1) + first_line - 1
     shown = (error.text or "").strip()
     place = f"{where} line {line}" if where.startswith("cell") else f"line {line}"
-    notes.append(f"{place}: SyntaxError: {error.msg}" + (f": {shown[:80]}" if shown else "")
-                 + f" ({where or 'the file'} skipped)")
+    notes.append(
+        f"{place}: SyntaxError: {error.msg}"
+        + (f": {shown[:80]}" if shown else "")
+        + f" ({where or 'the file'} skipped)"
+    )
     return None, notes
 
 
@@ -187,12 +200,10 @@ def _as_is(text):
 
 def _without_ipython_lines(text):
     lines = text.split("\n")
-    changed = 0
     for i, line in enumerate(lines):
         found = _LINE_MAGIC.match(line)
         if found:
             lines[i] = f"{found.group(1)}pass"
-            changed += 1
     return "\n".join(lines), ""
 
 
@@ -212,9 +223,11 @@ def _with_print_calls(text):
 
 # --- many files -----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Target:
     """One file to check and the function named on the command line (None: find it)."""
+
     path: Path
     function: str | None = None
 
@@ -243,19 +256,26 @@ def expand(texts):
         path = Path(path_text)
         if path.is_dir():
             batch = True
-            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-                           and not any(part in SKIPPED_DIRS or part.startswith(".")
-                                       for part in p.relative_to(path).parts))
-            targets += [Target(p, name) for p in found]
+            found = sorted(
+                file
+                for file in path.rglob("*")
+                if file.suffix in SUFFIXES
+                and file.is_file()
+                and not any(part in SKIPPED_DIRS or part.startswith(".") for part in file.relative_to(path).parts)
+            )
+            targets += [Target(file, name) for file in found]
             if not found:
                 errors.append(f"no .py or .ipynb files in {path}")
         elif path.is_file():
             targets.append(Target(path, name))
         elif glob.has_magic(path_text):
             batch = True
-            found = sorted(Path(p) for p in glob.glob(path_text, recursive=True)
-                           if Path(p).suffix in SUFFIXES and Path(p).is_file())
-            targets += [Target(p, name) for p in found]
+            found = sorted(
+                Path(match)
+                for match in glob.glob(path_text, recursive=True)
+                if Path(match).suffix in SUFFIXES and Path(match).is_file()
+            )
+            targets += [Target(file, name) for file in found]
             if not found:
                 errors.append(f"no .py or .ipynb files match {path_text}")
         else:
@@ -264,7 +284,7 @@ def expand(texts):
     return unique, batch or len(unique) > 1, errors
 
 
-def load_function(path, name=None):
+def load_function(path: str | os.PathLike[str], name: str | None = None) -> tuple[Callable[..., Any], list[str]]:
     """(function, notes): the function the checker would check in ``path``, loaded into this process.
 
     The file's definitions run here, with this process's rights: for files
@@ -276,10 +296,10 @@ def load_function(path, name=None):
 
     source = read_source(path)
     namespace = {"__name__": load.NAMESPACE, "__file__": str(path)}
-    sys.path.insert(0, source.folder)      # the file's own helper modules, as in its notebook
+    sys.path.insert(0, source.folder)  # the file's own helper modules, as in its notebook
     try:
         notes, skipped = load.run_definitions(source.cells, namespace)
     finally:
         sys.path.remove(source.folder)
-    found = load.find_function(namespace, name, {c.filename for c in source.cells}, skipped)
+    found = load.find_function(namespace, name, {cell.filename for cell in source.cells}, skipped)
     return found.fn, list(source.notes) + notes + found.notes

@@ -13,6 +13,7 @@ functions too.
 A statement that raises, even SystemExit (``sys.exit()`` in a class body or a
 default argument), is skipped with a note; it cannot end the check.
 """
+
 import ast
 import dis
 import inspect
@@ -24,16 +25,25 @@ COURSE_ARGUMENTS = ("parameters", "cache", "X", "Y")
 GRADS_ARGUMENTS = ("parameters", "X", "Y")
 FORMS = {"backward": COURSE_ARGUMENTS, "grads": GRADS_ARGUMENTS}
 # Argument names (lower-cased) a learner gives the course's four inputs.
-ALIASES = {"parameters": "parameters", "params": "parameters", "param": "parameters", "parameter": "parameters",
-           "cache": "cache", "caches": "cache", "x": "X", "y": "Y"}
+ALIASES = {
+    "parameters": "parameters",
+    "params": "parameters",
+    "param": "parameters",
+    "parameter": "parameters",
+    "cache": "cache",
+    "caches": "cache",
+    "x": "X",
+    "y": "Y",
+}
 NAMESPACE = "__checked__"
 
 
 @dataclass(frozen=True)
 class Skipped:
     """A top-level statement the checker did not run, or that raised."""
-    where: str          # "line 12", "cell 5 line 3"
-    names: tuple        # what it would have defined
+
+    where: str  # "line 12", "cell 5 line 3"
+    names: tuple  # what it would have defined
     why: str
 
     def as_dict(self):
@@ -50,6 +60,7 @@ def place(cell_where, line):
 
 
 # --- which statements run -------------------------------------------------------------------
+
 
 def _rooted_at_get_ipython(node):
     """Whether an expression is get_ipython()...: nbconvert's export of a magic."""
@@ -87,11 +98,22 @@ def _skip_reason(node, source):
             return ""
         text = ast.get_source_segment(source, node.value) or "a call"
         text = text if len(text) <= 60 else text[:57] + "..."
-        return f"its value calls something ({text}), and the checker runs only imports, def and class " \
-               "statements and assignments that call nothing"
+        return (
+            f"its value calls something ({text}), and the checker runs only imports, def and class "
+            "statements and assignments that call nothing"
+        )
     if isinstance(node, ast.Try):
-        inner = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
-        return "" if all(not _skip_reason(s, source) for s in inner) else "it is inside a try block that runs code"
+        inner = (
+            node.body
+            + node.orelse
+            + node.finalbody
+            + [statement for handler in node.handlers for statement in handler.body]
+        )
+        return (
+            ""
+            if all(not _skip_reason(statement, source) for statement in inner)
+            else "it is inside a try block that runs code"
+        )
     names = {ast.If: "an if block", ast.For: "a for loop", ast.While: "a while loop", ast.With: "a with block"}
     for kind, what in names.items():
         if isinstance(node, kind):
@@ -105,15 +127,15 @@ def defined_names(node):
         return (node.name,)
     found = []
 
-    def visit(n):
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found.append(n.name)
+    def visit(inner):
+        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.append(inner.name)
             return
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            found.append(n.id)
-        elif isinstance(n, ast.alias):
-            found.append((n.asname or n.name).split(".")[0])
-        for child in ast.iter_child_nodes(n):
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
+            found.append(inner.id)
+        elif isinstance(inner, ast.alias):
+            found.append((inner.asname or inner.name).split(".")[0])
+        for child in ast.iter_child_nodes(inner):
             visit(child)
 
     visit(node)
@@ -149,8 +171,7 @@ def run_definitions(cells, namespace, on_statement=None):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     notes.append(f"{where}: {text} (import skipped)")
                 elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    hint = (" (sys.exit() in a class body or a default argument?)"
-                            if isinstance(e, SystemExit) else "")
+                    hint = " (sys.exit() in a class body or a default argument?)" if isinstance(e, SystemExit) else ""
                     notes.append(f"{where}: defining {node.name} raised {text}{hint} (skipped)")
                     skipped.append(Skipped(where, (node.name,), f"defining it raised {text}{hint}"))
                 else:
@@ -160,14 +181,19 @@ def run_definitions(cells, namespace, on_statement=None):
 
 # --- finding the function and its arguments -------------------------------------------------
 
+
 def _required(fn):
     """The names of the required positional parameters, or None when there is no signature."""
     try:
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return None
-    return tuple(p.name for p in parameters if p.default is p.empty
-                 and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    return tuple(
+        parameter.name
+        for parameter in parameters
+        if parameter.default is parameter.empty
+        and parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+    )
 
 
 def _form_of(names):
@@ -180,8 +206,8 @@ def _form_of(names):
 
 def _course_form(fn, skip_self=False):
     """The form whose arguments ``fn``'s parameter names are (any order, any case), else None."""
-    required = (_required(fn) or ())[1 if skip_self else 0:]
-    return _form_of(tuple(ALIASES.get(n.lower()) for n in required))
+    required = (_required(fn) or ())[1 if skip_self else 0 :]
+    return _form_of(tuple(ALIASES.get(name.lower()) for name in required))
 
 
 def binding(fn, name, form="auto"):
@@ -189,21 +215,24 @@ def binding(fn, name, form="auto"):
     required = _required(fn)
     if required is None:
         return (form if form != "auto" else "backward"), FORMS.get(form, COURSE_ARGUMENTS), ""
-    names = tuple(ALIASES.get(n.lower()) for n in required)
+    names = tuple(ALIASES.get(name.lower()) for name in required)
     if form == "auto":
         form = _form_of(names) or {4: "backward", 3: "grads"}.get(len(required))
         if form is None:
-            raise NotFound(f"{name} takes {len(required)} argument{'s' * (len(required) != 1)}"
-                           + (f" ({', '.join(required)})" if required else "")
-                           + "; expected (parameters, cache, X, Y) or (parameters, X, Y); name the form with --form")
+            raise NotFound(
+                f"{name} takes {len(required)} argument{'s' * (len(required) != 1)}"
+                + (f" ({', '.join(required)})" if required else "")
+                + "; expected (parameters, cache, X, Y) or (parameters, X, Y); name the form with --form"
+            )
     want = FORMS[form]
     signature = f"{name}({', '.join(required)})"
     if len(names) == len(want) and set(names) == set(want):
         note = f"arguments bound by name: {signature}" if names != want else ""
         return form, names, note
     if len(required) != len(want):
-        raise NotFound(f"{signature} takes {len(required)} arguments; the {form} form passes {len(want)}: "
-                       f"({', '.join(want)})")
+        raise NotFound(
+            f"{signature} takes {len(required)} arguments; the {form} form passes {len(want)}: ({', '.join(want)})"
+        )
     return form, want, f"{signature}: arguments passed in the course's order ({', '.join(want)})"
 
 
@@ -222,21 +251,24 @@ def _user_classes(namespace):
 
 def user_functions(namespace, user_files):
     """The functions the learner's file defined (not those it imported)."""
-    return {k: v for k, v in namespace.items()
-            if inspect.isfunction(v) and v.__code__.co_filename in user_files}
+    return {k: v for k, v in namespace.items() if inspect.isfunction(v) and v.__code__.co_filename in user_files}
 
 
 def _method_message(cls, name, fn):
     where = _where_defined(fn)
-    return (f"{name} is a method of class {cls.__name__}" + (f" ({where})" if where else "")
-            + ": the checker calls a plain function, not a method. Define it at the top level, "
-            f"def {name}(parameters, cache, X, Y), or mark it @staticmethod if it does not use self, "
-            f"or add a top-level function that calls it on a {cls.__name__} object")
+    return (
+        f"{name} is a method of class {cls.__name__}"
+        + (f" ({where})" if where else "")
+        + ": the checker calls a plain function, not a method. Define it at the top level, "
+        f"def {name}(parameters, cache, X, Y), or mark it @staticmethod if it does not use self, "
+        f"or add a top-level function that calls it on a {cls.__name__} object"
+    )
 
 
 @dataclass
 class Found:
     """The function to check, how to call it, and notes for the report."""
+
     fn: object
     name: str
     form: str
@@ -257,38 +289,44 @@ def find_function(namespace, name, user_files, skipped, form="auto"):
     for cls in _user_classes(namespace):
         if name in vars(cls):
             return _from_class(cls, name, vars(cls)[name], form)
-    for s in skipped:
-        if name in s.names:
-            raise NotFound(f"{name} is defined at {s.where}, which the checker skipped: {s.why}")
+    for entry in skipped:
+        if name in entry.names:
+            raise NotFound(f"{name} is defined at {entry.where}, which the checker skipped: {entry.why}")
     functions = user_functions(namespace, user_files)
     defines = f"; it defines {', '.join(functions)}" if functions else "; it defines no function"
     if explicit:
         raise NotFound(f"defines no function {name!r}{defines}")
     for wanted in FORMS:
-        picks = [k for k, f in functions.items() if _course_form(f) == wanted]
+        picks = [function_name for function_name, function in functions.items() if _course_form(function) == wanted]
         if len(picks) == 1:
             pick = picks[0]
             args = ", ".join(FORMS[wanted])
-            return _found(functions[pick], pick, form, [f"no function {name}: checking {pick}, the one function "
-                                                       f"taking ({args})"])
+            return _found(
+                functions[pick], pick, form, [f"no function {name}: checking {pick}, the one function taking ({args})"]
+            )
         if len(picks) > 1:
-            raise NotFound(f"defines no function {name!r}, and several take the course's arguments "
-                           f"({', '.join(picks)}): name one, FILE:NAME")
+            raise NotFound(
+                f"defines no function {name!r}, and several take the course's arguments "
+                f"({', '.join(picks)}): name one, FILE:NAME"
+            )
     for cls in _user_classes(namespace):
         for attr, member in vars(cls).items():
             if inspect.isfunction(member) and _course_form(member, skip_self=True):
                 raise NotFound(_method_message(cls, attr, member))
-    raise NotFound(f"defines no function {name!r}, and no function takes the course's arguments "
-                   f"(parameters, cache, X, Y){defines}")
+    raise NotFound(
+        f"defines no function {name!r}, and no function takes the course's arguments (parameters, cache, X, Y){defines}"
+    )
 
 
 def _from_class(cls, name, member, form):
     if isinstance(member, staticmethod):
-        return _found(member.__func__, f"{cls.__name__}.{name}", form,
-                      [f"checking the static method {cls.__name__}.{name}"])
+        return _found(
+            member.__func__, f"{cls.__name__}.{name}", form, [f"checking the static method {cls.__name__}.{name}"]
+        )
     if isinstance(member, classmethod):
-        return _found(getattr(cls, name), f"{cls.__name__}.{name}", form,
-                      [f"checking the class method {cls.__name__}.{name}"])
+        return _found(
+            getattr(cls, name), f"{cls.__name__}.{name}", form, [f"checking the class method {cls.__name__}.{name}"]
+        )
     raise NotFound(_method_message(cls, name, member))
 
 
@@ -299,15 +337,20 @@ def _found(fn, name, form, notes):
 
 # --- a module-level m -----------------------------------------------------------------------
 
+
 def _reads_global(code, name):
     for instruction in dis.get_instructions(code):
         if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and instruction.argval == name:
             return True
-    return any(_reads_global(c, name) for c in code.co_consts if inspect.iscode(c))
+    return any(_reads_global(const, name) for const in code.co_consts if inspect.iscode(const))
 
 
 def global_m(namespace, user_files):
     """{'functions': [learner functions reading a global m], 'value': repr of the module's m or None}."""
-    readers = [k for k, f in user_functions(namespace, user_files).items() if _reads_global(f.__code__, "m")]
+    readers = [
+        name
+        for name, function in user_functions(namespace, user_files).items()
+        if _reads_global(function.__code__, "m")
+    ]
     value = namespace.get("m")
     return {"functions": readers, "value": None if value is None else repr(value)[:40]}

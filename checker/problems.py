@@ -18,6 +18,7 @@ The truth is computed here, in the checker's process, by reference (jax.grad
 of the reference cost, and central finite differences beside it); the
 learner's code only ever sees the inputs.
 """
+
 import functools
 from dataclasses import dataclass
 
@@ -25,8 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from reference import finite_difference_grads, hidden_activation
-from reference.model import _grads_jit
+import reference
 
 FD_EPS = 1e-6
 PROBE_SCALE = 1.5
@@ -36,6 +36,7 @@ SYMBOLIC_SHAPES = {"dW1": "(n_h, n_x)", "db1": "(n_h, 1)", "dW2": "(n_y, n_h)", 
 @dataclass(frozen=True)
 class Case:
     """One problem: sizes, the seed its numbers are drawn from, and whether X is the probe's."""
+
     n_x: int
     n_h: int
     n_y: int
@@ -48,24 +49,29 @@ class Case:
 
 
 # All sizes differ inside each problem; m differs between problems; one has n_y > 1; the last is the probe.
-DEFAULT_CASES = (Case(3, 5, 1, 7, seed=11), Case(4, 6, 1, 9, seed=12), Case(2, 4, 3, 8, seed=13),
-                 Case(6, 5, 1, 4, seed=14, probe=True))
+DEFAULT_CASES = (
+    Case(3, 5, 1, 7, seed=11),
+    Case(4, 6, 1, 9, seed=12),
+    Case(2, 4, 3, 8, seed=13),
+    Case(6, 5, 1, 4, seed=14, probe=True),
+)
 
 
 @dataclass(frozen=True, eq=False)
 class Problem:
     """A case's arrays (float64 numpy): inputs, the forward pass, and the true gradients."""
+
     case: Case
     params: dict
     X: np.ndarray
     Y: np.ndarray
     cache: dict
-    gp: np.ndarray          # g'(Z1), by jax.jvp of the reference activation
-    truth: dict             # jax.grad of the reference cost
-    fd: dict                # central finite differences of the reference cost
+    g_prime: np.ndarray  # g'(Z1), by jax.jvp of the reference activation
+    truth: dict  # jax.grad of the reference cost
+    fd: dict  # central finite differences of the reference cost
 
     def __getattr__(self, name):
-        # p.W1, p.Z1, p.m ...: the names diagnose's formulas use.
+        # problem.W1, problem.Z1, problem.m ...: the names diagnose's formulas use.
         for table in ("params", "cache"):
             if name in self.__dict__.get(table, {}):
                 return self.__dict__[table][name]
@@ -79,18 +85,25 @@ class Problem:
 
     @property
     def dZ1(self):
-        return (self.params["W2"].T @ self.dZ2) * self.gp
+        return (self.params["W2"].T @ self.dZ2) * self.g_prime
 
     def inputs(self, dtype):
         """Fresh copies in the learner's dtype: {parameters, cache, X, Y} (their code may change them)."""
-        cast = lambda a: np.array(a, dtype=dtype)  # noqa: E731
-        return {"parameters": {k: cast(v) for k, v in self.params.items()},
-                "cache": {k: cast(v) for k, v in self.cache.items()}, "X": cast(self.X), "Y": cast(self.Y)}
+        return {
+            "parameters": {k: np.array(v, dtype=dtype) for k, v in self.params.items()},
+            "cache": {k: np.array(v, dtype=dtype) for k, v in self.cache.items()},
+            "X": np.array(self.X, dtype=dtype),
+            "Y": np.array(self.Y, dtype=dtype),
+        }
 
 
 def _rounded(a, dtype):
     """a as the learner will see it (rounded to dtype), kept in float64 for the truth."""
     return np.asarray(a, dtype=dtype).astype(np.float64)
+
+
+def _as_numpy(arrays):
+    return {k: np.asarray(v) for k, v in arrays.items()}
 
 
 def _probe_X(rng, n_x, m):
@@ -103,26 +116,29 @@ def _probe_X(rng, n_x, m):
 def make_problem(case, activation="tanh", output="sigmoid", dtype="float64"):
     """Draw a case's problem and compute its forward pass and true gradients (cached)."""
     rng = np.random.default_rng(case.seed)
-    params = {"W1": rng.normal(size=(case.n_h, case.n_x)), "b1": 0.5 * rng.normal(size=(case.n_h, 1)),
-              "W2": rng.normal(size=(case.n_y, case.n_h)), "b2": 0.5 * rng.normal(size=(case.n_y, 1))}
+    params = {
+        "W1": rng.normal(size=(case.n_h, case.n_x)),
+        "b1": 0.5 * rng.normal(size=(case.n_h, 1)),
+        "W2": rng.normal(size=(case.n_y, case.n_h)),
+        "b2": 0.5 * rng.normal(size=(case.n_y, 1)),
+    }
     X = _probe_X(rng, case.n_x, case.m) if case.probe else rng.normal(size=(case.n_x, case.m))
     Y = rng.integers(0, 2, size=(case.n_y, case.m)) if output == "sigmoid" else rng.normal(size=(case.n_y, case.m))
     params = {k: _rounded(v, dtype) for k, v in params.items()}
     X, Y = _rounded(X, dtype), _rounded(Y, dtype)
-    g = hidden_activation(activation)
+    g = reference.hidden_activation(activation)
     Z1 = params["W1"] @ X + params["b1"]
-    A1, gp = (np.asarray(a) for a in jax.jvp(g, (jnp.asarray(Z1),), (jnp.ones_like(Z1),)))
+    # jvp with a tangent of ones: g(Z1) and, element by element, g'(Z1).
+    A1, g_prime = (np.asarray(value) for value in jax.jvp(g, (jnp.asarray(Z1),), (jnp.ones_like(Z1),)))
     Z2 = params["W2"] @ A1 + params["b2"]
     A2 = np.asarray(jax.nn.sigmoid(Z2)) if output == "sigmoid" else Z2
-    as_numpy = lambda d: {k: np.asarray(v) for k, v in d.items()}  # noqa: E731
-    truth = as_numpy(_grads_jit(params, X, Y, activation=activation, output=output))
-    fd = as_numpy(finite_difference_grads(params, X, Y, activation, output, eps=FD_EPS))
-    return Problem(case, params, X, Y, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}, gp, truth, fd)
+    truth = _as_numpy(reference.grads(params, X, Y, activation, output))
+    fd = _as_numpy(reference.finite_difference_grads(params, X, Y, activation, output, eps=FD_EPS))
+    return Problem(case, params, X, Y, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}, g_prime, truth, fd)
 
 
 def expected_shape(case, key):
-    return {"dW1": (case.n_h, case.n_x), "db1": (case.n_h, 1),
-            "dW2": (case.n_y, case.n_h), "db2": (case.n_y, 1)}[key]
+    return {"dW1": (case.n_h, case.n_x), "db1": (case.n_h, 1), "dW2": (case.n_y, case.n_h), "db2": (case.n_y, 1)}[key]
 
 
 def dims_of(case):

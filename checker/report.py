@@ -11,14 +11,17 @@ taken at the worst problem, with the tolerance of the least precise dtype
 the learner computed in. A gradient passes only when it came back, with the
 right shape, from every problem, within both tolerances.
 """
+
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from . import diagnose
 from .diagnose import KEYS
-from .problems import SYMBOLIC_SHAPES, dims_of, expected_shape, symbolic
+from .problems import SYMBOLIC_SHAPES, Problem, dims_of, expected_shape, symbolic
 
 # (relative error vs autodiff, course difference) a gradient must stay under, by
 # the precision the learner computed in. 2e-7 is the course's threshold (float64);
@@ -31,15 +34,17 @@ COURSE_THRESHOLD = 2e-7
 
 # --- what one call gave --------------------------------------------------------------------
 
+
 @dataclass
 class Run:
     """One call of the learner's function, sorted: valid arrays by key, one-line problems, or the error."""
-    grads: dict = field(default_factory=dict)       # key -> float64 copy of a valid array
-    dtypes: dict = field(default_factory=dict)      # key -> the dtype the learner returned
-    near: dict = field(default_factory=dict)        # missing key -> (the learner's key, float64 array)
-    problems: list = field(default_factory=list)    # one-line texts
-    error: dict | None = None                       # checker.call.describe_error's record
-    matrix: bool = False                            # np.matrix values came back
+
+    grads: dict = field(default_factory=dict)  # key -> float64 copy of a valid array
+    dtypes: dict = field(default_factory=dict)  # key -> the dtype the learner returned
+    near: dict = field(default_factory=dict)  # missing key -> (the learner's key, float64 array)
+    problems: list = field(default_factory=list)  # one-line texts
+    error: dict | None = None  # checker.call.describe_error's record
+    matrix: bool = False  # np.matrix values came back
 
 
 def _value_problem(key, value):
@@ -49,20 +54,20 @@ def _value_problem(key, value):
         if kind == "NoneType":
             return f"{key} is None: its formula is not written yet (the template's {key} = None?)"
         return f"{key} is a {kind}, not a numpy array"
-    a = value["array"]
-    if not np.issubdtype(a.dtype, np.floating):
-        return f"{key} has dtype {a.dtype}; a gradient is a floating-point array (float64)"
-    if not np.all(np.isfinite(a)):
-        kind = "NaN" if np.isnan(a).any() else "inf"
-        return f"{key} contains {kind} ({np.count_nonzero(~np.isfinite(a))} of {a.size} entries)"
+    array = value["array"]
+    if not np.issubdtype(array.dtype, np.floating):
+        return f"{key} has dtype {array.dtype}; a gradient is a floating-point array (float64)"
+    if not np.all(np.isfinite(array)):
+        kind = "NaN" if np.isnan(array).any() else "inf"
+        return f"{key} contains {kind} ({np.count_nonzero(~np.isfinite(array))} of {array.size} entries)"
     return None
 
 
 def _near_key(key, keys):
     """'dw1' or 'W1' for 'dW1': the learner's key when it is almost right, else None."""
-    for k in keys:
-        if k.lower() == key.lower() or k == key[1:]:
-            return k
+    for name in keys:
+        if name.lower() == key.lower() or name == key[1:]:
+            return name
     return None
 
 
@@ -91,40 +96,43 @@ def sort_result(result):
         if problem:
             run.problems.append(problem)
             continue
-        a = entries[key]["array"]
+        array = entries[key]["array"]
         run.matrix |= entries[key].get("matrix", False)
-        run.dtypes[key] = a.dtype
-        run.grads[key] = a.astype(np.float64)
+        run.dtypes[key] = array.dtype
+        run.grads[key] = array.astype(np.float64)
     return run
 
 
 # --- the table ---------------------------------------------------------------------------
 
+
 @dataclass
 class GradientRow:
     """One line of the table: a gradient's worst numbers over the problems, verdict, diagnosis."""
+
     name: str
-    shape: str                      # "(n_h, n_x) ok" or "(n_x, n_h) want (n_h, n_x)"
+    shape: str  # "(n_h, n_x) ok" or "(n_x, n_h) want (n_h, n_x)"
     shape_ok: bool
-    rel_autodiff: float | None      # ||g - jax.grad|| / ||jax.grad||
-    rel_fd: float | None            # ||g - fd|| / ||fd||
+    rel_autodiff: float | None  # ||g - jax.grad|| / ||jax.grad||
+    rel_fd: float | None  # ||g - fd|| / ||fd||
     course_difference: float | None  # ||g - fd|| / (||g|| + ||fd||)
     passed: bool
     diagnosis: list = field(default_factory=list)
 
 
-def _norm(a):
-    return float(np.linalg.norm(np.ravel(a)))
+def _norm(array):
+    return float(np.linalg.norm(np.ravel(array)))
 
 
-def relative_error(g, truth):
-    return _norm(g - truth) / max(_norm(truth), 1e-300)
+def relative_error(grad, truth):
+    """||grad - truth|| / ||truth|| (the table's "vs autodiff" and "vs finite diff" columns)."""
+    return _norm(grad - truth) / max(_norm(truth), 1e-300)
 
 
-def course_difference(g, approx):
+def course_difference(grad, approx):
     """The course's gradient-check figure over the flattened vectors."""
-    denominator = _norm(g) + _norm(approx)
-    return _norm(g - approx) / denominator if denominator else 0.0
+    denominator = _norm(grad) + _norm(approx)
+    return _norm(grad - approx) / denominator if denominator else 0.0
 
 
 def _worst(values):
@@ -134,20 +142,23 @@ def _worst(values):
 def _shape_text(key, runs, problems):
     """Symbolic shape for the table, from the first problem whose shape is wrong."""
     want = SYMBOLIC_SHAPES[key]
-    for run, p in zip(runs, problems):
-        if key in run.grads and run.grads[key].shape != expected_shape(p.case, key):
-            return f"{symbolic(run.grads[key].shape, dims_of(p.case))} want {want}", False
+    for run, problem in zip(runs, problems):
+        if key in run.grads and run.grads[key].shape != expected_shape(problem.case, key):
+            return f"{symbolic(run.grads[key].shape, dims_of(problem.case))} want {want}", False
     got_any = any(key in run.grads for run in runs)
     return (f"{want} ok" if got_any else f"{want} -"), got_any
 
 
 def gradient_row(key, runs, problems, tol, course_tol):
     shape, shape_ok = _shape_text(key, runs, problems)
-    good = [(run.grads[key], p) for run, p in zip(runs, problems)
-            if key in run.grads and run.grads[key].shape == expected_shape(p.case, key)]
-    rel = _worst([relative_error(g, p.truth[key]) for g, p in good])
-    rel_fd = _worst([relative_error(g, p.fd[key]) for g, p in good])
-    course = _worst([course_difference(g, p.fd[key]) for g, p in good])
+    good = [
+        (run.grads[key], problem)
+        for run, problem in zip(runs, problems)
+        if key in run.grads and run.grads[key].shape == expected_shape(problem.case, key)
+    ]
+    rel = _worst([relative_error(grad, problem.truth[key]) for grad, problem in good])
+    rel_fd = _worst([relative_error(grad, problem.fd[key]) for grad, problem in good])
+    course = _worst([course_difference(grad, problem.fd[key]) for grad, problem in good])
     passed = shape_ok and len(good) == len(problems) and rel <= tol and course <= course_tol
     return GradientRow(key, shape, shape_ok, rel, rel_fd, course, passed)
 
@@ -155,31 +166,33 @@ def gradient_row(key, runs, problems, tol, course_tol):
 def overall_course_difference(runs, problems):
     """The course's figure with all four gradients flattened into one vector, worst problem."""
     worst = None
-    for run, p in zip(runs, problems):
-        if any(k not in run.grads or run.grads[k].shape != p.fd[k].shape for k in KEYS):
+    for run, problem in zip(runs, problems):
+        if any(k not in run.grads or run.grads[k].shape != problem.fd[k].shape for k in KEYS):
             return None
-        g = np.concatenate([run.grads[k].ravel() for k in KEYS])
-        approx = np.concatenate([p.fd[k].ravel() for k in KEYS])
-        d = course_difference(g, approx)
-        worst = d if worst is None else max(worst, d)
+        flat = np.concatenate([run.grads[k].ravel() for k in KEYS])
+        approx = np.concatenate([problem.fd[k].ravel() for k in KEYS])
+        difference = course_difference(flat, approx)
+        worst = difference if worst is None else max(worst, difference)
     return worst
 
 
 def least_precise(dtypes, dtype_in):
     """The dtype name whose tolerance applies: the least precise of inputs and returned gradients."""
-    names = [np.dtype(dtype_in).name] + [np.dtype(d).name for d in dtypes]
-    known = [n for n in names if n in TOLERANCES]
-    return max(known, key=lambda n: TOLERANCES[n][0]) if known else "float64"
+    names = [np.dtype(dtype_in).name] + [np.dtype(dtype).name for dtype in dtypes]
+    known = [name for name in names if name in TOLERANCES]
+    return max(known, key=lambda name: TOLERANCES[name][0]) if known else "float64"
 
 
 # --- what is wrong ---------------------------------------------------------------------------
 
+
 @dataclass
 class KeyDiagnosis:
     """One failing gradient's texts, and what the location search may use."""
+
     texts: list
-    lines: frozenset | None = None      # the lines its one explanation names
-    unknown: bool = False               # wrong, with the right shapes, and no known slip fits
+    lines: frozenset | None = None  # the lines its one explanation names
+    unknown: bool = False  # wrong, with the right shapes, and no known slip fits
 
 
 def diagnose_key(key, row, runs, problems, variants, match_tol):
@@ -187,43 +200,60 @@ def diagnose_key(key, row, runs, problems, variants, match_tol):
     user = {i: run.grads[key] for i, run in enumerate(runs) if key in run.grads}
     if not user:
         near = [run.near.get(key) for run in runs]
-        if all(near) and all(relative_error(a, p.truth[key]) <= match_tol for (_, a), p in zip(near, problems)):
-            return KeyDiagnosis([f"your {near[0][0]!r} holds the right {key}: the key must be {key!r} "
-                                 "(keys are case-sensitive)"])
+        if all(near) and all(
+            relative_error(array, problem.truth[key]) <= match_tol for (_, array), problem in zip(near, problems)
+        ):
+            return KeyDiagnosis(
+                [f"your {near[0][0]!r} holds the right {key}: the key must be {key!r} (keys are case-sensitive)"]
+            )
         return KeyDiagnosis([])
-    if not any(np.any(a) for a in user.values()):
+    if not any(np.any(array) for array in user.values()):
         return KeyDiagnosis([f"{key} is all zeros: is its formula written yet?"])
-    right = [i for i in user if user[i].shape == problems[i].truth[key].shape
-             and relative_error(user[i], problems[i].truth[key]) <= match_tol]
+    right = [
+        i
+        for i in user
+        if user[i].shape == problems[i].truth[key].shape
+        and relative_error(user[i], problems[i].truth[key]) <= match_tol
+    ]
     if len(right) == len(user) and len(user) < len(problems):
         ran = ", ".join(str(i + 1) for i in sorted(user))
-        return KeyDiagnosis([f"right on problems {ran}; the other problems gave no gradient "
-                             "(see the problems listed)"])
+        return KeyDiagnosis([f"right on problems {ran}; the other problems gave no gradient (see the problems listed)"])
     if len(right) == len(user):
-        return KeyDiagnosis([f"the right formula, but relative error {row.rel_autodiff:.1e} is above the "
-                             "tolerance: precision is lost somewhere (float32 arithmetic?)"])
+        return KeyDiagnosis(
+            [
+                f"the right formula, but relative error {row.rel_autodiff:.1e} is above the "
+                "tolerance: precision is lost somewhere (float32 arithmetic?)"
+            ]
+        )
     found = diagnose.explain(key, user, problems, variants, match_tol)
     if found:
         return KeyDiagnosis([e.text for e in found], found[0].lines if len(found) == 1 else None)
     single = [i for i in user if problems[i].case.n_y == 1]
     if single and set(single) == set(right):
-        return KeyDiagnosis(["right when n_y = 1 and wrong when n_y > 1: your code assumes one output unit "
-                             "(no known mistake matches the n_y > 1 values)"])
-    numbers = (f"relative error {row.rel_autodiff:.2e} vs autodiff, {row.rel_fd:.2e} vs finite differences"
-               if row.rel_autodiff is not None else f"shape {row.shape}")
+        return KeyDiagnosis(
+            [
+                "right when n_y = 1 and wrong when n_y > 1: your code assumes one output unit "
+                "(no known mistake matches the n_y > 1 values)"
+            ]
+        )
+    numbers = (
+        f"relative error {row.rel_autodiff:.2e} vs autodiff, {row.rel_fd:.2e} vs finite differences"
+        if row.rel_autodiff is not None
+        else f"shape {row.shape}"
+    )
     return KeyDiagnosis([f"no known mistake matches ({numbers})"], unknown=row.shape_ok)
 
 
 def where_to_look(rows, found, runs, problems, activation, match_tol):
     """Lines that say where the mistakes no known slip names must be (and what dZ1 line the code has)."""
-    unknown = {k for k, d in found.items() if d.unknown}
+    unknown = {key for key, diagnosis in found.items() if diagnosis.unknown}
     if not unknown:
         return []
-    right = {r.name for r in rows if r.passed}
-    known = {k: d.lines for k, d in found.items() if d.lines is not None}
+    right = {row.name for row in rows if row.passed}
+    known = {key: diagnosis.lines for key, diagnosis in found.items() if diagnosis.lines is not None}
     text, fits = diagnose.locate(right, known, unknown, activation)
     lines = [text] if text else []
-    if fits and any("dZ1" in f for f in fits) and not any("dZ2" in f for f in fits):
+    if fits and any("dZ1" in fit for fit in fits) and not any("dZ2" in fit for fit in fits):
         user = {k: {i: run.grads[k] for i, run in enumerate(runs) if k in run.grads} for k in ("dW1", "db1")}
         implied = diagnose.implied_derivative(problems, user["dW1"], user["db1"], activation, match_tol)
         lines += [implied] if implied else []
@@ -238,50 +268,57 @@ def _pattern(text):
 def error_lines(runs, problems, output, skipped, memory_mb):
     """Hints from the learner's exceptions and the course-named arrays left in their frame."""
     hints, patterns = [], set()
-    for run, p in zip(runs, problems):
+    for run, problem in zip(runs, problems):
         if run.error is None or _pattern(run.error["type"] + run.error["message"]) in patterns:
             continue
         patterns.add(_pattern(run.error["type"] + run.error["message"]))
-        hints += diagnose.error_hints(run.error, p, skipped, problems, memory_mb)
-        hints += diagnose.locals_hints(run.error["locals"], p, diagnose.dz2_slips(output))
-    raised = [p.case for run, p in zip(runs, problems) if run.error is not None]
-    if raised and all(c.n_y > 1 for c in raised) and any(c.n_y == 1 for c in (p.case for p in problems)):
-        hints.append("your code runs only with one output unit (n_y = 1); if your network never has more, "
-                     "check with one_output=True (CLI: --one-output)")
-    return [f"raised: {h}" for h in dict.fromkeys(hints)]
+        hints += diagnose.error_hints(run.error, problem, skipped, problems, memory_mb)
+        hints += diagnose.locals_hints(run.error["locals"], problem, diagnose.dz2_slips(output))
+    raised = [problem.case for run, problem in zip(runs, problems) if run.error is not None]
+    if raised and all(case.n_y > 1 for case in raised) and any(problem.case.n_y == 1 for problem in problems):
+        hints.append(
+            "your code runs only with one output unit (n_y = 1); if your network never has more, "
+            "check with one_output=True (CLI: --one-output)"
+        )
+    return [f"raised: {hint}" for hint in dict.fromkeys(hints)]
 
 
 def problem_lines(runs):
     """Each distinct problem once (as first seen), with the problems (cases) it happened on."""
-    seen = {}
+    seen: dict[str, tuple[str, list[int]]] = {}
     for i, run in enumerate(runs, 1):
         texts = list(run.problems)
         if run.error is not None:
             texts.append(f"raised {run.error['type']}: {run.error['message']}".rstrip(": "))
-        for t in texts:
-            seen.setdefault(_pattern(t), (t, []))[1].append(i)
+        for text in texts:
+            seen.setdefault(_pattern(text), (text, []))[1].append(i)
     every = len(runs)
-    return [f"{t} ({'every problem' if len(c) == every else 'problems ' + ', '.join(map(str, c))})"
-            for t, c in seen.values()]
+    return [
+        f"{text} ({'every problem' if len(numbers) == every else 'problems ' + ', '.join(map(str, numbers))})"
+        for text, numbers in seen.values()
+    ]
 
 
 def tracebacks(fn_name, runs, problems):
     """The learner's own traceback, once per distinct error line, labelled as theirs."""
     shown, out = set(), []
-    for run, p in zip(runs, problems):
+    for run, problem in zip(runs, problems):
         if run.error is None or _pattern(run.error["type"] + run.error["message"]) in shown:
             continue
         shown.add(_pattern(run.error["type"] + run.error["message"]))
-        out.append(f"--- traceback from your code ({fn_name}, problem {p.case}) ---\n"
-                   f"{run.error['traceback'].rstrip()}")
+        out.append(
+            f"--- traceback from your code ({fn_name}, problem {problem.case}) ---\n{run.error['traceback'].rstrip()}"
+        )
     return out
 
 
 # --- the report ---------------------------------------------------------------------------
 
+
 @dataclass
 class Report:
     """The check's result; ``print(report)`` shows the table, ``report.passed`` is the verdict."""
+
     function: str
     form: str
     activation: str
@@ -293,14 +330,14 @@ class Report:
     course_threshold: float
     rows: list
     overall_course_difference: float | None
-    problems: list        # bad output, errors, a process that ended: one line each
-    diagnoses: list       # "dW1, db1: what is wrong", "where to look: ..."
-    tracebacks: list      # the learner's own tracebacks, labelled
-    notes: list = field(default_factory=list)    # how the function was found and called, what was skipped
-    ended: str | None = None                     # how the learner's process ended early, if it did
+    problems: list  # bad output, errors, a process that ended: one line each
+    diagnoses: list  # "dW1, db1: what is wrong", "where to look: ..."
+    tracebacks: list  # the learner's own tracebacks, labelled
+    notes: list = field(default_factory=list)  # how the function was found and called, what was skipped
+    ended: str | None = None  # how the learner's process ended early, if it did
 
     @property
-    def headline(self):
+    def headline(self) -> str:
         """The one line that says most: that it passed, or the likeliest reason it failed."""
         if self.passed:
             return "all four gradients are right"
@@ -311,46 +348,79 @@ class Report:
         return self.problems[0] if self.problems else f"{', '.join(self.failing)} wrong"
 
     @property
-    def passed(self):
-        return bool(self.rows) and all(r.passed for r in self.rows) and not self.problems
+    def passed(self) -> bool:
+        return bool(self.rows) and all(row.passed for row in self.rows) and not self.problems
 
     @property
-    def failing(self):
-        return [r.name for r in self.rows if not r.passed]
+    def failing(self) -> list[str]:
+        return [row.name for row in self.rows if not row.passed]
 
-    def row(self, name):
-        return next(r for r in self.rows if r.name == name)
+    def row(self, name: str) -> GradientRow:
+        return next(row for row in self.rows if row.name == name)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return format_report(self)
 
 
-def build_report(name, form, activation, output, problems, runs, dtype_in, *, ended=None, skipped=(),
-                 notes=(), memory_mb=0, global_m=None):
+def build_report(
+    name: str,
+    form: str,
+    activation: str,
+    output: str,
+    problems: Sequence[Problem],
+    runs: Sequence[Run],
+    dtype_in: str,
+    *,
+    ended: str | None = None,
+    skipped: Sequence[dict[str, Any]] = (),
+    notes: Sequence[str] = (),
+    memory_mb: int = 0,
+    global_m: dict[str, Any] | None = None,
+) -> Report:
     """The Report on ``runs`` (one Run per problem); ``ended`` says how the child ended early, if it did."""
-    dtype_out = least_precise([d for run in runs for d in run.dtypes.values()], dtype_in)
+    dtype_out = least_precise([dtype for run in runs for dtype in run.dtypes.values()], dtype_in)
     tol, course_tol = TOLERANCES[dtype_out]
     match_tol = MATCH_TOLERANCES[dtype_out]
     rows = [gradient_row(k, runs, problems, tol, course_tol) for k in KEYS]
     variants = diagnose.upstream_variants(problems, activation, output)
-    found = {r.name: diagnose_key(r.name, r, runs, problems, variants, match_tol) for r in rows if not r.passed}
-    for r in rows:
-        r.diagnosis = found[r.name].texts if r.name in found else []
-    diagnoses = diagnose.group({k: d.texts for k, d in found.items()})
+    found = {
+        row.name: diagnose_key(row.name, row, runs, problems, variants, match_tol) for row in rows if not row.passed
+    }
+    for row in rows:
+        row.diagnosis = found[row.name].texts if row.name in found else []
+    diagnoses = diagnose.group({key: diagnosis.texts for key, diagnosis in found.items()})
     diagnoses += where_to_look(rows, found, runs, problems, activation, match_tol)
     diagnoses += error_lines(runs, problems, output, list(skipped), memory_mb)
-    if global_m and global_m.get("functions") and found and not any("reads m," in d for d in diagnoses):
+    if global_m and global_m.get("functions") and found and not any("reads m," in line for line in diagnoses):
         value = f" (= {global_m['value']})" if global_m.get("value") else ""
-        ms = ", ".join(str(p.m) for p in problems)
-        diagnoses.append(f"{_names(global_m['functions'])} read{'s' * (len(global_m['functions']) == 1)} a "
-                         f"module-level m{value}: inside the function m must come from X.shape[1] "
-                         f"(the problems have m = {ms})")
+        ms = ", ".join(str(problem.m) for problem in problems)
+        diagnoses.append(
+            f"{_names(global_m['functions'])} read{'s' * (len(global_m['functions']) == 1)} a "
+            f"module-level m{value}: inside the function m must come from X.shape[1] "
+            f"(the problems have m = {ms})"
+        )
     problems_text = problem_lines(runs) + ([ended] if ended else [])
-    notes = list(notes) + (["your function returned np.matrix values (read as arrays)"]
-                           if any(run.matrix for run in runs) else [])
-    return Report(name, form, activation, output, tuple(p.case for p in problems), dtype_in, dtype_out, tol,
-                  course_tol, rows, overall_course_difference(runs, problems), problems_text, diagnoses,
-                  tracebacks(name, runs, problems), notes, ended)
+    notes = list(notes) + (
+        ["your function returned np.matrix values (read as arrays)"] if any(run.matrix for run in runs) else []
+    )
+    return Report(
+        name,
+        form,
+        activation,
+        output,
+        tuple(problem.case for problem in problems),
+        dtype_in,
+        dtype_out,
+        tol,
+        course_tol,
+        rows,
+        overall_course_difference(runs, problems),
+        problems_text,
+        diagnoses,
+        tracebacks(name, runs, problems),
+        notes,
+        ended,
+    )
 
 
 def _names(functions):
@@ -367,40 +437,62 @@ def _rank(diagnosis):
 
 # --- printing ---------------------------------------------------------------------------
 
+
 def _fmt(x):
     return "-" if x is None else f"{x:.1e}"
 
 
 def _cases_text(cases):
     return f"{len(cases)} problems, weights ~ N(0, 1): " + "; ".join(
-        str(c).replace("(probe)", "(probe: X with orthonormal columns)") for c in cases)
+        str(case).replace("(probe)", "(probe: X with orthonormal columns)") for case in cases
+    )
 
 
-def format_report(r):
+def format_report(report: Report) -> str:
     """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
-    thresholds = (f"relative error <= {r.tolerance:.0e} and course difference <= {r.course_threshold:.0e}"
-                  + (" (the course's threshold)" if r.course_threshold == COURSE_THRESHOLD else ""))
-    lines = [f"note: {n}" for n in r.notes] + [
-        f"check of {r.function}: "
-        + ("backward_propagation(parameters, cache, X, Y)" if r.form == "backward" else "grads(parameters, X, Y)")
-        + f", activation {r.activation}, output {r.output}",
-        _cases_text(r.cases),
-        f"your gradients are {r.dtype_out} (inputs {r.dtype_in}): pass when {thresholds}",
+    thresholds = f"relative error <= {report.tolerance:.0e} and course difference <= {report.course_threshold:.0e}" + (
+        " (the course's threshold)" if report.course_threshold == COURSE_THRESHOLD else ""
+    )
+    lines = [f"note: {note}" for note in report.notes] + [
+        f"check of {report.function}: "
+        + ("backward_propagation(parameters, cache, X, Y)" if report.form == "backward" else "grads(parameters, X, Y)")
+        + f", activation {report.activation}, output {report.output}",
+        _cases_text(report.cases),
+        f"your gradients are {report.dtype_out} (inputs {report.dtype_in}): pass when {thresholds}",
         "",
     ]
     header = ("gradient", "shape", "vs autodiff", "vs finite diff", "course difference", "verdict")
-    table = [header] + [(row.name, row.shape, _fmt(row.rel_autodiff), _fmt(row.rel_fd),
-                         _fmt(row.course_difference), "pass" if row.passed else "FAIL") for row in r.rows]
-    widths = [max(len(t[i]) for t in table) for i in range(len(header))]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(t, widths)).rstrip() for t in table]
-    lines += ["", f"course difference, all four flattened: {_fmt(r.overall_course_difference)} "
-                  f"(threshold {r.course_threshold:.0e})"]
-    if r.problems:
-        lines += ["", "problems:"] + [f"  {p}" for p in r.problems]
-    if r.diagnoses:
-        lines += ["", "diagnosis:"] + [f"  {d}" for d in r.diagnoses]
-    lines += ["", "result: " + ("PASS, all four gradients are right" if r.passed else
-                                f"FAIL, {len(r.failing)} of 4 gradients wrong")]
-    if r.tracebacks:
-        lines += [""] + r.tracebacks
+    table = [header] + [
+        (
+            row.name,
+            row.shape,
+            _fmt(row.rel_autodiff),
+            _fmt(row.rel_fd),
+            _fmt(row.course_difference),
+            "pass" if row.passed else "FAIL",
+        )
+        for row in report.rows
+    ]
+    widths = [max(len(cells[i]) for cells in table) for i in range(len(header))]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip() for cells in table]
+    lines += [
+        "",
+        f"course difference, all four flattened: {_fmt(report.overall_course_difference)} "
+        f"(threshold {report.course_threshold:.0e})",
+    ]
+    if report.problems:
+        lines += ["", "problems:"] + [f"  {line}" for line in report.problems]
+    if report.diagnoses:
+        lines += ["", "diagnosis:"] + [f"  {line}" for line in report.diagnoses]
+    lines += [
+        "",
+        "result: "
+        + (
+            "PASS, all four gradients are right"
+            if report.passed
+            else f"FAIL, {len(report.failing)} of 4 gradients wrong"
+        ),
+    ]
+    if report.tracebacks:
+        lines += [""] + report.tracebacks
     return "\n".join(lines)

@@ -9,6 +9,8 @@ be the kind of message awaited; anything else is tampering and ends the run.
 How the child ended when it ended early (exit status, signal, time limit) is
 told in words; the verdict is never taken from the child, only the arrays.
 """
+
+import contextlib
 import os
 import secrets
 import selectors
@@ -19,26 +21,31 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import wire
 from .child import CHILD_FAILED
 
-ROOT = str(Path(__file__).resolve().parent.parent)     # the folder holding the checker package
+if TYPE_CHECKING:
+    from .files import Source
+
+ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the checker package
 
 
 @dataclass(frozen=True)
 class Limits:
     """What the learner's code may use: seconds per call, megabytes of address space, bytes of output kept."""
+
     timeout: float = 5.0
     memory_mb: int = 4096
     output_bytes: int = 64 * 1024
-    start_timeout: float = 60.0          # Python and numpy starting up, on a busy machine
-    load_seconds: float | None = None    # None: load_timeout's default
+    start_timeout: float = 60.0  # Python and numpy starting up, on a busy machine
+    load_seconds: float | None = None  # None: load_timeout's default
 
     @property
-    def load_timeout(self):
+    def load_timeout(self) -> float:
         """Loading the file runs its imports (matplotlib, sklearn ...): more than a call, at least 20 s."""
         return self.load_seconds if self.load_seconds is not None else max(20.0, 4 * self.timeout)
 
@@ -46,36 +53,36 @@ class Limits:
 class Captured:
     """The first ``limit`` bytes of a stream, and how much came in all."""
 
-    def __init__(self, limit):
+    def __init__(self, limit: int) -> None:
         self.limit, self.head, self.bytes, self.newlines, self.last = limit, bytearray(), 0, 0, b"\n"
 
-    def feed(self, chunk):
+    def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
         self.bytes += len(chunk)
         self.newlines += chunk.count(b"\n")
         self.last = chunk[-1:]
         if len(self.head) < self.limit:
-            self.head += chunk[:self.limit - len(self.head)]
+            self.head += chunk[: self.limit - len(self.head)]
 
     @property
-    def lines(self):
+    def lines(self) -> int:
         """Lines printed, the last one counted even without its newline."""
         return self.newlines + (self.last != b"\n")
 
     @property
-    def text(self):
+    def text(self) -> str:
         return self.head.decode("utf-8", errors="replace")
 
     @property
-    def truncated(self):
+    def truncated(self) -> bool:
         return self.bytes > len(self.head)
 
 
 class ChildGone(Exception):
     """The child ended, timed out or broke the protocol before answering; the message says how."""
 
-    def __init__(self, message, timed_out=False):
+    def __init__(self, message: str, timed_out: bool = False) -> None:
         super().__init__(message)
         self.timed_out = timed_out
 
@@ -117,35 +124,56 @@ class Child:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH", "")) if p)
         # One BLAS thread: many children may run side by side, and the problems are tiny.
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8", MPLBACKEND="Agg")
+        env.update(
+            OPENBLAS_NUM_THREADS="1",
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONIOENCODING="utf-8",
+            MPLBACKEND="Agg",
+        )
         # -P: the learner's folder (the working directory) is not put first on sys.path, so a numpy.py or a
         # checker.py of theirs cannot stand in for the child's own modules; the child adds it after its imports.
-        command = [sys.executable, "-P", "-m", "checker.child", str(request_read), str(reply_write),
-                   str(limits.memory_mb)]
+        command = [
+            sys.executable,
+            "-P",
+            "-m",
+            "checker.child",
+            str(request_read),
+            str(reply_write),
+            str(limits.memory_mb),
+        ]
         try:
-            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, pass_fds=(request_read, reply_write),
-                                            cwd=folder, env=env, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(request_read, reply_write),
+                cwd=folder,
+                env=env,
+                start_new_session=True,
+            )
         finally:
             os.close(request_read)
             os.close(reply_write)
+        stdout, stderr = self.process.stdout, self.process.stderr
+        assert stdout is not None and stderr is not None  # both are pipes (subprocess.PIPE above)
+        self.pipes = (stdout, stderr)
         self.stdout, self.stderr = Captured(limits.output_bytes), Captured(limits.output_bytes)
-        self.streams = {self.replies: None, self.process.stdout.fileno(): self.stdout,
-                        self.process.stderr.fileno(): self.stderr}
+        self.streams = {stdout.fileno(): self.stdout, stderr.fileno(): self.stderr}
         self.selector = selectors.DefaultSelector()
-        for fd in self.streams:
+        for fd in (self.replies, *self.streams):
             os.set_blocking(fd, False)
             self.selector.register(fd, selectors.EVENT_READ)
-        self.frames, self.pending, self.where = wire.FrameBuffer(), deque(), ""
+        self.frames, self.where = wire.FrameBuffer(), ""
+        self.pending: deque[dict[str, Any]] = deque()
         self.reply_closed = False
 
     def send(self, message):
         """Send a message; a child that is gone shows in the next ``receive``."""
-        try:
+        with contextlib.suppress(OSError):
             wire.write_frame(self.requests, {**message, "token": self.token})
-        except OSError:
-            pass
 
     def receive(self, kind, timeout, doing):
         """The next message of ``kind``; ChildGone when the child ends, times out or sends anything else."""
@@ -155,9 +183,11 @@ class Child:
                 message = self.pending.popleft()
                 if message.get("token") != self.token or message.get("kind") not in (kind, "running"):
                     self.kill()
-                    raise ChildGone(f"the process running your code sent a message the checker did not write "
-                                    f"while {doing}: "
-                                    "its result channel was tampered with")
+                    raise ChildGone(
+                        f"the process running your code sent a message the checker did not write "
+                        f"while {doing}: "
+                        "its result channel was tampered with"
+                    )
                 if message["kind"] == "running":
                     self.where = str(message.get("where", ""))[:80]
                     continue
@@ -165,14 +195,19 @@ class Child:
             at = f" (at {self.where})" if self.where and doing.startswith("loading") else ""
             if self.reply_closed:
                 code = self._wait_for_end()
-                end = ("closed the checker's channel and kept running; it was stopped" if code is None
-                       else describe_end(code, self.limits.memory_mb))
+                end = (
+                    "closed the checker's channel and kept running; it was stopped"
+                    if code is None
+                    else describe_end(code, self.limits.memory_mb)
+                )
                 raise ChildGone(f"the process running your code {end} while {doing}{at}")
             left = deadline - time.monotonic()
             if left <= 0:
                 self.kill()
-                raise ChildGone(f"{doing}{at} took longer than {timeout:g} s, the time limit (--timeout); "
-                                "the process was stopped", timed_out=True)
+                raise ChildGone(
+                    f"{doing}{at} took longer than {timeout:g} s, the time limit (--timeout); the process was stopped",
+                    timed_out=True,
+                )
             for key, _ in self.selector.select(left):
                 self._read(key.fd)
 
@@ -196,9 +231,10 @@ class Child:
             self.pending.extend(wire.decode(payload) for payload in self.frames.frames())
         except wire.WireError as e:
             self.kill()
-            raise ChildGone(f"the process running your code sent a message the checker cannot read ({e}): "
-                            "its result channel was tampered with")\
-                from None
+            raise ChildGone(
+                f"the process running your code sent a message the checker cannot read ({e}): "
+                "its result channel was tampered with"
+            ) from None
 
     def _wait_for_end(self):
         """The exit status, or None when the child closed its channel but lived on (then it is killed)."""
@@ -210,30 +246,24 @@ class Child:
 
     def kill(self):
         """Kill the child's whole process group (what it started too)."""
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.process.wait()
 
     def close(self):
         """Tell the child it is done, stop it, keep what it printed last, free the pipes."""
         if self.process.poll() is None:
             self.send({"kind": "done"})
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=0.5)
-            except subprocess.TimeoutExpired:
-                pass
         self.kill()
         self._drain(deadline=time.monotonic() + 1.0)
         self.selector.close()
         for fd in (self.requests, self.replies):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
-        self.process.stdout.close()
-        self.process.stderr.close()
+        for pipe in self.pipes:
+            pipe.close()
 
     def _drain(self, deadline):
         """Read what is left in the output pipes (a stray grandchild may hold them: not past ``deadline``)."""
@@ -250,6 +280,7 @@ class Child:
 
 # --- checking the messages -----------------------------------------------------------------
 
+
 def _clean_value(value):
     if not isinstance(value, dict):
         raise ValueError("entry")
@@ -263,18 +294,28 @@ def _clean_value(value):
 def clean_result(message):
     """A call's result with only the fields and types the checker reads (ValueError otherwise)."""
     if "error" in message:
-        e = message["error"]
-        if not isinstance(e, dict):
+        error = message["error"]
+        if not isinstance(error, dict):
             raise ValueError("error report")
-        arrays = e.get("locals") or {}
-        if not isinstance(arrays, dict) or not all(isinstance(a, np.ndarray) for a in arrays.values()):
+        arrays = error.get("locals") or {}
+        if not isinstance(arrays, dict) or not all(isinstance(array, np.ndarray) for array in arrays.values()):
             raise ValueError("error report")
-        text = lambda k, n: None if e.get(k) is None else str(e[k])[:n]  # noqa: E731
-        return {"error": {"type": text("type", 80) or "?", "message": text("message", 1000) or "",
-                          "key": text("key", 80), "name": text("name", 80), "traceback": text("traceback", 20000) or "",
-                          "locals": {str(k): v for k, v in arrays.items()},
-                          "none_locals": [str(n)[:20] for n in (e.get("none_locals") or [])][:20],
-                          "line": text("line", 200) or ""}}
+
+        def text(key, limit):
+            return None if error.get(key) is None else str(error[key])[:limit]
+
+        return {
+            "error": {
+                "type": text("type", 80) or "?",
+                "message": text("message", 1000) or "",
+                "key": text("key", 80),
+                "name": text("name", 80),
+                "traceback": text("traceback", 20000) or "",
+                "locals": {str(k): v for k, v in arrays.items()},
+                "none_locals": [str(name)[:20] for name in (error.get("none_locals") or [])][:20],
+                "line": text("line", 200) or "",
+            }
+        }
     output = message.get("output")
     if not isinstance(output, dict):
         raise ValueError("result")
@@ -291,30 +332,47 @@ def _clean_loaded(message):
         value = message.get(key) or []
         return [str(t)[:500] for t in value][:200] if isinstance(value, list) else []
 
-    skipped = [s for s in (message.get("skipped") or []) if isinstance(s, dict)][:500]
-    loaded = {"notes": texts("notes"),
-              "skipped": [{"where": str(s.get("where", ""))[:80], "names": [str(n)[:80] for n in s.get("names", [])],
-                           "why": str(s.get("why", ""))[:300]} for s in skipped]}
+    skipped = [entry for entry in (message.get("skipped") or []) if isinstance(entry, dict)][:500]
+    loaded = {
+        "notes": texts("notes"),
+        "skipped": [
+            {
+                "where": str(entry.get("where", ""))[:80],
+                "names": [str(name)[:80] for name in entry.get("names", [])],
+                "why": str(entry.get("why", ""))[:300],
+            }
+            for entry in skipped
+        ],
+    }
     if "not_found" in message:
         return {**loaded, "not_found": str(message["not_found"])[:1000]}
     order = [str(n) for n in message.get("order") or []]
     if message.get("form") not in ("backward", "grads") or not set(order) <= {"parameters", "cache", "X", "Y"}:
         raise ValueError("load report")
-    m = message.get("global_m") if isinstance(message.get("global_m"), dict) else {}
-    return {**loaded, "function": str(message.get("function", "?"))[:120], "form": message["form"], "order": order,
-            "global_m": {"functions": [str(f)[:80] for f in m.get("functions") or []][:20],
-                         "value": None if m.get("value") is None else str(m["value"])[:40]}}
+    global_m = message.get("global_m") if isinstance(message.get("global_m"), dict) else {}
+    return {
+        **loaded,
+        "function": str(message.get("function", "?"))[:120],
+        "form": message["form"],
+        "order": order,
+        "global_m": {
+            "functions": [str(name)[:80] for name in global_m.get("functions") or []][:20],
+            "value": None if global_m.get("value") is None else str(global_m["value"])[:40],
+        },
+    }
 
 
 # --- one file -------------------------------------------------------------------------------
 
+
 @dataclass
 class ChildRun:
     """What the child did with one file: the load, one result per problem (None: not run), how it ended."""
+
     loaded: dict | None = None
     results: list = field(default_factory=list)
-    ended: str | None = None          # set when the child ended, timed out or was stopped early
-    ended_at: int | None = None       # the problem being called then (None: starting or loading)
+    ended: str | None = None  # set when the child ended, timed out or was stopped early
+    ended_at: int | None = None  # the problem being called then (None: starting or loading)
     timed_out: bool = False
     stdout: Captured | None = None
     stderr: Captured | None = None
@@ -322,16 +380,27 @@ class ChildRun:
     jax_loaded: bool | None = None
 
 
-def run_file(source, function, form, inputs, limits):
+def run_file(
+    source: "Source", function: str | None, form: str, inputs: list[dict[str, Any]], limits: Limits
+) -> ChildRun:
     """Load ``source`` (checker.files.Source) in a child and call its function on each of ``inputs``."""
     started = time.monotonic()
     run = ChildRun(results=[None] * len(inputs))
     child = Child(limits, source.folder)
     name = source.path.name
     try:
-        child.send({"kind": "load", "cells": [{"where": c.where, "filename": c.filename, "source": c.source}
-                                              for c in source.cells],
-                    "folder": source.folder, "path": str(source.path), "function": function, "form": form})
+        child.send(
+            {
+                "kind": "load",
+                "cells": [
+                    {"where": cell.where, "filename": cell.filename, "source": cell.source} for cell in source.cells
+                ],
+                "folder": source.folder,
+                "path": str(source.path),
+                "function": function,
+                "form": form,
+            }
+        )
         ready = child.receive("ready", limits.start_timeout, "starting Python and numpy")
         run.jax_loaded = bool(ready.get("jax_loaded"))
         run.loaded = _clean_loaded(child.receive("loaded", limits.load_timeout, f"loading {name}"))
@@ -341,16 +410,17 @@ def run_file(source, function, form, inputs, limits):
                 # A fresh nonce per call: no result can be written before its call was made.
                 nonce = secrets.token_hex(8)
                 child.send({"kind": "call", "index": i, "nonce": nonce, "inputs": problem_inputs})
-                result = child.receive("result", limits.timeout,
-                                       f"calling {run.loaded['function']} on problem {i + 1}")
+                result = child.receive("result", limits.timeout, f"calling {run.loaded['function']} on problem {i + 1}")
                 if result.get("index") != i or result.get("nonce") != nonce:
-                    raise ChildGone("the process running your code answered a call the checker did not make: "
-                                    "its result channel was tampered with")
+                    raise ChildGone(
+                        "the process running your code answered a call the checker did not make: "
+                        "its result channel was tampered with"
+                    )
                 run.results[i] = clean_result(result)
             run.ended_at = None
     except ChildGone as e:
         run.ended, run.timed_out = str(e), e.timed_out
-    except ValueError as e:   # a message with the token but not the checker's fields
+    except ValueError as e:  # a message with the token but not the checker's fields
         run.ended = f"the process running your code sent a malformed {e}: its result channel was tampered with"
     finally:
         child.close()

@@ -7,6 +7,7 @@ wrote would run its code in the checker. The decoder accepts numeric dtypes
 only (bool, int, uint, float, complex), checks that the bytes fill the shape,
 and refuses frames larger than MAX_FRAME.
 """
+
 import base64
 import json
 import os
@@ -25,9 +26,14 @@ class WireError(Exception):
 
 def _to_json(value):
     if isinstance(value, np.ndarray):
-        a = np.ascontiguousarray(value)
-        return {"__array__": {"dtype": a.dtype.str, "shape": list(a.shape),
-                              "data": base64.b64encode(a.tobytes()).decode("ascii")}}
+        # tobytes() writes C order whatever the layout; np.ascontiguousarray would make a 0-d array 1-d.
+        return {
+            "__array__": {
+                "dtype": value.dtype.str,
+                "shape": list(value.shape),
+                "data": base64.b64encode(value.tobytes()).decode("ascii"),
+            }
+        }
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"cannot send a {type(value).__name__}")
@@ -90,8 +96,8 @@ class FrameBuffer:
                 raise WireError(f"frame of {size} bytes is over the {MAX_FRAME}-byte limit")
             if len(self.data) < HEADER.size + size:
                 return
-            payload = bytes(self.data[HEADER.size:HEADER.size + size])
-            del self.data[:HEADER.size + size]
+            payload = bytes(self.data[HEADER.size : HEADER.size + size])
+            del self.data[: HEADER.size + size]
             yield payload
 
 
@@ -99,7 +105,7 @@ def write_frame(fd, message):
     """Write one message to a file descriptor (blocking, all of it)."""
     view = memoryview(encode(message))
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def read_frame(fd):

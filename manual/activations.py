@@ -20,61 +20,64 @@ parameters zero neither convention helps: A1 = 0 and W2 = 0 block the gradient.
 Activations are named by strings ("tanh", "leaky_relu", "leaky_relu:0.2") so
 they can be static arguments to ``jax.jit``.
 """
+
 import jax.numpy as jnp
+
+from .typing import Activation, Array, Derivative
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 DEFAULT_LEAKY_SLOPE = 0.01
 
 
-def sigmoid(z):
+def sigmoid(z: Array) -> Array:
     """sigma(z) = 1 / (1 + exp(-z)), any shape."""
     # For z < -709 (float64) exp overflows to inf and the quotient is exactly 0:
     # no NaN. The cost never takes log of this value (see forward.cost).
     return 1.0 / (1.0 + jnp.exp(-z))
 
 
-def sigmoid_prime(z, a):
+def sigmoid_prime(z: Array, a: Array) -> Array:
     """sigma'(z) = a (1 - a), the course's form."""
     return a * (1.0 - a)
 
 
-def tanh(z):
+def tanh(z: Array) -> Array:
     return jnp.tanh(z)
 
 
-def tanh_prime(z, a):
+def tanh_prime(z: Array, a: Array) -> Array:
     """tanh'(z) = 1 - a**2 (not 1 - z**2: that is the classic slip)."""
     return 1.0 - a * a
 
 
-def relu(z):
+def relu(z: Array) -> Array:
     return jnp.maximum(z, 0.0)
 
 
-def relu_prime(z, a):
+def relu_prime(z: Array, a: Array) -> Array:
     """1 for z >= 0 (the notes' convention at the kink), else 0."""
     return jnp.where(z >= 0, 1.0, 0.0).astype(z.dtype)
 
 
-def leaky_relu(z, slope=DEFAULT_LEAKY_SLOPE):
+def leaky_relu(z: Array, slope: float = DEFAULT_LEAKY_SLOPE) -> Array:
     return jnp.where(z >= 0, z, slope * z)
 
 
-def leaky_relu_prime(z, a, slope=DEFAULT_LEAKY_SLOPE):
+def leaky_relu_prime(z: Array, a: Array, slope: float = DEFAULT_LEAKY_SLOPE) -> Array:
     """1 for z >= 0, else the slope."""
     return jnp.where(z >= 0, 1.0, slope).astype(z.dtype)
 
 
-def identity(z):
+def identity(z: Array) -> Array:
     return z
 
 
-def identity_prime(z, a):
+def identity_prime(z: Array, a: Array) -> Array:
     return jnp.ones_like(z)
 
 
-def parse_activation(name):
-    """'leaky_relu:0.2' -> ('leaky_relu', 0.2); other names -> (name, None).
+def parse_activation(name: str) -> tuple[str, float | None]:
+    """'leaky_relu:0.2' -> ('leaky_relu', 0.2), 'leaky_relu' -> ('leaky_relu', 0.01); other names -> (name, None).
 
     Raises ValueError naming the known activations when the name is unknown.
     """
@@ -96,10 +99,15 @@ def parse_activation(name):
     return base, slope
 
 
-def get_activation(name):
+def check_activation(name: str) -> None:
+    """Raise ValueError naming the known activations unless ``name`` is one ("tanh", "leaky_relu:0.2" ...)."""
+    parse_activation(name)
+
+
+def get_activation(name: str) -> tuple[Activation, Derivative]:
     """Return ``(g, g_prime)`` for an activation name; g_prime takes (z, a)."""
     base, slope = parse_activation(name)
-    if base == "leaky_relu":
+    if base == "leaky_relu" and slope is not None:  # parse_activation always gives leaky_relu its slope
         return (lambda z: leaky_relu(z, slope)), (lambda z, a: leaky_relu_prime(z, a, slope))
     table = {
         "sigmoid": (sigmoid, sigmoid_prime),

@@ -5,11 +5,17 @@ once W1's rows differ, the units already compute different things. The 0.01
 scale keeps tanh/sigmoid in their steep middle region at the start (large
 weights saturate them, where g' ~ 0 and learning crawls).
 """
+
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
+
+from .typing import Array, Params
 
 
-def init_params(key, n_x, n_h, n_y, scale=0.01, dtype=jnp.float32):
+def init_params(
+    key: Array, n_x: int, n_h: int, n_y: int, scale: float = 0.01, dtype: DTypeLike = jnp.float32
+) -> Params:
     """W1 (n_h, n_x), W2 (n_y, n_h) ~ scale * N(0, 1); b1 (n_h, 1), b2 (n_y, 1) zeros."""
     k1, k2 = jax.random.split(key)
     return {
@@ -20,7 +26,7 @@ def init_params(key, n_x, n_h, n_y, scale=0.01, dtype=jnp.float32):
     }
 
 
-def init_zeros(n_x, n_h, n_y, dtype=jnp.float32):
+def init_zeros(n_x: int, n_h: int, n_y: int, dtype: DTypeLike = jnp.float32) -> Params:
     """All-zero parameters: every hidden unit computes the same thing forever (symmetry)."""
     return {
         "W1": jnp.zeros((n_h, n_x), dtype),

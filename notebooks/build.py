@@ -11,6 +11,7 @@ this run), and committed with their outputs so GitHub shows the plots.
     python notebooks/build.py            # rebuild all six
     python notebooks/build.py 03 05      # rebuild the ones whose names start with 03, 05
 """
+
 import os
 import sys
 import tempfile
@@ -36,8 +37,10 @@ def notebook_from_source(path):
     nb = jupytext.read(path, fmt=FORMAT)
     # jupytext records its own settings in the metadata; the committed notebooks
     # carry only what a Jupyter front end needs.
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                   "language_info": {"name": "python"}}
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     return nb
 
 
@@ -57,8 +60,9 @@ def execute(nb, timeout=TIMEOUT_S):
     with tempfile.TemporaryDirectory() as kernels:
         write_kernel_spec(Path(kernels) / KERNEL)
         km = AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
-        client = NotebookClient(nb, km=km, timeout=timeout, record_timing=False,
-                                resources={"metadata": {"path": str(HERE)}})
+        client = NotebookClient(
+            nb, km=km, timeout=timeout, record_timing=False, resources={"metadata": {"path": str(HERE)}}
+        )
         env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         client.execute(cleanup_kc=True, env=env)
     return nb
@@ -79,11 +83,11 @@ def build(path):
 
 def main(argv=None):
     prefixes = (sys.argv[1:] if argv is None else argv) or [""]
-    paths = [p for p in source_paths() if any(p.name.startswith(x) for x in prefixes)]
+    paths = [path for path in source_paths() if any(path.name.startswith(prefix) for prefix in prefixes)]
     if not paths:
         sys.exit(f"no notebook source in {SOURCES} starts with {', '.join(prefixes)}")
-    for p in paths:
-        print("built", build(p).relative_to(HERE.parent), flush=True)
+    for path in paths:
+        print("built", build(path).relative_to(HERE.parent), flush=True)
 
 
 if __name__ == "__main__":

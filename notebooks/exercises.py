@@ -5,6 +5,7 @@ still runs top to bottom; tests/test_notebooks.py runs each notebook's check cel
 wrong one and the placeholder. A checker computes the truth itself, with the library, every time: nothing
 here is a typed-in expected value except the exercise's own settings.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ class Verdict:
     def right(self):
         return self.status == RIGHT
 
-    def __repr__(self):                       # a check cell's last line shows the message itself
+    def __repr__(self):  # a check cell's last line shows the message itself
         return self.message
 
 
@@ -76,12 +77,15 @@ def check_shapes(answer):
         return _wrong(f"my_shapes has no entry for {', '.join(missing)}")
     wrong = [k for k in SHAPE_NAMES if tuple(answer[k]) != truth[k]]
     if wrong:
-        return _wrong(f"{', '.join(f'{k} is not {tuple(answer[k])}' for k in wrong)}. "
-                      "W[l] is (units of layer l, units of layer l-1); Z, A are (units, m); dV has V's shape")
+        return _wrong(
+            f"{', '.join(f'{k} is not {tuple(answer[k])}' for k in wrong)}. "
+            "W[l] is (units of layer l, units of layer l-1); Z, A are (units, m); dV has V's shape"
+        )
     return _right(f"all {len(SHAPE_NAMES)} shapes, read off a real forward and backward pass: {truth}")
 
 
 # 02 activations ----------------------------------------------------------------------------------------
+
 
 def softplus(z):
     """g(z) = log(1 + e^z), a smooth ReLU."""
@@ -98,17 +102,21 @@ def check_softplus_prime(g_prime):
     truth = jax.vmap(jax.grad(softplus))(z)
     try:
         yours = jnp.asarray(g_prime(z, softplus(z)), jnp.float64)
-    except Exception as e:                     # the learner's code: report whatever it raised
+    except Exception as e:  # the learner's code: report whatever it raised
         return _wrong(f"my_softplus_prime(z, a) raised {type(e).__name__}: {e}")
     if yours.shape != z.shape:
         return _wrong(f"my_softplus_prime returned shape {yours.shape} for z of shape {z.shape}")
     worst = float(jnp.max(jnp.abs(yours - truth)))
     if not worst < 1e-10:
         i = int(jnp.argmax(jnp.abs(yours - truth)))
-        return _wrong(f"at z = {float(z[i]):.2f} yours is {float(yours[i]):.4f}, jax.grad says {float(truth[i]):.4f} "
-                      "(hint: differentiate log(1 + e^z) and simplify)")
-    return _right(f"equal to jax.grad(softplus) at {z.size} points (max |difference| {worst:.1e}): "
-                  "softplus' = sigmoid, between 0 and 1 like ReLU's g', but smooth at 0")
+        return _wrong(
+            f"at z = {float(z[i]):.2f} yours is {float(yours[i]):.4f}, jax.grad says {float(truth[i]):.4f} "
+            "(hint: differentiate log(1 + e^z) and simplify)"
+        )
+    return _right(
+        f"equal to jax.grad(softplus) at {z.size} points (max |difference| {worst:.1e}): "
+        "softplus' = sigmoid, between 0 and 1 like ReLU's g', but smooth at 0"
+    )
 
 
 # 03 why 1/m --------------------------------------------------------------------------------------------
@@ -135,22 +143,33 @@ def check_learning_rate_without_one_over_m(alpha):
         return _wrong(f"with alpha = {alpha:g} the cost became infinite at iteration {e.iteration}: far too large")
     rises = np.flatnonzero(np.diff(costs) > 0)
     if rises.size:
-        return _wrong(f"with alpha = {alpha:g} the cost rose at {rises.size} of {SUMS_ITERATIONS} steps (first at "
-                      f"iteration {rises[0] + 1}, up to {costs.max():.3f}): the step is too large")
+        return _wrong(
+            f"with alpha = {alpha:g} the cost rose at {rises.size} of {SUMS_ITERATIONS} steps (first at "
+            f"iteration {rises[0] + 1}, up to {costs.max():.3f}): the step is too large"
+        )
     if costs[-1] >= SUMS_GOAL:
-        return _wrong(f"with alpha = {alpha:g} the cost is still {costs[-1]:.3f} after {SUMS_ITERATIONS} steps "
-                      f"(goal: below {SUMS_GOAL}): the step is too small")
-    return _right(f"alpha = {alpha:g}: the cost falls at every step to {costs[-1]:.3f}. On the average that is "
-                  f"a learning rate of alpha * m = {alpha * SUMS_M:g}; at m = 20,000 the same alpha would be "
-                  f"{alpha * 20000:g}: without 1/m, the learning rate must shrink as the data grows")
+        return _wrong(
+            f"with alpha = {alpha:g} the cost is still {costs[-1]:.3f} after {SUMS_ITERATIONS} steps "
+            f"(goal: below {SUMS_GOAL}): the step is too small"
+        )
+    return _right(
+        f"alpha = {alpha:g}: the cost falls at every step to {costs[-1]:.3f}. On the average that is "
+        f"a learning rate of alpha * m = {alpha * SUMS_M:g}; at m = 20,000 the same alpha would be "
+        f"{alpha * 20000:g}: without 1/m, the learning rate must shrink as the data grows"
+    )
 
 
 # 04 initialization -------------------------------------------------------------------------------------
 
+
 def constant_init(value, n_x=2, n_h=4, n_y=1):
     """Every weight equal to ``value``, biases zero (float64)."""
-    return {"W1": np.full((n_h, n_x), value), "b1": np.zeros((n_h, 1)),
-            "W2": np.full((n_y, n_h), value), "b2": np.zeros((n_y, 1))}
+    return {
+        "W1": np.full((n_h, n_x), value),
+        "b1": np.zeros((n_h, 1)),
+        "W2": np.full((n_y, n_h), value),
+        "b2": np.zeros((n_y, 1)),
+    }
 
 
 def distinct_units(params, decimals=9):
@@ -170,10 +189,14 @@ def check_constant_init(answer):
     params, _ = train(constant_init(0.5), X, Y, lr=1.2, iterations=2000)
     truth = distinct_units(params)
     if answer != truth:
-        return _wrong(f"{answer} is not what training gives; run it: train(constant_init(0.5), X, Y, lr=1.2, "
-                      "iterations=2000), then compare the rows of W1")
-    return _right(f"{truth} distinct unit(s), accuracy {accuracy(params, X, Y):.2f}%. Equal weights, nonzero or not, "
-                  "give every unit the same inputs and the same gradient: only a random W breaks the symmetry")
+        return _wrong(
+            f"{answer} is not what training gives; run it: train(constant_init(0.5), X, Y, lr=1.2, "
+            "iterations=2000), then compare the rows of W1"
+        )
+    return _right(
+        f"{truth} distinct unit(s), accuracy {accuracy(params, X, Y):.2f}%. Equal weights, nonzero or not, "
+        "give every unit the same inputs and the same gradient: only a random W breaks the symmetry"
+    )
 
 
 # 05 planar data ----------------------------------------------------------------------------------------
@@ -199,14 +222,19 @@ def check_held_out_accuracy(dataset, test_accuracy):
         return _wrong(f"my_dataset should be one of {', '.join(data.EXTRA_DATASETS)}, got {dataset!r}")
     net, log_reg = held_out_accuracy(dataset)
     if not abs(float(test_accuracy) - net) <= 0.5:
-        return _wrong(f"{test_accuracy}% is not the held-out accuracy on {dataset}: split with "
-                      f"data.split(X, Y, 0.25, seed=0), train on the first part only, score the second")
+        return _wrong(
+            f"{test_accuracy}% is not the held-out accuracy on {dataset}: split with "
+            f"data.split(X, Y, 0.25, seed=0), train on the first part only, score the second"
+        )
     verdict = "better than" if net > log_reg else "no better than"
-    return _right(f"{net:.1f}% on the {dataset} examples the network never saw; {verdict} logistic regression "
-                  f"({log_reg:.1f}%) on the same split")
+    return _right(
+        f"{net:.1f}% on the {dataset} examples the network never saw; {verdict} logistic regression "
+        f"({log_reg:.1f}%) on the same split"
+    )
 
 
 # 06 check your backprop --------------------------------------------------------------------------------
+
 
 def check_planted_slip(backward_propagation, predicted_wrong):
     """06: a backward pass with a slip of your own, and the set of gradients you predict the checker flags."""
@@ -216,12 +244,15 @@ def check_planted_slip(backward_propagation, predicted_wrong):
 
     report = check_backprop(backward_propagation)
     if report.passed:
-        return _wrong("your function passes the checker: it has no slip yet. Plant one (drop a 1/m, "
-                      "swap A1 for Z1, sum over the wrong axis, ...)")
+        return _wrong(
+            "your function passes the checker: it has no slip yet. Plant one (drop a 1/m, "
+            "swap A1 for Z1, sum over the wrong axis, ...)"
+        )
     flagged = {row.name for row in report.rows if not row.passed}
     predicted = set(predicted_wrong)
     diagnosis = "; ".join(report.diagnoses)
     if predicted != flagged:
-        return _wrong(f"the checker flags {sorted(flagged)}, you predicted {sorted(predicted)}. "
-                      f"Its diagnosis: {diagnosis}")
+        return _wrong(
+            f"the checker flags {sorted(flagged)}, you predicted {sorted(predicted)}. Its diagnosis: {diagnosis}"
+        )
     return _right(f"the checker flags exactly {sorted(flagged)}, as you predicted. Its diagnosis: {diagnosis}")

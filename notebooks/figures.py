@@ -6,6 +6,7 @@
 
 Plotting is not the lesson, so it lives here; the notebooks call these with the arrays they compute.
 """
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -13,7 +14,7 @@ CLASSES = "Spectral"
 ACTIVATION_COLORS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "leaky_relu": "C3", "identity": "C4"}
 PATH_STYLES = {"manual": {"color": "C0", "ls": "-"}, "reference": {"color": "C3", "ls": "--"}}
 WITH_1_OVER_M, WITHOUT_1_OVER_M = "C0", "C3"
-UNIT_COLORS = ("C0", "C1", "C2", "C4", "C5", "C6", "C8", "C9")   # hidden unit j; C3 (red) is left to the classes
+UNIT_COLORS = ("C0", "C1", "C2", "C4", "C5", "C6", "C8", "C9")  # hidden unit j; C3 (red) is left to the classes
 
 
 def setup():
@@ -44,8 +45,7 @@ def grid(X, n=200, margin=1.0):
 
 def data(ax, X, Y, title=None, s=10):
     """The examples as points coloured by their label, axes x1 and x2."""
-    ax.scatter(X[0], X[1], c=np.asarray(Y).ravel(), s=s, cmap=CLASSES, vmin=0, vmax=1,
-               edgecolors="k", linewidths=0.2)
+    ax.scatter(X[0], X[1], c=np.asarray(Y).ravel(), s=s, cmap=CLASSES, vmin=0, vmax=1, edgecolors="k", linewidths=0.2)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_aspect("equal", adjustable="box")
@@ -55,8 +55,16 @@ def data(ax, X, Y, title=None, s=10):
 
 def boundary(ax, xx, yy, predictions, X, Y, title):
     """Regions predicted 0 and 1 on the grid (xx, yy), with the examples on top."""
-    ax.contourf(xx, yy, np.asarray(predictions, np.float64).reshape(xx.shape), levels=[-0.5, 0.5, 1.5],
-                cmap=CLASSES, vmin=0, vmax=1, alpha=0.45)
+    ax.contourf(
+        xx,
+        yy,
+        np.asarray(predictions, np.float64).reshape(xx.shape),
+        levels=[-0.5, 0.5, 1.5],
+        cmap=CLASSES,
+        vmin=0,
+        vmax=1,
+        alpha=0.45,
+    )
     data(ax, X, Y, title)
 
 
@@ -69,14 +77,21 @@ def unit_lines(ax, W1, b1, X, ls="-", label="unit", alpha=1.0):
     lo, hi = X.min(axis=1) - 0.5, X.max(axis=1) + 0.5
     t = np.linspace(0.0, 1.0, 200)
     for j, (w, b) in enumerate(zip(W1, b1)):
-        if abs(w[1]) >= abs(w[0]):                      # solve for x2 along x1 (or the other way round)
+        if abs(w[1]) >= abs(w[0]):  # solve for x2 along x1 (or the other way round)
             x1 = lo[0] + t * (hi[0] - lo[0])
             x2 = -(w[0] * x1 + b) / w[1]
         else:
             x2 = lo[1] + t * (hi[1] - lo[1])
             x1 = -(w[1] * x2 + b) / w[0]
         inside = (x1 >= lo[0]) & (x1 <= hi[0]) & (x2 >= lo[1]) & (x2 <= hi[1])
-        ax.plot(x1[inside], x2[inside], ls=ls, lw=1.6, alpha=alpha, color=UNIT_COLORS[j % len(UNIT_COLORS)],
-                label=None if label is None else f"{label} {j + 1}")
+        ax.plot(
+            x1[inside],
+            x2[inside],
+            ls=ls,
+            lw=1.6,
+            alpha=alpha,
+            color=UNIT_COLORS[j % len(UNIT_COLORS)],
+            label=None if label is None else f"{label} {j + 1}",
+        )
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])

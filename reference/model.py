@@ -2,21 +2,24 @@
 
 This module must never import ``manual``: it is the witness that manual's
 hand-derived gradients are checked against, and a bug shared by both would
-hide. jax.grad of ``cost`` is the truth.
+hide. jax.grad of ``cost_unchecked`` is the truth.
 """
+
 import jax
 import jax.numpy as jnp
 
-HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+from .typing import Function, Grads, Params
+
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 
 
-def hidden_activation(name):
+def hidden_activation(name: str) -> Function:
     """g(z) from jax.nn; ReLU/leaky ReLU via ``where(z >= 0, ...)`` on purpose.
 
     The lecture notes put z = 0 in the z > 0 branch (derivative 1). ``jnp.where``
     differentiates the branch it selects, so ``where(z >= 0, z, 0)`` has
     gradient 1 at z = 0, matching the notes; ``jax.nn.relu`` has gradient 0
-    there (tested, documented).
+    there (tested, documented). Raises ValueError for a name it does not know.
     """
     base, _, param = name.partition(":") if isinstance(name, str) else (name, "", "")
     if param and base != "leaky_relu":
@@ -35,18 +38,25 @@ def hidden_activation(name):
         return lambda z: jnp.where(z >= 0, z, slope * z)
     if base == "identity":
         return lambda z: z
-    raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(HIDDEN)}")
+    raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
 
 
-def predict_logits(params, X, activation="tanh"):
-    """Z2 (n_y, m) for X (n_x, m)."""
+def check_activation(name: str) -> None:
+    """Raise ValueError unless ``name`` is an activation reference knows (its own check: it never imports manual)."""
+    hidden_activation(name)
+
+
+def predict_logits(params: Params, X: jax.Array, activation: str = "tanh") -> jax.Array:
+    """Z2 (n_y, m) for X (n_x, m); unchecked and traceable."""
     g = hidden_activation(activation)
-    H = g(jnp.dot(params["W1"], X) + params["b1"])
-    return jnp.dot(params["W2"], H) + params["b2"]
+    A1 = g(jnp.dot(params["W1"], X) + params["b1"])
+    return jnp.dot(params["W2"], A1) + params["b2"]
 
 
-def cost(params, X, Y, activation="tanh", output="sigmoid"):
-    """J = mean over the m examples of the summed per-unit loss.
+def cost_unchecked(
+    params: Params, X: jax.Array, Y: jax.Array, activation: str = "tanh", output: str = "sigmoid"
+) -> jax.Array:
+    """J = mean over the m examples of the summed per-unit loss (unchecked and traceable).
 
     sigmoid output: binary cross-entropy -y log s(z) - (1 - y) log s(-z).
     Since log s(-z) = log s(z) - z, this is (1 - y) z - log s(z): one
@@ -64,23 +74,26 @@ def cost(params, X, Y, activation="tanh", output="sigmoid"):
     return jnp.mean(jnp.sum(per_example, axis=0))
 
 
-def _rename(g):
-    return {"d" + k: v for k, v in g.items()}
+def _gradient_names(grads: Params) -> Grads:
+    """jax.grad's keys W1 b1 W2 b2 as the course's dW1 db1 dW2 db2."""
+    return {"d" + k: v for k, v in grads.items()}
 
 
-def _value_and_grads(params, X, Y, activation="tanh", output="sigmoid"):
-    J, g = jax.value_and_grad(cost)(params, X, Y, activation, output)
-    return J, _rename(g)
+def value_and_grads_unchecked(
+    params: Params, X: jax.Array, Y: jax.Array, activation: str = "tanh", output: str = "sigmoid"
+) -> tuple[jax.Array, Grads]:
+    """(J, grads) by jax.value_and_grad of the reference cost, keys dW1 db1 dW2 db2 (traceable)."""
+    J, grads = jax.value_and_grad(cost_unchecked)(params, X, Y, activation, output)
+    return J, _gradient_names(grads)
 
 
-value_and_grads_unchecked = _value_and_grads
-
-
-def grads_unchecked(params, X, Y, activation="tanh", output="sigmoid"):
+def grads_unchecked(
+    params: Params, X: jax.Array, Y: jax.Array, activation: str = "tanh", output: str = "sigmoid"
+) -> Grads:
     """jax.grad of the reference cost, keys renamed dW1 db1 dW2 db2 (traceable)."""
-    return _rename(jax.grad(cost)(params, X, Y, activation, output))
+    return _gradient_names(jax.grad(cost_unchecked)(params, X, Y, activation, output))
 
 
 _grads_jit = jax.jit(grads_unchecked, static_argnames=("activation", "output"))
-_value_and_grads_jit = jax.jit(_value_and_grads, static_argnames=("activation", "output"))
-_cost_jit = jax.jit(cost, static_argnames=("activation", "output"))
+_value_and_grads_jit = jax.jit(value_and_grads_unchecked, static_argnames=("activation", "output"))
+_cost_jit = jax.jit(cost_unchecked, static_argnames=("activation", "output"))

@@ -3,17 +3,20 @@
 Written apart from manual's checks on purpose: reference never imports manual,
 so a mistake in one package's checks cannot hide in both.
 """
+
+from typing import Any
+
 import jax
 import numpy as np
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
-def _concrete(x):
+def _concrete(x: object) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def _check_array(name, a):
+def _check_array(name: str, a: Any) -> None:
     """2-D, floating (Y may be integer or bool), float64 only with x64 on, finite when concrete."""
     if not hasattr(a, "shape") or not hasattr(a, "dtype"):
         raise ValueError(f"{name} must be an array, got {type(a).__name__}")
@@ -26,10 +29,11 @@ def _check_array(name, a):
             hint = ""
         raise ValueError(f"{name} has shape {tuple(a.shape)}, must be 2-D{hint}")
     numeric = np.issubdtype(a.dtype, np.floating) or (
-        name == "Y" and (np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_))
+        name == "Y" and (np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_)
+    )
     if not numeric:
         raise ValueError(f"{name} must be a floating-point array, got dtype {a.dtype}")
-    if a.dtype == np.float64 and not jax.config.jax_enable_x64:
+    if a.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
         raise ValueError(f"{name} is float64 but jax_enable_x64 is off (JAX would compute in float32)")
     if _concrete(a) and np.issubdtype(a.dtype, np.floating):
         values = np.asarray(a)
@@ -39,7 +43,7 @@ def _check_array(name, a):
             raise ValueError(f"{name} contains infinite values")
 
 
-def validate(params, X, Y, output="sigmoid"):
+def validate(params: Any, X: Any, Y: Any, output: str = "sigmoid") -> None:
     """Raise ValueError with one line naming the first problem found."""
     if output not in ("sigmoid", "identity"):
         raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
@@ -58,7 +62,8 @@ def validate(params, X, Y, output="sigmoid"):
     for k, shape in want.items():
         if tuple(params[k].shape) != shape:
             raise ValueError(
-                f"{k} has shape {tuple(params[k].shape)}, expected {shape} for X {tuple(X.shape)}, Y {tuple(Y.shape)}")
+                f"{k} has shape {tuple(params[k].shape)}, expected {shape} for X {tuple(X.shape)}, Y {tuple(Y.shape)}"
+            )
     if _concrete(Y) and output == "sigmoid":
         y = np.asarray(Y)
         bad = ~np.isin(y, (0, 1))

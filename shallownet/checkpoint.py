@@ -10,12 +10,15 @@ that folder removes (``remove_leftovers``). Loaded with ``allow_pickle=False``
 together, float dtypes, finite values, a run configuration RunConfig accepts.
 Anything else is "not a shallownet model (reason)".
 """
+
 import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -24,6 +27,7 @@ from .config import MAY_CHANGE, ConfigError, RunConfig, fields_of
 from .data import Fingerprint
 from .history import LIMIT, CostHistory
 
+PathLike = str | os.PathLike[str]
 FORMAT = 2
 PARAM_KEYS = ("W1", "b1", "W2", "b2")
 KEYS = PARAM_KEYS + ("feature_mean", "feature_std", "costs", "cost_iterations", "iteration", "meta")
@@ -31,7 +35,7 @@ FORMAT_1_KEYS = PARAM_KEYS + ("feature_mean", "feature_std", "costs", "iteration
 META_KEYS = ("format", "run", "features", "labels", "fingerprint", "cost_stride", "segments", "status")
 STATUSES = ("running", "interrupted", "finished", "diverged")
 # The settings a resumed run may change, recorded per stretch of iterations.
-SEGMENT_SETTINGS = tuple(f.name for f in fields_of() if f.metadata["on_resume"] == MAY_CHANGE)
+SEGMENT_SETTINGS = tuple(field.name for field in fields_of() if field.metadata["on_resume"] == MAY_CHANGE)
 _ZIP_MAGIC, _NPY_MAGIC = (b"PK\x03\x04", b"PK\x05\x06"), b"\x93NUMPY"
 
 
@@ -39,7 +43,7 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, unreadable or inconsistent."""
 
 
-def segment(start, config):
+def segment(start: int, config: RunConfig) -> dict[str, Any]:
     """A stretch of a run from iteration ``start`` on, with the settings a resume may change."""
     return {"start": int(start), **{k: getattr(config, k) for k in SEGMENT_SETTINGS}}
 
@@ -62,15 +66,22 @@ class Model:
     status: str
 
     @property
-    def iteration(self):
+    def iteration(self) -> int:
         return self.history.done
 
-    def meta(self):
-        return {"format": FORMAT, "run": self.config.to_dict(), "features": list(self.features),
-                "labels": list(self.labels), "fingerprint": self.fingerprint.to_dict(),
-                "cost_stride": self.history.stride, "segments": list(self.segments), "status": self.status}
+    def meta(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "run": self.config.to_dict(),
+            "features": list(self.features),
+            "labels": list(self.labels),
+            "fingerprint": self.fingerprint.to_dict(),
+            "cost_stride": self.history.stride,
+            "segments": list(self.segments),
+            "status": self.status,
+        }
 
-    def arrays(self):
+    def arrays(self) -> dict[str, np.ndarray]:
         cost_iterations, costs = self.history.arrays()
         arrays = {k: np.asarray(self.params[k]) for k in PARAM_KEYS}
         arrays.update(
@@ -84,7 +95,7 @@ class Model:
         return arrays
 
 
-def _fsync_folder(folder):
+def _fsync_folder(folder: PathLike) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -97,11 +108,11 @@ def _fsync_folder(folder):
         os.close(fd)
 
 
-def temporary_prefix(name):
+def temporary_prefix(name: str) -> str:
     return f".{name}."
 
 
-def atomic_write(path, write):
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
     """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``.
 
     The rename is atomic on POSIX and Windows when both names are in one
@@ -129,51 +140,55 @@ def atomic_write(path, write):
         _fsync_folder(path.parent)
 
 
-def remove_leftovers(folder, names):
+def remove_leftovers(folder: PathLike, names: Iterable[str]) -> list[str]:
     """Delete the temporary files a killed write of one of ``names`` left in ``folder``; returns them."""
     removed = []
     for entry in os.scandir(folder):
-        if entry.is_file() and entry.name.endswith(".tmp") and any(
-                entry.name.startswith(temporary_prefix(n)) for n in names):
+        if (
+            entry.is_file()
+            and entry.name.endswith(".tmp")
+            and any(entry.name.startswith(temporary_prefix(n)) for n in names)
+        ):
             os.remove(entry.path)
             removed.append(entry.name)
     return removed
 
 
-def save(path, model):
+def save(path: PathLike, model: Model) -> None:
     """Write ``model`` (a Model) to ``path`` atomically, after checking it would load back.
 
     ``np.savez`` is given an open file object: given a name it would append
     ".npz" to the temporary name.
     """
-    arrays = model.arrays()
+    arrays: dict[str, Any] = model.arrays()
     validate(arrays, path)
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def _fail(path, problem):
+def _fail(path: PathLike, problem: str) -> NoReturn:
     raise CheckpointError(f"{path}: not a shallownet model ({problem})")
 
 
-def _check_arrays(arrays, path):
+def _check_arrays(arrays: dict[str, Any], path: PathLike) -> None:
     """Keys, dtypes, shapes and finiteness of the arrays of a checkpoint."""
     import manual  # JAX; a failed model check should not have to pay for it first
 
     if set(arrays) == set(FORMAT_1_KEYS):
-        raise CheckpointError(f"{path}: a model of an earlier shallownet (checkpoint format 1, without a data "
-                              "fingerprint) that this version does not read; train it again")
+        raise CheckpointError(
+            f"{path}: a model of an earlier shallownet (checkpoint format 1, without a data "
+            "fingerprint) that this version does not read; train it again"
+        )
     if set(arrays) != set(KEYS):
         missing = sorted(set(KEYS) - set(arrays))
         extra = sorted(set(arrays) - set(KEYS))
         _fail(path, f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}")
-    for k, a in arrays.items():
-        if not isinstance(a, np.ndarray):
-            _fail(path, f"{k} is not a numpy array")
+    for name, array in arrays.items():
+        if not isinstance(array, np.ndarray):
+            _fail(path, f"{name} is not a numpy array")
     dtype = arrays["W1"].dtype
-    for k in PARAM_KEYS:
-        a = arrays[k]
-        if a.dtype not in (np.float32, np.float64) or a.dtype != dtype:
-            _fail(path, f"{k} has dtype {a.dtype}; expected float32 or float64 like W1")
+    for name in PARAM_KEYS:
+        if arrays[name].dtype not in (np.float32, np.float64) or arrays[name].dtype != dtype:
+            _fail(path, f"{name} has dtype {arrays[name].dtype}; expected float32 or float64 like W1")
     try:
         manual.checks.check_params({k: arrays[k] for k in PARAM_KEYS})
     except ValueError as e:
@@ -186,36 +201,41 @@ def _check_arrays(arrays, path):
             _fail(path, f"{k} contains non-finite values")
     if not np.all(arrays["feature_std"] > 0):
         _fail(path, "feature_std must be positive")
-    it, costs, cost_iterations = arrays["iteration"], arrays["costs"], arrays["cost_iterations"]
-    if it.shape != () or it.dtype != np.int64 or int(it) < 0:
-        _fail(path, f"iteration must be a non-negative int64 scalar, got {it!r}")
+    iteration, costs, cost_iterations = arrays["iteration"], arrays["costs"], arrays["cost_iterations"]
+    if iteration.shape != () or iteration.dtype != np.int64 or int(iteration) < 0:
+        _fail(path, f"iteration must be a non-negative int64 scalar, got {iteration!r}")
     if costs.ndim != 1 or costs.dtype != np.float64 or cost_iterations.dtype != np.int64:
-        _fail(path, f"costs and cost_iterations must be 1-D float64 and int64, got {costs.dtype} "
-                    f"{costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}")
+        _fail(
+            path,
+            f"costs and cost_iterations must be 1-D float64 and int64, got {costs.dtype} "
+            f"{costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}",
+        )
     if not np.all(np.isfinite(costs)):
         _fail(path, "costs contain non-finite values")
     if arrays["meta"].shape != () or arrays["meta"].dtype.kind != "U":
         _fail(path, "meta must be a JSON string")
 
 
-def _segments(saved, config, done, path):
+def _segments(saved: Any, config: RunConfig, done: int, path: PathLike) -> tuple[dict[str, Any], ...]:
     if not isinstance(saved, list) or not saved:
         _fail(path, "segments must be a non-empty list")
     starts = []
-    for s in saved:
-        if not isinstance(s, dict) or set(s) != {"start", *SEGMENT_SETTINGS}:
-            _fail(path, f"a segment has the keys start, {', '.join(SEGMENT_SETTINGS)}; got {s!r}")
+    for entry in saved:
+        if not isinstance(entry, dict) or set(entry) != {"start", *SEGMENT_SETTINGS}:
+            _fail(path, f"a segment has the keys start, {', '.join(SEGMENT_SETTINGS)}; got {entry!r}")
         try:
-            config.replace(**{k: s[k] for k in SEGMENT_SETTINGS})
+            config.replace(**{k: entry[k] for k in SEGMENT_SETTINGS})
         except ConfigError as e:
             _fail(path, f"segment: {e}")
-        starts.append(s["start"])
-    if starts[0] != 0 or any(not isinstance(a, int) or a > b for a, b in zip(starts, starts[1:] + [done])):
+        starts.append(entry["start"])
+    if starts[0] != 0 or any(
+        not isinstance(start, int) or start > following for start, following in zip(starts, [*starts[1:], done])
+    ):
         _fail(path, f"segment starts {starts} must rise from 0 to at most the iteration {done}")
     return tuple(saved)
 
 
-def validate(arrays, path="checkpoint"):
+def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     """Check a checkpoint's arrays -> Model. CheckpointError names the problem."""
     _check_arrays(arrays, path)
     try:
@@ -237,8 +257,11 @@ def validate(arrays, path="checkpoint"):
     n_h, n_x = arrays["W1"].shape
     n_y = arrays["W2"].shape[0]
     if config.hidden_units != n_h or len(meta["features"]) != n_x or len(meta["labels"]) != n_y:
-        _fail(path, f"the configuration (hidden_units {config.hidden_units}, {len(meta['features'])} features, "
-                    f"{len(meta['labels'])} labels) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}")
+        _fail(
+            path,
+            f"the configuration (hidden_units {config.hidden_units}, {len(meta['features'])} features, "
+            f"{len(meta['labels'])} labels) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}",
+        )
     if np.dtype(config.dtype) != arrays["W1"].dtype:
         _fail(path, f"the configuration says dtype {config.dtype} but W1 is {arrays['W1'].dtype}")
     if meta["status"] not in STATUSES:
@@ -250,12 +273,21 @@ def validate(arrays, path="checkpoint"):
         history = CostHistory.restore(arrays["cost_iterations"], arrays["costs"], stride, done, LIMIT)
     except ValueError as e:
         _fail(path, str(e))
-    return Model({k: arrays[k] for k in PARAM_KEYS}, config, tuple(meta["features"]), tuple(meta["labels"]),
-                 fingerprint, arrays["feature_mean"], arrays["feature_std"], history,
-                 _segments(meta["segments"], config, done, path), meta["status"])
+    return Model(
+        {k: arrays[k] for k in PARAM_KEYS},
+        config,
+        tuple(meta["features"]),
+        tuple(meta["labels"]),
+        fingerprint,
+        arrays["feature_mean"],
+        arrays["feature_std"],
+        history,
+        _segments(meta["segments"], config, done, path),
+        meta["status"],
+    )
 
 
-def _read_arrays(path):
+def _read_arrays(path: PathLike) -> dict[str, np.ndarray]:
     """The arrays of an .npz file, or CheckpointError saying what the file is instead."""
     with open(path, "rb") as f:
         head = f.read(64)
@@ -270,8 +302,8 @@ def _read_arrays(path):
             _fail(path, f"not an .npz archive: it starts with bytes {head[:8]!r}")
         _fail(path, f"not an .npz archive but text starting {text[:40]!r}")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
     except ValueError as e:
         if "pickle" in str(e):  # numpy's advice to load it unsafely is not ours to give
             _fail(path, "it holds pickled Python objects, which a model never contains")
@@ -280,7 +312,7 @@ def _read_arrays(path):
         _fail(path, f"a damaged .npz archive ({e})")
 
 
-def load(path):
+def load(path: PathLike) -> Model:
     """Read and validate a checkpoint (a .npz path, or a run folder holding model.npz) -> Model."""
     path = Path(path)
     if path.is_dir():

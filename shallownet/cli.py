@@ -1,4 +1,4 @@
-"""The ``shallownet`` command: train, predict, sweep (and check, when shallownet.check_cmd exists).
+"""The ``shallownet`` command: train, predict, sweep, and check (the checker's, registered by shallownet.check_cmd).
 
 Thin over library functions (shallownet.experiment, shallownet.predict,
 shallownet.sweep) that the tests call directly. The flags of train and sweep
@@ -6,16 +6,21 @@ are derived from shallownet.config.RunConfig. Bad input prints one line on
 stderr and exits with a non-zero code, without a traceback; main(argv)
 returns the exit code.
 """
+
 import argparse
 import importlib
 import os
 import signal
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
-EPILOG = ("exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), "
-          "2 bad command line, 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")
+EPILOG = (
+    "exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), "
+    "2 bad command line, 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)"
+)
 
 
 class UsageError(Exception):
@@ -29,30 +34,36 @@ class Parser(argparse.ArgumentParser):
     a test calling main([...]) gets the code back instead of SystemExit.
     """
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
 
 
-def build_parser():
+def build_parser() -> Parser:
     from . import config
 
     parser = Parser(prog="shallownet", description="Train the course's one-hidden-layer network, fast, with JAX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train one network, write model, plots and summary into --out",
-                       epilog=EPILOG)
-    config.add_flags(t, "train")
-    t.add_argument("--resume", action="store_true",
-                   help="continue the run saved in --out: flags left out keep their saved values; "
-                        "those that change the problem must match them")
-    t.add_argument("--out", default=None, help="output folder (default runs/<data>)")
-    t.set_defaults(func=cmd_train)
+    train_parser = sub.add_parser(
+        "train", help="train one network, write model, plots and summary into --out", epilog=EPILOG
+    )
+    config.add_flags(train_parser, "train")
+    train_parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run saved in --out: flags left out keep their saved values; "
+        "those that change the problem must match them",
+    )
+    train_parser.add_argument("--out", default=None, help="output folder (default runs/<data>)")
+    train_parser.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
-    p.add_argument("--model", required=True, help="a run folder (or its model.npz)")
-    p.add_argument("--data", required=True, help="a .csv with the model's feature columns, or a data set name")
-    p.add_argument("--out", default=None, help="write predictions to this CSV (default: print them)")
-    p.set_defaults(func=cmd_predict)
+    predict_parser = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
+    predict_parser.add_argument("--model", required=True, help="a run folder (or its model.npz)")
+    predict_parser.add_argument(
+        "--data", required=True, help="a .csv with the model's feature columns, or a data set name"
+    )
+    predict_parser.add_argument("--out", default=None, help="write predictions to this CSV (default: print them)")
+    predict_parser.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("sweep", help="training accuracy for several hidden sizes, plus logistic regression",
                        epilog=EPILOG)
@@ -69,46 +80,46 @@ def build_parser():
     return parser
 
 
-def _progress_bar():
+def _progress_bar() -> tuple[Any, Callable[[int, int], None], Callable[[int, float], None]]:
     """A tqdm bar showing the current cost (its range set by start); silent when stderr is not a terminal."""
     from tqdm import tqdm
 
     # delay: no bar at all when the run fails on its input within half a second.
     bar = tqdm(total=None, desc="train", unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
 
-    def start(total, initial):
+    def start(total: int, initial: int) -> None:
         bar.reset(total=total)
         bar.update(initial)
 
-    def update(done, cost):
+    def update(done: int, cost: float) -> None:
         bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
         bar.update(done - bar.n)
 
     return bar, start, update
 
 
-def _score_text(output, value):
+def _score_text(output: str, value: float) -> str:
     """'accuracy: 90.75%' for the sigmoid output, 'mean squared error: 0.2212' for identity."""
     return f"accuracy: {value:.2f}%" if output == "sigmoid" else f"mean squared error: {value:.4g}"
 
 
-def _changes_text(changes):
+def _changes_text(changes: dict[str, tuple[Any, Any]]) -> str:
     return ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
 
 
-def _interrupted_text(e):
-    """The one line printed when a stop request ended a run."""
+def _interrupted_text(interrupted: Any) -> str:
+    """The one line printed when a stop request (a train.Interrupted) ended a run."""
     from . import signals
 
-    how = f"interrupted by {signals.name(e.signum)} after iteration {e.iteration}"
-    if e.saved is None:
+    how = f"interrupted by {signals.name(interrupted.signum)} after iteration {interrupted.iteration}"
+    if interrupted.saved is None:
         return f"{how}; no new chunk had finished, nothing saved"
-    if e.total is not None and e.iteration >= e.total:
-        return f"{how}, the last one; saved {e.saved}"
-    return f"{how}; saved {e.saved}, continue with --resume"
+    if interrupted.total is not None and interrupted.iteration >= interrupted.total:
+        return f"{how}, the last one; saved {interrupted.saved}"
+    return f"{how}; saved {interrupted.saved}, continue with --resume"
 
 
-def cmd_train(args):
+def cmd_train(args: argparse.Namespace) -> int:
     from . import config, experiment, signals, train
 
     settings = config.given(args, "train")
@@ -117,7 +128,7 @@ def cmd_train(args):
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)
 
-    def on_start(run, start, changes):
+    def on_start(run: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
         start_bar(run.iterations, start)
         if args.resume:
             changed = f"; changed on resume: {_changes_text(changes)}" if changes else ""
@@ -125,8 +136,9 @@ def cmd_train(args):
 
     bar, start_bar, update = _progress_bar()
     try:
-        summary = _configured(experiment.train_run, settings, out, resume=args.resume, progress=update,
-                              on_start=on_start)
+        summary = _configured(
+            experiment.train_run, settings, out, resume=args.resume, progress=update, on_start=on_start
+        )
     except train.Interrupted as e:
         bar.close()
         signals.ignore_further()  # a second request must not cut the message short: all is saved
@@ -145,7 +157,7 @@ class SettingError(Exception):
     """A setting's value is refused (config.ConfigError): a usage error of the command line (exit 2)."""
 
 
-def _configured(function, *args, **kwargs):
+def _configured(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """function(...), with a refused setting (ConfigError) turned into SettingError."""
     from . import config
 
@@ -155,7 +167,7 @@ def _configured(function, *args, **kwargs):
         raise SettingError(str(e)) from None
 
 
-def cmd_predict(args):
+def cmd_predict(args: argparse.Namespace) -> int:
     from . import checkpoint, predict
 
     result = predict.predict_run(args.model, args.data)
@@ -191,7 +203,7 @@ def cmd_sweep(args):
     return 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default sys.argv[1:]); returns the exit code."""
     from . import signals
 
@@ -219,28 +231,29 @@ def main(argv=None):
         return EXIT_ERROR
 
 
-def _use_compilation_cache():
+def _use_compilation_cache() -> None:
     """Keep XLA's compiled programs on disk (JAX's persistent cache) unless the user set a place.
 
-    The compile of the training loop is about half of a flower run; a repeated
-    run with the same shapes and settings loads it instead. Environment
-    variables, so that JAX (not imported yet) picks them up and --help stays fast.
+    The compile of the training loop is a large part of a run on a small data
+    set; a repeated run with the same shapes and settings loads it instead.
+    Environment variables, so that JAX (not imported yet) picks them up and
+    --help stays fast.
     """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(base, "shallownet", "xla"))
-    # JAX caches only compiles longer than 1 s by default; the flower loop takes ~0.5-1 s.
+    # JAX caches only compiles longer than 1 s by default, longer than the flower loop's compile.
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 
 
-def console():
+def console() -> NoReturn:
     """Entry point of the installed ``shallownet`` script: main(), then end the process at once.
 
     It also turns on the persistent compilation cache (main() alone, as the
     tests call it, writes nothing outside the run folder). Everything is
     written (files atomically and fsync'ed) and printed by then; the
     interpreter's ordinary teardown of the JAX and matplotlib module graphs
-    would add ~0.3-0.4 s to every command for nothing, so the streams are
-    flushed and the process exits without it.
+    would add a measurable delay to every command for nothing, so the streams
+    are flushed and the process exits without it.
     """
     _use_compilation_cache()
     code = main()

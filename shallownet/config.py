@@ -14,21 +14,27 @@ MAY_CHANGE: they only say how to go on.
 
 Importing this module imports neither JAX nor numpy, so ``--help`` stays fast.
 """
+
 import argparse
 import dataclasses
 import itertools
 import math
 import numbers
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Self, cast
 
 VERSION = 1  # of the dict written by to_dict (a checkpoint's "run" entry)
 
 MUST_MATCH = "must match"
 MAY_CHANGE = "may change"
 COMMANDS = ("train", "sweep")
-MAX_DEVICES = 64       # a single process: real accelerators per host, or CPU devices worth simulating
+MAX_DEVICES = 64  # a single process: real accelerators per host, or CPU devices worth simulating
 MAX_CHUNK = 2**31 - 1  # the compiled loop counts its steps in int32
+
+
+Check = Callable[[Any, str], Any]  # check(value, label) -> the normalized value, or ConfigError
 
 
 class ConfigError(ValueError):
@@ -46,7 +52,7 @@ _INF_WORDS = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
 _MISSING_WORDS = {"na", "n/a", "null", "none", "nil", "?", "-", "#n/a"}
 
 
-def number_problem(text):
+def number_problem(text: str) -> str | None:
     """Why ``text`` is not a finite number (a short phrase), or None when it is one."""
     cell = text.strip()
     if NUMBER.fullmatch(cell):
@@ -63,14 +69,14 @@ def number_problem(text):
     hint = ""
     if "_" in cell:
         hint = " (no '_' digit separators)"
-    elif any(ch.isspace() for ch in cell):
+    elif any(char.isspace() for char in cell):
         hint = " (no spaces inside a number)"
     elif "," in cell:
         hint = " (a decimal comma? write 1.5, not 1,5)"
     return f"{cell!r} is not a number{hint}"
 
 
-def parse_number(text):
+def parse_number(text: str) -> float:
     """A finite float from ``text`` (see NUMBER); ValueError says why not."""
     problem = number_problem(text)
     if problem is not None:
@@ -78,7 +84,7 @@ def parse_number(text):
     return float(text.strip())
 
 
-def parse_whole(text):
+def parse_whole(text: str) -> int:
     """An int from ``text``: a number with no fractional part ("5000", "1e6"); ValueError otherwise."""
     value = parse_number(text)
     cell = text.strip()
@@ -92,8 +98,9 @@ def parse_whole(text):
 # --------------------------------------------------------------------------- validators
 # Each takes (value, label) and returns the normalized value or raises ConfigError.
 
-def _whole(low, high=None):
-    def check(value, label):
+
+def _whole(low: int, high: int | None = None) -> Check:
+    def check(value: Any, label: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ConfigError(f"{label} must be a whole number, got {value!r}")
         value = int(value)
@@ -101,12 +108,12 @@ def _whole(low, high=None):
             bound = f">= {low}" if high is None else f"between {low} and {high}"
             raise ConfigError(f"{label} must be a whole number {bound}, got {value}")
         return value
-    check.bounds = (low, high)
+
     return check
 
 
-def _real(low, *, low_open, high=None, high_open=True):
-    def check(value, label):
+def _real(low: float, *, low_open: bool, high: float | None = None, high_open: bool = True) -> Check:
+    def check(value: Any, label: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{label} must be a number, got {value!r}")
         value = float(value)
@@ -116,45 +123,49 @@ def _real(low, *, low_open, high=None, high_open=True):
             if high is None:
                 bound = f"{'>' if low_open else '>='} {low:g}"
                 raise ConfigError(f"{label} must be a finite number {bound}, got {value}")
-            raise ConfigError(f"{label} must be in {'(' if low_open else '['}{low:g}, {high:g}"
-                              f"{')' if high_open else ']'}, got {value}")
+            raise ConfigError(
+                f"{label} must be in {'(' if low_open else '['}{low:g}, {high:g}"
+                f"{')' if high_open else ']'}, got {value}"
+            )
         return value
+
     return check
 
 
-def _text(value, label):
+def _text(value: Any, label: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{label} must be a non-empty string, got {value!r}")
     return value
 
 
-def _choice(*options):
-    def check(value, label):
+def _choice(*options: str) -> Check:
+    def check(value: Any, label: str) -> Any:
         if value not in options:
             raise ConfigError(f"{label} must be one of {', '.join(options)}, got {value!r}")
         return value
+
     return check
 
 
-def _flag(value, label):
+def _flag(value: Any, label: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{label} must be true or false, got {value!r}")
     return value
 
 
-def _columns(value, label):
+def _columns(value: Any, label: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = (value,)
-    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) and v for v in value):
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(name, str) and name for name in value):
         raise ConfigError(f"{label} must be one or more column names, got {value!r}")
-    repeated = sorted({v for v in value if value.count(v) > 1})
+    repeated = sorted({name for name in value if value.count(name) > 1})
     if repeated:
         raise ConfigError(f"{label} names {', '.join(map(repr, repeated))} more than once")
     return tuple(value)
 
 
-def _activation(value, label):
-    """A name manual.parse_activation knows, with a finite leaky_relu slope given as a plain number."""
+def _activation(value: Any, label: str) -> str:
+    """A name manual.check_activation accepts, with a finite leaky_relu slope given as a plain number."""
     value = _text(value, label)
     base, _, slope = value.partition(":")
     if base == "leaky_relu" and slope:
@@ -165,7 +176,7 @@ def _activation(value, label):
     import manual  # imports JAX: only when a configuration is built, never for --help
 
     try:
-        manual.parse_activation(value)
+        manual.check_activation(value)
     except ValueError as e:
         raise ConfigError(f"{label}: {e}") from None
     return value
@@ -173,78 +184,159 @@ def _activation(value, label):
 
 # --------------------------------------------------------------------------- the fields
 
-def setting(default, help, check, *, on_resume=MUST_MATCH, flag=None, choices=None, metavar=None,
-            commands=COMMANDS, sweep=False):
+
+def setting(
+    default: Any,
+    help: str,
+    check: Check,
+    *,
+    on_resume: str = MUST_MATCH,
+    flag: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    metavar: str | None = None,
+    commands: tuple[str, ...] = COMMANDS,
+    sweep: bool = False,
+) -> Any:
     """A RunConfig field: its default and the metadata everything else is derived from.
 
     ``sweep=True``: ``shallownet sweep`` takes a list of values (one network each).
     """
-    return field(default=default, metadata={
-        "help": help, "check": check, "on_resume": on_resume, "flag": flag, "choices": choices,
-        "metavar": metavar, "commands": commands, "sweep": sweep})
+    return dataclasses.field(
+        default=default,
+        metadata={
+            "help": help,
+            "check": check,
+            "on_resume": on_resume,
+            "flag": flag,
+            "choices": choices,
+            "metavar": metavar,
+            "commands": commands,
+            "sweep": sweep,
+        },
+    )
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Every setting of one training run, validated when constructed (ConfigError names the bad one)."""
 
-    data: str = setting("flower", "flower, noisy_circles, noisy_moons, blobs, gaussian_quantiles, or a .csv file",
-                        _text)
-    labels: tuple = setting(("label",), "label column(s) of a CSV; every other column is a feature", _columns,
-                            flag="--label", metavar="COLUMN")
+    data: str = setting(
+        "flower", "flower, noisy_circles, noisy_moons, blobs, gaussian_quantiles, or a .csv file", _text
+    )
+    labels: tuple = setting(
+        ("label",),
+        "label column(s) of a CSV; every other column is a feature",
+        _columns,
+        flag="--label",
+        metavar="COLUMN",
+    )
     hidden_units: int = setting(4, "hidden units n_h", _whole(1), metavar="N", sweep=True)
-    activation: str = setting("tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity",
-                              _activation)
-    output: str = setting("sigmoid", "output unit: sigmoid (labels 0/1, cross-entropy) or identity "
-                          "(regression, squared error)", _choice("sigmoid", "identity"),
-                          choices=("sigmoid", "identity"), commands=("train",))
-    gradients: str = setting("manual", "gradient path: manual (hand-derived backprop) or reference (jax.grad)",
-                             _choice("manual", "reference"), choices=("manual", "reference"))
-    dtype: str = setting("float32", "arithmetic: float32 (fast) or float64 (verification)",
-                         _choice("float32", "float64"), choices=("float32", "float64"))
-    init: str = setting("random", "initial weights: random (seeded) or course (the course's draw, legacy seed 2)",
-                        _choice("random", "course"), choices=("random", "course"))
+    activation: str = setting(
+        "tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity", _activation
+    )
+    output: str = setting(
+        "sigmoid",
+        "output unit: sigmoid (labels 0/1, cross-entropy) or identity (regression, squared error)",
+        _choice("sigmoid", "identity"),
+        choices=("sigmoid", "identity"),
+        commands=("train",),
+    )
+    gradients: str = setting(
+        "manual",
+        "gradient path: manual (hand-derived backprop) or reference (jax.grad)",
+        _choice("manual", "reference"),
+        choices=("manual", "reference"),
+    )
+    dtype: str = setting(
+        "float32",
+        "arithmetic: float32 (fast) or float64 (verification)",
+        _choice("float32", "float64"),
+        choices=("float32", "float64"),
+    )
+    init: str = setting(
+        "random",
+        "initial weights: random (seeded) or course (the course's draw, legacy seed 2)",
+        _choice("random", "course"),
+        choices=("random", "course"),
+    )
     seed: int = setting(0, "seed of the random init and of the test split", _whole(0), metavar="N", sweep=True)
-    test_split: float = setting(0.0, "hold out this fraction of the examples as a test set (seeded)",
-                                _real(0.0, low_open=False, high=1.0), metavar="FRACTION", commands=("train",))
-    standardize: bool = setting(False, "scale each feature to mean 0, std 1 (statistics of the training part, "
-                                "saved in the model)", _flag, commands=("train",))
-    devices: int = setting(1, "train data-parallel over N devices (on CPU: N simulated devices); the sharded "
-                           "sums round differently, so a run keeps its device count", _whole(1, MAX_DEVICES),
-                           metavar="N", commands=("train",))
-    lr: float = setting(1.2, "learning rate alpha of gradient descent", _real(0.0, low_open=True),
-                        on_resume=MAY_CHANGE, metavar="ALPHA", sweep=True)
-    iterations: int = setting(10000, "total gradient-descent iterations (a resumed run goes on up to this)",
-                              _whole(1), on_resume=MAY_CHANGE, metavar="N")
-    chunk: int = setting(1000, "most iterations per compiled call (its cost buffer); calls are shortened "
-                         "to ~0.5 s each so checkpoints and signals are served on time", _whole(1, MAX_CHUNK),
-                         on_resume=MAY_CHANGE, metavar="N")
-    checkpoint_every: float = setting(10.0, "seconds between checkpoints of model.npz during training",
-                                      _real(0.0, low_open=True), on_resume=MAY_CHANGE, metavar="SECONDS",
-                                      commands=("train",))
+    test_split: float = setting(
+        0.0,
+        "hold out this fraction of the examples as a test set (seeded)",
+        _real(0.0, low_open=False, high=1.0),
+        metavar="FRACTION",
+        commands=("train",),
+    )
+    standardize: bool = setting(
+        False,
+        "scale each feature to mean 0, std 1 (statistics of the training part, saved in the model)",
+        _flag,
+        commands=("train",),
+    )
+    devices: int = setting(
+        1,
+        "train data-parallel over N devices (on CPU: N simulated devices); the sharded "
+        "sums round differently, so a run keeps its device count",
+        _whole(1, MAX_DEVICES),
+        metavar="N",
+        commands=("train",),
+    )
+    lr: float = setting(
+        1.2,
+        "learning rate alpha of gradient descent",
+        _real(0.0, low_open=True),
+        on_resume=MAY_CHANGE,
+        metavar="ALPHA",
+        sweep=True,
+    )
+    iterations: int = setting(
+        10000,
+        "total gradient-descent iterations (a resumed run goes on up to this)",
+        _whole(1),
+        on_resume=MAY_CHANGE,
+        metavar="N",
+    )
+    chunk: int = setting(
+        1000,
+        "most iterations per compiled call (its cost buffer); calls are shortened "
+        "to ~0.5 s each so checkpoints and signals are served on time",
+        _whole(1, MAX_CHUNK),
+        on_resume=MAY_CHANGE,
+        metavar="N",
+    )
+    checkpoint_every: float = setting(
+        10.0,
+        "seconds between checkpoints of model.npz during training",
+        _real(0.0, low_open=True),
+        on_resume=MAY_CHANGE,
+        metavar="SECONDS",
+        commands=("train",),
+    )
 
-    def __post_init__(self):
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, f.metadata["check"](getattr(self, f.name), label(f)))
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            object.__setattr__(self, field.name, field.metadata["check"](getattr(self, field.name), label(field)))
 
     @classmethod
-    def of(cls, settings=None):
+    def of(cls, settings: Mapping[str, Any] | Self | None = None) -> Self:
         """A RunConfig from a RunConfig, or from a mapping of some settings (the others: defaults)."""
         if isinstance(settings, cls):
             return settings
-        settings = dict(settings or {})
-        unknown = sorted(set(settings) - set(names()))
+        asked = dict(cast(Mapping[str, Any], settings or {}))  # a RunConfig returned above
+        unknown = sorted(set(asked) - set(names()))
         if unknown:
             raise ConfigError(f"unknown settings: {', '.join(unknown)}; the settings are {', '.join(names())}")
-        return cls(**settings)
+        return cls(**asked)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """JSON-able: {"version": VERSION, name: value, ...} (tuples as lists)."""
-        return {"version": VERSION, **{k: list(v) if isinstance(v, tuple) else v
-                                       for k, v in dataclasses.asdict(self).items()}}
+        return {
+            "version": VERSION,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()},
+        }
 
     @classmethod
-    def from_dict(cls, saved):
+    def from_dict(cls, saved: Any) -> Self:
         """The inverse of to_dict: every setting present, the same version; ConfigError otherwise."""
         if not isinstance(saved, dict):
             raise ConfigError(f"the run configuration must be a JSON object, got {type(saved).__name__}")
@@ -257,67 +349,70 @@ class RunConfig:
             raise ConfigError(f"the run configuration lacks {', '.join(missing)}")
         return cls.of(settings)
 
-    def replace(self, **changes):
+    def replace(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
 
 
-def names():
-    return tuple(f.name for f in dataclasses.fields(RunConfig))
+def names() -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(RunConfig))
 
 
-def fields_of(command=None):
+def fields_of(command: str | None = None) -> list[dataclasses.Field[Any]]:
     """RunConfig's fields, or those a command (train, sweep) takes as flags."""
-    return [f for f in dataclasses.fields(RunConfig) if command is None or command in f.metadata["commands"]]
+    return [
+        field for field in dataclasses.fields(RunConfig) if command is None or command in field.metadata["commands"]
+    ]
 
 
-def flag(f):
-    return f.metadata["flag"] or "--" + f.name.replace("_", "-")
+def flag(field: dataclasses.Field[Any]) -> str:
+    return field.metadata["flag"] or "--" + field.name.replace("_", "-")
 
 
-def label(f):
+def label(field: dataclasses.Field[Any]) -> str:
     """How messages name a setting: its config name and its flag, e.g. 'seed (--seed)'."""
-    return f"{f.name} ({flag(f)})"
+    return f"{field.name} ({flag(field)})"
 
 
-def on_resume(name):
-    return next(f for f in dataclasses.fields(RunConfig) if f.name == name).metadata["on_resume"]
+def on_resume(name: str) -> str:
+    return next(field for field in dataclasses.fields(RunConfig) if field.name == name).metadata["on_resume"]
 
 
 DEFAULTS = RunConfig()
 # The sweep reproduces the course's hidden-size table by default: its sizes,
 # 5,000 iterations, the course's init, float64. Every other default is RunConfig's.
-SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "dtype": "float64",
-                  "init": "course"}
+SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "dtype": "float64", "init": "course"}
 
 
 # --------------------------------------------------------------------------- command-line flags
 
-def _argument_type(f):
+
+def _argument_type(field: dataclasses.Field[Any]) -> Callable[[str], Any]:
     """The argparse type of a field: the strict number grammar above for numbers."""
-    def whole(text):
-        try:
-            return parse_whole(text)
-        except ValueError as e:
-            said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a whole number ({e})"
-            raise argparse.ArgumentTypeError(said) from None
 
-    def real(text):
-        try:
-            return parse_number(text)
-        except ValueError as e:
-            said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a finite number ({e})"
-            raise argparse.ArgumentTypeError(said) from None
+    def strict(parse: Callable[[str], Any], kind: str) -> Callable[[str], Any]:
+        def parse_text(text: str) -> Any:
+            try:
+                return parse(text)
+            except ValueError as e:
+                said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a {kind} ({e})"
+                raise argparse.ArgumentTypeError(said) from None
 
-    return {int: whole, float: real}.get(f.type, str)
+        return parse_text
+
+    types: dict[Any, Callable[[str], Any]] = {
+        int: strict(parse_whole, "whole number"),
+        float: strict(parse_number, "finite number"),
+    }
+    return types.get(field.type, str)
 
 
-def _shown(value):
+def _shown(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return " ".join(map(str, value))
     return value
 
 
-def add_flags(parser, command):
+def add_flags(parser: argparse.ArgumentParser, command: str) -> None:
     """Add one flag per RunConfig field that ``command`` takes ("train" or "sweep").
 
     Every flag defaults to argparse.SUPPRESS, so the parsed namespace holds only
@@ -326,32 +421,36 @@ def add_flags(parser, command):
     sweep=True take one or more values.
     """
     group = parser.add_argument_group("run configuration (see docs/training.md)")
-    for f in fields_of(command):
-        meta = f.metadata
-        listed = f.type is tuple or (command == "sweep" and meta["sweep"])
-        default = SWEEP_DEFAULTS.get(f.name, f.default) if command == "sweep" else f.default
-        kwargs = {"dest": f.name, "default": argparse.SUPPRESS,
-                  "help": f"{meta['help']} (default: {_shown(default)})"}
-        if f.type is bool:
+    for field in fields_of(command):
+        meta = field.metadata
+        listed = field.type is tuple or (command == "sweep" and meta["sweep"])
+        default = SWEEP_DEFAULTS.get(field.name, field.default) if command == "sweep" else field.default
+        kwargs: dict[str, Any] = {
+            "dest": field.name,
+            "default": argparse.SUPPRESS,
+            "help": f"{meta['help']} (default: {_shown(default)})",
+        }
+        if field.type is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
-            kwargs.update(type=_argument_type(f), metavar=meta["metavar"], choices=meta["choices"])
+            kwargs.update(type=_argument_type(field), metavar=meta["metavar"], choices=meta["choices"])
             if listed:
                 kwargs["nargs"] = "+"
-        group.add_argument(flag(f), **kwargs)
+        group.add_argument(flag(field), **kwargs)
 
 
-def given(args, command):
+def given(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """The settings given on the command line: {name: value} (lists as tuples)."""
     found = {}
-    for f in fields_of(command):
-        if hasattr(args, f.name):
-            value = getattr(args, f.name)
-            found[f.name] = tuple(value) if isinstance(value, list) else value
+    for field in fields_of(command):
+        if hasattr(args, field.name):
+            value = getattr(args, field.name)
+            found[field.name] = tuple(value) if isinstance(value, list) else value
     return found
 
 
 # --------------------------------------------------------------------------- sweeps
+
 
 def sweep_lists():
     """The settings a sweep takes lists of, in the order its grid varies them."""
@@ -375,15 +474,20 @@ def sweep_grid(settings):
 
 # --------------------------------------------------------------------------- docs
 
-def markdown_table():
+
+def markdown_table() -> str:
     """The run-configuration table of docs/training.md (a test checks the page holds exactly this)."""
     rows = ["| setting | flag | default | on resume | commands | meaning |", "|---|---|---|---|---|---|"]
-    for f in dataclasses.fields(RunConfig):
-        meta = f.metadata
-        default = _shown(f.default)
-        if f.name in SWEEP_DEFAULTS:
-            default = f"{default} (sweep: {_shown(SWEEP_DEFAULTS[f.name])})"
-        shown_flag = f"`{flag(f)}`" + (f" / `--no-{flag(f)[2:]}`" if f.type is bool else "")
-        commands = ", ".join(c + (" (list)" if c == "sweep" and meta["sweep"] else "") for c in meta["commands"])
-        rows.append(f"| `{f.name}` | {shown_flag} | `{default}` | {meta['on_resume']} | {commands} | {meta['help']} |")
+    for field in dataclasses.fields(RunConfig):
+        meta = field.metadata
+        default = _shown(field.default)
+        if field.name in SWEEP_DEFAULTS:
+            default = f"{default} (sweep: {_shown(SWEEP_DEFAULTS[field.name])})"
+        shown_flag = f"`{flag(field)}`" + (f" / `--no-{flag(field)[2:]}`" if field.type is bool else "")
+        commands = ", ".join(
+            command + (" (list)" if command == "sweep" and meta["sweep"] else "") for command in meta["commands"]
+        )
+        rows.append(
+            f"| `{field.name}` | {shown_flag} | `{default}` | {meta['on_resume']} | {commands} | {meta['help']} |"
+        )
     return "\n".join(rows)

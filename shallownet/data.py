@@ -11,15 +11,24 @@
 
 Bad input raises ``DataError`` (a ValueError) with one line naming the problem.
 """
+
 import csv
 import hashlib
 import io
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
 from .config import NUMBER, number_problem
+
+if TYPE_CHECKING:
+    from .config import RunConfig
+
+PathLike = str | os.PathLike[str]
 
 EXTRA_DATASETS = ("noisy_circles", "noisy_moons", "blobs", "gaussian_quantiles")
 DATASETS = ("flower",) + EXTRA_DATASETS
@@ -33,7 +42,7 @@ class DataError(ValueError):
     """The data cannot be used: missing file or column, non-numeric cell, NaN, bad split."""
 
 
-def flower(seed=1, m=400):
+def flower(seed: int = 1, m: int = 400) -> tuple[np.ndarray, np.ndarray]:
     """The course's planar "flower": X (2, 400) float64, Y (1, 400) uint8 (200 zeros then 200 ones).
 
     Generated exactly as the course's ``load_planar_dataset`` does (legacy
@@ -57,7 +66,7 @@ def flower(seed=1, m=400):
     return X.T, Y.T
 
 
-def extra(name, seed=EXTRA_SEED):
+def extra(name: str, seed: int = EXTRA_SEED) -> tuple[np.ndarray, np.ndarray]:
     """One of the course's extra sets, N = 200: X (2, 200) float64, Y (1, 200) uint8.
 
     Same generator calls as the course's ``load_extra_datasets``; blobs has six
@@ -68,20 +77,19 @@ def extra(name, seed=EXTRA_SEED):
     try:
         from sklearn import datasets
     except ModuleNotFoundError:
-        raise DataError(
-            f"data set {name!r} needs scikit-learn: pip install 'shallownet[sklearn]'"
-        ) from None
+        raise DataError(f"data set {name!r} needs scikit-learn: pip install 'shallownet[sklearn]'") from None
     N = 200
     if name == "noisy_circles":
-        X, y = datasets.make_circles(n_samples=N, factor=.5, noise=.3, random_state=seed)
+        X, y = datasets.make_circles(n_samples=N, factor=0.5, noise=0.3, random_state=seed)
     elif name == "noisy_moons":
-        X, y = datasets.make_moons(n_samples=N, noise=.2, random_state=seed)
+        X, y = datasets.make_moons(n_samples=N, noise=0.2, random_state=seed)
     elif name == "blobs":
         X, y = datasets.make_blobs(n_samples=N, random_state=5, n_features=2, centers=6)
         y = y % 2
     else:
-        X, y = datasets.make_gaussian_quantiles(mean=None, cov=0.5, n_samples=N, n_features=2,
-                                                n_classes=2, shuffle=True, random_state=seed)
+        X, y = datasets.make_gaussian_quantiles(
+            mean=None, cov=0.5, n_samples=N, n_features=2, n_classes=2, shuffle=True, random_state=seed
+        )
     return np.asarray(X, np.float64).T, np.asarray(y, np.uint8).reshape(1, -1)
 
 
@@ -89,47 +97,51 @@ def extra(name, seed=EXTRA_SEED):
 # accident (a BOM, a repeated column name, "1_000", "NA") stops the run with
 # the file, line and column named, instead of being read as something else.
 
-def _parse_cells(rows, header, path):
+
+def _parse_cells(rows: list[tuple[int, list[str]]], header: tuple[str, ...], path: PathLike) -> np.ndarray:
     """Rows of strings -> float64 (rows, columns); DataError names the first bad cell (see config.NUMBER)."""
     values = np.empty((len(rows), len(header)))
     fullmatch = NUMBER.fullmatch
-    for r, (line, row) in enumerate(rows):
-        for c, cell in enumerate(row):
+    for row_index, (line, row) in enumerate(rows):
+        for column, cell in enumerate(row):
             cell = cell.strip()
             if fullmatch(cell):
-                values[r, c] = float(cell)
-                if np.isfinite(values[r, c]):
+                values[row_index, column] = float(cell)
+                if np.isfinite(values[row_index, column]):
                     continue
-            raise DataError(f"{path}, line {line}, column {header[c]!r}: {number_problem(cell)}")
+            raise DataError(f"{path}, line {line}, column {header[column]!r}: {number_problem(cell)}")
     return values
 
 
-def _decode(raw, path):
+def _decode(raw: bytes, path: PathLike) -> str:
     """The file's text: UTF-8, with Excel's byte-order mark removed; DataError for another encoding."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"{path} is UTF-16 text (Excel's \"Unicode text\"); save it as \"CSV UTF-8\"")
+        raise DataError(f'{path} is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8"')
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise DataError(f"{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; "
-                        f"save the file as \"CSV UTF-8\"") from None
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(
+            f'{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; save the file as "CSV UTF-8"'
+        ) from None
 
 
-def _check_header(header, path):
+def _check_header(header: tuple[str, ...], path: PathLike) -> None:
     for i, name in enumerate(header, 1):
         if not name:
             raise DataError(f"{path}: column {i} of the header has no name")
-    repeated = {}
+    positions: dict[str, list[int]] = {}
     for i, name in enumerate(header, 1):
-        repeated.setdefault(name, []).append(i)
-    repeated = {k: v for k, v in repeated.items() if len(v) > 1}
+        positions.setdefault(name, []).append(i)
+    repeated = {k: v for k, v in positions.items() if len(v) > 1}
     if repeated:
         listed = "; ".join(f"{k!r} (columns {', '.join(map(str, v[:-1]))} and {v[-1]})" for k, v in repeated.items())
         raise DataError(f"{path}: duplicate column names {listed}; every column needs its own name")
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
-        raise DataError(f"{path}: the header is one column {header[0]!r}; shallownet reads comma-separated "
-                        "values (is this file separated by ';' or tabs?)")
+        raise DataError(
+            f"{path}: the header is one column {header[0]!r}; shallownet reads comma-separated "
+            "values (is this file separated by ';' or tabs?)"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,23 +152,29 @@ class Fingerprint:
     rows: int
     columns: tuple
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {"sha256": self.sha256, "rows": self.rows, "columns": list(self.columns)}
 
     @classmethod
-    def from_dict(cls, saved):
-        if (not isinstance(saved, dict) or set(saved) != {"sha256", "rows", "columns"}
-                or not isinstance(saved["sha256"], str) or not isinstance(saved["rows"], int)
-                or not isinstance(saved["columns"], list) or not all(isinstance(c, str) for c in saved["columns"])):
+    def from_dict(cls, saved: Any) -> Self:
+        if (
+            not isinstance(saved, dict)
+            or set(saved) != {"sha256", "rows", "columns"}
+            or not isinstance(saved["sha256"], str)
+            or not isinstance(saved["rows"], int)
+            or not isinstance(saved["columns"], list)
+            or not all(isinstance(column, str) for column in saved["columns"])
+        ):
             raise ValueError(f"a data fingerprint is {{sha256, rows, columns}}, got {saved!r}")
         return cls(saved["sha256"], saved["rows"], tuple(saved["columns"]))
 
-    def differences(self, other):
+    def differences(self, other: Self) -> list[str]:
         """Phrases saying how ``other`` differs from this one (empty: the same data)."""
         found = []
         if (self.rows, len(self.columns)) != (other.rows, len(other.columns)):
-            found.append(f"{self.rows} rows x {len(self.columns)} columns then, "
-                         f"{other.rows} x {len(other.columns)} now")
+            found.append(
+                f"{self.rows} rows x {len(self.columns)} columns then, {other.rows} x {len(other.columns)} now"
+            )
         if self.columns != other.columns:
             found.append(f"columns {', '.join(self.columns)} then, {', '.join(other.columns)} now")
         if self.sha256 != other.sha256:
@@ -173,18 +191,18 @@ class Table:
     fingerprint: Fingerprint
     path: str
 
-    def columns(self, names):
+    def columns(self, names: Sequence[str]) -> np.ndarray:
         """The named columns as rows: (len(names), examples); DataError for a missing name."""
         for name in names:
             if name not in self.header:
                 raise DataError(f"{self.path}: no column named {name!r}; the columns are {', '.join(self.header)}")
-        return np.ascontiguousarray(self.values[:, [self.header.index(n) for n in names]].T)
+        return np.ascontiguousarray(self.values[:, [self.header.index(name) for name in names]].T)
 
-    def has(self, names):
-        return all(n in self.header for n in names)
+    def has(self, names: Sequence[str]) -> bool:
+        return all(name in self.header for name in names)
 
 
-def read_table(path):
+def read_table(path: PathLike) -> Table:
     """A numeric CSV with a header row -> Table; DataError names the file, line and column of a problem."""
     path = Path(path)
     if not path.exists():
@@ -198,13 +216,13 @@ def read_table(path):
     text = _decode(raw, path)
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader, None)
+        first_row = next(reader, None)
         rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as e:
         raise DataError(f"{path}: cannot be read as CSV ({e})") from None
-    if header is None:
+    if first_row is None:
         raise DataError(f"{path} is empty; expected a header row naming the columns")
-    header = tuple(h.strip() for h in header)
+    header = tuple(name.strip() for name in first_row)
     _check_header(header, path)
     if not rows:
         raise DataError(f"{path}: no data rows after the header")
@@ -226,27 +244,27 @@ class Examples:
     fingerprint: Fingerprint
 
 
-def load_csv(path, labels=("label",)):
+def load_csv(path: PathLike, labels: Sequence[str] = ("label",)) -> Examples:
     """A CSV with a header row, one example per row -> Examples (rows become columns, the course's convention).
 
     ``labels`` names the label column(s); every other column is a feature.
     """
     table = read_table(path)
     Y = table.columns(labels)
-    features = tuple(h for h in table.header if h not in labels)
+    features = tuple(name for name in table.header if name not in labels)
     if not features:
         raise DataError(f"{path}: no feature columns besides the label column(s) {', '.join(labels)}")
     return Examples(table.columns(features), Y, features, tuple(labels), table.fingerprint)
 
 
-def _generated(X, Y):
+def _generated(X: np.ndarray, Y: np.ndarray) -> Examples:
     """Examples of a built-in set; its fingerprint hashes the generated arrays (a new generator shows)."""
     digest = hashlib.sha256(np.ascontiguousarray(X).tobytes() + np.ascontiguousarray(Y).tobytes()).hexdigest()
     features, labels = ("x1", "x2"), ("label",)
     return Examples(X, Y, features, labels, Fingerprint(digest, X.shape[1], features + labels))
 
 
-def load(source, labels=("label",), seed=EXTRA_SEED):
+def load(source: str, labels: Sequence[str] = ("label",), seed: int = EXTRA_SEED) -> Examples:
     """A built-in set by name, or a CSV path -> Examples."""
     if source in DATASETS and tuple(labels) != ("label",):
         raise DataError(f"--label names columns of a CSV file; the built-in set {source!r} has one label, 'label'")
@@ -259,12 +277,14 @@ def load(source, labels=("label",), seed=EXTRA_SEED):
     raise DataError(f"unknown data set {source!r}; choose one of {', '.join(DATASETS)} or a .csv file")
 
 
-def split(X, Y, test_fraction, seed):
+def split(
+    X: np.ndarray, Y: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Seeded random train/test split of the columns: (X_train, Y_train, X_test, Y_test)."""
     if not 0 < test_fraction < 1:
         raise DataError(f"test fraction must be between 0 and 1, got {test_fraction}")
     m = X.shape[1]
-    n_test = int(round(m * test_fraction))
+    n_test = round(m * test_fraction)
     if n_test == 0 or n_test == m:
         raise DataError(f"a test fraction of {test_fraction} leaves an empty part of {m} examples")
     order = np.random.default_rng(seed).permutation(m)
@@ -272,7 +292,7 @@ def split(X, Y, test_fraction, seed):
     return X[:, train], Y[:, train], X[:, test], Y[:, test]
 
 
-def feature_stats(X):
+def feature_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and standard deviation over the examples: two (n_x, 1) float64 arrays.
 
     A constant feature gets std 1 (it carries no information; dividing by 0 would give NaN).
@@ -283,7 +303,7 @@ def feature_stats(X):
     return mean, np.where(std > 0, std, 1.0)
 
 
-def standardize(X, mean, std):
+def standardize(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """(X - mean) / std per feature row; X (n_x, m), mean and std (n_x, 1)."""
     return (np.asarray(X, np.float64) - mean) / std
 
@@ -295,8 +315,8 @@ class Prepared:
 
     X: np.ndarray
     Y: np.ndarray
-    X_test: np.ndarray
-    Y_test: np.ndarray
+    X_test: np.ndarray | None
+    Y_test: np.ndarray | None
     X_unscaled: np.ndarray
     mean: np.ndarray
     std: np.ndarray
@@ -305,16 +325,16 @@ class Prepared:
     fingerprint: Fingerprint
 
     @property
-    def examples(self):
+    def examples(self) -> int:
         """Columns of the training part."""
         return self.X.shape[1]
 
     @property
-    def test_examples(self):
+    def test_examples(self) -> int:
         return 0 if self.X_test is None else self.X_test.shape[1]
 
 
-def prepare(config, stats=None):
+def prepare(config: "RunConfig", stats: tuple[np.ndarray, np.ndarray] | None = None) -> Prepared:
     """Load, split and standardize as ``config`` (a RunConfig) says -> Prepared.
 
     The statistics come from the training part only (the test part must not
@@ -334,6 +354,15 @@ def prepare(config, stats=None):
     if mean.shape != (X.shape[0], 1):
         raise DataError(f"the data has {X.shape[0]} features but the saved model has {mean.shape[0]}")
     scaled = None if X_test is None else standardize(X_test, mean, std)
-    return Prepared(standardize(X, mean, std), Y.astype(np.float64), scaled,
-                    None if Y_test is None else Y_test.astype(np.float64), X, mean, std,
-                    examples.features, examples.labels, examples.fingerprint)
+    return Prepared(
+        standardize(X, mean, std),
+        Y.astype(np.float64),
+        scaled,
+        None if Y_test is None else Y_test.astype(np.float64),
+        X,
+        mean,
+        std,
+        examples.features,
+        examples.labels,
+        examples.fingerprint,
+    )

@@ -17,6 +17,8 @@ for the checkpoints of its own progress.
 problem must match the saved ones (each difference is named); iterations,
 learning rate, chunk and checkpoint interval may change (and are recorded).
 """
+
+import contextlib
 import dataclasses
 import fcntl
 import json
@@ -24,11 +26,16 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 
-from . import checkpoint, config as run_config, data, memory, signals, train
+from manual.typing import ParamsLike
+
+from . import checkpoint, data, memory, signals, train
+from . import config as run_config
 from .config import MUST_MATCH, RunConfig
 from .history import LIMIT, CostHistory
 from .predict import forward_batched, score
@@ -37,6 +44,8 @@ MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG = "model.npz", "summary.json", "cost.png"
 LAST_FINITE = "last_finite.npz"
 RUN_FILES = (MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG, LAST_FINITE)
 LOCK = ".shallownet.lock"
+PathLike = str | os.PathLike[str]
+Grid = tuple[np.ndarray, np.ndarray, np.ndarray]  # plots.grid: xx, yy (n, n) and the points (2, n*n)
 # The longest a compiled call should run: a stop request or a due checkpoint
 # waits at most this long for the chunk boundary (a quarter of the checkpoint
 # interval when that is shorter).
@@ -49,7 +58,8 @@ class RunError(ValueError):
 
 # --------------------------------------------------------------------------- the output folder
 
-def check_out(out):
+
+def check_out(out: PathLike) -> Path:
     """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there.
 
     Nothing is left behind; the folder itself is created only when training starts.
@@ -84,10 +94,10 @@ class _Claim:
     keeps two runs from writing into one folder at once.
     """
 
-    def __init__(self, out):
+    def __init__(self, out: Path) -> None:
         self.out = out
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(self.out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -97,20 +107,22 @@ class _Claim:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(self.fd)
-            raise RunError(f"another shallownet run is writing to {self.out}; wait for it or choose "
-                           "another --out") from None
+            raise RunError(
+                f"another shallownet run is writing to {self.out}; wait for it or choose another --out"
+            ) from None
         except OSError:
             pass  # a file system without locks: go on unlocked
         self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         os.close(self.fd)
 
 
 # --------------------------------------------------------------------------- resume
 
-def _same_data(saved, asked):
+
+def _same_data(saved: str, asked: str) -> bool:
     if saved == asked:
         return True
     try:
@@ -119,7 +131,9 @@ def _same_data(saved, asked):
         return False
 
 
-def resumed_config(settings, saved, out):
+def resumed_config(
+    settings: Mapping[str, Any] | RunConfig, saved: checkpoint.Model, out: PathLike
+) -> tuple[RunConfig, dict[str, tuple[Any, Any]]]:
     """The configuration of a resumed run: the saved one, with the settings given that may change.
 
     ``settings``: the settings explicitly asked for (a mapping; a RunConfig
@@ -141,37 +155,43 @@ def resumed_config(settings, saved, out):
         else:
             changes[name] = (old, new)
     if differences:
-        raise RunError(f"cannot resume {out}: the saved run has {'; '.join(differences)}; these settings "
-                       "change the problem: leave them out to continue, or train into another --out")
+        raise RunError(
+            f"cannot resume {out}: the saved run has {'; '.join(differences)}; these settings "
+            "change the problem: leave them out to continue, or train into another --out"
+        )
     return saved.config.replace(**{k: new for k, (_, new) in changes.items()}), changes
 
 
-def _check_resumed_data(prepared, saved, config):
+def _check_resumed_data(prepared: data.Prepared, saved: checkpoint.Model, config: RunConfig) -> None:
     if prepared.features != saved.features or prepared.labels != saved.labels:
-        raise RunError(f"the data's columns (features {', '.join(prepared.features)}; labels "
-                       f"{', '.join(prepared.labels)}) differ from the saved run's ({', '.join(saved.features)}; "
-                       f"{', '.join(saved.labels)})")
+        raise RunError(
+            f"the data's columns (features {', '.join(prepared.features)}; labels "
+            f"{', '.join(prepared.labels)}) differ from the saved run's ({', '.join(saved.features)}; "
+            f"{', '.join(saved.labels)})"
+        )
     changed = saved.fingerprint.differences(prepared.fingerprint)
     if changed:
-        raise RunError(f"cannot resume: the data {config.data} changed since the run started "
-                       f"({'; '.join(changed)}); train into another --out to use the new data")
+        raise RunError(
+            f"cannot resume: the data {config.data} changed since the run started "
+            f"({'; '.join(changed)}); train into another --out to use the new data"
+        )
 
 
 # --------------------------------------------------------------------------- checks before training
 
-def simulate_cpu_devices(n):
+
+def simulate_cpu_devices(n: int) -> None:
     """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started."""
     if n <= 1:
         return
     import jax
 
-    try:
+    # Once JAX has started (main() called from a test) the count is fixed: data_mesh says what exists.
+    with contextlib.suppress(RuntimeError):
         jax.config.update("jax_num_cpu_devices", n)
-    except RuntimeError:
-        pass  # JAX already started (e.g. main() called from a test); data_mesh says what exists
 
 
-def _boundary_grid(config, prepared):
+def _boundary_grid(config: RunConfig, prepared: data.Prepared) -> Grid | None:
     """The plot grid (xx, yy, G raw) when a decision boundary can be drawn: 2 features, one sigmoid output."""
     if prepared.X_unscaled.shape[0] != 2 or prepared.Y.shape[0] != 1 or config.output != "sigmoid":
         return None
@@ -180,70 +200,90 @@ def _boundary_grid(config, prepared):
     return plots.grid(prepared.X_unscaled)
 
 
-def _evaluated_columns(prepared, grid):
+def _evaluated_columns(prepared: data.Prepared, grid: Grid | None) -> int:
     return prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
 
 
-def estimate_memory(config, prepared, grid, capacity):
+def estimate_memory(config: RunConfig, prepared: data.Prepared, grid: Grid | None, capacity: int) -> memory.Sizes:
     """memory.estimate for this run (see shallownet.memory)."""
-    return memory.estimate(n_x=prepared.X.shape[0], n_y=prepared.Y.shape[0], n_h=config.hidden_units,
-                           m=prepared.examples, m_test=prepared.test_examples,
-                           evaluated=_evaluated_columns(prepared, grid), capacity=capacity,
-                           dtype=config.dtype, devices=config.devices)
+    return memory.estimate(
+        n_x=prepared.X.shape[0],
+        n_y=prepared.Y.shape[0],
+        n_h=config.hidden_units,
+        m=prepared.examples,
+        m_test=prepared.test_examples,
+        evaluated=_evaluated_columns(prepared, grid),
+        capacity=capacity,
+        dtype=config.dtype,
+        devices=config.devices,
+    )
 
 
-def _check_problem(config, prepared):
+def _check_problem(config: RunConfig, prepared: data.Prepared) -> None:
     import manual
 
     manual.checks.check_Y(prepared.Y, prepared.X, config.output)
     if prepared.Y_test is not None:
         manual.checks.check_Y(prepared.Y_test, prepared.X_test, config.output)
     if config.devices > prepared.examples:
-        raise RunError(f"devices (--devices) {config.devices} is more than the {prepared.examples} training "
-                       "examples; each device needs at least one")
+        raise RunError(
+            f"devices (--devices) {config.devices} is more than the {prepared.examples} training "
+            "examples; each device needs at least one"
+        )
 
 
 # --------------------------------------------------------------------------- one run's state and saves
 
-def _device():
+
+def _device() -> dict[str, str]:
     import jax
 
-    dev = jax.devices()[0]
-    return {"jax_version": jax.__version__, "backend": jax.default_backend(),
-            "device": f"{dev.platform}:{dev.id} {dev.device_kind}"}
+    device = jax.devices()[0]
+    return {
+        "jax_version": jax.__version__,
+        "backend": jax.default_backend(),
+        "device": f"{device.platform}:{device.id} {device.device_kind}",
+    }
 
 
-def _evaluate(params, config, prepared, grid):
+def _evaluate(
+    params: ParamsLike, config: RunConfig, prepared: data.Prepared, grid: Grid | None
+) -> tuple[dict[str, float | None], np.ndarray]:
     """Scores on the train (and test) part, and the grid's predictions, from one batched forward pass."""
     parts = [prepared.X] + ([prepared.X_test] if prepared.X_test is not None else [])
     if grid is not None:
         parts.append(data.standardize(grid[2], prepared.mean, prepared.std))
     P = forward_batched(params, np.concatenate(parts, axis=1), config.activation, config.output)
     m, m_test = prepared.examples, prepared.test_examples
-    scores = {"train": score(P[:, :m], prepared.Y, config.output),
-              "test": None if m_test == 0 else score(P[:, m:m + m_test], prepared.Y_test, config.output)}
-    return scores, P[:, m + m_test:]
+    scores = {
+        "train": score(P[:, :m], prepared.Y, config.output),
+        "test": None if prepared.Y_test is None else score(P[:, m : m + m_test], prepared.Y_test, config.output),
+    }
+    return scores, P[:, m + m_test :]
 
 
-def _warm_up(config, prepared, grid):
+def _warm_up(config: RunConfig, prepared: data.Prepared, grid: Grid | None) -> None:
     """Compile the evaluation's forward pass and import matplotlib while the main thread trains.
 
     Both wait mostly outside the GIL or beside XLA's compile of the training
-    loop (~0.2 s and ~0.5 s on the flower data, most of a short run). Only the
-    shapes matter, so zeros stand in for the parameters not trained yet. A
+    loop, and on a small data set they are a large part of a short run. Only
+    the shapes matter, so zeros stand in for the parameters not trained yet. A
     failure here is harmless: the real call compiles again and reports it.
     """
     try:
         n_h, n_x, n_y = config.hidden_units, prepared.X.shape[0], prepared.Y.shape[0]
         dtype = np.dtype(config.dtype)
-        zeros = {"W1": np.zeros((n_h, n_x), dtype), "b1": np.zeros((n_h, 1), dtype),
-                 "W2": np.zeros((n_y, n_h), dtype), "b2": np.zeros((n_y, 1), dtype)}
-        forward_batched(zeros, np.zeros((n_x, _evaluated_columns(prepared, grid))), config.activation,
-                        config.output)
+        zeros = {
+            "W1": np.zeros((n_h, n_x), dtype),
+            "b1": np.zeros((n_h, 1), dtype),
+            "W2": np.zeros((n_y, n_h), dtype),
+            "b2": np.zeros((n_y, 1), dtype),
+        }
+        forward_batched(zeros, np.zeros((n_x, _evaluated_columns(prepared, grid))), config.activation, config.output)
         from . import plots
 
         plots.preload()
-    except Exception:  # noqa: BLE001 - see the docstring
+    except Exception:
         pass
 
 
@@ -254,7 +294,7 @@ class _Run:
     out: Path
     config: RunConfig
     prepared: data.Prepared
-    grid: tuple
+    grid: Grid | None
     start: int
     resumed: bool
     changes: dict
@@ -262,14 +302,30 @@ class _Run:
     memory_bytes: int
     timings: dict
     started: float
-    saved_iteration: int = None  # of this run's last save
+    saved_iteration: int | None = None  # of this run's last save
 
-    def model(self, params, history, status):
-        return checkpoint.Model({k: np.asarray(v) for k, v in params.items()}, self.config,
-                                self.prepared.features, self.prepared.labels, self.prepared.fingerprint,
-                                self.prepared.mean, self.prepared.std, history, self.segments, status)
+    def model(self, params: ParamsLike, history: CostHistory, status: str) -> checkpoint.Model:
+        return checkpoint.Model(
+            {k: np.asarray(v) for k, v in params.items()},
+            self.config,
+            self.prepared.features,
+            self.prepared.labels,
+            self.prepared.fingerprint,
+            self.prepared.mean,
+            self.prepared.std,
+            history,
+            self.segments,
+            status,
+        )
 
-    def save(self, params, history, status, scores=None, grid_predictions=None):
+    def save(
+        self,
+        params: ParamsLike,
+        history: CostHistory,
+        status: str,
+        scores: dict[str, float | None] | None = None,
+        grid_predictions: np.ndarray | None = None,
+    ) -> dict[str, Any]:
         """model.npz, then cost.png (and decision_boundary.png when finished), then summary.json.
 
         Stop signals wait until all are written. A plot that cannot describe
@@ -283,14 +339,24 @@ class _Run:
             checkpoint.save(out / MODEL, self.model(params, history, status))
             iterations, costs = history.arrays()
             every = "" if history.stride == 1 else f", every {history.stride}th iteration"
-            plots.cost_curve(costs, out / COST_PNG, iterations=iterations,
-                             title=f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}")
+            plots.cost_curve(
+                costs,
+                out / COST_PNG,
+                iterations=iterations,
+                title=f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}",
+            )
             files = [MODEL, COST_PNG]
-            if status == "finished" and self.grid is not None:
+            if status == "finished" and self.grid is not None and grid_predictions is not None:
                 xx, yy, _ = self.grid
-                plots.decision_boundary(xx, yy, grid_predictions, self.prepared.X_unscaled, self.prepared.Y,
-                                        out / BOUNDARY_PNG, title=f"Decision boundary, n_h = "
-                                        f"{self.config.hidden_units} ({self.config.activation})")
+                plots.decision_boundary(
+                    xx,
+                    yy,
+                    grid_predictions,
+                    self.prepared.X_unscaled,
+                    self.prepared.Y,
+                    out / BOUNDARY_PNG,
+                    title=f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})",
+                )
                 files.append(BOUNDARY_PNG)
             elif (out / BOUNDARY_PNG).exists():
                 os.remove(out / BOUNDARY_PNG)
@@ -301,7 +367,9 @@ class _Run:
         self.saved_iteration = history.done
         return summary
 
-    def summary(self, history, status, scores, files):
+    def summary(
+        self, history: CostHistory, status: str, scores: dict[str, float | None] | None, files: list[str]
+    ) -> dict[str, Any]:
         iterations, costs = history.arrays()
         score_key = "accuracy" if self.config.output == "sigmoid" else "mse"
         return {
@@ -316,8 +384,11 @@ class _Run:
             "segments": list(self.segments),
             score_key: scores,
             "last_cost": history.last_cost,
-            "cost_history": {"stride": history.stride, "limit": LIMIT,
-                             "points": [[int(i), float(c)] for i, c in zip(iterations, costs)]},
+            "cost_history": {
+                "stride": history.stride,
+                "limit": LIMIT,
+                "points": [[int(i), float(c)] for i, c in zip(iterations, costs)],
+            },
             "memory_estimate_bytes": self.memory_bytes,
             "compile_seconds": self.timings.get("compile_s"),
             "run_seconds": self.timings.get("run_s"),
@@ -327,7 +398,7 @@ class _Run:
         }
 
 
-def summary_json(summary):
+def summary_json(summary: dict[str, Any]) -> str:
     """summary.json's text: indented, with the cost history's points one compact list (not a line each)."""
     points = summary["cost_history"]["points"]
     marker = "@cost-history-points@"
@@ -335,17 +406,31 @@ def summary_json(summary):
     return text.replace(json.dumps(marker), json.dumps(points, separators=(",", ":"))) + "\n"
 
 
-def _fit(params, run, history, progress, requests):
+def _fit(
+    params: ParamsLike,
+    run: _Run,
+    history: CostHistory,
+    progress: train.Progress | None,
+    requests: signals.Requests,
+) -> tuple[Any, np.ndarray]:
     """train() on one device, or shallownet.parallel.train_parallel over several, with checkpoints."""
     config, prepared = run.config, run.prepared
-    kwargs = {"activation": config.activation, "output": config.output, "gradients": config.gradients,
-              "lr": config.lr, "iterations": config.iterations - run.start,
-              "chunk": min(config.chunk, config.iterations - run.start), "dtype": config.dtype,
-              "progress": None if progress is None else (lambda done, cost: progress(run.start + done, cost)),
-              "start_iteration": run.start, "history": history,
-              "checkpoint": lambda iteration, p, h: run.save(p, h, "running"),
-              "checkpoint_every": config.checkpoint_every, "should_stop": requests,
-              "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4)}
+    kwargs: dict[str, Any] = {
+        "activation": config.activation,
+        "output": config.output,
+        "gradients": config.gradients,
+        "lr": config.lr,
+        "iterations": config.iterations - run.start,
+        "chunk": min(config.chunk, config.iterations - run.start),
+        "dtype": config.dtype,
+        "progress": None if progress is None else (lambda done, cost: progress(run.start + done, cost)),
+        "start_iteration": run.start,
+        "history": history,
+        "checkpoint": lambda iteration, params, history: run.save(params, history, "running"),
+        "checkpoint_every": config.checkpoint_every,
+        "should_stop": requests,
+        "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4),
+    }
     if config.devices > 1:
         from .parallel import train_parallel  # written apart; imported only when asked for
 
@@ -353,7 +438,14 @@ def _fit(params, run, history, progress, requests):
     return train.train(params, prepared.X, prepared.Y, timings=run.timings, **kwargs)
 
 
-def train_run(settings, out, *, resume=False, progress=None, on_start=None):
+def train_run(
+    settings: Mapping[str, Any] | RunConfig | None,
+    out: PathLike,
+    *,
+    resume: bool = False,
+    progress: train.Progress | None = None,
+    on_start: Callable[[RunConfig, int, dict[str, tuple[Any, Any]]], object] | None = None,
+) -> dict[str, Any]:
     """Train as ``settings`` (a RunConfig, or a mapping of some of its settings) say, into folder ``out``.
 
     Returns the summary (also written to summary.json). resume=True continues
@@ -387,8 +479,9 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
     capacity = min(config.chunk, config.iterations - start)
     memory_bytes = memory.check(estimate_memory(config, prepared, grid, capacity))
     if saved is None:
-        params = train.init_params(prepared.X.shape[0], config.hidden_units, prepared.Y.shape[0], config.seed,
-                                   config.init)
+        params = train.init_params(
+            prepared.X.shape[0], config.hidden_units, prepared.Y.shape[0], config.seed, config.init
+        )
         history, segments = CostHistory(LIMIT), (checkpoint.segment(0, config),)
     else:
         params, history = saved.params, saved.history
@@ -405,23 +498,30 @@ def train_run(settings, out, *, resume=False, progress=None, on_start=None):
         with signals.recorded() as requests:
             try:
                 params, _ = _fit(params, run, history, progress, requests)
+            # drive() extends ``history`` itself: the exceptions' .history is this same CostHistory.
             except train.Diverged as e:
-                checkpoint.save(out / LAST_FINITE, run.model(e.params, e.history, "diverged"))
-                kept = (f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
-                        if run.saved_iteration is not None else f"{out / MODEL} left as it was")
+                checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
+                kept = (
+                    f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
+                    if run.saved_iteration is not None
+                    else f"{out / MODEL} left as it was"
+                )
                 raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
             except train.Interrupted as e:
                 where = None
                 if e.iteration > start:  # nothing new finished: model.npz already holds what there is
-                    run.save(e.params, e.history, "interrupted")
+                    run.save(e.params, history, "interrupted")
                     where = out / MODEL
-                raise train.Interrupted(e.iteration, e.params, e.history, saved=where, signum=e.signum,
-                                        total=config.iterations) from None
+                raise train.Interrupted(
+                    e.iteration, e.params, e.history, saved=where, signum=e.signum, total=config.iterations
+                ) from None
             scores, grid_predictions = _evaluate(params, config, prepared, grid)
             summary = run.save(params, history, "finished", scores, grid_predictions)
             if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
                 os.remove(out / LAST_FINITE)
-            if requests() is not None:  # asked to stop during the last chunk or the final save: all is saved
-                raise train.Interrupted(history.done, params, history, saved=out / MODEL,
-                                        signum=requests(), total=config.iterations)
+            stop = requests()
+            if stop is not None:  # asked to stop during the last chunk or the final save: all is saved
+                raise train.Interrupted(
+                    history.done, params, history, saved=out / MODEL, signum=stop, total=config.iterations
+                )
     return summary

@@ -8,7 +8,11 @@ iterations is the smallest power of two leaving at most ``limit`` points, so
 it depends on N only: a run resumed from a checkpoint keeps exactly the points
 the uninterrupted run keeps. ``limit=None`` keeps every iteration (stride 1).
 """
+
+from typing import Self
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 LIMIT = 2048  # points kept by a training run (shallownet train): enough for any plot
 
@@ -16,7 +20,7 @@ LIMIT = 2048  # points kept by a training run (shallownet train): enough for any
 class CostHistory:
     """Costs J(i) (J of the parameters before step i) of iterations 0 .. done - 1, thinned by ``stride``."""
 
-    def __init__(self, limit=None, *, start=0, dtype=np.float64):
+    def __init__(self, limit: int | None = None, *, start: int = 0, dtype: DTypeLike = np.float64) -> None:
         """An empty history; ``start`` > 0 records only iterations from there on (library train's offset).
 
         Costs keep the dtype they come in (``dtype`` is that of an empty history).
@@ -24,11 +28,15 @@ class CostHistory:
         if limit is not None and limit < 1:
             raise ValueError(f"limit must be >= 1 or None, got {limit}")
         self.limit, self.stride, self.done, self.dtype = limit, 1, start, np.dtype(dtype)
-        self._iterations, self._costs, self._count = [], [], 0
-        self._last = None  # (iteration, cost) of iteration done - 1
+        self._iterations: list[np.ndarray] = []
+        self._costs: list[np.ndarray] = []
+        self._count = 0
+        self._last: tuple[int, float] | None = None  # (iteration, cost) of iteration done - 1
 
     @classmethod
-    def restore(cls, iterations, costs, stride, done, limit=None):
+    def restore(
+        cls, iterations: np.ndarray, costs: np.ndarray, stride: int, done: int, limit: int | None = None
+    ) -> Self:
         """The history a checkpoint saved (see ``arrays``); ValueError when it is not one."""
         iterations = np.asarray(iterations)
         costs = np.asarray(costs, np.float64)
@@ -49,7 +57,7 @@ class CostHistory:
         history._thin()
         return history
 
-    def extend(self, start, costs):
+    def extend(self, start: int, costs: np.ndarray) -> None:
         """Add J of iterations start, start + 1, ... (``start`` must be ``done``)."""
         costs = np.asarray(costs)
         if start != self.done:
@@ -59,13 +67,13 @@ class CostHistory:
             return
         first = -start % self.stride
         self._iterations.append(np.arange(start + first, start + n, self.stride, dtype=np.int64))
-        self._costs.append(costs[first::self.stride].copy())
+        self._costs.append(costs[first :: self.stride].copy())
         self._count += self._iterations[-1].shape[0]
         self._last = (start + n - 1, costs[-1])
         self.done = start + n
         self._thin()
 
-    def _thin(self):
+    def _thin(self) -> None:
         if self.limit is None or self._count <= self.limit:
             return
         iterations, costs = self._body()
@@ -76,7 +84,7 @@ class CostHistory:
             self._count = iterations.shape[0]
         self._iterations, self._costs = [iterations], [costs]
 
-    def _body(self):
+    def _body(self) -> tuple[np.ndarray, np.ndarray]:
         if not self._iterations:
             return np.zeros((0,), np.int64), np.zeros((0,), self.dtype)
         if len(self._iterations) > 1:
@@ -84,7 +92,7 @@ class CostHistory:
             self._costs = [np.concatenate(self._costs)]
         return self._iterations[0], self._costs[0]
 
-    def arrays(self):
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(iterations (K,) int64, costs (K,) float64): the kept points in order, the last iteration included."""
         iterations, costs = self._body()
         if self._last is not None and self._last[0] % self.stride != 0:
@@ -93,12 +101,12 @@ class CostHistory:
         return iterations, costs
 
     @property
-    def costs(self):
+    def costs(self) -> np.ndarray:
         return self.arrays()[1]
 
     @property
-    def last_cost(self):
+    def last_cost(self) -> float | None:
         return None if self._last is None else float(self._last[1])
 
-    def nbytes(self):
+    def nbytes(self) -> int:
         return 16 * (self._count + 1)

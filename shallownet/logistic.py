@@ -9,6 +9,7 @@ the unregularized model trained to near convergence. On the flower data both
 are a straight-line boundary and land at the same ~47% training accuracy: the
 classes are not linearly separable.
 """
+
 from functools import partial
 
 import jax
@@ -16,24 +17,27 @@ import jax.numpy as jnp
 from jax import lax
 
 import manual
+from manual.typing import AnyArray
 
 LR = 1.0
 ITERATIONS = 10000
 
 
 @partial(jax.jit, static_argnames=("iterations",))
-def _fit(W, b, X, Y, lr, *, iterations):
+def _fit(
+    W: jax.Array, b: jax.Array, X: jax.Array, Y: jax.Array, lr: jax.Array, *, iterations: int
+) -> tuple[jax.Array, jax.Array]:
     m = X.shape[1]
 
-    def step(_, wb):
-        W, b = wb
+    def step(_: int, state: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
+        W, b = state
         dZ = manual.sigmoid(manual.linear(W, X, b)) - Y
         return W - lr * manual.matmul_nt(dZ, X) / m, b - lr * jnp.sum(dZ, axis=1, keepdims=True) / m
 
     return lax.fori_loop(0, iterations, step, (W, b))
 
 
-def fit(X, Y, lr=LR, iterations=ITERATIONS):
+def fit(X: AnyArray, Y: AnyArray, lr: float = LR, iterations: int = ITERATIONS) -> dict[str, jax.Array]:
     """Train from zeros: returns {"W": (n_y, n_x), "b": (n_y, 1)} in X's dtype."""
     manual.checks.check_X(X)
     manual.checks.check_Y(Y, X, "sigmoid")
@@ -45,7 +49,7 @@ def fit(X, Y, lr=LR, iterations=ITERATIONS):
     return {"W": W, "b": b}
 
 
-def accuracy(model, X, Y):
+def accuracy(model: dict[str, jax.Array], X: AnyArray, Y: AnyArray) -> float:
     """Percent of examples whose 0/1 prediction (sigma(W X + b) > 0.5, i.e. W X + b > 0) equals Y."""
     Z = manual.linear(model["W"], jnp.asarray(X, model["W"].dtype), model["b"])
     return float(100.0 * jnp.mean((Z > 0) == (jnp.asarray(Y) > 0.5)))

@@ -13,52 +13,87 @@ The estimate is deliberately plain: XLA fuses some of these temporaries and
 needs a little scratch space of its own, so it is right to within a small
 factor, which is what refusing a run that cannot fit needs.
 """
+
 import os
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .history import LIMIT
 
-ACTIVATION_COPIES = 4      # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
-PARAMETER_COPIES = 4       # the parameters, the updated ones, the gradients, the kept finite ones
+ACTIVATION_COPIES = 4  # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
+PARAMETER_COPIES = 4  # the parameters, the updated ones, the gradients, the kept finite ones
 EVALUATION_BYTES = 256 * 2**20  # the evaluation's forward pass runs over column batches of about this size
-HOST_DATA_COPIES = 3       # the loaded values, the standardized copy, the copy cast for the device
+HOST_DATA_COPIES = 3  # the loaded values, the standardized copy, the copy cast for the device
+
+
+Sizes = dict[str, tuple[int, str, str]]  # part -> (bytes, "device" or "host", how it is counted)
 
 
 class TooLarge(ValueError):
     """The run would not fit in memory; the message names the sizes."""
 
 
-def evaluation_batch(n_h, n_y, itemsize, columns):
+def evaluation_batch(n_h: int, n_y: int, itemsize: int, columns: int) -> int:
     """Columns per forward call of the evaluation: all of them, or as many as fit EVALUATION_BYTES."""
     per_column = 2 * (n_h + n_y) * itemsize
     return int(max(1, min(columns, EVALUATION_BYTES // per_column)))
 
 
-def estimate(*, n_x, n_y, n_h, m, m_test=0, evaluated=0, capacity, dtype, devices=1):
+def estimate(
+    *,
+    n_x: int,
+    n_y: int,
+    n_h: int,
+    m: int,
+    m_test: int = 0,
+    evaluated: int = 0,
+    capacity: int,
+    dtype: DTypeLike,
+    devices: int = 1,
+) -> Sizes:
     """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host")."""
-    item = np.dtype(dtype).itemsize
+    itemsize = np.dtype(dtype).itemsize
     m_pad = -(-m // devices) * devices
     params = n_h * (n_x + 1) + n_y * (n_h + 1)
-    batch = evaluation_batch(n_h, n_y, item, evaluated) if evaluated else 0
+    batch = evaluation_batch(n_h, n_y, itemsize, evaluated) if evaluated else 0
     return {
-        "activations": (ACTIVATION_COPIES * (n_h + n_y) * m_pad * item, "device",
-                        f"{ACTIVATION_COPIES} x ({n_h} hidden + {n_y} output units) x {m_pad} examples x {item} B"),
-        "parameters": (PARAMETER_COPIES * params * item, "device",
-                       f"{PARAMETER_COPIES} copies x {params} parameters x {item} B"),
-        "data": ((n_x + n_y + (devices > 1)) * m_pad * item, "device",
-                 f"({n_x} features + {n_y} labels) x {m_pad} examples x {item} B"),
-        "cost buffer": (capacity * (item + 8 + 16), "device",
-                        f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host)"),
-        "evaluation": (2 * (n_h + n_y) * batch * item, "device",
-                       f"2 x ({n_h} + {n_y}) units x {batch} columns per batch x {item} B"),
-        "host data": (HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test), "host",
-                      f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B"),
+        "activations": (
+            ACTIVATION_COPIES * (n_h + n_y) * m_pad * itemsize,
+            "device",
+            f"{ACTIVATION_COPIES} x ({n_h} hidden + {n_y} output units) x {m_pad} examples x {itemsize} B",
+        ),
+        "parameters": (
+            PARAMETER_COPIES * params * itemsize,
+            "device",
+            f"{PARAMETER_COPIES} copies x {params} parameters x {itemsize} B",
+        ),
+        "data": (
+            (n_x + n_y + (devices > 1)) * m_pad * itemsize,
+            "device",
+            f"({n_x} features + {n_y} labels) x {m_pad} examples x {itemsize} B",
+        ),
+        "cost buffer": (
+            capacity * (itemsize + 8 + 16),
+            "device",
+            f"{capacity} iterations per chunk x ({itemsize} B on the device + 24 B on the host)",
+        ),
+        "evaluation": (
+            2 * (n_h + n_y) * batch * itemsize,
+            "device",
+            f"2 x ({n_h} + {n_y}) units x {batch} columns per batch x {itemsize} B",
+        ),
+        "host data": (
+            HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test),
+            "host",
+            f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B",
+        ),
         "cost history": (16 * (LIMIT + 1), "host", f"{LIMIT + 1} points x 16 B"),
     }
 
 
-def _cgroup_room():
+def _cgroup_room() -> int | None:
     """Bytes left under this process's cgroup v2 memory limit, or None when there is none."""
     try:
         with open("/sys/fs/cgroup/memory.max") as f:
@@ -71,7 +106,7 @@ def _cgroup_room():
         return None
 
 
-def host_available():
+def host_available() -> int | None:
     """Bytes of host memory a new allocation can get: MemAvailable (or free pages), capped by the cgroup."""
     room = None
     try:
@@ -90,7 +125,7 @@ def host_available():
     return room if cgroup is None else min(room, cgroup)
 
 
-def device_available():
+def device_available() -> tuple[int, str] | None:
     """(bytes, name) free on JAX's first device when it is an accelerator reporting it, else None."""
     import jax
 
@@ -103,17 +138,18 @@ def device_available():
     return stats["bytes_limit"] - stats.get("bytes_in_use", 0), f"{device.platform} memory"
 
 
-def size_text(n):
+def size_text(size: float) -> str:
+    """'1.5 GiB', '12.0 KiB', '512 B' for a number of bytes."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 _QUERY = object()
 
 
-def check(sizes, host=None, device=_QUERY):
+def check(sizes: Sizes, host: int | None = None, device: Any = _QUERY) -> int:
     """Refuse (TooLarge) when the parts of ``sizes`` exceed the memory available where they live.
 
     ``host``: bytes (default ``host_available()``). ``device``: (bytes, name) of
@@ -125,13 +161,19 @@ def check(sizes, host=None, device=_QUERY):
     if device is None:
         groups = [(sizes, host, "available host memory")]
     else:
-        groups = [({k: v for k, v in sizes.items() if v[1] == "device"}, *device),
-                  ({k: v for k, v in sizes.items() if v[1] == "host"}, host, "available host memory")]
+        groups = [
+            ({k: v for k, v in sizes.items() if v[1] == "device"}, *device),
+            ({k: v for k, v in sizes.items() if v[1] == "host"}, host, "available host memory"),
+        ]
     for parts, room, name in groups:
-        total = sum(b for b, _, _ in parts.values())
+        total = sum(size for size, _, _ in parts.values())
         if room is not None and total > room:
-            largest = sorted(parts.items(), key=lambda kv: -kv[1][0])
-            listed = ", ".join(f"{k} {size_text(b)} ({how})" for k, (b, _, how) in largest if b >= total / 100)
-            raise TooLarge(f"the run needs about {size_text(total)} but only {size_text(room)} of {name} is "
-                           f"left: {listed}; use fewer hidden units, fewer examples or float32")
-    return sum(b for b, _, _ in sizes.values())
+            largest = sorted(parts.items(), key=lambda part: -part[1][0])
+            listed = ", ".join(
+                f"{part} {size_text(size)} ({how})" for part, (size, _, how) in largest if size >= total / 100
+            )
+            raise TooLarge(
+                f"the run needs about {size_text(total)} but only {size_text(room)} of {name} is "
+                f"left: {listed}; use fewer hidden units, fewer examples or float32"
+            )
+    return sum(size for size, _, _ in sizes.values())

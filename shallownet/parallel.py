@@ -21,22 +21,29 @@ Several processes (hosts): call ``jax.distributed.initialize`` first; then
 ``jax.devices()`` lists every process's devices, the mesh spans them, and each
 process must pass the same full X and Y (it keeps only its own columns).
 """
+
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.typing import DTypeLike
 
 import manual
+from manual.typing import AnyArray, Grads, Params, ParamsLike
 
 from .loop import descend
-from .train import check_arguments, drive
+from .train import Progress, check_arguments, check_gradients, drive
 
 AXIS = "data"
+# (params, X, Y, mask, m, activation=, output=) -> (J, grads), inside shard_map over AXIS
+ShardValueAndGrads = Callable[..., tuple[jax.Array, Grads]]
 
 
-def data_mesh(devices):
+def data_mesh(devices: int) -> jax.sharding.Mesh:
     """A 1-D mesh over the first ``devices`` devices (all processes'), axis "data".
 
     Raises ValueError naming how many devices exist when ``devices`` exceeds it.
@@ -52,16 +59,15 @@ def data_mesh(devices):
             f"XLA_FLAGS=--xla_force_host_platform_device_count={devices} set before JAX starts"
         )
     chosen = available[:devices]
-    if not any(d.process_index == jax.process_index() for d in chosen):
+    if not any(device.process_index == jax.process_index() for device in chosen):
         raise ValueError(
             f"the first {devices} of the {len(available)} devices belong to other processes; "
             f"every process must own one of them (use devices={len(available)})"
         )
-    return jax.make_mesh((devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,),
-                         devices=chosen)
+    return jax.make_mesh((devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,), devices=chosen)
 
 
-def pad_examples(X, Y, n_shards):
+def pad_examples(X: np.ndarray, Y: np.ndarray, n_shards: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Zero-pad the columns to a multiple of n_shards: (X_pad, Y_pad, mask (1, m_pad)) numpy."""
     m = X.shape[1]
     m_pad = -(-m // n_shards) * n_shards
@@ -71,12 +77,14 @@ def pad_examples(X, Y, n_shards):
     return np.pad(X, pad), np.pad(Y, pad), mask
 
 
-def masked_loss_sum(Z2, Y, mask, output="sigmoid"):
+def masked_loss_sum(Z2: jax.Array, Y: jax.Array, mask: jax.Array, output: str = "sigmoid") -> jax.Array:
     """sum_i mask(i) L(i) over this shard's columns: the padding adds nothing."""
     return jnp.sum(manual.loss(Z2, Y, output) * mask)
 
 
-def manual_sums(params, X, Y, mask, activation="tanh", output="sigmoid"):
+def manual_sums(
+    params: Params, X: jax.Array, Y: jax.Array, mask: jax.Array, activation: str = "tanh", output: str = "sigmoid"
+) -> tuple[jax.Array, Grads]:
     """The course's formulas on one shard, as *sums* over its columns: (sum L, grad sums).
 
     ``manual.backward_sums_unchecked``, the same sums ``manual.backward_unchecked``
@@ -89,36 +97,60 @@ def manual_sums(params, X, Y, mask, activation="tanh", output="sigmoid"):
     return masked_loss_sum(cache["Z2"], Y, mask, output), grad_sums
 
 
-def manual_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
+def manual_value_and_grads(
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    mask: jax.Array,
+    m: jax.Array,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+) -> tuple[jax.Array, Grads]:
     """Inside shard_map: (J, grads) by hand, with the all-reduce written out."""
     loss_sum, grad_sums = manual_sums(params, X, Y, mask, activation, output)
-    loss_sum, grad_sums = lax.psum((loss_sum, grad_sums), AXIS)         # add the N shards' sums
+    loss_sum, grad_sums = lax.psum((loss_sum, grad_sums), AXIS)  # add the N shards' sums
     # The 1/m lives here: once, the GLOBAL m (real examples only), after the psum.
     return loss_sum / m, {k: v / m for k, v in grad_sums.items()}
 
 
-def global_cost(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
+def global_cost(
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    mask: jax.Array,
+    m: jax.Array,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+) -> jax.Array:
     """Inside shard_map: J = psum(this shard's masked sum of L) / m, the same on every device."""
     _, cache = manual.forward_unchecked(params, X, activation, output)
     loss_sum = masked_loss_sum(cache["Z2"], Y, mask, output)
-    return lax.psum(loss_sum, AXIS) / m              # the 1/m: global m, after the all-reduce
+    return lax.psum(loss_sum, AXIS) / m  # the 1/m: global m, after the all-reduce
 
 
-def reference_value_and_grads(params, X, Y, mask, m, activation="tanh", output="sigmoid"):
+def reference_value_and_grads(
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    mask: jax.Array,
+    m: jax.Array,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+) -> tuple[jax.Array, Grads]:
     """Inside shard_map: jax.grad of ``global_cost``, the cost the manual path reports.
 
     No explicit psum of the gradients: params enter replicated, and the
     transpose of that replication is the all-reduce, which jax.grad inserts
     itself. (A psum of those already-summed grads would multiply them by N.)
     """
-    J, g = jax.value_and_grad(global_cost)(params, X, Y, mask, m, activation, output)
-    return J, {"d" + k: v for k, v in g.items()}
+    J, grads = jax.value_and_grad(global_cost)(params, X, Y, mask, m, activation, output)
+    return J, {"d" + k: v for k, v in grads.items()}
 
 
 SHARD_PATHS = {"manual": manual_value_and_grads, "reference": reference_value_and_grads}
 
 
-def shard_value_and_grads(gradients):
+def shard_value_and_grads(gradients: str | ShardValueAndGrads) -> ShardValueAndGrads:
     """The per-shard (J, grads) function of a path name, or ``gradients`` itself if callable.
 
     A callable has the signature of ``manual_value_and_grads`` (it runs inside
@@ -127,40 +159,69 @@ def shard_value_and_grads(gradients):
     """
     if callable(gradients):
         return gradients
-    if gradients not in SHARD_PATHS:
-        raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
+    check_gradients(gradients)
     return SHARD_PATHS[gradients]
 
 
 @partial(jax.jit, static_argnames=("mesh", "activation", "output", "gradients", "capacity"))
-def run_chunk(params, X, Y, mask, m, lr, n_steps, *, mesh, activation, output, gradients, capacity):
+def run_chunk(
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    mask: jax.Array,
+    m: jax.Array,
+    lr: jax.Array,
+    n_steps: jax.Array,
+    *,
+    mesh: jax.sharding.Mesh,
+    activation: str,
+    output: str,
+    gradients: str | ShardValueAndGrads,
+    capacity: int,
+) -> tuple[Params, jax.Array, jax.Array, jax.Array]:
     """``shallownet.loop.run_chunk`` with each step's (J, grads) computed across the mesh.
 
     X, Y, mask are sharded by columns over ``mesh``; params, m, lr, n_steps
     replicated; the results are replicated.
     """
     columns = jax.P(None, AXIS)
-    vg = jax.shard_map(
+    value_and_grads = jax.shard_map(
         partial(shard_value_and_grads(gradients), activation=activation, output=output),
-        mesh=mesh, in_specs=(jax.P(), columns, columns, columns, jax.P()),
+        mesh=mesh,
+        in_specs=(jax.P(), columns, columns, columns, jax.P()),
         out_specs=(jax.P(), jax.P()),
     )
-    return descend(lambda p: vg(p, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
+    return descend(lambda theta: value_and_grads(theta, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
 
 
-def _global(x, mesh, spec):
+def _global(x: np.ndarray, mesh: jax.sharding.Mesh, spec: jax.P) -> jax.Array:
     """A global jax.Array from the same numpy value on every process (each keeps its shards)."""
     x = np.asarray(x)
     return jax.make_array_from_callback(x.shape, jax.NamedSharding(mesh, spec), lambda idx: x[idx])
 
 
-def _local(x):
+def _local(x: jax.Array) -> jax.Array:
     """This process's copy of a replicated result, as a single-device array."""
     return x.addressable_data(0)
 
 
-def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid", gradients="manual", lr=1.2,
-                   iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0, **drive_options):
+def train_parallel(
+    params: ParamsLike,
+    X: AnyArray,
+    Y: AnyArray,
+    *,
+    devices: int,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+    gradients: str | ShardValueAndGrads = "manual",
+    lr: float = 1.2,
+    iterations: int = 10000,
+    chunk: int = 1000,
+    dtype: DTypeLike | None = None,
+    progress: Progress | None = None,
+    start_iteration: int = 0,
+    **drive_options: Any,
+) -> tuple[Params, np.ndarray]:
     """``shallownet.train.train`` with the examples sharded across ``devices`` devices.
 
     Same arguments and return, (params, costs (iterations,) numpy), same
@@ -170,23 +231,43 @@ def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid"
     Under jax.distributed every process calls this with the same arguments.
     ``drive_options`` (history, checkpoint, should_stop, ...) go to ``train.drive``.
     """
-    shard_value_and_grads(gradients)
+    if not callable(gradients):
+        check_gradients(gradients)
     check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
     mesh = data_mesh(devices)
     dtype = np.dtype(dtype or X.dtype)
-    X_pad, Y_pad, mask = pad_examples(np.asarray(X, dtype), np.asarray(Y, dtype), devices)
-    X_pad, Y_pad, mask = (_global(a, mesh, jax.P(None, AXIS)) for a in (X_pad, Y_pad, mask))
+    padded = pad_examples(np.asarray(X, dtype), np.asarray(Y, dtype), devices)
+    X_pad, Y_pad, mask = (_global(array, mesh, jax.P(None, AXIS)) for array in padded)
     replicated = partial(_global, mesh=mesh, spec=jax.P())
-    params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
-    m, lr = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
+    device_params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
+    m, learning_rate = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
 
-    def run(p, n):
+    def run(params: Params, steps: int) -> tuple[Params, np.ndarray, int, bool]:
         # capacity = chunk for every call, so a configuration compiles once
-        p, costs, steps, ok = run_chunk(p, X_pad, Y_pad, mask, m, lr, replicated(np.int32(n)),
-                                        mesh=mesh, activation=activation, output=output, gradients=gradients,
-                                        capacity=chunk)
-        return p, np.asarray(_local(costs)), int(_local(steps)), bool(_local(ok))
+        params, costs, done, ok = run_chunk(
+            params,
+            X_pad,
+            Y_pad,
+            mask,
+            m,
+            learning_rate,
+            replicated(np.asarray(steps, np.int32)),
+            mesh=mesh,
+            activation=activation,
+            output=output,
+            gradients=gradients,
+            capacity=chunk,
+        )
+        return params, np.asarray(_local(costs)), int(_local(done)), bool(_local(ok))
 
-    return drive(run, params, iterations=iterations, chunk=chunk, progress=progress,
-                 start_iteration=start_iteration, dtype=dtype,
-                 to_host=lambda p: {k: _local(v) for k, v in p.items()}, **drive_options)
+    return drive(
+        run,
+        device_params,
+        iterations=iterations,
+        chunk=chunk,
+        progress=progress,
+        start_iteration=start_iteration,
+        dtype=dtype,
+        to_host=lambda params: {k: _local(v) for k, v in params.items()},
+        **drive_options,
+    )

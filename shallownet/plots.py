@@ -1,38 +1,51 @@
 """PNG plots of a run: the cost curve and, for 2-D data, the decision boundary.
 
-matplotlib is imported only here, inside the functions (it costs about half a
-second; ``preload`` lets a caller overlap that with other work), and drives the Agg canvas directly: no pyplot, no GUI, no global
+matplotlib is imported only here, inside the functions (its import is a
+noticeable part of a short run; ``preload`` lets a caller overlap it with
+other work), and drives the Agg canvas directly: no pyplot, no GUI, no global
 figure state. Files are written atomically like the checkpoints.
 """
+
+import importlib
+import os
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .checkpoint import atomic_write
 
+if TYPE_CHECKING:  # matplotlib is imported inside the functions, when a plot is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+PathLike = str | os.PathLike[str]
 GRID = 300  # points per axis of the decision-boundary grid
 
 
-def preload():
-    """Import matplotlib's Figure and Agg canvas (about 0.5 s), e.g. in a thread while JAX compiles."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-    from matplotlib.figure import Figure  # noqa: F401
+def preload() -> None:
+    """Import matplotlib's Figure and Agg canvas, e.g. in a thread while JAX compiles."""
+    for module in ("matplotlib.backends.backend_agg", "matplotlib.figure"):
+        importlib.import_module(module)
 
 
-def _figure():
+def _figure(width: float = 6.0, height: float = 4.5) -> "Figure":
+    """A Figure on its own Agg canvas (no pyplot), with one plot's margins."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6, 4.5), dpi=100)
+    fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
-    # Fixed margins: tight_layout would render the figure an extra time (~0.1 s each).
+    # Fixed margins: tight_layout would render the figure an extra time.
     fig.subplots_adjust(left=0.12, right=0.96, bottom=0.12, top=0.92)
     return fig
 
 
-def _save(fig, path):
+def _save(fig: "Figure", path: PathLike) -> None:
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
 
-def cost_curve(costs, path, title="Cost", iterations=None):
+def cost_curve(costs: ArrayLike, path: PathLike, title: str = "Cost", iterations: ArrayLike | None = None) -> None:
     """Cost J against iteration (costs[i] is J before step i, or before step iterations[i] when given)."""
     costs = np.asarray(costs)
     fig = _figure()
@@ -45,38 +58,67 @@ def cost_curve(costs, path, title="Cost", iterations=None):
     _save(fig, path)
 
 
-def grid(X, n=GRID, margin=1.0):
+def grid(X: np.ndarray, n: int = GRID, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points covering X's 2-D bounding box plus a margin: (xx, yy) each (n, n), and G (2, n*n)."""
-    lo = X.min(axis=1) - margin
-    hi = X.max(axis=1) + margin
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
+    low = X.min(axis=1) - margin
+    high = X.max(axis=1) + margin
+    xx, yy = np.meshgrid(np.linspace(low[0], high[0], n), np.linspace(low[1], high[1], n))
     return xx, yy, np.stack([xx.ravel(), yy.ravel()])
 
 
-def decision_boundary(xx, yy, grid_predictions, X, Y, path, title="Decision boundary"):
+def _boundary(
+    ax: "Axes",
+    xx: np.ndarray,
+    yy: np.ndarray,
+    predictions: ArrayLike,
+    X: np.ndarray,
+    Y: ArrayLike,
+    *,
+    size: float,
+    edge: float,
+) -> None:
+    """Filled regions of the 0/1 predictions on the grid, and the examples coloured by label, on one axes."""
+    ax.contourf(
+        xx,
+        yy,
+        np.asarray(predictions, np.float64).reshape(xx.shape),
+        levels=[-0.5, 0.5, 1.5],
+        cmap="Spectral",
+        vmin=0,
+        vmax=1,
+        alpha=0.5,
+    )
+    ax.scatter(
+        X[0], X[1], c=np.asarray(Y).ravel(), s=size, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=edge
+    )
+
+
+def decision_boundary(
+    xx: np.ndarray,
+    yy: np.ndarray,
+    grid_predictions: ArrayLike,
+    X: np.ndarray,
+    Y: ArrayLike,
+    path: PathLike,
+    title: str = "Decision boundary",
+) -> None:
     """Filled regions of the 0/1 predictions on the grid, with the examples coloured by label."""
     fig = _figure()
     ax = fig.add_subplot()
-    ax.contourf(xx, yy, np.asarray(grid_predictions, np.float64).reshape(xx.shape),
-                levels=[-0.5, 0.5, 1.5], cmap="Spectral", vmin=0, vmax=1, alpha=0.5)
-    ax.scatter(X[0], X[1], c=np.asarray(Y).ravel(), s=12, cmap="Spectral", vmin=0, vmax=1,
-               edgecolors="k", linewidths=0.3)
+    _boundary(ax, xx, yy, grid_predictions, X, Y, size=12, edge=0.3)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     ax.set_title(title)
     _save(fig, path)
 
 
-def _figure_sized(width, height):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def accuracy_vs_hidden_units(summary, path, vary=("hidden_units",), baseline=None, title="Accuracy against hidden size"):
+def accuracy_vs_hidden_units(
+    summary: list[dict[str, Any]],
+    path: PathLike,
+    vary: tuple[str, ...] = ("hidden_units",),
+    baseline: dict[str, Any] | None = None,
+    title: str = "Accuracy against hidden size",
+) -> None:
     """Accuracy (%) against hidden units (log axis), one line per other setting, train solid and test dashed.
 
     ``summary`` is ``SweepResult.summary()``; error bars are the standard
@@ -86,20 +128,31 @@ def accuracy_vs_hidden_units(summary, path, vary=("hidden_units",), baseline=Non
     fig = _figure()
     ax = fig.add_subplot()
     others = [k for k in vary if k != "hidden_units"]
-    series = {}
+    series: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in summary:
         series.setdefault(tuple(row[k] for k in others), []).append(row)
     for key, rows in series.items():
-        rows = sorted(rows, key=lambda r: r["hidden_units"])
-        label = ", ".join(f"lr {v:g}" if k == "lr" else str(v) for k, v in zip(others, key))
+        rows = sorted(rows, key=lambda row: row["hidden_units"])
+        label = ", ".join(f"lr {value:g}" if setting == "lr" else str(value) for setting, value in zip(others, key))
         for part, style in (("train", "-o"), ("test", "--s")):
-            points = [(r["hidden_units"], r[f"{part}_mean"], r[f"{part}_std"] or 0.0) for r in rows
-                      if r[f"{part}_mean"] is not None]
+            points = [
+                (row["hidden_units"], row[f"{part}_mean"], row[f"{part}_std"] or 0.0)
+                for row in rows
+                if row[f"{part}_mean"] is not None
+            ]
             if not points:
                 continue
-            n_h, mean, std = (np.array(v) for v in zip(*points))
-            ax.errorbar(n_h, mean, yerr=std if np.any(std > 0) else None, fmt=style, ms=4, capsize=3, lw=1.2,
-                        label=f"{part}{': ' + label if label else ''}")
+            n_h, mean, std = (np.array(column) for column in zip(*points))
+            ax.errorbar(
+                n_h,
+                mean,
+                yerr=std if np.any(std > 0) else None,
+                fmt=style,
+                ms=4,
+                capsize=3,
+                lw=1.2,
+                label=f"{part}{': ' + label if label else ''}",
+            )
     if baseline is not None:
         ax.axhline(baseline["train_accuracy"], color="grey", lw=1, ls=":", label="logistic regression (train)")
     ax.set_xscale("log")
@@ -114,19 +167,22 @@ def accuracy_vs_hidden_units(summary, path, vary=("hidden_units",), baseline=Non
     _save(fig, path)
 
 
-def decision_boundary_grid(panels, X, Y, path, columns=None):
+def decision_boundary_grid(
+    panels: list[tuple[str, np.ndarray, np.ndarray, ArrayLike]],
+    X: np.ndarray,
+    Y: ArrayLike,
+    path: PathLike,
+    columns: int | None = None,
+) -> None:
     """The course's grid of decision boundaries: one panel per (title, xx, yy, grid predictions)."""
     count = len(panels)
     columns = columns or min(count, 4)
     rows = -(-count // columns)
-    fig = _figure_sized(3.6 * columns, 3.2 * rows)
+    fig = _figure(3.6 * columns, 3.2 * rows)
     fig.subplots_adjust(left=0.05, right=0.98, bottom=0.05, top=0.93, wspace=0.25, hspace=0.35)
-    labels = np.asarray(Y).ravel()
     for i, (title, xx, yy, predictions) in enumerate(panels):
         ax = fig.add_subplot(rows, columns, i + 1)
-        ax.contourf(xx, yy, np.asarray(predictions, np.float64).reshape(xx.shape),
-                    levels=[-0.5, 0.5, 1.5], cmap="Spectral", vmin=0, vmax=1, alpha=0.5)
-        ax.scatter(X[0], X[1], c=labels, s=6, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=0.2)
+        _boundary(ax, xx, yy, predictions, X, Y, size=6, edge=0.2)
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)
     _save(fig, path)

@@ -7,9 +7,13 @@ standardization and returns the predictions, with the score when the data
 also holds the label column(s). The forward pass runs over column batches of
 one width, so a large file needs bounded memory and one compile.
 """
+
+import os
 from dataclasses import dataclass
 
 import numpy as np
+
+from manual.typing import ParamsLike
 
 from . import checkpoint, data, memory, train
 
@@ -25,17 +29,17 @@ class Predictions:
     predictions: np.ndarray
     labels: tuple
     output: str
-    score: float
+    score: float | None
 
 
-def score(P, Y, output):
+def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
     """Accuracy in percent (sigmoid output) or mean squared error (identity) of predictions P."""
     if output == "sigmoid":
-        return float(100.0 * np.mean(P == (Y > 0.5)))
+        return float(100.0 * np.mean((Y > 0.5) == P))
     return float(np.mean((P - Y) ** 2))
 
 
-def forward_batched(params, X, activation, output):
+def forward_batched(params: ParamsLike, X: np.ndarray, activation: str, output: str) -> np.ndarray:
     """train.predict over column batches of one width (the last one zero-padded): (n_y, m) numpy."""
     n_h, n_y = params["W1"].shape[0], params["W2"].shape[0]
     m = X.shape[1]
@@ -44,7 +48,7 @@ def forward_batched(params, X, activation, output):
         return train.predict(params, X, activation, output)
     parts = []
     for first in range(0, m, batch):
-        block = X[:, first:first + batch]
+        block = X[:, first : first + batch]
         width = block.shape[1]
         if width < batch:
             block = np.pad(block, ((0, 0), (0, batch - width)))
@@ -52,39 +56,40 @@ def forward_batched(params, X, activation, output):
     return np.concatenate(parts, axis=1)
 
 
-def _examples(model, source):
+def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, np.ndarray | None]:
     """(X (n_x, m) in the model's feature order, Y or None) from a built-in set or a CSV."""
     if source in data.DATASETS:
         examples = data.load(source, seed=data.EXTRA_SEED)
         if examples.features != model.features:
-            raise PredictError(f"the model's features are {', '.join(model.features)}; "
-                               f"{source}'s are {', '.join(examples.features)}")
+            raise PredictError(
+                f"the model's features are {', '.join(model.features)}; {source}'s are {', '.join(examples.features)}"
+            )
         return examples.X, examples.Y
     table = data.read_table(source)
     Y = table.columns(model.labels) if table.has(model.labels) else None
     return table.columns(model.features), Y
 
 
-def predict_run(model, source):
+def predict_run(model: str | os.PathLike[str], source: str) -> Predictions:
     """Predictions of a saved model (a run folder or .npz) on a data set or CSV -> Predictions."""
     import manual
 
-    model = checkpoint.load(model)
-    X, Y = _examples(model, source)
-    Xs = data.standardize(X, model.feature_mean, model.feature_std)
-    config = model.config
-    P = forward_batched(model.params, Xs, config.activation, config.output)
-    result = None
+    saved = checkpoint.load(model)
+    X, Y = _examples(saved, source)
+    X_scaled = data.standardize(X, saved.feature_mean, saved.feature_std)
+    config = saved.config
+    P = forward_batched(saved.params, X_scaled, config.activation, config.output)
+    measured = None
     if Y is not None:
         manual.checks.check_Y(Y, X, config.output)
-        result = score(P, Y, config.output)
-    return Predictions(P, model.labels, config.output, result)
+        measured = score(P, Y, config.output)
+    return Predictions(P, saved.labels, config.output, measured)
 
 
-def predictions_csv(result):
+def predictions_csv(result: Predictions) -> str:
     """CSV text: one row per example, one column per output unit (prediction, or prediction_<label>)."""
     P, labels = result.predictions, result.labels
-    names = ["prediction"] if len(labels) == 1 else [f"prediction_{n}" for n in labels]
+    names = ["prediction"] if len(labels) == 1 else [f"prediction_{label}" for label in labels]
     # str() of a numpy scalar is the shortest text that reads back to the same value in its dtype.
-    rows = [",".join(str(v) for v in col) for col in np.asarray(P).T]
+    rows = [",".join(str(value) for value in example) for example in np.asarray(P).T]
     return "\n".join([",".join(names)] + rows) + "\n"

@@ -19,55 +19,60 @@ nothing (signals are delivered to the main thread anyway). Python runs a
 handler between bytecodes: signals that arrive while the main thread waits
 in a compiled call are handled when it returns, in signal-number order.
 """
+
 import contextlib
 import signal
 import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
 
+Handler = Callable[[int, FrameType | None], None]
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 class Stop(KeyboardInterrupt):
     """A stop request by signal ``signum``."""
 
-    def __init__(self, signum):
+    def __init__(self, signum: int) -> None:
         super().__init__(f"interrupted by {name(signum)}")
         self.signum = signum
 
 
-def name(signum):
+def name(signum: int) -> str:
     return signal.Signals(signum).name
 
 
-def exit_code(signum):
+def exit_code(signum: int) -> int:
     """The shell's convention for a process ended by a signal: 128 + its number."""
     return 128 + int(signum)
 
 
-def _install(handler):
+def _install(handler: Handler) -> dict[int, Any] | None:
     """Put ``handler`` on the three signals; returns the previous handlers (None off the main thread)."""
     if threading.current_thread() is not threading.main_thread():
         return None
     previous = {}
-    for s in SIGNALS:
-        old = signal.getsignal(s)
+    for signum in SIGNALS:
+        old = signal.getsignal(signum)
         if old is None:  # installed from C, not from Python: leave that signal alone
             continue
-        previous[s] = old
-        signal.signal(s, handler)
+        previous[signum] = old
+        signal.signal(signum, handler)
     return previous
 
 
-def _restore(previous):
-    for s, old in (previous or {}).items():
-        signal.signal(s, old)
+def _restore(previous: dict[int, Any] | None) -> None:
+    for signum, old in (previous or {}).items():
+        signal.signal(signum, old)
 
 
 # The first stop request this process has seen (reset by raising()): once the
 # program is on its way out, saving and reporting, later requests change nothing.
-_first = None
+_first: int | None = None
 
 
-def _raise_stop(signum, frame):
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
     global _first
     if _first is None:
         _first = signum
@@ -75,7 +80,7 @@ def _raise_stop(signum, frame):
 
 
 @contextlib.contextmanager
-def raising():
+def raising() -> Iterator[None]:
     """Inside, the first of SIGINT, SIGTERM and SIGHUP raises Stop(signum); later ones are ignored."""
     global _first
     _first = None
@@ -89,28 +94,29 @@ def raising():
 class Requests:
     """The first stop request seen: ``requests()`` is its signal number, or None."""
 
-    def __init__(self):
-        self.signum = None
+    def __init__(self) -> None:
+        self.signum: int | None = None
 
-    def __call__(self):
+    def __call__(self) -> int | None:
         return self.signum
 
-    def note(self, signum, frame=None):
+    def note(self, signum: int, frame: FrameType | None = None) -> None:
         if self.signum is None:
             self.signum = signum
 
 
-def _note_first(requests):
-    def note(signum, frame=None):
+def _note_first(requests: Requests) -> Handler:
+    def note(signum: int, frame: FrameType | None = None) -> None:
         global _first
         requests.note(signum)
         if _first is None:
             _first = signum
+
     return note
 
 
 @contextlib.contextmanager
-def recorded():
+def recorded() -> Iterator[Requests]:
     """Inside, the signals are only noted in the Requests yielded; the caller acts on them.
 
     The request also counts as this process's first (see raising()), so a
@@ -125,7 +131,7 @@ def recorded():
 
 
 @contextlib.contextmanager
-def deferred():
+def deferred() -> Iterator[None]:
     """Inside, the signals wait; at the end the first one is delivered to the handler outside."""
     pending = Requests()
     previous = _install(pending.note)
@@ -137,8 +143,8 @@ def deferred():
             signal.raise_signal(pending.signum)
 
 
-def ignore_further():
+def ignore_further() -> None:
     """From now on the three signals are ignored: the process is already on its way out."""
     if threading.current_thread() is threading.main_thread():
-        for s in SIGNALS:
-            signal.signal(s, signal.SIG_IGN)
+        for signum in SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)

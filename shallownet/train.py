@@ -1,4 +1,4 @@
-"""Full-batch gradient descent over either gradient path (manual or autodiff).
+"""Full-batch gradient descent over either gradient path (manual or reference).
 
 Iterations are grouped in chunks run by ``shallownet.loop.run_chunk`` (one
 compiled program); the host shows progress between chunks without a sync
@@ -10,20 +10,41 @@ types, so a configuration compiles once: not again per chunk, per short last
 chunk, or per call. The number of steps of a call is a traced argument: the
 host loop may run fewer than ``capacity`` (``chunk_seconds``) without a compile.
 """
+
 import signal
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import DTypeLike
 
 import manual
+from manual.typing import AnyArray, Params, ParamsLike
 
 from . import signals
 from .history import CostHistory
-from .loop import GRAD_PATHS, run_chunk, value_and_grads_fn  # noqa: F401
+from .loop import (
+    GRAD_PATHS,
+    run_chunk,
+    value_and_grads_fn,  # noqa: F401  (re-exported: shallownet.many calls train.value_and_grads_fn)
+)
 
 INIT_SCALE = 0.01
+Progress = Callable[[int, float], object]  # progress(iterations done, last cost)
+# run(params, steps) -> (params, costs of the call (capacity,), steps done, all finite)
+ChunkRunner = Callable[[Any, int], tuple[Any, np.ndarray, int, bool]]
+Checkpoint = Callable[[int, Any, CostHistory], object]  # checkpoint(iteration, host params, history)
+
+
+class CostRecord(Protocol):
+    """What a Diverged or Interrupted carries as .history: a CostHistory, or anything with .costs."""
+
+    @property
+    def costs(self) -> np.ndarray: ...
 
 
 class Diverged(RuntimeError):
@@ -32,7 +53,7 @@ class Diverged(RuntimeError):
     .history is the CostHistory up to .iteration (.costs its kept costs).
     """
 
-    def __init__(self, iteration, params, history):
+    def __init__(self, iteration: int, params: ParamsLike, history: CostRecord) -> None:
         super().__init__(
             f"cost became non-finite at iteration {iteration} (learning rate too large?); "
             "kept the last finite parameters"
@@ -40,7 +61,7 @@ class Diverged(RuntimeError):
         self.iteration, self.params, self.history = iteration, params, history
 
     @property
-    def costs(self):
+    def costs(self) -> np.ndarray:
         return self.history.costs
 
 
@@ -52,17 +73,25 @@ class Interrupted(KeyboardInterrupt):
     .total: the run's iteration target, when known (equal to .iteration: the run had finished).
     """
 
-    def __init__(self, iteration, params, history, saved=None, signum=signal.SIGINT, total=None):
+    def __init__(
+        self,
+        iteration: int,
+        params: ParamsLike,
+        history: CostRecord,
+        saved: Path | None = None,
+        signum: int = signal.SIGINT,
+        total: int | None = None,
+    ) -> None:
         super().__init__(f"interrupted by {signals.name(signum)} after iteration {iteration}")
         self.iteration, self.params, self.history, self.saved = iteration, params, history, saved
         self.signum, self.total = signum, total  # total: the iterations the run was asked for, when known
 
     @property
-    def costs(self):
+    def costs(self) -> np.ndarray:
         return self.history.costs
 
 
-def init_params(n_x, n_h, n_y, seed=0, init="random"):
+def init_params(n_x: int, n_h: int, n_y: int, seed: int = 0, init: str = "random") -> dict[str, np.ndarray]:
     """Starting parameters as float64 numpy: W ~ 0.01 N(0, 1), zero biases.
 
     init="random" draws from numpy's seeded Generator (no JAX compile at
@@ -79,11 +108,11 @@ def init_params(n_x, n_h, n_y, seed=0, init="random"):
     return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
 
 
-def as_device(x, dtype):
+def as_device(x: AnyArray, dtype: DTypeLike) -> jax.Array:
     """x as a JAX array of ``dtype``; host arrays are cast on the host.
 
-    ``jnp.asarray`` would compile a conversion (or a copy) on the
-    device for every new shape: 0.02-0.07 s each at start-up.
+    ``jnp.asarray`` would compile a conversion (or a copy) on the device for
+    every new shape, each a compile at start-up.
     """
     if isinstance(x, jax.Array):
         return x.astype(dtype)
@@ -94,19 +123,40 @@ def _chunk_kwargs(activation, output, gradients, chunk):
     return {"activation": activation, "output": output, "gradients": gradients, "capacity": chunk}
 
 
-def check_arguments(params, X, Y, *, activation, output, iterations, chunk):
+def check_gradients(gradients: str) -> None:
+    """Raise ValueError unless ``gradients`` names a gradient path: "manual" or "reference"."""
+    if gradients not in GRAD_PATHS:
+        raise ValueError(f"unknown gradient path {gradients!r}; choose {' or '.join(GRAD_PATHS)}")
+
+
+def check_arguments(
+    params: ParamsLike, X: AnyArray, Y: AnyArray, *, activation: str, output: str, iterations: int, chunk: int
+) -> None:
     """The checks every training entry point makes before compiling; ValueError names the problem."""
-    manual.parse_activation(activation)
-    if output not in ("sigmoid", "identity"):
-        raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
+    manual.check_activation(activation)
+    manual.checks.check_output(output)
     manual.check_problem(params, X, Y, output)
     if iterations < 0 or chunk < 1:
         raise ValueError("iterations must be >= 0 and chunk >= 1")
 
 
-def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manual", lr=1.2,
-          iterations=10000, chunk=1000, dtype=None, progress=None, start_iteration=0,
-          timings=None, **drive_options):
+def train(
+    params: ParamsLike,
+    X: AnyArray,
+    Y: AnyArray,
+    *,
+    activation: str = "tanh",
+    output: str = "sigmoid",
+    gradients: str = "manual",
+    lr: float = 1.2,
+    iterations: int = 10000,
+    chunk: int = 1000,
+    dtype: DTypeLike | None = None,
+    progress: Progress | None = None,
+    start_iteration: int = 0,
+    timings: dict[str, float] | None = None,
+    **drive_options: Any,
+) -> tuple[Params, np.ndarray]:
     """Run ``iterations`` gradient-descent steps; returns (params, costs numpy).
 
     ``dtype`` (default: that of X) casts data and parameters; float32 trains
@@ -119,48 +169,70 @@ def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manua
     ``costs`` is every cost of this call, (iterations,), unless a ``history``
     is given (see ``drive``, which takes the other options): then its kept costs.
     """
-    value_and_grads_fn(gradients)
+    check_gradients(gradients)
     check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
     dtype = jnp.dtype(dtype or X.dtype)
     X, Y = as_device(X, dtype), as_device(Y, dtype)
-    params = {k: as_device(params[k], dtype) for k in ("W1", "b1", "W2", "b2")}
-    lr = np.asarray(lr, dtype)
+    device_params = {k: as_device(params[k], dtype) for k in ("W1", "b1", "W2", "b2")}
+    learning_rate = np.asarray(lr, dtype)
     capacity = max(1, min(chunk, iterations))
     kwargs = _chunk_kwargs(activation, output, gradients, capacity)
     if timings is not None and iterations > 0:
         # Ahead-of-time compile with the exact argument types of the calls
         # below: jit's cache then serves them, so run_s holds no compile time.
-        t0 = time.perf_counter()
-        run_chunk.lower(params, X, Y, lr, np.int32(0), **kwargs).compile()
-        timings["compile_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+        compile_start = time.perf_counter()
+        run_chunk.lower(device_params, X, Y, learning_rate, np.int32(0), **kwargs).compile()
+        timings["compile_s"] = time.perf_counter() - compile_start
+    run_start = time.perf_counter()
 
-    def run(p, n):
-        new, costs, steps, ok = run_chunk(p, X, Y, lr, np.int32(n), **kwargs)
+    def run(params: Params, steps: int) -> tuple[Params, np.ndarray, int, bool]:
+        new, costs, done, ok = run_chunk(params, X, Y, learning_rate, np.int32(steps), **kwargs)
         # One transfer for the three; slice on the host (slicing the device
         # array would compile a slice per length).
-        costs, steps, ok = jax.device_get((costs, steps, ok))
-        return new, costs, int(steps), bool(ok)
+        costs, done, ok = jax.device_get((costs, done, ok))
+        return new, costs, int(done), bool(ok)
 
-    params, costs = drive(run, params, iterations=iterations, chunk=capacity, progress=progress,
-                          start_iteration=start_iteration, dtype=dtype, **drive_options)
-    jax.block_until_ready(params)
+    trained, costs = drive(
+        run,
+        device_params,
+        iterations=iterations,
+        chunk=capacity,
+        progress=progress,
+        start_iteration=start_iteration,
+        dtype=dtype,
+        **drive_options,
+    )
+    jax.block_until_ready(trained)
     if timings is not None:
-        timings["run_s"] = time.perf_counter() - t0
-    return params, costs
+        timings["run_s"] = time.perf_counter() - run_start
+    return trained, costs
 
 
 GROWTH = 8  # the most a call's step count grows over the previous call's
 
 
-def next_steps(steps, elapsed, target, capacity):
+def next_steps(steps: int, elapsed: float, target: float, capacity: int) -> int:
     """Steps of the next call so that it takes about ``target`` seconds (``steps`` took ``elapsed``)."""
     wanted = int(steps * target / max(elapsed, 1e-9))
     return max(1, min(capacity, GROWTH * steps, wanted))
 
 
-def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, to_host=lambda p: p,
-          history=None, checkpoint=None, checkpoint_every=None, should_stop=None, chunk_seconds=None):
+def drive(
+    run: ChunkRunner,
+    params: Any,
+    *,
+    iterations: int,
+    chunk: int,
+    progress: Progress | None,
+    start_iteration: int,
+    dtype: DTypeLike,
+    to_host: Callable[[Any], Any] = lambda params: params,
+    history: CostHistory | None = None,
+    checkpoint: Checkpoint | None = None,
+    checkpoint_every: float | None = None,
+    should_stop: Callable[[], int | None] | None = None,
+    chunk_seconds: float | None = None,
+) -> tuple[Any, np.ndarray]:
     """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
 
     ``run(params, n) -> (params, costs numpy, steps_done, ok)`` runs one
@@ -191,9 +263,9 @@ def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, t
     try:
         while state[1] < iterations:
             params, done = state
-            t0 = time.perf_counter()
+            call_start = time.perf_counter()
             new, costs, ran, ok = run(params, min(steps, iterations - done))
-            elapsed = time.perf_counter() - t0
+            elapsed = time.perf_counter() - call_start
             history.extend(start_iteration + done, costs[:ran])
             state = (new, done + ran)
             if not ok:
@@ -206,7 +278,7 @@ def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, t
                 signum = None if should_stop is None else should_stop()
                 if signum is not None:
                     raise Interrupted(start_iteration + state[1], to_host(new), history, signum=signum)
-                if checkpoint is not None and time.monotonic() - last_checkpoint >= checkpoint_every:
+                if checkpoint is not None and time.monotonic() - last_checkpoint >= (checkpoint_every or 0.0):
                     checkpoint(start_iteration + state[1], to_host(new), history)
                     last_checkpoint = time.monotonic()
     except KeyboardInterrupt as e:
@@ -215,20 +287,20 @@ def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, t
         params, done = state
         if history.done != start_iteration + done:  # between extend and the assignment: keep the chunk
             params, done = new, history.done - start_iteration
-        raise Interrupted(start_iteration + done, to_host(params), history,
-                          signum=getattr(e, "signum", signal.SIGINT)) from None
+        raise Interrupted(
+            start_iteration + done, to_host(params), history, signum=getattr(e, "signum", signal.SIGINT)
+        ) from None
     return to_host(state[0]), history.costs
 
 
-def predict(params, X, activation="tanh", output="sigmoid"):
+def predict(params: ParamsLike, X: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:
     """Predictions (n_y, m) as numpy: 0/1 (A2 > 0.5) for the sigmoid output, A2 itself for identity."""
-    X = as_device(X, params["W1"].dtype)
-    A2, _ = manual.forward(params, X, activation, output)
-    A2 = np.asarray(A2)
-    return (A2 > 0.5).astype(np.uint8) if output == "sigmoid" else A2
+    A2, _ = manual.forward(params, as_device(X, params["W1"].dtype), activation, output)
+    A2_host = np.asarray(A2)
+    return (A2_host > 0.5).astype(np.uint8) if output == "sigmoid" else A2_host
 
 
-def accuracy(params, X, Y, activation="tanh", output="sigmoid"):
+def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> float:
     """Percent of examples (and output units) where the 0/1 prediction equals Y (sigmoid output)."""
     X = as_device(X, params["W1"].dtype)
     A2, _ = manual.forward(params, X, activation, output)

@@ -4,8 +4,24 @@ x64 on: verification runs in float64 (tests still assert dtypes, since JAX
 downcasts silently when the flag is off). Rank promotion "raise": adding a
 (n,) bias to an (n, m) matrix becomes an error instead of a silent broadcast,
 the classic missing-keepdims bug; the course's (n, 1) + (n, m) still works.
+
+hypothesis: no example database and its caches outside the tree (nothing is
+written into the checkout), no deadline (the first example of a shape pays for
+a compilation), and a failure prints the @reproduce_failure line that replays it.
 """
+
+import os
+import tempfile
+
 import jax
+from hypothesis import settings
+
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "shallownet-hypothesis"))
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+settings.register_profile("shallownet", database=None, deadline=None, print_blob=True)
+# The same examples on every run (HYPOTHESIS_PROFILE=derandomized), e.g. for mutation testing.
+settings.register_profile("derandomized", parent=settings.get_profile("shallownet"), derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shallownet"))

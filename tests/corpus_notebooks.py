@@ -8,6 +8,7 @@ that does not parse, a function with another name. Run it to rebuild them:
 
 tests/test_checker_corpus.py checks that the committed files are what this writes.
 """
+
 from pathlib import Path
 
 import nbformat
@@ -15,7 +16,7 @@ from nbformat import v4
 
 CORPUS = Path(__file__).parent / "corpus"
 
-RIGHT_BODY = '''    m = X.shape[1]
+RIGHT_BODY = """    m = X.shape[1]
     W2 = parameters["W2"]
     A1 = cache["A1"]
     A2 = cache["A2"]
@@ -26,7 +27,7 @@ RIGHT_BODY = '''    m = X.shape[1]
     dW1 = (1 / m) * np.dot(dZ1, X.T)
     db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)
     return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
-'''
+"""
 
 
 def _notebook(cells, kernel="python3", language_version="3.11.4"):
@@ -47,49 +48,69 @@ def _notebook(cells, kernel="python3", language_version="3.11.4"):
 
 
 NOTEBOOKS = {
-    "02_magics_mid_cell.ipynb": _notebook([
-        ("md", "# Planar data classification with one hidden layer"),
-        ("code", "import numpy as np\n%matplotlib inline\nimport matplotlib.pyplot as plt\n"
-                 "!pip install --quiet scikit-learn\nnp.random.seed(1)"),
-        ("code", "np.dot?\nX = np.random.randn(2, 400)\n%timeit np.dot(X.T, X)"),
-        ("md", "## Backward propagation"),
-        ("code", "%%time\ndef backward_propagation(parameters, cache, X, Y):\n" + RIGHT_BODY),
-        ("code", "files = !ls\n%load_ext autoreload\n%autoreload 2\nprint(files)"),
-        ("code", "%%bash\necho this cell is not Python\nls -l"),
-    ]),
-    "03_python2_kernel.ipynb": _notebook([
-        ("code", "import numpy as np\nprint \"numpy\", np.__version__"),
-        ("code", "def backward_propagation(parameters, cache, X, Y):\n"
-                 "    m = X.shape[1]\n"
-                 "    print \"m =\", m\n"
-                 + RIGHT_BODY.split("\n", 1)[1]),
-        ("code", "grads = backward_propagation(parameters, cache, X_assess, Y_assess)\n"
-                 "print \"dW1 = \" + str(grads[\"dW1\"])"),
-    ], kernel="python2", language_version="2.7.18"),
-    "08_class_method.ipynb": _notebook([
-        ("code", "import numpy as np"),
-        ("md", "I wrote the network as a class."),
-        ("code", "class TwoLayerNet:\n"
-                 "    def __init__(self, n_x, n_h, n_y):\n"
-                 "        self.sizes = (n_x, n_h, n_y)\n\n"
-                 "    def backward_propagation(self, parameters, cache, X, Y):\n"
-                 + "\n".join("    " + line if line else line for line in RIGHT_BODY.split("\n"))),
-        ("code", "net = TwoLayerNet(2, 4, 1)"),
-    ]),
-    "20_bad_cell.ipynb": _notebook([
-        ("code", "import numpy as np"),
-        ("code", "def backward_propagation(parameters, cache, X, Y):\n" + RIGHT_BODY),
-        ("code", "for i in range(10000)\n    parameters = update_parameters(parameters, grads)"),
-        ("code", "print(\"done\")"),
-    ]),
-    "36_renamed_function.ipynb": _notebook([
-        ("code", "import numpy as np"),
-        ("code", "def forward(X, params):\n"
-                 "    A1 = np.tanh(params['W1'] @ X + params['b1'])\n"
-                 "    return A1"),
-        ("code", "def backprop(params, cache, X, Y):\n"
-                 + RIGHT_BODY.replace('parameters["W2"]', 'params["W2"]')),
-    ]),
+    "02_magics_mid_cell.ipynb": _notebook(
+        [
+            ("md", "# Planar data classification with one hidden layer"),
+            (
+                "code",
+                "import numpy as np\n%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+                "!pip install --quiet scikit-learn\nnp.random.seed(1)",
+            ),
+            ("code", "np.dot?\nX = np.random.randn(2, 400)\n%timeit np.dot(X.T, X)"),
+            ("md", "## Backward propagation"),
+            ("code", "%%time\ndef backward_propagation(parameters, cache, X, Y):\n" + RIGHT_BODY),
+            ("code", "files = !ls\n%load_ext autoreload\n%autoreload 2\nprint(files)"),
+            ("code", "%%bash\necho this cell is not Python\nls -l"),
+        ]
+    ),
+    "03_python2_kernel.ipynb": _notebook(
+        [
+            ("code", 'import numpy as np\nprint "numpy", np.__version__'),
+            (
+                "code",
+                "def backward_propagation(parameters, cache, X, Y):\n"
+                "    m = X.shape[1]\n"
+                '    print "m =", m\n' + RIGHT_BODY.split("\n", 1)[1],
+            ),
+            (
+                "code",
+                "grads = backward_propagation(parameters, cache, X_assess, Y_assess)\n"
+                'print "dW1 = " + str(grads["dW1"])',
+            ),
+        ],
+        kernel="python2",
+        language_version="2.7.18",
+    ),
+    "08_class_method.ipynb": _notebook(
+        [
+            ("code", "import numpy as np"),
+            ("md", "I wrote the network as a class."),
+            (
+                "code",
+                "class TwoLayerNet:\n"
+                "    def __init__(self, n_x, n_h, n_y):\n"
+                "        self.sizes = (n_x, n_h, n_y)\n\n"
+                "    def backward_propagation(self, parameters, cache, X, Y):\n"
+                + "\n".join("    " + line if line else line for line in RIGHT_BODY.split("\n")),
+            ),
+            ("code", "net = TwoLayerNet(2, 4, 1)"),
+        ]
+    ),
+    "20_bad_cell.ipynb": _notebook(
+        [
+            ("code", "import numpy as np"),
+            ("code", "def backward_propagation(parameters, cache, X, Y):\n" + RIGHT_BODY),
+            ("code", "for i in range(10000)\n    parameters = update_parameters(parameters, grads)"),
+            ("code", 'print("done")'),
+        ]
+    ),
+    "36_renamed_function.ipynb": _notebook(
+        [
+            ("code", "import numpy as np"),
+            ("code", "def forward(X, params):\n    A1 = np.tanh(params['W1'] @ X + params['b1'])\n    return A1"),
+            ("code", "def backprop(params, cache, X, Y):\n" + RIGHT_BODY.replace('parameters["W2"]', 'params["W2"]')),
+        ]
+    ),
 }
 
 

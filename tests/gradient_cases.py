@@ -6,6 +6,7 @@ Weights, biases and inputs are drawn at scale 1, not the course's 0.01: at
 tolerance. At scale 1 the hidden units span both the steep middle and the
 saturated ends of every activation.
 """
+
 import itertools
 
 import chex
@@ -15,11 +16,11 @@ import numpy as np
 import manual
 import reference
 
-HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "leaky_relu:0.2", "identity")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "leaky_relu:0.2", "identity")
 OUTPUTS = ("sigmoid", "identity")
-COMBOS = tuple(itertools.product(HIDDEN, OUTPUTS))
+COMBOS = tuple(itertools.product(ACTIVATIONS, OUTPUTS))
 # Every hidden activation once, the outputs alternating: for the costlier checks.
-PAIRS = tuple((activation, OUTPUTS[i % 2]) for i, activation in enumerate(HIDDEN))
+PAIRS = tuple((activation, OUTPUTS[i % 2]) for i, activation in enumerate(ACTIVATIONS))
 GRAD_KEYS = ("dW1", "db1", "dW2", "db2")
 # (n_x, n_h, n_y, m) of the small problem most tests share, so their compilations are shared too.
 SMALL = (3, 4, 2, 30)
@@ -49,8 +50,7 @@ def random_problem(seed, n_x, n_h, n_y, m, output="sigmoid", dtype=jnp.float64):
     }
     X = rng.standard_normal((n_x, m))
     Y = (rng.random((n_y, m)) < 0.5).astype(np.float64) if output == "sigmoid" else rng.standard_normal((n_y, m))
-    cast = lambda a: jnp.asarray(a, dtype)  # noqa: E731
-    return {k: cast(v) for k, v in params.items()}, cast(X), cast(Y)
+    return {k: jnp.asarray(v, dtype) for k, v in params.items()}, jnp.asarray(X, dtype), jnp.asarray(Y, dtype)
 
 
 def relative_error(a, b):
@@ -60,33 +60,35 @@ def relative_error(a, b):
     return diff / size if size > 0 else diff
 
 
-def worst_relative_error(g, g_ref):
+def worst_relative_error(grads, grads_ref):
     """max over dW1 db1 dW2 db2 of the relative error, and which gradient it was."""
-    errors = {k: relative_error(g[k], g_ref[k]) for k in GRAD_KEYS}
+    errors = {k: relative_error(grads[k], grads_ref[k]) for k in GRAD_KEYS}
     worst = max(errors, key=errors.get)
     return errors[worst], worst
 
 
-def assert_grads_like(g, params, dtype):
+def assert_grads_like(grads, params, dtype):
     """grads are exactly dW1 db1 dW2 db2 with the params' shapes, all of `dtype`."""
-    assert sorted(g) == sorted(GRAD_KEYS), sorted(g)
-    chex.assert_equal_shape([g["dW1"], params["W1"]])
-    chex.assert_equal_shape([g["db1"], params["b1"]])
-    chex.assert_equal_shape([g["dW2"], params["W2"]])
-    chex.assert_equal_shape([g["db2"], params["b2"]])
-    chex.assert_type([g[k] for k in GRAD_KEYS], dtype)
-    chex.assert_tree_all_finite(g)
+    assert sorted(grads) == sorted(GRAD_KEYS), sorted(grads)
+    chex.assert_equal_shape([grads["dW1"], params["W1"]])
+    chex.assert_equal_shape([grads["db1"], params["b1"]])
+    chex.assert_equal_shape([grads["dW2"], params["W2"]])
+    chex.assert_equal_shape([grads["db2"], params["b2"]])
+    chex.assert_type([grads[k] for k in GRAD_KEYS], dtype)
+    chex.assert_tree_all_finite(grads)
 
 
-def assert_grads_agree(g, g_ref, tol, what=""):
-    err, key = worst_relative_error(g, g_ref)
+def assert_grads_agree(grads, grads_ref, tol, what=""):
+    err, key = worst_relative_error(grads, grads_ref)
     assert err <= tol, f"{what}: {key} relative error {err:.3g} > {tol:g}"
 
 
 def problems_for_every_combo(seed, shapes, dtype, combos=COMBOS):
     """One seeded (params, X, Y) per entry of `combos`; shapes[i] is combination i's shape."""
-    return [random_problem(seed + i, *shape, output=output, dtype=dtype)
-            for i, ((_, output), shape) in enumerate(zip(combos, shapes))]
+    return [
+        random_problem(seed + i, *shape, output=output, dtype=dtype)
+        for i, ((_, output), shape) in enumerate(zip(combos, shapes))
+    ]
 
 
 def both_paths(problems, combos=COMBOS):
@@ -96,6 +98,9 @@ def both_paths(problems, combos=COMBOS):
     single compilation, which costs a fraction of twelve separate ones.
     """
     return [
-        (manual.value_and_grads_unchecked(*problem, activation, output), reference.value_and_grads_unchecked(*problem, activation, output))
+        (
+            manual.value_and_grads_unchecked(*problem, activation, output),
+            reference.value_and_grads_unchecked(*problem, activation, output),
+        )
         for (activation, output), problem in zip(combos, problems)
     ]

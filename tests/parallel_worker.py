@@ -9,6 +9,7 @@ W1 b1 W2 b2 costs), plus ``params0/{name}`` (the shared initial parameters),
     python tests/parallel_worker.py OUT.npz --cpu-devices 8 --devices 1 2 4 8 --m 400 397 ...
     python tests/parallel_worker.py OUT.npz --cpu-devices 2 --port P --num-processes 2 --process-id I ...
 """
+
 import argparse
 import functools
 import os
@@ -31,8 +32,13 @@ def launch(argv):
     """Start this worker with ``argv`` and no inherited XLA device flags; return the Popen."""
     env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES")}
     env["JAX_PLATFORMS"] = "cpu"
-    return subprocess.Popen([sys.executable, __file__, *map(str, argv)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, __file__, *map(str, argv)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def finish(proc, timeout):
@@ -56,8 +62,13 @@ def parse(argv):
     ap.add_argument("--gradients", nargs="+", default=["manual", "reference"])
     ap.add_argument("--iterations", type=int, required=True)
     ap.add_argument("--chunk", type=int, required=True)
-    ap.add_argument("--local-m-devices", type=int, nargs="*", default=[],
-                    help="also train the planted local-m mistake on these mesh sizes")
+    ap.add_argument(
+        "--local-m-devices",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also train the planted local-m mistake on these mesh sizes",
+    )
     ap.add_argument("--port", type=int, help="coordinator port on 127.0.0.1 (multi-process)")
     ap.add_argument("--num-processes", type=int)
     ap.add_argument("--process-id", type=int)
@@ -71,8 +82,7 @@ def local_m_value_and_grads(params, X, Y, mask, m, activation="tanh", output="si
     """
     loss_sum, grad_sums = parallel.manual_sums(params, X, Y, mask, activation, output)
     m_local = X.shape[1]
-    return lax.psum((loss_sum / m_local, {k: v / m_local for k, v in grad_sums.items()}),
-                    parallel.AXIS)
+    return lax.psum((loss_sum / m_local, {k: v / m_local for k, v in grad_sums.items()}), parallel.AXIS)
 
 
 def initial_params():
@@ -84,8 +94,9 @@ def initial_params():
 def one_device(gradients, m, iterations, chunk):
     """shallownet.train.train on the calling process's default device, from initial_params()."""
     X, Y = data.flower()
-    params, costs = train.train(initial_params(), X[:, :m], Y[:, :m], gradients=gradients,
-                                iterations=iterations, chunk=chunk)
+    params, costs = train.train(
+        initial_params(), X[:, :m], Y[:, :m], gradients=gradients, iterations=iterations, chunk=chunk
+    )
     return {k: np.asarray(v) for k, v in params.items()}, costs
 
 
@@ -118,20 +129,26 @@ def main(argv):
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
         # bind the coordinator to loopback only (JAX's default binds every interface)
         address = f"127.0.0.1:{args.port}"
-        jax.distributed.initialize(coordinator_address=address, coordinator_bind_address=address,
-                                   num_processes=args.num_processes, process_id=args.process_id,
-                                   initialization_timeout=60)
+        jax.distributed.initialize(
+            coordinator_address=address,
+            coordinator_bind_address=address,
+            num_processes=args.num_processes,
+            process_id=args.process_id,
+            initialization_timeout=60,
+        )
     X, Y = data.flower()
     params0 = initial_params()
-    runs = [("ok", g, m, n) for g in args.gradients for m in args.m for n in args.devices]
-    runs += [("local_m", local_m_value_and_grads, m, n)
-             for m in args.m for n in args.local_m_devices]
-    out = {"device_count": np.asarray(len(jax.devices())),
-           "process_count": np.asarray(jax.process_count()),
-           **{f"params0/{k}": np.asarray(v) for k, v in params0.items()}}
+    runs = [("ok", gradients, m, n) for gradients in args.gradients for m in args.m for n in args.devices]
+    runs += [("local_m", local_m_value_and_grads, m, n) for m in args.m for n in args.local_m_devices]
+    out = {
+        "device_count": np.asarray(len(jax.devices())),
+        "process_count": np.asarray(jax.process_count()),
+        **{f"params0/{k}": np.asarray(v) for k, v in params0.items()},
+    }
     for label, gradients, m, n in runs:
-        params, costs = parallel.train_parallel(params0, X[:, :m], Y[:, :m], devices=n, gradients=gradients,
-                                                iterations=args.iterations, chunk=args.chunk)
+        params, costs = parallel.train_parallel(
+            params0, X[:, :m], Y[:, :m], devices=n, gradients=gradients, iterations=args.iterations, chunk=args.chunk
+        )
         name = gradients if isinstance(gradients, str) else "manual"
         for k, v in {**params, "costs": costs}.items():
             out[f"{label}/{name}/m{m}/n{n}/{k}"] = np.asarray(v)

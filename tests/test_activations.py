@@ -1,4 +1,5 @@
 """Hand-written activation derivatives vs jax.grad, and the ReLU kink convention at z = 0."""
+
 import functools
 
 import chex
@@ -23,13 +24,17 @@ def _derivatives(dtype):
     One jitted computation for all activations: op-by-op, vmap(grad) costs a
     compilation per primitive.
     """
+
     def all_names(z):
+        def derivative(g):
+            return jax.vmap(jax.grad(g))(z)
+
         out = {}
         for name in NAMES:
             g, g_prime = manual.get_activation(name)
-            autodiff = lambda f: jax.vmap(jax.grad(f))(z)  # noqa: E731
-            out[name] = (g_prime(z, g(z)), autodiff(g), autodiff(reference.hidden_activation(name)))
+            out[name] = (g_prime(z, g(z)), derivative(g), derivative(reference.hidden_activation(name)))
         return out
+
     return jax.jit(all_names)(jnp.asarray(Z_GRID, dtype))
 
 
@@ -54,7 +59,7 @@ def test_manual_and_reference_activations_agree(name):
 def test_tanh_derivative_is_one_minus_a_squared_not_one_minus_z_squared():
     z = jnp.asarray([0.5, 1.0, 2.0])
     np.testing.assert_allclose(manual.tanh_prime(z, jnp.tanh(z)), 1 - jnp.tanh(z) ** 2, rtol=1e-15)
-    assert not np.allclose(manual.tanh_prime(z, jnp.tanh(z)), 1 - z ** 2)
+    assert not np.allclose(manual.tanh_prime(z, jnp.tanh(z)), 1 - z**2)
 
 
 @pytest.mark.parametrize("name", ["relu", "leaky_relu", "leaky_relu:0.2"])
@@ -95,14 +100,14 @@ def test_zero_hidden_layer_relu_net_learns_only_under_the_notes_convention():
     jax_nn = jax.jit(jax.grad(_relu_cost_with_jax_nn))(params, X, Y)
     np.testing.assert_array_equal(jax_nn["W1"], 0.0)
     np.testing.assert_array_equal(jax_nn["b1"], 0.0)
-    np.testing.assert_allclose(jax_nn["W2"], notes["dW2"], rtol=1e-12)   # A1 = 0 either way
+    np.testing.assert_allclose(jax_nn["W2"], notes["dW2"], rtol=1e-12)  # A1 = 0 either way
 
 
 def test_all_zero_relu_net_learns_nothing_under_either_convention():
     """With W2 = 0 as well, dZ1 = W2^T dZ2 = 0 whatever relu'(0) is: only b2 moves."""
     params = manual.init_zeros(*SMALL[:3], jnp.float64)
     _, X, Y = random_problem(0, *SMALL)
-    g = manual.grads(params, X, Y, "relu")
+    grads = manual.grads(params, X, Y, "relu")
     for k in ("dW1", "db1", "dW2"):
-        np.testing.assert_array_equal(g[k], 0.0)
-    np.testing.assert_allclose(g["db2"], np.mean(0.5 - np.asarray(Y), axis=1, keepdims=True), rtol=1e-15)
+        np.testing.assert_array_equal(grads[k], 0.0)
+    np.testing.assert_allclose(grads["db2"], np.mean(0.5 - np.asarray(Y), axis=1, keepdims=True), rtol=1e-15)

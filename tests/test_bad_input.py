@@ -1,4 +1,5 @@
 """Bad input gets one clear ValueError naming the problem, at every public entry point of manual and reference."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,23 +14,24 @@ ENTRY_POINTS = {
     "manual.grads": manual.grads,
     "manual.value_and_grads": manual.value_and_grads,
     "manual.backward_per_example": manual.backward_per_example,
-    "manual.backward": lambda p, X, Y: manual.backward(p, _valid_cache(), X, Y),
-    "manual.backward_sums": lambda p, X, Y: manual.backward_sums(p, _valid_cache(), X, Y),
-    "manual.forward": lambda p, X, Y: manual.forward(p, X),
-    "manual.cost": lambda p, X, Y: manual.cost(_valid_cache()["Z2"], Y),
-    "manual.forward_propagation": lambda p, X, Y: manual.forward_propagation(X, p),
-    "manual.backward_propagation": lambda p, X, Y: manual.backward_propagation(p, _valid_cache(), X, Y),
-    "manual.predict": lambda p, X, Y: manual.predict(p, X),
-    "manual.layer_sizes": lambda p, X, Y: manual.layer_sizes(X, Y),
-    "manual.nn_model": lambda p, X, Y: manual.nn_model(X, Y, 4, num_iterations=2),
-    "manual.compute_cost": lambda p, X, Y: manual.compute_cost(_valid_cache()["A2"], Y),
+    "manual.backward": lambda params, X, Y: manual.backward(params, _valid_cache(), X, Y),
+    "manual.backward_sums": lambda params, X, Y: manual.backward_sums(params, _valid_cache(), X, Y),
+    "manual.forward": lambda params, X, Y: manual.forward(params, X),
+    "manual.cost": lambda params, X, Y: manual.cost(_valid_cache()["Z2"], Y),
+    "manual.forward_propagation": lambda params, X, Y: manual.forward_propagation(X, params),
+    "manual.backward_propagation": lambda params, X, Y: manual.backward_propagation(params, _valid_cache(), X, Y),
+    "manual.predict": lambda params, X, Y: manual.predict(params, X),
+    "manual.layer_sizes": lambda params, X, Y: manual.layer_sizes(X, Y),
+    "manual.nn_model": lambda params, X, Y: manual.nn_model(X, Y, 4, num_iterations=2),
+    "manual.compute_cost": lambda params, X, Y: manual.compute_cost(_valid_cache()["A2"], Y),
     "reference.grads": reference.grads,
     "reference.value_and_grads": reference.value_and_grads,
     "reference.cost": reference.cost,
     "reference.finite_difference_grads": reference.finite_difference_grads,
 }
-USES_PARAMS = {k for k in ENTRY_POINTS if k not in ("manual.cost", "manual.layer_sizes", "manual.nn_model",
-                                                     "manual.compute_cost")}
+USES_PARAMS = {
+    k for k in ENTRY_POINTS if k not in ("manual.cost", "manual.layer_sizes", "manual.nn_model", "manual.compute_cost")
+}
 USES_X = {k for k in ENTRY_POINTS if k not in ("manual.cost", "manual.compute_cost")}
 USES_Y = {k for k in ENTRY_POINTS if k not in ("manual.forward", "manual.forward_propagation", "manual.predict")}
 # layer_sizes reads shapes only, as the course's does (its test case has a random-normal Y).
@@ -55,23 +57,32 @@ def _with(d, **changes):
 # name: (which entry points it applies to, (params, X, Y) -> bad (params, X, Y), the message must match)
 CASES = {
     "X/params shape mismatch": (
-        USES_PARAMS & USES_X, lambda p, X, Y: (_with(p, W1=jnp.ones((4, 5))), X, Y), r"W1 has shape \(4, 5\)"),
-    "Y shaped (m,)": (
-        USES_Y, lambda p, X, Y: (p, X, Y[0]), r"Y has shape \(30,\).*reshape\(1, -1\)"),
+        USES_PARAMS & USES_X,
+        lambda params, X, Y: (_with(params, W1=jnp.ones((4, 5))), X, Y),
+        r"W1 has shape \(4, 5\)",
+    ),
+    "Y shaped (m,)": (USES_Y, lambda params, X, Y: (params, X, Y[0]), r"Y has shape \(30,\).*reshape\(1, -1\)"),
     "labels outside {0, 1}": (
-        USES_Y & READS_VALUES, lambda p, X, Y: (p, X, Y.at[0, 3].set(2.0)), r"labels must be 0 or 1.*found 2"),
-    "NaN in X": (
-        USES_X & READS_VALUES, lambda p, X, Y: (p, X.at[1, 2].set(jnp.nan), Y), r"X contains NaN"),
+        USES_Y & READS_VALUES,
+        lambda params, X, Y: (params, X, Y.at[0, 3].set(2.0)),
+        r"labels must be 0 or 1.*found 2",
+    ),
+    "NaN in X": (USES_X & READS_VALUES, lambda params, X, Y: (params, X.at[1, 2].set(jnp.nan), Y), r"X contains NaN"),
     "wrong dict keys": (
-        USES_PARAMS, lambda p, X, Y: ({("w1" if k == "W1" else k): v for k, v in p.items()}, X, Y),
-        r"parameters are missing W1"),
+        USES_PARAMS,
+        lambda params, X, Y: ({("w1" if k == "W1" else k): v for k, v in params.items()}, X, Y),
+        r"parameters are missing W1",
+    ),
     "bias shaped (n,)": (
-        USES_PARAMS, lambda p, X, Y: (_with(p, b1=p["b1"][:, 0]), X, Y), r"b1 has shape \(4,\).*keepdims"),
+        USES_PARAMS,
+        lambda params, X, Y: (_with(params, b1=params["b1"][:, 0]), X, Y),
+        r"b1 has shape \(4,\).*keepdims",
+    ),
 }
 CASE_IDS = [(case, entry) for case, (applies, _, _) in CASES.items() for entry in ENTRY_POINTS if entry in applies]
 
 
-@pytest.mark.parametrize("case,entry", CASE_IDS, ids=[f"{c}-{e}" for c, e in CASE_IDS])
+@pytest.mark.parametrize("case,entry", CASE_IDS, ids=[f"{case}-{entry}" for case, entry in CASE_IDS])
 def test_bad_input_raises_one_clear_value_error(case, entry):
     _, make_bad, message = CASES[case]
     params, X, Y = make_bad(*_valid())
@@ -83,9 +94,8 @@ def test_bad_input_raises_one_clear_value_error(case, entry):
 @pytest.mark.parametrize("entry", [e for e in ENTRY_POINTS if e in (USES_X | USES_PARAMS) & READS_VALUES])
 def test_float64_with_x64_disabled_is_refused_not_silently_downcast(entry):
     params, X, Y = _valid()
-    with jax.enable_x64(False):
-        with pytest.raises(ValueError, match="float64 but jax_enable_x64 is off"):
-            ENTRY_POINTS[entry](params, X, Y)
+    with jax.enable_x64(False), pytest.raises(ValueError, match="float64 but jax_enable_x64 is off"):
+        ENTRY_POINTS[entry](params, X, Y)
 
 
 @pytest.mark.parametrize("entry", list(ENTRY_POINTS))
@@ -103,9 +113,14 @@ def test_real_valued_labels_are_fine_for_the_identity_output(grads):
 
 
 @pytest.mark.parametrize("grads", [manual.grads, reference.grads], ids=["manual", "reference"])
-@pytest.mark.parametrize("activation,message", [("softmax", "unknown activation 'softmax'"),
-                                            ("leaky_relu:abc", "slope must be a number"),
-                                            ("relu:0.2", "takes no parameter")])
+@pytest.mark.parametrize(
+    "activation,message",
+    [
+        ("softmax", "unknown activation 'softmax'"),
+        ("leaky_relu:abc", "slope must be a number"),
+        ("relu:0.2", "takes no parameter"),
+    ],
+)
 def test_unknown_activation_names_are_refused(grads, activation, message):
     with pytest.raises(ValueError, match=message):
         grads(*_valid(), activation)

@@ -3,6 +3,7 @@
 Each check runs the learner's file in a child process (checker.run); the
 folder, glob and many-file forms are tested on the corpus (test_checker_corpus.py).
 """
+
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def test_ipython_magics_pasted_into_the_file_are_skipped(tmp_path, capsys):
     user_file.write_text("%matplotlib inline\n!pip install numpy\n" + NOTEBOOK.read_text())
     code, out, _ = check(capsys, user_file)
     assert code == 0
-    assert "note: line 18: ModuleNotFoundError: No module named 'testCases_v2'" in out   # line numbers kept
+    assert "note: line 18: ModuleNotFoundError: No module named 'testCases_v2'" in out  # line numbers kept
 
 
 def test_function_name_defaults_to_the_course_one(capsys):
@@ -90,17 +91,25 @@ def test_syntax_error_in_the_file_is_a_failure_not_a_crash(tmp_path, capsys):
     user_file.write_text("import numpy as np\n\ndef backward_propagation(parameters, cache, X, Y)\n    return {}\n")
     code, out, _ = check(capsys, user_file)
     assert code == 1
-    assert "backward_propagation is defined in lines 3-4, which the checker skipped: line 3: SyntaxError: " \
-           "expected ':'" in out
+    assert (
+        "backward_propagation is defined in lines 3-4, which the checker skipped: line 3: SyntaxError: "
+        "expected ':'" in out
+    )
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["missing.py:backward_propagation"], "no such file: missing.py"),
-    ([f"{COURSE}:backward"], "defines no function 'backward'; it defines sigmoid, forward_propagation"),
-    ([f"{FIXTURES / 'bad_backprops.py'}:not_a_function"], "'not_a_function' is an int, not a function"),
-    ([f"{COURSE}:sigmoid"], "sigmoid takes 1 argument (x); expected (parameters, cache, X, Y) or (parameters, X, Y)"),
-    ([f"{COURSE}:backward_propagation", "--activation", "softplus"], "unknown activation 'softplus'"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["missing.py:backward_propagation"], "no such file: missing.py"),
+        ([f"{COURSE}:backward"], "defines no function 'backward'; it defines sigmoid, forward_propagation"),
+        ([f"{FIXTURES / 'bad_backprops.py'}:not_a_function"], "'not_a_function' is an int, not a function"),
+        (
+            [f"{COURSE}:sigmoid"],
+            "sigmoid takes 1 argument (x); expected (parameters, cache, X, Y) or (parameters, X, Y)",
+        ),
+        ([f"{COURSE}:backward_propagation", "--activation", "softplus"], "unknown activation 'softplus'"),
+    ],
+)
 def test_usage_errors_exit_2_with_one_line(capsys, argv, words):
     code, out, err = check(capsys, *argv)
     assert code == 2

@@ -3,6 +3,7 @@
 Mistakes are planted the way a course user makes them: one line of the
 course's own numpy backprop (tests/fixtures/course_backprop.py) replaced.
 """
+
 import re
 from pathlib import Path
 
@@ -53,43 +54,92 @@ PLANTED = [
     ("missing 1/m", DW1, "dW1 = np.dot(dZ1, X.T)", {"dW1"}, "missing 1/m"),
     ("1/m twice", DW2, "dW2 = (1 / m) * np.dot(dZ2, A1.T) / m", {"dW2"}, "1/m applied twice"),
     ("keepdims missing", DB1, "db1 = (1 / m) * np.sum(dZ1, axis=1)", {"db1"}, "keepdims missing"),
-    ("sum over axis 0", DB2, "db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)", {"db2"},
-     "sum over the wrong axis"),
+    ("sum over axis 0", DB2, "db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)", {"db2"}, "sum over the wrong axis"),
     ("sum over everything", DB1, "db1 = (1 / m) * np.sum(dZ1)", {"db1"}, "np.sum(dZ1) without axis=1"),
     ("transposed", DW1, "dW1 = (1 / m) * np.dot(X, dZ1.T)", {"dW1"}, "transposed"),
     ("sign flipped", DW2, "dW2 = -(1 / m) * np.dot(dZ2, A1.T)", {"dW2"}, "sign flipped"),
     ("sign flipped in dZ2", DZ2, "dZ2 = Y - A2", {"dW1", "db1", "dW2", "db2"}, "dZ2 = Y - A2 instead of A2 - Y"),
-    ("1 - Z1**2", DZ1, 'dZ1 = np.multiply(np.dot(W2.T, dZ2), 1 - np.power(cache["Z1"], 2))', {"dW1", "db1"},
-     "dW1, db1: activation derivative written 1 - Z1**2"),
-    ("sigmoid' for tanh", SLOPE, "A1 * (1 - A1)", {"dW1", "db1"},
-     "sigmoid's derivative A1 * (1 - A1) used for the tanh hidden layer"),
+    (
+        "1 - Z1**2",
+        DZ1,
+        'dZ1 = np.multiply(np.dot(W2.T, dZ2), 1 - np.power(cache["Z1"], 2))',
+        {"dW1", "db1"},
+        "dW1, db1: activation derivative written 1 - Z1**2",
+    ),
+    (
+        "sigmoid' for tanh",
+        SLOPE,
+        "A1 * (1 - A1)",
+        {"dW1", "db1"},
+        "sigmoid's derivative A1 * (1 - A1) used for the tanh hidden layer",
+    ),
     ("derivative omitted", DZ1, "dZ1 = np.dot(W2.T, dZ2)", {"dW1", "db1"}, "activation derivative omitted"),
-    ("derivative from A2", SLOPE, "1 - np.power(A2, 2)", {"dW1", "db1", "dW2", "db2"},
-     "activation derivative taken from the output layer's A2"),
-    ("dZ2 from A1", DZ2, "dZ2 = A1 - Y", {"dW1", "db1", "dW2", "db2"},
-     "dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs"),
+    (
+        "derivative from A2",
+        SLOPE,
+        "1 - np.power(A2, 2)",
+        {"dW1", "db1", "dW2", "db2"},
+        "activation derivative taken from the output layer's A2",
+    ),
+    (
+        "dZ2 from A1",
+        DZ2,
+        "dZ2 = A1 - Y",
+        {"dW1", "db1", "dW2", "db2"},
+        "dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs",
+    ),
     ("dZ2 from Z2", DZ2, 'dZ2 = cache["Z2"] - Y', {"dW1", "db1", "dW2", "db2"}, "dZ2 = Z2 - Y"),
     ("X in dW2", DW2, "dW2 = (1 / m) * np.dot(dZ2, X.T)", {"dW2"}, "the input X where the hidden activation A1"),
     ("A1 in dW1", DW1, "dW1 = (1 / m) * np.dot(dZ1, A1.T)", {"dW1"}, "the hidden activation A1 where the input X"),
-    ("swapped layers", GRADS, '"dW1": dW2,\n             "db1": db2,\n             "dW2": dW1,\n             "db2": db1}',
-     {"dW1", "db1", "dW2", "db2"}, "dW1: gradients swapped between layers: dW1 holds the formula of dW2"),
-    ("np.dot for *", DZ1, "dZ1 = np.dot(np.dot(W2.T, dZ2), 1 - np.power(A1, 2))", {"dW1", "db1", "dW2", "db2"},
-     "matrix product (np.dot) of two (n_h, m) arrays: the element-wise product (* or np.multiply) belongs"),
-    ("@ for *", DZ1, "dZ1 = (W2.T @ dZ2) @ (1 - A1 ** 2)", {"dW1", "db1", "dW2", "db2"},
-     "several explanations fit: the element-wise product (*) belongs there"),
-    ("* for np.dot", DW2, "dW2 = (1 / m) * dZ2 * A1.T", {"dW1", "db1", "dW2", "db2"},
-     "shapes that chain as a matrix product: np.dot belongs there"),
-    ("* for np.dot, no sum", DW2, "dW2 = (1 / m) * dZ2 * A1", {"dW1", "db1", "dW2", "db2"},
-     "dW2: element-wise product where the matrix product belongs"),
-    ("two slips", DB1, "db1 = np.sum(dZ1, axis=1)", {"db1"}, "keepdims missing: shape (n,) where (n, 1) "
-     "belongs; add keepdims=True to np.sum; and missing 1/m"),
+    (
+        "swapped layers",
+        GRADS,
+        '"dW1": dW2,\n             "db1": db2,\n             "dW2": dW1,\n             "db2": db1}',
+        {"dW1", "db1", "dW2", "db2"},
+        "dW1: gradients swapped between layers: dW1 holds the formula of dW2",
+    ),
+    (
+        "np.dot for *",
+        DZ1,
+        "dZ1 = np.dot(np.dot(W2.T, dZ2), 1 - np.power(A1, 2))",
+        {"dW1", "db1", "dW2", "db2"},
+        "matrix product (np.dot) of two (n_h, m) arrays: the element-wise product (* or np.multiply) belongs",
+    ),
+    (
+        "@ for *",
+        DZ1,
+        "dZ1 = (W2.T @ dZ2) @ (1 - A1 ** 2)",
+        {"dW1", "db1", "dW2", "db2"},
+        "several explanations fit: the element-wise product (*) belongs there",
+    ),
+    (
+        "* for np.dot",
+        DW2,
+        "dW2 = (1 / m) * dZ2 * A1.T",
+        {"dW1", "db1", "dW2", "db2"},
+        "shapes that chain as a matrix product: np.dot belongs there",
+    ),
+    (
+        "* for np.dot, no sum",
+        DW2,
+        "dW2 = (1 / m) * dZ2 * A1",
+        {"dW1", "db1", "dW2", "db2"},
+        "dW2: element-wise product where the matrix product belongs",
+    ),
+    (
+        "two slips",
+        DB1,
+        "db1 = np.sum(dZ1, axis=1)",
+        {"db1"},
+        "keepdims missing: shape (n,) where (n, 1) belongs; add keepdims=True to np.sum; and missing 1/m",
+    ),
 ]
 
 
-@pytest.mark.parametrize("old, new, failing, words", [p[1:] for p in PLANTED], ids=[p[0] for p in PLANTED])
+@pytest.mark.parametrize("old, new, failing, words", [case[1:] for case in PLANTED], ids=[case[0] for case in PLANTED])
 def test_planted_mistake_is_named(old, new, failing, words):
     report = check_backprop(planted(old, new))
-    assert {r.name for r in report.rows if not r.passed} == failing
+    assert {row.name for row in report.rows if not row.passed} == failing
     assert not report.passed
     assert words in "\n".join(report.diagnoses)
     assert words in str(report)
@@ -113,24 +163,24 @@ def test_grads_form_passes():
 def test_truth_built_from_intermediates_equals_autodiff_and_finite_differences():
     # The "wrong" gradients are built from these intermediates: with no slip they must be the truth.
     for case in DEFAULT_CASES:
-        p = make_problem(case, "tanh", "sigmoid")
+        problem = make_problem(case, "tanh", "sigmoid")
         for key in ("dW1", "db1", "dW2", "db2"):
-            dZ = p.dZ1 if key.endswith("1") else p.dZ2
-            built = diagnose.builders(key)[0][1](dZ, p)
+            dZ = problem.dZ1 if key.endswith("1") else problem.dZ2
+            built = diagnose.builders(key)[0][1](dZ, problem)
             assert built.dtype == np.float64
-            np.testing.assert_allclose(built, p.truth[key], rtol=1e-12, atol=1e-15)
-            np.testing.assert_allclose(built, p.fd[key], rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(built, problem.truth[key], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(built, problem.fd[key], rtol=1e-6, atol=1e-8)
 
 
 def test_problems_leave_no_room_for_a_mistake_to_hide():
-    sizes = [(c.n_x, c.n_h, c.n_y, c.m) for c in DEFAULT_CASES]
-    assert all(len(set(s)) == 4 and s[3] > 1 for s in sizes)
-    assert len({s[3] for s in sizes}) == len(sizes)
-    assert {s[2] == 1 for s in sizes} == {True, False}
+    sizes = [(case.n_x, case.n_h, case.n_y, case.m) for case in DEFAULT_CASES]
+    assert all(len(set(size)) == 4 and size[3] > 1 for size in sizes)
+    assert len({size[3] for size in sizes}) == len(sizes)
+    assert {size[2] == 1 for size in sizes} == {True, False}
     for case in DEFAULT_CASES:
-        p = make_problem(case, "tanh", "sigmoid")
+        problem = make_problem(case, "tanh", "sigmoid")
         # Out of tanh's linear region: 1 - Z1**2 and 1 - A1**2 differ by O(1), not 5e-6.
-        assert np.abs(p.Z1 ** 2 - p.A1 ** 2).max() > 0.5
+        assert np.abs(problem.Z1**2 - problem.A1**2).max() > 0.5
 
 
 def test_several_explanations_are_all_listed():
@@ -141,11 +191,18 @@ def test_several_explanations_are_all_listed():
     assert "(2) tanh's derivative 1 - A1**2 used for the identity hidden layer" in text
 
 
-@pytest.mark.parametrize("activation, slope, words", [
-    ("sigmoid", SLOPE, "tanh's derivative 1 - A1**2 used for the sigmoid hidden layer; sigmoid'(Z1) = A1 * (1 - A1)"),
-    ("relu", "1", "activation derivative omitted: dZ1 = np.dot(W2.T, dZ2) needs the factor relu'(Z1) = (Z1 >= 0)"),
-    ("leaky_relu:0.2", '(cache["Z1"] >= 0)', "ReLU's derivative (Z1 >= 0) used for leaky_relu"),
-])
+@pytest.mark.parametrize(
+    "activation, slope, words",
+    [
+        (
+            "sigmoid",
+            SLOPE,
+            "tanh's derivative 1 - A1**2 used for the sigmoid hidden layer; sigmoid'(Z1) = A1 * (1 - A1)",
+        ),
+        ("relu", "1", "activation derivative omitted: dZ1 = np.dot(W2.T, dZ2) needs the factor relu'(Z1) = (Z1 >= 0)"),
+        ("leaky_relu:0.2", '(cache["Z1"] >= 0)', "ReLU's derivative (Z1 >= 0) used for leaky_relu"),
+    ],
+)
 def test_wrong_derivative_is_named_for_other_activations(activation, slope, words):
     report = check_backprop(planted(SLOPE, slope), activation)
     assert words in "\n".join(report.diagnoses)
@@ -154,14 +211,17 @@ def test_wrong_derivative_is_named_for_other_activations(activation, slope, word
 def test_no_known_mistake_matches_gives_the_numbers():
     report = check_backprop(planted(DW1, "dW1 = (1 / m) * np.dot(dZ1, X.T) + 0.1"))
     row = report.row("dW1")
-    assert row.diagnosis == [f"no known mistake matches (relative error {row.rel_autodiff:.2e} vs autodiff, "
-                             f"{row.rel_fd:.2e} vs finite differences)"]
+    assert row.diagnosis == [
+        f"no known mistake matches (relative error {row.rel_autodiff:.2e} vs autodiff, "
+        f"{row.rel_fd:.2e} vs finite differences)"
+    ]
 
 
 def test_a_factor_no_mistake_explains_is_reported_as_such():
     report = check_backprop(planted(DW1, "dW1 = 2 * (1 / m) * np.dot(dZ1, X.T)"))
     assert report.row("dW1").diagnosis == [
-        "off by a constant factor 2 on every problem; no known mistake gives that factor"]
+        "off by a constant factor 2 on every problem; no known mistake gives that factor"
+    ]
 
 
 def test_all_zeros_is_told():
@@ -193,8 +253,7 @@ def test_float32_code_passes_with_float32_tolerance_printed():
 
 def test_float32_code_mistake_is_named():
     report = check_backprop(planted(DW1, "dW1 = np.dot(dZ1, X.T)", name="backward_propagation_float32"))
-    assert report.row("dW1").diagnosis == [
-        "missing 1/m: off by a factor m (the number of examples); divide by m once"]
+    assert report.row("dW1").diagnosis == ["missing 1/m: off by a factor m (the number of examples); divide by m once"]
 
 
 def test_float32_code_that_raises_is_explained_without_round_off_noise():
@@ -202,7 +261,8 @@ def test_float32_code_that_raises_is_explained_without_round_off_noise():
     assert report.diagnoses == [
         "raised: matrix product of (n_h, 1) and (n_h, m): the inner sizes differ; check the .T",
         "raised: dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs (dZ2 = A2 - Y)",
-        "raised: an element-wise operation on (n_h, m) and (n_y, m), shapes that do not match"]
+        "raised: an element-wise operation on (n_h, m) and (n_y, m), shapes that do not match",
+    ]
 
 
 def test_float32_inputs():
@@ -226,7 +286,7 @@ def test_bad_output_is_reported_clearly(name, words):
     fn, _ = load_function(FIXTURES / "bad_backprops.py", name)
     report = check_backprop(fn)
     assert not report.passed
-    assert any(words in p for p in report.problems), report.problems
+    assert any(words in line for line in report.problems), report.problems
     assert words in str(report)
 
 
@@ -234,7 +294,7 @@ def test_user_traceback_is_shown_and_labelled():
     fn, _ = load_function(FIXTURES / "bad_backprops.py", "reads_a_missing_cache_key")
     text = str(check_backprop(fn))
     assert "--- traceback from your code (reads_a_missing_cache_key, problem n_x=3 n_h=5 n_y=1 m=7) ---" in text
-    assert 'A0 = cache["A0"]' in text and "call.py" not in text and "File \"<" not in text
+    assert 'A0 = cache["A0"]' in text and "call.py" not in text and 'File "<' not in text
     assert "raised: your code looks up 'A0'; the cache holds Z1 A1 Z2 A2, the parameters W1 b1 W2 b2" in text
 
 
@@ -245,11 +305,14 @@ def test_user_code_cannot_change_the_truth():
     assert check_backprop(course_function()).passed
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"activation": "softplus"}, "unknown activation"),
-    ({"output": "softmax"}, "unknown output"),
-    ({"dtype": "int32"}, "dtype must be one of"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"activation": "softplus"}, "unknown activation"),
+        ({"output": "softmax"}, "unknown output"),
+        ({"dtype": "int32"}, "dtype must be one of"),
+    ],
+)
 def test_bad_arguments_raise_one_line(kwargs, words):
     with pytest.raises(ValueError, match=words):
         check_backprop(course_function(), **kwargs)
@@ -271,99 +334,147 @@ def test_docstring_example_runs():
 
 # Slips seen in real learners' code, beyond the list above.
 REAL_SLIPS = [
-    ("dW2 where W2 belongs", DZ1, "dZ1 = np.multiply(np.dot(dW2.T, dZ2), 1 - np.power(A1, 2))", {"dW1", "db1"},
-     "dW1, db1: dZ1 = np.dot(dW2.T, dZ2) * g'(Z1): the gradient dW2 where the parameter W2 belongs"),
-    ("db2 summed from dW2", DB2, "db2 = np.sum(dW2, axis=1, keepdims=True)", {"db2"},
-     "db2: db2 summed from the weight gradient dW2 (np.sum(dW2, axis=1, keepdims=True))"),
-    ("db1 summed from dW1", DB1, "db1 = np.sum(dW1)", {"db1"},
-     "db1: db1 summed from the weight gradient dW1 (np.sum(dW1) adds up everything)"),
+    (
+        "dW2 where W2 belongs",
+        DZ1,
+        "dZ1 = np.multiply(np.dot(dW2.T, dZ2), 1 - np.power(A1, 2))",
+        {"dW1", "db1"},
+        "dW1, db1: dZ1 = np.dot(dW2.T, dZ2) * g'(Z1): the gradient dW2 where the parameter W2 belongs",
+    ),
+    (
+        "db2 summed from dW2",
+        DB2,
+        "db2 = np.sum(dW2, axis=1, keepdims=True)",
+        {"db2"},
+        "db2: db2 summed from the weight gradient dW2 (np.sum(dW2, axis=1, keepdims=True))",
+    ),
+    (
+        "db1 summed from dW1",
+        DB1,
+        "db1 = np.sum(dW1)",
+        {"db1"},
+        "db1: db1 summed from the weight gradient dW1 (np.sum(dW1) adds up everything)",
+    ),
 ]
 
 
-@pytest.mark.parametrize("old, new, failing, words", [p[1:] for p in REAL_SLIPS], ids=[p[0] for p in REAL_SLIPS])
+@pytest.mark.parametrize(
+    "old, new, failing, words", [case[1:] for case in REAL_SLIPS], ids=[case[0] for case in REAL_SLIPS]
+)
 def test_slips_from_real_code_are_named(old, new, failing, words):
     report = check_backprop(planted(old, new))
-    assert {r.name for r in report.rows if not r.passed} == failing
+    assert {row.name for row in report.rows if not row.passed} == failing
     assert words in "\n".join(report.diagnoses)
 
 
-@pytest.mark.parametrize("slope, words", [
-    ("1 / A1", "your dZ1 line computes np.dot(W2.T, dZ2) * (1/A1): the activation derivative is written 1/A1; "
-               "tanh'(Z1) = 1 - A1**2"),
-    ("(1 + A1 ** 2)", "np.dot(W2.T, dZ2) * (1 + A1**2)"),
-    ("np.exp(-cache['Z1'])", "np.dot(W2.T, dZ2) * (np.exp(-Z1))"),
-])
+@pytest.mark.parametrize(
+    "slope, words",
+    [
+        (
+            "1 / A1",
+            "your dZ1 line computes np.dot(W2.T, dZ2) * (1/A1): the activation derivative is written 1/A1; "
+            "tanh'(Z1) = 1 - A1**2",
+        ),
+        ("(1 + A1 ** 2)", "np.dot(W2.T, dZ2) * (1 + A1**2)"),
+        ("np.exp(-cache['Z1'])", "np.dot(W2.T, dZ2) * (np.exp(-Z1))"),
+    ],
+)
 def test_a_wrong_derivative_no_slip_names_is_read_from_the_probe(slope, words):
     report = check_backprop(planted(SLOPE, slope))
     assert report.failing == ["dW1", "db1"]
     text = "\n".join(report.diagnoses)
-    assert "where to look (dW1 and db1 wrong, dW2 and db2 right): the line dZ1 = np.dot(W2.T, dZ2) * (1 - A1**2)" \
-           " (its factor np.dot(W2.T, dZ2), or g'(Z1))" in text
+    assert (
+        "where to look (dW1 and db1 wrong, dW2 and db2 right): the line dZ1 = np.dot(W2.T, dZ2) * (1 - A1**2)"
+        " (its factor np.dot(W2.T, dZ2), or g'(Z1))" in text
+    )
     assert words in text and "the other problems do not all agree" not in text
     assert report.headline.startswith("your dZ1 line computes")
 
 
 def test_a_derivative_that_is_no_simple_expression_is_shown_at_one_point():
     report = check_backprop(planted(SLOPE, "(1 - np.abs(A1))"))
-    implied = [d for d in report.diagnoses if d.startswith("your dZ1 line")]
+    implied = [line for line in report.diagnoses if line.startswith("your dZ1 line")]
     [line] = implied
     assert "no simple expression in A1 or Z1: where Z1 = " in line and "tanh'(Z1) = " in line
     # The number shown is the code's own derivative at that point: 1 - |tanh(Z1)|.
-    z1, factor = (float(x) for x in re.findall(r"where Z1 = ([-\d.e]+), np.dot\(W2.T, dZ2\) is multiplied by "
-                                                 r"([-\d.e]+)", line)[0])
+    z1, factor = (
+        float(x)
+        for x in re.findall(
+            r"where Z1 = ([-\d.e]+), np.dot\(W2.T, dZ2\) is multiplied by "
+            r"([-\d.e]+)",
+            line,
+        )[0]
+    )
     assert factor == pytest.approx(1 - abs(np.tanh(z1)), rel=1e-2)
 
 
 def test_a_wrong_factor_before_a_right_derivative_is_told_apart():
     report = check_backprop(planted(DZ1, "dZ1 = np.multiply(np.dot(W2.T + 0.3, dZ2), 1 - np.power(A1, 2))"))
-    assert "your dZ1 line has g'(Z1) right but multiplies dZ2 by something other than W2.T" in \
-           "\n".join(report.diagnoses)
+    assert "your dZ1 line has g'(Z1) right but multiplies dZ2 by something other than W2.T" in "\n".join(
+        report.diagnoses
+    )
 
 
-@pytest.mark.parametrize("old, new, words", [
-    (DB2, "db2 = (1 / m) * np.sum(dZ2 * A2, axis=1, keepdims=True)",
-     "where to look (db2 wrong, dW1, db1 and dW2 right): the line db2 = np.sum(dZ2, axis=1, keepdims=True) / m"),
-    (DW1, "dW1 = (1 / m) * np.dot(dZ1, X.T) + 0.1",
-     "where to look (dW1 wrong, db1, dW2 and db2 right): the line dW1 = np.dot(dZ1, X.T) / m"),
-    (DZ2, "dZ2 = A2 - Y + 0.05 * A2 ** 3",
-     "where to look (dW1, db1, dW2 and db2 wrong, all four wrong): the line dZ2 = A2 - Y, which all four "
-     "gradients use"),
-])
+@pytest.mark.parametrize(
+    "old, new, words",
+    [
+        (
+            DB2,
+            "db2 = (1 / m) * np.sum(dZ2 * A2, axis=1, keepdims=True)",
+            "where to look (db2 wrong, dW1, db1 and dW2 right): the line db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
+        ),
+        (
+            DW1,
+            "dW1 = (1 / m) * np.dot(dZ1, X.T) + 0.1",
+            "where to look (dW1 wrong, db1, dW2 and db2 right): the line dW1 = np.dot(dZ1, X.T) / m",
+        ),
+        (
+            DZ2,
+            "dZ2 = A2 - Y + 0.05 * A2 ** 3",
+            "where to look (dW1, db1, dW2 and db2 wrong, all four wrong): the line dZ2 = A2 - Y, which all four "
+            "gradients use",
+        ),
+    ],
+)
 def test_a_mistake_no_slip_names_is_located_from_which_gradients_are_right(old, new, words):
     report = check_backprop(planted(old, new))
     assert words in report.diagnoses
 
 
-@pytest.mark.parametrize("right, known, unknown, fits", [
-    ({"dW2", "db2"}, {}, {"dW1", "db1"}, [("dZ1",)]),
-    ({"db1", "dW2", "db2"}, {}, {"dW1"}, [("dW1",)]),
-    ({"dW1", "db1", "dW2"}, {}, {"db2"}, [("db2",)]),
-    (set(), {}, {"dW1", "db1", "dW2", "db2"}, [("dZ2",)]),
-    ({"db2"}, {}, {"dW2", "dW1", "db1"}, [("dW2", "dZ1")]),
-    # db1's slip is its own line (keepdims), so dZ1 is right and dW1's mistake is in its own line.
-    ({"dW2", "db2"}, {"db1": frozenset({"db1"})}, {"dW1"}, [("dW1",)]),
-    # Both layer-1 gradients wrong and nothing right: dZ2 alone explains all.
-    ({"dW1", "db1"}, {}, {"dW2", "db2"}, [("dW2", "db2")]),
-])
+@pytest.mark.parametrize(
+    "right, known, unknown, fits",
+    [
+        ({"dW2", "db2"}, {}, {"dW1", "db1"}, [("dZ1",)]),
+        ({"db1", "dW2", "db2"}, {}, {"dW1"}, [("dW1",)]),
+        ({"dW1", "db1", "dW2"}, {}, {"db2"}, [("db2",)]),
+        (set(), {}, {"dW1", "db1", "dW2", "db2"}, [("dZ2",)]),
+        ({"db2"}, {}, {"dW2", "dW1", "db1"}, [("dW2", "dZ1")]),
+        # db1's slip is its own line (keepdims), so dZ1 is right and dW1's mistake is in its own line.
+        ({"dW2", "db2"}, {"db1": frozenset({"db1"})}, {"dW1"}, [("dW1",)]),
+        # Both layer-1 gradients wrong and nothing right: dZ2 alone explains all.
+        ({"dW1", "db1"}, {}, {"dW2", "db2"}, [("dW2", "db2")]),
+    ],
+)
 def test_wrong_lines_are_the_fewest_that_explain_the_pattern(right, known, unknown, fits):
     assert diagnose.wrong_lines(right, known, unknown) == fits
 
 
 def test_the_probe_makes_dZ1_visible():
     # X with orthonormal columns: dW1 = dZ1 Xᵀ / m can be undone, dZ1 = m dW1 X / s².
-    [probe] = [make_problem(c, "tanh", "sigmoid") for c in DEFAULT_CASES if c.probe]
-    np.testing.assert_allclose(probe.X.T @ probe.X, diagnose.PROBE_SCALE ** 2 * np.eye(probe.m), atol=1e-12)
+    [probe] = [make_problem(case, "tanh", "sigmoid") for case in DEFAULT_CASES if case.probe]
+    np.testing.assert_allclose(probe.X.T @ probe.X, diagnose.PROBE_SCALE**2 * np.eye(probe.m), atol=1e-12)
     recovered = diagnose.probe_dZ1(probe, probe.truth["dW1"], 1e-9)
     np.testing.assert_allclose(recovered, probe.dZ1, rtol=1e-9, atol=1e-12)
-    assert diagnose.probe_dZ1(probe, probe.dZ1 @ probe.A1.T[:, :probe.n_x] + 1.0, 1e-9) is None
+    assert diagnose.probe_dZ1(probe, probe.dZ1 @ probe.A1.T[:, : probe.n_x] + 1.0, 1e-9) is None
 
 
 def test_keys_in_the_wrong_case_with_right_values_are_told_so():
-    report = check_backprop(planted(GRADS, '"dw1": dW1,\n             "db1": db1,\n             "dW2": dW2,\n'
-                                           '             "db2": db2}'))
+    report = check_backprop(
+        planted(GRADS, '"dw1": dW1,\n             "db1": db1,\n             "dW2": dW2,\n             "db2": db2}')
+    )
     assert report.failing == ["dW1"]
     assert "dW1: your 'dw1' holds the right dW1: the key must be 'dW1' (keys are case-sensitive)" in report.diagnoses
-    assert any("the returned dict has no key 'dW1' (found 'dw1')" in p for p in report.problems)
+    assert any("the returned dict has no key 'dW1' (found 'dw1')" in line for line in report.problems)
 
 
 def test_arguments_named_as_the_course_in_another_order_are_passed_by_name():
@@ -376,6 +487,9 @@ def test_arguments_named_as_the_course_in_another_order_are_passed_by_name():
 
 
 def test_a_function_with_the_wrong_number_of_arguments_is_refused():
-    with pytest.raises(ValueError, match=r"backward\(parameters, cache\) takes 2 arguments; the backward form "
-                                         r"passes 4"):
+    with pytest.raises(
+        ValueError,
+        match=r"backward\(parameters, cache\) takes 2 arguments; the backward form "
+        r"passes 4",
+    ):
         check_backprop(lambda parameters, cache: {}, name="backward")

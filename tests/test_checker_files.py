@@ -3,6 +3,7 @@
 Nothing here starts a child process: the files are read, and their
 definitions run in this process through checker.files.load_function.
 """
+
 import ast
 
 import nbformat
@@ -22,8 +23,11 @@ def loaded(tmp_path, text, name=None, filename="hw.py"):
 
 
 def notebook(tmp_path, *cells, kernel="python3"):
-    nb = v4.new_notebook(cells=[v4.new_code_cell(c) if not c.startswith("#md ") else v4.new_markdown_cell(c[4:])
-                                for c in cells])
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell(cell) if not cell.startswith("#md ") else v4.new_markdown_cell(cell[4:]) for cell in cells
+        ]
+    )
     nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     path = tmp_path / "hw.ipynb"
     nbformat.write(nb, str(path))
@@ -32,8 +36,20 @@ def notebook(tmp_path, *cells, kernel="python3"):
 
 # --- IPython lines -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("line", ["%matplotlib inline", "!pip install numpy", "np.dot?", "np.dot??", "?np.dot",
-                                  "files = !ls", "t = %timeit -o f()", "%load_ext autoreload"])
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "%matplotlib inline",
+        "!pip install numpy",
+        "np.dot?",
+        "np.dot??",
+        "?np.dot",
+        "files = !ls",
+        "t = %timeit -o f()",
+        "%load_ext autoreload",
+    ],
+)
 def test_ipython_lines_become_pass_and_keep_the_line_numbers(line):
     text = f"import numpy as np\n{line}\nx = 1\n"
     source, notes = prepared(text, "cell 1")
@@ -52,8 +68,17 @@ def test_a_cell_that_parses_is_left_as_it_is():
     assert prepared(text, "cell 1") == (text, [])
 
 
-@pytest.mark.parametrize("magic, kept", [("%%time", True), ("%%capture out", True), ("%%timeit -n 3", True),
-                                         ("%%bash", False), ("%%writefile helper.py", False), ("%%html", False)])
+@pytest.mark.parametrize(
+    "magic, kept",
+    [
+        ("%%time", True),
+        ("%%capture out", True),
+        ("%%timeit -n 3", True),
+        ("%%bash", False),
+        ("%%writefile helper.py", False),
+        ("%%html", False),
+    ],
+)
 def test_cell_magics_keep_a_python_body_and_skip_the_others(magic, kept):
     source, notes = prepared(f"{magic}\ndef f(x):\n    return x\n", "cell 4")
     if kept:
@@ -77,11 +102,18 @@ def test_a_cell_that_does_not_parse_is_skipped_with_its_error():
 
 # --- files ---------------------------------------------------------------------------------
 
+
 def test_a_notebook_gives_its_code_cells_only(tmp_path):
-    path = notebook(tmp_path, "#md # Title", "import numpy as np", "x = (", "def backward_propagation(p, c, X, Y):\n"
-                    + BODY, kernel="python2")
+    path = notebook(
+        tmp_path,
+        "#md # Title",
+        "import numpy as np",
+        "x = (",
+        "def backward_propagation(p, c, X, Y):\n" + BODY,
+        kernel="python2",
+    )
     source = read_source(path)
-    assert [c.where for c in source.cells] == ["cell 2", "cell 4"]
+    assert [cell.where for cell in source.cells] == ["cell 2", "cell 4"]
     assert source.cells[1].filename == "hw.ipynb, cell 4"
     assert source.notes == ("cell 3 line 1: SyntaxError: '(' was never closed: x = ( (cell 3 skipped)",)
     assert source.skipped[0][:2] == ("cell 3", "x = (")
@@ -89,10 +121,12 @@ def test_a_notebook_gives_its_code_cells_only(tmp_path):
 
 def test_a_script_that_does_not_parse_is_cut_into_blocks_that_keep_their_line_numbers(tmp_path):
     path = tmp_path / "hw.py"
-    path.write_text("import numpy as np\n\n\ndef broken(x)\n    return x\n\n\n@staticmethod\n"
-                    "def backward_propagation(p, c, X, Y):\n" + BODY)
+    path.write_text(
+        "import numpy as np\n\n\ndef broken(x)\n    return x\n\n\n@staticmethod\n"
+        "def backward_propagation(p, c, X, Y):\n" + BODY
+    )
     source = read_source(path)
-    assert [c.where for c in source.cells] == ["lines 1-3", "lines 8-10"]
+    assert [cell.where for cell in source.cells] == ["lines 1-3", "lines 8-10"]
     assert source.notes == ("line 4: SyntaxError: expected ':': def broken(x) (lines 4-7 skipped)",)
     # The decorator stays with its def, and line 9 of the file is line 9 of the block.
     assert source.cells[1].source.split("\n")[8] == "def backward_propagation(p, c, X, Y):"
@@ -109,7 +143,7 @@ def test_a_utf8_bom_from_a_windows_editor_is_read(tmp_path):
 def test_a_notebook_that_is_not_one_is_a_file_problem(tmp_path, content):
     path = tmp_path / "hw.ipynb"
     path.write_bytes(content)
-    with pytest.raises(FileProblem, match="cannot read .*hw.ipynb as a notebook"):
+    with pytest.raises(FileProblem, match=r"cannot read .*hw\.ipynb as a notebook"):
         read_source(path)
 
 
@@ -122,27 +156,38 @@ def test_folders_globs_and_names_expand_to_targets(tmp_path):
         (tmp_path / hidden).mkdir()
         (tmp_path / hidden / "old.py").write_text("")
     targets, many, errors = expand([str(tmp_path)])
-    assert [t.path.relative_to(tmp_path).as_posix() for t in targets] == ["alice/hw.ipynb", "bob.py"]
+    assert [target.path.relative_to(tmp_path).as_posix() for target in targets] == ["alice/hw.ipynb", "bob.py"]
     assert many and errors == []
     assert expand([f"{tmp_path / 'bob.py'}:backprop"]) == ([Target(tmp_path / "bob.py", "backprop")], False, [])
     targets, many, _ = expand([str(tmp_path / "*" / "*.ipynb")])
-    assert [t.path.name for t in targets] == ["hw.ipynb"] and many
+    assert [target.path.name for target in targets] == ["hw.ipynb"] and many
     assert expand([str(tmp_path / "none.py"), str(tmp_path / "*.R")])[2] == [
-        f"no such file: {tmp_path / 'none.py'}", f"no .py or .ipynb files match {tmp_path / '*.R'}"]
+        f"no such file: {tmp_path / 'none.py'}",
+        f"no .py or .ipynb files match {tmp_path / '*.R'}",
+    ]
 
 
 # --- what runs, and finding the function ------------------------------------------------------
 
+
 def test_only_definitions_run_and_the_rest_is_recorded(tmp_path):
     namespace = {"__name__": load.NAMESPACE}
-    cell = files.Cell("", "hw.py", "import numpy as np\nX = np.ones(3)\nm = X.shape[1]\nSCALE = 2\n"
-                      "for i in range(3):\n    W = i\nif True:\n    def helper(): pass\n"
-                      "try:\n    import not_installed_here\nexcept ImportError:\n    pass\n"
-                      "get_ipython().run_line_magic('time', '')\n")
+    cell = files.Cell(
+        "",
+        "hw.py",
+        "import numpy as np\nX = np.ones(3)\nm = X.shape[1]\nSCALE = 2\n"
+        "for i in range(3):\n    W = i\nif True:\n    def helper(): pass\n"
+        "try:\n    import not_installed_here\nexcept ImportError:\n    pass\n"
+        "get_ipython().run_line_magic('time', '')\n",
+    )
     notes, skipped = load.run_definitions([cell], namespace)
     assert namespace["SCALE"] == 2 and "np" in namespace and "X" not in namespace
-    assert [(s.where, s.names) for s in skipped] == [("line 2", ("X",)), ("line 3", ("m",)), ("line 5", ("i", "W")),
-                                                    ("line 7", ("helper",))]
+    assert [(entry.where, entry.names) for entry in skipped] == [
+        ("line 2", ("X",)),
+        ("line 3", ("m",)),
+        ("line 5", ("i", "W")),
+        ("line 7", ("helper",)),
+    ]
     assert skipped[0].why.startswith("its value calls something (np.ones(3))")
     assert skipped[1].why == "running it raised NameError: name 'X' is not defined"
     assert skipped[3].why == "it is inside an if block, which the checker does not run"
@@ -150,33 +195,56 @@ def test_only_definitions_run_and_the_rest_is_recorded(tmp_path):
 
 
 def test_get_ipython_lines_inside_a_function_are_dropped(tmp_path):
-    fn, _ = loaded(tmp_path, "def backward_propagation(parameters, cache, X, Y):\n"
-                             "    get_ipython().run_line_magic('debug', '')\n    x = get_ipython().getoutput('ls')\n"
-                   + BODY)
+    fn, _ = loaded(
+        tmp_path,
+        "def backward_propagation(parameters, cache, X, Y):\n"
+        "    get_ipython().run_line_magic('debug', '')\n    x = get_ipython().getoutput('ls')\n" + BODY,
+    )
     assert fn(1, 2, 3, 4) == {"dW1": 1}
 
 
 def test_sys_exit_while_defining_is_skipped_with_a_note(tmp_path):
-    with pytest.raises(load.NotFound, match=r"backward_propagation is defined at line 3, which the checker skipped: "
-                                            r"defining it raised SystemExit: 0 \(sys.exit\(\) in a class body"):
+    with pytest.raises(
+        load.NotFound,
+        match=r"backward_propagation is defined at line 3, which the checker skipped: "
+        r"defining it raised SystemExit: 0 \(sys.exit\(\) in a class body",
+    ):
         loaded(tmp_path, "import sys\n\ndef backward_propagation(parameters, cache, X, Y, _=sys.exit(0)):\n" + BODY)
-    fn, notes = loaded(tmp_path, "import sys\nclass A:\n    sys.exit(3)\ndef backward_propagation(parameters, cache, X,"
-                                 " Y):\n" + BODY)
-    assert notes == ["line 2: defining A raised SystemExit: 3 (sys.exit() in a class body or a default argument?) "
-                     "(skipped)"]
+    _fn, notes = loaded(
+        tmp_path, "import sys\nclass A:\n    sys.exit(3)\ndef backward_propagation(parameters, cache, X, Y):\n" + BODY
+    )
+    assert notes == [
+        "line 2: defining A raised SystemExit: 3 (sys.exit() in a class body or a default argument?) (skipped)"
+    ]
 
 
-@pytest.mark.parametrize("signature, order, note", [
-    ("(parameters, cache, X, Y)", ("parameters", "cache", "X", "Y"), ""),
-    ("(cache, X, Y, parameters)", ("cache", "X", "Y", "parameters"),
-     "arguments bound by name: backward_propagation(cache, X, Y, parameters)"),
-    ("(Params, CACHE, x, y)", ("parameters", "cache", "X", "Y"), ""),
-    ("(y, x, cache, param, learning_rate=1.2)", ("Y", "X", "cache", "parameters"),
-     "arguments bound by name: backward_propagation(y, x, cache, param)"),
-    ("(p, c, a, b)", ("parameters", "cache", "X", "Y"),
-     "backward_propagation(p, c, a, b): arguments passed in the course's order (parameters, cache, X, Y)"),
-    ("(X, Y, parameters)", ("X", "Y", "parameters"), "arguments bound by name: backward_propagation(X, Y, parameters)"),
-])
+@pytest.mark.parametrize(
+    "signature, order, note",
+    [
+        ("(parameters, cache, X, Y)", ("parameters", "cache", "X", "Y"), ""),
+        (
+            "(cache, X, Y, parameters)",
+            ("cache", "X", "Y", "parameters"),
+            "arguments bound by name: backward_propagation(cache, X, Y, parameters)",
+        ),
+        ("(Params, CACHE, x, y)", ("parameters", "cache", "X", "Y"), ""),
+        (
+            "(y, x, cache, param, learning_rate=1.2)",
+            ("Y", "X", "cache", "parameters"),
+            "arguments bound by name: backward_propagation(y, x, cache, param)",
+        ),
+        (
+            "(p, c, a, b)",
+            ("parameters", "cache", "X", "Y"),
+            "backward_propagation(p, c, a, b): arguments passed in the course's order (parameters, cache, X, Y)",
+        ),
+        (
+            "(X, Y, parameters)",
+            ("X", "Y", "parameters"),
+            "arguments bound by name: backward_propagation(X, Y, parameters)",
+        ),
+    ],
+)
 def test_arguments_are_bound_by_their_names(tmp_path, signature, order, note):
     fn, notes = loaded(tmp_path, f"def backward_propagation{signature}:\n" + BODY)
     form, bound, said = load.binding(fn, "backward_propagation")
@@ -185,42 +253,66 @@ def test_arguments_are_bound_by_their_names(tmp_path, signature, order, note):
     assert notes == ([note] if note else [])
 
 
-@pytest.mark.parametrize("text, words", [
-    ("def backward_propagation(a, b):\n" + BODY, r"backward_propagation takes 2 arguments \(a, b\); expected"),
-    ("class Net:\n    def backward_propagation(self, parameters, cache, X, Y):\n" + "    " + BODY,
-     r"backward_propagation is a method of class Net \(line 2\): the checker calls a plain function"),
-    ("class Net:\n    def backprop(self, params, cache, X, Y):\n" + "    " + BODY,
-     r"backprop is a method of class Net"),
-    ("def a(parameters, cache, X, Y):\n" + BODY + "def b(cache, parameters, Y, X):\n" + BODY,
-     r"several take the course's arguments \(a, b\): name one, FILE:NAME"),
-    ("from math import sqrt\ndef forward(X, parameters):\n" + BODY,
-     r"no function takes the course's arguments \(parameters, cache, X, Y\); it defines forward$"),
-    ("if __name__ == '__main__':\n    def backward_propagation(parameters, cache, X, Y):\n    " + BODY,
-     r"backward_propagation is defined at line 1, which the checker skipped: it is inside an if block"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("def backward_propagation(a, b):\n" + BODY, r"backward_propagation takes 2 arguments \(a, b\); expected"),
+        (
+            "class Net:\n    def backward_propagation(self, parameters, cache, X, Y):\n" + "    " + BODY,
+            r"backward_propagation is a method of class Net \(line 2\): the checker calls a plain function",
+        ),
+        (
+            "class Net:\n    def backprop(self, params, cache, X, Y):\n" + "    " + BODY,
+            r"backprop is a method of class Net",
+        ),
+        (
+            "def a(parameters, cache, X, Y):\n" + BODY + "def b(cache, parameters, Y, X):\n" + BODY,
+            r"several take the course's arguments \(a, b\): name one, FILE:NAME",
+        ),
+        (
+            "from math import sqrt\ndef forward(X, parameters):\n" + BODY,
+            r"no function takes the course's arguments \(parameters, cache, X, Y\); it defines forward$",
+        ),
+        (
+            "if __name__ == '__main__':\n    def backward_propagation(parameters, cache, X, Y):\n    " + BODY,
+            r"backward_propagation is defined at line 1, which the checker skipped: it is inside an if block",
+        ),
+    ],
+)
 def test_a_file_without_a_function_to_check_says_what_to_do(tmp_path, text, words):
     with pytest.raises(load.NotFound, match=words):
         loaded(tmp_path, text)
 
 
 def test_the_one_function_with_the_courses_arguments_is_picked_and_said(tmp_path):
-    fn, notes = loaded(tmp_path, "def forward(X, parameters):\n" + BODY + "def my_backprop(params, cache, X, Y):\n"
-                       + BODY + "def step(parameters, X, Y):\n" + BODY)
+    fn, notes = loaded(
+        tmp_path,
+        "def forward(X, parameters):\n"
+        + BODY
+        + "def my_backprop(params, cache, X, Y):\n"
+        + BODY
+        + "def step(parameters, X, Y):\n"
+        + BODY,
+    )
     assert fn.__name__ == "my_backprop"
-    assert notes == ["no function backward_propagation: checking my_backprop, the one function taking "
-                     "(parameters, cache, X, Y)"]
+    assert notes == [
+        "no function backward_propagation: checking my_backprop, the one function taking (parameters, cache, X, Y)"
+    ]
 
 
 def test_a_static_method_is_checked(tmp_path):
-    fn, notes = loaded(tmp_path, "class Net:\n    @staticmethod\n    def backward_propagation(parameters, cache, X, Y):"
-                                 "\n    " + BODY)
+    fn, notes = loaded(
+        tmp_path, "class Net:\n    @staticmethod\n    def backward_propagation(parameters, cache, X, Y):\n    " + BODY
+    )
     assert notes == ["checking the static method Net.backward_propagation"] and fn(1, 2, 3, 4) == {"dW1": 1}
 
 
 def test_a_module_level_m_read_by_the_functions_is_found(tmp_path):
     path = tmp_path / "hw.py"
-    path.write_text("m = 400\ndef helper(dZ):\n    return dZ / m\ndef backward_propagation(parameters, cache, X, Y):"
-                    "\n    return [helper(x) for x in (m, X)]\ndef clean(X):\n    m = X.shape[1]\n    return m\n")
+    path.write_text(
+        "m = 400\ndef helper(dZ):\n    return dZ / m\ndef backward_propagation(parameters, cache, X, Y):"
+        "\n    return [helper(x) for x in (m, X)]\ndef clean(X):\n    m = X.shape[1]\n    return m\n"
+    )
     source = read_source(path)
     namespace = {"__name__": load.NAMESPACE}
     load.run_definitions(source.cells, namespace)

@@ -1,4 +1,5 @@
 """Checkpoints: exact round trip, atomic replacement, held-off signals, and validation of what is loaded."""
+
 import json
 import os
 import signal
@@ -11,21 +12,31 @@ from shallownet.checkpoint import CheckpointError
 from shallownet.config import RunConfig
 from shallownet.history import CostHistory
 
-CONFIG = RunConfig.of({"hidden_units": 3, "standardize": True, "lr": 1.2, "dtype": "float64",
-                       "data": "train.csv"})
+CONFIG = RunConfig.of({"hidden_units": 3, "standardize": True, "lr": 1.2, "dtype": "float64", "data": "train.csv"})
 
 
 def example(dtype=np.float64, seed=0, iterations=3):
     rng = np.random.default_rng(seed)
-    params = {"W1": rng.normal(size=(3, 2)), "b1": rng.normal(size=(3, 1)),
-              "W2": rng.normal(size=(1, 3)), "b2": rng.normal(size=(1, 1))}
+    params = {
+        "W1": rng.normal(size=(3, 2)),
+        "b1": rng.normal(size=(3, 1)),
+        "W2": rng.normal(size=(1, 3)),
+        "b2": rng.normal(size=(1, 1)),
+    }
     history = CostHistory(4)
     history.extend(0, np.linspace(0.69, 0.4, iterations))
     return checkpoint.Model(
-        {k: v.astype(dtype) for k, v in params.items()}, CONFIG.replace(dtype=np.dtype(dtype).name),
-        ("a", "b"), ("label",), data.Fingerprint("ab" * 32, 40, ("a", "b", "label")),
-        np.array([[1.5], [-2.0]]), np.array([[0.5], [3.0]]), history,
-        (checkpoint.segment(0, CONFIG),), "running")
+        {k: v.astype(dtype) for k, v in params.items()},
+        CONFIG.replace(dtype=np.dtype(dtype).name),
+        ("a", "b"),
+        ("label",),
+        data.Fingerprint("ab" * 32, 40, ("a", "b", "label")),
+        np.array([[1.5], [-2.0]]),
+        np.array([[0.5], [3.0]]),
+        history,
+        (checkpoint.segment(0, CONFIG),),
+        "running",
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -84,7 +95,7 @@ def test_a_signal_during_a_write_waits_until_the_file_is_complete(tmp_path, sign
         os.kill(os.getpid(), signum)  # a second Ctrl-C, or a kill, while the save is half done
         f.write(b"second half")
 
-    previous = signal.signal(signum, lambda s, frame: seen.append(("handled", path.read_bytes())))
+    previous = signal.signal(signum, lambda signum, frame: seen.append(("handled", path.read_bytes())))
     try:
         checkpoint.atomic_write(path, signalled_mid_write)
     finally:
@@ -143,8 +154,10 @@ CORRUPTIONS = {
     "bad fingerprint": (lambda a: set_meta(a, fingerprint={"sha256": 1}), "a data fingerprint is"),
     "bad status": (lambda a: set_meta(a, status="done"), "status must be one of"),
     "bad segment": (lambda a: set_meta(a, segments=[{"start": 0}]), "a segment has the keys"),
-    "segment with a bad lr": (lambda a: set_meta(a, segments=[{**checkpoint.segment(0, CONFIG), "lr": -1}]),
-                              r"segment: lr \(--lr\) must be"),
+    "segment with a bad lr": (
+        lambda a: set_meta(a, segments=[{**checkpoint.segment(0, CONFIG), "lr": -1}]),
+        r"segment: lr \(--lr\) must be",
+    ),
     "stride not a power of 2": (lambda a: set_meta(a, cost_stride=3), "power of two"),
 }
 
@@ -153,6 +166,11 @@ def written(path, arrays):
     with open(path, "wb") as f:
         np.savez(f, **arrays)
     return path
+
+
+def _write_npy(path, array):
+    with open(path, "wb") as f:
+        np.save(f, array)
 
 
 @pytest.mark.parametrize("name", CORRUPTIONS)
@@ -178,10 +196,12 @@ UNREADABLE = {
     "empty file": (b"", "an empty file"),
     "random bytes": (bytes(range(200, 256)) * 3, r"not an .npz archive: it starts with bytes"),
     "a CSV": (b"x1,x2,label\n1,2,0\n", r"not an .npz archive but text starting 'x1,x2,label'"),
-    "an .npy saved as model.npz": (lambda p: np.save(open(p, "wb"), np.zeros(3)), "a single .npy array"),
+    "an .npy saved as model.npz": (lambda path: _write_npy(path, np.zeros(3)), "a single .npy array"),
     "a damaged zip": (b"PK\x03\x04" + b"\x00" * 40, "a damaged .npz archive"),
-    "pickled objects": (lambda p: written(p, {**example().arrays(), "meta": np.array([{"a": 1}], dtype=object)}),
-                        "it holds pickled Python objects, which a model never contains"),
+    "pickled objects": (
+        lambda path: written(path, {**example().arrays(), "meta": np.array([{"a": 1}], dtype=object)}),
+        "it holds pickled Python objects, which a model never contains",
+    ),
 }
 
 
@@ -196,8 +216,13 @@ def test_a_file_that_is_not_a_model_is_named_so_without_numpys_pickle_advice(tmp
 
 def test_a_model_of_the_earlier_format_is_named_as_such(tmp_path):
     old = {k: v for k, v in example().arrays().items() if k in checkpoint.PARAM_KEYS}
-    old.update(feature_mean=np.zeros((2, 1)), feature_std=np.ones((2, 1)), costs=np.zeros(2),
-               iteration=np.asarray(2, np.int64), config=np.asarray("{}"))
+    old.update(
+        feature_mean=np.zeros((2, 1)),
+        feature_std=np.ones((2, 1)),
+        costs=np.zeros(2),
+        iteration=np.asarray(2, np.int64),
+        config=np.asarray("{}"),
+    )
     with pytest.raises(CheckpointError, match=r"earlier shallownet \(checkpoint format 1"):
         checkpoint.load(written(tmp_path / "model.npz", old))
 

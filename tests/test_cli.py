@@ -1,4 +1,5 @@
 """The shallownet command: outputs of train, predict and sweep; every bad input gives one line and a non-zero exit."""
+
 import fcntl
 import json
 import os
@@ -59,13 +60,12 @@ def test_train_writes_model_plots_and_summary(flower_run):
     assert summary["data_fingerprint"] == data.load("flower").fingerprint.to_dict()
     ck = checkpoint.load(flower_run / "model.npz")
     assert ck.iteration == 300 and ck.status == "finished"
-    assert summary["accuracy"]["train"] == pytest.approx(
-        train.accuracy(ck.params, *data.flower(), "tanh", "sigmoid"))
+    assert summary["accuracy"]["train"] == pytest.approx(train.accuracy(ck.params, *data.flower(), "tanh", "sigmoid"))
     assert summary["cost_history"]["points"][100] == [100, ck.history.costs[100]]
 
 
 def test_train_prints_the_accuracy(capsys, tmp_path):
-    code, out, err = run(capsys, "train", "--out", tmp_path / "r", *FAST)
+    code, out, _err = run(capsys, "train", "--out", tmp_path / "r", *FAST)
     assert code == 0
     assert "train accuracy: " in out and "%" in out and "test accuracy" not in out
 
@@ -93,11 +93,11 @@ def test_resume_continues_to_the_same_parameters_as_one_run(capsys, tmp_path):
     code, out, _ = run(capsys, "train", "--out", tmp_path / "two", "--iterations", "3000", "--resume")
     assert code == 0
     assert f"resuming {tmp_path / 'two'} at iteration 2100 of 3000; changed on resume: iterations 2100 -> 3000" in out
-    one, two = (checkpoint.load(tmp_path / d / "model.npz") for d in ("one", "two"))
+    one, two = (checkpoint.load(tmp_path / folder / "model.npz") for folder in ("one", "two"))
     assert two.iteration == 3000 and two.history.stride == 2
     same_model(one, two)
     summary = json.loads((tmp_path / "two" / "summary.json").read_text())
-    assert summary["resumed_from"] == 2100 and [s["start"] for s in summary["segments"]] == [0, 2100]
+    assert summary["resumed_from"] == 2100 and [segment["start"] for segment in summary["segments"]] == [0, 2100]
 
 
 def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_path):
@@ -116,7 +116,7 @@ def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_pat
     assert cut.iteration == seen[-1] >= 600 and cut.status == "interrupted"
     resumed = experiment.train_run({}, tmp_path / "cut", resume=True)
     whole = experiment.train_run(config, tmp_path / "whole")
-    same_model(*(checkpoint.load(tmp_path / d / "model.npz") for d in ("cut", "whole")))
+    same_model(*(checkpoint.load(tmp_path / folder / "model.npz") for folder in ("cut", "whole")))
     assert resumed["accuracy"] == whole["accuracy"]
 
 
@@ -132,9 +132,12 @@ def test_every_save_leaves_files_that_describe_the_model_beside_them(previous_ru
         if summary["status"] == "running":
             seen.append((checkpoint.load(out / "model.npz").iteration, summary["iterations"], visible(out)))
 
-    experiment.train_run({"hidden_units": 3, "dtype": "float64", "iterations": 12000, "chunk": 200,
-                          "checkpoint_every": 0.1}, out, progress=look)
-    assert len({s[0] for s in seen}) >= 2
+    experiment.train_run(
+        {"hidden_units": 3, "dtype": "float64", "iterations": 12000, "chunk": 200, "checkpoint_every": 0.1},
+        out,
+        progress=look,
+    )
+    assert len({iteration for iteration, _, _ in seen}) >= 2
     for iteration, described, files in seen:
         assert iteration == described and files == ["cost.png", "model.npz", "summary.json"]
     assert visible(out) == ["cost.png", "decision_boundary.png", "model.npz", "summary.json"]
@@ -154,13 +157,21 @@ def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, prev
     assert (out / "model.npz").read_bytes() == before["model.npz"]
 
 
-@pytest.mark.parametrize("signum, total, message", [
-    (signal.SIGINT, 1000, "interrupted by SIGINT after iteration 600; saved {out}/model.npz, continue with --resume"),
-    (signal.SIGTERM, 1000, "interrupted by SIGTERM after iteration 600; saved"),
-    (signal.SIGHUP, 600, "interrupted by SIGHUP after iteration 600, the last one; saved"),
-])
-def test_a_stop_request_exits_128_plus_the_signal_and_says_how_to_resume(capsys, monkeypatch, tmp_path, signum,
-                                                                         total, message):
+@pytest.mark.parametrize(
+    "signum, total, message",
+    [
+        (
+            signal.SIGINT,
+            1000,
+            "interrupted by SIGINT after iteration 600; saved {out}/model.npz, continue with --resume",
+        ),
+        (signal.SIGTERM, 1000, "interrupted by SIGTERM after iteration 600; saved"),
+        (signal.SIGHUP, 600, "interrupted by SIGHUP after iteration 600, the last one; saved"),
+    ],
+)
+def test_a_stop_request_exits_128_plus_the_signal_and_says_how_to_resume(
+    capsys, monkeypatch, tmp_path, signum, total, message
+):
     def interrupted(config, out, **kwargs):  # what train_run raises on a stop request
         raise train.Interrupted(600, {}, CostHistory(), saved=out / "model.npz", signum=signum, total=total)
 
@@ -204,7 +215,7 @@ def test_standardization_statistics_travel_with_the_model(csv_run):
 
 
 def test_predict_applies_the_saved_standardization(capsys, csv_run, tmp_path):
-    path, out, X, Y = csv_run
+    path, out, X, _Y = csv_run
     code, stdout, err = run(capsys, "predict", "--model", out, "--data", path)
     assert code == 0
     lines = stdout.splitlines()
@@ -234,8 +245,23 @@ def test_identity_output_fits_real_valued_labels_and_reports_the_squared_error(c
     X = rng.normal(size=(2, 60))
     y = (1.5 * X[0] - 0.5 * X[1] + 3.0).reshape(1, -1)  # outside {0, 1}: fine for a regression output
     path = write_csv(tmp_path / "reg.csv", X, y, label="y")
-    code, out, err = run(capsys, "train", "--data", path, "--label", "y", "--output", "identity",
-                         "--activation", "identity", "--lr", "0.1", "--out", tmp_path / "r", *FAST)
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        path,
+        "--label",
+        "y",
+        "--output",
+        "identity",
+        "--activation",
+        "identity",
+        "--lr",
+        "0.1",
+        "--out",
+        tmp_path / "r",
+        *FAST,
+    )
     assert code == 0, err
     mse = json.loads((tmp_path / "r" / "summary.json").read_text())["mse"]["train"]
     assert f"train mean squared error: {mse:.4g}" in out and mse < 0.01
@@ -273,8 +299,12 @@ def bad_csvs(folder):
     good = write_csv(folder / "good.csv", X, Y)
     text = good.read_text().splitlines()
     cases = {}
-    for name, line in {"word": "1.0,abc,0", "nan": "nan,1.0,0", "three": "1.0,2.0,3",
-                       "underscore": "1_000,2,0"}.items():
+    for name, line in {
+        "word": "1.0,abc,0",
+        "nan": "nan,1.0,0",
+        "three": "1.0,2.0,3",
+        "underscore": "1_000,2,0",
+    }.items():
         cases[name] = folder / f"{name}.csv"
         cases[name].write_text("\n".join(text[:5] + [line] + text[5:]) + "\n")
     cases["twice"] = folder / "twice.csv"
@@ -294,12 +324,18 @@ BAD_INPUTS = {
     "labels outside 0/1": (["--data", "{three}"], "labels must be 0 or 1 for the sigmoid output; found 3.0", 1),
     "duplicate column": (["--data", "{twice}"], "duplicate column names 'a' (columns 1 and 2)", 1),
     "digit separator": (["--data", "{underscore}"], "'1_000' is not a number (no '_' digit separators)", 1),
-    "more devices than examples": (["--data", "{tiny}", "--devices", "20"],
-                                   "devices (--devices) 20 is more than the 5 training examples", 1),
+    "more devices than examples": (
+        ["--data", "{tiny}", "--devices", "20"],
+        "devices (--devices) 20 is more than the 5 training examples",
+        1,
+    ),
     "hidden units beyond memory": (["--hidden-units", "1000000000"], "the run needs about", 1),
     "unwritable out": (["--out", "/proc/shallownet-run"], "cannot write to /proc", 1),
-    "diverging learning rate": (["--lr", "50", "--output", "identity", "--activation", "relu"],
-                                "cost became non-finite at iteration", 1),
+    "diverging learning rate": (
+        ["--lr", "50", "--output", "identity", "--activation", "relu"],
+        "cost became non-finite at iteration",
+        1,
+    ),
     "unknown activation": (["--activation", "swish"], "unknown activation 'swish'", 2),
     "NaN leaky slope": (["--activation", "leaky_relu:nan"], "the leaky_relu slope must be a finite number", 2),
     "unknown output": (["--output", "softmax"], "invalid choice: 'softmax'", 2),
@@ -308,8 +344,11 @@ BAD_INPUTS = {
     "bad test split": (["--test-split", "1.5"], "test_split (--test-split) must be in [0, 1)", 2),
     "no iterations": (["--iterations", "0"], "iterations (--iterations) must be a whole number >= 1, got 0", 2),
     "negative seed": (["--seed", "-1"], "seed (--seed) must be a whole number >= 0, got -1", 2),
-    "devices beyond simulation": (["--devices", "999"],
-                                  "devices (--devices) must be a whole number between 1 and 64", 2),
+    "devices beyond simulation": (
+        ["--devices", "999"],
+        "devices (--devices) must be a whole number between 1 and 64",
+        2,
+    ),
     "label twice": (["--data", "{good}", "--label", "label", "label"], "names 'label' more than once", 2),
 }
 
@@ -331,8 +370,20 @@ def test_bad_input_fails_with_one_line_and_keeps_earlier_files(capsys, tmp_path,
 
 def test_divergence_saves_the_last_finite_parameters_apart(capsys, previous_run):
     out, before = previous_run
-    code, _, err = run(capsys, "train", "--out", out, "--lr", "50", "--output", "identity",
-                       "--activation", "relu", "--dtype", "float64")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--out",
+        out,
+        "--lr",
+        "50",
+        "--output",
+        "identity",
+        "--activation",
+        "relu",
+        "--dtype",
+        "float64",
+    )
     expect_one_line_error(code, err, "last_finite.npz")
     saved = checkpoint.load(out / "last_finite.npz")
     assert 0 < saved.iteration < 10000 and saved.status == "diverged"
@@ -351,24 +402,27 @@ def test_an_out_that_is_a_file_is_refused_untouched(capsys, tmp_path):
     assert target.read_text() == "keep me"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["predict", "--model", "{tmp}", "--data", "flower"], "no model file at"),
-    (["predict", "--model", "{run}", "--data", "{tmp}/nope.csv"], "CSV file not found"),
-    (["predict", "--model", "{run}", "--data", "{tmp}/other.csv"], "no column named 'x1'"),
-    (["predict", "--model", "{tmp}/other.csv", "--data", "flower"], "not a shallownet model (not an .npz archive"),
-    (["predict", "--model", "{tmp}/noise.npz", "--data", "flower"], "not a shallownet model (not an .npz archive"),
-    (["predict", "--model", "{run}", "--data", "{run}/cost.png"], "line 1: byte 0x89 is not UTF-8"),
-    (["predict", "--model", "{run}", "--data", "{tmp}/p.csv", "--out", "{tmp}/p.csv"], "it would be overwritten"),
-    (["sweep", "--data", "spiral"], "unknown data set 'spiral'"),
-    (["sweep", "--lr", "nan"], "argument --lr: 'nan' is not a finite number"),
-    (["sweep", "--hidden-units", "0"], "hidden_units (--hidden-units) must be a whole number >= 1, got 0"),
-    (["sweep", "--lr", "0"], "lr (--lr) must be a finite number > 0, got 0.0"),
-    (["sweep", "--lr", "1.2", "-1"], "lr (--lr) must be a finite number > 0, got -1.0"),
-    (["sweep", "--seed", "-1"], "seed (--seed) must be a whole number >= 0"),
-    (["sweep", "--hidden-units", "1000000000"], "the run needs about"),
-    (["train", "--hidden-units", "four"], "argument --hidden-units: 'four' is not a number"),
-    (["fly"], "invalid choice: 'fly'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["predict", "--model", "{tmp}", "--data", "flower"], "no model file at"),
+        (["predict", "--model", "{run}", "--data", "{tmp}/nope.csv"], "CSV file not found"),
+        (["predict", "--model", "{run}", "--data", "{tmp}/other.csv"], "no column named 'x1'"),
+        (["predict", "--model", "{tmp}/other.csv", "--data", "flower"], "not a shallownet model (not an .npz archive"),
+        (["predict", "--model", "{tmp}/noise.npz", "--data", "flower"], "not a shallownet model (not an .npz archive"),
+        (["predict", "--model", "{run}", "--data", "{run}/cost.png"], "line 1: byte 0x89 is not UTF-8"),
+        (["predict", "--model", "{run}", "--data", "{tmp}/p.csv", "--out", "{tmp}/p.csv"], "it would be overwritten"),
+        (["sweep", "--data", "spiral"], "unknown data set 'spiral'"),
+        (["sweep", "--lr", "nan"], "argument --lr: 'nan' is not a finite number"),
+        (["sweep", "--hidden-units", "0"], "hidden_units (--hidden-units) must be a whole number >= 1, got 0"),
+        (["sweep", "--lr", "0"], "lr (--lr) must be a finite number > 0, got 0.0"),
+        (["sweep", "--lr", "1.2", "-1"], "lr (--lr) must be a finite number > 0, got -1.0"),
+        (["sweep", "--seed", "-1"], "seed (--seed) must be a whole number >= 0"),
+        (["sweep", "--hidden-units", "1000000000"], "the run needs about"),
+        (["train", "--hidden-units", "four"], "argument --hidden-units: 'four' is not a number"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
 def test_predict_and_sweep_bad_input_fails_with_one_line(capsys, tmp_path, flower_run, argv, message):
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
     (tmp_path / "noise.npz").write_bytes(bytes(range(256)))
@@ -387,8 +441,8 @@ def test_predict_on_a_built_in_set_reports_the_accuracy(capsys, flower_run):
 
 def test_check_subcommand_is_registered_when_its_module_exists(monkeypatch, capsys):
     def register(subparsers):
-        p = subparsers.add_parser("check")
-        p.set_defaults(func=lambda args: 7)
+        parser = subparsers.add_parser("check")
+        parser.set_defaults(func=lambda args: 7)
 
     monkeypatch.setitem(sys.modules, "shallownet.check_cmd", types.SimpleNamespace(register=register))
     assert cli.main(["check"]) == 7
@@ -425,12 +479,17 @@ def test_console_entry_caches_compiles_under_the_user_cache_and_exits_with_mains
 @pytest.mark.slow
 def test_console_script_trains_and_reports_errors_without_traceback(tmp_path):
     exe = shutil.which("shallownet", path=os.path.dirname(sys.executable)) or "shallownet"
-    ok = subprocess.run([exe, "train", "--out", str(tmp_path / "r"), "--iterations", "500"],
-                        capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [exe, "train", "--out", str(tmp_path / "r"), "--iterations", "500"], capture_output=True, text=True, timeout=120
+    )
     assert ok.returncode == 0, ok.stderr
     assert "train accuracy:" in ok.stdout and ok.stderr == ""  # no progress bar when stderr is not a TTY
-    bad = subprocess.run([exe, "train", "--data", "missing.csv", "--out", str(tmp_path / "r")],
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [exe, "train", "--data", "missing.csv", "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     expect_one_line_error(bad.returncode, bad.stderr, "CSV file not found: missing.csv")
     assert (tmp_path / "r" / "model.npz").exists()
 
@@ -455,16 +514,41 @@ def test_classification_predictions_csv_is_zeros_and_ones():
 
 # --------------------------------------------------------------------------- resume means continue
 
+
 def test_resume_refuses_every_setting_that_changes_the_problem_naming_each(capsys, previous_run, tmp_path):
     out, before = previous_run
     other = write_csv(tmp_path / "other.csv", *data.flower())
-    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "5000", "--hidden-units", "50",
-                       "--lr", "0.01", "--activation", "relu", "--dtype", "float32", "--data", other,
-                       "--gradients", "reference", "--standardize")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--out",
+        out,
+        "--resume",
+        "--iterations",
+        "5000",
+        "--hidden-units",
+        "50",
+        "--lr",
+        "0.01",
+        "--activation",
+        "relu",
+        "--dtype",
+        "float32",
+        "--data",
+        other,
+        "--gradients",
+        "reference",
+        "--standardize",
+    )
     expect_one_line_error(code, err, f"cannot resume {out}: the saved run has")
-    for difference in ("data 'flower' (asked", "hidden_units 3 (asked 50)", "activation 'tanh' (asked 'relu')",
-                       "dtype 'float64' (asked 'float32')", "gradients 'manual' (asked 'reference')",
-                       "standardize False (asked True)"):
+    for difference in (
+        "data 'flower' (asked",
+        "hidden_units 3 (asked 50)",
+        "activation 'tanh' (asked 'relu')",
+        "dtype 'float64' (asked 'float32')",
+        "gradients 'manual' (asked 'reference')",
+        "standardize False (asked True)",
+    ):
         assert difference in err
     assert "lr" not in err.split("the saved run has")[1].split(";")[0]  # the learning rate may change
     assert code == 1 and all((out / n).read_bytes() == c for n, c in before.items())
@@ -483,14 +567,26 @@ def test_resume_with_flags_left_out_keeps_the_saved_settings_not_the_defaults(ca
 def test_resume_may_change_the_learning_rate_and_says_so_in_the_output_and_the_summary(capsys, tmp_path):
     out = tmp_path / "r"
     assert run(capsys, "train", "--out", out, *FAST)[0] == 0
-    code, stdout, _ = run(capsys, "train", "--out", out, "--resume", "--iterations", "500", "--lr", "0.3",
-                          "--checkpoint-every", "5", "--dtype", "float64")  # the saved dtype: no difference
+    code, stdout, _ = run(
+        capsys,
+        "train",
+        "--out",
+        out,
+        "--resume",
+        "--iterations",
+        "500",
+        "--lr",
+        "0.3",
+        "--checkpoint-every",
+        "5",
+        "--dtype",
+        "float64",
+    )  # the saved dtype: no difference
     assert code == 0
     assert "changed on resume: lr 1.2 -> 0.3, iterations 300 -> 500, checkpoint_every 10.0 -> 5.0" in stdout
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["changed_on_resume"] == {"lr": [1.2, 0.3], "iterations": [300, 500],
-                                            "checkpoint_every": [10.0, 5.0]}
-    assert [(s["start"], s["lr"]) for s in summary["segments"]] == [(0, 1.2), (300, 0.3)]
+    assert summary["changed_on_resume"] == {"lr": [1.2, 0.3], "iterations": [300, 500], "checkpoint_every": [10.0, 5.0]}
+    assert [(segment["start"], segment["lr"]) for segment in summary["segments"]] == [(0, 1.2), (300, 0.3)]
     assert checkpoint.load(out).segments == tuple(summary["segments"])
 
 
@@ -502,20 +598,30 @@ def test_resume_refuses_a_csv_that_changed_since_the_run_started(capsys, tmp_pat
     before = (out / "model.npz").read_bytes()
     write_csv(path, X[:, :-1], Y[:, :-1])  # one row fewer
     code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "400")
-    expect_one_line_error(code, err, f"the data {path} changed since the run started (400 rows x 3 columns then, "
-                                     "399 x 3 now; content sha256")
+    expect_one_line_error(
+        code,
+        err,
+        f"the data {path} changed since the run started (400 rows x 3 columns then, 399 x 3 now; content sha256",
+    )
     assert (out / "model.npz").read_bytes() == before
 
 
 # --------------------------------------------------------------------------- the output folder
+
 
 def test_leftovers_of_a_killed_run_are_removed_before_training_and_nothing_else(capsys, previous_run):
     out, _ = previous_run
     for name in (".model.npz.a1b2c3.tmp", ".summary.json.zz.tmp", "notes.tmp"):
         (out / name).write_bytes(b"\0" * 1000)
     assert run(capsys, "train", "--out", out, *FAST)[0] == 0
-    assert sorted(os.listdir(out)) == [".shallownet.lock", "cost.png", "decision_boundary.png", "model.npz",
-                                       "notes.tmp", "summary.json"]
+    assert sorted(os.listdir(out)) == [
+        ".shallownet.lock",
+        "cost.png",
+        "decision_boundary.png",
+        "model.npz",
+        "notes.tmp",
+        "summary.json",
+    ]
 
 
 def test_a_second_run_into_a_folder_in_use_is_refused(capsys, previous_run):
@@ -530,14 +636,29 @@ def test_a_second_run_into_a_folder_in_use_is_refused(capsys, previous_run):
 def test_the_memory_estimate_names_the_sizes_when_the_run_will_not_fit(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(memory, "host_available", lambda: 2**20)
     code, _, err = run(capsys, "train", "--out", tmp_path / "r", "--chunk", "200000", "--iterations", "200000")
-    expect_one_line_error(code, err, "the run needs about 8.9 MiB but only 1.0 MiB of available host memory is "
-                                     "left: cost buffer 5.3 MiB (200000 iterations per chunk")
+    expect_one_line_error(
+        code,
+        err,
+        "the run needs about 8.9 MiB but only 1.0 MiB of available host memory is "
+        "left: cost buffer 5.3 MiB (200000 iterations per chunk",
+    )
     assert not (tmp_path / "r").exists()
 
 
 def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys):
-    code, out, _ = run(capsys, "sweep", "--hidden-units", "2", "--lr", "1.2", "1e300", "--iterations", "300",
-                       "--activation", "identity")
+    code, out, _ = run(
+        capsys,
+        "sweep",
+        "--hidden-units",
+        "2",
+        "--lr",
+        "1.2",
+        "1e300",
+        "--iterations",
+        "300",
+        "--activation",
+        "identity",
+    )
     assert code == 0
     lines = out.splitlines()
     assert lines[1].startswith("n_h = 2, lr = 1.2") and not lines[1].endswith("diverged")

@@ -1,4 +1,5 @@
 """The run configuration: one source for every setting's default, validation, flags, saved form and docs."""
+
 import dataclasses
 import math
 from pathlib import Path
@@ -11,41 +12,57 @@ from shallownet.config import ConfigError, RunConfig
 DOC = Path(__file__).parent.parent / "docs" / "training.md"
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"seed": -1}, r"seed \(--seed\) must be a whole number >= 0, got -1"),
-    ({"hidden_units": 0}, r"hidden_units \(--hidden-units\) must be a whole number >= 1"),
-    ({"hidden_units": 2.5}, "must be a whole number, got 2.5"),
-    ({"hidden_units": True}, "must be a whole number, got True"),
-    ({"iterations": 0}, r"iterations \(--iterations\) must be a whole number >= 1, got 0"),
-    ({"lr": 0}, r"lr \(--lr\) must be a finite number > 0"),
-    ({"lr": -1}, "must be a finite number > 0, got -1.0"),
-    ({"lr": math.nan}, "must be a finite number > 0, got nan"),
-    ({"lr": math.inf}, "must be a finite number > 0, got inf"),
-    ({"activation": "leaky_relu:nan"}, "leaky_relu slope must be a finite number, got 'nan'"),
-    ({"activation": "leaky_relu:1_0"}, "leaky_relu slope must be a finite number, got '1_0'"),
-    ({"activation": "swish"}, "unknown activation 'swish'"),
-    ({"output": "softmax"}, "output .* must be one of sigmoid, identity"),
-    ({"dtype": "float16"}, "must be one of float32, float64"),
-    ({"test_split": 1.0}, r"test_split \(--test-split\) must be in \[0, 1\), got 1.0"),
-    ({"test_split": -0.1}, r"must be in \[0, 1\)"),
-    ({"devices": 999}, r"devices \(--devices\) must be a whole number between 1 and 64, got 999"),
-    ({"chunk": 2**31}, "chunk .* between 1 and 2147483647"),
-    ({"checkpoint_every": 0}, "checkpoint_every .* must be a finite number > 0"),
-    ({"labels": ["y", "y"]}, r"labels \(--label\) names 'y' more than once"),
-    ({"labels": []}, "must be one or more column names"),
-    ({"standardize": "yes"}, "must be true or false"),
-    ({"hidden": 4}, "unknown settings: hidden; the settings are data, labels, hidden_units"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"seed": -1}, r"seed \(--seed\) must be a whole number >= 0, got -1"),
+        ({"hidden_units": 0}, r"hidden_units \(--hidden-units\) must be a whole number >= 1"),
+        ({"hidden_units": 2.5}, "must be a whole number, got 2.5"),
+        ({"hidden_units": True}, "must be a whole number, got True"),
+        ({"iterations": 0}, r"iterations \(--iterations\) must be a whole number >= 1, got 0"),
+        ({"lr": 0}, r"lr \(--lr\) must be a finite number > 0"),
+        ({"lr": -1}, "must be a finite number > 0, got -1.0"),
+        ({"lr": math.nan}, "must be a finite number > 0, got nan"),
+        ({"lr": math.inf}, "must be a finite number > 0, got inf"),
+        ({"activation": "leaky_relu:nan"}, "leaky_relu slope must be a finite number, got 'nan'"),
+        ({"activation": "leaky_relu:1_0"}, "leaky_relu slope must be a finite number, got '1_0'"),
+        ({"activation": "swish"}, "unknown activation 'swish'"),
+        ({"output": "softmax"}, "output .* must be one of sigmoid, identity"),
+        ({"dtype": "float16"}, "must be one of float32, float64"),
+        ({"test_split": 1.0}, r"test_split \(--test-split\) must be in \[0, 1\), got 1.0"),
+        ({"test_split": -0.1}, r"must be in \[0, 1\)"),
+        ({"devices": 999}, r"devices \(--devices\) must be a whole number between 1 and 64, got 999"),
+        ({"chunk": 2**31}, "chunk .* between 1 and 2147483647"),
+        ({"checkpoint_every": 0}, "checkpoint_every .* must be a finite number > 0"),
+        ({"labels": ["y", "y"]}, r"labels \(--label\) names 'y' more than once"),
+        ({"labels": []}, "must be one or more column names"),
+        ({"standardize": "yes"}, "must be true or false"),
+        ({"hidden": 4}, "unknown settings: hidden; the settings are data, labels, hidden_units"),
+    ],
+)
 def test_a_bad_setting_is_refused_naming_it_and_its_flag(settings, message):
     with pytest.raises(ConfigError, match=message):
         RunConfig.of(settings)
 
 
-@pytest.mark.parametrize("settings", [
-    {}, {"seed": 0}, {"seed": 10**30}, {"activation": "leaky_relu:0.2"}, {"activation": "leaky_relu"},
-    {"test_split": 0.0}, {"test_split": 0.99}, {"devices": 64}, {"chunk": 2**31 - 1}, {"lr": 1},
-    {"labels": "y"}, {"labels": ["y1", "y2"]}, {"checkpoint_every": 0.01},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"seed": 0},
+        {"seed": 10**30},
+        {"activation": "leaky_relu:0.2"},
+        {"activation": "leaky_relu"},
+        {"test_split": 0.0},
+        {"test_split": 0.99},
+        {"devices": 64},
+        {"chunk": 2**31 - 1},
+        {"lr": 1},
+        {"labels": "y"},
+        {"labels": ["y1", "y2"]},
+        {"checkpoint_every": 0.01},
+    ],
+)
 def test_a_good_setting_is_accepted_and_normalized(settings):
     made = RunConfig.of(settings)
     assert isinstance(made.lr, float) and isinstance(made.labels, tuple)
@@ -58,12 +75,15 @@ def test_the_saved_form_round_trips_and_carries_a_version():
     assert RunConfig.from_dict(saved) == made
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(version=99), "version 99"),
-    (lambda d: d.pop("lr"), "lacks lr"),
-    (lambda d: d.update(extra=1), "unknown settings: extra"),
-    (lambda d: d.update(hidden_units="4"), "must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda saved: saved.update(version=99), "version 99"),
+        (lambda saved: saved.pop("lr"), "lacks lr"),
+        (lambda saved: saved.update(extra=1), "unknown settings: extra"),
+        (lambda saved: saved.update(hidden_units="4"), "must be a whole number"),
+    ],
+)
 def test_a_saved_form_that_is_not_this_versions_is_refused(change, message):
     saved = RunConfig().to_dict()
     change(saved)
@@ -79,10 +99,10 @@ def subparser(command):
 
 @pytest.mark.parametrize("command", ["train", "sweep"])
 def test_every_setting_of_a_command_has_its_flag_with_the_default_in_its_help(command):
-    flags = {a.dest: a for a in subparser(command)._actions}
-    for f in config.fields_of(command):
-        action = flags[f.name]
-        assert config.flag(f) in action.option_strings
+    flags = {action.dest: action for action in subparser(command)._actions}
+    for field in config.fields_of(command):
+        action = flags[field.name]
+        assert config.flag(field) in action.option_strings
         assert action.default is __import__("argparse").SUPPRESS  # given() tells defaults from asked-for
         assert "(default: " in action.help
     assert set(config.sweep_lists()) == {"hidden_units", "seed", "lr"}
@@ -95,30 +115,56 @@ def test_only_the_flags_given_are_settings():
     assert config.given(parser.parse_args(["train"]), "train") == {}
 
 
-@pytest.mark.parametrize("text, value", [("5000", 5000), ("1e6", 1000000), ("+3", 3), (" 12 ", 12),
-                                         ("123456789012345678901234567890", 123456789012345678901234567890)])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("5000", 5000),
+        ("1e6", 1000000),
+        ("+3", 3),
+        (" 12 ", 12),
+        ("123456789012345678901234567890", 123456789012345678901234567890),
+    ],
+)
 def test_whole_numbers_on_the_command_line(text, value):
     assert config.parse_whole(text) == value
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("1.5", None), ("-.5", None), ("1e-3", None), ("  2  ", None), ("+1.", None),
-    ("1_000", "no '_' digit separators"), ("1 000", "no spaces inside"), ("1,5", "decimal comma"),
-    ("nan", "NaN"), ("-inf", "infinite value"), ("Infinity", "infinite value"), ("1e999", "too large"),
-    ("NA", "missing value"), ("", "empty cell"), ("0x10", "is not a number"), ("\u0663", "is not a number"),
-    ("TRUE", "is not a number"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("1.5", None),
+        ("-.5", None),
+        ("1e-3", None),
+        ("  2  ", None),
+        ("+1.", None),
+        ("1_000", "no '_' digit separators"),
+        ("1 000", "no spaces inside"),
+        ("1,5", "decimal comma"),
+        ("nan", "NaN"),
+        ("-inf", "infinite value"),
+        ("Infinity", "infinite value"),
+        ("1e999", "too large"),
+        ("NA", "missing value"),
+        ("", "empty cell"),
+        ("0x10", "is not a number"),
+        ("\u0663", "is not a number"),
+        ("TRUE", "is not a number"),
+    ],
+)
 def test_what_a_number_is(text, problem):
     found = config.number_problem(text)
     assert (found is None) if problem is None else (problem in found)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--lr", "1_000"], "argument --lr: '1_000' is not a number (no '_' digit separators)"),
-    (["train", "--lr", "nan"], "argument --lr: 'nan' is not a finite number (NaN)"),
-    (["train", "--iterations", "2.5"], "argument --iterations: '2.5' is not a whole number"),
-    (["sweep", "--hidden-units", "4", "x"], "argument --hidden-units: 'x' is not a number"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--lr", "1_000"], "argument --lr: '1_000' is not a number (no '_' digit separators)"),
+        (["train", "--lr", "nan"], "argument --lr: 'nan' is not a finite number (NaN)"),
+        (["train", "--iterations", "2.5"], "argument --iterations: '2.5' is not a whole number"),
+        (["sweep", "--hidden-units", "4", "x"], "argument --hidden-units: 'x' is not a number"),
+    ],
+)
 def test_numbers_on_the_command_line_follow_the_same_grammar(capsys, argv, message):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -127,15 +173,21 @@ def test_numbers_on_the_command_line_follow_the_same_grammar(capsys, argv, messa
 
 def test_a_sweep_is_the_product_of_its_lists_each_validated_as_train_would():
     grid = config.sweep_grid({"hidden_units": (2, 3), "lr": (1.2, 0.5), "seed": 4})
-    assert [(c.hidden_units, c.lr, c.seed) for c in grid] == [(2, 1.2, 4), (2, 0.5, 4), (3, 1.2, 4), (3, 0.5, 4)]
-    assert all(c.iterations == 5000 and c.dtype == "float64" and c.init == "course" for c in grid)
-    with pytest.raises(ConfigError, match="lr .* got -1.0"):
+    assert [(run.hidden_units, run.lr, run.seed) for run in grid] == [
+        (2, 1.2, 4),
+        (2, 0.5, 4),
+        (3, 1.2, 4),
+        (3, 0.5, 4),
+    ]
+    assert all(run.iterations == 5000 and run.dtype == "float64" and run.init == "course" for run in grid)
+    with pytest.raises(ConfigError, match=r"lr .* got -1\.0"):
         config.sweep_grid({"lr": (1.2, -1.0)})
 
 
 def test_the_docs_table_is_the_one_runconfig_generates():
     text = DOC.read_text()
-    assert config.markdown_table() in text, "regenerate the table: python -c 'from shallownet import config; " \
-                                            "print(config.markdown_table())'"
-    for f in dataclasses.fields(RunConfig):
-        assert f"`{f.name}`" in text and config.flag(f) in text
+    assert config.markdown_table() in text, (
+        "regenerate the table: python -c 'from shallownet import config; print(config.markdown_table())'"
+    )
+    for field in dataclasses.fields(RunConfig):
+        assert f"`{field.name}`" in text and config.flag(field) in text

@@ -1,4 +1,5 @@
 """The cost J = (1/m) sum_i L(i): the course's formula, the same value on both paths, finite when saturated."""
+
 import chex
 import jax.numpy as jnp
 import numpy as np
@@ -41,22 +42,22 @@ def test_saturated_sigmoid_gives_a_finite_cost_equal_to_the_reference(dtype):
     """sigma(+-1000) rounds to exactly 1 or 0; the cost is computed from Z2, so no log(0)."""
     params, X, Y = _saturated_problem(dtype)
     A2, cache = manual.forward(params, X, "identity")
-    assert float(A2[0, 0]) == 1.0 and float(A2[0, 1]) == 0.0   # really saturated
+    assert float(A2[0, 0]) == 1.0 and float(A2[0, 1]) == 0.0  # really saturated
     with np.errstate(divide="ignore", invalid="ignore"):
         a, y = np.asarray(A2, np.float64), np.asarray(Y, np.float64)
         naive = -np.mean(y * np.log(a) + (1 - y) * np.log(1 - a))
-    assert not np.isfinite(naive)   # what the textbook formula would give
+    assert not np.isfinite(naive)  # what the textbook formula would give
     # Wrong-side examples cost |z| = 1000 each, right-side ones exp(-1000) ~ 0.
     expected = (1000.0 + 1000.0 + np.log1p(np.exp(-0.5))) / 5
     J_manual = manual.cost(cache["Z2"], Y)
     J_reference = reference.cost(params, X, Y, "identity")
     chex.assert_type([J_manual, J_reference], dtype)
     np.testing.assert_allclose([J_manual, J_reference], expected, rtol=1e-6 if dtype == jnp.float32 else 1e-14)
-    g = manual.grads(params, X, Y, "identity")
-    assert_grads_like(g, params, dtype)
-    assert_grads_agree(g, reference.grads(params, X, Y, "identity"), 1e-6 if dtype == jnp.float32 else 1e-14)
+    grads = manual.grads(params, X, Y, "identity")
+    assert_grads_like(grads, params, dtype)
+    assert_grads_agree(grads, reference.grads(params, X, Y, "identity"), 1e-6 if dtype == jnp.float32 else 1e-14)
     # dZ2 = A2 - Y = [0, 0, 1, -1, sigma(0.5) - 1]; db2 is its mean.
-    np.testing.assert_allclose(g["db2"], [[(1 / (1 + np.exp(-0.5)) - 1) / 5]], rtol=1e-6)
+    np.testing.assert_allclose(grads["db2"], [[(1 / (1 + np.exp(-0.5)) - 1) / 5]], rtol=1e-6)
 
 
 def test_compute_cost_with_A2_exactly_zero_or_one_is_finite():
@@ -66,7 +67,7 @@ def test_compute_cost_with_A2_exactly_zero_or_one_is_finite():
     assert isinstance(J, float)
     np.testing.assert_allclose(J, np.log(2) / 3, rtol=1e-12)
     wrong = manual.compute_cost(np.array([[0.0, 1.0]]), np.array([[1, 0]]))
-    assert np.isfinite(wrong) and wrong > 30   # -log(eps) ~ 36 per confidently wrong example
+    assert np.isfinite(wrong) and wrong > 30  # -log(eps) ~ 36 per confidently wrong example
 
 
 def test_compute_cost_equals_the_cost_from_Z2_when_not_saturated():

@@ -1,4 +1,5 @@
 """A course user can drop manual's functions into the course notebook: same names, arguments, numbers."""
+
 import inspect
 
 import chex
@@ -31,18 +32,23 @@ def test_course_names_import_from_manual():
 
 @pytest.mark.parametrize("name", list(COURSE_SIGNATURES))
 def test_course_functions_keep_the_course_argument_names_and_order(name):
-    assert str(inspect.signature(getattr(manual, name))) == COURSE_SIGNATURES[name]
+    parameters = inspect.signature(getattr(manual, name)).parameters.values()
+    shown = [p.name if p.default is p.empty else f"{p.name}={p.default!r}" for p in parameters]  # without the hints
+    assert f"({', '.join(shown)})" == COURSE_SIGNATURES[name]
 
 
 def test_initialize_parameters_reproduces_the_course_numbers():
     """The values the course notebook prints for initialize_parameters(2, 4, 1)."""
-    p = manual.initialize_parameters(2, 4, 1)
-    np.testing.assert_allclose(p["W1"], [[-0.00416758, -0.00056267], [-0.02136196, 0.01640271],
-                                         [-0.01793436, -0.00841747], [0.00502881, -0.01245288]], atol=5e-9)
-    np.testing.assert_allclose(p["W2"], [[-0.01057952, -0.00909008, 0.00551454, 0.02292208]], atol=5e-9)
-    np.testing.assert_array_equal(p["b1"], np.zeros((4, 1)))
-    np.testing.assert_array_equal(p["b2"], np.zeros((1, 1)))
-    chex.assert_type(list(p.values()), np.float64)
+    parameters = manual.initialize_parameters(2, 4, 1)
+    np.testing.assert_allclose(
+        parameters["W1"],
+        [[-0.00416758, -0.00056267], [-0.02136196, 0.01640271], [-0.01793436, -0.00841747], [0.00502881, -0.01245288]],
+        atol=5e-9,
+    )
+    np.testing.assert_allclose(parameters["W2"], [[-0.01057952, -0.00909008, 0.00551454, 0.02292208]], atol=5e-9)
+    np.testing.assert_array_equal(parameters["b1"], np.zeros((4, 1)))
+    np.testing.assert_array_equal(parameters["b2"], np.zeros((1, 1)))
+    chex.assert_type(list(parameters.values()), np.float64)
 
 
 def test_layer_sizes_on_the_flower_data():
@@ -55,7 +61,7 @@ def test_layer_sizes_reads_shapes_only_as_the_course_does():
     rng = np.random.default_rng(1)
     X_assess, Y_assess = rng.standard_normal((5, 3)), rng.standard_normal((2, 3))
     assert manual.layer_sizes(X_assess, Y_assess) == (5, 4, 2)
-    with pytest.raises(ValueError, match="labels must be 0 or 1"):     # where labels matter, they are checked
+    with pytest.raises(ValueError, match="labels must be 0 or 1"):  # where labels matter, they are checked
         manual.nn_model(X_assess, Y_assess, 4, num_iterations=1)
 
 
@@ -69,8 +75,9 @@ def test_nn_model_prints_the_course_costs(capsys):
         "Cost after iteration 2000: 0.254385",
     ]
     assert sorted(parameters) == ["W1", "W2", "b1", "b2"]
-    chex.assert_shape([parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]],
-                      [(4, 2), (4, 1), (1, 4), (1, 1)])
+    chex.assert_shape(
+        [parameters["W1"], parameters["b1"], parameters["W2"], parameters["b2"]], [(4, 2), (4, 1), (1, 4), (1, 1)]
+    )
 
 
 def test_nn_model_is_silent_without_print_cost(capsys):
@@ -83,8 +90,9 @@ def test_forward_and_backward_propagation_on_the_course_init_match_jax_grad():
     X, Y = flower()
     parameters = manual.initialize_parameters(2, 4, 1)
     A2, cache = manual.forward_propagation(X, parameters)
-    chex.assert_shape([A2, cache["Z1"], cache["A1"], cache["Z2"], cache["A2"]],
-                      [(1, 400), (4, 400), (4, 400), (1, 400), (1, 400)])
+    chex.assert_shape(
+        [A2, cache["Z1"], cache["A1"], cache["Z2"], cache["A2"]], [(1, 400), (4, 400), (4, 400), (1, 400), (1, 400)]
+    )
     chex.assert_type([A2, *cache.values()], jnp.float64)
     np.testing.assert_allclose(manual.compute_cost(A2, Y), 0.693048, atol=5e-7)
     grads = manual.backward_propagation(parameters, cache, X, Y)
@@ -102,8 +110,12 @@ def test_update_parameters_takes_one_step_of_learning_rate_1_2_by_default():
 
 def test_predict_is_one_exactly_where_A2_exceeds_one_half():
     """W1 = [[1, 0]], W2 = [[10]]: A2 = sigma(10 tanh(x_0)), so x_0 > 0 -> 1 and x_0 <= 0 -> 0 (A2 = 0.5 at 0)."""
-    parameters = {"W1": np.array([[1.0, 0.0]]), "b1": np.zeros((1, 1)),
-                  "W2": np.array([[10.0]]), "b2": np.zeros((1, 1))}
+    parameters = {
+        "W1": np.array([[1.0, 0.0]]),
+        "b1": np.zeros((1, 1)),
+        "W2": np.array([[10.0]]),
+        "b2": np.zeros((1, 1)),
+    }
     X = np.array([[-2.0, -1e-3, 0.0, 1e-3, 2.0], [5.0, -5.0, 3.0, 0.0, 1.0]])
     predictions = manual.predict(parameters, X)
     np.testing.assert_array_equal(predictions, [[0, 0, 0, 1, 1]])

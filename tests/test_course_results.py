@@ -5,6 +5,7 @@ Course figures: 90% training accuracy for n_h = 4 after 10,000 iterations
 90.5 / 91.25 % for n_h = 1..5, about 90-91 % for 20 and 50 (these two vary
 across platforms by about a point); logistic regression 47%.
 """
+
 import numpy as np
 import pytest
 
@@ -23,8 +24,9 @@ def flower():
 @pytest.mark.parametrize("gradients", ["manual", "reference"])
 def test_course_network_reaches_90_percent_after_10000_iterations(flower, gradients):
     X, Y = flower
-    params, costs = train.train(train.init_params(2, 4, 1, init="course"), X, Y, gradients=gradients, lr=1.2,
-                                iterations=10000, dtype="float64")
+    params, costs = train.train(
+        train.init_params(2, 4, 1, init="course"), X, Y, gradients=gradients, lr=1.2, iterations=10000, dtype="float64"
+    )
     assert costs[0] == pytest.approx(0.693048, abs=1e-6)
     assert costs[9000] == pytest.approx(0.218607, abs=2e-3)  # the course's "Cost after iteration 9000"
     assert train.accuracy(params, X, Y) >= 90.0
@@ -47,6 +49,6 @@ def test_sweep_table_lists_every_size_and_the_baseline(flower):
     X, Y = flower
     rows = sweep.hidden_sizes(X, Y, [2, 3], iterations=50)
     text = sweep.table(rows)
-    assert [r[1] for r in rows] == [2, 3, 0]
+    assert [row[1] for row in rows] == [2, 3, 0]
     assert "n_h = 2" in text and "n_h = 3" in text and "logistic regression" in text
     assert all(0 <= acc <= 100 for _, _, acc in rows)

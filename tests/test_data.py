@@ -1,4 +1,5 @@
 """Data sets: the course's flower and extra sets, a user's CSV, split and standardization."""
+
 import sys
 
 import numpy as np
@@ -53,7 +54,7 @@ def test_extra_set_without_scikit_learn_says_how_to_install(monkeypatch):
 
 
 def test_unknown_data_set_names_the_choices():
-    with pytest.raises(DataError, match="unknown data set 'spiral'.*flower.*noisy_moons"):
+    with pytest.raises(DataError, match=r"unknown data set 'spiral'.*flower.*noisy_moons"):
         data.load("spiral")
 
 
@@ -80,36 +81,39 @@ def test_csv_with_several_label_columns_gives_n_y_rows(tmp_path):
     np.testing.assert_array_equal(loaded.Y, [[0, 1], [1, 0]])
 
 
-@pytest.mark.parametrize("text, labels, message", [
-    ("a,b\n1,0\n", ["label"], r"no column named 'label'; the columns are a, b"),
-    ("a,label\n1,0\n2,x\n", ["label"], r"line 3, column 'label': 'x' is not a number"),
-    ("a,label\n1,0\n,1\n", ["label"], r"line 3, column 'a': empty cell"),
-    ("a,label\nnan,0\n", ["label"], r"line 2, column 'a': NaN"),
-    ("a,label\ninf,0\n", ["label"], r"line 2, column 'a': infinite value"),
-    ("a,label\n1,0,5\n", ["label"], r"line 2: 3 cells but the header has 2 columns"),
-    ("", ["label"], r"is empty; expected a header row"),
-    ("a,label\n", ["label"], r"no data rows after the header"),
-    ("label\n1\n", ["label"], r"no feature columns besides the label column"),
-    # What spreadsheets and hand edits bring, each named instead of read as something else:
-    ("x1,x1,x2,label\n1,2,3,0\n", ["label"], r"duplicate column names 'x1' \(columns 1 and 2\)"),
-    ("x1,label,x2,label\n1,0,3,1\n", ["label"], r"duplicate column names 'label' \(columns 2 and 4\)"),
-    ("a,,label\n1,2,0\n", ["label"], r"column 2 of the header has no name"),
-    ("a,label\n1_000,0\n", ["label"], r"line 2, column 'a': '1_000' is not a number \(no '_' digit separators\)"),
-    ("a,label\n1 000,0\n", ["label"], r"'1 000' is not a number \(no spaces inside a number\)"),
-    ("a,label\n\"1,5\",0\n", ["label"], r"'1,5' is not a number \(a decimal comma"),
-    ("a,label\nNA,0\n", ["label"], r"line 2, column 'a': 'NA' is a missing value"),
-    ("a,label\ninfinity,0\n", ["label"], r"infinite value"),
-    ("a,label\n1e999,0\n", ["label"], r"infinite value \(too large for float64\)"),
-    ("a,label\n0x1A,0\n", ["label"], r"'0x1A' is not a number"),
-    ("a;b;label\n1;2;0\n", ["label"], r"the header is one column 'a;b;label'.*separated by ';'"),
-])
+@pytest.mark.parametrize(
+    "text, labels, message",
+    [
+        ("a,b\n1,0\n", ["label"], r"no column named 'label'; the columns are a, b"),
+        ("a,label\n1,0\n2,x\n", ["label"], r"line 3, column 'label': 'x' is not a number"),
+        ("a,label\n1,0\n,1\n", ["label"], r"line 3, column 'a': empty cell"),
+        ("a,label\nnan,0\n", ["label"], r"line 2, column 'a': NaN"),
+        ("a,label\ninf,0\n", ["label"], r"line 2, column 'a': infinite value"),
+        ("a,label\n1,0,5\n", ["label"], r"line 2: 3 cells but the header has 2 columns"),
+        ("", ["label"], r"is empty; expected a header row"),
+        ("a,label\n", ["label"], r"no data rows after the header"),
+        ("label\n1\n", ["label"], r"no feature columns besides the label column"),
+        # What spreadsheets and hand edits bring, each named instead of read as something else:
+        ("x1,x1,x2,label\n1,2,3,0\n", ["label"], r"duplicate column names 'x1' \(columns 1 and 2\)"),
+        ("x1,label,x2,label\n1,0,3,1\n", ["label"], r"duplicate column names 'label' \(columns 2 and 4\)"),
+        ("a,,label\n1,2,0\n", ["label"], r"column 2 of the header has no name"),
+        ("a,label\n1_000,0\n", ["label"], r"line 2, column 'a': '1_000' is not a number \(no '_' digit separators\)"),
+        ("a,label\n1 000,0\n", ["label"], r"'1 000' is not a number \(no spaces inside a number\)"),
+        ('a,label\n"1,5",0\n', ["label"], r"'1,5' is not a number \(a decimal comma"),
+        ("a,label\nNA,0\n", ["label"], r"line 2, column 'a': 'NA' is a missing value"),
+        ("a,label\ninfinity,0\n", ["label"], r"infinite value"),
+        ("a,label\n1e999,0\n", ["label"], r"infinite value \(too large for float64\)"),
+        ("a,label\n0x1A,0\n", ["label"], r"'0x1A' is not a number"),
+        ("a;b;label\n1;2;0\n", ["label"], r"the header is one column 'a;b;label'.*separated by ';'"),
+    ],
+)
 def test_bad_csv_is_rejected_naming_the_problem(tmp_path, text, labels, message):
     with pytest.raises(DataError, match=message):
         data.load_csv(write(tmp_path, text), labels)
 
 
 def test_missing_csv_is_rejected(tmp_path):
-    with pytest.raises(DataError, match="CSV file not found: .*nope.csv"):
+    with pytest.raises(DataError, match=r"CSV file not found: .*nope\.csv"):
         data.load(str(tmp_path / "nope.csv"))
 
 
@@ -158,7 +162,7 @@ def test_a_constant_feature_gets_std_1_not_a_division_by_zero():
 
 @pytest.mark.parametrize("first", ["label", "x1"])
 def test_excels_byte_order_mark_is_not_part_of_the_first_column_name(tmp_path, first):
-    columns = [first] + [c for c in ("x1", "label") if c != first]
+    columns = [first] + [name for name in ("x1", "label") if name != first]
     path = tmp_path / "excel.csv"
     path.write_bytes(("\ufeff" + ",".join(columns) + "\r\n1,0\r\n2,1\r\n").encode("utf-8"))
     loaded = data.load_csv(path)
@@ -171,10 +175,13 @@ def test_spaces_around_cells_and_names_are_allowed(tmp_path):
     np.testing.assert_array_equal(loaded.X, [[1.5, -20.0]])
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("x,label\n1,0\n".encode("utf-16"), "UTF-16 text"),
-    ("caf\u00e9,label\n1,0\n".encode("latin-1"), r"line 1: byte 0xe9 is not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("x,label\n1,0\n".encode("utf-16"), "UTF-16 text"),
+        ("caf\u00e9,label\n1,0\n".encode("latin-1"), r"line 1: byte 0xe9 is not UTF-8"),
+    ],
+)
 def test_a_file_not_in_utf8_is_refused_saying_how_to_save_it(tmp_path, raw, message):
     path = tmp_path / "d.csv"
     path.write_bytes(raw)
@@ -188,10 +195,11 @@ def test_the_fingerprint_sees_any_change_of_the_file(tmp_path):
     assert before.rows == 2 and before.columns == ("a", "label") and len(before.sha256) == 64
     assert before.differences(data.load_csv(path).fingerprint) == []
     path.write_text("a,label\n1,0\n2.0,1\n")  # the same numbers, other bytes
-    assert any("sha256" in d for d in before.differences(data.load_csv(path).fingerprint))
+    assert any("sha256" in difference for difference in before.differences(data.load_csv(path).fingerprint))
     path.write_text("a,b,label\n1,0,0\n")
     changed = before.differences(data.load_csv(path).fingerprint)
-    assert any("1 x 3 now" in d for d in changed) and any("columns a, label then" in d for d in changed)
+    assert any("1 x 3 now" in difference for difference in changed)
+    assert any("columns a, label then" in difference for difference in changed)
 
 
 def test_built_in_sets_have_a_fingerprint_of_their_arrays_and_only_the_label_column():

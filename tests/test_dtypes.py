@@ -1,4 +1,5 @@
 """float64 inputs are computed in float64 (not silently downcast); float32 stays float32."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -16,9 +17,12 @@ def _every_output(params, X, Y):
     J_m, g_m = manual.value_and_grads(params, X, Y)
     J_r, g_r = reference.value_and_grads(params, X, Y)
     return {
-        "manual.forward A2": A2, **{f"manual cache {k}": v for k, v in cache.items()},
-        "manual.cost": manual.cost(cache["Z2"], Y), "manual.value_and_grads J": J_m,
-        "reference.cost": reference.cost(params, X, Y), "reference.value_and_grads J": J_r,
+        "manual.forward A2": A2,
+        **{f"manual cache {k}": v for k, v in cache.items()},
+        "manual.cost": manual.cost(cache["Z2"], Y),
+        "manual.value_and_grads J": J_m,
+        "reference.cost": reference.cost(params, X, Y),
+        "reference.value_and_grads J": J_r,
         **{f"manual.grads {k}": v for k, v in manual.grads(params, X, Y).items()},
         **{f"manual.backward {k}": v for k, v in manual.backward(params, cache, X, Y).items()},
         **{f"manual.backward_per_example {k}": v for k, v in manual.backward_per_example(params, X, Y).items()},

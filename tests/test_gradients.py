@@ -5,8 +5,11 @@ in 1..32, m in 1..512), in float64 (relative error <= 1e-10 per gradient) and
 float32 (<= 1e-5), with and without jit (chex variants over the *_unchecked
 functions; without jit, every hidden activation once with the outputs
 alternating, since op-by-op autodiff compiles each primitive anew). Central
-finite differences are the third, derivative-free witness.
+finite differences are the third, derivative-free witness. hypothesis then
+draws small shapes, every size from 1 up, and shrinks a failure to the
+smallest shape that shows it.
 """
+
 import os
 
 import chex
@@ -15,12 +18,23 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from absl.testing import parameterized
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import manual
 import reference
 from gradient_cases import (
-    COMBOS, GRAD_KEYS, PAIRS, SMALL, assert_grads_agree, assert_grads_like, both_paths,
-    problems_for_every_combo, random_problem, random_shapes, relative_error,
+    COMBOS,
+    GRAD_KEYS,
+    PAIRS,
+    SMALL,
+    assert_grads_agree,
+    assert_grads_like,
+    both_paths,
+    problems_for_every_combo,
+    random_problem,
+    random_shapes,
+    relative_error,
 )
 
 TOL = {"float64": 1e-10, "float32": 1e-5}
@@ -31,7 +45,7 @@ ROUNDS = int(os.environ.get("GRADIENT_SWEEP_ROUNDS", "1"))
 def _rounds(variant_type, dtype):
     """(combinations, their shapes) per round; under jit a round is a single compilation.
 
-    Compilation dominates the run time (~0.7 s per distinct shape for all twelve
+    Compilation dominates the run time (one per distinct shape for all twelve
     combinations), so each jit round draws a few seeded shapes and deals them
     out across the twelve combinations; the first float64 round also has the
     extremes (1, 1, 1, 1) and (32, 32, 32, 512). Without jit every primitive is
@@ -40,14 +54,14 @@ def _rounds(variant_type, dtype):
     """
     seed = 0 if dtype == "float64" else 1000
     rounds = []
-    for r in range(ROUNDS):
+    for round_index in range(ROUNDS):
         if variant_type == chex.ChexVariantType.WITHOUT_JIT:
-            rounds.append((PAIRS, random_shapes(seed + 500 + r, 1) * len(PAIRS)))
+            rounds.append((PAIRS, random_shapes(seed + 500 + round_index, 1) * len(PAIRS)))
             continue
-        if (r, dtype) == (0, "float64"):
-            shapes = [(1, 1, 1, 1), (32, 32, 32, 512)] + random_shapes(seed, 2)
+        if (round_index, dtype) == (0, "float64"):
+            shapes = [(1, 1, 1, 1), (32, 32, 32, 512), *random_shapes(seed, 2)]
         else:
-            shapes = random_shapes(seed + r, 2)
+            shapes = random_shapes(seed + round_index, 2)
         rounds.append((COMBOS, [shapes[i % len(shapes)] for i in range(len(COMBOS))]))
     return rounds
 
@@ -59,13 +73,14 @@ class ManualGradsMatchAutodiffTest(chex.TestCase):
     @parameterized.named_parameters(("float64", "float64"), ("float32", "float32"))
     def test_manual_grads_match_autodiff_for_every_activation(self, dtype):
         run_both = self.variant(both_paths, static_argnames="combos")
-        for r, (combos, shapes) in enumerate(_rounds(self.variant.type, dtype)):
-            problems = problems_for_every_combo(100 * r, shapes, jnp.dtype(dtype), combos)
+        for round_index, (combos, shapes) in enumerate(_rounds(self.variant.type, dtype)):
+            problems = problems_for_every_combo(100 * round_index, shapes, jnp.dtype(dtype), combos)
             # On NVIDIA GPUs float32 matmuls default to TF32 (~1e-3): compare true float32.
             with jax.default_matmul_precision("highest"):
                 results = run_both(problems, combos=combos)
             for (activation, output), shape, (params, _, _), ((J_m, g_m), (J_r, g_r)) in zip(
-                    combos, shapes, problems, results):
+                combos, shapes, problems, results
+            ):
                 what = f"{activation}/{output} (n_x, n_h, n_y, m) = {shape} {dtype}"
                 assert_grads_like(g_m, params, dtype)
                 assert_grads_like(g_r, params, dtype)
@@ -73,6 +88,28 @@ class ManualGradsMatchAutodiffTest(chex.TestCase):
                 chex.assert_type([J_m, J_r], dtype)
                 assert_grads_agree(g_m, g_r, TOL[dtype], what)
                 assert relative_error(J_m, J_r) <= TOL[dtype], f"{what}: cost {float(J_m)} vs {float(J_r)}"
+
+
+_both_paths_jit = jax.jit(both_paths, static_argnames="combos")
+
+
+@settings(max_examples=15)
+@given(
+    shape=st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 4), st.integers(1, 9)),
+    combo=st.sampled_from(COMBOS),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_manual_grads_match_autodiff_on_any_small_shape(shape, combo, seed):
+    """(n_x, n_h, n_y, m) drawn from 1..6 x 1..6 x 1..4 x 1..9 (ones included: n_y = 1, m = 1, n_h = 1), float64.
+
+    Small on purpose: each new shape is one compilation of both paths together.
+    """
+    problems = problems_for_every_combo(seed, [shape], jnp.float64, (combo,))
+    [((J_m, g_m), (J_r, g_r))] = _both_paths_jit(problems, combos=(combo,))
+    params = problems[0][0]
+    assert_grads_like(g_m, params, jnp.float64)
+    assert_grads_agree(g_m, g_r, TOL["float64"], f"{combo} (n_x, n_h, n_y, m) = {shape}")
+    assert relative_error(J_m, J_r) <= TOL["float64"]
 
 
 def test_checked_entry_points_agree_on_numpy_float64_input():
@@ -83,9 +120,9 @@ def test_checked_entry_points_agree_on_numpy_float64_input():
     g_ref = reference.grads(params, X, Y, activation, output)
     J_ref, g_ref_vg = reference.value_and_grads(params, X, Y, activation, output)
     J_manual, g_manual_vg = manual.value_and_grads(params, X, Y, activation, output)
-    for g in (g_ref, g_ref_vg, g_manual_vg, manual.grads(params, X, Y, activation, output)):
-        assert_grads_like(g, params, jnp.float64)
-        assert_grads_agree(g, g_ref, 1e-10, f"{activation}/{output}")
+    for grads in (g_ref, g_ref_vg, g_manual_vg, manual.grads(params, X, Y, activation, output)):
+        assert_grads_like(grads, params, jnp.float64)
+        assert_grads_agree(grads, g_ref, 1e-10, f"{activation}/{output}")
     chex.assert_type([J_manual, J_ref], jnp.float64)
     assert relative_error(J_manual, J_ref) <= 1e-12
     assert relative_error(J_ref, reference.cost(params, X, Y, activation, output)) <= 1e-12
@@ -152,8 +189,11 @@ def test_checked_entry_points_use_the_activation_and_output_they_are_given(activ
 def _three_witnesses(problems):
     """For every hidden activation (outputs alternating): one compilation for all six."""
     return [
-        (reference.finite_difference_grads(*problem, activation, output),
-         manual.grads_unchecked(*problem, activation, output), reference.grads_unchecked(*problem, activation, output))
+        (
+            reference.finite_difference_grads(*problem, activation, output),
+            manual.grads_unchecked(*problem, activation, output),
+            reference.grads_unchecked(*problem, activation, output),
+        )
         for (activation, output), problem in zip(PAIRS, problems)
     ]
 
@@ -162,7 +202,8 @@ def test_finite_differences_agree_with_manual_and_autodiff():
     """Central differences over every entry of W1 b1 W2 b2 (float64, eps 1e-6): relative error <= 1e-7."""
     problems = problems_for_every_combo(5, [SMALL] * len(PAIRS), jnp.float64, PAIRS)
     for (activation, output), (params, _, _), (g_fd, g_manual, g_ref) in zip(
-            PAIRS, problems, _three_witnesses(problems)):
+        PAIRS, problems, _three_witnesses(problems)
+    ):
         assert_grads_like(g_fd, params, jnp.float64)
         assert_grads_agree(g_manual, g_fd, 1e-7, f"{activation}/{output} manual vs finite differences")
         assert_grads_agree(g_ref, g_fd, 1e-7, f"{activation}/{output} jax.grad vs finite differences")

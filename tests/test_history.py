@@ -1,4 +1,5 @@
 """The bounded cost history: every stride-th iteration and the last, the stride set by the count alone."""
+
 import numpy as np
 import pytest
 
@@ -16,8 +17,9 @@ def fed(total, limit, chunks):
     return history
 
 
-@pytest.mark.parametrize("total, limit, stride", [(10, 16, 1), (16, 16, 1), (17, 16, 2), (1000, 16, 64),
-                                                  (2_000_000, 2048, 1024)])
+@pytest.mark.parametrize(
+    "total, limit, stride", [(10, 16, 1), (16, 16, 1), (17, 16, 2), (1000, 16, 64), (2_000_000, 2048, 1024)]
+)
 def test_the_stride_is_the_smallest_power_of_two_keeping_at_most_limit_points(total, limit, stride):
     history = fed(total, limit, [997])
     iterations, costs = history.arrays()
@@ -55,12 +57,15 @@ def test_without_a_limit_every_cost_is_kept_in_its_dtype():
     assert costs.dtype == np.float32 and history.last_cost == 4.0
 
 
-@pytest.mark.parametrize("iterations, stride, done, message", [
-    ([0, 2, 4], 3, 5, "power of two"),
-    ([0, 2, 3], 2, 5, r"0, 2, 4, \.\.\. below 5, then 4"),
-    ([0, 2, 4], 2, 6, "below 6, then 5"),
-    ([1, 2], 1, 3, "0, 1, 2"),
-])
+@pytest.mark.parametrize(
+    "iterations, stride, done, message",
+    [
+        ([0, 2, 4], 3, 5, "power of two"),
+        ([0, 2, 3], 2, 5, r"0, 2, 4, \.\.\. below 5, then 4"),
+        ([0, 2, 4], 2, 6, "below 6, then 5"),
+        ([1, 2], 1, 3, "0, 1, 2"),
+    ],
+)
 def test_restore_refuses_what_no_run_keeps(iterations, stride, done, message):
     with pytest.raises(ValueError, match=message):
         CostHistory.restore(np.array(iterations), np.zeros(len(iterations)), stride, done)

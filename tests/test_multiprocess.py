@@ -3,6 +3,7 @@
 Each process owns 2 CPU devices; the mesh spans all 4, so every step's psum
 crosses the process boundary. Both processes must return one device's numbers.
 """
+
 import socket
 
 import numpy as np
@@ -11,8 +12,8 @@ import pytest
 from parallel_worker import finish, launch, max_difference, one_device, results
 
 PROCESSES, LOCAL_DEVICES = 2, 2
-M = 397                          # not divisible by 4: the padding travels too
-ITERATIONS, CHUNK = 100, 60     # 2 chunks
+M = 397  # not divisible by 4: the padding travels too
+ITERATIONS, CHUNK = 100, 60  # 2 chunks
 TOLERANCE = 1e-12
 
 
@@ -27,18 +28,38 @@ def two_processes(tmp_path_factory):
     """Each process's .npz results (dicts), in process order."""
     out = tmp_path_factory.mktemp("multiprocess")
     port = free_loopback_port()
-    procs = [launch([out / f"p{i}.npz", "--cpu-devices", LOCAL_DEVICES,
-                     "--devices", PROCESSES * LOCAL_DEVICES, "--m", M,
-                     "--iterations", ITERATIONS, "--chunk", CHUNK, "--port", port,
-                     "--num-processes", PROCESSES, "--process-id", i]) for i in range(PROCESSES)]
+    processes = [
+        launch(
+            [
+                out / f"p{i}.npz",
+                "--cpu-devices",
+                LOCAL_DEVICES,
+                "--devices",
+                PROCESSES * LOCAL_DEVICES,
+                "--m",
+                M,
+                "--iterations",
+                ITERATIONS,
+                "--chunk",
+                CHUNK,
+                "--port",
+                port,
+                "--num-processes",
+                PROCESSES,
+                "--process-id",
+                i,
+            ]
+        )
+        for i in range(PROCESSES)
+    ]
     try:
-        for p in procs:
-            finish(p, timeout=120)
+        for process in processes:
+            finish(process, timeout=120)
     finally:
-        for p in procs:          # a failed peer leaves the other waiting on its collective
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        for process in processes:  # a failed peer leaves the other waiting on its collective
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     loaded = []
     for i in range(PROCESSES):
         with np.load(out / f"p{i}.npz") as npz:

@@ -8,6 +8,7 @@ in step with their sources, that each is a lesson (lecture sections named, a
 "try this" exercise, a Chinese summary), and that each exercise's check cell
 accepts a right answer, rejects a wrong one and waits for a missing one.
 """
+
 import ast
 import importlib.util
 import os
@@ -52,9 +53,9 @@ def _source(name):
 
 def test_every_notebook_source_is_listed_and_is_plain_python():
     paths = build.source_paths()
-    assert tuple(p.stem for p in paths) == NAMES
-    for p in paths:
-        compile(p.read_text(encoding="utf-8"), str(p), "exec")   # no IPython magics: editors and linters read it
+    assert tuple(path.stem for path in paths) == NAMES
+    for path in paths:
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")  # no IPython magics: editors and linters read it
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -68,12 +69,12 @@ def test_source_is_what_jupytext_writes(name):
 def test_committed_notebook_matches_its_source_and_has_outputs(name):
     committed = _committed(name)
     generated = build.notebook_from_source(_source(name))
-    assert [(c.cell_type, c.source) for c in committed.cells] == \
-        [(c.cell_type, c.source) for c in generated.cells], \
-        f"notebooks/{name}.ipynb is out of date: run python notebooks/build.py {name[:2]}"
-    code = [c for c in committed.cells if c.cell_type == "code"]
-    assert all(c.execution_count is not None for c in code), "committed without running every cell"
-    outputs = [o for c in code for o in c.outputs]
+    assert [(cell.cell_type, cell.source) for cell in committed.cells] == [
+        (cell.cell_type, cell.source) for cell in generated.cells
+    ], f"notebooks/{name}.ipynb is out of date: run python notebooks/build.py {name[:2]}"
+    code = [cell for cell in committed.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code), "committed without running every cell"
+    outputs = [output for cell in code for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     if name in WITH_PLOTS:
         assert any("image/png" in o.get("data", {}) for o in outputs), "no plot in the committed outputs"
@@ -81,8 +82,9 @@ def test_committed_notebook_matches_its_source_and_has_outputs(name):
 
 # --- every notebook is a lesson -------------------------------------------------------------------------
 
+
 def _markdown(nb):
-    return [c.source for c in nb.cells if c.cell_type == "markdown"]
+    return [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -101,7 +103,7 @@ def test_notebook_ends_with_a_chinese_summary(name):
 
 def _exercise_cells(nb):
     """(the answer cell, the check cell) of the notebook's "Try this" exercise."""
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
     checks = [i for i, c in enumerate(code) if "from exercises import check_" in c.source]
     assert len(checks) == 1, "expected exactly one exercise check cell"
     return code[checks[0] - 1], code[checks[0]]
@@ -126,7 +128,7 @@ def run_cell(source, namespace):
 
 
 # What learners type into the answer cells: right answers, and wrong ones of the kinds learners give.
-LEARNER_06 = textwrap.dedent('''
+LEARNER_06 = textwrap.dedent("""
     import numpy as np
 
     def backward_without_1_over_m_on_dW2(parameters, cache, X, Y):
@@ -143,8 +145,8 @@ LEARNER_06 = textwrap.dedent('''
     def backward_without_a_slip(parameters, cache, X, Y):
         grads = backward_without_1_over_m_on_dW2(parameters, cache, X, Y)
         return {**grads, "dW2": grads["dW2"] / X.shape[1]}
-''')
-LEARNER_02 = textwrap.dedent('''
+""")
+LEARNER_02 = textwrap.dedent("""
     import jax.numpy as jnp
 
     def softplus_prime_from_a(z, a):       # sigma(z) = 1 - exp(-softplus(z))
@@ -155,53 +157,79 @@ LEARNER_02 = textwrap.dedent('''
 
     def softplus_prime_raises(z, a):
         return z.nonexistent
-''')
-RIGHT_SHAPES = {"W1": (3, 5), "b1": (3, 1), "Z1": (3, 10), "W2": (2, 3), "b2": (2, 1), "A2": (2, 10),
-                "dW1": (3, 5), "db2": (2, 1)}
+""")
+RIGHT_SHAPES = {
+    "W1": (3, 5),
+    "b1": (3, 1),
+    "Z1": (3, 10),
+    "W2": (2, 3),
+    "b2": (2, 1),
+    "A2": (2, 10),
+    "dW1": (3, 5),
+    "db2": (2, 1),
+}
 # name -> (learner code, [(answers, expected status), ...])
 EXERCISES = {
-    "01_shapes_and_vectorization": ("", [
-        ({"my_shapes": RIGHT_SHAPES}, "right"),
-        ({"my_shapes": {k: list(v) for k, v in RIGHT_SHAPES.items()}}, "right"),        # lists are fine too
-        ({"my_shapes": {**RIGHT_SHAPES, "W2": (3, 2)}}, "wrong"),                        # W2 transposed
-        ({"my_shapes": {**RIGHT_SHAPES, "db2": (2,)}}, "wrong"),                         # no keepdims
-        ({"my_shapes": {k: v for k, v in RIGHT_SHAPES.items() if k != "A2"}}, "wrong"),  # one missing
-    ]),
-    "02_activation_functions": (LEARNER_02, [
-        ({"my_softplus_prime": "softplus_prime_from_a"}, "right"),
-        ({"my_softplus_prime": "manual.sigmoid"}, "wrong"),            # sigmoid(z) but called as g'(z, a) -> 2 args
-        ({"my_softplus_prime": "lambda z, a: manual.sigmoid(z)"}, "right"),
-        ({"my_softplus_prime": "softplus_prime_sign_slip"}, "wrong"),
-        ({"my_softplus_prime": "softplus_prime_raises"}, "wrong"),
-        ({"my_softplus_prime": "0.5"}, "wrong"),
-    ]),
-    "03_why_one_over_m": ("", [
-        ({"my_alpha": 6e-4}, "right"),         # 1.2 / 2000: the 1/m run's learning rate, divided by m
-        ({"my_alpha": 1e-3}, "right"),
-        ({"my_alpha": 0.01}, "wrong"),         # the notebook's alpha: effective lr 20, the cost jumps
-        ({"my_alpha": 1e-5}, "wrong"),         # effective lr 0.02: crawls
-        ({"my_alpha": 1.2}, "wrong"),          # the 1/m learning rate kept: effective 2400, diverges
-        ({"my_alpha": -0.001}, "wrong"),
-        ({"my_alpha": "'0.0006'"}, "wrong"),                 # a string, not a number
-    ]),
-    "04_random_initialization": ("", [
-        ({"my_distinct_units": 1}, "right"),
-        ({"my_distinct_units": 4}, "wrong"),
-        ({"my_distinct_units": 0}, "wrong"),
-        ({"my_distinct_units": True}, "wrong"),
-    ]),
-    "05_planar_data": ("", [
-        ({"my_dataset": "'noisy_moons'", "my_test_accuracy": 98.0}, "right"),   # n_h = 4, seed 0, 5,000 steps
-        ({"my_dataset": "'noisy_moons'", "my_test_accuracy": 99.33}, "wrong"),  # its training accuracy instead
-        ({"my_dataset": "'flower'", "my_test_accuracy": 84.0}, "wrong"),        # not one of the extra sets
-        ({"my_dataset": "'noisy_moons'", "my_test_accuracy": None}, "not answered"),
-    ]),
-    "06_check_your_backprop": (LEARNER_06, [
-        ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": {"dW2"}}, "right"),
-        ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": ["dW2"]}, "right"),
-        ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": {"dW1"}}, "wrong"),
-        ({"my_backward_propagation": "backward_without_a_slip", "my_predicted_wrong": set()}, "wrong"),
-    ]),
+    "01_shapes_and_vectorization": (
+        "",
+        [
+            ({"my_shapes": RIGHT_SHAPES}, "right"),
+            ({"my_shapes": {k: list(v) for k, v in RIGHT_SHAPES.items()}}, "right"),  # lists are fine too
+            ({"my_shapes": {**RIGHT_SHAPES, "W2": (3, 2)}}, "wrong"),  # W2 transposed
+            ({"my_shapes": {**RIGHT_SHAPES, "db2": (2,)}}, "wrong"),  # no keepdims
+            ({"my_shapes": {k: v for k, v in RIGHT_SHAPES.items() if k != "A2"}}, "wrong"),  # one missing
+        ],
+    ),
+    "02_activation_functions": (
+        LEARNER_02,
+        [
+            ({"my_softplus_prime": "softplus_prime_from_a"}, "right"),
+            ({"my_softplus_prime": "manual.sigmoid"}, "wrong"),  # sigmoid(z) but called as g'(z, a) -> 2 args
+            ({"my_softplus_prime": "lambda z, a: manual.sigmoid(z)"}, "right"),
+            ({"my_softplus_prime": "softplus_prime_sign_slip"}, "wrong"),
+            ({"my_softplus_prime": "softplus_prime_raises"}, "wrong"),
+            ({"my_softplus_prime": "0.5"}, "wrong"),
+        ],
+    ),
+    "03_why_one_over_m": (
+        "",
+        [
+            ({"my_alpha": 6e-4}, "right"),  # 1.2 / 2000: the 1/m run's learning rate, divided by m
+            ({"my_alpha": 1e-3}, "right"),
+            ({"my_alpha": 0.01}, "wrong"),  # the notebook's alpha: effective lr 20, the cost jumps
+            ({"my_alpha": 1e-5}, "wrong"),  # effective lr 0.02: crawls
+            ({"my_alpha": 1.2}, "wrong"),  # the 1/m learning rate kept: effective 2400, diverges
+            ({"my_alpha": -0.001}, "wrong"),
+            ({"my_alpha": "'0.0006'"}, "wrong"),  # a string, not a number
+        ],
+    ),
+    "04_random_initialization": (
+        "",
+        [
+            ({"my_distinct_units": 1}, "right"),
+            ({"my_distinct_units": 4}, "wrong"),
+            ({"my_distinct_units": 0}, "wrong"),
+            ({"my_distinct_units": True}, "wrong"),
+        ],
+    ),
+    "05_planar_data": (
+        "",
+        [
+            ({"my_dataset": "'noisy_moons'", "my_test_accuracy": 98.0}, "right"),  # n_h = 4, seed 0, 5,000 steps
+            ({"my_dataset": "'noisy_moons'", "my_test_accuracy": 99.33}, "wrong"),  # its training accuracy instead
+            ({"my_dataset": "'flower'", "my_test_accuracy": 84.0}, "wrong"),  # not one of the extra sets
+            ({"my_dataset": "'noisy_moons'", "my_test_accuracy": None}, "not answered"),
+        ],
+    ),
+    "06_check_your_backprop": (
+        LEARNER_06,
+        [
+            ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": {"dW2"}}, "right"),
+            ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": ["dW2"]}, "right"),
+            ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": {"dW1"}}, "wrong"),
+            ({"my_backward_propagation": "backward_without_a_slip", "my_predicted_wrong": set()}, "wrong"),
+        ],
+    ),
 }
 
 
@@ -210,22 +238,24 @@ def _answer_value(value, namespace):
     return eval(value, namespace) if isinstance(value, str) else value
 
 
-@pytest.mark.parametrize("name, answers, status",
-                         [(name, answers, status) for name, (_, cases) in EXERCISES.items()
-                          for answers, status in cases])
+@pytest.mark.parametrize(
+    "name, answers, status",
+    [(name, answers, status) for name, (_, cases) in EXERCISES.items() for answers, status in cases],
+)
 def test_exercise_check_cell_judges_the_answer(name, answers, status, monkeypatch):
     monkeypatch.syspath_prepend(str(NOTEBOOKS))
     answer_cell, check_cell = _exercise_cells(_committed(name))
-    import manual                                           # what a learner's cell may refer to
+    import manual  # what a learner's cell may refer to
 
     namespace = {"manual": manual}
     run_cell(EXERCISES[name][0], namespace)
-    run_cell(answer_cell.source, namespace)                 # the placeholders ...
-    namespace.update({k: _answer_value(v, namespace) for k, v in answers.items()})   # ... then the answers
+    run_cell(answer_cell.source, namespace)  # the placeholders ...
+    namespace.update({k: _answer_value(v, namespace) for k, v in answers.items()})  # ... then the answers
     verdict = run_cell(check_cell.source, namespace)
     assert verdict.status == status, repr(verdict)
-    assert repr(verdict).startswith({"right": "right: ", "wrong": "not yet: ",
-                                     "not answered": "not answered yet"}[status])
+    assert repr(verdict).startswith(
+        {"right": "right: ", "wrong": "not yet: ", "not answered": "not answered yet"}[status]
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -245,14 +275,15 @@ def test_every_notebook_has_its_exercise_cases():
 
 # --- running them ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_and_its_claims_hold(name):
     nb = _committed(name)
     # One extra cell: the kernel must be this test's interpreter (the venv), not some other python3.
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
-    build.execute(nb)    # raises CellExecutionError when any cell fails, an assert included
+    build.execute(nb)  # raises CellExecutionError when any cell fails, an assert included
     kernel_python = "".join(o.get("text", "") for o in nb.cells[-1].outputs).strip()
     assert os.path.realpath(kernel_python) == os.path.realpath(sys.executable)
-    first = next(c for c in nb.cells if c.cell_type == "code")
-    assert 'jax.config.update("jax_enable_x64", True)' in first.source   # verification in float64
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    assert 'jax.config.update("jax_enable_x64", True)' in first.source  # verification in float64

@@ -1,4 +1,5 @@
 """The slide's left column (one example at a time, no 1/m) equals the vectorized right column."""
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -7,7 +8,13 @@ import numpy as np
 import manual
 import reference
 from gradient_cases import (
-    GRAD_KEYS, PAIRS, SMALL, assert_grads_agree, assert_grads_like, problems_for_every_combo, random_problem,
+    GRAD_KEYS,
+    PAIRS,
+    SMALL,
+    assert_grads_agree,
+    assert_grads_like,
+    problems_for_every_combo,
+    random_problem,
 )
 
 
@@ -15,7 +22,10 @@ from gradient_cases import (
 def _per_example_and_vectorized(problems):
     """For every hidden activation (outputs alternating): one compilation for all six."""
     return [
-        (manual.backward_per_example_unchecked(*problem, activation, output), manual.grads_unchecked(*problem, activation, output))
+        (
+            manual.backward_per_example_unchecked(*problem, activation, output),
+            manual.grads_unchecked(*problem, activation, output),
+        )
         for (activation, output), problem in zip(PAIRS, problems)
     ]
 
@@ -23,14 +33,15 @@ def _per_example_and_vectorized(problems):
 def test_per_example_loop_equals_vectorized_for_every_activation():
     problems = problems_for_every_combo(20, [SMALL] * len(PAIRS), jnp.float64, PAIRS)
     for (activation, output), (params, _, _), (looped, vectorized) in zip(
-            PAIRS, problems, _per_example_and_vectorized(problems)):
+        PAIRS, problems, _per_example_and_vectorized(problems)
+    ):
         assert_grads_like(looped, params, jnp.float64)
         assert_grads_agree(looped, vectorized, 1e-12, f"{activation}/{output} loop vs vectorized")
 
 
 def test_checked_per_example_entry_point_keeps_float32():
     params, X, Y = random_problem(21, *SMALL, dtype=jnp.float32)
-    with jax.default_matmul_precision("highest"):   # no TF32 on NVIDIA GPUs
+    with jax.default_matmul_precision("highest"):  # no TF32 on NVIDIA GPUs
         looped, vectorized = manual.backward_per_example(params, X, Y), manual.grads(params, X, Y)
     assert_grads_like(looped, params, jnp.float32)
     assert_grads_agree(looped, vectorized, 1e-5)
@@ -45,9 +56,14 @@ def test_checked_per_example_entry_point_uses_the_activation_and_output_it_is_gi
 @jax.jit
 def _each_examples_gradient(params, X, Y):
     """Example i's gradient two ways: the slide's formulas, and jax.grad of J on that column alone (m = 1)."""
-    one = lambda x, y: manual.grads_one_example(params, x[:, None], y[:, None])   # noqa: E731
-    alone = lambda x, y: reference.grads_unchecked(params, x[:, None], y[:, None])      # noqa: E731
-    return jax.vmap(one, in_axes=1)(X, Y), jax.vmap(alone, in_axes=1)(X, Y)
+
+    def by_hand(x, y):
+        return manual.grads_one_example(params, x[:, None], y[:, None])
+
+    def alone(x, y):
+        return reference.grads_unchecked(params, x[:, None], y[:, None])
+
+    return jax.vmap(by_hand, in_axes=1)(X, Y), jax.vmap(alone, in_axes=1)(X, Y)
 
 
 def test_one_example_gradient_is_that_examples_own_loss_gradient_without_one_over_m():

@@ -5,6 +5,7 @@ its first checkpoint, signals it, and checks the exit code (128 + signal), the
 one line on stderr, and that the model left behind resumes to exactly what an
 uninterrupted run computes (float64, CPU).
 """
+
 import json
 import os
 import random
@@ -24,8 +25,10 @@ from shallownet import checkpoint, cli, experiment
 from work_lost import environment, one_try, start, wait_for
 
 LONG = ["--iterations", 10**9, "--hidden-units", 3, "--dtype", "float64", "--checkpoint-every", 0.3]
-INTERRUPTED = re.compile(r"shallownet: interrupted by (SIG[A-Z]+) after iteration (\d+); saved (.+), "
-                         r"continue with --resume")
+INTERRUPTED = re.compile(
+    r"shallownet: interrupted by (SIG[A-Z]+) after iteration (\d+); saved (.+), "
+    r"continue with --resume"
+)
 
 
 @pytest.fixture(scope="module")
@@ -130,14 +133,25 @@ def test_a_read_only_out_is_refused_before_training(where, cache):
         (ro / "model.npz").write_bytes(b"an earlier model")
         ro.chmod(0o555)
         out = ro if where == "the folder" else ro / "new"
-        command = ["unshare", "--user", sys.executable, "-m", "shallownet.cli", "train", "--out", str(out),
-                   "--iterations", "10"]
+        command = [
+            "unshare",
+            "--user",
+            sys.executable,
+            "-m",
+            "shallownet.cli",
+            "train",
+            "--out",
+            str(out),
+            "--iterations",
+            "10",
+        ]
         started = time.monotonic()
         done = subprocess.run(command, capture_output=True, text=True, env=environment(cache), timeout=120)
         assert done.returncode == 1, done.stderr
         assert done.stderr.strip().splitlines() == [
             f"shallownet: error: cannot write to {ro if where == 'the folder' else f'{ro} (to create {out})'}: "
-            "Permission denied; choose another --out"]
+            "Permission denied; choose another --out"
+        ]
         assert (ro / "model.npz").read_bytes() == b"an earlier model" and sorted(os.listdir(ro)) == ["model.npz"]
         assert time.monotonic() - started < 30  # refused up front, not after training
     finally:

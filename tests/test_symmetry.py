@@ -1,4 +1,5 @@
 """Symmetry (lecture 1.11): identical hidden units get identical gradients and stay identical; random init breaks it."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -26,17 +27,22 @@ def _symmetric_init(kind, n_x, n_h, n_y):
         return manual.init_zeros(n_x, n_h, n_y, jnp.float64)
     # Non-zero but symmetric: every hidden unit has the same incoming and outgoing weights.
     row = jnp.linspace(-0.5, 0.5, n_x)[None, :]
-    return {"W1": jnp.tile(row, (n_h, 1)), "b1": jnp.full((n_h, 1), 0.1),
-            "W2": jnp.full((n_y, n_h), 0.3), "b2": jnp.zeros((n_y, 1))}
+    return {
+        "W1": jnp.tile(row, (n_h, 1)),
+        "b1": jnp.full((n_h, 1), 0.1),
+        "W2": jnp.full((n_y, n_h), 0.3),
+        "b2": jnp.zeros((n_y, 1)),
+    }
 
 
-@pytest.mark.parametrize("activation,init", [("sigmoid", "zeros"), ("tanh", "zeros"), ("tanh", "constant"),
-                                         ("relu", "constant")])
+@pytest.mark.parametrize(
+    "activation,init", [("sigmoid", "zeros"), ("tanh", "zeros"), ("tanh", "constant"), ("relu", "constant")]
+)
 def test_symmetric_init_gives_equal_rows_of_dW1_and_hidden_units_stay_identical(activation, init):
     _, X, Y = random_problem(0, *SMALL)
     params = _symmetric_init(init, *SMALL[:3])
-    g = manual.grads(params, X, Y, activation)
-    assert _rows_equal(g["dW1"]) and _rows_equal(g["db1"])
+    grads = manual.grads(params, X, Y, activation)
+    assert _rows_equal(grads["dW1"]) and _rows_equal(grads["db1"])
     trained = _train(params, X, Y, activation)
     _, cache = manual.forward(trained, X, activation)
     assert _rows_equal(trained["W1"]) and _rows_equal(trained["b1"]) and _rows_equal(trained["W2"].T)
@@ -58,8 +64,7 @@ def test_zero_init_with_tanh_never_moves_the_hidden_layer():
 def test_random_init_breaks_the_symmetry(activation):
     _, X, Y = random_problem(0, *SMALL)
     params = manual.init_params(jax.random.PRNGKey(0), *SMALL[:3], scale=0.01, dtype=jnp.float64)
-    g = manual.grads(params, X, Y, activation)
-    dW1 = np.asarray(g["dW1"])
+    dW1 = np.asarray(manual.grads(params, X, Y, activation)["dW1"])
     distinct_rows = len({tuple(np.round(row, 15)) for row in dW1})
     assert distinct_rows == dW1.shape[0]
     _, cache = manual.forward(_train(params, X, Y, activation), X, activation)

@@ -1,4 +1,5 @@
 """The training wrapper: both gradient paths, resume, divergence, one compilation per configuration."""
+
 import signal
 import time
 
@@ -21,12 +22,14 @@ def course_init(n_h=4):
     return train.init_params(2, n_h, 1, init="course")
 
 
-def test_manual_and_autodiff_give_the_same_parameters_in_float64():
+def test_manual_and_reference_paths_give_the_same_parameters_in_float64():
     # 2,000 iterations: before lr-1.2 training on the flower turns chaotic and
     # round-off differences (~1e-14 here) start to grow.
     X, Y = flower64()
-    out = {g: train.train(course_init(), X, Y, gradients=g, lr=1.2, iterations=2000, dtype="float64")
-           for g in train.GRAD_PATHS}
+    out = {
+        path: train.train(course_init(), X, Y, gradients=path, lr=1.2, iterations=2000, dtype="float64")
+        for path in train.GRAD_PATHS
+    }
     (pm, cm), (pa, ca) = out["manual"], out["reference"]
     for k in pm:
         chex.assert_type(pm[k], np.float64)
@@ -36,14 +39,16 @@ def test_manual_and_autodiff_give_the_same_parameters_in_float64():
 
 
 @pytest.mark.slow
-def test_manual_and_autodiff_costs_agree_loosely_over_the_full_run():
+def test_manual_and_reference_costs_agree_loosely_over_the_full_run():
     # Past ~5,000 iterations round-off differences reach 1e-1 in the parameters:
     # only the costs and the accuracy are comparable.
     X, Y = flower64()
-    runs = {g: train.train(course_init(), X, Y, gradients=g, iterations=10000, dtype="float64")
-            for g in train.GRAD_PATHS}
+    runs = {
+        path: train.train(course_init(), X, Y, gradients=path, iterations=10000, dtype="float64")
+        for path in train.GRAD_PATHS
+    }
     np.testing.assert_allclose(runs["manual"][1], runs["reference"][1], atol=2e-2)
-    accs = [train.accuracy(p, X, Y) for p, _ in runs.values()]
+    accs = [train.accuracy(params, X, Y) for params, _ in runs.values()]
     assert abs(accs[0] - accs[1]) <= 1.0
 
 
@@ -58,14 +63,26 @@ def test_resumed_training_equals_uninterrupted_training_in_float64(tmp_path, spl
     # Through a checkpoint, as a real resume does.
     path = tmp_path / "model.npz"
     config = RunConfig.of({"dtype": "float64", "init": "course"})
-    checkpoint.save(path, checkpoint.Model(
-        {k: np.asarray(v) for k, v in first.items()}, config, ("x1", "x2"), ("label",),
-        data.load("flower").fingerprint, np.zeros((2, 1)), np.ones((2, 1)), first_history,
-        (checkpoint.segment(0, config),), "interrupted"))
+    checkpoint.save(
+        path,
+        checkpoint.Model(
+            {k: np.asarray(v) for k, v in first.items()},
+            config,
+            ("x1", "x2"),
+            ("label",),
+            data.load("flower").fingerprint,
+            np.zeros((2, 1)),
+            np.ones((2, 1)),
+            first_history,
+            (checkpoint.segment(0, config),),
+            "interrupted",
+        ),
+    )
     saved = checkpoint.load(path)
     saved.history.limit = 64
-    rest, _ = train.train(saved.params, X, Y, iterations=2000 - split_at, start_iteration=split_at,
-                          history=saved.history, **kw)
+    rest, _ = train.train(
+        saved.params, X, Y, iterations=2000 - split_at, start_iteration=split_at, history=saved.history, **kw
+    )
     for k in full:
         np.testing.assert_array_equal(np.asarray(rest[k]), np.asarray(full[k]), err_msg=k)
     for a, b in zip(saved.history.arrays(), whole.arrays()):
@@ -123,14 +140,17 @@ def test_the_compiled_capacity_is_never_above_the_iterations(monkeypatch):
     assert capacities == [10] and costs.shape == (10,)
 
 
-@pytest.mark.parametrize("steps, elapsed, expected", [
-    (1, 1e-5, 8),        # fast: grow, at most 8x a call
-    (1000, 0.001, 8000),
-    (100_000, 0.1, 100_000 * 5),   # ...up to the target of 0.5 s
-    (1000, 5.0, 100),    # slow: shrink to the target at once
-    (10, 100.0, 1),      # never below one step
-    (4096, 1e-4, 10_000),  # never above the capacity
-])
+@pytest.mark.parametrize(
+    "steps, elapsed, expected",
+    [
+        (1, 1e-5, 8),  # fast: grow, at most 8x a call
+        (1000, 0.001, 8000),
+        (100_000, 0.1, 100_000 * 5),  # ...up to the target of 0.5 s
+        (1000, 5.0, 100),  # slow: shrink to the target at once
+        (10, 100.0, 1),  # never below one step
+        (4096, 1e-4, 10_000),  # never above the capacity
+    ],
+)
 def test_each_call_is_sized_to_the_target_wall_time(steps, elapsed, expected):
     assert train.next_steps(steps, elapsed, 0.5, capacity=10_000 if expected == 10_000 else 10**9) == expected
 
@@ -158,9 +178,19 @@ def test_drive_checkpoints_on_time_and_never_after_the_last_chunk():
         saved.append((iteration, time.monotonic()))
 
     history = CostHistory(None)
-    params, costs = train.drive(run, {"done": 0}, iterations=3000, chunk=1000, progress=None, start_iteration=0,
-                                dtype=np.float64, history=history, checkpoint=keep, checkpoint_every=0.1,
-                                chunk_seconds=0.02)
+    params, costs = train.drive(
+        run,
+        {"done": 0},
+        iterations=3000,
+        chunk=1000,
+        progress=None,
+        start_iteration=0,
+        dtype=np.float64,
+        history=history,
+        checkpoint=keep,
+        checkpoint_every=0.1,
+        chunk_seconds=0.02,
+    )
     assert params["done"] == 3000 and np.array_equal(costs, np.arange(3000))
     assert calls[0] == 1 and max(calls) <= 1000 and len(saved) >= 3
     assert all(i < 3000 for i, _ in saved)
@@ -169,11 +199,20 @@ def test_drive_checkpoints_on_time_and_never_after_the_last_chunk():
 
 
 def test_drive_stops_at_the_chunk_boundary_when_asked():
-    run, calls = fake_run()
+    run, _calls = fake_run()
     asked = iter([None, None, signal.SIGTERM])
     with pytest.raises(train.Interrupted) as info:
-        train.drive(run, {"done": 0}, iterations=10_000, chunk=100, progress=None, start_iteration=500,
-                    dtype=np.float64, history=CostHistory(None, start=500), should_stop=lambda: next(asked))
+        train.drive(
+            run,
+            {"done": 0},
+            iterations=10_000,
+            chunk=100,
+            progress=None,
+            start_iteration=500,
+            dtype=np.float64,
+            history=CostHistory(None, start=500),
+            should_stop=lambda: next(asked),
+        )
     e = info.value
     assert e.signum == signal.SIGTERM and e.iteration == 800 and e.params == {"done": 300}
     assert e.history.done == 800 and np.array_equal(e.costs, np.arange(300))
@@ -183,16 +222,18 @@ def test_diverging_training_stops_with_the_last_finite_parameters():
     # A squared-error output with lr 50 overflows within a few dozen steps.
     X, Y = flower64()
     with pytest.raises(train.Diverged, match="cost became non-finite at iteration") as info:
-        train.train(course_init(), X, Y, output="identity", activation="relu", lr=50.0, iterations=1000,
-                    dtype="float64")
+        train.train(
+            course_init(), X, Y, output="identity", activation="relu", lr=50.0, iterations=1000, dtype="float64"
+        )
     e = info.value
     assert 0 < e.iteration < 1000 and e.costs.shape == (e.iteration,)
     assert np.all(np.isfinite(e.costs))
     for v in e.params.values():
         assert np.all(np.isfinite(np.asarray(v)))
     # The kept parameters are those after e.iteration steps.
-    again, _ = train.train(course_init(), X, Y, output="identity", activation="relu", lr=50.0,
-                           iterations=e.iteration, dtype="float64")
+    again, _ = train.train(
+        course_init(), X, Y, output="identity", activation="relu", lr=50.0, iterations=e.iteration, dtype="float64"
+    )
     for k in again:
         np.testing.assert_array_equal(np.asarray(again[k]), np.asarray(e.params[k]))
 
@@ -208,17 +249,17 @@ def test_training_runs_in_the_requested_dtype(dtype):
 
 @pytest.mark.parametrize("n_y", [1, 3])
 def test_init_params_shapes_and_seed(n_y):
-    p = train.init_params(2, 4, n_y, seed=5)
-    chex.assert_shape([p["W1"], p["b1"], p["W2"], p["b2"]], [(4, 2), (4, 1), (n_y, 4), (n_y, 1)])
-    np.testing.assert_array_equal(p["W1"], train.init_params(2, 4, n_y, seed=5)["W1"])
-    assert not np.array_equal(p["W1"], train.init_params(2, 4, n_y, seed=6)["W1"])
-    assert np.all(p["b1"] == 0) and np.all(p["b2"] == 0) and np.abs(p["W1"]).max() < 0.05
+    params = train.init_params(2, 4, n_y, seed=5)
+    chex.assert_shape([params["W1"], params["b1"], params["W2"], params["b2"]], [(4, 2), (4, 1), (n_y, 4), (n_y, 1)])
+    np.testing.assert_array_equal(params["W1"], train.init_params(2, 4, n_y, seed=5)["W1"])
+    assert not np.array_equal(params["W1"], train.init_params(2, 4, n_y, seed=6)["W1"])
+    assert np.all(params["b1"] == 0) and np.all(params["b2"] == 0) and np.abs(params["W1"]).max() < 0.05
 
 
 def test_course_init_is_the_courses_draw():
-    p, q = train.init_params(2, 4, 1, init="course"), manual.initialize_parameters(2, 4, 1)
-    for k in p:
-        np.testing.assert_array_equal(p[k], q[k])
+    ours, course = train.init_params(2, 4, 1, init="course"), manual.initialize_parameters(2, 4, 1)
+    for k in ours:
+        np.testing.assert_array_equal(ours[k], course[k])
 
 
 def test_several_output_units_train_and_predict():

@@ -6,6 +6,7 @@ with respect to its own z2(i). W2 and b2 are shared by all m examples, so their
 gradient sums the m contributions and the 1/m of the average lands there:
 dW2 = (1/m) dZ2 A1^T, db2 = (1/m) sum_i dZ2(i).
 """
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -33,7 +34,10 @@ def test_course_dZ2_is_the_gradient_of_each_examples_own_loss(output):
     """jax.grad of L(i) with respect to z2(i), one column at a time, stacked: exactly A2 - Y, no 1/m."""
     params, X, Y = random_problem(0, *SMALL, output=output)
     A2, cache = manual.forward(params, X, "tanh", output)
-    own_loss = lambda z, y: jnp.sum(manual.loss(z, y, output))   # noqa: E731  L(i) for one column
+
+    def own_loss(z, y):  # L(i) for one column
+        return jnp.sum(manual.loss(z, y, output))
+
     per_example = jax.jit(jax.vmap(jax.grad(own_loss), in_axes=1, out_axes=1))(cache["Z2"], Y)
     np.testing.assert_allclose(per_example, A2 - Y, rtol=1e-13, atol=1e-16)
 
@@ -45,9 +49,9 @@ def test_dW2_is_one_over_m_dZ2_A1T_and_db2_the_mean_of_dZ2(output):
     dZ2, A1, m = np.asarray(A2 - Y), np.asarray(cache["A1"]), SMALL[3]
     g_ref = reference.grads(params, X, Y, "tanh", output)
     g_manual = manual.backward(params, cache, X, Y, "tanh", output)
-    for g in (g_ref, g_manual):
-        np.testing.assert_allclose(g["dW2"], dZ2 @ A1.T / m, rtol=1e-12)
-        np.testing.assert_allclose(g["db2"], dZ2.sum(axis=1, keepdims=True) / m, rtol=1e-12)
+    for grads in (g_ref, g_manual):
+        np.testing.assert_allclose(grads["dW2"], dZ2 @ A1.T / m, rtol=1e-12)
+        np.testing.assert_allclose(grads["db2"], dZ2.sum(axis=1, keepdims=True) / m, rtol=1e-12)
     # The chain rule through J's own dJ/dZ2 carries the 1/m already: no second one.
     dJ_dZ2 = _dJ_dZ2(cache["Z2"], Y, output)
     np.testing.assert_allclose(g_ref["dW2"], np.asarray(dJ_dZ2) @ A1.T, rtol=1e-12)

@@ -11,6 +11,7 @@ one save, over the first interval). The model
 left behind must load. SIGKILL cannot be caught: what it costs is bounded only
 by how often the run saves.
 """
+
 import argparse
 import os
 import random
@@ -35,8 +36,7 @@ def environment(cache=None):
 def start(out, *flags, cache=None, prefix=()):
     """``python -m shallownet.cli train --out OUT FLAGS...`` as a real process (stdout, stderr piped)."""
     command = [*prefix, sys.executable, "-m", "shallownet.cli", "train", "--out", str(out), *map(str, flags)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=environment(cache))
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(cache))
 
 
 def wait_for(path, process, timeout=120.0):
@@ -44,8 +44,9 @@ def wait_for(path, process, timeout=120.0):
     deadline = time.monotonic() + timeout
     while not Path(path).exists():
         if process.poll() is not None:
-            raise AssertionError(f"the run ended (code {process.returncode}) before {path} appeared: "
-                                 f"{process.stderr.read()}")
+            raise AssertionError(
+                f"the run ended (code {process.returncode}) before {path} appeared: {process.stderr.read()}"
+            )
         if time.monotonic() > deadline:
             process.kill()
             raise AssertionError(f"no {path} after {timeout} s")
@@ -57,8 +58,7 @@ def one_try(folder, interval, rng, cache=None):
     from shallownet import checkpoint
 
     out = Path(folder) / "run"
-    process = start(out, "--iterations", 10**10, "--checkpoint-every", interval, "--dtype", "float64",
-                    cache=cache)
+    process = start(out, "--iterations", 10**10, "--checkpoint-every", interval, "--dtype", "float64", cache=cache)
     model = out / "model.npz"
     wait_for(model, process)
     kill_at = time.monotonic() + rng.uniform(0, 2.5 * interval)
@@ -76,13 +76,16 @@ def one_try(folder, interval, rng, cache=None):
     saved = checkpoint.load(model).iteration  # what is left must load
     if not saves or saves[-1][1] != saved:
         saves.append((saved_at, saved))
-    if len(saves) > 1:
-        rate = (saves[-1][1] - saves[-2][1]) / (saves[-1][0] - saves[-2][0])
-    else:  # killed before a second save: the first came one interval after training began
-        rate = saved / interval
+    # Killed before a second save, the first one came one interval after training began.
+    rate = (saves[-1][1] - saves[-2][1]) / (saves[-1][0] - saves[-2][0]) if len(saves) > 1 else saved / interval
     lost = killed - saved_at
-    return {"lost_seconds": lost, "lost_iterations": lost * rate, "saved_iteration": saved,
-            "returncode": process.returncode, "leftovers": sorted(p.name for p in out.glob(".*.tmp"))}
+    return {
+        "lost_seconds": lost,
+        "lost_iterations": lost * rate,
+        "saved_iteration": saved,
+        "returncode": process.returncode,
+        "leftovers": sorted(p.name for p in out.glob(".*.tmp")),
+    }
 
 
 def measure(tries, interval, seed=0):
@@ -104,11 +107,15 @@ def main():
     results = measure(args.tries, args.checkpoint_every, args.seed)
     print(f"{'try':>4} {'lost s':>8} {'lost iterations':>16} {'saved iteration':>16}  leftovers")
     for i, r in enumerate(results, 1):
-        print(f"{i:>4} {r['lost_seconds']:>8.2f} {r['lost_iterations']:>16.0f} {r['saved_iteration']:>16}  "
-              f"{' '.join(r['leftovers']) or '-'}")
+        print(
+            f"{i:>4} {r['lost_seconds']:>8.2f} {r['lost_iterations']:>16.0f} {r['saved_iteration']:>16}  "
+            f"{' '.join(r['leftovers']) or '-'}"
+        )
     worst = max(results, key=lambda r: r["lost_seconds"])
-    print(f"largest work lost over {len(results)} kills (checkpoint every {args.checkpoint_every} s): "
-          f"{worst['lost_seconds']:.2f} s, about {worst['lost_iterations']:.0f} iterations")
+    print(
+        f"largest work lost over {len(results)} kills (checkpoint every {args.checkpoint_every} s): "
+        f"{worst['lost_seconds']:.2f} s, about {worst['lost_iterations']:.0f} iterations"
+    )
 
 
 if __name__ == "__main__":
