@@ -194,7 +194,7 @@ class RunConfig:
                             flag="--label", metavar="COLUMN")
     hidden_units: int = setting(4, "hidden units n_h", _whole(1), metavar="N", sweep=True)
     activation: str = setting("tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity",
-                              _activation)
+                              _activation, sweep=True)
     output: str = setting("sigmoid", "output unit: sigmoid (labels 0/1, cross-entropy) or identity "
                           "(regression, squared error)", _choice("sigmoid", "identity"),
                           choices=("sigmoid", "identity"), commands=("train",))
@@ -204,11 +204,12 @@ class RunConfig:
                          _choice("float32", "float64"), choices=("float32", "float64"))
     init: str = setting("random", "initial weights: random (seeded) or course (the course's draw, legacy seed 2)",
                         _choice("random", "course"), choices=("random", "course"))
-    seed: int = setting(0, "seed of the random init and of the test split", _whole(0), metavar="N", sweep=True)
+    seed: int = setting(0, "seed of the random init and of the test split (a sweep's --seeds K: seed .. seed+K-1)",
+                        _whole(0), metavar="N")
     test_split: float = setting(0.0, "hold out this fraction of the examples as a test set (seeded)",
-                                _real(0.0, low_open=False, high=1.0), metavar="FRACTION", commands=("train",))
+                                _real(0.0, low_open=False, high=1.0), metavar="FRACTION")
     standardize: bool = setting(False, "scale each feature to mean 0, std 1 (statistics of the training part, "
-                                "saved in the model)", _flag, commands=("train",))
+                                "saved in the model)", _flag)
     devices: int = setting(1, "train data-parallel over N devices (on CPU: N simulated devices); the sharded "
                            "sums round differently, so a run keeps its device count", _whole(1, MAX_DEVICES),
                            metavar="N", commands=("train",))
@@ -292,14 +293,18 @@ SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "
 
 # --------------------------------------------------------------------------- command-line flags
 
+def whole_argument(text):
+    """argparse type: a whole number in the strict grammar above ("5000", "1e6"; not "1_000")."""
+    try:
+        return parse_whole(text)
+    except ValueError as e:
+        said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a whole number ({e})"
+        raise argparse.ArgumentTypeError(said) from None
+
+
 def _argument_type(f):
     """The argparse type of a field: the strict number grammar above for numbers."""
-    def whole(text):
-        try:
-            return parse_whole(text)
-        except ValueError as e:
-            said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a whole number ({e})"
-            raise argparse.ArgumentTypeError(said) from None
+    whole = whole_argument
 
     def real(text):
         try:
@@ -353,24 +358,56 @@ def given(args, command):
 
 # --------------------------------------------------------------------------- sweeps
 
+SWEEP_ORDER = ("hidden_units", "lr", "activation")  # the grid's axes, outermost first; seeds innermost
+
+
 def sweep_lists():
-    """The settings a sweep takes lists of, in the order its grid varies them."""
-    return tuple(f.name for f in dataclasses.fields(RunConfig) if f.metadata["sweep"])
+    """The settings a sweep takes lists of, in the order its grid varies them (SWEEP_ORDER)."""
+    listed = {f.name for f in dataclasses.fields(RunConfig) if f.metadata["sweep"]}
+    return tuple(k for k in SWEEP_ORDER if k in listed)
 
 
-def sweep_grid(settings):
-    """One RunConfig per combination of a sweep's list-valued settings (each validated as train would).
+def sweep_seeds(settings, seeds=None):
+    """The inits of each configuration of a sweep: (init, [seed, ...]); ConfigError when they conflict.
 
-    ``settings``: sweep defaults overlaid by what was given; list-valued entries
-    (hidden_units, seed, lr) may be a single value or a sequence.
+    ``seeds`` K (``--seeds``): K random inits, seeds seed .. seed + K - 1,
+    which turns on init "random" unless --init says otherwise; without it one
+    init per configuration (by default the course's own draw).
     """
     settings = {**SWEEP_DEFAULTS, **settings}
+    if seeds is None:
+        return settings["init"], [settings.get("seed", DEFAULTS.seed)]
+    if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
+        raise ConfigError(f"seeds (--seeds) must be a whole number >= 1, got {seeds!r}")
+    init = settings["init"]
+    if seeds > 1 and init == "course":
+        raise ConfigError(f"seeds (--seeds) {seeds} needs --init random: the course's init is one fixed draw "
+                          "per size")
+    seed = settings.get("seed", DEFAULTS.seed)
+    return init, [seed + k for k in range(int(seeds))]
+
+
+def sweep_grid(settings, seeds=None):
+    """One RunConfig per network of a sweep, each validated as train would validate it.
+
+    ``settings``: what was given (the sweep's defaults fill in the rest);
+    list-valued entries (hidden_units, lr, activation) may be a single value
+    or a sequence. The grid is their product in SWEEP_ORDER, each combination
+    once per init (``sweep_seeds``; ``seeds`` K given, init "random" unless
+    asked otherwise). The first config carries the base seed (the test split's).
+    """
+    given = dict(settings)
+    if seeds is not None and "init" not in given:
+        given["init"] = "random"
+    init, seed_list = sweep_seeds(given, seeds)
+    settings = {**SWEEP_DEFAULTS, **given, "init": init}
     varied = {k: tuple(v) if isinstance(v, (list, tuple)) else (v,)
               for k, v in settings.items() if k in sweep_lists()}
     fixed = {k: v for k, v in settings.items() if k not in varied}
     base = RunConfig.of(fixed)
-    keys = list(varied)
-    return [base.replace(**dict(zip(keys, combo))) for combo in itertools.product(*(varied[k] for k in keys))]
+    keys = [k for k in SWEEP_ORDER if k in varied]
+    return [base.replace(**dict(zip(keys, combo)), seed=seed)
+            for combo in itertools.product(*(varied[k] for k in keys)) for seed in seed_list]
 
 
 # --------------------------------------------------------------------------- docs

@@ -29,6 +29,7 @@ As in ``shallownet.train``, the host runs the loop in chunks of compiled
 iterations (one compilation per layout, dtype, gradient path and chunk size),
 so a progress bar can move between chunks; the costs come back per network.
 """
+import signal
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -41,7 +42,7 @@ from jax import lax
 import manual
 import reference
 
-from . import train as one
+from . import loop, train as one
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 # Cost model of a group, used to decide which hidden sizes to pad into one
@@ -53,8 +54,15 @@ GROUP_OVERHEAD = 8_000
 
 @dataclass(frozen=True)
 class Costs:
-    """Every network's cost at every iteration done, (N, done): the .history of an Interrupted sweep."""
+    """The costs kept of every network: the .history of an Interrupted sweep.
+
+    costs (N, K): J of each network before iteration ``iterations[k]`` (every
+    cost_every-th iteration done; NaN after a network stopped); final (N,): J
+    before each network's last step taken.
+    """
     costs: np.ndarray
+    iterations: np.ndarray
+    final: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -84,15 +92,22 @@ class ManyResult:
     """What ``train_many`` returns, in the order the networks were given.
 
     params: one dict W1 b1 W2 b2 (numpy, the training dtype) per network, with
-    its own shapes (padding removed). costs (N, iterations): costs[k, i] is J of
-    network k before its step i, NaN for steps it did not take. steps (N,): the
+    its own shapes (padding removed). costs (N, K): costs[k, j] is J of network
+    k before its step cost_iterations[j] (every cost_every-th iteration: with
+    cost_every 1, costs[k, i] for every step i), NaN for steps it did not take.
+    final_costs (N,): J before each network's last step taken. steps (N,): the
     steps each network took. diverged (N,) bool: it stopped because a step went
     non-finite; its params are then its last finite ones, after steps[k] steps.
+    predictions (N, n_y, m_eval): A2 on ``evaluate`` after the last iteration
+    (None when not asked, or when every network stopped before it).
     """
     params: list
     costs: np.ndarray
     steps: np.ndarray
     diverged: np.ndarray
+    cost_iterations: np.ndarray
+    final_costs: np.ndarray
+    predictions: np.ndarray = None
 
     @property
     def diverged_at(self):
@@ -240,27 +255,36 @@ def _flat(grads, K, width):
 
 # ---------------------------------------------------------------- the gradients of all networks
 
-def value_and_grads_many(theta, X, Y, *, layout, gradients, output):
+def value_and_grads_many(theta, X, Y, *, layout, gradients, output, with_cost=True):
     """(J (N,), G (N, P)): every network's cost and its gradient, flattened like theta.
 
-    Padding columns of G may hold non-zero values (a padded sigmoid unit has
-    A1 = 0.5); the caller multiplies by the mask.
+    ``with_cost=False``: (None, G), the same gradients without the loss (see
+    ``loop.grads_fn``). Padding columns of G may hold non-zero values (a
+    padded sigmoid unit has A1 = 0.5); the caller multiplies by the mask.
     """
     if gradients == "manual":
         Js, Gs = [], []
         for g in layout.groups:
             K = g.stop - g.start
-            vg = partial(manual.value_and_grads_unchecked, activation=g.activation, output=output)
-            J, grads = jax.vmap(vg, in_axes=(0, None, None))(_group_params(theta, g, layout), X, Y)
-            Js.append(J)
+            batched = _group_params(theta, g, layout)
+            if with_cost:
+                vg = partial(manual.value_and_grads_unchecked, activation=g.activation, output=output)
+                J, grads = jax.vmap(vg, in_axes=(0, None, None))(batched, X, Y)
+                Js.append(J)
+            else:
+                only = partial(manual.grads_unchecked, activation=g.activation, output=output)
+                grads = jax.vmap(only, in_axes=(0, None, None))(batched, X, Y)
             Gs.append(_flat(grads, K, layout.width))
-        return jnp.concatenate(Js), jnp.concatenate(Gs)
+        return (jnp.concatenate(Js) if with_cost else None), jnp.concatenate(Gs)
     if gradients == "reference":
         def costs(theta):
             return jnp.concatenate([
                 jax.vmap(lambda p, a=g.activation: reference.cost_unchecked(p, X, Y, a, output))(
                     _group_params(theta, g, layout))
                 for g in layout.groups])
+
+        if not with_cost:
+            return None, jax.grad(lambda theta: jnp.sum(costs(theta)))(theta)
 
         def total(theta):
             J = costs(theta)
@@ -271,37 +295,101 @@ def value_and_grads_many(theta, X, Y, *, layout, gradients, output):
     raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
 
 
-def descend_many(theta, alive, X, Y, lr, mask, n_steps, *, layout, gradients, output, capacity):
+def logits_safe_many(theta, lr, m, layout, steps):
+    """(N,) bool: ``loop.logits_safe`` for every network's W2 and b2 (padded units have W2 = 0)."""
+    parts = []
+    for g in layout.groups:
+        batched = _group_params(theta, g, layout)
+        parts.append(loop.logits_safe(batched["W2"], batched["b2"], lr[g.start:g.stop, 0], m, steps))
+    return jnp.concatenate(parts)
+
+
+def descend_many(theta, alive, X, Y, lr, mask, n_steps, cost_every=1, offset=0, *, layout, gradients, output,
+                 capacity):
     """Up to ``n_steps`` (<= capacity) steps of every live network in one ``lax.while_loop``.
 
     theta (N, P), alive (N,) bool, lr (N, 1), mask (N, P). Returns (theta,
     costs (capacity, N), steps (N,) steps taken per network, alive (N,)).
-    costs[i, k] is J of network k before step i, NaN for a step not taken.
-    Network k stops, keeping its last finite parameters, at the first step whose
-    cost or new parameters are not all finite: the test of ``loop.descend``.
+    costs[i, k] is J of network k before step i, NaN for a step not taken; as
+    in ``loop.descend`` it is computed at the steps i with (offset + i) %
+    cost_every == 0, at each network's last step and the one before (NaN may
+    stand elsewhere). Network k stops, keeping its last finite parameters, at
+    the first step whose cost or new parameters are not all finite: the test of
+    ``loop.descend``, checked once per block of ``loop.BLOCK`` steps when every
+    group's activation is bounded and the output is the sigmoid (a block in
+    which a live network fails is replayed by exact single steps for all).
     """
     N = theta.shape[0]
+    block_size = loop.BLOCK
 
-    def cond(state):
-        _, _, i, _, alive = state
-        return (i < n_steps) & jnp.any(alive)
+    def gradient(theta, with_cost):
+        return value_and_grads_many(theta, X, Y, layout=layout, gradients=gradients, output=output,
+                                    with_cost=with_cost)
 
-    def body(state):
-        theta, costs, i, steps, alive = state
-        J, G = value_and_grads_many(theta, X, Y, layout=layout, gradients=gradients, output=output)
+    def single(theta, i, steps, alive, exact_until):
+        J, G = gradient(theta, True)
         new = theta - lr * (G * mask)
         ok = alive & jnp.isfinite(J) & jnp.all(jnp.isfinite(new), axis=1)
         theta = jnp.where(ok[:, None], new, theta)
-        costs = costs.at[i].set(jnp.where(ok, J, jnp.nan))
-        return theta, costs, i + 1, steps + ok.astype(steps.dtype), ok
+        J = jnp.full((block_size, N), jnp.nan, theta.dtype).at[0].set(jnp.where(ok, J, jnp.nan))
+        return theta, J, i + 1, steps + ok.astype(steps.dtype), ok, exact_until
 
-    costs0 = jnp.full((capacity, N), jnp.nan, theta.dtype)
-    theta, costs, _, steps, alive = lax.while_loop(
-        cond, body, (theta, costs0, jnp.asarray(0, jnp.int32), jnp.zeros((N,), jnp.int32), alive))
-    return theta, costs, steps, alive
+    def block(theta, i, steps, alive, exact_until):
+        q = theta
+        for _ in range(block_size - 1):
+            q = q - lr * (gradient(q, False)[1] * mask)
+        J, G = gradient(q, True)
+        q = q - lr * (G * mask)
+        fine = logits_safe_many(theta, lr, X.shape[1], layout, block_size) & jnp.all(jnp.isfinite(q), axis=1)
+        kept = jnp.all(fine | ~alive)
+        live = kept & alive
+        theta = jnp.where(live[:, None], q, theta)
+        J = jnp.full((block_size, N), jnp.nan, theta.dtype).at[block_size - 1].set(jnp.where(live, J, jnp.nan))
+        advance = jnp.where(kept, block_size, 0).astype(i.dtype)
+        # A block not kept is replayed from theta by exact single steps.
+        return (theta, J, i + advance, steps + jnp.where(live, advance, 0).astype(steps.dtype), alive,
+                jnp.where(kept, exact_until, i + block_size))
+
+    blocks = output == "sigmoid" and all(loop.blockable(g.activation, output) for g in layout.groups)
+
+    def cond(state):
+        _, _, i, _, alive, _ = state
+        return (i < n_steps) & jnp.any(alive)
+
+    def body(state):
+        theta, costs, i, steps, alive, exact_until = state
+        if blocks:
+            starts = loop.starts_block(offset, i, cost_every, n_steps, exact_until)
+            theta, J, after, steps, alive, exact_until = lax.cond(starts, block, single, theta, i, steps, alive,
+                                                                  exact_until)
+        else:
+            theta, J, after, steps, alive, exact_until = single(theta, i, steps, alive, exact_until)
+        # costs has spare rows at its end, so this write is never moved back.
+        return theta, lax.dynamic_update_slice(costs, J, (i, jnp.zeros_like(i))), after, steps, alive, exact_until
+
+    costs0 = jnp.full((capacity + block_size, N), jnp.nan, theta.dtype)
+    zero = jnp.asarray(0, jnp.int32)
+    theta, costs, _, steps, alive, _ = lax.while_loop(
+        cond, body, (theta, costs0, zero, jnp.zeros((N,), jnp.int32), alive, zero))
+    return theta, costs[:capacity], steps, alive
 
 
-run_chunk_many = jax.jit(descend_many, static_argnames=("layout", "gradients", "output", "capacity"))
+def chunk_many(theta, alive, X, Y, lr, mask, n_steps, cost_every, offset, X_eval, evaluate, *, layout, gradients,
+               output, capacity):
+    """``descend_many``, then (``evaluate`` True) every network's A2 (N, n_y, m_eval) on X_eval.
+
+    The evaluation rides in the training's program so that a sweep's scores
+    need no compile of their own; it runs only on the call that asks.
+    """
+    theta, costs, steps, alive = descend_many(theta, alive, X, Y, lr, mask, n_steps, cost_every, offset,
+                                              layout=layout, gradients=gradients, output=output, capacity=capacity)
+    shape = (theta.shape[0], layout.n_y, X_eval.shape[1])
+    A2 = lax.cond(evaluate, lambda t: predict_many(t, X_eval, layout=layout, output=output).astype(t.dtype),
+                  lambda t: jnp.zeros(shape, t.dtype), theta)
+    return theta, costs, steps, alive, A2
+
+
+run_chunk_many = jax.jit(chunk_many, static_argnames=("layout", "gradients", "output", "capacity"))
 
 
 def predict_many(theta, X, *, layout, output):
@@ -381,7 +469,8 @@ def predict(params, X, *, activation="tanh", output="sigmoid", dtype=None):
 
 
 def train_many(params, X, Y, *, lr=1.2, activation="tanh", output="sigmoid", gradients="manual",
-               iterations=10000, chunk=1000, dtype=None, progress=None, buckets="auto", timings=None):
+               iterations=10000, chunk=1000, dtype=None, progress=None, buckets="auto", timings=None,
+               cost_every=1, should_stop=None, chunk_seconds=None, evaluate=None):
     """Train every network of ``params`` (a list of W1 b1 W2 b2 dicts) on the same X, Y, all at once.
 
     ``lr`` and ``activation`` are one value for all or one per network. Each
@@ -389,66 +478,111 @@ def train_many(params, X, Y, *, lr=1.2, activation="tanh", output="sigmoid", gra
     gives it alone (to round-off: its sums may run in another order). A network
     whose step goes non-finite stops there (see ``ManyResult``) and the others
     go on; no exception is raised for it. ``dtype`` defaults to X's.
-    ``progress(done, last_costs (N,))`` is called between chunks; Ctrl-C raises
-    ``train.Interrupted`` whose .params (a list) and .costs ((N, done)) are
-    those of the last finished chunk. ``timings`` (a dict) receives compile_s
-    (the program compiled ahead of time, apart) and run_s. ``buckets``: see
-    ``make_layout``.
+
+    ``cost_every``: keep J every cost_every-th iteration (1: all); with a
+    multiple of ``loop.BLOCK`` the other steps skip the loss and the check runs
+    once per block (``descend_many``). ``progress(done, final_costs (N,))`` is
+    called between chunks. ``should_stop()`` is asked between chunks; a signal
+    number it returns, or Ctrl-C, raises ``train.Interrupted`` whose .params (a
+    list) and .history (``Costs``) are those of the last finished chunk.
+    ``chunk_seconds``: size each compiled call to take about that long (from one
+    step, as ``train.drive`` does), so a stop request waits at most that long;
+    None: every call runs ``chunk`` steps. ``timings`` (a dict) receives
+    compile_s (the program compiled ahead of time, apart) and run_s.
+    ``evaluate`` (n_x, m_eval): ManyResult.predictions is then every network's
+    A2 on it after the last iteration, computed in the training's own program.
+    ``buckets``: see ``make_layout``.
     """
     one.value_and_grads_fn(gradients)
     manual.checks.check_output(output)
     manual.checks.check_X(X)
     manual.checks.check_Y(Y, X, output)
-    if iterations < 0 or chunk < 1:
-        raise ValueError("iterations must be >= 0 and chunk >= 1")
+    if iterations < 0 or chunk < 1 or cost_every < 1:
+        raise ValueError("iterations must be >= 0, chunk >= 1 and cost_every >= 1")
     dtype = jnp.dtype(dtype or X.dtype)
     packed = Packed(params, X.shape[0], Y.shape[0], X.shape[1], lr=lr, activation=activation, dtype=dtype,
                     buckets=buckets)
     X, Y = one.as_device(X, dtype), one.as_device(Y, dtype)
     N = len(packed.rows)
-    kwargs = {"layout": packed.layout, "gradients": gradients, "output": output, "capacity": chunk}
+    capacity = max(1, min(chunk, iterations))
+    kwargs = {"layout": packed.layout, "gradients": gradients, "output": output, "capacity": capacity}
     alive = jax.device_put(np.ones((N,), bool))
+    as_int = np.int32
+    X_eval = one.as_device(np.zeros((X.shape[0], 0)) if evaluate is None else evaluate, dtype)
     if timings is not None:
         t0 = time.perf_counter()
-        run_chunk_many.lower(packed.theta, alive, X, Y, packed.lr, packed.mask, np.int32(0), **kwargs).compile()
+        run_chunk_many.lower(packed.theta, alive, X, Y, packed.lr, packed.mask, as_int(0), as_int(1), as_int(0),
+                             X_eval, False, **kwargs).compile()
         timings["compile_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    kept = _KeptCosts(N, iterations, cost_every, dtype)
+    steps_next = capacity if chunk_seconds is None else 1
     # (theta, alive on the device, alive on the host, steps per row, iterations
-    # done, cost chunks (n, N)): replaced by one assignment per chunk, so that
-    # Ctrl-C never sees them out of step.
-    state = (packed.theta, alive, np.ones(N, bool), np.zeros(N, np.int64), 0, [])
+    # done): replaced by one assignment per chunk (after the costs were taken),
+    # so that a stop never sees them out of step.
+    state = (packed.theta, alive, np.ones(N, bool), np.zeros(N, np.int64), 0)
+    predictions = None
     try:
         while state[4] < iterations and state[2].any():
-            theta, alive, _, steps, done, history = state
-            n = min(chunk, iterations - done)
-            theta, costs, taken, alive = run_chunk_many(theta, alive, X, Y, packed.lr, packed.mask,
-                                                        np.int32(n), **kwargs)
+            theta, alive, _, steps, done = state
+            n = min(steps_next, iterations - done)
+            started = time.perf_counter()
+            last = done + n == iterations
+            theta, costs, taken, alive, A2 = run_chunk_many(theta, alive, X, Y, packed.lr, packed.mask, as_int(n),
+                                                            as_int(cost_every), as_int(done % cost_every), X_eval,
+                                                            last and evaluate is not None, **kwargs)
+            if last and evaluate is not None:
+                predictions = A2
             costs, taken, alive_host = jax.device_get((costs, taken, alive))
-            state = (theta, alive, alive_host, steps + taken, done + n, history + [costs[:n]])
+            kept.extend(done, costs[:n], taken)
+            state = (theta, alive, alive_host, steps + taken, done + n)
+            if chunk_seconds is not None:
+                steps_next = one.next_steps(n, time.perf_counter() - started, chunk_seconds, capacity)
             if progress is not None:
-                progress(done + n, last_costs(costs[:n])[packed.rows])
-    except KeyboardInterrupt:
-        theta, done, history = state[0], state[4], state[5]
-        raise one.Interrupted(done, packed.to_host(theta), Costs(_joined(history, N)[packed.rows])) from None
-    theta, _, alive, steps, done, history = state
+                progress(done + n, kept.final[packed.rows])
+            if should_stop is not None and state[4] < iterations and state[2].any():
+                signum = should_stop()
+                if signum is not None:
+                    raise one.Interrupted(state[4], packed.to_host(theta), kept.result(packed.rows, state[4]),
+                                          signum=signum)
+    except KeyboardInterrupt as e:
+        if isinstance(e, one.Interrupted):
+            raise
+        theta, done = state[0], state[4]
+        raise one.Interrupted(done, packed.to_host(theta), kept.result(packed.rows, done),
+                              signum=getattr(e, "signum", signal.SIGINT)) from None
+    theta, _, alive, steps, done = state
     jax.block_until_ready(theta)
     if timings is not None:
         timings["run_s"] = time.perf_counter() - t0
-    costs = np.full((N, iterations), np.nan, dtype)
-    costs[:, :done] = _joined(history, N)
+    history = kept.result(packed.rows, iterations)
     # Only a failed step clears a network's alive flag: running out of iterations does not.
-    diverged = ~alive
-    return ManyResult(params=packed.to_host(theta), costs=costs[packed.rows], steps=steps[packed.rows],
-                      diverged=diverged[packed.rows])
+    if predictions is not None:
+        predictions = np.asarray(predictions)[packed.rows]
+    return ManyResult(params=packed.to_host(theta), costs=history.costs, steps=steps[packed.rows],
+                      diverged=~alive[packed.rows], cost_iterations=history.iterations,
+                      final_costs=history.final, predictions=predictions)
 
 
-def _joined(history, N):
-    """The chunks' (n, N) cost arrays -> (N, iterations done)."""
-    return np.concatenate(history).T if history else np.zeros((N, 0))
+class _KeptCosts:
+    """The costs a train_many call keeps: every cost_every-th iteration's, and each network's last."""
 
+    def __init__(self, count, iterations, cost_every, dtype):
+        self.iterations = np.arange(0, iterations, cost_every, dtype=np.int64)
+        self.costs = np.full((count, self.iterations.shape[0]), np.nan, dtype)
+        self.final = np.full(count, np.nan, dtype)  # J before each network's last step taken
+        self.cost_every = cost_every
 
-def last_costs(costs):
-    """The last non-NaN entry of each column of ``costs`` (n, N): (N,), NaN where none."""
-    finite = ~np.isnan(costs)
-    last = costs.shape[0] - 1 - np.argmax(finite[::-1], axis=0)
-    return np.where(finite.any(axis=0), costs[last, np.arange(costs.shape[1])], np.nan)
+    def extend(self, done, costs, taken):
+        """costs (n, N) of iterations done .. done + n - 1; taken (N,): steps each network took."""
+        first = -done % self.cost_every
+        rows = np.arange(first, costs.shape[0], self.cost_every)
+        columns = (done + rows) // self.cost_every
+        self.costs[:, columns] = costs[rows].T
+        moved = taken > 0
+        self.final[moved] = costs[taken[moved] - 1, np.flatnonzero(moved)]
+
+    def result(self, order, done):
+        """A ``Costs`` in the networks' given order, up to iteration ``done``."""
+        upto = int(np.searchsorted(self.iterations, done))
+        return Costs(self.costs[order, :upto], self.iterations[:upto], self.final[order])

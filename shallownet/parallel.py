@@ -180,8 +180,9 @@ def train_parallel(params, X, Y, *, devices, activation="tanh", output="sigmoid"
     params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
     m, lr = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
 
-    def run(p, n):
-        # capacity = chunk for every call, so a configuration compiles once
+    def run(p, n, cost_every=1, offset=0):
+        # Every cost is computed (the sharded loop checks every step), whatever
+        # the history keeps; capacity = chunk for every call, so a configuration compiles once.
         p, costs, steps, ok = run_chunk(p, X_pad, Y_pad, mask, m, lr, replicated(np.int32(n)),
                                         mesh=mesh, activation=activation, output=output, gradients=gradients,
                                         capacity=chunk)

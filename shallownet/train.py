@@ -131,12 +131,12 @@ def train(params, X, Y, *, activation="tanh", output="sigmoid", gradients="manua
         # Ahead-of-time compile with the exact argument types of the calls
         # below: jit's cache then serves them, so run_s holds no compile time.
         t0 = time.perf_counter()
-        run_chunk.lower(params, X, Y, lr, np.int32(0), **kwargs).compile()
+        run_chunk.lower(params, X, Y, lr, np.int32(0), np.int32(1), np.int32(0), **kwargs).compile()
         timings["compile_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
 
-    def run(p, n):
-        new, costs, steps, ok = run_chunk(p, X, Y, lr, np.int32(n), **kwargs)
+    def run(p, n, cost_every=1, offset=0):
+        new, costs, steps, ok = run_chunk(p, X, Y, lr, np.int32(n), np.int32(cost_every), np.int32(offset), **kwargs)
         # One transfer for the three; slice on the host (slicing the device
         # array would compile a slice per length).
         costs, steps, ok = jax.device_get((costs, steps, ok))
@@ -163,8 +163,10 @@ def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, t
           history=None, checkpoint=None, checkpoint_every=None, should_stop=None, chunk_seconds=None):
     """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
 
-    ``run(params, n) -> (params, costs numpy, steps_done, ok)`` runs one
-    compiled chunk of n <= chunk steps. Between chunks:
+    ``run(params, n, cost_every, offset) -> (params, costs numpy, steps_done,
+    ok)`` runs one compiled chunk of n <= chunk steps; its costs are needed at
+    the steps i with (offset + i) % cost_every == 0 (the history's stride) and
+    at the last one (see ``loop.descend``). Between chunks:
 
     - ``progress(done, last_cost)``;
     - ``checkpoint(iteration, host params, history)`` when ``checkpoint_every``
@@ -192,7 +194,9 @@ def drive(run, params, *, iterations, chunk, progress, start_iteration, dtype, t
         while state[1] < iterations:
             params, done = state
             t0 = time.perf_counter()
-            new, costs, ran, ok = run(params, min(steps, iterations - done))
+            stride = history.stride
+            new, costs, ran, ok = run(params, min(steps, iterations - done), stride,
+                                      (start_iteration + done) % stride)
             elapsed = time.perf_counter() - t0
             history.extend(start_iteration + done, costs[:ran])
             state = (new, done + ran)

@@ -245,12 +245,15 @@ def test_identity_output_fits_real_valued_labels_and_reports_the_squared_error(c
     assert "mean squared error" in err
 
 
-def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys):
-    code, out, _ = run(capsys, "sweep", "--hidden-units", "1", "3", "--iterations", "100")
+def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys, tmp_path):
+    code, out, _ = run(capsys, "sweep", "--hidden-units", "1", "3", "--iterations", "100", "--out", tmp_path / "s",
+                       "--no-plots")
     assert code == 0
     lines = out.splitlines()
-    assert "accuracy" in lines[0] and lines[1].startswith("n_h = 1") and lines[2].startswith("n_h = 3")
+    assert "train %" in lines[0] and lines[1].split()[:2] == ["1", "1"] and lines[2].split()[:2] == ["3", "1"]
     assert lines[3].startswith("logistic regression") and lines[3].endswith("47.00")
+    assert lines[4] == f"wrote sweep.csv, sweep.json to {tmp_path / 's'}"
+    assert visible(tmp_path / "s") == ["sweep.csv", "sweep.json"]
 
 
 def expect_one_line_error(code, err, message):
@@ -535,13 +538,56 @@ def test_the_memory_estimate_names_the_sizes_when_the_run_will_not_fit(capsys, m
     assert not (tmp_path / "r").exists()
 
 
-def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys):
+def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys, tmp_path):
     code, out, _ = run(capsys, "sweep", "--hidden-units", "2", "--lr", "1.2", "1e300", "--iterations", "300",
-                       "--activation", "identity")
+                       "--activation", "identity", "--out", tmp_path / "s", "--no-plots")
     assert code == 0
     lines = out.splitlines()
-    assert lines[1].startswith("n_h = 2, lr = 1.2") and not lines[1].endswith("diverged")
-    assert lines[2].startswith("n_h = 2, lr = 1e+300") and lines[2].endswith("diverged")
+    assert "diverged" in lines[0] and lines[1].split()[:2] == ["2", "1.2"] and " at " not in lines[1]
+    record = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    at = record["networks"][1]["diverged_at"]
+    assert lines[2].split()[:2] == ["2", "1e+300"] and lines[2].endswith(f"at {at}") and 0 < at < 300
+    assert record["networks"][0]["diverged_at"] is None and record["networks"][0]["iterations"] == 300
+
+
+def test_a_sweep_with_seeds_a_split_and_plots_writes_everything(capsys, tmp_path):
+    code, out, err = run(capsys, "sweep", "--hidden-units", "2", "4", "--seeds", "3", "--test-split", "0.25",
+                         "--standardize", "--iterations", "200", "--out", tmp_path / "s")
+    assert code == 0, err
+    assert visible(tmp_path / "s") == sorted(["sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"])
+    assert "test %" in out.splitlines()[0] and "±" in out.splitlines()[1]
+    record = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert record["settings"]["seeds"] == [0, 1, 2] and record["settings"]["init"] == "random"
+    assert record["settings"]["test_examples"] == 100 and len(record["networks"]) == 6
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seeds", "3", "--init", "course"], "seeds (--seeds) 3 needs --init random"),
+    (["--seeds", "0"], "seeds (--seeds) must be a whole number >= 1, got 0"),
+    (["--seeds", "1_0"], "argument --seeds: '1_0' is not a number"),
+    (["--activation", "tanh", "leaky_relu:nan"], "the leaky_relu slope must be a finite number"),
+    (["--test-split", "1.5"], "test_split (--test-split) must be in [0, 1)"),
+])
+def test_the_sweep_refuses_what_train_refuses_with_exit_2(capsys, tmp_path, argv, message):
+    code, _, err = run(capsys, "sweep", "--out", tmp_path / "s", *argv)
+    expect_one_line_error(code, err, message)
+    assert code == 2 and not (tmp_path / "s").exists()
+
+
+def test_the_memory_of_all_networks_at_once_is_checked_before_compiling(capsys, monkeypatch, tmp_path):
+    """Each network alone fits; 2,000 of them at once do not."""
+    one = memory.estimate(n_x=2, n_y=1, n_h=50, m=400, capacity=1000, dtype="float64")
+    monkeypatch.setattr(memory, "host_available", lambda: 20 * sum(b for b, _, _ in one.values()))
+    code, _, err = run(capsys, "sweep", "--hidden-units", "50", "--seeds", "2000", "--out", tmp_path / "s")
+    expect_one_line_error(code, err, "the run needs about")
+    assert "2000 networks" in err and not (tmp_path / "s").exists()
+    assert code == 1
+
+
+def test_an_unwritable_sweep_out_is_refused_before_training(capsys, tmp_path):
+    (tmp_path / "file").write_text("x")
+    code, _, err = run(capsys, "sweep", "--out", tmp_path / "file", "--iterations", "10")
+    expect_one_line_error(code, err, "is an existing file")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
@@ -551,7 +597,7 @@ def test_a_stop_request_outside_training_exits_128_plus_the_signal_in_one_line(c
     def stopped(*args, **kwargs):
         raise signals.Stop(signum)  # what signals.raising() raises for it
 
-    monkeypatch.setattr(sweep, "train_each", stopped)
+    monkeypatch.setattr(sweep, "run_configs", stopped)
     code, _, err = run(capsys, "sweep", "--hidden-units", "2", "--iterations", "10")
     expect_one_line_error(code, err, f"shallownet: interrupted by {signal.Signals(signum).name}")
     assert code == 128 + signum

@@ -79,6 +79,36 @@ def test_every_network_equals_its_one_network_training(flower, solo_runs, gradie
         assert difference(result, k, expected) <= TOLERANCE, NETWORKS[k]
 
 
+@pytest.mark.parametrize("gradients", ["manual", "reference"])
+def test_costs_only_where_kept_change_no_parameter_of_any_network(flower, solo_runs, gradients):
+    """Blocks (cost every 8th step, one check per block): the same bits as every step, so still each solo result."""
+    X, Y = flower
+    bounded = NETWORKS[:7]   # tanh and sigmoid hidden layers: blocks need |g| <= 1 (the eighth is ReLU)
+    every = train_all(X, Y, gradients, networks=bounded, buckets=(5, 20))
+    kept = train_all(X, Y, gradients, networks=bounded, buckets=(5, 20), cost_every=8)
+    chex.assert_trees_all_equal(kept.params, every.params)
+    np.testing.assert_array_equal(kept.final_costs, every.final_costs)
+    np.testing.assert_array_equal(kept.costs, every.costs[:, ::8])
+    np.testing.assert_array_equal(kept.cost_iterations, np.arange(0, ITERATIONS, 8))
+    for k, expected in enumerate(solo_runs[gradients][:7]):
+        params, costs, _ = expected
+        assert max(float(np.max(np.abs(kept.params[k][n] - params[n]))) for n in params) <= TOLERANCE
+        assert abs(kept.final_costs[k] - costs[-1]) <= TOLERANCE
+
+
+def test_in_blocks_a_diverging_network_still_stops_alone_at_its_own_step(flower):
+    X, Y = flower
+    networks = [(4, 1.2, "tanh", 0), (4, 1e36, "tanh", 1), (5, 0.5, "sigmoid", 2)]
+    result = train_all(X, Y, "manual", networks=networks, iterations=300, dtype="float32", cost_every=8)
+    with pytest.raises(train.Diverged) as alone:
+        train.train(starts(networks)[1], X, Y, lr=1e36, iterations=300, dtype="float32")
+    assert result.diverged.tolist() == [False, True, False]
+    assert result.diverged_at[1] == alone.value.iteration
+    for name, value in alone.value.params.items():   # to float32 round-off: a batched product sums in its own order
+        np.testing.assert_allclose(result.params[1][name], np.asarray(value), rtol=1e-6)
+    assert result.steps.tolist()[::2] == [300, 300]
+
+
 def test_padded_groups_are_really_shared(flower):
     """The (5, 20) buckets above put sizes 1..5 of one activation into one padded group."""
     layout, _ = many.make_layout([n for n, *_ in NETWORKS], [a for _, _, a, _ in NETWORKS], 2, 1, 400, (5, 20))

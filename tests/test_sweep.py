@@ -90,8 +90,40 @@ def test_a_diverged_network_is_counted_and_left_out_of_the_mean(flower):
     rows = result.summary()
     assert rows[1]["diverged"] == 2 and rows[1]["train_mean"] is None and rows[0]["diverged"] == 0
     assert all(n.diverged_at is not None for n in result.networks[2:])
+    first = min(n.diverged_at for n in result.networks[2:])
     line = sweep.summary_table(result).splitlines()[2]
-    assert line.rstrip().endswith("2") and " - " in f" {line} "
+    assert line.endswith(f"2 of 2, first at {first}") and " - " in f" {line} "
+    # Each network stopped exactly where it stops alone, with its last finite parameters.
+    for k in (2, 3):
+        with pytest.raises(train.Diverged) as alone:
+            train.train(train.init_params(2, 3, 1, seed=k - 2), X, Y, lr=1e200, activation="identity",
+                        iterations=50, dtype="float64")
+        assert result.networks[k].diverged_at == alone.value.iteration
+
+
+def test_one_diverged_network_of_its_own_configuration_shows_where(flower):
+    X, Y = flower
+    result = sweep.run(X, Y, hidden_units=[2], lrs=(1.2, 1e300), activations=("identity",), iterations=300)
+    lines = sweep.summary_table(result).splitlines()
+    at = result.networks[1].diverged_at
+    assert "diverged" in lines[0] and not lines[1].rstrip().endswith(f"at {at}")
+    assert lines[2].endswith(f"at {at}") and lines[2].split()[3] == "-"
+    assert np.isfinite(result.networks[0].train_accuracy) and result.networks[0].diverged_at is None
+
+
+def test_the_scores_come_from_the_training_program(seeded):
+    """The accuracies computed inside train_many's last call equal a separate prediction of the trained params."""
+    from shallownet import many
+
+    result, (X_train, Y_train, X_test, Y_test) = seeded
+    A2 = many.predict(result.params, X_test, dtype="float64")
+    assert [n.test_accuracy for n in result.networks] == sweep.accuracies(A2, Y_test)
+    assert result.settings["cost_stride"] == 8 and result.timings["train_s"] > 0
+
+
+@pytest.mark.parametrize("iterations, stride", [(300, 8), (5000, 8), (16384, 8), (16385, 16), (2_000_000, 1024)])
+def test_a_sweep_keeps_costs_at_the_history_stride_but_never_below_a_block(iterations, stride):
+    assert sweep.cost_stride(iterations) == stride
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -106,11 +138,3 @@ def test_bad_sweeps_are_named(flower, kwargs, message):
     X, Y = flower
     with pytest.raises(ValueError, match=message):
         sweep.run(X, Y, **{"hidden_units": [2], "iterations": 5, **kwargs})
-
-
-def test_the_cli_rows_keep_their_shape(flower):
-    X, Y = flower
-    rows = sweep.hidden_sizes(X, Y, [1, 3], iterations=30, init="random", seed=4)
-    assert [r[:2] for r in rows] == [("n_h = 1", 1), ("n_h = 3", 3), ("logistic regression", 0)]
-    params, _ = train.train(train.init_params(2, 3, 1, seed=4), X, Y, lr=1.2, iterations=30, dtype="float64")
-    assert rows[1][2] == pytest.approx(train.accuracy(params, X, Y))
