@@ -6,17 +6,17 @@ learning rate or a second call reuses the same compiled program: one
 compilation per (shapes, dtype, activation, output, gradients, capacity).
 
 At the course's size (n_h = 4, m = 400) a step costs the XLA:CPU kernels it
-launches, one by one, more than their arithmetic. A step written as the
-course writes it, with the finiteness check after it, is 25 kernels: the
-cost J alone is four of them (the loss's exp and log1p, a two-stage sum, the
-store) and the check six (a reduction, four selects of the last finite
-parameters, the step count). Neither is needed at every step:
+launches, one by one, more than their arithmetic. Of those of a step as the
+course writes it, with the finiteness check after it, the cost J takes four
+(the loss's exp and log1p, a two-stage sum, the store) and the check six (a
+reduction, four selects of the last finite parameters, the step count).
+Neither is needed at every step:
 
 - **The cost only where it is kept.** A run keeps J at every
   ``cost_every``-th iteration (``shallownet.history``: the stride) and at the
   last iteration of each call. Other steps call ``grads``: the same formulas
   without the loss. Gradients computed with or without the cost are the same
-  bits (tests/test_train.py), so which steps computed J changes nothing else.
+  bits (tests/test_loop.py), so which steps computed J changes nothing else.
 - **The check once per block.** Steps run in unrolled blocks of BLOCK with no
   check inside. A block is kept when its final parameters are all finite and
   no step of it can have met a non-finite cost (``logits_safe``). A
@@ -29,19 +29,21 @@ parameters, the step count). Neither is needed at every step:
 - Unrolling also takes the loop's own work (condition, counter, branch) off
   seven steps of eight.
 
-A block covers run iterations 8k + 1 .. 8k + 8 and computes J only at its
-last step, 8k + 8: with a stride that is a multiple of BLOCK every kept
-iteration is a block's last step (or a single step), and the step before any
-step is one whose J is known (a diverged run's history ends with it). Single
-exact steps run the rest: up to the first block of a call, the last steps of
-a call (its last J is reported), replays, strides below BLOCK (the first
-8,192 iterations of a run keep more than every 8th cost, see history.py),
-hidden activations that are not bounded or an identity output
+A block covers run iterations 8k + 1 .. 8k + 8 and computes J at those of its
+steps whose iteration is a multiple of the stride (every c-th, c = the stride
+up to BLOCK: four variants, c = 1, 2, 4, 8), so its last step always has J:
+the step before any step has a known J (a diverged run's history ends with
+it). Single exact steps run the rest: up to a call's first block, its last
+steps (its last J is reported), replays, strides that are not a power of two,
+hidden activations that are not bounded and the identity output
 (``blockable``), and callers that give no ``grads`` (the sharded loop).
-Measured at the course's size, float32 (alternating, same run): blocks take
-18 kernels per step instead of 27 and run 1.4x faster; see docs/benchmarks.md.
+
+The price is compile time: the program holds 33 copies of the step instead
+of one, so a cold compile takes a few times longer (the persistent compile
+cache serves later runs). Kernel counts and timings: docs/benchmarks.md.
 """
 from functools import partial
+from typing import Callable, Optional
 
 import jax
 import jax.numpy as jnp
@@ -55,7 +57,7 @@ BLOCK = 8  # steps per unrolled block: a block per kept cost at the stride of a 
 BOUNDED_ACTIVATIONS = ("tanh", "sigmoid")  # |g(z)| <= 1 for every z
 
 
-def value_and_grads_fn(gradients):
+def value_and_grads_fn(gradients: str) -> Callable:
     """The (J, grads) function of one path; both return dW1 db1 dW2 db2."""
     if gradients == "manual":
         return manual.value_and_grads_unchecked
@@ -64,7 +66,7 @@ def value_and_grads_fn(gradients):
     raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
 
 
-def grads_fn(gradients):
+def grads_fn(gradients: str) -> Callable:
     """The gradients of one path without the cost: value_and_grads_fn's formulas minus the loss."""
     if gradients == "manual":
         return manual.grads_unchecked
@@ -73,21 +75,21 @@ def grads_fn(gradients):
     raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
 
 
-def gd_update(params, grads, lr):
+def gd_update(params: dict, grads: dict, lr) -> dict:
     """theta := theta - lr * dtheta for W1 b1 W2 b2."""
     return {k: params[k] - lr * grads["d" + k] for k in params}
 
 
-def all_finite(tree):
+def all_finite(tree) -> jax.Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(tree)]))
 
 
-def blockable(activation, output):
+def blockable(activation: str, output: str) -> bool:
     """Whether ``logits_safe`` can vouch for the cost of unchecked steps: a bounded g and the sigmoid output."""
     return output == "sigmoid" and activation.partition(":")[0] in BOUNDED_ACTIVATIONS
 
 
-def logits_safe(W2, b2, lr, m, steps):
+def logits_safe(W2, b2, lr, m: int, steps: int) -> jax.Array:
     """True when J is finite at every parameter point of the next ``steps`` steps from (W2, b2).
 
     With |g| <= 1 and the sigmoid output every gradient entry of W2 and b2 is
@@ -104,14 +106,29 @@ def logits_safe(W2, b2, lr, m, steps):
     return jnp.all(B < limit, axis=-1)
 
 
-def starts_block(offset, i, cost_every, n_steps, exact_until):
-    """Whether step i of a call starting at run iteration ``offset`` (mod cost_every) begins a block."""
-    return (((offset % BLOCK + i % BLOCK) % BLOCK == 1) & (cost_every % BLOCK == 0) & (i + BLOCK < n_steps)
-            & (i >= exact_until))
+def block_starts(offset, i, n_steps, exact_until) -> jax.Array:
+    """Whether step i of a call starting at run iteration ``offset`` may begin a block.
+
+    It must be run iteration 1 mod BLOCK, leave the call's last step out
+    (its J is reported) and not be inside a block being replayed.
+    """
+    return ((offset % BLOCK + i % BLOCK) % BLOCK == 1) & (i + BLOCK < n_steps) & (i >= exact_until)
 
 
-def descend(value_and_grads, params, lr, n_steps, capacity, dtype, *, grads=None, safe=None, cost_every=1,
-            offset=0):
+def block_pattern(offset, i, cost_every, n_steps, exact_until) -> jax.Array:
+    """The body's branch for step i: 0 one exact step, 1 + log2(c) a block computing J every c-th step.
+
+    c is cost_every, or BLOCK when cost_every is a multiple of it; a stride
+    that is not a power of two dividing BLOCK runs exact steps only.
+    """
+    spacing = jnp.where(cost_every % BLOCK == 0, BLOCK, cost_every)
+    fits = (BLOCK % spacing == 0) & ((spacing & (spacing - 1)) == 0)
+    log2 = jnp.sum(jnp.asarray([spacing > 2 ** k for k in range(BLOCK.bit_length() - 1)], jnp.int32))
+    return jnp.where(block_starts(offset, i, n_steps, exact_until) & fits, 1 + log2, 0)
+
+
+def descend(value_and_grads: Callable, params: dict, lr, n_steps, capacity: int, dtype, *,
+            grads: Optional[Callable] = None, safe: Optional[Callable] = None, cost_every=1, offset=0) -> tuple:
     """Up to ``n_steps`` (<= capacity) gradient steps in one ``lax.while_loop``.
 
     ``value_and_grads(params) -> (J, grads)``; traceable, shared by the
@@ -128,49 +145,56 @@ def descend(value_and_grads, params, lr, n_steps, capacity, dtype, *, grads=None
     them every step is checked. ``offset``: the run's iteration count at the
     call's start, modulo ``cost_every``.
     """
-    def single(p, i, exact_until):
-        J, g = value_and_grads(p)
-        new = gd_update(p, g, lr)
+    def single(params, i, exact_until):
+        J, dtheta = value_and_grads(params)
+        new = gd_update(params, dtheta, lr)
         ok = jnp.isfinite(J) & all_finite(new)
-        p = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, p)
+        params = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, params)
         J = jnp.full((BLOCK,), jnp.nan, dtype).at[0].set(J)
-        return p, J, i + ok.astype(i.dtype), ok, exact_until
+        return params, J, i + ok.astype(i.dtype), ok, exact_until
 
-    def block(p, i, exact_until):
-        q = p
-        for _ in range(BLOCK - 1):
-            q = gd_update(q, grads(q), lr)
-        J, g = value_and_grads(q)
-        q = gd_update(q, g, lr)
-        kept = safe(p, BLOCK) & all_finite(q)
-        p = jax.tree.map(lambda a, b: jnp.where(kept, a, b), q, p)
-        J = jnp.full((BLOCK,), jnp.nan, dtype).at[BLOCK - 1].set(jnp.where(kept, J, jnp.nan))
-        # A block not kept is replayed from p by exact single steps.
-        return (p, J, i + jnp.where(kept, BLOCK, 0).astype(i.dtype), jnp.asarray(True),
+    def block(spacing, start, i, exact_until):
+        params, Js = start, []
+        for j in range(BLOCK):
+            if (j + 1) % spacing == 0:  # run iteration 0 mod spacing: a kept cost
+                J, dtheta = value_and_grads(params)
+            else:
+                J, dtheta = jnp.nan, grads(params)
+            Js.append(jnp.asarray(J, dtype))
+            params = gd_update(params, dtheta, lr)
+        kept = safe(start, BLOCK) & all_finite(params)
+        params = jax.tree.map(lambda a, b: jnp.where(kept, a, b), params, start)
+        J = jnp.where(kept, jnp.stack(Js), jnp.nan)
+        # A block not kept is replayed from its start by exact single steps.
+        return (params, J, i + jnp.where(kept, BLOCK, 0).astype(i.dtype), jnp.asarray(True),
                 jnp.where(kept, exact_until, i + BLOCK))
+
+    blocks = [partial(block, 2 ** k) for k in range(BLOCK.bit_length())]  # spacing 1, 2, 4, 8
 
     def cond(state):
         _, _, i, ok, _ = state
         return ok & (i < n_steps)
 
     def body(state):
-        p, costs, i, _, exact_until = state
+        params, costs, i, _, exact_until = state
         if grads is None:
-            p, J, after, ok, exact_until = single(p, i, exact_until)
+            params, J, after, ok, exact_until = single(params, i, exact_until)
         else:
-            p, J, after, ok, exact_until = lax.cond(starts_block(offset, i, cost_every, n_steps, exact_until),
-                                                    block, single, p, i, exact_until)
+            branch = block_pattern(offset, i, cost_every, n_steps, exact_until)
+            params, J, after, ok, exact_until = lax.cond(
+                branch > 0, lambda *state: lax.switch(branch - 1, blocks, *state), single, params, i, exact_until)
         # costs has BLOCK spare entries at its end, so this write is never moved back.
-        return p, lax.dynamic_update_slice(costs, J, (i,)), after, ok, exact_until
+        return params, lax.dynamic_update_slice(costs, J, (i,)), after, ok, exact_until
 
     costs0 = jnp.full((capacity + BLOCK,), jnp.nan, dtype)
     zero = jnp.asarray(0, jnp.int32)
-    p, costs, i, ok, _ = lax.while_loop(cond, body, (params, costs0, zero, jnp.asarray(True), zero))
-    return p, costs[:capacity], i, ok
+    params, costs, i, ok, _ = lax.while_loop(cond, body, (params, costs0, zero, jnp.asarray(True), zero))
+    return params, costs[:capacity], i, ok
 
 
 @partial(jax.jit, static_argnames=("activation", "output", "gradients", "capacity"))
-def run_chunk(params, X, Y, lr, n_steps, cost_every=1, offset=0, *, activation, output, gradients, capacity):
+def run_chunk(params: dict, X, Y, lr, n_steps, cost_every=1, offset=0, *, activation: str, output: str,
+              gradients: str, capacity: int) -> tuple:
     """Up to ``n_steps`` (<= capacity) gradient steps on one device; see ``descend``.
 
     ``cost_every`` (the history's stride) and ``offset`` (the run's iteration
@@ -180,7 +204,7 @@ def run_chunk(params, X, Y, lr, n_steps, cost_every=1, offset=0, *, activation, 
     value_and_grads, grads = value_and_grads_fn(gradients), grads_fn(gradients)
     blocks = {}
     if blockable(activation, output):
-        blocks = {"grads": lambda p: grads(p, X, Y, activation, output),
-                  "safe": lambda p, steps: logits_safe(p["W2"], p["b2"], lr, X.shape[1], steps)}
-    return descend(lambda p: value_and_grads(p, X, Y, activation, output), params, lr, n_steps, capacity,
+        blocks = {"grads": lambda now: grads(now, X, Y, activation, output),
+                  "safe": lambda now, steps: logits_safe(now["W2"], now["b2"], lr, X.shape[1], steps)}
+    return descend(lambda now: value_and_grads(now, X, Y, activation, output), params, lr, n_steps, capacity,
                    X.dtype, cost_every=cost_every, offset=offset, **blocks)

@@ -117,12 +117,12 @@ class ManyResult:
 
 # ---------------------------------------------------------------- layout
 
-def param_count(n_h, n_x, n_y):
+def param_count(n_h: int, n_x: int, n_y: int) -> int:
     """Entries of W1 (n_h, n_x), b1 (n_h, 1), W2 (n_y, n_h), b2 (n_y, 1)."""
     return n_h * n_x + n_h + n_y * n_h + n_y
 
 
-def plan_buckets(sizes, m, overhead=GROUP_OVERHEAD):
+def plan_buckets(sizes: dict, m: int, overhead: int = GROUP_OVERHEAD) -> dict:
     """Padded sizes for the distinct hidden sizes ``sizes`` (one activation): {n_h: bucket}.
 
     Contiguous runs of the sorted sizes share the run's largest size; the runs
@@ -147,7 +147,7 @@ def plan_buckets(sizes, m, overhead=GROUP_OVERHEAD):
     return buckets
 
 
-def make_layout(hidden_units, activations, n_x, n_y, m, buckets="auto"):
+def make_layout(hidden_units, activations, n_x: int, n_y: int, m: int, buckets="auto") -> tuple:
     """(Layout, rows): networks grouped by (activation, padded size); rows[k] is network k's row.
 
     buckets: "auto" (``plan_buckets``), "exact" (one group per distinct size,
@@ -186,7 +186,7 @@ def make_layout(hidden_units, activations, n_x, n_y, m, buckets="auto"):
             groups.append(Group(row, row + 1, b, activation))
     if groups:
         groups[-1] = Group(start, len(keys), groups[-1].hidden_units, groups[-1].activation)
-    width = max((param_count(g.hidden_units, n_x, n_y) for g in groups), default=0)
+    width = max((param_count(group.hidden_units, n_x, n_y) for group in groups), default=0)
     return Layout(n_x, n_y, tuple(groups), width), rows
 
 
@@ -197,26 +197,26 @@ def _offsets(n_h, n_x, n_y):
     return dict(zip(PARAM_NAMES, zip(ends - sizes, ends)))
 
 
-def pack(params, rows, layout, dtype):
+def pack(params: list, rows, layout: Layout, dtype) -> tuple:
     """Parameters (a list of dicts) -> theta (N, P) and the mask (N, P): 1 on real entries, 0 on padding."""
     theta = np.zeros((layout.count, layout.width), dtype)
     mask = np.zeros((layout.count, layout.width), dtype)
-    for g in layout.groups:
-        cols = _offsets(g.hidden_units, layout.n_x, layout.n_y)
-        for k in np.flatnonzero((rows >= g.start) & (rows < g.stop)):
-            p = params[k]
-            n_h = p["W1"].shape[0]
+    for group in layout.groups:
+        cols = _offsets(group.hidden_units, layout.n_x, layout.n_y)
+        for k in np.flatnonzero((rows >= group.start) & (rows < group.stop)):
+            network = params[k]
+            n_h = network["W1"].shape[0]
             for name in PARAM_NAMES:
-                block = np.zeros(_shape(name, g.hidden_units, layout.n_x, layout.n_y), dtype)
+                block = np.zeros(_shape(name, group.hidden_units, layout.n_x, layout.n_y), dtype)
                 real = np.zeros_like(block)
                 if name in ("W1", "b1"):
-                    block[:n_h] = p[name]
+                    block[:n_h] = network[name]
                     real[:n_h] = 1
                 elif name == "W2":
-                    block[:, :n_h] = p[name]
+                    block[:, :n_h] = network[name]
                     real[:, :n_h] = 1
                 else:
-                    block[:] = p[name]
+                    block[:] = network[name]
                     real[:] = 1
                 lo, hi = cols[name]
                 theta[rows[k], lo:hi] = block.ravel()
@@ -224,13 +224,13 @@ def pack(params, rows, layout, dtype):
     return theta, mask
 
 
-def unpack(theta_row, n_h, padded, n_x, n_y):
+def unpack(theta_row, n_h: int, padded: int, n_x: int, n_y: int) -> dict:
     """One row of theta -> that network's W1 b1 W2 b2 with its own n_h (numpy)."""
     cols = _offsets(padded, n_x, n_y)
-    p = {name: np.asarray(theta_row[lo:hi]).reshape(_shape(name, padded, n_x, n_y))
-         for name, (lo, hi) in cols.items()}
-    return {"W1": p["W1"][:n_h].copy(), "b1": p["b1"][:n_h].copy(), "W2": p["W2"][:, :n_h].copy(),
-            "b2": p["b2"].copy()}
+    full = {name: np.asarray(theta_row[lo:hi]).reshape(_shape(name, padded, n_x, n_y))
+            for name, (lo, hi) in cols.items()}
+    return {"W1": full["W1"][:n_h].copy(), "b1": full["b1"][:n_h].copy(), "W2": full["W2"][:, :n_h].copy(),
+            "b2": full["b2"].copy()}
 
 
 def _shape(name, n_h, n_x, n_y):
@@ -255,7 +255,7 @@ def _flat(grads, K, width):
 
 # ---------------------------------------------------------------- the gradients of all networks
 
-def value_and_grads_many(theta, X, Y, *, layout, gradients, output, with_cost=True):
+def value_and_grads_many(theta, X, Y, *, layout: Layout, gradients: str, output: str, with_cost: bool = True) -> tuple:
     """(J (N,), G (N, P)): every network's cost and its gradient, flattened like theta.
 
     ``with_cost=False``: (None, G), the same gradients without the loss (see
@@ -264,48 +264,47 @@ def value_and_grads_many(theta, X, Y, *, layout, gradients, output, with_cost=Tr
     """
     if gradients == "manual":
         Js, Gs = [], []
-        for g in layout.groups:
-            K = g.stop - g.start
-            batched = _group_params(theta, g, layout)
+        for group in layout.groups:
+            K = group.stop - group.start
+            batched = _group_params(theta, group, layout)
             if with_cost:
-                vg = partial(manual.value_and_grads_unchecked, activation=g.activation, output=output)
+                vg = partial(manual.value_and_grads_unchecked, activation=group.activation, output=output)
                 J, grads = jax.vmap(vg, in_axes=(0, None, None))(batched, X, Y)
                 Js.append(J)
             else:
-                only = partial(manual.grads_unchecked, activation=g.activation, output=output)
+                only = partial(manual.grads_unchecked, activation=group.activation, output=output)
                 grads = jax.vmap(only, in_axes=(0, None, None))(batched, X, Y)
             Gs.append(_flat(grads, K, layout.width))
         return (jnp.concatenate(Js) if with_cost else None), jnp.concatenate(Gs)
     if gradients == "reference":
         def costs(theta):
             return jnp.concatenate([
-                jax.vmap(lambda p, a=g.activation: reference.cost_unchecked(p, X, Y, a, output))(
-                    _group_params(theta, g, layout))
-                for g in layout.groups])
-
-        if not with_cost:
-            return None, jax.grad(lambda theta: jnp.sum(costs(theta)))(theta)
+                jax.vmap(lambda one, a=group.activation: reference.cost_unchecked(one, X, Y, a, output))(
+                    _group_params(theta, group, layout))
+                for group in layout.groups])
 
         def total(theta):
             J = costs(theta)
             return jnp.sum(J), J
 
+        # Without the cost: the same program, its unused value left to XLA to drop
+        # (a jax.grad of its own sums in another order: other bits).
         (_, J), G = jax.value_and_grad(total, has_aux=True)(theta)
-        return J, G
+        return (J if with_cost else None), G
     raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
 
 
-def logits_safe_many(theta, lr, m, layout, steps):
+def logits_safe_many(theta, lr, m: int, layout: Layout, steps: int) -> jax.Array:
     """(N,) bool: ``loop.logits_safe`` for every network's W2 and b2 (padded units have W2 = 0)."""
     parts = []
-    for g in layout.groups:
-        batched = _group_params(theta, g, layout)
-        parts.append(loop.logits_safe(batched["W2"], batched["b2"], lr[g.start:g.stop, 0], m, steps))
+    for group in layout.groups:
+        batched = _group_params(theta, group, layout)
+        parts.append(loop.logits_safe(batched["W2"], batched["b2"], lr[group.start:group.stop, 0], m, steps))
     return jnp.concatenate(parts)
 
 
-def descend_many(theta, alive, X, Y, lr, mask, n_steps, cost_every=1, offset=0, *, layout, gradients, output,
-                 capacity):
+def descend_many(theta, alive, X, Y, lr, mask, n_steps, cost_every=1, offset=0, *, layout: Layout, gradients: str,
+                 output: str, capacity: int) -> tuple:
     """Up to ``n_steps`` (<= capacity) steps of every live network in one ``lax.while_loop``.
 
     theta (N, P), alive (N,) bool, lr (N, 1), mask (N, P). Returns (theta,
@@ -334,23 +333,27 @@ def descend_many(theta, alive, X, Y, lr, mask, n_steps, cost_every=1, offset=0, 
         J = jnp.full((block_size, N), jnp.nan, theta.dtype).at[0].set(jnp.where(ok, J, jnp.nan))
         return theta, J, i + 1, steps + ok.astype(steps.dtype), ok, exact_until
 
+    def plain(_, now):
+        return now - lr * (gradient(now, False)[1] * mask)
+
     def block(theta, i, steps, alive, exact_until):
-        q = theta
-        for _ in range(block_size - 1):
-            q = q - lr * (gradient(q, False)[1] * mask)
-        J, G = gradient(q, True)
-        q = q - lr * (G * mask)
-        fine = logits_safe_many(theta, lr, X.shape[1], layout, block_size) & jnp.all(jnp.isfinite(q), axis=1)
+        # A rolled loop, not unrolled copies as in loop.descend: a step of many
+        # networks costs far more than the loop's own work (unrolled ran no
+        # faster), and each copy of the step would add to every compile.
+        now = lax.fori_loop(0, block_size - 1, plain, theta)
+        J, G = gradient(now, True)
+        now = now - lr * (G * mask)
+        fine = logits_safe_many(theta, lr, X.shape[1], layout, block_size) & jnp.all(jnp.isfinite(now), axis=1)
         kept = jnp.all(fine | ~alive)
         live = kept & alive
-        theta = jnp.where(live[:, None], q, theta)
+        theta = jnp.where(live[:, None], now, theta)
         J = jnp.full((block_size, N), jnp.nan, theta.dtype).at[block_size - 1].set(jnp.where(live, J, jnp.nan))
         advance = jnp.where(kept, block_size, 0).astype(i.dtype)
         # A block not kept is replayed from theta by exact single steps.
         return (theta, J, i + advance, steps + jnp.where(live, advance, 0).astype(steps.dtype), alive,
                 jnp.where(kept, exact_until, i + block_size))
 
-    blocks = output == "sigmoid" and all(loop.blockable(g.activation, output) for g in layout.groups)
+    blocks = all(loop.blockable(group.activation, output) for group in layout.groups)
 
     def cond(state):
         _, _, i, _, alive, _ = state
@@ -359,7 +362,7 @@ def descend_many(theta, alive, X, Y, lr, mask, n_steps, cost_every=1, offset=0, 
     def body(state):
         theta, costs, i, steps, alive, exact_until = state
         if blocks:
-            starts = loop.starts_block(offset, i, cost_every, n_steps, exact_until)
+            starts = loop.block_starts(offset, i, n_steps, exact_until) & (cost_every % block_size == 0)
             theta, J, after, steps, alive, exact_until = lax.cond(starts, block, single, theta, i, steps, alive,
                                                                   exact_until)
         else:
@@ -374,8 +377,8 @@ def descend_many(theta, alive, X, Y, lr, mask, n_steps, cost_every=1, offset=0, 
     return theta, costs[:capacity], steps, alive
 
 
-def chunk_many(theta, alive, X, Y, lr, mask, n_steps, cost_every, offset, X_eval, evaluate, *, layout, gradients,
-               output, capacity):
+def chunk_many(theta, alive, X, Y, lr, mask, n_steps, cost_every, offset, X_eval, evaluate, *, layout: Layout,
+               gradients: str, output: str, capacity: int) -> tuple:
     """``descend_many``, then (``evaluate`` True) every network's A2 (N, n_y, m_eval) on X_eval.
 
     The evaluation rides in the training's program so that a sweep's scores
@@ -392,12 +395,12 @@ def chunk_many(theta, alive, X, Y, lr, mask, n_steps, cost_every, offset, X_eval
 run_chunk_many = jax.jit(chunk_many, static_argnames=("layout", "gradients", "output", "capacity"))
 
 
-def predict_many(theta, X, *, layout, output):
+def predict_many(theta, X, *, layout: Layout, output: str) -> jax.Array:
     """A2 (N, n_y, m) of every network on X, in theta's row order (traceable)."""
     outs = []
-    for g in layout.groups:
-        fwd = partial(manual.forward_unchecked, activation=g.activation, output=output)
-        A2, _ = jax.vmap(fwd, in_axes=(0, None))(_group_params(theta, g, layout), X)
+    for group in layout.groups:
+        fwd = partial(manual.forward_unchecked, activation=group.activation, output=output)
+        A2, _ = jax.vmap(fwd, in_axes=(0, None))(_group_params(theta, group, layout), X)
         outs.append(A2)
     return jnp.concatenate(outs)
 
@@ -431,24 +434,24 @@ class Packed:
         self.lrs = [float(v) for v in _per_network(lr, count, "lr")]
         if not all(np.isfinite(self.lrs)):
             raise ValueError("every learning rate must be a finite number")
-        for k, (p, a) in enumerate(zip(params, self.activations)):
+        for k, (network, a) in enumerate(zip(params, self.activations)):
             try:
                 manual.parse_activation(a)
-                manual.checks.check_params(p, n_x=n_x, n_y=n_y)
+                manual.checks.check_params(network, n_x=n_x, n_y=n_y)
             except ValueError as e:
                 raise ValueError(f"network {k}: {e}") from None
         self.dtype = jnp.dtype(dtype)
-        self.hidden_units = [int(p["W1"].shape[0]) for p in params]
+        self.hidden_units = [int(network["W1"].shape[0]) for network in params]
         self.layout, self.rows = make_layout(self.hidden_units, self.activations, n_x, n_y, m, buckets)
-        host = [{k: np.asarray(p[k], np.float64) for k in PARAM_NAMES} for p in params]
+        host = [{k: np.asarray(network[k], np.float64) for k in PARAM_NAMES} for network in params]
         theta, mask = pack(host, self.rows, self.layout, self.dtype)
         lr_rows = np.zeros((count, 1), self.dtype)
         lr_rows[self.rows, 0] = self.lrs
         self.theta = jax.device_put(theta)
         self.mask, self.lr = jax.device_put(mask), jax.device_put(lr_rows)
         self.padded = np.empty(count, np.int64)
-        for g in self.layout.groups:
-            self.padded[(self.rows >= g.start) & (self.rows < g.stop)] = g.hidden_units
+        for group in self.layout.groups:
+            self.padded[(self.rows >= group.start) & (self.rows < group.stop)] = group.hidden_units
 
     def to_host(self, theta):
         """theta -> each network's parameters (numpy dicts), in the given order."""
@@ -457,7 +460,7 @@ class Packed:
                 for k, n_h in enumerate(self.hidden_units)]
 
 
-def predict(params, X, *, activation="tanh", output="sigmoid", dtype=None):
+def predict(params: list, X, *, activation="tanh", output: str = "sigmoid", dtype=None) -> np.ndarray:
     """A2 (N, n_y, m) numpy of every network of ``params`` on X (n_x, m), in one compiled call."""
     manual.checks.check_X(X)
     manual.checks.check_output(output)
@@ -468,9 +471,9 @@ def predict(params, X, *, activation="tanh", output="sigmoid", dtype=None):
     return np.asarray(A2)[packed.rows]
 
 
-def train_many(params, X, Y, *, lr=1.2, activation="tanh", output="sigmoid", gradients="manual",
-               iterations=10000, chunk=1000, dtype=None, progress=None, buckets="auto", timings=None,
-               cost_every=1, should_stop=None, chunk_seconds=None, evaluate=None):
+def train_many(params: list, X, Y, *, lr=1.2, activation="tanh", output: str = "sigmoid", gradients: str = "manual",
+               iterations: int = 10000, chunk: int = 1000, dtype=None, progress=None, buckets="auto", timings=None,
+               cost_every: int = 1, should_stop=None, chunk_seconds=None, evaluate=None) -> ManyResult:
     """Train every network of ``params`` (a list of W1 b1 W2 b2 dicts) on the same X, Y, all at once.
 
     ``lr`` and ``activation`` are one value for all or one per network. Each

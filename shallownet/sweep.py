@@ -68,7 +68,7 @@ class SweepResult:
 
     def configurations(self) -> list:
         """The distinct configurations in sweep order."""
-        return list(dict.fromkeys(n.configuration for n in self.networks))
+        return list(dict.fromkeys(network.configuration for network in self.networks))
 
     def summary(self) -> list:
         """One dict per configuration: seeds, diverged, train/test accuracy mean and std over the seeds.
@@ -80,12 +80,12 @@ class SweepResult:
         """
         rows = []
         for configuration in self.configurations():
-            members = [n for n in self.networks if n.configuration == configuration]
-            kept = [n for n in members if n.diverged_at is None]
+            members = [network for network in self.networks if network.configuration == configuration]
+            kept = [network for network in members if network.diverged_at is None]
             row = {**asdict(configuration), "seeds": len(members), "diverged": len(members) - len(kept),
-                   "diverged_at": [n.diverged_at for n in members if n.diverged_at is not None]}
+                   "diverged_at": [network.diverged_at for network in members if network.diverged_at is not None]}
             for part in ("train", "test"):
-                values = [getattr(n, f"{part}_accuracy") for n in kept]
+                values = [getattr(network, f"{part}_accuracy") for network in kept]
                 values = [v for v in values if v is not None]
                 row[f"{part}_mean"] = float(np.mean(values)) if values else None
                 row[f"{part}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
@@ -96,7 +96,7 @@ class SweepResult:
         """The configuration fields that take more than one value (hidden_units always)."""
         configurations = self.configurations()
         return ["hidden_units"] + [k for k in ("lr", "activation")
-                                   if len({getattr(c, k) for c in configurations}) > 1]
+                                   if len({getattr(configuration, k) for configuration in configurations}) > 1]
 
 
 def grid(hidden_units, lrs=(1.2,), activations=("tanh",)) -> list:
@@ -119,7 +119,7 @@ def seed_list(init, seeds, seed) -> list:
     return [int(seed) + k for k in range(int(seeds))]
 
 
-def check_grid(hidden_units, lrs, activations):
+def check_grid(hidden_units, lrs, activations) -> None:
     import manual
 
     if not hidden_units:
@@ -152,7 +152,7 @@ def cost_stride(iterations) -> int:
 def members(hidden_units, lrs, activations, init, seeds, seed) -> list:
     """[(Configuration, seed or "course")] in the sweep's order: configurations, then seeds innermost."""
     inits = seed_list(init, seeds, seed)
-    return [(c, s) for c in grid(hidden_units, lrs, activations) for s in inits]
+    return [(configuration, init) for configuration in grid(hidden_units, lrs, activations) for init in inits]
 
 
 def run(X, Y, *, hidden_units, lrs=(1.2,), activations=("tanh",), seeds=None, seed=0, init="course",
@@ -171,8 +171,8 @@ def run(X, Y, *, hidden_units, lrs=(1.2,), activations=("tanh",), seeds=None, se
     check_grid(hidden_units, lrs, activations)
     plan = members(hidden_units, lrs, activations, init, seeds, seed)
     n_x, n_y = X.shape[0], Y.shape[0]
-    params = [train.init_params(n_x, c.hidden_units, n_y, 0 if s == "course" else s,
-                                "course" if s == "course" else "random") for c, s in plan]
+    params = [train.init_params(n_x, configuration.hidden_units, n_y, 0 if init == "course" else init,
+                                "course" if init == "course" else "random") for configuration, init in plan]
     X, Y = np.asarray(X, dtype), np.asarray(Y, dtype)
     m = X.shape[1]
     if X_test is not None:
@@ -180,9 +180,9 @@ def run(X, Y, *, hidden_units, lrs=(1.2,), activations=("tanh",), seeds=None, se
     # The scores come out of the training's own program: no compile of their own.
     evaluate = X if X_test is None else np.concatenate([X, X_test], axis=1)
     timings = {} if timings is None else timings
-    activation_list = [c.activation for c, _ in plan]
+    activation_list = [configuration.activation for configuration, _ in plan]
     started = time.perf_counter()
-    result = many.train_many(params, X, Y, lr=[c.lr for c, _ in plan], activation=activation_list,
+    result = many.train_many(params, X, Y, lr=[configuration.lr for configuration, _ in plan], activation=activation_list,
                              output="sigmoid", gradients=gradients, iterations=iterations, chunk=chunk, dtype=dtype,
                              progress=progress, timings=timings, cost_every=cost_stride(iterations),
                              should_stop=should_stop, chunk_seconds=chunk_seconds, evaluate=evaluate)
@@ -192,8 +192,9 @@ def run(X, Y, *, hidden_units, lrs=(1.2,), activations=("tanh",), seeds=None, se
         A2 = many.predict(result.params, evaluate, activation=activation_list, dtype=dtype)
     train_acc = accuracies(A2[:, :, :m], Y)
     test_acc = [None] * len(plan) if X_test is None else accuracies(A2[:, :, m:], Y_test)
-    networks = [Network(c, s, int(result.steps[k]), float(result.final_costs[k]), result.diverged_at[k],
-                        train_acc[k], test_acc[k]) for k, (c, s) in enumerate(plan)]
+    networks = [Network(configuration, init, int(result.steps[k]), float(result.final_costs[k]),
+                        result.diverged_at[k], train_acc[k], test_acc[k])
+                for k, (configuration, init) in enumerate(plan)]
     baseline_row = None
     if baseline:
         started = time.perf_counter()
@@ -217,21 +218,21 @@ def accuracies(A2, Y) -> list:
 # ---------------------------------------------------------------- the command: RunConfigs in, checked first
 
 def distinct(configs, name) -> list:
-    return list(dict.fromkeys(getattr(c, name) for c in configs))
+    return list(dict.fromkeys(getattr(config, name) for config in configs))
 
 
-def check_configs(configs):
+def check_configs(configs: list) -> None:
     """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
     first = configs[0]
     shared = ("data", "labels", "output", "gradients", "dtype", "init", "iterations", "chunk", "test_split",
               "standardize")
-    for c in configs:
-        differ = [k for k in shared if getattr(c, k) != getattr(first, k)]
+    for config in configs:
+        differ = [k for k in shared if getattr(config, k) != getattr(first, k)]
         if differ:
             raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
 
 
-def check_problem(prepared):
+def check_problem(prepared) -> None:
     """The labels of a sweep (sigmoid output) must be 0/1, in the training and the test part."""
     import manual
 
@@ -249,8 +250,9 @@ def estimate_memory(configs, prepared, *, plots) -> dict:
     n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
     m_eval = m + prepared.test_examples
     item = np.dtype(first.dtype).itemsize
-    layout, _ = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
-    units = sum((g.stop - g.start) * g.hidden_units for g in layout.groups)
+    layout, _ = make_layout([config.hidden_units for config in configs], [config.activation for config in configs],
+                            n_x, n_y, m)
+    units = sum((group.stop - group.start) * group.hidden_units for group in layout.groups)
     count = len(configs)
     capacity = min(first.chunk, first.iterations) + BLOCK
     width = layout.width
@@ -351,10 +353,11 @@ def csv_text(result) -> str:
         return f"{v:.10g}" if isinstance(v, float) else str(v)
 
     lines = [",".join(CSV_COLUMNS)]
-    for n in result.networks:
-        c = n.configuration
-        values = ("network", c.hidden_units, c.lr, c.activation, n.seed, n.iterations, n.final_cost,
-                  n.diverged_at, n.train_accuracy, n.test_accuracy)
+    for network in result.networks:
+        configuration = network.configuration
+        values = ("network", configuration.hidden_units, configuration.lr, configuration.activation, network.seed,
+                  network.iterations, network.final_cost, network.diverged_at, network.train_accuracy,
+                  network.test_accuracy)
         lines.append(",".join(cell(v) for v in values))
     if result.logistic is not None:
         values = ("logistic regression", 0, None, None, None, None, None, None,
@@ -368,8 +371,9 @@ def json_record(result) -> dict:
     def clean(v):
         return None if isinstance(v, float) and math.isnan(v) else v
 
-    networks = [{**asdict(n.configuration), **{k: clean(v) for k, v in asdict(n).items() if k != "configuration"}}
-                for n in result.networks]
+    networks = [{**asdict(network.configuration),
+                 **{k: clean(v) for k, v in asdict(network).items() if k != "configuration"}}
+                for network in result.networks]
     return {"settings": result.settings, "summary": result.summary(), "networks": networks,
             "logistic_regression": result.logistic, "seconds": result.timings}
 
@@ -410,7 +414,7 @@ def boundary_panels(result, X, limit=MAX_PANELS, scale=None) -> list:
 
     chosen = []
     for configuration in result.configurations()[:limit]:
-        chosen.append(next(k for k, n in enumerate(result.networks) if n.configuration == configuration))
+        chosen.append(next(k for k, network in enumerate(result.networks) if network.configuration == configuration))
     xx, yy, G = plot_grid(np.asarray(X, np.float64))
     if scale is not None:
         mean, std = scale
@@ -421,13 +425,13 @@ def boundary_panels(result, X, limit=MAX_PANELS, scale=None) -> list:
     vary = result.varying()
     panels = []
     for k, a in zip(chosen, A2):
-        n = result.networks[k]
-        title = n.configuration.label(vary) + f": {n.train_accuracy:.2f}%"
+        network = result.networks[k]
+        title = network.configuration.label(vary) + f": {network.train_accuracy:.2f}%"
         panels.append((title, xx, yy, (a[0] > 0.5).astype(np.uint8)))
     return panels
 
 
-def progress_bar(total, desc="sweep"):
+def progress_bar(total: int, desc: str = "sweep") -> tuple:
     """(bar, update): a tqdm bar over the iterations, moved between compiled chunks; silent off a terminal."""
     from tqdm import tqdm
 
