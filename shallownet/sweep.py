@@ -253,6 +253,7 @@ def estimate_memory(configs, prepared, *, plots) -> dict:
     layout, _ = make_layout([config.hidden_units for config in configs], [config.activation for config in configs],
                             n_x, n_y, m)
     units = sum((group.stop - group.start) * group.hidden_units for group in layout.groups)
+    widest = max(group.hidden_units for group in layout.groups)
     count = len(configs)
     capacity = min(first.chunk, first.iterations) + BLOCK
     width = layout.width
@@ -273,7 +274,7 @@ def estimate_memory(configs, prepared, *, plots) -> dict:
         "cost buffer": (capacity * count * item * 2 + kept * count * item, "device",
                         f"{capacity} iterations per chunk x {count} networks x {item} B, twice, and {kept} kept "
                         "costs each"),
-        "evaluation": (2 * (units + count * n_y) * m_eval * item + 2 * panels * (width + n_y) * grid_columns * 8,
+        "evaluation": (2 * (units + count * n_y) * m_eval * item + 2 * panels * (widest + n_y) * grid_columns * item,
                        "device", f"the scores of {count} networks on {m_eval} columns and {panels} boundary panels "
                        f"on {grid_columns} grid points"),
         "host data": (memory.HOST_DATA_COPIES * 8 * (n_x + n_y) * m_eval, "host",
