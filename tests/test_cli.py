@@ -551,14 +551,34 @@ def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys, tmp_path):
 
 
 def test_a_sweep_with_seeds_a_split_and_plots_writes_everything(capsys, tmp_path):
-    code, out, err = run(capsys, "sweep", "--hidden-units", "2", "4", "--seeds", "3", "--test-split", "0.25",
-                         "--standardize", "--iterations", "200", "--out", tmp_path / "s")
+    code, out, err = run(capsys, "sweep", "--hidden-units", "2", "4", "--activation", "tanh", "relu", "--seeds", "3",
+                         "--test-split", "0.25", "--standardize", "--iterations", "200", "--out", tmp_path / "s")
     assert code == 0, err
     assert visible(tmp_path / "s") == sorted(["sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"])
-    assert "test %" in out.splitlines()[0] and "±" in out.splitlines()[1]
+    lines = out.splitlines()
+    assert "activation" in lines[0] and "test %" in lines[0] and "±" in lines[1]
+    assert [line.split()[:2] for line in lines[1:5]] == [["2", "tanh"], ["2", "relu"], ["4", "tanh"], ["4", "relu"]]
     record = json.loads((tmp_path / "s" / "sweep.json").read_text())
     assert record["settings"]["seeds"] == [0, 1, 2] and record["settings"]["init"] == "random"
-    assert record["settings"]["test_examples"] == 100 and len(record["networks"]) == 6
+    assert record["settings"]["test_examples"] == 100 and len(record["networks"]) == 12
+
+
+def test_a_signal_after_the_last_chunk_lets_the_files_be_written_then_exits_128_plus_it(capsys, tmp_path,
+                                                                                      monkeypatch):
+    from shallownet import sweep
+
+    real = sweep.write_outputs
+
+    def signalled(*args, **kwargs):
+        signal.raise_signal(signal.SIGTERM)   # noted (training is over), not raised
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "write_outputs", signalled)
+    code, out, err = run(capsys, "sweep", "--hidden-units", "2", "--iterations", "50", "--out", tmp_path / "s",
+                         "--no-plots")
+    assert code == 128 + signal.SIGTERM
+    assert visible(tmp_path / "s") == ["sweep.csv", "sweep.json"] and "logistic regression" in out
+    expect_one_line_error(code, err, "interrupted by SIGTERM after the sweep finished; wrote")
 
 
 @pytest.mark.parametrize("argv, message", [
