@@ -43,6 +43,7 @@ FLOPs / rate and bytes / bandwidth) and achieved / bound.
     python benchmarks/bench.py --gpu                 # adds one network vs 10,000 at once on a GPU, if present
     python benchmarks/bench.py --table benchmarks/results.json   # print the tables of a results file
 """
+
 import argparse
 import json
 import os
@@ -57,13 +58,13 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # the tree this script belongs to, not an installed copy
+sys.path.insert(0, str(HERE.parent))  # the tree this script belongs to, not an installed copy
 
 # name: (m, n_x, n_h, iterations, lr). "flower" data for m = 400, n_x = 2.
 WORKLOADS = {
     "course": dict(m=400, n_x=2, n_h=4, iterations=10_000, lr=1.2),
     "wide": dict(m=400, n_x=2, n_h=50, iterations=10_000, lr=1.2),
-    "large": dict(m=200_000, n_x=64, n_h=256, iterations=50, lr=0.5),
+    "large": dict(m=200_000, n_x=64, n_h=256, iterations=10, lr=0.5),  # numpy: ~1.5 s per iteration
 }
 QUICK = {
     "course": dict(m=400, n_x=2, n_h=4, iterations=300, lr=1.2),
@@ -82,19 +83,23 @@ QUICK_SWEEPS = {
     "sizes_x_seeds": dict(sizes=COURSE_SIZES, seeds=2, iterations=200, dtype="float32"),
     "same_64": dict(sizes=[4], seeds=8, iterations=200, dtype="float32"),
 }
+# Whole commands (`shallownet sweep --no-plots`, a fresh process each) against a numpy script: the two sweep
+# targets of issue 11 (the course's table, float64; 7 sizes x 8 seeds, float32).
+COMMANDS = ("course_table", "sizes_x_seeds")
 GPU_NETWORKS, GPU_ITERATIONS, QUICK_GPU = 10_000, 2000, (100, 100)
-PATHS = ("manual", "reference", "per_step")
+PATHS = ("manual", "reference", "manual_every_cost", "per_step")
 MALLOC_TUNED = {"MALLOC_TOP_PAD_": "100000000"}
 LOADED_LOAD, LOADED_OTHERS = 0.3, 0.1
 
 
 # ---------------------------------------------------------------- (a) numpy
 
+
 def numpy_course_loop(X, Y, W1, b1, W2, b2, learning_rate, num_iterations):
     """The course's nn_model loop in plain numpy (tanh hidden, sigmoid output): returns the costs."""
     m = X.shape[1]
     costs = []
-    for i in range(num_iterations):
+    for _i in range(num_iterations):
         # forward_propagation
         Z1 = np.dot(W1, X) + b1
         A1 = np.tanh(Z1)
@@ -130,7 +135,7 @@ def numpy_worker(problem_path):
     d = np.load(problem_path)
     X, Y, lr, iterations = d["X"], d["Y"], float(d["lr"]), int(d["iterations"])
     networks = [[d[f"{k}_{i}"] for k in ("W1", "b1", "W2", "b2")] for i in range(int(d["count"]))]
-    numpy_course_loop(X, Y, *networks[0], lr, max(1, min(iterations, 20)))   # warm-up: BLAS threads, caches
+    numpy_course_loop(X, Y, *networks[0], lr, max(1, min(iterations, 20)))  # warm-up: BLAS threads, caches
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         if line.strip() != "run":
@@ -144,9 +149,13 @@ class NumpyWorker:
     """A long-lived numpy subprocess: ``run()`` times one pass over its trainings (seconds, as it measured)."""
 
     def __init__(self, problem_path, env_extra):
-        self.proc = subprocess.Popen([sys.executable, __file__, "--numpy-worker", str(problem_path)],
-                                     env=dict(os.environ, **env_extra), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--numpy-worker", str(problem_path)],
+            env=dict(os.environ, **env_extra),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self._read()
         self.final_costs = None
 
@@ -171,12 +180,19 @@ class NumpyWorker:
 
 # ---------------------------------------------------------------- timing and the machine's state
 
+
 def spread(times):
     """median, min, max, q1, q3 of a list of seconds, and the list itself."""
     t = np.asarray(times, np.float64)
     q1, median, q3 = np.percentile(t, [25, 50, 75])
-    return {"median": float(median), "min": float(t.min()), "max": float(t.max()), "q1": float(q1),
-            "q3": float(q3), "times": [float(v) for v in t]}
+    return {
+        "median": float(median),
+        "min": float(t.min()),
+        "max": float(t.max()),
+        "q1": float(q1),
+        "q3": float(q3),
+        "times": [float(v) for v in t],
+    }
 
 
 def alternate(contenders, repeats):
@@ -223,7 +239,7 @@ def _process_ticks(pid):
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return sum(int(v) for v in fields[11:15])
 
 
@@ -263,11 +279,14 @@ class MachineWatch:
 
 def warn_if_loaded(name, state, log):
     if state["loaded"]:
-        log(f"WARNING [{name}] the machine was not quiet: {'; '.join(state['loaded_because'])}. "
-            "Its ratios are marked 'loaded' and are not quiet-machine figures.")
+        log(
+            f"WARNING [{name}] the machine was not quiet: {'; '.join(state['loaded_because'])}. "
+            "Its ratios are marked 'loaded' and are not quiet-machine figures."
+        )
 
 
 # ---------------------------------------------------------------- problems
+
 
 def make_problem(m, n_x, n_h, seed=0):
     """X (n_x, m), Y (1, m) float64 and starting params: flower for m=400, n_x=2, else a random teacher."""
@@ -281,8 +300,12 @@ def make_problem(m, n_x, n_h, seed=0):
         X = rng.standard_normal((n_x, m))
         teacher = np.tanh(rng.standard_normal((8, n_x)) @ X).sum(axis=0, keepdims=True)
         Y = (teacher > 0).astype(np.float64)
-    params = {"W1": 0.01 * rng.standard_normal((n_h, n_x)), "b1": np.zeros((n_h, 1)),
-              "W2": 0.01 * rng.standard_normal((1, n_h)), "b2": np.zeros((1, 1))}
+    params = {
+        "W1": 0.01 * rng.standard_normal((n_h, n_x)),
+        "b1": np.zeros((n_h, 1)),
+        "W2": 0.01 * rng.standard_normal((1, n_h)),
+        "b2": np.zeros((1, 1)),
+    }
     return X, Y, params
 
 
@@ -306,8 +329,25 @@ def bytes_per_iteration(m, n_x, n_h, itemsize, n_y=1):
 
 # ---------------------------------------------------------------- (b)-(d): one network
 
+
+def cli_cost_stride(iterations):
+    """The stride a run of ``iterations`` keeps its cost at, in the end (shallownet.history, LIMIT points)."""
+    from shallownet.history import LIMIT
+
+    stride = 1
+    while -(-iterations // stride) > LIMIT:
+        stride *= 2
+    return stride
+
+
 def jax_contenders(X, Y, params, dtype, lr, iterations):
-    """The compiled loops (manual, autodiff) and per-step jit: (contenders, compile_s, final costs)."""
+    """The compiled loops (manual, autodiff), the manual loop with every cost (as before blocks), per-step jit.
+
+    The loops run all iterations in one call of ``shallownet.loop.run_chunk``
+    keeping the cost every ``cli_cost_stride(iterations)``-th step, as the
+    CLI's run keeps it; "manual_every_cost" computes and checks every step.
+    Returns (contenders, compile_s, final costs).
+    """
     import jax
     import jax.numpy as jnp
 
@@ -319,16 +359,21 @@ def jax_contenders(X, Y, params, dtype, lr, iterations):
     lr_ = np.asarray(lr, dt)
     n = np.int32(iterations)
     contenders, compile_s, finals = {}, {}, {}
-    for gradients in ("manual", "reference"):
+    for name, gradients, stride in (
+        ("manual", "manual", cli_cost_stride(iterations)),
+        ("reference", "reference", cli_cost_stride(iterations)),
+        ("manual_every_cost", "manual", 1),
+    ):
         kw = dict(activation="tanh", output="sigmoid", gradients=gradients, capacity=iterations)
+        every = (np.int32(stride), np.int32(0))
         t0 = time.perf_counter()
-        compiled = run_chunk.lower(p0, Xd, Yd, lr_, n, **kw).compile()
-        compile_s[gradients] = time.perf_counter() - t0
-        _, costs, steps, ok = compiled(p0, Xd, Yd, lr_, n)   # also the warm-up
+        compiled = run_chunk.lower(p0, Xd, Yd, lr_, n, *every, **kw).compile()
+        compile_s[name] = time.perf_counter() - t0
+        _, costs, steps, ok = compiled(p0, Xd, Yd, lr_, n, *every)  # also the warm-up
         if not (bool(ok) and int(steps) == iterations):
-            raise RuntimeError(f"{gradients} loop stopped early (diverged?) at step {int(steps)}")
-        finals[gradients] = float(costs[iterations - 1])
-        contenders[gradients] = timed(lambda c=compiled: c(p0, Xd, Yd, lr_, n))
+            raise RuntimeError(f"{name} loop stopped early (diverged?) at step {int(steps)}")
+        finals[name] = float(costs[iterations - 1])
+        contenders[name] = timed(lambda c=compiled, e=every: c(p0, Xd, Yd, lr_, n, *e))
 
     vg = value_and_grads_fn("manual")
 
@@ -344,7 +389,7 @@ def jax_contenders(X, Y, params, dtype, lr, iterations):
         p, costs = p0, []
         for _ in range(iterations):
             p, J = step(p)
-            costs.append(J)   # kept on the device: no host sync per step
+            costs.append(J)  # kept on the device: no host sync per step
         return p, costs
 
     jax.block_until_ready(python_loop())
@@ -353,12 +398,24 @@ def jax_contenders(X, Y, params, dtype, lr, iterations):
 
 
 def train_contender(X, Y, params, dtype, lr, iterations):
-    """shallownet.train.train (chunks of 1000 with a host sync between): the overhead over run_chunk."""
+    """shallownet.train.train as ``shallownet train`` calls it: bounded history, calls of about 0.5 s."""
+    from shallownet.experiment import CHUNK_SECONDS
+    from shallownet.history import LIMIT, CostHistory
     from shallownet.train import train
 
     def run():
-        return train(params, X, Y, activation="tanh", gradients="manual", lr=lr, iterations=iterations,
-                     dtype=dtype)[0]
+        return train(
+            params,
+            X,
+            Y,
+            activation="tanh",
+            gradients="manual",
+            lr=lr,
+            iterations=iterations,
+            dtype=dtype,
+            history=CostHistory(LIMIT),
+            chunk_seconds=CHUNK_SECONDS,
+        )[0]
 
     t0 = time.perf_counter()
     run()
@@ -421,13 +478,23 @@ def roofline(spec, dtype, manual_s_per_iter, quick):
     nbytes = bytes_per_iteration(m, n_x, n_h, jnp.dtype(dtype).itemsize)
     compute_s, memory_s = flops / (gflops * 1e9), nbytes / (gbs * 1e9)
     bound = max(compute_s, memory_s)
-    return {"flops_per_iter": flops, "bytes_per_iter": nbytes, "gemm_gflops": gflops, "gemm_square_n": square,
-            "bandwidth_gbs": gbs, "compute_bound_s": compute_s, "memory_bound_s": memory_s, "bound_s": bound,
-            "bound_by": "compute" if compute_s >= memory_s else "memory",
-            "achieved_s": manual_s_per_iter, "achieved_over_bound": manual_s_per_iter / bound}
+    return {
+        "flops_per_iter": flops,
+        "bytes_per_iter": nbytes,
+        "gemm_gflops": gflops,
+        "gemm_square_n": square,
+        "bandwidth_gbs": gbs,
+        "compute_bound_s": compute_s,
+        "memory_bound_s": memory_s,
+        "bound_s": bound,
+        "bound_by": "compute" if compute_s >= memory_s else "memory",
+        "achieved_s": manual_s_per_iter,
+        "achieved_over_bound": manual_s_per_iter / bound,
+    }
 
 
 # ---------------------------------------------------------------- driver: one-network workloads
+
 
 def machine_info():
     import jax
@@ -442,13 +509,25 @@ def machine_info():
     except OSError:
         pass
     dev = jax.devices()[0]
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "jax": jax.__version__, "jaxlib": jaxlib.__version__,
-            "backend": jax.default_backend(), "device": getattr(dev, "device_kind", str(dev)),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "jax": jax.__version__,
+        "jaxlib": jaxlib.__version__,
+        "backend": jax.default_backend(),
+        "device": getattr(dev, "device_kind", str(dev)),
+        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+    }
 
 
 def run_workload(name, spec, dtypes, repeats, tmpdir, log, quick=False):
+    """numpy (plain, tuned) and every dtype's compiled contenders, alternating in one series of repeats.
+
+    numpy computes in float64 whatever the JAX dtype, so it runs once per
+    repeat for all dtypes (the large workload's numpy takes most of a run).
+    """
     watch = MachineWatch()
     X, Y, params = make_problem(spec["m"], spec["n_x"], spec["n_h"])
     problem = Path(tmpdir) / f"{name}.npz"
@@ -456,49 +535,71 @@ def run_workload(name, spec, dtypes, repeats, tmpdir, log, quick=False):
     workers = {"numpy": NumpyWorker(problem, {}), "numpy_tuned": NumpyWorker(problem, MALLOC_TUNED)}
     for w in workers.values():
         watch.add(w.proc.pid)
-    row = {"workload": name, **spec, "by_dtype": {}, "matmul_flops_per_iter": matmul_flops(spec["m"], spec["n_x"],
-                                                                                             spec["n_h"])}
-    numpy_times = {"numpy": [], "numpy_tuned": []}
+    row = {
+        "workload": name,
+        **spec,
+        "by_dtype": {},
+        "matmul_flops_per_iter": matmul_flops(spec["m"], spec["n_x"], spec["n_h"]),
+    }
     try:
+        log(
+            f"[{name}] {', '.join(dtypes)}: numpy (plain, tuned malloc), compiled loops, per-step jit, train() "
+            f"alternating, {repeats} repeats ..."
+        )
+        contenders, compile_s, finals, first_calls = {k: w.run for k, w in workers.items()}, {}, {}, {}
         for dtype in dtypes:
-            log(f"[{name}] {dtype}: numpy (plain, tuned malloc), compiled loops, per-step jit, train() "
-                f"alternating, {repeats} repeats ...")
-            contenders, compile_s, finals = jax_contenders(X, Y, params, dtype, spec["lr"], spec["iterations"])
+            found, compile_s[dtype], finals[dtype] = jax_contenders(X, Y, params, dtype, spec["lr"], spec["iterations"])
             if name in ("course", "wide"):
-                contenders["train"], first_call = train_contender(X, Y, params, dtype, spec["lr"], spec["iterations"])
-            times = alternate({**{k: w.run for k, w in workers.items()}, **contenders}, repeats)
-            for k in numpy_times:
-                numpy_times[k] += times[k]["times"]
-            numpy_s, tuned_s = times["numpy"]["median"], times["numpy_tuned"]["median"]
+                found["train"], first_calls[dtype] = train_contender(
+                    X, Y, params, dtype, spec["lr"], spec["iterations"]
+                )
+            contenders.update({(dtype, k): f for k, f in found.items()})
+        times = alternate(contenders, repeats)
+        numpy_s, tuned_s = times["numpy"]["median"], times["numpy_tuned"]["median"]
+        for dtype in dtypes:
             paths = {}
             for p in PATHS:
-                r = {"compile_s": compile_s[p], "run_s": times[p]["median"], "spread": times[p]}
+                t = times[(dtype, p)]
+                r = {"compile_s": compile_s[dtype][p], "run_s": t["median"], "spread": t}
                 r["us_per_iter"] = r["run_s"] / spec["iterations"] * 1e6
                 r["speedup_vs_numpy"] = numpy_s / r["run_s"]
                 r["speedup_vs_tuned_numpy"] = tuned_s / r["run_s"]
                 r["gflops"] = row["matmul_flops_per_iter"] * spec["iterations"] / r["run_s"] / 1e9
-                if p in finals:
-                    r["final_cost"] = finals[p]
+                if p in finals[dtype]:
+                    r["final_cost"] = finals[dtype][p]
                 paths[p] = r
-            d = {"paths": paths, "numpy": times["numpy"], "numpy_tuned": times["numpy_tuned"],
-                 "autodiff_over_manual": paths["reference"]["run_s"] / paths["manual"]["run_s"]}
-            if "train" in times:
-                d["train"] = {"first_call_s": first_call, "run_s": times["train"]["median"], "spread": times["train"],
-                              "overhead_over_manual": times["train"]["median"] / paths["manual"]["run_s"]}
+            d = {
+                "paths": paths,
+                "numpy": times["numpy"],
+                "numpy_tuned": times["numpy_tuned"],
+                "autodiff_over_manual": paths["reference"]["run_s"] / paths["manual"]["run_s"],
+                "blocks_speedup": paths["manual_every_cost"]["run_s"] / paths["manual"]["run_s"],
+                "cost_stride": cli_cost_stride(spec["iterations"]),
+            }
+            if (dtype, "train") in times:
+                t = times[(dtype, "train")]
+                d["train"] = {
+                    "first_call_s": first_calls[dtype],
+                    "run_s": t["median"],
+                    "spread": t,
+                    "overhead_over_manual": t["median"] / paths["manual"]["run_s"],
+                    "speedup_vs_numpy": numpy_s / t["median"],
+                }
             if name == "large":
                 d.update(large_floors(spec, dtype, paths, quick))
             row["by_dtype"][dtype] = d
     finally:
-        finals = workers["numpy"].final_costs
+        finals_numpy = workers["numpy"].final_costs
         for w in workers.values():
             w.close()
-    row["numpy_f64_s"] = float(np.median(numpy_times["numpy"]))
-    row["numpy_tuned_f64_s"] = float(np.median(numpy_times["numpy_tuned"]))
-    row["numpy_times"], row["numpy_tuned_times"] = numpy_times["numpy"], numpy_times["numpy_tuned"]
-    row["numpy_final_cost"] = finals[0] if finals else None
+    row["numpy_f64_s"], row["numpy_tuned_f64_s"] = numpy_s, tuned_s
+    row["numpy_times"], row["numpy_tuned_times"] = times["numpy"]["times"], times["numpy_tuned"]["times"]
+    row["numpy_final_cost"] = finals_numpy[0] if finals_numpy else None
     row["machine_state"] = watch.stop()
-    row["load_avg_before"], row["load_avg_after"] = row["machine_state"]["load_avg_before"], \
-        row["machine_state"]["load_avg_after"]
+    row["load_avg_before"], row["load_avg_after"] = (
+        row["machine_state"]["load_avg_before"],
+        row["machine_state"]["load_avg_after"],
+    )
     warn_if_loaded(name, row["machine_state"], log)
     return row
 
@@ -506,9 +607,12 @@ def run_workload(name, spec, dtypes, repeats, tmpdir, log, quick=False):
 def large_floors(spec, dtype, paths, quick):
     """The large workload's limits: the earlier floor figures and the roofline row."""
     square = 256 if quick else 2048
-    d = {"matmul_gflops_square": matmul_rate((square, square), (square, square), dtype), "matmul_square_n": square,
-         "matmul_gflops_workload": matmul_rate((spec["n_h"], spec["n_x"]), (spec["n_x"], spec["m"]), dtype),
-         "elementwise_floor_s_per_iter": elementwise_floor(spec["m"], spec["n_h"], dtype)}
+    d = {
+        "matmul_gflops_square": matmul_rate((square, square), (square, square), dtype),
+        "matmul_square_n": square,
+        "matmul_gflops_workload": matmul_rate((spec["n_h"], spec["n_x"]), (spec["n_x"], spec["m"]), dtype),
+        "elementwise_floor_s_per_iter": elementwise_floor(spec["m"], spec["n_h"], dtype),
+    }
     flops = matmul_flops(spec["m"], spec["n_x"], spec["n_h"])
     d["matmul_floor_s_per_iter"] = flops / (d["matmul_gflops_square"] * 1e9)
     d["floor_s_per_iter"] = d["elementwise_floor_s_per_iter"] + d["matmul_floor_s_per_iter"]
@@ -520,6 +624,7 @@ def large_floors(spec, dtype, paths, quick):
 
 # ---------------------------------------------------------------- driver: sweeps
 
+
 def sweep_networks(spec):
     """The sweep's starting parameters (flower, n_x = 2): the course's init per size, or seeds 0..K-1."""
     from shallownet import train
@@ -529,9 +634,36 @@ def sweep_networks(spec):
     return [train.init_params(2, n_h, 1, seed=s) for n_h in spec["sizes"] for s in range(spec["seeds"])]
 
 
+def sweep_kwargs(spec):
+    """sweep.run's arguments for a sweep spec: what ``shallownet sweep`` passes for the same flags."""
+    seeds = {"seeds": None, "init": "course"} if spec["seeds"] is None else {"seeds": spec["seeds"], "init": "random"}
+    return dict(hidden_units=spec["sizes"], iterations=spec["iterations"], dtype=spec["dtype"], **seeds)
+
+
+def sweep_flags(spec):
+    """The command line of the same sweep: ``shallownet sweep --no-plots ...``."""
+    flags = [
+        "--hidden-units",
+        *map(str, spec["sizes"]),
+        "--iterations",
+        str(spec["iterations"]),
+        "--dtype",
+        spec["dtype"],
+        "--no-plots",
+    ]
+    return flags + ([] if spec["seeds"] is None else ["--seeds", str(spec["seeds"])])
+
+
 def run_sweep(name, spec, repeats, tmpdir, log, lr=1.2):
-    """numpy (the same trainings in turn) vs train.train one at a time vs many.train_many, alternating."""
-    from shallownet import data, many, train
+    """numpy (the same trainings in turn) vs train.train one at a time vs all at once, alternating.
+
+    All at once is ``shallownet.sweep.run`` without the baseline: the sweep's
+    compiled program as the command runs it (costs kept every
+    ``sweep.cost_stride`` steps, scores in the same program). One at a time is
+    ``train.train`` with the bounded history ``shallownet train`` keeps.
+    """
+    from shallownet import data, sweep, train
+    from shallownet.history import LIMIT, CostHistory
 
     watch = MachineWatch()
     X, Y = data.flower()
@@ -542,31 +674,47 @@ def run_sweep(name, spec, repeats, tmpdir, log, lr=1.2):
     save_problem(problem, X, Y, networks, lr, iterations)
     worker = NumpyWorker(problem, {})
     watch.add(worker.proc.pid)
-    log(f"[sweep {name}] {count} networks x {iterations} it, {dtype}: numpy, one at a time, all at once, "
-        f"alternating, {repeats} repeats ...")
+    log(
+        f"[sweep {name}] {count} networks x {iterations} it, {dtype}: numpy, one at a time, all at once, "
+        f"alternating, {repeats} repeats ..."
+    )
     try:
+
         def one_at_a_time():
-            return [train.train(p, X, Y, lr=lr, iterations=iterations, dtype=dtype)[0] for p in networks]
+            return [
+                train.train(p, X, Y, lr=lr, iterations=iterations, dtype=dtype, history=CostHistory(LIMIT))[0]
+                for p in networks
+            ]
+
+        timings = {}
 
         def all_at_once():
-            return many.train_many(networks, X, Y, lr=lr, iterations=iterations, dtype=dtype).params
+            return sweep.run(X, Y, lrs=(lr,), baseline=False, timings=timings, **sweep_kwargs(spec)).params
 
         t0 = time.perf_counter()
         one_at_a_time()
         first_one = time.perf_counter() - t0
-        timings = {}
         t0 = time.perf_counter()
-        many.train_many(networks, X, Y, lr=lr, iterations=iterations, dtype=dtype, timings=timings)
+        all_at_once()
         first_all = time.perf_counter() - t0
-        times = alternate({"numpy": worker.run, "one_at_a_time": timed(one_at_a_time),
-                           "all_at_once": timed(all_at_once)}, repeats)
+        compile_s = timings.get("compile_s")
+        times = alternate(
+            {"numpy": worker.run, "one_at_a_time": timed(one_at_a_time), "all_at_once": timed(all_at_once)}, repeats
+        )
     finally:
         worker.close()
     net_its = count * iterations
-    row = {"sweep": name, "networks": count, "sizes": spec["sizes"], "seeds": spec["seeds"],
-           "iterations": iterations, "dtype": dtype, "times": times,
-           "first_call_s": {"one_at_a_time": first_one, "all_at_once": first_all},
-           "all_at_once_compile_s": timings.get("compile_s")}
+    row = {
+        "sweep": name,
+        "networks": count,
+        "sizes": spec["sizes"],
+        "seeds": spec["seeds"],
+        "iterations": iterations,
+        "dtype": dtype,
+        "times": times,
+        "first_call_s": {"one_at_a_time": first_one, "all_at_once": first_all},
+        "all_at_once_compile_s": compile_s,
+    }
     for k in times:
         row[f"{k}_s"] = times[k]["median"]
         row[f"{k}_us_per_network_iter"] = times[k]["median"] / net_its * 1e6
@@ -574,6 +722,99 @@ def run_sweep(name, spec, repeats, tmpdir, log, lr=1.2):
     row["all_at_once_vs_one_at_a_time"] = times["one_at_a_time"]["median"] / times["all_at_once"]["median"]
     row["machine_state"] = watch.stop()
     warn_if_loaded(f"sweep {name}", row["machine_state"], log)
+    return row
+
+
+# ---------------------------------------------------------------- whole commands: `shallownet sweep` vs a numpy script
+
+
+def numpy_script(problem_path):
+    """A student's numpy script, as one process: load the data and inits, train each network, print the table.
+
+    ``bench.py --numpy-script PROBLEM`` (run by ``run_command``); imports numpy only.
+    """
+    arrays = np.load(problem_path)
+    X, Y, lr, iterations = arrays["X"], arrays["Y"], float(arrays["lr"]), int(arrays["iterations"])
+    for i in range(int(arrays["count"])):
+        W1, b1, W2, b2 = (arrays[f"{k}_{i}"].copy() for k in ("W1", "b1", "W2", "b2"))
+        m = X.shape[1]
+        for _ in range(iterations):  # numpy_course_loop, keeping the parameters
+            A1 = np.tanh(np.dot(W1, X) + b1)
+            A2 = 1 / (1 + np.exp(-(np.dot(W2, A1) + b2)))
+            logprobs = np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y)
+            float(np.squeeze(-np.sum(logprobs) / m))
+            dZ2 = A2 - Y
+            dW2, db2 = np.dot(dZ2, A1.T) / m, np.sum(dZ2, axis=1, keepdims=True) / m
+            dZ1 = np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))
+            dW1, db1 = np.dot(dZ1, X.T) / m, np.sum(dZ1, axis=1, keepdims=True) / m
+            W1, b1, W2, b2 = W1 - lr * dW1, b1 - lr * db1, W2 - lr * dW2, b2 - lr * db2
+        A2 = 1 / (1 + np.exp(-(np.dot(W2, np.tanh(np.dot(W1, X) + b1)) + b2)))
+        print(f"n_h = {W1.shape[0]}: {100 * np.mean((A2 > 0.5) == (Y > 0.5)):.2f} %")
+
+
+def run_command(name, spec, repeats, tmpdir, log, lr=1.2):
+    """Wall time of the whole ``shallownet sweep --no-plots`` command vs the numpy script, alternating.
+
+    Each repeat runs: the numpy script; the command with an empty compile
+    cache (cold: XLA compiles); the command again with that cache (warm: the
+    persistent cache serves the programs). Each is a fresh process timed from
+    outside, start-up, imports, data, compile, training, baseline and output
+    files included. The command is ``python -m shallownet.cli`` from this tree.
+    """
+    import shutil
+
+    watch = MachineWatch()
+    from shallownet import data
+
+    X, Y = data.flower()
+    problem = Path(tmpdir) / f"command_{name}.npz"
+    save_problem(problem, X, Y.astype(np.float64), sweep_networks(spec), lr, spec["iterations"])
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cache = Path(tmpdir) / f"xla-cache-{name}"
+    log(
+        f"[command {name}] `shallownet sweep {' '.join(sweep_flags(spec))}` (cold and warm compile cache) vs a "
+        f"numpy script, alternating, {repeats} repeats ..."
+    )
+
+    def process(argv, extra=None):
+        def run():
+            t0 = time.perf_counter()
+            done = subprocess.run(argv, env=dict(env, **(extra or {})), capture_output=True, text=True)
+            elapsed = time.perf_counter() - t0
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(argv[:4])} ... failed ({done.returncode}): {done.stderr[-500:]}")
+            return elapsed
+
+        return run
+
+    out = Path(tmpdir) / f"out-{name}"
+    command = [sys.executable, "-m", "shallownet.cli", "sweep", *sweep_flags(spec), "--out", str(out)]
+    cached = {"JAX_COMPILATION_CACHE_DIR": str(cache)}
+    warm = process(command, cached)
+    cold_run = process(command, cached)
+
+    def cold():
+        shutil.rmtree(cache, ignore_errors=True)
+        return cold_run()
+
+    numpy = process([sys.executable, str(Path(__file__).resolve()), "--numpy-script", str(problem)])
+    times = alternate({"numpy_script": numpy, "cold": cold, "warm": warm}, repeats)
+    seconds = json.loads((out / "sweep.json").read_text()).get("seconds", {})  # of the last (warm) command
+    row = {
+        "command": name,
+        "argv": ["shallownet", "sweep", *sweep_flags(spec)],
+        "networks": len(sweep_networks(spec)),
+        "iterations": spec["iterations"],
+        "dtype": spec["dtype"],
+        "times": times,
+        "warm_in_process_s": seconds,
+    }
+    for k in ("cold", "warm"):
+        row[f"{k}_s"] = times[k]["median"]
+        row[f"{k}_vs_numpy"] = times["numpy_script"]["median"] / times[k]["median"]
+    row["numpy_script_s"] = times["numpy_script"]["median"]
+    row["machine_state"] = watch.stop()
+    warn_if_loaded(f"command {name}", row["machine_state"], log)
     return row
 
 
@@ -587,7 +828,8 @@ def run_gpu(quick, log):
         gpus = []
     if not gpus:
         return {"skipped": f"no GPU visible to JAX (backend {jax.default_backend()})"}
-    from shallownet import data, many, train
+    from shallownet import data, many, sweep, train
+    from shallownet.history import LIMIT, CostHistory
 
     count, iterations = QUICK_GPU if quick else (GPU_NETWORKS, GPU_ITERATIONS)
     log(f"[gpu] one network vs {count} at once, {iterations} it, float32 ...")
@@ -596,17 +838,39 @@ def run_gpu(quick, log):
     Y = Y.astype(np.float32)
     networks = [train.init_params(2, 4, 1, seed=s) for s in range(count)]
     with jax.default_device(gpus[0]):
-        one = timed(lambda: train.train(networks[0], X, Y, lr=1.2, iterations=iterations, dtype="float32")[0])
-        all_ = timed(lambda: many.train_many(networks, X, Y, lr=1.2, iterations=iterations, dtype="float32").params)
-        one(), all_()   # compile and warm up
+        one = timed(
+            lambda: train.train(
+                networks[0], X, Y, lr=1.2, iterations=iterations, dtype="float32", history=CostHistory(LIMIT)
+            )[0]
+        )
+        all_ = timed(
+            lambda: (
+                many.train_many(
+                    networks,
+                    X,
+                    Y,
+                    lr=1.2,
+                    iterations=iterations,
+                    dtype="float32",
+                    cost_every=sweep.cost_stride(iterations),
+                ).params
+            )
+        )
+        one(), all_()  # compile and warm up
         times = alternate({"one_network": one, "all_at_once": all_}, 1 if quick else 3)
-    return {"device": gpus[0].device_kind, "networks": count, "iterations": iterations, "times": times,
-            "one_network_us_per_iter": times["one_network"]["median"] / iterations * 1e6,
-            "all_at_once_us_per_network_iter": times["all_at_once"]["median"] / (count * iterations) * 1e6,
-            "machine_state": watch.stop()}
+    return {
+        "device": gpus[0].device_kind,
+        "networks": count,
+        "iterations": iterations,
+        "times": times,
+        "one_network_us_per_iter": times["one_network"]["median"] / iterations * 1e6,
+        "all_at_once_us_per_network_iter": times["all_at_once"]["median"] / (count * iterations) * 1e6,
+        "machine_state": watch.stop(),
+    }
 
 
 # ---------------------------------------------------------------- tables
+
 
 def fmt_s(s):
     return f"{s * 1e3:.0f} ms" if s >= 0.1 else f"{s * 1e3:.1f} ms"
@@ -629,29 +893,55 @@ def _mark(row):
 
 def table(results):
     """Markdown tables of a results dict: times with spread, ratios, compile times, limits, sweeps, state."""
-    lines = ["| workload | dtype | numpy f64 (tuned) | manual loop | autodiff loop | per-step jit "
-             "| manual × numpy (× tuned) | autodiff × | per-step × | autodiff / manual | compile s (manual, autodiff) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| workload | dtype | numpy f64 (tuned) | manual loop | autodiff loop | manual, every cost "
+        "| per-step jit | manual × numpy (× tuned) | autodiff × | every cost × | per-step × | blocks gain "
+        "| `train()` × | compile s (manual, autodiff, every cost) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in results["workloads"]:
         for dtype, d in row["by_dtype"].items():
             p = _paths(d)
-            numpy_cell = (f"{fmt_spread(d['numpy'])} ({fmt_s(d['numpy_tuned']['median'])})" if "numpy" in d
-                          else f"{fmt_s(row['numpy_f64_s'])} ({fmt_s(row['numpy_tuned_f64_s'])})")
+            numpy_cell = (
+                f"{fmt_spread(d['numpy'])} ({fmt_s(d['numpy_tuned']['median'])})"
+                if "numpy" in d
+                else f"{fmt_s(row['numpy_f64_s'])} ({fmt_s(row['numpy_tuned_f64_s'])})"
+            )
+            shown = [k for k in PATHS if k in p]
+
+            def ratio(k, tuned=False, p=p):
+                if k not in p:
+                    return "-"
+                return f"{p[k]['speedup_vs_numpy']:.1f}×" + (
+                    f" ({p[k]['speedup_vs_tuned_numpy']:.1f}×)" if tuned else ""
+                )
+
+            train_cell = f"{d['train']['speedup_vs_numpy']:.1f}×" if "speedup_vs_numpy" in d.get("train", {}) else "-"
+            compiles = ", ".join(f"{p[k]['compile_s']:.2f}" for k in shown if k != "per_step")
             lines.append(
                 f"| {row['workload']}{_mark(row)} (m={row['m']}, n_x={row['n_x']}, n_h={row['n_h']}, "
                 f"{row['iterations']} it) | {dtype} | {numpy_cell} "
-                + "".join(f"| {fmt_spread(p[k]['spread']) if 'spread' in p[k] else fmt_s(p[k]['run_s'])} "
-                          f"({p[k]['us_per_iter']:.1f} µs/it) " for k in PATHS)
-                + f"| {p['manual']['speedup_vs_numpy']:.1f}× ({p['manual']['speedup_vs_tuned_numpy']:.1f}×) "
-                f"| {p['reference']['speedup_vs_numpy']:.1f}× ({p['reference']['speedup_vs_tuned_numpy']:.1f}×) "
-                f"| {p['per_step']['speedup_vs_numpy']:.1f}× | {d['autodiff_over_manual']:.2f} "
-                f"| {p['manual']['compile_s']:.2f}, {p['reference']['compile_s']:.2f} |")
-    large = [(row, dt, d) for row in results["workloads"] if row["workload"] == "large"
-             for dt, d in row["by_dtype"].items()]
+                + "".join(
+                    f"| {fmt_spread(p[k]['spread']) if 'spread' in p[k] else fmt_s(p[k]['run_s'])} "
+                    f"({p[k]['us_per_iter']:.1f} µs/it) "
+                    if k in p
+                    else "| - "
+                    for k in PATHS
+                )
+                + f"| {ratio('manual', True)} | {ratio('reference')} | {ratio('manual_every_cost')} "
+                f"| {ratio('per_step')} | {d.get('blocks_speedup', float('nan')):.2f} | {train_cell} "
+                f"| {compiles} |"
+            )
+    large = [
+        (row, dt, d) for row in results["workloads"] if row["workload"] == "large" for dt, d in row["by_dtype"].items()
+    ]
     if large:
-        lines += ["", "| large | dtype | manual GFLOP/s | autodiff GFLOP/s | matmul GFLOP/s (square, workload shape) "
-                  "| element-wise floor / it | floor / it | manual × floor | autodiff × floor |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| large | dtype | manual GFLOP/s | autodiff GFLOP/s | matmul GFLOP/s (square, workload shape) "
+            "| element-wise floor / it | floor / it | manual × floor | autodiff × floor |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for row, dt, d in large:
             p = _paths(d)
             lines.append(
@@ -659,56 +949,173 @@ def table(results):
                 f"| {p['reference']['gflops']:.0f} | {d['matmul_gflops_square']:.0f} ({d['matmul_square_n']}²), "
                 f"{d['matmul_gflops_workload']:.0f} | {fmt_s(d['elementwise_floor_s_per_iter'])} "
                 f"| {fmt_s(d['floor_s_per_iter'])} | {p['manual']['times_floor']:.2f} "
-                f"| {p['reference']['times_floor']:.2f} |")
+                f"| {p['reference']['times_floor']:.2f} |"
+            )
         roofs = [(row, dt, d["roofline"]) for row, dt, d in large if "roofline" in d]
         if roofs:
-            lines += ["", "| roofline (large) | dtype | MFLOP / it | MB / it | GEMM GFLOP/s | bandwidth GB/s "
-                      "| bound / it (by) | achieved / it (manual) | achieved ÷ bound |",
-                      "|---|---|---|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                "| roofline (large) | dtype | MFLOP / it | MB / it | GEMM GFLOP/s | bandwidth GB/s "
+                "| bound / it (by) | achieved / it (manual) | achieved ÷ bound |",
+                "|---|---|---|---|---|---|---|---|---|",
+            ]
             for row, dt, r in roofs:
                 lines.append(
                     f"| m={row['m']}, n_x={row['n_x']}, n_h={row['n_h']}{_mark(row)} | {dt} "
                     f"| {r['flops_per_iter'] / 1e6:.0f} | {r['bytes_per_iter'] / 1e6:.0f} | {r['gemm_gflops']:.0f} "
                     f"| {r['bandwidth_gbs']:.1f} | {fmt_s(r['bound_s'])} ({r['bound_by']}) "
-                    f"| {fmt_s(r['achieved_s'])} | {r['achieved_over_bound']:.2f} |")
-    trains = [(row, dt, d["train"]) for row in results["workloads"]
-              for dt, d in row["by_dtype"].items() if "train" in d]
+                    f"| {fmt_s(r['achieved_s'])} | {r['achieved_over_bound']:.2f} |"
+                )
+    trains = [
+        (row, dt, d["train"]) for row in results["workloads"] for dt, d in row["by_dtype"].items() if "train" in d
+    ]
     if trains:
         lines += ["", "| `train()` (chunks of 1000) | dtype | run | × the bare manual loop |", "|---|---|---|---|"]
         for row, dt, t in trains:
             lines.append(f"| {row['workload']} | {dt} | {fmt_s(t['run_s'])} | {t['overhead_over_manual']:.2f} |")
     sweeps = results.get("sweeps", [])
     if sweeps:
-        lines += ["", "| sweep (flower) | networks × it | dtype | numpy, in turn | one at a time (train) "
-                  "| all at once (train_many) | µs / network-it (all at once) | × numpy | × one at a time "
-                  "| compile s (all at once) |", "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| sweep (flower) | networks × it | dtype | numpy, in turn | one at a time (train) "
+            "| all at once (sweep.run) | µs / network-it (all at once) | × numpy | × one at a time "
+            "| compile s (all at once) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for s in sweeps:
             t = s["times"]
             lines.append(
                 f"| {s['sweep']}{_mark(s)} | {s['networks']} × {s['iterations']} | {s['dtype']} "
                 f"| {fmt_spread(t['numpy'])} | {fmt_spread(t['one_at_a_time'])} | {fmt_spread(t['all_at_once'])} "
                 f"| {s['all_at_once_us_per_network_iter']:.2f} | {s['all_at_once_vs_numpy']:.1f}× "
-                f"| {s['all_at_once_vs_one_at_a_time']:.1f}× | {s['all_at_once_compile_s']:.2f} |")
+                f"| {s['all_at_once_vs_one_at_a_time']:.1f}× | {s['all_at_once_compile_s']:.2f} |"
+            )
+    commands = results.get("commands", [])
+    if commands:
+        lines += [
+            "",
+            "| whole command | networks × it | dtype | numpy script | `shallownet sweep`, cold cache "
+            "| warm cache | × numpy (cold, warm) | warm, in the process: compile, train, baseline s |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for c in commands:
+            t, sec = c["times"], c.get("warm_in_process_s", {})
+            inside = ", ".join(f"{sec[k]:.2f}" if k in sec else "-" for k in ("compile_s", "train_s", "baseline_s"))
+            lines.append(
+                f"| {c['command']}{_mark(c)} | {c['networks']} × {c['iterations']} | {c['dtype']} "
+                f"| {fmt_spread(t['numpy_script'])} | {fmt_spread(t['cold'])} | {fmt_spread(t['warm'])} "
+                f"| {c['cold_vs_numpy']:.2f}×, {c['warm_vs_numpy']:.2f}× | {inside} |"
+            )
+    lines += targets_table(results)
     gpu = results.get("gpu")
     if gpu is not None:
         if "skipped" in gpu:
             lines += ["", f"GPU rows: skipped ({gpu['skipped']})."]
         else:
-            lines += ["", "| GPU | networks × it | one network µs / it | all at once µs / network-it |",
-                      "|---|---|---|---|",
-                      f"| {gpu['device']} | {gpu['networks']} × {gpu['iterations']} "
-                      f"| {gpu['one_network_us_per_iter']:.1f} | {gpu['all_at_once_us_per_network_iter']:.4f} |"]
-    states = [(r.get("workload") or f"sweep {r.get('sweep')}", r["machine_state"])
-              for r in results["workloads"] + sweeps if "machine_state" in r]
+            lines += [
+                "",
+                "| GPU | networks × it | one network µs / it | all at once µs / network-it |",
+                "|---|---|---|---|",
+                f"| {gpu['device']} | {gpu['networks']} × {gpu['iterations']} "
+                f"| {gpu['one_network_us_per_iter']:.1f} | {gpu['all_at_once_us_per_network_iter']:.4f} |",
+            ]
+    states = [
+        (
+            r.get("workload") or (f"sweep {r['sweep']}" if "sweep" in r else f"command {r.get('command')}"),
+            r["machine_state"],
+        )
+        for r in results["workloads"] + sweeps + commands
+        if "machine_state" in r
+    ]
     if states:
-        lines += ["", "| part | load avg before → after (1, 5, 15 min) | other processes, cores | quiet? |",
-                  "|---|---|---|---|"]
+        lines += [
+            "",
+            "| part | load avg before → after (1, 5, 15 min) | other processes, cores | quiet? |",
+            "|---|---|---|---|",
+        ]
         for part, st in states:
             others = st.get("others_cpu_cores")
-            lines.append(f"| {part} | {_loads(st['load_avg_before'])} → {_loads(st['load_avg_after'])} "
-                         f"| {'-' if others is None else f'{others:.2f}'} "
-                         f"| {'no: ' + '; '.join(st['loaded_because']) if st['loaded'] else 'yes'} |")
+            lines.append(
+                f"| {part} | {_loads(st['load_avg_before'])} → {_loads(st['load_avg_after'])} "
+                f"| {'-' if others is None else f'{others:.2f}'} "
+                f"| {'no: ' + '; '.join(st['loaded_because']) if st['loaded'] else 'yes'} |"
+            )
     return "\n".join(lines)
+
+
+def targets_table(results):
+    """Issue 11's targets, each measured figure beside its target (rows for the parts that ran)."""
+    rows = []
+    commands = {c["command"]: c for c in results.get("commands", [])}
+    for name, target, what in (
+        ("course_table", 1.5, "the course's table (7 sizes x 5,000 it, float64), whole command"),
+        ("sizes_x_seeds", 8.0, "7 sizes x 8 seeds (56 networks), float32, whole command"),
+    ):
+        if name in commands:
+            c = commands[name]
+            rows.append(
+                (
+                    what + _mark(c),
+                    f">= {target:g}× numpy",
+                    f"{c['warm_vs_numpy']:.2f}× warm cache, {c['cold_vs_numpy']:.2f}× cold",
+                    c["warm_vs_numpy"] >= target,
+                )
+            )
+    same = next((s for s in results.get("sweeps", []) if s["sweep"] == "same_64"), None)
+    if same is not None:
+        rows.append(
+            (
+                f"{same['networks']} networks of n_h = 4 at once, float32, per network-iteration{_mark(same)}",
+                "<= 2 µs (>= 16× numpy)",
+                f"{same['all_at_once_us_per_network_iter']:.2f} µs ({same['all_at_once_vs_numpy']:.1f}×)",
+                same["all_at_once_us_per_network_iter"] <= 2.0,
+            )
+        )
+    for row in results["workloads"]:
+        d = row["by_dtype"].get("float32")
+        if d is None:
+            continue
+        if row["workload"] == "course":
+            manual = _paths(d)["manual"]
+            rows.append(
+                (
+                    f"one network, course size, float32{_mark(row)}",
+                    ">= 12× numpy",
+                    f"{manual['speedup_vs_numpy']:.1f}× ({manual['us_per_iter']:.2f} µs/it; `train()` "
+                    f"{d.get('train', {}).get('speedup_vs_numpy', float('nan')):.1f}×)",
+                    manual["speedup_vs_numpy"] >= 12,
+                )
+            )
+        if row["workload"] == "large" and "roofline" in d:
+            r = d["roofline"]
+            rows.append(
+                (
+                    f"large workload, float32{_mark(row)}",
+                    "achieved <= 1.5× the roofline bound",
+                    f"{r['achieved_over_bound']:.2f}× ({r['bound_by']}-bound)",
+                    r["achieved_over_bound"] <= 1.5,
+                )
+            )
+    gpu = results.get("gpu")
+    if gpu is not None:
+        rows.append(
+            (
+                "GPU: one network vs 10,000 at once",
+                "rows where a GPU is available",
+                gpu.get("skipped")
+                or f"{gpu['one_network_us_per_iter']:.1f} vs "
+                f"{gpu['all_at_once_us_per_network_iter']:.4f} µs per network-iteration",
+                None,
+            )
+        )
+    if not rows:
+        return []
+    lines = ["", "| target (issue 11) | target | measured | met? |", "|---|---|---|---|"]
+    lines += [
+        f"| {what} | {target} | {measured} | {'-' if met is None else ('yes' if met else 'no')} |"
+        for what, target, measured, met in rows
+    ]
+    return lines
 
 
 def _loads(load):
@@ -718,54 +1125,92 @@ def _loads(load):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes and one repeat: a smoke run")
-    ap.add_argument("--workloads", nargs="*", choices=list(WORKLOADS), default=None,
-                    help="one-network workloads (default all; give none to run only sweeps)")
-    ap.add_argument("--sweeps", nargs="*", choices=list(SWEEPS), default=None,
-                    help="sweep rows (flag alone: all; default: all unless --workloads is given)")
+    ap.add_argument(
+        "--workloads",
+        nargs="*",
+        choices=list(WORKLOADS),
+        default=None,
+        help="one-network workloads (default all; give none to run only sweeps)",
+    )
+    ap.add_argument(
+        "--sweeps",
+        nargs="*",
+        choices=list(SWEEPS),
+        default=None,
+        help="sweep rows (flag alone: all; default: all unless --workloads is given)",
+    )
+    ap.add_argument(
+        "--commands",
+        nargs="*",
+        choices=list(COMMANDS),
+        default=None,
+        help="whole-command rows: `shallownet sweep --no-plots` vs a numpy script, cold and warm compile "
+        "cache (flag alone: all; default: all unless --workloads or --sweeps is given)",
+    )
     ap.add_argument("--dtypes", nargs="+", choices=["float32", "float64"], default=["float32", "float64"])
     ap.add_argument("--gpu", action="store_true", help="add the GPU rows (skipped cleanly without a GPU)")
     ap.add_argument("--repeats", type=int, default=None, help="alternating repeats (default 5, large 3)")
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--table", metavar="RESULTS_JSON", help="only print the Markdown tables of a results file")
     ap.add_argument("--numpy-worker", help=argparse.SUPPRESS)
+    ap.add_argument("--numpy-script", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.numpy_worker:
         return numpy_worker(args.numpy_worker)
+    if args.numpy_script:
+        return numpy_script(args.numpy_script)
     if args.table:
         print(table(json.loads(Path(args.table).read_text())))
         return
     workloads = list(WORKLOADS) if args.workloads is None else args.workloads
-    sweeps = args.sweeps if args.sweeps else (list(SWEEPS) if args.sweeps is not None or args.workloads is None
-                                              else [])
+    sweeps = args.sweeps if args.sweeps else (list(SWEEPS) if args.sweeps is not None or args.workloads is None else [])
+    everything = args.workloads is None and args.sweeps is None
+    commands = args.commands if args.commands else (list(COMMANDS) if args.commands is not None or everything else [])
 
     import jax
 
-    jax.config.update("jax_enable_x64", True)   # float64 runs must really be float64
+    jax.config.update("jax_enable_x64", True)  # float64 runs must really be float64
     specs, sweep_specs = (QUICK, QUICK_SWEEPS) if args.quick else (WORKLOADS, SWEEPS)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    results = {"quick": args.quick, "machine": machine_info(), "load_avg_before": load_avg(), "workloads": [],
-               "sweeps": []}
+    results = {
+        "quick": args.quick,
+        "machine": machine_info(),
+        "load_avg_before": load_avg(),
+        "workloads": [],
+        "sweeps": [],
+        "commands": [],
+    }
     watch = MachineWatch()
     with tempfile.TemporaryDirectory() as tmp:
         for name in workloads:
             default_repeats = 1 if args.quick else (3 if name == "large" else 5)
-            results["workloads"].append(run_workload(name, specs[name], args.dtypes, args.repeats or default_repeats,
-                                                     tmp, log, quick=args.quick))
+            results["workloads"].append(
+                run_workload(
+                    name, specs[name], args.dtypes, args.repeats or default_repeats, tmp, log, quick=args.quick
+                )
+            )
         for name in sweeps:
-            results["sweeps"].append(run_sweep(name, sweep_specs[name], args.repeats or (1 if args.quick else 3),
-                                               tmp, log))
+            results["sweeps"].append(
+                run_sweep(name, sweep_specs[name], args.repeats or (1 if args.quick else 3), tmp, log)
+            )
+        for name in commands:
+            results["commands"].append(
+                run_command(name, sweep_specs[name], args.repeats or (1 if args.quick else 3), tmp, log)
+            )
     if args.gpu:
         results["gpu"] = run_gpu(args.quick, log)
     results["load_avg_after"] = load_avg()
     results["machine_state"] = watch.stop()
-    results["loaded"] = any(r["machine_state"]["loaded"] for r in results["workloads"] + results["sweeps"])
+    results["loaded"] = any(
+        r["machine_state"]["loaded"] for r in results["workloads"] + results["sweeps"] + results["commands"]
+    )
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(table(results))
-    print(f"\nload average before {results['load_avg_before']}, after {results['load_avg_after']}; "
-          f"written {args.out}")
+    print(f"\nload average before {results['load_avg_before']}, after {results['load_avg_after']}; written {args.out}")
     if results["loaded"]:
-        warnings.warn("the machine was loaded during this run: the results are marked and are not quiet figures",
-                      stacklevel=1)
+        warnings.warn(
+            "the machine was loaded during this run: the results are marked and are not quiet figures", stacklevel=1
+        )
 
 
 if __name__ == "__main__":

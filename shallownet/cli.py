@@ -21,6 +21,9 @@ EPILOG = (
     "exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), "
     "2 bad command line, 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)"
 )
+SWEEP_EPILOG = (
+    EPILOG + ". A sweep stopped by a signal writes nothing (it does not resume: run it again). See docs/sweep.md."
+)
 
 
 class UsageError(Exception):
@@ -65,10 +68,26 @@ def build_parser() -> Parser:
     predict_parser.add_argument("--out", default=None, help="write predictions to this CSV (default: print them)")
     predict_parser.set_defaults(func=cmd_predict)
 
-    s = sub.add_parser("sweep", help="training accuracy for several hidden sizes, plus logistic regression",
-                       epilog=EPILOG)
-    config.add_flags(s, "sweep")
-    s.set_defaults(func=cmd_sweep)
+    sweep_parser = sub.add_parser(
+        "sweep",
+        help="train every combination of hidden sizes, learning rates, activations and seeds at once; "
+        "table, CSV, JSON and plots into --out",
+        epilog=SWEEP_EPILOG,
+    )
+    config.add_flags(sweep_parser, "sweep")
+    sweep_parser.add_argument(
+        "--seeds",
+        type=config.whole_argument,
+        default=None,
+        metavar="K",
+        help="train K random inits per configuration (seeds --seed .. --seed+K-1; turns on --init random) "
+        "and report the mean ± std (default: one init, the course's draw)",
+    )
+    sweep_parser.add_argument("--out", default=None, help="output folder (default runs/sweep-<data>)")
+    sweep_parser.add_argument(
+        "--no-plots", action="store_true", help="write sweep.csv and sweep.json only (no matplotlib)"
+    )
+    sweep_parser.set_defaults(func=cmd_sweep)
 
     try:
         check_cmd = importlib.import_module("shallownet.check_cmd")
@@ -188,18 +207,46 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(args):
-    from . import config, data, experiment, memory, sweep
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Every network of the grid in one compiled program; the table on stdout, the files into --out."""
+    from . import config, data, experiment, memory, signals, sweep, train
 
-    configs = _configured(config.sweep_grid, config.given(args, "sweep"))
+    settings = config.given(args, "sweep")
+    configs = _configured(config.sweep_grid, settings, seeds=args.seeds)
     first = configs[0]
+    out = Path(args.out or Path("runs") / f"sweep-{Path(first.data).stem}")
+    experiment.check_out(out)
     prepared = data.prepare(first)
-    for c in configs:
-        memory.check(experiment.estimate_memory(c, prepared, None, min(c.chunk, c.iterations)))
-    import manual
-
-    manual.checks.check_Y(prepared.Y, prepared.X, "sigmoid")
-    print(sweep.table(sweep.train_each(configs, prepared.X, prepared.Y)))
+    sweep.check_problem(prepared)
+    memory.check(sweep.estimate_memory(configs, prepared, plots=not args.no_plots))
+    bar, update = sweep.progress_bar(first.iterations)
+    with signals.recorded() as requests:
+        try:
+            result = sweep.run_configs(
+                configs, prepared, progress=update, should_stop=requests, chunk_seconds=experiment.CHUNK_SECONDS
+            )
+        except train.Interrupted as e:
+            bar.close()
+            signals.ignore_further()  # nothing more to save: a second request must not cut the message short
+            print(
+                f"shallownet: interrupted by {signals.name(e.signum)} after iteration {e.iteration} of "
+                f"{first.iterations}; nothing written (a sweep does not resume: run it again)",
+                file=sys.stderr,
+            )
+            return signals.exit_code(e.signum)
+        finally:
+            bar.close()
+        scale = (prepared.mean, prepared.std) if first.standardize else None
+        files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=not args.no_plots, scale=scale)
+        print(sweep.summary_table(result))
+        print(f"wrote {', '.join(files)} to {out}")
+        stop = requests()
+        if stop is not None:  # asked to stop after the last chunk: everything is written
+            print(
+                f"shallownet: interrupted by {signals.name(stop)} after the sweep finished; wrote {out}",
+                file=sys.stderr,
+            )
+            return signals.exit_code(stop)
     return 0
 
 

@@ -232,7 +232,7 @@ class RunConfig:
     )
     hidden_units: int = setting(4, "hidden units n_h", _whole(1), metavar="N", sweep=True)
     activation: str = setting(
-        "tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity", _activation
+        "tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity", _activation, sweep=True
     )
     output: str = setting(
         "sigmoid",
@@ -259,19 +259,22 @@ class RunConfig:
         _choice("random", "course"),
         choices=("random", "course"),
     )
-    seed: int = setting(0, "seed of the random init and of the test split", _whole(0), metavar="N", sweep=True)
+    seed: int = setting(
+        0,
+        "seed of the random init and of the test split (a sweep's --seeds K: seed .. seed+K-1)",
+        _whole(0),
+        metavar="N",
+    )
     test_split: float = setting(
         0.0,
         "hold out this fraction of the examples as a test set (seeded)",
         _real(0.0, low_open=False, high=1.0),
         metavar="FRACTION",
-        commands=("train",),
     )
     standardize: bool = setting(
         False,
         "scale each feature to mean 0, std 1 (statistics of the training part, saved in the model)",
         _flag,
-        commands=("train",),
     )
     devices: int = setting(
         1,
@@ -386,22 +389,28 @@ SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "
 # --------------------------------------------------------------------------- command-line flags
 
 
+def _strict(parse: Callable[[str], Any], kind: str) -> Callable[[str], Any]:
+    """An argparse type that reads ``text`` with ``parse`` (the strict grammar above), naming what it expected."""
+
+    def parse_text(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as e:
+            said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a {kind} ({e})"
+            raise argparse.ArgumentTypeError(said) from None
+
+    return parse_text
+
+
+# argparse type: a whole number in the strict grammar above ("5000", "1e6"; not "1_000").
+whole_argument = _strict(parse_whole, "whole number")
+
+
 def _argument_type(field: dataclasses.Field[Any]) -> Callable[[str], Any]:
     """The argparse type of a field: the strict number grammar above for numbers."""
-
-    def strict(parse: Callable[[str], Any], kind: str) -> Callable[[str], Any]:
-        def parse_text(text: str) -> Any:
-            try:
-                return parse(text)
-            except ValueError as e:
-                said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a {kind} ({e})"
-                raise argparse.ArgumentTypeError(said) from None
-
-        return parse_text
-
     types: dict[Any, Callable[[str], Any]] = {
-        int: strict(parse_whole, "whole number"),
-        float: strict(parse_number, "finite number"),
+        int: whole_argument,
+        float: _strict(parse_number, "finite number"),
     }
     return types.get(field.type, str)
 
@@ -452,24 +461,56 @@ def given(args: argparse.Namespace, command: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- sweeps
 
 
-def sweep_lists():
-    """The settings a sweep takes lists of, in the order its grid varies them."""
-    return tuple(f.name for f in dataclasses.fields(RunConfig) if f.metadata["sweep"])
+SWEEP_ORDER = ("hidden_units", "lr", "activation")  # the grid's axes, outermost first; seeds innermost
 
 
-def sweep_grid(settings):
-    """One RunConfig per combination of a sweep's list-valued settings (each validated as train would).
+def sweep_lists() -> tuple[str, ...]:
+    """The settings a sweep takes lists of, in the order its grid varies them (SWEEP_ORDER)."""
+    listed = {field.name for field in dataclasses.fields(RunConfig) if field.metadata["sweep"]}
+    return tuple(k for k in SWEEP_ORDER if k in listed)
 
-    ``settings``: sweep defaults overlaid by what was given; list-valued entries
-    (hidden_units, seed, lr) may be a single value or a sequence.
+
+def sweep_seeds(settings: Mapping[str, Any], seeds: int | None = None) -> tuple[str, list[int]]:
+    """The inits of each configuration of a sweep: (init, [seed, ...]); ConfigError when they conflict.
+
+    ``seeds`` K (``--seeds``): K random inits, seeds seed .. seed + K - 1,
+    which turns on init "random" unless --init says otherwise; without it one
+    init per configuration (by default the course's own draw).
     """
-    settings = {**SWEEP_DEFAULTS, **settings}
-    varied = {k: tuple(v) if isinstance(v, (list, tuple)) else (v,)
-              for k, v in settings.items() if k in sweep_lists()}
-    fixed = {k: v for k, v in settings.items() if k not in varied}
+    merged = {**SWEEP_DEFAULTS, **settings}
+    seed = merged.get("seed", DEFAULTS.seed)
+    if seeds is None:
+        return merged["init"], [seed]
+    if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:
+        raise ConfigError(f"seeds (--seeds) must be a whole number >= 1, got {seeds!r}")
+    if seeds > 1 and merged["init"] == "course":
+        raise ConfigError(f"seeds (--seeds) {seeds} needs --init random: the course's init is one fixed draw per size")
+    return merged["init"], [seed + k for k in range(int(seeds))]
+
+
+def sweep_grid(settings: Mapping[str, Any], seeds: int | None = None) -> list[RunConfig]:
+    """One RunConfig per network of a sweep, each validated as train would validate it.
+
+    ``settings``: what was given (the sweep's defaults fill in the rest);
+    list-valued entries (hidden_units, lr, activation) may be a single value
+    or a sequence. The grid is their product in SWEEP_ORDER, each combination
+    once per init (``sweep_seeds``; ``seeds`` K given, init "random" unless
+    asked otherwise). The first config carries the base seed (the test split's).
+    """
+    given = dict(settings)
+    if seeds is not None and "init" not in given:
+        given["init"] = "random"
+    init, seed_list = sweep_seeds(given, seeds)
+    merged = {**SWEEP_DEFAULTS, **given, "init": init}
+    varied = {k: tuple(v) if isinstance(v, (list, tuple)) else (v,) for k, v in merged.items() if k in sweep_lists()}
+    fixed = {k: v for k, v in merged.items() if k not in varied}
     base = RunConfig.of(fixed)
-    keys = list(varied)
-    return [base.replace(**dict(zip(keys, combo))) for combo in itertools.product(*(varied[k] for k in keys))]
+    keys = [k for k in SWEEP_ORDER if k in varied]
+    return [
+        base.replace(**dict(zip(keys, combo)), seed=seed)
+        for combo in itertools.product(*(varied[k] for k in keys))
+        for seed in seed_list
+    ]
 
 
 # --------------------------------------------------------------------------- docs

@@ -242,8 +242,9 @@ def train_parallel(
     device_params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
     m, learning_rate = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
 
-    def run(params: Params, steps: int) -> tuple[Params, np.ndarray, int, bool]:
-        # capacity = chunk for every call, so a configuration compiles once
+    def run(params: Params, steps: int, cost_every: int = 1, offset: int = 0) -> tuple[Params, np.ndarray, int, bool]:
+        # Every cost is computed (the sharded loop checks every step), whatever
+        # the history keeps; capacity = chunk for every call, so a configuration compiles once.
         params, costs, done, ok = run_chunk(
             params,
             X_pad,

@@ -7,37 +7,53 @@ Its ``SweepResult`` gives the table (mean and standard deviation over the
 seeds of each configuration), ``write_outputs`` writes sweep.csv (one row per
 network), sweep.json, a plot of accuracy against hidden size and the course's
 grid of decision boundaries (one panel per configuration, 2-D data).
+``run_configs`` is what ``shallownet sweep`` calls: the grid as RunConfigs
+(``config.sweep_grid``), validated exactly as ``shallownet train`` validates.
 
 By default each size starts from the course's init (legacy seed 2, as its
 nn_model does), in float64, so the table reproduces the course's published
-one. ``seeds=K`` (with init="random") trains K random inits per configuration.
+one (float32 does not: n_h = 50 lands on 90.25 % instead of 90.75 %, see
+docs/sweep.md). ``seeds=K`` (with init="random") trains K random inits per
+configuration.
 """
+
 import json
 import math
 import sys
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-import manual
-
-from . import checkpoint, logistic, many, train
+from . import checkpoint, logistic, memory
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = "sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"
-CSV_COLUMNS = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost", "diverged_at",
-               "train_accuracy", "test_accuracy")
+CSV_COLUMNS = (
+    "model",
+    "hidden_units",
+    "lr",
+    "activation",
+    "seed",
+    "iterations",
+    "final_cost",
+    "diverged_at",
+    "train_accuracy",
+    "test_accuracy",
+)
 MAX_PANELS = 24
+HISTORY_POINTS = 2048  # a sweep keeps each network's cost this often at least (shallownet.history.LIMIT)
 
 
 @dataclass(frozen=True)
 class Configuration:
     """What differs between the networks of a sweep, apart from the init."""
+
     hidden_units: int
     lr: float
     activation: str
 
-    def label(self, vary=("hidden_units", "lr", "activation")):
+    def label(self, vary=("hidden_units", "lr", "activation")) -> str:
         parts = {"hidden_units": f"n_h = {self.hidden_units}", "lr": f"lr {self.lr:g}", "activation": self.activation}
         return ", ".join(parts[k] for k in vary)
 
@@ -45,59 +61,68 @@ class Configuration:
 @dataclass(frozen=True)
 class Network:
     """One trained network of a sweep: its configuration, its init, and how it did."""
+
     configuration: Configuration
-    seed: object            # an int, or "course" for the course's own draw
-    iterations: int         # steps taken
-    final_cost: float       # J before the last step taken (NaN when none was)
-    diverged_at: object     # the iteration at which a step went non-finite, or None
+    seed: object  # an int, or "course" for the course's own draw
+    iterations: int  # steps taken
+    final_cost: float  # J before the last step taken (NaN when none was)
+    diverged_at: object  # the iteration at which a step went non-finite, or None
     train_accuracy: float
-    test_accuracy: object   # None without a test set
+    test_accuracy: object  # None without a test set
 
 
 @dataclass(frozen=True)
 class SweepResult:
     settings: dict
     networks: list
-    params: list            # W1 b1 W2 b2 per network, in the order of ``networks``
-    logistic: dict          # {"train_accuracy", "test_accuracy"}, or None
+    params: list  # W1 b1 W2 b2 per network, in the order of ``networks``
+    logistic: dict  # {"train_accuracy", "test_accuracy"}, or None
+    timings: dict = field(default_factory=dict)  # seconds: compile, train, baseline
 
-    def configurations(self):
+    def configurations(self) -> list:
         """The distinct configurations in sweep order."""
-        return list(dict.fromkeys(n.configuration for n in self.networks))
+        return list(dict.fromkeys(network.configuration for network in self.networks))
 
-    def summary(self):
+    def summary(self) -> list:
         """One dict per configuration: seeds, diverged, train/test accuracy mean and std over the seeds.
 
-        Diverged networks are counted and left out of the mean and std (their
-        last finite parameters are not a trained network); std is the sample
-        standard deviation (ddof = 1), None for a single seed.
+        Diverged networks are counted (``diverged``, and ``diverged_at``: their
+        iterations) and left out of the mean and std (their last finite
+        parameters are not a trained network); std is the sample standard
+        deviation (ddof = 1), None for a single seed.
         """
         rows = []
         for configuration in self.configurations():
-            members = [n for n in self.networks if n.configuration == configuration]
-            kept = [n for n in members if n.diverged_at is None]
-            row = {**asdict(configuration), "seeds": len(members), "diverged": len(members) - len(kept)}
+            members = [network for network in self.networks if network.configuration == configuration]
+            kept = [network for network in members if network.diverged_at is None]
+            row = {
+                **asdict(configuration),
+                "seeds": len(members),
+                "diverged": len(members) - len(kept),
+                "diverged_at": [network.diverged_at for network in members if network.diverged_at is not None],
+            }
             for part in ("train", "test"):
-                values = [getattr(n, f"{part}_accuracy") for n in kept]
+                values = [getattr(network, f"{part}_accuracy") for network in kept]
                 values = [v for v in values if v is not None]
                 row[f"{part}_mean"] = float(np.mean(values)) if values else None
                 row[f"{part}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
             rows.append(row)
         return rows
 
-    def varying(self):
+    def varying(self) -> list:
         """The configuration fields that take more than one value (hidden_units always)."""
         configurations = self.configurations()
-        return ["hidden_units"] + [k for k in ("lr", "activation")
-                                   if len({getattr(c, k) for c in configurations}) > 1]
+        return ["hidden_units"] + [
+            k for k in ("lr", "activation") if len({getattr(configuration, k) for configuration in configurations}) > 1
+        ]
 
 
-def grid(hidden_units, lrs=(1.2,), activations=("tanh",)):
-    """The configurations of a sweep, hidden size outermost: [Configuration]."""
+def grid(hidden_units, lrs=(1.2,), activations=("tanh",)) -> list:
+    """The configurations of a sweep, hidden size outermost: [Configuration] (config.SWEEP_ORDER)."""
     return [Configuration(int(n_h), float(lr), str(a)) for n_h in hidden_units for lr in lrs for a in activations]
 
 
-def seed_list(init, seeds, seed):
+def seed_list(init, seeds, seed) -> list:
     """The inits of each configuration: ["course"] for the course's draw, else seeds seed .. seed + K - 1."""
     if init == "course":
         if seeds not in (None, 1):
@@ -112,7 +137,9 @@ def seed_list(init, seeds, seed):
     return [int(seed) + k for k in range(int(seeds))]
 
 
-def check_grid(hidden_units, lrs, activations):
+def check_grid(hidden_units, lrs, activations) -> None:
+    import manual
+
     if not hidden_units:
         raise ValueError("no hidden sizes to sweep")
     for n_h in hidden_units:
@@ -122,60 +149,277 @@ def check_grid(hidden_units, lrs, activations):
         if not (np.isfinite(lr) and lr > 0):
             raise ValueError(f"learning rates must be positive numbers, got {lr}")
     for a in activations:
-        manual.parse_activation(a)
+        manual.check_activation(a)
 
 
-def run(X, Y, *, hidden_units, lrs=(1.2,), activations=("tanh",), seeds=None, seed=0, init="course",
-        iterations=5000, gradients="manual", dtype="float64", chunk=1000, X_test=None, Y_test=None,
-        progress=None, baseline=True, timings=None):
+def cost_stride(iterations) -> int:
+    """How often a sweep keeps each network's cost: the history's stride for ``iterations``, at least loop.BLOCK.
+
+    The other steps skip the loss, and the finiteness check runs once per
+    block of loop.BLOCK steps (``many.descend_many``); the table needs only
+    the final costs.
+    """
+    from .loop import BLOCK
+
+    stride = 1
+    while -(-iterations // stride) > HISTORY_POINTS:
+        stride *= 2
+    return max(stride, BLOCK)
+
+
+def members(hidden_units, lrs, activations, init, seeds, seed) -> list:
+    """[(Configuration, seed or "course")] in the sweep's order: configurations, then seeds innermost."""
+    inits = seed_list(init, seeds, seed)
+    return [(configuration, init) for configuration in grid(hidden_units, lrs, activations) for init in inits]
+
+
+def run(
+    X,
+    Y,
+    *,
+    hidden_units,
+    lrs=(1.2,),
+    activations=("tanh",),
+    seeds=None,
+    seed=0,
+    init="course",
+    iterations=5000,
+    gradients="manual",
+    dtype="float64",
+    chunk=1000,
+    X_test=None,
+    Y_test=None,
+    progress=None,
+    baseline=True,
+    timings=None,
+    should_stop=None,
+    chunk_seconds=None,
+) -> SweepResult:
     """Train the whole grid at once; returns a SweepResult.
 
     X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``progress(done,
-    last_costs)`` is called between compiled chunks. ``baseline`` adds the
-    logistic-regression row. ``timings`` (a dict) receives train_many's
-    compile_s and run_s.
+    final_costs)`` is called between compiled chunks; ``should_stop`` and
+    ``chunk_seconds`` as in ``many.train_many`` (a stop raises
+    train.Interrupted). ``baseline`` adds the logistic-regression row.
+    ``timings`` (a dict) receives train_many's compile_s and run_s.
     """
+    from . import many, train
+
     check_grid(hidden_units, lrs, activations)
-    inits = seed_list(init, seeds, seed)
+    plan = members(hidden_units, lrs, activations, init, seeds, seed)
     n_x, n_y = X.shape[0], Y.shape[0]
-    configurations = grid(hidden_units, lrs, activations)
-    members = [(c, s) for c in configurations for s in inits]
-    params = [train.init_params(n_x, c.hidden_units, n_y, 0 if s == "course" else s, "random" if s != "course"
-                                else "course") for c, s in members]
+    params = [
+        train.init_params(
+            n_x,
+            configuration.hidden_units,
+            n_y,
+            0 if init == "course" else init,
+            "course" if init == "course" else "random",
+        )
+        for configuration, init in plan
+    ]
     X, Y = np.asarray(X, dtype), np.asarray(Y, dtype)
-    result = many.train_many(params, X, Y, lr=[c.lr for c, _ in members],
-                             activation=[c.activation for c, _ in members], output="sigmoid",
-                             gradients=gradients, iterations=iterations, chunk=chunk, dtype=dtype,
-                             progress=progress, timings=timings)
-    train_acc = accuracies(result.params, X, Y, [c.activation for c, _ in members], dtype)
-    test_acc = [None] * len(members)
+    m = X.shape[1]
     if X_test is not None:
         X_test, Y_test = np.asarray(X_test, dtype), np.asarray(Y_test, dtype)
-        test_acc = accuracies(result.params, X_test, Y_test, [c.activation for c, _ in members], dtype)
-    networks = []
-    for k, (c, s) in enumerate(members):
-        steps = int(result.steps[k])
-        networks.append(Network(c, s, steps, float(result.costs[k, steps - 1]) if steps else math.nan,
-                                result.diverged_at[k], train_acc[k], test_acc[k]))
+    # The scores come out of the training's own program: no compile of their own.
+    evaluate = X if X_test is None else np.concatenate([X, X_test], axis=1)
+    timings = {} if timings is None else timings
+    activation_list = [configuration.activation for configuration, _ in plan]
+    started = time.perf_counter()
+    result = many.train_many(
+        params,
+        X,
+        Y,
+        lr=[configuration.lr for configuration, _ in plan],
+        activation=activation_list,
+        output="sigmoid",
+        gradients=gradients,
+        iterations=iterations,
+        chunk=chunk,
+        dtype=dtype,
+        progress=progress,
+        timings=timings,
+        cost_every=cost_stride(iterations),
+        should_stop=should_stop,
+        chunk_seconds=chunk_seconds,
+        evaluate=evaluate,
+    )
+    timings["train_s"] = time.perf_counter() - started
+    A2 = result.predictions
+    if A2 is None:  # every network stopped before the last iteration
+        A2 = many.predict(result.params, evaluate, activation=activation_list, dtype=dtype)
+    train_acc = accuracies(A2[:, :, :m], Y)
+    test_acc = [None] * len(plan) if X_test is None else accuracies(A2[:, :, m:], Y_test)
+    networks = [
+        Network(
+            configuration,
+            init,
+            int(result.steps[k]),
+            float(result.final_costs[k]),
+            result.diverged_at[k],
+            train_acc[k],
+            test_acc[k],
+        )
+        for k, (configuration, init) in enumerate(plan)
+    ]
     baseline_row = None
     if baseline:
+        started = time.perf_counter()
         model = logistic.fit(X, Y)
-        baseline_row = {"train_accuracy": logistic.accuracy(model, X, Y),
-                        "test_accuracy": None if X_test is None else logistic.accuracy(model, X_test, Y_test)}
-    settings = {"hidden_units": [int(n) for n in hidden_units], "lrs": [float(v) for v in lrs],
-                "activations": list(activations), "init": init, "seeds": inits, "iterations": iterations,
-                "gradients": gradients, "dtype": str(np.dtype(dtype)), "chunk": chunk,
-                "examples": int(X.shape[1]), "test_examples": None if X_test is None else int(X_test.shape[1])}
-    return SweepResult(settings, networks, result.params, baseline_row)
+        baseline_row = {
+            "train_accuracy": logistic.accuracy(model, X, Y),
+            "test_accuracy": None if X_test is None else logistic.accuracy(model, X_test, Y_test),
+        }
+        timings["baseline_s"] = time.perf_counter() - started
+    settings = {
+        "hidden_units": [int(n) for n in hidden_units],
+        "lrs": [float(v) for v in lrs],
+        "activations": list(activations),
+        "init": init,
+        "seeds": seed_list(init, seeds, seed),
+        "iterations": iterations,
+        "gradients": gradients,
+        "dtype": str(np.dtype(dtype)),
+        "chunk": chunk,
+        "cost_stride": cost_stride(iterations),
+        "examples": int(m),
+        "test_examples": None if X_test is None else int(X_test.shape[1]),
+    }
+    return SweepResult(settings, networks, result.params, baseline_row, timings)
 
 
-def accuracies(params, X, Y, activations, dtype):
-    """Percent of correct 0/1 predictions (A2 > 0.5) per network, all networks in one compiled call."""
-    A2 = many.predict(params, X, activation=activations, dtype=dtype)
+def accuracies(A2, Y) -> list:
+    """Percent of correct 0/1 predictions (A2 > 0.5) per network: A2 (N, n_y, m), Y (n_y, m)."""
     return [float(100.0 * np.mean((a > 0.5) == (np.asarray(Y) > 0.5))) for a in A2]
 
 
+# ---------------------------------------------------------------- the command: RunConfigs in, checked first
+
+
+def distinct(configs, name) -> list:
+    return list(dict.fromkeys(getattr(config, name) for config in configs))
+
+
+def check_configs(configs: list) -> None:
+    """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
+    first = configs[0]
+    shared = (
+        "data",
+        "labels",
+        "output",
+        "gradients",
+        "dtype",
+        "init",
+        "iterations",
+        "chunk",
+        "test_split",
+        "standardize",
+    )
+    for config in configs:
+        differ = [k for k in shared if getattr(config, k) != getattr(first, k)]
+        if differ:
+            raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
+
+
+def check_problem(prepared) -> None:
+    """The labels of a sweep (sigmoid output) must be 0/1, in the training and the test part."""
+    import manual
+
+    manual.checks.check_Y(prepared.Y, prepared.X, "sigmoid")
+    if prepared.Y_test is not None:
+        manual.checks.check_Y(prepared.Y_test, prepared.X_test, "sigmoid")
+
+
+def estimate_memory(configs, prepared, *, plots) -> dict:
+    """memory.estimate's parts for the whole sweep: every network at once, as the compiled program holds them."""
+    from .loop import BLOCK
+    from .many import make_layout
+
+    first = configs[0]
+    n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
+    m_eval = m + prepared.test_examples
+    item = np.dtype(first.dtype).itemsize
+    layout, _ = make_layout(
+        [config.hidden_units for config in configs], [config.activation for config in configs], n_x, n_y, m
+    )
+    units = sum((group.stop - group.start) * group.hidden_units for group in layout.groups)
+    widest = max(group.hidden_units for group in layout.groups)
+    count = len(configs)
+    capacity = min(first.chunk, first.iterations) + BLOCK
+    width = layout.width
+    grid_columns = 0
+    if plots and n_x == 2 and n_y == 1:
+        from .plots import GRID
+
+        grid_columns = GRID * GRID
+    panels = min(count, MAX_PANELS)
+    kept = -(-first.iterations // cost_stride(first.iterations))
+    return {
+        "activations": (
+            memory.ACTIVATION_COPIES * (units + count * n_y) * m * item,
+            "device",
+            f"{memory.ACTIVATION_COPIES} x ({units} hidden + {count * n_y} output units of {count} "
+            f"networks) x {m} examples x {item} B",
+        ),
+        "parameters": (
+            (memory.PARAMETER_COPIES + 2) * count * width * item,
+            "device",
+            f"{memory.PARAMETER_COPIES + 2} copies x {count} networks x {width} parameters x {item} B",
+        ),
+        "data": ((n_x + n_y) * (m + m_eval) * item, "device", f"({n_x} + {n_y}) x {m + m_eval} columns x {item} B"),
+        "cost buffer": (
+            capacity * count * item * 2 + kept * count * item,
+            "device",
+            f"{capacity} iterations per chunk x {count} networks x {item} B, twice, and {kept} kept costs each",
+        ),
+        "evaluation": (
+            2 * (units + count * n_y) * m_eval * item + 2 * panels * (widest + n_y) * grid_columns * item,
+            "device",
+            f"the scores of {count} networks on {m_eval} columns and {panels} boundary panels "
+            f"on {grid_columns} grid points",
+        ),
+        "host data": (
+            memory.HOST_DATA_COPIES * 8 * (n_x + n_y) * m_eval,
+            "host",
+            f"{memory.HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m_eval} examples x 8 B",
+        ),
+    }
+
+
+def run_configs(configs, prepared, *, progress=None, should_stop=None, chunk_seconds=None) -> SweepResult:
+    """Train the networks of ``configs`` (``config.sweep_grid``: RunConfigs, each already validated) on ``prepared``.
+
+    ``prepared`` is ``data.prepare(configs[0])`` (the split and the
+    standardization of the first config's seed). The grid is rebuilt from the
+    distinct values of its axes: sweep_grid's product in the same order.
+    """
+    check_configs(configs)
+    first = configs[0]
+    seeds = distinct(configs, "seed")
+    return run(
+        prepared.X,
+        prepared.Y,
+        hidden_units=distinct(configs, "hidden_units"),
+        lrs=distinct(configs, "lr"),
+        activations=distinct(configs, "activation"),
+        seeds=None if first.init == "course" else len(seeds),
+        seed=seeds[0],
+        init=first.init,
+        iterations=first.iterations,
+        gradients=first.gradients,
+        dtype=first.dtype,
+        chunk=first.chunk,
+        X_test=prepared.X_test,
+        Y_test=prepared.Y_test,
+        progress=progress,
+        should_stop=should_stop,
+        chunk_seconds=chunk_seconds,
+    )
+
+
 # ---------------------------------------------------------------- what a sweep shows
+
 
 def _pct(mean, std):
     if mean is None:
@@ -183,20 +427,43 @@ def _pct(mean, std):
     return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
 
 
-def summary_table(result):
-    """Aligned text: one line per configuration (accuracy mean ± std over seeds), then logistic regression."""
+def _diverged(row):
+    """The table's cell: '' (none), 'at 137' (the only network), '3 of 8, first at 12'."""
+    if not row["diverged"]:
+        return ""
+    if row["seeds"] == 1:
+        return f"at {row['diverged_at'][0]}"
+    return f"{row['diverged']} of {row['seeds']}, first at {min(row['diverged_at'])}"
+
+
+def summary_table(result) -> str:
+    """Aligned text: one line per configuration (accuracy mean ± std over seeds), then logistic regression.
+
+    A configuration whose networks all diverged shows "-" for its accuracy and
+    "at N" (the iteration) in the diverged column.
+    """
     vary = result.varying()
     has_test = result.settings["test_examples"] is not None
+    rows = result.summary()
+    diverged = [_diverged(row) for row in rows]
+    width = max([10] + [len(d) + 2 for d in diverged])
     head = {"hidden_units": f"{'hidden units':>12}", "lr": f"{'lr':>8}", "activation": f"{'activation':>16}"}
-    lines = ["".join(head[k] for k in vary) + f"{'seeds':>7}{'train %':>17}" + (f"{'test %':>17}" if has_test else "")
-             + f"{'diverged':>10}"]
-    for row in result.summary():
-        cells = {"hidden_units": f"{row['hidden_units']:>12}", "lr": f"{row['lr']:>8g}",
-                 "activation": f"{row['activation']:>16}"}
+    lines = [
+        "".join(head[k] for k in vary)
+        + f"{'seeds':>7}{'train %':>17}"
+        + (f"{'test %':>17}" if has_test else "")
+        + (f"{'diverged':>{width}}" if any(diverged) else "")
+    ]
+    for row, cell in zip(rows, diverged):
+        cells = {
+            "hidden_units": f"{row['hidden_units']:>12}",
+            "lr": f"{row['lr']:>8g}",
+            "activation": f"{row['activation']:>16}",
+        }
         line = "".join(cells[k] for k in vary) + f"{row['seeds']:>7}{_pct(row['train_mean'], row['train_std']):>17}"
         if has_test:
             line += f"{_pct(row['test_mean'], row['test_std']):>17}"
-        lines.append(line + f"{row['diverged'] or '':>10}")
+        lines.append((line + (f"{cell:>{width}}" if any(diverged) else "")).rstrip())
     if result.logistic is not None:
         width = sum(len(head[k]) for k in vary) + 7
         line = f"{'logistic regression':<{width}}{result.logistic['train_accuracy']:>17.2f}"
@@ -206,41 +473,72 @@ def summary_table(result):
     return "\n".join(lines)
 
 
-def csv_text(result):
+def csv_text(result) -> str:
     """sweep.csv: one row per network (and one for logistic regression), columns CSV_COLUMNS."""
+
     def cell(v):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return ""
         return f"{v:.10g}" if isinstance(v, float) else str(v)
 
     lines = [",".join(CSV_COLUMNS)]
-    for n in result.networks:
-        c = n.configuration
-        values = ("network", c.hidden_units, c.lr, c.activation, n.seed, n.iterations, n.final_cost,
-                  n.diverged_at, n.train_accuracy, n.test_accuracy)
+    for network in result.networks:
+        configuration = network.configuration
+        values = (
+            "network",
+            configuration.hidden_units,
+            configuration.lr,
+            configuration.activation,
+            network.seed,
+            network.iterations,
+            network.final_cost,
+            network.diverged_at,
+            network.train_accuracy,
+            network.test_accuracy,
+        )
         lines.append(",".join(cell(v) for v in values))
     if result.logistic is not None:
-        values = ("logistic regression", 0, None, None, None, None, None, None,
-                  result.logistic["train_accuracy"], result.logistic["test_accuracy"])
+        values = (
+            "logistic regression",
+            0,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            result.logistic["train_accuracy"],
+            result.logistic["test_accuracy"],
+        )
         lines.append(",".join(cell(v) for v in values))
     return "\n".join(lines) + "\n"
 
 
-def json_record(result):
-    """sweep.json's content: settings, the summary table, every network, the baseline."""
+def json_record(result) -> dict:
+    """sweep.json's content: settings, the summary table, every network, the baseline, the timings."""
+
     def clean(v):
         return None if isinstance(v, float) and math.isnan(v) else v
 
-    networks = [{**asdict(n.configuration), **{k: clean(v) for k, v in asdict(n).items() if k != "configuration"}}
-                for n in result.networks]
-    return {"settings": result.settings, "summary": result.summary(), "networks": networks,
-            "logistic_regression": result.logistic}
+    networks = [
+        {**asdict(network.configuration), **{k: clean(v) for k, v in asdict(network).items() if k != "configuration"}}
+        for network in result.networks
+    ]
+    return {
+        "settings": result.settings,
+        "summary": result.summary(),
+        "networks": networks,
+        "logistic_regression": result.logistic,
+        "seconds": result.timings,
+    }
 
 
-def write_outputs(result, out, X, Y, *, plots=True):
+def write_outputs(result, out, X, Y, *, plots=True, scale=None) -> list:
     """Write sweep.csv, sweep.json and (plots=True) accuracy.png and, for 2-D data, decision_boundaries.png.
 
-    Each file is replaced atomically. Returns the names written.
+    X is in the data's own units (the plot's axes); ``scale`` = (mean, std)
+    when the networks were trained on standardized features. Each file is
+    replaced atomically. Returns the names written.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -251,39 +549,48 @@ def write_outputs(result, out, X, Y, *, plots=True):
     if plots:
         from . import plots as plotting
 
-        plotting.accuracy_vs_hidden_units(result.summary(), out / ACCURACY_PNG, vary=result.varying(),
-                                          baseline=result.logistic)
+        plotting.accuracy_vs_hidden_units(
+            result.summary(), out / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
+        )
         files.append(ACCURACY_PNG)
         if X.shape[0] == 2 and Y.shape[0] == 1:
-            plotting.decision_boundary_grid(boundary_panels(result, X), X, Y, out / BOUNDARIES_PNG)
+            plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, out / BOUNDARIES_PNG)
             files.append(BOUNDARIES_PNG)
     return files
 
 
-def boundary_panels(result, X, limit=MAX_PANELS):
+def boundary_panels(result, X, limit=MAX_PANELS, scale=None) -> list:
     """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``).
 
-    The grid's predictions of all panels come from one compiled call.
+    The grid covers X (the data's own units; ``scale`` = (mean, std) maps it
+    to the features the networks saw). All panels come from one compiled call.
     """
+    from . import many
     from .plots import grid as plot_grid
 
     chosen = []
     for configuration in result.configurations()[:limit]:
-        chosen.append(next(k for k, n in enumerate(result.networks) if n.configuration == configuration))
+        chosen.append(next(k for k, network in enumerate(result.networks) if network.configuration == configuration))
     xx, yy, G = plot_grid(np.asarray(X, np.float64))
-    dtype = result.settings["dtype"]
-    A2 = many.predict([result.params[k] for k in chosen], G,
-                      activation=[result.networks[k].configuration.activation for k in chosen], dtype=dtype)
+    if scale is not None:
+        mean, std = scale
+        G = (G - mean) / std
+    A2 = many.predict(
+        [result.params[k] for k in chosen],
+        G,
+        activation=[result.networks[k].configuration.activation for k in chosen],
+        dtype=result.settings["dtype"],
+    )
     vary = result.varying()
     panels = []
     for k, a in zip(chosen, A2):
-        n = result.networks[k]
-        title = n.configuration.label(vary) + f": {n.train_accuracy:.2f}%"
+        network = result.networks[k]
+        title = network.configuration.label(vary) + f": {network.train_accuracy:.2f}%"
         panels.append((title, xx, yy, (a[0] > 0.5).astype(np.uint8)))
     return panels
 
 
-def progress_bar(total, desc="sweep"):
+def progress_bar(total: int, desc: str = "sweep") -> tuple:
     """(bar, update): a tqdm bar over the iterations, moved between compiled chunks; silent off a terminal."""
     from tqdm import tqdm
 
@@ -296,66 +603,3 @@ def progress_bar(total, desc="sweep"):
         bar.update(done - bar.n)
 
     return bar, update
-
-
-# ---------------------------------------------------------------- the current CLI's entry point
-
-def hidden_sizes(X, Y, sizes, *, iterations=5000, lr=1.2, activation="tanh", gradients="manual",
-                 dtype="float64", init="course", seed=0, chunk=1000):
-    """Training accuracy (%) per hidden size, then logistic regression: list of (name, n_h, accuracy).
-
-    All sizes train at once (``run``); the rows are what ``table`` prints.
-    """
-    bar, update = progress_bar(iterations)
-    try:
-        result = run(X, Y, hidden_units=list(sizes), lrs=(lr,), activations=(activation,), seed=seed, init=init,
-                     iterations=iterations, gradients=gradients, dtype=dtype, chunk=chunk, progress=update)
-    finally:
-        bar.close()
-    rows = [(f"n_h = {row['hidden_units']}", row["hidden_units"],
-             row["train_mean"] if row["train_mean"] is not None else math.nan) for row in result.summary()]
-    rows.append(("logistic regression", 0, result.logistic["train_accuracy"]))
-    return rows
-
-
-def train_each(configs, X, Y):
-    """Training accuracy (%) of each RunConfig (None: diverged), then logistic regression, all trained at once.
-
-    Rows (name, n_h, accuracy) for ``table``; the name shows the settings that
-    vary across ``configs`` (``config.sweep_grid``: hidden sizes x seeds x
-    learning rates). The configs share the data and every setting that is not
-    a grid axis (iterations, gradients, dtype, chunk), as sweep_grid makes them.
-    """
-    first = configs[0]
-    shared = ("iterations", "gradients", "dtype", "chunk", "output")
-    for c in configs:
-        differ = [k for k in shared if getattr(c, k) != getattr(first, k)]
-        if differ:
-            raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
-    X, Y = np.asarray(X, first.dtype), np.asarray(Y, first.dtype)
-    params = [train.init_params(X.shape[0], c.hidden_units, Y.shape[0], c.seed, c.init) for c in configs]
-    activations = [c.activation for c in configs]
-    bar, update = progress_bar(first.iterations)
-    try:
-        result = many.train_many(params, X, Y, lr=[c.lr for c in configs], activation=activations, output="sigmoid",
-                                 gradients=first.gradients, iterations=first.iterations,
-                                 chunk=min(first.chunk, first.iterations), dtype=first.dtype, progress=update)
-    finally:
-        bar.close()
-    train_accuracy = accuracies(result.params, X, Y, activations, first.dtype)
-    varied = [k for k in ("lr", "seed", "activation") if len({getattr(c, k) for c in configs}) > 1]
-    rows = []
-    for k, c in enumerate(configs):
-        name = f"n_h = {c.hidden_units}" + "".join(f", {v} = {getattr(c, v)}" for v in varied)
-        rows.append((name, c.hidden_units, None if result.diverged_at[k] is not None else train_accuracy[k]))
-    model = logistic.fit(X, Y)
-    return rows + [("logistic regression", 0, logistic.accuracy(model, X, Y))]
-
-
-def table(rows):
-    """Aligned text table of ``hidden_sizes``/``train_each`` rows: model, hidden units, accuracy ("diverged": None)."""
-    width = max([22] + [len(name) + 2 for name, _, _ in rows])
-    lines = [f"{'model':<{width}}{'hidden units':>14}{'accuracy %':>12}"]
-    lines += [f"{name:<{width}}{n_h:>14}" + (f"{'diverged':>12}" if acc is None or acc != acc else f"{acc:>12.2f}")
-              for name, n_h, acc in rows]
-    return "\n".join(lines)

@@ -27,16 +27,12 @@ from manual.typing import AnyArray, Params, ParamsLike
 
 from . import signals
 from .history import CostHistory
-from .loop import (
-    GRAD_PATHS,
-    run_chunk,
-    value_and_grads_fn,  # noqa: F401  (re-exported: shallownet.many calls train.value_and_grads_fn)
-)
+from .loop import GRAD_PATHS, run_chunk
 
 INIT_SCALE = 0.01
 Progress = Callable[[int, float], object]  # progress(iterations done, last cost)
-# run(params, steps) -> (params, costs of the call (capacity,), steps done, all finite)
-ChunkRunner = Callable[[Any, int], tuple[Any, np.ndarray, int, bool]]
+# run(params, steps, cost_every, offset) -> (params, costs of the call (capacity,), steps done, all finite)
+ChunkRunner = Callable[[Any, int, int, int], tuple[Any, np.ndarray, int, bool]]
 Checkpoint = Callable[[int, Any, CostHistory], object]  # checkpoint(iteration, host params, history)
 
 
@@ -181,12 +177,14 @@ def train(
         # Ahead-of-time compile with the exact argument types of the calls
         # below: jit's cache then serves them, so run_s holds no compile time.
         compile_start = time.perf_counter()
-        run_chunk.lower(device_params, X, Y, learning_rate, np.int32(0), **kwargs).compile()
+        run_chunk.lower(device_params, X, Y, learning_rate, np.int32(0), np.int32(1), np.int32(0), **kwargs).compile()
         timings["compile_s"] = time.perf_counter() - compile_start
     run_start = time.perf_counter()
 
-    def run(params: Params, steps: int) -> tuple[Params, np.ndarray, int, bool]:
-        new, costs, done, ok = run_chunk(params, X, Y, learning_rate, np.int32(steps), **kwargs)
+    def run(params: Params, steps: int, cost_every: int = 1, offset: int = 0) -> tuple[Params, np.ndarray, int, bool]:
+        new, costs, done, ok = run_chunk(
+            params, X, Y, learning_rate, np.int32(steps), np.int32(cost_every), np.int32(offset), **kwargs
+        )
         # One transfer for the three; slice on the host (slicing the device
         # array would compile a slice per length).
         costs, done, ok = jax.device_get((costs, done, ok))
@@ -235,8 +233,10 @@ def drive(
 ) -> tuple[Any, np.ndarray]:
     """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
 
-    ``run(params, n) -> (params, costs numpy, steps_done, ok)`` runs one
-    compiled chunk of n <= chunk steps. Between chunks:
+    ``run(params, n, cost_every, offset) -> (params, costs numpy, steps_done,
+    ok)`` runs one compiled chunk of n <= chunk steps; its costs are needed at
+    the steps i with (offset + i) % cost_every == 0 (the history's stride) and
+    at the last one (see ``loop.descend``). Between chunks:
 
     - ``progress(done, last_cost)``;
     - ``checkpoint(iteration, host params, history)`` when ``checkpoint_every``
@@ -264,7 +264,8 @@ def drive(
         while state[1] < iterations:
             params, done = state
             call_start = time.perf_counter()
-            new, costs, ran, ok = run(params, min(steps, iterations - done))
+            stride = history.stride
+            new, costs, ran, ok = run(params, min(steps, iterations - done), stride, (start_iteration + done) % stride)
             elapsed = time.perf_counter() - call_start
             history.extend(start_iteration + done, costs[:ran])
             state = (new, done + ran)

@@ -153,6 +153,7 @@ def _without_x64(call):
     def run(*problem):
         with jax.enable_x64(False):
             return call(*problem)
+
     return run
 
 
@@ -162,6 +163,7 @@ def _grads(p, X, Y, activation="tanh", output="sigmoid"):
 
 class FrameLike:
     """Has a shape but no dtype, like a pandas DataFrame: not an array."""
+
     shape = (3, 30)
 
 
@@ -170,64 +172,121 @@ MESSAGES = {
     "X a list": (lambda p, X, Y: _grads(p, X.tolist(), Y), "X must be a numpy or jax array, got list"),
     "X frame-like": (lambda p, X, Y: _grads(p, FrameLike(), Y), "X must be a numpy or jax array, got FrameLike"),
     "X 3-D": (lambda p, X, Y: _grads(p, X[None], Y), r"X must be 2-D \(rows x examples\), got shape \(1, 3, 30\)"),
-    "X integer": (lambda p, X, Y: _grads(p, X.astype(jnp.int32), Y), "X must be a floating-point array, got dtype int32"),
-    "X float64 without x64": (_without_x64(_grads), r"X is float64 but jax_enable_x64 is off, so JAX would silently "
-                              r"compute in float32; set jax.config.update\('jax_enable_x64', True\) before creating arrays"),
+    "X integer": (
+        lambda p, X, Y: _grads(p, X.astype(jnp.int32), Y),
+        "X must be a floating-point array, got dtype int32",
+    ),
+    "X float64 without x64": (
+        _without_x64(_grads),
+        r"X is float64 but jax_enable_x64 is off, so JAX would silently "
+        r"compute in float32; set jax.config.update\('jax_enable_x64', True\) before creating arrays",
+    ),
     "X NaN": (lambda p, X, Y: _grads(p, X.at[0, 0].set(jnp.nan), Y), "X contains NaN"),
     "X infinite": (lambda p, X, Y: _grads(p, X.at[0, 0].set(jnp.inf), Y), "X contains infinite values"),
     "X without examples": (lambda p, X, Y: _grads(p, X[:, :0], Y[:, :0]), r"X has no examples \(shape \(n_x, 0\)\)"),
     "Y a list": (lambda p, X, Y: _grads(p, X, Y.tolist()), "Y must be a numpy or jax array, got list"),
-    "Y (m,)": (lambda p, X, Y: _grads(p, X, Y[0]),
-               r"Y has shape \(30,\); expected \(n_y, m\) = \(1, 30\): use Y.reshape\(1, -1\)"),
+    "Y (m,)": (
+        lambda p, X, Y: _grads(p, X, Y[0]),
+        r"Y has shape \(30,\); expected \(n_y, m\) = \(1, 30\): use Y.reshape\(1, -1\)",
+    ),
     "Y 3-D": (lambda p, X, Y: _grads(p, X, Y[None]), r"Y must be 2-D \(n_y, m\), got shape \(1, 2, 30\)"),
-    "Y other m": (lambda p, X, Y: _grads(p, X, Y[:, :29]),
-                  r"Y has 29 examples \(shape \(2, 29\)\) but X has 30 \(shape \(3, 30\)\)"),
+    "Y other m": (
+        lambda p, X, Y: _grads(p, X, Y[:, :29]),
+        r"Y has 29 examples \(shape \(2, 29\)\) but X has 30 \(shape \(3, 30\)\)",
+    ),
     "Y text": (lambda p, X, Y: _grads(p, X, np.full(Y.shape, "1")), "Y must be numeric, got dtype <U1"),
-    "Y float64 without x64": (lambda p, X, Y: _without_x64(_grads)(*_float32(p, X, Y)[:2], np.asarray(Y)),
-                              "Y is float64 but jax_enable_x64 is off; enable it before creating arrays"),
+    "Y float64 without x64": (
+        lambda p, X, Y: _without_x64(_grads)(*_float32(p, X, Y)[:2], np.asarray(Y)),
+        "Y is float64 but jax_enable_x64 is off; enable it before creating arrays",
+    ),
     "Y NaN": (lambda p, X, Y: _grads(p, X, Y.at[0, 0].set(jnp.nan), output="identity"), "Y contains NaN"),
-    "Y float32 NaN": (lambda p, X, Y: _grads(*_float32(p, X, Y.at[0, 0].set(jnp.nan)), output="identity"),
-                      "Y contains NaN"),
-    "Y infinite": (lambda p, X, Y: _grads(p, X, Y.at[0, 0].set(-jnp.inf), output="identity"),
-                   "Y contains infinite values"),
-    "six wrong labels": (lambda p, X, Y: _grads(p, X, Y.at[0, :6].set(jnp.arange(2.0, 8.0))),
-                         "labels must be 0 or 1 for the sigmoid output; found 2.0, 3.0, 4.0, 5.0, 6.0"),
-    "params a list": (lambda p, X, Y: _grads(list(p.values()), X, Y),
-                      "parameters must be a dict with keys W1 b1 W2 b2, got list"),
+    "Y float32 NaN": (
+        lambda p, X, Y: _grads(*_float32(p, X, Y.at[0, 0].set(jnp.nan)), output="identity"),
+        "Y contains NaN",
+    ),
+    "Y infinite": (
+        lambda p, X, Y: _grads(p, X, Y.at[0, 0].set(-jnp.inf), output="identity"),
+        "Y contains infinite values",
+    ),
+    "six wrong labels": (
+        lambda p, X, Y: _grads(p, X, Y.at[0, :6].set(jnp.arange(2.0, 8.0))),
+        "labels must be 0 or 1 for the sigmoid output; found 2.0, 3.0, 4.0, 5.0, 6.0",
+    ),
+    "params a list": (
+        lambda p, X, Y: _grads(list(p.values()), X, Y),
+        "parameters must be a dict with keys W1 b1 W2 b2, got list",
+    ),
     "two keys missing": (lambda p, X, Y: _grads({"b1": p["b1"], "W2": p["W2"]}, X, Y), "parameters are missing W1, b2"),
-    "b2 (n,)": (lambda p, X, Y: _grads(_with(p, b2=p["b2"][:, 0]), X, Y),
-                r"b2 has shape \(2,\), expected \(2, 1\) \(keepdims missing\?\)"),
-    "b1 a list": (lambda p, X, Y: _grads(_with(p, b1=p["b1"].tolist()), X, Y), "b1 must be a numpy or jax array, got list"),
-    "W1 integer": (lambda p, X, Y: _grads(_with(p, W1=p["W1"].astype(jnp.int32)), X, Y),
-                   "W1 must be a floating-point array, got dtype int32"),
-    "b1 (n_h, 2)": (lambda p, X, Y: _grads(_with(p, b1=jnp.ones((4, 2))), X, Y), r"b1 has shape \(4, 2\), expected \(4, 1\)"),
-    "W2 other n_h": (lambda p, X, Y: _grads(_with(p, W2=jnp.ones((2, 5))), X, Y), r"W2 has shape \(2, 5\), expected \(2, 4\)"),
-    "W1 other n_x": (lambda p, X, Y: _grads(_with(p, W1=jnp.ones((4, 5))), X, Y),
-                     r"W1 has shape \(4, 5\) but X has n_x = 3 rows: expected W1 \(4, 3\)"),
-    "W2 other n_y": (lambda p, X, Y: _grads(_with(p, W2=jnp.ones((1, 4)), b2=jnp.ones((1, 1))), X, Y),
-                     r"W2 has shape \(1, 4\) but Y has n_y = 2 rows: expected W2 \(2, 4\)"),
-    "unknown output": (lambda p, X, Y: _grads(p, X, Y, output="softmax"),
-                       r"unknown output 'softmax'; choose sigmoid \(binary cross-entropy\) or identity \(squared error\)"),
+    "b2 (n,)": (
+        lambda p, X, Y: _grads(_with(p, b2=p["b2"][:, 0]), X, Y),
+        r"b2 has shape \(2,\), expected \(2, 1\) \(keepdims missing\?\)",
+    ),
+    "b1 a list": (
+        lambda p, X, Y: _grads(_with(p, b1=p["b1"].tolist()), X, Y),
+        "b1 must be a numpy or jax array, got list",
+    ),
+    "W1 integer": (
+        lambda p, X, Y: _grads(_with(p, W1=p["W1"].astype(jnp.int32)), X, Y),
+        "W1 must be a floating-point array, got dtype int32",
+    ),
+    "b1 (n_h, 2)": (
+        lambda p, X, Y: _grads(_with(p, b1=jnp.ones((4, 2))), X, Y),
+        r"b1 has shape \(4, 2\), expected \(4, 1\)",
+    ),
+    "W2 other n_h": (
+        lambda p, X, Y: _grads(_with(p, W2=jnp.ones((2, 5))), X, Y),
+        r"W2 has shape \(2, 5\), expected \(2, 4\)",
+    ),
+    "W1 other n_x": (
+        lambda p, X, Y: _grads(_with(p, W1=jnp.ones((4, 5))), X, Y),
+        r"W1 has shape \(4, 5\) but X has n_x = 3 rows: expected W1 \(4, 3\)",
+    ),
+    "W2 other n_y": (
+        lambda p, X, Y: _grads(_with(p, W2=jnp.ones((1, 4)), b2=jnp.ones((1, 1))), X, Y),
+        r"W2 has shape \(1, 4\) but Y has n_y = 2 rows: expected W2 \(2, 4\)",
+    ),
+    "unknown output": (
+        lambda p, X, Y: _grads(p, X, Y, output="softmax"),
+        r"unknown output 'softmax'; choose sigmoid \(binary cross-entropy\) or identity \(squared error\)",
+    ),
     "activation not a string": (lambda p, X, Y: _grads(p, X, Y, activation=3), "activation must be a string, got int"),
-    "unknown activation": (lambda p, X, Y: _grads(p, X, Y, activation="softmax"),
-                           "unknown activation 'softmax'; choose one of sigmoid, tanh, relu, leaky_relu, identity"),
-    "parameter on relu": (lambda p, X, Y: _grads(p, X, Y, activation="relu:0.2"),
-                          r"activation 'relu' takes no parameter \(got 'relu:0.2'\)"),
-    "slope not a number": (lambda p, X, Y: _grads(p, X, Y, activation="leaky_relu:abc"),
-                           "leaky_relu slope must be a number, got 'abc'"),
-    "check_problem's labels by default": (lambda p, X, Y: manual.check_problem(p, X, Y.at[0, 3].set(2.0)),
-                                          "labels must be 0 or 1 for the sigmoid output; found 2.0"),
-    "check_Y's labels by default": (lambda p, X, Y: manual.checks.check_Y(Y.at[0, 3].set(2.0), X),
-                                    "labels must be 0 or 1 for the sigmoid output; found 2.0"),
-    "reference: activation not a string": (lambda p, X, Y: reference.grads(p, X, Y, 3),
-                                           "unknown activation 3; choose one of sigmoid, tanh, relu, leaky_relu, identity"),
-    "reference: unchecked cost, unknown output": (lambda p, X, Y: reference.cost_unchecked(p, X, Y, "tanh", "softmax"),
-                                                  "unknown output 'softmax'; choose sigmoid or identity"),
-    "cache without A1": (lambda p, X, Y: manual.backward(p, {k: v for k, v in _valid_cache().items() if k != "A1"}, X, Y),
-                         r"cache is missing A1 \(expected keys Z1 A1 Z2 A2\)"),
-    "cache of other data": (lambda p, X, Y: manual.backward(p, _valid_cache(), X[:, :15], Y[:, :15]),
-                            r"cache Z1 has shape \(4, 30\), expected \(4, 15\): "
-                            r"was it computed from these parameters and this X\?"),
+    "unknown activation": (
+        lambda p, X, Y: _grads(p, X, Y, activation="softmax"),
+        "unknown activation 'softmax'; choose one of sigmoid, tanh, relu, leaky_relu, identity",
+    ),
+    "parameter on relu": (
+        lambda p, X, Y: _grads(p, X, Y, activation="relu:0.2"),
+        r"activation 'relu' takes no parameter \(got 'relu:0.2'\)",
+    ),
+    "slope not a number": (
+        lambda p, X, Y: _grads(p, X, Y, activation="leaky_relu:abc"),
+        "leaky_relu slope must be a number, got 'abc'",
+    ),
+    "check_problem's labels by default": (
+        lambda p, X, Y: manual.check_problem(p, X, Y.at[0, 3].set(2.0)),
+        "labels must be 0 or 1 for the sigmoid output; found 2.0",
+    ),
+    "check_Y's labels by default": (
+        lambda p, X, Y: manual.checks.check_Y(Y.at[0, 3].set(2.0), X),
+        "labels must be 0 or 1 for the sigmoid output; found 2.0",
+    ),
+    "reference: activation not a string": (
+        lambda p, X, Y: reference.grads(p, X, Y, 3),
+        "unknown activation 3; choose one of sigmoid, tanh, relu, leaky_relu, identity",
+    ),
+    "reference: unchecked cost, unknown output": (
+        lambda p, X, Y: reference.cost_unchecked(p, X, Y, "tanh", "softmax"),
+        "unknown output 'softmax'; choose sigmoid or identity",
+    ),
+    "cache without A1": (
+        lambda p, X, Y: manual.backward(p, {k: v for k, v in _valid_cache().items() if k != "A1"}, X, Y),
+        r"cache is missing A1 \(expected keys Z1 A1 Z2 A2\)",
+    ),
+    "cache of other data": (
+        lambda p, X, Y: manual.backward(p, _valid_cache(), X[:, :15], Y[:, :15]),
+        r"cache Z1 has shape \(4, 30\), expected \(4, 15\): "
+        r"was it computed from these parameters and this X\?",
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 Speed is never asserted here (timings belong to benchmarks/results.json);
 this only proves that `python benchmarks/bench.py --quick` works.
 """
+
 import importlib.util
 import json
 from pathlib import Path
@@ -24,8 +25,23 @@ def load_bench():
 def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
     bench = load_bench()
     out = tmp_path / "results.json"
-    bench.main(["--quick", "--workloads", "course", "large", "--dtypes", "float32", "--sweeps", "same_64", "--gpu",
-                "--out", str(out)])
+    bench.main(
+        [
+            "--quick",
+            "--workloads",
+            "course",
+            "large",
+            "--dtypes",
+            "float32",
+            "--sweeps",
+            "same_64",
+            "--commands",
+            "course_table",
+            "--gpu",
+            "--out",
+            str(out),
+        ]
+    )
     results = json.loads(out.read_text())
 
     assert results["quick"] is True
@@ -35,12 +51,17 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
         assert row["numpy_f64_s"] > 0 and row["numpy_tuned_f64_s"] > 0
         d = row["by_dtype"]["float32"]
         assert d["autodiff_over_manual"] > 0
-        for path in ("manual", "reference", "per_step"):
+        for path in ("manual", "reference", "manual_every_cost", "per_step"):
             r = d["paths"][path]
             assert {"compile_s", "run_s", "us_per_iter", "speedup_vs_numpy", "speedup_vs_tuned_numpy"} <= r.keys()
+        assert d["blocks_speedup"] > 0 and d["cost_stride"] >= 1
     large = results["workloads"][1]["by_dtype"]["float32"]
-    assert {"matmul_gflops_square", "matmul_gflops_workload", "elementwise_floor_s_per_iter",
-            "floor_s_per_iter"} <= large.keys()
+    assert {
+        "matmul_gflops_square",
+        "matmul_gflops_workload",
+        "elementwise_floor_s_per_iter",
+        "floor_s_per_iter",
+    } <= large.keys()
     assert "times_floor" in large["paths"]["manual"]
     assert "train" in results["workloads"][0]["by_dtype"]["float32"]
     roof = large["roofline"]
@@ -52,7 +73,7 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
     d = results["workloads"][0]["by_dtype"]["float32"]
     for spread in (d["numpy"], d["numpy_tuned"], d["paths"]["manual"]["spread"]):
         assert spread["min"] <= spread["q1"] <= spread["median"] <= spread["q3"] <= spread["max"]
-    for row in results["workloads"] + results["sweeps"]:
+    for row in results["workloads"] + results["sweeps"] + results["commands"]:
         state = row["machine_state"]
         assert {"load_avg_before", "load_avg_after", "others_cpu_cores", "loaded", "loaded_because"} <= state.keys()
         assert state["loaded"] == bool(state["loaded_because"])
@@ -62,12 +83,20 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
     for k in ("numpy", "one_at_a_time", "all_at_once"):
         assert sweep[f"{k}_s"] > 0 and sweep[f"{k}_us_per_network_iter"] > 0
     assert sweep["all_at_once_vs_numpy"] == pytest.approx(sweep["numpy_s"] / sweep["all_at_once_s"])
+    (command,) = results["commands"]
+    assert command["command"] == "course_table" and command["argv"][:2] == ["shallownet", "sweep"]
+    for k in ("numpy_script", "cold", "warm"):
+        assert command["times"][k]["median"] > 0
+    assert command["warm_vs_numpy"] == pytest.approx(command["numpy_script_s"] / command["warm_s"])
+    assert {"compile_s", "train_s", "baseline_s"} <= command["warm_in_process_s"].keys()
     import jax
+
     if jax.default_backend() == "cpu":
         assert "no GPU" in results["gpu"]["skipped"]
 
     printed = capsys.readouterr().out
     assert "| course" in printed and "| large" in printed and "| same_64" in printed and "| roofline" in printed
+    assert "| whole command" in printed and "| target (issue 11)" in printed
     assert bench.table(results).splitlines()[0] == printed.splitlines()[0]
 
 
@@ -82,8 +111,17 @@ def test_numpy_baseline_matches_the_manual_path_costs():
     X, Y, params = bench.make_problem(400, 2, 4)
     costs_np = bench.numpy_course_loop(X, Y, *(params[k] for k in ("W1", "b1", "W2", "b2")), 1.2, 50)
     p = {k: jnp.asarray(v) for k, v in params.items()}
-    _, costs, steps, ok = run_chunk(p, jnp.asarray(X), jnp.asarray(Y), np.float64(1.2), np.int32(50),
-                                    activation="tanh", output="sigmoid", gradients="manual", capacity=50)
+    _, costs, steps, ok = run_chunk(
+        p,
+        jnp.asarray(X),
+        jnp.asarray(Y),
+        np.float64(1.2),
+        np.int32(50),
+        activation="tanh",
+        output="sigmoid",
+        gradients="manual",
+        capacity=50,
+    )
     assert bool(ok) and int(steps) == 50 and costs.dtype == jnp.float64
     np.testing.assert_allclose(np.asarray(costs), costs_np, rtol=1e-12)
 
@@ -121,3 +159,20 @@ def test_numpy_worker_answers_each_run_request(tmp_path):
     finally:
         worker.close()
     assert worker.proc.returncode == 0
+
+
+def test_the_numpy_script_trains_what_the_sweep_trains(tmp_path, capsys):
+    """The whole-command baseline is the course's loop over the same inits: its accuracies are the sweep's."""
+    import numpy as np
+
+    from shallownet import data, sweep
+
+    bench = load_bench()
+    spec = {"sizes": [2, 4], "seeds": None, "iterations": 300, "dtype": "float64"}
+    X, Y = data.flower()
+    problem = tmp_path / "p.npz"
+    bench.save_problem(problem, X, Y.astype(np.float64), bench.sweep_networks(spec), 1.2, 300)
+    bench.numpy_script(problem)
+    printed = capsys.readouterr().out.splitlines()
+    result = sweep.run(X, Y, baseline=False, **bench.sweep_kwargs(spec))
+    assert printed == [f"n_h = {n.configuration.hidden_units}: {n.train_accuracy:.2f} %" for n in result.networks]

@@ -93,11 +93,11 @@ def test_resume_continues_to_the_same_parameters_as_one_run(capsys, tmp_path):
     code, out, _ = run(capsys, "train", "--out", tmp_path / "two", "--iterations", "3000", "--resume")
     assert code == 0
     assert f"resuming {tmp_path / 'two'} at iteration 2100 of 3000; changed on resume: iterations 2100 -> 3000" in out
-    one, two = (checkpoint.load(tmp_path / folder / "model.npz") for folder in ("one", "two"))
+    one, two = (checkpoint.load(tmp_path / d / "model.npz") for d in ("one", "two"))
     assert two.iteration == 3000 and two.history.stride == 2
     same_model(one, two)
     summary = json.loads((tmp_path / "two" / "summary.json").read_text())
-    assert summary["resumed_from"] == 2100 and [segment["start"] for segment in summary["segments"]] == [0, 2100]
+    assert summary["resumed_from"] == 2100 and [s["start"] for s in summary["segments"]] == [0, 2100]
 
 
 def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_path):
@@ -116,7 +116,7 @@ def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_pat
     assert cut.iteration == seen[-1] >= 600 and cut.status == "interrupted"
     resumed = experiment.train_run({}, tmp_path / "cut", resume=True)
     whole = experiment.train_run(config, tmp_path / "whole")
-    same_model(*(checkpoint.load(tmp_path / folder / "model.npz") for folder in ("cut", "whole")))
+    same_model(*(checkpoint.load(tmp_path / d / "model.npz") for d in ("cut", "whole")))
     assert resumed["accuracy"] == whole["accuracy"]
 
 
@@ -137,7 +137,7 @@ def test_every_save_leaves_files_that_describe_the_model_beside_them(previous_ru
         out,
         progress=look,
     )
-    assert len({iteration for iteration, _, _ in seen}) >= 2
+    assert len({s[0] for s in seen}) >= 2
     for iteration, described, files in seen:
         assert iteration == described and files == ["cost.png", "model.npz", "summary.json"]
     assert visible(out) == ["cost.png", "decision_boundary.png", "model.npz", "summary.json"]
@@ -271,12 +271,16 @@ def test_identity_output_fits_real_valued_labels_and_reports_the_squared_error(c
     assert "mean squared error" in err
 
 
-def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys):
-    code, out, _ = run(capsys, "sweep", "--hidden-units", "1", "3", "--iterations", "100")
+def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys, tmp_path):
+    code, out, _ = run(
+        capsys, "sweep", "--hidden-units", "1", "3", "--iterations", "100", "--out", tmp_path / "s", "--no-plots"
+    )
     assert code == 0
     lines = out.splitlines()
-    assert "accuracy" in lines[0] and lines[1].startswith("n_h = 1") and lines[2].startswith("n_h = 3")
+    assert "train %" in lines[0] and lines[1].split()[:2] == ["1", "1"] and lines[2].split()[:2] == ["3", "1"]
     assert lines[3].startswith("logistic regression") and lines[3].endswith("47.00")
+    assert lines[4] == f"wrote sweep.csv, sweep.json to {tmp_path / 's'}"
+    assert visible(tmp_path / "s") == ["sweep.csv", "sweep.json"]
 
 
 def expect_one_line_error(code, err, message):
@@ -441,8 +445,8 @@ def test_predict_on_a_built_in_set_reports_the_accuracy(capsys, flower_run):
 
 def test_check_subcommand_is_registered_when_its_module_exists(monkeypatch, capsys):
     def register(subparsers):
-        parser = subparsers.add_parser("check")
-        parser.set_defaults(func=lambda args: 7)
+        p = subparsers.add_parser("check")
+        p.set_defaults(func=lambda args: 7)
 
     monkeypatch.setitem(sys.modules, "shallownet.check_cmd", types.SimpleNamespace(register=register))
     assert cli.main(["check"]) == 7
@@ -586,7 +590,7 @@ def test_resume_may_change_the_learning_rate_and_says_so_in_the_output_and_the_s
     assert "changed on resume: lr 1.2 -> 0.3, iterations 300 -> 500, checkpoint_every 10.0 -> 5.0" in stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["changed_on_resume"] == {"lr": [1.2, 0.3], "iterations": [300, 500], "checkpoint_every": [10.0, 5.0]}
-    assert [(segment["start"], segment["lr"]) for segment in summary["segments"]] == [(0, 1.2), (300, 0.3)]
+    assert [(s["start"], s["lr"]) for s in summary["segments"]] == [(0, 1.2), (300, 0.3)]
     assert checkpoint.load(out).segments == tuple(summary["segments"])
 
 
@@ -645,7 +649,7 @@ def test_the_memory_estimate_names_the_sizes_when_the_run_will_not_fit(capsys, m
     assert not (tmp_path / "r").exists()
 
 
-def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys):
+def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys, tmp_path):
     code, out, _ = run(
         capsys,
         "sweep",
@@ -658,11 +662,97 @@ def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys):
         "300",
         "--activation",
         "identity",
+        "--out",
+        tmp_path / "s",
+        "--no-plots",
     )
     assert code == 0
     lines = out.splitlines()
-    assert lines[1].startswith("n_h = 2, lr = 1.2") and not lines[1].endswith("diverged")
-    assert lines[2].startswith("n_h = 2, lr = 1e+300") and lines[2].endswith("diverged")
+    assert "diverged" in lines[0] and lines[1].split()[:2] == ["2", "1.2"] and " at " not in lines[1]
+    record = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    at = record["networks"][1]["diverged_at"]
+    assert lines[2].split()[:2] == ["2", "1e+300"] and lines[2].endswith(f"at {at}") and 0 < at < 300
+    assert record["networks"][0]["diverged_at"] is None and record["networks"][0]["iterations"] == 300
+
+
+def test_a_sweep_with_seeds_a_split_and_plots_writes_everything(capsys, tmp_path):
+    code, out, err = run(
+        capsys,
+        "sweep",
+        "--hidden-units",
+        "2",
+        "4",
+        "--activation",
+        "tanh",
+        "relu",
+        "--seeds",
+        "3",
+        "--test-split",
+        "0.25",
+        "--standardize",
+        "--iterations",
+        "200",
+        "--out",
+        tmp_path / "s",
+    )
+    assert code == 0, err
+    assert visible(tmp_path / "s") == sorted(["sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"])
+    lines = out.splitlines()
+    assert "activation" in lines[0] and "test %" in lines[0] and "±" in lines[1]
+    assert [line.split()[:2] for line in lines[1:5]] == [["2", "tanh"], ["2", "relu"], ["4", "tanh"], ["4", "relu"]]
+    record = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert record["settings"]["seeds"] == [0, 1, 2] and record["settings"]["init"] == "random"
+    assert record["settings"]["test_examples"] == 100 and len(record["networks"]) == 12
+
+
+def test_a_signal_after_the_last_chunk_lets_the_files_be_written_then_exits_128_plus_it(capsys, tmp_path, monkeypatch):
+    from shallownet import sweep
+
+    real = sweep.write_outputs
+
+    def signalled(*args, **kwargs):
+        signal.raise_signal(signal.SIGTERM)  # noted (training is over), not raised
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "write_outputs", signalled)
+    code, out, err = run(
+        capsys, "sweep", "--hidden-units", "2", "--iterations", "50", "--out", tmp_path / "s", "--no-plots"
+    )
+    assert code == 128 + signal.SIGTERM
+    assert visible(tmp_path / "s") == ["sweep.csv", "sweep.json"] and "logistic regression" in out
+    expect_one_line_error(code, err, "interrupted by SIGTERM after the sweep finished; wrote")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--seeds", "3", "--init", "course"], "seeds (--seeds) 3 needs --init random"),
+        (["--seeds", "0"], "seeds (--seeds) must be a whole number >= 1, got 0"),
+        (["--seeds", "1_0"], "argument --seeds: '1_0' is not a number"),
+        (["--activation", "tanh", "leaky_relu:nan"], "the leaky_relu slope must be a finite number"),
+        (["--test-split", "1.5"], "test_split (--test-split) must be in [0, 1)"),
+    ],
+)
+def test_the_sweep_refuses_what_train_refuses_with_exit_2(capsys, tmp_path, argv, message):
+    code, _, err = run(capsys, "sweep", "--out", tmp_path / "s", *argv)
+    expect_one_line_error(code, err, message)
+    assert code == 2 and not (tmp_path / "s").exists()
+
+
+def test_the_memory_of_all_networks_at_once_is_checked_before_compiling(capsys, monkeypatch, tmp_path):
+    """Each network alone fits; 2,000 of them at once do not."""
+    one = memory.estimate(n_x=2, n_y=1, n_h=50, m=400, capacity=1000, dtype="float64")
+    monkeypatch.setattr(memory, "host_available", lambda: 20 * sum(b for b, _, _ in one.values()))
+    code, _, err = run(capsys, "sweep", "--hidden-units", "50", "--seeds", "2000", "--out", tmp_path / "s")
+    expect_one_line_error(code, err, "the run needs about")
+    assert "2000 networks" in err and not (tmp_path / "s").exists()
+    assert code == 1
+
+
+def test_an_unwritable_sweep_out_is_refused_before_training(capsys, tmp_path):
+    (tmp_path / "file").write_text("x")
+    code, _, err = run(capsys, "sweep", "--out", tmp_path / "file", "--iterations", "10")
+    expect_one_line_error(code, err, "is an existing file")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
@@ -672,7 +762,7 @@ def test_a_stop_request_outside_training_exits_128_plus_the_signal_in_one_line(c
     def stopped(*args, **kwargs):
         raise signals.Stop(signum)  # what signals.raising() raises for it
 
-    monkeypatch.setattr(sweep, "train_each", stopped)
+    monkeypatch.setattr(sweep, "run_configs", stopped)
     code, _, err = run(capsys, "sweep", "--hidden-units", "2", "--iterations", "10")
     expect_one_line_error(code, err, f"shallownet: interrupted by {signal.Signals(signum).name}")
     assert code == 128 + signum

@@ -105,7 +105,7 @@ def test_every_setting_of_a_command_has_its_flag_with_the_default_in_its_help(co
         assert config.flag(field) in action.option_strings
         assert action.default is __import__("argparse").SUPPRESS  # given() tells defaults from asked-for
         assert "(default: " in action.help
-    assert set(config.sweep_lists()) == {"hidden_units", "seed", "lr"}
+    assert config.sweep_lists() == ("hidden_units", "lr", "activation")
 
 
 def test_only_the_flags_given_are_settings():
@@ -182,6 +182,26 @@ def test_a_sweep_is_the_product_of_its_lists_each_validated_as_train_would():
     assert all(run.iterations == 5000 and run.dtype == "float64" and run.init == "course" for run in grid)
     with pytest.raises(ConfigError, match=r"lr .* got -1\.0"):
         config.sweep_grid({"lr": (1.2, -1.0)})
+    with pytest.raises(ConfigError, match=r"activation .*unknown activation 'swish'"):
+        config.sweep_grid({"activation": ("tanh", "swish")})
+
+
+def test_seeds_are_random_inits_innermost_and_exclude_the_course_init():
+    grid = config.sweep_grid({"hidden_units": (2,), "activation": ("tanh", "relu"), "seed": 7}, seeds=3)
+    assert [(c.activation, c.seed, c.init) for c in grid] == [
+        ("tanh", 7, "random"),
+        ("tanh", 8, "random"),
+        ("tanh", 9, "random"),
+        ("relu", 7, "random"),
+        ("relu", 8, "random"),
+        ("relu", 9, "random"),
+    ]
+    assert [c.init for c in config.sweep_grid({}, seeds=1)] == ["random"] * 7
+    assert [c.init for c in config.sweep_grid({"init": "course"}, seeds=1)] == ["course"] * 7
+    with pytest.raises(ConfigError, match=r"seeds \(--seeds\) 3 needs --init random"):
+        config.sweep_grid({"init": "course"}, seeds=3)
+    with pytest.raises(ConfigError, match=r"seeds \(--seeds\) must be a whole number >= 1, got 0"):
+        config.sweep_grid({}, seeds=0)
 
 
 def test_the_docs_table_is_the_one_runconfig_generates():

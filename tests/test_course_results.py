@@ -2,8 +2,12 @@
 
 Course figures: 90% training accuracy for n_h = 4 after 10,000 iterations
 (90.75% recomputed); after 5,000 iterations per size 67.5 / 67.25 / 90.75 /
-90.5 / 91.25 % for n_h = 1..5, about 90-91 % for 20 and 50 (these two vary
-across platforms by about a point); logistic regression 47%.
+90.5 / 91.25 % for n_h = 1..5, about 90-91 % for 20 and 50; logistic
+regression 47%. At n_h = 20 and 50 lr-1.2 training is chaotic by 5,000
+iterations: round-off (the order of a sum) grows into a different end point,
+so these two sizes are held to a band, not a figure. On the development
+machine the course's numpy loop and the all-at-once sweep give 90.50 / 90.75,
+``train.train`` one network at a time 90.00 / 90.25 (docs/sweep.md).
 """
 
 import numpy as np
@@ -35,20 +39,18 @@ def test_course_network_reaches_90_percent_after_10000_iterations(flower, gradie
 @pytest.mark.slow
 def test_hidden_size_table_matches_the_course(flower):
     X, Y = flower
-    rows = sweep.hidden_sizes(X, Y, [1, 2, 3, 4, 5, 20, 50], iterations=5000)
-    accuracy = {n_h: acc for _, n_h, acc in rows}
+    result = sweep.run(X, Y, hidden_units=[1, 2, 3, 4, 5, 20, 50], iterations=5000)
+    accuracy = {row["hidden_units"]: row["train_mean"] for row in result.summary()}
     for n_h, expected in COURSE_TABLE.items():
         assert accuracy[n_h] == pytest.approx(expected, abs=1.0), n_h
     for n_h in (20, 50):
         assert 88.5 <= accuracy[n_h] <= 92.5, n_h
-    assert rows[-1][0] == "logistic regression"
-    assert accuracy[0] == pytest.approx(47.0, abs=1.0)
+    assert result.logistic["train_accuracy"] == pytest.approx(47.0, abs=1.0)
 
 
 def test_sweep_table_lists_every_size_and_the_baseline(flower):
     X, Y = flower
-    rows = sweep.hidden_sizes(X, Y, [2, 3], iterations=50)
-    text = sweep.table(rows)
-    assert [row[1] for row in rows] == [2, 3, 0]
-    assert "n_h = 2" in text and "n_h = 3" in text and "logistic regression" in text
-    assert all(0 <= acc <= 100 for _, _, acc in rows)
+    result = sweep.run(X, Y, hidden_units=[2, 3], iterations=50)
+    lines = sweep.summary_table(result).splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["2", "3"] and lines[3].startswith("logistic regression")
+    assert all(0 <= n.train_accuracy <= 100 for n in result.networks)

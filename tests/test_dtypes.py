@@ -90,21 +90,36 @@ def test_init_params_draws_standard_normal_weights_times_the_scale():
 
 
 # Moving, masking and converting values are not arithmetic (relu' selects between two constants).
-NOT_ARITHMETIC = {"convert_element_type", "broadcast_in_dim", "select_n", "reshape", "squeeze", "transpose",
-                  "dynamic_slice", "slice", "concatenate", "copy", "copy_p"}
+NOT_ARITHMETIC = {
+    "convert_element_type",
+    "broadcast_in_dim",
+    "select_n",
+    "reshape",
+    "squeeze",
+    "transpose",
+    "dynamic_slice",
+    "slice",
+    "concatenate",
+    "copy",
+    "copy_p",
+}
 
 
 def _float64_arithmetic(jaxpr):
     """Primitives in ``jaxpr`` (and the jaxprs inside it: jit, loops) that compute a float64 result."""
     found = []
     for eqn in jaxpr.eqns:
-        inner = [getattr(v, "jaxpr", v) for value in eqn.params.values()
-                 for v in (value if isinstance(value, (tuple, list)) else (value,))]
+        inner = [
+            getattr(v, "jaxpr", v)
+            for value in eqn.params.values()
+            for v in (value if isinstance(value, (tuple, list)) else (value,))
+        ]
         inner = [j for j in inner if hasattr(j, "eqns")]
-        if inner:   # a container (jit, while): what counts is the arithmetic inside it
+        if inner:  # a container (jit, while): what counts is the arithmetic inside it
             found += [name for j in inner for name in _float64_arithmetic(j)]
         elif eqn.primitive.name not in NOT_ARITHMETIC and any(
-                getattr(v.aval, "dtype", None) == jnp.float64 for v in eqn.outvars):
+            getattr(v.aval, "dtype", None) == jnp.float64 for v in eqn.outvars
+        ):
             found.append(eqn.primitive.name)
     return found
 

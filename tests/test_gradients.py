@@ -130,7 +130,7 @@ def test_checked_entry_points_agree_on_numpy_float64_input():
 
 def _with_cache(f, takes_output=True):
     """f(params, cache, X, Y, ...) called as g(params, X, Y, ...), the cache from manual's forward pass."""
-    return lambda params, X, Y, *rest: f(params, manual.forward(params, X)[1], X, Y, *rest[:2 if takes_output else 1])
+    return lambda params, X, Y, *rest: f(params, manual.forward(params, X)[1], X, Y, *rest[: 2 if takes_output else 1])
 
 
 def _of_logits(f):
@@ -227,9 +227,11 @@ def test_finite_differences_take_real_valued_labels_for_the_identity_output():
 
 def test_finite_differences_refuse_to_run_without_float64():
     params, X, Y = random_problem(6, *SMALL, dtype=jnp.float32)
-    with jax.enable_x64(False):
-        with pytest.raises(ValueError, match=r"^finite differences need float64: enable jax_enable_x64 first$"):
-            reference.finite_difference_grads(params, X, Y)
+    with (
+        jax.enable_x64(False),
+        pytest.raises(ValueError, match=r"^finite differences need float64: enable jax_enable_x64 first$"),
+    ):
+        reference.finite_difference_grads(params, X, Y)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])

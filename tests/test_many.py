@@ -7,6 +7,7 @@ ones: every parameter of every network within 1e-12 (max abs difference) of
 network stops that network only. The should-fail cases beside them show the
 comparison would see a leak between networks or a slip in manual's formulas.
 """
+
 import importlib
 
 import chex
@@ -24,8 +25,16 @@ TOLERANCE = 1e-12
 # have A1 = 0.5, so only the mask keeps them at zero) and a ReLU one. Learning
 # rates stay where flower training is not chaotic over 2,000 iterations (at lr 2
 # round-off grows from 1e-16 to 1e-2 within 500 steps, alone or not).
-NETWORKS = [(1, 1.2, "tanh", 0), (3, 0.5, "tanh", 1), (4, 1.2, "tanh", 2), (4, 1.0, "tanh", 3),
-            (5, 1.2, "sigmoid", 4), (3, 0.8, "sigmoid", 5), (20, 0.8, "tanh", 6), (2, 0.3, "relu", 7)]
+NETWORKS = [
+    (1, 1.2, "tanh", 0),
+    (3, 0.5, "tanh", 1),
+    (4, 1.2, "tanh", 2),
+    (4, 1.0, "tanh", 3),
+    (5, 1.2, "sigmoid", 4),
+    (3, 0.8, "sigmoid", 5),
+    (20, 0.8, "tanh", 6),
+    (2, 0.3, "relu", 7),
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +50,17 @@ def starts(networks=NETWORKS, n_x=2):
 def solo(params, X, Y, lr, activation, gradients, iterations, output="sigmoid"):
     """(params, costs, diverged_at) of one network trained alone by train.train."""
     try:
-        p, costs = train.train(params, X, Y, lr=lr, activation=activation, output=output, gradients=gradients,
-                               iterations=iterations, dtype="float64")
+        p, costs = train.train(
+            params,
+            X,
+            Y,
+            lr=lr,
+            activation=activation,
+            output=output,
+            gradients=gradients,
+            iterations=iterations,
+            dtype="float64",
+        )
         return {k: np.asarray(v) for k, v in p.items()}, costs, None
     except train.Diverged as e:
         return {k: np.asarray(v) for k, v in e.params.items()}, e.costs, e.iteration
@@ -51,8 +69,10 @@ def solo(params, X, Y, lr, activation, gradients, iterations, output="sigmoid"):
 @pytest.fixture(scope="module")
 def solo_runs(flower):
     X, Y = flower
-    return {gradients: [solo(p, X, Y, lr, a, gradients, ITERATIONS) for p, (_, lr, a, _) in zip(starts(), NETWORKS)]
-            for gradients in train.GRAD_PATHS}
+    return {
+        gradients: [solo(p, X, Y, lr, a, gradients, ITERATIONS) for p, (_, lr, a, _) in zip(starts(), NETWORKS)]
+        for gradients in train.GRAD_PATHS
+    }
 
 
 def difference(result, k, expected):
@@ -64,9 +84,15 @@ def difference(result, k, expected):
 
 
 def train_all(X, Y, gradients, networks=NETWORKS, **kwargs):
-    return many.train_many(starts(networks), X, Y, lr=[lr for _, lr, _, _ in networks],
-                           activation=[a for _, _, a, _ in networks], gradients=gradients,
-                           **{"iterations": ITERATIONS, "dtype": "float64", **kwargs})
+    return many.train_many(
+        starts(networks),
+        X,
+        Y,
+        lr=[lr for _, lr, _, _ in networks],
+        activation=[a for _, _, a, _ in networks],
+        gradients=gradients,
+        **{"iterations": ITERATIONS, "dtype": "float64", **kwargs},
+    )
 
 
 @pytest.mark.parametrize("buckets", ["exact", (5, 20)])
@@ -77,6 +103,41 @@ def test_every_network_equals_its_one_network_training(flower, solo_runs, gradie
     for k, expected in enumerate(solo_runs[gradients]):
         assert result.steps[k] == ITERATIONS and not result.diverged[k]
         assert difference(result, k, expected) <= TOLERANCE, NETWORKS[k]
+
+
+@pytest.mark.parametrize("gradients", ["manual", "reference"])
+def test_costs_only_where_kept_change_no_parameter_of_any_network(flower, solo_runs, gradients):
+    """Blocks (cost every 8th step, one check per block): the same bits as every step, so still each solo result."""
+    X, Y = flower
+    bounded = NETWORKS[:7]  # tanh and sigmoid hidden layers: blocks need |g| <= 1 (the eighth is ReLU)
+    every = train_all(X, Y, gradients, networks=bounded, buckets=(5, 20))
+    kept = train_all(X, Y, gradients, networks=bounded, buckets=(5, 20), cost_every=8)
+    if gradients == "manual":
+        chex.assert_trees_all_equal(kept.params, every.params)
+        np.testing.assert_array_equal(kept.final_costs, every.final_costs)
+        np.testing.assert_array_equal(kept.costs, every.costs[:, ::8])
+    else:
+        # jax.grad's step compiled inside the block's rolled loop fuses differently: round-off only.
+        chex.assert_trees_all_close(kept.params, every.params, rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(kept.costs, every.costs[:, ::8], rtol=0, atol=TOLERANCE)
+    np.testing.assert_array_equal(kept.cost_iterations, np.arange(0, ITERATIONS, 8))
+    for k, expected in enumerate(solo_runs[gradients][:7]):
+        params, costs, _ = expected
+        assert max(float(np.max(np.abs(kept.params[k][n] - params[n]))) for n in params) <= TOLERANCE
+        assert abs(kept.final_costs[k] - costs[-1]) <= TOLERANCE
+
+
+def test_in_blocks_a_diverging_network_still_stops_alone_at_its_own_step(flower):
+    X, Y = flower
+    networks = [(4, 1.2, "tanh", 0), (4, 1e36, "tanh", 1), (5, 0.5, "sigmoid", 2)]
+    result = train_all(X, Y, "manual", networks=networks, iterations=300, dtype="float32", cost_every=8)
+    with pytest.raises(train.Diverged) as alone:
+        train.train(starts(networks)[1], X, Y, lr=1e36, iterations=300, dtype="float32")
+    assert result.diverged.tolist() == [False, True, False]
+    assert result.diverged_at[1] == alone.value.iteration
+    for name, value in alone.value.params.items():  # to float32 round-off: a batched product sums in its own order
+        np.testing.assert_allclose(result.params[1][name], np.asarray(value), rtol=1e-6)
+    assert result.steps.tolist()[::2] == [300, 300]
 
 
 def test_padded_groups_are_really_shared(flower):
@@ -110,8 +171,12 @@ def slipped_backward_sums(params, cache, X, Y, activation="tanh", mask=None):
     _, g_prime = manual.get_activation(activation)
     dZ2 = cache["A2"] - Y
     dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["Z1"])
-    return {"dW1": manual.matmul_nt(dZ1, X), "db1": dZ1.sum(axis=1, keepdims=True),
-            "dW2": manual.matmul_nt(dZ2, cache["A1"]), "db2": dZ2.sum(axis=1, keepdims=True)}
+    return {
+        "dW1": manual.matmul_nt(dZ1, X),
+        "db1": dZ1.sum(axis=1, keepdims=True),
+        "dW2": manual.matmul_nt(dZ2, cache["A1"]),
+        "db2": dZ2.sum(axis=1, keepdims=True),
+    }
 
 
 def test_a_slip_planted_in_manual_reaches_every_network(flower, monkeypatch):
@@ -119,8 +184,15 @@ def test_a_slip_planted_in_manual_reaches_every_network(flower, monkeypatch):
     X, Y = flower
     # Weights of scale 1: at the course's 0.01, 1 - Z1**2 and 1 - A1**2 differ by ~5e-6 only.
     rng = np.random.default_rng(3)
-    params = [{"W1": rng.standard_normal((n_h, 2)), "b1": np.zeros((n_h, 1)), "W2": rng.standard_normal((1, n_h)),
-               "b2": np.zeros((1, 1))} for n_h in (2, 4, 4)]
+    params = [
+        {
+            "W1": rng.standard_normal((n_h, 2)),
+            "b1": np.zeros((n_h, 1)),
+            "W2": rng.standard_normal((1, n_h)),
+            "b2": np.zeros((1, 1)),
+        }
+        for n_h in (2, 4, 4)
+    ]
     clean = many.train_many(params, X, Y, lr=0.1, iterations=8, dtype="float64")
     # The module, not the package's function of the same name.
     monkeypatch.setattr(importlib.import_module("manual.backward"), "backward_sums_unchecked", slipped_backward_sums)
@@ -147,7 +219,7 @@ def test_one_diverging_network_stops_alone(flower, solo_runs):
     assert diverged_at is not None and diverged_at < 5
     assert result.diverged.tolist() == [False] * 4 + [True]
     assert result.diverged_at[-1] == diverged_at == result.steps[-1]
-    for name in params:   # the last finite parameters, of order 1e200
+    for name in params:  # the last finite parameters, of order 1e200
         np.testing.assert_allclose(result.params[-1][name], params[name], rtol=1e-12)
     assert np.all(np.isnan(result.costs[-1, diverged_at:]))
     np.testing.assert_allclose(result.costs[-1, :diverged_at], costs, rtol=1e-12)
@@ -164,8 +236,18 @@ def test_divergence_midway_stops_at_the_same_iteration_as_alone(gradients):
     Y = np.sin(X[:1]) + 0.5 * X[1:2]
     networks = [(3, 0.05, "tanh", 0), (6, 0.1, "tanh", 1), (6, 1.5, "identity", 2), (3, 0.1, "identity", 3)]
     params = starts(networks, n_x=3)
-    result = many.train_many(params, X, Y, lr=[n[1] for n in networks], activation=[n[2] for n in networks],
-                             output="identity", gradients=gradients, iterations=600, chunk=128, dtype="float64")
+    result = many.train_many(
+        params,
+        X,
+        Y,
+        lr=[n[1] for n in networks],
+        activation=[n[2] for n in networks],
+        output="identity",
+        gradients=gradients,
+        iterations=600,
+        chunk=128,
+        dtype="float64",
+    )
     for k, (p, (_, lr, a, _)) in enumerate(zip(params, networks)):
         expected = solo(p, X, Y, lr, a, gradients, 600, output="identity")
         assert result.diverged_at[k] == expected[2]
@@ -190,16 +272,24 @@ def test_shapes_and_dtypes_of_the_result(flower, dtype):
     chex.assert_tree_all_finite(result.costs)
     assert result.steps.tolist() == [30, 30, 30] and result.diverged_at == [None] * 3
     for params, (n_h, *_) in zip(result.params, networks):
-        chex.assert_shape([params["W1"], params["b1"], params["W2"], params["b2"]],
-                          [(n_h, 2), (n_h, 1), (1, n_h), (1, 1)])
+        chex.assert_shape(
+            [params["W1"], params["b1"], params["W2"], params["b2"]], [(n_h, 2), (n_h, 1), (1, n_h), (1, 1)]
+        )
         chex.assert_type(list(params.values()), np.dtype(dtype))
 
 
 def test_packing_round_trips_exactly():
     rng = np.random.default_rng(1)
     sizes, activations = [2, 5, 3, 5, 1], ["tanh", "tanh", "relu", "tanh", "tanh"]
-    params = [{"W1": rng.standard_normal((n, 3)), "b1": rng.standard_normal((n, 1)),
-               "W2": rng.standard_normal((2, n)), "b2": rng.standard_normal((2, 1))} for n in sizes]
+    params = [
+        {
+            "W1": rng.standard_normal((n, 3)),
+            "b1": rng.standard_normal((n, 1)),
+            "W2": rng.standard_normal((2, n)),
+            "b2": rng.standard_normal((2, 1)),
+        }
+        for n in sizes
+    ]
     packed = many.Packed(params, 3, 2, 50, lr=0.1, activation=activations, dtype="float64", buckets=(5,))
     back = packed.to_host(packed.theta)
     for p, q in zip(params, back):
@@ -210,11 +300,14 @@ def test_packing_round_trips_exactly():
     assert int(mask.sum()) == sum(many.param_count(n, 3, 2) for n in sizes)
 
 
-@pytest.mark.parametrize("overhead, expected", [
-    (0, {1: 1, 2: 2, 3: 3, 20: 20, 50: 50}),          # no cost per group: no padding
-    (10**9, {1: 50, 2: 50, 3: 50, 20: 50, 50: 50}),   # groups cost everything: one group
-    (8_000, {1: 3, 2: 3, 3: 3, 20: 20, 50: 50}),
-])
+@pytest.mark.parametrize(
+    "overhead, expected",
+    [
+        (0, {1: 1, 2: 2, 3: 3, 20: 20, 50: 50}),  # no cost per group: no padding
+        (10**9, {1: 50, 2: 50, 3: 50, 20: 50, 50: 50}),  # groups cost everything: one group
+        (8_000, {1: 3, 2: 3, 3: 3, 20: 20, 50: 50}),
+    ],
+)
 def test_bucket_plan_trades_padding_against_groups(overhead, expected):
     assert many.plan_buckets({1: 1, 2: 1, 3: 1, 20: 1, 50: 1}, m=400, overhead=overhead) == expected
 
@@ -232,13 +325,16 @@ def test_ctrl_c_between_chunks_keeps_the_last_chunk(flower):
     chex.assert_shape(caught.value.costs, (3, 25))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"lr": [1.2, 1.2]}, "lr has 2 values for 3 networks"),
-    ({"activation": "swish"}, "network 0: unknown activation 'swish'"),
-    ({"lr": [1.2, float("nan"), 1.0]}, "finite"),
-    ({"gradients": "autodiff"}, "unknown gradient path"),
-    ({"iterations": -1}, "iterations must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"lr": [1.2, 1.2]}, "lr has 2 values for 3 networks"),
+        ({"activation": "swish"}, "network 0: unknown activation 'swish'"),
+        ({"lr": [1.2, float("nan"), 1.0]}, "finite"),
+        ({"gradients": "autodiff"}, "unknown gradient path"),
+        ({"iterations": -1}, "iterations must be >= 0"),
+    ],
+)
 def test_bad_arguments_are_named(flower, kwargs, message):
     X, Y = flower
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):

@@ -5,6 +5,7 @@ slip still finds its line, the committed page names every slip, and one slip
 planted in a copy is caught in the file that should catch it while the
 unchanged copy passes.
 """
+
 import importlib.util
 from collections import Counter
 from pathlib import Path
@@ -28,7 +29,7 @@ def test_every_planted_slip_finds_its_line_once_and_still_compiles(slip):
 
 def test_a_slip_whose_line_is_gone_stops_the_script():
     gone = planted_mistakes.Slip("a slip of old code", "dW2 = dZ2 @ A1.T / m", "dW2 = A1 @ dZ2.T / m")
-    with pytest.raises(ValueError, match="a slip of old code.*occurs 0 times"):
+    with pytest.raises(ValueError, match=r"a slip of old code.*occurs 0 times"):
         planted_mistakes.planted_source(gone)
 
 

@@ -7,8 +7,10 @@
   (argparse would accept `--hidden` for `--hidden-units`; a page should not), and parses.
 - Every relative link resolves to a file of the repository (and a #fragment to a heading of it).
 """
+
 import contextlib
 import io
+import itertools
 import re
 import shlex
 from pathlib import Path
@@ -43,7 +45,7 @@ def blocks(text):
         j = i + 1
         while j < len(lines) and not (FENCE.match(lines[j]) and FENCE.match(lines[j]).group(1) == ""):
             j += 1
-        body = "".join(line[indent:] + "\n" for line in lines[i + 1:j])
+        body = "".join(line[indent:] + "\n" for line in lines[i + 1 : j])
         found.append((opening.group(1), body, i + 1, j + 1))
         i = j + 1
     return found
@@ -55,8 +57,8 @@ def examples(page):
     lines = text.splitlines()
     found = blocks(text)
     pairs = []
-    for (lang, code, line, end), (next_lang, shown, next_line, _) in zip(found, found[1:]):
-        between = lines[end:next_line - 1]
+    for (lang, code, line, end), (next_lang, shown, next_line, _) in itertools.pairwise(found):
+        between = lines[end : next_line - 1]
         if lang == "python" and next_lang == "" and not any(s.strip() for s in between):
             pairs.append((code, shown, line))
     return pairs
@@ -165,7 +167,7 @@ def test_shown_command_uses_real_flags_and_parses(page, line, argv):
     for word in argv[1:]:
         if word.startswith("--"):
             assert word.split("=")[0] in flags, f"{name(page)}:{line}: shallownet {argv[0]} has no flag {word}"
-    args = build_parser().parse_args(argv)    # raises UsageError on a malformed value or a missing argument
+    args = build_parser().parse_args(argv)  # raises UsageError on a malformed value or a missing argument
     # The settings' values are validated by the run configuration, as the command does before it runs.
     if argv[0] == "train" and not args.resume:
         config.RunConfig.of(config.given(args, "train"))
@@ -176,16 +178,15 @@ def test_shown_command_uses_real_flags_and_parses(page, line, argv):
 def heading_anchors(page):
     """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces to hyphens."""
     text = re.sub(r"^\s*```.*?^\s*```", "", page.read_text(), flags=re.S | re.M)
-    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
-            for h in re.findall(r"^#+ (.*)$", text, re.M)}
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.*)$", text, re.M)}
 
 
 def relative_links():
     found = []
     for page in PAGES:
-        text = re.sub(r"^\s*```.*?^\s*```", "", page.read_text(), flags=re.S | re.M)   # not inside code
+        text = re.sub(r"^\s*```.*?^\s*```", "", page.read_text(), flags=re.S | re.M)  # not inside code
         for target in re.findall(r"\]\(([^)\s]+)\)", text):
-            if not re.match(r"[a-z][a-z0-9+.-]*:", target):          # http:, https:, mailto: are not files
+            if not re.match(r"[a-z][a-z0-9+.-]*:", target):  # http:, https:, mailto: are not files
                 found.append((page, target))
     return found
 

@@ -157,3 +157,78 @@ def test_a_read_only_out_is_refused_before_training(where, cache):
     finally:
         os.chmod(base / "ro", 0o755)
         shutil.rmtree(base)
+
+
+def _read_until(fd, pattern, process, timeout=120.0):
+    """What the terminal ``fd`` shows until ``pattern`` (bytes regex) appears; fails if the process ends first."""
+    import select
+
+    seen, deadline = b"", time.monotonic() + timeout
+    while not re.search(pattern, seen):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"no {pattern!r} on the terminal (code {process.returncode}): {seen[-500:]!r}")
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+    return seen
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_sweep_exits_128_plus_the_signal_and_says_nothing_was_written(tmp_path, cache, signum):
+    """On a terminal (its progress bar shows training has begun); the stop waits for the chunk boundary."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    out = tmp_path / "sweep"
+    master, terminal = pty.openpty()
+    # A fresh pty is 0 x 0: tqdm would draw a bar of width 0.
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    command = [
+        sys.executable,
+        "-m",
+        "shallownet.cli",
+        "sweep",
+        "--out",
+        str(out),
+        "--hidden-units",
+        "3",
+        "20",
+        "--seeds",
+        "4",
+        "--iterations",
+        str(10**8),
+        "--dtype",
+        "float32",
+        "--no-plots",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, text=True, env=environment(cache))
+    os.close(terminal)
+    try:
+        shown = _read_until(master, rb"sweep: +\d+%?\|?.*\d+/100000000", process)
+        process.send_signal(signum)
+        stdout, _ = process.communicate(timeout=60)
+        while True:  # the rest of the terminal's output
+            try:
+                more = os.read(master, 4096)
+            except OSError:
+                break
+            if not more:
+                break
+            shown += more
+    finally:
+        os.close(master)
+    assert process.returncode == 128 + signum and stdout == ""
+    text = shown.decode(errors="replace")
+    found = re.search(
+        rf"shallownet: interrupted by {signal.Signals(signum).name} after iteration (\d+) of "
+        r"100000000; nothing written \(a sweep does not resume: run it again\)",
+        text,
+    )
+    assert found and int(found[1]) > 0 and "Traceback" not in text, text[-1000:]
+    assert not out.exists()

@@ -1,4 +1,5 @@
 """What a sweep shows: the table (mean ± std over seeds, train and test), sweep.csv, sweep.json, the plots."""
+
 import csv
 import io
 import json
@@ -20,8 +21,18 @@ def seeded(flower):
     """2 sizes x 2 learning rates x 3 seeds, with a test split: 12 networks in one program."""
     X, Y = flower
     X_train, Y_train, X_test, Y_test = data.split(X, Y, 0.25, seed=0)
-    return sweep.run(X_train, Y_train, hidden_units=[2, 5], lrs=(1.2, 0.5), seeds=3, init="random", seed=10,
-                     iterations=300, X_test=X_test, Y_test=Y_test), (X_train, Y_train, X_test, Y_test)
+    return sweep.run(
+        X_train,
+        Y_train,
+        hidden_units=[2, 5],
+        lrs=(1.2, 0.5),
+        seeds=3,
+        init="random",
+        seed=10,
+        iterations=300,
+        X_test=X_test,
+        Y_test=Y_test,
+    ), (X_train, Y_train, X_test, Y_test)
 
 
 def test_the_summary_is_the_mean_and_std_over_seeds(seeded):
@@ -33,8 +44,9 @@ def test_the_summary_is_the_mean_and_std_over_seeds(seeded):
     row = rows[2]
     accuracies = []
     for s in (10, 11, 12):
-        params, _ = train.train(train.init_params(2, 5, 1, seed=s), X_train, Y_train, lr=1.2, iterations=300,
-                                dtype="float64")
+        params, _ = train.train(
+            train.init_params(2, 5, 1, seed=s), X_train, Y_train, lr=1.2, iterations=300, dtype="float64"
+        )
         accuracies.append(train.accuracy(params, X_test, Y_test))
     assert row["seeds"] == 3 and row["diverged"] == 0
     assert row["test_mean"] == pytest.approx(np.mean(accuracies))
@@ -46,7 +58,7 @@ def test_the_table_shows_train_and_test_with_their_spread(seeded):
     result, _ = seeded
     lines = sweep.summary_table(result).splitlines()
     assert "hidden units" in lines[0] and "lr" in lines[0] and "train %" in lines[0] and "test %" in lines[0]
-    assert "activation" not in lines[0]     # one activation only: no column for it
+    assert "activation" not in lines[0]  # one activation only: no column for it
     assert len(lines) == 1 + 4 + 1 and lines[-1].startswith("logistic regression")
     assert all("±" in line for line in lines[1:5])
 
@@ -74,10 +86,14 @@ def test_the_plots_are_written_for_two_dimensional_data(seeded, tmp_path):
     for name in files[2:]:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     panels = sweep.boundary_panels(result, X_train)
-    assert [title.split(":")[0] for title, *_ in panels] == ["n_h = 2, lr 1.2", "n_h = 2, lr 0.5",
-                                                            "n_h = 5, lr 1.2", "n_h = 5, lr 0.5"]
+    assert [title.split(":")[0] for title, *_ in panels] == [
+        "n_h = 2, lr 1.2",
+        "n_h = 2, lr 0.5",
+        "n_h = 5, lr 1.2",
+        "n_h = 5, lr 0.5",
+    ]
     # Each panel's grid predictions are those of the configuration's first network.
-    title, xx, yy, predictions = panels[2]
+    _title, xx, yy, predictions = panels[2]
     G = np.stack([xx.ravel(), yy.ravel()])
     expected = train.predict(result.params[6], G)
     np.testing.assert_array_equal(predictions, expected[0])
@@ -85,32 +101,67 @@ def test_the_plots_are_written_for_two_dimensional_data(seeded, tmp_path):
 
 def test_a_diverged_network_is_counted_and_left_out_of_the_mean(flower):
     X, Y = flower
-    result = sweep.run(X, Y, hidden_units=[3], lrs=(1.2, 1e200), activations=("identity",), seeds=2,
-                       init="random", iterations=50)
+    result = sweep.run(
+        X, Y, hidden_units=[3], lrs=(1.2, 1e200), activations=("identity",), seeds=2, init="random", iterations=50
+    )
     rows = result.summary()
     assert rows[1]["diverged"] == 2 and rows[1]["train_mean"] is None and rows[0]["diverged"] == 0
     assert all(n.diverged_at is not None for n in result.networks[2:])
+    first = min(n.diverged_at for n in result.networks[2:])
     line = sweep.summary_table(result).splitlines()[2]
-    assert line.rstrip().endswith("2") and " - " in f" {line} "
+    assert line.endswith(f"2 of 2, first at {first}") and " - " in f" {line} "
+    # Each network stopped exactly where it stops alone, with its last finite parameters.
+    for k in (2, 3):
+        with pytest.raises(train.Diverged) as alone:
+            train.train(
+                train.init_params(2, 3, 1, seed=k - 2),
+                X,
+                Y,
+                lr=1e200,
+                activation="identity",
+                iterations=50,
+                dtype="float64",
+            )
+        assert result.networks[k].diverged_at == alone.value.iteration
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"init": "course", "seeds": 3}, "several seeds need init='random'"),
-    ({"init": "random", "seeds": 0}, "seeds must be an integer >= 1"),
-    ({"hidden_units": [0]}, "hidden sizes must be integers >= 1"),
-    ({"lrs": (-1.0,)}, "learning rates must be positive"),
-    ({"activations": ("swish",)}, "unknown activation"),
-    ({"hidden_units": []}, "no hidden sizes"),
-])
+def test_one_diverged_network_of_its_own_configuration_shows_where(flower):
+    X, Y = flower
+    result = sweep.run(X, Y, hidden_units=[2], lrs=(1.2, 1e300), activations=("identity",), iterations=300)
+    lines = sweep.summary_table(result).splitlines()
+    at = result.networks[1].diverged_at
+    assert "diverged" in lines[0] and not lines[1].rstrip().endswith(f"at {at}")
+    assert lines[2].endswith(f"at {at}") and lines[2].split()[3] == "-"
+    assert np.isfinite(result.networks[0].train_accuracy) and result.networks[0].diverged_at is None
+
+
+def test_the_scores_come_from_the_training_program(seeded):
+    """The accuracies computed inside train_many's last call equal a separate prediction of the trained params."""
+    from shallownet import many
+
+    result, (_X_train, _Y_train, X_test, Y_test) = seeded
+    A2 = many.predict(result.params, X_test, dtype="float64")
+    assert [n.test_accuracy for n in result.networks] == sweep.accuracies(A2, Y_test)
+    assert result.settings["cost_stride"] == 8 and result.timings["train_s"] > 0
+
+
+@pytest.mark.parametrize("iterations, stride", [(300, 8), (5000, 8), (16384, 8), (16385, 16), (2_000_000, 1024)])
+def test_a_sweep_keeps_costs_at_the_history_stride_but_never_below_a_block(iterations, stride):
+    assert sweep.cost_stride(iterations) == stride
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"init": "course", "seeds": 3}, "several seeds need init='random'"),
+        ({"init": "random", "seeds": 0}, "seeds must be an integer >= 1"),
+        ({"hidden_units": [0]}, "hidden sizes must be integers >= 1"),
+        ({"lrs": (-1.0,)}, "learning rates must be positive"),
+        ({"activations": ("swish",)}, "unknown activation"),
+        ({"hidden_units": []}, "no hidden sizes"),
+    ],
+)
 def test_bad_sweeps_are_named(flower, kwargs, message):
     X, Y = flower
     with pytest.raises(ValueError, match=message):
         sweep.run(X, Y, **{"hidden_units": [2], "iterations": 5, **kwargs})
-
-
-def test_the_cli_rows_keep_their_shape(flower):
-    X, Y = flower
-    rows = sweep.hidden_sizes(X, Y, [1, 3], iterations=30, init="random", seed=4)
-    assert [r[:2] for r in rows] == [("n_h = 1", 1), ("n_h = 3", 3), ("logistic regression", 0)]
-    params, _ = train.train(train.init_params(2, 3, 1, seed=4), X, Y, lr=1.2, iterations=30, dtype="float64")
-    assert rows[1][2] == pytest.approx(train.accuracy(params, X, Y))

@@ -159,7 +159,7 @@ def fake_run(seconds_per_step=0.0):
     """A chunk runner without JAX: params {"done": k}; costs[i] = the iteration number of step i."""
     calls = []
 
-    def run(params, n):
+    def run(params, n, cost_every=1, offset=0):
         calls.append(n)
         time.sleep(seconds_per_step * n)
         costs = np.full(1000, np.nan)

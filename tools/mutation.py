@@ -10,6 +10,7 @@ docs/mutation.md's "Equivalent mutants" table (its id in the first column) or
 the command exits 1; so does a listed mutant that no longer survives, since
 the list would then be stale.
 """
+
 import argparse
 import os
 import re
@@ -31,8 +32,7 @@ def mutmut(*args, capture=False):
     command = [str(Path(sys.executable).with_name("mutmut")), *args]
     # The tree's own manual/ must not shadow the mutated copy under mutants/.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run(command, cwd=ROOT, env=env, check=True, text=True,
-                          capture_output=capture).stdout
+    return subprocess.run(command, cwd=ROOT, env=env, check=True, text=True, capture_output=capture).stdout
 
 
 def results():
@@ -60,9 +60,11 @@ def report(statuses, equivalents):
     detected, counted = score(statuses, equivalents)
     raw_detected, total = score(statuses)
     print(f"mutants: {total}  " + "  ".join(f"{status} {n}" for status, n in counts.most_common()))
-    print(f"mutation score: {raw_detected}/{total} = {100 * raw_detected / total:.1f}% of all mutants; "
-          f"{detected}/{counted} = {100 * detected / counted:.1f}% without the {len(equivalents & set(statuses))} "
-          "documented equivalent mutants")
+    print(
+        f"mutation score: {raw_detected}/{total} = {100 * raw_detected / total:.1f}% of all mutants; "
+        f"{detected}/{counted} = {100 * detected / counted:.1f}% without the {len(equivalents & set(statuses))} "
+        "documented equivalent mutants"
+    )
     undetected = sorted(name for name, status in statuses.items() if status not in DETECTED)
     unexplained = [name for name in undetected if name not in equivalents]
     stale = sorted(equivalents - set(undetected))

@@ -19,6 +19,7 @@ Three things make mutation testing of jitted code correct and fast enough:
   selected tests, a usage error that mutmut 3.8 records as a timeout: it is a
   failed test, and exits as one.
 """
+
 import json
 import os
 from pathlib import Path
@@ -32,6 +33,7 @@ STATS = Path("mutmut-stats.json")
 
 def under_mutant():
     return os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats", "fail", "mutant_generation")
+
 
 jax.config.update("jax_compilation_cache_dir", str(CACHE))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
@@ -47,8 +49,10 @@ def _trace_afresh_while_mutmut_collects_stats():
 
 def pytest_collectreport(report):
     if report.failed and under_mutant():
-        pytest.exit(f"{report.nodeid or report.fspath}: a test module fails to import under this mutant",
-                    returncode=pytest.ExitCode.TESTS_FAILED)
+        pytest.exit(
+            f"{report.nodeid or report.fspath}: a test module fails to import under this mutant",
+            returncode=pytest.ExitCode.TESTS_FAILED,
+        )
 
 
 def pytest_collection_modifyitems(items):

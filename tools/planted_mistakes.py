@@ -10,6 +10,7 @@ in a fresh copy, and counts the failing tests per test file from pytest's
 JUnit XML. A slip whose line is not found exactly once stops the script: the
 table is only ever made from the code as it is.
 """
+
 import argparse
 import os
 import shutil
@@ -26,8 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "planted_mistakes.md"
 # The README's proof list, in the order the table names them.
 TEST_FILES = (
-    "test_activations.py", "test_gradients.py", "test_cost.py", "test_per_example.py", "test_symmetry.py",
-    "test_why_one_over_m.py", "test_bad_input.py", "test_course_api.py", "test_dtypes.py",
+    "test_activations.py",
+    "test_gradients.py",
+    "test_cost.py",
+    "test_per_example.py",
+    "test_symmetry.py",
+    "test_why_one_over_m.py",
+    "test_bad_input.py",
+    "test_course_api.py",
+    "test_dtypes.py",
 )
 COPIED = ("manual", "reference", "shallownet", "tests", "pyproject.toml")
 BACKWARD = "manual/backward.py"
@@ -36,6 +44,7 @@ BACKWARD = "manual/backward.py"
 @dataclass(frozen=True)
 class Slip:
     """One mistake a learner makes, planted by replacing ``original`` with ``planted`` in ``path``."""
+
     mistake: str
     original: str
     planted: str
@@ -43,8 +52,11 @@ class Slip:
 
 
 def without_one_over_m(key):
-    return Slip(f"{key} without its 1/m", "{k: v / m for k, v in sums.items()}",
-                f'{{k: v if k == "{key}" else v / m for k, v in sums.items()}}')
+    return Slip(
+        f"{key} without its 1/m",
+        "{k: v / m for k, v in sums.items()}",
+        f'{{k: v if k == "{key}" else v / m for k, v in sums.items()}}',
+    )
 
 
 SLIPS = (
@@ -58,13 +70,22 @@ SLIPS = (
     Slip("dW1 transposed (X dZ1ᵀ)", "dW1 = matmul_nt(dZ1, X)", "dW1 = matmul_nt(X, dZ1)"),
     Slip("db2 without keepdims", "db2 = jnp.sum(dZ2, axis=1, keepdims=True)", "db2 = jnp.sum(dZ2, axis=1)"),
     Slip("db1 without keepdims", "db1 = jnp.sum(dZ1, axis=1, keepdims=True)", "db1 = jnp.sum(dZ1, axis=1)"),
-    Slip("matrix product for the element-wise * in dZ1", '(params["W2"].T @ dZ2) * g_prime',
-         '(params["W2"].T @ dZ2) @ g_prime'),
-    Slip("g' from Z1 where A1 belongs (tanh' = 1 - Z1²)", 'dZ2) * g_prime(cache["Z1"], cache["A1"])',
-         'dZ2) * g_prime(cache["Z1"], cache["Z1"])'),
+    Slip(
+        "matrix product for the element-wise * in dZ1",
+        '(params["W2"].T @ dZ2) * g_prime',
+        '(params["W2"].T @ dZ2) @ g_prime',
+    ),
+    Slip(
+        "g' from Z1 where A1 belongs (tanh' = 1 - Z1²)",
+        'dZ2) * g_prime(cache["Z1"], cache["A1"])',
+        'dZ2) * g_prime(cache["Z1"], cache["Z1"])',
+    ),
     Slip("per example: dW1 = x dz1ᵀ", '"dW1": dz1 @ x.T', '"dW1": x @ dz1.T'),
-    Slip("per example: sum without the final 1/m", "_like_params({k: v / m for k, v in total.items()}, params)",
-         "_like_params(total, params)"),
+    Slip(
+        "per example: sum without the final 1/m",
+        "_like_params({k: v / m for k, v in total.items()}, params)",
+        "_like_params(total, params)",
+    ),
     Slip("per example: dz1 without the transpose of W2", 'dz1 = (params["W2"].T @ dz2)', 'dz1 = (params["W2"] @ dz2)'),
 )
 
@@ -97,10 +118,24 @@ def failing_tests_by_file(tree, test_files=TEST_FILES, jax_cache=None):
     report = tree / "report.xml"
     env = {**os.environ, "PYTHONPATH": str(tree)}
     if jax_cache is not None:
-        env.update(JAX_COMPILATION_CACHE_DIR=str(jax_cache), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-                   JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=no", "-o", "addopts=",
-               f"--junitxml={report}", *(f"tests/{name}" for name in test_files)]
+        env.update(
+            JAX_COMPILATION_CACHE_DIR=str(jax_cache),
+            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+            JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--tb=no",
+        "-o",
+        "addopts=",
+        f"--junitxml={report}",
+        *(f"tests/{name}" for name in test_files),
+    ]
     run = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
     if not report.exists():
         raise RuntimeError(f"pytest wrote no report (exit {run.returncode}):\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
@@ -130,7 +165,7 @@ def short(name):
 
 def table(rows, total):
     lines = [
-        "| mistake | planted as (in `manual/backward.py`) | failing tests (of %d), by file |" % total,
+        f"| mistake | planted as (in `manual/backward.py`) | failing tests (of {total}), by file |",
         "| --- | --- | --- |",
     ]
     for slip, failing in rows:
