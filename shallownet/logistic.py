@@ -15,18 +15,24 @@ beside every table, and 10,000 compiled gradient steps cost more of its wall
 time (a compile, then the loop) than all the Newton steps together.
 """
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # manual (and JAX) load only when a model is fitted
+    from manual.typing import AnyArray
 
 MAX_STEPS = 50  # Newton steps at most; a non-separable problem converges in well under 20
 TOLERANCE = 1e-12  # stop when the largest gradient entry is below this
 
 
-def _cost(z, y):
+def _cost(z: np.ndarray, y: np.ndarray) -> float:
     """J = mean over examples of log(1 + e^z) - y z: the cross-entropy of sigma(z), finite for any z."""
     return float(np.mean(np.logaddexp(0.0, z) - y * z))
 
 
-def _fit_row(A, y):
+def _fit_row(A: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Newton's method for one output unit: A (n_x + 1, m) with a row of ones, y (m,) -> w (n_x + 1,)."""
     m = A.shape[1]
     w = np.zeros(A.shape[0])
@@ -48,7 +54,7 @@ def _fit_row(A, y):
     return w
 
 
-def fit(X, Y):
+def fit(X: "AnyArray", Y: "AnyArray") -> dict[str, np.ndarray]:
     """Fit each output unit from zeros: returns {"W": (n_y, n_x), "b": (n_y, 1)} numpy, in X's dtype."""
     import manual
 
@@ -61,7 +67,7 @@ def fit(X, Y):
     return {"W": rows[:, :-1].astype(dtype), "b": rows[:, -1:].astype(dtype)}
 
 
-def accuracy(model, X, Y):
+def accuracy(model: Mapping[str, "AnyArray"], X: "AnyArray", Y: "AnyArray") -> float:
     """Percent of examples whose 0/1 prediction (sigma(W X + b) > 0.5, i.e. W X + b > 0) equals Y."""
     W = np.asarray(model["W"])
     Z = W @ np.asarray(X, W.dtype) + np.asarray(model["b"])

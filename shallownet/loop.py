@@ -49,16 +49,22 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 from jax import lax
+from jax.typing import DTypeLike
 
 import manual
 import reference
+from manual.typing import Grads, Params
 
 GRAD_PATHS = ("manual", "reference")
 BLOCK = 8  # steps per unrolled block: a block per kept cost at the stride of a 10,000-iteration run
 BOUNDED_ACTIVATIONS = ("tanh", "sigmoid")  # |g(z)| <= 1 for every z
 
+# A gradient path's functions: (params, X, Y, activation, output) -> (J, grads), or grads alone.
+PathValueAndGrads = Callable[[Params, jax.Array, jax.Array, str, str], tuple[jax.Array, Grads]]
+PathGrads = Callable[[Params, jax.Array, jax.Array, str, str], Grads]
 
-def value_and_grads_fn(gradients: str) -> Callable:
+
+def value_and_grads_fn(gradients: str) -> PathValueAndGrads:
     """The (J, grads) function of one path; both return dW1 db1 dW2 db2."""
     if gradients == "manual":
         return manual.value_and_grads_unchecked
@@ -67,7 +73,7 @@ def value_and_grads_fn(gradients: str) -> Callable:
     raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
 
 
-def grads_fn(gradients: str) -> Callable:
+def grads_fn(gradients: str) -> PathGrads:
     """The gradients of one path without the cost: value_and_grads_fn's formulas minus the loss."""
     if gradients == "manual":
         return manual.grads_unchecked
@@ -76,12 +82,12 @@ def grads_fn(gradients: str) -> Callable:
     raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
 
 
-def gd_update(params: dict, grads: dict, lr) -> dict:
+def gd_update(params: Params, grads: Grads, lr: jax.Array) -> Params:
     """theta := theta - lr * dtheta for W1 b1 W2 b2."""
     return {k: params[k] - lr * grads["d" + k] for k in params}
 
 
-def all_finite(tree) -> jax.Array:
+def all_finite(tree: Params) -> jax.Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(tree)]))
 
 
@@ -90,7 +96,7 @@ def blockable(activation: str, output: str) -> bool:
     return output == "sigmoid" and activation.partition(":")[0] in BOUNDED_ACTIVATIONS
 
 
-def logits_safe(W2, b2, lr, m: int, steps: int) -> jax.Array:
+def logits_safe(W2: jax.Array, b2: jax.Array, lr: jax.Array, m: int, steps: int) -> jax.Array:
     """True when J is finite at every parameter point of the next ``steps`` steps from (W2, b2).
 
     With |g| <= 1 and the sigmoid output every gradient entry of W2 and b2 is
@@ -107,7 +113,7 @@ def logits_safe(W2, b2, lr, m: int, steps: int) -> jax.Array:
     return jnp.all(limit > B, axis=-1)
 
 
-def block_starts(offset, i, n_steps, exact_until) -> jax.Array:
+def block_starts(offset: jax.Array | int, i: jax.Array, n_steps: jax.Array, exact_until: jax.Array) -> jax.Array:
     """Whether step i of a call starting at run iteration ``offset`` may begin a block.
 
     It must be run iteration 1 mod BLOCK, leave the call's last step out
@@ -116,7 +122,9 @@ def block_starts(offset, i, n_steps, exact_until) -> jax.Array:
     return ((offset % BLOCK + i % BLOCK) % BLOCK == 1) & (i + BLOCK < n_steps) & (i >= exact_until)
 
 
-def block_pattern(offset, i, cost_every, n_steps, exact_until) -> jax.Array:
+def block_pattern(
+    offset: jax.Array | int, i: jax.Array, cost_every: jax.Array | int, n_steps: jax.Array, exact_until: jax.Array
+) -> jax.Array:
     """The body's branch for step i: 0 one exact step, 1 + log2(c) a block computing J every c-th step.
 
     c is cost_every, or BLOCK when cost_every is a multiple of it; a stride
@@ -129,18 +137,18 @@ def block_pattern(offset, i, cost_every, n_steps, exact_until) -> jax.Array:
 
 
 def descend(
-    value_and_grads: Callable,
-    params: dict,
-    lr,
-    n_steps,
+    value_and_grads: Callable[[Params], tuple[jax.Array, Grads]],
+    params: Params,
+    lr: jax.Array,
+    n_steps: jax.Array,
     capacity: int,
-    dtype,
+    dtype: DTypeLike,
     *,
-    grads: Callable | None = None,
-    safe: Callable | None = None,
-    cost_every=1,
-    offset=0,
-) -> tuple:
+    grads: Callable[[Params], Grads] | None = None,
+    safe: Callable[[Params, int], jax.Array] | None = None,
+    cost_every: jax.Array | int = 1,
+    offset: jax.Array | int = 0,
+) -> tuple[Params, jax.Array, jax.Array, jax.Array]:
     """Up to ``n_steps`` (<= capacity) gradient steps in one ``lax.while_loop``.
 
     ``value_and_grads(params) -> (J, grads)``; traceable, shared by the
@@ -166,13 +174,13 @@ def descend(
         J = jnp.full((BLOCK,), jnp.nan, dtype).at[0].set(J)
         return params, J, i + ok.astype(i.dtype), ok, exact_until
 
-    def block(spacing, start, i, exact_until):
+    def block(grads, safe, spacing, start, i, exact_until):
         params, Js = start, []
         for j in range(BLOCK):
             if (j + 1) % spacing == 0:  # run iteration 0 mod spacing: a kept cost
                 J, dtheta = value_and_grads(params)
             else:
-                J, dtheta = jnp.nan, grads(params)
+                J, dtheta = jnp.asarray(jnp.nan, dtype), grads(params)
             Js.append(jnp.asarray(J, dtype))
             params = gd_update(params, dtheta, lr)
         kept = safe(start, BLOCK) & all_finite(params)
@@ -187,7 +195,9 @@ def descend(
             jnp.where(kept, exact_until, i + BLOCK),
         )
 
-    blocks = [partial(block, 2**k) for k in range(BLOCK.bit_length())]  # spacing 1, 2, 4, 8
+    blocks = []  # spacing 1, 2, 4, 8, when grads and safe are both given
+    if grads is not None and safe is not None:
+        blocks = [partial(block, grads, safe, 2**k) for k in range(BLOCK.bit_length())]
 
     def cond(state):
         _, _, i, ok, _ = state
@@ -195,7 +205,7 @@ def descend(
 
     def body(state):
         params, costs, i, _, exact_until = state
-        if grads is None:
+        if not blocks:
             params, J, after, ok, exact_until = single(params, i, exact_until)
         else:
             branch = block_pattern(offset, i, cost_every, n_steps, exact_until)
@@ -213,19 +223,19 @@ def descend(
 
 @partial(jax.jit, static_argnames=("activation", "output", "gradients", "capacity"))
 def run_chunk(
-    params: dict,
-    X,
-    Y,
-    lr,
-    n_steps,
-    cost_every=1,
-    offset=0,
+    params: Params,
+    X: jax.Array,
+    Y: jax.Array,
+    lr: jax.Array,
+    n_steps: jax.Array,
+    cost_every: jax.Array | int = 1,
+    offset: jax.Array | int = 0,
     *,
     activation: str,
     output: str,
     gradients: str,
     capacity: int,
-) -> tuple:
+) -> tuple[Params, jax.Array, jax.Array, jax.Array]:
     """Up to ``n_steps`` (<= capacity) gradient steps on one device; see ``descend``.
 
     ``cost_every`` (the history's stride) and ``offset`` (the run's iteration
@@ -233,12 +243,7 @@ def run_chunk(
     defaults compute every one. Returns (params, costs (capacity,), steps_done, ok).
     """
     value_and_grads, grads = value_and_grads_fn(gradients), grads_fn(gradients)
-    blocks = {}
-    if blockable(activation, output):
-        blocks = {
-            "grads": lambda now: grads(now, X, Y, activation, output),
-            "safe": lambda now, steps: logits_safe(now["W2"], now["b2"], lr, X.shape[1], steps),
-        }
+    blocks = blockable(activation, output)
     return descend(
         lambda now: value_and_grads(now, X, Y, activation, output),
         params,
@@ -246,7 +251,8 @@ def run_chunk(
         n_steps,
         capacity,
         X.dtype,
+        grads=(lambda now: grads(now, X, Y, activation, output)) if blocks else None,
+        safe=(lambda now, steps: logits_safe(now["W2"], now["b2"], lr, X.shape[1], steps)) if blocks else None,
         cost_every=cost_every,
         offset=offset,
-        **blocks,
     )

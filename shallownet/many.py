@@ -32,16 +32,20 @@ so a progress bar can move between chunks; the costs come back per network.
 
 import signal
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.typing import DTypeLike
 
 import manual
 import reference
+from manual.typing import AnyArray, Grads, Params, ParamsLike
 
 from . import loop
 from . import train as one
@@ -52,6 +56,9 @@ PARAM_NAMES = ("W1", "b1", "W2", "b2")
 # of its K * n_h * m (its dozen kernels are launched one by one, whatever their
 # size). Set from alternating timings of the flower sweeps (docs/sweep.md).
 GROUP_OVERHEAD = 8_000
+
+HostParams = dict[str, np.ndarray]  # one network's W1 b1 W2 b2 on the host
+ManyProgress = Callable[[int, np.ndarray], object]  # progress(iterations done, final costs (N,))
 
 
 @dataclass(frozen=True)
@@ -84,11 +91,11 @@ class Layout:
 
     n_x: int
     n_y: int
-    groups: tuple
+    groups: tuple[Group, ...]
     width: int  # P: columns of the parameter array, the widest group's parameter count
 
     @property
-    def count(self):
+    def count(self) -> int:
         return self.groups[-1].stop if self.groups else 0
 
 
@@ -107,18 +114,18 @@ class ManyResult:
     (None when not asked, or when every network stopped before it).
     """
 
-    params: list
+    params: list[HostParams]
     costs: np.ndarray
     steps: np.ndarray
     diverged: np.ndarray
     cost_iterations: np.ndarray
     final_costs: np.ndarray
-    predictions: np.ndarray = None
+    predictions: np.ndarray | None = None
 
     @property
-    def diverged_at(self):
+    def diverged_at(self) -> list[int | None]:
         """Per network: the iteration at which it diverged (as ``train.Diverged.iteration``), or None."""
-        return [int(s) if d else None for s, d in zip(self.steps, self.diverged)]
+        return [int(steps) if diverged else None for steps, diverged in zip(self.steps, self.diverged)]
 
 
 # ---------------------------------------------------------------- layout
@@ -129,7 +136,7 @@ def param_count(n_h: int, n_x: int, n_y: int) -> int:
     return n_h * n_x + n_h + n_y * n_h + n_y
 
 
-def plan_buckets(sizes: dict, m: int, overhead: int = GROUP_OVERHEAD) -> dict:
+def plan_buckets(sizes: dict[int, int], m: int, overhead: int = GROUP_OVERHEAD) -> dict[int, int]:
     """Padded sizes for the distinct hidden sizes ``sizes`` (one activation): {n_h: bucket}.
 
     Contiguous runs of the sorted sizes share the run's largest size; the runs
@@ -145,7 +152,8 @@ def plan_buckets(sizes: dict, m: int, overhead: int = GROUP_OVERHEAD) -> dict:
             cost = best[i] + overhead + m * run[-1] * sum(sizes[n] for n in run)
             if cost < best[j]:
                 best[j], cut[j] = cost, i
-    buckets, j = {}, len(distinct)
+    buckets: dict[int, int] = {}
+    j = len(distinct)
     while j > 0:
         i = cut[j]
         for n in distinct[i:j]:
@@ -154,7 +162,14 @@ def plan_buckets(sizes: dict, m: int, overhead: int = GROUP_OVERHEAD) -> dict:
     return buckets
 
 
-def make_layout(hidden_units, activations, n_x: int, n_y: int, m: int, buckets="auto") -> tuple:
+def make_layout(
+    hidden_units: Sequence[int],
+    activations: Sequence[str],
+    n_x: int,
+    n_y: int,
+    m: int,
+    buckets: str | Iterable[int] = "auto",
+) -> tuple[Layout, np.ndarray]:
     """(Layout, rows): networks grouped by (activation, padded size); rows[k] is network k's row.
 
     buckets: "auto" (``plan_buckets``), "exact" (one group per distinct size,
@@ -164,54 +179,57 @@ def make_layout(hidden_units, activations, n_x: int, n_y: int, m: int, buckets="
     keys = []
     for n_h, activation in zip(hidden_units, activations):
         keys.append((activation, n_h))
-    padded = {}
+    padded: dict[tuple[str, int], int] = {}
     for activation in sorted(set(activations)):
-        counts = {}
-        for a, n_h in keys:
-            if a == activation:
+        counts: dict[int, int] = {}
+        for network_activation, n_h in keys:
+            if network_activation == activation:
                 counts[n_h] = counts.get(n_h, 0) + 1
         if buckets == "auto":
             plan = plan_buckets(counts, m)
         elif buckets == "exact":
             plan = {n: n for n in counts}
         else:
-            edges = sorted(int(b) for b in buckets)
+            edges = sorted(int(bucket) for bucket in buckets)
             if not edges or max(counts) > edges[-1]:
                 raise ValueError(f"buckets {tuple(edges)} do not cover hidden size {max(counts)}")
-            plan = {n: min(b for b in edges if b >= n) for n in counts}
-        padded.update({(activation, n): b for n, b in plan.items()})
+            plan = {n: min(bucket for bucket in edges if bucket >= n) for n in counts}
+        padded.update({(activation, n): bucket for n, bucket in plan.items()})
     order = sorted(range(len(keys)), key=lambda k: (keys[k][0], padded[keys[k]], keys[k][1], k))
     rows = np.empty(len(keys), np.int64)
-    groups, start = [], 0
+    groups: list[Group] = []
+    start = 0
     for row, k in enumerate(order):
         rows[k] = row
-        activation, b = keys[k][0], padded[keys[k]]
-        if not groups or (groups[-1].activation, groups[-1].hidden_units) != (activation, b):
+        activation, bucket = keys[k][0], padded[keys[k]]
+        if not groups or (groups[-1].activation, groups[-1].hidden_units) != (activation, bucket):
             if groups:
                 groups[-1] = Group(start, row, groups[-1].hidden_units, groups[-1].activation)
             start = row
-            groups.append(Group(row, row + 1, b, activation))
+            groups.append(Group(row, row + 1, bucket, activation))
     if groups:
         groups[-1] = Group(start, len(keys), groups[-1].hidden_units, groups[-1].activation)
     width = max((param_count(group.hidden_units, n_x, n_y) for group in groups), default=0)
     return Layout(n_x, n_y, tuple(groups), width), rows
 
 
-def _offsets(n_h, n_x, n_y):
+def _offsets(n_h: int, n_x: int, n_y: int) -> dict[str, tuple[int, int]]:
     """Column ranges of W1 b1 W2 b2 in a row of the parameter array."""
     sizes = (n_h * n_x, n_h, n_y * n_h, n_y)
     ends = np.cumsum(sizes)
     return dict(zip(PARAM_NAMES, zip(ends - sizes, ends)))
 
 
-def pack(params: list, rows, layout: Layout, dtype) -> tuple:
+def pack(
+    params: Sequence[HostParams], rows: np.ndarray, layout: Layout, dtype: DTypeLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Parameters (a list of dicts) -> theta (N, P) and the mask (N, P): 1 on real entries, 0 on padding."""
     theta = np.zeros((layout.count, layout.width), dtype)
     mask = np.zeros((layout.count, layout.width), dtype)
     for group in layout.groups:
         cols = _offsets(group.hidden_units, layout.n_x, layout.n_y)
         for k in np.flatnonzero((rows >= group.start) & (rows < group.stop)):
-            network = params[k]
+            network = params[int(k)]
             n_h = network["W1"].shape[0]
             for name in PARAM_NAMES:
                 block = np.zeros(_shape(name, group.hidden_units, layout.n_x, layout.n_y), dtype)
@@ -231,7 +249,7 @@ def pack(params: list, rows, layout: Layout, dtype) -> tuple:
     return theta, mask
 
 
-def unpack(theta_row, n_h: int, padded: int, n_x: int, n_y: int) -> dict:
+def unpack(theta_row: np.ndarray, n_h: int, padded: int, n_x: int, n_y: int) -> HostParams:
     """One row of theta -> that network's W1 b1 W2 b2 with its own n_h (numpy)."""
     cols = _offsets(padded, n_x, n_y)
     full = {
@@ -245,11 +263,11 @@ def unpack(theta_row, n_h: int, padded: int, n_x: int, n_y: int) -> dict:
     }
 
 
-def _shape(name, n_h, n_x, n_y):
+def _shape(name: str, n_h: int, n_x: int, n_y: int) -> tuple[int, int]:
     return {"W1": (n_h, n_x), "b1": (n_h, 1), "W2": (n_y, n_h), "b2": (n_y, 1)}[name]
 
 
-def _group_params(theta, group, layout):
+def _group_params(theta: jax.Array, group: Group, layout: Layout) -> Params:
     """The group's rows of theta as a dict of batched parameters: W1 (K, n_h, n_x) ... b2 (K, n_y, 1)."""
     block = theta[group.start : group.stop]
     K = group.stop - group.start
@@ -260,7 +278,7 @@ def _group_params(theta, group, layout):
     }
 
 
-def _flat(grads, K, width):
+def _flat(grads: Grads, K: int, width: int) -> jax.Array:
     """A group's gradients dW1 db1 dW2 db2 -> (K, width), in pack's column order, zero-padded."""
     parts = [grads["d" + name].reshape(K, -1) for name in PARAM_NAMES]
     flat = jnp.concatenate(parts, axis=1)
@@ -270,7 +288,9 @@ def _flat(grads, K, width):
 # ---------------------------------------------------------------- the gradients of all networks
 
 
-def value_and_grads_many(theta, X, Y, *, layout: Layout, gradients: str, output: str, with_cost: bool = True) -> tuple:
+def value_and_grads_many(
+    theta: jax.Array, X: jax.Array, Y: jax.Array, *, layout: Layout, gradients: str, output: str, with_cost: bool = True
+) -> tuple[jax.Array | None, jax.Array]:
     """(J (N,), G (N, P)): every network's cost and its gradient, flattened like theta.
 
     ``with_cost=False``: (None, G), the same gradients without the loss (see
@@ -296,9 +316,9 @@ def value_and_grads_many(theta, X, Y, *, layout: Layout, gradients: str, output:
         def costs(theta):
             return jnp.concatenate(
                 [
-                    jax.vmap(lambda one, a=group.activation: reference.cost_unchecked(one, X, Y, a, output))(
-                        _group_params(theta, group, layout)
-                    )
+                    jax.vmap(
+                        lambda one, activation=group.activation: reference.cost_unchecked(one, X, Y, activation, output)
+                    )(_group_params(theta, group, layout))
                     for group in layout.groups
                 ]
             )
@@ -314,7 +334,7 @@ def value_and_grads_many(theta, X, Y, *, layout: Layout, gradients: str, output:
     raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
 
 
-def logits_safe_many(theta, lr, m: int, layout: Layout, steps: int) -> jax.Array:
+def logits_safe_many(theta: jax.Array, lr: jax.Array, m: int, layout: Layout, steps: int) -> jax.Array:
     """(N,) bool: ``loop.logits_safe`` for every network's W2 and b2 (padded units have W2 = 0)."""
     parts = []
     for group in layout.groups:
@@ -324,21 +344,21 @@ def logits_safe_many(theta, lr, m: int, layout: Layout, steps: int) -> jax.Array
 
 
 def descend_many(
-    theta,
-    alive,
-    X,
-    Y,
-    lr,
-    mask,
-    n_steps,
-    cost_every=1,
-    offset=0,
+    theta: jax.Array,
+    alive: jax.Array,
+    X: jax.Array,
+    Y: jax.Array,
+    lr: jax.Array,
+    mask: jax.Array,
+    n_steps: jax.Array,
+    cost_every: jax.Array | int = 1,
+    offset: jax.Array | int = 0,
     *,
     layout: Layout,
     gradients: str,
     output: str,
     capacity: int,
-) -> tuple:
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     """Up to ``n_steps`` (<= capacity) steps of every live network in one ``lax.while_loop``.
 
     theta (N, P), alive (N,) bool, lr (N, 1), mask (N, P). Returns (theta,
@@ -419,23 +439,23 @@ def descend_many(
 
 
 def chunk_many(
-    theta,
-    alive,
-    X,
-    Y,
-    lr,
-    mask,
-    n_steps,
-    cost_every,
-    offset,
-    X_eval,
-    evaluate,
+    theta: jax.Array,
+    alive: jax.Array,
+    X: jax.Array,
+    Y: jax.Array,
+    lr: jax.Array,
+    mask: jax.Array,
+    n_steps: jax.Array,
+    cost_every: jax.Array | int,
+    offset: jax.Array | int,
+    X_eval: jax.Array,
+    evaluate: jax.Array | bool,
     *,
     layout: Layout,
     gradients: str,
     output: str,
     capacity: int,
-) -> tuple:
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
     """``descend_many``, then (``evaluate`` True) every network's A2 (N, n_y, m_eval) on X_eval.
 
     The evaluation rides in the training's program so that a sweep's scores
@@ -459,8 +479,8 @@ def chunk_many(
     shape = (theta.shape[0], layout.n_y, X_eval.shape[1])
     A2 = lax.cond(
         evaluate,
-        lambda t: predict_many(t, X_eval, layout=layout, output=output).astype(t.dtype),
-        lambda t: jnp.zeros(shape, t.dtype),
+        lambda theta: predict_many(theta, X_eval, layout=layout, output=output).astype(theta.dtype),
+        lambda theta: jnp.zeros(shape, theta.dtype),
         theta,
     )
     return theta, costs, steps, alive, A2
@@ -469,7 +489,7 @@ def chunk_many(
 run_chunk_many = jax.jit(chunk_many, static_argnames=("layout", "gradients", "output", "capacity"))
 
 
-def predict_many(theta, X, *, layout: Layout, output: str) -> jax.Array:
+def predict_many(theta: jax.Array, X: jax.Array, *, layout: Layout, output: str) -> jax.Array:
     """A2 (N, n_y, m) of every network on X, in theta's row order (traceable)."""
     outs = []
     for group in layout.groups:
@@ -485,7 +505,7 @@ _predict_many_jit = jax.jit(predict_many, static_argnames=("layout", "output"))
 # ---------------------------------------------------------------- the host side
 
 
-def _per_network(value, count, name):
+def _per_network(value: float | str | Iterable[float] | Iterable[str], count: int, name: str) -> list[Any]:
     """A scalar or one value per network -> a list of ``count`` values."""
     if isinstance(value, (str, int, float, np.floating, np.integer)):
         return [value] * count
@@ -501,24 +521,35 @@ class Packed:
     ``rows[k]`` is the row of the k-th network given; ``to_host`` undoes the packing.
     """
 
-    def __init__(self, params, n_x, n_y, m, *, lr, activation, dtype, buckets="auto"):
+    def __init__(
+        self,
+        params: Sequence[ParamsLike],
+        n_x: int,
+        n_y: int,
+        m: int,
+        *,
+        lr: float | Iterable[float],
+        activation: str | Iterable[str],
+        dtype: DTypeLike,
+        buckets: str | Iterable[int] = "auto",
+    ) -> None:
         count = len(params)
         if count == 0:
             raise ValueError("no networks to train")
-        self.activations = [str(a) for a in _per_network(activation, count, "activation")]
-        self.lrs = [float(v) for v in _per_network(lr, count, "lr")]
+        self.activations = [str(name) for name in _per_network(activation, count, "activation")]
+        self.lrs = [float(rate) for rate in _per_network(lr, count, "lr")]
         if not all(np.isfinite(self.lrs)):
             raise ValueError("every learning rate must be a finite number")
-        for k, (network, a) in enumerate(zip(params, self.activations)):
+        for k, (network, network_activation) in enumerate(zip(params, self.activations)):
             try:
-                manual.check_activation(a)
+                manual.check_activation(network_activation)
                 manual.checks.check_params(network, n_x=n_x, n_y=n_y)
             except ValueError as e:
                 raise ValueError(f"network {k}: {e}") from None
         self.dtype = jnp.dtype(dtype)
         self.hidden_units = [int(network["W1"].shape[0]) for network in params]
         self.layout, self.rows = make_layout(self.hidden_units, self.activations, n_x, n_y, m, buckets)
-        host = [{k: np.asarray(network[k], np.float64) for k in PARAM_NAMES} for network in params]
+        host = [{name: np.asarray(network[name], np.float64) for name in PARAM_NAMES} for network in params]
         theta, mask = pack(host, self.rows, self.layout, self.dtype)
         lr_rows = np.zeros((count, 1), self.dtype)
         lr_rows[self.rows, 0] = self.lrs
@@ -528,7 +559,7 @@ class Packed:
         for group in self.layout.groups:
             self.padded[(self.rows >= group.start) & (self.rows < group.stop)] = group.hidden_units
 
-    def to_host(self, theta):
+    def to_host(self, theta: AnyArray) -> list[HostParams]:
         """theta -> each network's parameters (numpy dicts), in the given order."""
         theta = np.asarray(theta)
         return [
@@ -537,7 +568,14 @@ class Packed:
         ]
 
 
-def predict(params: list, X, *, activation="tanh", output: str = "sigmoid", dtype=None) -> np.ndarray:
+def predict(
+    params: Sequence[ParamsLike],
+    X: AnyArray,
+    *,
+    activation: str | Iterable[str] = "tanh",
+    output: str = "sigmoid",
+    dtype: DTypeLike | None = None,
+) -> np.ndarray:
     """A2 (N, n_y, m) numpy of every network of ``params`` on X (n_x, m), in one compiled call."""
     manual.checks.check_X(X)
     manual.checks.check_output(output)
@@ -549,24 +587,24 @@ def predict(params: list, X, *, activation="tanh", output: str = "sigmoid", dtyp
 
 
 def train_many(
-    params: list,
-    X,
-    Y,
+    params: Sequence[ParamsLike],
+    X: AnyArray,
+    Y: AnyArray,
     *,
-    lr=1.2,
-    activation="tanh",
+    lr: float | Iterable[float] = 1.2,
+    activation: str | Iterable[str] = "tanh",
     output: str = "sigmoid",
     gradients: str = "manual",
     iterations: int = 10000,
     chunk: int = 1000,
-    dtype=None,
-    progress=None,
-    buckets="auto",
-    timings=None,
+    dtype: DTypeLike | None = None,
+    progress: ManyProgress | None = None,
+    buckets: str | Iterable[int] = "auto",
+    timings: dict[str, float] | None = None,
     cost_every: int = 1,
-    should_stop=None,
-    chunk_seconds=None,
-    evaluate=None,
+    should_stop: Callable[[], int | None] | None = None,
+    chunk_seconds: float | None = None,
+    evaluate: AnyArray | None = None,
 ) -> ManyResult:
     """Train every network of ``params`` (a list of W1 b1 W2 b2 dicts) on the same X, Y, all at once.
 
@@ -620,7 +658,7 @@ def train_many(
     # done): replaced by one assignment per chunk (after the costs were taken),
     # so that a stop never sees them out of step.
     state = (packed.theta, alive, np.ones(N, bool), np.zeros(N, np.int64), 0)
-    predictions = None
+    last_A2: jax.Array | None = None  # A2 on evaluate, from the call that ran the last iteration
     try:
         while state[4] < iterations and state[2].any():
             theta, alive, _, steps, done = state
@@ -642,7 +680,7 @@ def train_many(
                 **kwargs,
             )
             if last and evaluate is not None:
-                predictions = A2
+                last_A2 = A2
             costs, taken, alive_host = jax.device_get((costs, taken, alive))
             kept.extend(done, costs[:n], taken)
             state = (theta, alive, alive_host, steps + taken, done + n)
@@ -669,8 +707,7 @@ def train_many(
         timings["run_s"] = time.perf_counter() - t0
     history = kept.result(packed.rows, iterations)
     # Only a failed step clears a network's alive flag: running out of iterations does not.
-    if predictions is not None:
-        predictions = np.asarray(predictions)[packed.rows]
+    predictions = None if last_A2 is None else np.asarray(last_A2)[packed.rows]
     return ManyResult(
         params=packed.to_host(theta),
         costs=history.costs,
@@ -685,13 +722,13 @@ def train_many(
 class _KeptCosts:
     """The costs a train_many call keeps: every cost_every-th iteration's, and each network's last."""
 
-    def __init__(self, count, iterations, cost_every, dtype):
+    def __init__(self, count: int, iterations: int, cost_every: int, dtype: DTypeLike) -> None:
         self.iterations = np.arange(0, iterations, cost_every, dtype=np.int64)
         self.costs = np.full((count, self.iterations.shape[0]), np.nan, dtype)
         self.final = np.full(count, np.nan, dtype)  # J before each network's last step taken
         self.cost_every = cost_every
 
-    def extend(self, done, costs, taken):
+    def extend(self, done: int, costs: np.ndarray, taken: np.ndarray) -> None:
         """costs (n, N) of iterations done .. done + n - 1; taken (N,): steps each network took."""
         first = -done % self.cost_every
         rows = np.arange(first, costs.shape[0], self.cost_every)
@@ -700,7 +737,7 @@ class _KeptCosts:
         moved = taken > 0
         self.final[moved] = costs[taken[moved] - 1, np.flatnonzero(moved)]
 
-    def result(self, order, done):
+    def result(self, order: np.ndarray, done: int) -> Costs:
         """A ``Costs`` in the networks' given order, up to iteration ``done``."""
         upto = int(np.searchsorted(self.iterations, done))
         return Costs(self.costs[order, :upto], self.iterations[:upto], self.final[order])

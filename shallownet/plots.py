@@ -8,6 +8,7 @@ figure state. Files are written atomically like the checkpoints.
 
 import importlib
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -115,7 +116,7 @@ def decision_boundary(
 def accuracy_vs_hidden_units(
     summary: list[dict[str, Any]],
     path: PathLike,
-    vary: tuple[str, ...] = ("hidden_units",),
+    vary: Sequence[str] = ("hidden_units",),
     baseline: dict[str, Any] | None = None,
     title: str = "Accuracy against hidden size",
 ) -> None:
@@ -168,7 +169,7 @@ def accuracy_vs_hidden_units(
 
 
 def decision_boundary_grid(
-    panels: list[tuple[str, np.ndarray, np.ndarray, ArrayLike]],
+    panels: Sequence[tuple[str, np.ndarray, np.ndarray, ArrayLike]],
     X: np.ndarray,
     Y: ArrayLike,
     path: PathLike,

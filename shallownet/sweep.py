@@ -21,12 +21,24 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import checkpoint, logistic, memory
+from .checkpoint import PathLike
+
+if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
+    from jax.typing import DTypeLike
+
+    from manual.typing import AnyArray
+
+    from .config import RunConfig
+    from .data import Prepared
+    from .many import HostParams, ManyProgress
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = "sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"
 CSV_COLUMNS = (
@@ -53,9 +65,9 @@ class Configuration:
     lr: float
     activation: str
 
-    def label(self, vary=("hidden_units", "lr", "activation")) -> str:
+    def label(self, vary: Sequence[str] = ("hidden_units", "lr", "activation")) -> str:
         parts = {"hidden_units": f"n_h = {self.hidden_units}", "lr": f"lr {self.lr:g}", "activation": self.activation}
-        return ", ".join(parts[k] for k in vary)
+        return ", ".join(parts[name] for name in vary)
 
 
 @dataclass(frozen=True)
@@ -63,27 +75,27 @@ class Network:
     """One trained network of a sweep: its configuration, its init, and how it did."""
 
     configuration: Configuration
-    seed: object  # an int, or "course" for the course's own draw
+    seed: int | str  # an int, or "course" for the course's own draw
     iterations: int  # steps taken
     final_cost: float  # J before the last step taken (NaN when none was)
-    diverged_at: object  # the iteration at which a step went non-finite, or None
+    diverged_at: int | None  # the iteration at which a step went non-finite, or None
     train_accuracy: float
-    test_accuracy: object  # None without a test set
+    test_accuracy: float | None  # None without a test set
 
 
 @dataclass(frozen=True)
 class SweepResult:
-    settings: dict
-    networks: list
-    params: list  # W1 b1 W2 b2 per network, in the order of ``networks``
-    logistic: dict  # {"train_accuracy", "test_accuracy"}, or None
-    timings: dict = field(default_factory=dict)  # seconds: compile, train, baseline
+    settings: dict[str, Any]
+    networks: list[Network]
+    params: list["HostParams"]  # W1 b1 W2 b2 per network, in the order of ``networks``
+    logistic: dict[str, float | None] | None  # {"train_accuracy", "test_accuracy"}, or None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: compile, train, baseline
 
-    def configurations(self) -> list:
+    def configurations(self) -> list[Configuration]:
         """The distinct configurations in sweep order."""
         return list(dict.fromkeys(network.configuration for network in self.networks))
 
-    def summary(self) -> list:
+    def summary(self) -> list[dict[str, Any]]:
         """One dict per configuration: seeds, diverged, train/test accuracy mean and std over the seeds.
 
         Diverged networks are counted (``diverged``, and ``diverged_at``: their
@@ -91,38 +103,47 @@ class SweepResult:
         parameters are not a trained network); std is the sample standard
         deviation (ddof = 1), None for a single seed.
         """
-        rows = []
+        rows: list[dict[str, Any]] = []
         for configuration in self.configurations():
             members = [network for network in self.networks if network.configuration == configuration]
             kept = [network for network in members if network.diverged_at is None]
-            row = {
+            row: dict[str, Any] = {
                 **asdict(configuration),
                 "seeds": len(members),
                 "diverged": len(members) - len(kept),
                 "diverged_at": [network.diverged_at for network in members if network.diverged_at is not None],
             }
             for part in ("train", "test"):
-                values = [getattr(network, f"{part}_accuracy") for network in kept]
-                values = [v for v in values if v is not None]
+                scores = [getattr(network, f"{part}_accuracy") for network in kept]
+                values = [score for score in scores if score is not None]
                 row[f"{part}_mean"] = float(np.mean(values)) if values else None
                 row[f"{part}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
             rows.append(row)
         return rows
 
-    def varying(self) -> list:
+    def varying(self) -> list[str]:
         """The configuration fields that take more than one value (hidden_units always)."""
         configurations = self.configurations()
         return ["hidden_units"] + [
-            k for k in ("lr", "activation") if len({getattr(configuration, k) for configuration in configurations}) > 1
+            name
+            for name in ("lr", "activation")
+            if len({getattr(configuration, name) for configuration in configurations}) > 1
         ]
 
 
-def grid(hidden_units, lrs=(1.2,), activations=("tanh",)) -> list:
+def grid(
+    hidden_units: Sequence[int], lrs: Sequence[float] = (1.2,), activations: Sequence[str] = ("tanh",)
+) -> list[Configuration]:
     """The configurations of a sweep, hidden size outermost: [Configuration] (config.SWEEP_ORDER)."""
-    return [Configuration(int(n_h), float(lr), str(a)) for n_h in hidden_units for lr in lrs for a in activations]
+    return [
+        Configuration(int(n_h), float(lr), str(activation))
+        for n_h in hidden_units
+        for lr in lrs
+        for activation in activations
+    ]
 
 
-def seed_list(init, seeds, seed) -> list:
+def seed_list(init: str, seeds: int | None, seed: int) -> list[int | str]:
     """The inits of each configuration: ["course"] for the course's draw, else seeds seed .. seed + K - 1."""
     if init == "course":
         if seeds not in (None, 1):
@@ -137,7 +158,7 @@ def seed_list(init, seeds, seed) -> list:
     return [int(seed) + k for k in range(int(seeds))]
 
 
-def check_grid(hidden_units, lrs, activations) -> None:
+def check_grid(hidden_units: Sequence[int], lrs: Sequence[float], activations: Sequence[str]) -> None:
     import manual
 
     if not hidden_units:
@@ -148,11 +169,11 @@ def check_grid(hidden_units, lrs, activations) -> None:
     for lr in lrs:
         if not (np.isfinite(lr) and lr > 0):
             raise ValueError(f"learning rates must be positive numbers, got {lr}")
-    for a in activations:
-        manual.check_activation(a)
+    for activation in activations:
+        manual.check_activation(activation)
 
 
-def cost_stride(iterations) -> int:
+def cost_stride(iterations: int) -> int:
     """How often a sweep keeps each network's cost: the history's stride for ``iterations``, at least loop.BLOCK.
 
     The other steps skip the loss, and the finiteness check runs once per
@@ -167,33 +188,44 @@ def cost_stride(iterations) -> int:
     return max(stride, BLOCK)
 
 
-def members(hidden_units, lrs, activations, init, seeds, seed) -> list:
+def members(
+    hidden_units: Sequence[int],
+    lrs: Sequence[float],
+    activations: Sequence[str],
+    init: str,
+    seeds: int | None,
+    seed: int,
+) -> list[tuple[Configuration, int | str]]:
     """[(Configuration, seed or "course")] in the sweep's order: configurations, then seeds innermost."""
     inits = seed_list(init, seeds, seed)
-    return [(configuration, init) for configuration in grid(hidden_units, lrs, activations) for init in inits]
+    return [
+        (configuration, network_seed)
+        for configuration in grid(hidden_units, lrs, activations)
+        for network_seed in inits
+    ]
 
 
 def run(
-    X,
-    Y,
+    X: "AnyArray",
+    Y: "AnyArray",
     *,
-    hidden_units,
-    lrs=(1.2,),
-    activations=("tanh",),
-    seeds=None,
-    seed=0,
-    init="course",
-    iterations=5000,
-    gradients="manual",
-    dtype="float64",
-    chunk=1000,
-    X_test=None,
-    Y_test=None,
-    progress=None,
-    baseline=True,
-    timings=None,
-    should_stop=None,
-    chunk_seconds=None,
+    hidden_units: Sequence[int],
+    lrs: Sequence[float] = (1.2,),
+    activations: Sequence[str] = ("tanh",),
+    seeds: int | None = None,
+    seed: int = 0,
+    init: str = "course",
+    iterations: int = 5000,
+    gradients: str = "manual",
+    dtype: "DTypeLike" = "float64",
+    chunk: int = 1000,
+    X_test: "AnyArray | None" = None,
+    Y_test: "AnyArray | None" = None,
+    progress: "ManyProgress | None" = None,
+    baseline: bool = True,
+    timings: dict[str, float] | None = None,
+    should_stop: Callable[[], int | None] | None = None,
+    chunk_seconds: float | None = None,
 ) -> SweepResult:
     """Train the whole grid at once; returns a SweepResult.
 
@@ -208,22 +240,22 @@ def run(
     check_grid(hidden_units, lrs, activations)
     plan = members(hidden_units, lrs, activations, init, seeds, seed)
     n_x, n_y = X.shape[0], Y.shape[0]
+    # A member's seed is an int (init="random") or "course" (the course's draw, which takes no seed).
     params = [
         train.init_params(
             n_x,
             configuration.hidden_units,
             n_y,
-            0 if init == "course" else init,
-            "course" if init == "course" else "random",
+            network_seed if isinstance(network_seed, int) else 0,
+            "random" if isinstance(network_seed, int) else "course",
         )
-        for configuration, init in plan
+        for configuration, network_seed in plan
     ]
     X, Y = np.asarray(X, dtype), np.asarray(Y, dtype)
     m = X.shape[1]
-    if X_test is not None:
-        X_test, Y_test = np.asarray(X_test, dtype), np.asarray(Y_test, dtype)
+    test = None if X_test is None else (np.asarray(X_test, dtype), np.asarray(Y_test, dtype))
     # The scores come out of the training's own program: no compile of their own.
-    evaluate = X if X_test is None else np.concatenate([X, X_test], axis=1)
+    evaluate = X if test is None else np.concatenate([X, test[0]], axis=1)
     timings = {} if timings is None else timings
     activation_list = [configuration.activation for configuration, _ in plan]
     started = time.perf_counter()
@@ -250,31 +282,31 @@ def run(
     if A2 is None:  # every network stopped before the last iteration
         A2 = many.predict(result.params, evaluate, activation=activation_list, dtype=dtype)
     train_acc = accuracies(A2[:, :, :m], Y)
-    test_acc = [None] * len(plan) if X_test is None else accuracies(A2[:, :, m:], Y_test)
+    test_acc: list[float | None] = [None] * len(plan) if test is None else list(accuracies(A2[:, :, m:], test[1]))
     networks = [
         Network(
             configuration,
-            init,
+            network_seed,
             int(result.steps[k]),
             float(result.final_costs[k]),
             result.diverged_at[k],
             train_acc[k],
             test_acc[k],
         )
-        for k, (configuration, init) in enumerate(plan)
+        for k, (configuration, network_seed) in enumerate(plan)
     ]
-    baseline_row = None
+    baseline_row: dict[str, float | None] | None = None
     if baseline:
         started = time.perf_counter()
         model = logistic.fit(X, Y)
         baseline_row = {
             "train_accuracy": logistic.accuracy(model, X, Y),
-            "test_accuracy": None if X_test is None else logistic.accuracy(model, X_test, Y_test),
+            "test_accuracy": None if test is None else logistic.accuracy(model, *test),
         }
         timings["baseline_s"] = time.perf_counter() - started
     settings = {
         "hidden_units": [int(n) for n in hidden_units],
-        "lrs": [float(v) for v in lrs],
+        "lrs": [float(lr) for lr in lrs],
         "activations": list(activations),
         "init": init,
         "seeds": seed_list(init, seeds, seed),
@@ -284,24 +316,24 @@ def run(
         "chunk": chunk,
         "cost_stride": cost_stride(iterations),
         "examples": int(m),
-        "test_examples": None if X_test is None else int(X_test.shape[1]),
+        "test_examples": None if test is None else int(test[0].shape[1]),
     }
     return SweepResult(settings, networks, result.params, baseline_row, timings)
 
 
-def accuracies(A2, Y) -> list:
+def accuracies(A2: np.ndarray, Y: "AnyArray") -> list[float]:
     """Percent of correct 0/1 predictions (A2 > 0.5) per network: A2 (N, n_y, m), Y (n_y, m)."""
-    return [float(100.0 * np.mean((a > 0.5) == (np.asarray(Y) > 0.5))) for a in A2]
+    return [float(100.0 * np.mean((network_A2 > 0.5) == (np.asarray(Y) > 0.5))) for network_A2 in A2]
 
 
 # ---------------------------------------------------------------- the command: RunConfigs in, checked first
 
 
-def distinct(configs, name) -> list:
+def distinct(configs: Sequence["RunConfig"], name: str) -> list[Any]:
     return list(dict.fromkeys(getattr(config, name) for config in configs))
 
 
-def check_configs(configs: list) -> None:
+def check_configs(configs: Sequence["RunConfig"]) -> None:
     """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
     first = configs[0]
     shared = (
@@ -317,12 +349,12 @@ def check_configs(configs: list) -> None:
         "standardize",
     )
     for config in configs:
-        differ = [k for k in shared if getattr(config, k) != getattr(first, k)]
+        differ = [name for name in shared if getattr(config, name) != getattr(first, name)]
         if differ:
             raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
 
 
-def check_problem(prepared) -> None:
+def check_problem(prepared: "Prepared") -> None:
     """The labels of a sweep (sigmoid output) must be 0/1, in the training and the test part."""
     import manual
 
@@ -331,7 +363,7 @@ def check_problem(prepared) -> None:
         manual.checks.check_Y(prepared.Y_test, prepared.X_test, "sigmoid")
 
 
-def estimate_memory(configs, prepared, *, plots) -> dict:
+def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plots: bool) -> memory.Sizes:
     """memory.estimate's parts for the whole sweep: every network at once, as the compiled program holds them."""
     from .loop import BLOCK
     from .many import make_layout
@@ -387,7 +419,14 @@ def estimate_memory(configs, prepared, *, plots) -> dict:
     }
 
 
-def run_configs(configs, prepared, *, progress=None, should_stop=None, chunk_seconds=None) -> SweepResult:
+def run_configs(
+    configs: Sequence["RunConfig"],
+    prepared: "Prepared",
+    *,
+    progress: "ManyProgress | None" = None,
+    should_stop: Callable[[], int | None] | None = None,
+    chunk_seconds: float | None = None,
+) -> SweepResult:
     """Train the networks of ``configs`` (``config.sweep_grid``: RunConfigs, each already validated) on ``prepared``.
 
     ``prepared`` is ``data.prepare(configs[0])`` (the split and the
@@ -421,13 +460,13 @@ def run_configs(configs, prepared, *, progress=None, should_stop=None, chunk_sec
 # ---------------------------------------------------------------- what a sweep shows
 
 
-def _pct(mean, std):
+def _pct(mean: float | None, std: float | None) -> str:
     if mean is None:
         return "-"
     return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
 
 
-def _diverged(row):
+def _diverged(row: dict[str, Any]) -> str:
     """The table's cell: '' (none), 'at 137' (the only network), '3 of 8, first at 12'."""
     if not row["diverged"]:
         return ""
@@ -436,7 +475,7 @@ def _diverged(row):
     return f"{row['diverged']} of {row['seeds']}, first at {min(row['diverged_at'])}"
 
 
-def summary_table(result) -> str:
+def summary_table(result: SweepResult) -> str:
     """Aligned text: one line per configuration (accuracy mean ± std over seeds), then logistic regression.
 
     A configuration whose networks all diverged shows "-" for its accuracy and
@@ -446,10 +485,10 @@ def summary_table(result) -> str:
     has_test = result.settings["test_examples"] is not None
     rows = result.summary()
     diverged = [_diverged(row) for row in rows]
-    width = max([10] + [len(d) + 2 for d in diverged])
+    width = max([10] + [len(cell) + 2 for cell in diverged])
     head = {"hidden_units": f"{'hidden units':>12}", "lr": f"{'lr':>8}", "activation": f"{'activation':>16}"}
     lines = [
-        "".join(head[k] for k in vary)
+        "".join(head[name] for name in vary)
         + f"{'seeds':>7}{'train %':>17}"
         + (f"{'test %':>17}" if has_test else "")
         + (f"{'diverged':>{width}}" if any(diverged) else "")
@@ -460,12 +499,14 @@ def summary_table(result) -> str:
             "lr": f"{row['lr']:>8g}",
             "activation": f"{row['activation']:>16}",
         }
-        line = "".join(cells[k] for k in vary) + f"{row['seeds']:>7}{_pct(row['train_mean'], row['train_std']):>17}"
+        line = (
+            "".join(cells[name] for name in vary) + f"{row['seeds']:>7}{_pct(row['train_mean'], row['train_std']):>17}"
+        )
         if has_test:
             line += f"{_pct(row['test_mean'], row['test_std']):>17}"
         lines.append((line + (f"{cell:>{width}}" if any(diverged) else "")).rstrip())
     if result.logistic is not None:
-        width = sum(len(head[k]) for k in vary) + 7
+        width = sum(len(head[name]) for name in vary) + 7
         line = f"{'logistic regression':<{width}}{result.logistic['train_accuracy']:>17.2f}"
         if has_test:
             line += f"{result.logistic['test_accuracy']:>17.2f}"
@@ -473,18 +514,18 @@ def summary_table(result) -> str:
     return "\n".join(lines)
 
 
-def csv_text(result) -> str:
+def csv_text(result: SweepResult) -> str:
     """sweep.csv: one row per network (and one for logistic regression), columns CSV_COLUMNS."""
 
-    def cell(v):
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+    def cell(value: object) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
             return ""
-        return f"{v:.10g}" if isinstance(v, float) else str(v)
+        return f"{value:.10g}" if isinstance(value, float) else str(value)
 
     lines = [",".join(CSV_COLUMNS)]
     for network in result.networks:
         configuration = network.configuration
-        values = (
+        values: tuple[object, ...] = (
             "network",
             configuration.hidden_units,
             configuration.lr,
@@ -496,7 +537,7 @@ def csv_text(result) -> str:
             network.train_accuracy,
             network.test_accuracy,
         )
-        lines.append(",".join(cell(v) for v in values))
+        lines.append(",".join(cell(value) for value in values))
     if result.logistic is not None:
         values = (
             "logistic regression",
@@ -510,18 +551,21 @@ def csv_text(result) -> str:
             result.logistic["train_accuracy"],
             result.logistic["test_accuracy"],
         )
-        lines.append(",".join(cell(v) for v in values))
+        lines.append(",".join(cell(value) for value in values))
     return "\n".join(lines) + "\n"
 
 
-def json_record(result) -> dict:
+def json_record(result: SweepResult) -> dict[str, Any]:
     """sweep.json's content: settings, the summary table, every network, the baseline, the timings."""
 
-    def clean(v):
-        return None if isinstance(v, float) and math.isnan(v) else v
+    def clean(value: object) -> object:
+        return None if isinstance(value, float) and math.isnan(value) else value
 
     networks = [
-        {**asdict(network.configuration), **{k: clean(v) for k, v in asdict(network).items() if k != "configuration"}}
+        {
+            **asdict(network.configuration),
+            **{name: clean(value) for name, value in asdict(network).items() if name != "configuration"},
+        }
         for network in result.networks
     ]
     return {
@@ -533,33 +577,46 @@ def json_record(result) -> dict:
     }
 
 
-def write_outputs(result, out, X, Y, *, plots=True, scale=None) -> list:
+def write_outputs(
+    result: SweepResult,
+    out: PathLike,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    plots: bool = True,
+    scale: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[str]:
     """Write sweep.csv, sweep.json and (plots=True) accuracy.png and, for 2-D data, decision_boundaries.png.
 
     X is in the data's own units (the plot's axes); ``scale`` = (mean, std)
     when the networks were trained on standardized features. Each file is
     replaced atomically. Returns the names written.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint.atomic_write(out / CSV, lambda f: f.write(csv_text(result).encode()))
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    checkpoint.atomic_write(folder / CSV, lambda file: file.write(csv_text(result).encode()))
     text = json.dumps(json_record(result), indent=1, allow_nan=False)
-    checkpoint.atomic_write(out / JSON, lambda f: f.write(text.encode()))
+    checkpoint.atomic_write(folder / JSON, lambda file: file.write(text.encode()))
     files = [CSV, JSON]
     if plots:
         from . import plots as plotting
 
         plotting.accuracy_vs_hidden_units(
-            result.summary(), out / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
+            result.summary(), folder / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
         )
         files.append(ACCURACY_PNG)
         if X.shape[0] == 2 and Y.shape[0] == 1:
-            plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, out / BOUNDARIES_PNG)
+            plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, folder / BOUNDARIES_PNG)
             files.append(BOUNDARIES_PNG)
     return files
 
 
-def boundary_panels(result, X, limit=MAX_PANELS, scale=None) -> list:
+def boundary_panels(
+    result: SweepResult,
+    X: np.ndarray,
+    limit: int = MAX_PANELS,
+    scale: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``).
 
     The grid covers X (the data's own units; ``scale`` = (mean, std) maps it
@@ -583,20 +640,20 @@ def boundary_panels(result, X, limit=MAX_PANELS, scale=None) -> list:
     )
     vary = result.varying()
     panels = []
-    for k, a in zip(chosen, A2):
+    for k, network_A2 in zip(chosen, A2):
         network = result.networks[k]
         title = network.configuration.label(vary) + f": {network.train_accuracy:.2f}%"
-        panels.append((title, xx, yy, (a[0] > 0.5).astype(np.uint8)))
+        panels.append((title, xx, yy, (network_A2[0] > 0.5).astype(np.uint8)))
     return panels
 
 
-def progress_bar(total: int, desc: str = "sweep") -> tuple:
+def progress_bar(total: int, desc: str = "sweep") -> tuple[Any, "ManyProgress"]:
     """(bar, update): a tqdm bar over the iterations, moved between compiled chunks; silent off a terminal."""
     from tqdm import tqdm
 
     bar = tqdm(total=total, desc=desc, unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
 
-    def update(done, costs):
+    def update(done: int, costs: np.ndarray) -> None:
         finite = costs[np.isfinite(costs)]
         if finite.size:
             bar.set_postfix(best_cost=f"{finite.min():.6f}", refresh=False)

@@ -72,7 +72,7 @@ class Interrupted(KeyboardInterrupt):
     def __init__(
         self,
         iteration: int,
-        params: ParamsLike,
+        params: Any,  # one network's ParamsLike, or a list of them (many.train_many)
         history: CostRecord,
         saved: Path | None = None,
         signum: int = signal.SIGINT,

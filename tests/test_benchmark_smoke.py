@@ -46,15 +46,15 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
 
     assert results["quick"] is True
     assert {"cpu", "cores", "jax", "backend", "device"} <= results["machine"].keys()
-    assert [w["workload"] for w in results["workloads"]] == ["course", "large"]
+    assert [workload["workload"] for workload in results["workloads"]] == ["course", "large"]
     for row in results["workloads"]:
         assert row["numpy_f64_s"] > 0 and row["numpy_tuned_f64_s"] > 0
-        d = row["by_dtype"]["float32"]
-        assert d["autodiff_over_manual"] > 0
+        float32 = row["by_dtype"]["float32"]
+        assert float32["autodiff_over_manual"] > 0
         for path in ("manual", "reference", "manual_every_cost", "per_step"):
-            r = d["paths"][path]
-            assert {"compile_s", "run_s", "us_per_iter", "speedup_vs_numpy", "speedup_vs_tuned_numpy"} <= r.keys()
-        assert d["blocks_speedup"] > 0 and d["cost_stride"] >= 1
+            timing = float32["paths"][path]
+            assert {"compile_s", "run_s", "us_per_iter", "speedup_vs_numpy", "speedup_vs_tuned_numpy"} <= timing.keys()
+        assert float32["blocks_speedup"] > 0 and float32["cost_stride"] >= 1
     large = results["workloads"][1]["by_dtype"]["float32"]
     assert {
         "matmul_gflops_square",
@@ -70,8 +70,8 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
     assert roof["gemm_gflops"] > 0 and roof["bandwidth_gbs"] > 0
 
     # Every contender has its spread, numpy included (it ran alternating with the others).
-    d = results["workloads"][0]["by_dtype"]["float32"]
-    for spread in (d["numpy"], d["numpy_tuned"], d["paths"]["manual"]["spread"]):
+    course = results["workloads"][0]["by_dtype"]["float32"]
+    for spread in (course["numpy"], course["numpy_tuned"], course["paths"]["manual"]["spread"]):
         assert spread["min"] <= spread["q1"] <= spread["median"] <= spread["q3"] <= spread["max"]
     for row in results["workloads"] + results["sweeps"] + results["commands"]:
         state = row["machine_state"]
@@ -80,13 +80,13 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
 
     (sweep,) = results["sweeps"]
     assert sweep["sweep"] == "same_64" and sweep["networks"] == 8
-    for k in ("numpy", "one_at_a_time", "all_at_once"):
-        assert sweep[f"{k}_s"] > 0 and sweep[f"{k}_us_per_network_iter"] > 0
+    for contender in ("numpy", "one_at_a_time", "all_at_once"):
+        assert sweep[f"{contender}_s"] > 0 and sweep[f"{contender}_us_per_network_iter"] > 0
     assert sweep["all_at_once_vs_numpy"] == pytest.approx(sweep["numpy_s"] / sweep["all_at_once_s"])
     (command,) = results["commands"]
     assert command["command"] == "course_table" and command["argv"][:2] == ["shallownet", "sweep"]
-    for k in ("numpy_script", "cold", "warm"):
-        assert command["times"][k]["median"] > 0
+    for contender in ("numpy_script", "cold", "warm"):
+        assert command["times"][contender]["median"] > 0
     assert command["warm_vs_numpy"] == pytest.approx(command["numpy_script_s"] / command["warm_s"])
     assert {"compile_s", "train_s", "baseline_s"} <= command["warm_in_process_s"].keys()
     import jax
@@ -109,10 +109,10 @@ def test_numpy_baseline_matches_the_manual_path_costs():
 
     bench = load_bench()
     X, Y, params = bench.make_problem(400, 2, 4)
-    costs_np = bench.numpy_course_loop(X, Y, *(params[k] for k in ("W1", "b1", "W2", "b2")), 1.2, 50)
-    p = {k: jnp.asarray(v) for k, v in params.items()}
+    costs_np = bench.numpy_course_loop(X, Y, *(params[name] for name in ("W1", "b1", "W2", "b2")), 1.2, 50)
+    device_params = {name: jnp.asarray(value) for name, value in params.items()}
     _, costs, steps, ok = run_chunk(
-        p,
+        device_params,
         jnp.asarray(X),
         jnp.asarray(Y),
         np.float64(1.2),
@@ -154,7 +154,7 @@ def test_numpy_worker_answers_each_run_request(tmp_path):
     worker = bench.NumpyWorker(problem, {})
     try:
         assert worker.run() > 0 and worker.run() > 0
-        expected = bench.numpy_course_loop(X, Y, *(params[k] for k in ("W1", "b1", "W2", "b2")), 1.2, 30)[-1]
+        expected = bench.numpy_course_loop(X, Y, *(params[name] for name in ("W1", "b1", "W2", "b2")), 1.2, 30)[-1]
         assert worker.final_costs == [expected, expected]
     finally:
         worker.close()
@@ -175,4 +175,6 @@ def test_the_numpy_script_trains_what_the_sweep_trains(tmp_path, capsys):
     bench.numpy_script(problem)
     printed = capsys.readouterr().out.splitlines()
     result = sweep.run(X, Y, baseline=False, **bench.sweep_kwargs(spec))
-    assert printed == [f"n_h = {n.configuration.hidden_units}: {n.train_accuracy:.2f} %" for n in result.networks]
+    assert printed == [
+        f"n_h = {network.configuration.hidden_units}: {network.train_accuracy:.2f} %" for network in result.networks
+    ]

@@ -50,7 +50,7 @@ def starts(networks=NETWORKS, n_x=2):
 def solo(params, X, Y, lr, activation, gradients, iterations, output="sigmoid"):
     """(params, costs, diverged_at) of one network trained alone by train.train."""
     try:
-        p, costs = train.train(
+        trained, costs = train.train(
             params,
             X,
             Y,
@@ -61,16 +61,19 @@ def solo(params, X, Y, lr, activation, gradients, iterations, output="sigmoid"):
             iterations=iterations,
             dtype="float64",
         )
-        return {k: np.asarray(v) for k, v in p.items()}, costs, None
+        return {name: np.asarray(value) for name, value in trained.items()}, costs, None
     except train.Diverged as e:
-        return {k: np.asarray(v) for k, v in e.params.items()}, e.costs, e.iteration
+        return {name: np.asarray(value) for name, value in e.params.items()}, e.costs, e.iteration
 
 
 @pytest.fixture(scope="module")
 def solo_runs(flower):
     X, Y = flower
     return {
-        gradients: [solo(p, X, Y, lr, a, gradients, ITERATIONS) for p, (_, lr, a, _) in zip(starts(), NETWORKS)]
+        gradients: [
+            solo(start, X, Y, lr, activation, gradients, ITERATIONS)
+            for start, (_, lr, activation, _) in zip(starts(), NETWORKS)
+        ]
         for gradients in train.GRAD_PATHS
     }
 
@@ -89,7 +92,7 @@ def train_all(X, Y, gradients, networks=NETWORKS, **kwargs):
         X,
         Y,
         lr=[lr for _, lr, _, _ in networks],
-        activation=[a for _, _, a, _ in networks],
+        activation=[activation for _, _, activation, _ in networks],
         gradients=gradients,
         **{"iterations": ITERATIONS, "dtype": "float64", **kwargs},
     )
@@ -123,7 +126,7 @@ def test_costs_only_where_kept_change_no_parameter_of_any_network(flower, solo_r
     np.testing.assert_array_equal(kept.cost_iterations, np.arange(0, ITERATIONS, 8))
     for k, expected in enumerate(solo_runs[gradients][:7]):
         params, costs, _ = expected
-        assert max(float(np.max(np.abs(kept.params[k][n] - params[n]))) for n in params) <= TOLERANCE
+        assert max(float(np.max(np.abs(kept.params[k][name] - params[name]))) for name in params) <= TOLERANCE
         assert abs(kept.final_costs[k] - costs[-1]) <= TOLERANCE
 
 
@@ -142,8 +145,9 @@ def test_in_blocks_a_diverging_network_still_stops_alone_at_its_own_step(flower)
 
 def test_padded_groups_are_really_shared(flower):
     """The (5, 20) buckets above put sizes 1..5 of one activation into one padded group."""
-    layout, _ = many.make_layout([n for n, *_ in NETWORKS], [a for _, _, a, _ in NETWORKS], 2, 1, 400, (5, 20))
-    groups = {(g.activation, g.hidden_units): g.stop - g.start for g in layout.groups}
+    sizes, activations = [n_h for n_h, *_ in NETWORKS], [activation for _, _, activation, _ in NETWORKS]
+    layout, _ = many.make_layout(sizes, activations, 2, 1, 400, (5, 20))
+    groups = {(group.activation, group.hidden_units): group.stop - group.start for group in layout.groups}
     assert groups == {("relu", 5): 1, ("sigmoid", 5): 2, ("tanh", 5): 4, ("tanh", 20): 1}
 
 
@@ -199,7 +203,7 @@ def test_a_slip_planted_in_manual_reaches_every_network(flower, monkeypatch):
     jax.clear_caches()
     try:
         slipped = many.train_many(params, X, Y, lr=0.1, iterations=8, dtype="float64")
-        alone = [train.train(p, X, Y, lr=0.1, iterations=8, dtype="float64")[0] for p in params]
+        alone = [train.train(start, X, Y, lr=0.1, iterations=8, dtype="float64")[0] for start in params]
     finally:
         monkeypatch.undo()
         jax.clear_caches()
@@ -240,16 +244,16 @@ def test_divergence_midway_stops_at_the_same_iteration_as_alone(gradients):
         params,
         X,
         Y,
-        lr=[n[1] for n in networks],
-        activation=[n[2] for n in networks],
+        lr=[network[1] for network in networks],
+        activation=[network[2] for network in networks],
         output="identity",
         gradients=gradients,
         iterations=600,
         chunk=128,
         dtype="float64",
     )
-    for k, (p, (_, lr, a, _)) in enumerate(zip(params, networks)):
-        expected = solo(p, X, Y, lr, a, gradients, 600, output="identity")
+    for k, (start, (_, lr, activation, _)) in enumerate(zip(params, networks)):
+        expected = solo(start, X, Y, lr, activation, gradients, 600, output="identity")
         assert result.diverged_at[k] == expected[2]
         if expected[2] is None:
             assert difference(result, k, expected) <= TOLERANCE
@@ -292,8 +296,8 @@ def test_packing_round_trips_exactly():
     ]
     packed = many.Packed(params, 3, 2, 50, lr=0.1, activation=activations, dtype="float64", buckets=(5,))
     back = packed.to_host(packed.theta)
-    for p, q in zip(params, back):
-        chex.assert_trees_all_equal(p, q)
+    for given, unpacked in zip(params, back):
+        chex.assert_trees_all_equal(given, unpacked)
     # Padding holds exact zeros, and the mask marks exactly the real entries.
     theta, mask = np.asarray(packed.theta), np.asarray(packed.mask)
     assert np.all(theta[mask == 0] == 0)
@@ -359,7 +363,7 @@ def test_course_table_from_the_course_init(flower):
     params = [train.init_params(2, n_h, 1, init="course") for n_h in sizes]
     result = many.train_many(params, X, Y, lr=1.2, iterations=5000, dtype="float64")
     A2 = many.predict(result.params, X)
-    accuracy = {n_h: 100.0 * np.mean((a > 0.5) == (Y > 0.5)) for n_h, a in zip(sizes, A2)}
+    accuracy = {n_h: 100.0 * np.mean((network_A2 > 0.5) == (Y > 0.5)) for n_h, network_A2 in zip(sizes, A2)}
     assert {n: accuracy[n] for n in (1, 2, 3, 4, 5)} == {1: 67.5, 2: 67.25, 3: 90.75, 4: 90.5, 5: 91.25}
     assert 89.5 <= accuracy[20] <= 91.5 and 89.5 <= accuracy[50] <= 91.5
     assert result.costs[:, 0] == pytest.approx(0.693, abs=1e-3)

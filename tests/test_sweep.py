@@ -37,15 +37,15 @@ def seeded(flower):
 
 def test_the_summary_is_the_mean_and_std_over_seeds(seeded):
     result, (X_train, Y_train, X_test, Y_test) = seeded
-    assert len(result.networks) == 12 and [n.seed for n in result.networks[:3]] == [10, 11, 12]
+    assert len(result.networks) == 12 and [network.seed for network in result.networks[:3]] == [10, 11, 12]
     rows = result.summary()
-    assert [(r["hidden_units"], r["lr"]) for r in rows] == [(2, 1.2), (2, 0.5), (5, 1.2), (5, 0.5)]
+    assert [(row["hidden_units"], row["lr"]) for row in rows] == [(2, 1.2), (2, 0.5), (5, 1.2), (5, 0.5)]
     # Recomputed by hand from each network trained alone.
     row = rows[2]
     accuracies = []
-    for s in (10, 11, 12):
+    for seed in (10, 11, 12):
         params, _ = train.train(
-            train.init_params(2, 5, 1, seed=s), X_train, Y_train, lr=1.2, iterations=300, dtype="float64"
+            train.init_params(2, 5, 1, seed=seed), X_train, Y_train, lr=1.2, iterations=300, dtype="float64"
         )
         accuracies.append(train.accuracy(params, X_test, Y_test))
     assert row["seeds"] == 3 and row["diverged"] == 0
@@ -106,8 +106,8 @@ def test_a_diverged_network_is_counted_and_left_out_of_the_mean(flower):
     )
     rows = result.summary()
     assert rows[1]["diverged"] == 2 and rows[1]["train_mean"] is None and rows[0]["diverged"] == 0
-    assert all(n.diverged_at is not None for n in result.networks[2:])
-    first = min(n.diverged_at for n in result.networks[2:])
+    assert all(network.diverged_at is not None for network in result.networks[2:])
+    first = min(network.diverged_at for network in result.networks[2:])
     line = sweep.summary_table(result).splitlines()[2]
     assert line.endswith(f"2 of 2, first at {first}") and " - " in f" {line} "
     # Each network stopped exactly where it stops alone, with its last finite parameters.
@@ -141,7 +141,7 @@ def test_the_scores_come_from_the_training_program(seeded):
 
     result, (_X_train, _Y_train, X_test, Y_test) = seeded
     A2 = many.predict(result.params, X_test, dtype="float64")
-    assert [n.test_accuracy for n in result.networks] == sweep.accuracies(A2, Y_test)
+    assert [network.test_accuracy for network in result.networks] == sweep.accuracies(A2, Y_test)
     assert result.settings["cost_stride"] == 8 and result.timings["train_s"] > 0
 
 
