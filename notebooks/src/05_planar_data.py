@@ -146,8 +146,11 @@ assert small < 70 and fitted > 89       # 1-2 units underfit; 3 or more fit the 
 runs = {g: train(start, X, Y, activation="tanh", gradients=g, lr=1.2, iterations=10000) for g in ("manual", "reference")}
 J_manual, J_reference = runs["manual"][1], runs["reference"][1]
 gap = np.abs(J_manual - J_reference)
-first_rise = int(np.flatnonzero(np.diff(J_manual) > 0)[0]) + 1       # the first step at which J goes up
-separate = int(np.flatnonzero(gap > 1e-12)[0])                       # the paths differ by more than 1e-12
+rises, apart = np.flatnonzero(np.diff(J_manual) > 0), np.flatnonzero(gap > 1e-12)
+assert rises.size, "the cost never goes up in 10,000 steps"
+assert apart.size, "the two gradient paths never differ by more than 1e-12"
+first_rise = int(rises[0]) + 1                                       # the first step at which J goes up
+separate = int(apart[0])                                             # the paths differ by more than 1e-12
 
 p_m, p_a = (train(start, X, Y, gradients=g, lr=1.2, iterations=2000)[0] for g in ("manual", "reference"))
 worst = max(float(np.max(np.abs(np.asarray(p_m[k]) - np.asarray(p_a[k])))) for k in p_m)
@@ -181,6 +184,7 @@ for a, b in zip(checkpoints, checkpoints[1:]):
     p, _ = train(p, X, Y, lr=1.2, iterations=b - a)
 curvature[checkpoints[-1]] = largest_curvature(p)
 unstable = [c for c in checkpoints if 1.2 * curvature[c] > 2]
+assert unstable, "1.2 * lambda_max stays below 2 at every checkpoint"
 print(f"1.2 * lambda_max passes 2 between iterations {unstable[0] - 250} and {unstable[0]}")
 
 fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
