@@ -118,6 +118,9 @@ class GradientRow:
     course_difference: float | None  # ||g - fd|| / (||g|| + ||fd||)
     passed: bool
     diagnosis: list = field(default_factory=list)
+    # Right on every problem that returned it, but missing from some: not wrong, yet not verified either.
+    right_where_returned: bool = False
+    returned: bool = True  # came back, with some shape, from at least one problem
 
 
 def _norm(array):
@@ -159,8 +162,10 @@ def gradient_row(key, runs, problems, tol, course_tol):
     rel = _worst([relative_error(grad, problem.truth[key]) for grad, problem in good])
     rel_fd = _worst([relative_error(grad, problem.fd[key]) for grad, problem in good])
     course = _worst([course_difference(grad, problem.fd[key]) for grad, problem in good])
-    passed = shape_ok and len(good) == len(problems) and rel <= tol and course <= course_tol
-    return GradientRow(key, shape, shape_ok, rel, rel_fd, course, passed)
+    right = shape_ok and bool(good) and rel <= tol and course <= course_tol
+    passed = right and len(good) == len(problems)
+    returned = any(key in run.grads for run in runs)
+    return GradientRow(key, shape, shape_ok, rel, rel_fd, course, passed, right_where_returned=right, returned=returned)
 
 
 def overall_course_difference(runs, problems):
@@ -448,6 +453,22 @@ def _cases_text(cases):
     )
 
 
+def result_line(report: Report) -> str:
+    """PASS, or FAIL with the failing gradients counted by kind: wrong, right only where returned, never returned."""
+    if report.passed:
+        return "PASS, all four gradients are right"
+    failing = [row for row in report.rows if not row.passed]
+    partial = sum(row.right_where_returned for row in failing)
+    absent = sum(not row.returned for row in failing)
+    wrong = len(failing) - partial - absent
+    counts = [
+        f"{wrong} of 4 gradients wrong" if wrong else "",
+        f"{partial} of 4 gradients right only on the problems where your code returned them" if partial else "",
+        f"{absent} of 4 gradients never returned" if absent else "",
+    ]
+    return "FAIL, " + ("; ".join(count for count in counts if count) or "see the problems above")
+
+
 def format_report(report: Report) -> str:
     """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
     thresholds = f"relative error <= {report.tolerance:.0e} and course difference <= {report.course_threshold:.0e}" + (
@@ -484,15 +505,7 @@ def format_report(report: Report) -> str:
         lines += ["", "problems:"] + [f"  {line}" for line in report.problems]
     if report.diagnoses:
         lines += ["", "diagnosis:"] + [f"  {line}" for line in report.diagnoses]
-    lines += [
-        "",
-        "result: "
-        + (
-            "PASS, all four gradients are right"
-            if report.passed
-            else f"FAIL, {len(report.failing)} of 4 gradients wrong"
-        ),
-    ]
+    lines += ["", f"result: {result_line(report)}"]
     if report.tracebacks:
         lines += [""] + report.tracebacks
     return "\n".join(lines)

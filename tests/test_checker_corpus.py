@@ -221,7 +221,7 @@ def test_printed_words_cannot_pass_for_the_report():
     assert code == 1
     report, captured = out.split("--- stdout of your code: 1 line")
     assert "| result: PASS, all four gradients are right" in captured  # shown, marked as theirs
-    assert "result: FAIL, 4 of 4 gradients wrong" in report
+    assert "result: FAIL, 4 of 4 gradients never returned" in report
 
 
 def test_a_folder_of_right_files_passes(tmp_path):

@@ -493,3 +493,28 @@ def test_a_function_with_the_wrong_number_of_arguments_is_refused():
         r"passes 4",
     ):
         check_backprop(lambda parameters, cache: {}, name="backward")
+
+
+# The result line counts failing gradients by what they are, so right values missing from one problem are not
+# called wrong (code written for one output unit), and gradients that never came back are not either.
+RESULT_LINES = [
+    ("right", COURSE, "result: PASS, all four gradients are right"),
+    ("one slip", COURSE.replace(DW1, "dW1 = np.dot(dZ1, X.T)"), "result: FAIL, 1 of 4 gradients wrong"),
+    (
+        "one output unit only",
+        COURSE.replace(DZ1, "dZ1 = W2.T * dZ2 * (1 - np.power(A1, 2))"),
+        "result: FAIL, 4 of 4 gradients right only on the problems where your code returned them",
+    ),
+    ("misspelled keys", COURSE.replace('"dW1": dW1', '"dw1": dW1'), "result: FAIL, 1 of 4 gradients never returned"),
+    (
+        "one wrong, one missing",
+        COURSE.replace(DW2, "dW2 = np.dot(dZ2, A1.T)").replace('"db1": db1', '"DB1": db1'),
+        "result: FAIL, 1 of 4 gradients wrong; 1 of 4 gradients never returned",
+    ),
+]
+
+
+@pytest.mark.parametrize("source, line", [case[1:] for case in RESULT_LINES], ids=[case[0] for case in RESULT_LINES])
+def test_the_result_line_counts_wrong_partial_and_missing_gradients_apart(source, line):
+    report = str(check_backprop(course_function(source)))
+    assert [text for text in report.splitlines() if text.startswith("result:")] == [line]

@@ -192,8 +192,8 @@ for n_y in (1, 3):
 # %% [markdown]
 # The checker's third problem has $n_y = 3$, so it sees this. Read its report as what it is: the table shows all
 # four gradients equal to `jax.grad` (errors of about $10^{-16}$) on the three problems where the function ran
-# (1, 2 and 4, each with one output unit), and the function raised on problem 3, the one with $n_y = 3$; the final
-# count ("4 of 4 gradients wrong") counts gradients the third problem could not give. The diagnosis says what
+# (1, 2 and 4, each with one output unit), and the function raised on problem 3, the one with $n_y = 3$; the result
+# line says so ("4 of 4 gradients right only on the problems where your code returned them"). The diagnosis says what
 # happened and where, and `one_output=True` checks only one-output problems, if that is all your network will
 # ever have.
 
@@ -215,6 +215,7 @@ one_output = check_backprop(backward_propagation_one_output)
 print(one_output)
 assert not one_output.passed
 assert all(row.rel_autodiff < 1e-12 for row in one_output.rows)          # right wherever it ran (n_y = 1)
+assert all(row.right_where_returned and not row.passed for row in one_output.rows)   # not verified on 3
 assert [case.n_y for case in one_output.cases] == [1, 1, 3, 1]           # it ran on problems 1, 2, 4 ...
 assert [p.endswith("(problems 3)") for p in one_output.problems] == [True], one_output.problems   # ... only 3 raised
 assert any("raised" in d for d in one_output.diagnoses)                  # raised on the n_y = 3 problem
