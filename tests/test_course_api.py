@@ -65,6 +65,31 @@ def test_layer_sizes_reads_shapes_only_as_the_course_does():
         manual.nn_model(X_assess, Y_assess, 4, num_iterations=1)
 
 
+LAYER_SIZES_MISTAKES = [
+    ("X a list", [[1.0, 2.0]], np.ones((1, 2)), "X must be a numpy or jax array, got list"),
+    ("Y a list", np.ones((2, 3)), [[0, 1, 0]], "Y must be a numpy or jax array, got list"),
+    ("X 1-D", np.ones(3), np.ones((1, 3)), "X must be 2-D (rows x examples), got shape (3,)"),
+    ("Y 1-D", np.ones((2, 3)), np.ones(3), "Y has shape (3,); expected (n_y, m) = (1, 3): use Y.reshape(1, -1)"),
+    ("Y 3-D", np.ones((2, 3)), np.ones((1, 3, 1)), "Y must be 2-D (n_y, m), got shape (1, 3, 1)"),
+    (
+        "examples differ",
+        np.ones((2, 4)),
+        np.ones((1, 5)),
+        "Y has 5 examples (shape (1, 5)) but X has 4 (shape (2, 4))",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "X, Y, message", [case[1:] for case in LAYER_SIZES_MISTAKES], ids=[case[0] for case in LAYER_SIZES_MISTAKES]
+)
+def test_layer_sizes_names_each_shape_mistake_in_its_own_whole_message(X, Y, message):
+    # layer_sizes checks shapes only (not labels), so it has its own messages: each is pinned whole.
+    with pytest.raises(ValueError) as raised:
+        manual.layer_sizes(X, Y)
+    assert str(raised.value) == message
+
+
 def test_nn_model_prints_the_course_costs(capsys):
     """Course output, flower data, n_h = 4: 0.693048 at iteration 0, 0.288083 at 1000, 0.254385 at 2000."""
     X, Y = flower()
