@@ -138,6 +138,20 @@ def test_the_machine_watch_marks_a_loaded_run(monkeypatch):
     assert busy["loaded"] and "1-min load average 2.50" in busy["loaded_because"][0]
 
 
+def test_the_benchmark_judges_the_load_average_at_the_start_and_others_cpu_time_throughout(monkeypatch):
+    # Once it runs, the load average counts the benchmark's own processes: a quiet start stays quiet.
+    bench = load_bench()
+    assert bench.assess([0.05, 0.5, 1.0], 0.02) == (False, [])
+    loaded, because = bench.assess([0.9, 0.5, 1.0], 0.02)
+    assert loaded and because == ["1-min load average 0.90 when the run started (> 0.3)"]
+    loaded, because = bench.assess([0.05, 0.5, 1.0], 0.5)
+    assert loaded and because == ["other processes used 0.50 cores (> 0.1)"]
+    monkeypatch.setitem(bench.RUN, "start_load", [0.05, 0.05, 0.05])
+    monkeypatch.setattr(bench, "load_avg", lambda: [1.7, 1.0, 0.5])  # the benchmark's own load
+    monkeypatch.setattr(bench, "_busy_ticks", lambda: 0)
+    assert not bench.MachineWatch().stop()["loaded"]
+
+
 def test_repeats_alternate_between_contenders():
     bench = load_bench()
     order = []
