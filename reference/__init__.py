@@ -20,6 +20,7 @@ from .model import (
     cost_unchecked,
     grads_unchecked,
     hidden_activation,
+    loss_unchecked,
     predict_logits,
     value_and_grads_unchecked,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "grads",
     "grads_unchecked",
     "hidden_activation",
+    "loss_unchecked",
     "predict_logits",
     "validate",
     "value_and_grads",

@@ -64,14 +64,19 @@ def cost_unchecked(
     work in the compiled loop), finite even when s(z) rounds to 0 or 1.
     identity output: half the squared error.
     """
-    Z2 = predict_logits(params, X, activation)
+    return jnp.mean(jnp.sum(loss_unchecked(predict_logits(params, X, activation), Y, output), axis=0))
+
+
+def loss_unchecked(Z2: jax.Array, Y: jax.Array, output: str) -> jax.Array:
+    """The loss of each output unit and example (n_y, m), from the logits Z2 (n_y, m); unchecked and traceable.
+
+    The sharded training path sums it under its padding mask before the all-reduce.
+    """
     if output == "sigmoid":
-        per_example = (1 - Y) * Z2 - jax.nn.log_sigmoid(Z2)
-    elif output == "identity":
-        per_example = 0.5 * jnp.square(Z2 - Y)
-    else:
-        raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
-    return jnp.mean(jnp.sum(per_example, axis=0))
+        return (1 - Y) * Z2 - jax.nn.log_sigmoid(Z2)
+    if output == "identity":
+        return 0.5 * jnp.square(Z2 - Y)
+    raise ValueError(f"unknown output {output!r}; choose sigmoid or identity")
 
 
 def _gradient_names(grads: Params) -> Grads:

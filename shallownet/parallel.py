@@ -33,6 +33,7 @@ from jax import lax
 from jax.typing import DTypeLike
 
 import manual
+import reference
 from manual.typing import AnyArray, Grads, Params, ParamsLike
 
 from .loop import descend
@@ -122,9 +123,13 @@ def global_cost(
     activation: str = "tanh",
     output: str = "sigmoid",
 ) -> jax.Array:
-    """Inside shard_map: J = psum(this shard's masked sum of L) / m, the same on every device."""
-    _, cache = manual.forward_unchecked(params, X, activation, output)
-    loss_sum = masked_loss_sum(cache["Z2"], Y, mask, output)
+    """Inside shard_map: J = psum(this shard's masked sum of L) / m, the same on every device.
+
+    Written with the reference's forward pass and loss, never manual's: jax.grad of it is the sharded
+    reference path, so a slip in manual's forward or loss shows as a difference between the two paths.
+    """
+    Z2 = reference.predict_logits(params, X, activation)
+    loss_sum = jnp.sum(reference.loss_unchecked(Z2, Y, output) * mask)
     return lax.psum(loss_sum, AXIS) / m  # the 1/m: global m, after the all-reduce
 
 
@@ -137,7 +142,7 @@ def reference_value_and_grads(
     activation: str = "tanh",
     output: str = "sigmoid",
 ) -> tuple[jax.Array, Grads]:
-    """Inside shard_map: jax.grad of ``global_cost``, the cost the manual path reports.
+    """Inside shard_map: jax.grad of ``global_cost``, the reference cost of the shards.
 
     No explicit psum of the gradients: params enter replicated, and the
     transpose of that replication is the all-reduce, which jax.grad inserts

@@ -16,6 +16,7 @@ import pytest
 
 import manual
 import parallel_worker
+import reference
 from parallel_worker import finish, initial_params, launch, max_difference, results
 from shallownet import data, parallel, train
 
@@ -140,6 +141,34 @@ def test_autodiff_of_the_global_cost_matches_the_manual_sums(activation, output)
     np.testing.assert_allclose(J_auto, J_manual, rtol=1e-14)
     for k in g_manual:
         np.testing.assert_allclose(g_auto[k], g_manual[k], rtol=1e-12, atol=1e-15)
+
+
+def _sharded_reference(params, X_pad, Y_pad, mask, m):
+    mesh = parallel.data_mesh(1)
+    shard = jax.shard_map(parallel.reference_value_and_grads, mesh=mesh, in_specs=jax.P(), out_specs=jax.P())
+    return jax.jit(shard)(params, X_pad, Y_pad, mask, m)
+
+
+def test_the_sharded_reference_path_uses_nothing_of_manual(monkeypatch):
+    """A slip in manual's forward pass or loss cannot reach the sharded reference path: it stays the witness."""
+    X, Y = data.flower()
+    X_pad, Y_pad, mask = parallel.pad_examples(X[:, :397], Y[:, :397].astype(np.float64), 8)
+    params = manual.init_params(jax.random.key(5), 2, 4, 1, 1.0, jnp.float64)
+    honest = _sharded_reference(params, X_pad, Y_pad, mask, 397.0)
+
+    def planted(*args, **kwargs):
+        raise AssertionError("the reference path called manual")
+
+    for name in ("forward_unchecked", "forward", "loss", "cost"):
+        monkeypatch.setattr(manual, name, planted)
+    J, grads = _sharded_reference(params, X_pad, Y_pad, mask, 397.0)
+    np.testing.assert_array_equal(J, honest[0])
+    # and it is the one-device reference: jax.grad of reference's own cost on the unpadded data
+    J_one, grads_one = reference.value_and_grads(params, X[:, :397], Y[:, :397].astype(np.float64))
+    np.testing.assert_allclose(J, J_one, rtol=1e-14)
+    for k in grads_one:
+        chex.assert_type(grads[k], jnp.float64)
+        np.testing.assert_allclose(grads[k], grads_one[k], rtol=1e-12, atol=1e-15)
 
 
 def test_more_devices_than_exist_names_how_many_exist():
