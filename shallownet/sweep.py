@@ -17,6 +17,7 @@ docs/sweep.md). ``seeds=K`` (with init="random") trains K random inits per
 configuration.
 """
 
+import itertools
 import json
 import math
 import sys
@@ -354,6 +355,22 @@ def check_configs(configs: Sequence["RunConfig"]) -> None:
             raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
 
 
+def check_is_grid(configs: Sequence["RunConfig"], axes: Sequence[Sequence[Any]], seeds: Sequence[int]) -> None:
+    """The configs must be the product ``run`` rebuilds from their distinct values (what config.sweep_grid makes).
+
+    run trains every hidden size x lr x activation x init of those values, with the inits seed .. seed + K - 1
+    (one course draw under init "course"); any other list of configs would train networks nobody asked for.
+    """
+    inits = [seeds[0]] if configs[0].init == "course" else list(range(seeds[0], seeds[0] + len(seeds)))
+    grid = [(n_h, lr, activation, seed) for n_h, lr, activation in itertools.product(*axes) for seed in inits]
+    given = [(config.hidden_units, config.lr, config.activation, config.seed) for config in configs]
+    if given != grid:
+        raise ValueError(
+            "the configs of a sweep must be a grid as config.sweep_grid builds it: every hidden size x learning "
+            "rate x activation, each with the seeds seed .. seed + K - 1 (one seed under init 'course'), in that order"
+        )
+
+
 def check_problem(prepared: "Prepared") -> None:
     """The labels of a sweep (sigmoid output) must be 0/1, in the training and the test part."""
     import manual
@@ -436,12 +453,14 @@ def run_configs(
     check_configs(configs)
     first = configs[0]
     seeds = distinct(configs, "seed")
+    axes = [distinct(configs, name) for name in ("hidden_units", "lr", "activation")]
+    check_is_grid(configs, axes, seeds)
     return run(
         prepared.X,
         prepared.Y,
-        hidden_units=distinct(configs, "hidden_units"),
-        lrs=distinct(configs, "lr"),
-        activations=distinct(configs, "activation"),
+        hidden_units=axes[0],
+        lrs=axes[1],
+        activations=axes[2],
         seeds=None if first.init == "course" else len(seeds),
         seed=seeds[0],
         init=first.init,

@@ -165,3 +165,29 @@ def test_bad_sweeps_are_named(flower, kwargs, message):
     X, Y = flower
     with pytest.raises(ValueError, match=message):
         sweep.run(X, Y, **{"hidden_units": [2], "iterations": 5, **kwargs})
+
+
+@pytest.mark.parametrize("seeds", [None, 3])
+def test_run_configs_takes_the_grid_sweep_grid_builds(seeds):
+    from shallownet import config
+
+    configs = config.sweep_grid({"hidden_units": [1, 2], "lr": [0.5, 1.2], "iterations": 2}, seeds=seeds)
+    axes = [sweep.distinct(configs, name) for name in ("hidden_units", "lr", "activation")]
+    sweep.check_is_grid(configs, axes, sweep.distinct(configs, "seed"))  # should pass
+
+
+@pytest.mark.parametrize(
+    "pick",
+    [
+        lambda grid: [grid[0], grid[-1]],  # two corners of a grid: run would train all four configurations
+        lambda grid: grid[:3],  # one configuration left out: run would train it anyway
+        lambda grid: [grid[0], grid[0].replace(seed=5)],  # seeds 0 and 5: run would train 0 and 1
+    ],
+    ids=["two corners", "one left out", "seeds not consecutive"],
+)
+def test_run_configs_refuses_configs_that_are_not_that_grid(flower, pick):
+    from shallownet import config
+
+    grid = config.sweep_grid({"hidden_units": [1, 2], "lr": [0.5, 1.2], "iterations": 2}, seeds=1)
+    with pytest.raises(ValueError, match=r"must be a grid as config\.sweep_grid builds it"):
+        sweep.run_configs(pick(grid), data.prepare(grid[0]))
