@@ -14,7 +14,6 @@ from collections.abc import Mapping
 
 import numpy as np
 
-KEYS = ("dW1", "db1", "dW2", "db2")
 # Arrays a course function names; when it raises, these in its frame are compared with the truth.
 COURSE_LOCALS = ("X", "Y", "W1", "b1", "W2", "b2", "Z1", "A1", "Z2", "A2", "dZ2", "dZ1", "dW1", "db1", "dW2", "db2")
 MAX_ARRAY = 1_000_000  # entries; a gradient here has a few dozen

@@ -202,13 +202,23 @@ def output_block(what: str, captured: Captured | None, max_lines: int) -> list[s
     )
 
 
-def _in_a_skipped_cell(source: files.Source, name: str) -> str:
-    """'backward_propagation is defined in cell 5, which does not parse: ...' or ''."""
-    pattern = re.compile(rf"^\s*def\s+{re.escape(name)}\s*\(", re.MULTILINE)
+def _unparsed(source: files.Source) -> list[dict[str, Any]]:
+    """The cells or blocks files skipped for a SyntaxError, as the loader's skipped entries: where, what they
+    would have defined, why (so that a function reading a helper defined there is told so, not "not defined")."""
+    entries = []
     for where, text, reason in source.skipped:
-        if pattern.search(text):
-            reason = re.sub(r" \([^()]* skipped\)$", "", reason)
-            return f"{name} is defined in {where}, which the checker skipped: {reason}"
+        names = re.findall(r"^\s*(?:def|class)\s+(\w+)", text, re.MULTILINE)
+        if names:
+            why = re.sub(r" \([^()]* skipped\)$", "", reason)
+            entries.append({"where": where, "names": names, "why": why, "fix": "fix that line, and check again"})
+    return entries
+
+
+def _in_a_skipped_cell(source: files.Source, name: str) -> str:
+    """'backward_propagation is defined in cell 5, which the checker skipped: ...' or ''."""
+    for entry in _unparsed(source):
+        if name in entry["names"]:
+            return f"{name} is defined in {entry['where']}, which the checker skipped: {entry['why']}"
     return ""
 
 
@@ -256,7 +266,7 @@ def check_file(
             runs,
             dtype,
             ended=child.ended,
-            skipped=child.loaded["skipped"],
+            skipped=child.loaded["skipped"] + _unparsed(source),
             notes=result.notes,
             memory_mb=limits.memory_mb,
             global_m=child.loaded.get("global_m"),

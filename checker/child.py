@@ -40,7 +40,7 @@ def main(argv):
     def send(message):
         wire.write_frame(reply_fd, {**message, "token": token})
 
-    send({"kind": "ready", "jax_loaded": "jax" in sys.modules})
+    send({"kind": "ready"})
     sys.path.insert(0, load_request["folder"])  # the learner's own helper modules, as in their notebook
     sys.argv = [load_request["path"]]
     cells = [_Cell(**cell) for cell in load_request["cells"]]

@@ -661,9 +661,8 @@ def name_hint(name, skipped, problems):
         )
     for entry in skipped:
         if name in entry["names"]:
-            return (
-                f"{name} is defined at {entry['where']}, which the checker skipped: {entry['why']}; "
-                f"define {name} inside the function, or without a call"
+            return f"{name} is defined at {entry['where']}, which the checker skipped: {entry['why']}; " + entry.get(
+                "fix", f"define {name} inside the function, or without a call"
             )
     return (
         f"{name} is not defined: your file neither defines nor imports it where the checker can run it "

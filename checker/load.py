@@ -77,10 +77,6 @@ class _DropIPython(ast.NodeTransformer):
 
     visit_Expr = visit_Assign = _drop
 
-    def generic_visit(self, node):
-        super().generic_visit(node)
-        return node
-
 
 def _calls(node):
     """Whether running ``node`` calls anything (a lambda's body runs later, so it does not count)."""

@@ -372,12 +372,10 @@ class ChildRun:
     loaded: dict | None = None
     results: list = field(default_factory=list)
     ended: str | None = None  # set when the child ended, timed out or was stopped early
-    ended_at: int | None = None  # the problem being called then (None: starting or loading)
     timed_out: bool = False
     stdout: Captured | None = None
     stderr: Captured | None = None
     seconds: float = 0.0
-    jax_loaded: bool | None = None
 
 
 def run_file(
@@ -401,12 +399,10 @@ def run_file(
                 "form": form,
             }
         )
-        ready = child.receive("ready", limits.start_timeout, "starting Python and numpy")
-        run.jax_loaded = bool(ready.get("jax_loaded"))
+        child.receive("ready", limits.start_timeout, "starting Python and numpy")
         run.loaded = _clean_loaded(child.receive("loaded", limits.load_timeout, f"loading {name}"))
         if "not_found" not in run.loaded:
             for i, problem_inputs in enumerate(inputs):
-                run.ended_at = i
                 # A fresh nonce per call: no result can be written before its call was made.
                 nonce = secrets.token_hex(8)
                 child.send({"kind": "call", "index": i, "nonce": nonce, "inputs": problem_inputs})
@@ -417,11 +413,14 @@ def run_file(
                         "its result channel was tampered with"
                     )
                 run.results[i] = clean_result(result)
-            run.ended_at = None
     except ChildGone as e:
         run.ended, run.timed_out = str(e), e.timed_out
     except ValueError as e:  # a message with the token but not the checker's fields
         run.ended = f"the process running your code sent a malformed {e}: its result channel was tampered with"
+    except TypeError as e:  # the token, the checker's fields, but values of another type (a number for a list)
+        run.ended = (
+            f"the process running your code sent a malformed message ({e}): its result channel was tampered with"
+        )
     finally:
         child.close()
     run.stdout, run.stderr = child.stdout, child.stderr

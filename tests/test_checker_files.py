@@ -317,3 +317,37 @@ def test_a_module_level_m_read_by_the_functions_is_found(tmp_path):
     namespace = {"__name__": load.NAMESPACE}
     load.run_definitions(source.cells, namespace)
     assert load.global_m(namespace, {str(path)}) == {"functions": ["helper", "backward_propagation"], "value": "400"}
+
+
+HELPER_WITH_A_SLIP = """import numpy as np
+
+def tanh_prime(A1)
+    return 1 - np.power(A1, 2)
+
+def backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    W2 = parameters["W2"]
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dW2 = np.dot(dZ2, A1.T) / m
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dZ1 = np.dot(W2.T, dZ2) * tanh_prime(A1)
+    dW1 = np.dot(dZ1, X.T) / m
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+"""
+
+
+def test_a_helper_in_a_block_that_does_not_parse_is_named_as_skipped_not_as_undefined(tmp_path):
+    # A learner's helper with a missing colon: the function that calls it fails on the name; the report must
+    # say the file does define it, in the block the checker skipped, and why.
+    from checker import check_file
+
+    path = tmp_path / "hw.py"
+    path.write_text(HELPER_WITH_A_SLIP)
+    result = check_file(path)
+    assert result.verdict == "FAIL"
+    text = str(result.report)
+    assert "tanh_prime is defined at lines 3-5, which the checker skipped: line 3: SyntaxError" in text, text
+    assert "fix that line, and check again" in text
+    assert "tanh_prime is not defined" not in text

@@ -238,6 +238,29 @@ def test_what_the_learners_code_started_is_killed_with_it(tmp_path):
     assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
+def test_a_forged_result_with_fields_of_another_type_is_tampering_not_a_crash(tmp_path):
+    # The right token and nonce, but a number where the checker reads a list: the file fails, the check goes on.
+    body = (
+        """
+    import json, os, struct, sys
+    frame, secrets = sys._getframe(1), {}
+    while frame is not None:
+        secrets.update(frame.f_locals)
+        frame = frame.f_back
+    argv = open("/proc/self/cmdline", "rb").read().split(b"\\0")
+    fd = int(argv[argv.index(b"checker.child") + 2])
+    message = {"kind": "result", "index": secrets["request"]["index"], "nonce": secrets["request"]["nonce"],
+               "token": secrets["token"], "error": {"type": "ValueError", "none_locals": 5}}
+    payload = json.dumps(message).encode()
+    os.write(fd, struct.pack(">Q", len(payload)) + payload)
+"""
+        + RIGHT
+    )
+    result = checked(tmp_path, body)
+    assert not result.passed
+    assert "sent a malformed message" in result.message and "tampered with" in result.message
+
+
 def test_a_result_written_twice_is_tampering(tmp_path):
     # The learner's code finds the channel and the secrets and answers the call itself, then returns.
     body = (
