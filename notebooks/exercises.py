@@ -75,6 +75,10 @@ def check_shapes(answer):
     missing = [k for k in SHAPE_NAMES if k not in answer]
     if missing:
         return _wrong(f"my_shapes has no entry for {', '.join(missing)}")
+    not_shapes = [k for k in SHAPE_NAMES if not isinstance(answer[k], (tuple, list))]
+    if not_shapes:
+        # a bare number is the usual slip for a column vector: b2 is (1, 1), not 1
+        return _wrong(f"{', '.join(f'{k} = {answer[k]!r}' for k in not_shapes)}: a shape is a tuple, e.g. (3, 1)")
     wrong = [k for k in SHAPE_NAMES if tuple(answer[k]) != truth[k]]
     if wrong:
         return _wrong(

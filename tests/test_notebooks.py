@@ -178,6 +178,7 @@ EXERCISES = {
             ({"my_shapes": {**RIGHT_SHAPES, "W2": (3, 2)}}, "wrong"),  # W2 transposed
             ({"my_shapes": {**RIGHT_SHAPES, "db2": (2,)}}, "wrong"),  # no keepdims
             ({"my_shapes": {k: v for k, v in RIGHT_SHAPES.items() if k != "A2"}}, "wrong"),  # one missing
+            ({"my_shapes": {**RIGHT_SHAPES, "db2": 2}}, "wrong"),  # a number where a shape belongs
         ],
     ),
     "02_activation_functions": (
