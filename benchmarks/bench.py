@@ -41,7 +41,7 @@ FLOPs / rate and bytes / bandwidth) and achieved / bound.
     python benchmarks/bench.py                       # everything (long), writes benchmarks/results.json
     python benchmarks/bench.py --quick               # small sizes, one repeat: a smoke run
     python benchmarks/bench.py --workloads course wide --dtypes float32 --sweeps
-    python benchmarks/bench.py --sweeps course_table sizes_x_seeds --workloads   # sweeps only
+    python benchmarks/bench.py --sweeps course_table sizes_x_seeds   # those sweeps only
     python benchmarks/bench.py --gpu                 # adds one network vs 10,000 at once on a GPU, if present
     python benchmarks/bench.py --table benchmarks/results.json   # print the tables of a results file
 """
@@ -247,23 +247,18 @@ def _process_ticks(pid):
 
 
 class MachineWatch:
-    """Load average and the CPU time of other processes over a stretch of the benchmark."""
+    """Load average and the CPU time of other processes over a stretch of the benchmark.
+
+    The benchmark's own time is this process's, with its reaped children's: ``stop()`` comes after the
+    stretch's numpy workers and commands have ended and been waited for, so all of their CPU time
+    (start-up and warm-up included) is in this process's children's time by then.
+    """
 
     def __init__(self):
-        self.pids = [os.getpid()]
         self.load_before = load_avg()
         self.t0 = time.perf_counter()
         self.busy0 = _busy_ticks()
-        self.ours0 = {os.getpid(): _process_ticks(os.getpid())}
-
-    def add(self, pid):
-        """Count a subprocess the benchmark started during this watch as its own: all of its CPU time.
-
-        Its start-up and warm-up (the large workload's numpy workers run 10 iterations each, ~25
-        CPU-seconds) happen before it is added; counting from then on left them to "other processes".
-        """
-        self.pids.append(pid)
-        self.ours0[pid] = 0
+        self.ours0 = _process_ticks(os.getpid())
 
     def stop(self):
         elapsed = time.perf_counter() - self.t0
@@ -272,7 +267,7 @@ class MachineWatch:
         busy1 = _busy_ticks()
         if busy1 is not None and self.busy0 is not None and elapsed > 0:
             hz = os.sysconf("SC_CLK_TCK")
-            ours = sum(_process_ticks(pid) - self.ours0[pid] for pid in self.pids)
+            ours = _process_ticks(os.getpid()) - self.ours0
             state["others_cpu_cores"] = max(0.0, (busy1 - self.busy0 - ours) / hz / elapsed)
         start = RUN["start_load"] if RUN["start_load"] is not None else self.load_before
         state["loaded"], state["loaded_because"] = assess(start, state["others_cpu_cores"])
@@ -358,11 +353,11 @@ def cli_cost_stride(iterations):
 
 
 def jax_contenders(X, Y, params, dtype, lr, iterations):
-    """The compiled loops (manual, autodiff), the manual loop with every cost (as before blocks), per-step jit.
+    """The compiled loops (manual, autodiff), the manual loop keeping every cost, per-step jit.
 
     The loops run all iterations in one call of ``shallownet.loop.run_chunk``
     keeping the cost every ``cli_cost_stride(iterations)``-th step, as the
-    CLI's run keeps it; "manual_every_cost" computes and checks every step.
+    CLI's run keeps it; "manual_every_cost" keeps J at every step (the same block program, one check per block).
     Returns (contenders, compile_s, final costs).
     """
     import jax
@@ -550,8 +545,6 @@ def run_workload(name, spec, dtypes, repeats, tmpdir, log, quick=False):
     problem = Path(tmpdir) / f"{name}.npz"
     save_problem(problem, X, Y, [params], spec["lr"], spec["iterations"])
     workers = {"numpy": NumpyWorker(problem, {}), "numpy_tuned": NumpyWorker(problem, MALLOC_TUNED)}
-    for w in workers.values():
-        watch.add(w.proc.pid)
     row = {
         "workload": name,
         **spec,
@@ -690,7 +683,6 @@ def run_sweep(name, spec, repeats, tmpdir, log, lr=1.2):
     problem = Path(tmpdir) / f"sweep_{name}.npz"
     save_problem(problem, X, Y, networks, lr, iterations)
     worker = NumpyWorker(problem, {})
-    watch.add(worker.proc.pid)
     log(
         f"[sweep {name}] {count} networks x {iterations} it, {dtype}: numpy, one at a time, all at once, "
         f"alternating, {repeats} repeats ..."
@@ -1139,6 +1131,15 @@ def _loads(load):
     return "-" if load is None else ", ".join(f"{v:.2f}" for v in load)
 
 
+def selected(workloads, sweeps, commands):
+    """(workloads, sweeps, commands) to run: no group flag runs everything; otherwise a group runs only when its
+    flag is given (None: not given), all of it for the flag alone ([]), the names given otherwise."""
+    groups = {"workloads": list(WORKLOADS), "sweeps": list(SWEEPS), "commands": list(COMMANDS)}
+    asked = dict(zip(groups, (workloads, sweeps, commands)))
+    everything = all(value is None for value in asked.values())
+    return tuple(groups[name] if everything or asked[name] == [] else list(asked[name] or []) for name in groups)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes and one repeat: a smoke run")
@@ -1147,14 +1148,14 @@ def main(argv=None):
         nargs="*",
         choices=list(WORKLOADS),
         default=None,
-        help="one-network workloads (default all; give none to run only sweeps)",
+        help="one-network workloads (flag alone: all; default: all unless --sweeps or --commands is given)",
     )
     ap.add_argument(
         "--sweeps",
         nargs="*",
         choices=list(SWEEPS),
         default=None,
-        help="sweep rows (flag alone: all; default: all unless --workloads is given)",
+        help="sweep rows (flag alone: all; default: all unless --workloads or --commands is given)",
     )
     ap.add_argument(
         "--commands",
@@ -1179,10 +1180,7 @@ def main(argv=None):
     if args.table:
         print(table(json.loads(Path(args.table).read_text())))
         return
-    workloads = list(WORKLOADS) if args.workloads is None else args.workloads
-    sweeps = args.sweeps if args.sweeps else (list(SWEEPS) if args.sweeps is not None or args.workloads is None else [])
-    everything = args.workloads is None and args.sweeps is None
-    commands = args.commands if args.commands else (list(COMMANDS) if args.commands is not None or everything else [])
+    workloads, sweeps, commands = selected(args.workloads, args.sweeps, args.commands)
 
     import jax
 

@@ -24,6 +24,7 @@ ap.add_argument("--devices", type=int, nargs="+", default=[1, 2, 4, 8])
 ap.add_argument("--workloads", nargs="+", default=["flower", "large"], choices=["flower", "large"])
 ap.add_argument("--out", default=str(Path(__file__).with_name("results_devices.json")))
 args = ap.parse_args()
+LOAD_BEFORE, STARTED = os.getloadavg()[0], time.strftime("%Y-%m-%d %H:%M", time.gmtime())
 
 import jax  # noqa: E402  (the device count must be set before JAX starts)
 
@@ -117,7 +118,9 @@ def main():
         "machine": platform.machine(),
         "python": sys.version.split()[0],
         "simulated_devices": len(jax.devices()),
-        "load_average_1min": os.getloadavg()[0],
+        "load_average_1min_before": LOAD_BEFORE,  # the machine before the run; after it counts the run itself
+        "load_average_1min_after": os.getloadavg()[0],
+        "date_utc": STARTED,
         "note": "N simulated CPU devices share the same cores: overhead, not speed-up",
     }
     Path(args.out).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")

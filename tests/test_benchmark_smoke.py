@@ -192,3 +192,12 @@ def test_the_numpy_script_trains_what_the_sweep_trains(tmp_path, capsys):
     assert printed == [
         f"n_h = {network.configuration.hidden_units}: {network.train_accuracy:.2f} %" for network in result.networks
     ]
+
+
+def test_the_row_groups_follow_one_rule():
+    bench = load_bench()
+    every = (list(bench.WORKLOADS), list(bench.SWEEPS), list(bench.COMMANDS))
+    assert bench.selected(None, None, None) == every  # no group flag: everything
+    assert bench.selected(None, ["same_64"], None) == ([], ["same_64"], [])  # names: only those, only that group
+    assert bench.selected(None, None, []) == ([], [], every[2])  # a flag alone: all of its group
+    assert bench.selected(["large"], [], None) == (["large"], every[1], [])
