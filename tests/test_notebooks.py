@@ -363,11 +363,11 @@ def test_every_notebook_has_its_exercise_cases():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_and_its_claims_hold(name):
+def test_notebook_runs_and_its_claims_hold(name, tmp_path):
     nb = _committed(name)
     # One extra cell: the kernel must be this test's interpreter (the venv), not some other python3.
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
-    build.execute(nb)  # raises CellExecutionError when any cell fails, an assert included
+    build.execute(nb, cwd=tmp_path)  # raises CellExecutionError when any cell fails, an assert included
     kernel_python = "".join(o.get("text", "") for o in nb.cells[-1].outputs).strip()
     assert os.path.realpath(kernel_python) == os.path.realpath(sys.executable)
     first = next(cell for cell in nb.cells if cell.cell_type == "code")
