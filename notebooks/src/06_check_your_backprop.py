@@ -107,10 +107,8 @@ print("in one line:", report.headline)
 #    differs between its problems.
 
 # %%
-assert not report.passed
-assert report.row("dW2").passed and report.row("db2").passed
-assert not report.row("dW1").passed and not report.row("db1").passed
-assert "Z1" in str(report) and "1/m" in str(report)           # both mistakes named
+assert not report.passed and set(report.failing) == {"dW1", "db1"}   # dW2 and db2 pass
+assert "Z1" in str(report) and "1/m" in str(report)                 # both mistakes named
 
 # %% [markdown]
 # ## The fix (a worked answer to the exercise above)
@@ -269,11 +267,8 @@ def backward_propagation_one_output(parameters, cache, X, Y):
 
 one_output = check_backprop(backward_propagation_one_output)
 print(one_output)
-assert not one_output.passed
-assert all(row.right_where_returned and not row.passed for row in one_output.rows)   # right where it ran, not on 3
-assert [case.n_y for case in one_output.cases] == [1, 1, 3, 1]           # the third problem has 3 output units
-assert "raised" in str(one_output)                                        # ... where the function raised
-assert check_backprop(backward_propagation_one_output, one_output=True).passed
+assert not one_output.passed and "raised" in str(one_output)              # it raised on a problem ...
+assert check_backprop(backward_propagation_one_output, one_output=True).passed   # ... none of the one-output ones
 
 # %% [markdown]
 # ## Try this: plant your own slip
