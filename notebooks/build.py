@@ -12,6 +12,7 @@ this run), and committed with their outputs so GitHub shows the plots.
     python notebooks/build.py 03 05      # rebuild the ones whose names start with 03, 05
 """
 
+import json
 import os
 import sys
 import tempfile
@@ -44,13 +45,16 @@ def notebook_from_source(path):
     return nb
 
 
-def execute(nb, timeout=TIMEOUT_S):
-    """Run every cell in a fresh kernel started in notebooks/; raises CellExecutionError on the first failure.
+def execute(nb, timeout=TIMEOUT_S, cwd=HERE, python=None):
+    """Run every cell in a fresh kernel started in ``cwd``; raises CellExecutionError on the first failure.
 
-    The kernel runs *this* interpreter (sys.executable), from a kernelspec
-    written to a temporary folder: whatever "python3" kernel a machine has
-    installed (another Python, another venv) plays no part. Plots are drawn
-    inline (into the notebook) whatever MPLBACKEND the caller has set.
+    The kernel runs *this* interpreter (sys.executable), or ``python`` (e.g. a
+    fresh venv holding only the built wheel), from a kernelspec written to a
+    temporary folder: whatever "python3" kernel a machine has installed
+    (another Python, another venv) plays no part. Plots are drawn inline (into
+    the notebook) whatever MPLBACKEND the caller has set. The notebooks import
+    nothing from beside them (their helpers are shallownet.lessons), so any
+    ``cwd`` does.
     """
     from ipykernel.kernelspec import write_kernel_spec
     from jupyter_client.kernelspec import KernelSpecManager
@@ -58,10 +62,15 @@ def execute(nb, timeout=TIMEOUT_S):
     from nbclient import NotebookClient
 
     with tempfile.TemporaryDirectory() as kernels:
-        write_kernel_spec(Path(kernels) / KERNEL)
+        spec = write_kernel_spec(Path(kernels) / KERNEL)
+        if python is not None:  # the kernelspec's argv names the interpreter; point it at the one asked for
+            kernel_json = Path(spec) / "kernel.json"
+            spec_data = json.loads(kernel_json.read_text())
+            spec_data["argv"][0] = str(python)
+            kernel_json.write_text(json.dumps(spec_data))
         km = AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
         client = NotebookClient(
-            nb, km=km, timeout=timeout, record_timing=False, resources={"metadata": {"path": str(HERE)}}
+            nb, km=km, timeout=timeout, record_timing=False, resources={"metadata": {"path": str(cwd)}}
         )
         env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         client.execute(cleanup_kc=True, env=env)

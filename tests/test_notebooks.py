@@ -101,22 +101,30 @@ def test_notebook_ends_with_a_chinese_summary(name):
     assert len(re.findall(r"[\u4e00-\u9fff]", summaries[-1])) > 40, "the summary is not written in Chinese"
 
 
-def _exercise_cells(nb):
-    """(the answer cell, the check cell) of the notebook's "Try this" exercise."""
+CHECK_IMPORT = re.compile(r"^from shallownet\.lessons\.exercises import (check_\w+)$", re.M)
+
+
+def _exercises(nb):
+    """{checker name: (the answer cell, the check cell)} for the notebook's "Try this" exercises."""
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    checks = [i for i, c in enumerate(code) if "from exercises import check_" in c.source]
-    assert len(checks) == 1, "expected exactly one exercise check cell"
-    return code[checks[0] - 1], code[checks[0]]
+    found = {}
+    for i, cell in enumerate(code):
+        match = CHECK_IMPORT.search(cell.source)
+        if match:
+            found[match.group(1)] = (code[i - 1], cell)
+    assert found, "no exercise check cell (from shallownet.lessons.exercises import check_...)"
+    return found
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_exercise_waits_for_an_answer(name):
     nb = _committed(name)
     assert any(text.startswith("## Try this") or "\n## Try this" in text for text in _markdown(nb))
-    answer, check = _exercise_cells(nb)
-    assert re.search(r"^my_\w+ = None", answer.source, re.M), "the answer cell should start the answer at None"
-    shown = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in check.outputs)
-    assert shown.startswith("not answered yet"), shown
+    for answer, check in _exercises(nb).values():
+        # the answer starts at None: a variable, or each formula of a scaffold
+        assert re.search(r"^\s*\w+ = None\b", answer.source, re.M), "the answer cell should start the answer at None"
+        shown = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in check.outputs)
+        assert shown.startswith("not answered yet"), shown
 
 
 def run_cell(source, namespace):
@@ -128,6 +136,38 @@ def run_cell(source, namespace):
 
 
 # What learners type into the answer cells: right answers, and wrong ones of the kinds learners give.
+def _scaffold_filled(
+    dZ1="np.dot(W2.T, dZ2) * (1 - np.power(A1, 2))",
+    dW1="(1 / m) * np.dot(dZ1, X.T)",
+    db1="(1 / m) * np.sum(dZ1, axis=1, keepdims=True)",
+    name="my_backward_propagation",
+):
+    """06's scaffold as a learner fills it in (the course's style), with one formula replaced where asked."""
+    return textwrap.dedent(f"""
+        def {name}(parameters, cache, X, Y):
+            m = X.shape[1]
+            W1, W2 = parameters["W1"], parameters["W2"]
+            A1, A2 = cache["A1"], cache["A2"]
+            Z1 = cache["Z1"]
+            dZ2 = A2 - Y
+            dW2 = (1 / m) * np.dot(dZ2, A1.T)
+            db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)
+            dZ1 = {dZ1}
+            dW1 = {dW1}
+            db1 = {db1}
+            return {{"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}}
+    """)
+
+
+SCAFFOLD_06 = "import numpy as np\n" + "\n".join(
+    [
+        _scaffold_filled(name="right_formulas"),
+        _scaffold_filled(dW1="np.dot(dZ1, X.T)", name="dW1_without_1_over_m"),
+        _scaffold_filled(dZ1="np.dot(W2.T, dZ2) * (1 - np.power(Z1, 2))", name="tanh_prime_of_Z1"),
+        _scaffold_filled(db1="(1 / m) * np.sum(dZ1, axis=0, keepdims=True)", name="db1_summed_over_axis_0"),
+        _scaffold_filled(db1="None", name="db1_left_empty"),
+    ]
+)
 LEARNER_06 = textwrap.dedent("""
     import numpy as np
 
@@ -225,13 +265,41 @@ EXERCISES = {
     "06_check_your_backprop": (
         LEARNER_06,
         [
-            ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": {"dW2"}}, "right"),
-            ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": ["dW2"]}, "right"),
-            ({"my_backward_propagation": "backward_without_1_over_m_on_dW2", "my_predicted_wrong": {"dW1"}}, "wrong"),
-            ({"my_backward_propagation": "backward_without_a_slip", "my_predicted_wrong": set()}, "wrong"),
+            (
+                {
+                    "my_backward_propagation_with_a_slip": "backward_without_1_over_m_on_dW2",
+                    "my_predicted_wrong": {"dW2"},
+                },
+                "right",
+            ),
+            (
+                {
+                    "my_backward_propagation_with_a_slip": "backward_without_1_over_m_on_dW2",
+                    "my_predicted_wrong": ["dW2"],
+                },
+                "right",
+            ),
+            (
+                {
+                    "my_backward_propagation_with_a_slip": "backward_without_1_over_m_on_dW2",
+                    "my_predicted_wrong": {"dW1"},
+                },
+                "wrong",
+            ),
+            ({"my_backward_propagation_with_a_slip": "backward_without_a_slip", "my_predicted_wrong": set()}, "wrong"),
         ],
     ),
 }
+# 06's "write the six formulas": (the learner's function, the verdict, words the verdict must contain). The words
+# are the mistake, named loosely: the checker's messages are its own to reword.
+BACKPROP_06 = [
+    ("right_formulas", "right", ()),
+    ("dW1_without_1_over_m", "wrong", ("dW1", "1/m")),
+    ("tanh_prime_of_Z1", "wrong", ("Z1",)),
+    ("db1_summed_over_axis_0", "wrong", ("db1", "axis")),
+    ("db1_left_empty", "wrong", ("db1", "None")),
+    (None, "not answered", ()),  # the scaffold as committed: every formula still None
+]
 
 
 def _answer_value(value, namespace):
@@ -243,9 +311,10 @@ def _answer_value(value, namespace):
     "name, answers, status",
     [(name, answers, status) for name, (_, cases) in EXERCISES.items() for answers, status in cases],
 )
-def test_exercise_check_cell_judges_the_answer(name, answers, status, monkeypatch):
-    monkeypatch.syspath_prepend(str(NOTEBOOKS))
-    answer_cell, check_cell = _exercise_cells(_committed(name))
+def test_exercise_check_cell_judges_the_answer(name, answers, status):
+    [(answer_cell, check_cell)] = [
+        cells for cells in _exercises(_committed(name)).values() if all(k in cells[0].source for k in answers)
+    ]
     import manual  # what a learner's cell may refer to
 
     namespace = {"manual": manual}
@@ -260,12 +329,27 @@ def test_exercise_check_cell_judges_the_answer(name, answers, status, monkeypatc
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_exercise_check_cell_waits_for_the_placeholder(name, monkeypatch):
-    monkeypatch.syspath_prepend(str(NOTEBOOKS))
-    answer_cell, check_cell = _exercise_cells(_committed(name))
+def test_exercise_check_cell_waits_for_the_placeholder(name):
+    for answer_cell, check_cell in _exercises(_committed(name)).values():
+        namespace = {}
+        run_cell(answer_cell.source, namespace)
+        assert run_cell(check_cell.source, namespace).status == "not answered"
+
+
+@pytest.mark.parametrize("learner, status, named", BACKPROP_06, ids=[case[0] or "scaffold" for case in BACKPROP_06])
+def test_learner_written_backprop_is_judged_by_the_checker(learner, status, named, capsys):
+    answer_cell, check_cell = _exercises(_committed("06_check_your_backprop"))["check_backward_formulas"]
     namespace = {}
-    run_cell(answer_cell.source, namespace)
-    assert run_cell(check_cell.source, namespace).status == "not answered"
+    run_cell(SCAFFOLD_06, namespace)
+    run_cell(answer_cell.source, namespace)  # the scaffold, every formula None ...
+    if learner:
+        namespace["my_backward_propagation"] = namespace[learner]  # ... or the learner's filled-in version
+    verdict = run_cell(check_cell.source, namespace)
+    assert verdict.status == status, repr(verdict)
+    for word in named:
+        assert word in verdict.message, (word, verdict.message)
+    if status == "wrong" and learner != "db1_left_empty":
+        assert "FAIL" in capsys.readouterr().out  # the checker's whole report is printed above the verdict
 
 
 def test_every_notebook_has_its_exercise_cases():
@@ -279,11 +363,11 @@ def test_every_notebook_has_its_exercise_cases():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_and_its_claims_hold(name):
+def test_notebook_runs_and_its_claims_hold(name, tmp_path):
     nb = _committed(name)
     # One extra cell: the kernel must be this test's interpreter (the venv), not some other python3.
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
-    build.execute(nb)  # raises CellExecutionError when any cell fails, an assert included
+    build.execute(nb, cwd=tmp_path)  # raises CellExecutionError when any cell fails, an assert included
     kernel_python = "".join(o.get("text", "") for o in nb.cells[-1].outputs).strip()
     assert os.path.realpath(kernel_python) == os.path.realpath(sys.executable)
     first = next(cell for cell in nb.cells if cell.cell_type == "code")

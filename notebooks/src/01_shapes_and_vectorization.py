@@ -13,8 +13,16 @@
 # The one rule behind all the shapes: **$W^{[l]}$ is $(n^{[l]}, n^{[l-1]})$** — one row per unit of layer $l$,
 # one column per input to layer $l$ (the units of layer $l-1$); $b^{[l]}$ is $(n^{[l]}, 1)$; and every
 # $Z^{[l]}, A^{[l]}$ is $(n^{[l]}, m)$, one column per example. A gradient $dV$ has the shape of $V$.
+#
+# **In Colab or on a JupyterHub:** first run `%pip install 'shallownet[notebooks]'` in a cell of its own (or the
+# wheel or repository address your teacher gives you, followed by `[notebooks]`). No restart is needed: nothing
+# of it is imported before the next cell, which says in one line what to install when something is missing.
 
 # %%
+import importlib.util
+
+if importlib.util.find_spec("shallownet") is None:  # Colab, JupyterHub: one install, then run this cell again
+    raise ModuleNotFoundError("shallownet is not installed: run  %pip install 'shallownet[notebooks]'  in a cell, then this cell again (no restart needed)")
 import timeit
 
 import jax
@@ -27,6 +35,28 @@ import numpy as np
 
 import manual
 import reference
+
+# %% [markdown]
+# ## JAX for numpy users, in one cell
+#
+# The lessons use a few JAX calls beside numpy. What you need to read them:
+#
+# * `jnp` (`jax.numpy`) has numpy's functions with numpy's names and shapes; its arrays do not change in place
+#   (`A.at[0, 0].set(1.0)` returns a new array where numpy would write `A[0, 0] = 1.0`).
+# * `jax.grad(f)` is a new function that returns the gradient of a scalar `f` with respect to its first argument:
+#   the witness the hand-derived formulas are compared with.
+# * `jax.jit(f)` compiles `f` (same numbers, faster on repeat calls); `jax.vmap(f)` runs `f` on each column or row.
+# * JAX computes in float32 unless `jax_enable_x64` is on, hence the line at the top of every notebook; random
+#   numbers come from explicit keys, `jax.random.key(0)`, instead of a global seed.
+
+# %%
+x = np.array([1.0, 2.0, 3.0])
+assert np.array_equal(jnp.tanh(x), np.tanh(x)) and jnp.tanh(x).dtype == jnp.float64   # numpy's names, float64
+x_new = jnp.asarray(x).at[0].set(10.0)                   # a new array; the old one is unchanged
+print("at[0].set(10):", x_new, " unchanged:", x)
+square_sum = lambda v: jnp.sum(v ** 2)                     # noqa: E731
+print("jax.grad of sum(x^2) at", x, "is", jax.grad(square_sum)(x), "(= 2x)")
+np.testing.assert_allclose(jax.grad(square_sum)(x), 2 * x)
 
 # %% [markdown]
 # ## The notes' example: $n^{[0]} = n_x = 3$, $n^{[1]} = 4$, $n^{[2]} = 1$
@@ -248,7 +278,7 @@ print(f"gradient, vectorized:                    {t_bvec * 1e3:8.3f} ms   speed-
 my_shapes = None      # {"W1": (..., ...), "b1": ..., "Z1": ..., "W2": ..., "b2": ..., "A2": ..., "dW1": ..., "db2": ...}
 
 # %%
-from exercises import check_shapes
+from shallownet.lessons.exercises import check_shapes
 
 check_shapes(my_shapes)
 
@@ -257,7 +287,9 @@ check_shapes(my_shapes)
 #
 # * 一条规则管所有形状：$W^{[l]}$ 是 $(n^{[l]}, n^{[l-1]})$（本层单元数 × 上一层单元数），$b^{[l]}$ 是
 #   $(n^{[l]}, 1)$，$Z^{[l]}$、$A^{[l]}$ 是 $(n^{[l]}, m)$，每列一个样本；梯度 $dV$ 和 $V$ 形状相同。
-# * 笔记（不是课程幻灯片）的两处笔误：$W^{[2]}$ 的形状 $(1, 4)$ 是对的，但理由应是"输入是 **4** 维"
-#   （隐藏层的 4 个单元）；"Formulas for computing derivatives" 一节的层号整体错了一层，已逐条更正。
+# * 笔记（不是课程幻灯片）的笔误：$W^{[2]}$ 的形状 $(1, 4)$ 是对的，但理由应是"输入是 **4** 维"
+#   （隐藏层的 4 个单元）。"Formulas for computing derivatives" 一节：前向传播的层号下移了一层（第 0 层是输入，
+#   没有参数；隐藏层是第 1 层），而反向传播以 $[2]$ 表示输出层，这是对的；$dz^{[1]}$ 应乘 $W^{[2]T}$ 而不是
+#   $w^{[1]T}$；"Vectorized implementation" 中两层的权重互换了。表中 5 处已逐条更正。
 # * `keepdims=True` 让 $db$ 保持 $(n, 1)$；否则 numpy 的广播会悄悄把 $(4, 1)$ 的 $b$ 变成 $(4, 4)$。
 # * 向量化与逐样本的 for 循环结果相同，但一次矩阵乘法处理所有列要快得多。

@@ -10,8 +10,16 @@
 # (corrected below), a linear hidden layer is no hidden layer at all (不要在 hidden layer 用 linear
 # activation), and the convention at ReLU's kink (z = 0 时不可导，但在工程上，直接归入 z > 0 部分).
 # Every claim is an `assert`: a wrong claim stops the notebook.
+#
+# **In Colab or on a JupyterHub:** first run `%pip install 'shallownet[notebooks]'` in a cell of its own (or the
+# wheel or repository address your teacher gives you, followed by `[notebooks]`). No restart is needed: nothing
+# of it is imported before the next cell, which says in one line what to install when something is missing.
 
 # %%
+import importlib.util
+
+if importlib.util.find_spec("shallownet") is None:  # Colab, JupyterHub: one install, then run this cell again
+    raise ModuleNotFoundError("shallownet is not installed: run  %pip install 'shallownet[notebooks]'  in a cell, then this cell again (no restart needed)")
 import jax
 
 jax.config.update("jax_enable_x64", True)               # verify in float64: set before any array exists
@@ -20,12 +28,12 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-import figures
 import manual
 import reference
 from shallownet import logistic
 from shallownet.data import flower
 from shallownet.train import accuracy, init_params, predict, train
+from shallownet.lessons import figures
 
 figures.setup()
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu:0.1", "identity")   # leaky slope 0.1 so it is visible
@@ -243,8 +251,10 @@ regions = {
     "logistic regression": np.asarray(manual.linear(log_reg["W"], G, log_reg["b"]) > 0),
     "tanh hidden layer": predict(nets["tanh"], G, activation="tanh"),
 }
+accuracy_of = {"identity hidden layer": acc["identity"], "logistic regression": acc["logistic regression"],
+               "tanh hidden layer": acc["tanh"]}
 for ax, (title, pred) in zip(axes, regions.items()):
-    figures.boundary(ax, xx, yy, pred, X, Y, title)
+    figures.boundary(ax, xx, yy, pred, X, Y, f"{title}: {accuracy_of[title]:.2f}%")
 plt.show()
 
 # %%
@@ -257,7 +267,8 @@ assert acc["identity"] < 60 and acc["tanh"] > 85
 # ReLU has no derivative at $z = 0$: any slope $s \in [0, 1]$ is a *subgradient* there (the line $s z$ stays
 # below $\max(0, z)$). The notes put $z = 0$ in the $z > 0$ branch, so $g'(0) = 1$; that is `manual.relu_prime` and
 # the reference model's `where(z >= 0, z, 0)`. Other code chooses differently, and each value below is computed,
-# the course assignment's included (its `relu_backward` sets `dZ[Z <= 0] = 0`):
+# the course's included: not this week's assignment (its network has no ReLU), but week 4's *Building your Deep
+# Neural Network: Step by Step*, whose `relu_backward` sets `dZ[Z <= 0] = 0`:
 
 # %%
 for s in (0.0, 0.5, 1.0):                               # a subgradient: s * z <= relu(z) for every z
@@ -266,7 +277,7 @@ for s in (-0.1, 1.1):                                   # outside [0, 1] it is n
     assert not bool(jnp.all(s * z <= manual.relu(z)))
 
 
-def course_relu_backward(dA, Z):                        # the course assignment's numpy code
+def course_relu_backward(dA, Z):                        # week 4's relu_backward, in numpy as the course writes it
     dZ = np.array(dA, copy=True)
     dZ[Z <= 0] = 0
     return dZ
@@ -278,13 +289,13 @@ kink = {
     "jax.grad of reference's relu": float(jax.grad(lambda t: reference.hidden_activation("relu")(t).sum())(zero)[0]),
     "jax.grad(jax.nn.relu)": float(jax.grad(jax.nn.relu)(0.0)),
     "jax.grad of jnp.maximum(z, 0)": float(jax.grad(lambda t: jnp.maximum(t, 0.0))(0.0)),
-    "course assignment: dZ[Z <= 0] = 0": float(course_relu_backward(np.ones((1, 1)), np.zeros((1, 1)))[0, 0]),
+    "week 4 relu_backward: dZ[Z <= 0] = 0": float(course_relu_backward(np.ones((1, 1)), np.zeros((1, 1)))[0, 0]),
 }
 for name, value in kink.items():
     print(f"{name:>36}: g'(0) = {value:g}")
 assert kink["manual.relu_prime (the notes)"] == kink["jax.grad of reference's relu"] == 1.0
 assert kink["jax.grad(jax.nn.relu)"] == 0.0 and kink["jax.grad of jnp.maximum(z, 0)"] == 0.5
-assert kink["course assignment: dZ[Z <= 0] = 0"] == 0.0
+assert kink["week 4 relu_backward: dZ[Z <= 0] = 0"] == 0.0
 
 # %% [markdown]
 # Does it matter? For continuous inputs and continuous random weights, $z$ is exactly 0 with probability zero,
@@ -345,7 +356,7 @@ assert J["g'(0) = 0"] > np.log(2) - 1e-9                  # it can only move b2:
 my_softplus_prime = None      # e.g. def my_softplus_prime(z, a): return ...
 
 # %%
-from exercises import check_softplus_prime
+from shallownet.lessons.exercises import check_softplus_prime
 
 check_softplus_prime(my_softplus_prime)
 
@@ -359,5 +370,6 @@ check_softplus_prime(my_softplus_prime)
 # * 笔记说"ReLU 比 tanh 好，因为当 $x \le 0$ 时，梯度为 0"——这是 ReLU 的**缺点**（单元可能"死掉"，永远不再更新）；
 #   ReLU 的优点是 $z > 0$ 时斜率恒为 1，不会饱和。leaky ReLU 的单元不会死。
 # * 隐藏层用线性激活，整个网络就退化为逻辑回归（$W' = W^{[2]}W^{[1]}$，$b' = W^{[2]}b^{[1]} + b^{[2]}$）。
-# * ReLU 在 $z = 0$ 处不可导，$[0, 1]$ 中任何值都是次梯度；笔记取 1，`jax.nn.relu` 和课程作业取 0。
-#   对连续输入几乎不会遇到 $z = 0$，但稀疏输入且 $b = 0$ 时经常遇到，全零初始化时则决定网络能否学习。
+# * ReLU 在 $z = 0$ 处不可导，$[0, 1]$ 中任何值都是次梯度；笔记取 1，`jax.nn.relu` 和第 4 周作业的
+#   `relu_backward`（`dZ[Z <= 0] = 0`）取 0。对连续输入几乎不会遇到 $z = 0$，但稀疏输入且 $b = 0$ 时经常遇到；
+#   从 $W^{[1]} = 0$、$b^{[1]} = 0$（$W^{[2]}$ 随机）开始时 $Z^{[1]}$ 处处为 0，这个取值决定网络能否学习。

@@ -15,8 +15,16 @@
 # gradient of example $i$'s *own* loss $L^{(i)}$: nothing is summed, so nothing is averaged. $W$ and $b$ are
 # *shared* by all $m$ examples: their gradient is the sum of $m$ per-example contributions, and the
 # average's $1/m$ is applied exactly once, there.
+#
+# **In Colab or on a JupyterHub:** first run `%pip install 'shallownet[notebooks]'` in a cell of its own (or the
+# wheel or repository address your teacher gives you, followed by `[notebooks]`). No restart is needed: nothing
+# of it is imported before the next cell, which says in one line what to install when something is missing.
 
 # %%
+import importlib.util
+
+if importlib.util.find_spec("shallownet") is None:  # Colab, JupyterHub: one install, then run this cell again
+    raise ModuleNotFoundError("shallownet is not installed: run  %pip install 'shallownet[notebooks]'  in a cell, then this cell again (no restart needed)")
 import jax
 
 jax.config.update("jax_enable_x64", True)               # verify in float64: set before any array exists
@@ -29,11 +37,11 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-import figures
 import manual
 import reference
 from shallownet.data import flower
 from shallownet.train import train
+from shallownet.lessons import figures
 
 figures.setup()
 
@@ -240,34 +248,70 @@ print("the for-loop over examples (sum, then /m once) == the vectorized right co
 # $$\theta - \alpha \sum_i g^{(i)} = \theta - (\alpha m)\,\frac{1}{m}\sum_i g^{(i)}.$$
 #
 # So the "right" learning rate would depend on how much data you have. Checked on one step, with the sums
-# computed on their own: `manual.backward_sums` is the backward pass without its $1/m$ (the same formulas,
-# summed over the examples and never divided).
+# computed twice without the library: this cell's own numpy formulas without their $1/m$, and `jax.grad` of
+# $m \times J$ (the summed loss) written independently (`reference.cost`). The step on the average uses
+# `jax.grad` of $J$. Only then is the library's `manual.backward_sums` (the backward pass without its $1/m$, which
+# the training below uses) held to the same sums, so a slip in it stops this cell.
 
 # %%
 alpha = 0.01
-g_sum = manual.backward_sums(params, cache, X, Y)               # the formulas without their 1/m
-step_sum = {k: params[k] - alpha * g_sum["d" + k] for k in params}
-step_mean = {k: params[k] - (alpha * m) * g_manual["d" + k] for k in params}
+own_sums = {"dW2": np.dot(dZ2, A1.T), "db2": np.sum(dZ2, axis=1, keepdims=True),       # the formulas above,
+            "dW1": np.dot(dZ1, X.T), "db1": np.sum(dZ1, axis=1, keepdims=True)}       # without their 1/m
+summed_loss_grads = jax.grad(lambda p: m * reference.cost(p, X, Y))(params)          # d(m J)/d(W, b)
+for k in own_sums:
+    np.testing.assert_allclose(own_sums[k], summed_loss_grads[k[1:]], rtol=1e-11, atol=1e-12)
+step_sum = {k: params[k] - alpha * own_sums["d" + k] for k in params}
+step_mean = {k: params[k] - (alpha * m) * g_autodiff["d" + k] for k in params}
 for k in params:
     np.testing.assert_allclose(step_sum[k], step_mean[k], rtol=1e-12, atol=1e-15)
-    assert not np.allclose(step_sum[k], params[k] - alpha * g_manual["d" + k])   # and not a step of alpha
+    assert not np.allclose(step_sum[k], params[k] - alpha * g_autodiff["d" + k])   # and not a step of alpha
+library_sums = manual.backward_sums(params, cache, X, Y)       # the library's sums, used from here on
+for k in own_sums:
+    np.testing.assert_allclose(library_sums[k], own_sums[k], rtol=1e-11, atol=1e-12, err_msg=f"library's {k}")
 print(f"one step on the sums with lr {alpha} == one step on the average with lr {alpha} * {m} = {alpha * m:g}")
+print("the sums: this cell's formulas == jax.grad of m * J == manual.backward_sums")
 
 # %% [markdown]
 # **When this holds.** The identity is about *plain full-batch gradient descent*: the update is the learning
 # rate times the gradient, so a factor $m$ on the gradient is a factor $m$ on the learning rate. It fails
 # elsewhere:
 #
-# * **Adam, RMSprop**: they divide the gradient by a running estimate of its own size, so a constant factor
-#   cancels: dropping the $1/m$ changes almost nothing (only the tiny $\varepsilon$ in the denominator sees it).
-# * **An L2 penalty that is not scaled with the rest** ($\frac{\lambda}{2}\lVert W\rVert^2$ added to the *sum* of
-#   the losses, where the course adds $\frac{\lambda}{2m}\lVert W\rVert^2$ to the average): only the data term grows
-#   with $m$, so dropping the $1/m$ also changes how strongly the weights are regularized.
+# * **Adam, RMSprop** (Course 2): they divide the gradient by a running estimate of its own size, so a constant
+#   factor cancels: dropping the $1/m$ changes almost nothing (only the tiny $\varepsilon$ in the denominator sees it).
+# * **Weight decay added to the average**, $J_{wd} = \frac1m\sum_i L^{(i)} + \frac{\lambda}{2}\lVert W\rVert^2$: dropping the
+#   $1/m$ multiplies the data term's gradient by $m$ but not the penalty's $\lambda W$, so the step is no longer
+#   "lr $\times m$" of anything: the balance between data and penalty changes. (The other way round is harmless:
+#   $\frac{\lambda}{2}\lVert W\rVert^2$ added to the *sum* of the losses is exactly $m$ times the course's
+#   $\frac1m\sum_i L^{(i)} + \frac{\lambda}{2m}\lVert W\rVert^2$, so its gradient is $m$ times the course's and the rule holds.)
 # * **Mini-batches of unequal sizes**: each batch's sum scales with its own size, so the step length changes from
 #   batch to batch (a last, smaller batch takes a shorter step); the average does not.
 #
-# The Adam case, on numbers: 20 Adam steps on the average and on the sums land in the same place, while plain
-# gradient descent with the same two gradients does not.
+# Both L2 cases on numbers ($\lambda = 0.7$), with `jax.grad`:
+
+# %%
+lam = 0.7
+
+
+def penalty(p):                                          # ||W1||^2 + ||W2||^2
+    return jnp.sum(p["W1"] ** 2) + jnp.sum(p["W2"] ** 2)
+
+
+# the data term without its 1/m, plus lambda/2 ||W||^2: which regularized average is it m times?
+dropped = jax.grad(lambda p: m * reference.cost(p, X, Y) + lam / 2 * penalty(p))(params)
+course_l2 = jax.grad(lambda p: reference.cost(p, X, Y) + lam / (2 * m) * penalty(p))(params)
+weight_decay = jax.grad(lambda p: reference.cost(p, X, Y) + lam / 2 * penalty(p))(params)
+for k in params:                                         # m times the course's L2 cost: the rule holds
+    np.testing.assert_allclose(dropped[k], m * course_l2[k], rtol=1e-11, atol=1e-12)
+ratio = float(jnp.linalg.norm(dropped["W1"]) / jnp.linalg.norm(weight_decay["W1"]))
+print(f"sum + lambda/2 ||W||^2: gradient == {m} x the course's (average + lambda/(2m) ||W||^2)")
+print(f"against weight decay on the average (average + lambda/2 ||W||^2): dW1 is {ratio:.1f} times it, not {m}")
+assert abs(ratio - m) > 0.1 * m
+
+# %% [markdown]
+# ### Optional: Adam (beyond week 3)
+#
+# *Adam is taught in Course 2, week 2; skip this on a first reading.* 20 Adam steps on the average and on the
+# sums land in the same place, while plain gradient descent with the same two gradients does not.
 
 # %%
 def adam(grads_of, p, lr=0.01, steps=20, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -351,7 +395,8 @@ figures.cost_axes(axes[0], "with 1/m: lr 1.2 for every m", log=True)
 figures.cost_axes(axes[1], f"without 1/m: lr {alpha} on the sums", log=True)
 for ax in axes:
     ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
-    ax.legend()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)   # below the panel: no curve covered
+fig.tight_layout()
 plt.show()
 
 print(f"{'m':>6} {'|grad| with 1/m':>16} {'|grad| without':>15} {'final J with':>13} {'final J without':>16}"
@@ -403,7 +448,7 @@ assert without_1_over_m[20000][-100:].mean() > 2 * np.log(2) and without_1_over_
 my_alpha = None       # your learning rate for the summed gradients, e.g. 0.1
 
 # %%
-from exercises import check_learning_rate_without_one_over_m
+from shallownet.lessons.exercises import check_learning_rate_without_one_over_m
 
 check_learning_rate_without_one_over_m(my_alpha)
 
@@ -418,7 +463,7 @@ check_learning_rate_without_one_over_m(my_alpha)
 #   $J$ is the *average* loss, the sum is divided by $m$ once.
 # * Without the $1/m$ you would follow the *summed* loss: the same direction, a step $m$ times longer. In plain
 #   full-batch gradient descent that is the learning rate times $m$, so the learning rate would have to shrink as
-#   the data grows (not so for Adam, RMSprop, or an unscaled L2 term: see above).
+#   the data grows (not so for Adam, RMSprop, or weight decay added to the average cost: see above).
 #
 # **小结。** 代价 $J = \frac{1}{m}\sum_i L^{(i)}$ 是 $m$ 个样本损失的平均。
 #
@@ -426,8 +471,9 @@ check_learning_rate_without_one_over_m(my_alpha)
 #   不对样本求和，所以没有 $1/m$。
 # * $W$、$b$ 被所有 $m$ 个样本共享：矩阵乘法（或 `np.sum(..., axis=1)`）先把 $m$ 个样本的贡献加起来，
 #   最后除以 $m$ 取平均，这就是 $dW$、$db$ 里的 $1/m$。
-# * 去掉 $1/m$ 相当于把学习率乘以 $m$（只对普通的全批量梯度下降成立；Adam、RMSprop、未按 $m$ 缩放的 L2
-#   正则项、大小不等的 mini-batch 都不成立），于是数据越多，学习率就得越小。
+# * 去掉 $1/m$ 相当于把学习率乘以 $m$（只对普通的全批量梯度下降成立；对 Adam、RMSprop、加在平均代价上的
+#   权重衰减 $\frac{\lambda}{2}\lVert W\rVert^2$、大小不等的 mini-batch 都不成立；而加在总和上的
+#   $\frac{\lambda}{2}\lVert W\rVert^2$ 正好是课程代价的 $m$ 倍，仍成立），于是数据越多，学习率就得越小。
 
 # %% [markdown]
 # ## Optional: where the $1/m$ lives under data parallelism

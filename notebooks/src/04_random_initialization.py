@@ -8,8 +8,16 @@
 # first hidden layer will perform the same computation ... even after multiple iterations of gradient
 # descent". The fix: random $W$ (small, e.g. $0.01\,\mathcal N(0, 1)$, because large weights saturate
 # tanh/sigmoid and learning slows), while $b$ may start at zero. Each claim is shown on data and asserted.
+#
+# **In Colab or on a JupyterHub:** first run `%pip install 'shallownet[notebooks]'` in a cell of its own (or the
+# wheel or repository address your teacher gives you, followed by `[notebooks]`). No restart is needed: nothing
+# of it is imported before the next cell, which says in one line what to install when something is missing.
 
 # %%
+import importlib.util
+
+if importlib.util.find_spec("shallownet") is None:  # Colab, JupyterHub: one install, then run this cell again
+    raise ModuleNotFoundError("shallownet is not installed: run  %pip install 'shallownet[notebooks]'  in a cell, then this cell again (no restart needed)")
 import jax
 
 jax.config.update("jax_enable_x64", True)               # verify in float64: set before any array exists
@@ -18,10 +26,10 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-import figures
 import manual
 from shallownet.data import flower
 from shallownet.train import accuracy, train
+from shallownet.lessons import figures
 
 figures.setup()
 X, Y = flower()
@@ -166,13 +174,15 @@ for (s, k), r in runs.items():
 # them.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(11, 5))
 for ax, s in zip(axes, (1.0, 100.0)):
     r = runs[s, 0]
-    figures.data(ax, X, Y, f"W1 scale {s:g}: lines at the start (dashed), after 3,000 steps")
+    figures.data(ax, X, Y, f"W1 scale {s:g}")
     figures.unit_lines(ax, r["start"]["W1"], r["start"]["b1"], X, ls="--", label=None, alpha=0.6)
     figures.unit_lines(ax, r["end"]["W1"], r["end"]["b1"], X, label="unit")
     ax.legend(loc="lower left")
+fig.suptitle("each unit's line at the start (dashed) and after 3,000 steps (solid), draw 0")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -182,7 +192,7 @@ plt.show()
 #   5 degrees, and $W^{[1]}$ moves by 3 to 7 in absolute terms, less than half of what it moves at the scales
 #   that train (about 14 to 16), and 1–2% of its own size. The hidden units stay on the random lines they
 #   started on.
-# * **Scale 10: slowed, not always stopped.** The slope at the start is already small (0.05–0.07) and
+# * **Scale 10 (1,000 times the course's 0.01): slowed, not always stopped.** The slope at the start is already small (0.05–0.07) and
 #   $|dW^{[1]}|$ at the first step is about 10 times smaller than at scale 0.01; two of the three draws still fit
 #   the flower within 3,000 steps, one is stuck at 68%.
 # * **Scales 0.01 and 1** fit the flower from every draw.
@@ -243,7 +253,7 @@ assert min(acc for _, acc in results.values()) > 85
 my_distinct_units = None      # a whole number from 1 to 4
 
 # %%
-from exercises import check_constant_init
+from shallownet.lessons.exercises import check_constant_init
 
 check_constant_init(my_distinct_units)
 
@@ -253,5 +263,7 @@ check_constant_init(my_distinct_units)
 # * 全零初始化：tanh 单元完全不动；sigmoid 单元会动，但四个单元始终相同（第 0 步 $dW^{[2]}$ 各项相等且非零，
 #   第 1 步起 $dW^{[1]}$ 各行相等且非零），网络等于只有一个隐藏单元。
 # * 随机的 $W$ 打破对称；$b$ 可以从 0 开始。
-# * 只放大 $W^{[1]}$：tanh 饱和，斜率 $1 - a^2$ 趋近 0，传到 $W^{[1]}$ 的误差被大幅缩小。在本数据上放大 10 倍
-#   仍能学好，放大到 100 倍时第一层几乎不动、准确率低于 70%。所以"权重小一点"是程度问题；浅层网络用 0.01 即可。
+# * 只放大 $W^{[1]}$：tanh 饱和，斜率 $1 - a^2$ 趋近 0，传到 $W^{[1]}$ 的误差被大幅缩小
+#   （这里的尺度 $s$ 指 $W^{[1]} = s\,N_1$）：$s = 10$（课程 0.01 的 1,000 倍）时三次抽样中两次仍能学好，一次停在 68%；
+#   $s = 100$ 时三次都低于 70%：$W^{[1]}$ 仍移动了 3 到 7，但每个单元的直线转动不到 5 度，隐藏单元停在随机的直线上。
+#   所以"权重小一点"是程度问题；浅层网络用 0.01 即可。

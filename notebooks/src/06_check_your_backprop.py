@@ -2,11 +2,13 @@
 # # 6. Check your own backprop / 检查你自己的反向传播
 #
 # **Lecture sections:** 1.9 *gradient descent for neural networks* and 1.10 *backpropagation intuition* (the six
-# formulas you implement), with the gradient checking of the course's assignment.
+# formulas you implement), with gradient checking, which the course teaches later (Course 2, week 1,
+# *Practical aspects of deep learning*).
 #
-# In the course's assignment you write `backward_propagation(parameters, cache, X, Y)` yourself. A wrong backward
-# pass does not always announce itself: the cost may still go down for a while. The course's remedy is gradient
-# checking: compare your gradients with finite differences of the cost,
+# In this week's assignment you write `backward_propagation(parameters, cache, X, Y)` yourself; here you write it
+# first, in the next cells, and the checker judges it. A wrong backward pass does not always announce itself: the
+# cost may still go down for a while. The remedy, gradient checking, compares your gradients with finite
+# differences of the cost,
 #
 # $$\text{difference} = \frac{\lVert g - g_{\text{approx}} \rVert}{\lVert g \rVert + \lVert g_{\text{approx}} \rVert} < 2 \cdot 10^{-7}.$$
 #
@@ -15,9 +17,17 @@
 # can be read back from your $dW^{[1]}$), compares every gradient with `jax.grad` of the cost and with finite
 # differences, and when a gradient is wrong it searches the known slips (a missing $1/m$, $1 - Z^2$ instead of
 # $1 - A^2$, a wrong axis, a missing transpose, ...) for the one that reproduces your numbers. Below: a backward
-# pass with planted mistakes, the checker's report, the fix, and what the mistakes do to training.
+# pass with planted mistakes, the checker's report, a worked answer, and what the mistakes do to training.
+#
+# **In Colab or on a JupyterHub:** first run `%pip install 'shallownet[notebooks]'` in a cell of its own (or the
+# wheel or repository address your teacher gives you, followed by `[notebooks]`). No restart is needed: nothing
+# of it is imported before the next cell, which says in one line what to install when something is missing.
 
 # %%
+import importlib.util
+
+if importlib.util.find_spec("shallownet") is None:  # Colab, JupyterHub: one install, then run this cell again
+    raise ModuleNotFoundError("shallownet is not installed: run  %pip install 'shallownet[notebooks]'  in a cell, then this cell again (no restart needed)")
 import warnings
 
 import jax
@@ -26,12 +36,41 @@ jax.config.update("jax_enable_x64", True)               # verify in float64: set
 import matplotlib.pyplot as plt
 import numpy as np
 
-import figures
 import manual
 from checker import check_backprop
 from shallownet.data import flower
+from shallownet.lessons import figures
 
 figures.setup()
+
+# %% [markdown]
+# ## Try this first: write the six formulas
+#
+# The scaffold below receives what the forward pass computed: `parameters` (`W1` $(n_h, n_x)$, `b1`, `W2`
+# $(n_y, n_h)$, `b2`), `cache` (`Z1`, `A1` $(n_h, m)$, `Z2`, `A2` $(n_y, m)$), `X` $(n_x, m)$ and `Y` $(n_y, m)$.
+# The hidden units are tanh, the output unit a sigmoid. Replace each `None` with its formula from lecture 1.9, in
+# numpy, for all $m$ examples at once. The check cell calls the checker on your function: it compares your four
+# gradients with `jax.grad` of the cost and with finite differences on four problems (weights of scale 1, different
+# sizes), and when one is wrong it names the mistake (a missing $1/m$, `Z1` where `A1` belongs, a sum over the wrong
+# axis, ...). The rest of this notebook contains a worked answer: write yours before you scroll down.
+
+# %%
+def my_backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    W1, W2 = parameters["W1"], parameters["W2"]
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = None        # (n_y, m)
+    dW2 = None        # (n_y, n_h)
+    db2 = None        # (n_y, 1)
+    dZ1 = None        # (n_h, m): tanh'(Z1) written with A1
+    dW1 = None        # (n_h, n_x)
+    db1 = None        # (n_h, 1)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+
+# %%
+from shallownet.lessons.exercises import check_backward_formulas
+
+check_backward_formulas(my_backward_propagation)
 
 # %% [markdown]
 # ## A backward pass with two planted mistakes
@@ -54,6 +93,7 @@ def backward_propagation_buggy(parameters, cache, X, Y):
 
 report = check_backprop(backward_propagation_buggy)
 print(report)
+print("in one line:", report.headline)
 
 # %% [markdown]
 # The report: $dW^{[2]}$ and $db^{[2]}$ pass (their formulas are right); $dW^{[1]}$ and $db^{[1]}$ fail by far
@@ -67,16 +107,11 @@ print(report)
 #    differs between its problems.
 
 # %%
-assert report.dtype_in == report.dtype_out == "float64"     # checked in float64, the course's threshold
-assert not report.passed
-assert report.row("dW2").passed and report.row("db2").passed
-assert not report.row("dW1").passed and not report.row("db1").passed
-diagnosis = {name: " ".join(report.row(name).diagnosis) for name in ("dW1", "db1")}
-assert "Z1" in diagnosis["dW1"] and "A1" in diagnosis["dW1"]
-assert "Z1" in diagnosis["db1"] and "1/m" in diagnosis["db1"]
+assert not report.passed and set(report.failing) == {"dW1", "db1"}   # dW2 and db2 pass
+assert "Z1" in str(report) and "1/m" in str(report)                 # both mistakes named
 
 # %% [markdown]
-# ## The fix
+# ## The fix (a worked answer to the exercise above)
 #
 # $1 - A^{[1]2}$ for the derivative, and the $1/m$ on $db^{[1]}$:
 
@@ -97,16 +132,16 @@ def backward_propagation(parameters, cache, X, Y):
 fixed = check_backprop(backward_propagation)
 print(fixed)
 assert fixed.passed
-assert fixed.overall_course_difference < 2e-7
-assert all(row.rel_autodiff < 1e-12 for row in fixed.rows)    # equal to jax.grad up to round-off
+assert check_backward_formulas(backward_propagation).right     # the exercise's check accepts it
 
 # %% [markdown]
 # ## What the mistakes do to training
 #
 # The course's gradient-descent loop (`manual.forward_propagation`, `manual.compute_cost`,
 # `manual.update_parameters`, learning rate 1.2, the course's init) on the flower data, with your backward pass
-# plugged in: the fixed one, each of the two slips alone, and both together. A run stops when its parameters stop
-# being finite numbers.
+# plugged in: the fixed one, each of the two slips alone, and both together. Beside the cost, each run records the
+# largest weight $\max |W|$ at each step; a run stops when its parameters stop being finite numbers (they
+# overflow to infinity, then NaN: not a number).
 
 # %%
 def slip_z1(parameters, cache, X, Y):              # only the 1 - Z1^2 slip: the buggy pass with db1's 1/m back
@@ -120,52 +155,71 @@ def slip_db1(parameters, cache, X, Y):             # only the missing 1/m on db1
 
 
 def course_gradient_descent(backward, X, Y, iterations=2000, learning_rate=1.2):
-    """The course's loop with ``backward`` plugged in; returns the costs until the parameters go non-finite."""
+    """The course's loop with ``backward`` plugged in: (costs, largest |weight|) per step, until the weights go non-finite."""
     parameters = manual.initialize_parameters(X.shape[0], 4, Y.shape[0])
-    costs = []
+    costs, largest = [], []
     with warnings.catch_warnings(), np.errstate(all="ignore"):     # a diverging run overflows: that is the point
         warnings.simplefilter("ignore", RuntimeWarning)
         for _ in range(iterations):
             A2, cache = manual.forward_propagation(X, parameters)
             costs.append(manual.compute_cost(A2, Y))
+            largest.append(max(float(np.max(np.abs(parameters[k]))) for k in ("W1", "W2")))
             grads = backward(parameters, {k: np.asarray(v) for k, v in cache.items()}, X, Y)
             parameters = manual.update_parameters(parameters, grads, learning_rate)
             if not all(np.all(np.isfinite(v)) for v in parameters.values()):
                 break
-    return np.array(costs)
+    return np.array(costs), np.array(largest)
 
 
 X, Y = flower()
 Y = Y.astype(np.float64)
 variants = {"fixed": backward_propagation, "1 - Z1^2 only": slip_z1, "db1 without 1/m only": slip_db1,
             "both slips": backward_propagation_buggy}
-training = {name: course_gradient_descent(backward, X, Y) for name, backward in variants.items()}
+runs = {name: course_gradient_descent(backward, X, Y) for name, backward in variants.items()}
+training = {name: costs for name, (costs, _) in runs.items()}
 
-fig, ax = plt.subplots(figsize=(8, 4))
-for i, (name, costs) in enumerate(training.items()):
-    ended = "" if len(costs) == 2000 else f", diverged after {len(costs)} steps"
-    ax.plot(np.arange(1, len(costs) + 1), costs, color=f"C{i}", label=f"{name}{ended}")
-ax.axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
-figures.cost_axes(ax, "the course's loop with each backward pass", log=True)
-ax.set_xscale("log")                               # the wrong runs are short: spread the first steps out
-ax.set_xlabel("iteration (log scale)")
-ax.legend()
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.2))
+for i, (name, (costs, largest)) in enumerate(runs.items()):
+    ended = "" if len(costs) == 2000 else f": weights NaN after step {len(costs)}, run stopped"
+    steps = np.arange(1, len(costs) + 1)
+    axes[0].plot(steps, costs, color=f"C{i}", label=f"{name}{ended}")
+    axes[1].plot(steps, largest, color=f"C{i}", label=name)
+axes[0].axhline(np.log(2), color="gray", lw=0.8, ls=":", label="ln 2 (a coin flip)")
+figures.cost_axes(axes[0], "cost J with each backward pass", log=True)
+axes[1].set(yscale="log", ylabel="largest |weight| in W1, W2", title="the weights with each backward pass")
+for ax, corner in zip(axes, ("lower left", "upper left")):   # where no curve runs
+    ax.set_xscale("log")                           # the wrong runs are short: spread the first steps out
+    ax.set_xlabel("iteration (log scale)")
+    ax.legend(loc=corner)
+fig.tight_layout()
 plt.show()
-for name, costs in training.items():
-    print(f"{name:>22}: {len(costs):>4} steps, cost {costs[0]:.4f} -> lowest {costs.min():.4f} -> last {costs[-1]:.4f}")
+for name, (costs, largest) in runs.items():
+    print(f"{name:>22}: {len(costs):>4} steps, cost {costs[0]:.4f} -> lowest {costs.min():.4f} -> last {costs[-1]:.4f}"
+          f"; largest |weight| at the last step {largest[-1]:.2g}")
+
+costs_z1, largest_z1 = runs["1 - Z1^2 only"]
+first_big = int(np.argmax(largest_z1 > 5))                    # the first step with a weight beyond 5
+print(f"1 - Z1^2 only: largest |weight| {largest_z1[first_big]:.2g} at step {first_big + 1}, "
+      f"{largest_z1[-1]:.2g} at step {len(largest_z1)}; the cost meanwhile: "
+      f"{costs_z1[first_big]:.3f} -> {costs_z1[-1]:.3f}; then the weights are NaN")
 
 # %% [markdown]
 # Every wrong version *starts* well: its cost falls below the starting $\ln 2$ within the first steps, which is all
-# "the cost goes down" can tell you. Then the $1 - Z^2$ slip, whose "derivative" turns negative once $|Z^{[1]}| > 1$,
-# blows up within a hundred steps; the missing $1/m$ (a step on $b^{[1]}$ 400 times too long) never gets away from a
-# coin flip. Only the fixed pass trains. The checker told all of this apart in one call, before any training.
+# "the cost goes down" can tell you. The $1 - Z^2$ slip, whose "derivative" turns negative once $|Z^{[1]}| > 1$,
+# does not show in its cost at all: the cost stays below its start until the run ends. What blows
+# up is the weights (right panel, and the line printed above): within a few steps they grow from a handful to
+# numbers with more than a hundred digits, then overflow to NaN, and the run has to stop. The missing $1/m$ (a step
+# on $b^{[1]}$ 400 times too long) never gets away from a coin flip. Only the fixed pass trains. The checker told all
+# of this apart in one call, before any training.
 
 # %%
 assert len(training["fixed"]) == 2000 and training["fixed"][-1] < 0.3
 for name in ("1 - Z1^2 only", "db1 without 1/m only", "both slips"):
     costs = training[name]
     assert costs[1:10].min() < costs[0], name                         # it starts by going down ...
-assert len(training["1 - Z1^2 only"]) < 100 and len(training["both slips"]) < 100     # ... then blows up
+assert len(training["1 - Z1^2 only"]) < 100 and len(training["both slips"]) < 100     # ... the weights overflow
+assert costs_z1.max() <= costs_z1[0] and costs_z1[-1] < np.log(2) - 0.03        # while its cost never rises above the start
+assert largest_z1[first_big] < 10 and largest_z1[-1] > 1e100 and len(largest_z1) - first_big < 15
 assert len(training["db1 without 1/m only"]) == 2000 and training["db1 without 1/m only"][-1] > 0.6  # or stalls
 
 # %% [markdown]
@@ -213,38 +267,34 @@ def backward_propagation_one_output(parameters, cache, X, Y):
 
 one_output = check_backprop(backward_propagation_one_output)
 print(one_output)
-assert not one_output.passed
-assert all(row.rel_autodiff < 1e-12 for row in one_output.rows)          # right wherever it ran (n_y = 1)
-assert all(row.right_where_returned and not row.passed for row in one_output.rows)   # not verified on 3
-assert [case.n_y for case in one_output.cases] == [1, 1, 3, 1]           # it ran on problems 1, 2, 4 ...
-assert [p.endswith("(problems 3)") for p in one_output.problems] == [True], one_output.problems   # ... only 3 raised
-assert any("raised" in d for d in one_output.diagnoses)                  # raised on the n_y = 3 problem
-assert any("one output unit" in d for d in one_output.diagnoses)
-assert check_backprop(backward_propagation_one_output, one_output=True).passed
+assert not one_output.passed and "raised" in str(one_output)              # it raised on a problem ...
+assert check_backprop(backward_propagation_one_output, one_output=True).passed   # ... none of the one-output ones
 
 # %% [markdown]
 # ## Try this: plant your own slip
 #
-# Copy `backward_propagation` above into `my_backward_propagation` and change one thing the way a tired learner
+# Copy `backward_propagation` above into `my_backward_propagation_with_a_slip` and change one thing the way a tired learner
 # might: drop a $1/m$, use `Z1` where `A1` belongs, sum over `axis=0`, forget `keepdims=True`, swap a transpose,
 # use the sigmoid derivative for tanh... Before you run the checker, predict which of `dW1`, `db1`, `dW2`, `db2`
 # it will flag, as a set in `my_predicted_wrong`. The check cell runs the checker and compares; then read its
 # diagnosis and see whether it names your slip.
 
 # %%
-my_backward_propagation = None      # def my_backward_propagation(parameters, cache, X, Y): ...
-my_predicted_wrong = None           # e.g. {"dW2"}
+my_backward_propagation_with_a_slip = None      # def my_backward_propagation_with_a_slip(parameters, cache, X, Y): ...
+my_predicted_wrong = None                       # e.g. {"dW2"}
 
 # %%
-from exercises import check_planted_slip
+from shallownet.lessons.exercises import check_planted_slip
 
-check_planted_slip(my_backward_propagation, my_predicted_wrong)
+check_planted_slip(my_backward_propagation_with_a_slip, my_predicted_wrong)
 
 # %% [markdown]
 # ## 小结
 #
-# * "代价在下降"证明不了反向传播是对的：两处笔误（用 $1 - Z^2$ 代替 $1 - A^2$，$db^{[1]}$ 漏了 $1/m$）开始时代价都在下降，
-#   随后要么发散，要么停在 $\ln 2$ 附近。
-# * 梯度检验（与有限差分比较，阈值 $2 \cdot 10^{-7}$）一次调用就能发现错误；`check_backprop` 还与 `jax.grad` 比较，
+# * 先自己写出六个公式：检查器在笔记本里判定，并指出是哪一种错误（漏了 $1/m$、用了 `Z1`、求和的轴不对……）。
+# * "代价在下降"证明不了反向传播是对的：两处笔误（用 $1 - Z^2$ 代替 $1 - A^2$，$db^{[1]}$ 漏了 $1/m$）开始时代价都在下降。
+#   $1 - Z^2$ 这一处的代价始终没有超过起点，溢出的是权重：几步之内从几增长到超过一百位的数，随后成为 NaN，训练只能停止；
+#   漏了 $1/m$ 的那一处则停在 $\ln 2$ 附近。
+# * 梯度检验（课程第二门课第 1 周的内容；与有限差分比较，阈值 $2 \cdot 10^{-7}$）一次调用就能发现错误；`check_backprop` 还与 `jax.grad` 比较，
 #   用尺度为 1 的权重和不同的 $m$，并指出是哪一种常见笔误。
 # * `W2.T * dZ2` 在 $n_y = 1$ 时是对的（广播正好就是外积），在 $n_y = 3$ 时报错；只用单输出网络时可用 `one_output=True`。

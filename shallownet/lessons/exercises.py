@@ -2,12 +2,15 @@
 
 An answer left at ``None`` (as the committed notebooks leave it) is "not answered yet", so every notebook
 still runs top to bottom; tests/test_notebooks.py runs each notebook's check cell with a right answer, a
-wrong one and the placeholder. A checker computes the truth itself, with the library, every time: nothing
-here is a typed-in expected value except the exercise's own settings.
+wrong one and the placeholder. The notebooks import this module from the installed package
+(``from shallownet.lessons.exercises import ...``), so they run wherever ``shallownet[notebooks]`` is
+installed. A checker computes the truth itself, with the library, every time: nothing here is a typed-in
+expected value except the exercise's own settings.
 """
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -205,7 +208,7 @@ def check_constant_init(answer):
 
 # 05 planar data ----------------------------------------------------------------------------------------
 
-HELD_OUT = {"test_fraction": 0.25, "seed": 0, "n_h": 4, "iterations": 5000, "lr": 1.2}
+HELD_OUT: dict[str, Any] = {"test_fraction": 0.25, "seed": 0, "n_h": 4, "iterations": 5000, "lr": 1.2}
 
 
 def held_out_accuracy(name):
@@ -243,7 +246,7 @@ def check_held_out_accuracy(dataset, test_accuracy):
 def check_planted_slip(backward_propagation, predicted_wrong):
     """06: a backward pass with a slip of your own, and the set of gradients you predict the checker flags."""
     if backward_propagation is None or predicted_wrong is None:
-        return _unanswered("my_backward_propagation", "my_predicted_wrong")
+        return _unanswered("my_backward_propagation_with_a_slip", "my_predicted_wrong")
     from checker import check_backprop
 
     report = check_backprop(backward_propagation)
@@ -252,11 +255,61 @@ def check_planted_slip(backward_propagation, predicted_wrong):
             "your function passes the checker: it has no slip yet. Plant one (drop a 1/m, "
             "swap A1 for Z1, sum over the wrong axis, ...)"
         )
-    flagged = {row.name for row in report.rows if not row.passed}
+    flagged = set(report.failing)
     predicted = set(predicted_wrong)
-    diagnosis = "; ".join(report.diagnoses)
     if predicted != flagged:
         return _wrong(
-            f"the checker flags {sorted(flagged)}, you predicted {sorted(predicted)}. Its diagnosis: {diagnosis}"
+            f"the checker flags {sorted(flagged)}, you predicted {sorted(predicted)}. It says: {report.headline}"
         )
-    return _right(f"the checker flags exactly {sorted(flagged)}, as you predicted. Its diagnosis: {diagnosis}")
+    return _right(f"the checker flags exactly {sorted(flagged)}, as you predicted. It says: {report.headline}")
+
+
+GRADIENT_NAMES = ("dW1", "db1", "dW2", "db2")
+
+
+def blank_gradients(backward_propagation):
+    """The gradients a scaffold still returns as None, from one call on a small problem (3 hidden units, m = 5).
+
+    None when the call raises or returns something other than a dict: the checker reports those itself.
+    """
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 5))
+    Y = rng.integers(0, 2, (1, 5)).astype(np.float64)
+    params = {k: np.asarray(v) for k, v in init_params(2, 3, 1, seed=0).items()}
+    _, cache = manual.forward(params, X)
+    try:
+        grads = backward_propagation(params, {k: np.asarray(v) for k, v in cache.items()}, X, Y)
+    except Exception:  # the learner's code: the checker shows what it raised, with the line
+        return None
+    if not isinstance(grads, dict):
+        return None
+    return [name for name in GRADIENT_NAMES if grads.get(name) is None]
+
+
+def check_backward_formulas(backward_propagation):
+    """06: the learner's six formulas in numpy, judged by the checker, which names the mistake when there is one.
+
+    The scaffold returns None for every gradient: "not answered yet". Some left None: "not yet", naming them.
+    Otherwise the checker's verdict: right, or its headline (the likeliest mistake), with its full report printed.
+    """
+    if backward_propagation is None:
+        return _unanswered("my_backward_propagation")
+    if not callable(backward_propagation):
+        return _wrong("my_backward_propagation should be a function of (parameters, cache, X, Y)")
+    blanks = blank_gradients(backward_propagation)
+    if blanks is not None and len(blanks) == len(GRADIENT_NAMES):
+        return Verdict(
+            NOT_ANSWERED, "not answered yet: write the six formulas (dZ2 ... db1) in the cell above, then run this cell"
+        )
+    if blanks:
+        return _wrong(f"{', '.join(blanks)} still None: write {'its' if len(blanks) == 1 else 'their'} formula too")
+    from checker import check_backprop
+
+    report = check_backprop(backward_propagation)
+    if report.passed:
+        return _right(
+            "the checker finds all four gradients equal to jax.grad of the cost and to finite differences, "
+            "on four problems with weights of scale 1: you derived the week's backprop"
+        )
+    print(report)  # the table and every diagnosis, above the one-line verdict
+    return _wrong(report.headline)

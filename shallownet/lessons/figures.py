@@ -14,7 +14,9 @@ CLASSES = "Spectral"
 ACTIVATION_COLORS = {"sigmoid": "C0", "tanh": "C1", "relu": "C2", "leaky_relu": "C3", "identity": "C4"}
 PATH_STYLES = {"manual": {"color": "C0", "ls": "-"}, "reference": {"color": "C3", "ls": "--"}}
 WITH_1_OVER_M, WITHOUT_1_OVER_M = "C0", "C3"
-UNIT_COLORS = ("C0", "C1", "C2", "C4", "C5", "C6", "C8", "C9")  # hidden unit j; C3 (red) is left to the classes
+# Hidden unit j. C3 (red) is left to the classes; units 3 and 4 are black and magenta, apart from each other and
+# from both regions' colours (green C2 and purple C4 looked alike over the blue region).
+UNIT_COLORS = ("C0", "C1", "k", "m", "C5", "C6", "C8", "C9")
 
 
 def setup():
@@ -88,7 +90,7 @@ def unit_lines(ax, W1, b1, X, ls="-", label="unit", alpha=1.0):
             x1[inside],
             x2[inside],
             ls=ls,
-            lw=1.6,
+            lw=2.0,
             alpha=alpha,
             color=UNIT_COLORS[j % len(UNIT_COLORS)],
             label=None if label is None else f"{label} {j + 1}",
