@@ -308,6 +308,49 @@ print(f"against weight decay on the average (average + lambda/2 ||W||^2): dW1 is
 assert abs(ratio - m) > 0.1 * m
 
 # %% [markdown]
+# ### The same question in cs231n's two-layer net
+#
+# cs231n's assignment writes the network with one example per *row* (X is $(N, D)$, `W1` is $(D, H)$), a ReLU
+# hidden layer and a softmax output, and its cost is an average too:
+# $L = -\frac1N\sum_i \log \mathrm{softmax}(s_i)_{y_i} + \mathrm{reg}\,(\lVert W_1\rVert^2 + \lVert W_2\rVert^2)$
+# (the 2017–2019 template; the 2016 one writes $\frac12\mathrm{reg}$). So the answer is the same: the gradient of
+# the scores is $dS = (P - \mathrm{onehot}(y))/N$, the $\frac1N$ enters once, there, and $dW_2 = H^\top dS$,
+# $db_2 = \sum_{\text{rows}} dS$ need no second one. The L2 term carries **no** $\frac1N$: it is a property of the
+# weights, not a mean over examples, so its gradient $2\,\mathrm{reg}\,W$ is the same whatever $N$ is. The
+# course's Course 2 writes the same penalty as $\frac{\lambda}{2m}\lVert W\rVert^2$, on the per-example scale, so
+# the two are one family with $\mathrm{reg} = \lambda/(2m)$: moving between them rescales $\lambda$; it does not
+# add or drop a $1/m$ in the gradient alone. On numbers, with the cell's own cost and `jax.grad`:
+
+# %%
+def cs231n_loss(p, X_rows, y, reg):
+    """cs231n's loss: X_rows (N, D), y (N,) integer labels; the average over N plus reg * sum of W^2."""
+    # cs231n's biases are (H,) and (C,); this notebook raises on implicit rank promotion, so add a row axis
+    hidden = jnp.maximum(X_rows @ p["W1"] + p["b1"][None, :], 0.0)            # (N, H)
+    scores = hidden @ p["W2"] + p["b2"][None, :]                               # (N, C)
+    log_p = scores - jax.scipy.special.logsumexp(scores, axis=1, keepdims=True)
+    return -jnp.mean(log_p[jnp.arange(X_rows.shape[0]), y]) + reg * (jnp.sum(p["W1"] ** 2) + jnp.sum(p["W2"] ** 2))
+
+
+rows_rng = np.random.default_rng(3)
+D, H, C, reg_cs = 4, 6, 3, 0.05
+net = {"W1": rows_rng.standard_normal((D, H)), "b1": rows_rng.standard_normal(H),
+       "W2": rows_rng.standard_normal((H, C)), "b2": rows_rng.standard_normal(C)}
+X_small = rows_rng.standard_normal((5, D))
+y_small = rows_rng.integers(0, C, 5)
+X_big, y_big = np.tile(X_small, (40, 1)), np.tile(y_small, 40)               # the same 5 rows, 40 times: N = 200
+data_small = jax.grad(cs231n_loss)(net, X_small, y_small, 0.0)
+data_big = jax.grad(cs231n_loss)(net, X_big, y_big, 0.0)
+reg_small = {k: jax.grad(cs231n_loss)(net, X_small, y_small, reg_cs)[k] - data_small[k] for k in net}
+reg_big = {k: jax.grad(cs231n_loss)(net, X_big, y_big, reg_cs)[k] - data_big[k] for k in net}
+for k in net:
+    assert data_small[k].dtype == jnp.float64
+    np.testing.assert_allclose(data_big[k], data_small[k], rtol=1e-10, atol=1e-12)   # an average: N does not matter
+    np.testing.assert_allclose(reg_big[k], reg_small[k], rtol=1e-10, atol=1e-12)     # and the penalty has no 1/N
+for k in ("W1", "W2"):
+    np.testing.assert_allclose(reg_small[k], 2 * reg_cs * net[k], rtol=1e-10, atol=1e-12)
+print("cs231n: N = 5 and N = 200 (the same rows repeated) give the same gradient; the penalty's is 2 * reg * W")
+
+# %% [markdown]
 # ### Optional: Adam (beyond week 3)
 #
 # *Adam is taught in Course 2, week 2; skip this on a first reading.* 20 Adam steps on the average and on the
