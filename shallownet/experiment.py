@@ -37,8 +37,8 @@ from manual.typing import ParamsLike
 from . import checkpoint, data, memory, signals, train
 from . import config as run_config
 from .config import MUST_MATCH, RunConfig
+from .evaluate import forward_batched, score
 from .history import LIMIT, CostHistory
-from .predict import forward_batched, score
 
 MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG = "model.npz", "summary.json", "cost.png", "decision_boundary.png"
 LAST_FINITE = "last_finite.npz"
@@ -413,7 +413,7 @@ def _fit(
     progress: train.Progress | None,
     requests: signals.Requests,
 ) -> tuple[Any, np.ndarray]:
-    """train() on one device, or shallownet.parallel.train_parallel over several, with checkpoints."""
+    """train() on one device or, sharding the examples, on several, with checkpoints."""
     config, prepared = run.config, run.prepared
     kwargs: dict[str, Any] = {
         "activation": config.activation,
@@ -431,11 +431,14 @@ def _fit(
         "should_stop": requests,
         "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4),
     }
-    if config.devices > 1:
-        from .parallel import train_parallel  # written apart; imported only when asked for
-
-        return train_parallel(params, prepared.X, prepared.Y, devices=config.devices, **kwargs)
-    return train.train(params, prepared.X, prepared.Y, timings=run.timings, **kwargs)
+    return train.train(
+        params,
+        prepared.X,
+        prepared.Y,
+        devices=config.devices if config.devices > 1 else None,
+        timings=run.timings,
+        **kwargs,
+    )
 
 
 def train_run(

@@ -1,7 +1,7 @@
 """A sweep: every configuration (hidden size x learning rate x activation x seed) trained at once, and what it shows.
 
 ``run`` builds the networks of the grid, trains them all in one compiled
-program (``shallownet.many.train_many``), scores each on the training set (and
+program (``shallownet.train.train_many``), scores each on the training set (and
 on a test set when one is given) and fits the logistic-regression baseline.
 Its ``SweepResult`` gives the table (mean and standard deviation over the
 seeds of each configuration), ``write_outputs`` writes sweep.csv (one row per
@@ -31,6 +31,8 @@ import numpy as np
 
 from . import checkpoint, logistic, memory
 from .checkpoint import PathLike
+from .evaluate import accuracies
+from .history import LIMIT
 
 if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from jax.typing import DTypeLike
@@ -39,7 +41,8 @@ if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
 
     from .config import RunConfig
     from .data import Prepared
-    from .many import HostParams, ManyProgress
+    from .stack import HostParams
+    from .train import ManyProgress
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = "sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"
 CSV_COLUMNS = (
@@ -55,7 +58,6 @@ CSV_COLUMNS = (
     "test_accuracy",
 )
 MAX_PANELS = 24
-HISTORY_POINTS = 2048  # a sweep keeps each network's cost this often at least (shallownet.history.LIMIT)
 
 
 @dataclass(frozen=True)
@@ -174,21 +176,6 @@ def check_grid(hidden_units: Sequence[int], lrs: Sequence[float], activations: S
         manual.check_activation(activation)
 
 
-def cost_stride(iterations: int) -> int:
-    """How often a sweep keeps each network's cost: the history's stride for ``iterations``, at least loop.BLOCK.
-
-    The other steps skip the loss, and the finiteness check runs once per
-    block of loop.BLOCK steps (``many.descend_many``); the table needs only
-    the final costs.
-    """
-    from .loop import BLOCK
-
-    stride = 1
-    while -(-iterations // stride) > HISTORY_POINTS:
-        stride *= 2
-    return max(stride, BLOCK)
-
-
 def members(
     hidden_units: Sequence[int],
     lrs: Sequence[float],
@@ -232,11 +219,13 @@ def run(
 
     X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``progress(done,
     final_costs)`` is called between compiled chunks; ``should_stop`` and
-    ``chunk_seconds`` as in ``many.train_many`` (a stop raises
+    ``chunk_seconds`` as in ``train.train_many`` (a stop raises
     train.Interrupted). ``baseline`` adds the logistic-regression row.
     ``timings`` (a dict) receives train_many's compile_s and run_s.
+    Each network keeps its cost history (at most LIMIT points, as a run's).
     """
-    from . import many, train
+    from . import evaluate as scoring
+    from . import train
 
     check_grid(hidden_units, lrs, activations)
     plan = members(hidden_units, lrs, activations, init, seeds, seed)
@@ -260,7 +249,7 @@ def run(
     timings = {} if timings is None else timings
     activation_list = [configuration.activation for configuration, _ in plan]
     started = time.perf_counter()
-    result = many.train_many(
+    result = train.train_many(
         params,
         X,
         Y,
@@ -273,7 +262,7 @@ def run(
         dtype=dtype,
         progress=progress,
         timings=timings,
-        cost_every=cost_stride(iterations),
+        cost_limit=LIMIT,
         should_stop=should_stop,
         chunk_seconds=chunk_seconds,
         evaluate=evaluate,
@@ -281,7 +270,7 @@ def run(
     timings["train_s"] = time.perf_counter() - started
     A2 = result.predictions
     if A2 is None:  # every network stopped before the last iteration
-        A2 = many.predict(result.params, evaluate, activation=activation_list, dtype=dtype)
+        A2 = scoring.forward_many(result.params, evaluate, activation=activation_list)
     train_acc = accuracies(A2[:, :, :m], Y)
     test_acc: list[float | None] = [None] * len(plan) if test is None else list(accuracies(A2[:, :, m:], test[1]))
     networks = [
@@ -315,16 +304,10 @@ def run(
         "gradients": gradients,
         "dtype": str(np.dtype(dtype)),
         "chunk": chunk,
-        "cost_stride": cost_stride(iterations),
         "examples": int(m),
         "test_examples": None if test is None else int(test[0].shape[1]),
     }
     return SweepResult(settings, networks, result.params, baseline_row, timings)
-
-
-def accuracies(A2: np.ndarray, Y: "AnyArray") -> list[float]:
-    """Percent of correct 0/1 predictions (A2 > 0.5) per network: A2 (N, n_y, m), Y (n_y, m)."""
-    return [float(100.0 * np.mean((network_A2 > 0.5) == (np.asarray(Y) > 0.5))) for network_A2 in A2]
 
 
 # ---------------------------------------------------------------- the command: RunConfigs in, checked first
@@ -382,8 +365,7 @@ def check_problem(prepared: "Prepared") -> None:
 
 def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plots: bool) -> memory.Sizes:
     """memory.estimate's parts for the whole sweep: every network at once, as the compiled program holds them."""
-    from .loop import BLOCK
-    from .many import make_layout
+    from .stack import make_layout
 
     first = configs[0]
     n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
@@ -395,7 +377,7 @@ def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plo
     units = sum((group.stop - group.start) * group.hidden_units for group in layout.groups)
     widest = max(group.hidden_units for group in layout.groups)
     count = len(configs)
-    capacity = min(first.chunk, first.iterations) + BLOCK
+    capacity = min(first.chunk, first.iterations)
     width = layout.width
     grid_columns = 0
     if plots and n_x == 2 and n_y == 1:
@@ -403,7 +385,7 @@ def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plo
 
         grid_columns = GRID * GRID
     panels = min(count, MAX_PANELS)
-    kept = -(-first.iterations // cost_stride(first.iterations))
+    kept = min(first.iterations, LIMIT + 1)
     return {
         "activations": (
             memory.ACTIVATION_COPIES * (units + count * n_y) * m * item,
@@ -641,7 +623,7 @@ def boundary_panels(
     The grid covers X (the data's own units; ``scale`` = (mean, std) maps it
     to the features the networks saw). All panels come from one compiled call.
     """
-    from . import many
+    from .evaluate import forward_many
     from .plots import grid as plot_grid
 
     chosen = []
@@ -651,11 +633,10 @@ def boundary_panels(
     if scale is not None:
         mean, std = scale
         G = (G - mean) / std
-    A2 = many.predict(
+    A2 = forward_many(
         [result.params[k] for k in chosen],
         G,
         activation=[result.networks[k].configuration.activation for k in chosen],
-        dtype=result.settings["dtype"],
     )
     vary = result.varying()
     panels = []

@@ -104,7 +104,6 @@ def test_numpy_baseline_matches_the_manual_path_costs():
     """The numpy loop is the same algorithm: its costs equal run_chunk's float64 costs."""
     import jax.numpy as jnp
     import numpy as np
-
     from shallownet.loop import run_chunk
 
     bench = load_bench()

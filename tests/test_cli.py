@@ -13,7 +13,7 @@ import types
 import numpy as np
 import pytest
 
-from shallownet import checkpoint, cli, data, experiment, memory, predict, signals, train
+from shallownet import checkpoint, cli, data, experiment, memory, predict, signals, step, train
 from shallownet.history import CostHistory
 
 # Small runs that share one compiled program where they can.
@@ -149,8 +149,8 @@ def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, prev
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
-    ctrl_c.lower = train.run_chunk.lower
-    monkeypatch.setattr(train, "run_chunk", ctrl_c)
+    ctrl_c.lower = step.run_chunk.lower
+    monkeypatch.setattr(step, "run_chunk", ctrl_c)
     with pytest.raises(train.Interrupted) as info:
         experiment.train_run({"hidden_units": 3, "dtype": "float64"}, out)
     assert info.value.saved is None and info.value.iteration == 0
@@ -452,20 +452,19 @@ def test_check_subcommand_is_registered_when_its_module_exists(monkeypatch, caps
     assert cli.main(["check"]) == 7
 
 
-def test_devices_above_one_trains_through_train_parallel(monkeypatch, tmp_path):
-    import shallownet.parallel
+def test_devices_above_one_shard_the_examples(monkeypatch, tmp_path):
+    """--devices N reaches the one training function as its device count (this process has one device)."""
+    real, calls = train.train, []
 
-    calls = []
-
-    def fake_parallel(params, X, Y, *, devices, **kwargs):
+    def one_device(params, X, Y, *, devices, **kwargs):
         calls.append(devices)
-        return train.train(params, X, Y, **kwargs)
+        return real(params, X, Y, **kwargs)
 
-    monkeypatch.setattr(shallownet.parallel, "train_parallel", fake_parallel)
+    monkeypatch.setattr(train, "train", one_device)
     assert cli.main(["train", "--devices", "2", "--out", str(tmp_path / "p")] + FAST) == 0
     assert calls == [2]
     summary = json.loads((tmp_path / "p" / "summary.json").read_text())
-    assert summary["config"]["devices"] == 2 and summary["compile_seconds"] is None
+    assert summary["config"]["devices"] == 2
 
 
 def test_console_entry_caches_compiles_under_the_user_cache_and_exits_with_mains_code(monkeypatch, tmp_path):
