@@ -10,14 +10,14 @@ One run measures, side by side on the same data and starting parameters:
                  iteration; at n_h = 50 most of the plain loop's time is page
                  faults). Each repeat is one request to the subprocess, which
                  times the loop itself (no process start-up in the figure).
-  (b) manual   - the whole loop in one compiled program (shallownet.loop.run_chunk),
+  (b) manual   - the whole loop in one compiled program (shallownet.step.run_chunk),
                  hand-derived gradients;
   (c) autodiff - the same program with jax.grad gradients;
   (d) per-step - one jitted step (manual gradients), called from a Python loop;
   and for the sweeps (many networks on one data set):
   (e) numpy, the same trainings one after another;
   (f) one at a time - shallownet.train.train for each network in turn;
-  (g) all at once   - shallownet.many.train_many, every network in one program.
+  (g) all at once   - shallownet.train.train_many, every network in one program.
 
 Repeats alternate: each repeat runs every contender once, numpy included, so
 a change in the machine's load weighs on all of them alike. Reported: the
@@ -353,54 +353,52 @@ def cli_cost_stride(iterations):
 
 
 def jax_contenders(X, Y, params, dtype, lr, iterations):
-    """The compiled loops (manual, autodiff), the manual loop keeping every cost, per-step jit.
+    """The compiled loops (manual, autodiff) and per-step jit.
 
-    The loops run all iterations in one call of ``shallownet.loop.run_chunk``
-    keeping the cost every ``cli_cost_stride(iterations)``-th step, as the
-    CLI's run keeps it; "manual_every_cost" keeps J at every step (the same block program, one check per block).
+    The loops run all iterations in one call of ``shallownet.step.run_chunk``
+    (the one step of every command: a stack of one, the cost at every step).
+    "manual_every_cost" is the same manual program (kept so the table's columns stay).
     Returns (contenders, compile_s, final costs).
     """
     import jax
-    import jax.numpy as jnp
 
-    from shallownet.loop import gd_update, run_chunk, value_and_grads_fn
+    import manual
+    from shallownet import step
+    from shallownet.stack import Stack
 
-    dt = jnp.dtype(dtype)
-    Xd, Yd = jax.device_put(X.astype(dt)), jax.device_put(Y.astype(dt))
-    p0 = {k: jax.device_put(v.astype(dt)) for k, v in params.items()}
-    lr_ = np.asarray(lr, dt)
-    n = np.int32(iterations)
+    stack = Stack([params], X.shape[0], Y.shape[0], X.shape[1], lr=lr, activation="tanh", dtype=dtype, buckets="exact")
+    put = jax.device_put
+    args = [put(stack.theta), put(np.ones(1, bool)), put(X.astype(dtype)), put(Y.astype(dtype)), put(stack.lr)]
+    args += [put(stack.mask), put(np.int32(iterations)), put(np.zeros((X.shape[0], 0), dtype)), put(np.asarray(False))]
+    args += [put(np.zeros((1, 0), dtype)), put(np.asarray(X.shape[1], dtype))]
     contenders, compile_s, finals = {}, {}, {}
-    for name, gradients, stride in (
-        ("manual", "manual", cli_cost_stride(iterations)),
-        ("reference", "reference", cli_cost_stride(iterations)),
-        ("manual_every_cost", "manual", 1),
-    ):
-        kw = dict(activation="tanh", output="sigmoid", gradients=gradients, capacity=iterations)
-        every = (np.int32(stride), np.int32(0))
+    for name, gradients in (("manual", "manual"), ("reference", "reference"), ("manual_every_cost", "manual")):
+        kw = dict(layout=stack.layout, gradients=gradients, output="sigmoid", capacity=iterations, mesh=None)
         t0 = time.perf_counter()
-        compiled = run_chunk.lower(p0, Xd, Yd, lr_, n, *every, **kw).compile()
+        compiled = step.run_chunk.lower(*args, **kw).compile()
         compile_s[name] = time.perf_counter() - t0
-        _, costs, steps, ok = compiled(p0, Xd, Yd, lr_, n, *every)  # also the warm-up
-        if not (bool(ok) and int(steps) == iterations):
-            raise RuntimeError(f"{name} loop stopped early (diverged?) at step {int(steps)}")
-        finals[name] = float(costs[iterations - 1])
-        contenders[name] = timed(lambda c=compiled, e=every: c(p0, Xd, Yd, lr_, n, *e))
+        _, costs, steps, alive, _ = compiled(*args)  # also the warm-up
+        if not (bool(alive[0]) and int(steps[0]) == iterations):
+            raise RuntimeError(f"{name} loop stopped early (diverged?) at step {int(steps[0])}")
+        finals[name] = float(costs[iterations - 1, 0])
+        contenders[name] = timed(lambda c=compiled: c(*args))
 
-    vg = value_and_grads_fn("manual")
+    Xd, Yd = put(X.astype(dtype)), put(Y.astype(dtype))
+    p0 = {k: put(np.asarray(v, dtype)) for k, v in params.items()}
+    lr_ = np.asarray(lr, dtype)
 
     def one_step(p):
-        J, g = vg(p, Xd, Yd, "tanh", "sigmoid")
-        return gd_update(p, g, lr_), J
+        J, g = manual.value_and_grads_unchecked(p, Xd, Yd, "tanh", "sigmoid")
+        return {k: p[k] - lr_ * g["d" + k] for k in p}, J
 
     t0 = time.perf_counter()
-    step = jax.jit(one_step).lower(p0).compile()
+    one = jax.jit(one_step).lower(p0).compile()
     compile_s["per_step"] = time.perf_counter() - t0
 
     def python_loop():
         p, costs = p0, []
         for _ in range(iterations):
-            p, J = step(p)
+            p, J = one(p)
             costs.append(J)  # kept on the device: no host sync per step
         return p, costs
 
@@ -669,7 +667,7 @@ def run_sweep(name, spec, repeats, tmpdir, log, lr=1.2):
 
     All at once is ``shallownet.sweep.run`` without the baseline: the sweep's
     compiled program as the command runs it (costs kept every
-    ``sweep.cost_stride`` steps, scores in the same program). One at a time is
+    history stride, scores in the same program). One at a time is
     ``train.train`` with the bounded history ``shallownet train`` keeps.
     """
     from shallownet import data, sweep, train
@@ -837,7 +835,7 @@ def run_gpu(quick, log):
         gpus = []
     if not gpus:
         return {"skipped": f"no GPU visible to JAX (backend {jax.default_backend()})"}
-    from shallownet import data, many, sweep, train
+    from shallownet import data, train
     from shallownet.history import LIMIT, CostHistory
 
     count, iterations = QUICK_GPU if quick else (GPU_NETWORKS, GPU_ITERATIONS)
@@ -854,14 +852,8 @@ def run_gpu(quick, log):
         )
         all_ = timed(
             lambda: (
-                many.train_many(
-                    networks,
-                    X,
-                    Y,
-                    lr=1.2,
-                    iterations=iterations,
-                    dtype="float32",
-                    cost_every=sweep.cost_stride(iterations),
+                train.train_many(
+                    networks, X, Y, lr=1.2, iterations=iterations, dtype="float32", cost_limit=LIMIT
                 ).params
             )
         )

@@ -101,28 +101,16 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
 
 
 def test_numpy_baseline_matches_the_manual_path_costs():
-    """The numpy loop is the same algorithm: its costs equal run_chunk's float64 costs."""
-    import jax.numpy as jnp
+    """The numpy loop is the same algorithm: its costs equal the one engine's float64 costs (a stack of one)."""
     import numpy as np
-    from shallownet.loop import run_chunk
+    from shallownet import train
 
     bench = load_bench()
     X, Y, params = bench.make_problem(400, 2, 4)
     costs_np = bench.numpy_course_loop(X, Y, *(params[name] for name in ("W1", "b1", "W2", "b2")), 1.2, 50)
-    device_params = {name: jnp.asarray(value) for name, value in params.items()}
-    _, costs, steps, ok = run_chunk(
-        device_params,
-        jnp.asarray(X),
-        jnp.asarray(Y),
-        np.float64(1.2),
-        np.int32(50),
-        activation="tanh",
-        output="sigmoid",
-        gradients="manual",
-        capacity=50,
-    )
-    assert bool(ok) and int(steps) == 50 and costs.dtype == jnp.float64
-    np.testing.assert_allclose(np.asarray(costs), costs_np, rtol=1e-12)
+    _, costs = train.train(params, X, Y, lr=1.2, iterations=50, dtype="float64")
+    assert costs.dtype == np.float64 and costs.shape == (50,)
+    np.testing.assert_allclose(costs, costs_np, rtol=1e-12)
 
 
 def test_the_machine_watch_marks_a_loaded_run(monkeypatch):
