@@ -103,6 +103,7 @@ def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
 def test_numpy_baseline_matches_the_manual_path_costs():
     """The numpy loop is the same algorithm: its costs equal the one engine's float64 costs (a stack of one)."""
     import numpy as np
+
     from shallownet import train
 
     bench = load_bench()
