@@ -142,7 +142,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from . import config, experiment, signals, train
 
     settings = config.given(args, "train")
-    data_name = settings.get("data", config.DEFAULTS.data)
+    data_name = settings.get("data", config.default("data"))
     out = Path(args.out or Path("runs") / Path(data_name).stem)
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)

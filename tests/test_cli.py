@@ -765,3 +765,13 @@ def test_a_stop_request_outside_training_exits_128_plus_the_signal_in_one_line(c
     code, _, err = run(capsys, "sweep", "--hidden-units", "2", "--iterations", "10")
     expect_one_line_error(code, err, f"shallownet: interrupted by {signal.Signals(signum).name}")
     assert code == 128 + signum
+
+
+def test_the_parser_and_help_import_neither_jax_nor_numpy():
+    """--help builds the whole parser (every flag from RunConfig): nothing heavy may load for it."""
+    code = (
+        "import sys, shallownet.cli as cli; cli.build_parser(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'jax', 'numpy', 'manual', 'matplotlib'}))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == "[]"

@@ -22,7 +22,7 @@ WHOLE_MODULES = [
         f"shallownet.{name}"
         for name in (
             "checkpoint", "cli", "config", "data", "evaluate", "experiment", "fit", "history", "logistic", "memory",
-            "parallel", "plots", "predict", "signals", "stack", "step", "sweep", "train",
+            "numbers", "parallel", "plots", "predict", "signals", "stack", "step", "sweep", "train",
         )
     ),
 ]  # fmt: skip
