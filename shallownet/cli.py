@@ -238,6 +238,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             bar.close()
         scale = (prepared.mean, prepared.std) if first.standardize else None
         files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=not args.no_plots, scale=scale)
+        files.append(sweep.write_models(result, configs, prepared, out) + "/")
         print(sweep.summary_table(result))
         print(f"wrote {', '.join(files)} to {out}")
         stop = requests()

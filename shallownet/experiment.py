@@ -21,7 +21,6 @@ learning rate, chunk and checkpoint interval may change (and are recorded).
 import contextlib
 import dataclasses
 import fcntl
-import json
 import os
 import tempfile
 import threading
@@ -34,15 +33,13 @@ import numpy as np
 
 from manual.typing import ParamsLike
 
-from . import checkpoint, data, memory, signals, train
+from . import checkpoint, data, memory, outputs, signals, train
 from . import config as run_config
 from .config import MUST_MATCH, RunConfig
 from .evaluate import forward_batched, score
 from .history import LIMIT, CostHistory
+from .outputs import BOUNDARY_PNG, COST_PNG, LAST_FINITE, MODEL, RUN_FILES
 
-MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG = "model.npz", "summary.json", "cost.png", "decision_boundary.png"
-LAST_FINITE = "last_finite.npz"
-RUN_FILES = (MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG, LAST_FINITE)
 LOCK = ".shallownet.lock"
 PathLike = str | os.PathLike[str]
 Grid = tuple[np.ndarray, np.ndarray, np.ndarray]  # plots.grid: xx, yy (n, n) and the points (2, n*n)
@@ -305,18 +302,7 @@ class _Run:
     saved_iteration: int | None = None  # of this run's last save
 
     def model(self, params: ParamsLike, history: CostHistory, status: str) -> checkpoint.Model:
-        return checkpoint.Model(
-            {k: np.asarray(v) for k, v in params.items()},
-            self.config,
-            self.prepared.features,
-            self.prepared.labels,
-            self.prepared.fingerprint,
-            self.prepared.mean,
-            self.prepared.std,
-            history,
-            self.segments,
-            status,
-        )
+        return outputs.model_of(params, self.config, self.prepared, history, self.segments, status)
 
     def save(
         self,
@@ -326,84 +312,52 @@ class _Run:
         scores: dict[str, float | None] | None = None,
         grid_predictions: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """model.npz, then cost.png (and decision_boundary.png when finished), then summary.json.
+        """outputs.write: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
 
-        Stop signals wait until all are written. A plot that cannot describe
-        this model (the boundary before the end) is removed, so every file in
-        the folder describes model.npz. Returns the files written.
+        A plot that cannot describe this model (the boundary before the end)
+        is removed, so every file in the folder describes model.npz.
         """
-        from . import plots
-
-        out = self.out
-        with signals.deferred():
-            checkpoint.save(out / MODEL, self.model(params, history, status))
-            iterations, costs = history.arrays()
-            every = "" if history.stride == 1 else f", every {history.stride}th iteration"
-            plots.cost_curve(
-                costs,
-                out / COST_PNG,
-                iterations=iterations,
-                title=f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}",
-            )
-            files = [MODEL, COST_PNG]
-            if status == "finished" and self.grid is not None and grid_predictions is not None:
-                xx, yy, _ = self.grid
-                plots.decision_boundary(
-                    xx,
-                    yy,
-                    grid_predictions,
-                    self.prepared.X_unscaled,
-                    self.prepared.Y,
-                    out / BOUNDARY_PNG,
-                    title=f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})",
-                )
-                files.append(BOUNDARY_PNG)
-            elif (out / BOUNDARY_PNG).exists():
-                os.remove(out / BOUNDARY_PNG)
-            files.append(SUMMARY)
-            summary = self.summary(history, status, scores, files)
-            text = summary_json(summary)
-            checkpoint.atomic_write(out / SUMMARY, lambda f: f.write(text.encode()))
+        summary = outputs.write(
+            self.out,
+            self.model(params, history, status),
+            scores,
+            self.extra,
+            lambda folder: self.figures(folder, history, status == "finished", grid_predictions),
+        )
         self.saved_iteration = history.done
         return summary
 
-    def summary(
-        self, history: CostHistory, status: str, scores: dict[str, float | None] | None, files: list[str]
-    ) -> dict[str, Any]:
+    def figures(self, out: Path, history: CostHistory, finished: bool, grid_predictions: np.ndarray | None) -> list:
+        from . import plots
+
         iterations, costs = history.arrays()
-        score_key = "accuracy" if self.config.output == "sigmoid" else "mse"
-        return {
-            "status": status,
-            "iterations": history.done,
-            "config": self.config.to_dict(),
-            "features": list(self.prepared.features),
-            "labels": list(self.prepared.labels),
-            "data_fingerprint": self.prepared.fingerprint.to_dict(),
+        every = "" if history.stride == 1 else f", every {history.stride}th iteration"
+        title = f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}"
+        plots.cost_curve(costs, out / COST_PNG, iterations=iterations, title=title)
+        if finished and self.grid is not None and grid_predictions is not None:
+            xx, yy, _ = self.grid
+            title = f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})"
+            X, Y = self.prepared.X_unscaled, self.prepared.Y
+            plots.decision_boundary(xx, yy, grid_predictions, X, Y, out / BOUNDARY_PNG, title=title)
+            return [COST_PNG, BOUNDARY_PNG]
+        if (out / BOUNDARY_PNG).exists():
+            os.remove(out / BOUNDARY_PNG)
+        return [COST_PNG]
+
+    def extra(self) -> dict[str, Any]:
+        """What a run's summary adds to the model's: resume, memory, timings, the device."""
+        before = {
             "resumed_from": self.start if self.resumed else None,
             "changed_on_resume": {k: list(v) for k, v in self.changes.items()},
-            "segments": list(self.segments),
-            score_key: scores,
-            "last_cost": history.last_cost,
-            "cost_history": {
-                "stride": history.stride,
-                "limit": LIMIT,
-                "points": [[int(i), float(c)] for i, c in zip(iterations, costs)],
-            },
+        }
+        after = {
             "memory_estimate_bytes": self.memory_bytes,
             "compile_seconds": self.timings.get("compile_s"),
             "run_seconds": self.timings.get("run_s"),
             "total_seconds": time.perf_counter() - self.started,
             **_device(),
-            "files": files,
         }
-
-
-def summary_json(summary: dict[str, Any]) -> str:
-    """summary.json's text: indented, with the cost history's points one compact list (not a line each)."""
-    points = summary["cost_history"]["points"]
-    marker = "@cost-history-points@"
-    text = json.dumps({**summary, "cost_history": {**summary["cost_history"], "points": marker}}, indent=2)
-    return text.replace(json.dumps(marker), json.dumps(points, separators=(",", ":"))) + "\n"
+        return {"before": before, "after": after}
 
 
 def _fit(

@@ -93,6 +93,7 @@ class SweepResult:
     params: list["HostParams"]  # W1 b1 W2 b2 per network, in the order of ``networks``
     logistic: dict[str, float | None] | None  # {"train_accuracy", "test_accuracy"}, or None
     timings: dict[str, float] = field(default_factory=dict)  # seconds: compile, train, baseline
+    histories: list[Any] = field(default_factory=list)  # a CostHistory per network, in the order of ``networks``
 
     def configurations(self) -> list[Configuration]:
         """The distinct configurations in sweep order."""
@@ -307,7 +308,7 @@ def run(
         "examples": int(m),
         "test_examples": None if test is None else int(test[0].shape[1]),
     }
-    return SweepResult(settings, networks, result.params, baseline_row, timings)
+    return SweepResult(settings, networks, result.params, baseline_row, timings, result.histories)
 
 
 # ---------------------------------------------------------------- the command: RunConfigs in, checked first
@@ -610,6 +611,25 @@ def write_outputs(
             plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, folder / BOUNDARIES_PNG)
             files.append(BOUNDARIES_PNG)
     return files
+
+
+def write_models(result: SweepResult, configs: Sequence["RunConfig"], prepared: "Prepared", out: PathLike) -> str:
+    """Every network's model.npz and summary.json into out/networks/<name>/ (``outputs.write``); returns the folder.
+
+    ``configs`` are the RunConfigs the networks were trained as (``run_configs``' order, the networks' order):
+    each model is what ``shallownet train`` with that config would save, so ``predict --model`` reads it.
+    """
+    from . import checkpoint, outputs
+
+    folder = Path(out) / outputs.NETWORKS
+    for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
+        c = network.configuration
+        status = "finished" if network.diverged_at is None else "diverged"
+        model = outputs.model_of(result.params[k], config, prepared, history, (checkpoint.segment(0, config),), status)
+        scores = {"train": network.train_accuracy, "test": network.test_accuracy}
+        name = outputs.network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
+        outputs.write(folder / name, model, scores)
+    return outputs.NETWORKS
 
 
 def boundary_panels(

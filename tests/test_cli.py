@@ -1,6 +1,8 @@
 """The shallownet command: outputs of train, predict and sweep; every bad input gives one line and a non-zero exit."""
 
+import csv
 import fcntl
+import io
 import json
 import os
 import shutil
@@ -279,8 +281,29 @@ def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys, tmp_path)
     lines = out.splitlines()
     assert "train %" in lines[0] and lines[1].split()[:2] == ["1", "1"] and lines[2].split()[:2] == ["3", "1"]
     assert lines[3].startswith("logistic regression") and lines[3].endswith("47.00")
-    assert lines[4] == f"wrote sweep.csv, sweep.json to {tmp_path / 's'}"
-    assert visible(tmp_path / "s") == ["sweep.csv", "sweep.json"]
+    assert lines[4] == f"wrote sweep.csv, sweep.json, networks/ to {tmp_path / 's'}"
+    assert visible(tmp_path / "s") == ["networks", "sweep.csv", "sweep.json"]
+
+
+def test_every_network_of_a_sweep_is_a_model_predict_can_use(capsys, tmp_path):
+    """Each network's folder holds what `train` would save: predict --model gives the sweep's own score."""
+    code, _, _ = run(
+        capsys, "sweep", "--hidden-units", "1", "3", "--seeds", "2", "--iterations", "100", "--out", tmp_path / "s"
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "s" / "sweep.csv").read_text())))[:4]
+    folders = sorted((tmp_path / "s" / "networks").iterdir())
+    assert [folder.name for folder in folders] == [
+        "00-nh1-lr1.2-tanh-seed0", "01-nh1-lr1.2-tanh-seed1", "02-nh3-lr1.2-tanh-seed0", "03-nh3-lr1.2-tanh-seed1"
+    ]  # fmt: skip
+    for folder, row in zip(folders, rows):
+        saved = checkpoint.load(folder)
+        assert saved.config.hidden_units == int(row["hidden_units"]) and saved.config.seed == int(row["seed"])
+        assert saved.iteration == 100 and saved.status == "finished" and saved.history.costs.shape == (100,)
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary["files"] == ["model.npz", "summary.json"]
+        code, _, err = run(capsys, "predict", "--model", folder, "--data", "flower")
+        assert code == 0 and f"accuracy: {float(row['train_accuracy']):.2f}%" in err
 
 
 def expect_one_line_error(code, err, message):
@@ -672,6 +695,8 @@ def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys, tmp_path):
     at = record["networks"][1]["diverged_at"]
     assert lines[2].split()[:2] == ["2", "1e+300"] and lines[2].endswith(f"at {at}") and 0 < at < 300
     assert record["networks"][0]["diverged_at"] is None and record["networks"][0]["iterations"] == 300
+    diverged = checkpoint.load(tmp_path / "s" / "networks" / "01-nh2-lr1e+300-identity-seedcourse")
+    assert diverged.status == "diverged" and diverged.iteration == at  # its last finite parameters
 
 
 def test_a_sweep_with_seeds_a_split_and_plots_writes_everything(capsys, tmp_path):
@@ -695,7 +720,9 @@ def test_a_sweep_with_seeds_a_split_and_plots_writes_everything(capsys, tmp_path
         tmp_path / "s",
     )
     assert code == 0, err
-    assert visible(tmp_path / "s") == sorted(["sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"])
+    assert visible(tmp_path / "s") == sorted(
+        ["sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png", "networks"]
+    )
     lines = out.splitlines()
     assert "activation" in lines[0] and "test %" in lines[0] and "±" in lines[1]
     assert [line.split()[:2] for line in lines[1:5]] == [["2", "tanh"], ["2", "relu"], ["4", "tanh"], ["4", "relu"]]
@@ -718,7 +745,7 @@ def test_a_signal_after_the_last_chunk_lets_the_files_be_written_then_exits_128_
         capsys, "sweep", "--hidden-units", "2", "--iterations", "50", "--out", tmp_path / "s", "--no-plots"
     )
     assert code == 128 + signal.SIGTERM
-    assert visible(tmp_path / "s") == ["sweep.csv", "sweep.json"] and "logistic regression" in out
+    assert visible(tmp_path / "s") == ["networks", "sweep.csv", "sweep.json"] and "logistic regression" in out
     expect_one_line_error(code, err, "interrupted by SIGTERM after the sweep finished; wrote")
 
 
