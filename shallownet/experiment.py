@@ -395,6 +395,61 @@ def _fit(
     )
 
 
+def _configured(
+    settings: Mapping[str, Any] | RunConfig | None, out: Path, resume: bool
+) -> tuple[RunConfig, dict[str, tuple[Any, Any]], int, checkpoint.Model | None]:
+    """(config, changes on resume, start iteration, the saved model or None)."""
+    if not resume:
+        return RunConfig.of(settings), {}, 0, None
+    saved = checkpoint.load(out / MODEL)
+    config, changes = resumed_config(settings or {}, saved, out)
+    if saved.iteration >= config.iterations:
+        raise RunError(f"{out / MODEL} already has {saved.iteration} iterations; ask for more with --iterations")
+    return config, changes, saved.iteration, saved
+
+
+def _starting_point(
+    config: RunConfig, prepared: data.Prepared, saved: checkpoint.Model | None
+) -> tuple[ParamsLike, CostHistory, tuple]:
+    """(params, history, segments) to train from: a fresh init, or the saved run's."""
+    import manual
+
+    if saved is None:
+        n_x, n_y = prepared.X.shape[0], prepared.Y.shape[0]
+        params: ParamsLike = train.init_params(n_x, config.hidden_units, n_y, config.seed, config.init)
+        history, segments = CostHistory(LIMIT), (checkpoint.segment(0, config),)
+    else:
+        params, history = saved.params, saved.history
+        segments = saved.segments + (checkpoint.segment(saved.iteration, config),)
+    manual.check_problem(params, prepared.X, prepared.Y, config.output)
+    return params, history, segments
+
+
+def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progress: Any, requests: Any) -> Any:
+    """Train with checkpoints; a divergence saves last_finite.npz (RunError), a stop the last chunk (Interrupted)."""
+    out, config = run.out, run.config
+    try:
+        trained, _ = _fit(params, run, history, progress, requests)
+        return trained
+    # train() extends ``history`` itself: the exceptions' .history is this same CostHistory.
+    except train.Diverged as e:
+        checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
+        kept = (
+            f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
+            if run.saved_iteration is not None
+            else f"{out / MODEL} left as it was"
+        )
+        raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
+    except train.Interrupted as e:
+        where = None
+        if e.iteration > run.start:  # nothing new finished: model.npz already holds what there is
+            run.save(e.params, history, "interrupted")
+            where = out / MODEL
+        raise train.Interrupted(
+            e.iteration, e.params, e.history, saved=where, signum=e.signum, total=config.iterations
+        ) from None
+
+
 def train_run(
     settings: Mapping[str, Any] | RunConfig | None,
     out: PathLike,
@@ -418,60 +473,22 @@ def train_run(
     """
     started = time.perf_counter()
     out = check_out(out)
-    saved = None
-    if resume:
-        saved = checkpoint.load(out / MODEL)
-        config, changes = resumed_config(settings or {}, saved, out)
-        start = saved.iteration
-        if start >= config.iterations:
-            raise RunError(f"{out / MODEL} already has {start} iterations; ask for more with --iterations")
-    else:
-        config, changes, start = RunConfig.of(settings), {}, 0
+    config, changes, start, saved = _configured(settings, out, resume)
     simulate_cpu_devices(config.devices)
     prepared = data.prepare(config, stats=None if saved is None else (saved.feature_mean, saved.feature_std))
     if saved is not None:
         _check_resumed_data(prepared, saved, config)
     _check_problem(config, prepared)
     grid = _boundary_grid(config, prepared)
-    capacity = min(config.chunk, config.iterations - start)
-    memory_bytes = memory.check(estimate_memory(config, prepared, grid, capacity))
-    if saved is None:
-        params = train.init_params(
-            prepared.X.shape[0], config.hidden_units, prepared.Y.shape[0], config.seed, config.init
-        )
-        history, segments = CostHistory(LIMIT), (checkpoint.segment(0, config),)
-    else:
-        params, history = saved.params, saved.history
-        segments = saved.segments + (checkpoint.segment(start, config),)
-    import manual
-
-    manual.check_problem(params, prepared.X, prepared.Y, config.output)
-
+    memory_bytes = memory.check(estimate_memory(config, prepared, grid, min(config.chunk, config.iterations - start)))
+    params, history, segments = _starting_point(config, prepared, saved)
     with _Claim(out):
         run = _Run(out, config, prepared, grid, start, resume, changes, segments, memory_bytes, {}, started)
         threading.Thread(target=_warm_up, args=(config, prepared, grid), daemon=True).start()
         if on_start is not None:
             on_start(config, start, changes)
         with signals.recorded() as requests:
-            try:
-                params, _ = _fit(params, run, history, progress, requests)
-            # drive() extends ``history`` itself: the exceptions' .history is this same CostHistory.
-            except train.Diverged as e:
-                checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
-                kept = (
-                    f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
-                    if run.saved_iteration is not None
-                    else f"{out / MODEL} left as it was"
-                )
-                raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
-            except train.Interrupted as e:
-                where = None
-                if e.iteration > start:  # nothing new finished: model.npz already holds what there is
-                    run.save(e.params, history, "interrupted")
-                    where = out / MODEL
-                raise train.Interrupted(
-                    e.iteration, e.params, e.history, saved=where, signum=e.signum, total=config.iterations
-                ) from None
+            params = _train_and_save(params, run, history, progress, requests)
             scores, grid_predictions = _evaluate(params, config, prepared, grid)
             summary = run.save(params, history, "finished", scores, grid_predictions)
             if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
@@ -482,3 +499,42 @@ def train_run(
                     history.done, params, history, saved=out / MODEL, signum=stop, total=config.iterations
                 )
     return summary
+
+
+def sweep_run(
+    settings: Mapping[str, Any],
+    out: PathLike,
+    *,
+    seeds: int | None = None,
+    plots: bool = True,
+    progress: Any = None,
+) -> tuple[Any, list[str], int | None]:
+    """What ``shallownet sweep`` does: every network of ``config.sweep_grid(settings, seeds)`` trained at once.
+
+    The same checks as a run (the output folder, the data, the labels, the
+    memory), before anything is compiled; then the table's files and every
+    network's model into ``out`` (nothing is written before training ends).
+    Returns (SweepResult, the names written, the signal of a stop request
+    that came after training, or None: everything was written all the same).
+    A stop request during training raises train.Interrupted (nothing
+    written: a sweep does not resume).
+    """
+    from . import sweep
+
+    configs = run_config.sweep_grid(settings, seeds=seeds)
+    first = configs[0]
+    out = check_out(out)
+    prepared = data.prepare(first)
+    _check_problem(first, prepared)
+    memory.check(sweep.estimate_memory(configs, prepared, plots=plots))
+    with signals.recorded() as requests:
+        try:
+            result = sweep.run_configs(
+                configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
+            )
+        except train.Interrupted as e:
+            raise train.Interrupted(e.iteration, e.params, e.history, signum=e.signum, total=first.iterations) from None
+        scale = (prepared.mean, prepared.std) if first.standardize else None
+        files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
+        files.append(sweep.write_models(result, configs, prepared, out) + "/")
+    return result, files, requests()
