@@ -218,6 +218,28 @@ def _placed(stack: Stack, X: Any, Y: Any, devices: int | None, evaluate: Any) ->
     return arrays, put, mesh
 
 
+def _runner(
+    stack: Stack, arrays: dict[str, Any], put: Callable, static: dict[str, Any], evaluate: bool, predictions: list
+) -> tuple[Callable, ChunkRunner]:
+    """(arguments(state, n, last): run_chunk's arguments, run: drive's ChunkRunner) over the placed arrays."""
+    from .step import run_chunk
+
+    def arguments(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, ...]:
+        """run_chunk's arguments, in its order: the same types on every call, so one compile serves all."""
+        n_steps, ask = put(np.asarray(n, np.int32)), put(np.asarray(last and evaluate))
+        data = [arrays[name] for name in ("X", "Y", "lr", "mask")]
+        return (*state, *data, n_steps, arrays["X_eval"], ask, arrays["columns"], arrays["m"])
+
+    def run(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+        theta, costs, taken, alive, A2 = run_chunk(*arguments(state, n, last), **static)
+        if last and evaluate:
+            predictions.append(A2)
+        rows = stack.rows  # the device's rows are in layout order; the histories in the order given
+        return (theta, alive), _host(costs)[:n, rows], _host(taken)[rows], _host(alive)[rows]
+
+    return arguments, run
+
+
 def fit(
     stack: Stack,
     X: Any,
@@ -233,39 +255,23 @@ def fit(
     timings: dict[str, float] | None = None,
     **drive_options: Any,
 ) -> Fitted:
-    """Train every network of ``stack`` on X, Y for ``iterations`` steps; see the module docstring.
+    """Train every network of ``stack`` on X, Y for ``iterations`` steps (the module docstring).
 
-    ``gradients``: "manual" or "reference" (or, with devices, a per-shard
-    function). ``devices``: None trains on the default device; a count shards
-    the examples over that many (``shallownet.parallel``), one included.
-    ``timings`` (a dict) receives compile_s (the program compiled ahead of
-    time, apart) and run_s. ``evaluate`` (n_x, m_eval): the result's
-    predictions are every network's A2 on it, computed in the training's own
-    program. ``drive_options``: start, progress, checkpoint, checkpoint_every,
-    should_stop, chunk_seconds (see ``drive``).
+    ``gradients``: "manual", "reference", or (devices given) a per-shard
+    function. ``devices``: None, the default device; a count shards the
+    examples (``shallownet.parallel``). ``timings`` receives compile_s and
+    run_s; ``evaluate`` (n_x, m_eval): A2 on it after the last iteration.
+    ``drive_options``: see ``drive``.
     """
     from .step import run_chunk
 
     arrays, put, mesh = _placed(stack, X, Y, devices, evaluate)
     static = {"layout": stack.layout, "gradients": gradients, "output": output, "mesh": mesh}
     static["capacity"] = max(1, min(chunk, iterations))
-    predictions: list[Any] = []
-
-    def arguments(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, ...]:
-        """run_chunk's arguments, in its order: the same types on every call, so one compile serves all."""
-        n_steps, ask = put(np.asarray(n, np.int32)), put(np.asarray(last and evaluate is not None))
-        data = [arrays[name] for name in ("X", "Y", "lr", "mask")]
-        return (*state, *data, n_steps, arrays["X_eval"], ask, arrays["columns"], arrays["m"])
-
-    def run(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-        theta, costs, taken, alive, A2 = run_chunk(*arguments(state, n, last), **static)
-        if last and evaluate is not None:
-            predictions.append(A2)
-        rows = stack.rows  # the device's rows are in layout order; the histories in the order given
-        return (theta, alive), _host(costs)[:n, rows], _host(taken)[rows], _host(alive)[rows]
-
+    predictions: list[Any] = []  # A2 on ``evaluate``, from the call that ran the last iteration
+    arguments, run = _runner(stack, arrays, put, static, evaluate is not None, predictions)
     start = (put(stack.theta), put(np.ones(stack.count, bool)))
-    if timings is not None and iterations > 0:
+    if timings is not None and iterations > 0:  # ahead of time, apart: jit's cache then serves the calls
         compile_start = time.perf_counter()
         run_chunk.lower(*arguments(start, 0, False), **static).compile()
         timings["compile_s"] = time.perf_counter() - compile_start

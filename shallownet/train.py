@@ -56,6 +56,17 @@ def init_params(n_x: int, n_h: int, n_y: int, seed: int = 0, init: str = "random
     return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
 
 
+def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: int, chunk: int) -> None:
+    """The checks of every training entry point before anything is compiled; ValueError names the problem."""
+    if not callable(gradients):  # a callable: a per-shard function (``shallownet.parallel``)
+        check_gradients(gradients)
+    manual.checks.check_output(output)
+    manual.checks.check_X(X)
+    manual.checks.check_Y(Y, X, output)
+    if iterations < 0 or chunk < 1:
+        raise ValueError("iterations must be >= 0 and chunk >= 1")
+
+
 def train(
     params: ParamsLike,
     X: AnyArray,
@@ -80,22 +91,15 @@ def train(
     ``dtype`` (default: that of X) casts data and parameters; float32 trains
     fastest, float64 is the verification dtype. ``progress(done, last_cost)``
     is called between chunks. Raises Diverged (with the last finite params)
-    if a step goes non-finite, Interrupted (with the last chunk's params) on
-    Ctrl-C or a stop request. ``start_iteration`` offsets the iteration
-    numbers (resumed runs); ``history`` (a CostHistory ending there) receives
-    the costs, and ``costs`` is then its kept costs (default: every cost of
-    this call). ``devices`` (a count, 1 included) shards the examples over
-    that many devices (``shallownet.parallel``; ``gradients`` may then be a
-    per-shard function); None: the default device. ``options``: timings,
-    checkpoint_every, should_stop, chunk_seconds (``fit.fit``, ``fit.drive``).
+    if a step goes non-finite, Interrupted (the last chunk's params) on a
+    stop. ``start_iteration``: where a resumed run's ``history`` (a
+    CostHistory) ends; ``costs`` is then its kept costs (default: every cost
+    of this call). ``devices`` (a count) shards the examples
+    (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
     """
-    if not callable(gradients):
-        check_gradients(gradients)
+    _check(X, Y, output, gradients, iterations, chunk)
     manual.check_activation(activation)
-    manual.checks.check_output(output)
     manual.check_problem(params, X, Y, output)
-    if iterations < 0 or chunk < 1:
-        raise ValueError("iterations must be >= 0 and chunk >= 1")
     dtype = np.dtype(dtype or np.asarray(X).dtype)
     history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
     if history.done != start_iteration:
@@ -204,12 +208,7 @@ def train_many(
     timings, evaluate (``fit.fit``). A stop raises Interrupted whose .params
     and .history are lists. ``buckets``: see ``stack.make_layout``.
     """
-    check_gradients(gradients)
-    manual.checks.check_output(output)
-    manual.checks.check_X(X)
-    manual.checks.check_Y(Y, X, output)
-    if iterations < 0 or chunk < 1:
-        raise ValueError("iterations must be >= 0 and chunk >= 1")
+    _check(X, Y, output, gradients, iterations, chunk)
     dtype = np.dtype(dtype or np.asarray(X).dtype)
     n_x, m = np.shape(X)
     stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
