@@ -290,58 +290,28 @@ def check_problem(prepared: "Prepared") -> None:
 
 
 def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plots: bool) -> memory.Sizes:
-    """memory.estimate's parts for the whole sweep: every network at once, as the compiled program holds them."""
+    """memory.estimate for every network at once (each at its padded size), the boundary grid included."""
     from .stack import make_layout
 
     first = configs[0]
     n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
-    m_eval = m + prepared.test_examples
-    item = np.dtype(first.dtype).itemsize
-    layout, _ = make_layout(
-        [config.hidden_units for config in configs], [config.activation for config in configs], n_x, n_y, m
-    )
-    units = sum((group.stop - group.start) * group.hidden_units for group in layout.groups)
-    widest = max(group.hidden_units for group in layout.groups)
-    count = len(configs)
-    capacity = min(first.chunk, first.iterations)
-    width = layout.width
+    layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
+    padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
     grid_columns = 0
     if plots and n_x == 2 and n_y == 1:
         from .plots import GRID
 
         grid_columns = GRID * GRID
-    panels = min(count, MAX_PANELS)
-    kept = min(first.iterations, LIMIT + 1)
-    return {
-        "activations": (
-            memory.ACTIVATION_COPIES * (units + count * n_y) * m * item,
-            "device",
-            f"{memory.ACTIVATION_COPIES} x ({units} hidden + {count * n_y} output units of {count} "
-            f"networks) x {m} examples x {item} B",
-        ),
-        "parameters": (
-            (memory.PARAMETER_COPIES + 2) * count * width * item,
-            "device",
-            f"{memory.PARAMETER_COPIES + 2} copies x {count} networks x {width} parameters x {item} B",
-        ),
-        "data": ((n_x + n_y) * (m + m_eval) * item, "device", f"({n_x} + {n_y}) x {m + m_eval} columns x {item} B"),
-        "cost buffer": (
-            capacity * count * item * 2 + kept * count * item,
-            "device",
-            f"{capacity} iterations per chunk x {count} networks x {item} B, twice, and {kept} kept costs each",
-        ),
-        "evaluation": (
-            2 * (units + count * n_y) * m_eval * item + 2 * panels * (widest + n_y) * grid_columns * item,
-            "device",
-            f"the scores of {count} networks on {m_eval} columns and {panels} boundary panels "
-            f"on {grid_columns} grid points",
-        ),
-        "host data": (
-            memory.HOST_DATA_COPIES * 8 * (n_x + n_y) * m_eval,
-            "host",
-            f"{memory.HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m_eval} examples x 8 B",
-        ),
-    }
+    return memory.estimate(
+        n_x=n_x,
+        n_y=n_y,
+        n_h=padded,
+        m=m,
+        m_test=prepared.test_examples,
+        evaluated=m + prepared.test_examples + grid_columns,
+        capacity=min(first.chunk, first.iterations),
+        dtype=first.dtype,
+    )
 
 
 def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options: Any) -> SweepResult:
