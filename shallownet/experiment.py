@@ -528,12 +528,9 @@ def sweep_run(
     _check_problem(first, prepared)
     memory.check(sweep.estimate_memory(configs, prepared, plots=plots))
     with signals.recorded() as requests:
-        try:
-            result = sweep.run_configs(
-                configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
-            )
-        except train.Interrupted as e:
-            raise train.Interrupted(e.iteration, e.params, e.history, signum=e.signum, total=first.iterations) from None
+        result = sweep.run_configs(
+            configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
+        )
         scale = (prepared.mean, prepared.std) if first.standardize else None
         files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
         files.append(sweep.write_models(result, configs, prepared, out) + "/")

@@ -142,7 +142,7 @@ def drive(
     finished chunk, through ``to_host``) on Ctrl-C or a stop request.
     """
     steps = chunk if chunk_seconds is None else 1
-    last_checkpoint = time.monotonic()
+    last_checkpoint, total = time.monotonic(), start + iterations
     now = Loop(state, 0, np.ones(len(histories), bool))
     try:
         while now.done < iterations and now.alive.any():
@@ -160,7 +160,7 @@ def drive(
             if now.done < iterations and now.alive.any():
                 signum = None if should_stop is None else should_stop()
                 if signum is not None:
-                    raise Interrupted(start + now.done, to_host(now.state), histories, signum=signum)
+                    raise Interrupted(start + now.done, to_host(now.state), histories, signum=signum, total=total)
                 if checkpoint is not None and time.monotonic() - last_checkpoint >= (checkpoint_every or 0.0):
                     checkpoint(start + now.done, to_host(now.state), histories)
                     last_checkpoint = time.monotonic()
@@ -168,7 +168,7 @@ def drive(
         if isinstance(e, Interrupted):
             raise
         signum = getattr(e, "signum", signal.SIGINT)
-        raise Interrupted(start + now.done, to_host(now.state), histories, signum=signum) from None
+        raise Interrupted(start + now.done, to_host(now.state), histories, signum=signum, total=total) from None
     return now
 
 

@@ -10,7 +10,6 @@ written, so every file in a folder describes its model.npz. ``predict
 """
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -110,9 +109,3 @@ def network_name(index: int, hidden_units: int, lr: float, activation: str, seed
     """A sweep network's folder name: its place in the table and what differs (e.g. 03-nh4-lr1.2-tanh-seed0)."""
     safe = activation.replace(":", "")
     return f"{index:02d}-nh{hidden_units}-lr{lr:g}-{safe}-seed{seed}"
-
-
-def started_clock() -> Callable[[], float]:
-    """Seconds since this call, for a summary's total_seconds."""
-    start = time.perf_counter()
-    return lambda: time.perf_counter() - start

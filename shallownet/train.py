@@ -123,7 +123,7 @@ def train(
             **options,
         )
     except Interrupted as e:
-        raise Interrupted(e.iteration, e.params[0], history, signum=e.signum) from None
+        raise Interrupted(e.iteration, e.params[0], history, signum=e.signum, total=e.total) from None
     if fitted.diverged[0]:
         raise Diverged(history.done, fitted.params[0], history)
     return fitted.params[0], history.costs
