@@ -136,7 +136,7 @@ def test_a_planted_leak_between_networks_is_caught(flower, solo_runs, monkeypatc
     assert worst > 1e3 * TOLERANCE
 
 
-def slipped_backward_sums(params, cache, X, Y, activation="tanh", mask=None):
+def slipped_backward_sums(params, cache, X, Y, activation="tanh"):
     """manual's backward with the classic slip g'(Z1, Z1) (tanh' = 1 - Z1**2)."""
     _, g_prime = manual.get_activation(activation)
     dZ2 = cache["A2"] - Y
