@@ -126,11 +126,16 @@ def _changes_text(changes: dict[str, tuple[Any, Any]]) -> str:
     return ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
 
 
-def _interrupted_text(interrupted: Any) -> str:
-    """The one line printed when a stop request (a train.Interrupted) ended a run."""
+def _interrupted_text(interrupted: Any, command: str) -> str:
+    """The one line printed when a stop request (a train.Interrupted) ended a train or a sweep."""
     from . import signals
 
-    how = f"interrupted by {signals.name(interrupted.signum)} after iteration {interrupted.iteration}"
+    name = signals.name(interrupted.signum)
+    how = f"interrupted by {name} after iteration {interrupted.iteration}"
+    if command == "sweep":
+        if interrupted.saved is None:
+            return f"{how} of {interrupted.total}; nothing written (a sweep does not resume: run it again)"
+        return f"interrupted by {name} after the sweep finished; wrote {interrupted.saved}"
     if interrupted.saved is None:
         return f"{how}; no new chunk had finished, nothing saved"
     if interrupted.total is not None and interrupted.iteration >= interrupted.total:
@@ -138,11 +143,21 @@ def _interrupted_text(interrupted: Any) -> str:
     return f"{how}; saved {interrupted.saved}, continue with --resume"
 
 
+def _stopped(interrupted: Any, command: str, bar: Any) -> int:
+    """Report a stop request (everything that could be saved is): one line on stderr, the exit code 128 + N."""
+    from . import signals
+
+    bar.close()
+    signals.ignore_further()  # a second request must not cut the message short
+    print(f"shallownet: {_interrupted_text(interrupted, command)}", file=sys.stderr)
+    return signals.exit_code(interrupted.signum)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import config, experiment, signals, train
+    from . import config, experiment, train
 
     settings = config.given(args, "train")
-    data_name = settings.get("data", config.DEFAULTS.data)
+    data_name = settings.get("data", config.default("data"))
     out = Path(args.out or Path("runs") / Path(data_name).stem)
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)
@@ -159,10 +174,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             experiment.train_run, settings, out, resume=args.resume, progress=update, on_start=on_start
         )
     except train.Interrupted as e:
-        bar.close()
-        signals.ignore_further()  # a second request must not cut the message short: all is saved
-        print(f"shallownet: {_interrupted_text(e)}", file=sys.stderr)
-        return signals.exit_code(e.signum)
+        return _stopped(e, "train", bar)
     finally:
         bar.close()
     for part, value in summary.get("accuracy", summary.get("mse", {})).items():
@@ -209,44 +221,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Every network of the grid in one compiled program; the table on stdout, the files into --out."""
-    from . import config, data, experiment, memory, signals, sweep, train
+    from . import config, experiment, sweep, train
 
     settings = config.given(args, "sweep")
-    configs = _configured(config.sweep_grid, settings, seeds=args.seeds)
-    first = configs[0]
-    out = Path(args.out or Path("runs") / f"sweep-{Path(first.data).stem}")
-    experiment.check_out(out)
-    prepared = data.prepare(first)
-    sweep.check_problem(prepared)
-    memory.check(sweep.estimate_memory(configs, prepared, plots=not args.no_plots))
-    bar, update = sweep.progress_bar(first.iterations)
-    with signals.recorded() as requests:
-        try:
-            result = sweep.run_configs(
-                configs, prepared, progress=update, should_stop=requests, chunk_seconds=experiment.CHUNK_SECONDS
-            )
-        except train.Interrupted as e:
-            bar.close()
-            signals.ignore_further()  # nothing more to save: a second request must not cut the message short
-            print(
-                f"shallownet: interrupted by {signals.name(e.signum)} after iteration {e.iteration} of "
-                f"{first.iterations}; nothing written (a sweep does not resume: run it again)",
-                file=sys.stderr,
-            )
-            return signals.exit_code(e.signum)
-        finally:
-            bar.close()
-        scale = (prepared.mean, prepared.std) if first.standardize else None
-        files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=not args.no_plots, scale=scale)
-        print(sweep.summary_table(result))
-        print(f"wrote {', '.join(files)} to {out}")
-        stop = requests()
-        if stop is not None:  # asked to stop after the last chunk: everything is written
-            print(
-                f"shallownet: interrupted by {signals.name(stop)} after the sweep finished; wrote {out}",
-                file=sys.stderr,
-            )
-            return signals.exit_code(stop)
+    data_name = settings.get("data", config.default("data"))
+    out = Path(args.out or Path("runs") / f"sweep-{Path(data_name).stem}")
+    iterations = settings.get("iterations", config.SWEEP_DEFAULTS["iterations"])
+    bar, update = sweep.progress_bar(iterations)
+    try:
+        result, files, stop = _configured(
+            experiment.sweep_run, settings, out, seeds=args.seeds, plots=not args.no_plots, progress=update
+        )
+    except train.Interrupted as e:
+        return _stopped(e, "sweep", bar)
+    finally:
+        bar.close()
+    print(sweep.summary_table(result))
+    print(f"wrote {', '.join(files)} to {out}")
+    if stop is not None:  # asked to stop after the last chunk: everything is written
+        return _stopped(train.Interrupted(iterations, None, None, saved=out, signum=stop), "sweep", bar)
     return 0
 
 

@@ -20,10 +20,11 @@ import dataclasses
 import itertools
 import math
 import numbers
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self, cast
+
+from .numbers import number_argument, number_problem, whole_argument
 
 VERSION = 1  # of the dict written by to_dict (a checkpoint's "run" entry)
 
@@ -39,60 +40,6 @@ Check = Callable[[Any, str], Any]  # check(value, label) -> the normalized value
 
 class ConfigError(ValueError):
     """A setting has a bad value; the message names the setting and its command-line flag."""
-
-
-# --------------------------------------------------------------------------- numbers
-# One definition of a number, for the command line and for CSV cells: an
-# optional sign, digits with an optional decimal point, an optional exponent;
-# surrounding spaces allowed. Python's float() also takes "1_000", "infinity",
-# "nan" and non-ASCII digits, none of which a data file means as a number.
-NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NAN_WORDS = {"nan", "+nan", "-nan"}
-_INF_WORDS = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
-_MISSING_WORDS = {"na", "n/a", "null", "none", "nil", "?", "-", "#n/a"}
-
-
-def number_problem(text: str) -> str | None:
-    """Why ``text`` is not a finite number (a short phrase), or None when it is one."""
-    cell = text.strip()
-    if NUMBER.fullmatch(cell):
-        return None if math.isfinite(float(cell)) else "infinite value (too large for float64)"
-    low = cell.lower()
-    if not cell:
-        return "empty cell"
-    if low in _NAN_WORDS:
-        return "NaN"
-    if low in _INF_WORDS:
-        return "infinite value"
-    if low in _MISSING_WORDS:
-        return f"{cell!r} is a missing value, not a number"
-    hint = ""
-    if "_" in cell:
-        hint = " (no '_' digit separators)"
-    elif any(char.isspace() for char in cell):
-        hint = " (no spaces inside a number)"
-    elif "," in cell:
-        hint = " (a decimal comma? write 1.5, not 1,5)"
-    return f"{cell!r} is not a number{hint}"
-
-
-def parse_number(text: str) -> float:
-    """A finite float from ``text`` (see NUMBER); ValueError says why not."""
-    problem = number_problem(text)
-    if problem is not None:
-        raise ValueError(problem)
-    return float(text.strip())
-
-
-def parse_whole(text: str) -> int:
-    """An int from ``text``: a number with no fractional part ("5000", "1e6"); ValueError otherwise."""
-    value = parse_number(text)
-    cell = text.strip()
-    if re.fullmatch(r"[+-]?[0-9]+", cell):
-        return int(cell)  # exact, however many digits
-    if not value.is_integer():
-        raise ValueError(f"{cell!r} is not a whole number")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- validators
@@ -356,6 +303,11 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
 
+def default(name: str) -> Any:
+    """A setting's default value, without building (and validating) a RunConfig."""
+    return next(field.default for field in dataclasses.fields(RunConfig) if field.name == name)
+
+
 def names() -> tuple[str, ...]:
     return tuple(field.name for field in dataclasses.fields(RunConfig))
 
@@ -380,7 +332,6 @@ def on_resume(name: str) -> str:
     return next(field for field in dataclasses.fields(RunConfig) if field.name == name).metadata["on_resume"]
 
 
-DEFAULTS = RunConfig()
 # The sweep reproduces the course's hidden-size table by default: its sizes,
 # 5,000 iterations, the course's init, float64. Every other default is RunConfig's.
 SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "dtype": "float64", "init": "course"}
@@ -389,28 +340,11 @@ SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "
 # --------------------------------------------------------------------------- command-line flags
 
 
-def _strict(parse: Callable[[str], Any], kind: str) -> Callable[[str], Any]:
-    """An argparse type that reads ``text`` with ``parse`` (the strict grammar above), naming what it expected."""
-
-    def parse_text(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as e:
-            said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a {kind} ({e})"
-            raise argparse.ArgumentTypeError(said) from None
-
-    return parse_text
-
-
-# argparse type: a whole number in the strict grammar above ("5000", "1e6"; not "1_000").
-whole_argument = _strict(parse_whole, "whole number")
-
-
 def _argument_type(field: dataclasses.Field[Any]) -> Callable[[str], Any]:
     """The argparse type of a field: the strict number grammar above for numbers."""
     types: dict[Any, Callable[[str], Any]] = {
         int: whole_argument,
-        float: _strict(parse_number, "finite number"),
+        float: number_argument,
     }
     return types.get(field.type, str)
 
@@ -478,7 +412,7 @@ def sweep_seeds(settings: Mapping[str, Any], seeds: int | None = None) -> tuple[
     init per configuration (by default the course's own draw).
     """
     merged = {**SWEEP_DEFAULTS, **settings}
-    seed = merged.get("seed", DEFAULTS.seed)
+    seed = merged.get("seed", default("seed"))
     if seeds is None:
         return merged["init"], [seed]
     if isinstance(seeds, bool) or not isinstance(seeds, numbers.Integral) or seeds < 1:

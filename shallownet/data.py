@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from .config import NUMBER, number_problem
+from .numbers import NUMBER, number_problem
 
 if TYPE_CHECKING:
     from .config import RunConfig
@@ -99,7 +99,7 @@ def extra(name: str, seed: int = EXTRA_SEED) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse_cells(rows: list[tuple[int, list[str]]], header: tuple[str, ...], path: PathLike) -> np.ndarray:
-    """Rows of strings -> float64 (rows, columns); DataError names the first bad cell (see config.NUMBER)."""
+    """Rows of strings -> float64 (rows, columns); DataError names the first bad cell (see numbers.NUMBER)."""
     values = np.empty((len(rows), len(header)))
     fullmatch = NUMBER.fullmatch
     for row_index, (line, row) in enumerate(rows):

@@ -21,7 +21,6 @@ learning rate, chunk and checkpoint interval may change (and are recorded).
 import contextlib
 import dataclasses
 import fcntl
-import json
 import os
 import tempfile
 import threading
@@ -34,15 +33,13 @@ import numpy as np
 
 from manual.typing import ParamsLike
 
-from . import checkpoint, data, memory, signals, train
+from . import checkpoint, data, memory, outputs, signals, train
 from . import config as run_config
 from .config import MUST_MATCH, RunConfig
+from .evaluate import forward_batched, score
 from .history import LIMIT, CostHistory
-from .predict import forward_batched, score
+from .outputs import BOUNDARY_PNG, COST_PNG, LAST_FINITE, MODEL, RUN_FILES
 
-MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG = "model.npz", "summary.json", "cost.png", "decision_boundary.png"
-LAST_FINITE = "last_finite.npz"
-RUN_FILES = (MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG, LAST_FINITE)
 LOCK = ".shallownet.lock"
 PathLike = str | os.PathLike[str]
 Grid = tuple[np.ndarray, np.ndarray, np.ndarray]  # plots.grid: xx, yy (n, n) and the points (2, n*n)
@@ -305,18 +302,7 @@ class _Run:
     saved_iteration: int | None = None  # of this run's last save
 
     def model(self, params: ParamsLike, history: CostHistory, status: str) -> checkpoint.Model:
-        return checkpoint.Model(
-            {k: np.asarray(v) for k, v in params.items()},
-            self.config,
-            self.prepared.features,
-            self.prepared.labels,
-            self.prepared.fingerprint,
-            self.prepared.mean,
-            self.prepared.std,
-            history,
-            self.segments,
-            status,
-        )
+        return outputs.model_of(params, self.config, self.prepared, history, self.segments, status)
 
     def save(
         self,
@@ -326,84 +312,52 @@ class _Run:
         scores: dict[str, float | None] | None = None,
         grid_predictions: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """model.npz, then cost.png (and decision_boundary.png when finished), then summary.json.
+        """outputs.write: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
 
-        Stop signals wait until all are written. A plot that cannot describe
-        this model (the boundary before the end) is removed, so every file in
-        the folder describes model.npz. Returns the files written.
+        A plot that cannot describe this model (the boundary before the end)
+        is removed, so every file in the folder describes model.npz.
         """
-        from . import plots
-
-        out = self.out
-        with signals.deferred():
-            checkpoint.save(out / MODEL, self.model(params, history, status))
-            iterations, costs = history.arrays()
-            every = "" if history.stride == 1 else f", every {history.stride}th iteration"
-            plots.cost_curve(
-                costs,
-                out / COST_PNG,
-                iterations=iterations,
-                title=f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}",
-            )
-            files = [MODEL, COST_PNG]
-            if status == "finished" and self.grid is not None and grid_predictions is not None:
-                xx, yy, _ = self.grid
-                plots.decision_boundary(
-                    xx,
-                    yy,
-                    grid_predictions,
-                    self.prepared.X_unscaled,
-                    self.prepared.Y,
-                    out / BOUNDARY_PNG,
-                    title=f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})",
-                )
-                files.append(BOUNDARY_PNG)
-            elif (out / BOUNDARY_PNG).exists():
-                os.remove(out / BOUNDARY_PNG)
-            files.append(SUMMARY)
-            summary = self.summary(history, status, scores, files)
-            text = summary_json(summary)
-            checkpoint.atomic_write(out / SUMMARY, lambda f: f.write(text.encode()))
+        summary = outputs.write(
+            self.out,
+            self.model(params, history, status),
+            scores,
+            self.extra,
+            lambda folder: self.figures(folder, history, status == "finished", grid_predictions),
+        )
         self.saved_iteration = history.done
         return summary
 
-    def summary(
-        self, history: CostHistory, status: str, scores: dict[str, float | None] | None, files: list[str]
-    ) -> dict[str, Any]:
+    def figures(self, out: Path, history: CostHistory, finished: bool, grid_predictions: np.ndarray | None) -> list:
+        from . import plots
+
         iterations, costs = history.arrays()
-        score_key = "accuracy" if self.config.output == "sigmoid" else "mse"
-        return {
-            "status": status,
-            "iterations": history.done,
-            "config": self.config.to_dict(),
-            "features": list(self.prepared.features),
-            "labels": list(self.prepared.labels),
-            "data_fingerprint": self.prepared.fingerprint.to_dict(),
+        every = "" if history.stride == 1 else f", every {history.stride}th iteration"
+        title = f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}"
+        plots.cost_curve(costs, out / COST_PNG, iterations=iterations, title=title)
+        if finished and self.grid is not None and grid_predictions is not None:
+            xx, yy, _ = self.grid
+            title = f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})"
+            X, Y = self.prepared.X_unscaled, self.prepared.Y
+            plots.decision_boundary(xx, yy, grid_predictions, X, Y, out / BOUNDARY_PNG, title=title)
+            return [COST_PNG, BOUNDARY_PNG]
+        if (out / BOUNDARY_PNG).exists():
+            os.remove(out / BOUNDARY_PNG)
+        return [COST_PNG]
+
+    def extra(self) -> dict[str, Any]:
+        """What a run's summary adds to the model's: resume, memory, timings, the device."""
+        before = {
             "resumed_from": self.start if self.resumed else None,
             "changed_on_resume": {k: list(v) for k, v in self.changes.items()},
-            "segments": list(self.segments),
-            score_key: scores,
-            "last_cost": history.last_cost,
-            "cost_history": {
-                "stride": history.stride,
-                "limit": LIMIT,
-                "points": [[int(i), float(c)] for i, c in zip(iterations, costs)],
-            },
+        }
+        after = {
             "memory_estimate_bytes": self.memory_bytes,
             "compile_seconds": self.timings.get("compile_s"),
             "run_seconds": self.timings.get("run_s"),
             "total_seconds": time.perf_counter() - self.started,
             **_device(),
-            "files": files,
         }
-
-
-def summary_json(summary: dict[str, Any]) -> str:
-    """summary.json's text: indented, with the cost history's points one compact list (not a line each)."""
-    points = summary["cost_history"]["points"]
-    marker = "@cost-history-points@"
-    text = json.dumps({**summary, "cost_history": {**summary["cost_history"], "points": marker}}, indent=2)
-    return text.replace(json.dumps(marker), json.dumps(points, separators=(",", ":"))) + "\n"
+        return {"before": before, "after": after}
 
 
 def _fit(
@@ -413,7 +367,7 @@ def _fit(
     progress: train.Progress | None,
     requests: signals.Requests,
 ) -> tuple[Any, np.ndarray]:
-    """train() on one device, or shallownet.parallel.train_parallel over several, with checkpoints."""
+    """train() on one device or, sharding the examples, on several, with checkpoints."""
     config, prepared = run.config, run.prepared
     kwargs: dict[str, Any] = {
         "activation": config.activation,
@@ -431,11 +385,69 @@ def _fit(
         "should_stop": requests,
         "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4),
     }
-    if config.devices > 1:
-        from .parallel import train_parallel  # written apart; imported only when asked for
+    return train.train(
+        params,
+        prepared.X,
+        prepared.Y,
+        devices=config.devices if config.devices > 1 else None,
+        timings=run.timings,
+        **kwargs,
+    )
 
-        return train_parallel(params, prepared.X, prepared.Y, devices=config.devices, **kwargs)
-    return train.train(params, prepared.X, prepared.Y, timings=run.timings, **kwargs)
+
+def _configured(
+    settings: Mapping[str, Any] | RunConfig | None, out: Path, resume: bool
+) -> tuple[RunConfig, dict[str, tuple[Any, Any]], int, checkpoint.Model | None]:
+    """(config, changes on resume, start iteration, the saved model or None)."""
+    if not resume:
+        return RunConfig.of(settings), {}, 0, None
+    saved = checkpoint.load(out / MODEL)
+    config, changes = resumed_config(settings or {}, saved, out)
+    if saved.iteration >= config.iterations:
+        raise RunError(f"{out / MODEL} already has {saved.iteration} iterations; ask for more with --iterations")
+    return config, changes, saved.iteration, saved
+
+
+def _starting_point(
+    config: RunConfig, prepared: data.Prepared, saved: checkpoint.Model | None
+) -> tuple[ParamsLike, CostHistory, tuple]:
+    """(params, history, segments) to train from: a fresh init, or the saved run's."""
+    import manual
+
+    if saved is None:
+        n_x, n_y = prepared.X.shape[0], prepared.Y.shape[0]
+        params: ParamsLike = train.init_params(n_x, config.hidden_units, n_y, config.seed, config.init)
+        history, segments = CostHistory(LIMIT), (checkpoint.segment(0, config),)
+    else:
+        params, history = saved.params, saved.history
+        segments = saved.segments + (checkpoint.segment(saved.iteration, config),)
+    manual.check_problem(params, prepared.X, prepared.Y, config.output)
+    return params, history, segments
+
+
+def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progress: Any, requests: Any) -> Any:
+    """Train with checkpoints; a divergence saves last_finite.npz (RunError), a stop the last chunk (Interrupted)."""
+    out, config = run.out, run.config
+    try:
+        trained, _ = _fit(params, run, history, progress, requests)
+        return trained
+    # train() extends ``history`` itself: the exceptions' .history is this same CostHistory.
+    except train.Diverged as e:
+        checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
+        kept = (
+            f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
+            if run.saved_iteration is not None
+            else f"{out / MODEL} left as it was"
+        )
+        raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
+    except train.Interrupted as e:
+        where = None
+        if e.iteration > run.start:  # nothing new finished: model.npz already holds what there is
+            run.save(e.params, history, "interrupted")
+            where = out / MODEL
+        raise train.Interrupted(
+            e.iteration, e.params, e.history, saved=where, signum=e.signum, total=config.iterations
+        ) from None
 
 
 def train_run(
@@ -461,60 +473,22 @@ def train_run(
     """
     started = time.perf_counter()
     out = check_out(out)
-    saved = None
-    if resume:
-        saved = checkpoint.load(out / MODEL)
-        config, changes = resumed_config(settings or {}, saved, out)
-        start = saved.iteration
-        if start >= config.iterations:
-            raise RunError(f"{out / MODEL} already has {start} iterations; ask for more with --iterations")
-    else:
-        config, changes, start = RunConfig.of(settings), {}, 0
+    config, changes, start, saved = _configured(settings, out, resume)
     simulate_cpu_devices(config.devices)
     prepared = data.prepare(config, stats=None if saved is None else (saved.feature_mean, saved.feature_std))
     if saved is not None:
         _check_resumed_data(prepared, saved, config)
     _check_problem(config, prepared)
     grid = _boundary_grid(config, prepared)
-    capacity = min(config.chunk, config.iterations - start)
-    memory_bytes = memory.check(estimate_memory(config, prepared, grid, capacity))
-    if saved is None:
-        params = train.init_params(
-            prepared.X.shape[0], config.hidden_units, prepared.Y.shape[0], config.seed, config.init
-        )
-        history, segments = CostHistory(LIMIT), (checkpoint.segment(0, config),)
-    else:
-        params, history = saved.params, saved.history
-        segments = saved.segments + (checkpoint.segment(start, config),)
-    import manual
-
-    manual.check_problem(params, prepared.X, prepared.Y, config.output)
-
+    memory_bytes = memory.check(estimate_memory(config, prepared, grid, min(config.chunk, config.iterations - start)))
+    params, history, segments = _starting_point(config, prepared, saved)
     with _Claim(out):
         run = _Run(out, config, prepared, grid, start, resume, changes, segments, memory_bytes, {}, started)
         threading.Thread(target=_warm_up, args=(config, prepared, grid), daemon=True).start()
         if on_start is not None:
             on_start(config, start, changes)
         with signals.recorded() as requests:
-            try:
-                params, _ = _fit(params, run, history, progress, requests)
-            # drive() extends ``history`` itself: the exceptions' .history is this same CostHistory.
-            except train.Diverged as e:
-                checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
-                kept = (
-                    f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
-                    if run.saved_iteration is not None
-                    else f"{out / MODEL} left as it was"
-                )
-                raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
-            except train.Interrupted as e:
-                where = None
-                if e.iteration > start:  # nothing new finished: model.npz already holds what there is
-                    run.save(e.params, history, "interrupted")
-                    where = out / MODEL
-                raise train.Interrupted(
-                    e.iteration, e.params, e.history, saved=where, signum=e.signum, total=config.iterations
-                ) from None
+            params = _train_and_save(params, run, history, progress, requests)
             scores, grid_predictions = _evaluate(params, config, prepared, grid)
             summary = run.save(params, history, "finished", scores, grid_predictions)
             if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
@@ -525,3 +499,39 @@ def train_run(
                     history.done, params, history, saved=out / MODEL, signum=stop, total=config.iterations
                 )
     return summary
+
+
+def sweep_run(
+    settings: Mapping[str, Any],
+    out: PathLike,
+    *,
+    seeds: int | None = None,
+    plots: bool = True,
+    progress: Any = None,
+) -> tuple[Any, list[str], int | None]:
+    """What ``shallownet sweep`` does: every network of ``config.sweep_grid(settings, seeds)`` trained at once.
+
+    The same checks as a run (the output folder, the data, the labels, the
+    memory), before anything is compiled; then the table's files and every
+    network's model into ``out`` (nothing is written before training ends).
+    Returns (SweepResult, the names written, the signal of a stop request
+    that came after training, or None: everything was written all the same).
+    A stop request during training raises train.Interrupted (nothing
+    written: a sweep does not resume).
+    """
+    from . import sweep
+
+    configs = run_config.sweep_grid(settings, seeds=seeds)
+    first = configs[0]
+    out = check_out(out)
+    prepared = data.prepare(first)
+    _check_problem(first, prepared)
+    memory.check(sweep.estimate_memory(configs, prepared, plots=plots))
+    with signals.recorded() as requests:
+        result = sweep.run_configs(
+            configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
+        )
+        scale = (prepared.mean, prepared.std) if first.standardize else None
+        files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
+        files.append(sweep.write_models(result, configs, prepared, out) + "/")
+    return result, files, requests()

@@ -15,6 +15,7 @@ factor, which is what refusing a run that cannot fit needs.
 """
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,7 @@ def estimate(
     *,
     n_x: int,
     n_y: int,
-    n_h: int,
+    n_h: int | Sequence[int],
     m: int,
     m_test: int = 0,
     evaluated: int = 0,
@@ -53,43 +54,50 @@ def estimate(
     dtype: DTypeLike,
     devices: int = 1,
 ) -> Sizes:
-    """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host")."""
-    itemsize = np.dtype(dtype).itemsize
+    """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host").
+
+    ``n_h``: one network's hidden units, or each network's of a stack (as
+    padded in its group): the same parts, for every network at once.
+    """
+    hidden = [n_h] if isinstance(n_h, int) else list(n_h)
+    count, units, item = len(hidden), sum(hidden), np.dtype(dtype).itemsize
     m_pad = -(-m // devices) * devices
-    params = n_h * (n_x + 1) + n_y * (n_h + 1)
-    batch = evaluation_batch(n_h, n_y, itemsize, evaluated) if evaluated else 0
+    params = sum(n * (n_x + 1) + n_y * (n + 1) for n in hidden)
+    batch = evaluation_batch(units, count * n_y, item, evaluated) if evaluated else 0
+    networks = "" if count == 1 else f" of {count} networks"
     return {
         "activations": (
-            ACTIVATION_COPIES * (n_h + n_y) * m_pad * itemsize,
+            ACTIVATION_COPIES * (units + count * n_y) * m_pad * item,
             "device",
-            f"{ACTIVATION_COPIES} x ({n_h} hidden + {n_y} output units) x {m_pad} examples x {itemsize} B",
+            f"{ACTIVATION_COPIES} x ({units} hidden + {count * n_y} output units{networks}) x {m_pad} examples "
+            f"x {item} B",
         ),
         "parameters": (
-            PARAMETER_COPIES * params * itemsize,
+            PARAMETER_COPIES * params * item,
             "device",
-            f"{PARAMETER_COPIES} copies x {params} parameters x {itemsize} B",
+            f"{PARAMETER_COPIES} copies x {params} parameters{networks} x {item} B",
         ),
         "data": (
-            (n_x + n_y + (devices > 1)) * m_pad * itemsize,
+            (n_x + n_y + (devices > 1)) * m_pad * item,
             "device",
-            f"({n_x} features + {n_y} labels) x {m_pad} examples x {itemsize} B",
+            f"({n_x} features + {n_y} labels) x {m_pad} examples x {item} B",
         ),
         "cost buffer": (
-            capacity * (itemsize + 8 + 16),
+            capacity * count * (item + 8 + 16),
             "device",
-            f"{capacity} iterations per chunk x ({itemsize} B on the device + 24 B on the host)",
+            f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host){networks}",
         ),
         "evaluation": (
-            2 * (n_h + n_y) * batch * itemsize,
+            2 * (units + count * n_y) * batch * item,
             "device",
-            f"2 x ({n_h} + {n_y}) units x {batch} columns per batch x {itemsize} B",
+            f"2 x ({units} + {count * n_y}) units x {batch} columns per batch x {item} B",
         ),
         "host data": (
             HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test),
             "host",
             f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B",
         ),
-        "cost history": (16 * (LIMIT + 1), "host", f"{LIMIT + 1} points x 16 B"),
+        "cost history": (16 * (LIMIT + 1) * count, "host", f"{LIMIT + 1} points x 16 B{networks}"),
     }
 
 

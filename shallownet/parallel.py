@@ -1,9 +1,10 @@
-"""Data-parallel training: the examples (columns of X, Y) sharded across devices.
+"""The sharded gradient path: the examples (columns of X, Y) split across devices, inside the one step.
 
-A 1-D mesh of N devices, axis ``"data"``; X, Y and a 0/1 mask are split by
-columns (each device holds m_pad / N examples), the parameters are replicated.
-Each gradient step runs ``jax.shard_map`` inside the same compiled
-``lax.while_loop`` as ``shallownet.loop.run_chunk``.
+A 1-D mesh of N devices, axis ``"data"``; X, Y and a 0/1 column mask are split
+by columns (each device holds m_pad / N examples), the stack's parameters are
+replicated. ``stack_value_and_grads`` wraps the step's vmapped (J, grads) in
+``jax.shard_map``: it runs on each device's columns and the results are added
+across devices.
 
 Where the 1/m lives. J = (1/m) sum_i L(i) over *all* m examples, so each
 device computes *sums* over its own columns (no 1/m), ``lax.psum`` adds the N
@@ -13,13 +14,13 @@ averaging local means is right only when every shard has the same number of
 real examples, which padding breaks.
 
 m not divisible by N: X and Y are padded with zero columns up to a multiple of
-N, and a mask (1, m_pad) is 1 on real examples, 0 on padding; the mask zeroes
-the padding's loss and its dZ2 (hence its dW2, db2, dZ1, dW1, db1), and m counts
-real examples only.
+N, and the column mask (1, m_pad) is 1 on real examples, 0 on padding; it
+zeroes the padding's loss and its dZ2 (hence its dW2, db2, dZ1, dW1, db1), and
+m counts real examples only.
 
 Several processes (hosts): call ``jax.distributed.initialize`` first; then
 ``jax.devices()`` lists every process's devices, the mesh spans them, and each
-process must pass the same full X and Y (it keeps only its own columns).
+process passes the same full X and Y (it keeps only its own columns).
 """
 
 from collections.abc import Callable
@@ -30,14 +31,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
-from jax.typing import DTypeLike
 
 import manual
 import reference
-from manual.typing import AnyArray, Grads, Params, ParamsLike
-
-from .loop import descend
-from .train import Progress, check_arguments, check_gradients, drive
+from manual.typing import Grads, Params
 
 AXIS = "data"
 # (params, X, Y, mask, m, activation=, output=) -> (J, grads), inside shard_map over AXIS
@@ -88,13 +85,16 @@ def manual_sums(
 ) -> tuple[jax.Array, Grads]:
     """The course's formulas on one shard, as *sums* over its columns: (sum L, grad sums).
 
-    ``manual.backward_sums_unchecked``, the same sums ``manual.backward_unchecked``
+    ``manual.backward_sums_unchecked``: the sums ``manual.backward_unchecked``
     divides by m; here the caller divides by the global m after the all-reduce.
-    The mask zeroes the padded columns of dZ2, and through it every gradient
-    term of those columns.
+    The mask (1, m), 1 on real examples and 0 on padding, zeroes the padded
+    columns of A2 and Y, so dZ2 = A2 - Y is exactly 0 there and every
+    gradient term of those columns with it; the real columns' bits are
+    unchanged (x * 1 is x).
     """
     _, cache = manual.forward_unchecked(params, X, activation, output)
-    grad_sums = manual.backward_sums_unchecked(params, cache, X, Y, activation, mask)
+    masked = {**cache, "A2": cache["A2"] * mask}
+    grad_sums = manual.backward_sums_unchecked(params, masked, X, Y * mask, activation)
     return masked_loss_sum(cache["Z2"], Y, mask, output), grad_sums
 
 
@@ -160,120 +160,63 @@ def shard_value_and_grads(gradients: str | ShardValueAndGrads) -> ShardValueAndG
 
     A callable has the signature of ``manual_value_and_grads`` (it runs inside
     shard_map over axis "data"); it is how experiments such as the tests'
-    planted local-m mistake run through the same loop.
+    planted local-m mistake run through the same step.
     """
     if callable(gradients):
         return gradients
-    check_gradients(gradients)
+    if gradients not in SHARD_PATHS:
+        raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
     return SHARD_PATHS[gradients]
 
 
-@partial(jax.jit, static_argnames=("mesh", "activation", "output", "gradients", "capacity"))
-def run_chunk(
-    params: Params,
+def stack_value_and_grads(
+    stacked: Callable[..., tuple[jax.Array, jax.Array]],
+    gradients: str | ShardValueAndGrads,
+    mesh: jax.sharding.Mesh,
     X: jax.Array,
     Y: jax.Array,
-    mask: jax.Array,
+    columns: jax.Array,
     m: jax.Array,
-    lr: jax.Array,
-    n_steps: jax.Array,
-    *,
-    mesh: jax.sharding.Mesh,
-    activation: str,
-    output: str,
-    gradients: str | ShardValueAndGrads,
-    capacity: int,
-) -> tuple[Params, jax.Array, jax.Array, jax.Array]:
-    """``shallownet.loop.run_chunk`` with each step's (J, grads) computed across the mesh.
+) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
+    """theta -> (J (N,), G (N, P)) across the mesh: ``stacked`` (the step's vmap over the groups) per shard.
 
-    X, Y, mask are sharded by columns over ``mesh``; params, m, lr, n_steps
-    replicated; the results are replicated.
+    ``stacked(theta, X, Y, network=...)`` is given, as its one network's
+    function, the per-shard path with this shard's column mask and the global m.
     """
-    columns = jax.P(None, AXIS)
-    value_and_grads = jax.shard_map(
-        partial(shard_value_and_grads(gradients), activation=activation, output=output),
-        mesh=mesh,
-        in_specs=(jax.P(), columns, columns, columns, jax.P()),
-        out_specs=(jax.P(), jax.P()),
+    per_shard = shard_value_and_grads(gradients)
+
+    def on_shard(theta: jax.Array, X: jax.Array, Y: jax.Array, columns: jax.Array, m: jax.Array) -> Any:
+        def network(params: Params, X: jax.Array, Y: jax.Array, **kind: str) -> tuple[jax.Array, Grads]:
+            return per_shard(params, X, Y, columns, m, **kind)
+
+        return stacked(theta, X, Y, network=network)
+
+    cols = jax.P(None, AXIS)
+    sharded = jax.shard_map(
+        on_shard, mesh=mesh, in_specs=(jax.P(), cols, cols, cols, jax.P()), out_specs=(jax.P(), jax.P())
     )
-    return descend(lambda theta: value_and_grads(theta, X, Y, mask, m), params, lr, n_steps, capacity, X.dtype)
+    return lambda theta: sharded(theta, X, Y, columns, m)
 
 
-def _global(x: np.ndarray, mesh: jax.sharding.Mesh, spec: jax.P) -> jax.Array:
+def put_global(x: Any, mesh: jax.sharding.Mesh, spec: jax.P) -> jax.Array:
     """A global jax.Array from the same numpy value on every process (each keeps its shards)."""
     x = np.asarray(x)
     return jax.make_array_from_callback(x.shape, jax.NamedSharding(mesh, spec), lambda idx: x[idx])
 
 
-def _local(x: jax.Array) -> jax.Array:
-    """This process's copy of a replicated result, as a single-device array."""
-    return x.addressable_data(0)
+def put_columns(x: Any, mesh: jax.sharding.Mesh) -> jax.Array:
+    return put_global(x, mesh, jax.P(None, AXIS))
 
 
-def train_parallel(
-    params: ParamsLike,
-    X: AnyArray,
-    Y: AnyArray,
-    *,
-    devices: int,
-    activation: str = "tanh",
-    output: str = "sigmoid",
-    gradients: str | ShardValueAndGrads = "manual",
-    lr: float = 1.2,
-    iterations: int = 10000,
-    chunk: int = 1000,
-    dtype: DTypeLike | None = None,
-    progress: Progress | None = None,
-    start_iteration: int = 0,
-    **drive_options: Any,
-) -> tuple[Params, np.ndarray]:
-    """``shallownet.train.train`` with the examples sharded across ``devices`` devices.
+put_replicated = partial(put_global, spec=jax.P())
 
-    Same arguments and return, (params, costs (iterations,) numpy), same
-    Diverged and Interrupted; params come back as single-device arrays.
-    ``gradients`` is "manual" (explicit psum, then 1/m), "reference" (jax.grad of
-    the global cost) or a per-shard function (see ``shard_value_and_grads``).
+
+def train_parallel(params: Any, X: Any, Y: Any, *, devices: int, **options: Any) -> tuple[dict[str, Any], np.ndarray]:
+    """``shallownet.train.train`` with the examples sharded across ``devices`` devices (same arguments, same errors).
+
+    ``gradients`` may also be a per-shard function (``shard_value_and_grads``).
     Under jax.distributed every process calls this with the same arguments.
-    ``drive_options`` (history, checkpoint, should_stop, ...) go to ``train.drive``.
     """
-    if not callable(gradients):
-        check_gradients(gradients)
-    check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
-    mesh = data_mesh(devices)
-    dtype = np.dtype(dtype or X.dtype)
-    padded = pad_examples(np.asarray(X, dtype), np.asarray(Y, dtype), devices)
-    X_pad, Y_pad, mask = (_global(array, mesh, jax.P(None, AXIS)) for array in padded)
-    replicated = partial(_global, mesh=mesh, spec=jax.P())
-    device_params = {k: replicated(np.asarray(params[k], dtype)) for k in ("W1", "b1", "W2", "b2")}
-    m, learning_rate = replicated(np.asarray(X.shape[1], dtype)), replicated(np.asarray(lr, dtype))
+    from .train import train  # the one-network entry point sits above the step that imports this module
 
-    def run(params: Params, steps: int, cost_every: int = 1, offset: int = 0) -> tuple[Params, np.ndarray, int, bool]:
-        # Every cost is computed (the sharded loop checks every step), whatever
-        # the history keeps; capacity = chunk for every call, so a configuration compiles once.
-        params, costs, done, ok = run_chunk(
-            params,
-            X_pad,
-            Y_pad,
-            mask,
-            m,
-            learning_rate,
-            replicated(np.asarray(steps, np.int32)),
-            mesh=mesh,
-            activation=activation,
-            output=output,
-            gradients=gradients,
-            capacity=chunk,
-        )
-        return params, np.asarray(_local(costs)), int(_local(done)), bool(_local(ok))
-
-    return drive(
-        run,
-        device_params,
-        iterations=iterations,
-        chunk=chunk,
-        progress=progress,
-        start_iteration=start_iteration,
-        dtype=dtype,
-        to_host=lambda params: {k: _local(v) for k, v in params.items()},
-        **drive_options,
-    )
+    return train(params, X, Y, devices=devices, **options)

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from manual.typing import ParamsLike
-
-from . import checkpoint, data, memory, train
+from . import checkpoint, data
+from .evaluate import forward_batched, score
 
 
 class PredictError(ValueError):
@@ -30,30 +29,6 @@ class Predictions:
     labels: tuple
     output: str
     score: float | None
-
-
-def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
-    """Accuracy in percent (sigmoid output) or mean squared error (identity) of predictions P."""
-    if output == "sigmoid":
-        return float(100.0 * np.mean((Y > 0.5) == P))
-    return float(np.mean((P - Y) ** 2))
-
-
-def forward_batched(params: ParamsLike, X: np.ndarray, activation: str, output: str) -> np.ndarray:
-    """train.predict over column batches of one width (the last one zero-padded): (n_y, m) numpy."""
-    n_h, n_y = params["W1"].shape[0], params["W2"].shape[0]
-    m = X.shape[1]
-    batch = memory.evaluation_batch(n_h, n_y, np.dtype(params["W1"].dtype).itemsize, m)
-    if batch >= m:
-        return train.predict(params, X, activation, output)
-    parts = []
-    for first in range(0, m, batch):
-        block = X[:, first : first + batch]
-        width = block.shape[1]
-        if width < batch:
-            block = np.pad(block, ((0, 0), (0, batch - width)))
-        parts.append(train.predict(params, block, activation, output)[:, :width])
-    return np.concatenate(parts, axis=1)
 
 
 def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -1,14 +1,15 @@
 """A sweep: every configuration (hidden size x learning rate x activation x seed) trained at once, and what it shows.
 
-``run`` builds the networks of the grid, trains them all in one compiled
-program (``shallownet.many.train_many``), scores each on the training set (and
+``train_grid`` trains one network per RunConfig of the grid
+(``config.sweep_grid``: every setting validated as ``shallownet train``
+validates it, once) in one compiled program (``train.train_many``), scores each on the training set (and
 on a test set when one is given) and fits the logistic-regression baseline.
 Its ``SweepResult`` gives the table (mean and standard deviation over the
 seeds of each configuration), ``write_outputs`` writes sweep.csv (one row per
 network), sweep.json, a plot of accuracy against hidden size and the course's
 grid of decision boundaries (one panel per configuration, 2-D data).
-``run_configs`` is what ``shallownet sweep`` calls: the grid as RunConfigs
-(``config.sweep_grid``), validated exactly as ``shallownet train`` validates.
+``run`` is the library's form (lists of sizes, rates, activations), and
+``run_configs`` what ``shallownet sweep`` calls (the grid and the prepared data).
 
 By default each size starts from the course's init (legacy seed 2, as its
 nn_model does), in float64, so the table reproduces the course's published
@@ -17,12 +18,11 @@ docs/sweep.md). ``seeds=K`` (with init="random") trains K random inits per
 configuration.
 """
 
-import itertools
 import json
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,15 +31,16 @@ import numpy as np
 
 from . import checkpoint, logistic, memory
 from .checkpoint import PathLike
+from .evaluate import accuracies, forward_many
+from .history import LIMIT
 
 if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
-    from jax.typing import DTypeLike
-
     from manual.typing import AnyArray
 
     from .config import RunConfig
     from .data import Prepared
-    from .many import HostParams, ManyProgress
+    from .stack import HostParams
+    from .train import ManyProgress
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = "sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"
 CSV_COLUMNS = (
@@ -55,7 +56,7 @@ CSV_COLUMNS = (
     "test_accuracy",
 )
 MAX_PANELS = 24
-HISTORY_POINTS = 2048  # a sweep keeps each network's cost this often at least (shallownet.history.LIMIT)
+SWEEP_AXES = ("hidden_units", "lr", "activation")  # config.SWEEP_ORDER: a sweep's list-valued settings
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class SweepResult:
     params: list["HostParams"]  # W1 b1 W2 b2 per network, in the order of ``networks``
     logistic: dict[str, float | None] | None  # {"train_accuracy", "test_accuracy"}, or None
     timings: dict[str, float] = field(default_factory=dict)  # seconds: compile, train, baseline
+    histories: list[Any] = field(default_factory=list)  # a CostHistory per network, in the order of ``networks``
 
     def configurations(self) -> list[Configuration]:
         """The distinct configurations in sweep order."""
@@ -132,78 +134,117 @@ class SweepResult:
         ]
 
 
-def grid(
-    hidden_units: Sequence[int], lrs: Sequence[float] = (1.2,), activations: Sequence[str] = ("tanh",)
-) -> list[Configuration]:
-    """The configurations of a sweep, hidden size outermost: [Configuration] (config.SWEEP_ORDER)."""
-    return [
-        Configuration(int(n_h), float(lr), str(activation))
-        for n_h in hidden_units
-        for lr in lrs
-        for activation in activations
-    ]
+def _seed(config: "RunConfig") -> int | str:
+    """A network's init as the table shows it: its seed, or "course" for the course's own draw."""
+    return "course" if config.init == "course" else config.seed
 
 
-def seed_list(init: str, seeds: int | None, seed: int) -> list[int | str]:
-    """The inits of each configuration: ["course"] for the course's draw, else seeds seed .. seed + K - 1."""
-    if init == "course":
-        if seeds not in (None, 1):
-            raise ValueError("the course's init is one fixed draw per size; several seeds need init='random'")
-        return ["course"]
-    if init != "random":
-        raise ValueError(f"unknown init {init!r}; choose random or course")
-    if seeds is None:
-        return [int(seed)]
-    if int(seeds) != seeds or seeds < 1:
-        raise ValueError(f"seeds must be an integer >= 1, got {seeds}")
-    return [int(seed) + k for k in range(int(seeds))]
+def check_configs(configs: Sequence["RunConfig"]) -> None:
+    """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
+    if not configs:
+        raise ValueError("no networks to sweep")
+    shared = (
+        "data",
+        "labels",
+        "output",
+        "gradients",
+        "dtype",
+        "init",
+        "iterations",
+        "chunk",
+        "test_split",
+        "standardize",
+    )
+    for config in configs:
+        differ = [name for name in shared if getattr(config, name) != getattr(configs[0], name)]
+        if differ:
+            raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
 
 
-def check_grid(hidden_units: Sequence[int], lrs: Sequence[float], activations: Sequence[str]) -> None:
-    import manual
+def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None) -> dict[str, Any]:
+    """sweep.json's settings: the grid's axes and what its networks share."""
+    first = configs[0]
+    axes = {name: list(dict.fromkeys(getattr(config, name) for config in configs)) for name in SWEEP_AXES}
+    return {
+        "hidden_units": axes["hidden_units"],
+        "lrs": axes["lr"],
+        "activations": axes["activation"],
+        "init": first.init,
+        "seeds": list(dict.fromkeys(_seed(config) for config in configs)),
+        "iterations": first.iterations,
+        "gradients": first.gradients,
+        "dtype": first.dtype,
+        "chunk": first.chunk,
+        "examples": int(m),
+        "test_examples": m_test,
+    }
 
-    if not hidden_units:
-        raise ValueError("no hidden sizes to sweep")
-    for n_h in hidden_units:
-        if int(n_h) != n_h or n_h < 1:
-            raise ValueError(f"hidden sizes must be integers >= 1, got {n_h}")
-    for lr in lrs:
-        if not (np.isfinite(lr) and lr > 0):
-            raise ValueError(f"learning rates must be positive numbers, got {lr}")
-    for activation in activations:
-        manual.check_activation(activation)
+
+def _baseline(X: np.ndarray, Y: np.ndarray, test: Any, timings: dict[str, float]) -> dict[str, float | None]:
+    """The logistic-regression row: train (and test) accuracy."""
+    started = time.perf_counter()
+    model = logistic.fit(X, Y)
+    row = {
+        "train_accuracy": logistic.accuracy(model, X, Y),
+        "test_accuracy": None if test is None else logistic.accuracy(model, *test),
+    }
+    timings["baseline_s"] = time.perf_counter() - started
+    return row
 
 
-def cost_stride(iterations: int) -> int:
-    """How often a sweep keeps each network's cost: the history's stride for ``iterations``, at least loop.BLOCK.
+def train_grid(
+    configs: Sequence["RunConfig"],
+    X: "AnyArray",
+    Y: "AnyArray",
+    X_test: "AnyArray | None" = None,
+    Y_test: "AnyArray | None" = None,
+    *,
+    baseline: bool = True,
+    timings: dict[str, float] | None = None,
+    **options: Any,
+) -> SweepResult:
+    """Train one network per config (``config.sweep_grid``'s list) at once on X, Y; returns a SweepResult.
 
-    The other steps skip the loss, and the finiteness check runs once per
-    block of loop.BLOCK steps (``many.descend_many``); the table needs only
-    the final costs.
+    X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``options``:
+    progress(done, last costs), should_stop, chunk_seconds (``train.train_many``;
+    a stop raises train.Interrupted). ``baseline`` adds the logistic-regression
+    row. ``timings`` (a dict) receives compile_s, run_s, train_s, baseline_s.
     """
-    from .loop import BLOCK
+    from . import train
 
-    stride = 1
-    while -(-iterations // stride) > HISTORY_POINTS:
-        stride *= 2
-    return max(stride, BLOCK)
-
-
-def members(
-    hidden_units: Sequence[int],
-    lrs: Sequence[float],
-    activations: Sequence[str],
-    init: str,
-    seeds: int | None,
-    seed: int,
-) -> list[tuple[Configuration, int | str]]:
-    """[(Configuration, seed or "course")] in the sweep's order: configurations, then seeds innermost."""
-    inits = seed_list(init, seeds, seed)
-    return [
-        (configuration, network_seed)
-        for configuration in grid(hidden_units, lrs, activations)
-        for network_seed in inits
-    ]
+    check_configs(configs)
+    first, dtype = configs[0], configs[0].dtype
+    n_x, n_y = np.shape(X)[0], np.shape(Y)[0]
+    params = [train.init_params(n_x, c.hidden_units, n_y, c.seed, c.init) for c in configs]
+    X, Y = np.asarray(X, dtype), np.asarray(Y, dtype)
+    test = None if X_test is None else (np.asarray(X_test, dtype), np.asarray(Y_test, dtype))
+    # The scores come out of the training's own program: no compile of their own.
+    evaluate = X if test is None else np.concatenate([X, test[0]], axis=1)
+    timings = {} if timings is None else timings
+    activations = [config.activation for config in configs]
+    started = time.perf_counter()
+    result = train.train_many(
+        params, X, Y, lr=[c.lr for c in configs], activation=activations, output="sigmoid",
+        gradients=first.gradients, iterations=first.iterations, chunk=first.chunk, dtype=dtype,
+        timings=timings, cost_limit=LIMIT, evaluate=evaluate, **options,
+    )  # fmt: skip
+    timings["train_s"] = time.perf_counter() - started
+    A2 = result.predictions
+    if A2 is None:  # every network stopped before the last iteration
+        A2 = forward_many(result.params, evaluate, activation=activations)
+    m = X.shape[1]
+    train_acc = accuracies(A2[:, :, :m], Y)
+    test_acc = [None] * len(configs) if test is None else accuracies(A2[:, :, m:], test[1])
+    networks = [
+        Network(
+            Configuration(c.hidden_units, c.lr, c.activation), _seed(c), int(result.steps[k]),
+            float(result.final_costs[k]), result.diverged_at[k], train_acc[k], test_acc[k],
+        )
+        for k, c in enumerate(configs)
+    ]  # fmt: skip
+    row = _baseline(X, Y, test, timings) if baseline else None
+    settings = _settings(configs, m, None if test is None else int(test[0].shape[1]))
+    return SweepResult(settings, networks, result.params, row, timings, result.histories)
 
 
 def run(
@@ -218,157 +259,25 @@ def run(
     init: str = "course",
     iterations: int = 5000,
     gradients: str = "manual",
-    dtype: "DTypeLike" = "float64",
+    dtype: str = "float64",
     chunk: int = 1000,
     X_test: "AnyArray | None" = None,
     Y_test: "AnyArray | None" = None,
-    progress: "ManyProgress | None" = None,
-    baseline: bool = True,
-    timings: dict[str, float] | None = None,
-    should_stop: Callable[[], int | None] | None = None,
-    chunk_seconds: float | None = None,
+    **options: Any,
 ) -> SweepResult:
-    """Train the whole grid at once; returns a SweepResult.
+    """The library's sweep: the grid of ``config.sweep_grid`` (validated as ``shallownet sweep`` validates it).
 
-    X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``progress(done,
-    final_costs)`` is called between compiled chunks; ``should_stop`` and
-    ``chunk_seconds`` as in ``many.train_many`` (a stop raises
-    train.Interrupted). ``baseline`` adds the logistic-regression row.
-    ``timings`` (a dict) receives train_many's compile_s and run_s.
+    Every hidden size x lr x activation, each with ``seeds`` K random inits
+    (seed .. seed + K - 1; init "random") or one init (by default the course's
+    draw). ``options``: baseline, timings, progress, should_stop,
+    chunk_seconds (``train_grid``).
     """
-    from . import many, train
+    from . import config
 
-    check_grid(hidden_units, lrs, activations)
-    plan = members(hidden_units, lrs, activations, init, seeds, seed)
-    n_x, n_y = X.shape[0], Y.shape[0]
-    # A member's seed is an int (init="random") or "course" (the course's draw, which takes no seed).
-    params = [
-        train.init_params(
-            n_x,
-            configuration.hidden_units,
-            n_y,
-            network_seed if isinstance(network_seed, int) else 0,
-            "random" if isinstance(network_seed, int) else "course",
-        )
-        for configuration, network_seed in plan
-    ]
-    X, Y = np.asarray(X, dtype), np.asarray(Y, dtype)
-    m = X.shape[1]
-    test = None if X_test is None else (np.asarray(X_test, dtype), np.asarray(Y_test, dtype))
-    # The scores come out of the training's own program: no compile of their own.
-    evaluate = X if test is None else np.concatenate([X, test[0]], axis=1)
-    timings = {} if timings is None else timings
-    activation_list = [configuration.activation for configuration, _ in plan]
-    started = time.perf_counter()
-    result = many.train_many(
-        params,
-        X,
-        Y,
-        lr=[configuration.lr for configuration, _ in plan],
-        activation=activation_list,
-        output="sigmoid",
-        gradients=gradients,
-        iterations=iterations,
-        chunk=chunk,
-        dtype=dtype,
-        progress=progress,
-        timings=timings,
-        cost_every=cost_stride(iterations),
-        should_stop=should_stop,
-        chunk_seconds=chunk_seconds,
-        evaluate=evaluate,
-    )
-    timings["train_s"] = time.perf_counter() - started
-    A2 = result.predictions
-    if A2 is None:  # every network stopped before the last iteration
-        A2 = many.predict(result.params, evaluate, activation=activation_list, dtype=dtype)
-    train_acc = accuracies(A2[:, :, :m], Y)
-    test_acc: list[float | None] = [None] * len(plan) if test is None else list(accuracies(A2[:, :, m:], test[1]))
-    networks = [
-        Network(
-            configuration,
-            network_seed,
-            int(result.steps[k]),
-            float(result.final_costs[k]),
-            result.diverged_at[k],
-            train_acc[k],
-            test_acc[k],
-        )
-        for k, (configuration, network_seed) in enumerate(plan)
-    ]
-    baseline_row: dict[str, float | None] | None = None
-    if baseline:
-        started = time.perf_counter()
-        model = logistic.fit(X, Y)
-        baseline_row = {
-            "train_accuracy": logistic.accuracy(model, X, Y),
-            "test_accuracy": None if test is None else logistic.accuracy(model, *test),
-        }
-        timings["baseline_s"] = time.perf_counter() - started
-    settings = {
-        "hidden_units": [int(n) for n in hidden_units],
-        "lrs": [float(lr) for lr in lrs],
-        "activations": list(activations),
-        "init": init,
-        "seeds": seed_list(init, seeds, seed),
-        "iterations": iterations,
-        "gradients": gradients,
-        "dtype": str(np.dtype(dtype)),
-        "chunk": chunk,
-        "cost_stride": cost_stride(iterations),
-        "examples": int(m),
-        "test_examples": None if test is None else int(test[0].shape[1]),
-    }
-    return SweepResult(settings, networks, result.params, baseline_row, timings)
-
-
-def accuracies(A2: np.ndarray, Y: "AnyArray") -> list[float]:
-    """Percent of correct 0/1 predictions (A2 > 0.5) per network: A2 (N, n_y, m), Y (n_y, m)."""
-    return [float(100.0 * np.mean((network_A2 > 0.5) == (np.asarray(Y) > 0.5))) for network_A2 in A2]
-
-
-# ---------------------------------------------------------------- the command: RunConfigs in, checked first
-
-
-def distinct(configs: Sequence["RunConfig"], name: str) -> list[Any]:
-    return list(dict.fromkeys(getattr(config, name) for config in configs))
-
-
-def check_configs(configs: Sequence["RunConfig"]) -> None:
-    """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
-    first = configs[0]
-    shared = (
-        "data",
-        "labels",
-        "output",
-        "gradients",
-        "dtype",
-        "init",
-        "iterations",
-        "chunk",
-        "test_split",
-        "standardize",
-    )
-    for config in configs:
-        differ = [name for name in shared if getattr(config, name) != getattr(first, name)]
-        if differ:
-            raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
-
-
-def check_is_grid(configs: Sequence["RunConfig"], axes: Sequence[Sequence[Any]], seeds: Sequence[int]) -> None:
-    """The configs must be the product ``run`` rebuilds from their distinct values (what config.sweep_grid makes).
-
-    run trains every hidden size x lr x activation x init of those values, with the inits seed .. seed + K - 1
-    (one course draw under init "course"); any other list of configs would train networks nobody asked for.
-    """
-    inits = [seeds[0]] if configs[0].init == "course" else list(range(seeds[0], seeds[0] + len(seeds)))
-    grid = [(n_h, lr, activation, seed) for n_h, lr, activation in itertools.product(*axes) for seed in inits]
-    given = [(config.hidden_units, config.lr, config.activation, config.seed) for config in configs]
-    if given != grid:
-        raise ValueError(
-            "the configs of a sweep must be a grid as config.sweep_grid builds it: every hidden size x learning "
-            "rate x activation, each with the seeds seed .. seed + K - 1 (one seed under init 'course'), in that order"
-        )
+    settings: dict[str, Any] = {"hidden_units": tuple(hidden_units), "lr": tuple(lrs), "activation": tuple(activations)}
+    settings.update(init=init, seed=seed, iterations=iterations, gradients=gradients, dtype=str(np.dtype(dtype)))
+    configs = config.sweep_grid({**settings, "chunk": chunk}, seeds=seeds)
+    return train_grid(configs, X, Y, X_test, Y_test, **options)
 
 
 def check_problem(prepared: "Prepared") -> None:
@@ -381,99 +290,33 @@ def check_problem(prepared: "Prepared") -> None:
 
 
 def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plots: bool) -> memory.Sizes:
-    """memory.estimate's parts for the whole sweep: every network at once, as the compiled program holds them."""
-    from .loop import BLOCK
-    from .many import make_layout
+    """memory.estimate for every network at once (each at its padded size), the boundary grid included."""
+    from .stack import make_layout
 
     first = configs[0]
     n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
-    m_eval = m + prepared.test_examples
-    item = np.dtype(first.dtype).itemsize
-    layout, _ = make_layout(
-        [config.hidden_units for config in configs], [config.activation for config in configs], n_x, n_y, m
-    )
-    units = sum((group.stop - group.start) * group.hidden_units for group in layout.groups)
-    widest = max(group.hidden_units for group in layout.groups)
-    count = len(configs)
-    capacity = min(first.chunk, first.iterations) + BLOCK
-    width = layout.width
+    layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
+    padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
     grid_columns = 0
     if plots and n_x == 2 and n_y == 1:
         from .plots import GRID
 
         grid_columns = GRID * GRID
-    panels = min(count, MAX_PANELS)
-    kept = -(-first.iterations // cost_stride(first.iterations))
-    return {
-        "activations": (
-            memory.ACTIVATION_COPIES * (units + count * n_y) * m * item,
-            "device",
-            f"{memory.ACTIVATION_COPIES} x ({units} hidden + {count * n_y} output units of {count} "
-            f"networks) x {m} examples x {item} B",
-        ),
-        "parameters": (
-            (memory.PARAMETER_COPIES + 2) * count * width * item,
-            "device",
-            f"{memory.PARAMETER_COPIES + 2} copies x {count} networks x {width} parameters x {item} B",
-        ),
-        "data": ((n_x + n_y) * (m + m_eval) * item, "device", f"({n_x} + {n_y}) x {m + m_eval} columns x {item} B"),
-        "cost buffer": (
-            capacity * count * item * 2 + kept * count * item,
-            "device",
-            f"{capacity} iterations per chunk x {count} networks x {item} B, twice, and {kept} kept costs each",
-        ),
-        "evaluation": (
-            2 * (units + count * n_y) * m_eval * item + 2 * panels * (widest + n_y) * grid_columns * item,
-            "device",
-            f"the scores of {count} networks on {m_eval} columns and {panels} boundary panels "
-            f"on {grid_columns} grid points",
-        ),
-        "host data": (
-            memory.HOST_DATA_COPIES * 8 * (n_x + n_y) * m_eval,
-            "host",
-            f"{memory.HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m_eval} examples x 8 B",
-        ),
-    }
-
-
-def run_configs(
-    configs: Sequence["RunConfig"],
-    prepared: "Prepared",
-    *,
-    progress: "ManyProgress | None" = None,
-    should_stop: Callable[[], int | None] | None = None,
-    chunk_seconds: float | None = None,
-) -> SweepResult:
-    """Train the networks of ``configs`` (``config.sweep_grid``: RunConfigs, each already validated) on ``prepared``.
-
-    ``prepared`` is ``data.prepare(configs[0])`` (the split and the
-    standardization of the first config's seed). The grid is rebuilt from the
-    distinct values of its axes: sweep_grid's product in the same order.
-    """
-    check_configs(configs)
-    first = configs[0]
-    seeds = distinct(configs, "seed")
-    axes = [distinct(configs, name) for name in ("hidden_units", "lr", "activation")]
-    check_is_grid(configs, axes, seeds)
-    return run(
-        prepared.X,
-        prepared.Y,
-        hidden_units=axes[0],
-        lrs=axes[1],
-        activations=axes[2],
-        seeds=None if first.init == "course" else len(seeds),
-        seed=seeds[0],
-        init=first.init,
-        iterations=first.iterations,
-        gradients=first.gradients,
+    return memory.estimate(
+        n_x=n_x,
+        n_y=n_y,
+        n_h=padded,
+        m=m,
+        m_test=prepared.test_examples,
+        evaluated=m + prepared.test_examples + grid_columns,
+        capacity=min(first.chunk, first.iterations),
         dtype=first.dtype,
-        chunk=first.chunk,
-        X_test=prepared.X_test,
-        Y_test=prepared.Y_test,
-        progress=progress,
-        should_stop=should_stop,
-        chunk_seconds=chunk_seconds,
     )
+
+
+def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options: Any) -> SweepResult:
+    """Train the networks of ``configs`` (``config.sweep_grid``) on ``prepared`` (``data.prepare(configs[0])``)."""
+    return train_grid(configs, prepared.X, prepared.Y, prepared.X_test, prepared.Y_test, **options)
 
 
 # ---------------------------------------------------------------- what a sweep shows
@@ -630,6 +473,25 @@ def write_outputs(
     return files
 
 
+def write_models(result: SweepResult, configs: Sequence["RunConfig"], prepared: "Prepared", out: PathLike) -> str:
+    """Every network's model.npz and summary.json into out/networks/<name>/ (``outputs.write``); returns the folder.
+
+    ``configs`` are the RunConfigs the networks were trained as (``run_configs``' order, the networks' order):
+    each model is what ``shallownet train`` with that config would save, so ``predict --model`` reads it.
+    """
+    from . import checkpoint, outputs
+
+    folder = Path(out) / outputs.NETWORKS
+    for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
+        c = network.configuration
+        status = "finished" if network.diverged_at is None else "diverged"
+        model = outputs.model_of(result.params[k], config, prepared, history, (checkpoint.segment(0, config),), status)
+        scores = {"train": network.train_accuracy, "test": network.test_accuracy}
+        name = outputs.network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
+        outputs.write(folder / name, model, scores)
+    return outputs.NETWORKS
+
+
 def boundary_panels(
     result: SweepResult,
     X: np.ndarray,
@@ -641,7 +503,7 @@ def boundary_panels(
     The grid covers X (the data's own units; ``scale`` = (mean, std) maps it
     to the features the networks saw). All panels come from one compiled call.
     """
-    from . import many
+    from .evaluate import forward_many
     from .plots import grid as plot_grid
 
     chosen = []
@@ -651,11 +513,10 @@ def boundary_panels(
     if scale is not None:
         mean, std = scale
         G = (G - mean) / std
-    A2 = many.predict(
+    A2 = forward_many(
         [result.params[k] for k in chosen],
         G,
         activation=[result.networks[k].configuration.activation for k in chosen],
-        dtype=result.settings["dtype"],
     )
     vary = result.varying()
     panels = []

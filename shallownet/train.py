@@ -1,90 +1,42 @@
-"""Full-batch gradient descent over either gradient path (manual or reference).
+"""Networks trained by full-batch gradient descent: one network is a stack of one (``shallownet.fit``).
 
-Iterations are grouped in chunks run by ``shallownet.loop.run_chunk`` (one
-compiled program); the host shows progress between chunks without a sync
-every step, and the cost history comes back as an array.
-
-Every chunk call has the same static arguments (capacity = min(chunk,
-iterations): never a buffer larger than the work) and the same argument
-types, so a configuration compiles once: not again per chunk, per short last
-chunk, or per call. The number of steps of a call is a traced argument: the
-host loop may run fewer than ``capacity`` (``chunk_seconds``) without a compile.
+``train(params, X, Y, ...)`` is the library's one-network entry point (the
+notebooks use it), ``train_many(list of params, X, Y, ...)`` the many-network
+one; both check the problem, stack the networks and run the one host loop over
+the one compiled step. The difference is only how divergence is told: a
+single run that goes non-finite raises ``Diverged`` with its last finite
+parameters; among many, that network is frozen and reported in the result.
 """
 
-import signal
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax.typing import DTypeLike
+from numpy.typing import DTypeLike
 
 import manual
-from manual.typing import AnyArray, Params, ParamsLike
+from manual.typing import AnyArray, ParamsLike
 
-from . import signals
+from .fit import Diverged, Interrupted, fit, stacked_costs
 from .history import CostHistory
-from .loop import GRAD_PATHS, run_chunk
+from .stack import HostParams, Stack
+from .step import GRAD_PATHS, check_gradients
+
+__all__ = [
+    "GRAD_PATHS",
+    "Diverged",
+    "Interrupted",
+    "ManyResult",
+    "accuracy",
+    "init_params",
+    "predict",
+    "train",
+    "train_many",
+]
 
 INIT_SCALE = 0.01
 Progress = Callable[[int, float], object]  # progress(iterations done, last cost)
-# run(params, steps, cost_every, offset) -> (params, costs of the call (capacity,), steps done, all finite)
-ChunkRunner = Callable[[Any, int, int, int], tuple[Any, np.ndarray, int, bool]]
-Checkpoint = Callable[[int, Any, CostHistory], object]  # checkpoint(iteration, host params, history)
-
-
-class CostRecord(Protocol):
-    """What a Diverged or Interrupted carries as .history: a CostHistory, or anything with .costs."""
-
-    @property
-    def costs(self) -> np.ndarray: ...
-
-
-class Diverged(RuntimeError):
-    """The cost or the parameters became non-finite; .params holds the last finite ones.
-
-    .history is the CostHistory up to .iteration (.costs its kept costs).
-    """
-
-    def __init__(self, iteration: int, params: ParamsLike, history: CostRecord) -> None:
-        super().__init__(
-            f"cost became non-finite at iteration {iteration} (learning rate too large?); "
-            "kept the last finite parameters"
-        )
-        self.iteration, self.params, self.history = iteration, params, history
-
-    @property
-    def costs(self) -> np.ndarray:
-        return self.history.costs
-
-
-class Interrupted(KeyboardInterrupt):
-    """A stop request (Ctrl-C, SIGTERM, SIGHUP: .signum) during training.
-
-    .params and .history are those of the last finished chunk (.costs the
-    history's kept costs); .saved is where a caller stored them (None: not stored).
-    .total: the run's iteration target, when known (equal to .iteration: the run had finished).
-    """
-
-    def __init__(
-        self,
-        iteration: int,
-        params: Any,  # one network's ParamsLike, or a list of them (many.train_many)
-        history: CostRecord,
-        saved: Path | None = None,
-        signum: int = signal.SIGINT,
-        total: int | None = None,
-    ) -> None:
-        super().__init__(f"interrupted by {signals.name(signum)} after iteration {iteration}")
-        self.iteration, self.params, self.history, self.saved = iteration, params, history, saved
-        self.signum, self.total = signum, total  # total: the iterations the run was asked for, when known
-
-    @property
-    def costs(self) -> np.ndarray:
-        return self.history.costs
 
 
 def init_params(n_x: int, n_h: int, n_y: int, seed: int = 0, init: str = "random") -> dict[str, np.ndarray]:
@@ -104,34 +56,13 @@ def init_params(n_x: int, n_h: int, n_y: int, seed: int = 0, init: str = "random
     return {"W1": W1, "b1": np.zeros((n_h, 1)), "W2": W2, "b2": np.zeros((n_y, 1))}
 
 
-def as_device(x: AnyArray, dtype: DTypeLike) -> jax.Array:
-    """x as a JAX array of ``dtype``; host arrays are cast on the host.
-
-    ``jnp.asarray`` would compile a conversion (or a copy) on the device for
-    every new shape, each a compile at start-up.
-    """
-    if isinstance(x, jax.Array):
-        return x.astype(dtype)
-    return jax.device_put(np.asarray(x, dtype))
-
-
-def _chunk_kwargs(activation, output, gradients, chunk):
-    return {"activation": activation, "output": output, "gradients": gradients, "capacity": chunk}
-
-
-def check_gradients(gradients: str) -> None:
-    """Raise ValueError unless ``gradients`` names a gradient path: "manual" or "reference"."""
-    if gradients not in GRAD_PATHS:
-        raise ValueError(f"unknown gradient path {gradients!r}; choose {' or '.join(GRAD_PATHS)}")
-
-
-def check_arguments(
-    params: ParamsLike, X: AnyArray, Y: AnyArray, *, activation: str, output: str, iterations: int, chunk: int
-) -> None:
-    """The checks every training entry point makes before compiling; ValueError names the problem."""
-    manual.check_activation(activation)
+def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: int, chunk: int) -> None:
+    """The checks of every training entry point before anything is compiled; ValueError names the problem."""
+    if not callable(gradients):  # a callable: a per-shard function (``shallownet.parallel``)
+        check_gradients(gradients)
     manual.checks.check_output(output)
-    manual.check_problem(params, X, Y, output)
+    manual.checks.check_X(X)
+    manual.checks.check_Y(Y, X, output)
     if iterations < 0 or chunk < 1:
         raise ValueError("iterations must be >= 0 and chunk >= 1")
 
@@ -143,166 +74,154 @@ def train(
     *,
     activation: str = "tanh",
     output: str = "sigmoid",
-    gradients: str = "manual",
+    gradients: Any = "manual",
     lr: float = 1.2,
     iterations: int = 10000,
     chunk: int = 1000,
     dtype: DTypeLike | None = None,
     progress: Progress | None = None,
     start_iteration: int = 0,
-    timings: dict[str, float] | None = None,
-    **drive_options: Any,
-) -> tuple[Params, np.ndarray]:
-    """Run ``iterations`` gradient-descent steps; returns (params, costs numpy).
+    history: CostHistory | None = None,
+    checkpoint: Callable[[int, HostParams, CostHistory], object] | None = None,
+    devices: int | None = None,
+    **options: Any,
+) -> tuple[HostParams, np.ndarray]:
+    """Run ``iterations`` gradient-descent steps; returns (params numpy, costs numpy).
 
     ``dtype`` (default: that of X) casts data and parameters; float32 trains
     fastest, float64 is the verification dtype. ``progress(done, last_cost)``
-    is called between chunks. Raises Diverged (with the last finite params) if
-    a step goes non-finite, Interrupted (with the last chunk's params) on
-    Ctrl-C. ``start_iteration`` only offsets the iteration numbers reported
-    (for resumed runs). A dict given as ``timings`` receives "compile_s" (the
-    program compiled ahead of time, apart) and "run_s" (the iterations).
-    ``costs`` is every cost of this call, (iterations,), unless a ``history``
-    is given (see ``drive``, which takes the other options): then its kept costs.
+    is called between chunks. Raises Diverged (with the last finite params)
+    if a step goes non-finite, Interrupted (the last chunk's params) on a
+    stop. ``start_iteration``: where a resumed run's ``history`` (a
+    CostHistory) ends; ``costs`` is then its kept costs (default: every cost
+    of this call). ``devices`` (a count) shards the examples
+    (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
     """
-    check_gradients(gradients)
-    check_arguments(params, X, Y, activation=activation, output=output, iterations=iterations, chunk=chunk)
-    dtype = jnp.dtype(dtype or X.dtype)
-    X, Y = as_device(X, dtype), as_device(Y, dtype)
-    device_params = {k: as_device(params[k], dtype) for k in ("W1", "b1", "W2", "b2")}
-    learning_rate = np.asarray(lr, dtype)
-    capacity = max(1, min(chunk, iterations))
-    kwargs = _chunk_kwargs(activation, output, gradients, capacity)
-    if timings is not None and iterations > 0:
-        # Ahead-of-time compile with the exact argument types of the calls
-        # below: jit's cache then serves them, so run_s holds no compile time.
-        compile_start = time.perf_counter()
-        run_chunk.lower(device_params, X, Y, learning_rate, np.int32(0), np.int32(1), np.int32(0), **kwargs).compile()
-        timings["compile_s"] = time.perf_counter() - compile_start
-    run_start = time.perf_counter()
-
-    def run(params: Params, steps: int, cost_every: int = 1, offset: int = 0) -> tuple[Params, np.ndarray, int, bool]:
-        new, costs, done, ok = run_chunk(
-            params, X, Y, learning_rate, np.int32(steps), np.int32(cost_every), np.int32(offset), **kwargs
-        )
-        # One transfer for the three; slice on the host (slicing the device
-        # array would compile a slice per length).
-        costs, done, ok = jax.device_get((costs, done, ok))
-        return new, costs, int(done), bool(ok)
-
-    trained, costs = drive(
-        run,
-        device_params,
-        iterations=iterations,
-        chunk=capacity,
-        progress=progress,
-        start_iteration=start_iteration,
-        dtype=dtype,
-        **drive_options,
-    )
-    jax.block_until_ready(trained)
-    if timings is not None:
-        timings["run_s"] = time.perf_counter() - run_start
-    return trained, costs
-
-
-GROWTH = 8  # the most a call's step count grows over the previous call's
-
-
-def next_steps(steps: int, elapsed: float, target: float, capacity: int) -> int:
-    """Steps of the next call so that it takes about ``target`` seconds (``steps`` took ``elapsed``)."""
-    wanted = int(steps * target / max(elapsed, 1e-9))
-    return max(1, min(capacity, GROWTH * steps, wanted))
-
-
-def drive(
-    run: ChunkRunner,
-    params: Any,
-    *,
-    iterations: int,
-    chunk: int,
-    progress: Progress | None,
-    start_iteration: int,
-    dtype: DTypeLike,
-    to_host: Callable[[Any], Any] = lambda params: params,
-    history: CostHistory | None = None,
-    checkpoint: Checkpoint | None = None,
-    checkpoint_every: float | None = None,
-    should_stop: Callable[[], int | None] | None = None,
-    chunk_seconds: float | None = None,
-) -> tuple[Any, np.ndarray]:
-    """The host loop over chunks, shared by ``train`` and ``parallel.train_parallel``.
-
-    ``run(params, n, cost_every, offset) -> (params, costs numpy, steps_done,
-    ok)`` runs one compiled chunk of n <= chunk steps; its costs are needed at
-    the steps i with (offset + i) % cost_every == 0 (the history's stride) and
-    at the last one (see ``loop.descend``). Between chunks:
-
-    - ``progress(done, last_cost)``;
-    - ``checkpoint(iteration, host params, history)`` when ``checkpoint_every``
-      seconds have passed since the start or the end of the last checkpoint;
-    - ``should_stop()``: a signal number stops the run (Interrupted with it).
-
-    ``chunk_seconds``: the step count of each call is adapted so that a call
-    takes about that long (starting from one step), so checkpoints and stop
-    requests are served on time whatever an iteration costs; None: every call
-    runs ``chunk`` steps. ``history`` (a CostHistory ending at start_iteration)
-    receives the costs; default: one keeping every cost of this call.
-    Raises Diverged or, on Ctrl-C or a stop request, Interrupted with the last
-    finished chunk's params (through ``to_host``). Returns (to_host(params), history.costs).
-    """
+    _check(X, Y, output, gradients, iterations, chunk)
+    manual.check_activation(activation)
+    manual.check_problem(params, X, Y, output)
+    dtype = np.dtype(dtype or np.asarray(X).dtype)
     history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
     if history.done != start_iteration:
         raise ValueError(f"the history ends at iteration {history.done}, not at the start {start_iteration}")
-    steps = chunk if chunk_seconds is None else 1
-    last_checkpoint = time.monotonic()
-    # (params, iterations done) of the last finished chunk, replaced by one
-    # assignment (after the history took its costs) so that Ctrl-C never sees
-    # params and history out of step.
-    state = (params, 0)
+    n_x, m = np.shape(X)
+    stack = Stack([params], n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets="exact")
     try:
-        while state[1] < iterations:
-            params, done = state
-            call_start = time.perf_counter()
-            stride = history.stride
-            new, costs, ran, ok = run(params, min(steps, iterations - done), stride, (start_iteration + done) % stride)
-            elapsed = time.perf_counter() - call_start
-            history.extend(start_iteration + done, costs[:ran])
-            state = (new, done + ran)
-            if not ok:
-                raise Diverged(start_iteration + state[1], to_host(new), history)
-            if progress is not None:
-                progress(state[1], float(costs[ran - 1]))
-            if chunk_seconds is not None:
-                steps = next_steps(ran, elapsed, chunk_seconds, chunk)
-            if state[1] < iterations:
-                signum = None if should_stop is None else should_stop()
-                if signum is not None:
-                    raise Interrupted(start_iteration + state[1], to_host(new), history, signum=signum)
-                if checkpoint is not None and time.monotonic() - last_checkpoint >= (checkpoint_every or 0.0):
-                    checkpoint(start_iteration + state[1], to_host(new), history)
-                    last_checkpoint = time.monotonic()
-    except KeyboardInterrupt as e:
-        if isinstance(e, Interrupted):
-            raise
-        params, done = state
-        if history.done != start_iteration + done:  # between extend and the assignment: keep the chunk
-            params, done = new, history.done - start_iteration
-        raise Interrupted(
-            start_iteration + done, to_host(params), history, signum=getattr(e, "signum", signal.SIGINT)
-        ) from None
-    return to_host(state[0]), history.costs
+        fitted = fit(
+            stack,
+            X,
+            Y,
+            gradients=gradients,
+            output=output,
+            iterations=iterations,
+            chunk=chunk,
+            histories=[history],
+            devices=devices,
+            start=start_iteration,
+            progress=None if progress is None else (lambda done, costs: progress(done, float(costs[0]))),
+            checkpoint=None if checkpoint is None else (lambda at, nets, records: checkpoint(at, nets[0], records[0])),
+            **options,
+        )
+    except Interrupted as e:
+        raise Interrupted(e.iteration, e.params[0], history, signum=e.signum, total=e.total) from None
+    if fitted.diverged[0]:
+        raise Diverged(history.done, fitted.params[0], history)
+    return fitted.params[0], history.costs
 
 
 def predict(params: ParamsLike, X: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:
     """Predictions (n_y, m) as numpy: 0/1 (A2 > 0.5) for the sigmoid output, A2 itself for identity."""
-    A2, _ = manual.forward(params, as_device(X, params["W1"].dtype), activation, output)
-    A2_host = np.asarray(A2)
-    return (A2_host > 0.5).astype(np.uint8) if output == "sigmoid" else A2_host
+    from . import evaluate
+
+    A2 = evaluate.forward(params, X, activation, output)
+    return (A2 > 0.5).astype(np.uint8) if output == "sigmoid" else A2
 
 
 def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> float:
     """Percent of examples (and output units) where the 0/1 prediction equals Y (sigmoid output)."""
-    X = as_device(X, params["W1"].dtype)
-    A2, _ = manual.forward(params, X, activation, output)
-    return float(100.0 * np.mean((np.asarray(A2) > 0.5) == (np.asarray(Y) > 0.5)))
+    from . import evaluate
+
+    return evaluate.score(predict(params, X, activation, output), np.asarray(Y), "sigmoid")
+
+
+ManyProgress = Callable[[int, np.ndarray], object]  # progress(iterations done, last costs (N,))
+
+
+@dataclass(frozen=True)
+class ManyResult:
+    """What ``train_many`` returns, in the order the networks were given.
+
+    params: one dict W1 b1 W2 b2 (numpy, the training dtype) per network, with
+    its own shapes. histories: one CostHistory per network. steps (N,): the
+    steps each network took; diverged (N,) bool: it stopped because a step
+    went non-finite (its params are then its last finite ones, after steps[k]
+    steps). predictions (N, n_y, m_eval): A2 on ``evaluate`` after the last
+    iteration (None when not asked, or when every network stopped before it).
+    """
+
+    params: list[HostParams]
+    histories: list[CostHistory]
+    steps: np.ndarray
+    diverged: np.ndarray
+    predictions: np.ndarray | None = None
+
+    @property
+    def costs(self) -> np.ndarray:
+        """(N, K): each network's kept costs, NaN after its last step."""
+        return stacked_costs(self.histories)
+
+    @property
+    def final_costs(self) -> np.ndarray:
+        """(N,): J before each network's last step taken (NaN when none was)."""
+        return np.array([np.nan if h.last_cost is None else h.last_cost for h in self.histories])
+
+    @property
+    def diverged_at(self) -> list[int | None]:
+        """Per network: the iteration at which it diverged (as ``Diverged.iteration``), or None."""
+        return [int(steps) if diverged else None for steps, diverged in zip(self.steps, self.diverged)]
+
+
+def train_many(
+    params: Sequence[ParamsLike],
+    X: AnyArray,
+    Y: AnyArray,
+    *,
+    lr: Any = 1.2,
+    activation: Any = "tanh",
+    output: str = "sigmoid",
+    gradients: str = "manual",
+    iterations: int = 10000,
+    chunk: int = 1000,
+    dtype: DTypeLike | None = None,
+    buckets: Any = "auto",
+    cost_limit: int | None = None,
+    **options: Any,
+) -> ManyResult:
+    """Train every network of ``params`` (a list of W1 b1 W2 b2 dicts) on the same X, Y, all at once.
+
+    ``lr`` and ``activation`` are one value for all or one per network. Each
+    network gets what ``train(params[k], X, Y, lr=lr[k], ...)`` gives it alone
+    (to round-off). A network whose step goes non-finite stops there (see
+    ``ManyResult``) and the others go on; no exception is raised for it.
+    ``cost_limit``: points each history keeps (``CostHistory``; None: all).
+    ``options``: progress(done, last costs (N,)), should_stop, chunk_seconds,
+    timings, evaluate (``fit.fit``). A stop raises Interrupted whose .params
+    and .history are lists. ``buckets``: see ``stack.make_layout``.
+    """
+    _check(X, Y, output, gradients, iterations, chunk)
+    dtype = np.dtype(dtype or np.asarray(X).dtype)
+    n_x, m = np.shape(X)
+    stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
+    histories = [CostHistory(cost_limit, dtype=dtype) for _ in params]
+    fitted = fit(
+        stack,
+        X,
+        Y,
+        gradients=gradients,
+        output=output,
+        iterations=iterations,
+        chunk=chunk,
+        histories=histories,
+        **options,
+    )
+    return ManyResult(fitted.params, histories, fitted.steps, fitted.diverged, fitted.predictions)

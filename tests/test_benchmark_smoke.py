@@ -21,143 +21,59 @@ def load_bench():
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:the machine was loaded")
-def test_benchmark_quick_run_writes_all_fields(tmp_path, capsys):
-    bench = load_bench()
-    out = tmp_path / "results.json"
-    bench.main(
-        [
-            "--quick",
-            "--workloads",
-            "course",
-            "large",
-            "--dtypes",
-            "float32",
-            "--sweeps",
-            "same_64",
-            "--commands",
-            "course_table",
-            "--gpu",
-            "--out",
-            str(out),
-        ]
-    )
-    results = json.loads(out.read_text())
+def test_benchmark_quick_run_writes_all_fields_and_a_pyperf_suite(tmp_path, capsys):
+    import pyperf
 
-    assert results["quick"] is True
-    assert {"cpu", "cores", "jax", "backend", "device"} <= results["machine"].keys()
+    bench = load_bench()
+    out, suite = tmp_path / "results.json", tmp_path / "suite.json"
+    argv = ["--quick", "--workloads", "course", "large", "--dtypes", "float32", "--sweeps", "same_64"]
+    bench.main(argv + ["--out", str(out), "--pyperf", str(suite)])
+    results = json.loads(out.read_text())
+    assert results["quick"] is True and results["backend"] and len(results["start"]["load_avg"]) == 3
     assert [workload["workload"] for workload in results["workloads"]] == ["course", "large"]
     for row in results["workloads"]:
-        assert row["numpy_f64_s"] > 0 and row["numpy_tuned_f64_s"] > 0
-        float32 = row["by_dtype"]["float32"]
-        assert float32["autodiff_over_manual"] > 0
-        for path in ("manual", "reference", "manual_every_cost", "per_step"):
-            timing = float32["paths"][path]
-            assert {"compile_s", "run_s", "us_per_iter", "speedup_vs_numpy", "speedup_vs_tuned_numpy"} <= timing.keys()
-        assert float32["blocks_speedup"] > 0 and float32["cost_stride"] >= 1
-    large = results["workloads"][1]["by_dtype"]["float32"]
-    assert {
-        "matmul_gflops_square",
-        "matmul_gflops_workload",
-        "elementwise_floor_s_per_iter",
-        "floor_s_per_iter",
-    } <= large.keys()
-    assert "times_floor" in large["paths"]["manual"]
-    assert "train" in results["workloads"][0]["by_dtype"]["float32"]
-    roof = large["roofline"]
-    assert roof["bound_s"] == max(roof["compute_bound_s"], roof["memory_bound_s"]) > 0
-    assert roof["achieved_over_bound"] == pytest.approx(roof["achieved_s"] / roof["bound_s"])
-    assert roof["gemm_gflops"] > 0 and roof["bandwidth_gbs"] > 0
-
-    # Every contender has its spread, numpy included (it ran alternating with the others).
-    course = results["workloads"][0]["by_dtype"]["float32"]
-    for spread in (course["numpy"], course["numpy_tuned"], course["paths"]["manual"]["spread"]):
-        assert spread["min"] <= spread["q1"] <= spread["median"] <= spread["q3"] <= spread["max"]
-    for row in results["workloads"] + results["sweeps"] + results["commands"]:
-        state = row["machine_state"]
-        assert {"load_avg_before", "load_avg_after", "others_cpu_cores", "loaded", "loaded_because"} <= state.keys()
-        assert state["loaded"] == bool(state["loaded_because"])
-
+        assert row["numpy"]["median"] > 0 and row["numpy_tuned"]["median"] > 0
+        paths = row["by_dtype"]["float32"]["paths"]
+        for path in ("manual", "reference", "per_step"):
+            assert {"compile_s", "run_s", "us_per_iter", "speedup_vs_numpy", "speedup_vs_tuned_numpy"} <= paths[
+                path
+            ].keys()
+    assert "train" in results["workloads"][0]["by_dtype"]["float32"]["paths"]  # as `shallownet train` runs it
     (sweep,) = results["sweeps"]
     assert sweep["sweep"] == "same_64" and sweep["networks"] == 8
-    for contender in ("numpy", "one_at_a_time", "all_at_once"):
-        assert sweep[f"{contender}_s"] > 0 and sweep[f"{contender}_us_per_network_iter"] > 0
-    assert sweep["all_at_once_vs_numpy"] == pytest.approx(sweep["numpy_s"] / sweep["all_at_once_s"])
-    (command,) = results["commands"]
-    assert command["command"] == "course_table" and command["argv"][:2] == ["shallownet", "sweep"]
-    for contender in ("numpy_script", "cold", "warm"):
-        assert command["times"][contender]["median"] > 0
-    assert command["warm_vs_numpy"] == pytest.approx(command["numpy_script_s"] / command["warm_s"])
-    assert {"compile_s", "train_s", "baseline_s"} <= command["warm_in_process_s"].keys()
-    import jax
-
-    if jax.default_backend() == "cpu":
-        assert "no GPU" in results["gpu"]["skipped"]
-
+    assert sweep["all_at_once_s"] > 0 and sweep["all_at_once_compile_s"] > 0
+    names = {benchmark.get_name() for benchmark in pyperf.BenchmarkSuite.load(str(suite)).get_benchmarks()}
+    assert {"course/numpy", "course/float32/manual", "sweep same_64/all_at_once"} <= names
     printed = capsys.readouterr().out
-    assert "| course" in printed and "| large" in printed and "| same_64" in printed and "| roofline" in printed
-    assert "| whole command" in printed and "| target (issue 11)" in printed
     assert bench.table(results).splitlines()[0] == printed.splitlines()[0]
 
 
 def test_numpy_baseline_matches_the_manual_path_costs():
-    """The numpy loop is the same algorithm: its costs equal run_chunk's float64 costs."""
-    import jax.numpy as jnp
+    """The numpy loop is the same algorithm: its costs equal the one engine's float64 costs (a stack of one)."""
     import numpy as np
 
-    from shallownet.loop import run_chunk
+    from shallownet import train
 
     bench = load_bench()
     X, Y, params = bench.make_problem(400, 2, 4)
     costs_np = bench.numpy_course_loop(X, Y, *(params[name] for name in ("W1", "b1", "W2", "b2")), 1.2, 50)
-    device_params = {name: jnp.asarray(value) for name, value in params.items()}
-    _, costs, steps, ok = run_chunk(
-        device_params,
-        jnp.asarray(X),
-        jnp.asarray(Y),
-        np.float64(1.2),
-        np.int32(50),
-        activation="tanh",
-        output="sigmoid",
-        gradients="manual",
-        capacity=50,
-    )
-    assert bool(ok) and int(steps) == 50 and costs.dtype == jnp.float64
-    np.testing.assert_allclose(np.asarray(costs), costs_np, rtol=1e-12)
-
-
-def test_the_machine_watch_marks_a_loaded_run(monkeypatch):
-    """Should pass and should fail side by side: a quiet load average, then a busy one."""
-    bench = load_bench()
-    monkeypatch.setattr(bench, "load_avg", lambda: [0.05, 0.05, 0.05])
-    monkeypatch.setattr(bench, "_busy_ticks", lambda: 0)
-    quiet = bench.MachineWatch().stop()
-    assert not quiet["loaded"] and quiet["loaded_because"] == []
-    monkeypatch.setattr(bench, "load_avg", lambda: [2.5, 1.0, 0.5])
-    busy = bench.MachineWatch().stop()
-    assert busy["loaded"] and "1-min load average 2.50" in busy["loaded_because"][0]
-
-
-def test_the_benchmark_judges_the_load_average_at_the_start_and_others_cpu_time_throughout(monkeypatch):
-    # Once it runs, the load average counts the benchmark's own processes: a quiet start stays quiet.
-    bench = load_bench()
-    assert bench.assess([0.05, 0.5, 1.0], 0.02) == (False, [])
-    loaded, because = bench.assess([0.9, 0.5, 1.0], 0.02)
-    assert loaded and because == ["1-min load average 0.90 when the run started (> 0.3)"]
-    loaded, because = bench.assess([0.05, 0.5, 1.0], 0.5)
-    assert loaded and because == ["other processes used 0.50 cores (> 0.1)"]
-    monkeypatch.setitem(bench.RUN, "start_load", [0.05, 0.05, 0.05])
-    monkeypatch.setattr(bench, "load_avg", lambda: [1.7, 1.0, 0.5])  # the benchmark's own load
-    monkeypatch.setattr(bench, "_busy_ticks", lambda: 0)
-    assert not bench.MachineWatch().stop()["loaded"]
+    _, costs = train.train(params, X, Y, lr=1.2, iterations=50, dtype="float64")
+    assert costs.dtype == np.float64 and costs.shape == (50,)
+    np.testing.assert_allclose(costs, costs_np, rtol=1e-12)
 
 
 def test_repeats_alternate_between_contenders():
     bench = load_bench()
     order = []
     times = bench.alternate({name: (lambda name=name: order.append(name) or 1.0) for name in "abc"}, 3)
-    assert order == list("abcabcabc")
-    assert times["a"]["median"] == times["a"]["min"] == times["a"]["max"] == 1.0
+    assert order == list("abcbcacab")  # each repeat runs every contender once; the order rotates
+    assert times == {"a": [1.0] * 3, "b": [1.0] * 3, "c": [1.0] * 3}
+
+
+def test_a_contenders_repeats_are_a_pyperf_benchmark():
+    bench = load_bench()
+    summary = bench.summary(bench.benchmark("course/numpy", [3.0, 1.0, 2.0]))
+    assert summary["median"] == 2.0 and (summary["min"], summary["max"]) == (1.0, 3.0) and summary["stdev"] == 1.0
 
 
 def test_numpy_worker_answers_each_run_request(tmp_path):
@@ -175,29 +91,10 @@ def test_numpy_worker_answers_each_run_request(tmp_path):
     assert worker.proc.returncode == 0
 
 
-def test_the_numpy_script_trains_what_the_sweep_trains(tmp_path, capsys):
-    """The whole-command baseline is the course's loop over the same inits: its accuracies are the sweep's."""
-    import numpy as np
-
-    from shallownet import data, sweep
-
-    bench = load_bench()
-    spec = {"sizes": [2, 4], "seeds": None, "iterations": 300, "dtype": "float64"}
-    X, Y = data.flower()
-    problem = tmp_path / "p.npz"
-    bench.save_problem(problem, X, Y.astype(np.float64), bench.sweep_networks(spec), 1.2, 300)
-    bench.numpy_script(problem)
-    printed = capsys.readouterr().out.splitlines()
-    result = sweep.run(X, Y, baseline=False, **bench.sweep_kwargs(spec))
-    assert printed == [
-        f"n_h = {network.configuration.hidden_units}: {network.train_accuracy:.2f} %" for network in result.networks
-    ]
-
-
 def test_the_row_groups_follow_one_rule():
     bench = load_bench()
-    every = (list(bench.WORKLOADS), list(bench.SWEEPS), list(bench.COMMANDS))
-    assert bench.selected(None, None, None) == every  # no group flag: everything
-    assert bench.selected(None, ["same_64"], None) == ([], ["same_64"], [])  # names: only those, only that group
-    assert bench.selected(None, None, []) == ([], [], every[2])  # a flag alone: all of its group
-    assert bench.selected(["large"], [], None) == (["large"], every[1], [])
+    every = (list(bench.WORKLOADS), list(bench.SWEEPS))
+    assert bench.selected(None, None) == every  # no group flag: everything
+    assert bench.selected(None, ["same_64"]) == ([], ["same_64"])  # names: only those, only that group
+    assert bench.selected(None, []) == ([], every[1])  # a flag alone: all of its group
+    assert bench.selected(["large"], []) == (["large"], every[1])

@@ -1,6 +1,8 @@
 """The shallownet command: outputs of train, predict and sweep; every bad input gives one line and a non-zero exit."""
 
+import csv
 import fcntl
+import io
 import json
 import os
 import shutil
@@ -13,7 +15,7 @@ import types
 import numpy as np
 import pytest
 
-from shallownet import checkpoint, cli, data, experiment, memory, predict, signals, train
+from shallownet import checkpoint, cli, data, experiment, memory, predict, signals, step, train
 from shallownet.history import CostHistory
 
 # Small runs that share one compiled program where they can.
@@ -149,8 +151,8 @@ def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, prev
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
-    ctrl_c.lower = train.run_chunk.lower
-    monkeypatch.setattr(train, "run_chunk", ctrl_c)
+    ctrl_c.lower = step.run_chunk.lower
+    monkeypatch.setattr(step, "run_chunk", ctrl_c)
     with pytest.raises(train.Interrupted) as info:
         experiment.train_run({"hidden_units": 3, "dtype": "float64"}, out)
     assert info.value.saved is None and info.value.iteration == 0
@@ -279,8 +281,29 @@ def test_sweep_prints_the_table_with_a_logistic_regression_row(capsys, tmp_path)
     lines = out.splitlines()
     assert "train %" in lines[0] and lines[1].split()[:2] == ["1", "1"] and lines[2].split()[:2] == ["3", "1"]
     assert lines[3].startswith("logistic regression") and lines[3].endswith("47.00")
-    assert lines[4] == f"wrote sweep.csv, sweep.json to {tmp_path / 's'}"
-    assert visible(tmp_path / "s") == ["sweep.csv", "sweep.json"]
+    assert lines[4] == f"wrote sweep.csv, sweep.json, networks/ to {tmp_path / 's'}"
+    assert visible(tmp_path / "s") == ["networks", "sweep.csv", "sweep.json"]
+
+
+def test_every_network_of_a_sweep_is_a_model_predict_can_use(capsys, tmp_path):
+    """Each network's folder holds what `train` would save: predict --model gives the sweep's own score."""
+    code, _, _ = run(
+        capsys, "sweep", "--hidden-units", "1", "3", "--seeds", "2", "--iterations", "100", "--out", tmp_path / "s"
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "s" / "sweep.csv").read_text())))[:4]
+    folders = sorted((tmp_path / "s" / "networks").iterdir())
+    assert [folder.name for folder in folders] == [
+        "00-nh1-lr1.2-tanh-seed0", "01-nh1-lr1.2-tanh-seed1", "02-nh3-lr1.2-tanh-seed0", "03-nh3-lr1.2-tanh-seed1"
+    ]  # fmt: skip
+    for folder, row in zip(folders, rows):
+        saved = checkpoint.load(folder)
+        assert saved.config.hidden_units == int(row["hidden_units"]) and saved.config.seed == int(row["seed"])
+        assert saved.iteration == 100 and saved.status == "finished" and saved.history.costs.shape == (100,)
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary["files"] == ["model.npz", "summary.json"]
+        code, _, err = run(capsys, "predict", "--model", folder, "--data", "flower")
+        assert code == 0 and f"accuracy: {float(row['train_accuracy']):.2f}%" in err
 
 
 def expect_one_line_error(code, err, message):
@@ -452,20 +475,19 @@ def test_check_subcommand_is_registered_when_its_module_exists(monkeypatch, caps
     assert cli.main(["check"]) == 7
 
 
-def test_devices_above_one_trains_through_train_parallel(monkeypatch, tmp_path):
-    import shallownet.parallel
+def test_devices_above_one_shard_the_examples(monkeypatch, tmp_path):
+    """--devices N reaches the one training function as its device count (this process has one device)."""
+    real, calls = train.train, []
 
-    calls = []
-
-    def fake_parallel(params, X, Y, *, devices, **kwargs):
+    def one_device(params, X, Y, *, devices, **kwargs):
         calls.append(devices)
-        return train.train(params, X, Y, **kwargs)
+        return real(params, X, Y, **kwargs)
 
-    monkeypatch.setattr(shallownet.parallel, "train_parallel", fake_parallel)
+    monkeypatch.setattr(train, "train", one_device)
     assert cli.main(["train", "--devices", "2", "--out", str(tmp_path / "p")] + FAST) == 0
     assert calls == [2]
     summary = json.loads((tmp_path / "p" / "summary.json").read_text())
-    assert summary["config"]["devices"] == 2 and summary["compile_seconds"] is None
+    assert summary["config"]["devices"] == 2
 
 
 def test_console_entry_caches_compiles_under_the_user_cache_and_exits_with_mains_code(monkeypatch, tmp_path):
@@ -673,6 +695,8 @@ def test_a_sweep_reports_a_diverging_network_and_goes_on(capsys, tmp_path):
     at = record["networks"][1]["diverged_at"]
     assert lines[2].split()[:2] == ["2", "1e+300"] and lines[2].endswith(f"at {at}") and 0 < at < 300
     assert record["networks"][0]["diverged_at"] is None and record["networks"][0]["iterations"] == 300
+    diverged = checkpoint.load(tmp_path / "s" / "networks" / "01-nh2-lr1e+300-identity-seedcourse")
+    assert diverged.status == "diverged" and diverged.iteration == at  # its last finite parameters
 
 
 def test_a_sweep_with_seeds_a_split_and_plots_writes_everything(capsys, tmp_path):
@@ -696,7 +720,9 @@ def test_a_sweep_with_seeds_a_split_and_plots_writes_everything(capsys, tmp_path
         tmp_path / "s",
     )
     assert code == 0, err
-    assert visible(tmp_path / "s") == sorted(["sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"])
+    assert visible(tmp_path / "s") == sorted(
+        ["sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png", "networks"]
+    )
     lines = out.splitlines()
     assert "activation" in lines[0] and "test %" in lines[0] and "±" in lines[1]
     assert [line.split()[:2] for line in lines[1:5]] == [["2", "tanh"], ["2", "relu"], ["4", "tanh"], ["4", "relu"]]
@@ -719,7 +745,7 @@ def test_a_signal_after_the_last_chunk_lets_the_files_be_written_then_exits_128_
         capsys, "sweep", "--hidden-units", "2", "--iterations", "50", "--out", tmp_path / "s", "--no-plots"
     )
     assert code == 128 + signal.SIGTERM
-    assert visible(tmp_path / "s") == ["sweep.csv", "sweep.json"] and "logistic regression" in out
+    assert visible(tmp_path / "s") == ["networks", "sweep.csv", "sweep.json"] and "logistic regression" in out
     expect_one_line_error(code, err, "interrupted by SIGTERM after the sweep finished; wrote")
 
 
@@ -766,3 +792,13 @@ def test_a_stop_request_outside_training_exits_128_plus_the_signal_in_one_line(c
     code, _, err = run(capsys, "sweep", "--hidden-units", "2", "--iterations", "10")
     expect_one_line_error(code, err, f"shallownet: interrupted by {signal.Signals(signum).name}")
     assert code == 128 + signum
+
+
+def test_the_parser_and_help_import_neither_jax_nor_numpy():
+    """--help builds the whole parser (every flag from RunConfig): nothing heavy may load for it."""
+    code = (
+        "import sys, shallownet.cli as cli; cli.build_parser(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'jax', 'numpy', 'manual', 'matplotlib'}))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == "[]"

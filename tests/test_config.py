@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shallownet import cli, config
+from shallownet import cli, config, numbers
 from shallownet.config import ConfigError, RunConfig
 
 DOC = Path(__file__).parent.parent / "docs" / "training.md"
@@ -126,7 +126,7 @@ def test_only_the_flags_given_are_settings():
     ],
 )
 def test_whole_numbers_on_the_command_line(text, value):
-    assert config.parse_whole(text) == value
+    assert numbers.parse_whole(text) == value
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_whole_numbers_on_the_command_line(text, value):
     ],
 )
 def test_what_a_number_is(text, problem):
-    found = config.number_problem(text)
+    found = numbers.number_problem(text)
     assert (found is None) if problem is None else (problem in found)
 
 

@@ -24,28 +24,48 @@ def flower():
     return X, Y.astype(np.float64)
 
 
+@pytest.fixture(scope="module")
+def course_runs(flower):
+    """n_h = 4, 10,000 iterations, both gradient paths: the one long run of the suite, made once."""
+    X, Y = flower
+    start = train.init_params(2, 4, 1, init="course")
+    return {
+        path: train.train(start, X, Y, gradients=path, lr=1.2, iterations=10000, dtype="float64")
+        for path in train.GRAD_PATHS
+    }
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("gradients", ["manual", "reference"])
-def test_course_network_reaches_90_percent_after_10000_iterations(flower, gradients):
+def test_course_network_reaches_90_percent_after_10000_iterations(flower, course_runs, gradients):
     X, Y = flower
-    params, costs = train.train(
-        train.init_params(2, 4, 1, init="course"), X, Y, gradients=gradients, lr=1.2, iterations=10000, dtype="float64"
-    )
+    params, costs = course_runs[gradients]
     assert costs[0] == pytest.approx(0.693048, abs=1e-6)
     assert costs[9000] == pytest.approx(0.218607, abs=2e-3)  # the course's "Cost after iteration 9000"
     assert train.accuracy(params, X, Y) >= 90.0
 
 
 @pytest.mark.slow
-def test_hidden_size_table_matches_the_course(flower):
+def test_manual_and_reference_costs_agree_loosely_over_the_full_run(flower, course_runs):
+    # Past ~5,000 iterations round-off differences reach 1e-1 in the parameters:
+    # only the costs and the accuracy are comparable.
+    X, Y = flower
+    np.testing.assert_allclose(course_runs["manual"][1], course_runs["reference"][1], atol=2e-2)
+    accs = [train.accuracy(params, X, Y) for params, _ in course_runs.values()]
+    assert abs(accs[0] - accs[1]) <= 1.0
+
+
+@pytest.mark.slow
+def test_hidden_size_table_matches_the_course_exactly(flower):
+    """All seven sizes at once (the sweep's one program), float64, 5,000 iterations: the published table."""
     X, Y = flower
     result = sweep.run(X, Y, hidden_units=[1, 2, 3, 4, 5, 20, 50], iterations=5000)
     accuracy = {row["hidden_units"]: row["train_mean"] for row in result.summary()}
-    for n_h, expected in COURSE_TABLE.items():
-        assert accuracy[n_h] == pytest.approx(expected, abs=1.0), n_h
+    assert {n_h: accuracy[n_h] for n_h in COURSE_TABLE} == COURSE_TABLE
     for n_h in (20, 50):
-        assert 88.5 <= accuracy[n_h] <= 92.5, n_h
+        assert 89.5 <= accuracy[n_h] <= 91.5, n_h
     assert result.logistic["train_accuracy"] == pytest.approx(47.0, abs=1.0)
+    assert all(network.final_cost < 0.693 for network in result.networks)
 
 
 def test_sweep_table_lists_every_size_and_the_baseline(flower):

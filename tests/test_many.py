@@ -1,7 +1,8 @@
-"""Many networks in one compiled program: each one gets exactly what it gets when trained alone.
+"""A stack of N networks equals N stacks of 1: each network gets what it gets when trained alone.
 
-The equality claim is float64, 2,000 iterations, both gradient paths, mixed
-hidden sizes, learning rates, seeds and activations, exact groups and padded
+One engine trains one network or many (``shallownet.stack``, ``step``, ``fit``): ``train.train``
+is a stack of one, ``train.train_many`` a stack of N. The equality claim is float64, 2,000
+iterations, both gradient paths, mixed hidden sizes, learning rates, seeds and activations, exact groups and padded
 ones: every parameter of every network within 1e-12 (max abs difference) of
 ``train.train`` on that network alone, and its costs too. Divergence of one
 network stops that network only. The should-fail cases beside them show the
@@ -11,12 +12,11 @@ comparison would see a leak between networks or a slip in manual's formulas.
 import importlib
 
 import chex
-import jax
 import numpy as np
 import pytest
 
 import manual
-from shallownet import data, many, train
+from shallownet import data, stack, step, train
 
 ITERATIONS = 2000
 TOLERANCE = 1e-12
@@ -87,7 +87,7 @@ def difference(result, k, expected):
 
 
 def train_all(X, Y, gradients, networks=NETWORKS, **kwargs):
-    return many.train_many(
+    return train.train_many(
         starts(networks),
         X,
         Y,
@@ -100,7 +100,7 @@ def train_all(X, Y, gradients, networks=NETWORKS, **kwargs):
 
 @pytest.mark.parametrize("buckets", ["exact", (5, 20)])
 @pytest.mark.parametrize("gradients", ["manual", "reference"])
-def test_every_network_equals_its_one_network_training(flower, solo_runs, gradients, buckets):
+def test_a_stack_of_n_equals_n_stacks_of_one(flower, solo_runs, gradients, buckets):
     X, Y = flower
     result = train_all(X, Y, gradients, buckets=buckets)
     for k, expected in enumerate(solo_runs[gradients]):
@@ -108,45 +108,10 @@ def test_every_network_equals_its_one_network_training(flower, solo_runs, gradie
         assert difference(result, k, expected) <= TOLERANCE, NETWORKS[k]
 
 
-@pytest.mark.parametrize("gradients", ["manual", "reference"])
-def test_costs_only_where_kept_change_no_parameter_of_any_network(flower, solo_runs, gradients):
-    """Blocks (cost every 8th step, one check per block): the same bits as every step, so still each solo result."""
-    X, Y = flower
-    bounded = NETWORKS[:7]  # tanh and sigmoid hidden layers: blocks need |g| <= 1 (the eighth is ReLU)
-    every = train_all(X, Y, gradients, networks=bounded, buckets=(5, 20))
-    kept = train_all(X, Y, gradients, networks=bounded, buckets=(5, 20), cost_every=8)
-    if gradients == "manual":
-        chex.assert_trees_all_equal(kept.params, every.params)
-        np.testing.assert_array_equal(kept.final_costs, every.final_costs)
-        np.testing.assert_array_equal(kept.costs, every.costs[:, ::8])
-    else:
-        # jax.grad's step compiled inside the block's rolled loop fuses differently: round-off only.
-        chex.assert_trees_all_close(kept.params, every.params, rtol=0, atol=TOLERANCE)
-        np.testing.assert_allclose(kept.costs, every.costs[:, ::8], rtol=0, atol=TOLERANCE)
-    np.testing.assert_array_equal(kept.cost_iterations, np.arange(0, ITERATIONS, 8))
-    for k, expected in enumerate(solo_runs[gradients][:7]):
-        params, costs, _ = expected
-        assert max(float(np.max(np.abs(kept.params[k][name] - params[name]))) for name in params) <= TOLERANCE
-        assert abs(kept.final_costs[k] - costs[-1]) <= TOLERANCE
-
-
-def test_in_blocks_a_diverging_network_still_stops_alone_at_its_own_step(flower):
-    X, Y = flower
-    networks = [(4, 1.2, "tanh", 0), (4, 1e36, "tanh", 1), (5, 0.5, "sigmoid", 2)]
-    result = train_all(X, Y, "manual", networks=networks, iterations=300, dtype="float32", cost_every=8)
-    with pytest.raises(train.Diverged) as alone:
-        train.train(starts(networks)[1], X, Y, lr=1e36, iterations=300, dtype="float32")
-    assert result.diverged.tolist() == [False, True, False]
-    assert result.diverged_at[1] == alone.value.iteration
-    for name, value in alone.value.params.items():  # to float32 round-off: a batched product sums in its own order
-        np.testing.assert_allclose(result.params[1][name], np.asarray(value), rtol=1e-6)
-    assert result.steps.tolist()[::2] == [300, 300]
-
-
 def test_padded_groups_are_really_shared(flower):
     """The (5, 20) buckets above put sizes 1..5 of one activation into one padded group."""
     sizes, activations = [n_h for n_h, *_ in NETWORKS], [activation for _, _, activation, _ in NETWORKS]
-    layout, _ = many.make_layout(sizes, activations, 2, 1, 400, (5, 20))
+    layout, _ = stack.make_layout(sizes, activations, 2, 1, 400, (5, 20))
     groups = {(group.activation, group.hidden_units): group.stop - group.start for group in layout.groups}
     assert groups == {("relu", 5): 1, ("sigmoid", 5): 2, ("tanh", 5): 4, ("tanh", 20): 1}
 
@@ -154,23 +119,24 @@ def test_padded_groups_are_really_shared(flower):
 def test_a_planted_leak_between_networks_is_caught(flower, solo_runs, monkeypatch):
     """Should fail: a layout that lets each network see a trace of the others' gradients."""
     X, Y = flower
-    honest = many.value_and_grads_many
+    honest = step.stack_value_and_grads
 
     def leaky(theta, X, Y, **kwargs):
         J, G = honest(theta, X, Y, **kwargs)
         return J, G + 1e-9 * G.mean(axis=0, keepdims=True)
 
-    monkeypatch.setattr(many, "value_and_grads_many", leaky)
-    many.run_chunk_many.clear_cache()
+    monkeypatch.setattr(step, "stack_value_and_grads", leaky)
+    step.run_chunk.clear_cache()
     try:
         result = train_all(X, Y, "manual", buckets="exact", iterations=ITERATIONS)
     finally:
-        many.run_chunk_many.clear_cache()
+        monkeypatch.undo()
+        step.run_chunk.clear_cache()
     worst = max(difference(result, k, expected) for k, expected in enumerate(solo_runs["manual"]))
     assert worst > 1e3 * TOLERANCE
 
 
-def slipped_backward_sums(params, cache, X, Y, activation="tanh", mask=None):
+def slipped_backward_sums(params, cache, X, Y, activation="tanh"):
     """manual's backward with the classic slip g'(Z1, Z1) (tanh' = 1 - Z1**2)."""
     _, g_prime = manual.get_activation(activation)
     dZ2 = cache["A2"] - Y
@@ -197,16 +163,16 @@ def test_a_slip_planted_in_manual_reaches_every_network(flower, monkeypatch):
         }
         for n_h in (2, 4, 4)
     ]
-    clean = many.train_many(params, X, Y, lr=0.1, iterations=8, dtype="float64")
+    clean = train.train_many(params, X, Y, lr=0.1, iterations=8, dtype="float64")
     # The module, not the package's function of the same name.
     monkeypatch.setattr(importlib.import_module("manual.backward"), "backward_sums_unchecked", slipped_backward_sums)
-    jax.clear_caches()
+    step.run_chunk.clear_cache()  # the one compiled step: the only program the slip must reach (not every cache)
     try:
-        slipped = many.train_many(params, X, Y, lr=0.1, iterations=8, dtype="float64")
+        slipped = train.train_many(params, X, Y, lr=0.1, iterations=8, dtype="float64")
         alone = [train.train(start, X, Y, lr=0.1, iterations=8, dtype="float64")[0] for start in params]
     finally:
         monkeypatch.undo()
-        jax.clear_caches()
+        step.run_chunk.clear_cache()
     for k in range(len(params)):
         assert np.max(np.abs(slipped.params[k]["W1"] - clean.params[k]["W1"])) > 1e-3
         for name in alone[k]:
@@ -240,7 +206,7 @@ def test_divergence_midway_stops_at_the_same_iteration_as_alone(gradients):
     Y = np.sin(X[:1]) + 0.5 * X[1:2]
     networks = [(3, 0.05, "tanh", 0), (6, 0.1, "tanh", 1), (6, 1.5, "identity", 2), (3, 0.1, "identity", 3)]
     params = starts(networks, n_x=3)
-    result = many.train_many(
+    result = train.train_many(
         params,
         X,
         Y,
@@ -294,14 +260,14 @@ def test_packing_round_trips_exactly():
         }
         for n in sizes
     ]
-    packed = many.Packed(params, 3, 2, 50, lr=0.1, activation=activations, dtype="float64", buckets=(5,))
+    packed = stack.Stack(params, 3, 2, 50, lr=0.1, activation=activations, dtype="float64", buckets=(5,))
     back = packed.to_host(packed.theta)
     for given, unpacked in zip(params, back):
         chex.assert_trees_all_equal(given, unpacked)
     # Padding holds exact zeros, and the mask marks exactly the real entries.
     theta, mask = np.asarray(packed.theta), np.asarray(packed.mask)
     assert np.all(theta[mask == 0] == 0)
-    assert int(mask.sum()) == sum(many.param_count(n, 3, 2) for n in sizes)
+    assert int(mask.sum()) == sum(stack.param_count(n, 3, 2) for n in sizes)
 
 
 @pytest.mark.parametrize(
@@ -313,7 +279,7 @@ def test_packing_round_trips_exactly():
     ],
 )
 def test_bucket_plan_trades_padding_against_groups(overhead, expected):
-    assert many.plan_buckets({1: 1, 2: 1, 3: 1, 20: 1, 50: 1}, m=400, overhead=overhead) == expected
+    assert stack.plan_buckets({1: 1, 2: 1, 3: 1, 20: 1, 50: 1}, m=400, overhead=overhead) == expected
 
 
 def test_ctrl_c_between_chunks_keeps_the_last_chunk(flower):
@@ -342,7 +308,7 @@ def test_ctrl_c_between_chunks_keeps_the_last_chunk(flower):
 def test_bad_arguments_are_named(flower, kwargs, message):
     X, Y = flower
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
-        many.train_many(starts(NETWORKS[:3]), X, Y, **{"iterations": 5, **kwargs})
+        train.train_many(starts(NETWORKS[:3]), X, Y, **{"iterations": 5, **kwargs})
 
 
 def test_a_network_of_the_wrong_shape_is_named(flower):
@@ -350,20 +316,6 @@ def test_a_network_of_the_wrong_shape_is_named(flower):
     params = starts(NETWORKS[:3])
     params[2] = train.init_params(3, 4, 1)
     with pytest.raises(ValueError, match=r"network 2: W1 has shape \(4, 3\) but X has n_x = 2"):
-        many.train_many(params, X, Y, iterations=5)
+        train.train_many(params, X, Y, iterations=5)
     with pytest.raises(ValueError, match="no networks"):
-        many.train_many([], X, Y, iterations=5)
-
-
-@pytest.mark.slow
-def test_course_table_from_the_course_init(flower):
-    """All seven sizes at once, float64, 5,000 iterations: the course's published table, exactly."""
-    X, Y = flower
-    sizes = [1, 2, 3, 4, 5, 20, 50]
-    params = [train.init_params(2, n_h, 1, init="course") for n_h in sizes]
-    result = many.train_many(params, X, Y, lr=1.2, iterations=5000, dtype="float64")
-    A2 = many.predict(result.params, X)
-    accuracy = {n_h: 100.0 * np.mean((network_A2 > 0.5) == (Y > 0.5)) for n_h, network_A2 in zip(sizes, A2)}
-    assert {n: accuracy[n] for n in (1, 2, 3, 4, 5)} == {1: 67.5, 2: 67.25, 3: 90.75, 4: 90.5, 5: 91.25}
-    assert 89.5 <= accuracy[20] <= 91.5 and 89.5 <= accuracy[50] <= 91.5
-    assert result.costs[:, 0] == pytest.approx(0.693, abs=1e-3)
+        train.train_many([], X, Y, iterations=5)

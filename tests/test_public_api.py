@@ -21,8 +21,8 @@ WHOLE_MODULES = [
     *(
         f"shallownet.{name}"
         for name in (
-            "checkpoint", "cli", "config", "data", "experiment", "history", "logistic", "loop", "many", "memory",
-            "parallel", "plots", "predict", "signals", "sweep", "train",
+            "checkpoint", "cli", "config", "data", "evaluate", "experiment", "fit", "history", "logistic", "memory",
+            "numbers", "parallel", "plots", "predict", "signals", "stack", "step", "sweep", "train",
         )
     ),
 ]  # fmt: skip
@@ -76,7 +76,7 @@ def test_the_api_is_found():
     names = {name for name, _ in API}
     assert {"manual.backward.grads", "reference.grads", "checker.check.check_backprop", "shallownet.train.train",
             "checker.report.Report.passed", "shallownet.config.RunConfig.of"} <= names  # fmt: skip
-    assert {"shallownet.loop.descend", "shallownet.many.train_many", "shallownet.sweep.run"} <= names
+    assert {"shallownet.step.descend", "shallownet.train.train_many", "shallownet.sweep.run"} <= names
     assert len(API) > 150
 
 

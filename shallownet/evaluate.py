@@ -1,0 +1,81 @@
+"""Predictions and scores, written once: one network's A2, many networks' A2, accuracy and squared error.
+
+Every score of the app comes from here: ``shallownet train``'s summary,
+``predict``'s score, a sweep's table (from the A2 its training program
+computed), and the library's ``train.accuracy``. The forward pass of one
+network runs over column batches of one width, so a large file needs bounded
+memory and one compile.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import memory
+
+
+def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
+    """Accuracy in percent (sigmoid output: P holds 0/1 predictions) or mean squared error (identity)."""
+    if output == "sigmoid":
+        return float(100.0 * np.mean((np.asarray(Y) > 0.5) == P))
+    return float(np.mean((P - Y) ** 2))
+
+
+def accuracies(A2: np.ndarray, Y: Any) -> list[float]:
+    """Percent of correct 0/1 predictions (A2 > 0.5) per network: A2 (N, n_y, m), Y (n_y, m)."""
+    return [score(network_A2 > 0.5, Y, "sigmoid") for network_A2 in A2]
+
+
+def forward(params: Any, X: Any, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:
+    """A2 (n_y, m) numpy of one network, in the dtype of its W1."""
+    import jax
+
+    import manual
+
+    dtype = np.asarray(params["W1"]).dtype
+    X = X.astype(dtype) if isinstance(X, jax.Array) else jax.device_put(np.asarray(X, dtype))
+    A2, _ = manual.forward(params, X, activation, output)
+    return np.asarray(A2)
+
+
+def predictions(A2: np.ndarray, output: str) -> np.ndarray:
+    """0/1 (uint8) for the sigmoid output, A2 itself for identity."""
+    return (A2 > 0.5).astype(np.uint8) if output == "sigmoid" else A2
+
+
+def forward_batched(params: Any, X: np.ndarray, activation: str, output: str) -> np.ndarray:
+    """Predictions (n_y, m) over column batches of one width (the last one zero-padded)."""
+    n_h, n_y = params["W1"].shape[0], params["W2"].shape[0]
+    m = X.shape[1]
+    batch = memory.evaluation_batch(n_h, n_y, np.dtype(params["W1"].dtype).itemsize, m)
+    if batch >= m:
+        return predictions(forward(params, X, activation, output), output)
+    parts = []
+    for first in range(0, m, batch):
+        block = X[:, first : first + batch]
+        width = block.shape[1]
+        if width < batch:
+            block = np.pad(block, ((0, 0), (0, batch - width)))
+        parts.append(predictions(forward(params, block, activation, output), output)[:, :width])
+    return np.concatenate(parts, axis=1)
+
+
+def forward_many(params: Sequence[Any], X: Any, *, activation: Any = "tanh", output: str = "sigmoid") -> np.ndarray:
+    """A2 (N, n_y, m) numpy of every network of ``params`` on X (n_x, m), in one compiled call (a stack)."""
+    import jax
+
+    import manual
+
+    from .stack import Stack
+    from .step import predict_jit
+
+    manual.checks.check_X(X)
+    manual.checks.check_output(output)
+    n_y = params[0]["W2"].shape[0] if len(params) else 1
+    dtype = np.asarray(params[0]["W1"]).dtype if len(params) else np.asarray(X).dtype
+    stack = Stack(params, X.shape[0], n_y, X.shape[1], lr=0.0, activation=activation, dtype=dtype)
+    A2 = predict_jit(
+        jax.device_put(stack.theta), jax.device_put(np.asarray(X, dtype)), layout=stack.layout, output=output
+    )
+    return np.asarray(A2)[stack.rows]
