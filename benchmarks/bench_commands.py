@@ -1,15 +1,17 @@
 """Whole commands as users run them, two installs side by side, alternating, against the course's numpy loop.
 
 Times, from process start to exit, each command of COMMANDS for every install
-given (by default the old code, /work/main/.venv/bin/shallownet, and this
-tree's .venv/bin/shallownet), with a cold compile cache (a fresh, empty
+given (``--install NAME=PATH``, repeatable; by default this tree's
+.venv/bin/shallownet alone: to compare a change, install the commit before it in
+a venv of its own and pass both), with a cold compile cache (a fresh, empty
 JAX_COMPILATION_CACHE_DIR for every run) and a warm one (a cache of its own
 per install, filled by one untimed run first), and the course's numpy loop
 doing the same training as a plain Python script. Contenders alternate within
 each repeat (the order rotates), so a change in the machine's load hits all of
 them alike; the load average is printed at the start and the end.
 
-    python benchmarks/bench_commands.py                      # the figures: run on a quiet machine
+    python benchmarks/bench_commands.py --install old=../before/.venv/bin/shallownet \
+        --install new=.venv/bin/shallownet                   # the figures: run on a quiet machine
     python benchmarks/bench_commands.py --quick --repeats 1  # proves it works (tiny iteration counts)
 """
 
@@ -25,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_INSTALLS = {"old": "/work/main/.venv/bin/shallownet", "new": str(ROOT / ".venv" / "bin" / "shallownet")}
+DEFAULT_INSTALLS = {"this tree": str(ROOT / ".venv" / "bin" / "shallownet")}
 SIZES = ["1", "2", "3", "4", "5", "20", "50"]
 # name -> (shallownet arguments, iterations, the numpy script's networks: [(n_h, seed or "course")])
 COMMANDS = {
