@@ -147,19 +147,21 @@ def _decode(raw: bytes, path: PathLike) -> str:
     """The file's text: UTF-8, with Excel's byte-order mark removed; DataError for another encoding."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError(f'{path} is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8"')
-    zero = raw.find(b"\x00", 0, 4096)
-    if zero >= 0:
-        # UTF-8 text never holds a NUL byte; UTF-16 without its byte-order mark has one in every ASCII character.
-        line = raw[:zero].count(b"\n") + 1
-        kind = "UTF-16 text without a byte-order mark" if raw[:64].count(b"\x00") >= 16 else "not text"
-        raise DataError(f'{path}, line {line}: a NUL byte (0x00): the file is {kind}; save it as "CSV UTF-8"')
+    sample = raw[:256]
+    if len(sample) >= 4 and (not any(sample[1::2]) or not any(sample[0::2])):
+        # Every other byte 0: ASCII text in UTF-16 that lost its byte-order mark (UTF-8 text holds no NUL).
+        raise DataError(f'{path} is UTF-16 text without a byte-order mark; save it as "CSV UTF-8"')
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise DataError(
             f'{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; save the file as "CSV UTF-8"'
         ) from None
+    zero = text.find("\x00")
+    if zero >= 0:
+        raise DataError(f"{path}, line {text.count(chr(10), 0, zero) + 1}: a NUL byte (0x00); this is not a text file")
+    return text
 
 
 def _check_row(row: list[str], line: int, end: int, header: tuple[str, ...], path: PathLike) -> None:

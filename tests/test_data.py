@@ -302,10 +302,12 @@ def test_a_gzip_csv_is_read_transparently_with_the_fingerprint_of_its_content(tm
         (b"PK\x03\x04" + bytes(40), r"d\.csv is a zip archive \(an Excel \.xlsx workbook\?\), not CSV text"),
         (
             "x1,label\n1,0\n2,1\n".encode("utf-16-le"),
-            r"d\.csv, line 1: a NUL byte \(0x00\): the file is UTF-16 text without a byte-order mark; save it as",
+            r"d\.csv is UTF-16 text without a byte-order mark; save it as \"CSV UTF-8\"",
         ),
+        ("x1,label\n1,0\n".encode("utf-16-be"), "UTF-16 text without a byte-order mark"),
+        (b"x1,label\n1,0\n2\x00,1\n", r"d\.csv, line 3: a NUL byte \(0x00\); this is not a text file"),
     ],
-    ids=["damaged gzip", "xlsx", "UTF-16 without BOM"],
+    ids=["damaged gzip", "xlsx", "UTF-16 without BOM", "UTF-16 BE without BOM", "a NUL byte"],
 )
 def test_files_that_are_not_csv_text_are_named_for_what_they_are(tmp_path, raw, message):
     path = tmp_path / "d.csv"
