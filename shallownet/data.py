@@ -165,7 +165,10 @@ def _decode(raw: bytes, path: PathLike) -> str:
 
 
 def _check_row(row: list[str], line: int, end: int, header: tuple[str, ...], path: PathLike) -> None:
-    """A data row spanning lines line..end: a comment, an emptied row, a runaway quote, a wrong cell count."""
+    """A data row spanning lines line..end: a comment, an emptied row, a runaway quote, a wrong cell count.
+
+    Called only for a row that does not parse, so the rows that do cost nothing more.
+    """
     if row[0].lstrip().startswith("#"):
         raise DataError(f"{path}, line {line}: a comment line ('#'); a CSV has no comments: delete the line")
     if not any(cell.strip() for cell in row):
@@ -215,8 +218,13 @@ def _parse_rows(
             line, last = last + 1, reader.line_num
             if not row:
                 continue  # a blank line holds no cells to be empty
-            _check_row(row, line, last, header, path)
-            _parse_row(values[count], row, line, header, path)
+            if len(row) != len(header):
+                _check_row(row, line, last, header, path)
+            try:
+                _parse_row(values[count], row, line, header, path)
+            except DataError:
+                _check_row(row, line, last, header, path)  # a cause of the bad cell (a comment...), if any
+                raise
             lines[count] = line
             count += 1
             if count % 65536 == 0:
@@ -313,10 +321,10 @@ def read_table(path: PathLike, progress: bool | None = None) -> Table:
     """
     raw = content(path)
     sha256 = hashlib.sha256(raw).hexdigest()
-    text = _decode(raw, path)
-    size, most = len(raw), text.count("\n") + 1
-    del raw  # the text alone from here: one copy of the file in memory, not two
-    reader = csv.reader(io.StringIO(text, newline=""))
+    _decode(raw, path)  # names an encoding problem by its line; the text itself is not kept
+    size, most = len(raw), raw.count(b"\n") + 1
+    # Decoded lazily, line by line: a StringIO of the whole text holds 4 bytes per character.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline=""))
     try:
         first_row = next(reader, None)
     except csv.Error as e:
