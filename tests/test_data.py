@@ -355,3 +355,21 @@ def test_a_large_csv_shows_progress_on_a_terminal_and_nothing_elsewhere(tmp_path
     terminal.text.clear()
     data.read_table(path)
     assert terminal.text == []
+
+
+def test_reading_a_csv_holds_the_file_and_its_values_not_a_list_of_strings(tmp_path):
+    """Peak memory of load_csv within the file's bytes plus three copies of its values (traced allocations)."""
+    import tracemalloc
+
+    path = write(
+        tmp_path, "x1,x2,x3,label\n" + "".join(f"{i * 0.001:.6f},{i % 7},-{i},{i % 2}\n" for i in range(50_000))
+    )
+    values_bytes = 50_000 * 4 * 8
+    tracemalloc.start()
+    try:
+        loaded = data.load_csv(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert loaded.X.shape == (3, 50_000)
+    assert peak < path.stat().st_size + 3 * values_bytes, (peak, path.stat().st_size, values_bytes)
