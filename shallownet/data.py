@@ -312,6 +312,13 @@ class Table:
     def has(self, names: Sequence[str]) -> bool:
         return all(name in self.header for name in names)
 
+    def examples(self, features: Sequence[str], labels: Sequence[str]) -> "Examples":
+        """The named feature and label columns as Examples, which keep the lines for messages (check_labels)."""
+        return Examples(
+            self.columns(features), self.columns(labels), tuple(features), tuple(labels), self.fingerprint, self.path,
+            self.lines,
+        )  # fmt: skip
+
 
 def read_table(path: PathLike, progress: bool | None = None) -> Table:
     """A numeric CSV with a header row -> Table; DataError names the file, line and column of a problem.
@@ -405,11 +412,11 @@ def load_csv(path: PathLike, labels: Sequence[str] = ("label",)) -> Examples:
     ``labels`` names the label column(s); every other column is a feature.
     """
     table = read_table(path)
-    Y = table.columns(labels)
+    table.columns(labels)  # a missing label column is named before "no feature columns"
     features = tuple(name for name in table.header if name not in labels)
     if not features:
         raise DataError(f"{path}: no feature columns besides the label column(s) {', '.join(labels)}")
-    return Examples(table.columns(features), Y, features, tuple(labels), table.fingerprint, table.path, table.lines)
+    return table.examples(features, labels)
 
 
 def _generated(X: np.ndarray, Y: np.ndarray) -> Examples:

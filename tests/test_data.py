@@ -373,3 +373,12 @@ def test_reading_a_csv_holds_the_file_and_its_values_not_a_list_of_strings(tmp_p
         tracemalloc.stop()
     assert loaded.X.shape == (3, 50_000)
     assert peak < path.stat().st_size + 3 * values_bytes, (peak, path.stat().st_size, values_bytes)
+
+
+def test_a_tables_examples_name_the_line_of_a_bad_label_for_predict_too(tmp_path):
+    table = data.read_table(write(tmp_path, "x1,label,x2\n1,0,5\n\n3,1,6\n4,0.5,7\n"))
+    examples = table.examples(["x2", "x1"], ["label"])
+    np.testing.assert_array_equal(examples.X, [[5, 6, 7], [1, 3, 4]])
+    with pytest.raises(DataError, match=r"d\.csv, line 5, column 'label': label 0\.5 is not 0 or 1"):
+        data.check_labels(examples, "sigmoid")
+    data.check_labels(examples, "identity")
