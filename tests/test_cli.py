@@ -348,7 +348,7 @@ BAD_INPUTS = {
     "missing label column": (["--data", "{good}", "--label", "y"], "no column named 'y'", 1),
     "non-numeric cell": (["--data", "{word}"], "line 6, column 'b': 'abc' is not a number", 1),
     "NaN cell": (["--data", "{nan}"], "line 6, column 'a': NaN", 1),
-    "labels outside 0/1": (["--data", "{three}"], "labels must be 0 or 1 for the sigmoid output; found 3.0", 1),
+    "labels outside 0/1": (["--data", "{three}"], "three.csv, line 6, column 'label': label 3 is not 0 or 1", 1),
     "duplicate column": (["--data", "{twice}"], "duplicate column names 'a' (columns 1 and 2)", 1),
     "digit separator": (["--data", "{underscore}"], "'1_000' is not a number (no '_' digit separators)", 1),
     "more devices than examples": (
