@@ -114,18 +114,81 @@ def replace_folder(target: PathLike, needed: int = 0, carry: Sequence[str] = ())
         raise NotADirectoryError(errno.ENOTDIR, f"{target} exists and is not a folder")
     check_space(target, needed)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    try:
+    with _undone_on_failure(staging, f"the disk filled while writing {target}'s files; {target} left as it was"):
         yield staging
         if target.is_dir():
             _carry(carry, target, staging)
         swap_in(staging, target)
+
+
+@contextlib.contextmanager
+def _undone_on_failure(staging: Path, full_disk: str) -> Iterator[None]:
+    """On any exception the staging folder goes; a full disk (ENOSPC) is raised as NoSpaceError(full_disk)."""
+    try:
+        yield
     except OSError as e:
         shutil.rmtree(staging, ignore_errors=True)
         if e.errno == errno.ENOSPC and not isinstance(e, NoSpaceError):
-            raise NoSpaceError(
-                errno.ENOSPC, f"the disk filled while writing {target}'s files; {target} left as it was"
-            ) from None
+            raise NoSpaceError(errno.ENOSPC, full_disk) from None
         raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+STAGING_PREFIX = ".shallownet-save-"  # a save's staging folder inside the folder it replaces files of
+
+
+def fsync_path(path: PathLike) -> None:
+    """Flush a file's (or a folder's entries') bytes to the disk; where a system cannot, go on."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_staging(folder: PathLike) -> list[str]:
+    """Delete the staging folders a killed save left in ``folder`` (its files never replaced anything)."""
+    removed = []
+    for entry in os.scandir(folder):
+        if entry.name.startswith(STAGING_PREFIX) and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+@contextlib.contextmanager
+def replace_files(folder: PathLike, family: Sequence[str], needed: int = 0) -> Iterator[Path]:
+    """Yield an empty staging folder; on a clean exit the files written there replace ``family`` in ``folder``.
+
+    For a folder that may hold other things (a user's ``--out .``), which ``replace_folder`` would sweep
+    away: every new file is written and flushed before the first one replaces its namesake, and the
+    names of ``family`` not written anew are removed, so the family always describes one model. A full
+    disk or an exception while writing leaves ``folder`` as it was (NoSpaceError for a full disk); the
+    renames that follow need no space. ``needed``: about how many bytes will be written (checked first).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    check_space(folder, needed)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+    with _undone_on_failure(staging, f"the disk filled while writing {folder}'s files; they were left as they were"):
+        yield staging
+        written = sorted(os.listdir(staging), key=lambda name: name.endswith(".json"))  # a summary last
+        unknown = sorted(set(written) - set(family))
+        if unknown:
+            raise ValueError(f"replace_files: {', '.join(unknown)} not in the family {', '.join(family)}")
+        for name in written:
+            fsync_path(staging / name)
+        for name in written:
+            os.replace(staging / name, folder / name)
+        for name in set(family) - set(written):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(folder / name)
+        fsync_path(folder)
+        os.rmdir(staging)

@@ -10,10 +10,11 @@ one width, so a large file needs bounded memory and one compile.
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint, data
+from . import checkpoint, data, outputs
 from .evaluate import forward_batched, score
 
 
@@ -59,6 +60,32 @@ def predict_run(model: str | os.PathLike[str], source: str) -> Predictions:
         manual.checks.check_Y(Y, X, config.output)
         measured = score(P, Y, config.output)
     return Predictions(P, saved.labels, config.output, measured)
+
+
+def check_predictions_path(out: str | os.PathLike[str], model: str, source: str) -> Path:
+    """Where predictions may be written: not a folder, not the data, not a run's own files. Returns the path.
+
+    Paths are compared resolved (``./run/../run/model.npz`` is the model), and any file a run or a sweep
+    writes (outputs.OWN_FILES) beside a model is refused, whichever run it belongs to.
+    """
+    path = Path(out)
+    if path.is_dir():
+        raise PredictError(f"--out {out} is a folder; give a file name")
+    target = path.resolve()
+    model_path = Path(model).resolve()
+    model_file = model_path / outputs.MODEL if model_path.is_dir() else model_path
+    for given, what in ((model_file, "the model"), (Path(source).resolve(), "the data")):
+        if target == given:
+            raise PredictError(f"--out {out} is {what}; it would be overwritten")
+    folder = target.parent
+    own = target.name in outputs.OWN_FILES and (
+        (folder / outputs.MODEL).exists() or (folder / outputs.SWEEP_TABLE_FILES[1]).exists()
+    )
+    if own:
+        raise PredictError(
+            f"--out {out} is {target.name}, one of the own files of the run in {folder}; name another file"
+        )
+    return path
 
 
 def predictions_csv(result: Predictions) -> str:

@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import checkpoint, logistic, memory
+from . import atomic, checkpoint, logistic, memory
 from .checkpoint import PathLike
 from .evaluate import accuracies, forward_many
 from .history import LIMIT
+from .outputs import SWEEP_TABLE_FILES
 
 if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from manual.typing import AnyArray
@@ -42,7 +43,7 @@ if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from .stack import HostParams
     from .train import ManyProgress
 
-CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = "sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"
+CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
 CSV_COLUMNS = (
     "model",
     "hidden_units",
@@ -452,24 +453,23 @@ def write_outputs(
 
     X is in the data's own units (the plot's axes); ``scale`` = (mean, std)
     when the networks were trained on standardized features. Each file is
-    replaced atomically. Returns the names written.
+    replaced together (atomic.replace_files: the old table's files, or all the new ones). Returns the names written.
     """
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    checkpoint.atomic_write(folder / CSV, lambda file: file.write(csv_text(result).encode()))
-    text = json.dumps(json_record(result), indent=1, allow_nan=False)
-    checkpoint.atomic_write(folder / JSON, lambda file: file.write(text.encode()))
-    files = [CSV, JSON]
-    if plots:
-        from . import plots as plotting
+    with atomic.replace_files(out, SWEEP_TABLE_FILES, needed=4 << 20) as folder:
+        checkpoint.atomic_write(folder / CSV, lambda file: file.write(csv_text(result).encode()))
+        text = json.dumps(json_record(result), indent=1, allow_nan=False)
+        checkpoint.atomic_write(folder / JSON, lambda file: file.write(text.encode()))
+        files = [CSV, JSON]
+        if plots:
+            from . import plots as plotting
 
-        plotting.accuracy_vs_hidden_units(
-            result.summary(), folder / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
-        )
-        files.append(ACCURACY_PNG)
-        if X.shape[0] == 2 and Y.shape[0] == 1:
-            plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, folder / BOUNDARIES_PNG)
-            files.append(BOUNDARIES_PNG)
+            plotting.accuracy_vs_hidden_units(
+                result.summary(), folder / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
+            )
+            files.append(ACCURACY_PNG)
+            if X.shape[0] == 2 and Y.shape[0] == 1:
+                plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, folder / BOUNDARIES_PNG)
+                files.append(BOUNDARIES_PNG)
     return files
 
 
@@ -481,14 +481,17 @@ def write_models(result: SweepResult, configs: Sequence["RunConfig"], prepared: 
     """
     from . import checkpoint, outputs
 
-    folder = Path(out) / outputs.NETWORKS
-    for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
-        c = network.configuration
-        status = "finished" if network.diverged_at is None else "diverged"
-        model = outputs.model_of(result.params[k], config, prepared, history, (checkpoint.segment(0, config),), status)
-        scores = {"train": network.train_accuracy, "test": network.test_accuracy}
-        name = outputs.network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
-        outputs.write(folder / name, model, scores)
+    n_x, n_h = prepared.X.shape[0], max(c.hidden_units for c in configs)
+    needed = len(configs) * outputs.model_bytes(n_x, n_h, 1, configs[0].dtype, figures=False)
+    with atomic.replace_folder(Path(out) / outputs.NETWORKS, needed=needed) as folder:  # every model, or the old ones
+        for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
+            c = network.configuration
+            status = "finished" if network.diverged_at is None else "diverged"
+            segments = (checkpoint.segment(0, config),)
+            model = outputs.model_of(result.params[k], config, prepared, history, segments, status)
+            scores = {"train": network.train_accuracy, "test": network.test_accuracy}
+            name = outputs.network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
+            outputs.write(folder / name, model, scores)
     return outputs.NETWORKS
 
 
