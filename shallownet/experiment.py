@@ -123,12 +123,12 @@ class _Claim:
 # --------------------------------------------------------------------------- resume
 
 
-def _same_data(saved: str, asked: str) -> bool:
-    if saved == asked:
-        return True
+def _same_data(saved: checkpoint.Model, asked: str) -> bool:
+    """Whether ``asked`` holds the saved run's data: the content's fingerprint, however the path is spelled
+    (relative or absolute, a copy, a link, a gzip copy); a source that cannot be read is not the same."""
     try:
-        return os.path.samefile(saved, asked)
-    except OSError:
+        return data.fingerprint(asked) == saved.fingerprint.sha256
+    except data.DataError:
         return False
 
 
@@ -148,8 +148,10 @@ def resumed_config(
     differences, changes = [], {}
     for name in settings:
         old, new = getattr(saved.config, name), getattr(asked, name)
-        same = _same_data(old, new) if name == "data" else old == new
-        if same:
+        if old == new:
+            continue
+        if name == "data" and _same_data(saved, new):
+            changes[name] = (old, new)  # the same content elsewhere: read from where it is now
             continue
         if run_config.on_resume(name) == MUST_MATCH:
             differences.append(f"{name} {old!r} (asked {new!r})")

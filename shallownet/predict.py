@@ -24,42 +24,58 @@ class PredictError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Predictions:
-    """predictions (n_y, m): 0/1 uint8 (sigmoid output) or A2 (identity); score: accuracy %, MSE or None."""
+    """predictions (n_y, m): 0/1 uint8 (sigmoid output) or A2 (identity); score: accuracy %, MSE or None;
+    note: why the score leaves rows out (labels a sigmoid cannot score, named by file, line and column)."""
 
     predictions: np.ndarray
     labels: tuple
     output: str
     score: float | None
+    note: str | None = None
 
 
-def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """(X (n_x, m) in the model's feature order, Y or None) from a built-in set or a CSV."""
+def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, data.Examples | None]:
+    """(X (n_x, m) in the model's feature order, the examples with labels or None) from a built-in set or a CSV."""
     if source in data.DATASETS:
         examples = data.load(source, seed=data.EXTRA_SEED)
         if examples.features != model.features:
             raise PredictError(
                 f"the model's features are {', '.join(model.features)}; {source}'s are {', '.join(examples.features)}"
             )
-        return examples.X, examples.Y
+        return examples.X, examples
     table = data.read_table(source)
-    Y = table.columns(model.labels) if table.has(model.labels) else None
-    return table.columns(model.features), Y
+    if not table.has(model.labels):
+        return table.columns(model.features), None
+    labelled = table.examples(model.features, model.labels)
+    return labelled.X, labelled
+
+
+def _score(P: np.ndarray, examples: data.Examples, output: str) -> tuple[float | None, str | None]:
+    """The score over the rows whose labels can be scored, and a note naming those that cannot.
+
+    One bad label does not cost the file its predictions, nor the other rows their score.
+    """
+    try:
+        data.check_labels(examples, output)
+    except data.DataError as e:
+        Y = examples.Y
+        scorable = np.all((Y == 0) | (Y == 1), axis=0)
+        kept = int(scorable.sum())
+        if not kept:
+            return None, f"no score: {e}"
+        return score(P[:, scorable], Y[:, scorable], output), f"scored {kept} of {Y.shape[1]} rows: {e}"
+    return score(P, examples.Y, output), None
 
 
 def predict_run(model: str | os.PathLike[str], source: str) -> Predictions:
     """Predictions of a saved model (a run folder or .npz) on a data set or CSV -> Predictions."""
-    import manual
-
     saved = checkpoint.load(model)
-    X, Y = _examples(saved, source)
+    X, labelled = _examples(saved, source)
     X_scaled = data.standardize(X, saved.feature_mean, saved.feature_std)
     config = saved.config
     P = forward_batched(saved.params, X_scaled, config.activation, config.output)
-    measured = None
-    if Y is not None:
-        manual.checks.check_Y(Y, X, config.output)
-        measured = score(P, Y, config.output)
-    return Predictions(P, saved.labels, config.output, measured)
+    measured, note = (None, None) if labelled is None else _score(P, labelled, config.output)
+    return Predictions(P, saved.labels, config.output, measured, note)
 
 
 def check_predictions_path(out: str | os.PathLike[str], model: str, source: str) -> Path:

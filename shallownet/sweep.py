@@ -181,16 +181,23 @@ def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None) -> dic
     }
 
 
-def _baseline(X: np.ndarray, Y: np.ndarray, test: Any, timings: dict[str, float]) -> dict[str, float | None]:
-    """The logistic-regression row: train (and test) accuracy."""
+def _baseline(
+    X: np.ndarray, Y: np.ndarray, test: Any, timings: dict[str, float], should_stop: Any
+) -> tuple[dict[str, float | None] | None, str | None]:
+    """The logistic-regression row (train and test accuracy) or None with the reason it is not there."""
+    skipped = logistic.skip_reason(X.shape[0], X.shape[1])
+    if skipped is not None:
+        return None, skipped
     started = time.perf_counter()
-    model = logistic.fit(X, Y)
+    model = logistic.fit(X, Y, should_stop)
+    timings["baseline_s"] = time.perf_counter() - started
+    if should_stop():
+        return None, "logistic regression stopped by a stop request"
     row = {
         "train_accuracy": logistic.accuracy(model, X, Y),
         "test_accuracy": None if test is None else logistic.accuracy(model, *test),
     }
-    timings["baseline_s"] = time.perf_counter() - started
-    return row
+    return row, None
 
 
 def train_grid(
@@ -243,8 +250,12 @@ def train_grid(
         )
         for k, c in enumerate(configs)
     ]  # fmt: skip
-    row = _baseline(X, Y, test, timings) if baseline else None
+    row, note = (
+        _baseline(X, Y, test, timings, options.get("should_stop") or (lambda: None)) if baseline else (None, None)
+    )
     settings = _settings(configs, m, None if test is None else int(test[0].shape[1]))
+    if note is not None:
+        settings["baseline"] = note
     return SweepResult(settings, networks, result.params, row, timings, result.histories)
 
 
@@ -303,7 +314,7 @@ def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plo
         from .plots import GRID
 
         grid_columns = GRID * GRID
-    return memory.estimate(
+    sizes = memory.estimate(
         n_x=n_x,
         n_y=n_y,
         n_h=padded,
@@ -313,6 +324,10 @@ def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plo
         capacity=min(first.chunk, first.iterations),
         dtype=first.dtype,
     )
+    if logistic.skip_reason(n_x, m) is None:
+        how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
+        sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
+    return sizes
 
 
 def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options: Any) -> SweepResult:
@@ -368,6 +383,8 @@ def summary_table(result: SweepResult) -> str:
         if has_test:
             line += f"{_pct(row['test_mean'], row['test_std']):>17}"
         lines.append((line + (f"{cell:>{width}}" if any(diverged) else "")).rstrip())
+    if "baseline" in result.settings:
+        lines.append(result.settings["baseline"])
     if result.logistic is not None:
         width = sum(len(head[name]) for name in vary) + 7
         line = f"{'logistic regression':<{width}}{result.logistic['train_accuracy']:>17.2f}"

@@ -17,16 +17,8 @@ import time
 import pytest
 
 from shallownet import checkpoint, cli
+from test_cli import FAST, run
 from work_lost import ROOT, environment
-
-FAST = ["--iterations", "300", "--hidden-units", "3", "--dtype", "float64"]
-
-
-def run(capsys, *argv):
-    capsys.readouterr()
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(err):
