@@ -7,6 +7,7 @@ fingerprint, not the path as typed).
 
 import gzip
 import os
+import re
 import shutil
 
 import numpy as np
@@ -109,3 +110,29 @@ def test_a_resume_on_other_content_is_still_refused(capsys, tmp_path, monkeypatc
     write_csv(tmp_path / "other.csv", X[:, :399], Y[:, :399])
     code, _, err = run(capsys, "train", "--resume", "--data", "other.csv", "--out", "run", "--iterations", "600")
     assert code == 1 and "the saved run has data 'points.csv' (asked 'other.csv')" in err
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"lr": -1.2}, "lr must be a finite number > 0, got -1.2"),
+        ({"lr": 0}, "lr must be a finite number > 0, got 0"),
+        ({"lr": "1.2"}, "lr must be a number, got str '1.2'"),
+        ({"lr": float("nan")}, "lr must be a finite number > 0, got nan"),
+        ({"dtype": "float16"}, "dtype must be one of float32, float64, got float16"),
+        ({"dtype": "bfloat16"}, "dtype must be one of float32, float64, got bfloat16"),
+        ({"dtype": "complex64"}, "dtype must be one of float32, float64, got complex64"),
+        ({"activation": "leaky_relu:1_0"}, "leaky_relu slope must be a number, got '1_0'"),
+        ({"iterations": -5}, "iterations must be at least 1, got -5"),
+        ({"iterations": 0}, "iterations must be at least 1, got 0"),
+    ],
+)
+def test_train_refuses_settings_that_would_give_a_wrong_number(small, settings, message):
+    X, Y, params = small
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train.train(params, X, Y, **{"iterations": 5, **settings})
+
+
+def test_a_network_without_hidden_units_is_refused():
+    with pytest.raises(ValueError, match="n_h must be at least 1, got 0"):
+        train.init_params(2, 0, 1)
