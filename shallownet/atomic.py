@@ -153,11 +153,13 @@ def fsync_path(path: PathLike) -> None:
         os.close(fd)
 
 
-def remove_staging(folder: PathLike) -> list[str]:
-    """Delete the staging folders a killed save left in ``folder`` (its files never replaced anything)."""
+def remove_staging(folder: PathLike, replaced: Sequence[str] = ()) -> list[str]:
+    """Delete the staging folders a killed save left in ``folder``: replace_files', and replace_folder's
+    for the subfolders named in ``replaced`` (``.NAME.new-*``; never ``.NAME.old-*``, which may be all of NAME)."""
+    prefixes = (STAGING_PREFIX, *(f".{name}.new-" for name in replaced))
     removed = []
     for entry in os.scandir(folder):
-        if entry.name.startswith(STAGING_PREFIX) and entry.is_dir(follow_symlinks=False):
+        if entry.name.startswith(prefixes) and entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
             removed.append(entry.name)
     return removed

@@ -109,7 +109,9 @@ class _Claim:
             ) from None
         except OSError:
             pass  # a file system without locks: go on unlocked
-        self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES) + atomic.remove_staging(self.out)
+        self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES) + atomic.remove_staging(
+            self.out, (outputs.NETWORKS,)
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -96,6 +96,15 @@ def test_predict_never_writes_over_the_runs_own_files_however_spelled(capsys, ea
     assert (out / "predictions.csv").read_text().splitlines()[0] == "prediction"
 
 
+def test_a_killed_saves_staging_folders_are_removed_but_an_old_folder_set_aside_is_kept(capsys, earlier):
+    out, _ = earlier
+    for name in (".shallownet-save-k1ll3d", ".networks.new-k1ll3d", ".networks.old-k1ll3d"):
+        (out / name).mkdir()
+        (out / name / "model.npz").write_bytes(b"half")
+    assert run(capsys, "train", "--out", out, "--overwrite", *FAST)[0] == 0
+    assert sorted(n for n in os.listdir(out) if n.startswith(".")) == [".networks.old-k1ll3d", ".shallownet.lock"]
+
+
 SWEEP = ["sweep", "--hidden-units", "2", "3", "--iterations", "200", "--no-plots"]
 
 
