@@ -29,22 +29,16 @@ def matmul_nt(A: Array, B: Array) -> Array:
     return lax.dot_general(A, B, (((1,), (1,)), ((), ())))
 
 
-def backward_sums_unchecked(
-    params: Params, cache: Cache, X: Array, Y: Array, activation: str = "tanh", mask: Array | None = None
-) -> Grads:
+def backward_sums_unchecked(params: Params, cache: Cache, X: Array, Y: Array, activation: str = "tanh") -> Grads:
     """The six formulas summed over the examples, before any 1/m (traceable); dW1 db1 dW2 db2.
 
     Both training paths divide these sums by m: ``backward_unchecked`` on one
     device, and the sharded path after adding the devices' sums (the global m).
-    ``mask`` (1, m), 1 on real examples and 0 on padding, zeroes the padded
-    columns of dZ2 and through it every term those columns would add.
     """
     _, g_prime = get_activation(activation)
     # The six formulas keep their column of shapes.
     # fmt: off
     dZ2 = cache["A2"] - Y                                   # (n_y, m)  dL/dZ2 per example: no 1/m
-    if mask is not None:
-        dZ2 = dZ2 * mask
     dW2 = matmul_nt(dZ2, cache["A1"])                       # (n_y, n_h) = sum_i dz2(i) a1(i)^T
     db2 = jnp.sum(dZ2, axis=1, keepdims=True)               # (n_y, 1): keepdims, never (n_y,)
     dZ1 = (params["W2"].T @ dZ2) * g_prime(cache["Z1"], cache["A1"])   # (n_h, m): element-wise *

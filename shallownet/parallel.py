@@ -87,11 +87,14 @@ def manual_sums(
 
     ``manual.backward_sums_unchecked``: the sums ``manual.backward_unchecked``
     divides by m; here the caller divides by the global m after the all-reduce.
-    The mask zeroes the padded columns of dZ2, and through it every gradient
-    term of those columns.
+    The mask (1, m), 1 on real examples and 0 on padding, zeroes the padded
+    columns of A2 and Y, so dZ2 = A2 - Y is exactly 0 there and every
+    gradient term of those columns with it; the real columns' bits are
+    unchanged (x * 1 is x).
     """
     _, cache = manual.forward_unchecked(params, X, activation, output)
-    grad_sums = manual.backward_sums_unchecked(params, cache, X, Y, activation, mask)
+    masked = {**cache, "A2": cache["A2"] * mask}
+    grad_sums = manual.backward_sums_unchecked(params, masked, X, Y * mask, activation)
     return masked_loss_sum(cache["Z2"], Y, mask, output), grad_sums
 
 

@@ -234,19 +234,6 @@ def test_finite_differences_refuse_to_run_without_float64():
         reference.finite_difference_grads(params, X, Y)
 
 
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_summed_backward_with_a_mask_ignores_the_padded_examples(activation):
-    """The sharded path pads the last shard and passes mask (1, m): padded columns add nothing to any sum."""
-    params, X, Y = random_problem(4, *SMALL)
-    padding = jnp.ones((X.shape[0], 7)) * 3.0
-    X_padded, Y_padded = jnp.concatenate([X, padding], axis=1), jnp.concatenate([Y, jnp.ones((Y.shape[0], 7))], axis=1)
-    mask = jnp.concatenate([jnp.ones((1, X.shape[1])), jnp.zeros((1, 7))], axis=1)
-    _, cache = manual.forward_unchecked(params, X, activation)
-    _, cache_padded = manual.forward_unchecked(params, X_padded, activation)
-    masked = manual.backward_sums_unchecked(params, cache_padded, X_padded, Y_padded, activation, mask)
-    assert_grads_agree(masked, manual.backward_sums_unchecked(params, cache, X, Y, activation), 1e-12)
-
-
 @pytest.mark.parametrize("activation, output", PAIRS)
 def test_summed_backward_is_m_times_the_averaged_gradient(activation, output):
     """manual.backward_sums is the gradient before its one 1/m: backward = sums / m, with m > 1."""
