@@ -490,6 +490,7 @@ def train_run(
     was saved, .signum which signal).
     """
     started = time.perf_counter()
+    signals.check()  # a stop request swallowed while JAX was imported (signals.raising) ends the run here
     out = check_out(out)
     if not resume:
         outputs.check_replaceable(out, overwrite)
@@ -550,6 +551,7 @@ def sweep_run(
     """
     from . import sweep
 
+    signals.check()  # as in train_run
     configs = run_config.sweep_grid(settings, seeds=seeds)
     first = configs[0]
     out = check_out(out)
