@@ -513,7 +513,7 @@ def test_console_script_trains_and_reports_errors_without_traceback(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "train accuracy:" in ok.stdout and ok.stderr == ""  # no progress bar when stderr is not a TTY
     bad = subprocess.run(
-        [exe, "train", "--data", "missing.csv", "--out", str(tmp_path / "r")],
+        [exe, "train", "--data", "missing.csv", "--out", str(tmp_path / "r"), "--overwrite"],
         capture_output=True,
         text=True,
         timeout=120,
