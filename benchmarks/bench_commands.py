@@ -94,7 +94,12 @@ def contenders(installs, command, iterations, work):
     for name, binary in installs.items():
         for cache in ("cold", "warm"):
             out[f"{name} {cache}"] = (
-                lambda binary=binary: [binary, *args, "--iterations", str(iterations), "--out", str(work / "out")],
+                # A fresh --out each run: a folder holding a model is refused without --overwrite (issue 21),
+                # a flag an older install does not know.
+                lambda binary=binary: [
+                    *(binary, *args, "--iterations", str(iterations)),
+                    *("--out", tempfile.mkdtemp(dir=work, prefix="out-")),
+                ],
                 cache,
             )
     script = [sys.executable, "-c", NUMPY_SCRIPT, json.dumps(networks), str(iterations)]

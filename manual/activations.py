@@ -21,12 +21,17 @@ Activations are named by strings ("tanh", "leaky_relu", "leaky_relu:0.2") so
 they can be static arguments to ``jax.jit``.
 """
 
+import math
+import re
+
 import jax.numpy as jnp
 
 from .typing import Activation, Array, Derivative
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 DEFAULT_LEAKY_SLOPE = 0.01
+# A slope as a person writes it: float() would also take "1_0" (10), "nan" and "inf".
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def sigmoid(z: Array) -> Array:
@@ -92,11 +97,9 @@ def parse_activation(name: str) -> tuple[str, float | None]:
         return base, None
     if not param:
         return base, DEFAULT_LEAKY_SLOPE
-    try:
-        slope = float(param)
-    except ValueError:
-        raise ValueError(f"leaky_relu slope must be a number, got {param!r}") from None
-    return base, slope
+    if not PLAIN_NUMBER.fullmatch(param) or not math.isfinite(float(param)):
+        raise ValueError(f"leaky_relu slope must be a number, got {param!r}")
+    return base, float(param)
 
 
 def check_activation(name: str) -> None:

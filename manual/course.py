@@ -16,7 +16,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from .backward import backward, backward_unchecked
-from .checks import check_problem, check_Y
+from .checks import (
+    check_count,
+    check_float_array,
+    check_grads,
+    check_params,
+    check_positive_number,
+    check_problem,
+    check_Y,
+    check_Y_shape,
+    is_concrete,
+)
 from .forward import cost_unchecked, forward, forward_unchecked, output_activation
 from .typing import AnyArray, Array, Cache, CacheLike, Grads, Params, ParamsLike
 
@@ -40,17 +50,14 @@ def layer_sizes(X: Any, Y: Any) -> tuple[int, int, int]:
     x_shape, y_shape = _shape_of(X, "X"), _shape_of(Y, "Y")
     if len(x_shape) != 2:
         raise ValueError(f"X must be 2-D (rows x examples), got shape {x_shape}")
-    if len(y_shape) == 1:
-        raise ValueError(f"Y has shape {y_shape}; expected (n_y, m) = (1, {y_shape[0]}): use Y.reshape(1, -1)")
-    if len(y_shape) != 2:
-        raise ValueError(f"Y must be 2-D (n_y, m), got shape {y_shape}")
-    if y_shape[1] != x_shape[1]:
-        raise ValueError(f"Y has {y_shape[1]} examples (shape {y_shape}) but X has {x_shape[1]} (shape {x_shape})")
+    check_Y_shape(y_shape, x_shape)
     return x_shape[0], 4, y_shape[0]
 
 
 def initialize_parameters(n_x: int, n_h: int, n_y: int) -> dict[str, np.ndarray]:
     """The course's init: np.random.seed(2); randn * 0.01 for W1 then W2; zero biases (float64 numpy)."""
+    for size, name in ((n_x, "n_x"), (n_h, "n_h"), (n_y, "n_y")):
+        check_count(size, name)
     np.random.seed(2)
     W1 = np.random.randn(n_h, n_x) * 0.01
     b1 = np.zeros((n_h, 1))
@@ -72,7 +79,12 @@ def compute_cost(A2: AnyArray, Y: AnyArray) -> float:
     Inside the library the cost is computed from Z2 instead (manual.cost), which
     needs no clipping.
     """
+    check_float_array(A2, "A2")
     check_Y(Y, A2, output=OUTPUT)
+    if Y.shape[0] != A2.shape[0]:
+        raise ValueError(f"Y has {Y.shape[0]} rows but A2 has {A2.shape[0]}: both are (n_y, m)")
+    if is_concrete(A2) and not ((np.asarray(A2) >= 0) & (np.asarray(A2) <= 1)).all():
+        raise ValueError("A2 must be probabilities in [0, 1] (the sigmoid's output), not logits")
     A2 = jnp.asarray(A2)
     eps = jnp.finfo(A2.dtype).eps
     a = jnp.clip(A2, eps, 1.0 - eps)
@@ -89,7 +101,13 @@ def backward_propagation(parameters: ParamsLike, cache: CacheLike, X: AnyArray, 
 def update_parameters(
     parameters: ParamsLike, grads: Mapping[str, AnyArray], learning_rate: float = 1.2
 ) -> dict[str, Any]:
-    """One gradient-descent step: theta := theta - learning_rate * dtheta (numpy in, numpy out; JAX in, JAX out)."""
+    """One gradient-descent step: theta := theta - learning_rate * dtheta (numpy in, numpy out; JAX in, JAX out).
+
+    Checked (shapes always; NaN only outside jit): a 1-D db1 would otherwise broadcast b1 to (n_h, n_h).
+    """
+    check_params(parameters)
+    check_grads(grads, parameters)
+    check_positive_number(learning_rate, "learning_rate")
     return {k: parameters[k] - learning_rate * grads["d" + k] for k in ("W1", "b1", "W2", "b2")}
 
 
@@ -110,6 +128,8 @@ def _course_step(parameters: Params, X: Array, Y: Array, learning_rate: float) -
 
 def nn_model(X: AnyArray, Y: AnyArray, n_h: int, num_iterations: int = 10000, print_cost: bool = False) -> Params:
     """Train the course's network; prints "Cost after iteration i: c" every 1000 iterations."""
+    check_count(n_h, "n_h")
+    check_count(num_iterations, "num_iterations")
     n_x, _, n_y = layer_sizes(X, Y)
     start = initialize_parameters(n_x, n_h, n_y)
     check_problem(start, X, Y, OUTPUT)

@@ -15,7 +15,7 @@ from jax.flatten_util import ravel_pytree
 
 from .model import check_activation, cost_unchecked
 from .typing import AnyArray, Grads, Params, ParamsLike
-from .validate import validate
+from .validate import validate, validate_step
 
 
 @partial(jax.jit, static_argnames=("activation", "output", "batch_size"))
@@ -43,6 +43,7 @@ def finite_difference_grads(
     so it can also run inside jax.jit (value checks are skipped on tracers).
     """
     validate(params, X, Y, output)
+    validate_step(eps)
     check_activation(activation)
     if not jax.config.read("jax_enable_x64"):
         raise ValueError("finite differences need float64: enable jax_enable_x64 first")

@@ -5,12 +5,17 @@ hand-derived gradients are checked against, and a bug shared by both would
 hide. jax.grad of ``cost_unchecked`` is the truth.
 """
 
+import math
+import re
+
 import jax
 import jax.numpy as jnp
 
 from .typing import Function, Grads, Params
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+# A slope as a person writes it (float() would take "1_0", "nan", "inf"); its own copy, like all of reference.
+SLOPE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def hidden_activation(name: str) -> Function:
@@ -31,10 +36,9 @@ def hidden_activation(name: str) -> Function:
     if base == "relu":
         return lambda z: jnp.where(z >= 0, z, jnp.zeros_like(z))
     if base == "leaky_relu":
-        try:
-            slope = float(param) if param else 0.01
-        except ValueError:
-            raise ValueError(f"leaky_relu slope must be a number, got {param!r}") from None
+        if param and (not SLOPE.fullmatch(param) or not math.isfinite(float(param))):
+            raise ValueError(f"leaky_relu slope must be a number, got {param!r}")
+        slope = float(param) if param else 0.01
         return lambda z: jnp.where(z >= 0, z, slope * z)
     if base == "identity":
         return lambda z: z

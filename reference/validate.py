@@ -4,12 +4,16 @@ Written apart from manual's checks on purpose: reference never imports manual,
 so a mistake in one package's checks cannot hide in both.
 """
 
+import math
+import numbers
 from typing import Any
 
 import jax
 import numpy as np
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+# The precisions the witness is trusted in; float16/bfloat16 keep 3-4 digits, too few for a gradient to be a truth.
+SUPPORTED_FLOATS = ("float32", "float64")
 
 
 def _concrete(x: object) -> bool:
@@ -31,6 +35,8 @@ def _check_array(name: str, a: Any) -> None:
     numeric = np.issubdtype(a.dtype, np.floating) or (
         name == "Y" and (np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_)
     )
+    if "float" in a.dtype.name and a.dtype.name not in SUPPORTED_FLOATS and not (name == "Y" and numeric):
+        raise ValueError(f"{name} has dtype {a.dtype}; supported: {', '.join(SUPPORTED_FLOATS)} (use .astype)")
     if not numeric:
         raise ValueError(f"{name} must be a floating-point array, got dtype {a.dtype}")
     if a.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
@@ -57,8 +63,15 @@ def validate(params: Any, X: Any, Y: Any, output: str = "sigmoid") -> None:
     (n_x, m), (n_y, m_y) = X.shape, Y.shape
     n_h = params["W1"].shape[0]
     want = {"W1": (n_h, n_x), "b1": (n_h, 1), "W2": (n_y, n_h), "b2": (n_y, 1)}
+    if m_y != m and n_y == m:
+        raise ValueError(f"Y has shape {tuple(Y.shape)}, one example per row; expected ({m_y}, {m}): use Y.T")
     if m_y != m:
         raise ValueError(f"Y has {m_y} examples but X has {m}")
+    for size, what in ((m, "X has no examples"), (n_x, "X has no features"), (n_y, "Y has no output rows")):
+        if size == 0:
+            raise ValueError(f"{what} (X {tuple(X.shape)}, Y {tuple(Y.shape)})")
+    if n_h == 0:
+        raise ValueError(f"W1 has shape {tuple(params['W1'].shape)}: no hidden units (n_h must be at least 1)")
     for k, shape in want.items():
         if tuple(params[k].shape) != shape:
             raise ValueError(
@@ -70,3 +83,15 @@ def validate(params: Any, X: Any, Y: Any, output: str = "sigmoid") -> None:
         if bad.any():
             found = ", ".join(map(str, np.unique(y[bad])[:5]))
             raise ValueError(f"labels must be 0 or 1 for the sigmoid output; found {found}")
+
+
+def validate_step(eps: Any) -> None:
+    """A finite-difference step: a real number, finite, > 0 (eps = 0 divides by zero)."""
+    if isinstance(eps, jax.core.Tracer):
+        return  # traced (finite_difference_grads under jit): its value is not known here
+    if isinstance(eps, (np.ndarray, jax.Array)) and eps.shape == () and np.issubdtype(eps.dtype, np.number):
+        eps = eps.item()
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
+        raise ValueError(f"eps must be a number, got {type(eps).__name__} {eps!r}")
+    if not math.isfinite(eps) or eps <= 0:
+        raise ValueError(f"eps must be a finite number > 0, got {eps!r}")

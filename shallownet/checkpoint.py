@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
-from . import signals
+from . import atomic, signals
 from .config import MAY_CHANGE, ConfigError, RunConfig, fields_of
 from .data import Fingerprint
 from .history import LIMIT, CostHistory
@@ -95,19 +95,6 @@ class Model:
         return arrays
 
 
-def _fsync_folder(folder: PathLike) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # not every system lets a folder be opened
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def temporary_prefix(name: str) -> str:
     return f".{name}."
 
@@ -137,7 +124,7 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
             if os.path.exists(tmp):
                 os.remove(tmp)
             raise
-        _fsync_folder(path.parent)
+        atomic.fsync_path(path.parent)
 
 
 def remove_leftovers(folder: PathLike, names: Iterable[str]) -> list[str]:

@@ -26,6 +26,9 @@ SWEEP_EPILOG = (
 )
 
 
+OVERWRITE_HELP = "replace the model (or a sweep's results) already in --out; without it such a folder is refused"
+
+
 class UsageError(Exception):
     """argparse rejected the command line (message already formatted)."""
 
@@ -41,6 +44,13 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
+def path_argument(text: str) -> str:
+    """An argparse type for --out: any path but an empty one ("" would silently mean the default folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; name a folder (or leave --out out for the default)")
+    return text
+
+
 def build_parser() -> Parser:
     from . import config
 
@@ -51,13 +61,15 @@ def build_parser() -> Parser:
         "train", help="train one network, write model, plots and summary into --out", epilog=EPILOG
     )
     config.add_flags(train_parser, "train")
-    train_parser.add_argument(
+    replace = train_parser.add_mutually_exclusive_group()
+    replace.add_argument(
         "--resume",
         action="store_true",
         help="continue the run saved in --out: flags left out keep their saved values; "
         "those that change the problem must match them",
     )
-    train_parser.add_argument("--out", default=None, help="output folder (default runs/<data>)")
+    replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    train_parser.add_argument("--out", type=path_argument, default=None, help="output folder (default runs/<data>)")
     train_parser.set_defaults(func=cmd_train)
 
     predict_parser = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
@@ -65,7 +77,9 @@ def build_parser() -> Parser:
     predict_parser.add_argument(
         "--data", required=True, help="a .csv with the model's feature columns, or a data set name"
     )
-    predict_parser.add_argument("--out", default=None, help="write predictions to this CSV (default: print them)")
+    predict_parser.add_argument(
+        "--out", type=path_argument, default=None, help="write predictions to this CSV (default: print them)"
+    )
     predict_parser.set_defaults(func=cmd_predict)
 
     sweep_parser = sub.add_parser(
@@ -83,7 +97,10 @@ def build_parser() -> Parser:
         help="train K random inits per configuration (seeds --seed .. --seed+K-1; turns on --init random) "
         "and report the mean ± std (default: one init, the course's draw)",
     )
-    sweep_parser.add_argument("--out", default=None, help="output folder (default runs/sweep-<data>)")
+    sweep_parser.add_argument(
+        "--out", type=path_argument, default=None, help="output folder (default runs/sweep-<data>)"
+    )
+    sweep_parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     sweep_parser.add_argument(
         "--no-plots", action="store_true", help="write sweep.csv and sweep.json only (no matplotlib)"
     )
@@ -158,7 +175,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     settings = config.given(args, "train")
     data_name = settings.get("data", config.default("data"))
-    out = Path(args.out or Path("runs") / Path(data_name).stem)
+    out = Path(args.out) if args.out is not None else Path("runs") / Path(data_name).stem
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)
 
@@ -171,7 +188,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar, start_bar, update = _progress_bar()
     try:
         summary = _configured(
-            experiment.train_run, settings, out, resume=args.resume, progress=update, on_start=on_start
+            experiment.train_run,
+            settings,
+            out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=update,
+            on_start=on_start,
         )
     except train.Interrupted as e:
         return _stopped(e, "train", bar)
@@ -199,20 +222,18 @@ def _configured(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from . import checkpoint, predict
+    from . import checkpoint, predict, signals
 
     result = predict.predict_run(args.model, args.data)
     text = predict.predictions_csv(result)
     if args.out is None:
         sys.stdout.write(text)
     else:
-        out = Path(args.out)
-        if out.is_dir():
-            raise predict.PredictError(f"--out {out} is a folder; give a file name")
-        for given, what in ((args.data, "the data"), (args.model, "the model")):
-            if out.exists() and Path(given).exists() and os.path.samefile(out, given):
-                raise predict.PredictError(f"--out {out} is {what}; it would be overwritten")
+        out = predict.check_predictions_path(args.out, args.model, args.data)
+        signals.check()  # an early Ctrl-C that did not end the program still means: write nothing
         checkpoint.atomic_write(out, lambda f: f.write(text.encode()))
+    if result.note is not None:
+        print(f"shallownet: note: {result.note}", file=sys.stderr)
     if result.score is not None:
         # Beside printed predictions the score goes to stderr, keeping stdout a clean CSV.
         print(_score_text(result.output, result.score), file=sys.stderr if args.out is None else sys.stdout)
@@ -225,12 +246,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     settings = config.given(args, "sweep")
     data_name = settings.get("data", config.default("data"))
-    out = Path(args.out or Path("runs") / f"sweep-{Path(data_name).stem}")
+    out = Path(args.out) if args.out is not None else Path("runs") / f"sweep-{Path(data_name).stem}"
     iterations = settings.get("iterations", config.SWEEP_DEFAULTS["iterations"])
     bar, update = sweep.progress_bar(iterations)
     try:
         result, files, stop = _configured(
-            experiment.sweep_run, settings, out, seeds=args.seeds, plots=not args.no_plots, progress=update
+            experiment.sweep_run,
+            settings,
+            out,
+            seeds=args.seeds,
+            plots=not args.no_plots,
+            overwrite=args.overwrite,
+            progress=update,
         )
     except train.Interrupted as e:
         return _stopped(e, "sweep", bar)
@@ -244,26 +271,45 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (default sys.argv[1:]); returns the exit code."""
+    """Run the command line ``argv`` (default sys.argv[1:]); returns the exit code.
+
+    The stop signals are handled from the first instruction (signals.raising), before the command's
+    modules (JAX, numpy) are imported: a Ctrl-C at any moment exits 128 + N with one line.
+    """
     from . import signals
 
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except UsageError as e:
-        print(e, file=sys.stderr)
-        return EXIT_USAGE
     try:
         with signals.raising():
-            return args.func(args)
+            parser = build_parser()
+            try:
+                args = parser.parse_args(argv)
+            except UsageError as e:
+                print(e, file=sys.stderr)
+                return EXIT_USAGE
+            return _run(parser, args)
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM or SIGHUP outside training
+        return _interrupted(getattr(e, "signum", signal.SIGINT))
+    except BaseException:
+        if signals.pending() is None:
+            raise
+        return _interrupted(signals.pending() or signal.SIGINT)  # a stop request turned into another error
+
+
+def _interrupted(signum: int) -> int:
+    from . import signals
+
+    signals.ignore_further()
+    print(f"shallownet: interrupted by {signals.name(signum)}", file=sys.stderr)
+    return signals.exit_code(signum)
+
+
+def _run(parser: Parser, args: argparse.Namespace) -> int:
+    """The parsed command; a refused setting, bad input or a file system refusal as one line and its exit code."""
+    try:
+        return int(args.func(args))
     except SettingError as e:
         print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM or SIGHUP outside training
-        signals.ignore_further()
-        signum = getattr(e, "signum", signal.SIGINT)
-        print(f"shallownet: interrupted by {signals.name(signum)}", file=sys.stderr)
-        return signals.exit_code(signum)
     except (ValueError, OSError) as e:
         # Bad input (every check raises ValueError) or a file system refusal:
         # one line, no traceback. Anything else is a bug and keeps its traceback.

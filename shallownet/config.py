@@ -33,6 +33,10 @@ MAY_CHANGE = "may change"
 COMMANDS = ("train", "sweep")
 MAX_DEVICES = 64  # a single process: real accelerators per host, or CPU devices worth simulating
 MAX_CHUNK = 2**31 - 1  # the compiled loop counts its steps in int32
+MIN_CHECKPOINT_SECONDS = 0.1  # a save takes ~10 ms: more often, a run would mostly save (1e-9 s: 2 s became 180 s)
+# The networks one sweep trains at once, checked before its grid is built: --seeds 1000000000 once spent
+# a minute building configs, then died of MemoryError. The memory estimate judges what is below.
+MAX_NETWORKS = 100_000
 
 
 Check = Callable[[Any, str], Any]  # check(value, label) -> the normalized value, or ConfigError
@@ -256,8 +260,8 @@ class RunConfig:
     )
     checkpoint_every: float = setting(
         10.0,
-        "seconds between checkpoints of model.npz during training",
-        _real(0.0, low_open=True),
+        f"seconds between checkpoints of model.npz during training (at least {MIN_CHECKPOINT_SECONDS:g})",
+        _real(MIN_CHECKPOINT_SECONDS, low_open=False),
         on_resume=MAY_CHANGE,
         metavar="SECONDS",
         commands=("train",),
@@ -422,6 +426,25 @@ def sweep_seeds(settings: Mapping[str, Any], seeds: int | None = None) -> tuple[
     return merged["init"], [seed + k for k in range(int(seeds))]
 
 
+def check_grid_size(varied: Mapping[str, tuple], seeds: int | None) -> int:
+    """The number of networks of a sweep, known before its grid is built; ConfigError for a repeated value
+    (each value is one network per init: a repeat would train it twice) or more than MAX_NETWORKS."""
+    fields = {field.name: field for field in dataclasses.fields(RunConfig)}
+    for name, values in varied.items():
+        repeated = [value for k, value in enumerate(values) if value in values[:k]]
+        if repeated:
+            raise ConfigError(f"{label(fields[name])} lists {_shown(repeated)} more than once; give each value once")
+    count = math.prod(len(values) for values in varied.values())
+    inits = 1 if seeds is None or isinstance(seeds, bool) or not isinstance(seeds, int) else max(seeds, 1)
+    if count * inits > MAX_NETWORKS:
+        shape = " x ".join(f"{len(values)} {name}" for name, values in varied.items()) + f" x {inits} seeds"
+        raise ConfigError(
+            f"a sweep of {count * inits:,} networks ({shape}) is more than the {MAX_NETWORKS:,} one sweep "
+            "trains at once; give fewer values or --seeds"
+        )
+    return count * inits
+
+
 def sweep_grid(settings: Mapping[str, Any], seeds: int | None = None) -> list[RunConfig]:
     """One RunConfig per network of a sweep, each validated as train would validate it.
 
@@ -434,9 +457,11 @@ def sweep_grid(settings: Mapping[str, Any], seeds: int | None = None) -> list[Ru
     given = dict(settings)
     if seeds is not None and "init" not in given:
         given["init"] = "random"
-    init, seed_list = sweep_seeds(given, seeds)
-    merged = {**SWEEP_DEFAULTS, **given, "init": init}
+    merged = {**SWEEP_DEFAULTS, **given}
     varied = {k: tuple(v) if isinstance(v, (list, tuple)) else (v,) for k, v in merged.items() if k in sweep_lists()}
+    check_grid_size(varied, seeds)
+    init, seed_list = sweep_seeds(given, seeds)
+    merged["init"] = init
     fixed = {k: v for k, v in merged.items() if k not in varied}
     base = RunConfig.of(fixed)
     keys = [k for k in SWEEP_ORDER if k in varied]

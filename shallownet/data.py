@@ -13,9 +13,12 @@ Bad input raises ``DataError`` (a ValueError) with one line naming the problem.
 """
 
 import csv
+import gzip
 import hashlib
 import io
 import os
+import sys
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,32 +101,139 @@ def extra(name: str, seed: int = EXTRA_SEED) -> tuple[np.ndarray, np.ndarray]:
 # the file, line and column named, instead of being read as something else.
 
 
-def _parse_cells(rows: list[tuple[int, list[str]]], header: tuple[str, ...], path: PathLike) -> np.ndarray:
-    """Rows of strings -> float64 (rows, columns); DataError names the first bad cell (see numbers.NUMBER)."""
-    values = np.empty((len(rows), len(header)))
-    fullmatch = NUMBER.fullmatch
-    for row_index, (line, row) in enumerate(rows):
-        for column, cell in enumerate(row):
-            cell = cell.strip()
-            if fullmatch(cell):
-                values[row_index, column] = float(cell)
-                if np.isfinite(values[row_index, column]):
-                    continue
-            raise DataError(f"{path}, line {line}, column {header[column]!r}: {number_problem(cell)}")
-    return values
+# The first bytes of files a CSV is often confused with.
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+# Progress is shown for files this large, when stderr is a terminal.
+PROGRESS_BYTES = 16 * 2**20
+
+
+def content(path: PathLike) -> bytes:
+    """The CSV's bytes: the file's own, or decompressed when it is gzip (read transparently, whatever its name).
+
+    DataError for a missing or unreadable file, a damaged gzip stream, or a zip archive (an Excel workbook).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"CSV file not found: {path}")
+    if not path.is_file():
+        raise DataError(f"{path} is not a file")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"{path} cannot be read ({e.strerror})") from None
+    if raw.startswith(ZIP_MAGIC):
+        raise DataError(f'{path} is a zip archive (an Excel .xlsx workbook?), not CSV text; save it as "CSV UTF-8"')
+    if raw.startswith(GZIP_MAGIC):
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(f"{path} is gzip-compressed but cannot be decompressed ({e})") from None
+    return raw
+
+
+def fingerprint(source: PathLike) -> str:
+    """sha256 (hex) of a data set's content: a CSV's bytes (decompressed if gzip), or a built-in set's arrays.
+
+    Two spellings of one file (relative, absolute, a link) have one fingerprint; so do a CSV and its
+    gzip copy. The resume check compares this, not the path as typed.
+    """
+    if str(source) in DATASETS:
+        return load(str(source)).fingerprint.sha256
+    return hashlib.sha256(content(source)).hexdigest()
 
 
 def _decode(raw: bytes, path: PathLike) -> str:
     """The file's text: UTF-8, with Excel's byte-order mark removed; DataError for another encoding."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError(f'{path} is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8"')
+    sample = raw[:256]
+    if len(sample) >= 4 and (not any(sample[1::2]) or not any(sample[0::2])):
+        # Every other byte 0: ASCII text in UTF-16 that lost its byte-order mark (UTF-8 text holds no NUL).
+        raise DataError(f'{path} is UTF-16 text without a byte-order mark; save it as "CSV UTF-8"')
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise DataError(
             f'{path}, line {line}: byte 0x{raw[e.start]:02x} is not UTF-8; save the file as "CSV UTF-8"'
         ) from None
+    zero = text.find("\x00")
+    if zero >= 0:
+        raise DataError(f"{path}, line {text.count(chr(10), 0, zero) + 1}: a NUL byte (0x00); this is not a text file")
+    return text
+
+
+def _check_row(row: list[str], line: int, end: int, header: tuple[str, ...], path: PathLike) -> None:
+    """A data row spanning lines line..end: a comment, an emptied row, a runaway quote, a wrong cell count.
+
+    Called only for a row that does not parse, so the rows that do cost nothing more.
+    """
+    if row[0].lstrip().startswith("#"):
+        raise DataError(f"{path}, line {line}: a comment line ('#'); a CSV has no comments: delete the line")
+    if not any(cell.strip() for cell in row):
+        raise DataError(f"{path}, line {line}: every cell is empty (a row emptied in a spreadsheet?); delete the row")
+    if end > line and any("\n" in cell or "\r" in cell for cell in row):
+        raise DataError(
+            f"{path}, line {line}: a quoted cell opened on this line runs to line {end} (a closing '\"' missing?)"
+        )
+    if len(row) != len(header):
+        raise DataError(f"{path}, line {line}: {len(row)} cells but the header has {len(header)} columns")
+
+
+def _parse_row(values: np.ndarray, row: list[str], line: int, header: tuple[str, ...], path: PathLike) -> None:
+    """One row of strings into ``values`` (float64); DataError names the first bad cell (see numbers.NUMBER)."""
+    fullmatch = NUMBER.fullmatch
+    for column, cell in enumerate(row):
+        cell = cell.strip()
+        if fullmatch(cell):
+            values[column] = float(cell)
+            if np.isfinite(values[column]):
+                continue
+        raise DataError(f"{path}, line {line}, column {header[column]!r}: {number_problem(cell)}")
+
+
+def _progress(total_rows: int, size: int, path: PathLike, show: bool | None) -> Any:
+    """A tqdm bar over the rows when asked, or (show None) for a large file with stderr on a terminal."""
+    from tqdm import tqdm
+
+    if show is None:
+        show = size >= PROGRESS_BYTES and sys.stderr.isatty()
+    return tqdm(total=total_rows, desc=f"reading {Path(path).name}", unit=" rows", disable=not show, mininterval=0.5)
+
+
+def _parse_rows(
+    reader: Any, header: tuple[str, ...], path: PathLike, most: int, bar: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """The data rows as values (rows, columns) float64 and the line where each row starts.
+
+    Filled in place, row by row, into arrays sized by the file's line count: the text is never held
+    again as a list of rows of strings (which took ~10x the values' memory on a 1M-row file).
+    """
+    values = np.empty((most, len(header)))
+    lines = np.empty(most, np.int64)
+    count, last = 0, reader.line_num
+    try:
+        for row in reader:
+            line, last = last + 1, reader.line_num
+            if not row:
+                continue  # a blank line holds no cells to be empty
+            if len(row) != len(header):
+                _check_row(row, line, last, header, path)
+            try:
+                _parse_row(values[count], row, line, header, path)
+            except DataError:
+                _check_row(row, line, last, header, path)  # a cause of the bad cell (a comment...), if any
+                raise
+            lines[count] = line
+            count += 1
+            if count % 65536 == 0:
+                bar.update(65536)
+    except csv.Error as e:
+        raise DataError(f"{path}, line {last + 1}: cannot be read as CSV ({e})") from None
+    bar.update(count % 65536)
+    bar.total = count  # the line count was an upper bound (blank lines, the header)
+    return values[:count], lines[:count]
 
 
 def _check_header(header: tuple[str, ...], path: PathLike) -> None:
@@ -190,6 +300,7 @@ class Table:
     values: np.ndarray
     fingerprint: Fingerprint
     path: str
+    lines: np.ndarray | None = None  # the line where each row starts, for messages
 
     def columns(self, names: Sequence[str]) -> np.ndarray:
         """The named columns as rows: (len(names), examples); DataError for a missing name."""
@@ -201,36 +312,41 @@ class Table:
     def has(self, names: Sequence[str]) -> bool:
         return all(name in self.header for name in names)
 
+    def examples(self, features: Sequence[str], labels: Sequence[str]) -> "Examples":
+        """The named feature and label columns as Examples, which keep the lines for messages (check_labels)."""
+        return Examples(
+            self.columns(features), self.columns(labels), tuple(features), tuple(labels), self.fingerprint, self.path,
+            self.lines,
+        )  # fmt: skip
 
-def read_table(path: PathLike) -> Table:
-    """A numeric CSV with a header row -> Table; DataError names the file, line and column of a problem."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"CSV file not found: {path}")
-    if not path.is_file():
-        raise DataError(f"{path} is not a file")
+
+def read_table(path: PathLike, progress: bool | None = None) -> Table:
+    """A numeric CSV with a header row -> Table; DataError names the file, line and column of a problem.
+
+    gzip input is read transparently. ``progress``: show a bar (None: for a large file when stderr
+    is a terminal).
+    """
+    raw = content(path)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    _decode(raw, path)  # names an encoding problem by its line; the text itself is not kept
+    size, most = len(raw), raw.count(b"\n") + 1
+    # Decoded lazily, line by line: a StringIO of the whole text holds 4 bytes per character.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline=""))
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"{path} cannot be read ({e.strerror})") from None
-    text = _decode(raw, path)
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""))
         first_row = next(reader, None)
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
     except csv.Error as e:
-        raise DataError(f"{path}: cannot be read as CSV ({e})") from None
+        raise DataError(f"{path}, line 1: cannot be read as CSV ({e})") from None
     if first_row is None:
         raise DataError(f"{path} is empty; expected a header row naming the columns")
+    if first_row and first_row[0].lstrip().startswith("#"):
+        raise DataError(f"{path}, line 1: a comment line ('#'); the first line must be the header naming the columns")
     header = tuple(name.strip() for name in first_row)
     _check_header(header, path)
-    if not rows:
+    with _progress(most, size, path, progress) as bar:
+        values, lines = _parse_rows(reader, header, path, most, bar)
+    if not len(values):
         raise DataError(f"{path}: no data rows after the header")
-    for line, row in rows:
-        if len(row) != len(header):
-            raise DataError(f"{path}, line {line}: {len(row)} cells but the header has {len(header)} columns")
-    values = _parse_cells(rows, header, path)
-    return Table(header, values, Fingerprint(hashlib.sha256(raw).hexdigest(), len(rows), header), str(path))
+    return Table(header, values, Fingerprint(sha256, len(values), header), str(path), lines)
 
 
 @dataclass(frozen=True, eq=False)
@@ -242,6 +358,52 @@ class Examples:
     features: tuple
     labels: tuple
     fingerprint: Fingerprint
+    path: str | None = None  # the CSV's, for messages; None for a built-in set
+    lines: np.ndarray | None = None  # the line where each example starts in it
+
+    def where(self, example: int, name: str) -> str:
+        """'file, line L, column NAME' of one example's cell (the column alone for a built-in set)."""
+        if self.path is None or self.lines is None:
+            return f"column {name!r}, example {example + 1}"
+        return f"{self.path}, line {self.lines[example]}, column {name!r}"
+
+
+def check_labels(examples: Examples, output: str) -> None:
+    """Labels a sigmoid output can learn from: 0 or 1. DataError names the file, line, column and value."""
+    if output != "sigmoid":
+        return
+    bad = (examples.Y != 0) & (examples.Y != 1)
+    if bad.any():
+        row, example = (int(i[0]) for i in np.nonzero(bad))
+        others = int(bad.sum()) - 1
+        more = f" ({others} more such cell{'s' if others != 1 else ''})" if others else ""
+        raise DataError(
+            f"{examples.where(example, examples.labels[row])}: label {examples.Y[row, example]:g} is not 0 or 1, "
+            f"which the sigmoid output needs{more}"
+        )
+
+
+def check_range(examples: Examples, dtype: str, standardize: bool) -> None:
+    """Every value the run computes with fits ``dtype``: DataError names the first cell that does not.
+
+    Unstandardized features and the labels are cast to ``dtype`` as they are; standardized features
+    need their squares to fit float64 (the standard deviation sums them).
+    """
+    limit = float(np.finfo(dtype).max)
+    parts = [(examples.X, examples.features, np.sqrt(np.finfo(np.float64).max / (4 * examples.X.shape[1])))]
+    if not standardize:
+        parts[0] = (examples.X, examples.features, limit)
+    parts.append((examples.Y, examples.labels, limit))
+    for values, names, most in parts:
+        too_large = np.abs(values) > most
+        if too_large.any():
+            row, example = (int(i[0]) for i in np.nonzero(too_large))
+            reason = (
+                f"too large for {dtype} (largest {limit:.3g})"
+                if most == limit
+                else "too large to standardize (its square overflows float64)"
+            )
+            raise DataError(f"{examples.where(example, names[row])}: {values[row, example]:g} is {reason}; rescale it")
 
 
 def load_csv(path: PathLike, labels: Sequence[str] = ("label",)) -> Examples:
@@ -250,11 +412,11 @@ def load_csv(path: PathLike, labels: Sequence[str] = ("label",)) -> Examples:
     ``labels`` names the label column(s); every other column is a feature.
     """
     table = read_table(path)
-    Y = table.columns(labels)
+    table.columns(labels)  # a missing label column is named before "no feature columns"
     features = tuple(name for name in table.header if name not in labels)
     if not features:
         raise DataError(f"{path}: no feature columns besides the label column(s) {', '.join(labels)}")
-    return Examples(table.columns(features), Y, features, tuple(labels), table.fingerprint)
+    return table.examples(features, labels)
 
 
 def _generated(X: np.ndarray, Y: np.ndarray) -> Examples:
@@ -272,7 +434,7 @@ def load(source: str, labels: Sequence[str] = ("label",), seed: int = EXTRA_SEED
         return _generated(*flower())
     if source in EXTRA_DATASETS:
         return _generated(*extra(source, seed))
-    if str(source).lower().endswith(".csv") or Path(source).exists():
+    if str(source).lower().endswith((".csv", ".csv.gz")) or Path(source).exists():
         return load_csv(source, labels)
     raise DataError(f"unknown data set {source!r}; choose one of {', '.join(DATASETS)} or a .csv file")
 
@@ -341,6 +503,8 @@ def prepare(config: "RunConfig", stats: tuple[np.ndarray, np.ndarray] | None = N
     leak into them), or from ``stats`` = (mean, std) (a resumed run keeps its own).
     """
     examples = load(config.data, config.labels, seed=EXTRA_SEED)
+    check_labels(examples, config.output)
+    check_range(examples, config.dtype, config.standardize)
     X, Y = examples.X, examples.Y
     X_test = Y_test = None
     if config.test_split > 0:

@@ -16,9 +16,28 @@ from . import memory
 
 
 def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
-    """Accuracy in percent (sigmoid output: P holds 0/1 predictions) or mean squared error (identity)."""
+    """Accuracy in percent (sigmoid output: P holds 0/1 predictions) or mean squared error (identity).
+
+    P and Y (n_y, m); ValueError for Y of another shape (a (m, 1) Y would broadcast to m x m and score
+    53% where the truth is 29%), for labels other than 0 and 1 (sigmoid), or non-finite ones.
+    """
+    from manual.checks import check_Y_shape
+
+    P, Y = np.asarray(P), np.asarray(Y)
+    check_Y_shape(Y.shape, P.shape, "the predictions")
+    if Y.shape[0] != P.shape[0]:
+        raise ValueError(f"Y has {Y.shape[0]} output rows (shape {Y.shape}); the predictions have {P.shape[0]}")
     if output == "sigmoid":
-        return float(100.0 * np.mean((np.asarray(Y) > 0.5) == P))
+        bad = ~np.isin(Y, (0, 1))
+        if bad.any():
+            example = int(np.nonzero(bad)[1][0])
+            raise ValueError(
+                f"labels must be 0 or 1 for the sigmoid output; example {example + 1} has "
+                f"{Y[:, example][bad[:, example]][0]:g} ({int(bad.sum())} such labels)"
+            )
+        return float(100.0 * np.mean((Y > 0.5) == P))
+    if not np.all(np.isfinite(Y)):
+        raise ValueError("Y contains NaN or infinite values")
     return float(np.mean((P - Y) ** 2))
 
 

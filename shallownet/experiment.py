@@ -33,14 +33,13 @@ import numpy as np
 
 from manual.typing import ParamsLike
 
-from . import checkpoint, data, memory, outputs, signals, train
+from . import atomic, checkpoint, data, memory, outputs, signals, train
 from . import config as run_config
 from .config import MUST_MATCH, RunConfig
 from .evaluate import forward_batched, score
 from .history import LIMIT, CostHistory
-from .outputs import BOUNDARY_PNG, COST_PNG, LAST_FINITE, MODEL, RUN_FILES
+from .outputs import BOUNDARY_PNG, COST_PNG, LAST_FINITE, LOCK, MODEL, RUN_FILES
 
-LOCK = ".shallownet.lock"
 PathLike = str | os.PathLike[str]
 Grid = tuple[np.ndarray, np.ndarray, np.ndarray]  # plots.grid: xx, yy (n, n) and the points (2, n*n)
 # The longest a compiled call should run: a stop request or a due checkpoint
@@ -95,6 +94,7 @@ class _Claim:
         self.out = out
 
     def __enter__(self) -> Self:
+        self.created = not self.out.exists()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
             self.fd = os.open(self.out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -109,22 +109,28 @@ class _Claim:
             ) from None
         except OSError:
             pass  # a file system without locks: go on unlocked
-        self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES)
+        self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES) + atomic.remove_staging(
+            self.out, (outputs.NETWORKS,)
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.created and os.listdir(self.out) == [LOCK]:  # stopped before writing: leave no trace
+            with contextlib.suppress(OSError):
+                os.remove(self.out / LOCK)
+                os.rmdir(self.out)
         os.close(self.fd)
 
 
 # --------------------------------------------------------------------------- resume
 
 
-def _same_data(saved: str, asked: str) -> bool:
-    if saved == asked:
-        return True
+def _same_data(saved: checkpoint.Model, asked: str) -> bool:
+    """Whether ``asked`` holds the saved run's data: the content's fingerprint, however the path is spelled
+    (relative or absolute, a copy, a link, a gzip copy); a source that cannot be read is not the same."""
     try:
-        return os.path.samefile(saved, asked)
-    except OSError:
+        return data.fingerprint(asked) == saved.fingerprint.sha256
+    except data.DataError:
         return False
 
 
@@ -144,8 +150,10 @@ def resumed_config(
     differences, changes = [], {}
     for name in settings:
         old, new = getattr(saved.config, name), getattr(asked, name)
-        same = _same_data(old, new) if name == "data" else old == new
-        if same:
+        if old == new:
+            continue
+        if name == "data" and _same_data(saved, new):
+            changes[name] = (old, new)  # the same content elsewhere: read from where it is now
             continue
         if run_config.on_resume(name) == MUST_MATCH:
             differences.append(f"{name} {old!r} (asked {new!r})")
@@ -340,9 +348,7 @@ class _Run:
             X, Y = self.prepared.X_unscaled, self.prepared.Y
             plots.decision_boundary(xx, yy, grid_predictions, X, Y, out / BOUNDARY_PNG, title=title)
             return [COST_PNG, BOUNDARY_PNG]
-        if (out / BOUNDARY_PNG).exists():
-            os.remove(out / BOUNDARY_PNG)
-        return [COST_PNG]
+        return [COST_PNG]  # an old boundary is removed with the save (outputs.MODEL_FILES)
 
     def extra(self) -> dict[str, Any]:
         """What a run's summary adds to the model's: resume, memory, timings, the device."""
@@ -425,6 +431,14 @@ def _starting_point(
     return params, history, segments
 
 
+def _save_failed(run: _Run, error: OSError) -> RunError:
+    """A save found the disk full: the folder keeps the last checkpoint, its summary saying "failed", not "running"."""
+    if run.saved_iteration is None:
+        return RunError(f"{error}; {run.out} left as it was")
+    marked = ' (summary.json: status "failed")' if outputs.mark_failed(run.out, str(error)) else ""
+    return RunError(f"{error}; {run.out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint{marked}")
+
+
 def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progress: Any, requests: Any) -> Any:
     """Train with checkpoints; a divergence saves last_finite.npz (RunError), a stop the last chunk (Interrupted)."""
     out, config = run.out, run.config
@@ -440,6 +454,8 @@ def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progres
             else f"{out / MODEL} left as it was"
         )
         raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
+    except atomic.NoSpaceError as e:
+        raise _save_failed(run, e) from None
     except train.Interrupted as e:
         where = None
         if e.iteration > run.start:  # nothing new finished: model.npz already holds what there is
@@ -455,6 +471,7 @@ def train_run(
     out: PathLike,
     *,
     resume: bool = False,
+    overwrite: bool = False,
     progress: train.Progress | None = None,
     on_start: Callable[[RunConfig, int, dict[str, tuple[Any, Any]]], object] | None = None,
 ) -> dict[str, Any]:
@@ -463,7 +480,8 @@ def train_run(
     Returns the summary (also written to summary.json). resume=True continues
     the run saved in ``out``; then ``settings`` are only those explicitly asked
     for (see ``resumed_config``). ``progress(done, cost)`` gets the total
-    iteration count between chunks; ``on_start(config, start, changes)`` is
+    iteration count between chunks; ``overwrite`` lets a new run replace a
+    model in ``out`` (outputs.Occupied otherwise); ``on_start(config, start, changes)`` is
     called once everything is checked, before training. Raises
     config.ConfigError, RunError (bad setting, no room, diverged: the last
     finite parameters go to last_finite.npz), data.DataError,
@@ -472,7 +490,10 @@ def train_run(
     was saved, .signum which signal).
     """
     started = time.perf_counter()
+    signals.check()  # a stop request swallowed while JAX was imported (signals.raising) ends the run here
     out = check_out(out)
+    if not resume:
+        outputs.check_replaceable(out, overwrite)
     config, changes, start, saved = _configured(settings, out, resume)
     simulate_cpu_devices(config.devices)
     prepared = data.prepare(config, stats=None if saved is None else (saved.feature_mean, saved.feature_std))
@@ -482,7 +503,11 @@ def train_run(
     grid = _boundary_grid(config, prepared)
     memory_bytes = memory.check(estimate_memory(config, prepared, grid, min(config.chunk, config.iterations - start)))
     params, history, segments = _starting_point(config, prepared, saved)
+    n_x, n_y = prepared.X.shape[0], prepared.Y.shape[0]
+    atomic.check_space(out, outputs.model_bytes(n_x, config.hidden_units, n_y, config.dtype))  # before any work
     with _Claim(out):
+        if not resume:
+            outputs.check_replaceable(out, overwrite)  # again, under the lock: a run may have finished meanwhile
         run = _Run(out, config, prepared, grid, start, resume, changes, segments, memory_bytes, {}, started)
         threading.Thread(target=_warm_up, args=(config, prepared, grid), daemon=True).start()
         if on_start is not None:
@@ -490,7 +515,10 @@ def train_run(
         with signals.recorded() as requests:
             params = _train_and_save(params, run, history, progress, requests)
             scores, grid_predictions = _evaluate(params, config, prepared, grid)
-            summary = run.save(params, history, "finished", scores, grid_predictions)
+            try:
+                summary = run.save(params, history, "finished", scores, grid_predictions)
+            except atomic.NoSpaceError as e:
+                raise _save_failed(run, e) from None
             if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
                 os.remove(out / LAST_FINITE)
             stop = requests()
@@ -507,13 +535,15 @@ def sweep_run(
     *,
     seeds: int | None = None,
     plots: bool = True,
+    overwrite: bool = False,
     progress: Any = None,
 ) -> tuple[Any, list[str], int | None]:
     """What ``shallownet sweep`` does: every network of ``config.sweep_grid(settings, seeds)`` trained at once.
 
     The same checks as a run (the output folder, the data, the labels, the
     memory), before anything is compiled; then the table's files and every
-    network's model into ``out`` (nothing is written before training ends).
+    network's model into ``out`` (nothing is written before training ends),
+    under the folder's lock; a folder holding a sweep's results needs ``overwrite``.
     Returns (SweepResult, the names written, the signal of a stop request
     that came after training, or None: everything was written all the same).
     A stop request during training raises train.Interrupted (nothing
@@ -521,17 +551,22 @@ def sweep_run(
     """
     from . import sweep
 
+    signals.check()  # as in train_run
     configs = run_config.sweep_grid(settings, seeds=seeds)
     first = configs[0]
     out = check_out(out)
+    outputs.check_replaceable(out, overwrite, "sweep")
     prepared = data.prepare(first)
     _check_problem(first, prepared)
     memory.check(sweep.estimate_memory(configs, prepared, plots=plots))
-    with signals.recorded() as requests:
-        result = sweep.run_configs(
-            configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
-        )
-        scale = (prepared.mean, prepared.std) if first.standardize else None
-        files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
-        files.append(sweep.write_models(result, configs, prepared, out) + "/")
+    with _Claim(out):  # two sweeps (or a sweep and a run) never write into one folder at once
+        outputs.check_replaceable(out, overwrite, "sweep")
+        with signals.recorded() as requests:
+            result = sweep.run_configs(
+                configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
+            )
+            scale = (prepared.mean, prepared.std) if first.standardize else None
+            models = sweep.write_models(result, configs, prepared, out) + "/"
+            files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
+            files.append(models)
     return result, files, requests()

@@ -9,18 +9,67 @@ written, so every file in a folder describes its model.npz. ``predict
 --model`` reads any of them.
 """
 
+import contextlib
 import json
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import checkpoint, signals
+from . import atomic, checkpoint, signals
 from .history import LIMIT
 
 MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG = "model.npz", "summary.json", "cost.png", "decision_boundary.png"
 LAST_FINITE = "last_finite.npz"
 RUN_FILES = (MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG, LAST_FINITE)
+MODEL_FILES = (MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG)  # what one save replaces together
+FIGURES_BYTES = 512 << 10  # room for the figures beside a model's arrays (a PNG is ~50 KB)
 NETWORKS = "networks"  # a sweep's folder of its networks' models
+SWEEP_TABLE_FILES = ("sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png")
+LOCK = ".shallownet.lock"  # the run lock's file (experiment's claim on a folder)
+OWN_FILES = RUN_FILES + SWEEP_TABLE_FILES + (LOCK,)  # a run's or a sweep's own files: none but it writes them
+
+
+class Occupied(ValueError):
+    """A new run would replace a model (or a sweep's results) that the user did not ask to replace."""
+
+
+def _held_text(folder: Path) -> str:
+    """'a finished model (iteration 10000)': what summary.json says of the model in ``folder``."""
+    try:
+        content = json.loads((folder / SUMMARY).read_text())
+        return f"a model ({content['status']}, iteration {int(content['iterations'])})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a model"
+
+
+def check_replaceable(folder: Path, overwrite: bool, command: str = "train") -> None:
+    """Occupied when ``folder`` holds a model (train) or a sweep's results (sweep) and ``overwrite`` is False.
+
+    A finished model is replaced only on purpose: by --overwrite, or continued by --resume.
+    """
+    if overwrite:
+        return
+    if command == "train":
+        found = [name for name in (MODEL, SUMMARY) if (folder / name).exists()]
+        held = _held_text(folder)
+    else:
+        found = [name for name in (*SWEEP_TABLE_FILES[:2], NETWORKS) if (folder / name).exists()]
+        held = "a sweep's results"
+    if found:
+        resume = "--resume continues it, " if command == "train" else ""
+        raise Occupied(
+            f"{folder} already holds {held}: {', '.join(found)}; a new {command} would replace it: "
+            f"{resume}--overwrite replaces it, or choose another --out"
+        )
+
+
+def model_bytes(n_x: int, n_h: int, n_y: int, dtype: str, figures: bool = True) -> int:
+    """About how many bytes one save of a model writes (its arrays, history and summary; its figures)."""
+    import numpy as np
+
+    parameters = n_h * (n_x + 1) + n_y * (n_h + 1)
+    return parameters * np.dtype(dtype).itemsize + 2 * n_x * 8 + 48 * LIMIT + (FIGURES_BYTES if figures else 0)
 
 
 def summary(
@@ -66,18 +115,53 @@ def write(
     extra: Callable[[], Mapping[str, Any]] = dict,
     figures: Callable[[Path], list[str]] | None = None,
 ) -> dict[str, Any]:
-    """model.npz, then ``figures(folder)`` (the names it wrote), then summary.json; returns the summary.
+    """model.npz, then ``figures(staging)`` (the names it wrote), then summary.json; returns the summary.
 
-    ``extra()`` is called last (its timings then count the saves before it).
+    All are written into a staging folder first and replace MODEL_FILES together (atomic.replace_files):
+    a full disk (refused before writing when the room is visibly not there) or a crash while writing
+    leaves the folder's files describing the model they described. ``extra()`` is called last (its
+    timings then count the saves before it).
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    with signals.deferred():
-        checkpoint.save(folder / MODEL, model)
-        files = [MODEL] + ([] if figures is None else figures(folder)) + [SUMMARY]
+    needed = sum(array.nbytes for array in model.arrays().values()) + (0 if figures is None else FIGURES_BYTES)
+    with signals.deferred(), atomic.replace_files(folder, MODEL_FILES, needed) as staging:
+        checkpoint.save(staging / MODEL, model)
+        files = [MODEL] + ([] if figures is None else figures(staging)) + [SUMMARY]
         content = summary(model, scores, files, extra())
         text = summary_json(content)
-        checkpoint.atomic_write(folder / SUMMARY, lambda f: f.write(text.encode()))
+        checkpoint.atomic_write(staging / SUMMARY, lambda f: f.write(text.encode()))
     return content
+
+
+def mark_failed(folder: Path, reason: str) -> bool:
+    """Say in summary.json that the run writing ``folder`` stopped (status "running" -> "failed"); True if done.
+
+    Called when a save failed (a full disk): the folder keeps the last checkpoint, whose summary says
+    "running" though nothing runs any more. The new summary is written whole when there is room, else
+    the status is overwritten in place, same length (no new disk blocks needed).
+    """
+    path = folder / SUMMARY
+    try:
+        text = path.read_text()
+        content = json.loads(text)
+    except (OSError, ValueError):
+        return False
+    if not isinstance(content, dict) or content.get("status") != "running":
+        return False
+    with contextlib.suppress(OSError):
+        failed = summary_json({**content, "status": "failed", "failure": reason})
+        checkpoint.atomic_write(path, lambda f: f.write(failed.encode()))
+        return True
+    running, stopped = b'"status": "running"', b'"status": "failed" '  # equal lengths: JSON allows the space
+    raw = text.encode()
+    if raw.count(running) != 1:
+        return False
+    with contextlib.suppress(OSError), open(path, "r+b") as f:
+        f.seek(raw.index(running))
+        f.write(stopped)
+        f.flush()
+        os.fsync(f.fileno())
+        return True
+    return False
 
 
 def model_of(

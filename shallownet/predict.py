@@ -10,10 +10,11 @@ one width, so a large file needs bounded memory and one compile.
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint, data
+from . import checkpoint, data, outputs
 from .evaluate import forward_batched, score
 
 
@@ -23,42 +24,84 @@ class PredictError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Predictions:
-    """predictions (n_y, m): 0/1 uint8 (sigmoid output) or A2 (identity); score: accuracy %, MSE or None."""
+    """predictions (n_y, m): 0/1 uint8 (sigmoid output) or A2 (identity); score: accuracy %, MSE or None;
+    note: why the score leaves rows out (labels a sigmoid cannot score, named by file, line and column)."""
 
     predictions: np.ndarray
     labels: tuple
     output: str
     score: float | None
+    note: str | None = None
 
 
-def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """(X (n_x, m) in the model's feature order, Y or None) from a built-in set or a CSV."""
+def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, data.Examples | None]:
+    """(X (n_x, m) in the model's feature order, the examples with labels or None) from a built-in set or a CSV."""
     if source in data.DATASETS:
         examples = data.load(source, seed=data.EXTRA_SEED)
         if examples.features != model.features:
             raise PredictError(
                 f"the model's features are {', '.join(model.features)}; {source}'s are {', '.join(examples.features)}"
             )
-        return examples.X, examples.Y
+        return examples.X, examples
     table = data.read_table(source)
-    Y = table.columns(model.labels) if table.has(model.labels) else None
-    return table.columns(model.features), Y
+    if not table.has(model.labels):
+        return table.columns(model.features), None
+    labelled = table.examples(model.features, model.labels)
+    return labelled.X, labelled
+
+
+def _score(P: np.ndarray, examples: data.Examples, output: str) -> tuple[float | None, str | None]:
+    """The score over the rows whose labels can be scored, and a note naming those that cannot.
+
+    One bad label does not cost the file its predictions, nor the other rows their score.
+    """
+    try:
+        data.check_labels(examples, output)
+    except data.DataError as e:
+        Y = examples.Y
+        scorable = np.all((Y == 0) | (Y == 1), axis=0)
+        kept = int(scorable.sum())
+        if not kept:
+            return None, f"no score: {e}"
+        return score(P[:, scorable], Y[:, scorable], output), f"scored {kept} of {Y.shape[1]} rows: {e}"
+    return score(P, examples.Y, output), None
 
 
 def predict_run(model: str | os.PathLike[str], source: str) -> Predictions:
     """Predictions of a saved model (a run folder or .npz) on a data set or CSV -> Predictions."""
-    import manual
-
     saved = checkpoint.load(model)
-    X, Y = _examples(saved, source)
+    X, labelled = _examples(saved, source)
     X_scaled = data.standardize(X, saved.feature_mean, saved.feature_std)
     config = saved.config
     P = forward_batched(saved.params, X_scaled, config.activation, config.output)
-    measured = None
-    if Y is not None:
-        manual.checks.check_Y(Y, X, config.output)
-        measured = score(P, Y, config.output)
-    return Predictions(P, saved.labels, config.output, measured)
+    measured, note = (None, None) if labelled is None else _score(P, labelled, config.output)
+    return Predictions(P, saved.labels, config.output, measured, note)
+
+
+def check_predictions_path(out: str | os.PathLike[str], model: str, source: str) -> Path:
+    """Where predictions may be written: not a folder, not the data, not a run's own files. Returns the path.
+
+    Paths are compared resolved (``./run/../run/model.npz`` is the model), and any file a run or a sweep
+    writes (outputs.OWN_FILES) beside a model is refused, whichever run it belongs to.
+    """
+    path = Path(out)
+    if path.is_dir():
+        raise PredictError(f"--out {out} is a folder; give a file name")
+    target = path.resolve()
+    model_path = Path(model).resolve()
+    model_file = model_path / outputs.MODEL if model_path.is_dir() else model_path
+    for given, what in ((model_file, "the model"), (Path(source).resolve(), "the data")):
+        if target == given:
+            raise PredictError(f"--out {out} is {what}; it would be overwritten")
+    folder = target.parent
+    own = target.name in outputs.OWN_FILES and (
+        (folder / outputs.MODEL).exists() or (folder / outputs.SWEEP_TABLE_FILES[1]).exists()
+    )
+    if own:
+        raise PredictError(
+            f"--out {out} is {target.name}, one of the own files of the run in {folder}; name another file"
+        )
+    return path
 
 
 def predictions_csv(result: Predictions) -> str:

@@ -7,7 +7,13 @@ modes, each a context manager that restores the handlers it replaced:
 
 - ``raising()``: the first of the three raises ``Stop`` (a KeyboardInterrupt)
   wherever the program is, as Ctrl-C does; later ones are ignored, so a
-  second Ctrl-C cannot cut the clean-up short.
+  second Ctrl-C cannot cut the clean-up short. The command line enters it
+  first thing, before anything heavy is imported. An exception raised in a
+  garbage-collection callback or a destructor is only printed by Python
+  ("Exception ignored in ...") and the program goes on: during JAX's import
+  an early Ctrl-C landed there and the run went on to replace a model. So
+  the request stays ``pending()`` (the print is silenced) and ``recorded()``
+  raises it on entry, before anything is written; ``check()`` does the same.
 - ``recorded()``: they are only noted (the first one wins); the training loop
   polls the note at chunk boundaries and stops with the last finished chunk.
 - ``deferred()``: around a save; a signal waits until the block has finished
@@ -22,6 +28,7 @@ in a compiled call are handled when it returns, in signal-number order.
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -79,15 +86,39 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
         raise Stop(signum)
 
 
+def pending() -> int | None:
+    """The signal of this process's first stop request (under raising() or recorded()), or None."""
+    return _first
+
+
+def check() -> None:
+    """Raise Stop for a request that raising() noted but that did not end the program (see above)."""
+    if _first is not None:
+        raise Stop(_first)
+
+
+def _quiet_stop(hook: Callable[[Any], object]) -> Callable[[Any], object]:
+    """sys.unraisablehook that drops a Stop (it stays pending) and passes anything else to ``hook``."""
+
+    def unraisable(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Stop):
+            hook(unraisable)
+
+    return unraisable
+
+
 @contextlib.contextmanager
 def raising() -> Iterator[None]:
     """Inside, the first of SIGINT, SIGTERM and SIGHUP raises Stop(signum); later ones are ignored."""
     global _first
     _first = None
     previous = _install(_raise_stop)
+    hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_stop(hook)
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         _restore(previous)
 
 
@@ -121,7 +152,9 @@ def recorded() -> Iterator[Requests]:
 
     The request also counts as this process's first (see raising()), so a
     second signal after the block, while the caller saves and reports, is ignored.
+    A request raising() noted but that did not end the program is raised here (Stop), on entry.
     """
+    check()
     requests = Requests()
     previous = _install(_note_first(requests))
     try:

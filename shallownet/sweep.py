@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import checkpoint, logistic, memory
+from . import atomic, checkpoint, logistic, memory
 from .checkpoint import PathLike
 from .evaluate import accuracies, forward_many
 from .history import LIMIT
+from .outputs import SWEEP_TABLE_FILES
 
 if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from manual.typing import AnyArray
@@ -42,7 +43,7 @@ if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from .stack import HostParams
     from .train import ManyProgress
 
-CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = "sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png"
+CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
 CSV_COLUMNS = (
     "model",
     "hidden_units",
@@ -180,16 +181,23 @@ def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None) -> dic
     }
 
 
-def _baseline(X: np.ndarray, Y: np.ndarray, test: Any, timings: dict[str, float]) -> dict[str, float | None]:
-    """The logistic-regression row: train (and test) accuracy."""
+def _baseline(
+    X: np.ndarray, Y: np.ndarray, test: Any, timings: dict[str, float], should_stop: Any
+) -> tuple[dict[str, float | None] | None, str | None]:
+    """The logistic-regression row (train and test accuracy) or None with the reason it is not there."""
+    skipped = logistic.skip_reason(X.shape[0], X.shape[1])
+    if skipped is not None:
+        return None, skipped
     started = time.perf_counter()
-    model = logistic.fit(X, Y)
+    model = logistic.fit(X, Y, should_stop)
+    timings["baseline_s"] = time.perf_counter() - started
+    if should_stop():
+        return None, "logistic regression stopped by a stop request"
     row = {
         "train_accuracy": logistic.accuracy(model, X, Y),
         "test_accuracy": None if test is None else logistic.accuracy(model, *test),
     }
-    timings["baseline_s"] = time.perf_counter() - started
-    return row
+    return row, None
 
 
 def train_grid(
@@ -242,8 +250,12 @@ def train_grid(
         )
         for k, c in enumerate(configs)
     ]  # fmt: skip
-    row = _baseline(X, Y, test, timings) if baseline else None
+    row, note = (
+        _baseline(X, Y, test, timings, options.get("should_stop") or (lambda: None)) if baseline else (None, None)
+    )
     settings = _settings(configs, m, None if test is None else int(test[0].shape[1]))
+    if note is not None:
+        settings["baseline"] = note
     return SweepResult(settings, networks, result.params, row, timings, result.histories)
 
 
@@ -302,7 +314,7 @@ def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plo
         from .plots import GRID
 
         grid_columns = GRID * GRID
-    return memory.estimate(
+    sizes = memory.estimate(
         n_x=n_x,
         n_y=n_y,
         n_h=padded,
@@ -312,6 +324,10 @@ def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plo
         capacity=min(first.chunk, first.iterations),
         dtype=first.dtype,
     )
+    if logistic.skip_reason(n_x, m) is None:
+        how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
+        sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
+    return sizes
 
 
 def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options: Any) -> SweepResult:
@@ -367,6 +383,8 @@ def summary_table(result: SweepResult) -> str:
         if has_test:
             line += f"{_pct(row['test_mean'], row['test_std']):>17}"
         lines.append((line + (f"{cell:>{width}}" if any(diverged) else "")).rstrip())
+    if "baseline" in result.settings:
+        lines.append(result.settings["baseline"])
     if result.logistic is not None:
         width = sum(len(head[name]) for name in vary) + 7
         line = f"{'logistic regression':<{width}}{result.logistic['train_accuracy']:>17.2f}"
@@ -452,24 +470,23 @@ def write_outputs(
 
     X is in the data's own units (the plot's axes); ``scale`` = (mean, std)
     when the networks were trained on standardized features. Each file is
-    replaced atomically. Returns the names written.
+    replaced together (atomic.replace_files: the old table's files, or all the new ones). Returns the names written.
     """
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    checkpoint.atomic_write(folder / CSV, lambda file: file.write(csv_text(result).encode()))
-    text = json.dumps(json_record(result), indent=1, allow_nan=False)
-    checkpoint.atomic_write(folder / JSON, lambda file: file.write(text.encode()))
-    files = [CSV, JSON]
-    if plots:
-        from . import plots as plotting
+    with atomic.replace_files(out, SWEEP_TABLE_FILES, needed=4 << 20) as folder:
+        checkpoint.atomic_write(folder / CSV, lambda file: file.write(csv_text(result).encode()))
+        text = json.dumps(json_record(result), indent=1, allow_nan=False)
+        checkpoint.atomic_write(folder / JSON, lambda file: file.write(text.encode()))
+        files = [CSV, JSON]
+        if plots:
+            from . import plots as plotting
 
-        plotting.accuracy_vs_hidden_units(
-            result.summary(), folder / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
-        )
-        files.append(ACCURACY_PNG)
-        if X.shape[0] == 2 and Y.shape[0] == 1:
-            plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, folder / BOUNDARIES_PNG)
-            files.append(BOUNDARIES_PNG)
+            plotting.accuracy_vs_hidden_units(
+                result.summary(), folder / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
+            )
+            files.append(ACCURACY_PNG)
+            if X.shape[0] == 2 and Y.shape[0] == 1:
+                plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, folder / BOUNDARIES_PNG)
+                files.append(BOUNDARIES_PNG)
     return files
 
 
@@ -481,14 +498,17 @@ def write_models(result: SweepResult, configs: Sequence["RunConfig"], prepared: 
     """
     from . import checkpoint, outputs
 
-    folder = Path(out) / outputs.NETWORKS
-    for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
-        c = network.configuration
-        status = "finished" if network.diverged_at is None else "diverged"
-        model = outputs.model_of(result.params[k], config, prepared, history, (checkpoint.segment(0, config),), status)
-        scores = {"train": network.train_accuracy, "test": network.test_accuracy}
-        name = outputs.network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
-        outputs.write(folder / name, model, scores)
+    n_x, n_h = prepared.X.shape[0], max(c.hidden_units for c in configs)
+    needed = len(configs) * outputs.model_bytes(n_x, n_h, 1, configs[0].dtype, figures=False)
+    with atomic.replace_folder(Path(out) / outputs.NETWORKS, needed=needed) as folder:  # every model, or the old ones
+        for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
+            c = network.configuration
+            status = "finished" if network.diverged_at is None else "diverged"
+            segments = (checkpoint.segment(0, config),)
+            model = outputs.model_of(result.params[k], config, prepared, history, segments, status)
+            scores = {"train": network.train_accuracy, "test": network.test_accuracy}
+            name = outputs.network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
+            outputs.write(folder / name, model, scores)
     return outputs.NETWORKS
 
 

@@ -46,6 +46,8 @@ def init_params(n_x: int, n_h: int, n_y: int, seed: int = 0, init: str = "random
     start-up); init="course" is the course's own draw (legacy seed 2), which
     reproduces its published numbers.
     """
+    for value, name in ((n_x, "n_x"), (n_h, "n_h"), (n_y, "n_y")):
+        manual.checks.check_count(value, name)
     if init == "course":
         return manual.initialize_parameters(n_x, n_h, n_y)
     if init != "random":
@@ -63,8 +65,8 @@ def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: in
     manual.checks.check_output(output)
     manual.checks.check_X(X)
     manual.checks.check_Y(Y, X, output)
-    if iterations < 0 or chunk < 1:
-        raise ValueError("iterations must be >= 0 and chunk >= 1")
+    manual.checks.check_count(iterations, "iterations")
+    manual.checks.check_count(chunk, "chunk")
 
 
 def train(
@@ -98,9 +100,11 @@ def train(
     (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
     """
     _check(X, Y, output, gradients, iterations, chunk)
+    manual.checks.check_positive_number(lr, "lr")
     manual.check_activation(activation)
     manual.check_problem(params, X, Y, output)
     dtype = np.dtype(dtype or np.asarray(X).dtype)
+    manual.checks.check_dtype(dtype)
     history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
     if history.done != start_iteration:
         raise ValueError(f"the history ends at iteration {history.done}, not at the start {start_iteration}")

@@ -320,3 +320,255 @@ def test_checked_entry_points_can_be_traced_by_jit():
     assert_grads_agree(traced, manual.grads(params, X, Y), 1e-12)
     with pytest.raises(ValueError, match=r"^Y has 29 examples"):
         jax.jit(manual.grads)(params, X, Y[:, :29])
+
+
+# --- Settings, parameters and labels that used to give a number in silence -------------------------------------
+# Each: (the call on the valid problem (params, X, Y), the argument its message must name, the message).
+# SMALL: n_x 3, n_h 4, n_y 2, m 30.
+
+
+def _step(p, X, Y, **changes):
+    """update_parameters on the valid problem's gradients, with `changes` to the parameters or gradients."""
+    grads = manual.grads(p, X, Y)
+    parameters = {k: changes.pop(k, v) for k, v in p.items()}
+    grads = {k: changes.pop(k, v) for k, v in grads.items()}
+    return manual.update_parameters(parameters, grads, **changes)
+
+
+def _binary(p, X, Y):
+    """One output unit, as the course's networks have (nn_model, compute_cost)."""
+    return X, Y[:1]
+
+
+def _no_examples(call):
+    return lambda p, X, Y: call(p, X[:, :0], Y[:, :0])
+
+
+SILENT_ANSWERS = {
+    "update_parameters: db1 1-D": (
+        lambda p, X, Y: _step(p, X, Y, db1=jnp.ones(4)),
+        "db1",
+        r"db1 has shape \(4,\), expected \(4, 1\) like b1 \(keepdims missing\?\)",
+    ),
+    "update_parameters: dW1 transposed": (
+        lambda p, X, Y: _step(p, X, Y, dW1=jnp.ones((3, 4))),
+        "dW1",
+        r"dW1 has shape \(3, 4\), expected \(4, 3\) like W1",
+    ),
+    "update_parameters: db2 missing": (
+        lambda p, X, Y: manual.update_parameters(p, {"dW1": p["W1"], "db1": p["b1"], "dW2": p["W2"]}),
+        "db2",
+        "grads are missing db2",
+    ),
+    "update_parameters: NaN W1": (lambda p, X, Y: _step(p, X, Y, W1=p["W1"] * jnp.nan), "W1", "W1 contains NaN"),
+    "update_parameters: NaN dW2": (lambda p, X, Y: _step(p, X, Y, dW2=p["W2"] * jnp.nan), "dW2", "dW2 contains NaN"),
+    "update_parameters: lr nan": (
+        lambda p, X, Y: _step(p, X, Y, learning_rate=float("nan")),
+        "learning_rate",
+        "learning_rate must be a finite number > 0, got nan",
+    ),
+    "update_parameters: lr inf": (
+        lambda p, X, Y: _step(p, X, Y, learning_rate=np.inf),
+        "learning_rate",
+        "learning_rate must be a finite number > 0, got inf",
+    ),
+    "update_parameters: lr -1.2": (
+        lambda p, X, Y: _step(p, X, Y, learning_rate=-1.2),
+        "learning_rate",
+        r"learning_rate must be a finite number > 0, got -1\.2",
+    ),
+    "update_parameters: lr 0": (
+        lambda p, X, Y: _step(p, X, Y, learning_rate=0),
+        "learning_rate",
+        "learning_rate must be a finite number > 0, got 0",
+    ),
+    "update_parameters: lr '1.2'": (
+        lambda p, X, Y: _step(p, X, Y, learning_rate="1.2"),
+        "learning_rate",
+        r"learning_rate must be a number, got str '1\.2'",
+    ),
+    "update_parameters: lr True": (
+        lambda p, X, Y: _step(p, X, Y, learning_rate=True),
+        "learning_rate",
+        "learning_rate must be a number, got bool True",
+    ),
+    "reference.cost: m = 0": (_no_examples(reference.cost), "X", r"X has no examples \(X \(3, 0\), Y \(2, 0\)\)"),
+    "reference.grads: m = 0": (_no_examples(reference.grads), "X", r"X has no examples \(X \(3, 0\), Y \(2, 0\)\)"),
+    "reference.value_and_grads: m = 0": (
+        _no_examples(reference.value_and_grads),
+        "X",
+        r"X has no examples \(X \(3, 0\), Y \(2, 0\)\)",
+    ),
+    "reference.finite_difference_grads: m = 0": (
+        _no_examples(reference.finite_difference_grads),
+        "X",
+        r"X has no examples \(X \(3, 0\), Y \(2, 0\)\)",
+    ),
+    "manual.cost: m = 0": (
+        lambda p, X, Y: manual.cost(jnp.zeros((2, 0)), Y[:, :0]),
+        "Y",
+        r"Y has no examples \(shape \(2, 0\)\)",
+    ),
+    "reference.finite_difference_grads: eps 0": (
+        lambda p, X, Y: reference.finite_difference_grads(p, X, Y, eps=0.0),
+        "eps",
+        r"eps must be a finite number > 0, got 0\.0",
+    ),
+    "reference.finite_difference_grads: eps nan": (
+        lambda p, X, Y: reference.finite_difference_grads(p, X, Y, eps=float("nan")),
+        "eps",
+        "eps must be a finite number > 0, got nan",
+    ),
+    "reference.finite_difference_grads: eps -1e-6": (
+        lambda p, X, Y: reference.finite_difference_grads(p, X, Y, eps=-1e-6),
+        "eps",
+        r"eps must be a finite number > 0, got -1e-06",
+    ),
+    "nn_model: num_iterations -5": (
+        lambda p, X, Y: manual.nn_model(*_binary(p, X, Y), 4, num_iterations=-5),
+        "num_iterations",
+        "num_iterations must be at least 1, got -5",
+    ),
+    "nn_model: num_iterations 0": (
+        lambda p, X, Y: manual.nn_model(*_binary(p, X, Y), 4, num_iterations=0),
+        "num_iterations",
+        "num_iterations must be at least 1, got 0",
+    ),
+    "nn_model: num_iterations 2.5": (
+        lambda p, X, Y: manual.nn_model(*_binary(p, X, Y), 4, num_iterations=2.5),
+        "num_iterations",
+        r"num_iterations must be a whole number, got float 2\.5",
+    ),
+    "nn_model: n_h 0": (
+        lambda p, X, Y: manual.nn_model(*_binary(p, X, Y), 0, num_iterations=2),
+        "n_h",
+        "n_h must be at least 1, got 0",
+    ),
+    "initialize_parameters: n_h 0": (
+        lambda p, X, Y: manual.initialize_parameters(3, 0, 1),
+        "n_h",
+        "n_h must be at least 1, got 0",
+    ),
+    "init_params: n_h 0": (
+        lambda p, X, Y: manual.init_params(jax.random.key(0), 3, 0, 1),
+        "n_h",
+        "n_h must be at least 1, got 0",
+    ),
+    "init_params: scale nan": (
+        lambda p, X, Y: manual.init_params(jax.random.key(0), 3, 4, 1, scale=float("nan")),
+        "scale",
+        "scale must be a finite number > 0, got nan",
+    ),
+    "init_zeros: n_x 0": (lambda p, X, Y: manual.init_zeros(0, 4, 1), "n_x", "n_x must be at least 1, got 0"),
+    **{
+        f"init_params: dtype {dtype.__name__}": (
+            lambda p, X, Y, dtype=dtype: manual.init_params(jax.random.key(0), 3, 4, 1, dtype=dtype),
+            "dtype",
+            f"dtype must be one of float32, float64, got {dtype.__name__}",
+        )
+        for dtype in (jnp.float16, jnp.bfloat16, jnp.complex64)
+    },
+    **{
+        f"{package.__name__}.grads: {dtype.__name__} problem": (
+            lambda p, X, Y, dtype=dtype, package=package: package.grads(
+                {k: v.astype(dtype) for k, v in p.items()}, X.astype(dtype), Y
+            ),
+            "X",
+            f"X has dtype {dtype.__name__}; supported: float32, float64 \\(use .astype\\)",
+        )
+        for dtype in (jnp.float16, jnp.bfloat16)
+        for package in (manual, reference)
+    },
+    **{
+        f"{package.__name__}.grads: W1 with no rows (n_h 0)": (
+            lambda p, X, Y, package=package: package.grads(
+                _with(p, W1=jnp.ones((0, 3)), b1=jnp.ones((0, 1)), W2=jnp.ones((2, 0))), X, Y
+            ),
+            "W1",
+            r"W1 has shape \(0, 3\): no hidden units \(n_h must be at least 1\)",
+        )
+        for package in (manual, reference)
+    },
+    **{
+        f"{package.__name__}.grads: leaky_relu:{slope}": (
+            lambda p, X, Y, slope=slope, package=package: package.grads(p, X, Y, f"leaky_relu:{slope}"),
+            "slope",
+            f"leaky_relu slope must be a number, got '{slope}'",
+        )
+        for slope in ("1_0", "nan", "inf")
+        for package in (manual, reference)
+    },
+    **{
+        f"{name}: labels {label}": (
+            lambda p, X, Y, label=label, call=call: call(p, X, Y.at[0, 3].set(label)),
+            "Y" if label != 2 and label != -1 else "labels",
+            "Y contains NaN" if label != label else f"labels must be 0 or 1 for the sigmoid output; found {label:.1f}",
+        )
+        for label in (2.0, -1.0, float("nan"))
+        for name, call in {
+            "manual.grads": manual.grads,
+            "reference.grads": reference.grads,
+            "reference.finite_difference_grads": reference.finite_difference_grads,
+            "manual.cost": lambda p, X, Y: manual.cost(_valid_cache()["Z2"], Y),
+            "manual.compute_cost": lambda p, X, Y: manual.compute_cost(_valid_cache()["A2"][:1], Y[:1]),
+            "manual.nn_model": lambda p, X, Y: manual.nn_model(X, Y[:1], 4, num_iterations=1),
+        }.items()
+    },
+    **{
+        f"{name}: Y (m, n_y)": (
+            lambda p, X, Y, call=call: call(p, X, Y.T),
+            "Y",
+            r"Y has shape \(30, 2\), one example per row; expected (\(n_y, m\) = )?\(2, 30\): use Y\.T",
+        )
+        for name, call in {
+            "manual.grads": manual.grads,
+            "reference.grads": reference.grads,
+            "reference.cost": reference.cost,
+            "manual.layer_sizes": lambda p, X, Y: manual.layer_sizes(X, Y),
+            "manual.cost": lambda p, X, Y: manual.cost(_valid_cache()["Z2"], Y),
+            "manual.compute_cost": lambda p, X, Y: manual.compute_cost(_valid_cache()["A2"], Y),
+            "manual.nn_model": lambda p, X, Y: manual.nn_model(X, Y, 4, num_iterations=1),
+        }.items()
+    },
+    "compute_cost: logits for A2": (
+        lambda p, X, Y: manual.compute_cost(_valid_cache()["Z2"] * 10, Y),
+        "A2",
+        r"A2 must be probabilities in \[0, 1\] \(the sigmoid's output\), not logits",
+    ),
+    "compute_cost: NaN A2": (
+        lambda p, X, Y: manual.compute_cost(_valid_cache()["A2"].at[0, 0].set(jnp.nan), Y),
+        "A2",
+        "A2 contains NaN",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SILENT_ANSWERS))
+def test_no_wrong_input_gets_a_number_in_silence(case):
+    """Each bad setting, parameter or label: one line, naming the argument, instead of a result."""
+    call, argument, message = SILENT_ANSWERS[case]
+    with pytest.raises((ValueError, TypeError), match=f"^{message}$") as error:
+        call(*_valid())
+    assert "\n" not in str(error.value)
+    assert argument in str(error.value)
+
+
+@pytest.mark.parametrize("learning_rate", [1.2, 1, np.float32(0.5), np.array(0.1), jnp.asarray(2.0)])
+def test_update_parameters_takes_any_positive_number_and_keeps_the_type_it_was_given(learning_rate):
+    params, X, Y = _valid()
+    grads = manual.grads(params, X, Y)
+    numpy_params = {k: np.asarray(v) for k, v in params.items()}
+    numpy_grads = {k: np.asarray(v) for k, v in grads.items()}
+    updated = manual.update_parameters(numpy_params, numpy_grads, learning_rate)
+    for k in numpy_params:
+        assert isinstance(updated[k], np.ndarray) is not isinstance(learning_rate, jax.Array)
+        np.testing.assert_allclose(updated[k], numpy_params[k] - float(learning_rate) * numpy_grads["d" + k])
+
+
+def test_update_parameters_under_jit_checks_shapes_but_leaves_the_traced_rate_alone():
+    params, X, Y = _valid()
+    grads = manual.grads(params, X, Y)
+    step = jax.jit(manual.update_parameters)
+    np.testing.assert_allclose(step(params, grads, 0.5)["W1"], params["W1"] - 0.5 * grads["dW1"])
+    with pytest.raises(ValueError, match=r"^db1 has shape \(4,\)"):
+        step(params, {**grads, "db1": grads["db1"][:, 0]}, 0.5)

@@ -137,6 +137,7 @@ def test_every_save_leaves_files_that_describe_the_model_beside_them(previous_ru
     experiment.train_run(
         {"hidden_units": 3, "dtype": "float64", "iterations": 12000, "chunk": 200, "checkpoint_every": 0.1},
         out,
+        overwrite=True,
         progress=look,
     )
     assert len({s[0] for s in seen}) >= 2
@@ -154,7 +155,7 @@ def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, prev
     ctrl_c.lower = step.run_chunk.lower
     monkeypatch.setattr(step, "run_chunk", ctrl_c)
     with pytest.raises(train.Interrupted) as info:
-        experiment.train_run({"hidden_units": 3, "dtype": "float64"}, out)
+        experiment.train_run({"hidden_units": 3, "dtype": "float64"}, out, overwrite=True)
     assert info.value.saved is None and info.value.iteration == 0
     assert (out / "model.npz").read_bytes() == before["model.npz"]
 
@@ -348,7 +349,7 @@ BAD_INPUTS = {
     "missing label column": (["--data", "{good}", "--label", "y"], "no column named 'y'", 1),
     "non-numeric cell": (["--data", "{word}"], "line 6, column 'b': 'abc' is not a number", 1),
     "NaN cell": (["--data", "{nan}"], "line 6, column 'a': NaN", 1),
-    "labels outside 0/1": (["--data", "{three}"], "labels must be 0 or 1 for the sigmoid output; found 3.0", 1),
+    "labels outside 0/1": (["--data", "{three}"], "three.csv, line 6, column 'label': label 3 is not 0 or 1", 1),
     "duplicate column": (["--data", "{twice}"], "duplicate column names 'a' (columns 1 and 2)", 1),
     "digit separator": (["--data", "{underscore}"], "'1_000' is not a number (no '_' digit separators)", 1),
     "more devices than examples": (
@@ -386,7 +387,7 @@ def test_bad_input_fails_with_one_line_and_keeps_earlier_files(capsys, tmp_path,
     good, bad = bad_csvs(tmp_path)
     argv, message, exit_code = BAD_INPUTS[case]
     argv = [a.format(folder=tmp_path, good=good, **bad) for a in argv]
-    code, _, err = run(capsys, "train", "--out", out, "--iterations", "300", "--dtype", "float64", *argv)
+    code, _, err = run(capsys, "train", "--out", out, "--overwrite", "--iterations", "300", "--dtype", "float64", *argv)
     expect_one_line_error(code, err, message)
     assert code == exit_code
     for name, content in before.items():
@@ -402,6 +403,7 @@ def test_divergence_saves_the_last_finite_parameters_apart(capsys, previous_run)
         "train",
         "--out",
         out,
+        "--overwrite",
         "--lr",
         "50",
         "--output",
@@ -417,7 +419,7 @@ def test_divergence_saves_the_last_finite_parameters_apart(capsys, previous_run)
     assert all(np.all(np.isfinite(v)) for v in saved.params.values())
     assert (out / "model.npz").read_bytes() == before["model.npz"]
     # A later good run into the folder makes the stale last_finite.npz go.
-    assert run(capsys, "train", "--out", out, *FAST)[0] == 0
+    assert run(capsys, "train", "--out", out, "--overwrite", *FAST)[0] == 0
     assert not (out / "last_finite.npz").exists()
 
 
@@ -511,7 +513,7 @@ def test_console_script_trains_and_reports_errors_without_traceback(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert "train accuracy:" in ok.stdout and ok.stderr == ""  # no progress bar when stderr is not a TTY
     bad = subprocess.run(
-        [exe, "train", "--data", "missing.csv", "--out", str(tmp_path / "r")],
+        [exe, "train", "--data", "missing.csv", "--out", str(tmp_path / "r"), "--overwrite"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -639,7 +641,7 @@ def test_leftovers_of_a_killed_run_are_removed_before_training_and_nothing_else(
     out, _ = previous_run
     for name in (".model.npz.a1b2c3.tmp", ".summary.json.zz.tmp", "notes.tmp"):
         (out / name).write_bytes(b"\0" * 1000)
-    assert run(capsys, "train", "--out", out, *FAST)[0] == 0
+    assert run(capsys, "train", "--out", out, "--overwrite", *FAST)[0] == 0
     assert sorted(os.listdir(out)) == [
         ".shallownet.lock",
         "cost.png",
@@ -654,7 +656,7 @@ def test_a_second_run_into_a_folder_in_use_is_refused(capsys, previous_run):
     out, before = previous_run
     with open(out / ".shallownet.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # as a run in progress holds it
-        code, _, err = run(capsys, "train", "--out", out, *FAST)
+        code, _, err = run(capsys, "train", "--out", out, "--overwrite", *FAST)
     expect_one_line_error(code, err, f"another shallownet run is writing to {out}")
     assert all((out / n).read_bytes() == c for n, c in before.items())
 

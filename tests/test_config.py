@@ -33,7 +33,8 @@ DOC = Path(__file__).parent.parent / "docs" / "training.md"
         ({"test_split": -0.1}, r"must be in \[0, 1\)"),
         ({"devices": 999}, r"devices \(--devices\) must be a whole number between 1 and 64, got 999"),
         ({"chunk": 2**31}, "chunk .* between 1 and 2147483647"),
-        ({"checkpoint_every": 0}, "checkpoint_every .* must be a finite number > 0"),
+        ({"checkpoint_every": 0}, "checkpoint_every .* must be a finite number >= 0.1"),
+        ({"checkpoint_every": 1e-9}, r"checkpoint_every \(--checkpoint-every\) must be .* >= 0.1, got 1e-09"),
         ({"labels": ["y", "y"]}, r"labels \(--label\) names 'y' more than once"),
         ({"labels": []}, "must be one or more column names"),
         ({"standardize": "yes"}, "must be true or false"),
@@ -60,7 +61,7 @@ def test_a_bad_setting_is_refused_naming_it_and_its_flag(settings, message):
         {"lr": 1},
         {"labels": "y"},
         {"labels": ["y1", "y2"]},
-        {"checkpoint_every": 0.01},
+        {"checkpoint_every": 0.1},
     ],
 )
 def test_a_good_setting_is_accepted_and_normalized(settings):

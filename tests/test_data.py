@@ -208,3 +208,177 @@ def test_built_in_sets_have_a_fingerprint_of_their_arrays_and_only_the_label_col
     assert data.load("noisy_moons").fingerprint.sha256 != a.fingerprint.sha256
     with pytest.raises(DataError, match="--label names columns of a CSV file"):
         data.load("flower", labels=["y"])
+
+
+# --- Messages that point at the cause: the file, the line where the problem starts, the column, the value --------
+
+
+def _rows(count, start=0):
+    return "".join(f"{(start + i) * 0.1:.1f},{(start + i) % 2}\n" for i in range(count))
+
+
+CAUSES = {
+    "a label 2": ("x1,x2,label\n1,2,0\n3,4,2\n", r"d\.csv, line 3, column 'label': label 2 is not 0 or 1"),
+    "labels -1 (two of them)": (
+        "x1,label\n1,-1\n3,1\n4,-1\n",
+        r"d\.csv, line 2, column 'label': label -1 is not 0 or 1, which the sigmoid output needs \(1 more such cell\)$",
+    ),
+    "a quote left open on line 102": (
+        "x1,label\n" + _rows(100) + '"5,1\n' + _rows(100),
+        r"d\.csv, line 102: a quoted cell opened on this line runs to line 202 \(a closing '\"' missing\?\)$",
+    ),
+    "a comment line": (
+        "x1,x2,label\n1,2,0\n# a note, by me, today\n3,4,1\n",
+        r"d\.csv, line 3: a comment line \('#'\); a CSV has no comments: delete the line$",
+    ),
+    "a comment above the header": (
+        "# exported from my notebook\nx1,x2,label\n1,2,0\n",
+        r"d\.csv, line 1: a comment line \('#'\); the first line must be the header",
+    ),
+    "a row of empty cells": (
+        "x1,x2,label\n1,2,0\n,,\n3,4,1\n",
+        r"d\.csv, line 3: every cell is empty \(a row emptied in a spreadsheet\?\); delete the row$",
+    ),
+    "a row of blanks": ("x1,label\n1,0\n  \n3,1\n", r"d\.csv, line 3: every cell is empty"),
+    "a value too large for float32": (
+        "x1,label\n1,0\n1e39,1\n",
+        r"d\.csv, line 3, column 'x1': 1e\+39 is too large for float32 \(largest 3\.4e\+38\); rescale it$",
+    ),
+}
+
+
+def _config(path, **settings):
+    from shallownet.config import RunConfig
+
+    return RunConfig(data=str(path), **settings)
+
+
+@pytest.mark.parametrize("case", list(CAUSES))
+def test_each_data_problem_names_the_file_line_and_column_where_it_starts(tmp_path, case):
+    text, message = CAUSES[case]
+    with pytest.raises(DataError, match=message) as raised:
+        data.prepare(_config(write(tmp_path, text)))
+    assert "\n" not in str(raised.value)
+
+
+def test_labels_need_not_be_0_or_1_for_the_identity_output(tmp_path):
+    prepared = data.prepare(_config(write(tmp_path, "x1,label\n1,2.5\n3,-1\n"), output="identity"))
+    np.testing.assert_array_equal(prepared.Y, [[2.5, -1.0]])
+
+
+def test_values_beyond_float32_are_fine_in_float64_and_named_when_they_overflow_the_standardization(tmp_path):
+    path = write(tmp_path, "x1,label\n1,0\n1e39,1\n")
+    assert data.prepare(_config(path, dtype="float64")).X.max() == 1e39
+    huge = write(tmp_path, "x1,label\n1,0\n-1e300,1\n", "huge.csv")
+    with pytest.raises(DataError, match=r"huge\.csv, line 3, column 'x1': -1e\+300 is too large to standardize"):
+        data.prepare(_config(huge, standardize=True))
+
+
+def test_blank_lines_hold_no_cells_and_are_passed_over(tmp_path):
+    loaded = data.load_csv(write(tmp_path, "x1,label\n1,0\n\n3,1\n\n"))
+    np.testing.assert_array_equal(loaded.X, [[1.0, 3.0]])
+    np.testing.assert_array_equal(loaded.lines, [2, 4])
+
+
+def test_a_gzip_csv_is_read_transparently_with_the_fingerprint_of_its_content(tmp_path):
+    import gzip
+
+    text = "x1,label\n" + _rows(50)
+    plain = write(tmp_path, text)
+    packed = tmp_path / "d.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode(), mtime=0))
+    unpacked, loaded = data.load_csv(plain), data.load(str(packed))
+    np.testing.assert_array_equal(loaded.X, unpacked.X)
+    assert loaded.fingerprint.differences(unpacked.fingerprint) == []
+    named_otherwise = tmp_path / "d2.csv"
+    named_otherwise.write_bytes(packed.read_bytes())  # gzip by its bytes, whatever its name
+    np.testing.assert_array_equal(data.load_csv(named_otherwise).X, unpacked.X)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"\x1f\x8b\x08\x00broken", r"d\.csv is gzip-compressed but cannot be decompressed"),
+        (b"PK\x03\x04" + bytes(40), r"d\.csv is a zip archive \(an Excel \.xlsx workbook\?\), not CSV text"),
+        (
+            "x1,label\n1,0\n2,1\n".encode("utf-16-le"),
+            r"d\.csv is UTF-16 text without a byte-order mark; save it as \"CSV UTF-8\"",
+        ),
+        ("x1,label\n1,0\n".encode("utf-16-be"), "UTF-16 text without a byte-order mark"),
+        (b"x1,label\n1,0\n2\x00,1\n", r"d\.csv, line 3: a NUL byte \(0x00\); this is not a text file"),
+    ],
+    ids=["damaged gzip", "xlsx", "UTF-16 without BOM", "UTF-16 BE without BOM", "a NUL byte"],
+)
+def test_files_that_are_not_csv_text_are_named_for_what_they_are(tmp_path, raw, message):
+    path = tmp_path / "d.csv"
+    path.write_bytes(raw)
+    with pytest.raises(DataError, match=message):
+        data.load_csv(path)
+
+
+def test_the_fingerprint_is_the_contents_not_the_spelling_of_the_path(tmp_path, monkeypatch):
+    path = write(tmp_path, "x1,label\n1,0\n2,1\n")
+    monkeypatch.chdir(tmp_path)
+    spellings = ["d.csv", "./d.csv", str(path), str(tmp_path / ".." / tmp_path.name / "d.csv")]
+    (tmp_path / "link.csv").symlink_to(path)
+    prints = {data.fingerprint(spelling) for spelling in [*spellings, "link.csv"]}
+    assert prints == {data.load_csv(path).fingerprint.sha256}
+    assert data.fingerprint("flower") == data.load("flower").fingerprint.sha256
+    write(tmp_path, "x1,label\n1,0\n2,0\n", "other.csv")
+    assert data.fingerprint("other.csv") not in prints
+
+
+class _Terminal:
+    """stderr as a terminal: tqdm writes its bar here."""
+
+    def __init__(self):
+        self.text = []
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.text.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_a_large_csv_shows_progress_on_a_terminal_and_nothing_elsewhere(tmp_path, monkeypatch):
+    path = write(tmp_path, "x1,label\n" + _rows(70_000))
+    monkeypatch.setattr(data, "PROGRESS_BYTES", 1000)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert data.read_table(path).values.shape == (70_000, 2)
+    assert "reading d.csv" in "".join(terminal.text) and "70000/70000" in "".join(terminal.text)
+    monkeypatch.setattr(terminal, "isatty", lambda: False)
+    terminal.text.clear()
+    data.read_table(path)
+    assert terminal.text == []
+
+
+def test_reading_a_csv_holds_the_file_and_its_values_not_a_list_of_strings(tmp_path):
+    """Peak memory of load_csv within the file's bytes plus three copies of its values (traced allocations)."""
+    import tracemalloc
+
+    path = write(
+        tmp_path, "x1,x2,x3,label\n" + "".join(f"{i * 0.001:.6f},{i % 7},-{i},{i % 2}\n" for i in range(50_000))
+    )
+    values_bytes = 50_000 * 4 * 8
+    tracemalloc.start()
+    try:
+        loaded = data.load_csv(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert loaded.X.shape == (3, 50_000)
+    assert peak < path.stat().st_size + 3 * values_bytes, (peak, path.stat().st_size, values_bytes)
+
+
+def test_a_tables_examples_name_the_line_of_a_bad_label_for_predict_too(tmp_path):
+    table = data.read_table(write(tmp_path, "x1,label,x2\n1,0,5\n\n3,1,6\n4,0.5,7\n"))
+    examples = table.examples(["x2", "x1"], ["label"])
+    np.testing.assert_array_equal(examples.X, [[5, 6, 7], [1, 3, 4]])
+    with pytest.raises(DataError, match=r"d\.csv, line 5, column 'label': label 0\.5 is not 0 or 1"):
+        data.check_labels(examples, "sigmoid")
+    data.check_labels(examples, "identity")

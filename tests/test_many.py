@@ -302,7 +302,7 @@ def test_ctrl_c_between_chunks_keeps_the_last_chunk(flower):
         ({"activation": "swish"}, "network 0: unknown activation 'swish'"),
         ({"lr": [1.2, float("nan"), 1.0]}, "finite"),
         ({"gradients": "autodiff"}, "unknown gradient path"),
-        ({"iterations": -1}, "iterations must be >= 0"),
+        ({"iterations": -1}, "iterations must be at least 1, got -1"),
     ],
 )
 def test_bad_arguments_are_named(flower, kwargs, message):

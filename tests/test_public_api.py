@@ -21,8 +21,8 @@ WHOLE_MODULES = [
     *(
         f"shallownet.{name}"
         for name in (
-            "checkpoint", "cli", "config", "data", "evaluate", "experiment", "fit", "history", "logistic", "memory",
-            "numbers", "parallel", "plots", "predict", "signals", "stack", "step", "sweep", "train",
+            "atomic", "checkpoint", "cli", "config", "data", "evaluate", "experiment", "fit", "history", "logistic",
+            "memory", "numbers", "parallel", "plots", "predict", "signals", "stack", "step", "sweep", "train",
         )
     ),
 ]  # fmt: skip

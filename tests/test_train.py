@@ -102,7 +102,8 @@ def test_one_compilation_per_configuration_and_capacity():
     timings = {}
     train.train(params, X, Y, iterations=2500, chunk=1000, dtype="float64", timings=timings)  # 3 chunks, short last
     train.train(params, X, Y, iterations=1700, chunk=1000, lr=0.3, dtype="float64")  # new lr, fewer iterations
-    train.train(params, X, Y, iterations=0, chunk=1000, dtype="float64")  # nothing to run: nothing compiled
+    with pytest.raises(ValueError, match="iterations must be at least 1, got 0"):  # refused before compiling
+        train.train(params, X, Y, iterations=0, chunk=1000, dtype="float64")
     assert step.run_chunk._cache_size() == before + 1
     assert timings["compile_s"] > 0 and timings["run_s"] > 0
     train.train(params, X, Y, iterations=700, chunk=1000, dtype="float64")  # capacity 700: its own program
