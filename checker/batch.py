@@ -202,6 +202,7 @@ def as_json(result: FileResult) -> dict[str, Any]:
                 "rel_autodiff": gradient.rel_autodiff,
                 "rel_fd": gradient.rel_fd,
                 "course_difference": gradient.course_difference,
+                "error": gradient.error,
                 "passed": gradient.passed,
                 "diagnosis": gradient.diagnosis,
             }

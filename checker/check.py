@@ -30,7 +30,7 @@ import numpy as np
 from reference import check_activation
 
 from . import call, files, load, sandbox
-from .problems import DEFAULT_CASES, Case, Problem, make_problem
+from .problems import DEFAULT_CASES, Case, Problem, draw_cases, make_problem
 from .report import TOLERANCES, Report, build_report, not_derived, sort_result
 from .run import Captured, Limits, Place, clean_result, run_file
 
@@ -47,6 +47,7 @@ class Settings:
     cases: tuple[Case, ...] = DEFAULT_CASES
     one_output: bool = False
     dtype: str = "float64"
+    seed: int | None = None  # problems drawn from this seed (checker.problems.draw_cases) instead of ``cases``
 
     def check(self) -> tuple[str, tuple[Case, ...]]:
         """(dtype name, the cases to check on); ValueError names a bad setting."""
@@ -59,7 +60,8 @@ class Settings:
             dtype = str(self.dtype)
         if dtype not in TOLERANCES:
             raise ValueError(f"dtype must be one of {', '.join(TOLERANCES)}, got {dtype}")
-        cases = tuple(case for case in self.cases if case.n_y == 1) if self.one_output else tuple(self.cases)
+        chosen = draw_cases(self.seed) if self.seed is not None else self.cases
+        cases = tuple(case for case in chosen if case.n_y == 1) if self.one_output else tuple(chosen)
         if not cases:
             raise ValueError("no problems to check on")
         return dtype, cases
@@ -85,7 +87,15 @@ def _check_function(fn: Callable[..., Any], form: str, settings: Settings, name:
         sort_result(clean_result(call.call_user(fn, order, problem.inputs(dtype), user_files))) for problem in problems
     ]
     return build_report(
-        fn_name, form, settings.activation, settings.output, problems, runs, dtype, notes=[note] if note else []
+        fn_name,
+        form,
+        settings.activation,
+        settings.output,
+        problems,
+        runs,
+        dtype,
+        notes=[note] if note else [],
+        seed=settings.seed,
     )
 
 
@@ -98,6 +108,7 @@ def check_backprop(
     one_output: bool = False,
     dtype: str = "float64",
     name: str | None = None,
+    seed: int | None = None,
 ) -> Report:
     """Check ``backward_propagation(parameters, cache, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` in this process.
 
@@ -105,7 +116,8 @@ def check_backprop(
     Z1 A1 Z2 A2 (computed here from the reference forward pass), X is
     (n_x, m), Y is (n_y, m); arguments named so in another order are passed
     by name. Called on plain numpy arrays in ``dtype``. ``one_output=True``
-    keeps only the problems with n_y = 1. Returns a Report; ``print(report)``
+    keeps only the problems with n_y = 1; ``seed`` draws other problems of the same design
+    (checker.problems.draw_cases). Returns a Report; ``print(report)``
     shows the table and the diagnoses.
 
     >>> import numpy as np
@@ -124,7 +136,7 @@ def check_backprop(
     True
     """
     return _check_function(
-        backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype), name
+        backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype, seed), name
     )
 
 
@@ -137,9 +149,10 @@ def check_grads(
     one_output: bool = False,
     dtype: str = "float64",
     name: str | None = None,
+    seed: int | None = None,
 ) -> Report:
     """Check ``grads_fn(parameters, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` (does its own forward pass)."""
-    return _check_function(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype), name)
+    return _check_function(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype, seed), name)
 
 
 # --- a learner's file, in a child process ---------------------------------------------------
@@ -310,6 +323,7 @@ def check_file(
             memory_mb=limits.memory_mb,
             global_m=child.loaded.get("global_m"),
             events=child.events,
+            seed=settings.seed,
         )
         result.notes = result.report.notes
         result.verdict = PASS if result.report.passed else FAIL
@@ -324,5 +338,6 @@ def check_file(
 
 
 def conduct_lines(events: list[dict[str, str]]) -> list[str]:
-    """What the learner's code did that fails it whatever its gradients (signals it tried to send)."""
-    return not_derived([], [event for event in events if event["kind"] == "kill"])
+    """What the learner's code did that fails it whatever its gradients (signals it tried to send, our packages
+    it tried to import)."""
+    return not_derived([], [event for event in events if event["kind"] in ("kill", "import")])

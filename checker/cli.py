@@ -16,6 +16,7 @@ reports asked for are written with the files done so far, marked partial).
 
 import argparse
 import contextlib
+import secrets
 import signal
 import sys
 import threading
@@ -90,10 +91,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="files checked side by side")
     parser.add_argument(
         "--sandbox",
-        choices=("auto", "required", "none"),
+        choices=("auto", "required", "none", "bubblewrap", "unshare"),
         default="auto",
         help="run each file in a sandbox: auto (default) uses bubblewrap, else unshare, else a plain process "
-        "and says so; required refuses to run without one; none never uses one",
+        "and says so; required refuses to run without one; none never uses one; bubblewrap or unshare: that one",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_positive(int, zero=True),
+        metavar="N",
+        help="the seed the problems are drawn from (default: a fresh one each run, shown in the report)",
     )
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
@@ -143,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
     targets, many, errors = expand(args.targets)
     if errors:
         return _error("; ".join(errors))
-    settings = Settings(args.activation, args.output, one_output=args.one_output, dtype=args.dtype)
+    seed = args.seed if getattr(args, "seed", None) is not None else secrets.randbelow(2**31)
+    settings = Settings(args.activation, args.output, one_output=args.one_output, dtype=args.dtype, seed=seed)
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:
         settings.check()
@@ -223,6 +231,7 @@ def _check_many(
         )
     print(batch.totals_line(results))
     print(f"isolation: {isolation.line}")
+    print(f"problems drawn from seed {settings.seed} (--seed {settings.seed} checks on the same problems)")
     return results
 
 

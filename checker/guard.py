@@ -40,8 +40,12 @@ class Refused(ImportError):
 class _Block(importlib.abc.MetaPathFinder):
     """Refuses the checker's own packages by name, before any other finder looks."""
 
+    def __init__(self, record):
+        self.record = record
+
     def find_spec(self, fullname, path=None, target=None):
         if fullname.split(".")[0] in BLOCKED:
+            self.record({"kind": "import", "what": fullname})
             raise Refused(
                 f"No module named {fullname!r}: the checker's own packages cannot be imported by the code it checks "
                 "(write the formulas yourself)"
@@ -110,13 +114,13 @@ def wrap_autodiff(module, name, record):
 def install(record):
     """Block our packages, watch autodiff, refuse and report kills, record process starts.
 
-    ``record(event)`` gets {"kind": "kill" | "start" | "autodiff", "what": text}; it must not raise.
+    ``record(event)`` gets {"kind": "kill" | "start" | "autodiff" | "import", "what": text}; it must not raise.
     """
     for name in list(sys.modules):
         if name.split(".")[0] in BLOCKED:
             del sys.modules[name]  # the child's own modules stay referenced by the child; not by name
     sys.meta_path.insert(0, _Watch(record))
-    sys.meta_path.insert(0, _Block())
+    sys.meta_path.insert(0, _Block(record))
     for name in AUTODIFF:  # already imported (by numpy? never, but be exact)
         if name in sys.modules:
             wrap_autodiff(sys.modules[name], name, record)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .files import Source
 
 ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the checker package
-EVENT_KINDS = ("kill", "start", "autodiff")
+EVENT_KINDS = ("kill", "start", "autodiff", "import")
 NO_SANDBOX = sandbox.Isolation("none", "--sandbox none")
 LIVE: "set[Child]" = set()  # children running now (stop_children ends them all on Ctrl-C)
 LIVE_LOCK = threading.Lock()

@@ -32,7 +32,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-MODES = ("auto", "required", "none")
+MODES = ("auto", "required", "none", "bubblewrap", "unshare")
 # The checker's own packages: never visible to the learner's code.
 OUR_PACKAGES = ("manual", "reference", "checker", "shallownet")
 WORKDIR = "/submission"  # the learner's working folder inside a sandbox (a fresh tmpfs)
@@ -81,11 +81,17 @@ class Isolation:
 
 def isolation(mode: str = "auto") -> Isolation:
     """The isolation ``mode`` gives on this machine: the strongest that starts (auto), that or an error
-    (required), or none. Probed once per process."""
+    (required), none, or the one named (bubblewrap, unshare: SandboxUnavailable where it does not start).
+    Probed once per process."""
     if mode not in MODES:
         raise ValueError(f"sandbox mode must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "none":
         return Isolation("none", "--sandbox none")
+    if mode in ("bubblewrap", "unshare"):
+        why = _why_not(mode)
+        if why:
+            raise SandboxUnavailable(why)
+        return Isolation(mode)
     found = _probe()
     if mode == "required" and not found.sandboxed:
         raise SandboxUnavailable(f"no sandbox can start here: {found.why_not}")
