@@ -229,9 +229,13 @@ def _check_many(
             isolation=isolation,
             hidden=hidden,
         )
+    # The class's settings on stderr: stdout is one line per file, then the totals.
+    print(f"isolation: {isolation.line}", file=sys.stderr)
+    print(
+        f"problems drawn from seed {settings.seed} (--seed {settings.seed} checks on the same problems)",
+        file=sys.stderr,
+    )
     print(batch.totals_line(results))
-    print(f"isolation: {isolation.line}")
-    print(f"problems drawn from seed {settings.seed} (--seed {settings.seed} checks on the same problems)")
     return results
 
 

@@ -83,7 +83,8 @@ def _distinct(rng, ranges, taken_m=()):
 def draw_cases(seed):
     """Five problems of DEFAULT_CASES' design, sizes and numbers drawn from ``seed`` (an int)."""
     rng = np.random.default_rng(seed)
-    cases, ms = [], []
+    cases: list[Case] = []
+    ms: list[int] = []
     for n_y, probe in ((1, False), (1, False), (3, False), (1, True)):
         ranges = {"n_x": (2, 6), "n_h": (3, 8), "n_y": (n_y, n_y), "m": (5, 12)}
         if probe:  # XᵀX = s² I needs n_x >= m

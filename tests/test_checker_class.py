@@ -95,7 +95,7 @@ def test_each_file_gets_one_honest_row(class_run):
             assert words in row["message"], row
         assert row["isolation"].startswith(f"{kind} sandbox"), row
         assert len(row["sha256"]) == 64
-    assert f"isolation: {kind} sandbox" in done.stdout
+    assert f"isolation: {kind} sandbox" in done.stderr
 
 
 def test_the_report_is_intact_after_the_run_and_nothing_outlives_it(class_run):

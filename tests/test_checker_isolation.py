@@ -183,7 +183,7 @@ def test_stdin_is_closed_and_output_is_captured_from_both_streams(tmp_path):
     assert not result.passed
     assert "raised EOFError: EOF when reading a line (every problem)" in result.report.problems
     assert result.stdout.text.startswith("to stdout\n") and result.stderr.text.startswith("to fd 2\n")
-    assert "--- stderr of your code: 4 lines, 32 bytes ---\n| to fd 2" in result.text()
+    assert "--- stderr of your code: 5 lines, 40 bytes ---\n| to fd 2" in result.text()
 
 
 def test_sys_exit_in_the_function_is_stopped_and_fails(tmp_path):
