@@ -29,7 +29,7 @@ import numpy as np
 
 from reference import check_activation
 
-from . import call, files, load, sandbox
+from . import call, files, load, sandbox, standins
 from .problems import DEFAULT_CASES, Case, Problem, draw_cases, make_problem
 from .report import TOLERANCES, Report, build_report, not_derived, sort_result
 from .run import Captured, Limits, Place, clean_result, run_file
@@ -248,6 +248,7 @@ class Submission:
     source: files.Source | None
     problem: str = ""  # why it cannot be read (then source is None)
     helpers: tuple[tuple[str, str], ...] = ()  # (name.py, text) of the modules it imports from its folder
+    notes: tuple[str, ...] = ()  # stand-ins given for the course's helper modules
 
 
 def read_submission(target: files.Target, others: frozenset[Path] = frozenset()) -> Submission:
@@ -256,7 +257,19 @@ def read_submission(target: files.Target, others: frozenset[Path] = frozenset())
         source = files.read_source(target.path)
     except files.FileProblem as e:
         return Submission(target, None, str(e))
-    return Submission(target, source, helpers=files.helper_modules(source, others | {target.path.resolve()}))
+    helpers = files.helper_modules(source, others | {target.path.resolve()})
+    present = {name.removesuffix(".py") for name, _ in helpers}
+    stand_ins = [
+        (name, text)
+        for name, text in ((name, standins.standin(name)) for name in files.imported_names(source))
+        if text is not None and name not in present
+    ]
+    notes = tuple(
+        f"{name} is not beside the file: the checker's stand-in for the course's module gives its pure helpers"
+        for name, _ in stand_ins
+    )
+    helpers += tuple((f"{name}.py", text) for name, text in stand_ins)
+    return Submission(target, source, helpers=helpers, notes=notes)
 
 
 def check_file(
@@ -298,14 +311,16 @@ def check_file(
         child.timed_out,
     )
     result.events = child.events
-    result.notes = list(source.notes) + (child.loaded["notes"] if child.loaded else [])
+    result.notes = list(source.notes) + list(submission.notes) + (child.loaded["notes"] if child.loaded else [])
     if child.loaded is None:
         result.message = child.ended or "the process running your code ended without a word"
     elif "not_found" in child.loaded:
         in_skipped_cell = _in_a_skipped_cell(source, target.function or load.DEFAULT_FUNCTION)
         found = child.loaded["not_found"]
         result.message = in_skipped_cell or (f"{target.path.name} {found}" if found.startswith("defines") else found)
-        result.named_nothing = target.function is not None and not in_skipped_cell
+        # A usage error only when the name given names nothing in the file; a function that is there but has
+        # another signature, or is a method, is the learner's problem: a FAIL (exit 1), as in a folder.
+        result.named_nothing = target.function is not None and not in_skipped_cell and found.startswith("defines no")
     else:
         result.function = child.loaded["function"]
         runs = [sort_result(outcome) for outcome in child.results]

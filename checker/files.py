@@ -25,6 +25,7 @@ import hashlib
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,7 +164,7 @@ def prepared(text, where, first_line=1):
     text, magic = _cell_magic(text)
     if magic is not None and magic not in PYTHON_CELL_MAGICS:
         return None, [f"{where or 'the file'}: %%{magic} cell, not Python (skipped)"]
-    for attempt in (_as_is, _without_ipython_lines, _with_print_calls):
+    for attempt in (_as_is, _dedented, _without_ipython_lines, _with_print_calls):
         text, note = attempt(text)
         try:
             ast.parse(text)
@@ -182,6 +183,7 @@ def prepared(text, where, first_line=1):
     notes.append(
         f"{place}: SyntaxError: {error.msg}"
         + (f": {shown[:80]}" if shown else "")
+        + _newer_syntax(shown)
         + f" ({where or 'the file'} skipped)"
     )
     return None, notes
@@ -205,13 +207,71 @@ def _as_is(text):
     return text, ""
 
 
+def _dedented(text):
+    """A cell indented as a whole (two spaces, pasted from a function): IPython runs it dedented."""
+    dedented = textwrap.dedent(text)
+    return dedented, "indented cell read dedented, as IPython runs it" if dedented != text else ""
+
+
+# Syntax newer than the checker's Python: (pattern on the line, version, what it is).
+NEWER_SYNTAX = (
+    (re.compile(r"""\bf(['"])(?:(?!\1).)*\{[^{}]*\1"""), (3, 12), "the f-string's own quotes inside its braces"),
+    (re.compile(r"^\s*type\s+\w+\s*(?:\[[^\]]*\])?\s*="), (3, 12), "a type statement"),
+    (re.compile(r"^\s*(?:def|class)\s+\w+\s*\["), (3, 12), "type parameters"),
+)
+
+
+def _newer_syntax(line):
+    """' (... is Python 3.12 syntax; the checker runs Python 3.11)' when the line uses newer syntax, else ''."""
+    for pattern, version, what in NEWER_SYNTAX:
+        if sys.version_info[:2] < version and pattern.search(line or ""):
+            here = f"{sys.version_info.major}.{sys.version_info.minor}"
+            return (
+                f" ({what} is Python {version[0]}.{version[1]} syntax; the checker runs Python {here}: "
+                f"write it for Python {here}, or run the checker on Python {version[0]}.{version[1]})"
+            )
+    return ""
+
+
 def _without_ipython_lines(text):
     lines = text.split("\n")
+    depth, continued = 0, False
     for i, line in enumerate(lines):
-        found = _LINE_MAGIC.match(line)
+        # Only a whole line is a magic: not one that continues a statement ("..." then "% x" in brackets).
+        found = None if depth > 0 or continued else _LINE_MAGIC.match(line)
         if found:
             lines[i] = f"{found.group(1)}pass"
+            continue
+        depth = max(0, depth + _bracket_change(line))
+        continued = line.rstrip().endswith("\\")
     return "\n".join(lines), ""
+
+
+TRIPLE_QUOTES = ("'''", '"""')
+
+
+def _bracket_change(line):
+    """Opening minus closing brackets on a line, outside its strings and its comment."""
+    change, quote, i = 0, "", 0
+    while i < len(line):
+        char = line[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif line.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif char == "#":
+            break
+        elif char in "'\"":
+            quote = line[i : i + 3] if line[i : i + 3] in TRIPLE_QUOTES else char
+            i += len(quote) - 1
+        elif char in "([{":
+            change += 1
+        elif char in ")]}":
+            change -= 1
+        i += 1
+    return change
 
 
 def _with_print_calls(text):

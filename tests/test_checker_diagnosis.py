@@ -56,6 +56,7 @@ PLANTED = [
     ("keepdims missing", DB1, "db1 = (1 / m) * np.sum(dZ1, axis=1)", {"db1"}, "keepdims missing"),
     ("sum over axis 0", DB2, "db2 = (1 / m) * np.sum(dZ2, axis=0, keepdims=True)", {"db2"}, "sum over the wrong axis"),
     ("sum over everything", DB1, "db1 = (1 / m) * np.sum(dZ1)", {"db1"}, "np.sum(dZ1) without axis=1"),
+    ("no sum at all", DB2, "db2 = dZ2 / m", {"db2"}, "the sum over the examples is missing"),
     ("transposed", DW1, "dW1 = (1 / m) * np.dot(X, dZ1.T)", {"dW1"}, "transposed"),
     ("sign flipped", DW2, "dW2 = -(1 / m) * np.dot(dZ2, A1.T)", {"dW2"}, "sign flipped"),
     ("sign flipped in dZ2", DZ2, "dZ2 = Y - A2", {"dW1", "db1", "dW2", "db2"}, "dZ2 = Y - A2 instead of A2 - Y"),
