@@ -340,6 +340,7 @@ def check_file(
             events=child.events,
             seed=settings.seed,
         )
+        _name_empty_blocks(result.report, runs, source)
         result.notes = result.report.notes
         result.verdict = PASS if result.report.passed else FAIL
         result.message = result.report.headline
@@ -350,6 +351,25 @@ def check_file(
     result.notes += [f"your code started a process: {what}" for what in list(started_processes)[:3]]
     result.seconds = time.monotonic() - started
     return result
+
+
+def _name_empty_blocks(report: Report, runs: list[Any], source: files.Source) -> None:
+    """A gradient 'not defined' because the template's block was never filled: say so first."""
+    undefined = {
+        run.error.get("name")
+        for run in runs
+        if run.error is not None and run.error["type"] in ("NameError", "UnboundLocalError")
+    }
+    if report.passed or not undefined & set(call.COURSE_LOCALS):
+        return
+    blocks = files.empty_blocks(source)
+    if blocks:
+        names = ", ".join(sorted(undefined & set(call.COURSE_LOCALS)))
+        report.diagnoses.insert(
+            0,
+            f"this block was left empty: {'; '.join(blocks)} (between START CODE HERE and END CODE HERE); "
+            f"write the formulas there ({names} is computed there)",
+        )
 
 
 def conduct_lines(events: list[dict[str, str]]) -> list[str]:

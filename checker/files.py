@@ -411,3 +411,26 @@ def helper_modules(source, exclude=frozenset()):
         if len(found) >= MAX_HELPERS:
             break
     return tuple(found)
+
+
+_BLOCK_OPEN = re.compile(r"#+\s*(?:START CODE HERE|YOUR CODE STARTS HERE)", re.IGNORECASE)
+_BLOCK_CLOSE = re.compile(r"#+\s*(?:END CODE HERE|YOUR CODE ENDS HERE)", re.IGNORECASE)
+
+
+def empty_blocks(source):
+    """Where the course's template blocks (### START CODE HERE ### ... ### END CODE HERE ###) hold nothing
+    but blank lines and comments: 'cell 4 lines 5-8' in a notebook, 'lines 5-8' in a .py."""
+    found = []
+    for cell in source.cells:
+        opened = None
+        for number, line in enumerate(cell.source.split("\n"), 1):
+            if _BLOCK_OPEN.search(line):
+                opened, filled = number, False
+            elif opened is not None and _BLOCK_CLOSE.search(line):
+                if not filled:
+                    where = f"lines {opened}-{number}"
+                    found.append(f"{cell.where} {where}" if cell.where.startswith("cell") else where)
+                opened = None
+            elif opened is not None and line.strip() and not line.strip().startswith("#"):
+                filled = True
+    return found

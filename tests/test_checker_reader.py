@@ -57,6 +57,14 @@ CASES = {
         "FAIL",
         "takes 5 arguments",
     ),
+    # The course's template with its block never filled: said so, not just "dW1 is not defined".
+    "template_left_empty.py": (
+        "import numpy as np\n\ndef backward_propagation(parameters, cache, X, Y):\n    m = X.shape[1]\n"
+        "    ### START CODE HERE ### (≈ 6 lines of code)\n\n    ### END CODE HERE ###\n"
+        '    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}\n',
+        "FAIL",
+        "this block was left empty: lines 5-7",
+    ),
     # No sum at all: db2 = dZ2 / m.
     "db2_without_sum.py": (
         "import numpy as np\n\ndef backward_propagation(parameters, cache, X, Y):\n"
