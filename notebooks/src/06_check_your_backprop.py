@@ -216,7 +216,7 @@ print(one_output)
 assert not one_output.passed
 assert all(row.rel_autodiff < 1e-12 for row in one_output.rows)          # right wherever it ran (n_y = 1)
 assert all(row.right_where_returned and not row.passed for row in one_output.rows)   # not verified on 3
-assert [case.n_y for case in one_output.cases] == [1, 1, 3, 1]           # it ran on problems 1, 2, 4 ...
+assert [case.n_y for case in one_output.cases] == [1, 1, 3, 1, 1]        # it ran on problems 1, 2, 4, 5 ...
 assert [p.endswith("(problems 3)") for p in one_output.problems] == [True], one_output.problems   # ... only 3 raised
 assert any("raised" in d for d in one_output.diagnoses)                  # raised on the n_y = 3 problem
 assert any("one output unit" in d for d in one_output.diagnoses)
