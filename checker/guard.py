@@ -5,11 +5,14 @@
   backward_propagation`` would otherwise pass. Inside a sandbox they are not
   in its file system at all; this import hook names the refusal in words
   (and is the only barrier without a sandbox).
-- Signals: ``os.kill``, ``os.killpg`` and ``signal.pthread_kill`` are
-  refused (PermissionError) and reported to the parent at once, through an
-  audit hook, which Python code cannot remove. A kill through ctypes
-  bypasses the hook; inside a sandbox it can reach only the file's own
-  processes (PID namespace), and the parent names how the process ended.
+- Signals: ``os.kill``, ``os.killpg`` and ``signal.pthread_kill``, and
+  looking up the C library's ``kill``, ``killpg``, ``tgkill``, ``raise``,
+  ``syscall`` ... through ctypes, are refused (PermissionError) and
+  reported to the parent at once, through an audit hook, which Python code
+  cannot remove. Machine code that signals without those (a C extension of
+  the learner's) bypasses the hook; inside a sandbox it can reach only the
+  file's own processes (PID namespace), and the parent names how the
+  process ended.
 - Starting processes (``subprocess``, ``os.system``, ``fork``, ``exec``) is
   recorded: inside a sandbox such a process ends with the check.
 - Automatic differentiation: the gradient functions of jax, torch, autograd
@@ -23,6 +26,8 @@ import sys
 
 BLOCKED = ("manual", "reference", "checker", "shallownet")
 KILLS = {"os.kill", "os.killpg", "signal.pthread_kill"}
+# C functions that send signals (or make any system call), looked up through ctypes: refused by name.
+C_SIGNALS = {"kill", "killpg", "tgkill", "tkill", "raise", "sigqueue", "pidfd_send_signal", "syscall"}
 STARTS = {"subprocess.Popen", "os.system", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec"}
 # module -> the names in it that compute gradients without a formula
 AUTODIFF = {
@@ -129,6 +134,10 @@ def install(record):
         if event in KILLS:
             *targets, sig = args
             what = f"{event}({', '.join([*(str(t)[:20] for t in targets), _signal_name(sig)])})"
+            record({"kind": "kill", "what": what})
+            raise PermissionError(f"the checker refuses {what}: code being checked may not send signals")
+        if event == "ctypes.dlsym" and len(args) > 1 and str(args[1]) in C_SIGNALS:
+            what = f"the C library's {args[1]}() through ctypes"
             record({"kind": "kill", "what": what})
             raise PermissionError(f"the checker refuses {what}: code being checked may not send signals")
         if event in STARTS or event.startswith("os.exec") or event.startswith("os.spawn"):

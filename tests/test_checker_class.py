@@ -34,9 +34,8 @@ EXPECTED = {
     "a_kills_the_checker.py": ({"FAIL"}, SIGNAL_REFUSED),
     "a_killpg_the_checker.py": ({"FAIL"}, SIGNAL_REFUSED),
     "a_kills_itself.py": ({"FAIL"}, SIGNAL_REFUSED),
-    # Past the audit hook: inside a PID namespace the kill reaches the sandbox's own init (ignored: PASS) or
-    # the file's own process (it ends: FAIL, named).
-    "a_ctypes_kill.py": ({"PASS", "FAIL"}, "SIGKILL"),
+    # libc's kill looked up through ctypes: refused and named too.
+    "a_ctypes_kill.py": ({"FAIL"}, "the C library's kill() through ctypes"),
     # Harmless inside the sandbox, and their gradients are right.
     "a_forges_the_report.py": ({"PASS"}, ""),
     "a_overwrites_classmates.py": ({"PASS"}, ""),
