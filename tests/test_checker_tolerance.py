@@ -92,3 +92,19 @@ def test_code_that_recognises_the_checkers_problems_fails(right_functions):
     for fn in (right_only_when_m_is_small, right_only_on_the_probe):
         for seed in SEEDS:
             assert not check_backprop(fn, seed=seed).passed
+
+
+def test_the_seed_is_in_the_report_and_seed_reproduces_the_problems(tmp_path, capsys):
+    import json
+
+    from checker import cli
+
+    out = []
+    for run in range(2):
+        path = tmp_path / f"run{run}.json"
+        assert cli.main(["tests/corpus_hostile/victim.py", "--seed", "5", "--json", str(path)]) == 0
+        document = json.loads(path.read_text())
+        assert document["settings"]["seed"] == 5 and document["files"][0]["seed"] == 5
+        out.append(capsys.readouterr().out)
+    assert "5 problems drawn from seed 5" in out[0]
+    assert out[0].splitlines()[2] == out[1].splitlines()[2]  # the same problems, line for line
