@@ -84,6 +84,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
     parser.add_argument(
+        "--problem",
+        choices=("auto", "week3", "cs231n", "week2"),
+        default="auto",
+        help="what the file solves: week3 (backward_propagation), cs231n (TwoLayerNet.loss), week2 (propagate); "
+        "auto (default): recognised from what the file defines",
+    )
+    parser.add_argument(
+        "--reg-convention",
+        choices=("full", "half"),
+        default="full",
+        help="cs231n's L2: full, reg * sum(W**2) (2017-2019, default), or half, 0.5 * reg * sum(W**2) (2016)",
+    )
+    parser.add_argument(
         "--show-output",
         type=_positive(int, zero=True),
         default=40,
@@ -135,6 +148,11 @@ def run(args: argparse.Namespace) -> int:
         settings.check()
     except ValueError as e:  # an unknown activation or output
         return _error(e)
+    from .assignment_run import dispatch  # the assignments' problems (cs231n, week 2)
+
+    code = dispatch(targets, many, args, settings, limits)
+    if code is not None:
+        return code
     if many:
         results = _check_many(targets, settings, limits, args)
     else:

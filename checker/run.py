@@ -116,7 +116,7 @@ def describe_end(returncode, memory_mb):
 class Child:
     """One child process and its pipes; ``request`` sends a message and waits for the awaited reply."""
 
-    def __init__(self, limits, folder):
+    def __init__(self, limits, folder, module="checker.child"):
         self.limits = limits
         self.token = secrets.token_hex(16)
         request_read, self.requests = os.pipe()
@@ -138,7 +138,7 @@ class Child:
             sys.executable,
             "-P",
             "-m",
-            "checker.child",
+            module,
             str(request_read),
             str(reply_write),
             str(limits.memory_mb),

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 
 from .model import hidden_activation
-from .typing import Params
+from .typing import AnyArray, Params, ParamsLike
 
 LAYOUTS = ("columns", "rows")
 OUTPUTS = ("sigmoid", "softmax", "identity")
@@ -79,7 +79,10 @@ def weight_penalty(params: Params, reg: float, reg_kind: str) -> jax.Array:
         raise ValueError(f"unknown regularisation {reg_kind!r}; choose one of {', '.join(REG_KINDS)}")
     if reg_kind == "none":
         return jnp.zeros(())
-    total = sum(jnp.sum(jnp.square(params[name])) for name in ("W1", "W2") if name in params)
+    total = jnp.zeros(())
+    for name in ("W1", "W2"):
+        if name in params:
+            total = total + jnp.sum(jnp.square(params[name]))
     return (1.0 if reg_kind == "full" else 0.5) * reg * total
 
 
@@ -106,12 +109,12 @@ def problem_cost(
 
 
 def problem_value_and_grads(
-    params: Params, X: jax.Array, Y: jax.Array, reg: float = 0.0, **description: object
+    params: ParamsLike, X: AnyArray, Y: AnyArray, reg: float = 0.0, **description: object
 ) -> tuple[jax.Array, Params]:
     """(J, jax.grad of J) for a problem's description; the gradients keep the parameters' names and shapes."""
     return jax.value_and_grad(problem_cost)(params, X, Y, reg, **description)
 
 
-def problem_scores(params: Params, X: jax.Array, *, layout: str, hidden: str | None) -> jax.Array:
+def problem_scores(params: ParamsLike, X: AnyArray, *, layout: str, hidden: str | None) -> jax.Array:
     """The scores a network returns before its loss: cs231n's ``loss(X)`` with y None."""
-    return scores(params, X, layout, hidden)
+    return scores({k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(X), layout, hidden)

@@ -1,0 +1,228 @@
+"""Run an assignment file in its child process, judge it, and serve the command line (``--problem``).
+
+``check_assignment_file(target, problem)`` returns the checker's FileResult
+(verdict, one-line message, report, captured output), so the command's
+lines, CSV and JSON (checker.batch) serve these problems as they serve the
+week-3 one. ``dispatch`` is the command's hook: it picks each file's problem
+(``--problem NAME``, or recognised from what the file defines) and returns
+None when no file is an assignment's, leaving the week-3 path untouched.
+"""
+
+import argparse
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from . import files
+from .assignment_check import REL_TOL, SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
+from .assignments import PROBLEMS, Problem, instances, recognise
+from .check import FAIL, PASS, FileResult
+from .run import Child, ChildGone, Limits
+
+CHILD_MODULE = "checker.assignment_child"
+
+
+def _clean(message: Any) -> dict:
+    """A call's result with only dicts, lists, strings, numbers and arrays (what the judge reads)."""
+    if isinstance(message, dict):
+        return {str(k)[:80]: _clean(v) for k, v in list(message.items())[:60]}
+    if isinstance(message, list):
+        return [_clean(v) for v in message[:60]]  # type: ignore[return-value]
+    if isinstance(message, (np.ndarray, str, int, float, bool)) or message is None:
+        return message[:2000] if isinstance(message, str) else message  # type: ignore[return-value]
+    raise ValueError("result")
+
+
+def run_assignment(source: files.Source, problem: Problem, limits: Limits) -> dict:
+    """{'loaded', 'calls' (one per draw, None: not run), 'ended', 'timed_out', 'stdout', 'stderr'}."""
+    draws = instances(problem)
+    run: dict[str, Any] = {"loaded": None, "calls": [None] * len(draws), "ended": None, "timed_out": False}
+    child = Child(limits, source.folder, module=CHILD_MODULE)
+    try:
+        cells = [{"where": c.where, "filename": c.filename, "source": c.source} for c in source.cells]
+        child.send(
+            {
+                "kind": "load",
+                "cells": cells,
+                "folder": source.folder,
+                "path": str(source.path),
+                "problem": problem.name,
+                "klass": problem.klass,
+                "function": problem.function,
+            }
+        )
+        child.receive("ready", limits.start_timeout, "starting Python and numpy")
+        run["loaded"] = _clean(child.receive("loaded", limits.load_timeout, f"loading {source.path.name}"))
+        if "not_found" not in run["loaded"]:
+            for i, instance in enumerate(draws):
+                nonce = secrets.token_hex(8)
+                child.send(
+                    {"kind": "call", "index": i, "nonce": nonce, "problem": problem.name, "inputs": instance.inputs}
+                )
+                reply = child.receive(
+                    "result", 2 * limits.timeout, f"calling {run['loaded'].get('function')} on draw {i + 1}"
+                )
+                if reply.get("index") != i or reply.get("nonce") != nonce:
+                    raise ChildGone("the process running your code answered a call the checker did not make: tampered")
+                run["calls"][i] = _clean(reply.get("calls"))
+    except ChildGone as e:
+        run["ended"], run["timed_out"] = str(e), e.timed_out
+    except ValueError as e:
+        run["ended"] = f"the process running your code sent a malformed {e}: its result channel was tampered with"
+    finally:
+        child.close()
+    run["stdout"], run["stderr"] = child.stdout, child.stderr
+    return run
+
+
+def _error_lines(problem: Problem, calls: list) -> list[str]:
+    """Each distinct exception the learner's code raised, with the draw and the traceback's last lines."""
+    lines, seen = [], set()
+    for i, call in enumerate(calls):
+        for part, what in (("main", "with y"), ("scores", "without y (the scores)")):
+            error = (call or {}).get(part, {}).get("error") if isinstance(call, dict) else None
+            if not isinstance(error, dict):
+                continue
+            text = f"{error.get('type')}: {error.get('message')}"
+            if text in seen:
+                continue
+            seen.add(text)
+            call_text = f"called {what} " if problem.name == "cs231n" else ""
+            lines.append(f"raised {text} ({call_text}on draw {i + 1})")
+            tail = str(error.get("traceback") or "").splitlines()[-4:]
+            lines += [f"    {line}" for line in tail]
+    return lines
+
+
+def build(problem: Problem, why: str, name: str, run: dict, notes: list[str]) -> AssignmentReport:
+    draws = instances(problem)
+    got, structure = [], []
+    for call in run["calls"]:
+        main = call.get("main", {}) if isinstance(call, dict) else {}
+        values, note = read_output(problem, main.get("output")) if "output" in main else ({}, "")
+        if note:
+            structure.append(note)
+        if problem.name == "cs231n" and isinstance(call, dict) and "output" in call.get("scores", {}):
+            output = call["scores"]["output"]
+            from .assignment_check import _value
+
+            values["scores"] = _value(output.get("value") if isinstance(output, dict) else None)
+        got.append(values)
+    rows = judge(problem, draws, got)
+    diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in run["calls"]])
+    errors = ([run["ended"]] if run["ended"] else []) + sorted(set(structure)) + _error_lines(problem, run["calls"])
+    reg = ""
+    if problem.reg_kind in ("full", "half"):
+        reg = f"; regularisation {problem.reg_kind} (--reg-convention {problem.reg_kind})"
+    header = [
+        f"check of {name}: problem {problem.name} ({problem.title}), picked: {why}",
+        f"called: {problem.signature}{reg}",
+        f"{len(draws)} draws: " + "; ".join(instance.draw.text(problem) for instance in draws),
+        f"results read: {problem.reads}; {SHAPE_RULE}",
+        f"pass when the relative error against jax.grad of the reference cost is <= {REL_TOL:g} (float64)",
+    ]
+    return AssignmentReport(header, rows, diagnoses, errors, notes, [instance.draw.text(problem) for instance in draws])
+
+
+def check_assignment_file(
+    target: files.Target,
+    problem: Problem,
+    limits: Limits = Limits(),
+    why: str = "--problem",
+    source: files.Source | None = None,
+) -> FileResult:
+    """Check one file as ``problem`` in a child process (``source``: the file already read)."""
+    started = time.monotonic()
+    result = FileResult(str(target), FAIL, "")
+    if source is None:
+        try:
+            source = files.read_source(target.path)
+        except files.FileProblem as e:
+            result.message = str(e)
+            return result
+    run = run_assignment(source, problem, limits)
+    result.stdout, result.stderr, result.ended, result.timed_out = (
+        run["stdout"],
+        run["stderr"],
+        run["ended"],
+        run["timed_out"],
+    )
+    loaded = run["loaded"] or {}
+    result.notes = list(source.notes) + [str(n) for n in loaded.get("notes") or []]
+    if not loaded:
+        result.message = run["ended"] or "the process running your code ended without a word"
+    elif "not_found" in loaded:
+        result.message = f"{target.path.name} {loaded['not_found']}"
+    else:
+        result.function = str(loaded.get("function"))
+        report = build(problem, why, f"{result.function} in {target.path.name}", run, result.notes)
+        result.report = report  # type: ignore[assignment]
+        result.verdict = PASS if report.passed else FAIL
+        result.message = report.headline
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem | None, str, files.Source | None]:
+    """(the problem a file is checked as, None: the week-3 checker; why; the file read, None: unreadable).
+
+    Files are read here, one after the other: ast.parse from several threads at once can fail in
+    CPython 3.11 (SystemError: AST constructor recursion depth mismatch).
+    """
+    if forced == "week3":
+        return None, "--problem week3", None
+    try:
+        source = files.read_source(target.path)
+    except files.FileProblem:
+        source = None
+    if forced in PROBLEMS:
+        return PROBLEMS[forced].with_convention(convention), f"--problem {forced}", source
+    if source is None:
+        return None, "unreadable", None
+    problem, why = recognise([cell.source for cell in source.cells])
+    return (problem.with_convention(convention) if problem else None), why, source
+
+
+def dispatch(
+    targets: Sequence[files.Target], many: bool, args: argparse.Namespace, settings: Any, limits: Limits
+) -> int | None:
+    """The command for assignment files: the exit code, or None when every file is the week-3 problem's."""
+    from . import batch
+    from .check import check_file
+
+    picks = [pick(target, args.problem, args.reg_convention) for target in targets]
+    if all(problem is None for problem, _, _ in picks):
+        return None
+
+    def one(i: int) -> FileResult:
+        problem, why, source = picks[i]
+        if problem is None:
+            return check_file(targets[i], settings, limits, args.form)
+        return check_assignment_file(targets[i], problem, limits, why, source)
+
+    if not many:
+        result = one(0)
+        print(result.text(args.show_output))
+        results = [result]
+    else:
+        width = max(len(str(target)) for target in targets)
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            results = []
+            for result in pool.map(one, range(len(targets))):
+                print(batch.summary_line(result, width))
+                results.append(result)
+        print(batch.totals_line(results))
+    try:
+        if args.report:
+            batch.write_csv(results, args.report)
+        if args.json:
+            batch.write_json(results, args.json, settings, limits)
+    except OSError as e:
+        print(f"shallownet check: error: cannot write the report: {e}", file=sys.stderr)
+        return 2
+    return 0 if all(result.passed for result in results) else 1

@@ -1,0 +1,222 @@
+"""Problems as descriptions: cs231n's two-layer net and the course's week-2 propagate, and their truth.
+
+A Problem says what a learner's function computes and how it is called and
+read, as data (layout, hidden layer, output and loss, regularisation,
+signature, what comes back); the truth of each draw is jax.grad of the
+cost reference.problem_costs writes from those same words. The learner's
+code runs in a child process (checker.assignment_child) and sees only the
+inputs of each draw.
+
+Why these draws. cs231n: N, D, H and C differ inside each draw (a transpose
+or a wrong axis changes a shape); C varies (3, 10, 5, 4), two draws leave a
+class out of the labels (a middle one, the top one), so a class count
+taken from ``len(set(y))`` or ``y.max() + 1`` is right only on the others,
+and one draw has C = 10 (CIFAR's), so a hard-coded 10 is right there only;
+reg differs between draws, so a reg slip is not a constant factor. Week 2:
+n_x and m differ, m varies, b is a Python float as the course's tests pass it.
+"""
+
+import ast
+import functools
+from dataclasses import dataclass, replace
+
+import jax
+import numpy as np
+
+from reference import problem_costs
+
+REG_CONVENTIONS = ("full", "half")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One assignment's function, described: the network, the loss, the call, the results."""
+
+    name: str  # --problem NAME
+    title: str
+    layout: str  # "columns" (X (n_x, m)) or "rows" (X (N, D))
+    hidden: str | None  # None: no hidden layer; else an activation name
+    output: str  # "sigmoid", "softmax" or "identity" (with its loss)
+    reg_kind: str  # "none", "full" (λΣW²) or "half" (½λΣW²)
+    reg_per_m: bool  # the course's 1/m on the penalty
+    signature: str  # how the learner's function is called
+    reads: str  # how its results are read
+    function: str  # the function or method the file must define
+    klass: str | None = None  # the class holding it (cs231n's TwoLayerNet)
+    gradient_keys: tuple[str, ...] = ()
+    value_key: str = "loss"  # the scalar returned beside the gradients
+
+    def description(self) -> dict:
+        """The words reference.problem_costs reads."""
+        return {
+            "layout": self.layout,
+            "hidden": self.hidden,
+            "output": self.output,
+            "reg_kind": self.reg_kind,
+            "reg_per_m": self.reg_per_m,
+        }
+
+    def with_convention(self, convention: str) -> "Problem":
+        if convention not in REG_CONVENTIONS:
+            raise ValueError(f"--reg-convention must be full or half, got {convention!r}")
+        return replace(self, reg_kind=convention) if self.reg_kind in REG_CONVENTIONS else self
+
+
+CS231N = Problem(
+    name="cs231n",
+    title="cs231n assignment 1, TwoLayerNet.loss",
+    layout="rows",
+    hidden="relu",
+    output="softmax",
+    reg_kind="full",
+    reg_per_m=False,
+    signature="net = TwoLayerNet(D, H, C); net.params = {W1, b1, W2, b2}; net.loss(X, y, reg) and net.loss(X)",
+    reads="(loss, grads) with grads W1 b1 W2 b2, each the shape of its parameter; the scores (N, C) when y is None",
+    function="loss",
+    klass="TwoLayerNet",
+    gradient_keys=("W1", "b1", "W2", "b2"),
+    value_key="loss",
+)
+WEEK2 = Problem(
+    name="week2",
+    title="the course's week 2, propagate (logistic regression)",
+    layout="columns",
+    hidden=None,
+    output="sigmoid",
+    reg_kind="none",
+    reg_per_m=False,
+    signature="propagate(w, b, X, Y): w (n_x, 1), b a Python float, X (n_x, m), Y (1, m)",
+    reads="(grads, cost): grads {dw (n_x, 1), db a scalar}, cost a scalar (shape ())",
+    function="propagate",
+    gradient_keys=("dw", "db"),
+    value_key="cost",
+)
+PROBLEMS = {problem.name: problem for problem in (CS231N, WEEK2)}
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One draw's sizes and seed; ``left_out`` is a class its labels never hold (cs231n)."""
+
+    sizes: tuple[int, ...]  # cs231n: (N, D, H, C); week 2: (n_x, m)
+    seed: int
+    reg: float = 0.0
+    left_out: int | None = None
+
+    def text(self, problem: Problem) -> str:
+        if problem.layout == "rows":
+            N, D, H, C = self.sizes
+            gap = f", class {self.left_out} not in y" if self.left_out is not None else ""
+            return f"N={N} D={D} H={H} C={C} reg={self.reg:g}{gap}"
+        n_x, m = self.sizes
+        return f"n_x={n_x} m={m}"
+
+
+DRAWS = {
+    "cs231n": (
+        Draw((7, 4, 5, 3), seed=31, reg=0.25),
+        Draw((12, 5, 6, 10), seed=32, reg=0.1),
+        Draw((9, 6, 4, 5), seed=33, reg=0.4, left_out=2),
+        Draw((8, 2, 7, 4), seed=34, reg=0.15, left_out=3),
+    ),
+    "week2": (Draw((4, 7), seed=21), Draw((3, 9), seed=22), Draw((6, 5), seed=23), Draw((2, 11), seed=24)),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """A drawn problem: the learner's inputs (numpy, float64), the truth, and the intermediates mistakes use."""
+
+    draw: Draw
+    inputs: dict  # what the child passes: cs231n {params, X, y, reg}; week 2 {w, b, X, Y}
+    truth: dict  # learner's keys -> arrays, plus the value key (loss or cost) and "scores" (cs231n)
+    parts: dict  # intermediates (Z1, H1, P, dS ... or A, dZ) for the mistakes' formulas
+
+
+def _labels(rng, N, C, left_out):
+    """N integer labels in 0..C-1: every class at least once, or every class but ``left_out``."""
+    classes = [c for c in range(C) if c != left_out]
+    y = np.array(classes + list(rng.choice(classes, size=N - len(classes))))
+    rng.shuffle(y)
+    return y
+
+
+def _cs231n_instance(problem: Problem, draw: Draw) -> Instance:
+    N, D, H, C = draw.sizes
+    rng = np.random.default_rng(draw.seed)
+    params = {
+        "W1": rng.normal(size=(D, H)),
+        "b1": 0.5 * rng.normal(size=H),
+        "W2": rng.normal(size=(H, C)) / np.sqrt(H),
+        "b2": 0.5 * rng.normal(size=C),
+    }
+    X = rng.normal(size=(N, D))
+    y = _labels(rng, N, C, draw.left_out)
+    loss, grads = problem_costs.problem_value_and_grads(params, X, y, draw.reg, **problem.description())
+    scores = problem_costs.problem_scores(params, X, layout="rows", hidden="relu")
+    Z1 = X @ params["W1"] + params["b1"]
+    H1 = np.maximum(Z1, 0)
+    S = np.asarray(scores)
+    P = np.exp(S - S.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    onehot = np.eye(C)[y]
+    truth = {k: np.asarray(v) for k, v in grads.items()}
+    truth.update(loss=np.asarray(loss), scores=S)
+    parts = {"Z1": Z1, "H1": H1, "P": P, "dS": (P - onehot) / N, "N": N, "C": C, "y": y}
+    return Instance(draw, {"params": params, "X": X, "y": y, "reg": draw.reg}, truth, {**params, **parts, "X": X})
+
+
+def _week2_instance(problem: Problem, draw: Draw) -> Instance:
+    n_x, m = draw.sizes
+    rng = np.random.default_rng(draw.seed)
+    w = rng.normal(size=(n_x, 1))
+    b = float(rng.normal())
+    X = rng.normal(size=(n_x, m))
+    Y = rng.integers(0, 2, size=(1, m)).astype(np.float64)
+    cost, grads = problem_costs.problem_value_and_grads({"W1": w.T, "b1": np.asarray(b)}, X, Y, **problem.description())
+    truth = {"dw": np.asarray(grads["W1"]).T, "db": np.asarray(grads["b1"]), "cost": np.asarray(cost)}
+    A = 1 / (1 + np.exp(-(w.T @ X + b)))
+    return Instance(draw, {"w": w, "b": b, "X": X, "Y": Y}, truth, {"A": A, "dZ": A - Y, "X": X, "m": m, "w": w})
+
+
+@functools.lru_cache(maxsize=16)
+def instances(problem: Problem) -> tuple[Instance, ...]:
+    """The problem's draws with their truth (cached per problem and convention)."""
+    jax.config.update("jax_enable_x64", True)
+    make = _cs231n_instance if problem.layout == "rows" else _week2_instance
+    return tuple(make(problem, draw) for draw in DRAWS[problem.name])
+
+
+# --- which problem a file is ----------------------------------------------------------------
+
+
+def _defines(tree: ast.AST) -> tuple[set[str], set[tuple[str, str]]]:
+    """(top-level-ish function names, (class, method) pairs) a syntax tree defines."""
+    functions, methods = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            methods |= {(node.name, item.name) for item in node.body if isinstance(item, ast.FunctionDef)}
+        elif isinstance(node, ast.FunctionDef):
+            functions.add(node.name)
+    return functions, methods
+
+
+def recognise(cell_sources: list[str]) -> tuple[Problem | None, str]:
+    """(the problem a file's code is, why) from what it defines; (None, why not) when it is neither."""
+    functions, methods = set(), set()
+    for text in cell_sources:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        found = _defines(tree)
+        functions |= found[0]
+        methods |= found[1]
+    if "backward_propagation" in functions:
+        return None, "the file defines backward_propagation (the week-3 problem)"
+    losses = sorted(cls for cls, method in methods if method == "loss")
+    if losses:
+        return CS231N, f"the file defines {losses[0]}.loss (cs231n's two-layer net)"
+    if "propagate" in functions:
+        return WEEK2, "the file defines propagate (the course's week 2)"
+    return None, "the file defines neither TwoLayerNet.loss nor propagate"
