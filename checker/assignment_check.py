@@ -161,8 +161,10 @@ def judge(problem: Problem, draws: Sequence[Instance], got: list[dict[str, Value
             if value.array is not None and not ok_shape:
                 shapes.append(f"{value.array.shape} want {truth.shape}")
         worst = max((e for e in errors if e is not None), default=None)
-        returned = all(e is not None for e in errors)
-        shape = shapes[0] if shapes else ("ok" if returned else "not returned")
+        missing = [str(i + 1) for i, values in enumerate(got) if values.get(key, Value(None)).array is None]
+        shape = shapes[0] if shapes else "ok"
+        if missing:
+            shape = "not returned" if len(missing) == len(got) else f"none on draw {', '.join(missing)}"
         rows.append(KeyRow(key, shape, worst, passed))
     return rows
 

@@ -28,7 +28,7 @@ def _install_past():
     """A ``past.builtins`` module with Python 2's names, unless the real one (the future package) is there."""
     import importlib.util
 
-    if importlib.util.find_spec("past") is not None:
+    if "past" in sys.modules or importlib.util.find_spec("past") is not None:
         return False
     past = types.ModuleType("past")
     builtins = types.ModuleType("past.builtins")

@@ -137,6 +137,60 @@ SELF_METHODS = RIGHT_CS231N.replace(
 )
 
 
+# The verdict a careful teacher gives each file, the row of checker.assignment_mistakes.TABLE that must name
+# its mistake (None: right, or not a file of the problem), and words its one-line message must contain.
+EXPECTED = {
+    "corpus_cs231n": {
+        "01_right_full.py": ("PASS", None, "all 6 results are right"),
+        "02_other_year_half.py": (
+            "FAIL",
+            "other convention",
+            "you follow the other year's regularisation convention consistently",
+        ),
+        "03_python2_right.py": ("PASS", None, "all 6 results are right"),
+        "04_reg_gradient_factor.py": ("FAIL", "reg gradient factor", "the reg gradient is the other year's"),
+        "05_reg_gradient_missing.py": ("FAIL", "reg gradient missing", "W1, W2: the reg gradient is missing"),
+        "06_biases_regularised.py": ("FAIL", "biases regularised", "b1, b2, loss: biases regularised"),
+        "07_bias_from_weight_grads.py": ("FAIL", "bias from weight gradient", "b1, b2: bias gradients summed from"),
+        "08_bias_keepdims.py": ("FAIL", "bias keepdims", "b1, b2: biases' gradients of shape (1, n)"),
+        "09_relu_mask_missing.py": ("FAIL", "relu mask missing", "W1, b1: the ReLU mask is missing"),
+        "10_relu_by_clipping.py": ("FAIL", "relu by clipping", "W1, b1: the ReLU mask applied by clipping"),
+        "11_dW2_before_relu.py": ("FAIL", "dW2 pre-ReLU", "W2: dW2 from the pre-ReLU activations"),
+        "12_db1_without_1_over_N.py": ("FAIL", "db1 without 1/N", "b1: db1 without 1/N"),
+        "13_class_count_from_labels.py": ("FAIL", "class count from labels", "the class count taken from the labels"),
+        "14_class_count_hard_coded.py": ("FAIL", "class count hard-coded", "the class count hard-coded (10)"),
+        "15_notebook_python2.ipynb": ("PASS", None, "all 6 results are right"),
+        "16_notebook_relu_mask_missing.ipynb": ("FAIL", "relu mask missing", "the ReLU mask is missing"),
+        "18_np_matrix.py": ("PASS", None, "all 6 results are right"),
+        "19_lists_returned.py": ("PASS", None, "all 6 results are right"),
+        "20_calls_self_methods.py": ("PASS", None, "all 6 results are right"),
+        "21_no_regularisation.py": ("FAIL", "no regularisation", "W1, W2, loss: no regularisation at all"),
+        "with_helpers/17_helper_module.py": ("PASS", None, "all 6 results are right"),
+        "with_helpers/layer_utils.py": ("FAIL", None, "defines no class with a loss method"),
+    },
+    "corpus_week2": {
+        "01_right.py": ("PASS", None, "all 3 results are right"),
+        "02_python2.py": ("PASS", None, "all 3 results are right"),
+        "03_dw_without_1_over_m.py": ("FAIL", "dw without 1/m", "dw: dw without 1/m"),
+        "04_db_without_1_over_m.py": ("FAIL", "db without 1/m", "db: db without 1/m"),
+        "05_cost_sign.py": ("FAIL", "cost sign", "cost: the cost's sign is flipped"),
+        "06_cost_not_reduced.py": ("FAIL", "cost not scalar", "shape (1, 1) where () belongs"),
+        "07_db_shape.py": ("FAIL", "db shape", "db: db of shape (1, 1) where a scalar belongs"),
+        "08_three_values.py": ("FAIL", "three values returned", "yours returned 3"),
+        "09_assert_copied_wrong.py": (
+            "FAIL",
+            "assert copied wrong",
+            "where your dw, db, cost are right: the assert is copied wrong",
+        ),
+        "10_notebook.ipynb": ("PASS", None, "all 3 results are right"),
+        "12_cost_per_example.py": ("FAIL", "cost not scalar", "the cost is not reduced to a scalar"),
+        "13_notebook_python2_cost_sign.ipynb": ("FAIL", "cost sign", "the cost's sign is flipped"),
+        "with_helpers/11_helper_sigmod.py": ("PASS", None, "all 3 results are right"),
+        "with_helpers/sigmod.py": ("FAIL", None, "defines no function propagate"),
+    },
+}
+
+
 def notebook(cells, python2=False):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# Two-layer network / logistic regression")] + [
