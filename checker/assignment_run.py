@@ -38,10 +38,46 @@ def _clean(message: Any) -> dict:
     raise ValueError("result")
 
 
+def python2_helpers(source: files.Source) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The helper modules beside the file that the file imports and that parse only as Python 2.
+
+    ({module: {"filename", "source" rewritten by checker.files (print statements as calls)}}, notes).
+    """
+    import ast
+
+    folder = source.path.resolve().parent
+    names = set()
+    for cell in source.cells:
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+    helpers, notes = {}, []
+    for name in sorted(names):
+        path = folder / f"{name}.py"
+        if not path.is_file() or path.resolve() == source.path.resolve():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            ast.parse(text)
+            continue  # Python 3 already: imported as it is
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        except SyntaxError:
+            pass
+        rewritten, why = files.prepared(text, path.name)
+        if rewritten is not None:
+            helpers[name] = {"filename": str(path), "source": rewritten}
+            notes += [f"helper module {note}" for note in why]
+    return helpers, notes
+
+
 def run_assignment(source: files.Source, problem: Problem, limits: Limits) -> dict:
     """{'loaded', 'calls' (one per draw, None: not run), 'ended', 'timed_out', 'stdout', 'stderr'}."""
     draws = instances(problem)
     run: dict[str, Any] = {"loaded": None, "calls": [None] * len(draws), "ended": None, "timed_out": False}
+    helpers, run["helper_notes"] = python2_helpers(source)
     child = Child(limits, source.folder, module=CHILD_MODULE)
     try:
         cells = [{"where": c.where, "filename": c.filename, "source": c.source} for c in source.cells]
@@ -54,6 +90,7 @@ def run_assignment(source: files.Source, problem: Problem, limits: Limits) -> di
                 "problem": problem.name,
                 "klass": problem.klass,
                 "function": problem.function,
+                "helpers": helpers,
             }
         )
         child.receive("ready", limits.start_timeout, "starting Python and numpy")
@@ -153,7 +190,7 @@ def check_assignment_file(
         run["timed_out"],
     )
     loaded = run["loaded"] or {}
-    result.notes = list(source.notes) + [str(n) for n in loaded.get("notes") or []]
+    result.notes = list(source.notes) + run["helper_notes"] + [str(n) for n in loaded.get("notes") or []]
     if not loaded:
         result.message = run["ended"] or "the process running your code ended without a word"
     elif "not_found" in loaded:
@@ -242,6 +279,7 @@ def load_in_process(path: str, problem: Problem) -> Any:
     source = files.read_source(path)
     namespace: dict[str, Any] = {"__name__": load.NAMESPACE, "__file__": str(path), **assignment_child.PY2_NAMES}
     assignment_child._install_past()
+    assignment_child.install_helpers(python2_helpers(source)[0])
     sys.path.insert(0, source.folder)
     try:
         load.run_definitions(source.cells, namespace)

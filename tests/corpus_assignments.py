@@ -1,5 +1,7 @@
 """Writes tests/corpus_cs231n/ and tests/corpus_week2/: learner-style files of both assignments, each right
 one and each listed mistake (run once: ``python tests/corpus_assignments.py``; the files are committed).
+The right files (01_right_full.py, 01_right.py) and the Python 2 helper folder are written by hand; the
+others are derived from them here.
 
 Written for these tests in the styles learners write (Python 2 and 3, notebooks with magics, helper
 modules beside the file, np.matrix, lists); no learner's real work is copied. A mistake is made by
@@ -167,6 +169,8 @@ EXPECTED = {
         "21_no_regularisation.py": ("FAIL", "no regularisation", "W1, W2, loss: no regularisation at all"),
         "with_helpers/17_helper_module.py": ("PASS", None, "all 6 results are right"),
         "with_helpers/layer_utils.py": ("FAIL", None, "defines no class with a loss method"),
+        "with_python2_helper/22_python2_helper.py": ("PASS", None, "all 6 results are right"),
+        "with_python2_helper/softmax.py": ("FAIL", None, "defines no class with a loss method"),
     },
     "corpus_week2": {
         "01_right.py": ("PASS", None, "all 3 results are right"),
