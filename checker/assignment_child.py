@@ -54,7 +54,8 @@ class _Helpers:
 
         if name not in self.helpers:
             return None
-        return importlib.util.spec_from_loader(name, self, origin=self.helpers[name]["filename"])
+        # A loader by exec_module (PEP 451); typeshed's LoaderProtocol still asks for load_module.
+        return importlib.util.spec_from_loader(name, self, origin=self.helpers[name]["filename"])  # type: ignore[arg-type]
 
     def create_module(self, spec):
         return None
