@@ -161,12 +161,13 @@ def find(namespace, problem, klass, function, user_files):
 def build_net(cls, sizes):
     """An instance of the learner's class: cls(D, H, C) as the notebook builds it, else without __init__."""
     _, D, H, C = sizes
+    reasons = []
     for build in (lambda: cls(D, H, C), lambda: cls(input_size=D, hidden_size=H, output_size=C)):
         try:
             return build(), None
         except BaseException as e:  # the learner's constructor
-            reason = f"{type(e).__name__}: {e}"
-    return object.__new__(cls), f"{cls.__name__}({D}, {H}, {C}) raised {reason}; built without __init__"
+            reasons.append(f"{type(e).__name__}: {e}")
+    return object.__new__(cls), f"{cls.__name__}(D, H, C) raised {reasons[0]}; built without __init__"
 
 
 def call_problem(problem, found, inputs, user_files):

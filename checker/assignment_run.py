@@ -9,6 +9,7 @@ None when no file is an assignment's, leaving the week-3 path untouched.
 """
 
 import argparse
+import re
 import secrets
 import sys
 import time
@@ -150,6 +151,7 @@ def build(problem: Problem, why: str, name: str, run: dict, notes: list[str]) ->
 
             values["scores"] = _value(output.get("value") if isinstance(output, dict) else None)
         got.append(values)
+    notes = notes + sorted({str(call["note"]) for call in run["calls"] if isinstance(call, dict) and call.get("note")})
     rows = judge(problem, draws, got)
     diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in run["calls"]])
     errors = ([run["ended"]] if run["ended"] else []) + sorted(set(structure)) + _error_lines(problem, run["calls"])
@@ -164,6 +166,20 @@ def build(problem: Problem, why: str, name: str, run: dict, notes: list[str]) ->
         f"pass when the relative error against jax.grad of the reference cost is <= {REL_TOL:g} (float64)",
     ]
     return AssignmentReport(header, rows, diagnoses, errors, notes, [instance.draw.text(problem) for instance in draws])
+
+
+_ONE_OVER = re.compile(r"(?<![\w.])1\s*/\s*(?:m|N|num_\w+|X\.shape\[\d\])\b")
+
+
+def _division_note(source: files.Source) -> list[str]:
+    """A file read as Python 2 that writes 1/m: there it is 0 for an integer m; the checker runs Python 3."""
+    python2 = any("Python 2" in note for note in source.notes)
+    if python2 and any(_ONE_OVER.search(cell.source) for cell in source.cells):
+        return [
+            "this file reads as Python 2, where 1/m with an integer m is 0 (integer division); the checker runs "
+            "Python 3, where it is 1/m: write 1.0 / m for Python 2"
+        ]
+    return []
 
 
 def check_assignment_file(
@@ -190,7 +206,9 @@ def check_assignment_file(
         run["timed_out"],
     )
     loaded = run["loaded"] or {}
-    result.notes = list(source.notes) + run["helper_notes"] + [str(n) for n in loaded.get("notes") or []]
+    result.notes = (
+        list(source.notes) + run["helper_notes"] + [str(n) for n in loaded.get("notes") or []] + _division_note(source)
+    )
     if not loaded:
         result.message = run["ended"] or "the process running your code ended without a word"
     elif "not_found" in loaded:

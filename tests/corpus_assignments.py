@@ -189,6 +189,7 @@ EXPECTED = {
         "10_notebook.ipynb": ("PASS", None, "all 3 results are right"),
         "12_cost_per_example.py": ("FAIL", "cost not scalar", "the cost is not reduced to a scalar"),
         "13_notebook_python2_cost_sign.ipynb": ("FAIL", "cost sign", "the cost's sign is flipped"),
+        "14_db_shape_one.py": ("FAIL", "db shape", "db: db of shape (1,) where a scalar belongs"),
         "with_helpers/11_helper_sigmod.py": ("PASS", None, "all 3 results are right"),
         "with_helpers/sigmod.py": ("FAIL", None, "defines no function propagate"),
     },
@@ -227,6 +228,7 @@ WEEK2_EDITS = {
     ],
     "07_db_shape.py": [("db = 1 / m * np.sum(A - Y)", "db = 1 / m * np.sum(A - Y, axis=1, keepdims=True)")],
     "08_three_values.py": [("    return grads, cost\n", "    return grads, cost, A\n")],
+    "14_db_shape_one.py": [("db = 1 / m * np.sum(A - Y)", "db = 1 / m * np.sum(A - Y, axis=1)")],
     "09_assert_copied_wrong.py": [("assert dw.shape == w.shape", "assert dw.shape == X.shape")],
     "12_cost_per_example.py": [
         (

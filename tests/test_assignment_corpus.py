@@ -96,3 +96,35 @@ def test_the_problem_is_recognised_and_the_pick_stated():
 def test_recognise_picks_by_what_the_file_defines(source, problem):
     found, why = recognise([source])
     assert (found.name if found else None) == problem, why
+
+
+@pytest.mark.slow
+def test_a_python2_file_writing_one_over_m_is_told_python3_divides():
+    code, text = run_cli([str(HERE / "corpus_week2/02_python2.py"), *FAST])
+    assert code == 0, text
+    assert "note: this file reads as Python 2, where 1/m with an integer m is 0 (integer division)" in text
+    _, text = run_cli([str(HERE / "corpus_week2/01_right.py"), *FAST])
+    assert "integer division" not in text
+
+
+HOSTILE = {
+    "exits.py": ("import os\n\n\ndef propagate(w, b, X, Y):\n    os._exit(0)\n", "exited with status 0"),
+    "sleeps.py": ("import time\n\n\ndef propagate(w, b, X, Y):\n    time.sleep(60)\n", "took longer than 2 s"),
+    "raises_in_class.py": (
+        "class TwoLayerNet:\n    def __init__(self, D, H, C):\n        raise SystemExit(3)\n\n"
+        "    def loss(self, X, y=None, reg=0.0):\n        return X.sum()\n",
+        "a float64 of shape () came back",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_assignment_code_fails_with_a_clear_message(tmp_path, name):
+    text, words = HOSTILE[name]
+    (tmp_path / name).write_text(text)
+    code, shown = run_cli([str(tmp_path / name), "--timeout", "1", "--memory", "1024", "--show-output", "0"])
+    assert code == 1
+    assert words in shown, shown
+    if name == "raises_in_class.py":
+        assert "note: TwoLayerNet(D, H, C) raised SystemExit: 3; built without __init__" in shown
