@@ -63,7 +63,7 @@ def read_output(problem: Problem, output: Any) -> tuple[dict[str, Value], str]:
             f"missing {', '.join(missing)} (keys returned: {', '.join(sorted(entries)) or 'none'})" if missing else ""
         )
         return found, note
-    value = output.get("value") if isinstance(output.get("value"), dict) else {}
+    value: dict = output["value"] if isinstance(output.get("value"), dict) else {}
     what = value.get("was") or value.get("type") or output.get("kind")
     if isinstance(value.get("array"), np.ndarray):
         what = f"{what} of shape {value['array'].shape}"
