@@ -253,6 +253,8 @@ def dispatch(
     picks = [pick(target, args.problem, args.reg_convention) for target in targets]
     if all(problem is None for problem, _, _ in picks):
         return None
+    for problem in {problem for problem, _, _ in picks if problem is not None}:
+        instances(problem)  # the truth, computed once here before the threads share it
 
     def one(i: int) -> FileResult:
         problem, why, source = picks[i]
