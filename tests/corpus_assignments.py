@@ -201,6 +201,8 @@ def notebook(cells, python2=False):
     nb.cells = [nbformat.v4.new_markdown_cell("# Two-layer network / logistic regression")] + [
         nbformat.v4.new_code_cell(text) for text in cells
     ]
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # fixed ids: the files come out the same on every run
     kernel = "python2" if python2 else "python3"
     nb.metadata["kernelspec"] = {"name": kernel, "display_name": f"Python {kernel[-1]}", "language": "python"}
     return nbformat.writes(nb)
