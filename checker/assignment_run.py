@@ -245,8 +245,11 @@ def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem | 
 
 def dispatch(
     targets: Sequence[files.Target], many: bool, args: argparse.Namespace, settings: Any, limits: Limits
-) -> int | None:
-    """The command for assignment files: the exit code, or None when every file is the week-3 problem's."""
+) -> list[FileResult] | None:
+    """The command's results, printed, when a file is an assignment's; None when every file is week 3's.
+
+    The caller (checker.cli.run) writes the CSV and JSON and computes the exit code for both paths.
+    """
     from . import batch
     from .check import check_file
 
@@ -265,24 +268,15 @@ def dispatch(
     if not many:
         result = one(0)
         print(result.text(args.show_output))
-        results = [result]
-    else:
-        width = max(len(str(target)) for target in targets)
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            results = []
-            for result in pool.map(one, range(len(targets))):
-                print(batch.summary_line(result, width))
-                results.append(result)
-        print(batch.totals_line(results))
-    try:
-        if args.report:
-            batch.write_csv(results, args.report)
-        if args.json:
-            batch.write_json(results, args.json, settings, limits)
-    except OSError as e:
-        print(f"shallownet check: error: cannot write the report: {e}", file=sys.stderr)
-        return 2
-    return 0 if all(result.passed for result in results) else 1
+        return [result]
+    width = max(len(str(target)) for target in targets)
+    results = []
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for result in pool.map(one, range(len(targets))):  # in the files' order, each as soon as it is done
+            print(batch.summary_line(result, width))
+            results.append(result)
+    print(batch.totals_line(results))
+    return results
 
 
 # --- in this process: for code you trust (tests, your own notebook) -------------------------------

@@ -148,12 +148,12 @@ def run(args: argparse.Namespace) -> int:
         settings.check()
     except ValueError as e:  # an unknown activation or output
         return _error(e)
-    from .assignment_run import dispatch  # the assignments' problems (cs231n, week 2)
+    from .assignment_run import dispatch
 
-    code = dispatch(targets, many, args, settings, limits)
-    if code is not None:
-        return code
-    if many:
+    results = dispatch(targets, many, args, settings, limits)  # the assignments' (cs231n, week 2); None: week 3
+    if results is not None:
+        pass
+    elif many:
         results = _check_many(targets, settings, limits, args)
     else:
         result = check_file(targets[0], settings, limits, args.form)
