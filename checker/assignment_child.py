@@ -17,7 +17,7 @@ import os
 import sys
 import types
 
-from checker.child import _Cell, _flush, _limit_memory
+from checker.child import _Cell, _flush, _limit
 
 PY2_NAMES = {"xrange": range, "raw_input": input, "unicode": str, "basestring": str, "long": int}
 MAX_ITEMS = 6
@@ -200,7 +200,7 @@ def main(argv):
 
     from checker import wire
 
-    _limit_memory(megabytes)
+    _limit(megabytes, 0)
     from checker import load
 
     request = wire.read_frame(request_fd)

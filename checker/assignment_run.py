@@ -23,7 +23,7 @@ from . import files
 from .assignment_check import REL_TOL, SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
 from .assignments import PROBLEMS, Problem, instances, recognise
 from .check import FAIL, PASS, FileResult
-from .run import Child, ChildGone, Limits
+from .run import Child, ChildGone, Limits, Place
 
 CHILD_MODULE = "checker.assignment_child"
 
@@ -79,7 +79,7 @@ def run_assignment(source: files.Source, problem: Problem, limits: Limits) -> di
     draws = instances(problem)
     run: dict[str, Any] = {"loaded": None, "calls": [None] * len(draws), "ended": None, "timed_out": False}
     helpers, run["helper_notes"] = python2_helpers(source)
-    child = Child(limits, source.folder, module=CHILD_MODULE)
+    child = Child(limits, Place(), module=CHILD_MODULE)
     try:
         cells = [{"where": c.where, "filename": c.filename, "source": c.source} for c in source.cells]
         child.send(

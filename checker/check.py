@@ -29,10 +29,10 @@ import numpy as np
 
 from reference import check_activation
 
-from . import call, files, load
+from . import call, files, load, sandbox
 from .problems import DEFAULT_CASES, Case, Problem, make_problem
-from .report import TOLERANCES, Report, build_report, sort_result
-from .run import Captured, Limits, clean_result, run_file
+from .report import TOLERANCES, Report, build_report, not_derived, sort_result
+from .run import Captured, Limits, Place, clean_result, run_file
 
 PASS, FAIL = "PASS", "FAIL"
 OUTPUT_LINES = 40
@@ -161,6 +161,9 @@ class FileResult:
     stdout: Captured | None = None
     stderr: Captured | None = None
     seconds: float = 0.0
+    isolation: str = ""  # one line: which isolation ran the learner's code
+    sha256: str = ""  # of the file as read before any learner code ran
+    events: list = field(default_factory=list)  # what the guard reported: {"kind": kill|start|autodiff, "what"}
 
     @property
     def passed(self) -> bool:
@@ -180,6 +183,8 @@ class FileResult:
                 + [f"check of {self.target}: {self.message}", "", "result: FAIL, the gradients were not checked"]
             )
         )
+        if self.isolation:
+            body = f"isolation: {self.isolation}\n{body}"
         blocks = [
             output_block(what, captured, output_lines)
             for what, captured in (("stdout", self.stdout), ("stderr", self.stderr))
@@ -222,30 +227,64 @@ def _in_a_skipped_cell(source: files.Source, name: str) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A file read (and hashed) before any learner code runs, with the helper modules it imports from beside it."""
+
+    target: files.Target
+    source: files.Source | None
+    problem: str = ""  # why it cannot be read (then source is None)
+    helpers: tuple[tuple[str, str], ...] = ()  # (name.py, text) of the modules it imports from its folder
+
+
+def read_submission(target: files.Target, others: frozenset[Path] = frozenset()) -> Submission:
+    """Read ``target`` and the helper modules beside it that it imports, none of ``others`` (classmates' files)."""
+    try:
+        source = files.read_source(target.path)
+    except files.FileProblem as e:
+        return Submission(target, None, str(e))
+    return Submission(target, source, helpers=files.helper_modules(source, others | {target.path.resolve()}))
+
+
 def check_file(
     target: files.Target | str | os.PathLike[str],
     settings: Settings = Settings(),
     limits: Limits = Limits(),
     form: str = "auto",
+    *,
+    isolation: sandbox.Isolation | str = "auto",
+    submission: Submission | None = None,
+    hidden: tuple[str, ...] = (),
 ) -> FileResult:
-    """Check the function of one file (checker.files.Target, or a path) in a child process."""
+    """Check the function of one file (checker.files.Target, or a path) in a child process.
+
+    ``isolation``: a checker.sandbox.Isolation, or a mode ("auto", "required": SandboxUnavailable where no
+    sandbox starts, "none"). ``submission``: the file as read before (checker.batch reads a class's files
+    before any of them runs). ``hidden``: more folders the sandbox must not show (the file's own folder is
+    always hidden: only its copy, in a private working folder, is visible).
+    """
     if not isinstance(target, files.Target):
         target = files.Target(Path(target))
+    if isinstance(isolation, str):
+        isolation = sandbox.isolation(isolation)
     started = time.monotonic()
-    result = FileResult(str(target), FAIL, "")
-    try:
-        source = files.read_source(target.path)
-    except files.FileProblem as e:
-        result.message = str(e)
+    submission = submission or read_submission(target)
+    result = FileResult(str(target), FAIL, "", isolation=isolation.line)
+    if submission.source is None:
+        result.message = submission.problem
         return result
+    source = submission.source
+    result.sha256 = source.sha256
     problems, dtype = settings.problems()
-    child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits)
+    place = Place(isolation, (source.folder, *hidden), submission.helpers)
+    child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits, place)
     result.stdout, result.stderr, result.ended, result.timed_out = (
         child.stdout,
         child.stderr,
         child.ended,
         child.timed_out,
     )
+    result.events = child.events
     result.notes = list(source.notes) + (child.loaded["notes"] if child.loaded else [])
     if child.loaded is None:
         result.message = child.ended or "the process running your code ended without a word"
@@ -270,9 +309,20 @@ def check_file(
             notes=result.notes,
             memory_mb=limits.memory_mb,
             global_m=child.loaded.get("global_m"),
+            events=child.events,
         )
         result.notes = result.report.notes
         result.verdict = PASS if result.report.passed else FAIL
         result.message = result.report.headline
+    conduct = conduct_lines(child.events)
+    if conduct and result.report is None:
+        result.message = "; ".join([*conduct, result.message])
+    started_processes = dict.fromkeys(event["what"] for event in child.events if event["kind"] == "start")
+    result.notes += [f"your code started a process: {what}" for what in list(started_processes)[:3]]
     result.seconds = time.monotonic() - started
     return result
+
+
+def conduct_lines(events: list[dict[str, str]]) -> list[str]:
+    """What the learner's code did that fails it whatever its gradients (signals it tried to send)."""
+    return not_derived([], [event for event in events if event["kind"] == "kill"])

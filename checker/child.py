@@ -1,4 +1,4 @@
-"""The child process that runs the learner's code: ``python -m checker.child REQUEST_FD REPLY_FD MEMORY_MB``.
+"""The child process that runs the learner's code: ``python -m checker.child REQUEST_FD REPLY_FD MEMORY_MB [N]``.
 
 It imports numpy and the standard library only (the package's __init__ is
 lazy, so neither JAX nor the truth is ever loaded here), caps its own address
@@ -8,6 +8,14 @@ learner's, captured by the parent, so nothing printed can pass for a
 message. Every reply carries the token the parent sent. The parent enforces
 the time limits and computes the verdict; this process only loads, calls
 and describes.
+
+Before any learner code runs it writes the files the parent sent (the
+learner's own file, their helper modules) into its working folder (a fresh
+one: the sandbox's tmpfs, or a private temporary folder), takes its own
+modules' folder off sys.path, and installs checker.guard: the checker's
+packages cannot be imported, signals are refused and reported, process
+starts and autodiff calls are reported. ``N`` > 0 caps the processes it may
+start (RLIMIT_NPROC; only inside a sandbox, where the count is its own).
 """
 
 import contextlib
@@ -18,21 +26,41 @@ import sys
 CHILD_FAILED = 70  # the child's own code failed (EX_SOFTWARE), not the learner's
 
 
-def _limit_memory(megabytes):
+FILE_BYTES = 256 * 1024 * 1024  # the largest file the learner's code may write
+
+
+def _limit(megabytes, processes):
     if megabytes > 0:
         size = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no core file behind
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
+    if processes > 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+
+def _private_files(files):
+    """Write the learner's own file and helper modules into the (empty, private) working folder."""
+    folder = os.getcwd()
+    for name, text in files.items():
+        if os.path.basename(name) != name or name.startswith("."):
+            continue  # only plain names: nothing outside the working folder
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return folder
 
 
 def main(argv):
     request_fd, reply_fd, megabytes = (int(argument) for argument in argv[1:4])
+    processes = int(argv[4]) if len(argv) > 4 else 0
     import numpy as np  # noqa: F401  (before the limit: numpy's own start-up is not the learner's memory)
 
-    from checker import wire
+    from checker import call, guard, load, wire
 
-    _limit_memory(megabytes)
-    from checker import call, load
+    # The child's own modules are loaded: their folder leaves sys.path, and the guard refuses them by name.
+    here = os.path.dirname(os.path.dirname(os.path.abspath(wire.__file__)))
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    _limit(megabytes, processes)
 
     load_request = wire.read_frame(request_fd)
     token = load_request["token"]
@@ -40,12 +68,19 @@ def main(argv):
     def send(message):
         wire.write_frame(reply_fd, {**message, "token": token})
 
+    def record(event):
+        with contextlib.suppress(BaseException):
+            send({"kind": "event", "event": event})
+
     send({"kind": "ready"})
-    sys.path.insert(0, load_request["folder"])  # the learner's own helper modules, as in their notebook
-    sys.argv = [load_request["path"]]
+    folder = _private_files(load_request.get("files") or {})
+    sys.path.insert(0, folder)  # the learner's own helper modules, as in their notebook
+    path = os.path.join(folder, load_request["name"])
+    sys.argv = [path]
+    guard.install(record)
     cells = [_Cell(**cell) for cell in load_request["cells"]]
     user_files = {cell.filename for cell in cells}
-    namespace = {"__name__": load.NAMESPACE, "__file__": load_request["path"], "__builtins__": __builtins__}
+    namespace = {"__name__": load.NAMESPACE, "__file__": path, "__builtins__": __builtins__}
     notes, skipped = load.run_definitions(
         cells, namespace, on_statement=lambda where: send({"kind": "running", "where": where})
     )

@@ -9,12 +9,18 @@ child process under ``--timeout`` seconds per call and ``--memory`` MB.
 Exit code: 0 only when every file's four gradients were verified right, 1
 when any file fails (wrong gradients, code that cannot run, a process that
 exits, crashes or times out), 2 for a usage error (no such file, a
-FILE:FUNCTION that names no function, a bad option).
+FILE:FUNCTION that names no function, a bad option, ``--sandbox required``
+where no sandbox starts), 130 when interrupted (Ctrl-C or SIGTERM: the
+reports asked for are written with the files done so far, marked partial).
 """
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .files import Target, expand
@@ -22,8 +28,9 @@ from .files import Target, expand
 if TYPE_CHECKING:  # imported when a check runs: --help stays fast
     from .check import FileResult, Settings
     from .run import Limits
+    from .sandbox import Isolation
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DESCRIPTION = "Check your own backprop against jax.grad and say what is wrong with it."
 EPILOG = (
     "exit code: 0 when every file's four gradients pass, 1 when any file fails, 2 for a usage error. "
@@ -81,6 +88,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="address-space limit of the process running your code (default 4096; 0: none)",
     )
     parser.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="files checked side by side")
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "required", "none"),
+        default="auto",
+        help="run each file in a sandbox: auto (default) uses bubblewrap, else unshare, else a plain process "
+        "and says so; required refuses to run without one; none never uses one",
+    )
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
     parser.add_argument(
@@ -135,7 +149,7 @@ def _error(message: object) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Check what the arguments name; print; write the CSV and JSON asked for; return the exit code."""
-    from . import batch
+    from . import batch, sandbox
     from .check import Settings, check_file
     from .run import Limits
 
@@ -146,33 +160,67 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:
         settings.check()
-    except ValueError as e:  # an unknown activation or output
+        isolation = sandbox.isolation(getattr(args, "sandbox", "auto"))
+    except (ValueError, sandbox.SandboxUnavailable) as e:  # an unknown activation or output; no sandbox
         return _error(e)
+    # The reports' folders are hidden from the learners' code too (it must not find, read or forge them).
+    hidden = tuple(str(Path(p).resolve().parent) for p in (args.report, args.json) if p)
+    total = None
     from .assignment_run import dispatch
 
-    results = dispatch(targets, many, args, settings, limits)  # the assignments' (cs231n, week 2); None: week 3
-    if results is not None:
-        pass
-    elif many:
-        results = _check_many(targets, settings, limits, args)
-    else:
-        result = check_file(targets[0], settings, limits, args.form)
-        if result.named_nothing:
-            return _error(result.message)
-        print(result.text(args.show_output))
-        results = [result]
+    with _signals_as_interrupts():
+        try:
+            # The assignments' files (cs231n, week 2); None: every file is week 3's.
+            results = dispatch(targets, many, args, settings, limits)
+            if results is not None:
+                pass
+            elif many:
+                results = _check_many(targets, settings, limits, args, isolation, hidden)
+            else:
+                result = check_file(targets[0], settings, limits, args.form, isolation=isolation, hidden=hidden)
+                if result.named_nothing:
+                    return _error(result.message)
+                print(result.text(args.show_output))
+                results = [result]
+        except batch.Interrupted as e:
+            results, total = e.results, e.total
+            print(f"shallownet check: {batch.partial_line(len(results), total)}", file=sys.stderr)
     try:
         if args.report:
-            batch.write_csv(results, args.report)
+            batch.write_csv(results, args.report, total)
         if args.json:
-            batch.write_json(results, args.json, settings, limits)
+            batch.write_json(results, args.json, settings, limits, total)
     except OSError as e:
         return _error(f"cannot write the report: {e}")
+    if total is not None:
+        return EXIT_INTERRUPTED
     return EXIT_PASS if all(result.passed for result in results) else EXIT_FAIL
 
 
+@contextlib.contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM is handled as Ctrl-C while files are checked (in the main thread only): partial reports."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _check_many(
-    targets: list[Target], settings: "Settings", limits: "Limits", args: argparse.Namespace
+    targets: list[Target],
+    settings: "Settings",
+    limits: "Limits",
+    args: argparse.Namespace,
+    isolation: "Isolation",
+    hidden: tuple[str, ...],
 ) -> "list[FileResult]":
     from tqdm import tqdm
 
@@ -189,8 +237,11 @@ def _check_many(
             jobs=args.jobs,
             progress=bar,
             on_result=lambda _, result: tqdm.write(batch.summary_line(result, width), file=sys.stdout),
+            isolation=isolation,
+            hidden=hidden,
         )
     print(batch.totals_line(results))
+    print(f"isolation: {isolation.line}")
     return results
 
 

@@ -21,6 +21,7 @@ skipped, never fatal:
 
 import ast
 import glob
+import hashlib
 import os
 import re
 import sys
@@ -60,10 +61,15 @@ class Source:
     cells: tuple
     notes: tuple
     skipped: tuple  # ((where, raw text, reason), ...)
+    text: str = ""  # the file as read (a notebook's JSON): what the child gets a copy of, what is hashed
 
     @property
     def folder(self):
         return str(self.path.resolve().parent)
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def read_source(path):
@@ -81,7 +87,7 @@ def read_source(path):
 def _read_script(path, text):
     source, notes = prepared(text, "")
     if source is not None:
-        return Source(path, (Cell("", str(path), source),), tuple(notes), ())
+        return Source(path, (Cell("", str(path), source),), tuple(notes), (), text)
     cells, notes, skipped = [], [], []
     for first, block in _blocks(text):
         last = first + max(len(block.splitlines()), 1) - 1
@@ -93,7 +99,7 @@ def _read_script(path, text):
             continue
         # Blank lines in front keep the file's line numbers in tracebacks.
         cells.append(Cell(where, str(path), "\n" * (first - 1) + source))
-    return Source(path, tuple(cells), tuple(notes), tuple(skipped))
+    return Source(path, tuple(cells), tuple(notes), tuple(skipped), text)
 
 
 def _blocks(text):
@@ -115,7 +121,8 @@ def _read_notebook(path):
     import nbformat
 
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        text = path.read_text(encoding="utf-8-sig")
+        notebook = nbformat.reads(text, as_version=4)
     except Exception as e:  # nbformat raises many kinds: JSON, schema, version, OS errors
         raise FileProblem(
             f"cannot read {path} as a notebook: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
@@ -132,7 +139,7 @@ def _read_notebook(path):
             skipped.append((where, cell.get("source", ""), cell_notes[-1]))
         elif source.strip():
             cells.append(Cell(where, f"{path.name}, {where}", source))
-    return Source(path, tuple(cells), tuple(_merged(notes)), tuple(skipped))
+    return Source(path, tuple(cells), tuple(_merged(notes)), tuple(skipped), text)
 
 
 def _merged(notes):
@@ -303,3 +310,44 @@ def load_function(path: str | os.PathLike[str], name: str | None = None) -> tupl
         sys.path.remove(source.folder)
     found = load.find_function(namespace, name, {cell.filename for cell in source.cells}, skipped)
     return found.fn, list(source.notes) + notes + found.notes
+
+
+HELPER_BYTES = 1024 * 1024
+MAX_HELPERS = 20
+
+
+def imported_names(source):
+    """The top-level module names the file's cells import (``import a.b`` -> a; relative imports left out)."""
+    names = []
+    for cell in source.cells:
+        try:
+            tree = ast.parse(cell.source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.append(node.module.split(".")[0])
+    return list(dict.fromkeys(names))
+
+
+def helper_modules(source, exclude=frozenset()):
+    """((name.py, text), ...): the learner's own modules beside the file that it imports, read now.
+
+    ``exclude`` holds resolved paths that must not travel (the file itself, classmates' submissions):
+    a submission never sees another one, even when it imports it by name.
+    """
+    folder = source.path.resolve().parent
+    found = []
+    for name in imported_names(source):
+        path = folder / f"{name}.py"
+        try:
+            if path.resolve() in exclude or not path.is_file() or path.stat().st_size > HELPER_BYTES:
+                continue
+            found.append((path.name, path.read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if len(found) >= MAX_HELPERS:
+            break
+    return tuple(found)

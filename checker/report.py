@@ -340,12 +340,16 @@ class Report:
     tracebacks: list  # the learner's own tracebacks, labelled
     notes: list = field(default_factory=list)  # how the function was found and called, what was skipped
     ended: str | None = None  # how the learner's process ended early, if it did
+    seed: int | None = None  # the seed the problems were drawn from (None: fixed problems)
+    conduct: list = field(default_factory=list)  # what fails the file whatever its numbers (autodiff, signals)
 
     @property
     def headline(self) -> str:
         """The one line that says most: that it passed, or the likeliest reason it failed."""
         if self.passed:
             return "all four gradients are right"
+        if self.conduct:
+            return self.conduct[0]
         if self.ended:
             return self.ended
         if self.diagnoses:
@@ -354,7 +358,7 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return bool(self.rows) and all(row.passed for row in self.rows) and not self.problems
+        return bool(self.rows) and all(row.passed for row in self.rows) and not self.problems and not self.conduct
 
     @property
     def failing(self) -> list[str]:
@@ -381,6 +385,8 @@ def build_report(
     notes: Sequence[str] = (),
     memory_mb: int = 0,
     global_m: dict[str, Any] | None = None,
+    events: Sequence[dict[str, str]] = (),
+    seed: int | None = None,
 ) -> Report:
     """The Report on ``runs`` (one Run per problem); ``ended`` says how the child ended early, if it did."""
     dtype_out = least_precise([dtype for run in runs for dtype in run.dtypes.values()], dtype_in)
@@ -404,6 +410,7 @@ def build_report(
             f"module-level m{value}: inside the function m must come from X.shape[1] "
             f"(the problems have m = {ms})"
         )
+    conduct = not_derived(rows, events)
     problems_text = problem_lines(runs) + ([ended] if ended else [])
     notes = list(notes) + (
         ["your function returned np.matrix values (read as arrays)"] if any(run.matrix for run in runs) else []
@@ -425,7 +432,31 @@ def build_report(
         tracebacks(name, runs, problems),
         notes,
         ended,
+        seed,
+        conduct,
     )
+
+
+def not_derived(rows: list[GradientRow], events: Sequence[dict[str, str]]) -> list[str]:
+    """Lines for what no formula derived (autodiff calls; signals sent): each fails the file. Marks the rows."""
+    lines = []
+    autodiff = list(dict.fromkeys(event["what"] for event in events if event["kind"] == "autodiff"))
+    if autodiff:
+        source = " and ".join(autodiff[:3])
+        returned = [row for row in rows if row.returned]
+        for row in returned:
+            row.passed = False
+            row.diagnosis = [f"{row.name} comes from {source}, not from a formula", *row.diagnosis]
+        names = ", ".join(row.name for row in returned) or "the gradients"
+        verb = "comes" if len(returned) == 1 else "come"
+        lines.append(f"{names} {verb} from {source}, not from a formula: a PASS needs the formulas written by hand")
+    kills = list(dict.fromkeys(event["what"] for event in events if event["kind"] == "kill"))
+    if kills:
+        lines.append(
+            f"your code tried to send a signal ({', '.join(kills[:3])}); the checker refused it: code being "
+            "checked may not signal any process"
+        )
+    return lines
 
 
 def _names(functions):
@@ -503,8 +534,8 @@ def format_report(report: Report) -> str:
     ]
     if report.problems:
         lines += ["", "problems:"] + [f"  {line}" for line in report.problems]
-    if report.diagnoses:
-        lines += ["", "diagnosis:"] + [f"  {line}" for line in report.diagnoses]
+    if report.conduct or report.diagnoses:
+        lines += ["", "diagnosis:"] + [f"  {line}" for line in [*report.conduct, *report.diagnoses]]
     lines += ["", f"result: {result_line(report)}"]
     if report.tracebacks:
         lines += [""] + report.tracebacks
