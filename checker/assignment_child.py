@@ -1,8 +1,10 @@
-"""The child process for the assignments' problems: ``python -m checker.assignment_child REQUEST REPLY MB``.
+"""The child process for the assignments' problems: ``python -m checker.assignment_child REQUEST REPLY MB [N]``.
 
-Like checker.child (numpy and the standard library only, its own memory
-limit, two pipes of its own, the parent's token on every reply), but it
-finds and calls what an assignment defines: cs231n's ``TwoLayerNet.loss``
+It starts as checker.child does, through the same checker.child.start (numpy
+and the standard library only, its limits, two pipes of its own, the
+parent's token on every reply, the learner's file and helper modules in a
+private working folder, the guard installed; in the sandbox the parent
+chose, checker.sandbox), then finds and calls what an assignment defines: cs231n's ``TwoLayerNet.loss``
 (a class built with the checker's sizes, its ``params`` set to the draw's,
 then ``loss(X, y, reg)`` and ``loss(X)``) or the course's week-2
 ``propagate(w, b, X, Y)``. Learners' Python 2 runs as it is where it can:
@@ -17,7 +19,8 @@ import os
 import sys
 import types
 
-from checker.child import _Cell, _flush, _limit
+from checker import call, guard, load, wire
+from checker.child import _flush, serve, start
 
 PY2_NAMES = {"xrange": range, "raw_input": input, "unicode": str, "basestring": str, "long": int}
 MAX_ITEMS = 6
@@ -52,8 +55,8 @@ class _Helpers:
     def find_spec(self, name, path=None, target=None):
         import importlib.util
 
-        if name not in self.helpers:
-            return None
+        if name not in self.helpers or name.split(".")[0] in guard.BLOCKED:
+            return None  # the checker's own names stay refused by the guard, whatever the learner's folder holds
         # A loader by exec_module (PEP 451); typeshed's LoaderProtocol still asks for load_module.
         return importlib.util.spec_from_loader(name, self, origin=self.helpers[name]["filename"])  # type: ignore[arg-type]
 
@@ -63,8 +66,9 @@ class _Helpers:
     def exec_module(self, module):
         helper = self.helpers[module.__name__]
         module.__dict__.update(PY2_NAMES)
-        module.__file__ = helper["filename"]
-        exec(compile(helper["source"], helper["filename"], "exec"), module.__dict__)
+        filename = os.path.abspath(helper["filename"])  # in the private working folder, beside the file
+        module.__file__ = filename
+        exec(compile(helper["source"], filename, "exec"), module.__dict__)
 
 
 def install_helpers(helpers):
@@ -76,8 +80,6 @@ def install_helpers(helpers):
 def describe_value(value):
     """An array (its type kept in 'was') for numbers, lists of numbers and arrays; else a type name."""
     import numpy as np
-
-    from checker import call
 
     if isinstance(value, (bool, int, float, list, tuple)) and not isinstance(value, bool):
         try:
@@ -107,8 +109,6 @@ def describe_output(out):
 def describe_error(e, user_files):
     """checker.call's description, with every small float array left in the learner's last frame."""
     import numpy as np
-
-    from checker import call
 
     error = call.describe_error(e, user_files)
     tb, frame = e.__traceback__, None
@@ -195,28 +195,11 @@ def call_problem(problem, found, inputs, user_files):
 
 
 def main(argv):
-    request_fd, reply_fd, megabytes = (int(argument) for argument in argv[1:4])
-    import numpy as np  # noqa: F401  (before the limit: numpy's own start-up is not the learner's memory)
-
-    from checker import wire
-
-    _limit(megabytes, 0)
-    from checker import load
-
-    request = wire.read_frame(request_fd)
-    token = request["token"]
-
-    def send(message):
-        wire.write_frame(reply_fd, {**message, "token": token})
-
-    send({"kind": "ready"})
+    started = start(argv)
+    request, send, cells, namespace = started.request, started.send, started.cells, started.namespace
+    user_files = started.user_files
     _install_past()
-    sys.path.insert(0, request["folder"])  # the learner's own helper modules, beside the file
     install_helpers(request.get("helpers") or {})
-    sys.argv = [request["path"]]
-    cells = [_Cell(**cell) for cell in request["cells"]]
-    user_files = {cell.filename for cell in cells}
-    namespace = {"__name__": load.NAMESPACE, "__file__": request["path"], "__builtins__": __builtins__}
     namespace.update(PY2_NAMES)  # Python 2's built-in names, read as Python 3's
     run_notes, skipped = load.run_definitions(
         cells, namespace, on_statement=lambda where: send({"kind": "running", "where": where})
@@ -236,7 +219,7 @@ def main(argv):
         return
     send({"kind": "loaded", "notes": notes, "function": name, "signature": signature, "skipped": skipped_entries})
     while True:
-        request = wire.read_frame(request_fd)
+        request = wire.read_frame(started.request_fd)
         if request.get("kind") != "call":
             return
         result = call_problem(request["problem"], found, request["inputs"], user_files)
@@ -245,16 +228,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    status = 0
-    try:
-        main(sys.argv)
-    except EOFError:
-        pass
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-        status = 70
-    finally:
-        _flush()
-        os._exit(status)
+    serve(main)

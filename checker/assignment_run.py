@@ -1,11 +1,16 @@
 """Run an assignment file in its child process, judge it, and serve the command line (``--problem``).
 
 ``check_assignment_file(target, problem)`` returns the checker's FileResult
-(verdict, one-line message, report, captured output), so the command's
-lines, CSV and JSON (checker.batch) serve these problems as they serve the
-week-3 one. ``dispatch`` is the command's hook: it picks each file's problem
-(``--problem NAME``, or recognised from what the file defines) and returns
-None when no file is an assignment's, leaving the week-3 path untouched.
+(verdict, one-line message, report, captured output, isolation, hash), so
+the command's lines, CSV and JSON (checker.batch) serve these problems as
+they serve the week-3 one. The file runs as a week-3 file does: in the
+sandbox of checker.sandbox (checker.run.Child, started with the assignment
+child's module), with a copy of the file and the helper modules it imports
+in a private working folder, a scrubbed environment and the guard; what the
+guard reports (autodiff, signals, processes) fails or notes it as there.
+``plan`` is the command's hook: it picks each file's problem (``--problem
+NAME``, or recognised from what the file defines) and gives checker.batch
+the check of each file, or None when no file is an assignment's.
 """
 
 import argparse
@@ -14,16 +19,17 @@ import secrets
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from . import files
+from . import files, sandbox
 from .assignment_check import REL_TOL, SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
 from .assignments import PROBLEMS, Problem, instances, recognise
-from .check import FAIL, PASS, FileResult
-from .run import Child, ChildGone, Limits, Place
+from .check import FAIL, PASS, FileResult, Submission, begin_file, check_file, end_file
+from .report import not_derived
+from .run import Child, ChildGone, Limits, Place, load_message
 
 CHILD_MODULE = "checker.assignment_child"
 
@@ -39,60 +45,44 @@ def _clean(message: Any) -> dict:
     raise ValueError("result")
 
 
-def python2_helpers(source: files.Source) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """The helper modules beside the file that the file imports and that parse only as Python 2.
+def python2_helpers(
+    helpers: Sequence[tuple[str, str]], folder: str = ""
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """The helper modules (checker.files.helper_modules: (name.py, text)) that parse only as Python 2.
 
-    ({module: {"filename", "source" rewritten by checker.files (print statements as calls)}}, notes).
+    ({module: {"filename" (in ``folder``; the child's working folder when ''), "source" rewritten by
+    checker.files (print statements as calls)}}, notes). Python 3 helpers are imported as they are.
     """
     import ast
+    import os
 
-    folder = source.path.resolve().parent
-    names = set()
-    for cell in source.cells:
-        for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.Import):
-                names |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.add(node.module.split(".")[0])
-    helpers, notes = {}, []
-    for name in sorted(names):
-        path = folder / f"{name}.py"
-        if not path.is_file() or path.resolve() == source.path.resolve():
-            continue
+    rewritten_helpers, notes = {}, []
+    for name, text in helpers:
         try:
-            text = path.read_text(encoding="utf-8-sig")
             ast.parse(text)
             continue  # Python 3 already: imported as it is
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (ValueError, MemoryError, RecursionError):
             continue
         except SyntaxError:
             pass
-        rewritten, why = files.prepared(text, path.name)
+        rewritten, why = files.prepared(text, name)
         if rewritten is not None:
-            helpers[name] = {"filename": str(path), "source": rewritten}
+            rewritten_helpers[name.removesuffix(".py")] = {"filename": os.path.join(folder, name), "source": rewritten}
             notes += [f"helper module {note}" for note in why]
-    return helpers, notes
+    return rewritten_helpers, notes
 
 
-def run_assignment(source: files.Source, problem: Problem, limits: Limits) -> dict:
-    """{'loaded', 'calls' (one per draw, None: not run), 'ended', 'timed_out', 'stdout', 'stderr'}."""
-    draws = instances(problem)
+def run_assignment(source: files.Source, problem: Problem, limits: Limits, place: Place, seed: int | None) -> dict:
+    """{'loaded', 'calls' (one per draw, None: not run), 'ended', 'timed_out', 'stdout', 'stderr', 'events'}."""
+    draws = instances(problem, seed)
     run: dict[str, Any] = {"loaded": None, "calls": [None] * len(draws), "ended": None, "timed_out": False}
-    helpers, run["helper_notes"] = python2_helpers(source)
-    child = Child(limits, Place(), module=CHILD_MODULE)
+    helpers, run["helper_notes"] = python2_helpers(place.files)
+    child = Child(limits, place, module=CHILD_MODULE)
     try:
-        cells = [{"where": c.where, "filename": c.filename, "source": c.source} for c in source.cells]
         child.send(
-            {
-                "kind": "load",
-                "cells": cells,
-                "folder": source.folder,
-                "path": str(source.path),
-                "problem": problem.name,
-                "klass": problem.klass,
-                "function": problem.function,
-                "helpers": helpers,
-            }
+            load_message(
+                source, place, problem=problem.name, klass=problem.klass, function=problem.function, helpers=helpers
+            )
         )
         child.receive("ready", limits.start_timeout, "starting Python and numpy")
         run["loaded"] = _clean(child.receive("loaded", limits.load_timeout, f"loading {source.path.name}"))
@@ -114,7 +104,7 @@ def run_assignment(source: files.Source, problem: Problem, limits: Limits) -> di
         run["ended"] = f"the process running your code sent a malformed {e}: its result channel was tampered with"
     finally:
         child.close()
-    run["stdout"], run["stderr"] = child.stdout, child.stderr
+    run["stdout"], run["stderr"], run["events"] = child.stdout, child.stderr, child.events
     return run
 
 
@@ -137,8 +127,11 @@ def _error_lines(problem: Problem, calls: list) -> list[str]:
     return lines
 
 
-def build(problem: Problem, why: str, name: str, run: dict, notes: list[str]) -> AssignmentReport:
-    draws = instances(problem)
+def build(
+    problem: Problem, why: str, name: str, run: dict, notes: list[str], seed: int | None = None
+) -> AssignmentReport:
+    """The report on one file's calls; what the guard reported (run["events"]) fails it as in week 3."""
+    draws = instances(problem, seed)
     got, structure = [], []
     for call in run["calls"]:
         main = call.get("main", {}) if isinstance(call, dict) else {}
@@ -165,7 +158,13 @@ def build(problem: Problem, why: str, name: str, run: dict, notes: list[str]) ->
         f"results read: {problem.reads}; {SHAPE_RULE}",
         f"pass when the relative error against jax.grad of the reference cost is <= {REL_TOL:g} (float64)",
     ]
-    return AssignmentReport(header, rows, diagnoses, errors, notes, [instance.draw.text(problem) for instance in draws])
+    if seed is not None:
+        header.insert(2, f"draws from seed {seed} (--seed {seed} checks on the same draws)")
+    # KeyRow has the fields not_derived reads and marks (name, returned, passed, diagnosis).
+    gradients: list[Any] = [row for row in rows if row.name in problem.gradient_keys]
+    conduct = not_derived(gradients, run.get("events") or [])
+    texts = [instance.draw.text(problem) for instance in draws]
+    return AssignmentReport(header, rows, diagnoses, errors, notes, texts, seed, conduct)
 
 
 _ONE_OVER = re.compile(r"(?<![\w.])1\s*/\s*(?:m|N|num_\w+|X\.shape\[\d\])\b")
@@ -187,18 +186,19 @@ def check_assignment_file(
     problem: Problem,
     limits: Limits = Limits(),
     why: str = "--problem",
-    source: files.Source | None = None,
+    *,
+    isolation: sandbox.Isolation | str = "auto",
+    submission: Submission | None = None,
+    hidden: tuple[str, ...] = (),
+    seed: int | None = None,
 ) -> FileResult:
-    """Check one file as ``problem`` in a child process (``source``: the file already read)."""
+    """Check one file as ``problem`` in a child process, isolated as checker.check.check_file isolates a
+    week-3 file (``isolation``, ``submission``, ``hidden`` as there); ``seed``: the draws' (None: fixed)."""
     started = time.monotonic()
-    result = FileResult(str(target), FAIL, "")
-    if source is None:
-        try:
-            source = files.read_source(target.path)
-        except files.FileProblem as e:
-            result.message = str(e)
-            return result
-    run = run_assignment(source, problem, limits)
+    result, place, source = begin_file(target, isolation, submission, hidden)
+    if place is None or source is None:
+        return result
+    run = run_assignment(source, problem, limits, place, seed)
     result.stdout, result.stderr, result.ended, result.timed_out = (
         run["stdout"],
         run["stderr"],
@@ -215,68 +215,101 @@ def check_assignment_file(
         result.message = f"{target.path.name} {loaded['not_found']}"
     else:
         result.function = str(loaded.get("function"))
-        report = build(problem, why, f"{result.function} in {target.path.name}", run, result.notes)
+        report = build(problem, why, f"{result.function} in {target.path.name}", run, result.notes, seed)
         result.report = report  # type: ignore[assignment]
         result.verdict = PASS if report.passed else FAIL
         result.message = report.headline
-    result.seconds = time.monotonic() - started
-    return result
+    return end_file(result, run["events"], started)
 
 
-def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem | None, str, files.Source | None]:
-    """(the problem a file is checked as, None: the week-3 checker; why; the file read, None: unreadable).
+def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem | None, str]:
+    """(the problem a file is checked as, None: the week-3 checker; why).
 
     Files are read here, one after the other: ast.parse from several threads at once can fail in
     CPython 3.11 (SystemError: AST constructor recursion depth mismatch).
     """
     if forced == "week3":
-        return None, "--problem week3", None
+        return None, "--problem week3"
+    if forced in PROBLEMS:
+        return PROBLEMS[forced].with_convention(convention), f"--problem {forced}"
     try:
         source = files.read_source(target.path)
     except files.FileProblem:
-        source = None
-    if forced in PROBLEMS:
-        return PROBLEMS[forced].with_convention(convention), f"--problem {forced}", source
-    if source is None:
-        return None, "unreadable", None
+        return None, "unreadable"
     problem, why = recognise([cell.source for cell in source.cells])
-    return (problem.with_convention(convention) if problem else None), why, source
+    return (problem.with_convention(convention) if problem else None), why
 
 
-def dispatch(
-    targets: Sequence[files.Target], many: bool, args: argparse.Namespace, settings: Any, limits: Limits
-) -> list[FileResult] | None:
-    """The command's results, printed, when a file is an assignment's; None when every file is week 3's.
+@dataclass(frozen=True)
+class Plan:
+    """Each file's problem (None: week 3's), the seed of the draws: what checker.batch runs for each file."""
 
-    The caller (checker.cli.run) writes the CSV and JSON and computes the exit code for both paths.
-    """
-    from . import batch
-    from .check import check_file
+    targets: tuple[files.Target, ...]
+    picks: tuple[tuple[Problem | None, str], ...]  # (problem, why it was picked)
+    seed: int
+    settings: Any  # week 3's Settings, for the files that are week 3's
+    limits: Limits
+    form: str
 
-    picks = [pick(target, args.problem, args.reg_convention) for target in targets]
-    if all(problem is None for problem, _, _ in picks):
-        return None
-    for problem in {problem for problem, _, _ in picks if problem is not None}:
-        instances(problem)  # the truth, computed once here before the threads share it
-
-    def one(i: int) -> FileResult:
-        problem, why, source = picks[i]
+    def check(
+        self, i: int, submission: Submission, isolation: sandbox.Isolation, hidden: tuple[str, ...]
+    ) -> FileResult:
+        problem, why = self.picks[i]
         if problem is None:
-            return check_file(targets[i], settings, limits, args.form)
-        return check_assignment_file(targets[i], problem, limits, why, source)
+            return check_file(
+                submission.target,
+                self.settings,
+                self.limits,
+                self.form,
+                isolation=isolation,
+                submission=submission,
+                hidden=hidden,
+            )
+        return check_assignment_file(
+            submission.target,
+            problem,
+            self.limits,
+            why,
+            isolation=isolation,
+            submission=submission,
+            hidden=hidden,
+            seed=self.seed,
+        )
 
-    if not many:
-        result = one(0)
-        print(result.text(args.show_output))
-        return [result]
-    width = max(len(str(target)) for target in targets)
-    results = []
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for result in pool.map(one, range(len(targets))):  # in the files' order, each as soon as it is done
-            print(batch.summary_line(result, width))
-            results.append(result)
-    print(batch.totals_line(results))
-    return results
+    def settings_block(self) -> dict[str, Any]:
+        """The JSON's settings: each assignment's own (problem, reg convention, draws), the seed; week 3's
+        settings only when some file is week 3's."""
+        block: dict[str, Any] = {"seed": self.seed, "tolerance": REL_TOL, "problems": {}}
+        for problem in dict.fromkeys(problem for problem, _ in self.picks if problem is not None):
+            block["problems"][problem.name] = {
+                "problem": problem.name,
+                "title": problem.title,
+                "reg_convention": problem.reg_kind if problem.reg_kind in ("full", "half") else None,
+                "signature": problem.signature,
+                "reads": problem.reads,
+                "draws": [instance.draw.text(problem) for instance in instances(problem, self.seed)],
+            }
+        if any(problem is None for problem, _ in self.picks):
+            week3 = self.settings
+            block["week3"] = {**asdict(week3), "cases": [str(case) for case in week3.cases]}
+        return block
+
+
+def plan(
+    targets: Sequence[files.Target], args: argparse.Namespace, settings: Any, limits: Limits, seed: int
+) -> Plan | None:
+    """The check of each file when some file is an assignment's; None when every file is week 3's.
+
+    The truth of each problem's draws is computed here, before checker.batch's threads share it.
+    """
+    picks = tuple(pick(target, args.problem, args.reg_convention) for target in targets)
+    if all(problem is None for problem, _ in picks):
+        return None
+    for problem in {problem for problem, _ in picks if problem is not None}:
+        instances(problem, seed)
+    if any(problem is None for problem, _ in picks):
+        settings.problems()
+    return Plan(tuple(targets), picks, seed, settings, limits, args.form)
 
 
 # --- in this process: for code you trust (tests, your own notebook) -------------------------------
@@ -293,7 +326,7 @@ def load_in_process(path: str, problem: Problem) -> Any:
     source = files.read_source(path)
     namespace: dict[str, Any] = {"__name__": load.NAMESPACE, "__file__": str(path), **assignment_child.PY2_NAMES}
     assignment_child._install_past()
-    assignment_child.install_helpers(python2_helpers(source)[0])
+    assignment_child.install_helpers(python2_helpers(files.helper_modules(source), source.folder)[0])
     sys.path.insert(0, source.folder)
     try:
         load.run_definitions(source.cells, namespace)

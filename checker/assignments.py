@@ -14,6 +14,12 @@ taken from ``len(set(y))`` or ``y.max() + 1`` is right only on the others,
 and one draw has C = 10 (CIFAR's), so a hard-coded 10 is right there only;
 reg differs between draws, so a reg slip is not a constant factor. Week 2:
 n_x and m differ, m varies, b is a Python float as the course's tests pass it.
+
+``draws(name, seed)`` draws problems of that same design with other sizes,
+regs and numbers from ``seed``: the command line draws a fresh seed for each
+run (the report shows it, ``--seed`` reproduces the run), so code tuned to
+the documented draws meets others. ``DRAWS`` (seed None) stays fixed for
+check_in_process and the tests.
 """
 
 import ast
@@ -123,6 +129,50 @@ DRAWS = {
 }
 
 
+def _distinct_sizes(rng: np.random.Generator, ranges: list[tuple[int, int]], taken: set[int]) -> tuple[int, ...]:
+    """One size from each (low, high) inclusive range, all different; the first (N or m) not in ``taken``."""
+    while True:
+        sizes = tuple(int(rng.integers(low, high + 1)) for low, high in ranges)
+        if len(set(sizes)) == len(sizes) and sizes[0] not in taken:
+            return sizes
+
+
+def _cs231n_draws(rng: np.random.Generator) -> tuple[Draw, ...]:
+    """Four draws of DRAWS["cs231n"]'s design: C = 10 in the second, three other Cs from 3-6; the third leaves a
+    middle class out of y, the fourth the top one; N, D, H, C differ inside each; N and reg differ between."""
+    others = [int(c) for c in rng.choice([3, 4, 5, 6], size=3, replace=False)]
+    classes = [others[0], 10, others[1], others[2]]
+    regs = [float(r) for r in rng.choice(np.arange(5, 50) / 100, size=4, replace=False)]
+    found: list[Draw] = []
+    for i, C in enumerate(classes):
+        # Every class but one at least once, and N, D, H differ from C and from each other.
+        ranges = [(C + 2, C + 8), (2, 7), (3, 8)]
+        while True:
+            N, D, H = _distinct_sizes(rng, ranges, {draw.sizes[0] for draw in found})
+            if C not in (N, D, H):
+                break
+        left_out = None if i < 2 else (int(rng.integers(1, C - 1)) if i == 2 else C - 1)
+        found.append(Draw((N, D, H, C), seed=int(rng.integers(2**31)), reg=regs[i], left_out=left_out))
+    return tuple(found)
+
+
+def _week2_draws(rng: np.random.Generator) -> tuple[Draw, ...]:
+    """Four draws of DRAWS["week2"]'s design: n_x and m differ inside each, m differs between."""
+    found: list[Draw] = []
+    for _ in range(4):
+        m, n_x = _distinct_sizes(rng, [(5, 12), (2, 7)], {draw.sizes[1] for draw in found})
+        found.append(Draw((n_x, m), seed=int(rng.integers(2**31))))
+    return tuple(found)
+
+
+def draws(name: str, seed: int | None = None) -> tuple[Draw, ...]:
+    """The draws of problem ``name``: the fixed DRAWS when ``seed`` is None, else drawn from ``seed``."""
+    if seed is None:
+        return DRAWS[name]
+    rng = np.random.default_rng([seed, list(PROBLEMS).index(name)])
+    return _cs231n_draws(rng) if name == "cs231n" else _week2_draws(rng)
+
+
 @dataclass(frozen=True, eq=False)
 class Instance:
     """A drawn problem: the learner's inputs (numpy, float64), the truth, and the intermediates mistakes use."""
@@ -180,11 +230,11 @@ def _week2_instance(problem: Problem, draw: Draw) -> Instance:
 
 
 @functools.lru_cache(maxsize=16)
-def instances(problem: Problem) -> tuple[Instance, ...]:
-    """The problem's draws with their truth (cached per problem and convention)."""
+def instances(problem: Problem, seed: int | None = None) -> tuple[Instance, ...]:
+    """The problem's draws (fixed, or from ``seed``) with their truth (cached per problem, convention and seed)."""
     jax.config.update("jax_enable_x64", True)
     make = _cs231n_instance if problem.layout == "rows" else _week2_instance
-    return tuple(make(problem, draw) for draw in DRAWS[problem.name])
+    return tuple(make(problem, draw) for draw in draws(problem.name, seed))
 
 
 # --- which problem a file is ----------------------------------------------------------------

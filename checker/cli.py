@@ -16,6 +16,7 @@ reports asked for are written with the files done so far, marked partial).
 
 import argparse
 import contextlib
+import secrets
 import signal
 import sys
 import threading
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .files import Target, expand
 
 if TYPE_CHECKING:  # imported when a check runs: --help stays fast
+    from .assignment_run import Plan
     from .check import FileResult, Settings
     from .run import Limits
     from .sandbox import Isolation
@@ -94,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="run each file in a sandbox: auto (default) uses bubblewrap, else unshare, else a plain process "
         "and says so; required refuses to run without one; none never uses one",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_positive(int, zero=True),
+        metavar="N",
+        help="the seed the assignments' draws (cs231n, week 2) come from (default: a fresh one each run, shown in "
+        "the report; --seed N checks on the same draws)",
     )
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
@@ -166,18 +175,20 @@ def run(args: argparse.Namespace) -> int:
     # The reports' folders are hidden from the learners' code too (it must not find, read or forge them).
     hidden = tuple(str(Path(p).resolve().parent) for p in (args.report, args.json) if p)
     total = None
-    from .assignment_run import dispatch
+    from .assignment_run import plan as assignment_plan
+    from .check import read_submission
 
+    seed = args.seed if getattr(args, "seed", None) is not None else secrets.randbelow(2**31)
+    plan = assignment_plan(targets, args, settings, limits, seed)  # None: every file is week 3's
     with _signals_as_interrupts():
         try:
-            # The assignments' files (cs231n, week 2); None: every file is week 3's.
-            results = dispatch(targets, many, args, settings, limits)
-            if results is not None:
-                pass
-            elif many:
-                results = _check_many(targets, settings, limits, args, isolation, hidden)
+            if many:
+                results = _check_many(targets, settings, limits, args, isolation, hidden, plan)
             else:
-                result = check_file(targets[0], settings, limits, args.form, isolation=isolation, hidden=hidden)
+                if plan is None:
+                    result = check_file(targets[0], settings, limits, args.form, isolation=isolation, hidden=hidden)
+                else:
+                    result = plan.check(0, read_submission(targets[0]), isolation, hidden)
                 if result.named_nothing:
                     return _error(result.message)
                 print(result.text(args.show_output))
@@ -189,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         if args.report:
             batch.write_csv(results, args.report, total)
         if args.json:
-            batch.write_json(results, args.json, settings, limits, total)
+            batch.write_json(results, args.json, settings if plan is None else plan.settings_block(), limits, total)
     except OSError as e:
         return _error(f"cannot write the report: {e}")
     if total is not None:
@@ -221,6 +232,7 @@ def _check_many(
     args: argparse.Namespace,
     isolation: "Isolation",
     hidden: tuple[str, ...],
+    plan: "Plan | None" = None,
 ) -> "list[FileResult]":
     from tqdm import tqdm
 
@@ -239,9 +251,12 @@ def _check_many(
             on_result=lambda _, result: tqdm.write(batch.summary_line(result, width), file=sys.stdout),
             isolation=isolation,
             hidden=hidden,
+            check=None if plan is None else plan.check,
         )
     print(batch.totals_line(results))
     print(f"isolation: {isolation.line}")
+    if plan is not None:
+        print(f"assignments' draws from seed {plan.seed} (--seed {plan.seed} checks on the same draws)")
     return results
 
 
