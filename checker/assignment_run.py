@@ -20,13 +20,14 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import files, sandbox
 from .assignment_check import REL_TOL, SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
-from .assignments import PROBLEMS, Problem, instances, recognise
+from .assignments import PROBLEMS, Problem, defines_a_checked_function, instances, recognise
 from .check import FAIL, PASS, FileResult, Submission, begin_file, check_file, end_file
 from .report import not_derived
 from .run import Child, ChildGone, Limits, Place, load_message
@@ -246,6 +247,7 @@ class Plan:
 
     targets: tuple[files.Target, ...]
     picks: tuple[tuple[Problem | None, str], ...]  # (problem, why it was picked)
+    helpers: frozenset[Path]  # targets that define no checked function: they may travel as helper modules
     seed: int
     settings: Any  # week 3's Settings, for the files that are week 3's
     limits: Limits
@@ -309,7 +311,21 @@ def plan(
         instances(problem, seed)
     if any(problem is None for problem, _ in picks):
         settings.problems()
-    return Plan(tuple(targets), picks, seed, settings, limits, args.form)
+    return Plan(tuple(targets), picks, _helper_modules(targets), seed, settings, limits, args.form)
+
+
+def _helper_modules(targets: Sequence[files.Target]) -> frozenset[Path]:
+    """The targets that define none of the checked functions (a layer_utils.py beside the class's files): a
+    submission that imports one gets a copy of it; a file that is a submission never travels to another."""
+    found = set()
+    for target in targets:
+        try:
+            source = files.read_source(target.path)
+        except files.FileProblem:
+            continue
+        if not defines_a_checked_function([cell.source for cell in source.cells]):
+            found.add(target.path.resolve())
+    return frozenset(found)
 
 
 # --- in this process: for code you trust (tests, your own notebook) -------------------------------
@@ -337,8 +353,11 @@ def load_in_process(path: str, problem: Problem) -> Any:
     return found
 
 
-def check_in_process(obj: Any, problem: str | Problem, convention: str = "full") -> AssignmentReport:
-    """Check a class (cs231n: its ``loss``) or a function (week 2: ``propagate``) of this process.
+def check_in_process(
+    obj: Any, problem: str | Problem, convention: str = "full", seed: int | None = None
+) -> AssignmentReport:
+    """Check a class (cs231n: its ``loss``) or a function (week 2: ``propagate``) of this process, on the fixed
+    draws (``seed`` None) or on draws from ``seed``.
 
     >>> from checker.assignment_run import check_in_process
     >>> report = check_in_process(TwoLayerNet, "cs231n")      # doctest: +SKIP
@@ -354,8 +373,8 @@ def check_in_process(obj: Any, problem: str | Problem, convention: str = "full")
     user_files = {code.co_filename} if code is not None else set()
     calls = [
         assignment_child.call_problem(chosen.name, obj, copy.deepcopy(instance.inputs), user_files)
-        for instance in instances(chosen)
+        for instance in instances(chosen, seed)
     ]
     name = getattr(obj, "__name__", "your code") + (f".{chosen.function}" if isinstance(obj, type) else "")
     run = {"calls": [_clean(call) for call in calls], "ended": None}
-    return build(chosen, "given in this process", name, run, [])
+    return build(chosen, "given in this process", name, run, [], seed)

@@ -251,6 +251,20 @@ def _defines(tree: ast.AST) -> tuple[set[str], set[tuple[str, str]]]:
     return functions, methods
 
 
+def defines_a_checked_function(cell_sources: list[str]) -> bool:
+    """Whether the code defines what some problem checks (backward_propagation, a class's loss, propagate):
+    a submission. A file that defines none of them is a helper module (it may travel with its classmates)."""
+    functions, methods = set(), set()
+    for text in cell_sources:
+        try:
+            found = _defines(ast.parse(text))
+        except SyntaxError:
+            return True  # unknown: treated as a submission, never shared
+        functions |= found[0]
+        methods |= found[1]
+    return bool({"backward_propagation", "propagate"} & functions) or any(m == "loss" for _, m in methods)
+
+
 def recognise(cell_sources: list[str]) -> tuple[Problem | None, str]:
     """(the problem a file's code is, why) from what it defines; (None, why not) when it is neither."""
     functions, methods = set(), set()

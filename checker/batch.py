@@ -62,6 +62,7 @@ def check_files(
     isolation: sandbox.Isolation | str = "auto",
     hidden: Sequence[str] = (),
     check: "CheckOne | None" = None,
+    helpers: frozenset = frozenset(),
 ) -> list[FileResult]:
     """[FileResult] for ``targets`` (checker.files.Target), in their order.
 
@@ -70,6 +71,7 @@ def check_files(
     ``hidden`` (the report's) and none of the checker's packages is visible. ``on_result(i, result)`` is
     called in order as results become ready; ``progress`` is a tqdm-like object whose ``update(1)`` is called
     as each file finishes. Ctrl-C stops the children and raises Interrupted with the files done so far.
+    ``helpers``: targets that are helper modules, not submissions (a file importing one gets a copy).
     ``check(i, submission, isolation, hidden)`` checks file i (default: week 3's check_file with ``settings``,
     ``limits`` and ``form``; checker.assignment_run's plan routes each file to its problem).
     """
@@ -77,8 +79,9 @@ def check_files(
         isolation = sandbox.isolation(isolation)
     if check is None:
         check = week3(settings, limits, form)
+    # No submission travels to another; ``helpers`` (resolved paths of targets that define nothing checked) may.
     paths = frozenset(target.path.resolve() for target in targets)
-    submissions = [read_submission(target, paths) for target in targets]
+    submissions = [read_submission(target, paths - helpers) for target in targets]
     folders = tuple(sorted({str(path.parent) for path in paths} | {os.path.realpath(h) for h in hidden}))
     results: list[FileResult] = []
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))

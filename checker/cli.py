@@ -252,6 +252,7 @@ def _check_many(
             isolation=isolation,
             hidden=hidden,
             check=None if plan is None else plan.check,
+            helpers=frozenset() if plan is None else plan.helpers,
         )
     print(batch.totals_line(results))
     print(f"isolation: {isolation.line}")

@@ -12,7 +12,7 @@ import pytest
 
 from checker.assignment_check import Value, shape_ok
 from checker.assignment_run import check_in_process, load_in_process
-from checker.assignments import CS231N, PROBLEMS, WEEK2, instances
+from checker.assignments import CS231N, PROBLEMS, WEEK2, draws, instances
 from corpus_assignments import EXPECTED
 from manual import logistic_propagate, two_layer_net
 
@@ -21,8 +21,13 @@ PROBLEM_OF = {"corpus_cs231n": "cs231n", "corpus_week2": "week2"}
 FILES = [(folder, name) for folder, table in EXPECTED.items() for name in table]
 
 
+# None: the fixed draws; the others: draws of the same design from a seed, as the command draws them each run.
+SEEDS = (None, 2024)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("folder", "name"), FILES, ids=[f"{f}/{n}" for f, n in FILES])
-def test_corpus_file_verdict_and_mistake_in_process(folder, name):
+def test_corpus_file_verdict_and_mistake_in_process(folder, name, seed):
     verdict, _, words = EXPECTED[folder][name]
     problem = PROBLEMS[PROBLEM_OF[folder]]
     try:
@@ -30,7 +35,7 @@ def test_corpus_file_verdict_and_mistake_in_process(folder, name):
     except LookupError as e:  # a helper module: not a file of the problem
         assert verdict == "FAIL" and words in str(e)
         return
-    report = check_in_process(found, problem)
+    report = check_in_process(found, problem, seed=seed)
     assert report.passed == (verdict == "PASS"), str(report)
     assert words in report.headline, str(report)
 
@@ -85,6 +90,25 @@ def test_draws_leave_classes_out_and_vary_C():
         assert missing == ({instance.draw.left_out} if instance.draw.left_out is not None else set())
         assert len(set(instance.draw.sizes)) == 4  # N, D, H, C all differ
     assert all(instance.truth["W1"].dtype == np.float64 for instance in draws)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2024, 2**31 - 1])
+def test_seeded_draws_keep_the_design(seed):
+    cs231n = draws("cs231n", seed)
+    assert draws("cs231n", seed) == cs231n  # the seed reproduces them
+    assert cs231n != draws("cs231n", seed + 1)
+    assert [draw.sizes[3] == 10 for draw in cs231n] == [False, True, False, False]
+    assert [draw.left_out for draw in cs231n][:2] == [None, None]
+    N3, C3, C4 = cs231n[2].sizes[0], cs231n[2].sizes[3], cs231n[3].sizes[3]
+    assert 0 < cs231n[2].left_out < C3 - 1 and cs231n[3].left_out == C4 - 1 and N3 > C3
+    assert len({draw.reg for draw in cs231n}) == 4 and len({draw.sizes[3] for draw in cs231n}) == 4
+    assert all(len(set(draw.sizes)) == 4 for draw in cs231n)  # N, D, H, C all differ
+    week2 = draws("week2", seed)
+    assert all(n_x != m for n_x, m in (draw.sizes for draw in week2))
+    assert len({m for _, m in (draw.sizes for draw in week2)}) == 4
+    for instance in instances(CS231N, seed):  # every class but the left-out one is in y
+        C, present = instance.draw.sizes[3], set(instance.inputs["y"].tolist())
+        assert set(range(C)) - present == ({instance.draw.left_out} if instance.draw.left_out is not None else set())
 
 
 def test_week2_b_is_a_python_float_and_truth_shapes_are_the_courses():
