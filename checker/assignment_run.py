@@ -196,7 +196,8 @@ def check_assignment_file(
     """Check one file as ``problem`` in a child process, isolated as checker.check.check_file isolates a
     week-3 file (``isolation``, ``submission``, ``hidden`` as there); ``seed``: the draws' (None: fixed)."""
     started = time.monotonic()
-    result, place, source = begin_file(target, isolation, submission, hidden)
+    result, place, submission = begin_file(target, isolation, submission, hidden)
+    source = submission.source
     if place is None or source is None:
         return result
     run = run_assignment(source, problem, limits, place, seed)

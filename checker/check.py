@@ -266,7 +266,8 @@ def check_file(
     if not isinstance(target, files.Target):
         target = files.Target(Path(target))
     started = time.monotonic()
-    result, place, source = begin_file(target, isolation, submission, hidden)
+    result, place, submission = begin_file(target, isolation, submission, hidden)
+    source = submission.source
     if place is None or source is None:
         return result
     problems, dtype = settings.problems()
@@ -314,18 +315,19 @@ def begin_file(
     isolation: sandbox.Isolation | str,
     submission: "Submission | None",
     hidden: tuple[str, ...],
-) -> tuple[FileResult, Place | None, files.Source | None]:
+) -> tuple[FileResult, Place | None, Submission]:
     """A FAIL result for ``target`` (its isolation line and hash filled in), the Place its code runs in and the
-    file as read; no Place when the file cannot be read (the result says why). Shared by every problem's check."""
+    file as read (the Submission); no Place when the file cannot be read (the result says why). Shared by every
+    problem's check (week 3's check_file, checker.assignment_run's check_assignment_file)."""
     if isinstance(isolation, str):
         isolation = sandbox.isolation(isolation)
     submission = submission or read_submission(target)
     result = FileResult(str(target), FAIL, "", isolation=isolation.line)
     if submission.source is None:
         result.message = submission.problem
-        return result, None, None
+        return result, None, submission
     result.sha256 = submission.source.sha256
-    return result, Place(isolation, (submission.source.folder, *hidden), submission.helpers), submission.source
+    return result, Place(isolation, (submission.source.folder, *hidden), submission.helpers), submission
 
 
 def end_file(result: FileResult, events: list[dict[str, str]], started: float) -> FileResult:

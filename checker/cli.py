@@ -101,8 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=_positive(int, zero=True),
         metavar="N",
-        help="the seed the assignments' draws (cs231n, week 2) come from (default: a fresh one each run, shown in "
-        "the report; --seed N checks on the same draws)",
+        help="the seed the assignments' draws (cs231n, week 2) come from (default: a fresh one each run, shown "
+        "in the report)",
     )
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
@@ -165,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
     targets, many, errors = expand(args.targets)
     if errors:
         return _error("; ".join(errors))
+    seed = args.seed if getattr(args, "seed", None) is not None else secrets.randbelow(2**31)
     settings = Settings(args.activation, args.output, one_output=args.one_output, dtype=args.dtype)
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:
@@ -178,7 +179,6 @@ def run(args: argparse.Namespace) -> int:
     from .assignment_run import plan as assignment_plan
     from .check import read_submission
 
-    seed = args.seed if getattr(args, "seed", None) is not None else secrets.randbelow(2**31)
     plan = assignment_plan(targets, args, settings, limits, seed)  # None: every file is week 3's
     with _signals_as_interrupts():
         try:
@@ -256,8 +256,10 @@ def _check_many(
         )
     print(batch.totals_line(results))
     print(f"isolation: {isolation.line}")
-    if plan is not None:
-        print(f"assignments' draws from seed {plan.seed} (--seed {plan.seed} checks on the same draws)")
+    if plan is not None:  # on stderr: stdout is one line per file, then the totals
+        print(
+            f"assignments' draws from seed {plan.seed} (--seed {plan.seed} checks on the same draws)", file=sys.stderr
+        )
     return results
 
 

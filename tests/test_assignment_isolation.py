@@ -67,14 +67,13 @@ def propagate(w, b, X, Y):
     return {"dw": np.asarray(dw), "db": float(db)}, np.asarray(cost_of(w, b))
 """
 
-# file -> (its text, words its one-line message must hold)
+# file -> (its text, words its one-line message must hold). The refused import is named by the exception the
+# learner's call raised ("No module named 'manual': the checker's own packages cannot be imported ...") or by
+# the guard's report of it ("your code imports manual, the checker's own code (refused)").
 HOSTILE = {
-    "imports_manual.py": (
-        IMPORTS_MANUAL,
-        "No module named 'manual': the checker's own packages cannot be imported by the code it checks",
-    ),
-    "kills_the_checker.py": (KILLS_THE_CHECKER, "your code tried to send a signal (os.kill("),
-    "uses_jax_grad.py": (JAX_GRAD, "dw, db come from jax.grad, not from a formula"),
+    "imports_manual.py": (IMPORTS_MANUAL, ("manual", "the checker's own")),
+    "kills_the_checker.py": (KILLS_THE_CHECKER, ("your code tried to send a signal (os.kill(",)),
+    "uses_jax_grad.py": (JAX_GRAD, ("dw, db come from jax.grad, not from a formula",)),
 }
 
 
@@ -113,7 +112,7 @@ def test_hostile_assignment_code_is_a_fail_naming_what_it_did(tmp_path, name, mo
     found = rows(report)
     assert set(found) == {name, "right.py"}
     assert found[name]["verdict"] == "FAIL"
-    assert words in found[name]["message"], found[name]["message"]
+    assert all(word in found[name]["message"] for word in words), found[name]["message"]
     assert found["right.py"]["verdict"] == "PASS", found["right.py"]["message"]
     for row in found.values():
         assert row["isolation"] == sandbox.isolation(mode).line
