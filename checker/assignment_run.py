@@ -28,7 +28,7 @@ import numpy as np
 from . import files, sandbox
 from .assignment_check import REL_TOL, SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
 from .assignments import PROBLEMS, Problem, defines_a_checked_function, instances, recognise
-from .check import FAIL, PASS, FileResult, Submission, begin_file, check_file, end_file
+from .check import FAIL, PASS, FileResult, Submission, begin_file, end_file
 from .report import not_derived
 from .run import Child, ChildGone, Limits, Place, load_message
 
@@ -246,28 +246,19 @@ def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem | 
 class Plan:
     """Each file's problem (None: week 3's), the seed of the draws: what checker.batch runs for each file."""
 
-    targets: tuple[files.Target, ...]
     picks: tuple[tuple[Problem | None, str], ...]  # (problem, why it was picked)
     helpers: frozenset[Path]  # targets that define no checked function: they may travel as helper modules
     seed: int
     settings: Any  # week 3's Settings, for the files that are week 3's
     limits: Limits
-    form: str
+    week3: Any  # checker.batch.week3's check of a week-3 file; None when no file is week 3's
 
     def check(
         self, i: int, submission: Submission, isolation: sandbox.Isolation, hidden: tuple[str, ...]
     ) -> FileResult:
         problem, why = self.picks[i]
         if problem is None:
-            return check_file(
-                submission.target,
-                self.settings,
-                self.limits,
-                self.form,
-                isolation=isolation,
-                submission=submission,
-                hidden=hidden,
-            )
+            return self.week3(i, submission, isolation, hidden)
         return check_assignment_file(
             submission.target,
             problem,
@@ -292,7 +283,7 @@ class Plan:
                 "reads": problem.reads,
                 "draws": [instance.draw.text(problem) for instance in instances(problem, self.seed)],
             }
-        if any(problem is None for problem, _ in self.picks):
+        if self.week3 is not None:
             week3 = self.settings
             block["week3"] = {**asdict(week3), "cases": [str(case) for case in week3.cases]}
         return block
@@ -308,11 +299,12 @@ def plan(
     picks = tuple(pick(target, args.problem, args.reg_convention) for target in targets)
     if all(problem is None for problem, _ in picks):
         return None
+    from .batch import week3
+
     for problem in {problem for problem, _ in picks if problem is not None}:
         instances(problem, seed)
-    if any(problem is None for problem, _ in picks):
-        settings.problems()
-    return Plan(tuple(targets), picks, _helper_modules(targets), seed, settings, limits, args.form)
+    week3_check = week3(settings, limits, args.form) if any(problem is None for problem, _ in picks) else None
+    return Plan(picks, _helper_modules(targets), seed, settings, limits, week3_check)
 
 
 def _helper_modules(targets: Sequence[files.Target]) -> frozenset[Path]:

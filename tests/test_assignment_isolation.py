@@ -151,3 +151,20 @@ def test_a_half_convention_run_says_so_in_its_settings(tmp_path):
     )
     assert code == 0, text
     assert json.loads(report.read_text())["settings"]["problems"]["cs231n"]["reg_convention"] == "half"
+
+
+def test_a_class_of_week3_and_week2_files_checks_each_as_its_own_problem(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "week3.py").write_text((HERE / "corpus/01_course_solution.py").read_text())
+    (folder / "week2.py").write_text(RIGHT_WEEK2.read_text())
+    report = tmp_path / "class.json"
+    code, shown = run_cli([str(folder), *QUICK, "--json", str(report)])
+    assert code == 0, shown
+    document = json.loads(report.read_text())
+    assert {Path(entry["file"]).name: entry["function"] for entry in document["files"]} == {
+        "week3.py": "backward_propagation",
+        "week2.py": "propagate",
+    }
+    assert set(document["settings"]["problems"]) == {"week2"}
+    assert document["settings"]["week3"]["activation"] == "tanh"  # week 3's options, for its file only
