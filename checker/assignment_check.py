@@ -105,6 +105,7 @@ class KeyRow:
     returned: bool = True  # on some draw at least (checker.report.not_derived reads it)
     rel_fd: None = None
     course_difference: None = None
+    error: float | None = None  # week 3's scaled error (issue 16's JSON reads it); here the verdict reads rel_autodiff
 
 
 # --- the report -------------------------------------------------------------------------------
