@@ -36,7 +36,10 @@ CSV_COLUMNS = (
     "isolation",
     "sha256",
 )
-PARTIAL = "INCOMPLETE"  # the verdict of the CSV's last row when the check was interrupted
+PARTIAL = "INCOMPLETE"
+CheckOne = Callable[
+    [int, Submission, sandbox.Isolation, tuple[str, ...]], FileResult
+]  # the verdict of the CSV's last row when the check was interrupted
 
 
 class Interrupted(KeyboardInterrupt):
@@ -58,6 +61,8 @@ def check_files(
     *,
     isolation: sandbox.Isolation | str = "auto",
     hidden: Sequence[str] = (),
+    check: "CheckOne | None" = None,
+    helpers: frozenset = frozenset(),
 ) -> list[FileResult]:
     """[FileResult] for ``targets`` (checker.files.Target), in their order.
 
@@ -66,22 +71,22 @@ def check_files(
     ``hidden`` (the report's) and none of the checker's packages is visible. ``on_result(i, result)`` is
     called in order as results become ready; ``progress`` is a tqdm-like object whose ``update(1)`` is called
     as each file finishes. Ctrl-C stops the children and raises Interrupted with the files done so far.
+    ``helpers``: targets that are helper modules, not submissions (a file importing one gets a copy).
+    ``check(i, submission, isolation, hidden)`` checks file i (default: week 3's check_file with ``settings``,
+    ``limits`` and ``form``; checker.assignment_run's plan routes each file to its problem).
     """
     if isinstance(isolation, str):
         isolation = sandbox.isolation(isolation)
-    settings.problems()  # the truth is computed once, here, before the threads share it
+    if check is None:
+        check = week3(settings, limits, form)
+    # No submission travels to another; ``helpers`` (resolved paths of targets that define nothing checked) may.
     paths = frozenset(target.path.resolve() for target in targets)
-    submissions = [read_submission(target, paths) for target in targets]
+    submissions = [read_submission(target, paths - helpers) for target in targets]
     folders = tuple(sorted({str(path.parent) for path in paths} | {os.path.realpath(h) for h in hidden}))
     results: list[FileResult] = []
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = [
-            pool.submit(
-                check_file, target, settings, limits, form, isolation=isolation, submission=submission, hidden=folders
-            )
-            for target, submission in zip(targets, submissions)
-        ]
+        futures = [pool.submit(check, i, submission, isolation, folders) for i, submission in enumerate(submissions)]
         if progress is not None:
             for future in futures:
                 future.add_done_callback(lambda _: progress.update(1))
@@ -100,6 +105,18 @@ def check_files(
         if changed:
             result.notes.append(changed)
     return results
+
+
+def week3(settings: Settings, limits: Limits, form: str) -> CheckOne:
+    """The check of one week-3 file (checker.check.check_file), its truth computed now, before the threads."""
+    settings.problems()
+
+    def check(i: int, submission: Submission, isolation: sandbox.Isolation, hidden: tuple[str, ...]) -> FileResult:
+        return check_file(
+            submission.target, settings, limits, form, isolation=isolation, submission=submission, hidden=hidden
+        )
+
+    return check
 
 
 def changed_on_disk(submission: Submission) -> str:
@@ -229,14 +246,18 @@ def as_json(result: FileResult) -> dict[str, Any]:
 def write_json(
     results: Sequence[FileResult],
     path: str | os.PathLike[str],
-    settings: Settings,
+    settings: Settings | dict[str, Any],
     limits: Limits,
     total: int | None = None,
 ) -> None:
-    """Everything, written atomically; ``total`` > len(results) marks it partial (an interrupted check)."""
+    """Everything, written atomically; ``total`` > len(results) marks it partial (an interrupted check).
+
+    ``settings``: week 3's Settings, or a block already made (the assignments': problem, convention, seed).
+    """
     partial = total is not None and total > len(results)
+    block = settings if isinstance(settings, dict) else {**asdict(settings), "cases": [str(c) for c in settings.cases]}
     document: dict[str, Any] = {
-        "settings": {**asdict(settings), "cases": [str(case) for case in settings.cases]},
+        "settings": block,
         "limits": asdict(limits),
         "summary": totals_line(results),
         "partial": partial,

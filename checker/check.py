@@ -291,18 +291,12 @@ def check_file(
     """
     if not isinstance(target, files.Target):
         target = files.Target(Path(target))
-    if isinstance(isolation, str):
-        isolation = sandbox.isolation(isolation)
     started = time.monotonic()
-    submission = submission or read_submission(target)
-    result = FileResult(str(target), FAIL, "", isolation=isolation.line)
-    if submission.source is None:
-        result.message = submission.problem
-        return result
+    result, place, submission = begin_file(target, isolation, submission, hidden)
     source = submission.source
-    result.sha256 = source.sha256
+    if place is None or source is None:
+        return result
     problems, dtype = settings.problems()
-    place = Place(isolation, (source.folder, *hidden), submission.helpers)
     child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits, place)
     result.stdout, result.stderr, result.ended, result.timed_out = (
         child.stdout,
@@ -310,7 +304,6 @@ def check_file(
         child.ended,
         child.timed_out,
     )
-    result.events = child.events
     result.notes = list(source.notes) + list(submission.notes) + (child.loaded["notes"] if child.loaded else [])
     if child.loaded is None:
         result.message = child.ended or "the process running your code ended without a word"
@@ -344,10 +337,36 @@ def check_file(
         result.notes = result.report.notes
         result.verdict = PASS if result.report.passed else FAIL
         result.message = result.report.headline
-    conduct = conduct_lines(child.events)
+    return end_file(result, child.events, started)
+
+
+def begin_file(
+    target: files.Target,
+    isolation: sandbox.Isolation | str,
+    submission: "Submission | None",
+    hidden: tuple[str, ...],
+) -> tuple[FileResult, Place | None, Submission]:
+    """A FAIL result for ``target`` (its isolation line and hash filled in), the Place its code runs in and the
+    file as read (the Submission); no Place when the file cannot be read (the result says why). Shared by every
+    problem's check (week 3's check_file, checker.assignment_run's check_assignment_file)."""
+    if isinstance(isolation, str):
+        isolation = sandbox.isolation(isolation)
+    submission = submission or read_submission(target)
+    result = FileResult(str(target), FAIL, "", isolation=isolation.line)
+    if submission.source is None:
+        result.message = submission.problem
+        return result, None, submission
+    result.sha256 = submission.source.sha256
+    return result, Place(isolation, (submission.source.folder, *hidden), submission.helpers), submission
+
+
+def end_file(result: FileResult, events: list[dict[str, str]], started: float) -> FileResult:
+    """What the guard reported, on the result: a refused signal fails it (named); processes started, noted."""
+    result.events = events
+    conduct = conduct_lines(events)
     if conduct and result.report is None:
         result.message = "; ".join([*conduct, result.message])
-    started_processes = dict.fromkeys(event["what"] for event in child.events if event["kind"] == "start")
+    started_processes = dict.fromkeys(event["what"] for event in events if event["kind"] == "start")
     result.notes += [f"your code started a process: {what}" for what in list(started_processes)[:3]]
     result.seconds = time.monotonic() - started
     return result

@@ -50,20 +50,36 @@ def _private_files(files):
     return folder
 
 
-def main(argv):
+class Started:
+    """What start() set up: the load request, the reply channel, the learner's cells and a fresh namespace."""
+
+    def __init__(self, request_fd, request, send, path, cells, namespace):
+        self.request_fd, self.request, self.send, self.path = request_fd, request, send, path
+        self.token = request["token"]
+        self.cells, self.namespace = cells, namespace
+        self.user_files = {cell.filename for cell in cells}
+
+
+def start(argv):
+    """The start-up every child shares (checker.child, checker.assignment_child), before any learner code runs.
+
+    Limits set, its own modules' folder off sys.path, the load request read, "ready" sent, the learner's
+    files written into the private working folder (first on sys.path), the guard installed. The caller
+    imports what it needs of the checker before this: the guard refuses the checker's packages by name.
+    """
     request_fd, reply_fd, megabytes = (int(argument) for argument in argv[1:4])
     processes = int(argv[4]) if len(argv) > 4 else 0
     import numpy as np  # noqa: F401  (before the limit: numpy's own start-up is not the learner's memory)
 
-    from checker import call, guard, load, wire
+    from checker import guard, load, wire
 
     # The child's own modules are loaded: their folder leaves sys.path, and the guard refuses them by name.
     here = os.path.dirname(os.path.dirname(os.path.abspath(wire.__file__)))
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
     _limit(megabytes, processes)
 
-    load_request = wire.read_frame(request_fd)
-    token = load_request["token"]
+    request = wire.read_frame(request_fd)
+    token = request["token"]
 
     def send(message):
         wire.write_frame(reply_fd, {**message, "token": token})
@@ -73,14 +89,25 @@ def main(argv):
             send({"kind": "event", "event": event})
 
     send({"kind": "ready"})
-    folder = _private_files(load_request.get("files") or {})
+    folder = _private_files(request.get("files") or {})
     sys.path.insert(0, folder)  # the learner's own helper modules, as in their notebook
-    path = os.path.join(folder, load_request["name"])
+    path = os.path.join(folder, request["name"])
     sys.argv = [path]
     guard.install(record)
-    cells = [_Cell(**cell) for cell in load_request["cells"]]
-    user_files = {cell.filename for cell in cells}
+    cells = [_Cell(**cell) for cell in request["cells"]]
     namespace = {"__name__": load.NAMESPACE, "__file__": path, "__builtins__": __builtins__}
+    return Started(request_fd, request, send, path, cells, namespace)
+
+
+def main(argv):
+    from checker import call, load, wire  # before start(): the guard refuses them by name after it
+
+    started = start(argv)
+    load_request, send, cells, namespace = started.request, started.send, started.cells, started.namespace
+    # In this frame, as before start() was shared: no secret from code that can read frames and closures (the
+    # isolation tests' forger finds it here); what stops a forged result is the parent's checks (nonce, kind,
+    # one reply per call), not the token's secrecy.
+    token, user_files = started.token, started.user_files  # noqa: F841  (token: see above)
     notes, skipped = load.run_definitions(
         cells, namespace, on_statement=lambda where: send({"kind": "running", "where": where})
     )
@@ -111,7 +138,7 @@ def main(argv):
         }
     )
     while True:
-        request = wire.read_frame(request_fd)
+        request = wire.read_frame(started.request_fd)
         if request.get("kind") != "call":
             return
         result = call.call_user(found.fn, found.order, request["inputs"], user_files)
@@ -130,7 +157,8 @@ class _Cell:
         self.where, self.filename, self.source = where, filename, source
 
 
-if __name__ == "__main__":
+def serve(main):
+    """Run ``main(sys.argv)`` as a child's whole life: its own failure is exit status CHILD_FAILED, never more."""
     status = 0
     try:
         main(sys.argv)
@@ -145,3 +173,7 @@ if __name__ == "__main__":
         # Not sys.exit: the learner's atexit handlers and threads must not run on after the check.
         _flush()
         os._exit(status)
+
+
+if __name__ == "__main__":
+    serve(main)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .files import Target, expand
 
 if TYPE_CHECKING:  # imported when a check runs: --help stays fast
+    from .assignment_run import Plan
     from .check import FileResult, Settings
     from .run import Limits
     from .sandbox import Isolation
@@ -100,10 +101,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=_positive(int, zero=True),
         metavar="N",
-        help="the seed the problems are drawn from (default: a fresh one each run, shown in the report)",
+        help="the seed the problems (week 3) and the draws (cs231n, week 2) come from (default: a fresh one each "
+        "run, shown in the report)",
     )
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
+    parser.add_argument(
+        "--problem",
+        choices=("auto", "week3", "cs231n", "week2"),
+        default="auto",
+        help="what the file solves: week3 (backward_propagation), cs231n (TwoLayerNet.loss), week2 (propagate); "
+        "auto (default): recognised from what the file defines",
+    )
+    parser.add_argument(
+        "--reg-convention",
+        choices=("full", "half"),
+        default="full",
+        help="cs231n's L2: full, reg * sum(W**2) (2017-2019, default), or half, 0.5 * reg * sum(W**2) (2016)",
+    )
     parser.add_argument(
         "--show-output",
         type=_positive(int, zero=True),
@@ -161,12 +176,19 @@ def run(args: argparse.Namespace) -> int:
     # The reports' folders are hidden from the learners' code too (it must not find, read or forge them).
     hidden = tuple(str(Path(p).resolve().parent) for p in (args.report, args.json) if p)
     total = None
+    from .assignment_run import plan as assignment_plan
+    from .check import read_submission
+
+    plan = assignment_plan(targets, args, settings, limits, seed)  # None: every file is week 3's
     with _signals_as_interrupts():
         try:
             if many:
-                results = _check_many(targets, settings, limits, args, isolation, hidden)
+                results = _check_many(targets, settings, limits, args, isolation, hidden, plan)
             else:
-                result = check_file(targets[0], settings, limits, args.form, isolation=isolation, hidden=hidden)
+                if plan is None:
+                    result = check_file(targets[0], settings, limits, args.form, isolation=isolation, hidden=hidden)
+                else:
+                    result = plan.check(0, read_submission(targets[0]), isolation, hidden)
                 if result.named_nothing:
                     return _error(result.message)
                 print(result.text(args.show_output))
@@ -178,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         if args.report:
             batch.write_csv(results, args.report, total)
         if args.json:
-            batch.write_json(results, args.json, settings, limits, total)
+            batch.write_json(results, args.json, settings if plan is None else plan.settings_block(), limits, total)
     except OSError as e:
         return _error(f"cannot write the report: {e}")
     if total is not None:
@@ -210,6 +232,7 @@ def _check_many(
     args: argparse.Namespace,
     isolation: "Isolation",
     hidden: tuple[str, ...],
+    plan: "Plan | None" = None,
 ) -> "list[FileResult]":
     from tqdm import tqdm
 
@@ -228,13 +251,21 @@ def _check_many(
             on_result=lambda _, result: tqdm.write(batch.summary_line(result, width), file=sys.stdout),
             isolation=isolation,
             hidden=hidden,
+            check=None if plan is None else plan.check,
+            helpers=frozenset() if plan is None else plan.helpers,
         )
-    # The class's settings on stderr: stdout is one line per file, then the totals.
+    # The class's settings on stderr: stdout is one line per file, then the totals. One seed serves both the
+    # week-3 problems and the assignments' draws.
     print(f"isolation: {isolation.line}", file=sys.stderr)
-    print(
-        f"problems drawn from seed {settings.seed} (--seed {settings.seed} checks on the same problems)",
-        file=sys.stderr,
-    )
+    if plan is None or plan.week3 is not None:
+        print(
+            f"problems drawn from seed {settings.seed} (--seed {settings.seed} checks on the same problems)",
+            file=sys.stderr,
+        )
+    if plan is not None:
+        print(
+            f"assignments' draws from seed {plan.seed} (--seed {plan.seed} checks on the same draws)", file=sys.stderr
+        )
     print(batch.totals_line(results))
     return results
 

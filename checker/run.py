@@ -140,7 +140,7 @@ def describe_end(returncode, memory_mb):
 class Child:
     """One child process and its pipes; ``request`` sends a message and waits for the awaited reply."""
 
-    def __init__(self, limits, place):
+    def __init__(self, limits, place, module="checker.child"):
         self.limits, self.place = limits, place
         self.token = secrets.token_hex(16)
         self.events: list[dict[str, str]] = []
@@ -153,7 +153,7 @@ class Child:
             sys.executable,
             "-P",
             "-m",
-            "checker.child",
+            module,
             str(request_read),
             str(reply_write),
             str(limits.memory_mb),
@@ -430,6 +430,18 @@ class ChildRun:
     events: list = field(default_factory=list)  # what the guard reported: {"kind", "what"}
 
 
+def load_message(source: "Source", place: Place, **extra: Any) -> dict[str, Any]:
+    """The first message every child (checker.child.start) reads: the cells to run, the files its private
+    working folder gets (the learner's own file and ``place.files``), the file's name; ``extra`` for its kind."""
+    return {
+        "kind": "load",
+        "cells": [{"where": cell.where, "filename": cell.filename, "source": cell.source} for cell in source.cells],
+        "files": {**dict(place.files), source.path.name: source.text},
+        "name": source.path.name,
+        **extra,
+    }
+
+
 def run_file(
     source: "Source",
     function: str | None,
@@ -448,18 +460,7 @@ def run_file(
     child = Child(limits, place)
     name = source.path.name
     try:
-        child.send(
-            {
-                "kind": "load",
-                "cells": [
-                    {"where": cell.where, "filename": cell.filename, "source": cell.source} for cell in source.cells
-                ],
-                "files": {**dict(place.files), name: source.text},
-                "name": name,
-                "function": function,
-                "form": form,
-            }
-        )
+        child.send(load_message(source, place, function=function, form=form))
         child.receive("ready", limits.start_timeout, "starting Python and numpy")
         run.loaded = _clean_loaded(child.receive("loaded", limits.load_timeout, f"loading {name}"))
         if "not_found" not in run.loaded:
