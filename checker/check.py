@@ -161,6 +161,7 @@ class FileResult:
     stdout: Captured | None = None
     stderr: Captured | None = None
     seconds: float = 0.0
+    isolation: str = "child process, no sandbox"  # one human line: which isolation ran the learner's code
 
     @property
     def passed(self) -> bool:

@@ -84,6 +84,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
     parser.add_argument(
+        "--gradescope", metavar="results.json", help="write Gradescope's autograder results (one file checked)"
+    )
+    parser.add_argument(
+        "--prairielearn", metavar="results.json", help="write PrairieLearn's external-grader results (one file checked)"
+    )
+    parser.add_argument(
+        "--points", type=_positive(float), default=4.0, help="points of the whole check in those results (default 4)"
+    )
+    parser.add_argument(
         "--show-output",
         type=_positive(int, zero=True),
         default=40,
@@ -135,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
         settings.check()
     except ValueError as e:  # an unknown activation or output
         return _error(e)
+    if many and (args.gradescope or args.prairielearn):
+        return _error("--gradescope and --prairielearn grade one submission: give one file")
     if many:
         results = _check_many(targets, settings, limits, args)
     else:
@@ -148,9 +159,21 @@ def run(args: argparse.Namespace) -> int:
             batch.write_csv(results, args.report)
         if args.json:
             batch.write_json(results, args.json, settings, limits)
+        if args.gradescope or args.prairielearn:
+            _write_graders(results[0], args)
     except OSError as e:
         return _error(f"cannot write the report: {e}")
     return EXIT_PASS if all(result.passed for result in results) else EXIT_FAIL
+
+
+def _write_graders(result: "FileResult", args: argparse.Namespace) -> None:
+    from . import graders
+
+    grade = graders.grade(result, args.points)
+    if args.gradescope:
+        graders.write_json(graders.gradescope_results(grade), args.gradescope)
+    if args.prairielearn:
+        graders.write_json(graders.prairielearn_results(grade), args.prairielearn)
 
 
 def _check_many(

@@ -121,6 +121,7 @@ class GradientRow:
     # Right on every problem that returned it, but missing from some: not wrong, yet not verified either.
     right_where_returned: bool = False
     returned: bool = True  # came back, with some shape, from at least one problem
+    problems_passed: int = 0  # problems on which it came back with the right shape, within both tolerances
 
 
 def _norm(array):
@@ -165,7 +166,23 @@ def gradient_row(key, runs, problems, tol, course_tol):
     right = shape_ok and bool(good) and rel <= tol and course <= course_tol
     passed = right and len(good) == len(problems)
     returned = any(key in run.grads for run in runs)
-    return GradientRow(key, shape, shape_ok, rel, rel_fd, course, passed, right_where_returned=right, returned=returned)
+    # Per problem, the same two tolerances: what graders give partial credit by (all of them is `passed`).
+    problems_passed = sum(
+        relative_error(grad, problem.truth[key]) <= tol and course_difference(grad, problem.fd[key]) <= course_tol
+        for grad, problem in good
+    )
+    return GradientRow(
+        key,
+        shape,
+        shape_ok,
+        rel,
+        rel_fd,
+        course,
+        passed,
+        right_where_returned=right,
+        returned=returned,
+        problems_passed=problems_passed,
+    )
 
 
 def overall_course_difference(runs, problems):
@@ -340,6 +357,7 @@ class Report:
     tracebacks: list  # the learner's own tracebacks, labelled
     notes: list = field(default_factory=list)  # how the function was found and called, what was skipped
     ended: str | None = None  # how the learner's process ended early, if it did
+    seed: int | None = None  # the seed the problems were drawn from (None: the fixed DEFAULT_CASES)
 
     @property
     def headline(self) -> str:
