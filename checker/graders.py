@@ -106,12 +106,20 @@ def _figures(row: GradientRow) -> str:
     )
 
 
-def _gradient_grade(row: GradientRow, problems: int, share: float) -> GradientGrade:
+def _gradient_grade(row: GradientRow, problems: int, share: float, reasons: tuple[str, ...]) -> GradientGrade:
+    """``reasons``: the report's problems, told for a failing gradient that has no diagnosis of its own."""
     verdict = "right" if row.passed else "wrong" if row.returned else "not returned"
     summary = f"{row.name} {verdict}: {row.problems_passed} of {problems} problems passed ({_figures(row)})"
     score = share if row.passed else share * row.problems_passed / problems
     return GradientGrade(
-        row.name, _round(score), _round(share), row.passed, row.problems_passed, problems, summary, tuple(row.diagnosis)
+        row.name,
+        _round(score),
+        _round(share),
+        row.passed,
+        row.problems_passed,
+        problems,
+        summary,
+        tuple(row.diagnosis) or (() if row.passed else reasons),
     )
 
 
@@ -166,7 +174,7 @@ def grade(result: FileResult | Report, points: float = 4.0) -> Grade:
         report.passed,
         result_line(report),
         report.headline,
-        tuple(_gradient_grade(row, len(report.cases), share) for row in report.rows),
+        tuple(_gradient_grade(row, len(report.cases), share, tuple(report.problems)) for row in report.rows),
         tuple(report.problems),
         tuple(report.diagnoses),
         tuple(notes),
