@@ -96,7 +96,7 @@ OK_FORMAT = False
 
 name = "{name}"
 
-SETTINGS = {settings!r}
+SETTINGS = {settings}
 {cases}'''
 
 OTTER_CASE = """
@@ -253,7 +253,7 @@ def otter_test_file(
         version=checker_version(),
         activation=activation,
         output=output,
-        settings=settings,
+        settings=json.dumps(settings),
         cases=cases,
     )
 
