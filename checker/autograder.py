@@ -261,44 +261,42 @@ def otter_test_file(
 # --- the command line ---------------------------------------------------------------------------
 
 
-def _network_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--points", type=_positive(float), default=4.0, help="the points of the whole check (4)")
-    parser.add_argument("--activation", default="tanh", help="hidden activation the learners use (tanh)")
-    parser.add_argument("--output", choices=("sigmoid", "identity"), default="sigmoid", help="output unit (sigmoid)")
-    parser.add_argument("--function", default=None, help="the function to check (default: backward_propagation)")
-
-
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``autograder gradescope|otter`` to a CLI (its func returns the exit code)."""
-    parser = subparsers.add_parser("autograder", help="write a Gradescope autograder zip or Otter-Grader tests")
+    parser = subparsers.add_parser(
+        "autograder",
+        help="write a Gradescope autograder zip or an Otter-Grader test file",
+        description="gradescope: write Gradescope's autograder zip (setup.sh, run_autograder); "
+        "otter: write an Otter-Grader test file (Python format) into a tests folder. Guide: docs/checker.md",
+    )
     add_arguments(parser)
     return parser
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    kinds = parser.add_subparsers(dest="kind", required=True, metavar="gradescope|otter")
-    gradescope = kinds.add_parser("gradescope", help="write Gradescope's autograder zip (setup.sh, run_autograder)")
-    gradescope.add_argument("--out", required=True, metavar="autograder.zip")
-    _network_flags(gradescope)
-    gradescope.add_argument("--timeout", type=_positive(float), default=5.0, help="seconds per call (5)")
-    gradescope.add_argument("--memory", type=_positive(int), default=4096, metavar="MB", help="memory limit (4096)")
-    gradescope.add_argument(
-        "--install", default=None, metavar="PIP_SPEC", help="what setup.sh pip-installs (default: a copy of this one)"
+    parser.add_argument("kind", choices=("gradescope", "otter"), help="which grader's files to write")
+    parser.add_argument("--out", required=True, help="gradescope: the zip to write; otter: the tests folder")
+    parser.add_argument("--points", type=_positive(float), default=4.0, help="the points of the whole check (4)")
+    parser.add_argument("--activation", default="tanh", help="hidden activation the learners use (tanh)")
+    parser.add_argument("--output", choices=("sigmoid", "identity"), default="sigmoid", help="output unit (sigmoid)")
+    parser.add_argument("--function", default=None, help="the function to check (default: backward_propagation)")
+    parser.add_argument("--timeout", type=_positive(float), default=5.0, help="gradescope: seconds per call (5)")
+    parser.add_argument(
+        "--memory", type=_positive(int), default=4096, metavar="MB", help="gradescope: memory limit (4096)"
     )
-    gradescope.set_defaults(func=_write_gradescope)
-    otter = kinds.add_parser("otter", help="write an Otter-Grader test file (Python format) into a tests folder")
-    otter.add_argument("--out", required=True, metavar="tests/")
-    otter.add_argument("--name", default="backprop", help="the test's name, as in grader.check(NAME) (backprop)")
-    _network_flags(otter)
-    otter.set_defaults(func=_write_otter)
-    run = kinds.add_parser("run-gradescope", help="(run_autograder's) check a submission folder, write results.json")
-    run.add_argument("--submission", type=Path, required=True)
-    run.add_argument("--results", type=Path, required=True)
-    run.add_argument("--config", type=Path, default=None)
-    run.add_argument("--timeout", type=_positive(float), default=None)
-    run.set_defaults(
-        func=lambda args: run_gradescope(args.submission, args.results, args.config, {"timeout": args.timeout})
+    parser.add_argument(
+        "--install", default=None, metavar="PIP_SPEC", help="gradescope: what setup.sh installs (default: this copy)"
     )
+    parser.add_argument("--name", default="backprop", help="otter: the test's name, as in grader.check(NAME)")
+    parser.set_defaults(func=lambda args: _write_gradescope(args) if args.kind == "gradescope" else _write_otter(args))
+
+
+def run_arguments(parser: argparse.ArgumentParser) -> None:
+    """``python -m checker.autograder run-gradescope ...``: what run_autograder calls per submission."""
+    parser.add_argument("--submission", type=Path, required=True)
+    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("--config", type=Path, default=None)
+    parser.add_argument("--timeout", type=_positive(float), default=None)
 
 
 def _error(message: object) -> int:
@@ -346,13 +344,17 @@ def _write_otter(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m checker.autograder KIND ...``; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="shallownet autograder")
-    add_arguments(parser)
+    """``python -m checker.autograder gradescope|otter ...`` or ``... run-gradescope ...``; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    running = argv[:1] == ["run-gradescope"]
+    parser = argparse.ArgumentParser(prog="python -m checker.autograder" + " run-gradescope" * running)
+    (run_arguments if running else add_arguments)(parser)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(argv[1:] if running else argv)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 2
+    if running:
+        return run_gradescope(args.submission, args.results, args.config, {"timeout": args.timeout})
     return int(args.func(args))
 
 
