@@ -70,9 +70,9 @@ rm -f "$RESULTS"
     --config "$ROOT/source/{config}" "$@"
 status=$?
 if [ ! -s "$RESULTS" ]; then
-    # The checker itself could not run (not the learner's code): say so rather than leave no results.
+    # The checker ended without results (it could not start, or was killed): say so rather than leave none.
     cat > "$RESULTS" <<EOF
-{{"score": 0, "output": "The autograder could not run the checker (exit status $status): tell your teacher.",
+{{"score": 0, "output": "The checker ended without writing results (exit status $status): tell your teacher.",
  "output_format": "text", "visibility": "visible", "stdout_visibility": "visible", "tests": []}}
 EOF
 fi

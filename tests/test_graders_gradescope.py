@@ -187,7 +187,7 @@ def test_an_empty_submission_and_a_broken_checker_still_write_results(tmp_path, 
     subprocess.run([str(root / "run_autograder")], env=env, capture_output=True, timeout=60)
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.Draft202012Validator(SCHEMA).validate(results)
-    assert results["score"] == 0 and "could not run the checker (exit status 127)" in results["output"]
+    assert results["score"] == 0 and "The checker ended without writing results (exit status 127)" in results["output"]
 
 
 def test_of_several_files_the_best_is_graded_and_the_others_named(tmp_path):

@@ -94,17 +94,20 @@ def test_otter_run_grades_notebooks_as_gradescope_does(tests_dir, tmp_path):
         [sys.executable, "-m", "otter", "generate"], cwd=work, capture_output=True, text=True, timeout=300
     )
     assert generated.returncode == 0, generated.stderr
-    for notebook, points in (("right_backprop.ipynb", 10.0), ("missing_one_over_m.ipynb", 7.5)):
-        out = tmp_path / notebook
-        out.mkdir()
-        run = subprocess.run(
-            [sys.executable, "-m", "otter", "run", "-a", str(work / "autograder.zip"), "-o", str(out),
+    # Both notebooks at once: each run starts its own kernel.
+    runs = {}
+    for notebook in ("right_backprop.ipynb", "missing_one_over_m.ipynb"):
+        (tmp_path / notebook).mkdir()
+        runs[notebook] = subprocess.Popen(
+            [sys.executable, "-m", "otter", "run", "-a", str(work / "autograder.zip"), "-o", str(tmp_path / notebook),
              "--no-logo", str(GRADERS / notebook)],
-            capture_output=True, text=True, timeout=300,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
-        assert run.returncode == 0, run.stdout + run.stderr
-        assert f"Total Score: {points:.3f} / 10.000" in run.stdout
-        otter_results = json.loads((out / "results.json").read_text())
+    for (notebook, run), points in zip(runs.items(), (10.0, 7.5)):
+        stdout, _ = run.communicate(timeout=600)
+        assert run.returncode == 0, stdout
+        assert f"Total Score: {points:.3f} / 10.000" in stdout
+        otter_results = json.loads((tmp_path / notebook / "results.json").read_text())
         (graded,) = [test for test in otter_results["tests"] if test["name"] == "backprop"]
         gradescope = graders.gradescope_results(graders.grade(check_file(GRADERS / notebook), points=10))
         assert graded["score"] == gradescope["score"] == points
