@@ -108,7 +108,15 @@ def _figures(row: GradientRow) -> str:
 
 def _gradient_grade(row: GradientRow, problems: int, share: float, reasons: tuple[str, ...]) -> GradientGrade:
     """``reasons``: the report's problems, told for a failing gradient that has no diagnosis of its own."""
-    verdict = "right" if row.passed else "wrong" if row.returned else "not returned"
+    verdict = (
+        "right"
+        if row.passed
+        else "right only where returned"
+        if row.right_where_returned
+        else "wrong"
+        if row.returned
+        else "not returned"
+    )
     summary = f"{row.name} {verdict}: {row.problems_passed} of {problems} problems passed ({_figures(row)})"
     score = share if row.passed else share * row.problems_passed / problems
     return GradientGrade(

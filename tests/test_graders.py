@@ -59,7 +59,7 @@ def test_each_gradient_earns_its_share_by_the_problems_it_passed(source, points,
 def test_partial_credit_counts_only_the_problems_a_gradient_passed_and_says_why_the_others_failed():
     grade = graders.grade(check_backprop(function_of(ONE_OUTPUT_ONLY)), 4.0)
     dW1 = grade.tests[0]
-    assert dW1.summary.startswith("dW1 wrong: 3 of 4 problems passed")
+    assert dW1.summary.startswith("dW1 right only where returned: 3 of 4 problems passed")
     assert not dW1.passed and dW1.score == 0.75
     assert any("one output unit" in text for text in dW1.diagnosis + grade.diagnoses)
 

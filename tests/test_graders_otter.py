@@ -60,7 +60,8 @@ def test_the_file_is_otters_python_format_with_a_case_per_gradient(tests_dir):
         (WRONG_DERIVATIVE, 5.0, ["dW1", "db1"], "activation derivative"),
     ],
 )
-def test_grader_check_in_the_notebook_scores_and_explains(tests_dir, source, score, failing, words):
+def test_grader_check_in_the_notebook_scores_and_explains(tests_dir, source, score, failing, words, monkeypatch):
+    monkeypatch.chdir(tests_dir.parent)  # Otter logs each check to .OTTER_LOG in the working folder
     grader = otter.Notebook(tests_dir=str(tests_dir))
     result = grader.check("backprop", global_env=namespace(source))
     assert (result.score, result.possible) == (score, 10.0)
@@ -73,7 +74,8 @@ def test_grader_check_in_the_notebook_scores_and_explains(tests_dir, source, sco
     assert str(result) == repr(result)
 
 
-def test_a_notebook_without_the_function_fails_every_case_with_a_hint(tests_dir):
+def test_a_notebook_without_the_function_fails_every_case_with_a_hint(tests_dir, monkeypatch):
+    monkeypatch.chdir(tests_dir.parent)
     result = otter.Notebook(tests_dir=str(tests_dir)).check("backprop", global_env={"np": None})
     assert result.score == 0
     assert all("backward_propagation is not defined: run the cell" in r.message for r in result.test_case_results)
