@@ -19,6 +19,7 @@ import argparse
 import importlib.metadata
 import importlib.util
 import json
+import shlex
 import stat
 import sys
 import time
@@ -134,7 +135,9 @@ def _package_files() -> dict[str, bytes]:
 def gradescope_files(settings: dict[str, Any], install: str | None = None) -> dict[str, bytes]:
     """The autograder zip's files by name: setup.sh, run_autograder, the settings, the package unless ``install``."""
     files = {} if install else _package_files()
-    files["setup.sh"] = SETUP_SH.format(venv=VENV, install=install or '"$SOURCE/package"').encode()
+    files["setup.sh"] = SETUP_SH.format(
+        venv=VENV, install=shlex.quote(install) if install else '"$SOURCE/package"'
+    ).encode()
     files["run_autograder"] = RUN_AUTOGRADER.format(venv=VENV, config=CONFIG_NAME).encode()
     files[CONFIG_NAME] = (json.dumps(settings, indent=2) + "\n").encode()
     return files

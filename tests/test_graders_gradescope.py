@@ -80,6 +80,9 @@ def test_the_zip_holds_executable_scripts_at_its_root_and_the_package(autograder
     assert "apt-get install -y --no-install-recommends bubblewrap" in setup
     assert '/bin/pip" install "$SOURCE/package"' in setup
     assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
+    other = autograder.gradescope_files({}, install="shallownet[cuda12] @ file:///opt/our copy")
+    assert set(other) == {"setup.sh", "run_autograder", autograder.CONFIG_NAME}  # no bundled package
+    assert """bin/pip" install 'shallownet[cuda12] @ file:///opt/our copy'""" in other["setup.sh"].decode()
 
 
 @pytest.mark.slow
