@@ -74,6 +74,20 @@ def test_grader_check_in_the_notebook_scores_and_explains(tests_dir, source, sco
     assert str(result) == repr(result)
 
 
+def test_checking_again_after_fixing_a_helper_sees_the_fix(tests_dir, monkeypatch):
+    # The same backward_propagation object, its helper redefined between two checks (a notebook's cells rerun).
+    monkeypatch.chdir(tests_dir.parent)
+    helper = "def scale(m):\n    return {}\n\n"
+    source = helper.format("1") + COURSE.replace(
+        "dW1 = (1 / m) * np.dot(dZ1, X.T)", "dW1 = scale(m) * np.dot(dZ1, X.T)"
+    )
+    env = namespace(source)
+    grader = otter.Notebook(tests_dir=str(tests_dir))
+    assert grader.check("backprop", global_env=env).score == 7.5
+    exec(helper.format("1 / m"), env)
+    assert grader.check("backprop", global_env=env).score == 10.0
+
+
 def test_a_notebook_without_the_function_fails_every_case_with_a_hint(tests_dir, monkeypatch):
     monkeypatch.chdir(tests_dir.parent)
     result = otter.Notebook(tests_dir=str(tests_dir)).check("backprop", global_env={"np": None})
