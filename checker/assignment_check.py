@@ -106,6 +106,7 @@ class KeyRow:
     rel_fd: None = None
     course_difference: None = None
     error: float | None = None  # week 3's scaled error (issue 16's JSON reads it); here the verdict reads rel_autodiff
+    problems_passed: int = 0  # draws on which it came back right, in the right shape (graders' partial credit)
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -148,10 +149,16 @@ class AssignmentReport:
         said = self.conduct + self.diagnoses + self.errors
         if said:
             lines += ["", "diagnosis:"] + [f"  {text}" for text in said]
-        verdict = "PASS" if self.passed else f"FAIL, {len(self.failing)} of {len(self.rows)} wrong"
-        if not self.passed and not self.failing:
-            verdict = "FAIL, for what the diagnosis says your code did"
-        return "\n".join(lines + ["", f"result: {verdict}"])
+        return "\n".join(lines + ["", f"result: {self.result_line}"])
+
+    @property
+    def result_line(self) -> str:
+        """PASS, or FAIL with how many results are wrong (the report's last line; graders' verdict)."""
+        if self.passed:
+            return "PASS"
+        if not self.failing:
+            return "FAIL, for what the diagnosis says your code did"
+        return f"FAIL, {len(self.failing)} of {len(self.rows)} wrong"
 
 
 def _keys(problem: Problem) -> tuple[str, ...]:
@@ -161,13 +168,13 @@ def _keys(problem: Problem) -> tuple[str, ...]:
 def judge(problem: Problem, draws: Sequence[Instance], got: list[dict[str, Value]]) -> list[KeyRow]:
     rows = []
     for key in _keys(problem):
-        errors, shapes, passed = [], [], True
+        errors, shapes, right = [], [], []
         for instance, values in zip(draws, got, strict=True):
             truth = np.asarray(instance.truth[key])
             value = values.get(key, Value(None, why="not returned"))
             error = value_error(value, truth)
             ok_shape = value.array is not None and shape_ok(value, truth.shape)
-            passed &= error is not None and error <= REL_TOL and ok_shape
+            right.append(error is not None and error <= REL_TOL and ok_shape)
             errors.append(error)
             if value.array is not None and not ok_shape:
                 shapes.append(f"{value.array.shape} want {truth.shape}")
@@ -176,7 +183,7 @@ def judge(problem: Problem, draws: Sequence[Instance], got: list[dict[str, Value
         shape = shapes[0] if shapes else "ok"
         if missing:
             shape = "not returned" if len(missing) == len(got) else f"none on draw {', '.join(missing)}"
-        rows.append(KeyRow(key, shape, worst, passed, returned=len(missing) < len(got)))
+        rows.append(KeyRow(key, shape, worst, all(right), returned=len(missing) < len(got), problems_passed=sum(right)))
     return rows
 
 

@@ -16,6 +16,7 @@ reports asked for are written with the files done so far, marked partial).
 
 import argparse
 import contextlib
+import math
 import secrets
 import signal
 import sys
@@ -120,6 +121,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="cs231n's L2: full, reg * sum(W**2) (2017-2019, default), or half, 0.5 * reg * sum(W**2) (2016)",
     )
     parser.add_argument(
+        "--gradescope", metavar="results.json", help="write Gradescope's autograder results (one file checked)"
+    )
+    parser.add_argument(
+        "--prairielearn", metavar="results.json", help="write PrairieLearn's external-grader results (one file checked)"
+    )
+    parser.add_argument(
+        "--points", type=_positive(float), default=4.0, help="points of the whole check in those results (default 4)"
+    )
+    parser.add_argument(
         "--show-output",
         type=_positive(int, zero=True),
         default=40,
@@ -129,11 +139,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive(kind: Callable[[str], float], zero: bool = False) -> Callable[[str], Any]:
+    """An argparse type: a finite number > 0 (>= 0 with ``zero``). float() reads "nan" and "inf", and nan
+    compares False with everything, so ``--timeout nan`` would pass a sign test: finiteness is checked first.
+    The checker imports only reference, not shallownet.numbers (the app's parser), so it keeps this one."""
+
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if value < 0 or (value == 0 and not zero):
             raise argparse.ArgumentTypeError(f"must be {'>= 0' if zero else '> 0'}, got {text}")
         return value
@@ -173,8 +189,11 @@ def run(args: argparse.Namespace) -> int:
         isolation = sandbox.isolation(getattr(args, "sandbox", "auto"))
     except (ValueError, sandbox.SandboxUnavailable) as e:  # an unknown activation or output; no sandbox
         return _error(e)
+    if many and (args.gradescope or args.prairielearn):
+        return _error("--gradescope and --prairielearn grade one submission: give one file")
     # The reports' folders are hidden from the learners' code too (it must not find, read or forge them).
-    hidden = tuple(str(Path(p).resolve().parent) for p in (args.report, args.json) if p)
+    written = (args.report, args.json, args.gradescope, args.prairielearn)
+    hidden = tuple(str(Path(p).resolve().parent) for p in written if p)
     total = None
     from .assignment_run import plan as assignment_plan
     from .check import read_submission
@@ -201,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
             batch.write_csv(results, args.report, total)
         if args.json:
             batch.write_json(results, args.json, settings if plan is None else plan.settings_block(), limits, total)
+        if (args.gradescope or args.prairielearn) and results:
+            _write_graders(results[0], args)
     except OSError as e:
         return _error(f"cannot write the report: {e}")
     if total is not None:
@@ -225,6 +246,48 @@ def _signals_as_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _write_graders(result: "FileResult", args: argparse.Namespace) -> None:
+    from . import graders
+
+    grade = graders.grade(result, args.points)
+    if args.gradescope:
+        graders.write_json(graders.gradescope_results(grade), args.gradescope)
+    if args.prairielearn:
+        graders.write_json(graders.prairielearn_results(grade), args.prairielearn)
+
+
+def check_class(
+    targets: list[Target],
+    settings: "Settings",
+    limits: "Limits",
+    args: argparse.Namespace,
+    isolation: "Isolation",
+    hidden: tuple[str, ...] = (),
+    plan: "Plan | None" = None,
+    **reporting: Any,
+) -> "list[FileResult]":
+    """Each file checked as its problem (week 3's, or an assignment's from ``plan``), read and hashed first, in
+    the sandbox: the one path of ``shallownet check FOLDER`` and of Gradescope's run_autograder.
+
+    ``args``: form and jobs (as parsed by add_arguments); ``reporting``: checker.batch.check_files's progress
+    and on_result. Raises checker.batch.Interrupted on Ctrl-C, with the results so far.
+    """
+    from . import batch
+
+    return batch.check_files(
+        targets,
+        settings,
+        limits,
+        args.form,
+        jobs=args.jobs,
+        isolation=isolation,
+        hidden=hidden,
+        check=None if plan is None else plan.check,
+        helpers=frozenset() if plan is None else plan.helpers,
+        **reporting,
+    )
+
+
 def _check_many(
     targets: list[Target],
     settings: "Settings",
@@ -241,18 +304,16 @@ def _check_many(
     width = max(len(str(target)) for target in targets)
     # disable=None: a bar on a terminal only, not in a log or a pipe.
     with tqdm(total=len(targets), desc="check", unit="file", file=sys.stderr, delay=0.5, disable=None) as bar:
-        results = batch.check_files(
+        results = check_class(
             targets,
             settings,
             limits,
-            args.form,
-            jobs=args.jobs,
+            args,
+            isolation,
+            hidden,
+            plan,
             progress=bar,
             on_result=lambda _, result: tqdm.write(batch.summary_line(result, width), file=sys.stdout),
-            isolation=isolation,
-            hidden=hidden,
-            check=None if plan is None else plan.check,
-            helpers=frozenset() if plan is None else plan.helpers,
         )
     # The class's settings on stderr: stdout is one line per file, then the totals. One seed serves both the
     # week-3 problems and the assignments' draws.

@@ -124,6 +124,7 @@ class GradientRow:
     right_where_returned: bool = False
     returned: bool = True  # came back, with some shape, from at least one problem
     error: float | None = None  # ||g - jax.grad|| / ||Problem.scale||: the figure the verdict reads
+    problems_passed: int = 0  # problems on which it came back with the right shape, within both tolerances
 
 
 def _norm(array):
@@ -174,8 +175,24 @@ def gradient_row(key, runs, problems, tol, course_tol):
     right = shape_ok and bool(good) and error <= tol and course <= course_tol
     passed = right and len(good) == len(problems)
     returned = any(key in run.grads for run in runs)
+    # Per problem, the same two tolerances: what graders give partial credit by (all of them is `passed`).
+    problems_passed = sum(
+        scaled_error(grad, problem.truth[key], problem.scale[key]) <= tol
+        and course_difference(grad, problem.fd[key]) <= course_tol
+        for grad, problem in good
+    )
     return GradientRow(
-        key, shape, shape_ok, rel, rel_fd, course, passed, right_where_returned=right, returned=returned, error=error
+        key,
+        shape,
+        shape_ok,
+        rel,
+        rel_fd,
+        course,
+        passed,
+        right_where_returned=right,
+        returned=returned,
+        error=error,
+        problems_passed=problems_passed,
     )
 
 
@@ -468,6 +485,7 @@ def not_derived(rows: list[GradientRow], events: Sequence[dict[str, str]]) -> li
         returned = [row for row in rows if row.returned]
         for row in returned:
             row.passed = False
+            row.problems_passed = 0  # no credit on any problem either (graders read it)
             row.diagnosis = [f"{row.name} comes from {source}, not from a formula", *row.diagnosis]
         names = ", ".join(row.name for row in returned) or "the gradients"
         verb = "comes" if len(returned) == 1 else "come"

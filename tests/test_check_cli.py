@@ -133,6 +133,14 @@ def test_bad_option_is_a_usage_error(capsys):
     assert check(capsys, COURSE, "--output", "softmax")[0] == 2
 
 
+@pytest.mark.parametrize("flag", ["--timeout", "--memory", "--jobs", "--seed", "--points"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "-1"])
+def test_number_flags_refuse_nan_infinity_and_negatives_before_any_check(capsys, flag, value):
+    code, _, err = check(capsys, COURSE, flag, value)
+    assert code == 2
+    assert f"argument {flag}" in err and "Traceback" not in err
+
+
 def test_through_the_shallownet_command(capsys):
     cli = pytest.importorskip("shallownet.cli")
     assert cli.main(["check", f"{NOTEBOOK}:backward_propagation"]) == 0
