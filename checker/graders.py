@@ -119,7 +119,7 @@ def _gradient_grade(
         "right"
         if row.passed
         else "right only where returned"
-        if row.right_where_returned
+        if isinstance(row, GradientRow) and row.right_where_returned
         else "wrong"
         if row.returned
         else "not returned"
