@@ -313,7 +313,7 @@ def _check_many(
             hidden,
             plan,
             progress=bar,
-            on_result=lambda _, result: tqdm.write(batch.summary_line(result, width), file=sys.stdout),
+            on_result=lambda _, result: _row(tqdm, batch.summary_line(result, width)),
         )
     # The class's settings on stderr: stdout is one line per file, then the totals. One seed serves both the
     # week-3 problems and the assignments' draws.
@@ -329,6 +329,12 @@ def _check_many(
         )
     print(batch.totals_line(results))
     return results
+
+
+def _row(tqdm: Any, line: str) -> None:
+    """One file's line on stdout, flushed: a teacher piping the run (tee, a log) sees each file as it ends."""
+    tqdm.write(line, file=sys.stdout)
+    sys.stdout.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -140,6 +140,9 @@ def clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONIOENCODING": "utf-8",
+        # What the learner's code printed reaches the report even when it then ends with os._exit or a signal
+        # (a block-buffered pipe would lose it; the child used to inherit this from the caller's environment).
+        "PYTHONUNBUFFERED": "1",
         "PYTHONNOUSERSITE": "1",
         "MPLBACKEND": "Agg",
     }
