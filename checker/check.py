@@ -29,10 +29,10 @@ import numpy as np
 
 from reference import check_activation
 
-from . import call, files, load
-from .problems import DEFAULT_CASES, Case, Problem, make_problem
-from .report import TOLERANCES, Report, build_report, sort_result
-from .run import Captured, Limits, clean_result, run_file
+from . import call, files, load, sandbox, standins
+from .problems import DEFAULT_CASES, Case, Problem, draw_cases, make_problem
+from .report import TOLERANCES, Report, build_report, not_derived, sort_result
+from .run import Captured, Limits, Place, clean_result, run_file
 
 PASS, FAIL = "PASS", "FAIL"
 OUTPUT_LINES = 40
@@ -47,6 +47,7 @@ class Settings:
     cases: tuple[Case, ...] = DEFAULT_CASES
     one_output: bool = False
     dtype: str = "float64"
+    seed: int | None = None  # problems drawn from this seed (checker.problems.draw_cases) instead of ``cases``
 
     def check(self) -> tuple[str, tuple[Case, ...]]:
         """(dtype name, the cases to check on); ValueError names a bad setting."""
@@ -59,7 +60,8 @@ class Settings:
             dtype = str(self.dtype)
         if dtype not in TOLERANCES:
             raise ValueError(f"dtype must be one of {', '.join(TOLERANCES)}, got {dtype}")
-        cases = tuple(case for case in self.cases if case.n_y == 1) if self.one_output else tuple(self.cases)
+        chosen = draw_cases(self.seed) if self.seed is not None else self.cases
+        cases = tuple(case for case in chosen if case.n_y == 1) if self.one_output else tuple(chosen)
         if not cases:
             raise ValueError("no problems to check on")
         return dtype, cases
@@ -85,7 +87,15 @@ def _check_function(fn: Callable[..., Any], form: str, settings: Settings, name:
         sort_result(clean_result(call.call_user(fn, order, problem.inputs(dtype), user_files))) for problem in problems
     ]
     return build_report(
-        fn_name, form, settings.activation, settings.output, problems, runs, dtype, notes=[note] if note else []
+        fn_name,
+        form,
+        settings.activation,
+        settings.output,
+        problems,
+        runs,
+        dtype,
+        notes=[note] if note else [],
+        seed=settings.seed,
     )
 
 
@@ -98,6 +108,7 @@ def check_backprop(
     one_output: bool = False,
     dtype: str = "float64",
     name: str | None = None,
+    seed: int | None = None,
 ) -> Report:
     """Check ``backward_propagation(parameters, cache, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` in this process.
 
@@ -105,7 +116,8 @@ def check_backprop(
     Z1 A1 Z2 A2 (computed here from the reference forward pass), X is
     (n_x, m), Y is (n_y, m); arguments named so in another order are passed
     by name. Called on plain numpy arrays in ``dtype``. ``one_output=True``
-    keeps only the problems with n_y = 1. Returns a Report; ``print(report)``
+    keeps only the problems with n_y = 1; ``seed`` draws other problems of the same design
+    (checker.problems.draw_cases). Returns a Report; ``print(report)``
     shows the table and the diagnoses.
 
     >>> import numpy as np
@@ -124,7 +136,7 @@ def check_backprop(
     True
     """
     return _check_function(
-        backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype), name
+        backward_propagation, "backward", Settings(activation, output, cases, one_output, dtype, seed), name
     )
 
 
@@ -137,9 +149,10 @@ def check_grads(
     one_output: bool = False,
     dtype: str = "float64",
     name: str | None = None,
+    seed: int | None = None,
 ) -> Report:
     """Check ``grads_fn(parameters, X, Y) -> {"dW1", "db1", "dW2", "db2"}`` (does its own forward pass)."""
-    return _check_function(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype), name)
+    return _check_function(grads_fn, "grads", Settings(activation, output, cases, one_output, dtype, seed), name)
 
 
 # --- a learner's file, in a child process ---------------------------------------------------
@@ -161,6 +174,9 @@ class FileResult:
     stdout: Captured | None = None
     stderr: Captured | None = None
     seconds: float = 0.0
+    isolation: str = ""  # one line: which isolation ran the learner's code
+    sha256: str = ""  # of the file as read before any learner code ran
+    events: list = field(default_factory=list)  # what the guard reported: {"kind": kill|start|autodiff, "what"}
 
     @property
     def passed(self) -> bool:
@@ -180,6 +196,8 @@ class FileResult:
                 + [f"check of {self.target}: {self.message}", "", "result: FAIL, the gradients were not checked"]
             )
         )
+        if self.isolation:
+            body = f"isolation: {self.isolation}\n{body}"
         blocks = [
             output_block(what, captured, output_lines)
             for what, captured in (("stdout", self.stdout), ("stderr", self.stderr))
@@ -222,38 +240,80 @@ def _in_a_skipped_cell(source: files.Source, name: str) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A file read (and hashed) before any learner code runs, with the helper modules it imports from beside it."""
+
+    target: files.Target
+    source: files.Source | None
+    problem: str = ""  # why it cannot be read (then source is None)
+    helpers: tuple[tuple[str, str], ...] = ()  # (name.py, text) of the modules it imports from its folder
+    notes: tuple[str, ...] = ()  # stand-ins given for the course's helper modules
+
+
+def read_submission(target: files.Target, others: frozenset[Path] = frozenset()) -> Submission:
+    """Read ``target`` and the helper modules beside it that it imports, none of ``others`` (classmates' files)."""
+    try:
+        source = files.read_source(target.path)
+    except files.FileProblem as e:
+        return Submission(target, None, str(e))
+    helpers = files.helper_modules(source, others | {target.path.resolve()})
+    present = {name.removesuffix(".py") for name, _ in helpers}
+    stand_ins = [
+        (name, text)
+        for name, text in ((name, standins.standin(name)) for name in files.imported_names(source))
+        if text is not None and name not in present
+    ]
+    notes = tuple(
+        f"{name} is not beside the file: the checker's stand-in for the course's module gives its pure helpers"
+        for name, _ in stand_ins
+    )
+    helpers += tuple((f"{name}.py", text) for name, text in stand_ins)
+    return Submission(target, source, helpers=helpers, notes=notes)
+
+
 def check_file(
     target: files.Target | str | os.PathLike[str],
     settings: Settings = Settings(),
     limits: Limits = Limits(),
     form: str = "auto",
+    *,
+    isolation: sandbox.Isolation | str = "auto",
+    submission: Submission | None = None,
+    hidden: tuple[str, ...] = (),
 ) -> FileResult:
-    """Check the function of one file (checker.files.Target, or a path) in a child process."""
+    """Check the function of one file (checker.files.Target, or a path) in a child process.
+
+    ``isolation``: a checker.sandbox.Isolation, or a mode ("auto", "required": SandboxUnavailable where no
+    sandbox starts, "none"). ``submission``: the file as read before (checker.batch reads a class's files
+    before any of them runs). ``hidden``: more folders the sandbox must not show (the file's own folder is
+    always hidden: only its copy, in a private working folder, is visible).
+    """
     if not isinstance(target, files.Target):
         target = files.Target(Path(target))
     started = time.monotonic()
-    result = FileResult(str(target), FAIL, "")
-    try:
-        source = files.read_source(target.path)
-    except files.FileProblem as e:
-        result.message = str(e)
+    result, place, submission = begin_file(target, isolation, submission, hidden)
+    source = submission.source
+    if place is None or source is None:
         return result
     problems, dtype = settings.problems()
-    child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits)
+    child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits, place)
     result.stdout, result.stderr, result.ended, result.timed_out = (
         child.stdout,
         child.stderr,
         child.ended,
         child.timed_out,
     )
-    result.notes = list(source.notes) + (child.loaded["notes"] if child.loaded else [])
+    result.notes = list(source.notes) + list(submission.notes) + (child.loaded["notes"] if child.loaded else [])
     if child.loaded is None:
         result.message = child.ended or "the process running your code ended without a word"
     elif "not_found" in child.loaded:
         in_skipped_cell = _in_a_skipped_cell(source, target.function or load.DEFAULT_FUNCTION)
         found = child.loaded["not_found"]
         result.message = in_skipped_cell or (f"{target.path.name} {found}" if found.startswith("defines") else found)
-        result.named_nothing = target.function is not None and not in_skipped_cell
+        # A usage error only when the name given names nothing in the file; a function that is there but has
+        # another signature, or is a method, is the learner's problem: a FAIL (exit 1), as in a folder.
+        result.named_nothing = target.function is not None and not in_skipped_cell and found.startswith("defines no")
     else:
         result.function = child.loaded["function"]
         runs = [sort_result(outcome) for outcome in child.results]
@@ -270,9 +330,68 @@ def check_file(
             notes=result.notes,
             memory_mb=limits.memory_mb,
             global_m=child.loaded.get("global_m"),
+            events=child.events,
+            seed=settings.seed,
         )
+        _name_empty_blocks(result.report, runs, source)
         result.notes = result.report.notes
         result.verdict = PASS if result.report.passed else FAIL
         result.message = result.report.headline
+    return end_file(result, child.events, started)
+
+
+def begin_file(
+    target: files.Target,
+    isolation: sandbox.Isolation | str,
+    submission: "Submission | None",
+    hidden: tuple[str, ...],
+) -> tuple[FileResult, Place | None, Submission]:
+    """A FAIL result for ``target`` (its isolation line and hash filled in), the Place its code runs in and the
+    file as read (the Submission); no Place when the file cannot be read (the result says why). Shared by every
+    problem's check (week 3's check_file, checker.assignment_run's check_assignment_file)."""
+    if isinstance(isolation, str):
+        isolation = sandbox.isolation(isolation)
+    submission = submission or read_submission(target)
+    result = FileResult(str(target), FAIL, "", isolation=isolation.line)
+    if submission.source is None:
+        result.message = submission.problem
+        return result, None, submission
+    result.sha256 = submission.source.sha256
+    return result, Place(isolation, (submission.source.folder, *hidden), submission.helpers), submission
+
+
+def end_file(result: FileResult, events: list[dict[str, str]], started: float) -> FileResult:
+    """What the guard reported, on the result: a refused signal fails it (named); processes started, noted."""
+    result.events = events
+    conduct = conduct_lines(events)
+    if conduct and result.report is None:
+        result.message = "; ".join([*conduct, result.message])
+    started_processes = dict.fromkeys(event["what"] for event in events if event["kind"] == "start")
+    result.notes += [f"your code started a process: {what}" for what in list(started_processes)[:3]]
     result.seconds = time.monotonic() - started
     return result
+
+
+def _name_empty_blocks(report: Report, runs: list[Any], source: files.Source) -> None:
+    """A gradient 'not defined' because the template's block was never filled: say so first."""
+    undefined = {
+        run.error.get("name")
+        for run in runs
+        if run.error is not None and run.error["type"] in ("NameError", "UnboundLocalError")
+    }
+    if report.passed or not undefined & set(call.COURSE_LOCALS):
+        return
+    blocks = files.empty_blocks(source)
+    if blocks:
+        names = ", ".join(sorted(undefined & set(call.COURSE_LOCALS)))
+        report.diagnoses.insert(
+            0,
+            f"this block was left empty: {'; '.join(blocks)} (between START CODE HERE and END CODE HERE); "
+            f"write the formulas there ({names} is computed there)",
+        )
+
+
+def conduct_lines(events: list[dict[str, str]]) -> list[str]:
+    """What the learner's code did that fails it whatever its gradients (signals it tried to send, our packages
+    it tried to import)."""
+    return not_derived([], [event for event in events if event["kind"] in ("kill", "import")])

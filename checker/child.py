@@ -1,4 +1,4 @@
-"""The child process that runs the learner's code: ``python -m checker.child REQUEST_FD REPLY_FD MEMORY_MB``.
+"""The child process that runs the learner's code: ``python -m checker.child REQUEST_FD REPLY_FD MEMORY_MB [N]``.
 
 It imports numpy and the standard library only (the package's __init__ is
 lazy, so neither JAX nor the truth is ever loaded here), caps its own address
@@ -8,6 +8,14 @@ learner's, captured by the parent, so nothing printed can pass for a
 message. Every reply carries the token the parent sent. The parent enforces
 the time limits and computes the verdict; this process only loads, calls
 and describes.
+
+Before any learner code runs it writes the files the parent sent (the
+learner's own file, their helper modules) into its working folder (a fresh
+one: the sandbox's tmpfs, or a private temporary folder), takes its own
+modules' folder off sys.path, and installs checker.guard: the checker's
+packages cannot be imported, signals are refused and reported, process
+starts and autodiff calls are reported. ``N`` > 0 caps the processes it may
+start (RLIMIT_NPROC; only inside a sandbox, where the count is its own).
 """
 
 import contextlib
@@ -18,34 +26,88 @@ import sys
 CHILD_FAILED = 70  # the child's own code failed (EX_SOFTWARE), not the learner's
 
 
-def _limit_memory(megabytes):
+FILE_BYTES = 256 * 1024 * 1024  # the largest file the learner's code may write
+
+
+def _limit(megabytes, processes):
     if megabytes > 0:
         size = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no core file behind
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
+    if processes > 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
-def main(argv):
+def _private_files(files):
+    """Write the learner's own file and helper modules into the (empty, private) working folder."""
+    folder = os.getcwd()
+    for name, text in files.items():
+        if os.path.basename(name) != name or name.startswith("."):
+            continue  # only plain names: nothing outside the working folder
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return folder
+
+
+class Started:
+    """What start() set up: the load request, the reply channel, the learner's cells and a fresh namespace."""
+
+    def __init__(self, request_fd, request, send, path, cells, namespace):
+        self.request_fd, self.request, self.send, self.path = request_fd, request, send, path
+        self.token = request["token"]
+        self.cells, self.namespace = cells, namespace
+        self.user_files = {cell.filename for cell in cells}
+
+
+def start(argv):
+    """The start-up every child shares (checker.child, checker.assignment_child), before any learner code runs.
+
+    Limits set, its own modules' folder off sys.path, the load request read, "ready" sent, the learner's
+    files written into the private working folder (first on sys.path), the guard installed. The caller
+    imports what it needs of the checker before this: the guard refuses the checker's packages by name.
+    """
     request_fd, reply_fd, megabytes = (int(argument) for argument in argv[1:4])
+    processes = int(argv[4]) if len(argv) > 4 else 0
     import numpy as np  # noqa: F401  (before the limit: numpy's own start-up is not the learner's memory)
 
-    from checker import wire
+    from checker import guard, load, wire
 
-    _limit_memory(megabytes)
-    from checker import call, load
+    # The child's own modules are loaded: their folder leaves sys.path, and the guard refuses them by name.
+    here = os.path.dirname(os.path.dirname(os.path.abspath(wire.__file__)))
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    _limit(megabytes, processes)
 
-    load_request = wire.read_frame(request_fd)
-    token = load_request["token"]
+    request = wire.read_frame(request_fd)
+    token = request["token"]
 
     def send(message):
         wire.write_frame(reply_fd, {**message, "token": token})
 
+    def record(event):
+        with contextlib.suppress(BaseException):
+            send({"kind": "event", "event": event})
+
     send({"kind": "ready"})
-    sys.path.insert(0, load_request["folder"])  # the learner's own helper modules, as in their notebook
-    sys.argv = [load_request["path"]]
-    cells = [_Cell(**cell) for cell in load_request["cells"]]
-    user_files = {cell.filename for cell in cells}
-    namespace = {"__name__": load.NAMESPACE, "__file__": load_request["path"], "__builtins__": __builtins__}
+    folder = _private_files(request.get("files") or {})
+    sys.path.insert(0, folder)  # the learner's own helper modules, as in their notebook
+    path = os.path.join(folder, request["name"])
+    sys.argv = [path]
+    guard.install(record)
+    cells = [_Cell(**cell) for cell in request["cells"]]
+    namespace = {"__name__": load.NAMESPACE, "__file__": path, "__builtins__": __builtins__}
+    return Started(request_fd, request, send, path, cells, namespace)
+
+
+def main(argv):
+    from checker import call, load, wire  # before start(): the guard refuses them by name after it
+
+    started = start(argv)
+    load_request, send, cells, namespace = started.request, started.send, started.cells, started.namespace
+    # In this frame, as before start() was shared: no secret from code that can read frames and closures (the
+    # isolation tests' forger finds it here); what stops a forged result is the parent's checks (nonce, kind,
+    # one reply per call), not the token's secrecy.
+    token, user_files = started.token, started.user_files  # noqa: F841  (token: see above)
     notes, skipped = load.run_definitions(
         cells, namespace, on_statement=lambda where: send({"kind": "running", "where": where})
     )
@@ -76,7 +138,7 @@ def main(argv):
         }
     )
     while True:
-        request = wire.read_frame(request_fd)
+        request = wire.read_frame(started.request_fd)
         if request.get("kind") != "call":
             return
         result = call.call_user(found.fn, found.order, request["inputs"], user_files)
@@ -95,7 +157,8 @@ class _Cell:
         self.where, self.filename, self.source = where, filename, source
 
 
-if __name__ == "__main__":
+def serve(main):
+    """Run ``main(sys.argv)`` as a child's whole life: its own failure is exit status CHILD_FAILED, never more."""
     status = 0
     try:
         main(sys.argv)
@@ -110,3 +173,7 @@ if __name__ == "__main__":
         # Not sys.exit: the learner's atexit handlers and threads must not run on after the check.
         _flush()
         os._exit(status)
+
+
+if __name__ == "__main__":
+    serve(main)

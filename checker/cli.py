@@ -9,21 +9,31 @@ child process under ``--timeout`` seconds per call and ``--memory`` MB.
 Exit code: 0 only when every file's four gradients were verified right, 1
 when any file fails (wrong gradients, code that cannot run, a process that
 exits, crashes or times out), 2 for a usage error (no such file, a
-FILE:FUNCTION that names no function, a bad option).
+FILE:FUNCTION that names no function, a bad option, ``--sandbox required``
+where no sandbox starts), 130 when interrupted (Ctrl-C or SIGTERM: the
+reports asked for are written with the files done so far, marked partial).
 """
 
 import argparse
+import contextlib
+import math
+import secrets
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .files import Target, expand
 
 if TYPE_CHECKING:  # imported when a check runs: --help stays fast
+    from .assignment_run import Plan
     from .check import FileResult, Settings
     from .run import Limits
+    from .sandbox import Isolation
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DESCRIPTION = "Check your own backprop against jax.grad and say what is wrong with it."
 EPILOG = (
     "exit code: 0 when every file's four gradients pass, 1 when any file fails, 2 for a usage error. "
@@ -81,8 +91,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="address-space limit of the process running your code (default 4096; 0: none)",
     )
     parser.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="files checked side by side")
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "required", "none", "bubblewrap", "unshare"),
+        default="auto",
+        help="run each file in a sandbox: auto (default) uses bubblewrap, else unshare, else a plain process "
+        "and says so; required refuses to run without one; none never uses one; bubblewrap or unshare: that one",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_positive(int, zero=True),
+        metavar="N",
+        help="the seed the problems (week 3) and the draws (cs231n, week 2) come from (default: a fresh one each "
+        "run, shown in the report)",
+    )
     parser.add_argument("--report", metavar="FILE.csv", help="write one CSV row per file")
     parser.add_argument("--json", metavar="FILE", help="write everything (reports, figures, output) as JSON")
+    parser.add_argument(
+        "--problem",
+        choices=("auto", "week3", "cs231n", "week2"),
+        default="auto",
+        help="what the file solves: week3 (backward_propagation), cs231n (TwoLayerNet.loss), week2 (propagate); "
+        "auto (default): recognised from what the file defines",
+    )
+    parser.add_argument(
+        "--reg-convention",
+        choices=("full", "half"),
+        default="full",
+        help="cs231n's L2: full, reg * sum(W**2) (2017-2019, default), or half, 0.5 * reg * sum(W**2) (2016)",
+    )
+    parser.add_argument(
+        "--gradescope", metavar="results.json", help="write Gradescope's autograder results (one file checked)"
+    )
+    parser.add_argument(
+        "--prairielearn", metavar="results.json", help="write PrairieLearn's external-grader results (one file checked)"
+    )
+    parser.add_argument(
+        "--points", type=_positive(float), default=4.0, help="points of the whole check in those results (default 4)"
+    )
     parser.add_argument(
         "--show-output",
         type=_positive(int, zero=True),
@@ -93,11 +139,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive(kind: Callable[[str], float], zero: bool = False) -> Callable[[str], Any]:
+    """An argparse type: a finite number > 0 (>= 0 with ``zero``). float() reads "nan" and "inf", and nan
+    compares False with everything, so ``--timeout nan`` would pass a sign test: finiteness is checked first.
+    The checker imports only reference, not shallownet.numbers (the app's parser), so it keeps this one."""
+
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if value < 0 or (value == 0 and not zero):
             raise argparse.ArgumentTypeError(f"must be {'>= 0' if zero else '> 0'}, got {text}")
         return value
@@ -122,39 +174,128 @@ def _error(message: object) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Check what the arguments name; print; write the CSV and JSON asked for; return the exit code."""
-    from . import batch
+    from . import batch, sandbox
     from .check import Settings, check_file
     from .run import Limits
 
     targets, many, errors = expand(args.targets)
     if errors:
         return _error("; ".join(errors))
-    settings = Settings(args.activation, args.output, one_output=args.one_output, dtype=args.dtype)
+    seed = args.seed if getattr(args, "seed", None) is not None else secrets.randbelow(2**31)
+    settings = Settings(args.activation, args.output, one_output=args.one_output, dtype=args.dtype, seed=seed)
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:
         settings.check()
-    except ValueError as e:  # an unknown activation or output
+        isolation = sandbox.isolation(getattr(args, "sandbox", "auto"))
+    except (ValueError, sandbox.SandboxUnavailable) as e:  # an unknown activation or output; no sandbox
         return _error(e)
-    if many:
-        results = _check_many(targets, settings, limits, args)
-    else:
-        result = check_file(targets[0], settings, limits, args.form)
-        if result.named_nothing:
-            return _error(result.message)
-        print(result.text(args.show_output))
-        results = [result]
+    if many and (args.gradescope or args.prairielearn):
+        return _error("--gradescope and --prairielearn grade one submission: give one file")
+    # The reports' folders are hidden from the learners' code too (it must not find, read or forge them).
+    written = (args.report, args.json, args.gradescope, args.prairielearn)
+    hidden = tuple(str(Path(p).resolve().parent) for p in written if p)
+    total = None
+    from .assignment_run import plan as assignment_plan
+    from .check import read_submission
+
+    plan = assignment_plan(targets, args, settings, limits, seed)  # None: every file is week 3's
+    with _signals_as_interrupts():
+        try:
+            if many:
+                results = _check_many(targets, settings, limits, args, isolation, hidden, plan)
+            else:
+                if plan is None:
+                    result = check_file(targets[0], settings, limits, args.form, isolation=isolation, hidden=hidden)
+                else:
+                    result = plan.check(0, read_submission(targets[0]), isolation, hidden)
+                if result.named_nothing:
+                    return _error(result.message)
+                print(result.text(args.show_output))
+                results = [result]
+        except batch.Interrupted as e:
+            results, total = e.results, e.total
+            print(f"shallownet check: {batch.partial_line(len(results), total)}", file=sys.stderr)
     try:
         if args.report:
-            batch.write_csv(results, args.report)
+            batch.write_csv(results, args.report, total)
         if args.json:
-            batch.write_json(results, args.json, settings, limits)
+            batch.write_json(results, args.json, settings if plan is None else plan.settings_block(), limits, total)
+        if (args.gradescope or args.prairielearn) and results:
+            _write_graders(results[0], args)
     except OSError as e:
         return _error(f"cannot write the report: {e}")
+    if total is not None:
+        return EXIT_INTERRUPTED
     return EXIT_PASS if all(result.passed for result in results) else EXIT_FAIL
 
 
+@contextlib.contextmanager
+def _signals_as_interrupts() -> Iterator[None]:
+    """SIGTERM is handled as Ctrl-C while files are checked (in the main thread only): partial reports."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _write_graders(result: "FileResult", args: argparse.Namespace) -> None:
+    from . import graders
+
+    grade = graders.grade(result, args.points)
+    if args.gradescope:
+        graders.write_json(graders.gradescope_results(grade), args.gradescope)
+    if args.prairielearn:
+        graders.write_json(graders.prairielearn_results(grade), args.prairielearn)
+
+
+def check_class(
+    targets: list[Target],
+    settings: "Settings",
+    limits: "Limits",
+    args: argparse.Namespace,
+    isolation: "Isolation",
+    hidden: tuple[str, ...] = (),
+    plan: "Plan | None" = None,
+    **reporting: Any,
+) -> "list[FileResult]":
+    """Each file checked as its problem (week 3's, or an assignment's from ``plan``), read and hashed first, in
+    the sandbox: the one path of ``shallownet check FOLDER`` and of Gradescope's run_autograder.
+
+    ``args``: form and jobs (as parsed by add_arguments); ``reporting``: checker.batch.check_files's progress
+    and on_result. Raises checker.batch.Interrupted on Ctrl-C, with the results so far.
+    """
+    from . import batch
+
+    return batch.check_files(
+        targets,
+        settings,
+        limits,
+        args.form,
+        jobs=args.jobs,
+        isolation=isolation,
+        hidden=hidden,
+        check=None if plan is None else plan.check,
+        helpers=frozenset() if plan is None else plan.helpers,
+        **reporting,
+    )
+
+
 def _check_many(
-    targets: list[Target], settings: "Settings", limits: "Limits", args: argparse.Namespace
+    targets: list[Target],
+    settings: "Settings",
+    limits: "Limits",
+    args: argparse.Namespace,
+    isolation: "Isolation",
+    hidden: tuple[str, ...],
+    plan: "Plan | None" = None,
 ) -> "list[FileResult]":
     from tqdm import tqdm
 
@@ -163,17 +304,37 @@ def _check_many(
     width = max(len(str(target)) for target in targets)
     # disable=None: a bar on a terminal only, not in a log or a pipe.
     with tqdm(total=len(targets), desc="check", unit="file", file=sys.stderr, delay=0.5, disable=None) as bar:
-        results = batch.check_files(
+        results = check_class(
             targets,
             settings,
             limits,
-            args.form,
-            jobs=args.jobs,
+            args,
+            isolation,
+            hidden,
+            plan,
             progress=bar,
-            on_result=lambda _, result: tqdm.write(batch.summary_line(result, width), file=sys.stdout),
+            on_result=lambda _, result: _row(tqdm, batch.summary_line(result, width)),
+        )
+    # The class's settings on stderr: stdout is one line per file, then the totals. One seed serves both the
+    # week-3 problems and the assignments' draws.
+    print(f"isolation: {isolation.line}", file=sys.stderr)
+    if plan is None or plan.week3 is not None:
+        print(
+            f"problems drawn from seed {settings.seed} (--seed {settings.seed} checks on the same problems)",
+            file=sys.stderr,
+        )
+    if plan is not None:
+        print(
+            f"assignments' draws from seed {plan.seed} (--seed {plan.seed} checks on the same draws)", file=sys.stderr
         )
     print(batch.totals_line(results))
     return results
+
+
+def _row(tqdm: Any, line: str) -> None:
+    """One file's line on stdout, flushed: a teacher piping the run (tee, a log) sees each file as it ends."""
+    tqdm.write(line, file=sys.stdout)
+    sys.stdout.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -252,6 +252,13 @@ def _sum_builders(layer):
         ),
         (
             Slip(
+                f"the sum over the examples is missing: {db_name} = {dz_name} / m keeps one column per example; "
+                f"{db_name} = {right}"
+            ),
+            lambda dZ, problem: dZ / problem.m,
+        ),
+        (
+            Slip(
                 f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}, axis=1, keepdims=True)); "
                 f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"
             ),

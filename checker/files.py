@@ -21,9 +21,11 @@ skipped, never fatal:
 
 import ast
 import glob
+import hashlib
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,10 +62,15 @@ class Source:
     cells: tuple
     notes: tuple
     skipped: tuple  # ((where, raw text, reason), ...)
+    text: str = ""  # the file as read (a notebook's JSON): what the child gets a copy of, what is hashed
 
     @property
     def folder(self):
         return str(self.path.resolve().parent)
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
 def read_source(path):
@@ -81,7 +88,7 @@ def read_source(path):
 def _read_script(path, text):
     source, notes = prepared(text, "")
     if source is not None:
-        return Source(path, (Cell("", str(path), source),), tuple(notes), ())
+        return Source(path, (Cell("", str(path), source),), tuple(notes), (), text)
     cells, notes, skipped = [], [], []
     for first, block in _blocks(text):
         last = first + max(len(block.splitlines()), 1) - 1
@@ -93,7 +100,7 @@ def _read_script(path, text):
             continue
         # Blank lines in front keep the file's line numbers in tracebacks.
         cells.append(Cell(where, str(path), "\n" * (first - 1) + source))
-    return Source(path, tuple(cells), tuple(notes), tuple(skipped))
+    return Source(path, tuple(cells), tuple(notes), tuple(skipped), text)
 
 
 def _blocks(text):
@@ -115,7 +122,8 @@ def _read_notebook(path):
     import nbformat
 
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        text = path.read_text(encoding="utf-8-sig")
+        notebook = nbformat.reads(text, as_version=4)
     except Exception as e:  # nbformat raises many kinds: JSON, schema, version, OS errors
         raise FileProblem(
             f"cannot read {path} as a notebook: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
@@ -132,7 +140,7 @@ def _read_notebook(path):
             skipped.append((where, cell.get("source", ""), cell_notes[-1]))
         elif source.strip():
             cells.append(Cell(where, f"{path.name}, {where}", source))
-    return Source(path, tuple(cells), tuple(_merged(notes)), tuple(skipped))
+    return Source(path, tuple(cells), tuple(_merged(notes)), tuple(skipped), text)
 
 
 def _merged(notes):
@@ -156,7 +164,7 @@ def prepared(text, where, first_line=1):
     text, magic = _cell_magic(text)
     if magic is not None and magic not in PYTHON_CELL_MAGICS:
         return None, [f"{where or 'the file'}: %%{magic} cell, not Python (skipped)"]
-    for attempt in (_as_is, _without_ipython_lines, _with_print_calls):
+    for attempt in (_as_is, _dedented, _without_ipython_lines, _with_print_calls):
         text, note = attempt(text)
         try:
             ast.parse(text)
@@ -175,6 +183,7 @@ def prepared(text, where, first_line=1):
     notes.append(
         f"{place}: SyntaxError: {error.msg}"
         + (f": {shown[:80]}" if shown else "")
+        + _newer_syntax(shown)
         + f" ({where or 'the file'} skipped)"
     )
     return None, notes
@@ -198,13 +207,71 @@ def _as_is(text):
     return text, ""
 
 
+def _dedented(text):
+    """A cell indented as a whole (two spaces, pasted from a function): IPython runs it dedented."""
+    dedented = textwrap.dedent(text)
+    return dedented, "indented cell read dedented, as IPython runs it" if dedented != text else ""
+
+
+# Syntax newer than the checker's Python: (pattern on the line, version, what it is).
+NEWER_SYNTAX = (
+    (re.compile(r"""\bf(['"])(?:(?!\1).)*\{[^{}]*\1"""), (3, 12), "the f-string's own quotes inside its braces"),
+    (re.compile(r"^\s*type\s+\w+\s*(?:\[[^\]]*\])?\s*="), (3, 12), "a type statement"),
+    (re.compile(r"^\s*(?:def|class)\s+\w+\s*\["), (3, 12), "type parameters"),
+)
+
+
+def _newer_syntax(line):
+    """' (... is Python 3.12 syntax; the checker runs Python 3.11)' when the line uses newer syntax, else ''."""
+    for pattern, version, what in NEWER_SYNTAX:
+        if sys.version_info[:2] < version and pattern.search(line or ""):
+            here = f"{sys.version_info.major}.{sys.version_info.minor}"
+            return (
+                f" ({what} is Python {version[0]}.{version[1]} syntax; the checker runs Python {here}: "
+                f"write it for Python {here}, or run the checker on Python {version[0]}.{version[1]})"
+            )
+    return ""
+
+
 def _without_ipython_lines(text):
     lines = text.split("\n")
+    depth, continued = 0, False
     for i, line in enumerate(lines):
-        found = _LINE_MAGIC.match(line)
+        # Only a whole line is a magic: not one that continues a statement ("..." then "% x" in brackets).
+        found = None if depth > 0 or continued else _LINE_MAGIC.match(line)
         if found:
             lines[i] = f"{found.group(1)}pass"
+            continue
+        depth = max(0, depth + _bracket_change(line))
+        continued = line.rstrip().endswith("\\")
     return "\n".join(lines), ""
+
+
+TRIPLE_QUOTES = ("'''", '"""')
+
+
+def _bracket_change(line):
+    """Opening minus closing brackets on a line, outside its strings and its comment."""
+    change, quote, i = 0, "", 0
+    while i < len(line):
+        char = line[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif line.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif char == "#":
+            break
+        elif char in "'\"":
+            quote = line[i : i + 3] if line[i : i + 3] in TRIPLE_QUOTES else char
+            i += len(quote) - 1
+        elif char in "([{":
+            change += 1
+        elif char in ")]}":
+            change -= 1
+        i += 1
+    return change
 
 
 def _with_print_calls(text):
@@ -303,3 +370,67 @@ def load_function(path: str | os.PathLike[str], name: str | None = None) -> tupl
         sys.path.remove(source.folder)
     found = load.find_function(namespace, name, {cell.filename for cell in source.cells}, skipped)
     return found.fn, list(source.notes) + notes + found.notes
+
+
+HELPER_BYTES = 1024 * 1024
+MAX_HELPERS = 20
+
+
+def imported_names(source):
+    """The top-level module names the file's cells import (``import a.b`` -> a; relative imports left out)."""
+    names = []
+    for cell in source.cells:
+        try:
+            tree = ast.parse(cell.source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.append(node.module.split(".")[0])
+    return list(dict.fromkeys(names))
+
+
+def helper_modules(source, exclude=frozenset()):
+    """((name.py, text), ...): the learner's own modules beside the file that it imports, read now.
+
+    ``exclude`` holds resolved paths that must not travel (the file itself, classmates' submissions):
+    a submission never sees another one, even when it imports it by name.
+    """
+    folder = source.path.resolve().parent
+    found = []
+    for name in imported_names(source):
+        path = folder / f"{name}.py"
+        try:
+            if path.resolve() in exclude or not path.is_file() or path.stat().st_size > HELPER_BYTES:
+                continue
+            found.append((path.name, path.read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if len(found) >= MAX_HELPERS:
+            break
+    return tuple(found)
+
+
+_BLOCK_OPEN = re.compile(r"#+\s*(?:START CODE HERE|YOUR CODE STARTS HERE)", re.IGNORECASE)
+_BLOCK_CLOSE = re.compile(r"#+\s*(?:END CODE HERE|YOUR CODE ENDS HERE)", re.IGNORECASE)
+
+
+def empty_blocks(source):
+    """Where the course's template blocks (### START CODE HERE ### ... ### END CODE HERE ###) hold nothing
+    but blank lines and comments: 'cell 4 lines 5-8' in a notebook, 'lines 5-8' in a .py."""
+    found = []
+    for cell in source.cells:
+        opened = None
+        for number, line in enumerate(cell.source.split("\n"), 1):
+            if _BLOCK_OPEN.search(line):
+                opened, filled = number, False
+            elif opened is not None and _BLOCK_CLOSE.search(line):
+                if not filled:
+                    where = f"lines {opened}-{number}"
+                    found.append(f"{cell.where} {where}" if cell.where.startswith("cell") else where)
+                opened = None
+            elif opened is not None and line.strip() and not line.strip().startswith("#"):
+                filled = True
+    return found

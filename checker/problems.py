@@ -14,6 +14,16 @@ undone: dZ1 = m dW1 X / s². From the learner's own dW1 the checker reads the
 dZ1 their code computed, and from it the activation derivative their code
 implies (checker.diagnose.implied_derivative).
 
+A fifth problem is of realistic size, like the course's flower data: m of a
+few hundred, two to five correlated input features with offsets (XᵀX far from
+a multiple of I), a few hidden units, one output unit. A function that gives
+the right answer only when m is small, or only on the probe, fails there.
+
+``draw_cases(seed)`` draws problems of the same design with other sizes and
+numbers; the command line draws a fresh seed for every run (the report
+shows it; ``--seed`` reproduces a run), so code tuned to the documented
+problems meets others. ``DEFAULT_CASES`` stays fixed for the function API.
+
 The truth is computed here, in the checker's process, by reference (jax.grad
 of the reference cost, and central finite differences beside it); the
 learner's code only ever sees the inputs.
@@ -43,18 +53,48 @@ class Case:
     m: int
     seed: int
     probe: bool = False
+    realistic: bool = False
 
     def __str__(self):
-        return f"n_x={self.n_x} n_h={self.n_h} n_y={self.n_y} m={self.m}" + (" (probe)" if self.probe else "")
+        tag = " (probe)" if self.probe else " (realistic)" if self.realistic else ""
+        return f"n_x={self.n_x} n_h={self.n_h} n_y={self.n_y} m={self.m}{tag}"
 
 
-# All sizes differ inside each problem; m differs between problems; one has n_y > 1; the last is the probe.
+# All sizes differ inside each problem; m differs between problems; one has n_y > 1; then the probe, then
+# one of realistic size.
 DEFAULT_CASES = (
     Case(3, 5, 1, 7, seed=11),
     Case(4, 6, 1, 9, seed=12),
     Case(2, 4, 3, 8, seed=13),
     Case(6, 5, 1, 4, seed=14, probe=True),
+    Case(2, 4, 1, 400, seed=15, realistic=True),
 )
+
+
+def _distinct(rng, ranges, taken_m=()):
+    """Sizes drawn from ``ranges`` (name -> (low, high) inclusive), all different, none 1, m not in taken_m."""
+    while True:
+        sizes = {name: int(rng.integers(low, high + 1)) for name, (low, high) in ranges.items()}
+        values = [v for name, v in sizes.items() if name != "n_y" or v > 1]
+        if len(set(values)) == len(values) and 1 not in values and sizes["m"] not in taken_m:
+            return sizes
+
+
+def draw_cases(seed):
+    """Five problems of DEFAULT_CASES' design, sizes and numbers drawn from ``seed`` (an int)."""
+    rng = np.random.default_rng(seed)
+    cases: list[Case] = []
+    ms: list[int] = []
+    for n_y, probe in ((1, False), (1, False), (3, False), (1, True)):
+        ranges = {"n_x": (2, 6), "n_h": (3, 8), "n_y": (n_y, n_y), "m": (5, 12)}
+        if probe:  # XᵀX = s² I needs n_x >= m
+            ranges = {"n_x": (5, 8), "n_h": (3, 8), "n_y": (1, 1), "m": (3, 5)}
+        sizes = _distinct(rng, ranges, ms)
+        ms.append(sizes["m"])
+        cases.append(Case(**sizes, seed=int(rng.integers(2**31)), probe=probe))
+    sizes = _distinct(rng, {"n_x": (2, 5), "n_h": (4, 10), "n_y": (1, 1), "m": (200, 500)})
+    cases.append(Case(**sizes, seed=int(rng.integers(2**31)), realistic=True))
+    return tuple(cases)
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +127,21 @@ class Problem:
     def dZ1(self):
         return (self.params["W2"].T @ self.dZ2) * self.g_prime
 
+    @functools.cached_property
+    def scale(self):
+        """Each gradient's formula with every term made positive (|dZ2| |A1|ᵀ / m ...): the size of what its
+        sums add up. Rounding errs by a few units of the dtype's precision times this, however much the sums
+        cancel (db2 = Σ(A2 - Y) / m can be near 0), so errors are judged against it."""
+        dZ2 = np.abs(self.dZ2)
+        dZ1 = (np.abs(self.params["W2"]).T @ dZ2) * np.abs(self.g_prime)
+        m = self.case.m
+        return {
+            "dW1": dZ1 @ np.abs(self.X).T / m,
+            "db1": dZ1.sum(axis=1, keepdims=True) / m,
+            "dW2": dZ2 @ np.abs(self.cache["A1"]).T / m,
+            "db2": dZ2.sum(axis=1, keepdims=True) / m,
+        }
+
     def inputs(self, dtype):
         """Fresh copies in the learner's dtype: {parameters, cache, X, Y} (their code may change them)."""
         return {
@@ -106,6 +161,12 @@ def _as_numpy(arrays):
     return {k: np.asarray(v) for k, v in arrays.items()}
 
 
+def _realistic_X(rng, n_x, m):
+    """(n_x, m) features as data comes: correlated, of unequal scales, not centred (XᵀX far from s² I)."""
+    mixing = rng.normal(size=(n_x, n_x)) + 2.0 * np.eye(n_x)
+    return mixing @ rng.normal(size=(n_x, m)) + rng.normal(scale=2.0, size=(n_x, 1))
+
+
 def _probe_X(rng, n_x, m):
     """(n_x, m) with orthonormal columns times PROBE_SCALE: XᵀX = PROBE_SCALE² I."""
     Q, _ = np.linalg.qr(rng.normal(size=(n_x, m)))
@@ -122,7 +183,12 @@ def make_problem(case, activation="tanh", output="sigmoid", dtype="float64"):
         "W2": rng.normal(size=(case.n_y, case.n_h)),
         "b2": 0.5 * rng.normal(size=(case.n_y, 1)),
     }
-    X = _probe_X(rng, case.n_x, case.m) if case.probe else rng.normal(size=(case.n_x, case.m))
+    if case.probe:
+        X = _probe_X(rng, case.n_x, case.m)
+    elif case.realistic:
+        X = _realistic_X(rng, case.n_x, case.m)
+    else:
+        X = rng.normal(size=(case.n_x, case.m))
     Y = rng.integers(0, 2, size=(case.n_y, case.m)) if output == "sigmoid" else rng.normal(size=(case.n_y, case.m))
     params = {k: _rounded(v, dtype) for k, v in params.items()}
     X, Y = _rounded(X, dtype), _rounded(Y, dtype)

@@ -14,9 +14,12 @@ import contextlib
 import os
 import secrets
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -25,13 +28,34 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import wire
+from . import sandbox, wire
 from .child import CHILD_FAILED
 
 if TYPE_CHECKING:
     from .files import Source
 
 ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the checker package
+EVENT_KINDS = ("kill", "start", "autodiff", "import")
+NO_SANDBOX = sandbox.Isolation("none", "--sandbox none")
+LIVE: "set[Child]" = set()  # children running now (stop_children ends them all on Ctrl-C)
+LIVE_LOCK = threading.Lock()
+
+
+def stop_children() -> None:
+    """Kill every child running now (and, sandboxed, every process it started)."""
+    with LIVE_LOCK:
+        children = list(LIVE)
+    for child in children:
+        child.kill()
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one file runs: the isolation, the folders it must not see, and the files it gets (name -> text)."""
+
+    isolation: sandbox.Isolation = NO_SANDBOX
+    hidden: tuple[str, ...] = ()
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,33 +140,33 @@ def describe_end(returncode, memory_mb):
 class Child:
     """One child process and its pipes; ``request`` sends a message and waits for the awaited reply."""
 
-    def __init__(self, limits, folder):
-        self.limits = limits
+    def __init__(self, limits, place, module="checker.child"):
+        self.limits, self.place = limits, place
         self.token = secrets.token_hex(16)
+        self.events: list[dict[str, str]] = []
         request_read, self.requests = os.pipe()
         self.replies, reply_write = os.pipe()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH", "")) if p)
-        # One BLAS thread: many children may run side by side, and the problems are tiny.
-        env.update(
-            OPENBLAS_NUM_THREADS="1",
-            OMP_NUM_THREADS="1",
-            MKL_NUM_THREADS="1",
-            PYTHONDONTWRITEBYTECODE="1",
-            PYTHONIOENCODING="utf-8",
-            MPLBACKEND="Agg",
-        )
-        # -P: the learner's folder (the working directory) is not put first on sys.path, so a numpy.py or a
-        # checker.py of theirs cannot stand in for the child's own modules; the child adds it after its imports.
+        kind = place.isolation.kind
+        # -P: the working directory is not put first on sys.path, so a numpy.py or a checker.py of the learner's
+        # cannot stand in for the child's own modules; the child adds its working folder after its imports.
         command = [
             sys.executable,
             "-P",
             "-m",
-            "checker.child",
+            module,
             str(request_read),
             str(reply_write),
             str(limits.memory_mb),
+            str(sandbox.PROCESSES if place.isolation.sandboxed else 0),
         ]
+        if place.isolation.sandboxed:
+            workdir, lib = sandbox.WORKDIRS[kind], sandbox.LIBDIRS[kind]
+            command = sandbox.wrapped(kind, place.hidden, str(Path(ROOT) / "checker")).command(command)
+            self.scratch = None
+        else:
+            self.scratch = tempfile.mkdtemp(prefix="shallownet-check-")
+            workdir, lib = self.scratch, ROOT
+        env = sandbox.clean_environment({"HOME": workdir, "TMPDIR": workdir, "PYTHONPATH": lib})
         try:
             self.process = subprocess.Popen(
                 command,
@@ -150,13 +174,18 @@ class Child:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 pass_fds=(request_read, reply_write),
-                cwd=folder,
+                cwd=workdir if self.scratch else "/",
                 env=env,
                 start_new_session=True,
             )
+        except BaseException:
+            self._remove_scratch()
+            raise
         finally:
             os.close(request_read)
             os.close(reply_write)
+        with LIVE_LOCK:
+            LIVE.add(self)
         stdout, stderr = self.process.stdout, self.process.stderr
         assert stdout is not None and stderr is not None  # both are pipes (subprocess.PIPE above)
         self.pipes = (stdout, stderr)
@@ -181,7 +210,7 @@ class Child:
         while True:
             while self.pending:
                 message = self.pending.popleft()
-                if message.get("token") != self.token or message.get("kind") not in (kind, "running"):
+                if message.get("token") != self.token or message.get("kind") not in (kind, "running", "event"):
                     self.kill()
                     raise ChildGone(
                         f"the process running your code sent a message the checker did not write "
@@ -190,6 +219,9 @@ class Child:
                     )
                 if message["kind"] == "running":
                     self.where = str(message.get("where", ""))[:80]
+                    continue
+                if message["kind"] == "event":
+                    self._event(message.get("event"))
                     continue
                 return message
             at = f" (at {self.where})" if self.where and doing.startswith("loading") else ""
@@ -236,10 +268,26 @@ class Child:
                 "its result channel was tampered with"
             ) from None
 
+    def _event(self, event):
+        """Keep what the guard reported (a refused signal, a process started, an autodiff call), 50 at most."""
+        if isinstance(event, dict) and event.get("kind") in EVENT_KINDS and len(self.events) < 50:
+            self.events.append({"kind": str(event["kind"]), "what": str(event.get("what", ""))[:120]})
+
+    def returncode(self, code):
+        """The child's own exit status: bubblewrap exits 128 + N when its child was ended by signal N."""
+        if self.place.isolation.kind == "bubblewrap" and code is not None and 128 < code < 128 + 65:
+            return -(code - 128)
+        return code
+
+    def _remove_scratch(self):
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
+
     def _wait_for_end(self):
         """The exit status, or None when the child closed its channel but lived on (then it is killed)."""
         try:
-            return self.process.wait(timeout=min(5.0, self.limits.timeout))
+            return self.returncode(self.process.wait(timeout=min(5.0, self.limits.timeout)))
         except subprocess.TimeoutExpired:
             self.kill()
             return None
@@ -264,6 +312,9 @@ class Child:
                 os.close(fd)
         for pipe in self.pipes:
             pipe.close()
+        self._remove_scratch()
+        with LIVE_LOCK:
+            LIVE.discard(self)
 
     def _drain(self, deadline):
         """Read what is left in the output pipes (a stray grandchild may hold them: not past ``deadline``)."""
@@ -376,29 +427,40 @@ class ChildRun:
     stdout: Captured | None = None
     stderr: Captured | None = None
     seconds: float = 0.0
+    events: list = field(default_factory=list)  # what the guard reported: {"kind", "what"}
+
+
+def load_message(source: "Source", place: Place, **extra: Any) -> dict[str, Any]:
+    """The first message every child (checker.child.start) reads: the cells to run, the files its private
+    working folder gets (the learner's own file and ``place.files``), the file's name; ``extra`` for its kind."""
+    return {
+        "kind": "load",
+        "cells": [{"where": cell.where, "filename": cell.filename, "source": cell.source} for cell in source.cells],
+        "files": {**dict(place.files), source.path.name: source.text},
+        "name": source.path.name,
+        **extra,
+    }
 
 
 def run_file(
-    source: "Source", function: str | None, form: str, inputs: list[dict[str, Any]], limits: Limits
+    source: "Source",
+    function: str | None,
+    form: str,
+    inputs: list[dict[str, Any]],
+    limits: Limits,
+    place: Place = Place(),
 ) -> ChildRun:
-    """Load ``source`` (checker.files.Source) in a child and call its function on each of ``inputs``."""
+    """Load ``source`` (checker.files.Source) in a child and call its function on each of ``inputs``.
+
+    The child gets a copy of the learner's own file and ``place.files`` (their helper modules) in an empty
+    working folder of its own, and runs in ``place.isolation``.
+    """
     started = time.monotonic()
     run = ChildRun(results=[None] * len(inputs))
-    child = Child(limits, source.folder)
+    child = Child(limits, place)
     name = source.path.name
     try:
-        child.send(
-            {
-                "kind": "load",
-                "cells": [
-                    {"where": cell.where, "filename": cell.filename, "source": cell.source} for cell in source.cells
-                ],
-                "folder": source.folder,
-                "path": str(source.path),
-                "function": function,
-                "form": form,
-            }
-        )
+        child.send(load_message(source, place, function=function, form=form))
         child.receive("ready", limits.start_timeout, "starting Python and numpy")
         run.loaded = _clean_loaded(child.receive("loaded", limits.load_timeout, f"loading {name}"))
         if "not_found" not in run.loaded:
@@ -423,6 +485,6 @@ def run_file(
         )
     finally:
         child.close()
-    run.stdout, run.stderr = child.stdout, child.stderr
+    run.stdout, run.stderr, run.events = child.stdout, child.stderr, child.events
     run.seconds = time.monotonic() - started
     return run

@@ -113,6 +113,9 @@ def build_parser() -> Parser:
             raise
     else:
         check_cmd.register(sub)
+    from checker import autograder  # shallownet autograder gradescope|otter: graders' files (checker.autograder)
+
+    autograder.register(sub)
     return parser
 
 

@@ -31,7 +31,10 @@ CORPUS = {
     "01_course_solution.py": ("PASS", "all four gradients are right"),
     "02_magics_mid_cell.ipynb": ("PASS", "cell 7 (In [5]): %%bash cell, not Python (skipped)"),
     "03_python2_kernel.ipynb": ("PASS", "cells 1, 2, 3: Python 2 print statements read as print() calls"),
-    "04_nbconvert_export.py": ("PASS", "line 13: ModuleNotFoundError: No module named 'planar_utils' (import skipped)"),
+    "04_nbconvert_export.py": (
+        "PASS",
+        "planar_utils is not beside the file: the checker's stand-in for the course's module",
+    ),
     "05_reordered_arguments.py": ("PASS", "arguments bound by name: backward_propagation(cache, x, y, Parameters)"),
     "06_lowercase_keys.py": ("FAIL", "your 'dw1' holds the right dW1: the key must be 'dW1'"),
     "07_reads_lowercase_param_keys.py": (
@@ -120,7 +123,7 @@ CORPUS = {
         "FAIL",
         "your dZ1 line applies an activation derivative that is no simple expression in A1 or Z1",
     ),
-    "39_killed_by_a_signal.py": ("FAIL", "was ended by SIGKILL"),
+    "39_killed_by_a_signal.py": ("FAIL", "your code tried to send a signal (os.kill("),
 }
 HOSTILE = [
     "21_exit_in_class_body.py",
@@ -195,8 +198,8 @@ def test_lines_come_in_the_order_the_files_were_given(batch):
 def test_a_flood_of_output_is_counted_and_capped_after_the_report(batch):
     _, _, rows, files, _ = batch
     flood = files["26_prints_a_flood.py"]
-    assert rows["26_prints_a_flood.py"]["output_lines"] == "200000"
-    assert flood["stdout"]["lines"] == 200_000 and flood["stdout"]["truncated"]
+    assert rows["26_prints_a_flood.py"]["output_lines"] == "250000"  # 50,000 lines on each of 5 problems
+    assert flood["stdout"]["lines"] == 250_000 and flood["stdout"]["truncated"]
     assert len(flood["stdout"]["head"].encode()) <= 64 * 1024
     assert "result: PASS" in flood["report"]
 

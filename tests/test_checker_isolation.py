@@ -34,10 +34,14 @@ RIGHT = """
 QUICK = Limits(timeout=2, memory_mb=512, load_seconds=2)
 
 
-def checked(tmp_path, body, head="", limits=QUICK):
+def _write(tmp_path, body, head=""):
     path = tmp_path / "hw.py"
     path.write_text(f"import numpy as np\n{head}\ndef backward_propagation(parameters, cache, X, Y):\n{body}")
-    return check_file(path, Settings(), limits)
+    return path
+
+
+def checked(tmp_path, body, head="", limits=QUICK):
+    return check_file(_write(tmp_path, body, head), Settings(), limits)
 
 
 # --- the channel ---------------------------------------------------------------------------
@@ -179,7 +183,7 @@ def test_stdin_is_closed_and_output_is_captured_from_both_streams(tmp_path):
     assert not result.passed
     assert "raised EOFError: EOF when reading a line (every problem)" in result.report.problems
     assert result.stdout.text.startswith("to stdout\n") and result.stderr.text.startswith("to fd 2\n")
-    assert "--- stderr of your code: 4 lines, 32 bytes ---\n| to fd 2" in result.text()
+    assert "--- stderr of your code: 5 lines, 40 bytes ---\n| to fd 2" in result.text()
 
 
 def test_sys_exit_in_the_function_is_stopped_and_fails(tmp_path):
@@ -219,23 +223,38 @@ def test_a_child_that_closes_its_channel_and_lives_on_is_stopped(tmp_path):
     )
 
 
-def test_what_the_learners_code_started_is_killed_with_it(tmp_path):
-    pid_file = tmp_path / "pid"
-    result = checked(
-        tmp_path,
-        f"    import subprocess\n    p = subprocess.Popen(['sleep', '60'])\n"
-        f"    open({str(pid_file)!r}, 'w').write(str(p.pid))\n" + RIGHT,
+def _processes_with(marker):
+    """PIDs of this machine's processes whose command line holds ``marker`` (zombies left out)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (
+                entry.name.isdigit()
+                and marker in (entry / "cmdline").read_bytes().decode("utf-8", "replace")
+                and (entry / "stat").read_text().split()[2] != "Z"
+            ):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("mode", ["auto", "none"])
+def test_what_the_learners_code_started_is_killed_with_it(tmp_path, mode):
+    # A sleep with a marker no other process has: after the check, no process on the machine holds it.
+    marker = f"{os.getpid()}.{mode == 'auto'}{time.monotonic_ns() % 10**6}"
+    result = check_file(
+        _write(tmp_path, f"    import subprocess\n    subprocess.Popen(['sleep', '{marker}'])\n" + RIGHT),
+        Settings(),
+        QUICK,
+        isolation=mode,
     )
-    assert result.passed
-    pid = int(pid_file.read_text())
+    assert result.passed, result.text()
+    assert any("subprocess.Popen" in note for note in result.notes)
     deadline = time.monotonic() + 5
-    while (
-        time.monotonic() < deadline
-        and Path(f"/proc/{pid}").exists()
-        and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    ):
+    while _processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    assert not _processes_with(marker)
 
 
 def test_a_forged_result_with_fields_of_another_type_is_tampering_not_a_crash(tmp_path):

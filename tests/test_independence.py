@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = {"manual", "reference", "checker", "shallownet"}
 FORBIDDEN = {"reference": {"manual", "checker", "shallownet"}, "checker": {"manual", "shallownet"}}
-CHILD_SIDE = ("child.py", "load.py", "call.py", "wire.py", "__init__.py")
+CHILD_SIDE = ("child.py", "load.py", "call.py", "wire.py", "__init__.py", "assignment_child.py", "guard.py")
 MODULES = sorted(path.relative_to(ROOT).as_posix() for package in FORBIDDEN for path in (ROOT / package).glob("*.py"))
 
 

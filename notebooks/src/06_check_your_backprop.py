@@ -12,9 +12,9 @@
 #
 # $$\text{difference} = \frac{\lVert g - g_{\text{approx}} \rVert}{\lVert g \rVert + \lVert g_{\text{approx}} \rVert} < 2 \cdot 10^{-7}.$$
 #
-# `check_backprop` does this for you, and more: it runs your function on four random problems (weights of scale 1,
-# all sizes different, one with 3 output units, and a probe whose X has orthonormal columns so that your $dZ^{[1]}$
-# can be read back from your $dW^{[1]}$), compares every gradient with `jax.grad` of the cost and with finite
+# `check_backprop` does this for you, and more: it runs your function on five random problems (weights of scale 1,
+# all sizes different, one with 3 output units, a probe whose X has orthonormal columns so that your $dZ^{[1]}$
+# can be read back from your $dW^{[1]}$, and one of the flower data's size), compares every gradient with `jax.grad` of the cost and with finite
 # differences, and when a gradient is wrong it searches the known slips (a missing $1/m$, $1 - Z^2$ instead of
 # $1 - A^2$, a wrong axis, a missing transpose, ...) for the one that reproduces your numbers. Below: a backward
 # pass with planted mistakes, the checker's report, a worked answer, and what the mistakes do to training.
@@ -50,7 +50,7 @@ figures.setup()
 # $(n_y, n_h)$, `b2`), `cache` (`Z1`, `A1` $(n_h, m)$, `Z2`, `A2` $(n_y, m)$), `X` $(n_x, m)$ and `Y` $(n_y, m)$.
 # The hidden units are tanh, the output unit a sigmoid. Replace each `None` with its formula from lecture 1.9, in
 # numpy, for all $m$ examples at once. The check cell calls the checker on your function: it compares your four
-# gradients with `jax.grad` of the cost and with finite differences on four problems (weights of scale 1, different
+# gradients with `jax.grad` of the cost and with finite differences on five problems (weights of scale 1, different
 # sizes), and when one is wrong it names the mistake (a missing $1/m$, `Z1` where `A1` belongs, a sum over the wrong
 # axis, ...). The rest of this notebook contains a worked answer: write yours before you scroll down.
 
@@ -245,8 +245,8 @@ for n_y in (1, 3):
 
 # %% [markdown]
 # The checker's third problem has $n_y = 3$, so it sees this. Read its report as what it is: the table shows all
-# four gradients equal to `jax.grad` (errors of about $10^{-16}$) on the three problems where the function ran
-# (1, 2 and 4, each with one output unit), and the function raised on problem 3, the one with $n_y = 3$; the result
+# four gradients equal to `jax.grad` (errors of about $10^{-16}$) on the four problems where the function ran
+# (1, 2, 4 and 5, each with one output unit), and the function raised on problem 3, the one with $n_y = 3$; the result
 # line says so ("4 of 4 gradients right only on the problems where your code returned them"). The diagnosis says what
 # happened and where, and `one_output=True` checks only one-output problems, if that is all your network will
 # ever have.

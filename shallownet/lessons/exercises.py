@@ -309,7 +309,7 @@ def check_backward_formulas(backward_propagation):
     if report.passed:
         return _right(
             "the checker finds all four gradients equal to jax.grad of the cost and to finite differences, "
-            "on four problems with weights of scale 1: you derived the week's backprop"
+            "on five problems with weights of scale 1: you derived the week's backprop"
         )
     print(report)  # the table and every diagnosis, above the one-line verdict
     return _wrong(report.headline)
