@@ -165,6 +165,8 @@ def course_gradient_descent(backward, X, Y, iterations=2000, learning_rate=1.2):
             costs.append(manual.compute_cost(A2, Y))
             largest.append(max(float(np.max(np.abs(parameters[k]))) for k in ("W1", "W2")))
             grads = backward(parameters, {k: np.asarray(v) for k, v in cache.items()}, X, Y)
+            if not all(np.all(np.isfinite(v)) for v in grads.values()):
+                break                      # this step would make the weights NaN (update_parameters refuses it)
             parameters = manual.update_parameters(parameters, grads, learning_rate)
             if not all(np.all(np.isfinite(v)) for v in parameters.values()):
                 break
