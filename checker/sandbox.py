@@ -116,7 +116,10 @@ def _why_not(kind: str) -> str:
     tool = "bwrap" if kind == "bubblewrap" else "unshare"
     if shutil.which(tool) is None:
         return f"{kind}: {tool} is not installed" + (" (package bubblewrap)" if tool == "bwrap" else "")
-    probe = wrapped(kind, (), os.path.dirname(os.path.abspath(__file__))).command([shutil.which("true") or "/bin/true"])
+    # The probe starts this Python, not just any program: a sandbox that hides the interpreter (unshare's
+    # fresh /tmp over a venv that lives under /tmp) did not start for the checker's purposes.
+    argv = [sys.executable, "-I", "-S", "-c", ""]
+    probe = wrapped(kind, (), os.path.dirname(os.path.abspath(__file__))).command(argv)
     try:
         done = subprocess.run(probe, capture_output=True, timeout=20, env=clean_environment(), check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
@@ -194,6 +197,8 @@ class Wrapped:
     def _bubblewrap(self, argv: Sequence[str]) -> list[str]:
         command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
         command += ["--cap-drop", "ALL"]
+        # /tmp first: a Python installation under /tmp (a venv in a clone there) is then bound on top of it.
+        command += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
         for folder in [*SYSTEM_DIRS, *self.readable]:
             command += ["--ro-bind-try", folder, folder]
         # Our packages inside a bound folder (an installed wheel in site-packages): an empty folder over each.
@@ -203,7 +208,6 @@ class Wrapped:
         for inside, outside in self.lib.items():
             command += ["--ro-bind", outside, inside]
         command += ["--proc", "/proc", "--dev", "/dev"]
-        command += ["--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
         command += ["--size", str(TMPFS_BYTES), "--tmpfs", WORKDIR, "--chdir", WORKDIR]
         return command + ["--", *argv]
 
