@@ -54,6 +54,20 @@ def test_a_stop_request_leaves_a_phase_that_would_never_end(signum):
         never.set()  # let the abandoned thread end
 
 
+def test_a_signal_that_raises_by_itself_interrupts_the_wait():
+    """Under signals.raising (the command line outside training) a real SIGTERM ends the wait at once."""
+    never = threading.Event()
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    try:
+        with pytest.raises(signals.Stop) as stopped, signals.raising():
+            timer.start()
+            phases.wait(never.wait, label="compiling", show=False)
+        assert stopped.value.signum == signal.SIGTERM
+    finally:
+        timer.cancel()
+        never.set()
+
+
 def test_without_a_request_the_phase_runs_to_its_end():
     assert phases.wait(lambda: time.sleep(3 * phases.POLL) or "done", label="x", should_stop=lambda: None) == "done"
 
@@ -196,7 +210,7 @@ def test_the_compile_is_not_shown_when_stderr_is_a_pipe(tmp_path):
     process = subprocess.Popen(sweep_command(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         seen = read_until(process.stderr.fileno(), rb"MLIR module conversion jit\(run_chunk\)", process)
-        time.sleep(phases.SHOW_AFTER + 1.0)  # on a terminal the line is up by now
+        time.sleep(phases.SHOW_AFTER + 0.5)  # on a terminal the line is up by now (shown at the first poll after)
         assert not run_chunk_entries(cache), "the compile ended too soon to tell"
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
