@@ -16,6 +16,11 @@ tested without JAX. Between chunks it:
 ``chunk_seconds``: each call's step count is adapted so that it takes about
 that long (starting from one step), so checkpoints and stop requests are
 served on time whatever an iteration costs.
+
+Before the first chunk, ``fit`` compiles the step ahead of time, once: XLA's
+compile runs apart (``shallownet.phases``), shown on a terminal, and a stop
+request during it raises ``Interrupted`` at once (no iteration done) without
+waiting for XLA. Every chunk then calls that compiled program (no other compile).
 """
 
 import signal
@@ -32,6 +37,7 @@ from .history import CostHistory
 from .stack import HostParams, Stack
 
 GROWTH = 8  # the most a call's step count grows over the previous call's
+COMPILING = "compiling the training program (XLA)"  # what a terminal shows during the compile
 # run(state, steps, last) -> (state, costs (steps, N), steps taken (N,), alive (N,)), numpy but the state
 ChunkRunner = Callable[[Any, int, bool], tuple[Any, np.ndarray, np.ndarray, np.ndarray]]
 StackProgress = Callable[[int, np.ndarray], object]  # progress(iterations done, last costs (N,))
@@ -219,25 +225,55 @@ def _placed(stack: Stack, X: Any, Y: Any, devices: int | None, evaluate: Any) ->
 
 
 def _runner(
-    stack: Stack, arrays: dict[str, Any], put: Callable, static: dict[str, Any], evaluate: bool, predictions: list
-) -> tuple[Callable, ChunkRunner]:
-    """(arguments(state, n, last): run_chunk's arguments, run: drive's ChunkRunner) over the placed arrays."""
-    from .step import run_chunk
+    stack: Stack, arrays: dict[str, Any], put: Callable, sharded: bool, evaluate: bool, predictions: list
+) -> tuple[Callable, Callable[[Callable], ChunkRunner]]:
+    """(arguments(state, n, last): run_chunk's array arguments, runner(compiled): drive's ChunkRunner calling it)."""
 
     def arguments(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, ...]:
-        """run_chunk's arguments, in its order: the same types on every call, so one compile serves all."""
-        n_steps, ask = put(np.asarray(n, np.int32)), put(np.asarray(last and evaluate))
+        """run_chunk's arguments, in its order: the same types on every call, as the compiled program takes them.
+
+        The step count and the evaluation flag go as numpy scalars on one device (the call transfers
+        them with the rest, no put of their own per chunk); a mesh needs them placed (replicated).
+        """
+        n_steps, ask = np.asarray(n, np.int32), np.asarray(last and evaluate)
+        if sharded:
+            n_steps, ask = put(n_steps), put(ask)
         data = [arrays[name] for name in ("X", "Y", "lr", "mask")]
         return (*state, *data, n_steps, arrays["X_eval"], ask, arrays["columns"], arrays["m"])
 
-    def run(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-        theta, costs, taken, alive, A2 = run_chunk(*arguments(state, n, last), **static)
-        if last and evaluate:
-            predictions.append(A2)
-        rows = stack.rows  # the device's rows are in layout order; the histories in the order given
-        return (theta, alive), _host(costs)[:n, rows], _host(taken)[rows], _host(alive)[rows]
+    def runner(compiled: Callable) -> ChunkRunner:
+        def run(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+            theta, costs, taken, alive, A2 = compiled(*arguments(state, n, last))
+            if last and evaluate:
+                predictions.append(A2)
+            rows = stack.rows  # the device's rows are in layout order; the histories in the order given
+            return (theta, alive), _host(costs)[:n, rows], _host(taken)[rows], _host(alive)[rows]
 
-    return arguments, run
+        return run
+
+    return arguments, runner
+
+
+def _compiled(arguments: tuple[Any, ...], static: dict[str, Any], should_stop: Any, timings: Any) -> Callable:
+    """run_chunk compiled ahead of time for ``arguments``: the one program every chunk then calls.
+
+    Traced and lowered here, in the caller's thread (JAX's thread-local settings, such as a
+    ``jax.enable_x64`` block, apply); XLA's compile (or its load from the persistent compile
+    cache) runs apart in ``phases.wait``: shown on a terminal, and a stop request (signals.Stop)
+    does not wait for it. ``timings`` (a dict or None) receives compile_s.
+    """
+    from . import phases
+    from .step import run_chunk
+
+    started = time.perf_counter()
+    lowered = run_chunk.lower(*arguments, **static)
+    signum = None if should_stop is None else should_stop()
+    if signum is not None:
+        raise signals.Stop(signum)
+    compiled = phases.wait(lowered.compile, label=COMPILING, should_stop=should_stop)
+    if timings is not None:
+        timings["compile_s"] = time.perf_counter() - started
+    return compiled
 
 
 def fit(
@@ -263,21 +299,23 @@ def fit(
     run_s; ``evaluate`` (n_x, m_eval): A2 on it after the last iteration.
     ``drive_options``: see ``drive``.
     """
-    from .step import run_chunk
-
     arrays, put, mesh = _placed(stack, X, Y, devices, evaluate)
     static = {"layout": stack.layout, "gradients": gradients, "output": output, "mesh": mesh}
     static["capacity"] = max(1, min(chunk, iterations))
     predictions: list[Any] = []  # A2 on ``evaluate``, from the call that ran the last iteration
-    arguments, run = _runner(stack, arrays, put, static, evaluate is not None, predictions)
+    arguments, runner = _runner(stack, arrays, put, mesh is not None, evaluate is not None, predictions)
+    begin = drive_options.get("start", 0)
     start = (put(stack.theta), put(np.ones(stack.count, bool)))
-    if timings is not None and iterations > 0:  # ahead of time, apart: jit's cache then serves the calls
-        compile_start = time.perf_counter()
-        run_chunk.lower(*arguments(start, 0, False), **static).compile()
-        timings["compile_s"] = time.perf_counter() - compile_start
+    try:
+        compiled = _compiled(arguments(start, 0, False), static, drive_options.get("should_stop"), timings)
+    except KeyboardInterrupt as e:  # a stop request during the compile: nothing has run
+        signum = getattr(e, "signum", signal.SIGINT)
+        raise Interrupted(
+            begin, stack.to_host(stack.theta), histories, signum=signum, total=begin + iterations
+        ) from None
     run_start = time.perf_counter()
     end = drive(
-        run,
+        runner(compiled),
         start,
         iterations=iterations,
         chunk=static["capacity"],
@@ -289,5 +327,5 @@ def fit(
     if timings is not None:
         timings["run_s"] = time.perf_counter() - run_start
     A2 = np.asarray(_host(predictions[-1]))[stack.rows] if predictions else None
-    steps = np.array([history.done for history in histories]) - drive_options.get("start", 0)
+    steps = np.array([history.done for history in histories]) - begin
     return Fitted(stack.to_host(theta), steps, ~_host(end.state[1])[stack.rows], A2)

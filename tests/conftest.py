@@ -14,6 +14,7 @@ import os
 import tempfile
 
 import jax
+import pytest
 from hypothesis import settings
 
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "shallownet-hypothesis"))
@@ -25,3 +26,20 @@ settings.register_profile("shallownet", database=None, deadline=None, print_blob
 # The same examples on every run (HYPOTHESIS_PROFILE=derandomized), e.g. for mutation testing.
 settings.register_profile("derandomized", parent=settings.get_profile("shallownet"), derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shallownet"))
+
+
+@pytest.fixture
+def backend_compiles():
+    """The names of the programs XLA compiles (or loads from a cache) while the test runs: JAX's own events."""
+    from jax import monitoring
+    from jax._src import dispatch
+
+    names = []
+
+    def listen(event, duration, **details):
+        if event == dispatch.BACKEND_COMPILE_EVENT:
+            names.append(details.get("fun_name"))
+
+    monitoring.register_event_duration_secs_listener(listen)
+    yield names
+    monitoring.unregister_event_duration_listener(listen)

@@ -15,7 +15,7 @@ import types
 import numpy as np
 import pytest
 
-from shallownet import checkpoint, cli, data, experiment, memory, predict, signals, step, train
+from shallownet import checkpoint, cli, data, experiment, memory, phases, predict, signals, train
 from shallownet.history import CostHistory
 
 # Small runs that share one compiled program where they can.
@@ -149,11 +149,10 @@ def test_every_save_leaves_files_that_describe_the_model_beside_them(previous_ru
 def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, previous_run):
     out, before = previous_run
 
-    def ctrl_c(*args, **kwargs):
+    def ctrl_c(*args, **kwargs):  # during the compile, before the first chunk
         raise KeyboardInterrupt
 
-    ctrl_c.lower = step.run_chunk.lower
-    monkeypatch.setattr(step, "run_chunk", ctrl_c)
+    monkeypatch.setattr(phases, "wait", ctrl_c)
     with pytest.raises(train.Interrupted) as info:
         experiment.train_run({"hidden_units": 3, "dtype": "float64"}, out, overwrite=True)
     assert info.value.saved is None and info.value.iteration == 0

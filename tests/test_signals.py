@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from shallownet import checkpoint, cli, experiment
-from work_lost import environment, one_try, start, wait_for
+from work_lost import environment, one_try, read_rest, read_until, start, wait_for
 
 LONG = ["--iterations", 10**9, "--hidden-units", 3, "--dtype", "float64", "--checkpoint-every", 0.3]
 INTERRUPTED = re.compile(
@@ -159,24 +159,6 @@ def test_a_read_only_out_is_refused_before_training(where, cache):
         shutil.rmtree(base)
 
 
-def _read_until(fd, pattern, process, timeout=120.0):
-    """What the terminal ``fd`` shows until ``pattern`` (bytes regex) appears; fails if the process ends first."""
-    import select
-
-    seen, deadline = b"", time.monotonic() + timeout
-    while not re.search(pattern, seen):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"no {pattern!r} on the terminal (code {process.returncode}): {seen[-500:]!r}")
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                break
-    return seen
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_sweep_exits_128_plus_the_signal_and_says_nothing_was_written(tmp_path, cache, signum):
     """On a terminal (its progress bar shows training has begun); the stop waits for the chunk boundary."""
@@ -210,17 +192,10 @@ def test_a_stopped_sweep_exits_128_plus_the_signal_and_says_nothing_was_written(
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, text=True, env=environment(cache))
     os.close(terminal)
     try:
-        shown = _read_until(master, rb"sweep: +\d+%?\|?.*\d+/100000000", process)
+        shown = read_until(master, rb"sweep: +\d+%?\|?.*\d+/100000000", process)
         process.send_signal(signum)
         stdout, _ = process.communicate(timeout=60)
-        while True:  # the rest of the terminal's output
-            try:
-                more = os.read(master, 4096)
-            except OSError:
-                break
-            if not more:
-                break
-            shown += more
+        shown += read_rest(master)  # the rest of the terminal's output
     finally:
         os.close(master)
     assert process.returncode == 128 + signum and stdout == ""

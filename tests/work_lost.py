@@ -53,6 +53,38 @@ def wait_for(path, process, timeout=120.0):
         time.sleep(0.01)
 
 
+def read_until(fd, pattern, process, timeout=120.0):
+    """What ``fd`` (a pty or a pipe) shows until ``pattern`` (bytes regex) appears; fails if the process ends first."""
+    import re
+    import select
+
+    seen, deadline = b"", time.monotonic() + timeout
+    while not re.search(pattern, seen):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"no {pattern!r} (code {process.returncode}): {seen[-800:]!r}")
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:  # a pty whose other end closed
+                break
+    return seen
+
+
+def read_rest(fd):
+    """What is left to read on ``fd`` once the process has ended."""
+    rest = b""
+    while True:
+        try:
+            more = os.read(fd, 4096)
+        except OSError:  # a pty whose other end closed
+            return rest
+        if not more:
+            return rest
+        rest += more
+
+
 def one_try(folder, interval, rng, cache=None):
     """Kill one run at a random moment: dict of lost seconds and iterations, and the saved iteration."""
     from shallownet import checkpoint
