@@ -7,7 +7,7 @@ the reference cost. Every returned key (the gradients, the loss or cost,
 cs231n's scores) is judged by value: lists and np.matrix are read with
 np.asarray; its shape must be the parameter's, except that an np.matrix,
 always 2-D, may hold a vector as (1, n) and a Python number is a scalar.
-The mistakes are named from one table (checker.assignment_mistakes).
+The mistakes are named from the one table (checker.mistakes).
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .assignment_mistakes import Mistake, rows_of, words
 from .assignments import Instance, Problem
+from .mistakes import Diagnosis, Mistake, rows_of, words
 
 REL_TOL = 1e-9  # float64 hand-derived numpy against jax.grad agrees to ~1e-15
 SHAPE_RULE = (
@@ -200,8 +200,8 @@ def _explains_value(row: Mistake, key: str, problem: Problem, draws: Sequence[In
         value = values.get(key)
         if value is None or value.array is None:
             continue
-        assert row.variant is not None  # a "value" row
-        alternatives = [alt[key] for alt in row.variant(instance, problem) if key in alt]
+        assert row.compute is not None  # a "value" row
+        alternatives = [alt[key] for alt in row.compute(instance, problem) if key in alt]
         if not alternatives:
             return False
         truth = np.asarray(instance.truth[key])
@@ -213,108 +213,92 @@ def _explains_value(row: Mistake, key: str, problem: Problem, draws: Sequence[In
     return seen and differs
 
 
-def _explains_shape(row: Mistake, key: str, problem: Problem, draws: Sequence[Instance], got: list) -> str | None:
+def _explains_shape(row: Mistake, key: str, draws: Sequence[Instance], got: list) -> str | None:
     """The shape text the row names, when it explains the key on every draw that returned it."""
     shape_text = None
     for instance, values in zip(draws, got, strict=True):
         value = values.get(key)
         if value is None or value.array is None:
             continue
-        truth = np.asarray(instance.truth[key])
-        shape, error = value.array.shape, value_error(value, truth)
-        if row.name == "bias keepdims":
-            fits = key in ("b1", "b2") and shape == (1,) + truth.shape and value.was != "np.matrix"
-            fits &= error is not None and error <= REL_TOL
-        elif row.name == "db shape":
-            fits = key == "db" and shape in ((1,), (1, 1)) and error is not None and error <= REL_TOL
-        elif row.name == "cost not scalar":
-            mean = relative(np.asarray(np.mean(value.array)), truth) if value.array.size else np.inf
-            fits = key == "cost" and shape != () and mean <= REL_TOL
-        else:
-            fits = False
-        if not fits:
+        assert row.compute is not None  # a "shape" row
+        if not row.compute(key, value.array, value.was, np.asarray(instance.truth[key]), _close_arrays):
             return None
-        shape_text = str(shape)
+        shape_text = str(value.array.shape)
     return shape_text
 
 
-def _draws_row(row: Mistake, draws: Sequence[Instance], ok: list[bool]) -> bool:
-    if all(ok):
-        return False
-    if row.name == "class count from labels":
-        full = [good for instance, good in zip(draws, ok, strict=True) if instance.draw.left_out is None]
-        return bool(full) and all(full)
-    if row.name == "class count hard-coded":
-        return all(good == (instance.draw.sizes[3] == 10) for instance, good in zip(draws, ok, strict=True))
-    return False
+def _close_arrays(a: np.ndarray, truth: np.ndarray) -> bool:
+    return _close(value_error(Value(np.asarray(a)), truth))
 
 
-def name_mistakes(problem: Problem, draws: Sequence[Instance], got: list, rows: list, calls: list) -> list[str]:
-    """The fewest table rows that explain the wrong keys, each as its words."""
-    wrong = {row.name for row in rows if not row.passed}
-    if not wrong:
-        return []
-    fill = words(problem)
-    ok = [
+def _right_draws(problem: Problem, draws: Sequence[Instance], got: list) -> list[bool]:
+    """Per draw: every result right, in the right shape."""
+    return [
         all(
-            (e := value_error(values.get(key, Value(None)), np.asarray(instance.truth[key]))) is not None
-            and e <= REL_TOL
+            _close(value_error(values.get(key, Value(None)), np.asarray(instance.truth[key])))
             and shape_ok(values[key], np.asarray(instance.truth[key]).shape)
             for key in _keys(problem)
         )
         for instance, values in zip(draws, got, strict=True)
     ]
+
+
+def _explained(
+    row: Mistake, wrong: set, problem: Problem, draws: Sequence[Instance], got: list, calls: list
+) -> tuple[set, str]:
+    """(the keys the row explains, its text filled) for a row of any kind but "value"."""
+    ok = _right_draws(problem, draws, got)
+    if row.kind == "draws" and not all(ok) and row.compute is not None and row.compute(draws, ok):
+        return set(wrong), row.text
+    if row.kind == "returns" and row.compute is not None and row.compute(calls):
+        return set(wrong), row.fill(count=3)
+    if row.kind == "raises" and (found := _assertion(problem, draws, calls)):
+        return set(wrong), row.fill(line=found[0], right=found[1])
+    explained, text = set(), row.text
+    if row.kind == "shape":
+        for key in wrong:
+            shape = _explains_shape(row, key, draws, got)
+            if shape is not None:
+                explained.add(key)
+                text = row.fill(shape=shape)
+    return explained, text
+
+
+def name_mistakes(problem: Problem, draws: Sequence[Instance], got: list, rows: list, calls: list) -> list[Diagnosis]:
+    """The fewest table rows that explain the wrong keys, each a Diagnosis ("W1, b1: text")."""
+    wrong = {row.name for row in rows if not row.passed}
+    if not wrong:
+        return []
+    fill = words(problem)
     candidates: list[tuple[int, int, int, str, set]] = []
-    for order, row in enumerate(rows_of(problem)):
-        text, explained = row.text, set()
-        if row.kind == "draws" and _draws_row(row, draws, ok):
-            explained = set(wrong)
-        elif row.kind == "returns" and _returns_three(calls):
-            explained, text = set(wrong), text.replace("{count}", "3")
-        elif row.kind == "raises" and (found := _assertion(problem, draws, calls)):
-            explained, text = set(wrong), text.replace("{line}", found[0]).replace("{right}", found[1])
-        elif row.kind == "shape":
-            for key in wrong:
-                shape = _explains_shape(row, key, problem, draws, got)
-                if shape is not None:
-                    explained.add(key)
-                    text = text.replace("{shape}", shape)
-        elif row.kind == "value":
+    for order, row in enumerate(rows_of(problem.name)):
+        conflicts = 0
+        if row.kind == "value":
             explained = {key for key in wrong if _explains_value(row, key, problem, draws, got)}
-            right = set(_keys(problem)) - wrong
-            conflicts = sum(
-                _changes(row, key, problem, draws)
-                for key in right
-                if key in problem.gradient_keys + (problem.value_key,)
-            )
-            if explained:
-                candidates.append((-len(explained), conflicts, order, text.format(**fill), explained))
-            continue
+            judged = set(problem.gradient_keys + (problem.value_key,)) - wrong
+            conflicts = sum(_changes(row, key, problem, draws) for key in judged)
+            text = row.fill(**fill)
+        else:
+            explained, text = _explained(row, wrong, problem, draws, got, calls)
         if explained:
-            candidates.append((-len(explained), 0, order, text.format(**fill), explained))
+            candidates.append((-len(explained), conflicts, order, text, explained))
     named, left = [], set(wrong)
     for _, _, _, text, explained in sorted(candidates, key=lambda c: c[:3]):
         if explained & left:
-            named.append(f"{', '.join(sorted(explained & left, key=_keys(problem).index))}: {text}")
+            keys = sorted(explained & left, key=_keys(problem).index)
+            named.append(Diagnosis(f"{', '.join(keys)}: {text}", "mistake", tuple(keys)))
             left -= explained
     return named
 
 
 def _changes(row: Mistake, key: str, problem: Problem, draws: Sequence[Instance]) -> bool:
     """Whether the row's variant changes a key the learner got right (a conflict with that mistake)."""
-    assert row.variant is not None  # a "value" row
+    assert row.compute is not None  # a "value" row
     for instance in draws:
-        for alt in row.variant(instance, problem):
+        for alt in row.compute(instance, problem):
             if key in alt and relative(np.asarray(alt[key]), np.asarray(instance.truth[key])) > REL_TOL:
                 return True
     return False
-
-
-def _returns_three(calls: list) -> bool:
-    outputs = [call.get("main", {}).get("output") for call in calls if call]
-    return bool(outputs) and all(
-        isinstance(o, dict) and o.get("length", len(o.get("items") or [])) == 3 for o in outputs
-    )
 
 
 def _assertion(problem: Problem, draws: Sequence[Instance], calls: list) -> tuple[str, str] | None:

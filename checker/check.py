@@ -29,7 +29,7 @@ import numpy as np
 
 from reference import check_activation
 
-from . import call, files, load, sandbox, standins
+from . import call, files, load, mistakes, sandbox, standins
 from .problems import DEFAULT_CASES, Case, Problem, draw_cases, make_problem
 from .report import TOLERANCES, Report, build_report, not_derived, sort_result
 from .run import Captured, Limits, Place, clean_result, run_file
@@ -384,11 +384,8 @@ def _name_empty_blocks(report: Report, runs: list[Any], source: files.Source) ->
     blocks = files.empty_blocks(source)
     if blocks:
         names = ", ".join(sorted(undefined & set(call.COURSE_LOCALS)))
-        report.diagnoses.insert(
-            0,
-            f"this block was left empty: {'; '.join(blocks)} (between START CODE HERE and END CODE HERE); "
-            f"write the formulas there ({names} is computed there)",
-        )
+        text = mistakes.row("week3", "an empty template block").fill(blocks="; ".join(blocks), names=names)
+        report.diagnoses.insert(0, mistakes.Diagnosis(text, "mistake"))
 
 
 def conduct_lines(events: list[dict[str, str]]) -> list[str]:

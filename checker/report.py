@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from . import diagnose
+from . import diagnose, mistakes
 from .diagnose import KEYS
+from .mistakes import Diagnosis
 from .problems import SYMBOLIC_SHAPES, Problem, dims_of, expected_shape, symbolic
 
 # (error, course difference) a gradient must stay under, by the precision the learner computed in. The
@@ -226,6 +227,7 @@ class KeyDiagnosis:
     texts: list
     lines: frozenset | None = None  # the lines its one explanation names
     unknown: bool = False  # wrong, with the right shapes, and no known slip fits
+    kind: str = "mistake"  # the Diagnosis kind of its texts (checker.mistakes.KINDS)
 
 
 def _near_miss(key, row, dtype):
@@ -250,12 +252,10 @@ def diagnose_key(key, row, runs, problems, variants, match_tol, dtype="float64")
         if all(near) and all(
             relative_error(array, problem.truth[key]) <= match_tol for (_, array), problem in zip(near, problems)
         ):
-            return KeyDiagnosis(
-                [f"your {near[0][0]!r} holds the right {key}: the key must be {key!r} (keys are case-sensitive)"]
-            )
+            return KeyDiagnosis([_told("the right values under a misspelt key", found=near[0][0], key=key)])
         return KeyDiagnosis([])
     if not any(np.any(array) for array in user.values()):
-        return KeyDiagnosis([f"{key} is all zeros: is its formula written yet?"])
+        return KeyDiagnosis([_told("a gradient all zeros", key=key)])
     right = [
         i
         for i in user
@@ -264,26 +264,28 @@ def diagnose_key(key, row, runs, problems, variants, match_tol, dtype="float64")
     ]
     if len(right) == len(user) and len(user) < len(problems):
         ran = ", ".join(str(i + 1) for i in sorted(user))
-        return KeyDiagnosis([f"right on problems {ran}; the other problems gave no gradient (see the problems listed)"])
+        return KeyDiagnosis(
+            [f"right on problems {ran}; the other problems gave no gradient (see the problems listed)"], kind="partial"
+        )
     if len(right) == len(user):
-        return KeyDiagnosis([_near_miss(key, row, dtype)])
+        return KeyDiagnosis([_near_miss(key, row, dtype)], kind="near miss")
     found = diagnose.explain(key, user, problems, variants, match_tol)
     if found:
         return KeyDiagnosis([e.text for e in found], found[0].lines if len(found) == 1 else None)
     single = [i for i in user if problems[i].case.n_y == 1]
     if single and set(single) == set(right):
-        return KeyDiagnosis(
-            [
-                "right when n_y = 1 and wrong when n_y > 1: your code assumes one output unit "
-                "(no known mistake matches the n_y > 1 values)"
-            ]
-        )
+        return KeyDiagnosis([_told("code for one output unit only")], kind="one output")
     numbers = (
         f"relative error {row.rel_autodiff:.2e} vs autodiff, {row.rel_fd:.2e} vs finite differences"
         if row.rel_autodiff is not None
         else f"shape {row.shape}"
     )
-    return KeyDiagnosis([f"no known mistake matches ({numbers})"], unknown=row.shape_ok)
+    return KeyDiagnosis([f"no known mistake matches ({numbers})"], unknown=row.shape_ok, kind="unknown")
+
+
+def _told(name, **fields):
+    """The text of one of week 3's "told" rows of the mistake table."""
+    return mistakes.row("week3", name).fill(**fields)
 
 
 def where_to_look(rows, found, runs, problems, activation, match_tol):
@@ -294,11 +296,12 @@ def where_to_look(rows, found, runs, problems, activation, match_tol):
     right = {row.name for row in rows if row.passed}
     known = {key: diagnosis.lines for key, diagnosis in found.items() if diagnosis.lines is not None}
     text, fits = diagnose.locate(right, known, unknown, activation)
-    lines = [text] if text else []
+    named = tuple(sorted(unknown, key=KEYS.index))
+    lines = [Diagnosis(text, "where", named, frozenset().union(*map(set, fits)))] if text else []
     if fits and any("dZ1" in fit for fit in fits) and not any("dZ2" in fit for fit in fits):
         user = {k: {i: run.grads[k] for i, run in enumerate(runs) if k in run.grads} for k in ("dW1", "db1")}
         implied = diagnose.implied_derivative(problems, user["dW1"], user["db1"], activation, match_tol)
-        lines += [implied] if implied else []
+        lines += [Diagnosis(implied, "implied", ("dW1", "db1"), frozenset({"dZ1"}))] if implied else []
     return lines
 
 
@@ -318,11 +321,11 @@ def error_lines(runs, problems, output, skipped, memory_mb):
         hints += diagnose.locals_hints(run.error["locals"], problem, diagnose.dz2_slips(output))
     raised = [problem.case for run, problem in zip(runs, problems) if run.error is not None]
     if raised and all(case.n_y > 1 for case in raised) and any(problem.case.n_y == 1 for problem in problems):
-        hints.append(
-            "your code runs only with one output unit (n_y = 1); if your network never has more, "
-            "check with one_output=True (CLI: --one-output)"
-        )
-    return [f"raised: {hint}" for hint in dict.fromkeys(hints)]
+        hints.append(_told("code that raises with several output units"))
+    one_output = _told("code that raises with several output units")
+    return [
+        Diagnosis(f"raised: {hint}", "one output" if hint == one_output else "raised") for hint in dict.fromkeys(hints)
+    ]
 
 
 def problem_lines(runs):
@@ -390,7 +393,7 @@ class Report:
         if self.ended:
             return self.ended
         if self.diagnoses:
-            return sorted(self.diagnoses, key=_rank)[0]
+            return mistakes.first(self.diagnoses)
         return self.problems[0] if self.problems else f"{', '.join(self.failing)} wrong"
 
     @property
@@ -438,16 +441,19 @@ def build_report(
     }
     for row in rows:
         row.diagnosis = found[row.name].texts if row.name in found else []
-    diagnoses = diagnose.group({key: diagnosis.texts for key, diagnosis in found.items()})
+    diagnoses = diagnose.group(found)
     diagnoses += where_to_look(rows, found, runs, problems, activation, match_tol)
     diagnoses += error_lines(runs, problems, output, list(skipped), memory_mb)
     if global_m and global_m.get("functions") and found and not any("reads m," in line for line in diagnoses):
         value = f" (= {global_m['value']})" if global_m.get("value") else ""
         ms = ", ".join(str(problem.m) for problem in problems)
         diagnoses.append(
-            f"{_names(global_m['functions'])} read{'s' * (len(global_m['functions']) == 1)} a "
-            f"module-level m{value}: inside the function m must come from X.shape[1] "
-            f"(the problems have m = {ms})"
+            Diagnosis(
+                f"{_names(global_m['functions'])} read{'s' * (len(global_m['functions']) == 1)} a "
+                f"module-level m{value}: inside the function m must come from X.shape[1] "
+                f"(the problems have m = {ms})",
+                "module m",
+            )
         )
     conduct = not_derived(rows, events)
     problems_text = problem_lines(runs) + ([ended] if ended else [])
@@ -507,14 +513,6 @@ def not_derived(rows: list[GradientRow], events: Sequence[dict[str, str]]) -> li
 
 def _names(functions):
     return ", ".join(functions)
-
-
-def _rank(diagnosis):
-    """Which diagnosis heads a one-line summary: the specific before the general (a stable sort key)."""
-    for rank, words in enumerate(("module-level m", "your dZ1 line", "one output unit", "where to look")):
-        if words in diagnosis:
-            return rank
-    return 9 if "right on problems" in diagnosis or "no known mistake matches" in diagnosis else 5
 
 
 # --- printing ---------------------------------------------------------------------------
