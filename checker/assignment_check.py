@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from .assignments import Instance, Problem
-from .mistakes import Diagnosis, Mistake, rows_of, words
+from .judge import MATCH_TOLERANCES, near_miss, relative_error, scaled_error, within
+from .mistakes import Diagnosis, Mistake, first, rows_of, words
 
-REL_TOL = 1e-9  # float64 hand-derived numpy against jax.grad agrees to ~1e-15
+MATCH_TOL = MATCH_TOLERANCES["float64"]  # a known mistake's variant explains a result within this
 SHAPE_RULE = (
     "values read with np.asarray (lists, np.matrix, Python numbers); a shape must be the parameter's, "
     "except that an np.matrix (always 2-D) may hold a vector as (1, n)"
@@ -73,10 +74,6 @@ def read_output(problem: Problem, output: Any) -> tuple[dict[str, Value], str]:
 # --- judging one key --------------------------------------------------------------------------
 
 
-def relative(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(b)), 1e-300))
-
-
 def shape_ok(value: Value, expected: tuple) -> bool:
     shape = value.array.shape if value.array is not None else None
     if shape == expected:
@@ -86,11 +83,13 @@ def shape_ok(value: Value, expected: tuple) -> bool:
     return value.was == "np.matrix" and len(expected) == 1 and shape == (1, expected[0])
 
 
-def value_error(value: Value, truth: np.ndarray) -> float | None:
-    """Relative error of the values (reshaped to the truth's shape when the sizes agree); None if they cannot."""
+def value_error(value: Value, truth: np.ndarray, scale: np.ndarray | None = None) -> float | None:
+    """The values' error (reshaped to the truth's shape when the sizes agree): relative, or over ``scale`` (the
+    verdict's figure, checker.judge.scaled_error); None if the sizes differ."""
     if value.array is None or value.array.size != truth.size:
         return None
-    return relative(value.array.reshape(truth.shape), truth)
+    values = value.array.reshape(truth.shape)
+    return relative_error(values, truth) if scale is None else scaled_error(values, truth, scale)
 
 
 @dataclass
@@ -135,7 +134,9 @@ class AssignmentReport:
     def headline(self) -> str:
         if self.passed:
             return f"all {len(self.rows)} results are right"
-        return (self.conduct or self.diagnoses or self.errors or [f"wrong: {', '.join(self.failing)}"])[0]
+        if self.diagnoses and not self.conduct:
+            return first(self.diagnoses)
+        return (self.conduct or self.errors or [f"wrong: {', '.join(self.failing)}"])[0]
 
     def row(self, name: str) -> KeyRow:
         return next(row for row in self.rows if row.name == name)
@@ -165,33 +166,46 @@ def _keys(problem: Problem) -> tuple[str, ...]:
     return problem.gradient_keys + (problem.value_key,) + (("scores",) if problem.name == "cs231n" else ())
 
 
+def _verdict(value: Value, instance: Instance, key: str) -> tuple[float | None, bool]:
+    """(the error over the result's scale, whether it is right: the one rule, checker.judge, and the shape)."""
+    truth = np.asarray(instance.truth[key])
+    error = value_error(value, truth, np.asarray(instance.scale[key]))
+    return error, within(error) and value.array is not None and shape_ok(value, truth.shape)
+
+
 def judge(problem: Problem, draws: Sequence[Instance], got: list[dict[str, Value]]) -> list[KeyRow]:
     rows = []
     for key in _keys(problem):
-        errors, shapes, right = [], [], []
+        errors, relatives, shapes, right = [], [], [], []
         for instance, values in zip(draws, got, strict=True):
             truth = np.asarray(instance.truth[key])
             value = values.get(key, Value(None, why="not returned"))
-            error = value_error(value, truth)
-            ok_shape = value.array is not None and shape_ok(value, truth.shape)
-            right.append(error is not None and error <= REL_TOL and ok_shape)
+            error, ok = _verdict(value, instance, key)
+            right.append(ok)
             errors.append(error)
-            if value.array is not None and not ok_shape:
+            relatives.append(value_error(value, truth))
+            if value.array is not None and not shape_ok(value, truth.shape):
                 shapes.append(f"{value.array.shape} want {truth.shape}")
-        worst = max((e for e in errors if e is not None), default=None)
         missing = [str(i + 1) for i, values in enumerate(got) if values.get(key, Value(None)).array is None]
         shape = shapes[0] if shapes else "ok"
         if missing:
             shape = "not returned" if len(missing) == len(got) else f"none on draw {', '.join(missing)}"
-        rows.append(KeyRow(key, shape, worst, all(right), returned=len(missing) < len(got), problems_passed=sum(right)))
+        row = KeyRow(key, shape, _worst(relatives), all(right), returned=len(missing) < len(got))
+        row.error, row.problems_passed = _worst(errors), sum(right)
+        rows.append(row)
     return rows
+
+
+def _worst(errors: list[float | None]) -> float | None:
+    return max((e for e in errors if e is not None), default=None)
 
 
 # --- naming the mistakes ----------------------------------------------------------------------
 
 
 def _close(error: float | None) -> bool:
-    return error is not None and error <= REL_TOL
+    """A mistake's variant reproduces a result (MATCH_TOL, relative)."""
+    return error is not None and error <= MATCH_TOL
 
 
 def _explains_value(row: Mistake, key: str, problem: Problem, draws: Sequence[Instance], got: list) -> bool:
@@ -209,7 +223,7 @@ def _explains_value(row: Mistake, key: str, problem: Problem, draws: Sequence[In
         if not matching:
             return False
         seen = True
-        differs |= any(relative(a, truth) > REL_TOL for a in matching)
+        differs |= any(relative_error(a, truth) > MATCH_TOL for a in matching)
     return seen and differs
 
 
@@ -234,11 +248,7 @@ def _close_arrays(a: np.ndarray, truth: np.ndarray) -> bool:
 def _right_draws(problem: Problem, draws: Sequence[Instance], got: list) -> list[bool]:
     """Per draw: every result right, in the right shape."""
     return [
-        all(
-            _close(value_error(values.get(key, Value(None)), np.asarray(instance.truth[key])))
-            and shape_ok(values[key], np.asarray(instance.truth[key]).shape)
-            for key in _keys(problem)
-        )
+        all(_verdict(values.get(key, Value(None)), instance, key)[1] for key in _keys(problem))
         for instance, values in zip(draws, got, strict=True)
     ]
 
@@ -266,9 +276,10 @@ def _explained(
 
 def name_mistakes(problem: Problem, draws: Sequence[Instance], got: list, rows: list, calls: list) -> list[Diagnosis]:
     """The fewest table rows that explain the wrong keys, each a Diagnosis ("W1, b1: text")."""
-    wrong = {row.name for row in rows if not row.passed}
+    near = _near_misses(draws, got, rows)
+    wrong = {row.name for row in rows if not row.passed} - {d.gradients[0] for d in near}
     if not wrong:
-        return []
+        return near
     fill = words(problem)
     candidates: list[tuple[int, int, int, str, set]] = []
     for order, row in enumerate(rows_of(problem.name)):
@@ -288,7 +299,22 @@ def name_mistakes(problem: Problem, draws: Sequence[Instance], got: list, rows: 
             keys = sorted(explained & left, key=_keys(problem).index)
             named.append(Diagnosis(f"{', '.join(keys)}: {text}", "mistake", tuple(keys)))
             left -= explained
-    return named
+    return named + near
+
+
+def _near_misses(draws: Sequence[Instance], got: list, rows: list) -> list[Diagnosis]:
+    """A wrong result right to a hair on every draw (finite differences give that, no formula does)."""
+    found = []
+    for row in rows:
+        values = [values.get(row.name, Value(None)) for values in got]
+        truths = [np.asarray(instance.truth[row.name]) for instance in draws]
+        close = all(
+            value.array is not None and shape_ok(value, truth.shape) and _close(value_error(value, truth))
+            for value, truth in zip(values, truths, strict=True)
+        )
+        if not row.passed and close and row.error is not None:
+            found.append(Diagnosis(f"{row.name}: {near_miss(row.name, row.error)}", "near miss", (row.name,)))
+    return found
 
 
 def _changes(row: Mistake, key: str, problem: Problem, draws: Sequence[Instance]) -> bool:
@@ -296,9 +322,13 @@ def _changes(row: Mistake, key: str, problem: Problem, draws: Sequence[Instance]
     assert row.compute is not None  # a "value" row
     for instance in draws:
         for alt in row.compute(instance, problem):
-            if key in alt and relative(np.asarray(alt[key]), np.asarray(instance.truth[key])) > REL_TOL:
+            if key in alt and relative_error(np.asarray(alt[key]), np.asarray(instance.truth[key])) > MATCH_TOL:
                 return True
     return False
+
+
+def _truth(instance: Instance, key: str) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(instance.truth[key]), np.asarray(instance.scale[key])
 
 
 def _assertion(problem: Problem, draws: Sequence[Instance], calls: list) -> tuple[str, str] | None:
@@ -306,13 +336,11 @@ def _assertion(problem: Problem, draws: Sequence[Instance], calls: list) -> tupl
     if not errors or not all(isinstance(e, dict) and e.get("assertion") for e in errors):
         return None
     arrays = errors[0].get("locals") or {}
-    truth = draws[0].truth
     right = [
         name
         for name in ("dw", "db", "cost")
         if isinstance(arrays.get(name), np.ndarray)
-        and (error := value_error(Value(arrays[name]), np.asarray(truth[name]))) is not None
-        and error <= REL_TOL
+        and within(value_error(Value(arrays[name]), *_truth(draws[0], name)))
     ]
     where = str(errors[0].get("line") or "an assert")
     return where, (f" where your {', '.join(right)} {'is' if len(right) == 1 else 'are'} right" if right else "")

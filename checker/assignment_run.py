@@ -26,9 +26,11 @@ from typing import Any
 import numpy as np
 
 from . import files, sandbox
-from .assignment_check import REL_TOL, SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
+from .assignment_check import SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
 from .assignments import PROBLEMS, Problem, defines_a_checked_function, instances, recognise
 from .check import FAIL, PASS, FileResult, Submission, begin_file, end_file
+from .judge import TOLERANCES
+from .judge import rule_text as judge_rule
 from .report import not_derived
 from .run import Child, ChildGone, Limits, Place, load_message
 
@@ -157,7 +159,7 @@ def build(
         f"called: {problem.signature}{reg}",
         f"{len(draws)} draws: " + "; ".join(instance.draw.text(problem) for instance in draws),
         f"results read: {problem.reads}; {SHAPE_RULE}",
-        f"pass when the relative error against jax.grad of the reference cost is <= {REL_TOL:g} (float64)",
+        f"{judge_rule('float64')} (error: against jax.grad of the reference cost)",
     ]
     if seed is not None:
         header.insert(2, f"draws from seed {seed} (--seed {seed} checks on the same draws)")
@@ -277,7 +279,7 @@ class Plan:
     def settings_block(self) -> dict[str, Any]:
         """The JSON's settings: each assignment's own (problem, reg convention, draws), the seed; week 3's
         settings only when some file is week 3's."""
-        block: dict[str, Any] = {"seed": self.seed, "tolerance": REL_TOL, "problems": {}}
+        block: dict[str, Any] = {"seed": self.seed, "tolerance": TOLERANCES["float64"], "problems": {}}
         for problem in dict.fromkeys(problem for problem, _ in self.picks if problem is not None):
             block["problems"][problem.name] = {
                 "problem": problem.name,

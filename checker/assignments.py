@@ -181,6 +181,7 @@ class Instance:
     inputs: dict  # what the child passes: cs231n {params, X, y, reg}; week 2 {w, b, X, Y}
     truth: dict  # learner's keys -> arrays, plus the value key (loss or cost) and "scores" (cs231n)
     parts: dict  # intermediates (Z1, H1, P, dS ... or A, dZ) for the mistakes' formulas
+    scale: dict  # each result's formula with every term made positive (checker.judge.scaled_error)
 
 
 def _labels(rng, N, C, left_out):
@@ -213,7 +214,25 @@ def _cs231n_instance(problem: Problem, draw: Draw) -> Instance:
     truth = {k: np.asarray(v) for k, v in grads.items()}
     truth.update(loss=np.asarray(loss), scores=S)
     parts = {"Z1": Z1, "H1": H1, "P": P, "dS": (P - onehot) / N, "N": N, "C": C, "y": y}
-    return Instance(draw, {"params": params, "X": X, "y": y, "reg": draw.reg}, truth, {**params, **parts, "X": X})
+    inputs = {"params": params, "X": X, "y": y, "reg": draw.reg}
+    return Instance(
+        draw, inputs, truth, {**params, **parts, "X": X}, _cs231n_scale(problem, draw, params, X, parts, truth)
+    )
+
+
+def _cs231n_scale(problem: Problem, draw: Draw, params: dict, X: np.ndarray, parts: dict, truth: dict) -> dict:
+    """|H1|ᵀ |dS| + 2 f reg |W2| for W2, Σ|dS| for b2, and the same through the ReLU mask for W1 and b1."""
+    reg_factor = 2 * draw.reg * (1.0 if problem.reg_kind == "full" else 0.5 if problem.reg_kind == "half" else 0.0)
+    dS = np.abs(parts["dS"])
+    dH = (dS @ np.abs(params["W2"]).T) * (parts["Z1"] > 0)
+    return {
+        "W1": np.abs(X).T @ dH + reg_factor * np.abs(params["W1"]),
+        "b1": dH.sum(axis=0),
+        "W2": parts["H1"].T @ dS + reg_factor * np.abs(params["W2"]),
+        "b2": dS.sum(axis=0),
+        "loss": np.abs(truth["loss"]),  # every term of the loss is positive
+        "scores": parts["H1"] @ np.abs(params["W2"]) + np.abs(params["b2"]),
+    }
 
 
 def _week2_instance(problem: Problem, draw: Draw) -> Instance:
@@ -226,7 +245,10 @@ def _week2_instance(problem: Problem, draw: Draw) -> Instance:
     cost, grads = problem_costs.problem_value_and_grads({"W1": w.T, "b1": np.asarray(b)}, X, Y, **problem.description())
     truth = {"dw": np.asarray(grads["W1"]).T, "db": np.asarray(grads["b1"]), "cost": np.asarray(cost)}
     A = 1 / (1 + np.exp(-(w.T @ X + b)))
-    return Instance(draw, {"w": w, "b": b, "X": X, "Y": Y}, truth, {"A": A, "dZ": A - Y, "X": X, "m": m, "w": w})
+    dZ = np.abs(A - Y)
+    scale = {"dw": np.abs(X) @ dZ.T / m, "db": np.asarray(dZ.sum() / m), "cost": np.abs(truth["cost"])}
+    parts = {"A": A, "dZ": A - Y, "X": X, "m": m, "w": w}
+    return Instance(draw, {"w": w, "b": b, "X": X, "Y": Y}, truth, parts, scale)
 
 
 @functools.lru_cache(maxsize=16)

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .assignment_check import REL_TOL, AssignmentReport, KeyRow
+from .assignment_check import AssignmentReport, KeyRow
 from .check import FileResult, Settings, check_backprop, output_block
 from .diagnose import KEYS
+from .judge import TOLERANCES
 from .report import GradientRow, Report, result_line
 
 IN_PROCESS = "none: check_backprop called your function in this process (the notebook's kernel), no sandbox"
@@ -228,7 +229,7 @@ def _assignment_grade(
         "seed": report.seed,
         "problem": report.header[0],
         "problems": list(report.problems),
-        "tolerance": REL_TOL,
+        "tolerance": TOLERANCES["float64"],
     }
     conduct = tuple(report.conduct)
     reasons = tuple(report.errors)

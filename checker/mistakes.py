@@ -692,17 +692,36 @@ ASSIGNMENT_ROWS = (
     ),
 )
 
-TABLE: tuple[Mistake, ...] = _dz2_rows() + _slope_rows() + _build_rows() + _other_rows() + ASSIGNMENT_ROWS
+# Rows of every problem: a result right to a hair, which no formula by hand gives.
+EVERY_PROBLEM = "every"
+NEAR_MISSES = (
+    Mistake(
+        EVERY_PROBLEM,
+        "numeric differences",
+        "told",
+        "{key} agrees with jax.grad only to {error:.1e} of its scale: that is what numeric differences (finite "
+        "differences of a cost) give, not a formula; a formula by hand agrees to about 1e-15",
+    ),
+    Mistake(
+        EVERY_PROBLEM,
+        "precision lost",
+        "told",
+        "{key} is off by {error:.1e} of its scale, more than {dtype} rounding gives (right {dtype} formulas stay "
+        "within {tolerance:.0e}): a small slip, or precision lost",
+    ),
+)
+
+TABLE: tuple[Mistake, ...] = _dz2_rows() + _slope_rows() + _build_rows() + _other_rows() + ASSIGNMENT_ROWS + NEAR_MISSES
 PROBLEM_NAMES = ("week3", "cs231n", "week2")
 
 
 def rows_of(problem: str, kind: str | None = None) -> tuple[Mistake, ...]:
-    """The table's rows of one problem (by name), of one kind if given, in the table's order."""
-    return tuple(row for row in TABLE if row.problem == problem and (kind is None or row.kind == kind))
+    """The table's rows of one problem (by name; with the rows of every problem), of one kind if given."""
+    return tuple(row for row in TABLE if row.problem in (problem, EVERY_PROBLEM) and (kind is None or row.kind == kind))
 
 
 def row(problem: str, name: str) -> Mistake:
-    return next(found for found in TABLE if found.problem == problem and found.name == name)
+    return next(found for found in TABLE if found.problem in (problem, EVERY_PROBLEM) and found.name == name)
 
 
 def words(problem: Any) -> dict:
@@ -765,6 +784,9 @@ _DOC_FIELDS = {
     "blocks": "cell 5",
     "names": "dW1",
     "shape": "(1, 1)",
+    "error": 1.1e-9,
+    "dtype": "float32",
+    "tolerance": 2e-6,
     "first": "(n_h, m)",
     "second": "(m, n_h)",
     "count": 3,

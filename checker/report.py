@@ -21,19 +21,19 @@ import numpy as np
 
 from . import diagnose, mistakes
 from .diagnose import KEYS
+from .judge import (
+    COURSE_THRESHOLD,
+    MATCH_TOLERANCES,
+    TOLERANCES,
+    course_difference,
+    least_precise,
+    near_miss,
+    relative_error,
+    scaled_error,
+    within,
+)
 from .mistakes import Diagnosis
 from .problems import SYMBOLIC_SHAPES, Problem, dims_of, expected_shape, symbolic
-
-# (error, course difference) a gradient must stay under, by the precision the learner computed in. The
-# error is ||g - jax.grad|| / ||scale|| (Problem.scale: the formula's terms made positive), so that a sum that
-# cancels (db2) does not inflate it. Measured on the corpora (tests/test_checker_tolerance.py): right float64
-# formulas stay below ~1e-15 of the scale, finite differences (eps 1e-6) land at 1e-10 and above; right float32
-# formulas below ~1e-6. 2e-7 is the course's own threshold, kept beside it (and binding for float32 and float16).
-TOLERANCES = {"float64": (1e-12, 2e-7), "float32": (2e-6, 1e-4), "float16": (1e-2, 1e-2)}
-# A candidate mistake "explains" the learner's output within this relative error.
-MATCH_TOLERANCES = {"float64": 1e-6, "float32": 1e-3, "float16": 3e-2}
-COURSE_THRESHOLD = 2e-7
-
 
 # --- what one call gave --------------------------------------------------------------------
 
@@ -128,26 +128,6 @@ class GradientRow:
     problems_passed: int = 0  # problems on which it came back with the right shape, within both tolerances
 
 
-def _norm(array):
-    return float(np.linalg.norm(np.ravel(array)))
-
-
-def relative_error(grad, truth):
-    """||grad - truth|| / ||truth|| (the table's "vs autodiff" and "vs finite diff" columns)."""
-    return _norm(grad - truth) / max(_norm(truth), 1e-300)
-
-
-def scaled_error(grad, truth, scale):
-    """||grad - truth|| / ||scale||, scale the gradient's terms made positive (Problem.scale)."""
-    return _norm(grad - truth) / max(_norm(scale), _norm(truth), 1e-300)
-
-
-def course_difference(grad, approx):
-    """The course's gradient-check figure over the flattened vectors."""
-    denominator = _norm(grad) + _norm(approx)
-    return _norm(grad - approx) / denominator if denominator else 0.0
-
-
 def _worst(values):
     return max(values) if values else None
 
@@ -162,7 +142,7 @@ def _shape_text(key, runs, problems):
     return (f"{want} ok" if got_any else f"{want} -"), got_any
 
 
-def gradient_row(key, runs, problems, tol, course_tol):
+def gradient_row(key, runs, problems, dtype):
     shape, shape_ok = _shape_text(key, runs, problems)
     good = [
         (run.grads[key], problem)
@@ -172,16 +152,12 @@ def gradient_row(key, runs, problems, tol, course_tol):
     rel = _worst([relative_error(grad, problem.truth[key]) for grad, problem in good])
     rel_fd = _worst([relative_error(grad, problem.fd[key]) for grad, problem in good])
     course = _worst([course_difference(grad, problem.fd[key]) for grad, problem in good])
-    error = _worst([scaled_error(grad, problem.truth[key], problem.scale[key]) for grad, problem in good])
-    right = shape_ok and bool(good) and error <= tol and course <= course_tol
+    errors = [scaled_error(grad, problem.truth[key], problem.scale[key]) for grad, problem in good]
+    error = _worst(errors)
+    right = shape_ok and bool(good) and within(error, dtype)
     passed = right and len(good) == len(problems)
     returned = any(key in run.grads for run in runs)
-    # Per problem, the same two tolerances: what graders give partial credit by (all of them is `passed`).
-    problems_passed = sum(
-        scaled_error(grad, problem.truth[key], problem.scale[key]) <= tol
-        and course_difference(grad, problem.fd[key]) <= course_tol
-        for grad, problem in good
-    )
+    problems_passed = sum(within(e, dtype) for e in errors)  # what graders give partial credit by
     return GradientRow(
         key,
         shape,
@@ -210,13 +186,6 @@ def overall_course_difference(runs, problems):
     return worst
 
 
-def least_precise(dtypes, dtype_in):
-    """The dtype name whose tolerance applies: the least precise of inputs and returned gradients."""
-    names = [np.dtype(dtype_in).name] + [np.dtype(dtype).name for dtype in dtypes]
-    known = [name for name in names if name in TOLERANCES]
-    return max(known, key=lambda name: TOLERANCES[name][0]) if known else "float64"
-
-
 # --- what is wrong ---------------------------------------------------------------------------
 
 
@@ -228,20 +197,6 @@ class KeyDiagnosis:
     lines: frozenset | None = None  # the lines its one explanation names
     unknown: bool = False  # wrong, with the right shapes, and no known slip fits
     kind: str = "mistake"  # the Diagnosis kind of its texts (checker.mistakes.KINDS)
-
-
-def _near_miss(key, row, dtype):
-    """Why a gradient within a hair of the truth is not a PASS, by the precision it was computed in."""
-    error = row.error if row.error is not None else row.rel_autodiff
-    if dtype == "float64":
-        return (
-            f"{key} agrees with jax.grad only to {error:.1e} of its scale: that is what numeric differences "
-            "(finite differences of a cost) give, not a formula; a formula by hand agrees to about 1e-15"
-        )
-    return (
-        f"{key} is off by {error:.1e} of its scale, more than {dtype} rounding gives (right {dtype} formulas "
-        f"stay within {TOLERANCES.get(dtype, (0,))[0]:.0e}): a small slip, or precision lost"
-    )
 
 
 def diagnose_key(key, row, runs, problems, variants, match_tol, dtype="float64"):
@@ -268,7 +223,8 @@ def diagnose_key(key, row, runs, problems, variants, match_tol, dtype="float64")
             [f"right on problems {ran}; the other problems gave no gradient (see the problems listed)"], kind="partial"
         )
     if len(right) == len(user):
-        return KeyDiagnosis([_near_miss(key, row, dtype)], kind="near miss")
+        error = row.error if row.error is not None else row.rel_autodiff
+        return KeyDiagnosis([near_miss(key, error, dtype)], kind="near miss")
     found = diagnose.explain(key, user, problems, variants, match_tol)
     if found:
         return KeyDiagnosis([e.text for e in found], found[0].lines if len(found) == 1 else None)
@@ -430,9 +386,9 @@ def build_report(
 ) -> Report:
     """The Report on ``runs`` (one Run per problem); ``ended`` says how the child ended early, if it did."""
     dtype_out = least_precise([dtype for run in runs for dtype in run.dtypes.values()], dtype_in)
-    tol, course_tol = TOLERANCES[dtype_out]
+    tol, course_tol = TOLERANCES[dtype_out], COURSE_THRESHOLD
     match_tol = MATCH_TOLERANCES[dtype_out]
-    rows = [gradient_row(k, runs, problems, tol, course_tol) for k in KEYS]
+    rows = [gradient_row(k, runs, problems, dtype_out) for k in KEYS]
     variants = diagnose.upstream_variants(problems, activation, output)
     found = {
         row.name: diagnose_key(row.name, row, runs, problems, variants, match_tol, dtype_out)
@@ -548,9 +504,8 @@ def result_line(report: Report) -> str:
 def format_report(report: Report) -> str:
     """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
     thresholds = (
-        f"error <= {report.tolerance:.0e} of the gradient's scale and course difference <= "
-        f"{report.course_threshold:.0e}"
-        + (" (the course's threshold)" if report.course_threshold == COURSE_THRESHOLD else "")
+        f"error <= {report.tolerance:.0e} of the gradient's scale (one rule for every problem); the course "
+        f"difference is shown beside it (the course's threshold {report.course_threshold:.0e})"
     )
     lines = [f"note: {note}" for note in report.notes] + [
         f"check of {report.function}: "
