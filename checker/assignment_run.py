@@ -27,8 +27,8 @@ import numpy as np
 
 from . import files, sandbox
 from .assignment_check import SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
-from .assignments import PROBLEMS, Problem, defines_a_checked_function, instances, recognise
-from .check import FAIL, PASS, FileResult, Submission, begin_file, end_file
+from .assignments import PROBLEMS, WEEK3, Problem, defines_a_checked_function, instances, recognise
+from .check import FAIL, PASS, FileResult, Submission, begin_file, check_file, end_file
 from .judge import TOLERANCES
 from .judge import rule_text as judge_rule
 from .report import not_derived
@@ -230,87 +230,84 @@ def check_assignment_file(
     return end_file(result, run["events"], started)
 
 
-def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem | None, str]:
-    """(the problem a file is checked as, None: the week-3 checker; why).
+def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem, str]:
+    """(the problem a file is checked as, why): ``--problem NAME``, else recognised from what it defines.
 
     Files are read here, one after the other: ast.parse from several threads at once can fail in
     CPython 3.11 (SystemError: AST constructor recursion depth mismatch).
     """
-    if forced == "week3":
-        return None, "--problem week3"
     if forced in PROBLEMS:
         return PROBLEMS[forced].with_convention(convention), f"--problem {forced}"
     try:
         source = files.read_source(target.path)
     except files.FileProblem:
-        return None, "unreadable"
+        return WEEK3, "unreadable"
     problem, why = recognise([cell.source for cell in source.cells])
-    return (problem.with_convention(convention) if problem else None), why
+    return problem.with_convention(convention), why
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Each file's problem (None: week 3's), the seed of the draws: what checker.batch runs for each file."""
+    """Each file's problem and why, the seed of the draws: what checker.batch runs for each file."""
 
-    picks: tuple[tuple[Problem | None, str], ...]  # (problem, why it was picked)
+    picks: tuple[tuple[Problem, str], ...]  # (problem, why it was picked)
     helpers: frozenset[Path]  # targets that define no checked function: they may travel as helper modules
     seed: int
-    settings: Any  # week 3's Settings, for the files that are week 3's
+    settings: Any  # week 3's Settings (its network, dtype, problems), for the files that are week 3's
     limits: Limits
-    week3: Any  # checker.batch.week3's check of a week-3 file; None when no file is week 3's
+    form: str = "auto"  # week 3's --form
 
     def check(
         self, i: int, submission: Submission, isolation: sandbox.Isolation, hidden: tuple[str, ...]
     ) -> FileResult:
         problem, why = self.picks[i]
-        if problem is None:
-            return self.week3(i, submission, isolation, hidden)
+        target = submission.target
+        if problem.name == WEEK3.name:
+            return check_file(
+                target, self.settings, self.limits, self.form, isolation=isolation, submission=submission, hidden=hidden
+            )
         return check_assignment_file(
-            submission.target,
-            problem,
-            self.limits,
-            why,
-            isolation=isolation,
-            submission=submission,
-            hidden=hidden,
-            seed=self.seed,
+            target, problem, self.limits, why, isolation=isolation, submission=submission, hidden=hidden, seed=self.seed
         )
 
+    @property
+    def week3(self) -> bool:
+        return any(problem.name == WEEK3.name for problem, _ in self.picks)
+
     def settings_block(self) -> dict[str, Any]:
-        """The JSON's settings: each assignment's own (problem, reg convention, draws), the seed; week 3's
-        settings only when some file is week 3's."""
+        """The JSON's settings: the seed, the one tolerance, each problem's description (an assignment's draws);
+        week 3's options (activation, output, dtype, its problems) when some file is week 3's, at the top as
+        before and under "week3"."""
         block: dict[str, Any] = {"seed": self.seed, "tolerance": TOLERANCES["float64"], "problems": {}}
-        for problem in dict.fromkeys(problem for problem, _ in self.picks if problem is not None):
+        for problem in dict.fromkeys(problem for problem, _ in self.picks):
             block["problems"][problem.name] = {
                 "problem": problem.name,
                 "title": problem.title,
                 "reg_convention": problem.reg_kind if problem.reg_kind in ("full", "half") else None,
                 "signature": problem.signature,
                 "reads": problem.reads,
-                "draws": [instance.draw.text(problem) for instance in instances(problem, self.seed)],
+                "draws": self.draws(problem),
             }
-        if self.week3 is not None:
-            week3 = self.settings
-            block["week3"] = {**asdict(week3), "cases": [str(case) for case in week3.cases]}
+        if self.week3:
+            week3 = {**asdict(self.settings), "cases": [str(case) for case in self.settings.problems_cases()]}
+            block = {**week3, **block, "week3": week3}
         return block
 
+    def draws(self, problem: Problem) -> list[str]:
+        if problem.name == WEEK3.name:
+            return [str(case) for case in self.settings.problems_cases()]
+        return [instance.draw.text(problem) for instance in instances(problem, self.seed)]
 
-def plan(
-    targets: Sequence[files.Target], args: argparse.Namespace, settings: Any, limits: Limits, seed: int
-) -> Plan | None:
-    """The check of each file when some file is an assignment's; None when every file is week 3's.
 
-    The truth of each problem's draws is computed here, before checker.batch's threads share it.
-    """
+def plan(targets: Sequence[files.Target], args: argparse.Namespace, settings: Any, limits: Limits, seed: int) -> Plan:
+    """Each file's problem, its truth computed here, before checker.batch's threads share it."""
     picks = tuple(pick(target, args.problem, args.reg_convention) for target in targets)
-    if all(problem is None for problem, _ in picks):
-        return None
-    from .batch import week3
-
-    for problem in {problem for problem, _ in picks if problem is not None}:
-        instances(problem, seed)
-    week3_check = week3(settings, limits, args.form) if any(problem is None for problem, _ in picks) else None
-    return Plan(picks, _helper_modules(targets), seed, settings, limits, week3_check)
+    for problem in {problem for problem, _ in picks}:
+        if problem.name == WEEK3.name:
+            settings.problems()
+        else:
+            instances(problem, seed)
+    return Plan(picks, _helper_modules(targets), seed, settings, limits, getattr(args, "form", "auto"))
 
 
 def _helper_modules(targets: Sequence[files.Target]) -> frozenset[Path]:

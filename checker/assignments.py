@@ -62,6 +62,10 @@ class Problem:
             "reg_per_m": self.reg_per_m,
         }
 
+    def with_network(self, activation: str, output: str) -> "Problem":
+        """Week 3's network, as ``shallownet check --activation --output`` sets it."""
+        return replace(self, hidden=activation, output=output)
+
     def with_convention(self, convention: str) -> "Problem":
         if convention not in REG_CONVENTIONS:
             raise ValueError(f"--reg-convention must be full or half, got {convention!r}")
@@ -97,7 +101,22 @@ WEEK2 = Problem(
     gradient_keys=("dw", "db"),
     value_key="cost",
 )
-PROBLEMS = {problem.name: problem for problem in (CS231N, WEEK2)}
+WEEK3 = Problem(
+    name="week3",
+    title="the course's week 3, backward_propagation",
+    layout="columns",
+    hidden="tanh",
+    output="sigmoid",
+    reg_kind="none",
+    reg_per_m=False,
+    signature="backward_propagation(parameters, cache, X, Y): parameters W1 b1 W2 b2, cache Z1 A1 Z2 A2, "
+    "X (n_x, m), Y (n_y, m); or grads(parameters, X, Y)",
+    reads="a dict dW1 db1 dW2 db2, each the shape of its parameter",
+    function="backward_propagation",
+    gradient_keys=("dW1", "db1", "dW2", "db2"),
+    value_key="",
+)
+PROBLEMS = {problem.name: problem for problem in (WEEK3, CS231N, WEEK2)}
 
 
 @dataclass(frozen=True)
@@ -169,7 +188,7 @@ def draws(name: str, seed: int | None = None) -> tuple[Draw, ...]:
     """The draws of problem ``name``: the fixed DRAWS when ``seed`` is None, else drawn from ``seed``."""
     if seed is None:
         return DRAWS[name]
-    rng = np.random.default_rng([seed, list(PROBLEMS).index(name)])
+    rng = np.random.default_rng([seed, list(PROBLEMS).index(name) - 1])  # week 3's problems: checker.problems
     return _cs231n_draws(rng) if name == "cs231n" else _week2_draws(rng)
 
 
@@ -287,8 +306,8 @@ def defines_a_checked_function(cell_sources: list[str]) -> bool:
     return bool({"backward_propagation", "propagate"} & functions) or any(m == "loss" for _, m in methods)
 
 
-def recognise(cell_sources: list[str]) -> tuple[Problem | None, str]:
-    """(the problem a file's code is, why) from what it defines; (None, why not) when it is neither."""
+def recognise(cell_sources: list[str]) -> tuple[Problem, str]:
+    """(the problem a file's code is, why) from what it defines; week 3's unless it is an assignment's."""
     functions, methods = set(), set()
     for text in cell_sources:
         try:
@@ -299,10 +318,10 @@ def recognise(cell_sources: list[str]) -> tuple[Problem | None, str]:
         functions |= found[0]
         methods |= found[1]
     if "backward_propagation" in functions:
-        return None, "the file defines backward_propagation (the week-3 problem)"
+        return WEEK3, "the file defines backward_propagation (the week-3 problem)"
     losses = sorted(cls for cls, method in methods if method == "loss")
     if losses:
         return CS231N, f"the file defines {losses[0]}.loss (cs231n's two-layer net)"
     if "propagate" in functions:
         return WEEK2, "the file defines propagate (the course's week 2)"
-    return None, "the file defines neither TwoLayerNet.loss nor propagate"
+    return WEEK3, "the file defines neither TwoLayerNet.loss nor propagate: checked as week 3's"

@@ -66,6 +66,10 @@ class Settings:
             raise ValueError("no problems to check on")
         return dtype, cases
 
+    def problems_cases(self) -> tuple[Case, ...]:
+        """The cases checked on (the settings checked first)."""
+        return self.check()[1]
+
     def problems(self) -> tuple[list[Problem], str]:
         """The problems (their truth computed, and cached), checked settings first (ValueError names a bad one)."""
         dtype, cases = self.check()
