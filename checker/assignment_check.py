@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .assignments import Instance, Problem
-from .judge import MATCH_TOLERANCES, near_miss, relative_error, scaled_error, within
+from .judge import MATCH_TOLERANCES, Row, judge_row, near_miss, relative_error, scaled_error, within
 from .mistakes import Diagnosis, Mistake, first, rows_of, words
 
 MATCH_TOL = MATCH_TOLERANCES["float64"]  # a known mistake's variant explains a result within this
@@ -92,22 +92,6 @@ def value_error(value: Value, truth: np.ndarray, scale: np.ndarray | None = None
     return relative_error(values, truth) if scale is None else scaled_error(values, truth, scale)
 
 
-@dataclass
-class KeyRow:
-    """One returned key over every draw (the fields checker.batch's JSON reads)."""
-
-    name: str
-    shape: str
-    rel_autodiff: float | None
-    passed: bool
-    diagnosis: list = field(default_factory=list)
-    returned: bool = True  # on some draw at least (checker.report.not_derived reads it)
-    rel_fd: None = None
-    course_difference: None = None
-    error: float | None = None  # week 3's scaled error (issue 16's JSON reads it); here the verdict reads rel_autodiff
-    problems_passed: int = 0  # draws on which it came back right, in the right shape (graders' partial credit)
-
-
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -138,7 +122,7 @@ class AssignmentReport:
             return first(self.diagnoses)
         return (self.conduct or self.errors or [f"wrong: {', '.join(self.failing)}"])[0]
 
-    def row(self, name: str) -> KeyRow:
+    def row(self, name: str) -> Row:
         return next(row for row in self.rows if row.name == name)
 
     def __str__(self) -> str:
@@ -173,26 +157,27 @@ def _verdict(value: Value, instance: Instance, key: str) -> tuple[float | None, 
     return error, within(error) and value.array is not None and shape_ok(value, truth.shape)
 
 
-def judge(problem: Problem, draws: Sequence[Instance], got: list[dict[str, Value]]) -> list[KeyRow]:
+def judge(problem: Problem, draws: Sequence[Instance], got: list[dict[str, Value]]) -> list[Row]:
+    """Each result over the draws, by the one judge (checker.judge.judge_row)."""
     rows = []
     for key in _keys(problem):
-        errors, relatives, shapes, right = [], [], [], []
-        for instance, values in zip(draws, got, strict=True):
-            truth = np.asarray(instance.truth[key])
-            value = values.get(key, Value(None, why="not returned"))
-            error, ok = _verdict(value, instance, key)
-            right.append(ok)
-            errors.append(error)
-            relatives.append(value_error(value, truth))
-            if value.array is not None and not shape_ok(value, truth.shape):
-                shapes.append(f"{value.array.shape} want {truth.shape}")
-        missing = [str(i + 1) for i, values in enumerate(got) if values.get(key, Value(None)).array is None]
+        truths = [np.asarray(instance.truth[key]) for instance in draws]
+        values = [values.get(key, Value(None, why="not returned")) for values in got]
+        shapes = [
+            f"{value.array.shape} want {truth.shape}"
+            for value, truth in zip(values, truths, strict=True)
+            if value.array is not None and not shape_ok(value, truth.shape)
+        ]
+        missing = [str(i + 1) for i, value in enumerate(values) if value.array is None]
         shape = shapes[0] if shapes else "ok"
         if missing:
             shape = "not returned" if len(missing) == len(got) else f"none on draw {', '.join(missing)}"
-        row = KeyRow(key, shape, _worst(relatives), all(right), returned=len(missing) < len(got))
-        row.error, row.problems_passed = _worst(errors), sum(right)
-        rows.append(row)
+        arrays = [
+            value.array.reshape(truth.shape) if value.array is not None and shape_ok(value, truth.shape) else None
+            for value, truth in zip(values, truths, strict=True)
+        ]
+        scales = [np.asarray(instance.scale[key]) for instance in draws]
+        rows.append(judge_row(key, (shape, not shapes), arrays, truths, scales, returned=len(missing) < len(got)))
     return rows
 
 

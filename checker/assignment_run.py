@@ -163,7 +163,6 @@ def build(
     ]
     if seed is not None:
         header.insert(2, f"draws from seed {seed} (--seed {seed} checks on the same draws)")
-    # KeyRow has the fields not_derived reads and marks (name, returned, passed, diagnosis).
     gradients: list[Any] = [row for row in rows if row.name in problem.gradient_keys]
     conduct = not_derived(gradients, run.get("events") or [])
     texts = [instance.draw.text(problem) for instance in draws]

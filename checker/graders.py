@@ -33,11 +33,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .assignment_check import AssignmentReport, KeyRow
+from .assignment_check import AssignmentReport
 from .check import FileResult, Settings, check_backprop, output_block
 from .diagnose import KEYS
-from .judge import TOLERANCES
-from .report import GradientRow, Report, result_line
+from .judge import TOLERANCES, Row
+from .report import Report, result_line
 
 IN_PROCESS = "none: check_backprop called your function in this process (the notebook's kernel), no sandbox"
 OUTPUT_LINES = 30  # lines of the learner's own output shown in a grader's feedback
@@ -100,7 +100,7 @@ def _round(value: float) -> float:
     return round(value, 6) + 0.0
 
 
-def _figures(row: GradientRow | KeyRow) -> str:
+def _figures(row: Row) -> str:
     if row.rel_autodiff is None:
         return f"shape {row.shape}"
     course = "" if row.course_difference is None else f", course difference {row.course_difference:.1e}"
@@ -108,7 +108,12 @@ def _figures(row: GradientRow | KeyRow) -> str:
 
 
 def _gradient_grade(
-    row: GradientRow | KeyRow, problems: int, share: float, reasons: tuple[str, ...], conduct: tuple[str, ...] = ()
+    row: Row,
+    problems: int,
+    share: float,
+    reasons: tuple[str, ...],
+    conduct: tuple[str, ...] = (),
+    what: str = "problems",
 ) -> GradientGrade:
     """``reasons``: the report's problems, told for a failing gradient that has no diagnosis of its own.
     ``conduct``: what the code did that fails the file whatever its numbers (our packages imported, a signal
@@ -120,12 +125,11 @@ def _gradient_grade(
         "right"
         if row.passed
         else "right only where returned"
-        if isinstance(row, GradientRow) and row.right_where_returned
+        if row.right_where_returned and what == "problems"
         else "wrong"
         if row.returned
         else "not returned"
     )
-    what = "draws" if isinstance(row, KeyRow) else "problems"
     summary = f"{row.name} {verdict}: {row.problems_passed} of {problems} {what} passed ({_figures(row)})"
     score = share if row.passed else share * row.problems_passed / problems
     return GradientGrade(
@@ -237,7 +241,7 @@ def _assignment_grade(
     for row in report.rows:
         named = tuple(text for text in report.diagnoses if row.name in text.split(":")[0].split(", "))
         row_with_diagnosis = row if row.diagnosis or not named else replace(row, diagnosis=list(named))
-        tests.append(_gradient_grade(row_with_diagnosis, len(report.problems), share, reasons, conduct))
+        tests.append(_gradient_grade(row_with_diagnosis, len(report.problems), share, reasons, conduct, "draws"))
     return Grade(
         target,
         report.passed,

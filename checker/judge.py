@@ -16,6 +16,8 @@ judged at float32's own precision against the float64 truth. The course's
 gradient-check figure (threshold 2e-7) is shown beside it, not judged by.
 """
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from . import mistakes
@@ -74,3 +76,55 @@ def near_miss(key: str, error: float, dtype: str = "float64") -> str:
     if dtype == "float64":
         return mistakes.row("every", "numeric differences").fill(key=key, error=error)
     return mistakes.row("every", "precision lost").fill(key=key, error=error, dtype=dtype, tolerance=TOLERANCES[dtype])
+
+
+@dataclass
+class Row:
+    """One result over every draw (a week-3 gradient, an assignment's W1 or loss): the table's line, the verdict,
+    the diagnosis; the fields checker.batch's JSON and checker.graders read."""
+
+    name: str
+    shape: str  # "(n_h, n_x) ok", "(n_x, n_h) want (n_h, n_x)", "not returned" ...
+    shape_ok: bool  # every returned value had the right shape
+    rel_autodiff: float | None  # ||g - jax.grad|| / ||jax.grad||, worst draw
+    rel_fd: float | None  # ||g - fd|| / ||fd|| (week 3: finite differences beside the truth)
+    course_difference: float | None  # ||g - fd|| / (||g|| + ||fd||), the course's figure
+    passed: bool
+    diagnosis: list = field(default_factory=list)
+    # Right on every draw that returned it, but missing from some: not wrong, yet not verified either.
+    right_where_returned: bool = False
+    returned: bool = True  # came back, with some shape, from at least one draw
+    error: float | None = None  # ||g - jax.grad|| / ||scale||: the figure the verdict reads
+    problems_passed: int = 0  # draws on which it came back right, in the right shape (graders' partial credit)
+
+
+def _worst(values: list[float]) -> float | None:
+    return max(values) if values else None
+
+
+def judge_row(
+    name: str,
+    shape: tuple[str, bool],
+    values: list[np.ndarray | None],
+    truths: list[np.ndarray],
+    scales: list[np.ndarray],
+    *,
+    returned: bool,
+    fds: list[np.ndarray] | None = None,
+    dtype: str = "float64",
+) -> Row:
+    """The one judge: ``values`` per draw (None where none came back in the right shape, else read in the
+    truth's shape), each right when its error is within the rule; passed when right on every draw."""
+    good = [i for i, value in enumerate(values) if value is not None]
+    errors = [scaled_error(values[i], truths[i], scales[i]) for i in good]  # type: ignore[arg-type]
+    right = [within(error, dtype) for error in errors]
+    relatives = [relative_error(values[i], truths[i]) for i in good]  # type: ignore[arg-type]
+    rel_fd = course = None
+    if fds is not None:
+        rel_fd = _worst([relative_error(values[i], fds[i]) for i in good])  # type: ignore[arg-type]
+        course = _worst([course_difference(values[i], fds[i]) for i in good])  # type: ignore[arg-type]
+    where_returned = shape[1] and bool(good) and all(right)
+    row = Row(name, shape[0], shape[1], _worst(relatives), rel_fd, course, where_returned and len(good) == len(values))
+    row.right_where_returned, row.returned = where_returned, returned
+    row.error, row.problems_passed = _worst(errors), sum(right)
+    return row

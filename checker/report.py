@@ -25,12 +25,12 @@ from .judge import (
     COURSE_THRESHOLD,
     MATCH_TOLERANCES,
     TOLERANCES,
+    Row,
     course_difference,
+    judge_row,
     least_precise,
     near_miss,
     relative_error,
-    scaled_error,
-    within,
 )
 from .mistakes import Diagnosis
 from .problems import SYMBOLIC_SHAPES, Problem, dims_of, expected_shape, symbolic
@@ -109,25 +109,6 @@ def sort_result(result):
 # --- the table ---------------------------------------------------------------------------
 
 
-@dataclass
-class GradientRow:
-    """One line of the table: a gradient's worst numbers over the problems, verdict, diagnosis."""
-
-    name: str
-    shape: str  # "(n_h, n_x) ok" or "(n_x, n_h) want (n_h, n_x)"
-    shape_ok: bool
-    rel_autodiff: float | None  # ||g - jax.grad|| / ||jax.grad||
-    rel_fd: float | None  # ||g - fd|| / ||fd||
-    course_difference: float | None  # ||g - fd|| / (||g|| + ||fd||)
-    passed: bool
-    diagnosis: list = field(default_factory=list)
-    # Right on every problem that returned it, but missing from some: not wrong, yet not verified either.
-    right_where_returned: bool = False
-    returned: bool = True  # came back, with some shape, from at least one problem
-    error: float | None = None  # ||g - jax.grad|| / ||Problem.scale||: the figure the verdict reads
-    problems_passed: int = 0  # problems on which it came back with the right shape, within both tolerances
-
-
 def _worst(values):
     return max(values) if values else None
 
@@ -143,33 +124,20 @@ def _shape_text(key, runs, problems):
 
 
 def gradient_row(key, runs, problems, dtype):
-    shape, shape_ok = _shape_text(key, runs, problems)
-    good = [
-        (run.grads[key], problem)
+    """One gradient over the problems, by the one judge (checker.judge.judge_row)."""
+    values = [
+        run.grads[key] if key in run.grads and run.grads[key].shape == expected_shape(problem.case, key) else None
         for run, problem in zip(runs, problems)
-        if key in run.grads and run.grads[key].shape == expected_shape(problem.case, key)
     ]
-    rel = _worst([relative_error(grad, problem.truth[key]) for grad, problem in good])
-    rel_fd = _worst([relative_error(grad, problem.fd[key]) for grad, problem in good])
-    course = _worst([course_difference(grad, problem.fd[key]) for grad, problem in good])
-    errors = [scaled_error(grad, problem.truth[key], problem.scale[key]) for grad, problem in good]
-    error = _worst(errors)
-    right = shape_ok and bool(good) and within(error, dtype)
-    passed = right and len(good) == len(problems)
-    returned = any(key in run.grads for run in runs)
-    problems_passed = sum(within(e, dtype) for e in errors)  # what graders give partial credit by
-    return GradientRow(
+    return judge_row(
         key,
-        shape,
-        shape_ok,
-        rel,
-        rel_fd,
-        course,
-        passed,
-        right_where_returned=right,
-        returned=returned,
-        error=error,
-        problems_passed=problems_passed,
+        _shape_text(key, runs, problems),
+        values,
+        [problem.truth[key] for problem in problems],
+        [problem.scale[key] for problem in problems],
+        returned=any(key in run.grads for run in runs),
+        fds=[problem.fd[key] for problem in problems],
+        dtype=dtype,
     )
 
 
@@ -360,7 +328,7 @@ class Report:
     def failing(self) -> list[str]:
         return [row.name for row in self.rows if not row.passed]
 
-    def row(self, name: str) -> GradientRow:
+    def row(self, name: str) -> Row:
         return next(row for row in self.rows if row.name == name)
 
     def __str__(self) -> str:
@@ -438,7 +406,7 @@ def build_report(
     )
 
 
-def not_derived(rows: list[GradientRow], events: Sequence[dict[str, str]]) -> list[str]:
+def not_derived(rows: list[Row], events: Sequence[dict[str, str]]) -> list[str]:
     """Lines for what no formula derived (autodiff calls; signals sent): each fails the file. Marks the rows."""
     lines = []
     autodiff = list(dict.fromkeys(event["what"] for event in events if event["kind"] == "autodiff"))
