@@ -11,14 +11,14 @@ The mistakes are named from the one table (checker.mistakes).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .assignments import Instance, Problem
 from .judge import MATCH_TOLERANCES, Row, judge_row, near_miss, relative_error, scaled_error, within
-from .mistakes import Diagnosis, Mistake, first, rows_of, words
+from .mistakes import Diagnosis, Mistake, rows_of, words
 
 MATCH_TOL = MATCH_TOLERANCES["float64"]  # a known mistake's variant explains a result within this
 SHAPE_RULE = (
@@ -37,7 +37,7 @@ class Value:
     why: str = ""  # why there is no array
 
 
-def _value(described: Any) -> Value:
+def read_value(described: Any) -> Value:
     if isinstance(described, dict) and isinstance(described.get("array"), np.ndarray):
         return Value(np.asarray(described["array"], dtype=np.float64), str(described.get("was", ""))[:20])
     kind = str(described.get("type", "?"))[:40] if isinstance(described, dict) else "?"
@@ -57,8 +57,8 @@ def read_output(problem: Problem, output: Any) -> tuple[dict[str, Value], str]:
         if length != 2 or len(dicts) != 1 or len(values) != 1:
             return {}, f"a {output.get('kind')} of {length} values came back; 2 belong: {problem.reads}"
         entries: dict = dicts[0]["entries"] if isinstance(dicts[0].get("entries"), dict) else {}
-        found = {key: _value(entries[key]) for key in problem.gradient_keys if key in entries}
-        found[problem.value_key] = _value(values[0])
+        found = {key: read_value(entries[key]) for key in problem.gradient_keys if key in entries}
+        found[problem.value_key] = read_value(values[0])
         missing = [key for key in keys if key not in found]
         note = (
             f"missing {', '.join(missing)} (keys returned: {', '.join(sorted(entries)) or 'none'})" if missing else ""
@@ -93,57 +93,6 @@ def value_error(value: Value, truth: np.ndarray, scale: np.ndarray | None = None
 
 
 # --- the report -------------------------------------------------------------------------------
-
-
-@dataclass
-class AssignmentReport:
-    header: list
-    rows: list
-    diagnoses: list
-    errors: list
-    notes: list
-    problems: list
-    seed: int | None = None  # the seed the draws came from (None: the fixed draws)
-    conduct: list = field(default_factory=list)  # what fails the file whatever its numbers (autodiff, signals)
-
-    @property
-    def passed(self) -> bool:
-        return all(row.passed for row in self.rows) and not self.conduct
-
-    @property
-    def failing(self) -> list[str]:
-        return [row.name for row in self.rows if not row.passed]
-
-    @property
-    def headline(self) -> str:
-        if self.passed:
-            return f"all {len(self.rows)} results are right"
-        if self.diagnoses and not self.conduct:
-            return first(self.diagnoses)
-        return (self.conduct or self.errors or [f"wrong: {', '.join(self.failing)}"])[0]
-
-    def row(self, name: str) -> Row:
-        return next(row for row in self.rows if row.name == name)
-
-    def __str__(self) -> str:
-        table = [f"{'result':8}{'shape':24}{'vs autodiff':13}verdict"]
-        for row in self.rows:
-            error = "-" if row.rel_autodiff is None else f"{row.rel_autodiff:.1e}"
-            table.append(f"{row.name:8}{row.shape:24}{error:13}{'pass' if row.passed else 'FAIL'}")
-        lines = [f"note: {note}" for note in self.notes] + self.header + [""] + table
-        said = self.conduct + self.diagnoses + self.errors
-        if said:
-            lines += ["", "diagnosis:"] + [f"  {text}" for text in said]
-        return "\n".join(lines + ["", f"result: {self.result_line}"])
-
-    @property
-    def result_line(self) -> str:
-        """PASS, or FAIL with how many results are wrong (the report's last line; graders' verdict)."""
-        if self.passed:
-            return "PASS"
-        if not self.failing:
-            return "FAIL, for what the diagnosis says your code did"
-        return f"FAIL, {len(self.failing)} of {len(self.rows)} wrong"
 
 
 def _keys(problem: Problem) -> tuple[str, ...]:

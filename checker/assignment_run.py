@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 
 from . import files, sandbox
-from .assignment_check import SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
+from .assignment_check import SHAPE_RULE, judge, name_mistakes, read_output, read_value
 from .assignments import PROBLEMS, WEEK3, Problem, defines_a_checked_function, instances, recognise
 from .check import FAIL, PASS, FileResult, Submission, begin_file, check_file, end_file
-from .judge import TOLERANCES
+from .judge import COURSE_THRESHOLD, TOLERANCES
 from .judge import rule_text as judge_rule
-from .report import not_derived
+from .report import Report, not_derived
 from .run import Child, ChildGone, Limits, Place, load_message
 
 CHILD_MODULE = "checker.assignment_child"
@@ -130,43 +130,53 @@ def _error_lines(problem: Problem, calls: list) -> list[str]:
     return lines
 
 
-def build(
-    problem: Problem, why: str, name: str, run: dict, notes: list[str], seed: int | None = None
-) -> AssignmentReport:
+def build(problem: Problem, why: str, name: str, run: dict, notes: list[str], seed: int | None = None) -> Report:
     """The report on one file's calls; what the guard reported (run["events"]) fails it as in week 3."""
     draws = instances(problem, seed)
+    got, structure = _results(problem, run["calls"])
+    notes = notes + sorted({str(call["note"]) for call in run["calls"] if isinstance(call, dict) and call.get("note")})
+    rows = judge(problem, draws, got)
+    diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in run["calls"]])
+    for row in rows:  # each result's own diagnoses, by the results each explains
+        row.diagnosis = [text for text in diagnoses if row.name in text.gradients]
+    problems = sorted(set(structure)) + _error_lines(problem, run["calls"])
+    reg = (
+        f"; regularisation {problem.reg_kind} (--reg-convention {problem.reg_kind})"
+        if problem.reg_kind != "none"
+        else ""
+    )
+    texts = [instance.draw.text(problem) for instance in draws]
+    header = [
+        f"check of {name}: problem {problem.name} ({problem.title}), picked: {why}",
+        f"called: {problem.signature}{reg}",
+        f"{len(draws)} draws: " + "; ".join(texts),
+        f"results read: {problem.reads}; {SHAPE_RULE}",
+        f"{judge_rule('float64')} (error: against jax.grad of the reference cost)",
+    ]
+    if seed is not None:
+        header.insert(2, f"draws from seed {seed} (--seed {seed} checks on the same draws)")
+    gradients = [row for row in rows if row.name in problem.gradient_keys]
+    conduct = not_derived(gradients, run.get("events") or [])
+    tolerance = TOLERANCES["float64"]
+    return Report(
+        name, "", problem.hidden or "", problem.output, tuple(texts), "float64", "float64", tolerance,
+        COURSE_THRESHOLD, rows, None, problems, diagnoses, [], notes, run["ended"], seed, conduct, header, problem.name,
+    )  # fmt: skip
+
+
+def _results(problem: Problem, calls: list) -> tuple[list[dict], list[str]]:
+    """Each draw's results read ({key: Value}), and what was wrong with the returned structure."""
     got, structure = [], []
-    for call in run["calls"]:
+    for call in calls:
         main = call.get("main", {}) if isinstance(call, dict) else {}
         values, note = read_output(problem, main.get("output")) if "output" in main else ({}, "")
         if note:
             structure.append(note)
         if problem.name == "cs231n" and isinstance(call, dict) and "output" in call.get("scores", {}):
             output = call["scores"]["output"]
-            from .assignment_check import _value
-
-            values["scores"] = _value(output.get("value") if isinstance(output, dict) else None)
+            values["scores"] = read_value(output.get("value") if isinstance(output, dict) else None)
         got.append(values)
-    notes = notes + sorted({str(call["note"]) for call in run["calls"] if isinstance(call, dict) and call.get("note")})
-    rows = judge(problem, draws, got)
-    diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in run["calls"]])
-    errors = ([run["ended"]] if run["ended"] else []) + sorted(set(structure)) + _error_lines(problem, run["calls"])
-    reg = ""
-    if problem.reg_kind in ("full", "half"):
-        reg = f"; regularisation {problem.reg_kind} (--reg-convention {problem.reg_kind})"
-    header = [
-        f"check of {name}: problem {problem.name} ({problem.title}), picked: {why}",
-        f"called: {problem.signature}{reg}",
-        f"{len(draws)} draws: " + "; ".join(instance.draw.text(problem) for instance in draws),
-        f"results read: {problem.reads}; {SHAPE_RULE}",
-        f"{judge_rule('float64')} (error: against jax.grad of the reference cost)",
-    ]
-    if seed is not None:
-        header.insert(2, f"draws from seed {seed} (--seed {seed} checks on the same draws)")
-    gradients: list[Any] = [row for row in rows if row.name in problem.gradient_keys]
-    conduct = not_derived(gradients, run.get("events") or [])
-    texts = [instance.draw.text(problem) for instance in draws]
-    return AssignmentReport(header, rows, diagnoses, errors, notes, texts, seed, conduct)
+    return got, structure
 
 
 _ONE_OVER = re.compile(r"(?<![\w.])1\s*/\s*(?:m|N|num_\w+|X\.shape\[\d\])\b")
@@ -223,7 +233,7 @@ def check_assignment_file(
     else:
         result.function = str(loaded.get("function"))
         report = build(problem, why, f"{result.function} in {target.path.name}", run, result.notes, seed)
-        result.report = report  # type: ignore[assignment]
+        result.report = report
         result.verdict = PASS if report.passed else FAIL
         result.message = report.headline
     return end_file(result, run["events"], started)
@@ -348,9 +358,7 @@ def load_in_process(path: str, problem: Problem) -> Any:
     return found
 
 
-def check_in_process(
-    obj: Any, problem: str | Problem, convention: str = "full", seed: int | None = None
-) -> AssignmentReport:
+def check_in_process(obj: Any, problem: str | Problem, convention: str = "full", seed: int | None = None) -> Report:
     """Check a class (cs231n: its ``loss``) or a function (week 2: ``propagate``) of this process, on the fixed
     draws (``seed`` None) or on draws from ``seed``.
 

@@ -286,13 +286,17 @@ def tracebacks(fn_name, runs, problems):
 
 @dataclass
 class Report:
-    """The check's result; ``print(report)`` shows the table, ``report.passed`` is the verdict."""
+    """A check's result, for every problem; ``print(report)`` shows the table, ``report.passed`` is the verdict.
+
+    Week 3's header is made from its fields (function, form, network, problems, dtypes); an assignment's
+    (cs231n, week 2) comes in ``header``: the problem picked and why, the call, the draws, how results are read.
+    """
 
     function: str
     form: str
     activation: str
     output: str
-    cases: tuple
+    cases: tuple  # week 3's problems, an assignment's draws (their texts)
     dtype_in: str
     dtype_out: str
     tolerance: float
@@ -300,18 +304,26 @@ class Report:
     rows: list
     overall_course_difference: float | None
     problems: list  # bad output, errors, a process that ended: one line each
-    diagnoses: list  # "dW1, db1: what is wrong", "where to look: ..."
+    diagnoses: list  # Diagnosis values: "dW1, db1: what is wrong", "where to look: ..."
     tracebacks: list  # the learner's own tracebacks, labelled
     notes: list = field(default_factory=list)  # how the function was found and called, what was skipped
     ended: str | None = None  # how the learner's process ended early, if it did
     seed: int | None = None  # the seed the problems were drawn from (None: fixed problems)
     conduct: list = field(default_factory=list)  # what fails the file whatever its numbers (autodiff, signals)
+    header: list = field(default_factory=list)  # an assignment's header lines
+    problem: str = "week3"  # the problem's name (checker.assignments.PROBLEMS)
+
+    @property
+    def noun(self) -> str:
+        return "gradients" if self.problem == "week3" else "results"
 
     @property
     def headline(self) -> str:
         """The one line that says most: that it passed, or the likeliest reason it failed."""
         if self.passed:
-            return "all four gradients are right"
+            return (
+                "all four gradients are right" if self.problem == "week3" else f"all {len(self.rows)} results are right"
+            )
         if self.conduct:
             return self.conduct[0]
         if self.ended:
@@ -327,6 +339,10 @@ class Report:
     @property
     def failing(self) -> list[str]:
         return [row.name for row in self.rows if not row.passed]
+
+    @property
+    def result_line(self) -> str:
+        return result_line(self)
 
     def row(self, name: str) -> Row:
         return next(row for row in self.rows if row.name == name)
@@ -368,7 +384,8 @@ def build_report(
     diagnoses = diagnose.group(found)
     diagnoses += where_to_look(rows, found, runs, problems, activation, match_tol)
     diagnoses += error_lines(runs, problems, output, list(skipped), memory_mb)
-    if global_m and global_m.get("functions") and found and not any("reads m," in line for line in diagnoses):
+    read_m = any(run.error is not None and run.error.get("name") == "m" for run in runs)  # told by its NameError
+    if global_m and global_m.get("functions") and found and not read_m:
         value = f" (= {global_m['value']})" if global_m.get("value") else ""
         ms = ", ".join(str(problem.m) for problem in problems)
         diagnoses.append(
@@ -454,36 +471,43 @@ def _cases_text(cases, seed=None):
 
 
 def result_line(report: Report) -> str:
-    """PASS, or FAIL with the failing gradients counted by kind: wrong, right only where returned, never returned."""
+    """PASS, or FAIL with the failing results counted by kind: wrong, right only where returned, never returned."""
     if report.passed:
-        return "PASS, all four gradients are right"
+        return f"PASS, {report.headline}"
     failing = [row for row in report.rows if not row.passed]
     partial = sum(row.right_where_returned for row in failing)
     absent = sum(not row.returned for row in failing)
     wrong = len(failing) - partial - absent
+    n, noun, where = len(report.rows), report.noun, "problems" if report.problem == "week3" else "draws"
     counts = [
-        f"{wrong} of 4 gradients wrong" if wrong else "",
-        f"{partial} of 4 gradients right only on the problems where your code returned them" if partial else "",
-        f"{absent} of 4 gradients never returned" if absent else "",
+        f"{wrong} of {n} {noun} wrong" if wrong else "",
+        f"{partial} of {n} {noun} right only on the {where} where your code returned them" if partial else "",
+        f"{absent} of {n} {noun} never returned" if absent else "",
     ]
-    return "FAIL, " + ("; ".join(count for count in counts if count) or "see the problems above")
+    fallback = "for what the diagnosis says your code did" if report.conduct else "see the problems above"
+    return "FAIL, " + ("; ".join(count for count in counts if count) or fallback)
 
 
-def format_report(report: Report) -> str:
-    """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
+def _header(report: Report) -> list[str]:
+    """Week 3's header: the function and network, the problems, the dtypes and the rule."""
     thresholds = (
         f"error <= {report.tolerance:.0e} of the gradient's scale (one rule for every problem); the course "
         f"difference is shown beside it (the course's threshold {report.course_threshold:.0e})"
     )
-    lines = [f"note: {note}" for note in report.notes] + [
+    return [
         f"check of {report.function}: "
         + ("backward_propagation(parameters, cache, X, Y)" if report.form == "backward" else "grads(parameters, X, Y)")
         + f", activation {report.activation}, output {report.output}",
         _cases_text(report.cases, report.seed),
         f"your gradients are {report.dtype_out} (inputs {report.dtype_in}): pass when {thresholds}",
-        "",
     ]
-    header = ("gradient", "shape", "vs autodiff", "vs finite diff", "course difference", "error/scale", "verdict")
+
+
+def format_report(report: Report) -> str:
+    """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
+    lines = [f"note: {note}" for note in report.notes] + (report.header or _header(report)) + [""]
+    name = "gradient" if report.problem == "week3" else "result"
+    header = (name, "shape", "vs autodiff", "vs finite diff", "course difference", "error/scale", "verdict")
     table = [header] + [
         (
             row.name,
@@ -498,11 +522,12 @@ def format_report(report: Report) -> str:
     ]
     widths = [max(len(cells[i]) for cells in table) for i in range(len(header))]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip() for cells in table]
-    lines += [
-        "",
-        f"course difference, all four flattened: {_fmt(report.overall_course_difference)} "
-        f"(threshold {report.course_threshold:.0e})",
-    ]
+    if report.problem == "week3":
+        lines += [
+            "",
+            f"course difference, all four flattened: {_fmt(report.overall_course_difference)} "
+            f"(threshold {report.course_threshold:.0e})",
+        ]
     if report.problems:
         lines += ["", "problems:"] + [f"  {line}" for line in report.problems]
     if report.conduct or report.diagnoses:
