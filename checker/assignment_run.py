@@ -139,7 +139,7 @@ def build(problem: Problem, why: str, name: str, run: dict, notes: list[str], se
     diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in run["calls"]])
     for row in rows:  # each result's own diagnoses, by the results each explains
         row.diagnosis = [text for text in diagnoses if row.name in text.gradients]
-    problems = sorted(set(structure)) + _error_lines(problem, run["calls"])
+    problems = ([run["ended"]] if run["ended"] else []) + sorted(set(structure)) + _error_lines(problem, run["calls"])
     reg = (
         f"; regularisation {problem.reg_kind} (--reg-convention {problem.reg_kind})"
         if problem.reg_kind != "none"
