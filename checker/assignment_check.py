@@ -1,7 +1,7 @@
 """Check a file of an assignment problem (cs231n's TwoLayerNet.loss, the course's week-2 propagate).
 
-The file's code runs in a child process (checker.assignment_child, started
-by checker.run.Child); it is called on each of the problem's draws
+The file's code runs in the child every problem's file runs in (checker.run.run_child,
+checker.child); it is called on each of the problem's draws
 (checker.assignments) and what comes back is judged here against jax.grad of
 the reference cost. Every returned key (the gradients, the loss or cost,
 cs231n's scores) is judged by value: lists and np.matrix are read with

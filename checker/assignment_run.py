@@ -15,7 +15,6 @@ the check of each file, or None when no file is an assignment's.
 
 import argparse
 import re
-import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -32,9 +31,7 @@ from .check import FAIL, PASS, FileResult, Submission, begin_file, check_file, e
 from .judge import COURSE_THRESHOLD, TOLERANCES
 from .judge import rule_text as judge_rule
 from .report import Report, not_derived
-from .run import Child, ChildGone, Limits, Place, load_message
-
-CHILD_MODULE = "checker.assignment_child"
+from .run import ChildRun, Limits, Place, run_child
 
 
 def _clean(message: Any) -> dict:
@@ -75,40 +72,14 @@ def python2_helpers(
     return rewritten_helpers, notes
 
 
-def run_assignment(source: files.Source, problem: Problem, limits: Limits, place: Place, seed: int | None) -> dict:
-    """{'loaded', 'calls' (one per draw, None: not run), 'ended', 'timed_out', 'stdout', 'stderr', 'events'}."""
-    draws = instances(problem, seed)
-    run: dict[str, Any] = {"loaded": None, "calls": [None] * len(draws), "ended": None, "timed_out": False}
-    helpers, run["helper_notes"] = python2_helpers(place.files)
-    child = Child(limits, place, module=CHILD_MODULE)
-    try:
-        child.send(
-            load_message(
-                source, place, problem=problem.name, klass=problem.klass, function=problem.function, helpers=helpers
-            )
-        )
-        child.receive("ready", limits.start_timeout, "starting Python and numpy")
-        run["loaded"] = _clean(child.receive("loaded", limits.load_timeout, f"loading {source.path.name}"))
-        if "not_found" not in run["loaded"]:
-            for i, instance in enumerate(draws):
-                nonce = secrets.token_hex(8)
-                child.send(
-                    {"kind": "call", "index": i, "nonce": nonce, "problem": problem.name, "inputs": instance.inputs}
-                )
-                reply = child.receive(
-                    "result", 2 * limits.timeout, f"calling {run['loaded'].get('function')} on draw {i + 1}"
-                )
-                if reply.get("index") != i or reply.get("nonce") != nonce:
-                    raise ChildGone("the process running your code answered a call the checker did not make: tampered")
-                run["calls"][i] = _clean(reply.get("calls"))
-    except ChildGone as e:
-        run["ended"], run["timed_out"] = str(e), e.timed_out
-    except ValueError as e:
-        run["ended"] = f"the process running your code sent a malformed {e}: its result channel was tampered with"
-    finally:
-        child.close()
-    run["stdout"], run["stderr"], run["events"] = child.stdout, child.stderr, child.events
-    return run
+def run_assignment(source: files.Source, problem: Problem, limits: Limits, place: Place, seed: int | None) -> ChildRun:
+    """The file's calls on each draw, in its child (checker.run.run_child, as every problem's file runs): one
+    result per draw (None: not run), each the child's description of what came back."""
+    helpers, _ = python2_helpers(place.files)
+    request = {"problem": problem.name, "klass": problem.klass, "function": problem.function, "helpers": helpers}
+    calls = [{"problem": problem.name, "inputs": instance.inputs} for instance in instances(problem, seed)]
+    read = (_clean, lambda reply: _clean(reply.get("calls")))
+    return run_child(source, {**request, "what": "draw"}, calls, limits, place, read, 2 * limits.timeout)
 
 
 def _error_lines(problem: Problem, calls: list) -> list[str]:
@@ -130,16 +101,17 @@ def _error_lines(problem: Problem, calls: list) -> list[str]:
     return lines
 
 
-def build(problem: Problem, why: str, name: str, run: dict, notes: list[str], seed: int | None = None) -> Report:
-    """The report on one file's calls; what the guard reported (run["events"]) fails it as in week 3."""
+def build(problem: Problem, why: str, name: str, run: ChildRun, notes: list[str], seed: int | None = None) -> Report:
+    """The report on one file's calls; what the guard reported (run.events) fails it as in week 3."""
     draws = instances(problem, seed)
-    got, structure = _results(problem, run["calls"])
-    notes = notes + sorted({str(call["note"]) for call in run["calls"] if isinstance(call, dict) and call.get("note")})
+    calls = run.results
+    got, structure = _results(problem, calls)
+    notes = notes + sorted({str(call["note"]) for call in calls if isinstance(call, dict) and call.get("note")})
     rows = judge(problem, draws, got)
-    diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in run["calls"]])
+    diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in calls])
     for row in rows:  # each result's own diagnoses, by the results each explains
         row.diagnosis = [text for text in diagnoses if row.name in text.gradients]
-    problems = ([run["ended"]] if run["ended"] else []) + sorted(set(structure)) + _error_lines(problem, run["calls"])
+    problems = ([run.ended] if run.ended else []) + sorted(set(structure)) + _error_lines(problem, calls)
     reg = (
         f"; regularisation {problem.reg_kind} (--reg-convention {problem.reg_kind})"
         if problem.reg_kind != "none"
@@ -156,11 +128,11 @@ def build(problem: Problem, why: str, name: str, run: dict, notes: list[str], se
     if seed is not None:
         header.insert(2, f"draws from seed {seed} (--seed {seed} checks on the same draws)")
     gradients = [row for row in rows if row.name in problem.gradient_keys]
-    conduct = not_derived(gradients, run.get("events") or [])
+    conduct = not_derived(gradients, run.events)
     tolerance = TOLERANCES["float64"]
     return Report(
         name, "", problem.hidden or "", problem.output, tuple(texts), "float64", "float64", tolerance,
-        COURSE_THRESHOLD, rows, None, problems, diagnoses, [], notes, run["ended"], seed, conduct, header, problem.name,
+        COURSE_THRESHOLD, rows, None, problems, diagnoses, [], notes, run.ended, seed, conduct, header, problem.name,
     )  # fmt: skip
 
 
@@ -212,22 +184,17 @@ def check_assignment_file(
     if place is None or source is None:
         return result
     run = run_assignment(source, problem, limits, place, seed)
-    result.stdout, result.stderr, result.ended, result.timed_out = (
-        run["stdout"],
-        run["stderr"],
-        run["ended"],
-        run["timed_out"],
-    )
-    loaded = run["loaded"] or {}
+    result.stdout, result.stderr, result.ended, result.timed_out = run.stdout, run.stderr, run.ended, run.timed_out
+    loaded = run.loaded or {}
     result.notes = (
         list(source.notes)
         + list(submission.notes)
-        + run["helper_notes"]
+        + python2_helpers(place.files)[1]
         + [str(n) for n in loaded.get("notes") or []]
         + _division_note(source)
     )
     if not loaded:
-        result.message = run["ended"] or "the process running your code ended without a word"
+        result.message = run.ended or "the process running your code ended without a word"
     elif "not_found" in loaded:
         result.message = f"{target.path.name} {loaded['not_found']}"
     else:
@@ -236,7 +203,7 @@ def check_assignment_file(
         result.report = report
         result.verdict = PASS if report.passed else FAIL
         result.message = report.headline
-    return end_file(result, run["events"], started)
+    return end_file(result, run.events, started)
 
 
 def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem, str]:
@@ -379,5 +346,5 @@ def check_in_process(obj: Any, problem: str | Problem, convention: str = "full",
         for instance in instances(chosen, seed)
     ]
     name = getattr(obj, "__name__", "your code") + (f".{chosen.function}" if isinstance(obj, type) else "")
-    run = {"calls": [_clean(call) for call in calls], "ended": None}
+    run = ChildRun(results=[_clean(call) for call in calls])
     return build(chosen, "given in this process", name, run, [], seed)

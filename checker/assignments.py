@@ -4,7 +4,7 @@ A Problem says what a learner's function computes and how it is called and
 read, as data (layout, hidden layer, output and loss, regularisation,
 signature, what comes back); the truth of each draw is jax.grad of the
 cost reference.problem_costs writes from those same words. The learner's
-code runs in a child process (checker.assignment_child) and sees only the
+code runs in a child process (checker.child) and sees only the
 inputs of each draw.
 
 Why these draws. cs231n: N, D, H and C differ inside each draw (a transpose
