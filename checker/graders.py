@@ -170,21 +170,7 @@ def grade(result: FileResult | Report, points: float = 4.0) -> Grade:
     metadata: dict[str, Any] = {"isolation": isolation or "not run", "checker_version": checker_version()}
     if report is None:
         assert isinstance(result, FileResult)
-        share = points / len(KEYS)
-        message = f"not checked: {result.message}"
-        tests = tuple(GradientGrade(key, 0.0, _round(share), False, 0, 0, message) for key in KEYS)
-        not_checked = "FAIL, the gradients were not checked"
-        metadata["seed"] = None
-        return Grade(
-            target,
-            False,
-            not_checked,
-            result.message,
-            tests,
-            notes=tuple(notes),
-            printed=tuple(printed),
-            metadata=metadata,
-        )
+        return _not_checked(result, target, points, notes, printed, metadata)
     share = points / len(report.rows)
     week3 = report.problem == "week3"
     metadata |= {"seed": report.seed, "problems": [str(case) for case in report.cases]}
@@ -206,6 +192,26 @@ def grade(result: FileResult | Report, points: float = 4.0) -> Grade:
         tuple(report.tracebacks),
         tuple(printed),
         metadata,
+    )
+
+
+def _not_checked(
+    result: FileResult, target: str, points: float, notes: list[str], printed: list[str], metadata: dict[str, Any]
+) -> Grade:
+    """A file whose function never ran: 0 on every gradient, the checker's one-line message as the reason."""
+    share = points / len(KEYS)
+    message = f"not checked: {result.message}"
+    tests = tuple(GradientGrade(key, 0.0, _round(share), False, 0, 0, message) for key in KEYS)
+    metadata["seed"] = None
+    return Grade(
+        target,
+        False,
+        "FAIL, the gradients were not checked",
+        result.message,
+        tests,
+        notes=tuple(notes),
+        printed=tuple(printed),
+        metadata=metadata,
     )
 
 

@@ -384,18 +384,8 @@ def build_report(
     diagnoses = diagnose.group(found)
     diagnoses += where_to_look(rows, found, runs, problems, activation, match_tol)
     diagnoses += error_lines(runs, problems, output, list(skipped), memory_mb)
-    read_m = any(run.error is not None and run.error.get("name") == "m" for run in runs)  # told by its NameError
-    if global_m and global_m.get("functions") and found and not read_m:
-        value = f" (= {global_m['value']})" if global_m.get("value") else ""
-        ms = ", ".join(str(problem.m) for problem in problems)
-        diagnoses.append(
-            Diagnosis(
-                f"{_names(global_m['functions'])} read{'s' * (len(global_m['functions']) == 1)} a "
-                f"module-level m{value}: inside the function m must come from X.shape[1] "
-                f"(the problems have m = {ms})",
-                "module m",
-            )
-        )
+    if found:
+        diagnoses += _module_m(global_m, runs, problems)
     conduct = not_derived(rows, events)
     problems_text = problem_lines(runs) + ([ended] if ended else [])
     notes = list(notes) + (
@@ -421,6 +411,21 @@ def build_report(
         seed,
         conduct,
     )
+
+
+def _module_m(global_m: dict[str, Any] | None, runs: Sequence[Run], problems: Sequence[Problem]) -> list[Diagnosis]:
+    """A function that reads a module-level m (unless a NameError for m already told it)."""
+    read_m = any(run.error is not None and run.error.get("name") == "m" for run in runs)
+    if not global_m or not global_m.get("functions") or read_m:
+        return []
+    value = f" (= {global_m['value']})" if global_m.get("value") else ""
+    ms = ", ".join(str(problem.m) for problem in problems)
+    functions = global_m["functions"]
+    text = (
+        f"{_names(functions)} read{'s' * (len(functions) == 1)} a module-level m{value}: inside the function m must "
+        f"come from X.shape[1] (the problems have m = {ms})"
+    )
+    return [Diagnosis(text, "module m")]
 
 
 def not_derived(rows: list[Row], events: Sequence[dict[str, str]]) -> list[str]:
