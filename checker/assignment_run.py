@@ -16,7 +16,6 @@ the check of each file, or None when no file is an assignment's.
 import argparse
 import re
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 from . import files, sandbox
 from .assignment_check import SHAPE_RULE, judge, name_mistakes, read_output, read_value
 from .assignments import PROBLEMS, WEEK3, Problem, defines_a_checked_function, instances, recognise
-from .check import FAIL, PASS, FileResult, Submission, begin_file, check_file, end_file
+from .check import FileResult, Submission, check_file, check_with
 from .judge import COURSE_THRESHOLD, TOLERANCES
 from .judge import rule_text as judge_rule
 from .report import Report, not_derived
@@ -176,34 +175,18 @@ def check_assignment_file(
     hidden: tuple[str, ...] = (),
     seed: int | None = None,
 ) -> FileResult:
-    """Check one file as ``problem`` in a child process, isolated as checker.check.check_file isolates a
-    week-3 file (``isolation``, ``submission``, ``hidden`` as there); ``seed``: the draws' (None: fixed)."""
-    started = time.monotonic()
-    result, place, submission = begin_file(target, isolation, submission, hidden)
-    source = submission.source
-    if place is None or source is None:
-        return result
-    run = run_assignment(source, problem, limits, place, seed)
-    result.stdout, result.stderr, result.ended, result.timed_out = run.stdout, run.stderr, run.ended, run.timed_out
-    loaded = run.loaded or {}
-    result.notes = (
-        list(source.notes)
-        + list(submission.notes)
-        + python2_helpers(place.files)[1]
-        + [str(n) for n in loaded.get("notes") or []]
-        + _division_note(source)
-    )
-    if not loaded:
-        result.message = run.ended or "the process running your code ended without a word"
-    elif "not_found" in loaded:
-        result.message = f"{target.path.name} {loaded['not_found']}"
-    else:
-        result.function = str(loaded.get("function"))
-        report = build(problem, why, f"{result.function} in {target.path.name}", run, result.notes, seed)
-        result.report = report
-        result.verdict = PASS if report.passed else FAIL
-        result.message = report.headline
-    return end_file(result, run.events, started)
+    """Check one file as ``problem`` in a child process, by the one path of every problem's file
+    (checker.check.check_with: ``isolation``, ``submission``, ``hidden`` as there); ``seed``: the draws' (None:
+    fixed)."""
+
+    def run(source: files.Source, place: Place) -> tuple[ChildRun, list[str]]:
+        return run_assignment(source, problem, limits, place, seed), python2_helpers(place.files)[1]
+
+    def judged(child: ChildRun, result: FileResult, source: files.Source) -> Report:
+        notes = result.notes + _division_note(source)
+        return build(problem, why, f"{result.function} in {target.path.name}", child, notes, seed)
+
+    return check_with(target, problem.function, run, judged, isolation=isolation, submission=submission, hidden=hidden)
 
 
 def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem, str]:
