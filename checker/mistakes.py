@@ -96,35 +96,36 @@ def first(diagnoses: list[str]) -> str:
 # --- week 3: the pieces of a wrong backward pass --------------------------------------------------
 
 
+def _w3(kind: str, name: str, text: str, compute: Callable[..., Any] | None = None, **more: Any) -> Mistake:
+    """A week-3 row; an upstream piece (dZ2, g'(Z1), W2 in dZ1) is in the line it changes."""
+    return Mistake(
+        "week3", name, kind, text, compute, line={"dZ2": "dZ2", "slope": "dZ1", "weight": "dZ1"}.get(kind), **more
+    )
+
+
 def _sigmoid_only(activation: str, output: str) -> bool:
     return output == "sigmoid"
 
 
 _DZ2_ROWS = (
-    Mistake(
-        "week3",
-        "dZ2 from the hidden layer's A1",
+    _w3(
         "dZ2",
+        "dZ2 from the hidden layer's A1",
         "dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs (dZ2 = A2 - Y)",
         lambda p: p.A1 - p.Y,
-        line="dZ2",
     ),
-    Mistake(
-        "week3",
-        "dZ2 from the pre-activation Z2",
+    _w3(
         "dZ2",
+        "dZ2 from the pre-activation Z2",
         "dZ2 = Z2 - Y: the pre-activation Z2 where the activation A2 belongs (dZ2 = A2 - Y)",
         lambda p: p.Z2 - p.Y,
-        line="dZ2",
         applies=_sigmoid_only,
     ),
-    Mistake(
-        "week3",
-        "sigmoid's derivative applied again",
+    _w3(
         "dZ2",
+        "sigmoid's derivative applied again",
         "dZ2 = (A2 - Y) * A2 * (1 - A2): the sigmoid's derivative applied again; A2 - Y already includes it",
         lambda p: (p.A2 - p.Y) * p.A2 * (1 - p.A2),
-        line="dZ2",
         applies=_sigmoid_only,
     ),
 )
@@ -132,64 +133,50 @@ _DZ2_ROWS = (
 
 # Wrong g'(Z1); compute(problem, base) -> the (n_h, m) factor.
 _SLOPE_ROWS = (
-    Mistake(
-        "week3",
-        "1 - Z1**2 for tanh'",
+    _w3(
         "slope",
+        "1 - Z1**2 for tanh'",
         "activation derivative written 1 - Z1**2 (Z1 where A1 belongs); {right}",
         lambda p, base: 1 - p.Z1**2,
-        line="dZ1",
     ),
-    Mistake(
-        "week3",
-        "sigmoid's derivative for another activation",
+    _w3(
         "slope",
+        "sigmoid's derivative for another activation",
         "sigmoid's derivative A1 * (1 - A1) used for the {base} hidden layer; {right}",
         lambda p, base: p.A1 * (1 - p.A1),
-        line="dZ1",
     ),
-    Mistake(
-        "week3",
-        "tanh's derivative for another activation",
+    _w3(
         "slope",
+        "tanh's derivative for another activation",
         "tanh's derivative 1 - A1**2 used for the {base} hidden layer; {right}",
         lambda p, base: 1 - p.A1**2,
-        line="dZ1",
         example="sigmoid",
     ),
-    Mistake(
-        "week3",
-        "Z1 * (1 - Z1) for sigmoid'",
+    _w3(
         "slope",
+        "Z1 * (1 - Z1) for sigmoid'",
         "activation derivative written Z1 * (1 - Z1) (Z1 where A1 belongs); {right}",
         lambda p, base: p.Z1 * (1 - p.Z1),
-        line="dZ1",
         example="sigmoid",
     ),
-    Mistake(
-        "week3",
-        "derivative omitted",
+    _w3(
         "slope",
+        "derivative omitted",
         "activation derivative omitted: dZ1 = np.dot(W2.T, dZ2) needs the factor {right}",
         lambda p, base: np.ones_like(p.Z1),
-        line="dZ1",
     ),
-    Mistake(
-        "week3",
-        "derivative from the output layer",
+    _w3(
         "slope",
+        "derivative from the output layer",
         "activation derivative taken from the output layer's A2 ({at_a2}); it belongs to the hidden layer: {right}",
         lambda p, base: np.broadcast_to((1 - p.A2**2) if base == "tanh" else p.A2 * (1 - p.A2), p.Z1.shape),
-        line="dZ1",
         applies=lambda activation, output: activation in ("tanh", "sigmoid"),
     ),
-    Mistake(
-        "week3",
-        "ReLU's derivative for leaky_relu",
+    _w3(
         "slope",
+        "ReLU's derivative for leaky_relu",
         "ReLU's derivative (Z1 >= 0) used for leaky_relu: the slope for Z1 < 0 is missing; {right}",
         lambda p, base: (p.Z1 >= 0).astype(float),
-        line="dZ1",
         example="leaky_relu:0.01",
         applies=lambda activation, output: activation == "leaky_relu",
     ),
@@ -203,86 +190,76 @@ def _weight(layer: str, dZ: np.ndarray, p: Any) -> np.ndarray:
 # Wrong builders of a gradient from its dZ; compute(dZ, problem, layer) -> the array. The right builder of each
 # gradient is RIGHT_BUILDERS'.
 _BUILD_ROWS = (
-    Mistake(
-        "week3",
-        "A1 where X belongs",
+    _w3(
         "build",
+        "A1 where X belongs",
         "dW1 = np.dot(dZ1, A1.T) / m: the hidden activation A1 where the input X belongs (dW1 = np.dot(dZ1, X.T) / m)",
         lambda dZ, p, layer: dZ @ p.A1.T / p.m,
         gradient="dW1",
     ),
-    Mistake(
-        "week3",
-        "X where A1 belongs",
+    _w3(
         "build",
+        "X where A1 belongs",
         "dW2 = np.dot(dZ2, X.T) / m: the input X where the hidden activation A1 belongs (dW2 = np.dot(dZ2, A1.T) / m)",
         lambda dZ, p, layer: dZ @ p.X.T / p.m,
         gradient="dW2",
     ),
-    Mistake(
-        "week3",
-        "A2 where A1 belongs",
+    _w3(
         "build",
+        "A2 where A1 belongs",
         "dW2 = np.dot(dZ2, A2.T) / m: the output activation A2 where the hidden activation A1 belongs "
         "(dW2 = np.dot(dZ2, A1.T) / m)",
         lambda dZ, p, layer: dZ @ p.A2.T / p.m,
         gradient="dW2",
     ),
-    Mistake(
-        "week3",
-        "* where np.dot belongs",
+    _w3(
         "build",
+        "* where np.dot belongs",
         "element-wise product where the matrix product belongs: dW2 = dZ2 * A1 / m has one column per "
         "example; use np.dot(dZ2, A1.T) / m, which sums over them",
         lambda dZ, p, layer: dZ * p.A1 / p.m,
         gradient="dW2",
     ),
-    Mistake(
-        "week3",
-        "sum over the wrong axis",
+    _w3(
         "build",
+        "sum over the wrong axis",
         "sum over the wrong axis: axis=0 adds up the units of each example; the examples are axis 1 ({right_sum})",
         lambda dZ, p, layer: np.sum(dZ, axis=0, keepdims=True) / p.m,
         gradient="db",
     ),
-    Mistake(
-        "week3",
-        "wrong axis and keepdims missing",
+    _w3(
         "build",
+        "wrong axis and keepdims missing",
         "sum over the wrong axis (axis=0) and keepdims missing; use {right_sum}",
         lambda dZ, p, layer: np.sum(dZ, axis=0) / p.m,
         count=2,
         gradient="db",
     ),
-    Mistake(
-        "week3",
-        "sum without an axis",
+    _w3(
         "build",
+        "sum without an axis",
         "np.sum({dz}) without axis=1 adds up everything to one number; use {right_sum}",
         lambda dZ, p, layer: np.sum(dZ) / p.m,
         gradient="db",
     ),
-    Mistake(
-        "week3",
-        "no sum at all",
+    _w3(
         "build",
+        "no sum at all",
         "the sum over the examples is missing: {db} = {dz} / m keeps one column per example; {db} = {right_sum}",
         lambda dZ, p, layer: dZ / p.m,
         gradient="db",
     ),
-    Mistake(
-        "week3",
-        "bias gradient summed from the weight gradient",
+    _w3(
         "build",
+        "bias gradient summed from the weight gradient",
         "{db} summed from the weight gradient {dw} (np.sum({dw}, axis=1, keepdims=True)); the bias gradient "
         "sums {dz} over the examples: {db} = {right_sum}",
         lambda dZ, p, layer: np.sum(_weight(layer, dZ, p), axis=1, keepdims=True),
         gradient="db",
     ),
-    Mistake(
-        "week3",
-        "bias gradient summed from the whole weight gradient",
+    _w3(
         "build",
+        "bias gradient summed from the whole weight gradient",
         "{db} summed from the weight gradient {dw} (np.sum({dw}) adds up everything); the bias gradient sums "
         "{dz} over the examples: {db} = {right_sum}",
         lambda dZ, p, layer: np.sum(_weight(layer, dZ, p)),
@@ -300,120 +277,102 @@ RIGHT_BUILDERS: dict[str, Callable[..., Any]] = {
 
 
 # Week 3's reshapes, factors, swap, W2's stand-in, and what the report tells from the pattern.
-W3 = "week3"
 _OTHER_ROWS = (
-    Mistake(
-        W3,
-        "transposed gradient",
+    _w3(
         "shape",
+        "transposed gradient",
         "transposed: the factors of the matrix product are in the wrong order or a .T is misplaced",
         lambda grad: grad.T if grad.ndim == 2 else None,
     ),
-    Mistake(
-        W3,
-        "keepdims missing",
+    _w3(
         "shape",
+        "keepdims missing",
         "keepdims missing: shape (n,) where (n, 1) belongs; add keepdims=True to np.sum",
         lambda grad: grad.reshape(-1) if grad.ndim == 2 and grad.shape[1] == 1 else None,
     ),
-    Mistake(
-        W3,
-        "missing 1/m",
+    _w3(
         "scale",
+        "missing 1/m",
         "missing 1/m: off by a factor m (the number of examples); divide by m once",
         lambda m: float(m),
     ),
-    Mistake(
-        W3,
-        "1/m applied twice",
+    _w3(
         "scale",
+        "1/m applied twice",
         "1/m applied twice: off by a factor 1/m; divide by m once",
         lambda m: 1.0 / m,
     ),
-    Mistake(W3, "sign flipped", "scale", "sign flipped: -1 times the gradient", lambda m: -1.0),
-    Mistake(
-        W3,
-        "sign flipped and missing 1/m",
+    _w3("scale", "sign flipped", "sign flipped: -1 times the gradient", lambda m: -1.0),
+    _w3(
         "scale",
+        "sign flipped and missing 1/m",
         "sign flipped and missing 1/m (off by a factor -m)",
         lambda m: -float(m),
         count=2,
     ),
-    Mistake(
-        W3,
-        "sign flipped and 1/m applied twice",
+    _w3(
         "scale",
+        "sign flipped and 1/m applied twice",
         "sign flipped and 1/m applied twice (off by a factor -1/m)",
         lambda m: -1.0 / m,
         count=2,
     ),
-    Mistake(
-        W3,
-        "an unexplained constant factor",
+    _w3(
         "scale",
+        "an unexplained constant factor",
         "off by a constant factor {factor:.6g} on every problem; no known mistake gives that factor",
         count=MAX_SLIPS,
     ),
-    Mistake(
-        W3,
-        "gradients swapped between layers",
+    _w3(
         "swap",
+        "gradients swapped between layers",
         "gradients swapped between layers: {key} holds the formula of {source}",
     ),
-    Mistake(
-        W3,
-        "a gradient where a parameter belongs",
+    _w3(
         "weight",
+        "a gradient where a parameter belongs",
         "dZ1 = np.dot(dW2.T, dZ2) * g'(Z1): the gradient dW2 where the parameter W2 belongs "
         "(dZ1 = np.dot(W2.T, dZ2) * g'(Z1))",
         lambda p: p.dZ2 @ p.A1.T / p.m,
-        line="dZ1",
     ),
-    Mistake(
-        W3,
-        "all four signs flipped",
+    _w3(
         "told",
+        "all four signs flipped",
         "all four gradients have the wrong sign: dZ2 = Y - A2 instead of A2 - Y?",
     ),
-    Mistake(
-        W3,
-        "code for one output unit only",
+    _w3(
         "told",
+        "code for one output unit only",
         "right when n_y = 1 and wrong when n_y > 1: your code assumes one output unit (no known mistake matches "
         "the n_y > 1 values)",
     ),
-    Mistake(
-        W3,
-        "code that raises with several output units",
+    _w3(
         "told",
+        "code that raises with several output units",
         "your code runs only with one output unit (n_y = 1); if your network never has more, check with "
         "one_output=True (CLI: --one-output)",
     ),
-    Mistake(
-        W3,
-        "the right values under a misspelt key",
+    _w3(
         "told",
+        "the right values under a misspelt key",
         "your {found!r} holds the right {key}: the key must be {key!r} (keys are case-sensitive)",
     ),
-    Mistake(W3, "a gradient all zeros", "told", "{key} is all zeros: is its formula written yet?"),
-    Mistake(
-        W3,
-        "* where np.dot belongs, raising",
+    _w3("told", "a gradient all zeros", "{key} is all zeros: is its formula written yet?"),
+    _w3(
         "raised",
+        "* where np.dot belongs, raising",
         "element-wise product (*) of {first} and {second}, shapes that chain as a matrix product: np.dot belongs "
         "there (element-wise product where the matrix product belongs)",
     ),
-    Mistake(
-        W3,
-        "np.dot where * belongs",
+    _w3(
         "raised",
+        "np.dot where * belongs",
         "matrix product (np.dot) of two {first} arrays: the element-wise product (* or np.multiply) belongs there "
         "(matrix product where the element-wise product belongs)",
     ),
-    Mistake(
-        W3,
-        "an empty template block",
+    _w3(
         "told",
+        "an empty template block",
         "this block was left empty: {blocks} (between START CODE HERE and END CODE HERE); write the formulas "
         "there ({names} is computed there)",
     ),
