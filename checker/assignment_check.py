@@ -1,25 +1,26 @@
 """Check a file of an assignment problem (cs231n's TwoLayerNet.loss, the course's week-2 propagate).
 
-The file's code runs in a child process (checker.assignment_child, started
-by checker.run.Child); it is called on each of the problem's draws
+The file's code runs in the child every problem's file runs in (checker.run.run_child,
+checker.child); it is called on each of the problem's draws
 (checker.assignments) and what comes back is judged here against jax.grad of
 the reference cost. Every returned key (the gradients, the loss or cost,
 cs231n's scores) is judged by value: lists and np.matrix are read with
 np.asarray; its shape must be the parameter's, except that an np.matrix,
 always 2-D, may hold a vector as (1, n) and a Python number is a scalar.
-The mistakes are named from one table (checker.assignment_mistakes).
+The mistakes are named from the one table (checker.mistakes).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .assignment_mistakes import Mistake, rows_of, words
 from .assignments import Instance, Problem
+from .judge import MATCH_TOLERANCES, Row, judge_row, near_miss, relative_error, scaled_error, within
+from .mistakes import Diagnosis, Mistake, rows_of, words
 
-REL_TOL = 1e-9  # float64 hand-derived numpy against jax.grad agrees to ~1e-15
+MATCH_TOL = MATCH_TOLERANCES["float64"]  # a known mistake's variant explains a result within this
 SHAPE_RULE = (
     "values read with np.asarray (lists, np.matrix, Python numbers); a shape must be the parameter's, "
     "except that an np.matrix (always 2-D) may hold a vector as (1, n)"
@@ -36,7 +37,7 @@ class Value:
     why: str = ""  # why there is no array
 
 
-def _value(described: Any) -> Value:
+def read_value(described: Any) -> Value:
     if isinstance(described, dict) and isinstance(described.get("array"), np.ndarray):
         return Value(np.asarray(described["array"], dtype=np.float64), str(described.get("was", ""))[:20])
     kind = str(described.get("type", "?"))[:40] if isinstance(described, dict) else "?"
@@ -56,8 +57,8 @@ def read_output(problem: Problem, output: Any) -> tuple[dict[str, Value], str]:
         if length != 2 or len(dicts) != 1 or len(values) != 1:
             return {}, f"a {output.get('kind')} of {length} values came back; 2 belong: {problem.reads}"
         entries: dict = dicts[0]["entries"] if isinstance(dicts[0].get("entries"), dict) else {}
-        found = {key: _value(entries[key]) for key in problem.gradient_keys if key in entries}
-        found[problem.value_key] = _value(values[0])
+        found = {key: read_value(entries[key]) for key in problem.gradient_keys if key in entries}
+        found[problem.value_key] = read_value(values[0])
         missing = [key for key in keys if key not in found]
         note = (
             f"missing {', '.join(missing)} (keys returned: {', '.join(sorted(entries)) or 'none'})" if missing else ""
@@ -73,10 +74,6 @@ def read_output(problem: Problem, output: Any) -> tuple[dict[str, Value], str]:
 # --- judging one key --------------------------------------------------------------------------
 
 
-def relative(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(a - b) / max(float(np.linalg.norm(b)), 1e-300))
-
-
 def shape_ok(value: Value, expected: tuple) -> bool:
     shape = value.array.shape if value.array is not None else None
     if shape == expected:
@@ -86,112 +83,63 @@ def shape_ok(value: Value, expected: tuple) -> bool:
     return value.was == "np.matrix" and len(expected) == 1 and shape == (1, expected[0])
 
 
-def value_error(value: Value, truth: np.ndarray) -> float | None:
-    """Relative error of the values (reshaped to the truth's shape when the sizes agree); None if they cannot."""
+def value_error(value: Value, truth: np.ndarray, scale: np.ndarray | None = None) -> float | None:
+    """The values' error (reshaped to the truth's shape when the sizes agree): relative, or over ``scale`` (the
+    verdict's figure, checker.judge.scaled_error); None if the sizes differ."""
     if value.array is None or value.array.size != truth.size:
         return None
-    return relative(value.array.reshape(truth.shape), truth)
-
-
-@dataclass
-class KeyRow:
-    """One returned key over every draw (the fields checker.batch's JSON reads)."""
-
-    name: str
-    shape: str
-    rel_autodiff: float | None
-    passed: bool
-    diagnosis: list = field(default_factory=list)
-    returned: bool = True  # on some draw at least (checker.report.not_derived reads it)
-    rel_fd: None = None
-    course_difference: None = None
-    error: float | None = None  # week 3's scaled error (issue 16's JSON reads it); here the verdict reads rel_autodiff
-    problems_passed: int = 0  # draws on which it came back right, in the right shape (graders' partial credit)
+    values = value.array.reshape(truth.shape)
+    return relative_error(values, truth) if scale is None else scaled_error(values, truth, scale)
 
 
 # --- the report -------------------------------------------------------------------------------
-
-
-@dataclass
-class AssignmentReport:
-    header: list
-    rows: list
-    diagnoses: list
-    errors: list
-    notes: list
-    problems: list
-    seed: int | None = None  # the seed the draws came from (None: the fixed draws)
-    conduct: list = field(default_factory=list)  # what fails the file whatever its numbers (autodiff, signals)
-
-    @property
-    def passed(self) -> bool:
-        return all(row.passed for row in self.rows) and not self.conduct
-
-    @property
-    def failing(self) -> list[str]:
-        return [row.name for row in self.rows if not row.passed]
-
-    @property
-    def headline(self) -> str:
-        if self.passed:
-            return f"all {len(self.rows)} results are right"
-        return (self.conduct or self.diagnoses or self.errors or [f"wrong: {', '.join(self.failing)}"])[0]
-
-    def row(self, name: str) -> KeyRow:
-        return next(row for row in self.rows if row.name == name)
-
-    def __str__(self) -> str:
-        table = [f"{'result':8}{'shape':24}{'vs autodiff':13}verdict"]
-        for row in self.rows:
-            error = "-" if row.rel_autodiff is None else f"{row.rel_autodiff:.1e}"
-            table.append(f"{row.name:8}{row.shape:24}{error:13}{'pass' if row.passed else 'FAIL'}")
-        lines = [f"note: {note}" for note in self.notes] + self.header + [""] + table
-        said = self.conduct + self.diagnoses + self.errors
-        if said:
-            lines += ["", "diagnosis:"] + [f"  {text}" for text in said]
-        return "\n".join(lines + ["", f"result: {self.result_line}"])
-
-    @property
-    def result_line(self) -> str:
-        """PASS, or FAIL with how many results are wrong (the report's last line; graders' verdict)."""
-        if self.passed:
-            return "PASS"
-        if not self.failing:
-            return "FAIL, for what the diagnosis says your code did"
-        return f"FAIL, {len(self.failing)} of {len(self.rows)} wrong"
 
 
 def _keys(problem: Problem) -> tuple[str, ...]:
     return problem.gradient_keys + (problem.value_key,) + (("scores",) if problem.name == "cs231n" else ())
 
 
-def judge(problem: Problem, draws: Sequence[Instance], got: list[dict[str, Value]]) -> list[KeyRow]:
+def _verdict(value: Value, instance: Instance, key: str) -> tuple[float | None, bool]:
+    """(the error over the result's scale, whether it is right: the one rule, checker.judge, and the shape)."""
+    truth = np.asarray(instance.truth[key])
+    error = value_error(value, truth, np.asarray(instance.scale[key]))
+    return error, within(error) and value.array is not None and shape_ok(value, truth.shape)
+
+
+def judge(problem: Problem, draws: Sequence[Instance], got: list[dict[str, Value]]) -> list[Row]:
+    """Each result over the draws, by the one judge (checker.judge.judge_row)."""
     rows = []
     for key in _keys(problem):
-        errors, shapes, right = [], [], []
-        for instance, values in zip(draws, got, strict=True):
-            truth = np.asarray(instance.truth[key])
-            value = values.get(key, Value(None, why="not returned"))
-            error = value_error(value, truth)
-            ok_shape = value.array is not None and shape_ok(value, truth.shape)
-            right.append(error is not None and error <= REL_TOL and ok_shape)
-            errors.append(error)
-            if value.array is not None and not ok_shape:
-                shapes.append(f"{value.array.shape} want {truth.shape}")
-        worst = max((e for e in errors if e is not None), default=None)
-        missing = [str(i + 1) for i, values in enumerate(got) if values.get(key, Value(None)).array is None]
+        truths = [np.asarray(instance.truth[key]) for instance in draws]
+        values = [values.get(key, Value(None, why="not returned")) for values in got]
+        shapes = [
+            f"{value.array.shape} want {truth.shape}"
+            for value, truth in zip(values, truths, strict=True)
+            if value.array is not None and not shape_ok(value, truth.shape)
+        ]
+        missing = [str(i + 1) for i, value in enumerate(values) if value.array is None]
         shape = shapes[0] if shapes else "ok"
         if missing:
             shape = "not returned" if len(missing) == len(got) else f"none on draw {', '.join(missing)}"
-        rows.append(KeyRow(key, shape, worst, all(right), returned=len(missing) < len(got), problems_passed=sum(right)))
+        arrays = [
+            value.array.reshape(truth.shape) if value.array is not None and shape_ok(value, truth.shape) else None
+            for value, truth in zip(values, truths, strict=True)
+        ]
+        scales = [np.asarray(instance.scale[key]) for instance in draws]
+        rows.append(judge_row(key, (shape, not shapes), arrays, truths, scales, returned=len(missing) < len(got)))
     return rows
+
+
+def _worst(errors: list[float | None]) -> float | None:
+    return max((e for e in errors if e is not None), default=None)
 
 
 # --- naming the mistakes ----------------------------------------------------------------------
 
 
 def _close(error: float | None) -> bool:
-    return error is not None and error <= REL_TOL
+    """A mistake's variant reproduces a result (MATCH_TOL, relative)."""
+    return error is not None and error <= MATCH_TOL
 
 
 def _explains_value(row: Mistake, key: str, problem: Problem, draws: Sequence[Instance], got: list) -> bool:
@@ -200,8 +148,8 @@ def _explains_value(row: Mistake, key: str, problem: Problem, draws: Sequence[In
         value = values.get(key)
         if value is None or value.array is None:
             continue
-        assert row.variant is not None  # a "value" row
-        alternatives = [alt[key] for alt in row.variant(instance, problem) if key in alt]
+        assert row.compute is not None  # a "value" row
+        alternatives = [alt[key] for alt in row.compute(instance, problem) if key in alt]
         if not alternatives:
             return False
         truth = np.asarray(instance.truth[key])
@@ -209,112 +157,112 @@ def _explains_value(row: Mistake, key: str, problem: Problem, draws: Sequence[In
         if not matching:
             return False
         seen = True
-        differs |= any(relative(a, truth) > REL_TOL for a in matching)
+        differs |= any(relative_error(a, truth) > MATCH_TOL for a in matching)
     return seen and differs
 
 
-def _explains_shape(row: Mistake, key: str, problem: Problem, draws: Sequence[Instance], got: list) -> str | None:
+def _explains_shape(row: Mistake, key: str, draws: Sequence[Instance], got: list) -> str | None:
     """The shape text the row names, when it explains the key on every draw that returned it."""
     shape_text = None
     for instance, values in zip(draws, got, strict=True):
         value = values.get(key)
         if value is None or value.array is None:
             continue
-        truth = np.asarray(instance.truth[key])
-        shape, error = value.array.shape, value_error(value, truth)
-        if row.name == "bias keepdims":
-            fits = key in ("b1", "b2") and shape == (1,) + truth.shape and value.was != "np.matrix"
-            fits &= error is not None and error <= REL_TOL
-        elif row.name == "db shape":
-            fits = key == "db" and shape in ((1,), (1, 1)) and error is not None and error <= REL_TOL
-        elif row.name == "cost not scalar":
-            mean = relative(np.asarray(np.mean(value.array)), truth) if value.array.size else np.inf
-            fits = key == "cost" and shape != () and mean <= REL_TOL
-        else:
-            fits = False
-        if not fits:
+        assert row.compute is not None  # a "shape" row
+        if not row.compute(key, value.array, value.was, np.asarray(instance.truth[key]), _close_arrays):
             return None
-        shape_text = str(shape)
+        shape_text = str(value.array.shape)
     return shape_text
 
 
-def _draws_row(row: Mistake, draws: Sequence[Instance], ok: list[bool]) -> bool:
-    if all(ok):
-        return False
-    if row.name == "class count from labels":
-        full = [good for instance, good in zip(draws, ok, strict=True) if instance.draw.left_out is None]
-        return bool(full) and all(full)
-    if row.name == "class count hard-coded":
-        return all(good == (instance.draw.sizes[3] == 10) for instance, good in zip(draws, ok, strict=True))
-    return False
+def _close_arrays(a: np.ndarray, truth: np.ndarray) -> bool:
+    return _close(value_error(Value(np.asarray(a)), truth))
 
 
-def name_mistakes(problem: Problem, draws: Sequence[Instance], got: list, rows: list, calls: list) -> list[str]:
-    """The fewest table rows that explain the wrong keys, each as its words."""
-    wrong = {row.name for row in rows if not row.passed}
-    if not wrong:
-        return []
-    fill = words(problem)
-    ok = [
-        all(
-            (e := value_error(values.get(key, Value(None)), np.asarray(instance.truth[key]))) is not None
-            and e <= REL_TOL
-            and shape_ok(values[key], np.asarray(instance.truth[key]).shape)
-            for key in _keys(problem)
-        )
+def _right_draws(problem: Problem, draws: Sequence[Instance], got: list) -> list[bool]:
+    """Per draw: every result right, in the right shape."""
+    return [
+        all(_verdict(values.get(key, Value(None)), instance, key)[1] for key in _keys(problem))
         for instance, values in zip(draws, got, strict=True)
     ]
+
+
+def _explained(
+    row: Mistake, wrong: set, problem: Problem, draws: Sequence[Instance], got: list, calls: list
+) -> tuple[set, str]:
+    """(the keys the row explains, its text filled) for a row of any kind but "value"."""
+    ok = _right_draws(problem, draws, got)
+    if row.kind == "draws" and not all(ok) and row.compute is not None and row.compute(draws, ok):
+        return set(wrong), row.text
+    if row.kind == "returns" and row.compute is not None and row.compute(calls):
+        return set(wrong), row.fill(count=3)
+    if row.kind == "raises" and (found := _assertion(problem, draws, calls)):
+        return set(wrong), row.fill(line=found[0], right=found[1])
+    explained, text = set(), row.text
+    if row.kind == "shape":
+        for key in wrong:
+            shape = _explains_shape(row, key, draws, got)
+            if shape is not None:
+                explained.add(key)
+                text = row.fill(shape=shape)
+    return explained, text
+
+
+def name_mistakes(problem: Problem, draws: Sequence[Instance], got: list, rows: list, calls: list) -> list[Diagnosis]:
+    """The fewest table rows that explain the wrong keys, each a Diagnosis ("W1, b1: text")."""
+    near = _near_misses(draws, got, rows)
+    wrong = {row.name for row in rows if not row.passed} - {d.gradients[0] for d in near}
+    if not wrong:
+        return near
+    fill = words(problem)
     candidates: list[tuple[int, int, int, str, set]] = []
-    for order, row in enumerate(rows_of(problem)):
-        text, explained = row.text, set()
-        if row.kind == "draws" and _draws_row(row, draws, ok):
-            explained = set(wrong)
-        elif row.kind == "returns" and _returns_three(calls):
-            explained, text = set(wrong), text.replace("{count}", "3")
-        elif row.kind == "raises" and (found := _assertion(problem, draws, calls)):
-            explained, text = set(wrong), text.replace("{line}", found[0]).replace("{right}", found[1])
-        elif row.kind == "shape":
-            for key in wrong:
-                shape = _explains_shape(row, key, problem, draws, got)
-                if shape is not None:
-                    explained.add(key)
-                    text = text.replace("{shape}", shape)
-        elif row.kind == "value":
+    for order, row in enumerate(rows_of(problem.name)):
+        conflicts = 0
+        if row.kind == "value":
             explained = {key for key in wrong if _explains_value(row, key, problem, draws, got)}
-            right = set(_keys(problem)) - wrong
-            conflicts = sum(
-                _changes(row, key, problem, draws)
-                for key in right
-                if key in problem.gradient_keys + (problem.value_key,)
-            )
-            if explained:
-                candidates.append((-len(explained), conflicts, order, text.format(**fill), explained))
-            continue
+            judged = set(problem.gradient_keys + (problem.value_key,)) - wrong
+            conflicts = sum(_changes(row, key, problem, draws) for key in judged)
+            text = row.fill(**fill)
+        else:
+            explained, text = _explained(row, wrong, problem, draws, got, calls)
         if explained:
-            candidates.append((-len(explained), 0, order, text.format(**fill), explained))
+            candidates.append((-len(explained), conflicts, order, text, explained))
     named, left = [], set(wrong)
     for _, _, _, text, explained in sorted(candidates, key=lambda c: c[:3]):
         if explained & left:
-            named.append(f"{', '.join(sorted(explained & left, key=_keys(problem).index))}: {text}")
+            keys = sorted(explained & left, key=_keys(problem).index)
+            named.append(Diagnosis(f"{', '.join(keys)}: {text}", "mistake", tuple(keys)))
             left -= explained
-    return named
+    return named + near
+
+
+def _near_misses(draws: Sequence[Instance], got: list, rows: list) -> list[Diagnosis]:
+    """A wrong result right to a hair on every draw (finite differences give that, no formula does)."""
+    found = []
+    for row in rows:
+        values = [values.get(row.name, Value(None)) for values in got]
+        truths = [np.asarray(instance.truth[row.name]) for instance in draws]
+        close = all(
+            value.array is not None and shape_ok(value, truth.shape) and _close(value_error(value, truth))
+            for value, truth in zip(values, truths, strict=True)
+        )
+        if not row.passed and close and row.error is not None:
+            found.append(Diagnosis(f"{row.name}: {near_miss(row.name, row.error)}", "near miss", (row.name,)))
+    return found
 
 
 def _changes(row: Mistake, key: str, problem: Problem, draws: Sequence[Instance]) -> bool:
     """Whether the row's variant changes a key the learner got right (a conflict with that mistake)."""
-    assert row.variant is not None  # a "value" row
+    assert row.compute is not None  # a "value" row
     for instance in draws:
-        for alt in row.variant(instance, problem):
-            if key in alt and relative(np.asarray(alt[key]), np.asarray(instance.truth[key])) > REL_TOL:
+        for alt in row.compute(instance, problem):
+            if key in alt and relative_error(np.asarray(alt[key]), np.asarray(instance.truth[key])) > MATCH_TOL:
                 return True
     return False
 
 
-def _returns_three(calls: list) -> bool:
-    outputs = [call.get("main", {}).get("output") for call in calls if call]
-    return bool(outputs) and all(
-        isinstance(o, dict) and o.get("length", len(o.get("items") or [])) == 3 for o in outputs
-    )
+def _truth(instance: Instance, key: str) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(instance.truth[key]), np.asarray(instance.scale[key])
 
 
 def _assertion(problem: Problem, draws: Sequence[Instance], calls: list) -> tuple[str, str] | None:
@@ -322,13 +270,11 @@ def _assertion(problem: Problem, draws: Sequence[Instance], calls: list) -> tupl
     if not errors or not all(isinstance(e, dict) and e.get("assertion") for e in errors):
         return None
     arrays = errors[0].get("locals") or {}
-    truth = draws[0].truth
     right = [
         name
         for name in ("dw", "db", "cost")
         if isinstance(arrays.get(name), np.ndarray)
-        and (error := value_error(Value(arrays[name]), np.asarray(truth[name]))) is not None
-        and error <= REL_TOL
+        and within(value_error(Value(arrays[name]), *_truth(draws[0], name)))
     ]
     where = str(errors[0].get("line") or "an assert")
     return where, (f" where your {', '.join(right)} {'is' if len(right) == 1 else 'are'} right" if right else "")

@@ -1,17 +1,15 @@
-"""The child process for the assignments' problems: ``python -m checker.assignment_child REQUEST REPLY MB [N]``.
+"""What the child (checker.child) does for the assignments' problems, after its one start-up.
 
-It starts as checker.child does, through the same checker.child.start (numpy
-and the standard library only, its limits, two pipes of its own, the
-parent's token on every reply, the learner's file and helper modules in a
-private working folder, the guard installed; in the sandbox the parent
-chose, checker.sandbox), then finds and calls what an assignment defines: cs231n's ``TwoLayerNet.loss``
-(a class built with the checker's sizes, its ``params`` set to the draw's,
-then ``loss(X, y, reg)`` and ``loss(X)``) or the course's week-2
-``propagate(w, b, X, Y)``. Learners' Python 2 runs as it is where it can:
-``xrange``, ``raw_input``, ``unicode``, ``long`` and ``past.builtins`` get
-their Python 3 meaning (the ``future`` package need not be installed). What
-comes back is described as data (checker.call's reading of arrays; lists,
-tuples and Python numbers read by value, their type kept); the parent judges.
+``prepare`` gives learners' Python 2 its meaning before their definitions
+run (``xrange``, ``raw_input``, ``unicode``, ``long`` and ``past.builtins``
+get their Python 3 meaning; the ``future`` package need not be installed;
+Python 2 helper modules are served as the parent rewrote them); ``loaded``
+finds what an assignment defines: cs231n's ``TwoLayerNet.loss`` (a class
+built with the checker's sizes, its ``params`` set to the draw's, then
+``loss(X, y, reg)`` and ``loss(X)``) or the course's week-2 ``propagate(w, b,
+X, Y)``, and how to call it. What comes back is described as data
+(checker.call's reading of arrays; lists, tuples and Python numbers read by
+value, their type kept); the parent judges.
 """
 
 import inspect
@@ -19,8 +17,7 @@ import os
 import sys
 import types
 
-from checker import call, guard, load, wire
-from checker.child import _flush, serve, start
+from checker import call, guard
 
 PY2_NAMES = {"xrange": range, "raw_input": input, "unicode": str, "basestring": str, "long": int}
 MAX_ITEMS = 6
@@ -194,38 +191,20 @@ def call_problem(problem, found, inputs, user_files):
     return results
 
 
-def main(argv):
-    started = start(argv)
-    request, send, cells, namespace = started.request, started.send, started.cells, started.namespace
-    user_files = started.user_files
+def prepare(request, namespace, cells):
+    """Before the learner's definitions run: Python 2's names and ``past.builtins``, the rewritten Python 2 helper
+    modules; the note saying so (a list)."""
     _install_past()
     install_helpers(request.get("helpers") or {})
     namespace.update(PY2_NAMES)  # Python 2's built-in names, read as Python 3's
-    run_notes, skipped = load.run_definitions(
-        cells, namespace, on_statement=lambda where: send({"kind": "running", "where": where})
-    )
     python2 = any(word in cell.source for cell in cells for word in ("xrange", "past.builtins", "raw_input"))
-    notes = run_notes + (
-        ["Python 2 names (xrange, past.builtins ...) read with their Python 3 meanings"] if python2 else []
-    )
-    skipped_entries = [entry.as_dict() for entry in skipped]
-    try:
-        found, _ = find(namespace, request["problem"], request["klass"], request["function"], user_files)
-        name = f"{found.__name__}.{request['function']}" if isinstance(found, type) else found.__name__
-        signature = str(inspect.signature(getattr(found, request["function"]) if isinstance(found, type) else found))
-    except BaseException as e:  # LookupError, or a hostile __signature__
-        message = str(e) if isinstance(e, LookupError) else f"reading the function raised {type(e).__name__}: {e}"
-        send({"kind": "loaded", "notes": notes, "not_found": message, "skipped": skipped_entries})
-        return
-    send({"kind": "loaded", "notes": notes, "function": name, "signature": signature, "skipped": skipped_entries})
-    while True:
-        request = wire.read_frame(started.request_fd)
-        if request.get("kind") != "call":
-            return
-        result = call_problem(request["problem"], found, request["inputs"], user_files)
-        _flush()
-        send({"kind": "result", "index": request["index"], "nonce": request["nonce"], "calls": result})
+    return ["Python 2 names (xrange, past.builtins ...) read with their Python 3 meanings"] if python2 else []
 
 
-if __name__ == "__main__":
-    serve(main)
+def loaded(request, namespace, user_files):
+    """(the load report, how to answer a call) for an assignment's class or function; LookupError when none."""
+    found, _ = find(namespace, request["problem"], request["klass"], request["function"], user_files)
+    name = f"{found.__name__}.{request['function']}" if isinstance(found, type) else found.__name__
+    signature = str(inspect.signature(getattr(found, request["function"]) if isinstance(found, type) else found))
+    report = {"function": name, "signature": signature}
+    return report, lambda call: {"calls": call_problem(call["problem"], found, call["inputs"], user_files)}

@@ -15,9 +15,7 @@ the check of each file, or None when no file is an assignment's.
 
 import argparse
 import re
-import secrets
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,13 +24,13 @@ from typing import Any
 import numpy as np
 
 from . import files, sandbox
-from .assignment_check import REL_TOL, SHAPE_RULE, AssignmentReport, judge, name_mistakes, read_output
-from .assignments import PROBLEMS, Problem, defines_a_checked_function, instances, recognise
-from .check import FAIL, PASS, FileResult, Submission, begin_file, end_file
-from .report import not_derived
-from .run import Child, ChildGone, Limits, Place, load_message
-
-CHILD_MODULE = "checker.assignment_child"
+from .assignment_check import SHAPE_RULE, judge, name_mistakes, read_output, read_value
+from .assignments import PROBLEMS, WEEK3, Problem, defines_a_checked_function, instances, recognise
+from .check import FileResult, Submission, check_file, check_with
+from .judge import COURSE_THRESHOLD, TOLERANCES
+from .judge import rule_text as judge_rule
+from .report import Report, not_derived
+from .run import ChildRun, Limits, Place, run_child
 
 
 def _clean(message: Any) -> dict:
@@ -73,40 +71,14 @@ def python2_helpers(
     return rewritten_helpers, notes
 
 
-def run_assignment(source: files.Source, problem: Problem, limits: Limits, place: Place, seed: int | None) -> dict:
-    """{'loaded', 'calls' (one per draw, None: not run), 'ended', 'timed_out', 'stdout', 'stderr', 'events'}."""
-    draws = instances(problem, seed)
-    run: dict[str, Any] = {"loaded": None, "calls": [None] * len(draws), "ended": None, "timed_out": False}
-    helpers, run["helper_notes"] = python2_helpers(place.files)
-    child = Child(limits, place, module=CHILD_MODULE)
-    try:
-        child.send(
-            load_message(
-                source, place, problem=problem.name, klass=problem.klass, function=problem.function, helpers=helpers
-            )
-        )
-        child.receive("ready", limits.start_timeout, "starting Python and numpy")
-        run["loaded"] = _clean(child.receive("loaded", limits.load_timeout, f"loading {source.path.name}"))
-        if "not_found" not in run["loaded"]:
-            for i, instance in enumerate(draws):
-                nonce = secrets.token_hex(8)
-                child.send(
-                    {"kind": "call", "index": i, "nonce": nonce, "problem": problem.name, "inputs": instance.inputs}
-                )
-                reply = child.receive(
-                    "result", 2 * limits.timeout, f"calling {run['loaded'].get('function')} on draw {i + 1}"
-                )
-                if reply.get("index") != i or reply.get("nonce") != nonce:
-                    raise ChildGone("the process running your code answered a call the checker did not make: tampered")
-                run["calls"][i] = _clean(reply.get("calls"))
-    except ChildGone as e:
-        run["ended"], run["timed_out"] = str(e), e.timed_out
-    except ValueError as e:
-        run["ended"] = f"the process running your code sent a malformed {e}: its result channel was tampered with"
-    finally:
-        child.close()
-    run["stdout"], run["stderr"], run["events"] = child.stdout, child.stderr, child.events
-    return run
+def run_assignment(source: files.Source, problem: Problem, limits: Limits, place: Place, seed: int | None) -> ChildRun:
+    """The file's calls on each draw, in its child (checker.run.run_child, as every problem's file runs): one
+    result per draw (None: not run), each the child's description of what came back."""
+    helpers, _ = python2_helpers(place.files)
+    request = {"problem": problem.name, "klass": problem.klass, "function": problem.function, "helpers": helpers}
+    calls = [{"problem": problem.name, "inputs": instance.inputs} for instance in instances(problem, seed)]
+    read = (_clean, lambda reply: _clean(reply.get("calls")))
+    return run_child(source, {**request, "what": "draw"}, calls, limits, place, read, 2 * limits.timeout)
 
 
 def _error_lines(problem: Problem, calls: list) -> list[str]:
@@ -128,44 +100,54 @@ def _error_lines(problem: Problem, calls: list) -> list[str]:
     return lines
 
 
-def build(
-    problem: Problem, why: str, name: str, run: dict, notes: list[str], seed: int | None = None
-) -> AssignmentReport:
-    """The report on one file's calls; what the guard reported (run["events"]) fails it as in week 3."""
+def build(problem: Problem, why: str, name: str, run: ChildRun, notes: list[str], seed: int | None = None) -> Report:
+    """The report on one file's calls; what the guard reported (run.events) fails it as in week 3."""
     draws = instances(problem, seed)
+    calls = run.results
+    got, structure = _results(problem, calls)
+    notes = notes + sorted({str(call["note"]) for call in calls if isinstance(call, dict) and call.get("note")})
+    rows = judge(problem, draws, got)
+    diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in calls])
+    for row in rows:  # each result's own diagnoses, by the results each explains
+        row.diagnosis = [text for text in diagnoses if row.name in text.gradients]
+    problems = ([run.ended] if run.ended else []) + sorted(set(structure)) + _error_lines(problem, calls)
+    reg = (
+        f"; regularisation {problem.reg_kind} (--reg-convention {problem.reg_kind})"
+        if problem.reg_kind != "none"
+        else ""
+    )
+    texts = [instance.draw.text(problem) for instance in draws]
+    header = [
+        f"check of {name}: problem {problem.name} ({problem.title}), picked: {why}",
+        f"called: {problem.signature}{reg}",
+        f"{len(draws)} draws: " + "; ".join(texts),
+        f"results read: {problem.reads}; {SHAPE_RULE}",
+        f"{judge_rule('float64')} (error: against jax.grad of the reference cost)",
+    ]
+    if seed is not None:
+        header.insert(2, f"draws from seed {seed} (--seed {seed} checks on the same draws)")
+    gradients = [row for row in rows if row.name in problem.gradient_keys]
+    conduct = not_derived(gradients, run.events)
+    tolerance = TOLERANCES["float64"]
+    return Report(
+        name, "", problem.hidden or "", problem.output, tuple(texts), "float64", "float64", tolerance,
+        COURSE_THRESHOLD, rows, None, problems, diagnoses, [], notes, run.ended, seed, conduct, header, problem.name,
+    )  # fmt: skip
+
+
+def _results(problem: Problem, calls: list) -> tuple[list[dict], list[str]]:
+    """Each draw's results read ({key: Value}), and what was wrong with the returned structure."""
     got, structure = [], []
-    for call in run["calls"]:
+    for call in calls:
         main = call.get("main", {}) if isinstance(call, dict) else {}
         values, note = read_output(problem, main.get("output")) if "output" in main else ({}, "")
         if note:
             structure.append(note)
         if problem.name == "cs231n" and isinstance(call, dict) and "output" in call.get("scores", {}):
             output = call["scores"]["output"]
-            from .assignment_check import _value
-
-            values["scores"] = _value(output.get("value") if isinstance(output, dict) else None)
+            values["scores"] = read_value(output.get("value") if isinstance(output, dict) else None)
         got.append(values)
-    notes = notes + sorted({str(call["note"]) for call in run["calls"] if isinstance(call, dict) and call.get("note")})
-    rows = judge(problem, draws, got)
-    diagnoses = name_mistakes(problem, draws, got, rows, [c or {} for c in run["calls"]])
-    errors = ([run["ended"]] if run["ended"] else []) + sorted(set(structure)) + _error_lines(problem, run["calls"])
-    reg = ""
-    if problem.reg_kind in ("full", "half"):
-        reg = f"; regularisation {problem.reg_kind} (--reg-convention {problem.reg_kind})"
-    header = [
-        f"check of {name}: problem {problem.name} ({problem.title}), picked: {why}",
-        f"called: {problem.signature}{reg}",
-        f"{len(draws)} draws: " + "; ".join(instance.draw.text(problem) for instance in draws),
-        f"results read: {problem.reads}; {SHAPE_RULE}",
-        f"pass when the relative error against jax.grad of the reference cost is <= {REL_TOL:g} (float64)",
-    ]
-    if seed is not None:
-        header.insert(2, f"draws from seed {seed} (--seed {seed} checks on the same draws)")
-    # KeyRow has the fields not_derived reads and marks (name, returned, passed, diagnosis).
-    gradients: list[Any] = [row for row in rows if row.name in problem.gradient_keys]
-    conduct = not_derived(gradients, run.get("events") or [])
-    texts = [instance.draw.text(problem) for instance in draws]
-    return AssignmentReport(header, rows, diagnoses, errors, notes, texts, seed, conduct)
+    return got, structure
 
 
 _ONE_OVER = re.compile(r"(?<![\w.])1\s*/\s*(?:m|N|num_\w+|X\.shape\[\d\])\b")
@@ -193,122 +175,98 @@ def check_assignment_file(
     hidden: tuple[str, ...] = (),
     seed: int | None = None,
 ) -> FileResult:
-    """Check one file as ``problem`` in a child process, isolated as checker.check.check_file isolates a
-    week-3 file (``isolation``, ``submission``, ``hidden`` as there); ``seed``: the draws' (None: fixed)."""
-    started = time.monotonic()
-    result, place, submission = begin_file(target, isolation, submission, hidden)
-    source = submission.source
-    if place is None or source is None:
-        return result
-    run = run_assignment(source, problem, limits, place, seed)
-    result.stdout, result.stderr, result.ended, result.timed_out = (
-        run["stdout"],
-        run["stderr"],
-        run["ended"],
-        run["timed_out"],
-    )
-    loaded = run["loaded"] or {}
-    result.notes = (
-        list(source.notes)
-        + list(submission.notes)
-        + run["helper_notes"]
-        + [str(n) for n in loaded.get("notes") or []]
-        + _division_note(source)
-    )
-    if not loaded:
-        result.message = run["ended"] or "the process running your code ended without a word"
-    elif "not_found" in loaded:
-        result.message = f"{target.path.name} {loaded['not_found']}"
-    else:
-        result.function = str(loaded.get("function"))
-        report = build(problem, why, f"{result.function} in {target.path.name}", run, result.notes, seed)
-        result.report = report  # type: ignore[assignment]
-        result.verdict = PASS if report.passed else FAIL
-        result.message = report.headline
-    return end_file(result, run["events"], started)
+    """Check one file as ``problem`` in a child process, by the one path of every problem's file
+    (checker.check.check_with: ``isolation``, ``submission``, ``hidden`` as there); ``seed``: the draws' (None:
+    fixed)."""
+
+    def run(source: files.Source, place: Place) -> tuple[ChildRun, list[str]]:
+        return run_assignment(source, problem, limits, place, seed), python2_helpers(place.files)[1]
+
+    def judged(child: ChildRun, result: FileResult, source: files.Source) -> Report:
+        notes = result.notes + _division_note(source)
+        return build(problem, why, f"{result.function} in {target.path.name}", child, notes, seed)
+
+    return check_with(target, problem.function, run, judged, isolation=isolation, submission=submission, hidden=hidden)
 
 
-def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem | None, str]:
-    """(the problem a file is checked as, None: the week-3 checker; why).
+def pick(target: files.Target, forced: str, convention: str) -> tuple[Problem, str]:
+    """(the problem a file is checked as, why): ``--problem NAME``, else recognised from what it defines.
 
     Files are read here, one after the other: ast.parse from several threads at once can fail in
     CPython 3.11 (SystemError: AST constructor recursion depth mismatch).
     """
-    if forced == "week3":
-        return None, "--problem week3"
     if forced in PROBLEMS:
         return PROBLEMS[forced].with_convention(convention), f"--problem {forced}"
     try:
         source = files.read_source(target.path)
     except files.FileProblem:
-        return None, "unreadable"
+        return WEEK3, "unreadable"
     problem, why = recognise([cell.source for cell in source.cells])
-    return (problem.with_convention(convention) if problem else None), why
+    return problem.with_convention(convention), why
 
 
 @dataclass(frozen=True)
 class Plan:
-    """Each file's problem (None: week 3's), the seed of the draws: what checker.batch runs for each file."""
+    """Each file's problem and why, the seed of the draws: what checker.batch runs for each file."""
 
-    picks: tuple[tuple[Problem | None, str], ...]  # (problem, why it was picked)
+    picks: tuple[tuple[Problem, str], ...]  # (problem, why it was picked)
     helpers: frozenset[Path]  # targets that define no checked function: they may travel as helper modules
     seed: int
-    settings: Any  # week 3's Settings, for the files that are week 3's
+    settings: Any  # week 3's Settings (its network, dtype, problems), for the files that are week 3's
     limits: Limits
-    week3: Any  # checker.batch.week3's check of a week-3 file; None when no file is week 3's
+    form: str = "auto"  # week 3's --form
 
     def check(
         self, i: int, submission: Submission, isolation: sandbox.Isolation, hidden: tuple[str, ...]
     ) -> FileResult:
         problem, why = self.picks[i]
-        if problem is None:
-            return self.week3(i, submission, isolation, hidden)
+        target = submission.target
+        if problem.name == WEEK3.name:
+            return check_file(
+                target, self.settings, self.limits, self.form, isolation=isolation, submission=submission, hidden=hidden
+            )
         return check_assignment_file(
-            submission.target,
-            problem,
-            self.limits,
-            why,
-            isolation=isolation,
-            submission=submission,
-            hidden=hidden,
-            seed=self.seed,
+            target, problem, self.limits, why, isolation=isolation, submission=submission, hidden=hidden, seed=self.seed
         )
 
+    @property
+    def week3(self) -> bool:
+        return any(problem.name == WEEK3.name for problem, _ in self.picks)
+
     def settings_block(self) -> dict[str, Any]:
-        """The JSON's settings: each assignment's own (problem, reg convention, draws), the seed; week 3's
-        settings only when some file is week 3's."""
-        block: dict[str, Any] = {"seed": self.seed, "tolerance": REL_TOL, "problems": {}}
-        for problem in dict.fromkeys(problem for problem, _ in self.picks if problem is not None):
+        """The JSON's settings: the seed, the one tolerance, each problem's description (an assignment's draws);
+        week 3's options (activation, output, dtype, its problems) when some file is week 3's, at the top as
+        before and under "week3"."""
+        block: dict[str, Any] = {"seed": self.seed, "tolerance": TOLERANCES["float64"], "problems": {}}
+        for problem in dict.fromkeys(problem for problem, _ in self.picks):
             block["problems"][problem.name] = {
                 "problem": problem.name,
                 "title": problem.title,
                 "reg_convention": problem.reg_kind if problem.reg_kind in ("full", "half") else None,
                 "signature": problem.signature,
                 "reads": problem.reads,
-                "draws": [instance.draw.text(problem) for instance in instances(problem, self.seed)],
+                "draws": self.draws(problem),
             }
-        if self.week3 is not None:
-            week3 = self.settings
-            block["week3"] = {**asdict(week3), "cases": [str(case) for case in week3.cases]}
+        if self.week3:
+            week3 = {**asdict(self.settings), "cases": [str(case) for case in self.settings.problems_cases()]}
+            block = {**week3, **block, "week3": week3}
         return block
 
+    def draws(self, problem: Problem) -> list[str]:
+        if problem.name == WEEK3.name:
+            return [str(case) for case in self.settings.problems_cases()]
+        return [instance.draw.text(problem) for instance in instances(problem, self.seed)]
 
-def plan(
-    targets: Sequence[files.Target], args: argparse.Namespace, settings: Any, limits: Limits, seed: int
-) -> Plan | None:
-    """The check of each file when some file is an assignment's; None when every file is week 3's.
 
-    The truth of each problem's draws is computed here, before checker.batch's threads share it.
-    """
+def plan(targets: Sequence[files.Target], args: argparse.Namespace, settings: Any, limits: Limits, seed: int) -> Plan:
+    """Each file's problem, its truth computed here, before checker.batch's threads share it."""
     picks = tuple(pick(target, args.problem, args.reg_convention) for target in targets)
-    if all(problem is None for problem, _ in picks):
-        return None
-    from .batch import week3
-
-    for problem in {problem for problem, _ in picks if problem is not None}:
-        instances(problem, seed)
-    week3_check = week3(settings, limits, args.form) if any(problem is None for problem, _ in picks) else None
-    return Plan(picks, _helper_modules(targets), seed, settings, limits, week3_check)
+    for problem in {problem for problem, _ in picks}:
+        if problem.name == WEEK3.name:
+            settings.problems()
+        else:
+            instances(problem, seed)
+    return Plan(picks, _helper_modules(targets), seed, settings, limits, getattr(args, "form", "auto"))
 
 
 def _helper_modules(targets: Sequence[files.Target]) -> frozenset[Path]:
@@ -350,9 +308,7 @@ def load_in_process(path: str, problem: Problem) -> Any:
     return found
 
 
-def check_in_process(
-    obj: Any, problem: str | Problem, convention: str = "full", seed: int | None = None
-) -> AssignmentReport:
+def check_in_process(obj: Any, problem: str | Problem, convention: str = "full", seed: int | None = None) -> Report:
     """Check a class (cs231n: its ``loss``) or a function (week 2: ``propagate``) of this process, on the fixed
     draws (``seed`` None) or on draws from ``seed``.
 
@@ -373,5 +329,5 @@ def check_in_process(
         for instance in instances(chosen, seed)
     ]
     name = getattr(obj, "__name__", "your code") + (f".{chosen.function}" if isinstance(obj, type) else "")
-    run = {"calls": [_clean(call) for call in calls], "ended": None}
+    run = ChildRun(results=[_clean(call) for call in calls])
     return build(chosen, "given in this process", name, run, [], seed)

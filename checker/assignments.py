@@ -4,7 +4,7 @@ A Problem says what a learner's function computes and how it is called and
 read, as data (layout, hidden layer, output and loss, regularisation,
 signature, what comes back); the truth of each draw is jax.grad of the
 cost reference.problem_costs writes from those same words. The learner's
-code runs in a child process (checker.assignment_child) and sees only the
+code runs in a child process (checker.child) and sees only the
 inputs of each draw.
 
 Why these draws. cs231n: N, D, H and C differ inside each draw (a transpose
@@ -62,6 +62,10 @@ class Problem:
             "reg_per_m": self.reg_per_m,
         }
 
+    def with_network(self, activation: str, output: str) -> "Problem":
+        """Week 3's network, as ``shallownet check --activation --output`` sets it."""
+        return replace(self, hidden=activation, output=output)
+
     def with_convention(self, convention: str) -> "Problem":
         if convention not in REG_CONVENTIONS:
             raise ValueError(f"--reg-convention must be full or half, got {convention!r}")
@@ -97,7 +101,22 @@ WEEK2 = Problem(
     gradient_keys=("dw", "db"),
     value_key="cost",
 )
-PROBLEMS = {problem.name: problem for problem in (CS231N, WEEK2)}
+WEEK3 = Problem(
+    name="week3",
+    title="the course's week 3, backward_propagation",
+    layout="columns",
+    hidden="tanh",
+    output="sigmoid",
+    reg_kind="none",
+    reg_per_m=False,
+    signature="backward_propagation(parameters, cache, X, Y): parameters W1 b1 W2 b2, cache Z1 A1 Z2 A2, "
+    "X (n_x, m), Y (n_y, m); or grads(parameters, X, Y)",
+    reads="a dict dW1 db1 dW2 db2, each the shape of its parameter",
+    function="backward_propagation",
+    gradient_keys=("dW1", "db1", "dW2", "db2"),
+    value_key="",
+)
+PROBLEMS = {problem.name: problem for problem in (WEEK3, CS231N, WEEK2)}
 
 
 @dataclass(frozen=True)
@@ -169,7 +188,7 @@ def draws(name: str, seed: int | None = None) -> tuple[Draw, ...]:
     """The draws of problem ``name``: the fixed DRAWS when ``seed`` is None, else drawn from ``seed``."""
     if seed is None:
         return DRAWS[name]
-    rng = np.random.default_rng([seed, list(PROBLEMS).index(name)])
+    rng = np.random.default_rng([seed, list(PROBLEMS).index(name) - 1])  # week 3's problems: checker.problems
     return _cs231n_draws(rng) if name == "cs231n" else _week2_draws(rng)
 
 
@@ -181,6 +200,7 @@ class Instance:
     inputs: dict  # what the child passes: cs231n {params, X, y, reg}; week 2 {w, b, X, Y}
     truth: dict  # learner's keys -> arrays, plus the value key (loss or cost) and "scores" (cs231n)
     parts: dict  # intermediates (Z1, H1, P, dS ... or A, dZ) for the mistakes' formulas
+    scale: dict  # each result's formula with every term made positive (checker.judge.scaled_error)
 
 
 def _labels(rng, N, C, left_out):
@@ -213,7 +233,25 @@ def _cs231n_instance(problem: Problem, draw: Draw) -> Instance:
     truth = {k: np.asarray(v) for k, v in grads.items()}
     truth.update(loss=np.asarray(loss), scores=S)
     parts = {"Z1": Z1, "H1": H1, "P": P, "dS": (P - onehot) / N, "N": N, "C": C, "y": y}
-    return Instance(draw, {"params": params, "X": X, "y": y, "reg": draw.reg}, truth, {**params, **parts, "X": X})
+    inputs = {"params": params, "X": X, "y": y, "reg": draw.reg}
+    return Instance(
+        draw, inputs, truth, {**params, **parts, "X": X}, _cs231n_scale(problem, draw, params, X, parts, truth)
+    )
+
+
+def _cs231n_scale(problem: Problem, draw: Draw, params: dict, X: np.ndarray, parts: dict, truth: dict) -> dict:
+    """|H1|ᵀ |dS| + 2 f reg |W2| for W2, Σ|dS| for b2, and the same through the ReLU mask for W1 and b1."""
+    reg_factor = 2 * draw.reg * (1.0 if problem.reg_kind == "full" else 0.5 if problem.reg_kind == "half" else 0.0)
+    dS = np.abs(parts["dS"])
+    dH = (dS @ np.abs(params["W2"]).T) * (parts["Z1"] > 0)
+    return {
+        "W1": np.abs(X).T @ dH + reg_factor * np.abs(params["W1"]),
+        "b1": dH.sum(axis=0),
+        "W2": parts["H1"].T @ dS + reg_factor * np.abs(params["W2"]),
+        "b2": dS.sum(axis=0),
+        "loss": np.abs(truth["loss"]),  # every term of the loss is positive
+        "scores": parts["H1"] @ np.abs(params["W2"]) + np.abs(params["b2"]),
+    }
 
 
 def _week2_instance(problem: Problem, draw: Draw) -> Instance:
@@ -226,7 +264,10 @@ def _week2_instance(problem: Problem, draw: Draw) -> Instance:
     cost, grads = problem_costs.problem_value_and_grads({"W1": w.T, "b1": np.asarray(b)}, X, Y, **problem.description())
     truth = {"dw": np.asarray(grads["W1"]).T, "db": np.asarray(grads["b1"]), "cost": np.asarray(cost)}
     A = 1 / (1 + np.exp(-(w.T @ X + b)))
-    return Instance(draw, {"w": w, "b": b, "X": X, "Y": Y}, truth, {"A": A, "dZ": A - Y, "X": X, "m": m, "w": w})
+    dZ = np.abs(A - Y)
+    scale = {"dw": np.abs(X) @ dZ.T / m, "db": np.asarray(dZ.sum() / m), "cost": np.abs(truth["cost"])}
+    parts = {"A": A, "dZ": A - Y, "X": X, "m": m, "w": w}
+    return Instance(draw, {"w": w, "b": b, "X": X, "Y": Y}, truth, parts, scale)
 
 
 @functools.lru_cache(maxsize=16)
@@ -265,8 +306,8 @@ def defines_a_checked_function(cell_sources: list[str]) -> bool:
     return bool({"backward_propagation", "propagate"} & functions) or any(m == "loss" for _, m in methods)
 
 
-def recognise(cell_sources: list[str]) -> tuple[Problem | None, str]:
-    """(the problem a file's code is, why) from what it defines; (None, why not) when it is neither."""
+def recognise(cell_sources: list[str]) -> tuple[Problem, str]:
+    """(the problem a file's code is, why) from what it defines; week 3's unless it is an assignment's."""
     functions, methods = set(), set()
     for text in cell_sources:
         try:
@@ -277,10 +318,10 @@ def recognise(cell_sources: list[str]) -> tuple[Problem | None, str]:
         functions |= found[0]
         methods |= found[1]
     if "backward_propagation" in functions:
-        return None, "the file defines backward_propagation (the week-3 problem)"
+        return WEEK3, "the file defines backward_propagation (the week-3 problem)"
     losses = sorted(cls for cls, method in methods if method == "loss")
     if losses:
         return CS231N, f"the file defines {losses[0]}.loss (cs231n's two-layer net)"
     if "propagate" in functions:
         return WEEK2, "the file defines propagate (the course's week 2)"
-    return None, "the file defines neither TwoLayerNet.loss nor propagate"
+    return WEEK3, "the file defines neither TwoLayerNet.loss nor propagate: checked as week 3's"

@@ -203,10 +203,8 @@ def grade_submission(submission: Path, config: dict[str, Any]) -> dict[str, Any]
         return graders.gradescope_results(graders.grade(nothing, points))
     targets = [Target(target.path, options.function) for target in targets[:MAX_FILES]]
     isolation = sandbox.isolation(options.sandbox)
-    plan = assignment_plan(targets, options, settings, limits, settings.seed)  # None: every file is week 3's
-    grades = [
-        graders.grade(result, points) for result in check_class(targets, settings, limits, options, isolation, (), plan)
-    ]
+    plan = assignment_plan(targets, options, settings, limits, settings.seed)
+    grades = [graders.grade(result, points) for result in check_class(targets, options, isolation, (), plan)]
     best = max(grades, key=lambda grade: grade.score)  # the first of equals
     results = graders.gradescope_results(best)
     others = [grade.target for grade in grades if grade is not best]

@@ -29,7 +29,7 @@ import numpy as np
 
 from reference import check_activation
 
-from . import call, files, load, sandbox, standins
+from . import call, files, load, mistakes, sandbox, standins
 from .problems import DEFAULT_CASES, Case, Problem, draw_cases, make_problem
 from .report import TOLERANCES, Report, build_report, not_derived, sort_result
 from .run import Captured, Limits, Place, clean_result, run_file
@@ -65,6 +65,10 @@ class Settings:
         if not cases:
             raise ValueError("no problems to check on")
         return dtype, cases
+
+    def problems_cases(self) -> tuple[Case, ...]:
+        """The cases checked on (the settings checked first)."""
+        return self.check()[1]
 
     def problems(self) -> tuple[list[Problem], str]:
         """The problems (their truth computed, and cached), checked settings first (ValueError names a bad one)."""
@@ -291,33 +295,15 @@ def check_file(
     """
     if not isinstance(target, files.Target):
         target = files.Target(Path(target))
-    started = time.monotonic()
-    result, place, submission = begin_file(target, isolation, submission, hidden)
-    source = submission.source
-    if place is None or source is None:
-        return result
     problems, dtype = settings.problems()
-    child = run_file(source, target.function, form, [problem.inputs(dtype) for problem in problems], limits, place)
-    result.stdout, result.stderr, result.ended, result.timed_out = (
-        child.stdout,
-        child.stderr,
-        child.ended,
-        child.timed_out,
-    )
-    result.notes = list(source.notes) + list(submission.notes) + (child.loaded["notes"] if child.loaded else [])
-    if child.loaded is None:
-        result.message = child.ended or "the process running your code ended without a word"
-    elif "not_found" in child.loaded:
-        in_skipped_cell = _in_a_skipped_cell(source, target.function or load.DEFAULT_FUNCTION)
-        found = child.loaded["not_found"]
-        result.message = in_skipped_cell or (f"{target.path.name} {found}" if found.startswith("defines") else found)
-        # A usage error only when the name given names nothing in the file; a function that is there but has
-        # another signature, or is a method, is the learner's problem: a FAIL (exit 1), as in a folder.
-        result.named_nothing = target.function is not None and not in_skipped_cell and found.startswith("defines no")
-    else:
-        result.function = child.loaded["function"]
+
+    def run(source: files.Source, place: Place) -> tuple[Any, list[str]]:
+        inputs = [problem.inputs(dtype) for problem in problems]
+        return run_file(source, target.function, form, inputs, limits, place), []
+
+    def judge(child: Any, result: FileResult, source: files.Source) -> Report:
         runs = [sort_result(outcome) for outcome in child.results]
-        result.report = build_report(
+        report = build_report(
             f"{result.function} in {target.path.name}",
             child.loaded["form"],
             settings.activation,
@@ -333,7 +319,58 @@ def check_file(
             events=child.events,
             seed=settings.seed,
         )
-        _name_empty_blocks(result.report, runs, source)
+        _name_empty_blocks(report, runs, source)
+        return report
+
+    return check_with(
+        target,
+        target.function or load.DEFAULT_FUNCTION,
+        run,
+        judge,
+        isolation=isolation,
+        submission=submission,
+        hidden=hidden,
+    )
+
+
+def check_with(
+    target: files.Target,
+    function: str,
+    run: Callable[[files.Source, Place], tuple[Any, list[str]]],
+    judge: Callable[[Any, "FileResult", files.Source], Report],
+    *,
+    isolation: sandbox.Isolation | str = "auto",
+    submission: "Submission | None" = None,
+    hidden: tuple[str, ...] = (),
+) -> "FileResult":
+    """The one path of every problem's file: read (or given), run in its child (``run(source, place)`` gives the
+    checker.run.ChildRun and notes of its own), judged (``judge(child, result, source)`` gives the Report);
+    ``function``: the name the problem looks for (told when a skipped cell defines it)."""
+    started = time.monotonic()
+    result, place, submission = begin_file(target, isolation, submission, hidden)
+    source = submission.source
+    if place is None or source is None:
+        return result
+    child, notes = run(source, place)
+    result.stdout, result.stderr, result.ended, result.timed_out = (
+        child.stdout,
+        child.stderr,
+        child.ended,
+        child.timed_out,
+    )
+    result.notes = list(source.notes) + list(submission.notes) + notes + (child.loaded or {}).get("notes", [])
+    if child.loaded is None:
+        result.message = child.ended or "the process running your code ended without a word"
+    elif "not_found" in child.loaded:
+        in_skipped_cell = _in_a_skipped_cell(source, function)
+        found = child.loaded["not_found"]
+        result.message = in_skipped_cell or (f"{target.path.name} {found}" if found.startswith("defines") else found)
+        # A usage error only when the name given names nothing in the file; a function that is there but has
+        # another signature, or is a method, is the learner's problem: a FAIL (exit 1), as in a folder.
+        result.named_nothing = target.function is not None and not in_skipped_cell and found.startswith("defines no")
+    else:
+        result.function = child.loaded["function"]
+        result.report = judge(child, result, source)
         result.notes = result.report.notes
         result.verdict = PASS if result.report.passed else FAIL
         result.message = result.report.headline
@@ -384,11 +421,8 @@ def _name_empty_blocks(report: Report, runs: list[Any], source: files.Source) ->
     blocks = files.empty_blocks(source)
     if blocks:
         names = ", ".join(sorted(undefined & set(call.COURSE_LOCALS)))
-        report.diagnoses.insert(
-            0,
-            f"this block was left empty: {'; '.join(blocks)} (between START CODE HERE and END CODE HERE); "
-            f"write the formulas there ({names} is computed there)",
-        )
+        text = mistakes.row("week3", "an empty template block").fill(blocks="; ".join(blocks), names=names)
+        report.diagnoses.insert(0, mistakes.Diagnosis(text, "mistake"))
 
 
 def conduct_lines(events: list[dict[str, str]]) -> list[str]:

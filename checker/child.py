@@ -61,7 +61,7 @@ class Started:
 
 
 def start(argv):
-    """The start-up every child shares (checker.child, checker.assignment_child), before any learner code runs.
+    """The child's start-up, for every problem, before any learner code runs.
 
     Limits set, its own modules' folder off sys.path, the load request read, "ready" sent, the learner's
     files written into the private working folder (first on sys.path), the guard installed. The caller
@@ -100,7 +100,8 @@ def start(argv):
 
 
 def main(argv):
-    from checker import call, load, wire  # before start(): the guard refuses them by name after it
+    # Before start(): the guard refuses the checker's modules by name after it.
+    from checker import assignment_child, call, load, wire
 
     started = start(argv)
     load_request, send, cells, namespace = started.request, started.send, started.cells, started.namespace
@@ -108,42 +109,44 @@ def main(argv):
     # isolation tests' forger finds it here); what stops a forged result is the parent's checks (nonce, kind,
     # one reply per call), not the token's secrecy.
     token, user_files = started.token, started.user_files  # noqa: F841  (token: see above)
+    week3 = "problem" not in load_request  # an assignment's load names its problem (cs231n, week 2)
+    prepared = [] if week3 else assignment_child.prepare(load_request, namespace, cells)
     notes, skipped = load.run_definitions(
         cells, namespace, on_statement=lambda where: send({"kind": "running", "where": where})
     )
+    notes += prepared
+    skipped_entries = [entry.as_dict() for entry in skipped]
     try:
-        found = load.find_function(namespace, load_request["function"], user_files, skipped, load_request["form"])
-    except load.NotFound as e:
-        send({"kind": "loaded", "notes": notes, "not_found": str(e), "skipped": [entry.as_dict() for entry in skipped]})
+        if week3:
+            loaded, answer = _week3(load_request, namespace, user_files, skipped, call, load)
+        else:
+            loaded, answer = assignment_child.loaded(load_request, namespace, user_files)
+    except BaseException as e:  # not found; or a hostile __signature__ or class attribute
+        found = isinstance(e, (LookupError, load.NotFound))
+        message = str(e) if found else f"reading the function raised {type(e).__name__}: {e}"
+        send({"kind": "loaded", "notes": notes, "not_found": message, "skipped": skipped_entries})
         return
-    except BaseException as e:  # a hostile __signature__ or class attribute
-        send(
-            {
-                "kind": "loaded",
-                "notes": notes,
-                "not_found": f"reading the function raised {type(e).__name__}: {e}",
-                "skipped": [entry.as_dict() for entry in skipped],
-            }
-        )
-        return
-    send(
-        {
-            "kind": "loaded",
-            "notes": notes + found.notes,
-            "function": found.name,
-            "form": found.form,
-            "order": list(found.order),
-            "skipped": [entry.as_dict() for entry in skipped],
-            "global_m": load.global_m(namespace, user_files),
-        }
-    )
+    send({"kind": "loaded", **loaded, "notes": notes + loaded.get("notes", []), "skipped": skipped_entries})
     while True:
         request = wire.read_frame(started.request_fd)
         if request.get("kind") != "call":
             return
-        result = call.call_user(found.fn, found.order, request["inputs"], user_files)
+        result = answer(request)
         _flush()  # the learner's prints of this call, before its result
         send({"kind": "result", "index": request["index"], "nonce": request["nonce"], **result})
+
+
+def _week3(load_request, namespace, user_files, skipped, call, load):
+    """(the load report, how to answer a call) for week 3's function; load.NotFound when there is none."""
+    found = load.find_function(namespace, load_request["function"], user_files, skipped, load_request["form"])
+    loaded = {
+        "notes": found.notes,
+        "function": found.name,
+        "form": found.form,
+        "order": list(found.order),
+        "global_m": load.global_m(namespace, user_files),
+    }
+    return loaded, lambda request: call.call_user(found.fn, found.order, request["inputs"], user_files)
 
 
 def _flush():

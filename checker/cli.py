@@ -29,8 +29,7 @@ from .files import Target, expand
 
 if TYPE_CHECKING:  # imported when a check runs: --help stays fast
     from .assignment_run import Plan
-    from .check import FileResult, Settings
-    from .run import Limits
+    from .check import FileResult
     from .sandbox import Isolation
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -175,7 +174,7 @@ def _error(message: object) -> int:
 def run(args: argparse.Namespace) -> int:
     """Check what the arguments name; print; write the CSV and JSON asked for; return the exit code."""
     from . import batch, sandbox
-    from .check import Settings, check_file
+    from .check import Settings
     from .run import Limits
 
     targets, many, errors = expand(args.targets)
@@ -198,16 +197,13 @@ def run(args: argparse.Namespace) -> int:
     from .assignment_run import plan as assignment_plan
     from .check import read_submission
 
-    plan = assignment_plan(targets, args, settings, limits, seed)  # None: every file is week 3's
+    plan = assignment_plan(targets, args, settings, limits, seed)
     with _signals_as_interrupts():
         try:
             if many:
-                results = _check_many(targets, settings, limits, args, isolation, hidden, plan)
+                results = _check_many(targets, args, isolation, hidden, plan)
             else:
-                if plan is None:
-                    result = check_file(targets[0], settings, limits, args.form, isolation=isolation, hidden=hidden)
-                else:
-                    result = plan.check(0, read_submission(targets[0]), isolation, hidden)
+                result = plan.check(0, read_submission(targets[0]), isolation, hidden)
                 if result.named_nothing:
                     return _error(result.message)
                 print(result.text(args.show_output))
@@ -219,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         if args.report:
             batch.write_csv(results, args.report, total)
         if args.json:
-            batch.write_json(results, args.json, settings if plan is None else plan.settings_block(), limits, total)
+            batch.write_json(results, args.json, plan.settings_block(), limits, total)
         if (args.gradescope or args.prairielearn) and results:
             _write_graders(results[0], args)
     except OSError as e:
@@ -258,44 +254,27 @@ def _write_graders(result: "FileResult", args: argparse.Namespace) -> None:
 
 def check_class(
     targets: list[Target],
-    settings: "Settings",
-    limits: "Limits",
     args: argparse.Namespace,
     isolation: "Isolation",
-    hidden: tuple[str, ...] = (),
-    plan: "Plan | None" = None,
+    hidden: tuple[str, ...],
+    plan: "Plan",
     **reporting: Any,
 ) -> "list[FileResult]":
-    """Each file checked as its problem (week 3's, or an assignment's from ``plan``), read and hashed first, in
+    """Each file checked as its problem (``plan``: week 3's, cs231n's or week 2's), read and hashed first, in
     the sandbox: the one path of ``shallownet check FOLDER`` and of Gradescope's run_autograder.
 
-    ``args``: form and jobs (as parsed by add_arguments); ``reporting``: checker.batch.check_files's progress
-    and on_result. Raises checker.batch.Interrupted on Ctrl-C, with the results so far.
+    ``args``: jobs (as parsed by add_arguments); ``reporting``: checker.batch.check_files's progress and
+    on_result. Raises checker.batch.Interrupted on Ctrl-C, with the results so far.
     """
     from . import batch
 
     return batch.check_files(
-        targets,
-        settings,
-        limits,
-        args.form,
-        jobs=args.jobs,
-        isolation=isolation,
-        hidden=hidden,
-        check=None if plan is None else plan.check,
-        helpers=frozenset() if plan is None else plan.helpers,
-        **reporting,
+        targets, jobs=args.jobs, isolation=isolation, hidden=hidden, check=plan.check, helpers=plan.helpers, **reporting
     )
 
 
 def _check_many(
-    targets: list[Target],
-    settings: "Settings",
-    limits: "Limits",
-    args: argparse.Namespace,
-    isolation: "Isolation",
-    hidden: tuple[str, ...],
-    plan: "Plan | None" = None,
+    targets: list[Target], args: argparse.Namespace, isolation: "Isolation", hidden: tuple[str, ...], plan: "Plan"
 ) -> "list[FileResult]":
     from tqdm import tqdm
 
@@ -306,8 +285,6 @@ def _check_many(
     with tqdm(total=len(targets), desc="check", unit="file", file=sys.stderr, delay=0.5, disable=None) as bar:
         results = check_class(
             targets,
-            settings,
-            limits,
             args,
             isolation,
             hidden,
@@ -315,15 +292,12 @@ def _check_many(
             progress=bar,
             on_result=lambda _, result: _row(tqdm, batch.summary_line(result, width)),
         )
-    # The class's settings on stderr: stdout is one line per file, then the totals. One seed serves both the
-    # week-3 problems and the assignments' draws.
+    # The class's settings on stderr: stdout is one line per file, then the totals. One seed serves week 3's
+    # problems and the assignments' draws.
     print(f"isolation: {isolation.line}", file=sys.stderr)
-    if plan is None or plan.week3 is not None:
-        print(
-            f"problems drawn from seed {settings.seed} (--seed {settings.seed} checks on the same problems)",
-            file=sys.stderr,
-        )
-    if plan is not None:
+    if plan.week3:
+        print(f"problems drawn from seed {plan.seed} (--seed {plan.seed} checks on the same problems)", file=sys.stderr)
+    if any(problem.name != "week3" for problem, _ in plan.picks):
         print(
             f"assignments' draws from seed {plan.seed} (--seed {plan.seed} checks on the same draws)", file=sys.stderr
         )

@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
+from . import mistakes
+from .mistakes import MAX_SLIPS, right_slope_text
 from .problems import PROBE_SCALE, dims_of, symbolic
 
 KEYS = ("dW1", "db1", "dW2", "db2")
 PARTNER = {"dW1": "dW2", "dW2": "dW1", "db1": "db2", "db2": "db1"}
-MAX_SLIPS = 3  # explanations with more slips than this are not searched
-SIGN_HINT = "all four gradients have the wrong sign: dZ2 = Y - A2 instead of A2 - Y?"
 # The six lines of the backward pass, and the lines each gradient is computed through.
 LINES = ("dZ2", "dW2", "db2", "dZ1", "dW1", "db1")
 PATHS: dict[str, set[str]] = {
@@ -52,7 +52,7 @@ PATHS: dict[str, set[str]] = {
 
 @dataclass(frozen=True)
 class Slip:
-    """One known mistake: its text in course notation, how many slips it counts as, the line it is in.
+    """A row of the mistake table with its text filled in: how many slips it counts as, the line it is in.
 
     ``line`` is one of LINES; None means the line of the gradient being built.
     """
@@ -60,6 +60,10 @@ class Slip:
     text: str
     count: int = 1
     line: str | None = None
+
+
+def _slip(row: mistakes.Mistake, **fields: Any) -> Slip:
+    return Slip(row.fill(**fields), row.count, row.line)
 
 
 @dataclass(frozen=True)
@@ -84,109 +88,25 @@ def _dZ1(W2, dZ2, g_prime):
     return _try(lambda: (W2.T @ dZ2) * g_prime)
 
 
-# --- the hidden layer's derivative g'(Z1), right and wrong ----------------------------
-
-
-def right_slope_text(activation):
-    """g'(Z1) in the course's notation, for the diagnosis text."""
-    base, _, param = activation.partition(":")
-    return {
-        "tanh": "1 - A1**2",
-        "sigmoid": "A1 * (1 - A1)",
-        "relu": "(Z1 >= 0)",
-        "leaky_relu": f"np.where(Z1 >= 0, 1, {param or 0.01})",
-        "identity": "1 (no factor)",
-    }[base]
-
-
-def slope_slips(activation):
-    """Wrong versions of g'(Z1): [(Slip, f(problem) -> (n_h, m) array or None)]."""
+def _rows(kind, activation="tanh", output="sigmoid"):
+    """Week 3's rows of one kind that apply to the network."""
     base = activation.partition(":")[0]
-    right = f"{base}'(Z1) = {right_slope_text(activation)}"
-    slip = partial(Slip, line="dZ1")
-    slips = [
-        (
-            slip(f"activation derivative written 1 - Z1**2 (Z1 where A1 belongs); {right}"),
-            lambda problem: 1 - problem.Z1**2,
-        ),
-        (
-            slip(f"sigmoid's derivative A1 * (1 - A1) used for the {base} hidden layer; {right}"),
-            lambda problem: problem.A1 * (1 - problem.A1),
-        ),
-        (
-            slip(f"tanh's derivative 1 - A1**2 used for the {base} hidden layer; {right}"),
-            lambda problem: 1 - problem.A1**2,
-        ),
-        (
-            slip(f"activation derivative written Z1 * (1 - Z1) (Z1 where A1 belongs); {right}"),
-            lambda problem: problem.Z1 * (1 - problem.Z1),
-        ),
-        (
-            slip(f"activation derivative omitted: dZ1 = np.dot(W2.T, dZ2) needs the factor {right}"),
-            lambda problem: np.ones_like(problem.Z1),
-        ),
-    ]
-    if base in ("tanh", "sigmoid"):
-        at_a2 = {"tanh": "1 - A2**2", "sigmoid": "A2 * (1 - A2)"}[base]
-        slips.append(
-            (
-                slip(
-                    f"activation derivative taken from the output layer's A2 ({at_a2}); "
-                    f"it belongs to the hidden layer: {right}"
-                ),
-                lambda problem: _try(
-                    lambda: np.broadcast_to(
-                        (1 - problem.A2**2) if base == "tanh" else problem.A2 * (1 - problem.A2), problem.Z1.shape
-                    )
-                ),
-            )
-        )
-    if base == "leaky_relu":
-        slips.append(
-            (
-                slip(f"ReLU's derivative (Z1 >= 0) used for leaky_relu: the slope for Z1 < 0 is missing; {right}"),
-                lambda problem: (problem.Z1 >= 0).astype(float),
-            )
-        )
-    return slips
+    return [row for row in mistakes.rows_of("week3", kind) if row.applies(base, output)]
+
+
+def slope_slips(activation, output="sigmoid"):
+    """Wrong versions of g'(Z1): [(Slip, f(problem) -> (n_h, m) array or None)], from the table."""
+    fields = mistakes.slope_words(activation)
+    return [(_slip(row, **fields), partial(_slope, row, fields["base"])) for row in _rows("slope", activation, output)]
+
+
+def _slope(row, base, problem):
+    return _try(row.compute, problem, base)
 
 
 def dz2_slips(output):
-    """Wrong versions of dZ2 = A2 - Y: [(Slip, f(problem) -> array or None)]."""
-    slip = partial(Slip, line="dZ2")
-    slips = [
-        (
-            slip("dZ2 = A1 - Y: the hidden layer's activation A1 where the output's A2 belongs (dZ2 = A2 - Y)"),
-            lambda problem: _try(lambda: problem.A1 - problem.Y),
-        ),
-    ]
-    if output == "sigmoid":
-        slips += [
-            (
-                slip("dZ2 = Z2 - Y: the pre-activation Z2 where the activation A2 belongs (dZ2 = A2 - Y)"),
-                lambda problem: problem.Z2 - problem.Y,
-            ),
-            (
-                slip(
-                    "dZ2 = (A2 - Y) * A2 * (1 - A2): the sigmoid's derivative applied again; A2 - Y already includes it"
-                ),
-                lambda problem: (problem.A2 - problem.Y) * problem.A2 * (1 - problem.A2),
-            ),
-        ]
-    return slips
-
-
-# The course's W2ᵀ dZ2 factor of dZ1, with a gradient where the parameter belongs.
-WEIGHT_SLIPS = [
-    (
-        Slip(
-            "dZ1 = np.dot(dW2.T, dZ2) * g'(Z1): the gradient dW2 where the parameter W2 belongs "
-            "(dZ1 = np.dot(W2.T, dZ2) * g'(Z1))",
-            line="dZ1",
-        ),
-        lambda problem: problem.dZ2 @ problem.A1.T / problem.m,
-    ),
-]
+    """Wrong versions of dZ2 = A2 - Y: [(Slip, f(problem) -> array or None)], from the table."""
+    return [(_slip(row), partial(_try, row.compute)) for row in _rows("dZ2", output=output)]
 
 
 # (the upstream slip or None for none, [(dZ2, dZ1) per problem], the layers "1" "2" it changes)
@@ -203,13 +123,13 @@ def upstream_variants(problems, activation, output):
             dZ1 = None if dZ2 is None else _dZ1(problem.W2, dZ2, problem.g_prime)
             per_problem.append((dZ2, dZ1))
         variants.append((slip, per_problem, ("1", "2")))
-    for slip, wrong_slope in slope_slips(activation):
+    for slip, wrong_slope in slope_slips(activation, output):
         per_problem = [(problem.dZ2, _times(problem.W2.T @ problem.dZ2, wrong_slope(problem))) for problem in problems]
         if not all(_same(dZ1, problem.dZ1) for (_, dZ1), problem in zip(per_problem, problems)):
             variants.append((slip, per_problem, ("1",)))
-    for slip, wrong_weight in WEIGHT_SLIPS:
-        per_problem = [(problem.dZ2, _dZ1(wrong_weight(problem), problem.dZ2, problem.g_prime)) for problem in problems]
-        variants.append((slip, per_problem, ("1",)))
+    for row in _rows("weight"):
+        per_problem = [(problem.dZ2, _dZ1(row.compute(problem), problem.dZ2, problem.g_prime)) for problem in problems]
+        variants.append((_slip(row), per_problem, ("1",)))
     return variants
 
 
@@ -226,106 +146,23 @@ def _same(a, b, tol=1e-12):
 # --- building each gradient from (dZ2, dZ1), right and wrong -------------------------
 
 
-def _weight(layer, dZ, problem):
-    return dZ @ (problem.X if layer == "1" else problem.A1).T / problem.m
-
-
-def _sum_builders(layer):
-    """db from its dZ: the right sum and the wrong ones, and sums of the weight gradient."""
-    dz_name, dw_name, db_name = f"dZ{layer}", f"dW{layer}", f"db{layer}"
-    right = f"np.sum({dz_name}, axis=1, keepdims=True) / m"
-    return [
-        (None, lambda dZ, problem: np.sum(dZ, axis=1, keepdims=True) / problem.m),
-        (
-            Slip(
-                f"sum over the wrong axis: axis=0 adds up the units of each example; the examples are axis 1 ({right})"
-            ),
-            lambda dZ, problem: np.sum(dZ, axis=0, keepdims=True) / problem.m,
-        ),
-        (
-            Slip(f"sum over the wrong axis (axis=0) and keepdims missing; use {right}", 2),
-            lambda dZ, problem: np.sum(dZ, axis=0) / problem.m,
-        ),
-        (
-            Slip(f"np.sum({dz_name}) without axis=1 adds up everything to one number; use {right}"),
-            lambda dZ, problem: np.sum(dZ) / problem.m,
-        ),
-        (
-            Slip(
-                f"the sum over the examples is missing: {db_name} = {dz_name} / m keeps one column per example; "
-                f"{db_name} = {right}"
-            ),
-            lambda dZ, problem: dZ / problem.m,
-        ),
-        (
-            Slip(
-                f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}, axis=1, keepdims=True)); "
-                f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"
-            ),
-            lambda dZ, problem: np.sum(_weight(layer, dZ, problem), axis=1, keepdims=True),
-        ),
-        (
-            Slip(
-                f"{db_name} summed from the weight gradient {dw_name} (np.sum({dw_name}) adds up everything); "
-                f"the bias gradient sums {dz_name} over the examples: {db_name} = {right}"
-            ),
-            lambda dZ, problem: np.sum(_weight(layer, dZ, problem)),
-        ),
-    ]
-
-
 def builders(key):
-    """[(Slip or None, f(dZ, problem) -> array or None)] for one gradient; dZ is dZ1 or dZ2 as the key needs."""
-    if key == "dW1":
-        return [
-            (None, lambda dZ, problem: dZ @ problem.X.T / problem.m),
-            (
-                Slip(
-                    "dW1 = np.dot(dZ1, A1.T) / m: the hidden activation A1 where the input X belongs "
-                    "(dW1 = np.dot(dZ1, X.T) / m)"
-                ),
-                lambda dZ, problem: dZ @ problem.A1.T / problem.m,
-            ),
-        ]
-    if key == "dW2":
-        return [
-            (None, lambda dZ, problem: dZ @ problem.A1.T / problem.m),
-            (
-                Slip(
-                    "dW2 = np.dot(dZ2, X.T) / m: the input X where the hidden activation A1 belongs "
-                    "(dW2 = np.dot(dZ2, A1.T) / m)"
-                ),
-                lambda dZ, problem: dZ @ problem.X.T / problem.m,
-            ),
-            (
-                Slip(
-                    "dW2 = np.dot(dZ2, A2.T) / m: the output activation A2 where the hidden activation "
-                    "A1 belongs (dW2 = np.dot(dZ2, A1.T) / m)"
-                ),
-                lambda dZ, problem: dZ @ problem.A2.T / problem.m,
-            ),
-            (
-                Slip(
-                    "element-wise product where the matrix product belongs: dW2 = dZ2 * A1 / m has one "
-                    "column per example; use np.dot(dZ2, A1.T) / m, which sums over them"
-                ),
-                lambda dZ, problem: _try(lambda: dZ * problem.A1 / problem.m),
-            ),
-        ]
-    return _sum_builders(key[-1])
+    """[(Slip or None, f(dZ, problem) -> array or None)] for one gradient; dZ is dZ1 or dZ2 as the key needs.
+    The first is the right formula; the others are the table's builders of that gradient."""
+    layer = key[-1]
+    gradient = "db" if key.startswith("db") else key
+    found: list[tuple[Slip | None, Any]] = [(None, partial(_call_builder, mistakes.RIGHT_BUILDERS[gradient], layer))]
+    for row in _rows("build"):
+        if row.gradient == gradient:
+            found.append((_slip(row, **mistakes.sum_words(layer)), partial(_call_builder, row.compute, layer)))
+    return found
 
 
-SHAPE_OPS = [
-    (None, lambda grad: grad),
-    (
-        Slip("transposed: the factors of the matrix product are in the wrong order or a .T is misplaced"),
-        lambda grad: grad.T if grad.ndim == 2 else None,
-    ),
-    (
-        Slip("keepdims missing: shape (n,) where (n, 1) belongs; add keepdims=True to np.sum"),
-        lambda grad: grad.reshape(-1) if grad.ndim == 2 and grad.shape[1] == 1 else None,
-    ),
-]
+def _call_builder(compute, layer, dZ, problem):
+    return compute(dZ, problem, layer)
+
+
+SHAPE_OPS = [(None, lambda grad: grad)] + [(_slip(row), row.compute) for row in _rows("shape")]
 
 
 # --- scale: the one number that separates many slips ---------------------------------
@@ -333,22 +170,13 @@ SHAPE_OPS = [
 
 def scale_slip(factors, ms, tol):
     """Name the per-problem factors (user = factor * candidate), or return False when they tell no story."""
-    named = [
-        (lambda m: 1.0, None),
-        (lambda m: float(m), Slip("missing 1/m: off by a factor m (the number of examples); divide by m once")),
-        (lambda m: 1.0 / m, Slip("1/m applied twice: off by a factor 1/m; divide by m once")),
-        (lambda m: -1.0, Slip("sign flipped: -1 times the gradient")),
-        (lambda m: -float(m), Slip("sign flipped and missing 1/m (off by a factor -m)", 2)),
-        (lambda m: -1.0 / m, Slip("sign flipped and 1/m applied twice (off by a factor -1/m)", 2)),
-    ]
+    named = [(lambda m: 1.0, None)] + [(row.compute, _slip(row)) for row in _rows("scale") if row.compute]
     for expected, slip in named:
         if all(abs(factor - expected(m)) <= tol * abs(expected(m)) for factor, m in zip(factors, ms)):
             return slip
     first = factors[0]
     if first != 0 and all(abs(factor - first) <= tol * abs(first) for factor in factors):
-        return Slip(
-            f"off by a constant factor {first:.6g} on every problem; no known mistake gives that factor", MAX_SLIPS
-        )
+        return _slip(mistakes.row("week3", "an unexplained constant factor"), factor=first)
     return False
 
 
@@ -371,7 +199,11 @@ def fit_factor(user, candidate, tol):
 def _candidates(key, problems, variants):
     """Yield (slips, [candidate per problem]) for every mix of upstream slip, builder, shape op and swap."""
     for source in (key, PARTNER[key]):
-        swap = None if source == key else Slip(f"gradients swapped between layers: {key} holds the formula of {source}")
+        swap = (
+            None
+            if source == key
+            else _slip(mistakes.row("week3", "gradients swapped between layers"), key=key, source=source)
+        )
         layer = source[-1]
         for (upstream, per_problem, touches), (build, formula), (op, reshape) in product(
             variants, builders(source), SHAPE_OPS
@@ -416,22 +248,31 @@ def explain(key, user, problems, variants, tol):
     return [Explanation(text, lines) for text, lines in found[min(found)].items()]
 
 
-def group(diagnoses):
-    """{key: [texts]} -> lines "dW1, db1: text", one per distinct explanation (several: numbered)."""
+def group(found):
+    """{key: KeyDiagnosis} -> Diagnoses "dW1, db1: text", one per distinct explanation (several: numbered)."""
     by_text: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    lines_of: dict[str, frozenset[str]] = {}
     for key in KEYS:
-        texts = diagnoses.get(key)
-        if not texts:
+        diagnosis = found.get(key)
+        if diagnosis is None or not diagnosis.texts:
             continue
+        texts = diagnosis.texts
         text = (
             texts[0]
             if len(texts) == 1
             else "several explanations fit: " + " | ".join(f"({number}) {text}" for number, text in enumerate(texts, 1))
         )
         by_text.setdefault(text, []).append(key)
-    lines = [f"{', '.join(keys)}: {text}" for text, keys in by_text.items()]
-    if all(diagnoses.get(k) == ["sign flipped: -1 times the gradient"] for k in KEYS):
-        lines.append(SIGN_HINT)
+        kinds.setdefault(text, diagnosis.kind)
+        lines_of.setdefault(text, diagnosis.lines or frozenset())
+    lines = [
+        mistakes.Diagnosis(f"{', '.join(keys)}: {text}", kinds[text], tuple(keys), lines_of[text])
+        for text, keys in by_text.items()
+    ]
+    sign = mistakes.row("week3", "sign flipped").text
+    if all(found.get(k) is not None and found[k].texts == [sign] for k in KEYS):
+        lines.append(mistakes.Diagnosis(mistakes.row("week3", "all four signs flipped").text, "mistake", KEYS))
     return lines
 
 
@@ -634,18 +475,12 @@ def numpy_error_hint(message, dims):
     if "could not be broadcast" in message and len(shapes) >= 2:
         first, second = shapes[:2]
         if len(first) == 2 and len(second) == 2 and first[1] == second[0]:
-            return (
-                f"element-wise product (*) of {named[0]} and {named[1]}, shapes that chain as a matrix "
-                f"product: np.dot belongs there (element-wise product where the matrix product belongs)"
-            )
+            return mistakes.row("week3", "* where np.dot belongs, raising").fill(first=named[0], second=named[1])
         return f"an element-wise operation on {named[0]} and {named[1]}, shapes that do not match"
     if "not aligned" in message and len(shapes) >= 2:
         first, second = shapes[:2]
         if first == second:
-            return (
-                f"matrix product (np.dot) of two {named[0]} arrays: the element-wise product "
-                f"(* or np.multiply) belongs there (matrix product where the element-wise product belongs)"
-            )
+            return mistakes.row("week3", "np.dot where * belongs").fill(first=named[0])
         return f"matrix product of {named[0]} and {named[1]}: the inner sizes differ; check the .T"
     sizes = re.search(r"size (\d+) is different from (\d+)", message)
     if "matmul" in message and sizes:

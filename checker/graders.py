@@ -2,7 +2,7 @@
 
 One function, ``grade``, turns a check's result (a FileResult from
 ``check_file`` or a class run, a Report from ``check_backprop`` in a
-notebook, an AssignmentReport of cs231n's or week 2's problem) into a
+notebook, or check_in_process for cs231n's or week 2's problem) into a
 Grade: one test per gradient (dW1 db1 dW2 db2; an assignment's returned
 results) with its share of the points, partial credit by the problems
 (draws) it passed, and its feedback. The
@@ -29,14 +29,14 @@ import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .assignment_check import REL_TOL, AssignmentReport, KeyRow
 from .check import FileResult, Settings, check_backprop, output_block
 from .diagnose import KEYS
-from .report import GradientRow, Report, result_line
+from .judge import Row
+from .report import Report, result_line
 
 IN_PROCESS = "none: check_backprop called your function in this process (the notebook's kernel), no sandbox"
 OUTPUT_LINES = 30  # lines of the learner's own output shown in a grader's feedback
@@ -99,7 +99,7 @@ def _round(value: float) -> float:
     return round(value, 6) + 0.0
 
 
-def _figures(row: GradientRow | KeyRow) -> str:
+def _figures(row: Row) -> str:
     if row.rel_autodiff is None:
         return f"shape {row.shape}"
     course = "" if row.course_difference is None else f", course difference {row.course_difference:.1e}"
@@ -107,7 +107,12 @@ def _figures(row: GradientRow | KeyRow) -> str:
 
 
 def _gradient_grade(
-    row: GradientRow | KeyRow, problems: int, share: float, reasons: tuple[str, ...], conduct: tuple[str, ...] = ()
+    row: Row,
+    problems: int,
+    share: float,
+    reasons: tuple[str, ...],
+    conduct: tuple[str, ...] = (),
+    what: str = "problems",
 ) -> GradientGrade:
     """``reasons``: the report's problems, told for a failing gradient that has no diagnosis of its own.
     ``conduct``: what the code did that fails the file whatever its numbers (our packages imported, a signal
@@ -119,12 +124,11 @@ def _gradient_grade(
         "right"
         if row.passed
         else "right only where returned"
-        if isinstance(row, GradientRow) and row.right_where_returned
+        if row.right_where_returned and what == "problems"
         else "wrong"
         if row.returned
         else "not returned"
     )
-    what = "draws" if isinstance(row, KeyRow) else "problems"
     summary = f"{row.name} {verdict}: {row.problems_passed} of {problems} {what} passed ({_figures(row)})"
     score = share if row.passed else share * row.problems_passed / problems
     return GradientGrade(
@@ -139,12 +143,11 @@ def _gradient_grade(
     )
 
 
-def grade(result: FileResult | Report | AssignmentReport, points: float = 4.0) -> Grade:
+def grade(result: FileResult | Report, points: float = 4.0) -> Grade:
     """The Grade of one check: ``points`` shared equally by its tests, each by the problems it passed.
 
-    Week 3 (a Report): one test per gradient, dW1 db1 dW2 db2. An assignment
-    (cs231n's TwoLayerNet.loss, week 2's propagate: an AssignmentReport): one
-    test per result the function returns (W1 b1 W2 b2 loss scores; dw db
+    Week 3: one test per gradient, dW1 db1 dW2 db2. An assignment (cs231n's
+    TwoLayerNet.loss, week 2's propagate): one test per result the function returns (W1 b1 W2 b2 loss scores; dw db
     cost), each by the draws it passed. A FileResult without a report (a file
     that does not parse, a function not found, a process that died while
     loading) scores 0 on every gradient, with the checker's one-line message
@@ -153,9 +156,9 @@ def grade(result: FileResult | Report | AssignmentReport, points: float = 4.0) -
     """
     if not (points > 0 and math.isfinite(points)):
         raise ValueError(f"points must be a positive number, got {points}")
-    report: Report | AssignmentReport | None
-    if isinstance(result, (Report, AssignmentReport)):
-        target = result.function if isinstance(result, Report) else result.header[0]
+    report: Report | None
+    if isinstance(result, Report):
+        target = result.function if result.problem == "week3" else result.header[0]
         report, isolation, notes, printed = result, IN_PROCESS, result.notes, []
     else:
         report, target, isolation, notes = result.report, result.target, result.isolation, result.notes
@@ -167,41 +170,23 @@ def grade(result: FileResult | Report | AssignmentReport, points: float = 4.0) -
     metadata: dict[str, Any] = {"isolation": isolation or "not run", "checker_version": checker_version()}
     if report is None:
         assert isinstance(result, FileResult)
-        share = points / len(KEYS)
-        message = f"not checked: {result.message}"
-        tests = tuple(GradientGrade(key, 0.0, _round(share), False, 0, 0, message) for key in KEYS)
-        not_checked = "FAIL, the gradients were not checked"
-        metadata["seed"] = None
-        return Grade(
-            target,
-            False,
-            not_checked,
-            result.message,
-            tests,
-            notes=tuple(notes),
-            printed=tuple(printed),
-            metadata=metadata,
-        )
-    if isinstance(report, AssignmentReport):
-        return _assignment_grade(report, target, points, notes, printed, metadata)
+        return _not_checked(result, target, points, notes, printed, metadata)
     share = points / len(report.rows)
-    metadata |= {
-        "seed": report.seed,
-        "activation": report.activation,
-        "output": report.output,
-        "problems": [str(case) for case in report.cases],
-        "dtype": report.dtype_out,
-        "tolerance": report.tolerance,
-        "course_threshold": report.course_threshold,
-    }
-    conduct = tuple(report.conduct)
+    week3 = report.problem == "week3"
+    metadata |= {"seed": report.seed, "problems": [str(case) for case in report.cases]}
+    if week3:
+        metadata |= {"activation": report.activation, "output": report.output, "dtype": report.dtype_out}
+    else:
+        metadata["problem"] = report.header[0]
+    metadata |= {"tolerance": report.tolerance, "course_threshold": report.course_threshold}
+    conduct, reasons, what = tuple(report.conduct), tuple(report.problems), "problems" if week3 else "draws"
     return Grade(
         target,
         report.passed,
         result_line(report),
         report.headline,
-        tuple(_gradient_grade(row, len(report.cases), share, tuple(report.problems), conduct) for row in report.rows),
-        tuple(report.problems),
+        tuple(_gradient_grade(row, len(report.cases), share, reasons, conduct, what) for row in report.rows),
+        reasons,
         (*conduct, *report.diagnoses),
         tuple(notes),
         tuple(report.tracebacks),
@@ -210,45 +195,23 @@ def grade(result: FileResult | Report | AssignmentReport, points: float = 4.0) -
     )
 
 
-def _assignment_grade(
-    report: AssignmentReport,
-    target: str,
-    points: float,
-    notes: list[str],
-    printed: list[str],
-    metadata: dict[str, Any],
+def _not_checked(
+    result: FileResult, target: str, points: float, notes: list[str], printed: list[str], metadata: dict[str, Any]
 ) -> Grade:
-    """An assignment's Grade: a test per returned result (its rows), credit by the draws it passed.
-
-    An AssignmentReport's ``problems`` are its draws' descriptions; its diagnoses name the results they explain
-    ("W1, b1: ..."), and each test shows those that name it.
-    """
-    share = points / len(report.rows)
-    metadata |= {
-        "seed": report.seed,
-        "problem": report.header[0],
-        "problems": list(report.problems),
-        "tolerance": REL_TOL,
-    }
-    conduct = tuple(report.conduct)
-    reasons = tuple(report.errors)
-    tests = []
-    for row in report.rows:
-        named = tuple(text for text in report.diagnoses if row.name in text.split(":")[0].split(", "))
-        row_with_diagnosis = row if row.diagnosis or not named else replace(row, diagnosis=list(named))
-        tests.append(_gradient_grade(row_with_diagnosis, len(report.problems), share, reasons, conduct))
+    """A file whose function never ran: 0 on every gradient, the checker's one-line message as the reason."""
+    share = points / len(KEYS)
+    message = f"not checked: {result.message}"
+    tests = tuple(GradientGrade(key, 0.0, _round(share), False, 0, 0, message) for key in KEYS)
+    metadata["seed"] = None
     return Grade(
         target,
-        report.passed,
-        report.result_line,
-        report.headline,
-        tuple(tests),
-        reasons,
-        (*conduct, *report.diagnoses),
-        tuple(notes),
-        (),
-        tuple(printed),
-        metadata,
+        False,
+        "FAIL, the gradients were not checked",
+        result.message,
+        tests,
+        notes=tuple(notes),
+        printed=tuple(printed),
+        metadata=metadata,
     )
 
 

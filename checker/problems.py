@@ -24,9 +24,11 @@ numbers; the command line draws a fresh seed for every run (the report
 shows it; ``--seed`` reproduces a run), so code tuned to the documented
 problems meets others. ``DEFAULT_CASES`` stays fixed for the function API.
 
-The truth is computed here, in the checker's process, by reference (jax.grad
-of the reference cost, and central finite differences beside it); the
-learner's code only ever sees the inputs.
+The truth is computed here, in the checker's process: jax.grad of the cost
+reference.problem_costs writes from week 3's description
+(checker.assignments.WEEK3 with the network's activation and output, the
+same words every problem is described in), and central finite differences
+beside it; the learner's code only ever sees the inputs.
 """
 
 import functools
@@ -37,6 +39,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import reference
+from reference import problem_costs
+
+from .assignments import WEEK3
 
 FD_EPS = 1e-6
 PROBE_SCALE = 1.5
@@ -198,7 +203,9 @@ def make_problem(case, activation="tanh", output="sigmoid", dtype="float64"):
     A1, g_prime = (np.asarray(value) for value in jax.jvp(g, (jnp.asarray(Z1),), (jnp.ones_like(Z1),)))
     Z2 = params["W2"] @ A1 + params["b2"]
     A2 = np.asarray(jax.nn.sigmoid(Z2)) if output == "sigmoid" else Z2
-    truth = _as_numpy(reference.grads(params, X, Y, activation, output))
+    description = WEEK3.with_network(activation, output).description()
+    _, grads = problem_costs.problem_value_and_grads(params, X, Y, **description)
+    truth = {f"d{name}": np.asarray(value) for name, value in grads.items()}
     fd = _as_numpy(reference.finite_difference_grads(params, X, Y, activation, output, eps=FD_EPS))
     return Problem(case, params, X, Y, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}, g_prime, truth, fd)
 

@@ -19,20 +19,21 @@ from typing import Any
 
 import numpy as np
 
-from . import diagnose
+from . import diagnose, mistakes
 from .diagnose import KEYS
+from .judge import (
+    COURSE_THRESHOLD,
+    MATCH_TOLERANCES,
+    TOLERANCES,
+    Row,
+    course_difference,
+    judge_row,
+    least_precise,
+    near_miss,
+    relative_error,
+)
+from .mistakes import Diagnosis
 from .problems import SYMBOLIC_SHAPES, Problem, dims_of, expected_shape, symbolic
-
-# (error, course difference) a gradient must stay under, by the precision the learner computed in. The
-# error is ||g - jax.grad|| / ||scale|| (Problem.scale: the formula's terms made positive), so that a sum that
-# cancels (db2) does not inflate it. Measured on the corpora (tests/test_checker_tolerance.py): right float64
-# formulas stay below ~1e-15 of the scale, finite differences (eps 1e-6) land at 1e-10 and above; right float32
-# formulas below ~1e-6. 2e-7 is the course's own threshold, kept beside it (and binding for float32 and float16).
-TOLERANCES = {"float64": (1e-12, 2e-7), "float32": (2e-6, 1e-4), "float16": (1e-2, 1e-2)}
-# A candidate mistake "explains" the learner's output within this relative error.
-MATCH_TOLERANCES = {"float64": 1e-6, "float32": 1e-3, "float16": 3e-2}
-COURSE_THRESHOLD = 2e-7
-
 
 # --- what one call gave --------------------------------------------------------------------
 
@@ -108,45 +109,6 @@ def sort_result(result):
 # --- the table ---------------------------------------------------------------------------
 
 
-@dataclass
-class GradientRow:
-    """One line of the table: a gradient's worst numbers over the problems, verdict, diagnosis."""
-
-    name: str
-    shape: str  # "(n_h, n_x) ok" or "(n_x, n_h) want (n_h, n_x)"
-    shape_ok: bool
-    rel_autodiff: float | None  # ||g - jax.grad|| / ||jax.grad||
-    rel_fd: float | None  # ||g - fd|| / ||fd||
-    course_difference: float | None  # ||g - fd|| / (||g|| + ||fd||)
-    passed: bool
-    diagnosis: list = field(default_factory=list)
-    # Right on every problem that returned it, but missing from some: not wrong, yet not verified either.
-    right_where_returned: bool = False
-    returned: bool = True  # came back, with some shape, from at least one problem
-    error: float | None = None  # ||g - jax.grad|| / ||Problem.scale||: the figure the verdict reads
-    problems_passed: int = 0  # problems on which it came back with the right shape, within both tolerances
-
-
-def _norm(array):
-    return float(np.linalg.norm(np.ravel(array)))
-
-
-def relative_error(grad, truth):
-    """||grad - truth|| / ||truth|| (the table's "vs autodiff" and "vs finite diff" columns)."""
-    return _norm(grad - truth) / max(_norm(truth), 1e-300)
-
-
-def scaled_error(grad, truth, scale):
-    """||grad - truth|| / ||scale||, scale the gradient's terms made positive (Problem.scale)."""
-    return _norm(grad - truth) / max(_norm(scale), _norm(truth), 1e-300)
-
-
-def course_difference(grad, approx):
-    """The course's gradient-check figure over the flattened vectors."""
-    denominator = _norm(grad) + _norm(approx)
-    return _norm(grad - approx) / denominator if denominator else 0.0
-
-
 def _worst(values):
     return max(values) if values else None
 
@@ -161,38 +123,21 @@ def _shape_text(key, runs, problems):
     return (f"{want} ok" if got_any else f"{want} -"), got_any
 
 
-def gradient_row(key, runs, problems, tol, course_tol):
-    shape, shape_ok = _shape_text(key, runs, problems)
-    good = [
-        (run.grads[key], problem)
+def gradient_row(key, runs, problems, dtype):
+    """One gradient over the problems, by the one judge (checker.judge.judge_row)."""
+    values = [
+        run.grads[key] if key in run.grads and run.grads[key].shape == expected_shape(problem.case, key) else None
         for run, problem in zip(runs, problems)
-        if key in run.grads and run.grads[key].shape == expected_shape(problem.case, key)
     ]
-    rel = _worst([relative_error(grad, problem.truth[key]) for grad, problem in good])
-    rel_fd = _worst([relative_error(grad, problem.fd[key]) for grad, problem in good])
-    course = _worst([course_difference(grad, problem.fd[key]) for grad, problem in good])
-    error = _worst([scaled_error(grad, problem.truth[key], problem.scale[key]) for grad, problem in good])
-    right = shape_ok and bool(good) and error <= tol and course <= course_tol
-    passed = right and len(good) == len(problems)
-    returned = any(key in run.grads for run in runs)
-    # Per problem, the same two tolerances: what graders give partial credit by (all of them is `passed`).
-    problems_passed = sum(
-        scaled_error(grad, problem.truth[key], problem.scale[key]) <= tol
-        and course_difference(grad, problem.fd[key]) <= course_tol
-        for grad, problem in good
-    )
-    return GradientRow(
+    return judge_row(
         key,
-        shape,
-        shape_ok,
-        rel,
-        rel_fd,
-        course,
-        passed,
-        right_where_returned=right,
-        returned=returned,
-        error=error,
-        problems_passed=problems_passed,
+        _shape_text(key, runs, problems),
+        values,
+        [problem.truth[key] for problem in problems],
+        [problem.scale[key] for problem in problems],
+        returned=any(key in run.grads for run in runs),
+        fds=[problem.fd[key] for problem in problems],
+        dtype=dtype,
     )
 
 
@@ -209,13 +154,6 @@ def overall_course_difference(runs, problems):
     return worst
 
 
-def least_precise(dtypes, dtype_in):
-    """The dtype name whose tolerance applies: the least precise of inputs and returned gradients."""
-    names = [np.dtype(dtype_in).name] + [np.dtype(dtype).name for dtype in dtypes]
-    known = [name for name in names if name in TOLERANCES]
-    return max(known, key=lambda name: TOLERANCES[name][0]) if known else "float64"
-
-
 # --- what is wrong ---------------------------------------------------------------------------
 
 
@@ -226,20 +164,7 @@ class KeyDiagnosis:
     texts: list
     lines: frozenset | None = None  # the lines its one explanation names
     unknown: bool = False  # wrong, with the right shapes, and no known slip fits
-
-
-def _near_miss(key, row, dtype):
-    """Why a gradient within a hair of the truth is not a PASS, by the precision it was computed in."""
-    error = row.error if row.error is not None else row.rel_autodiff
-    if dtype == "float64":
-        return (
-            f"{key} agrees with jax.grad only to {error:.1e} of its scale: that is what numeric differences "
-            "(finite differences of a cost) give, not a formula; a formula by hand agrees to about 1e-15"
-        )
-    return (
-        f"{key} is off by {error:.1e} of its scale, more than {dtype} rounding gives (right {dtype} formulas "
-        f"stay within {TOLERANCES.get(dtype, (0,))[0]:.0e}): a small slip, or precision lost"
-    )
+    kind: str = "mistake"  # the Diagnosis kind of its texts (checker.mistakes.KINDS)
 
 
 def diagnose_key(key, row, runs, problems, variants, match_tol, dtype="float64"):
@@ -250,12 +175,10 @@ def diagnose_key(key, row, runs, problems, variants, match_tol, dtype="float64")
         if all(near) and all(
             relative_error(array, problem.truth[key]) <= match_tol for (_, array), problem in zip(near, problems)
         ):
-            return KeyDiagnosis(
-                [f"your {near[0][0]!r} holds the right {key}: the key must be {key!r} (keys are case-sensitive)"]
-            )
+            return KeyDiagnosis([_told("the right values under a misspelt key", found=near[0][0], key=key)])
         return KeyDiagnosis([])
     if not any(np.any(array) for array in user.values()):
-        return KeyDiagnosis([f"{key} is all zeros: is its formula written yet?"])
+        return KeyDiagnosis([_told("a gradient all zeros", key=key)])
     right = [
         i
         for i in user
@@ -264,26 +187,29 @@ def diagnose_key(key, row, runs, problems, variants, match_tol, dtype="float64")
     ]
     if len(right) == len(user) and len(user) < len(problems):
         ran = ", ".join(str(i + 1) for i in sorted(user))
-        return KeyDiagnosis([f"right on problems {ran}; the other problems gave no gradient (see the problems listed)"])
+        return KeyDiagnosis(
+            [f"right on problems {ran}; the other problems gave no gradient (see the problems listed)"], kind="partial"
+        )
     if len(right) == len(user):
-        return KeyDiagnosis([_near_miss(key, row, dtype)])
+        error = row.error if row.error is not None else row.rel_autodiff
+        return KeyDiagnosis([near_miss(key, error, dtype)], kind="near miss")
     found = diagnose.explain(key, user, problems, variants, match_tol)
     if found:
         return KeyDiagnosis([e.text for e in found], found[0].lines if len(found) == 1 else None)
     single = [i for i in user if problems[i].case.n_y == 1]
     if single and set(single) == set(right):
-        return KeyDiagnosis(
-            [
-                "right when n_y = 1 and wrong when n_y > 1: your code assumes one output unit "
-                "(no known mistake matches the n_y > 1 values)"
-            ]
-        )
+        return KeyDiagnosis([_told("code for one output unit only")], kind="one output")
     numbers = (
         f"relative error {row.rel_autodiff:.2e} vs autodiff, {row.rel_fd:.2e} vs finite differences"
         if row.rel_autodiff is not None
         else f"shape {row.shape}"
     )
-    return KeyDiagnosis([f"no known mistake matches ({numbers})"], unknown=row.shape_ok)
+    return KeyDiagnosis([f"no known mistake matches ({numbers})"], unknown=row.shape_ok, kind="unknown")
+
+
+def _told(name, **fields):
+    """The text of one of week 3's "told" rows of the mistake table."""
+    return mistakes.row("week3", name).fill(**fields)
 
 
 def where_to_look(rows, found, runs, problems, activation, match_tol):
@@ -294,11 +220,12 @@ def where_to_look(rows, found, runs, problems, activation, match_tol):
     right = {row.name for row in rows if row.passed}
     known = {key: diagnosis.lines for key, diagnosis in found.items() if diagnosis.lines is not None}
     text, fits = diagnose.locate(right, known, unknown, activation)
-    lines = [text] if text else []
+    named = tuple(sorted(unknown, key=KEYS.index))
+    lines = [Diagnosis(text, "where", named, frozenset().union(*map(set, fits)))] if text else []
     if fits and any("dZ1" in fit for fit in fits) and not any("dZ2" in fit for fit in fits):
         user = {k: {i: run.grads[k] for i, run in enumerate(runs) if k in run.grads} for k in ("dW1", "db1")}
         implied = diagnose.implied_derivative(problems, user["dW1"], user["db1"], activation, match_tol)
-        lines += [implied] if implied else []
+        lines += [Diagnosis(implied, "implied", ("dW1", "db1"), frozenset({"dZ1"}))] if implied else []
     return lines
 
 
@@ -318,11 +245,11 @@ def error_lines(runs, problems, output, skipped, memory_mb):
         hints += diagnose.locals_hints(run.error["locals"], problem, diagnose.dz2_slips(output))
     raised = [problem.case for run, problem in zip(runs, problems) if run.error is not None]
     if raised and all(case.n_y > 1 for case in raised) and any(problem.case.n_y == 1 for problem in problems):
-        hints.append(
-            "your code runs only with one output unit (n_y = 1); if your network never has more, "
-            "check with one_output=True (CLI: --one-output)"
-        )
-    return [f"raised: {hint}" for hint in dict.fromkeys(hints)]
+        hints.append(_told("code that raises with several output units"))
+    one_output = _told("code that raises with several output units")
+    return [
+        Diagnosis(f"raised: {hint}", "one output" if hint == one_output else "raised") for hint in dict.fromkeys(hints)
+    ]
 
 
 def problem_lines(runs):
@@ -359,13 +286,17 @@ def tracebacks(fn_name, runs, problems):
 
 @dataclass
 class Report:
-    """The check's result; ``print(report)`` shows the table, ``report.passed`` is the verdict."""
+    """A check's result, for every problem; ``print(report)`` shows the table, ``report.passed`` is the verdict.
+
+    Week 3's header is made from its fields (function, form, network, problems, dtypes); an assignment's
+    (cs231n, week 2) comes in ``header``: the problem picked and why, the call, the draws, how results are read.
+    """
 
     function: str
     form: str
     activation: str
     output: str
-    cases: tuple
+    cases: tuple  # week 3's problems, an assignment's draws (their texts)
     dtype_in: str
     dtype_out: str
     tolerance: float
@@ -373,24 +304,32 @@ class Report:
     rows: list
     overall_course_difference: float | None
     problems: list  # bad output, errors, a process that ended: one line each
-    diagnoses: list  # "dW1, db1: what is wrong", "where to look: ..."
+    diagnoses: list  # Diagnosis values: "dW1, db1: what is wrong", "where to look: ..."
     tracebacks: list  # the learner's own tracebacks, labelled
     notes: list = field(default_factory=list)  # how the function was found and called, what was skipped
     ended: str | None = None  # how the learner's process ended early, if it did
     seed: int | None = None  # the seed the problems were drawn from (None: fixed problems)
     conduct: list = field(default_factory=list)  # what fails the file whatever its numbers (autodiff, signals)
+    header: list = field(default_factory=list)  # an assignment's header lines
+    problem: str = "week3"  # the problem's name (checker.assignments.PROBLEMS)
+
+    @property
+    def noun(self) -> str:
+        return "gradients" if self.problem == "week3" else "results"
 
     @property
     def headline(self) -> str:
         """The one line that says most: that it passed, or the likeliest reason it failed."""
         if self.passed:
-            return "all four gradients are right"
+            return (
+                "all four gradients are right" if self.problem == "week3" else f"all {len(self.rows)} results are right"
+            )
         if self.conduct:
             return self.conduct[0]
         if self.ended:
             return self.ended
         if self.diagnoses:
-            return sorted(self.diagnoses, key=_rank)[0]
+            return mistakes.first(self.diagnoses)
         return self.problems[0] if self.problems else f"{', '.join(self.failing)} wrong"
 
     @property
@@ -401,7 +340,11 @@ class Report:
     def failing(self) -> list[str]:
         return [row.name for row in self.rows if not row.passed]
 
-    def row(self, name: str) -> GradientRow:
+    @property
+    def result_line(self) -> str:
+        return result_line(self)
+
+    def row(self, name: str) -> Row:
         return next(row for row in self.rows if row.name == name)
 
     def __str__(self) -> str:
@@ -427,9 +370,9 @@ def build_report(
 ) -> Report:
     """The Report on ``runs`` (one Run per problem); ``ended`` says how the child ended early, if it did."""
     dtype_out = least_precise([dtype for run in runs for dtype in run.dtypes.values()], dtype_in)
-    tol, course_tol = TOLERANCES[dtype_out]
+    tol, course_tol = TOLERANCES[dtype_out], COURSE_THRESHOLD
     match_tol = MATCH_TOLERANCES[dtype_out]
-    rows = [gradient_row(k, runs, problems, tol, course_tol) for k in KEYS]
+    rows = [gradient_row(k, runs, problems, dtype_out) for k in KEYS]
     variants = diagnose.upstream_variants(problems, activation, output)
     found = {
         row.name: diagnose_key(row.name, row, runs, problems, variants, match_tol, dtype_out)
@@ -438,17 +381,11 @@ def build_report(
     }
     for row in rows:
         row.diagnosis = found[row.name].texts if row.name in found else []
-    diagnoses = diagnose.group({key: diagnosis.texts for key, diagnosis in found.items()})
+    diagnoses = diagnose.group(found)
     diagnoses += where_to_look(rows, found, runs, problems, activation, match_tol)
     diagnoses += error_lines(runs, problems, output, list(skipped), memory_mb)
-    if global_m and global_m.get("functions") and found and not any("reads m," in line for line in diagnoses):
-        value = f" (= {global_m['value']})" if global_m.get("value") else ""
-        ms = ", ".join(str(problem.m) for problem in problems)
-        diagnoses.append(
-            f"{_names(global_m['functions'])} read{'s' * (len(global_m['functions']) == 1)} a "
-            f"module-level m{value}: inside the function m must come from X.shape[1] "
-            f"(the problems have m = {ms})"
-        )
+    if found:
+        diagnoses += _module_m(global_m, runs, problems)
     conduct = not_derived(rows, events)
     problems_text = problem_lines(runs) + ([ended] if ended else [])
     notes = list(notes) + (
@@ -476,7 +413,22 @@ def build_report(
     )
 
 
-def not_derived(rows: list[GradientRow], events: Sequence[dict[str, str]]) -> list[str]:
+def _module_m(global_m: dict[str, Any] | None, runs: Sequence[Run], problems: Sequence[Problem]) -> list[Diagnosis]:
+    """A function that reads a module-level m (unless a NameError for m already told it)."""
+    read_m = any(run.error is not None and run.error.get("name") == "m" for run in runs)
+    if not global_m or not global_m.get("functions") or read_m:
+        return []
+    value = f" (= {global_m['value']})" if global_m.get("value") else ""
+    ms = ", ".join(str(problem.m) for problem in problems)
+    functions = global_m["functions"]
+    text = (
+        f"{_names(functions)} read{'s' * (len(functions) == 1)} a module-level m{value}: inside the function m must "
+        f"come from X.shape[1] (the problems have m = {ms})"
+    )
+    return [Diagnosis(text, "module m")]
+
+
+def not_derived(rows: list[Row], events: Sequence[dict[str, str]]) -> list[str]:
     """Lines for what no formula derived (autodiff calls; signals sent): each fails the file. Marks the rows."""
     lines = []
     autodiff = list(dict.fromkeys(event["what"] for event in events if event["kind"] == "autodiff"))
@@ -509,14 +461,6 @@ def _names(functions):
     return ", ".join(functions)
 
 
-def _rank(diagnosis):
-    """Which diagnosis heads a one-line summary: the specific before the general (a stable sort key)."""
-    for rank, words in enumerate(("module-level m", "your dZ1 line", "one output unit", "where to look")):
-        if words in diagnosis:
-            return rank
-    return 9 if "right on problems" in diagnosis or "no known mistake matches" in diagnosis else 5
-
-
 # --- printing ---------------------------------------------------------------------------
 
 
@@ -532,37 +476,43 @@ def _cases_text(cases, seed=None):
 
 
 def result_line(report: Report) -> str:
-    """PASS, or FAIL with the failing gradients counted by kind: wrong, right only where returned, never returned."""
+    """PASS, or FAIL with the failing results counted by kind: wrong, right only where returned, never returned."""
     if report.passed:
-        return "PASS, all four gradients are right"
+        return f"PASS, {report.headline}"
     failing = [row for row in report.rows if not row.passed]
     partial = sum(row.right_where_returned for row in failing)
     absent = sum(not row.returned for row in failing)
     wrong = len(failing) - partial - absent
+    n, noun, where = len(report.rows), report.noun, "problems" if report.problem == "week3" else "draws"
     counts = [
-        f"{wrong} of 4 gradients wrong" if wrong else "",
-        f"{partial} of 4 gradients right only on the problems where your code returned them" if partial else "",
-        f"{absent} of 4 gradients never returned" if absent else "",
+        f"{wrong} of {n} {noun} wrong" if wrong else "",
+        f"{partial} of {n} {noun} right only on the {where} where your code returned them" if partial else "",
+        f"{absent} of {n} {noun} never returned" if absent else "",
     ]
-    return "FAIL, " + ("; ".join(count for count in counts if count) or "see the problems above")
+    fallback = "for what the diagnosis says your code did" if report.conduct else "see the problems above"
+    return "FAIL, " + ("; ".join(count for count in counts if count) or fallback)
 
 
-def format_report(report: Report) -> str:
-    """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
+def _header(report: Report) -> list[str]:
+    """Week 3's header: the function and network, the problems, the dtypes and the rule."""
     thresholds = (
-        f"error <= {report.tolerance:.0e} of the gradient's scale and course difference <= "
-        f"{report.course_threshold:.0e}"
-        + (" (the course's threshold)" if report.course_threshold == COURSE_THRESHOLD else "")
+        f"error <= {report.tolerance:.0e} of the gradient's scale (one rule for every problem); the course "
+        f"difference is shown beside it (the course's threshold {report.course_threshold:.0e})"
     )
-    lines = [f"note: {note}" for note in report.notes] + [
+    return [
         f"check of {report.function}: "
         + ("backward_propagation(parameters, cache, X, Y)" if report.form == "backward" else "grads(parameters, X, Y)")
         + f", activation {report.activation}, output {report.output}",
         _cases_text(report.cases, report.seed),
         f"your gradients are {report.dtype_out} (inputs {report.dtype_in}): pass when {thresholds}",
-        "",
     ]
-    header = ("gradient", "shape", "vs autodiff", "vs finite diff", "course difference", "error/scale", "verdict")
+
+
+def format_report(report: Report) -> str:
+    """The report as plain text: a header, the table, then problems, diagnoses and tracebacks."""
+    lines = [f"note: {note}" for note in report.notes] + (report.header or _header(report)) + [""]
+    name = "gradient" if report.problem == "week3" else "result"
+    header = (name, "shape", "vs autodiff", "vs finite diff", "course difference", "error/scale", "verdict")
     table = [header] + [
         (
             row.name,
@@ -577,11 +527,12 @@ def format_report(report: Report) -> str:
     ]
     widths = [max(len(cells[i]) for cells in table) for i in range(len(header))]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip() for cells in table]
-    lines += [
-        "",
-        f"course difference, all four flattened: {_fmt(report.overall_course_difference)} "
-        f"(threshold {report.course_threshold:.0e})",
-    ]
+    if report.problem == "week3":
+        lines += [
+            "",
+            f"course difference, all four flattened: {_fmt(report.overall_course_difference)} "
+            f"(threshold {report.course_threshold:.0e})",
+        ]
     if report.problems:
         lines += ["", "problems:"] + [f"  {line}" for line in report.problems]
     if report.conduct or report.diagnoses:

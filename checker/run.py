@@ -140,7 +140,7 @@ def describe_end(returncode, memory_mb):
 class Child:
     """One child process and its pipes; ``request`` sends a message and waits for the awaited reply."""
 
-    def __init__(self, limits, place, module="checker.child"):
+    def __init__(self, limits, place):
         self.limits, self.place = limits, place
         self.token = secrets.token_hex(16)
         self.events: list[dict[str, str]] = []
@@ -153,7 +153,7 @@ class Child:
             sys.executable,
             "-P",
             "-m",
-            module,
+            "checker.child",
             str(request_read),
             str(reply_write),
             str(limits.memory_mb),
@@ -450,31 +450,48 @@ def run_file(
     limits: Limits,
     place: Place = Place(),
 ) -> ChildRun:
-    """Load ``source`` (checker.files.Source) in a child and call its function on each of ``inputs``.
+    """Load ``source`` (checker.files.Source) in a child and call its week-3 function on each of ``inputs``."""
+    calls = [{"inputs": problem_inputs} for problem_inputs in inputs]
+    return run_child(source, {"function": function, "form": form}, calls, limits, place)
+
+
+def run_child(
+    source: "Source",
+    request: dict[str, Any],
+    calls: list[dict[str, Any]],
+    limits: Limits,
+    place: Place = Place(),
+    read: tuple[Any, Any] = (_clean_loaded, clean_result),
+    call_seconds: float | None = None,
+) -> ChildRun:
+    """Load ``source`` in a child (the load message gets ``request``: the problem, the function) and send it each
+    of ``calls``; every problem's file runs through here. ``read``: how the load report and each result are
+    checked (ValueError: tampered); ``call_seconds``: the time limit of one call (default ``limits.timeout``).
 
     The child gets a copy of the learner's own file and ``place.files`` (their helper modules) in an empty
     working folder of its own, and runs in ``place.isolation``.
     """
     started = time.monotonic()
-    run = ChildRun(results=[None] * len(inputs))
+    run = ChildRun(results=[None] * len(calls))
     child = Child(limits, place)
-    name = source.path.name
+    read_loaded, read_result = read
     try:
-        child.send(load_message(source, place, function=function, form=form))
+        child.send(load_message(source, place, **request))
         child.receive("ready", limits.start_timeout, "starting Python and numpy")
-        run.loaded = _clean_loaded(child.receive("loaded", limits.load_timeout, f"loading {name}"))
+        run.loaded = read_loaded(child.receive("loaded", limits.load_timeout, f"loading {source.path.name}"))
         if "not_found" not in run.loaded:
-            for i, problem_inputs in enumerate(inputs):
+            for i, call in enumerate(calls):
                 # A fresh nonce per call: no result can be written before its call was made.
                 nonce = secrets.token_hex(8)
-                child.send({"kind": "call", "index": i, "nonce": nonce, "inputs": problem_inputs})
-                result = child.receive("result", limits.timeout, f"calling {run.loaded['function']} on problem {i + 1}")
+                child.send({"kind": "call", "index": i, "nonce": nonce, **call})
+                doing = f"calling {run.loaded.get('function')} on {request.get('what', 'problem')} {i + 1}"
+                result = child.receive("result", call_seconds or limits.timeout, doing)
                 if result.get("index") != i or result.get("nonce") != nonce:
                     raise ChildGone(
                         "the process running your code answered a call the checker did not make: "
                         "its result channel was tampered with"
                     )
-                run.results[i] = clean_result(result)
+                run.results[i] = read_result(result)
     except ChildGone as e:
         run.ended, run.timed_out = str(e), e.timed_out
     except ValueError as e:  # a message with the token but not the checker's fields

@@ -139,7 +139,7 @@ SELF_METHODS = RIGHT_CS231N.replace(
 )
 
 
-# The verdict a careful teacher gives each file, the row of checker.assignment_mistakes.TABLE that must name
+# The verdict a careful teacher gives each file, the row of checker.mistakes.TABLE that must name
 # its mistake (None: right, or not a file of the problem), and words its one-line message must contain.
 EXPECTED = {
     "corpus_cs231n": {

@@ -166,5 +166,5 @@ def test_a_class_of_week3_and_week2_files_checks_each_as_its_own_problem(tmp_pat
         "week3.py": "backward_propagation",
         "week2.py": "propagate",
     }
-    assert set(document["settings"]["problems"]) == {"week2"}
+    assert set(document["settings"]["problems"]) == {"week2", "week3"}  # week 3 is a problem description too
     assert document["settings"]["week3"]["activation"] == "tanh"  # week 3's options, for its file only

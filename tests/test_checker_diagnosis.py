@@ -248,7 +248,7 @@ def test_code_for_one_output_unit_is_told_and_passes_on_those_problems():
 def test_float32_code_passes_with_float32_tolerance_printed():
     report = check_backprop(course_function(name="backward_propagation_float32"))
     assert report.passed, str(report)
-    assert report.dtype_out == "float32" and report.tolerance == TOLERANCES["float32"][0]
+    assert report.dtype_out == "float32" and report.tolerance == TOLERANCES["float32"]
     assert "your gradients are float32 (inputs float64): pass when error <= 2e-06 of the gradient's scale" in str(
         report
     )

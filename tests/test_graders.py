@@ -132,7 +132,7 @@ def test_an_assignment_is_graded_per_returned_result_by_the_draws_it_passed(name
             row.name,
             row.passed,
             row.problems_passed,
-            len(report.problems),
+            len(report.cases),
         )
     results = graders.gradescope_results(grade)
     jsonschema.Draft202012Validator(GRADESCOPE).validate(results)
@@ -140,7 +140,7 @@ def test_an_assignment_is_graded_per_returned_result_by_the_draws_it_passed(name
     assert f"problem {problem}" in results["extra_data"]["problem"]
     if not report.passed:
         dw = grade.tests[0]
-        assert dw.summary.startswith(f"dw wrong: 0 of {len(report.problems)} draws passed")
+        assert dw.summary.startswith(f"dw wrong: 0 of {len(report.cases)} draws passed")
         assert dw.diagnosis and all(text.startswith("dw") for text in dw.diagnosis)
 
 
