@@ -1,32 +1,12 @@
 """Benchmark: the course's numpy loop against the compiled engine, alternating within one run.
 
-One run measures, side by side on the same data and starting parameters:
-
-  (a) numpy    - the course's loop as the course writes it (np.dot, np.tanh,
-                 the cost every iteration), float64: what a student has. It
-                 runs in two long-lived subprocesses, one as is and one with
-                 MALLOC_TOP_PAD_=100000000 ("tuned": glibc keeps freed
-                 temporaries; at n_h = 50 most of the plain loop's time is page
-                 faults). Each repeat is one request; the worker times the loop
-                 itself (no process start-up in the figure).
-  (b) manual   - the whole loop in one call of the one compiled step
-                 (``shallownet.step.run_chunk``, a stack of one), hand-derived gradients;
-  (c) autodiff - the same program with jax.grad gradients;
-  (d) per-step - one jitted step (manual gradients) called from a Python loop;
-  (e) train()  - ``shallownet.train.train`` as ``shallownet train`` calls it;
-  and for sweeps (many networks on the flower data): numpy, the same
-  trainings one after another; train() one at a time; all at once
-  (``shallownet.sweep.run``: one stack, one program).
-
-Repeats alternate (the order rotates each repeat), so a change in the
-machine's load weighs on every contender alike; compile time is apart.
-Statistics and the machine's state come from pyperf: every contender's
-repeats are a ``pyperf.Benchmark`` (one run per repeat, with pyperf's
-metadata: CPU model and count, load average, platform, Python, date), saved as
-a pyperf suite (``--pyperf FILE``: read it with ``python -m pyperf stats`` or
-``compare_to``). A workload is marked "loaded" when the 1-minute load average
-exceeded LOADED_LOAD when the run started. Whole commands, cold and warm
-compile cache, old install against new: ``benchmarks/bench_commands.py``.
+Contenders, same data and starting parameters: numpy (the course's loop, float64, in two long-lived
+subprocesses, one with MALLOC_TOP_PAD_ "tuned", each timing its own loop); manual and autodiff (the whole loop in
+one call of the one compiled step, ``shallownet.step.run_chunk`` on a stack of one); per-step (one jitted step
+from a Python loop); train() (``shallownet.train.train`` as ``shallownet train`` calls it). Sweeps: numpy in
+turn, train() one at a time, all at once (``shallownet.sweep.run``). Repeats alternate, the order rotating, so a
+change of load weighs on every contender alike; compile time is apart. Statistics, metadata and file format are
+pyperf's (``--pyperf FILE``); each part records the load average at its start (docs/benchmarks.md).
 
     python benchmarks/bench.py                  # everything, writes benchmarks/results.json
     python benchmarks/bench.py --quick          # small sizes, one repeat: a smoke run
@@ -35,6 +15,7 @@ compile cache, old install against new: ``benchmarks/bench_commands.py``.
 """
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -44,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyperf
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the tree this script belongs to, not an installed copy
@@ -54,8 +36,8 @@ WORKLOADS = {  # flower-shaped data for m = 400, n_x = 2
     "large": dict(m=200_000, n_x=64, n_h=256, iterations=10, lr=0.5),
 }
 QUICK = {
-    "course": dict(m=400, n_x=2, n_h=4, iterations=300, lr=1.2),
-    "wide": dict(m=400, n_x=2, n_h=50, iterations=300, lr=1.2),
+    "course": dict(WORKLOADS["course"], iterations=300),
+    "wide": dict(WORKLOADS["wide"], iterations=300),
     "large": dict(m=4_000, n_x=16, n_h=32, iterations=5, lr=0.5),
 }
 COURSE_SIZES = [1, 2, 3, 4, 5, 20, 50]
@@ -65,16 +47,16 @@ SWEEPS = {  # hidden sizes, seeds (None: the course's init), iterations, dtype
     "same_64": dict(sizes=[4], seeds=64, iterations=5000, dtype="float32"),
 }
 QUICK_SWEEPS = {
-    "course_table": dict(sizes=COURSE_SIZES, seeds=None, iterations=200, dtype="float64"),
-    "sizes_x_seeds": dict(sizes=COURSE_SIZES, seeds=2, iterations=200, dtype="float32"),
-    "same_64": dict(sizes=[4], seeds=8, iterations=200, dtype="float32"),
+    "course_table": dict(SWEEPS["course_table"], iterations=200),
+    "sizes_x_seeds": dict(SWEEPS["sizes_x_seeds"], seeds=2, iterations=200),
+    "same_64": dict(SWEEPS["same_64"], seeds=8, iterations=200),
 }
-PATHS = ("manual", "reference", "per_step")
+WORKLOAD_COLUMNS = ["workload", "dtype", "numpy f64 (tuned) ms", "manual µs/it", "autodiff µs/it", "per-step µs/it"]
+WORKLOAD_COLUMNS += ["train() µs/it", "manual × numpy (× tuned)", "compile manual s"]
+SWEEP_COLUMNS = ["sweep", "networks", "dtype", "numpy s", "one at a time s", "all at once s"]
+SWEEP_COLUMNS += ["µs / network-it (all at once)", "× numpy", "× one at a time", "compile s"]
 MALLOC_TUNED = {"MALLOC_TOP_PAD_": "100000000"}
 LOADED_LOAD = 0.3
-
-
-# ---------------------------------------------------------------- (a) numpy
 
 
 def numpy_course_loop(X, Y, W1, b1, W2, b2, learning_rate, num_iterations):
@@ -127,19 +109,20 @@ class NumpyWorker:
         command = [sys.executable, __file__, "--numpy-worker", str(problem_path)]
         env = dict(os.environ, **env_extra)
         self.proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self._read()
+        self._ask(None)  # {"ready": true} once warmed up
         self.final_costs = None
 
-    def _read(self):
+    def _ask(self, request):
+        if request is not None:
+            self.proc.stdin.write(request + "\n")
+            self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("the numpy worker ended without an answer")
         return json.loads(line)
 
     def run(self):
-        self.proc.stdin.write("run\n")
-        self.proc.stdin.flush()
-        answer = self._read()
+        answer = self._ask("run")
         self.final_costs = answer["final_costs"]
         return answer["time"]
 
@@ -147,9 +130,6 @@ class NumpyWorker:
         if self.proc.poll() is None:
             self.proc.stdin.close()
             self.proc.wait(timeout=60)
-
-
-# ---------------------------------------------------------------- timing: alternating repeats, pyperf statistics
 
 
 def alternate(contenders, repeats):
@@ -175,44 +155,31 @@ def timed(fn):
     return run
 
 
-def benchmark(name, seconds, **metadata):
+def benchmark(name, seconds):
     """A pyperf.Benchmark of one contender: one run per repeat (pyperf collects the machine's metadata)."""
-    import pyperf
-
-    runs = [pyperf.Run([value], metadata={"name": name, "unit": "second", **metadata}) for value in seconds]
-    return pyperf.Benchmark(runs)
+    return pyperf.Benchmark([pyperf.Run([s], metadata={"name": name, "unit": "second"}) for s in seconds])
 
 
 def summary(bench):
     """median, min, max, stdev (None for one value) and the values of a pyperf.Benchmark."""
     values = list(bench.get_values())
-    return {
-        "median": bench.median(),
-        "min": min(values),
-        "max": max(values),
-        "stdev": bench.stdev() if len(values) > 1 else None,
-        "times": values,
-    }
+    stdev = bench.stdev() if len(values) > 1 else None
+    return {"median": bench.median(), "min": min(values), "max": max(values), "stdev": stdev, "times": values}
 
 
 def measure(contenders, repeats, suite, prefix=""):
     """Alternate the contenders; add each as a pyperf benchmark to ``suite``; {name: summary}."""
     out = {}
     for name, seconds in alternate(contenders, repeats).items():
-        label = name if isinstance(name, str) else "/".join(name)
-        bench = benchmark(f"{prefix}{label}", seconds)
-        suite.append(bench)
-        out[name] = summary(bench)
+        suite.append(benchmark(prefix + (name if isinstance(name, str) else "/".join(name)), seconds))
+        out[name] = summary(suite[-1])
     return out
 
 
 def machine_state():
-    """The 1-minute load average now and whether it marks the run as loaded."""
+    """The load average (1, 5, 15 min) now and whether its 1-minute figure marks the run as loaded."""
     load = list(os.getloadavg())
     return {"load_avg": load, "loaded": load[0] > LOADED_LOAD}
-
-
-# ---------------------------------------------------------------- (b)-(e): one network
 
 
 def make_problem(m, n_x, n_h, seed=0):
@@ -222,8 +189,7 @@ def make_problem(m, n_x, n_h, seed=0):
     if (m, n_x) == (400, 2):
         X, Y = data.flower()
     else:
-        rng = np.random.default_rng(seed)
-        X = rng.standard_normal((n_x, m))
+        X = np.random.default_rng(seed).standard_normal((n_x, m))
         Y = (np.sin(X[:1] * 2) + X[1:2] > 0).astype(np.uint8)
     return X, Y.astype(np.float64), train.init_params(n_x, n_h, 1, seed=seed)
 
@@ -237,10 +203,10 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
     from shallownet.stack import Stack
 
     stack = Stack([params], X.shape[0], Y.shape[0], X.shape[1], lr=lr, activation="tanh", dtype=dtype)
-    put = jax.device_put
-    args = [put(stack.theta), put(np.ones(1, bool)), put(X.astype(dtype)), put(Y.astype(dtype)), put(stack.lr)]
-    args += [put(stack.mask), put(np.int32(iterations)), put(np.zeros((X.shape[0], 0), dtype)), put(np.asarray(False))]
-    args += [put(np.zeros((1, 0), dtype)), put(np.asarray(X.shape[1], dtype))]
+    n_x, m, none = X.shape[0], X.shape[1], np.asarray(False)
+    args = [stack.theta, np.ones(1, bool), X.astype(dtype), Y.astype(dtype), stack.lr, stack.mask]
+    args += [np.int32(iterations), np.zeros((n_x, 0), dtype), none, np.zeros((1, 0), dtype), np.asarray(m, dtype)]
+    args = [jax.device_put(a) for a in args]
     contenders, compile_s, finals = {}, {}, {}
     for gradients in ("manual", "reference"):
         kw = dict(layout=stack.layout, gradients=gradients, output="sigmoid", capacity=iterations, mesh=None)
@@ -252,13 +218,13 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
             raise RuntimeError(f"the {gradients} loop stopped early (diverged?) at step {int(steps[0])}")
         finals[gradients] = float(costs[iterations - 1, 0])
         contenders[gradients] = timed(lambda c=compiled: c(*args))
-    X_, Y_, lr_ = put(X.astype(dtype)), put(Y.astype(dtype)), np.asarray(lr, dtype)
+    X_, Y_, lr_ = args[2], args[3], np.asarray(lr, dtype)
 
     def one_step(p):
         J, g = manual.value_and_grads_unchecked(p, X_, Y_, "tanh", "sigmoid")
         return {k: p[k] - lr_ * g["d" + k] for k in p}, J
 
-    p0 = {k: put(np.asarray(v, dtype)) for k, v in params.items()}
+    p0 = {k: jax.device_put(np.asarray(v, dtype)) for k, v in params.items()}
     t0 = time.perf_counter()
     one = jax.jit(one_step).lower(p0).compile()
     compile_s["per_step"] = time.perf_counter() - t0
@@ -282,14 +248,11 @@ def train_contender(X, Y, params, dtype, lr, iterations):
     from shallownet.train import train
 
     def run():
-        history = CostHistory(LIMIT)
-        return train(
-            params, X, Y, lr=lr, iterations=iterations, dtype=dtype, history=history, chunk_seconds=CHUNK_SECONDS
-        )[0]
+        kw = dict(lr=lr, iterations=iterations, dtype=dtype, chunk_seconds=CHUNK_SECONDS)
+        return train(params, X, Y, history=CostHistory(LIMIT), **kw)[0]
 
-    t0 = time.perf_counter()
-    run()
-    return timed(run), time.perf_counter() - t0
+    contender = timed(run)
+    return contender, contender()
 
 
 def run_workload(name, spec, dtypes, repeats, tmpdir, suite, log):
@@ -301,15 +264,12 @@ def run_workload(name, spec, dtypes, repeats, tmpdir, suite, log):
     workers = {"numpy": NumpyWorker(problem, {}), "numpy_tuned": NumpyWorker(problem, MALLOC_TUNED)}
     log(f"[{name}] {', '.join(dtypes)}: numpy (plain, tuned), compiled loops, per-step jit, train(); {repeats} repeats")
     try:
-        contenders, compile_s, finals, first_calls = {k: w.run for k, w in workers.items()}, {}, {}, {}
+        contenders, compile_s, finals = {k: w.run for k, w in workers.items()}, {}, {}
         for dtype in dtypes:
-            found, compile_s[dtype], finals[dtype] = compiled_contenders(
-                X, Y, params, dtype, spec["lr"], spec["iterations"]
-            )
+            problem_args = (X, Y, params, dtype, spec["lr"], spec["iterations"])
+            found, compile_s[dtype], finals[dtype] = compiled_contenders(*problem_args)
             if name != "large":
-                found["train"], first_calls[dtype] = train_contender(
-                    X, Y, params, dtype, spec["lr"], spec["iterations"]
-                )
+                found["train"], compile_s[dtype]["train"] = train_contender(*problem_args)
             contenders.update({(dtype, k): f for k, f in found.items()})
         times = measure(contenders, repeats, suite, prefix=f"{name}/")
         numpy_final = workers["numpy"].final_costs[0]
@@ -317,40 +277,25 @@ def run_workload(name, spec, dtypes, repeats, tmpdir, suite, log):
         for worker in workers.values():
             worker.close()
     row = {"workload": name, **spec, "numpy": times["numpy"], "numpy_tuned": times["numpy_tuned"], "by_dtype": {}}
-    for dtype in dtypes:
-        paths = {}
-        for path in PATHS + (("train",) if (dtype, "train") in times else ()):
-            t = times[(dtype, path)]
-            paths[path] = {
-                "compile_s": compile_s[dtype].get(path, first_calls.get(dtype)),
-                "run_s": t["median"],
-                "spread": t,
-                "us_per_iter": t["median"] / spec["iterations"] * 1e6,
-                "speedup_vs_numpy": times["numpy"]["median"] / t["median"],
-                "speedup_vs_tuned_numpy": times["numpy_tuned"]["median"] / t["median"],
-                "final_cost": finals[dtype].get(path),
-            }
-        row["by_dtype"][dtype] = {"paths": paths}
-    row.update(numpy_final_cost=numpy_final, machine_state=state)
-    return row
-
-
-# ---------------------------------------------------------------- sweeps
+    for (dtype, path), t in ((key, t) for key, t in times.items() if isinstance(key, tuple)):
+        found = dict(compile_s=compile_s[dtype][path], run_s=t["median"], spread=t, final_cost=finals[dtype].get(path))
+        found["us_per_iter"] = t["median"] / spec["iterations"] * 1e6
+        for key, numpy_key in (("numpy", "numpy"), ("tuned_numpy", "numpy_tuned")):
+            found[f"speedup_vs_{key}"] = times[numpy_key]["median"] / t["median"]
+        row["by_dtype"].setdefault(dtype, {"paths": {}})["paths"][path] = found
+    return {**row, "numpy_final_cost": numpy_final, "machine_state": state}
 
 
 def sweep_networks(spec):
-    """The sweep's starting parameters (flower, n_x = 2): the course's init per size, or seeds 0..K-1."""
+    """(starting parameters, sweep.run's arguments) of a sweep spec on the flower data (n_x = 2): the course's
+    init per size, or seeds 0..K-1 per size, as ``shallownet sweep`` makes them for the same flags."""
     from shallownet import train
 
+    kw = dict(hidden_units=spec["sizes"], iterations=spec["iterations"], dtype=spec["dtype"])
     if spec["seeds"] is None:
-        return [train.init_params(2, n_h, 1, init="course") for n_h in spec["sizes"]]
-    return [train.init_params(2, n_h, 1, seed=s) for n_h in spec["sizes"] for s in range(spec["seeds"])]
-
-
-def sweep_kwargs(spec):
-    """sweep.run's arguments for a sweep spec: what ``shallownet sweep`` passes for the same flags."""
-    seeds = {"seeds": None, "init": "course"} if spec["seeds"] is None else {"seeds": spec["seeds"], "init": "random"}
-    return dict(hidden_units=spec["sizes"], iterations=spec["iterations"], dtype=spec["dtype"], **seeds)
+        return [train.init_params(2, n_h, 1, init="course") for n_h in spec["sizes"]], {**kw, "init": "course"}
+    networks = [train.init_params(2, n_h, 1, seed=s) for n_h in spec["sizes"] for s in range(spec["seeds"])]
+    return networks, {**kw, "seeds": spec["seeds"], "init": "random"}
 
 
 def run_sweep(name, spec, repeats, tmpdir, suite, log, lr=1.2):
@@ -361,7 +306,7 @@ def run_sweep(name, spec, repeats, tmpdir, suite, log, lr=1.2):
     state = machine_state()
     X, Y = data.flower()
     Y = Y.astype(np.float64)
-    networks = sweep_networks(spec)
+    networks, sweep_kwargs = sweep_networks(spec)
     count, iterations, dtype = len(networks), spec["iterations"], spec["dtype"]
     problem = Path(tmpdir) / f"sweep_{name}.npz"
     save_problem(problem, X, Y, networks, lr, iterations)
@@ -370,90 +315,64 @@ def run_sweep(name, spec, repeats, tmpdir, suite, log, lr=1.2):
     timings = {}
 
     def one_at_a_time():
-        return [
-            train.train(p, X, Y, lr=lr, iterations=iterations, dtype=dtype, history=CostHistory(LIMIT))[0]
-            for p in networks
-        ]
+        kw = dict(lr=lr, iterations=iterations, dtype=dtype)
+        return [train.train(p, X, Y, history=CostHistory(LIMIT), **kw)[0] for p in networks]
 
     def all_at_once():
-        return sweep.run(X, Y, lrs=(lr,), baseline=False, timings=timings, **sweep_kwargs(spec)).params
+        return sweep.run(X, Y, lrs=(lr,), baseline=False, timings=timings, **sweep_kwargs).params
 
     try:
-        first = {}
-        for label, fn in (("one_at_a_time", one_at_a_time), ("all_at_once", all_at_once)):
-            t0 = time.perf_counter()
-            fn()
-            first[label] = time.perf_counter() - t0
         contenders = {"numpy": worker.run, "one_at_a_time": timed(one_at_a_time), "all_at_once": timed(all_at_once)}
+        first = {label: contenders[label]() for label in ("one_at_a_time", "all_at_once")}  # compiles, untimed
+        compile_s = timings.get("compile_s")  # the first call's: later calls find the program compiled
         times = measure(contenders, repeats, suite, prefix=f"sweep {name}/")
     finally:
         worker.close()
     row = {"sweep": name, "networks": count, **spec, "times": times, "first_call_s": first}
-    row["all_at_once_compile_s"] = timings.get("compile_s")
+    row["all_at_once_compile_s"] = compile_s
     for k, t in times.items():
         row[f"{k}_s"] = t["median"]
         row[f"{k}_us_per_network_iter"] = t["median"] / (count * iterations) * 1e6
     row["all_at_once_vs_numpy"] = times["numpy"]["median"] / times["all_at_once"]["median"]
     row["all_at_once_vs_one_at_a_time"] = times["one_at_a_time"]["median"] / times["all_at_once"]["median"]
-    row["machine_state"] = state
-    return row
+    return {**row, "machine_state": state}
 
 
-# ---------------------------------------------------------------- tables
-
-
-def _loaded(row):
-    return " (loaded)" if row["machine_state"]["loaded"] else ""
+def markdown(columns, rows):
+    """A markdown table's lines."""
+    return [f"| {' | '.join(columns)} |", "|" + "---|" * len(columns)] + [f"| {' | '.join(r)} |" for r in rows]
 
 
 def table(results):
-    """Markdown tables: one network (µs per iteration, × numpy), then the sweeps."""
-    lines = [
-        "| workload | dtype | numpy f64 (tuned) ms | manual µs/it | autodiff µs/it | per-step µs/it | train() µs/it "
-        "| manual × numpy (× tuned) | compile manual s |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    """Markdown tables: one network (µs per iteration, × numpy), then the sweeps; "(loaded)" marks a loaded part."""
+    loaded = lambda row: " (loaded)" if row["machine_state"]["loaded"] else ""  # noqa: E731
+    workloads = []
     for row in results.get("workloads", []):
         numpy_ms = f"{row['numpy']['median'] * 1e3:.1f} ({row['numpy_tuned']['median'] * 1e3:.1f})"
         for dtype, d in row["by_dtype"].items():
-            p = d["paths"]
-            train_cell = f"{p['train']['us_per_iter']:.2f}" if "train" in p else "-"
-            manual = p["manual"]
-            ratios = f"{manual['speedup_vs_numpy']:.1f} ({manual['speedup_vs_tuned_numpy']:.1f})"
-            lines.append(
-                f"| {row['workload']}{_loaded(row)} | {dtype} | {numpy_ms} | {manual['us_per_iter']:.2f} "
-                f"| {p['reference']['us_per_iter']:.2f} | {p['per_step']['us_per_iter']:.2f} | {train_cell} "
-                f"| {ratios} | {manual['compile_s']:.2f} |"
+            p, us = d["paths"], {k: f"{v['us_per_iter']:.2f}" for k, v in d["paths"].items()}
+            ratios = f"{p['manual']['speedup_vs_numpy']:.1f} ({p['manual']['speedup_vs_tuned_numpy']:.1f})"
+            cells = [us["manual"], us["reference"], us["per_step"], us.get("train", "-"), ratios]
+            workloads.append(
+                [row["workload"] + loaded(row), dtype, numpy_ms, *cells, f"{p['manual']['compile_s']:.2f}"]
             )
-    if results.get("sweeps"):
-        lines += [
-            "",
-            "| sweep | networks | dtype | numpy s | one at a time s | all at once s | µs / network-it (all at once) "
-            "| × numpy | × one at a time | compile s |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for row in results["sweeps"]:
-            lines.append(
-                f"| {row['sweep']}{_loaded(row)} | {row['networks']} | {row['dtype']} | {row['numpy_s']:.2f} "
-                f"| {row['one_at_a_time_s']:.2f} | {row['all_at_once_s']:.2f} "
-                f"| {row['all_at_once_us_per_network_iter']:.2f} | {row['all_at_once_vs_numpy']:.1f} "
-                f"| {row['all_at_once_vs_one_at_a_time']:.1f} | {row['all_at_once_compile_s'] or float('nan'):.2f} |"
-            )
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- main
+    sweeps = [
+        [row["sweep"] + loaded(row), str(row["networks"]), row["dtype"]]
+        + [f"{row[k]:.2f}" for k in ("numpy_s", "one_at_a_time_s", "all_at_once_s", "all_at_once_us_per_network_iter")]
+        + [f"{row[k]:.1f}" for k in ("all_at_once_vs_numpy", "all_at_once_vs_one_at_a_time")]
+        + [f"{row['all_at_once_compile_s'] or float('nan'):.2f}"]
+        for row in results.get("sweeps", [])
+    ]
+    return "\n".join(markdown(WORKLOAD_COLUMNS, workloads) + ([""] + markdown(SWEEP_COLUMNS, sweeps) if sweeps else []))
 
 
 def selected(workloads, sweeps):
-    """(workloads, sweeps) to run. A group flag with names: those; alone: all of its group; no flag: none of it.
-
-    No group flag at all: everything.
-    """
+    """(workloads, sweeps): no group flag, everything; else a flag with names, those; alone, all of its group."""
     if workloads is None and sweeps is None:
         return list(WORKLOADS), list(SWEEPS)
-    pick = [(names, group) for names, group in ((workloads, WORKLOADS), (sweeps, SWEEPS))]
-    return tuple([] if names is None else (names or list(group)) for names, group in pick)
+    return tuple(
+        [] if names is None else (names or list(group)) for names, group in ((workloads, WORKLOADS), (sweeps, SWEEPS))
+    )
 
 
 def parse(argv):
@@ -475,8 +394,7 @@ def main(argv=None):
     if args.numpy_worker is not None:
         return numpy_worker(args.numpy_worker)
     if args.table is not None:
-        print(table(json.loads(args.table.read_text())))
-        return None
+        return print(table(json.loads(args.table.read_text())))
     import jax
 
     jax.config.update("jax_enable_x64", True)  # float64 contenders; float32 ones cast their inputs
@@ -487,17 +405,13 @@ def main(argv=None):
     results.update(start=machine_state(), jax_version=jax.__version__, backend=jax.default_backend())
     suite = []
 
-    def log(message):
-        print(message, file=sys.stderr, flush=True)
-
+    log = functools.partial(print, file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory() as tmpdir:
         results["workloads"] = [run_workload(n, specs[n], args.dtypes, repeats, tmpdir, suite, log) for n in workloads]
         results["sweeps"] = [run_sweep(n, sweep_specs[n], repeats, tmpdir, suite, log) for n in sweeps]
     results["end"] = machine_state()
     args.out.write_text(json.dumps(results, indent=1))
     if args.pyperf is not None:
-        import pyperf
-
         pyperf.BenchmarkSuite(suite).dump(str(args.pyperf), replace=True)
     print(table(results))
     if results["start"]["loaded"]:

@@ -1,10 +1,11 @@
-"""The six notebooks run as a learner runs them: from the built wheel alone, installed non-editable with the
-``notebooks`` extra into a fresh venv, in a folder outside the repository.
+"""The six notebooks run as a learner runs them, and every ``assert`` in them holds: from the built wheel alone,
+installed non-editable with the ``notebooks`` extra into a fresh venv, in a folder outside the repository.
 
-.ci/run builds the wheel, makes the venv and points ``SHALLOWNET_LESSONS_PYTHON`` at its interpreter. The plain
-test run skips this module (the notebooks already run there, from the development install, in
-tests/test_notebooks.py); ``SHALLOWNET_LESSONS_PYTHON=build`` makes it build the wheel and the venv itself (about a
-minute with pip's cache warm):
+This is the one place the notebooks run top to bottom. .ci/run builds the wheel, makes the venv and points
+``SHALLOWNET_LESSONS_PYTHON`` at its interpreter; the README's plain test run skips this module (its other
+notebook tests, tests/test_notebooks.py and tests/test_lessons.py, need no kernel but 03's planted one).
+``SHALLOWNET_LESSONS_PYTHON=build`` makes it build the wheel and the venv itself (about a minute with pip's
+cache warm):
 
     SHALLOWNET_LESSONS_PYTHON=build .venv/bin/python -m pytest tests/test_notebooks_from_wheel.py
 """
@@ -63,7 +64,9 @@ def test_the_venv_holds_the_wheel_not_this_checkout(lessons_python, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_from_the_wheel_outside_the_repository(name, lessons_python, tmp_path, monkeypatch):
+def test_notebook_runs_from_the_wheel_outside_the_repository_and_its_claims_hold(
+    name, lessons_python, tmp_path, monkeypatch
+):
     monkeypatch.delenv("PYTHONPATH", raising=False)
     assert not tmp_path.resolve().is_relative_to(REPO)
     nb = _committed(name)
