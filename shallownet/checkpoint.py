@@ -1,11 +1,8 @@
 """Model checkpoints: one .npz with the parameters, the run configuration, the data's fingerprint,
 the feature statistics and the cost history.
 
-Written atomically (a temporary file in the same folder, fsync, then
-``os.replace``, with stop signals held off meanwhile), so a crash, a kill or a
-full disk never leaves a half-written model where a good one was; a killed
-write leaves at most a hidden ``.NAME.*.tmp`` file, which the next run into
-that folder removes (``remove_leftovers``). Loaded with ``allow_pickle=False``
+Written atomically (``atomic.atomic_write``), so a crash, a kill or a full
+disk never leaves a half-written model where a good one was. Loaded with ``allow_pickle=False``
 (a checkpoint cannot run code) and validated: exact keys, shapes that fit
 together, float dtypes, finite values, a run configuration RunConfig accepts.
 Anything else is "not a shallownet model (reason)".
@@ -13,16 +10,14 @@ Anything else is "not a shallownet model (reason)".
 
 import json
 import os
-import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
-from . import atomic, signals
+from . import atomic
 from .config import MAY_CHANGE, ConfigError, RunConfig, fields_of
 from .data import Fingerprint
 from .history import LIMIT, CostHistory
@@ -95,52 +90,6 @@ class Model:
         return arrays
 
 
-def temporary_prefix(name: str) -> str:
-    return f".{name}."
-
-
-def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``.
-
-    The rename is atomic on POSIX and Windows when both names are in one
-    folder: readers see the old file or the new one, never a partial one.
-    SIGINT, SIGTERM and SIGHUP wait until the write is complete (or undone).
-    """
-    path = Path(path)
-    with signals.deferred():
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
-        try:
-            # mkstemp creates the file readable by its owner only; give it the
-            # mode a plain open() would (0o666 less the umask).
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            with os.fdopen(fd, "wb") as f:
-                write(f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        atomic.fsync_path(path.parent)
-
-
-def remove_leftovers(folder: PathLike, names: Iterable[str]) -> list[str]:
-    """Delete the temporary files a killed write of one of ``names`` left in ``folder``; returns them."""
-    removed = []
-    for entry in os.scandir(folder):
-        if (
-            entry.is_file()
-            and entry.name.endswith(".tmp")
-            and any(entry.name.startswith(temporary_prefix(n)) for n in names)
-        ):
-            os.remove(entry.path)
-            removed.append(entry.name)
-    return removed
-
-
 def save(path: PathLike, model: Model) -> None:
     """Write ``model`` (a Model) to ``path`` atomically, after checking it would load back.
 
@@ -149,7 +98,7 @@ def save(path: PathLike, model: Model) -> None:
     """
     arrays: dict[str, Any] = model.arrays()
     validate(arrays, path)
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _fail(path: PathLike, problem: str) -> NoReturn:

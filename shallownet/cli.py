@@ -1,6 +1,6 @@
 """The ``shallownet`` command: train, predict, sweep, and check (the checker's, registered by shallownet.check_cmd).
 
-Thin over library functions (shallownet.experiment, shallownet.predict,
+Thin over library functions (shallownet.run, shallownet.predict,
 shallownet.sweep) that the tests call directly. The flags of train and sweep
 are derived from shallownet.config.RunConfig. Bad input prints one line on
 stderr and exits with a non-zero code, without a traceback; main(argv)
@@ -52,10 +52,34 @@ def path_argument(text: str) -> str:
 
 
 def build_parser() -> Parser:
-    from . import config
-
     parser = Parser(prog="shallownet", description="Train the course's one-hidden-layer network, fast, with JAX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_train(sub)
+    predict_parser = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
+    predict_parser.add_argument("--model", required=True, help="a run folder (or its model.npz)")
+    predict_parser.add_argument(
+        "--data", required=True, help="a .csv with the model's feature columns, or a data set name"
+    )
+    predict_parser.add_argument(
+        "--out", type=path_argument, default=None, help="write predictions to this CSV (default: print them)"
+    )
+    predict_parser.set_defaults(func=cmd_predict)
+    _add_sweep(sub)
+    try:
+        check_cmd = importlib.import_module("shallownet.check_cmd")
+    except ModuleNotFoundError as e:
+        if e.name != "shallownet.check_cmd":
+            raise
+    else:
+        check_cmd.register(sub)
+    from checker import autograder  # shallownet autograder gradescope|otter: graders' files (checker.autograder)
+
+    autograder.register(sub)
+    return parser
+
+
+def _add_train(sub: Any) -> None:
+    from . import config
 
     train_parser = sub.add_parser(
         "train", help="train one network, write model, plots and summary into --out", epilog=EPILOG
@@ -72,15 +96,9 @@ def build_parser() -> Parser:
     train_parser.add_argument("--out", type=path_argument, default=None, help="output folder (default runs/<data>)")
     train_parser.set_defaults(func=cmd_train)
 
-    predict_parser = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
-    predict_parser.add_argument("--model", required=True, help="a run folder (or its model.npz)")
-    predict_parser.add_argument(
-        "--data", required=True, help="a .csv with the model's feature columns, or a data set name"
-    )
-    predict_parser.add_argument(
-        "--out", type=path_argument, default=None, help="write predictions to this CSV (default: print them)"
-    )
-    predict_parser.set_defaults(func=cmd_predict)
+
+def _add_sweep(sub: Any) -> None:
+    from . import config
 
     sweep_parser = sub.add_parser(
         "sweep",
@@ -106,32 +124,26 @@ def build_parser() -> Parser:
     )
     sweep_parser.set_defaults(func=cmd_sweep)
 
-    try:
-        check_cmd = importlib.import_module("shallownet.check_cmd")
-    except ModuleNotFoundError as e:
-        if e.name != "shallownet.check_cmd":
-            raise
-    else:
-        check_cmd.register(sub)
-    from checker import autograder  # shallownet autograder gradescope|otter: graders' files (checker.autograder)
 
-    autograder.register(sub)
-    return parser
-
-
-def _progress_bar() -> tuple[Any, Callable[[int, int], None], Callable[[int, float], None]]:
-    """A tqdm bar showing the current cost (its range set by start); silent when stderr is not a terminal."""
+def _progress_bar(
+    desc: str, total: int | None = None
+) -> tuple[Any, Callable[[int, int], None], Callable[[int, Any], None]]:
+    """(bar, start(total, initial), update(done, cost or costs)): one tqdm bar for train and sweep, showing
+    the (best) current cost; silent when stderr is not a terminal."""
+    import numpy as np
     from tqdm import tqdm
 
     # delay: no bar at all when the run fails on its input within half a second.
-    bar = tqdm(total=None, desc="train", unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
+    bar = tqdm(total=total, desc=desc, unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
 
     def start(total: int, initial: int) -> None:
         bar.reset(total=total)
         bar.update(initial)
 
-    def update(done: int, cost: float) -> None:
-        bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
+    def update(done: int, costs: Any) -> None:
+        finite = np.asarray(costs)[np.isfinite(costs)]
+        if finite.size:
+            bar.set_postfix({"cost" if np.ndim(costs) == 0 else "best_cost": f"{finite.min():.6f}"}, refresh=False)
         bar.update(done - bar.n)
 
     return bar, start, update
@@ -174,7 +186,7 @@ def _stopped(interrupted: Any, command: str, bar: Any) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import config, experiment, train
+    from . import config, run, train
 
     settings = config.given(args, "train")
     data_name = settings.get("data", config.default("data"))
@@ -188,10 +200,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             changed = f"; changed on resume: {_changes_text(changes)}" if changes else ""
             print(f"resuming {out} at iteration {start} of {run.iterations}{changed}", flush=True)
 
-    bar, start_bar, update = _progress_bar()
+    bar, start_bar, update = _progress_bar("train")
     try:
         summary = _configured(
-            experiment.train_run,
+            run.train_run,
             settings,
             out,
             resume=args.resume,
@@ -225,7 +237,7 @@ def _configured(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from . import checkpoint, predict, signals
+    from . import atomic, predict, signals
 
     result = predict.predict_run(args.model, args.data)
     text = predict.predictions_csv(result)
@@ -234,7 +246,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         out = predict.check_predictions_path(args.out, args.model, args.data)
         signals.check()  # an early Ctrl-C that did not end the program still means: write nothing
-        checkpoint.atomic_write(out, lambda f: f.write(text.encode()))
+        atomic.atomic_write(out, lambda f: f.write(text.encode()))
     if result.note is not None:
         print(f"shallownet: note: {result.note}", file=sys.stderr)
     if result.score is not None:
@@ -245,16 +257,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Every network of the grid in one compiled program; the table on stdout, the files into --out."""
-    from . import config, experiment, sweep, train
+    from . import config, run, sweep, train
 
     settings = config.given(args, "sweep")
     data_name = settings.get("data", config.default("data"))
     out = Path(args.out) if args.out is not None else Path("runs") / f"sweep-{Path(data_name).stem}"
     iterations = settings.get("iterations", config.SWEEP_DEFAULTS["iterations"])
-    bar, update = sweep.progress_bar(iterations)
+    bar, _, update = _progress_bar("sweep", iterations)
     try:
         result, files, stop = _configured(
-            experiment.sweep_run,
+            run.sweep_run,
             settings,
             out,
             seeds=args.seeds,

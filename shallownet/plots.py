@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .checkpoint import atomic_write
+from .atomic import atomic_write
 
 if TYPE_CHECKING:  # matplotlib is imported inside the functions, when a plot is drawn
     from matplotlib.axes import Axes

@@ -20,7 +20,6 @@ configuration.
 
 import json
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import atomic, checkpoint, logistic, memory
+from . import logistic
 from .checkpoint import PathLike
 from .evaluate import accuracies, forward_many
 from .history import LIMIT
@@ -41,7 +40,6 @@ if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from .config import RunConfig
     from .data import Prepared
     from .stack import HostParams
-    from .train import ManyProgress
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
 CSV_COLUMNS = (
@@ -292,44 +290,6 @@ def run(
     return train_grid(configs, X, Y, X_test, Y_test, **options)
 
 
-def check_problem(prepared: "Prepared") -> None:
-    """The labels of a sweep (sigmoid output) must be 0/1, in the training and the test part."""
-    import manual
-
-    manual.checks.check_Y(prepared.Y, prepared.X, "sigmoid")
-    if prepared.Y_test is not None:
-        manual.checks.check_Y(prepared.Y_test, prepared.X_test, "sigmoid")
-
-
-def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plots: bool) -> memory.Sizes:
-    """memory.estimate for every network at once (each at its padded size), the boundary grid included."""
-    from .stack import make_layout
-
-    first = configs[0]
-    n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
-    layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
-    padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
-    grid_columns = 0
-    if plots and n_x == 2 and n_y == 1:
-        from .plots import GRID
-
-        grid_columns = GRID * GRID
-    sizes = memory.estimate(
-        n_x=n_x,
-        n_y=n_y,
-        n_h=padded,
-        m=m,
-        m_test=prepared.test_examples,
-        evaluated=m + prepared.test_examples + grid_columns,
-        capacity=min(first.chunk, first.iterations),
-        dtype=first.dtype,
-    )
-    if logistic.skip_reason(n_x, m) is None:
-        how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
-        sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
-    return sizes
-
-
 def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options: Any) -> SweepResult:
     """Train the networks of ``configs`` (``config.sweep_grid``) on ``prepared`` (``data.prepare(configs[0])``)."""
     return train_grid(configs, prepared.X, prepared.Y, prepared.X_test, prepared.Y_test, **options)
@@ -468,48 +428,23 @@ def write_outputs(
 ) -> list[str]:
     """Write sweep.csv, sweep.json and (plots=True) accuracy.png and, for 2-D data, decision_boundaries.png.
 
-    X is in the data's own units (the plot's axes); ``scale`` = (mean, std)
-    when the networks were trained on standardized features. Each file is
-    replaced together (atomic.replace_files: the old table's files, or all the new ones). Returns the names written.
+    X is in the data's own units (the plot's axes); ``scale`` = (mean, std) when the networks were
+    trained on standardized features. Plain writes into ``out``: ``outputs.save_sweep`` calls it on its
+    staging folder. Returns the names written.
     """
-    with atomic.replace_files(out, SWEEP_TABLE_FILES, needed=4 << 20) as folder:
-        checkpoint.atomic_write(folder / CSV, lambda file: file.write(csv_text(result).encode()))
-        text = json.dumps(json_record(result), indent=1, allow_nan=False)
-        checkpoint.atomic_write(folder / JSON, lambda file: file.write(text.encode()))
-        files = [CSV, JSON]
-        if plots:
-            from . import plots as plotting
+    out = Path(out)
+    (out / CSV).write_text(csv_text(result))
+    (out / JSON).write_text(json.dumps(json_record(result), indent=1, allow_nan=False))
+    if not plots:
+        return [CSV, JSON]
+    from . import plots as plotting
 
-            plotting.accuracy_vs_hidden_units(
-                result.summary(), folder / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
-            )
-            files.append(ACCURACY_PNG)
-            if X.shape[0] == 2 and Y.shape[0] == 1:
-                plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, folder / BOUNDARIES_PNG)
-                files.append(BOUNDARIES_PNG)
-    return files
-
-
-def write_models(result: SweepResult, configs: Sequence["RunConfig"], prepared: "Prepared", out: PathLike) -> str:
-    """Every network's model.npz and summary.json into out/networks/<name>/ (``outputs.write``); returns the folder.
-
-    ``configs`` are the RunConfigs the networks were trained as (``run_configs``' order, the networks' order):
-    each model is what ``shallownet train`` with that config would save, so ``predict --model`` reads it.
-    """
-    from . import checkpoint, outputs
-
-    n_x, n_h = prepared.X.shape[0], max(c.hidden_units for c in configs)
-    needed = len(configs) * outputs.model_bytes(n_x, n_h, 1, configs[0].dtype, figures=False)
-    with atomic.replace_folder(Path(out) / outputs.NETWORKS, needed=needed) as folder:  # every model, or the old ones
-        for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
-            c = network.configuration
-            status = "finished" if network.diverged_at is None else "diverged"
-            segments = (checkpoint.segment(0, config),)
-            model = outputs.model_of(result.params[k], config, prepared, history, segments, status)
-            scores = {"train": network.train_accuracy, "test": network.test_accuracy}
-            name = outputs.network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
-            outputs.write(folder / name, model, scores)
-    return outputs.NETWORKS
+    summary = result.summary()
+    plotting.accuracy_vs_hidden_units(summary, out / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic)
+    if X.shape[0] != 2 or Y.shape[0] != 1:
+        return [CSV, JSON, ACCURACY_PNG]
+    plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, out / BOUNDARIES_PNG)
+    return [CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG]
 
 
 def boundary_panels(
@@ -545,18 +480,3 @@ def boundary_panels(
         title = network.configuration.label(vary) + f": {network.train_accuracy:.2f}%"
         panels.append((title, xx, yy, (network_A2[0] > 0.5).astype(np.uint8)))
     return panels
-
-
-def progress_bar(total: int, desc: str = "sweep") -> tuple[Any, "ManyProgress"]:
-    """(bar, update): a tqdm bar over the iterations, moved between compiled chunks; silent off a terminal."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=desc, unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
-
-    def update(done: int, costs: np.ndarray) -> None:
-        finite = costs[np.isfinite(costs)]
-        if finite.size:
-            bar.set_postfix(best_cost=f"{finite.min():.6f}", refresh=False)
-        bar.update(done - bar.n)
-
-    return bar, update

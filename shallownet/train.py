@@ -69,6 +69,28 @@ def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: in
     manual.checks.check_count(chunk, "chunk")
 
 
+def _checked_dtype(
+    params: ParamsLike,
+    X: AnyArray,
+    Y: AnyArray,
+    output: str,
+    gradients: Any,
+    iterations: int,
+    chunk: int,
+    lr: float,
+    activation: str,
+    dtype: DTypeLike | None,
+) -> np.dtype:
+    """train()'s checks (one network's problem, lr, activation, dtype); the training dtype."""
+    _check(X, Y, output, gradients, iterations, chunk)
+    manual.checks.check_positive_number(lr, "lr")
+    manual.check_activation(activation)
+    manual.check_problem(params, X, Y, output)
+    checked = np.dtype(dtype or np.asarray(X).dtype)
+    manual.checks.check_dtype(checked)
+    return checked
+
+
 def train(
     params: ParamsLike,
     X: AnyArray,
@@ -99,12 +121,7 @@ def train(
     of this call). ``devices`` (a count) shards the examples
     (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
     """
-    _check(X, Y, output, gradients, iterations, chunk)
-    manual.checks.check_positive_number(lr, "lr")
-    manual.check_activation(activation)
-    manual.check_problem(params, X, Y, output)
-    dtype = np.dtype(dtype or np.asarray(X).dtype)
-    manual.checks.check_dtype(dtype)
+    dtype = _checked_dtype(params, X, Y, output, gradients, iterations, chunk, lr, activation, dtype)
     history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
     if history.done != start_iteration:
         raise ValueError(f"the history ends at iteration {history.done}, not at the start {start_iteration}")

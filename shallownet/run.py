@@ -1,21 +1,21 @@
-"""A training run end to end: what ``shallownet train`` does.
+"""One run module: what ``shallownet train`` (one config) and ``shallownet sweep`` (a grid) do, end to end.
 
-``train_run(settings, out)`` validates the run configuration, checks that
-``out`` can be written, loads and checks the data, estimates the memory, and
-only then trains, writing into ``out``: model.npz (checkpoint), cost.png,
-decision_boundary.png (2-D data, sigmoid output) and summary.json.
+Both go the same way: the output folder checked (``check_out``), the data
+loaded and checked (``check_problem``), the memory estimated for every network
+at once (``estimate_memory``), the folder claimed (``Claim``: the lock, a killed
+save recovered), then training under recorded stop requests, then the one
+output writer (``outputs.save_model``, ``outputs.save_sweep``).
 
-A run never loses more than a few seconds of work: model.npz is saved every
-``checkpoint_every`` seconds (at a chunk boundary; chunks are kept short in
-wall time) and when Ctrl-C, SIGTERM or SIGHUP asks it to stop. Each save
-writes model.npz, then cost.png and summary.json describing it, each file
-replaced atomically with the stop signals held off. A failed run (bad input,
-no room, divergence) leaves the files of an earlier run as they were, except
-for the checkpoints of its own progress.
-
-``resume=True`` continues the run saved in ``out``: settings that change the
-problem must match the saved ones (each difference is named); iterations,
-learning rate, chunk and checkpoint interval may change (and are recorded).
+``train_run`` saves model.npz, cost.png, decision_boundary.png (2-D data,
+sigmoid output) and summary.json every ``checkpoint_every`` seconds (at a chunk
+boundary; chunks are kept short in wall time), on a stop request and at the
+end: a run never loses more than a few seconds of work. A failed run (bad
+input, no room, divergence) leaves the files of an earlier run as they were,
+except for the checkpoints of its own progress. ``resume=True`` continues the
+run saved in ``out``: settings that change the problem must match the saved
+ones (each difference is named); iterations, learning rate, chunk and
+checkpoint interval may change (and are recorded). ``sweep_run`` writes
+nothing before its grid has trained (a sweep does not resume).
 """
 
 import contextlib
@@ -25,7 +25,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -83,8 +83,8 @@ def check_out(out: PathLike) -> Path:
     return out
 
 
-class _Claim:
-    """The output folder, created and locked for this run; a killed run's temporary files removed.
+class Claim:
+    """The output folder, created and locked for this run; a killed save finished or removed (atomic.recover).
 
     The lock (flock on a hidden file, released by the kernel even on kill -9)
     keeps two runs from writing into one folder at once.
@@ -109,9 +109,7 @@ class _Claim:
             ) from None
         except OSError:
             pass  # a file system without locks: go on unlocked
-        self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES) + atomic.remove_staging(
-            self.out, (outputs.NETWORKS,)
-        )
+        self.removed = atomic.remove_leftovers(self.out, RUN_FILES) + atomic.recover(self.out)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -200,31 +198,44 @@ def _boundary_grid(config: RunConfig, prepared: data.Prepared) -> Grid | None:
     """The plot grid (xx, yy, G raw) when a decision boundary can be drawn: 2 features, one sigmoid output."""
     if prepared.X_unscaled.shape[0] != 2 or prepared.Y.shape[0] != 1 or config.output != "sigmoid":
         return None
-    from . import plots
+    from . import plots as plotting
 
-    return plots.grid(prepared.X_unscaled)
-
-
-def _evaluated_columns(prepared: data.Prepared, grid: Grid | None) -> int:
-    return prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
+    return plotting.grid(prepared.X_unscaled)
 
 
-def estimate_memory(config: RunConfig, prepared: data.Prepared, grid: Grid | None, capacity: int) -> memory.Sizes:
-    """memory.estimate for this run (see shallownet.memory)."""
-    return memory.estimate(
-        n_x=prepared.X.shape[0],
-        n_y=prepared.Y.shape[0],
-        n_h=config.hidden_units,
-        m=prepared.examples,
+def estimate_memory(
+    configs: Sequence[RunConfig], prepared: data.Prepared, *, plots: bool, start: int = 0, baseline: bool = True
+) -> memory.Sizes:
+    """memory.estimate for every network of a run or a sweep at once (each at its padded size in the
+    stack), the evaluation with the boundary grid, and (``baseline``) the logistic regression."""
+    from . import logistic
+    from .plots import GRID
+    from .stack import make_layout
+
+    first = configs[0]
+    n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
+    layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
+    padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
+    drawn = plots and n_x == 2 and n_y == 1 and first.output == "sigmoid"
+    sizes = memory.estimate(
+        n_x=n_x,
+        n_y=n_y,
+        n_h=padded,
+        m=m,
         m_test=prepared.test_examples,
-        evaluated=_evaluated_columns(prepared, grid),
-        capacity=capacity,
-        dtype=config.dtype,
-        devices=config.devices,
+        evaluated=m + prepared.test_examples + (GRID * GRID if drawn else 0),
+        capacity=min(first.chunk, first.iterations - start),
+        dtype=first.dtype,
+        devices=first.devices,
     )
+    if baseline and logistic.skip_reason(n_x, m) is None:
+        how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
+        sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
+    return sizes
 
 
-def _check_problem(config: RunConfig, prepared: data.Prepared) -> None:
+def check_problem(config: RunConfig, prepared: data.Prepared) -> None:
+    """The labels fit the output (training and test part); every device gets at least one example."""
     import manual
 
     manual.checks.check_Y(prepared.Y, prepared.X, config.output)
@@ -284,7 +295,8 @@ def _warm_up(config: RunConfig, prepared: data.Prepared, grid: Grid | None) -> N
             "W2": np.zeros((n_y, n_h), dtype),
             "b2": np.zeros((n_y, 1), dtype),
         }
-        forward_batched(zeros, np.zeros((n_x, _evaluated_columns(prepared, grid))), config.activation, config.output)
+        columns = prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
+        forward_batched(zeros, np.zeros((n_x, columns)), config.activation, config.output)
         from . import plots
 
         plots.preload()
@@ -320,12 +332,12 @@ class _Run:
         scores: dict[str, float | None] | None = None,
         grid_predictions: np.ndarray | None = None,
     ) -> dict[str, Any]:
-        """outputs.write: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
+        """outputs.save_model: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
 
         A plot that cannot describe this model (the boundary before the end)
         is removed, so every file in the folder describes model.npz.
         """
-        summary = outputs.write(
+        summary = outputs.save_model(
             self.out,
             self.model(params, history, status),
             scores,
@@ -499,13 +511,13 @@ def train_run(
     prepared = data.prepare(config, stats=None if saved is None else (saved.feature_mean, saved.feature_std))
     if saved is not None:
         _check_resumed_data(prepared, saved, config)
-    _check_problem(config, prepared)
+    check_problem(config, prepared)
     grid = _boundary_grid(config, prepared)
-    memory_bytes = memory.check(estimate_memory(config, prepared, grid, min(config.chunk, config.iterations - start)))
+    memory_bytes = memory.check(estimate_memory([config], prepared, plots=True, start=start, baseline=False))
     params, history, segments = _starting_point(config, prepared, saved)
     n_x, n_y = prepared.X.shape[0], prepared.Y.shape[0]
     atomic.check_space(out, outputs.model_bytes(n_x, config.hidden_units, n_y, config.dtype))  # before any work
-    with _Claim(out):
+    with Claim(out):
         if not resume:
             outputs.check_replaceable(out, overwrite)  # again, under the lock: a run may have finished meanwhile
         run = _Run(out, config, prepared, grid, start, resume, changes, segments, memory_bytes, {}, started)
@@ -514,18 +526,22 @@ def train_run(
             on_start(config, start, changes)
         with signals.recorded() as requests:
             params = _train_and_save(params, run, history, progress, requests)
-            scores, grid_predictions = _evaluate(params, config, prepared, grid)
-            try:
-                summary = run.save(params, history, "finished", scores, grid_predictions)
-            except atomic.NoSpaceError as e:
-                raise _save_failed(run, e) from None
-            if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
-                os.remove(out / LAST_FINITE)
-            stop = requests()
-            if stop is not None:  # asked to stop during the last chunk or the final save: all is saved
-                raise train.Interrupted(
-                    history.done, params, history, saved=out / MODEL, signum=stop, total=config.iterations
-                )
+            return _finish(params, run, history, requests)
+
+
+def _finish(params: ParamsLike, run: _Run, history: CostHistory, requests: signals.Requests) -> dict[str, Any]:
+    """The final save (scores, the boundary); a stop asked for meanwhile is reported after it (Interrupted)."""
+    scores, grid_predictions = _evaluate(params, run.config, run.prepared, run.grid)
+    try:
+        summary = run.save(params, history, "finished", scores, grid_predictions)
+    except atomic.NoSpaceError as e:
+        raise _save_failed(run, e) from None
+    if (run.out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
+        os.remove(run.out / LAST_FINITE)
+    stop = requests()
+    if stop is not None:  # asked to stop during the last chunk or the final save: all is saved
+        total = run.config.iterations
+        raise train.Interrupted(history.done, params, history, saved=run.out / MODEL, signum=stop, total=total)
     return summary
 
 
@@ -542,31 +558,27 @@ def sweep_run(
 
     The same checks as a run (the output folder, the data, the labels, the
     memory), before anything is compiled; then the table's files and every
-    network's model into ``out`` (nothing is written before training ends),
-    under the folder's lock; a folder holding a sweep's results needs ``overwrite``.
-    Returns (SweepResult, the names written, the signal of a stop request
-    that came after training, or None: everything was written all the same).
-    A stop request during training raises train.Interrupted (nothing
-    written: a sweep does not resume).
+    network's model into ``out`` in one save (nothing is written before
+    training ends), under the folder's lock; a folder holding a sweep's
+    results needs ``overwrite``. Returns (SweepResult, the names written, the
+    signal of a stop request that came after training, or None: everything
+    was written all the same). A stop request during training raises
+    train.Interrupted (nothing written: a sweep does not resume).
     """
     from . import sweep
 
     signals.check()  # as in train_run
     configs = run_config.sweep_grid(settings, seeds=seeds)
-    first = configs[0]
     out = check_out(out)
     outputs.check_replaceable(out, overwrite, "sweep")
-    prepared = data.prepare(first)
-    _check_problem(first, prepared)
-    memory.check(sweep.estimate_memory(configs, prepared, plots=plots))
-    with _Claim(out):  # two sweeps (or a sweep and a run) never write into one folder at once
+    prepared = data.prepare(configs[0])
+    check_problem(configs[0], prepared)
+    memory.check(estimate_memory(configs, prepared, plots=plots))
+    with Claim(out):  # two sweeps (or a sweep and a run) never write into one folder at once
         outputs.check_replaceable(out, overwrite, "sweep")
         with signals.recorded() as requests:
             result = sweep.run_configs(
                 configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
             )
-            scale = (prepared.mean, prepared.std) if first.standardize else None
-            models = sweep.write_models(result, configs, prepared, out) + "/"
-            files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
-            files.append(models)
+            files = outputs.save_sweep(out, result, configs, prepared, plots)
     return result, files, requests()
