@@ -223,9 +223,7 @@ class RunConfig:
         metavar="FRACTION",
     )
     standardize: bool = setting(
-        False,
-        "scale each feature to mean 0, std 1 (statistics of the training part, saved in the model)",
-        _flag,
+        False, "scale each feature to mean 0, std 1 (statistics of the training part, saved in the model)", _flag
     )
     devices: int = setting(
         1,
@@ -346,10 +344,7 @@ SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "
 
 def _argument_type(field: dataclasses.Field[Any]) -> Callable[[str], Any]:
     """The argparse type of a field: the strict number grammar above for numbers."""
-    types: dict[Any, Callable[[str], Any]] = {
-        int: whole_argument,
-        float: number_argument,
-    }
+    types: dict[Any, Callable[[str], Any]] = {int: whole_argument, float: number_argument}
     return types.get(field.type, str)
 
 

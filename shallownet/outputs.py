@@ -199,12 +199,7 @@ def mark_failed(folder: Path, reason: str) -> bool:
 
 
 def model_of(
-    params: Mapping[str, Any],
-    config: Any,
-    prepared: Any,
-    history: Any,
-    segments: tuple,
-    status: str,
+    params: Mapping[str, Any], config: Any, prepared: Any, history: Any, segments: tuple, status: str
 ) -> checkpoint.Model:
     """A checkpoint.Model of ``params`` trained as ``config`` on ``prepared`` (data.Prepared)."""
     import numpy as np

@@ -379,38 +379,20 @@ class _Run:
 
 
 def _fit(
-    params: ParamsLike,
-    run: _Run,
-    history: CostHistory,
-    progress: train.Progress | None,
-    requests: signals.Requests,
+    params: ParamsLike, run: _Run, history: CostHistory, progress: train.Progress | None, requests: signals.Requests
 ) -> tuple[Any, np.ndarray]:
     """train() on one device or, sharding the examples, on several, with checkpoints."""
-    config, prepared = run.config, run.prepared
-    kwargs: dict[str, Any] = {
-        "activation": config.activation,
-        "output": config.output,
-        "gradients": config.gradients,
-        "lr": config.lr,
-        "iterations": config.iterations - run.start,
-        "chunk": min(config.chunk, config.iterations - run.start),
-        "dtype": config.dtype,
-        "progress": None if progress is None else (lambda done, cost: progress(run.start + done, cost)),
-        "start_iteration": run.start,
-        "history": history,
-        "checkpoint": lambda iteration, params, history: run.save(params, history, "running"),
-        "checkpoint_every": config.checkpoint_every,
-        "should_stop": requests,
-        "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4),
-    }
+    config, start = run.config, run.start
     return train.train(
-        params,
-        prepared.X,
-        prepared.Y,
-        devices=config.devices if config.devices > 1 else None,
-        timings=run.timings,
-        **kwargs,
-    )
+        params, run.prepared.X, run.prepared.Y, activation=config.activation, output=config.output,
+        gradients=config.gradients, lr=config.lr, iterations=config.iterations - start,
+        chunk=min(config.chunk, config.iterations - start), dtype=config.dtype, start_iteration=start,
+        history=history, devices=config.devices if config.devices > 1 else None, timings=run.timings,
+        progress=None if progress is None else (lambda done, cost: progress(start + done, cost)),
+        checkpoint=lambda iteration, params, history: run.save(params, history, "running"),
+        checkpoint_every=config.checkpoint_every, should_stop=requests,
+        chunk_seconds=min(CHUNK_SECONDS, config.checkpoint_every / 4),
+    )  # fmt: skip
 
 
 def _configured(

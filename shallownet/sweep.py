@@ -42,18 +42,8 @@ if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from .stack import HostParams
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
-CSV_COLUMNS = (
-    "model",
-    "hidden_units",
-    "lr",
-    "activation",
-    "seed",
-    "iterations",
-    "final_cost",
-    "diverged_at",
-    "train_accuracy",
-    "test_accuracy",
-)
+CSV_COLUMNS = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost", "diverged_at",
+               "train_accuracy", "test_accuracy")  # fmt: skip
 MAX_PANELS = 24
 SWEEP_AXES = ("hidden_units", "lr", "activation")  # config.SWEEP_ORDER: a sweep's list-valued settings
 
@@ -355,44 +345,18 @@ def summary_table(result: SweepResult) -> str:
 
 
 def csv_text(result: SweepResult) -> str:
-    """sweep.csv: one row per network (and one for logistic regression), columns CSV_COLUMNS."""
+    """sweep.csv: one row per network (sweep.json's networks) and one for logistic regression, CSV_COLUMNS."""
 
     def cell(value: object) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        return f"{value:.10g}" if isinstance(value, float) else str(value)
+        return "" if value is None else f"{value:.10g}" if isinstance(value, float) else str(value)
 
-    lines = [",".join(CSV_COLUMNS)]
-    for network in result.networks:
-        configuration = network.configuration
-        values: tuple[object, ...] = (
-            "network",
-            configuration.hidden_units,
-            configuration.lr,
-            configuration.activation,
-            network.seed,
-            network.iterations,
-            network.final_cost,
-            network.diverged_at,
-            network.train_accuracy,
-            network.test_accuracy,
-        )
-        lines.append(",".join(cell(value) for value in values))
+    rows = [{"model": "network", **network} for network in json_record(result)["networks"]]
     if result.logistic is not None:
-        values = (
-            "logistic regression",
-            0,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            result.logistic["train_accuracy"],
-            result.logistic["test_accuracy"],
-        )
-        lines.append(",".join(cell(value) for value in values))
-    return "\n".join(lines) + "\n"
+        rows.append({"model": "logistic regression", "hidden_units": 0, **result.logistic})
+    return "".join(
+        ",".join(cell(row.get(name)) for name in CSV_COLUMNS) + "\n"
+        for row in [dict(zip(CSV_COLUMNS, CSV_COLUMNS)), *rows]
+    )
 
 
 def json_record(result: SweepResult) -> dict[str, Any]:
@@ -448,10 +412,7 @@ def write_outputs(
 
 
 def boundary_panels(
-    result: SweepResult,
-    X: np.ndarray,
-    limit: int = MAX_PANELS,
-    scale: tuple[np.ndarray, np.ndarray] | None = None,
+    result: SweepResult, X: np.ndarray, limit: int = MAX_PANELS, scale: tuple[np.ndarray, np.ndarray] | None = None
 ) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``).
 
@@ -469,9 +430,7 @@ def boundary_panels(
         mean, std = scale
         G = (G - mean) / std
     A2 = forward_many(
-        [result.params[k] for k in chosen],
-        G,
-        activation=[result.networks[k].configuration.activation for k in chosen],
+        [result.params[k] for k in chosen], G, activation=[result.networks[k].configuration.activation for k in chosen]
     )
     vary = result.varying()
     panels = []

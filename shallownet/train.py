@@ -165,9 +165,6 @@ def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "ta
     return evaluate.score(predict(params, X, activation, output), np.asarray(Y), "sigmoid")
 
 
-ManyProgress = Callable[[int, np.ndarray], object]  # progress(iterations done, last costs (N,))
-
-
 @dataclass(frozen=True)
 class ManyResult:
     """What ``train_many`` returns, in the order the networks were given.
