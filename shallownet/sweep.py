@@ -393,10 +393,11 @@ def write_outputs(
     """Write sweep.csv, sweep.json and (plots=True) accuracy.png and, for 2-D data, decision_boundaries.png.
 
     X is in the data's own units (the plot's axes); ``scale`` = (mean, std) when the networks were
-    trained on standardized features. Plain writes into ``out``: ``outputs.save_sweep`` calls it on its
-    staging folder. Returns the names written.
+    trained on standardized features. Plain writes into ``out`` (created when missing):
+    ``outputs.save_sweep`` calls it on its staging folder, which it then swaps in. Returns the names written.
     """
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     (out / CSV).write_text(csv_text(result))
     (out / JSON).write_text(json.dumps(json_record(result), indent=1, allow_nan=False))
     if not plots:

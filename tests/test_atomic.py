@@ -249,3 +249,34 @@ def test_a_disk_that_fills_while_writing_leaves_the_old_model_and_summary_togeth
     assert result["run"] == OLD
     assert result["disk"] == ["run"]
     assert result["after"] == ["run"]
+
+
+@pytest.mark.slow
+def test_a_real_run_killed_during_its_saves_leaves_a_model_and_summary_that_agree(tmp_path):
+    """``shallownet train`` saving every 0.1 s, killed (SIGKILL) at random moments; recovered as the next run's
+    claim does, model.npz, summary.json and cost.png describe one iteration."""
+    import random
+    import signal
+    import time
+
+    from shallownet import checkpoint
+    from work_lost import start, wait_for
+
+    rng, cache = random.Random(3), tmp_path / "xla-cache"
+    for attempt in range(5):
+        out = tmp_path / f"run{attempt}"
+        process = start(out, "--iterations", 10**10, "--checkpoint-every", 0.1, "--hidden-units", 3, cache=cache)
+        wait_for(out / "model.npz", process)
+        time.sleep(rng.uniform(0.0, 0.6))
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        atomic.recover(out)
+        model = checkpoint.load(out)
+        summary = json.loads((out / "summary.json").read_text())
+        assert (
+            (summary["iterations"], summary["status"])
+            == (model.iteration, "running")
+            == (model.iteration, model.status)
+        )
+        assert summary["files"] == ["model.npz", "cost.png", "summary.json"] and (out / "cost.png").is_file()
+        assert _hidden(out) == [".shallownet.lock"]
