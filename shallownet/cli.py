@@ -194,11 +194,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)
 
-    def on_start(run: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
-        start_bar(run.iterations, start)
+    def on_start(used: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
+        start_bar(used.iterations, start)
         if args.resume:
             changed = f"; changed on resume: {_changes_text(changes)}" if changes else ""
-            print(f"resuming {out} at iteration {start} of {run.iterations}{changed}", flush=True)
+            print(f"resuming {out} at iteration {start} of {used.iterations}{changed}", flush=True)
 
     bar, start_bar, update = _progress_bar("train")
     try:

@@ -58,7 +58,9 @@ class RunError(ValueError):
 def check_out(out: PathLike) -> Path:
     """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there.
 
-    Nothing is left behind; the folder itself is created only when training starts.
+    Nothing is left behind; the folder itself is created only when training starts. A save that a kill
+    left half done in ``out`` is finished first (under the lock), so what the folder holds is decided
+    on one whole set of files (resume, --overwrite).
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -80,6 +82,9 @@ def check_out(out: PathLike) -> Path:
     except OSError as e:
         where = out if existing == out else f"{existing} (to create {out})"
         raise RunError(f"cannot write to {where}: {e.strerror}; choose another --out") from None
+    if (out / atomic.COMMIT).exists():
+        with Claim(out):  # recovers
+            pass
     return out
 
 

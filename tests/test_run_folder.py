@@ -243,3 +243,16 @@ def test_an_early_signal_exits_128_plus_n_with_one_line_and_never_replaces_the_m
     assert line.startswith(f"shallownet: interrupted by {signal.Signals(signum).name}"), line
     if "saved" not in line:  # stopped before training began: the earlier model untouched
         assert files_of(out) == before
+
+
+def test_a_resume_right_after_a_kill_mid_save_continues_the_committed_model(capsys, earlier):
+    """Killed after its commit, before model.npz was moved into place: the resume finds the committed model."""
+    out, _ = earlier
+    commit = out / ".shallownet-commit"
+    commit.mkdir()
+    (commit / ".replaced").mkdir()
+    os.rename(out / "model.npz", commit / "model.npz")
+    (commit / ".manifest.json").write_text(json.dumps({"family": ["model.npz"], "written": ["model.npz"]}))
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "400")
+    assert code == 0, err
+    assert checkpoint.load(out).iteration == 400 and not commit.exists()
