@@ -18,7 +18,7 @@ from numpy.typing import DTypeLike
 import manual
 from manual.typing import AnyArray, ParamsLike
 
-from .fit import Diverged, Interrupted, fit, stacked_costs
+from .fit import Diverged, Interrupted, fit, last_costs, stacked_costs
 from .history import CostHistory
 from .stack import HostParams, Stack
 from .step import GRAD_PATHS, check_gradients
@@ -191,7 +191,7 @@ class ManyResult:
     @property
     def final_costs(self) -> np.ndarray:
         """(N,): J before each network's last step taken (NaN when none was)."""
-        return np.array([np.nan if h.last_cost is None else h.last_cost for h in self.histories])
+        return last_costs(self.histories)
 
     @property
     def diverged_at(self) -> list[int | None]:
