@@ -141,12 +141,12 @@ def _roll_forward(folder: Path) -> None:
     manifest = json.loads((commit / MANIFEST).read_text())
     for name in manifest["family"]:
         target, new, aside = folder / name, commit / name, commit / ASIDE / name
-        if name not in manifest["written"]:
-            if os.path.lexists(target):
-                os.rename(target, aside)
-        elif os.path.lexists(new):
-            if new.is_dir() and os.path.lexists(target):
-                os.rename(target, aside)  # a folder cannot be renamed over a folder that holds files
+        written = name in manifest["written"]
+        if os.path.lexists(target) and (not written or (os.path.lexists(new) and new.is_dir())):
+            if os.path.lexists(aside):
+                _remove(aside)  # set aside before, and the name taken again since: both are the old set's
+            os.rename(target, aside)  # a folder cannot be renamed over a folder that holds files
+        if written and os.path.lexists(new):
             os.replace(new, target)
     fsync_path(folder)
     done = folder / f"{DONE_PREFIX}{os.urandom(4).hex()}"

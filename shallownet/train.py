@@ -18,7 +18,7 @@ from numpy.typing import DTypeLike
 import manual
 from manual.typing import AnyArray, ParamsLike
 
-from .fit import Diverged, Interrupted, fit, last_costs, stacked_costs
+from .fit import Diverged, Fitted, Interrupted, fit, last_costs, stacked_costs
 from .history import CostHistory
 from .stack import HostParams, Stack
 from .step import GRAD_PATHS, check_gradients
@@ -91,6 +91,23 @@ def _checked_dtype(
     return checked
 
 
+def _fit_stack(
+    params: Sequence[ParamsLike],
+    X: AnyArray,
+    Y: AnyArray,
+    *,
+    lr: Any,
+    activation: Any,
+    dtype: np.dtype,
+    buckets: Any,
+    **fit_options: Any,
+) -> Fitted:
+    """The networks as one Stack, trained by the one host loop (``fit.fit``): train's and train_many's core."""
+    n_x, m = np.shape(X)
+    stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
+    return fit(stack, X, Y, **fit_options)
+
+
 def train(
     params: ParamsLike,
     X: AnyArray,
@@ -125,24 +142,15 @@ def train(
     history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
     if history.done != start_iteration:
         raise ValueError(f"the history ends at iteration {history.done}, not at the start {start_iteration}")
-    n_x, m = np.shape(X)
-    stack = Stack([params], n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets="exact")
     try:
-        fitted = fit(
-            stack,
-            X,
-            Y,
-            gradients=gradients,
-            output=output,
-            iterations=iterations,
-            chunk=chunk,
-            histories=[history],
-            devices=devices,
+        fitted = _fit_stack(
+            [params], X, Y, lr=lr, activation=activation, dtype=dtype, buckets="exact", histories=[history],
+            gradients=gradients, output=output, iterations=iterations, chunk=chunk, devices=devices,
             start=start_iteration,
             progress=None if progress is None else (lambda done, costs: progress(done, float(costs[0]))),
             checkpoint=None if checkpoint is None else (lambda at, nets, records: checkpoint(at, nets[0], records[0])),
             **options,
-        )
+        )  # fmt: skip
     except Interrupted as e:
         raise Interrupted(e.iteration, e.params[0], history, signum=e.signum, total=e.total) from None
     if fitted.diverged[0]:
@@ -228,18 +236,9 @@ def train_many(
     """
     _check(X, Y, output, gradients, iterations, chunk)
     dtype = np.dtype(dtype or np.asarray(X).dtype)
-    n_x, m = np.shape(X)
-    stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
     histories = [CostHistory(cost_limit, dtype=dtype) for _ in params]
-    fitted = fit(
-        stack,
-        X,
-        Y,
-        gradients=gradients,
-        output=output,
-        iterations=iterations,
-        chunk=chunk,
-        histories=histories,
-        **options,
-    )
+    fitted = _fit_stack(
+        params, X, Y, lr=lr, activation=activation, dtype=dtype, buckets=buckets, histories=histories,
+        gradients=gradients, output=output, iterations=iterations, chunk=chunk, **options,
+    )  # fmt: skip
     return ManyResult(fitted.params, histories, fitted.steps, fitted.diverged, fitted.predictions)
