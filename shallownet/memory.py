@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from .history import LIMIT
+from .stack import param_count
 
 ACTIVATION_COPIES = 4  # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
 PARAMETER_COPIES = 4  # the parameters, the updated ones, the gradients, the kept finite ones
@@ -62,7 +63,7 @@ def estimate(
     hidden = [n_h] if isinstance(n_h, int) else list(n_h)
     count, units, item = len(hidden), sum(hidden), np.dtype(dtype).itemsize
     m_pad = -(-m // devices) * devices
-    params = sum(n * (n_x + 1) + n_y * (n + 1) for n in hidden)
+    params = sum(param_count(n, n_x, n_y) for n in hidden)
     batch = evaluation_batch(units, count * n_y, item, evaluated) if evaluated else 0
     networks = "" if count == 1 else f" of {count} networks"
     return {

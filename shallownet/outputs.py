@@ -70,8 +70,10 @@ def model_bytes(n_x: int, n_h: int, n_y: int, dtype: str, figures: bool = True) 
     """About how many bytes one save of a model writes (its arrays, history and summary; its figures)."""
     import numpy as np
 
-    parameters = n_h * (n_x + 1) + n_y * (n_h + 1)
-    return parameters * np.dtype(dtype).itemsize + 2 * n_x * 8 + 48 * LIMIT + (FIGURES_BYTES if figures else 0)
+    from .stack import param_count
+
+    arrays = param_count(n_h, n_x, n_y) * np.dtype(dtype).itemsize + 2 * n_x * 8 + 48 * LIMIT
+    return arrays + (FIGURES_BYTES if figures else 0)
 
 
 def summary(

@@ -292,14 +292,10 @@ def _warm_up(config: RunConfig, prepared: data.Prepared, grid: Grid | None) -> N
     failure here is harmless: the real call compiles again and reports it.
     """
     try:
+        from .stack import PARAM_NAMES, shape
+
         n_h, n_x, n_y = config.hidden_units, prepared.X.shape[0], prepared.Y.shape[0]
-        dtype = np.dtype(config.dtype)
-        zeros = {
-            "W1": np.zeros((n_h, n_x), dtype),
-            "b1": np.zeros((n_h, 1), dtype),
-            "W2": np.zeros((n_y, n_h), dtype),
-            "b2": np.zeros((n_y, 1), dtype),
-        }
+        zeros = {name: np.zeros(shape(name, n_h, n_x, n_y), config.dtype) for name in PARAM_NAMES}
         columns = prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
         forward_batched(zeros, np.zeros((n_x, columns)), config.activation, config.output)
         from . import plots
