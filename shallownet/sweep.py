@@ -420,7 +420,8 @@ def boundary_panels(
     The grid covers X (the data's own units; ``scale`` = (mean, std) maps it
     to the features the networks saw). All panels come from one compiled call.
     """
-    from .evaluate import forward_many
+    from .data import standardize
+    from .evaluate import forward_many, predictions
     from .plots import grid as plot_grid
 
     chosen = []
@@ -428,8 +429,7 @@ def boundary_panels(
         chosen.append(next(k for k, network in enumerate(result.networks) if network.configuration == configuration))
     xx, yy, G = plot_grid(np.asarray(X, np.float64))
     if scale is not None:
-        mean, std = scale
-        G = (G - mean) / std
+        G = standardize(G, *scale)
     A2 = forward_many(
         [result.params[k] for k in chosen], G, activation=[result.networks[k].configuration.activation for k in chosen]
     )
@@ -438,5 +438,5 @@ def boundary_panels(
     for k, network_A2 in zip(chosen, A2):
         network = result.networks[k]
         title = network.configuration.label(vary) + f": {network.train_accuracy:.2f}%"
-        panels.append((title, xx, yy, (network_A2[0] > 0.5).astype(np.uint8)))
+        panels.append((title, xx, yy, predictions(network_A2, "sigmoid")[0]))
     return panels

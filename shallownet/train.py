@@ -162,8 +162,7 @@ def predict(params: ParamsLike, X: AnyArray, activation: str = "tanh", output: s
     """Predictions (n_y, m) as numpy: 0/1 (A2 > 0.5) for the sigmoid output, A2 itself for identity."""
     from . import evaluate
 
-    A2 = evaluate.forward(params, X, activation, output)
-    return (A2 > 0.5).astype(np.uint8) if output == "sigmoid" else A2
+    return evaluate.predictions(evaluate.forward(params, X, activation, output), output)
 
 
 def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> float:
