@@ -1,15 +1,10 @@
 """A sweep: every configuration (hidden size x learning rate x activation x seed) trained at once, and what it shows.
 
-``train_grid`` trains one network per RunConfig of the grid
-(``config.sweep_grid``: every setting validated as ``shallownet train``
-validates it, once) in one compiled program (``train.train_many``), scores each on the training set (and
-on a test set when one is given) and fits the logistic-regression baseline.
-Its ``SweepResult`` gives the table (mean and standard deviation over the
-seeds of each configuration), ``write_outputs`` writes sweep.csv (one row per
-network), sweep.json, a plot of accuracy against hidden size and the course's
-grid of decision boundaries (one panel per configuration, 2-D data).
-``run`` is the library's form (lists of sizes, rates, activations), and
-``run_configs`` what ``shallownet sweep`` calls (the grid and the prepared data).
+``train_grid`` trains one network per RunConfig of ``config.sweep_grid`` in one compiled program
+(``train.train_many``), scores each (training and test part) and fits the logistic-regression baseline.
+``SweepResult`` gives the table (mean and std over each configuration's seeds); ``write_outputs`` writes
+sweep.csv, sweep.json, accuracy against hidden size and the course's grid of decision boundaries (2-D data).
+``run`` is the library's form (lists of sizes, rates, activations), ``run_configs`` the command's.
 
 By default each size starts from the course's init (legacy seed 2, as its
 nn_model does), in float64, so the table reproduces the course's published
@@ -117,9 +112,7 @@ class SweepResult:
         """The configuration fields that take more than one value (hidden_units always)."""
         configurations = self.configurations()
         return ["hidden_units"] + [
-            name
-            for name in ("lr", "activation")
-            if len({getattr(configuration, name) for configuration in configurations}) > 1
+            name for name in ("lr", "activation") if len({getattr(c, name) for c in configurations}) > 1
         ]
 
 
@@ -132,18 +125,8 @@ def check_configs(configs: Sequence["RunConfig"]) -> None:
     """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
     if not configs:
         raise ValueError("no networks to sweep")
-    shared = (
-        "data",
-        "labels",
-        "output",
-        "gradients",
-        "dtype",
-        "init",
-        "iterations",
-        "chunk",
-        "test_split",
-        "standardize",
-    )
+    shared = ("data", "labels", "output", "gradients", "dtype", "init", "iterations", "chunk", "test_split",
+              "standardize")  # fmt: skip
     for config in configs:
         differ = [name for name in shared if getattr(config, name) != getattr(configs[0], name)]
         if differ:
@@ -153,20 +136,11 @@ def check_configs(configs: Sequence["RunConfig"]) -> None:
 def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None) -> dict[str, Any]:
     """sweep.json's settings: the grid's axes and what its networks share."""
     first = configs[0]
-    axes = {name: list(dict.fromkeys(getattr(config, name) for config in configs)) for name in SWEEP_AXES}
-    return {
-        "hidden_units": axes["hidden_units"],
-        "lrs": axes["lr"],
-        "activations": axes["activation"],
-        "init": first.init,
-        "seeds": list(dict.fromkeys(_seed(config) for config in configs)),
-        "iterations": first.iterations,
-        "gradients": first.gradients,
-        "dtype": first.dtype,
-        "chunk": first.chunk,
-        "examples": int(m),
-        "test_examples": m_test,
-    }
+    axes = {key: list(dict.fromkeys(getattr(config, name) for config in configs))
+            for key, name in zip(("hidden_units", "lrs", "activations"), SWEEP_AXES)}  # fmt: skip
+    seeds = list(dict.fromkeys(_seed(config) for config in configs))
+    shared = {name: getattr(first, name) for name in ("iterations", "gradients", "dtype", "chunk")}
+    return {**axes, "init": first.init, "seeds": seeds, **shared, "examples": int(m), "test_examples": m_test}
 
 
 def _baseline(
@@ -181,11 +155,8 @@ def _baseline(
     timings["baseline_s"] = time.perf_counter() - started
     if should_stop():
         return None, "logistic regression stopped by a stop request"
-    row = {
-        "train_accuracy": logistic.accuracy(model, X, Y),
-        "test_accuracy": None if test is None else logistic.accuracy(model, *test),
-    }
-    return row, None
+    test_accuracy = None if test is None else logistic.accuracy(model, *test)
+    return {"train_accuracy": logistic.accuracy(model, X, Y), "test_accuracy": test_accuracy}, None
 
 
 def train_grid(
@@ -289,9 +260,7 @@ def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options:
 
 
 def _pct(mean: float | None, std: float | None) -> str:
-    if mean is None:
-        return "-"
-    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
+    return "-" if mean is None else f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
 
 
 def _diverged(row: dict[str, Any]) -> str:
@@ -322,14 +291,10 @@ def summary_table(result: SweepResult) -> str:
         + (f"{'diverged':>{width}}" if any(diverged) else "")
     ]
     for row, cell in zip(rows, diverged):
-        cells = {
-            "hidden_units": f"{row['hidden_units']:>12}",
-            "lr": f"{row['lr']:>8g}",
-            "activation": f"{row['activation']:>16}",
-        }
-        line = (
-            "".join(cells[name] for name in vary) + f"{row['seeds']:>7}{_pct(row['train_mean'], row['train_std']):>17}"
-        )
+        cells = {"hidden_units": f"{row['hidden_units']:>12}", "lr": f"{row['lr']:>8g}",
+                 "activation": f"{row['activation']:>16}"}  # fmt: skip
+        line = "".join(cells[name] for name in vary)
+        line += f"{row['seeds']:>7}{_pct(row['train_mean'], row['train_std']):>17}"
         if has_test:
             line += f"{_pct(row['test_mean'], row['test_std']):>17}"
         lines.append((line + (f"{cell:>{width}}" if any(diverged) else "")).rstrip())
@@ -366,19 +331,11 @@ def json_record(result: SweepResult) -> dict[str, Any]:
         return None if isinstance(value, float) and math.isnan(value) else value
 
     networks = [
-        {
-            **asdict(network.configuration),
-            **{name: clean(value) for name, value in asdict(network).items() if name != "configuration"},
-        }
+        {**asdict(network.configuration), **{k: clean(v) for k, v in asdict(network).items() if k != "configuration"}}
         for network in result.networks
     ]
-    return {
-        "settings": result.settings,
-        "summary": result.summary(),
-        "networks": networks,
-        "logistic_regression": result.logistic,
-        "seconds": result.timings,
-    }
+    return {"settings": result.settings, "summary": result.summary(), "networks": networks,
+            "logistic_regression": result.logistic, "seconds": result.timings}  # fmt: skip
 
 
 def write_outputs(
@@ -424,19 +381,18 @@ def boundary_panels(
     from .evaluate import forward_many, predictions
     from .plots import grid as plot_grid
 
-    chosen = []
-    for configuration in result.configurations()[:limit]:
-        chosen.append(next(k for k, network in enumerate(result.networks) if network.configuration == configuration))
+    first: dict[Configuration, int] = {}  # the first network of each configuration
+    for k, network in enumerate(result.networks):
+        first.setdefault(network.configuration, k)
+    chosen = list(first.values())[:limit]
     xx, yy, G = plot_grid(np.asarray(X, np.float64))
     if scale is not None:
         G = standardize(G, *scale)
     A2 = forward_many(
         [result.params[k] for k in chosen], G, activation=[result.networks[k].configuration.activation for k in chosen]
     )
-    vary = result.varying()
-    panels = []
-    for k, network_A2 in zip(chosen, A2):
-        network = result.networks[k]
-        title = network.configuration.label(vary) + f": {network.train_accuracy:.2f}%"
-        panels.append((title, xx, yy, predictions(network_A2, "sigmoid")[0]))
-    return panels
+    networks, vary = [result.networks[k] for k in chosen], result.varying()
+    return [
+        (f"{network.configuration.label(vary)}: {network.train_accuracy:.2f}%", xx, yy, predictions(P, "sigmoid")[0])
+        for network, P in zip(networks, A2)
+    ]
