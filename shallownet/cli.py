@@ -17,15 +17,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
-EPILOG = (
-    "exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), "
-    "2 bad command line, 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)"
-)
+EPILOG = ("exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), 2 bad command line, "
+          "128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")  # fmt: skip
 SWEEP_EPILOG = (
     EPILOG + ". A sweep stopped by a signal writes nothing (it does not resume: run it again). See docs/sweep.md."
 )
-
-
 OVERWRITE_HELP = "replace the model (or a sweep's results) already in --out; without it such a folder is refused"
 
 
@@ -60,9 +56,7 @@ def build_parser() -> Parser:
     predict_parser.add_argument(
         "--data", required=True, help="a .csv with the model's feature columns, or a data set name"
     )
-    predict_parser.add_argument(
-        "--out", type=path_argument, default=None, help="write predictions to this CSV (default: print them)"
-    )
+    predict_parser.add_argument("--out", type=path_argument, help="write predictions to this CSV (default: print them)")
     predict_parser.set_defaults(func=cmd_predict)
     _add_sweep(sub)
     try:
@@ -81,17 +75,12 @@ def build_parser() -> Parser:
 def _add_train(sub: Any) -> None:
     from . import config
 
-    train_parser = sub.add_parser(
-        "train", help="train one network, write model, plots and summary into --out", epilog=EPILOG
-    )
+    what = "train one network, write model, plots and summary into --out"
+    train_parser = sub.add_parser("train", help=what, epilog=EPILOG)
     config.add_flags(train_parser, "train")
     replace = train_parser.add_mutually_exclusive_group()
-    replace.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run saved in --out: flags left out keep their saved values; "
-        "those that change the problem must match them",
-    )
+    replace.add_argument("--resume", action="store_true", help="continue the run saved in --out: flags left out "
+                         "keep their saved values; those that change the problem must match them")  # fmt: skip
     replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     train_parser.add_argument("--out", type=path_argument, default=None, help="output folder (default runs/<data>)")
     train_parser.set_defaults(func=cmd_train)
@@ -100,24 +89,14 @@ def _add_train(sub: Any) -> None:
 def _add_sweep(sub: Any) -> None:
     from . import config
 
-    sweep_parser = sub.add_parser(
-        "sweep",
-        help="train every combination of hidden sizes, learning rates, activations and seeds at once; "
-        "table, CSV, JSON and plots into --out",
-        epilog=SWEEP_EPILOG,
-    )
+    what = ("train every combination of hidden sizes, learning rates, activations and seeds at once; table, CSV, "
+            "JSON and plots into --out")  # fmt: skip
+    sweep_parser = sub.add_parser("sweep", help=what, epilog=SWEEP_EPILOG)
     config.add_flags(sweep_parser, "sweep")
-    sweep_parser.add_argument(
-        "--seeds",
-        type=config.whole_argument,
-        default=None,
-        metavar="K",
-        help="train K random inits per configuration (seeds --seed .. --seed+K-1; turns on --init random) "
-        "and report the mean ± std (default: one init, the course's draw)",
-    )
-    sweep_parser.add_argument(
-        "--out", type=path_argument, default=None, help="output folder (default runs/sweep-<data>)"
-    )
+    what = ("train K random inits per configuration (seeds --seed .. --seed+K-1; turns on --init random) and "
+            "report the mean ± std (default: one init, the course's draw)")  # fmt: skip
+    sweep_parser.add_argument("--seeds", type=config.whole_argument, metavar="K", help=what)
+    sweep_parser.add_argument("--out", type=path_argument, help="output folder (default runs/sweep-<data>)")
     sweep_parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     sweep_parser.add_argument(
         "--no-plots", action="store_true", help="write sweep.csv and sweep.json only (no matplotlib)"
@@ -152,10 +131,6 @@ def _progress_bar(
 def _score_text(output: str, value: float) -> str:
     """'accuracy: 90.75%' for the sigmoid output, 'mean squared error: 0.2212' for identity."""
     return f"accuracy: {value:.2f}%" if output == "sigmoid" else f"mean squared error: {value:.4g}"
-
-
-def _changes_text(changes: dict[str, tuple[Any, Any]]) -> str:
-    return ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
 
 
 def _interrupted_text(interrupted: Any, command: str) -> str:
@@ -197,7 +172,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     def on_start(used: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
         start_bar(used.iterations, start)
         if args.resume:
-            changed = f"; changed on resume: {_changes_text(changes)}" if changes else ""
+            changed = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
+            changed = f"; changed on resume: {changed}" if changes else ""
             print(f"resuming {out} at iteration {start} of {used.iterations}{changed}", flush=True)
 
     bar, start_bar, update = _progress_bar("train")
@@ -266,14 +242,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     bar, _, update = _progress_bar("sweep", iterations)
     try:
         result, files, stop = _configured(
-            run.sweep_run,
-            settings,
-            out,
-            seeds=args.seeds,
-            plots=not args.no_plots,
-            overwrite=args.overwrite,
+            run.sweep_run, settings, out, seeds=args.seeds, plots=not args.no_plots, overwrite=args.overwrite,
             progress=update,
-        )
+        )  # fmt: skip
     except train.Interrupted as e:
         return _stopped(e, "sweep", bar)
     finally:
@@ -335,10 +306,8 @@ def _run(parser: Parser, args: argparse.Namespace) -> int:
 def _use_compilation_cache() -> None:
     """Keep XLA's compiled programs on disk (JAX's persistent cache) unless the user set a place.
 
-    The compile of the training loop is a large part of a run on a small data
-    set; a repeated run with the same shapes and settings loads it instead.
-    Environment variables, so that JAX (not imported yet) picks them up and
-    --help stays fast.
+    The compile is a large part of a run on a small data set; a repeated run loads it instead. Environment
+    variables, so that JAX (not imported yet) picks them up and --help stays fast.
     """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(base, "shallownet", "xla"))
@@ -349,12 +318,9 @@ def _use_compilation_cache() -> None:
 def console() -> NoReturn:
     """Entry point of the installed ``shallownet`` script: main(), then end the process at once.
 
-    It also turns on the persistent compilation cache (main() alone, as the
-    tests call it, writes nothing outside the run folder). Everything is
-    written (files atomically and fsync'ed) and printed by then; the
-    interpreter's ordinary teardown of the JAX and matplotlib module graphs
-    would add a measurable delay to every command for nothing, so the streams
-    are flushed and the process exits without it.
+    It also turns on the persistent compilation cache (main() alone, as the tests call it, writes nothing
+    outside the run folder). Everything is written and printed by then; the interpreter's teardown of the JAX
+    and matplotlib module graphs would only add a measurable delay, so the process exits without it.
     """
     _use_compilation_cache()
     code = main()
