@@ -65,16 +65,9 @@ class Model:
         return self.history.done
 
     def meta(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "run": self.config.to_dict(),
-            "features": list(self.features),
-            "labels": list(self.labels),
-            "fingerprint": self.fingerprint.to_dict(),
-            "cost_stride": self.history.stride,
-            "segments": list(self.segments),
-            "status": self.status,
-        }
+        return {"format": FORMAT, "run": self.config.to_dict(), "features": list(self.features),
+                "labels": list(self.labels), "fingerprint": self.fingerprint.to_dict(),
+                "cost_stride": self.history.stride, "segments": list(self.segments), "status": self.status}  # fmt: skip
 
     def arrays(self) -> dict[str, np.ndarray]:
         cost_iterations, costs = self.history.arrays()
@@ -91,11 +84,8 @@ class Model:
 
 
 def save(path: PathLike, model: Model) -> None:
-    """Write ``model`` (a Model) to ``path`` atomically, after checking it would load back.
-
-    ``np.savez`` is given an open file object: given a name it would append
-    ".npz" to the temporary name.
-    """
+    """Write ``model`` to ``path`` atomically, after checking it would load back (np.savez gets an open file:
+    given a name it would append ".npz" to the temporary name)."""
     arrays: dict[str, Any] = model.arrays()
     validate(arrays, path)
     atomic.atomic_write(path, lambda f: np.savez(f, **arrays))
@@ -115,8 +105,7 @@ def _check_arrays(arrays: dict[str, Any], path: PathLike) -> None:
             "fingerprint) that this version does not read; train it again"
         )
     if set(arrays) != set(KEYS):
-        missing = sorted(set(KEYS) - set(arrays))
-        extra = sorted(set(arrays) - set(KEYS))
+        missing, extra = sorted(set(KEYS) - set(arrays)), sorted(set(arrays) - set(KEYS))
         _fail(path, f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}")
     for name, array in arrays.items():
         if not isinstance(array, np.ndarray):
@@ -141,11 +130,8 @@ def _check_arrays(arrays: dict[str, Any], path: PathLike) -> None:
     if iteration.shape != () or iteration.dtype != np.int64 or int(iteration) < 0:
         _fail(path, f"iteration must be a non-negative int64 scalar, got {iteration!r}")
     if costs.ndim != 1 or costs.dtype != np.float64 or cost_iterations.dtype != np.int64:
-        _fail(
-            path,
-            f"costs and cost_iterations must be 1-D float64 and int64, got {costs.dtype} "
-            f"{costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}",
-        )
+        got = f"{costs.dtype} {costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}"
+        _fail(path, f"costs and cost_iterations must be 1-D float64 and int64, got {got}")
     if not np.all(np.isfinite(costs)):
         _fail(path, "costs contain non-finite values")
     if arrays["meta"].shape != () or arrays["meta"].dtype.kind != "U":
@@ -193,11 +179,9 @@ def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     n_h, n_x = arrays["W1"].shape
     n_y = arrays["W2"].shape[0]
     if config.hidden_units != n_h or len(meta["features"]) != n_x or len(meta["labels"]) != n_y:
-        _fail(
-            path,
-            f"the configuration (hidden_units {config.hidden_units}, {len(meta['features'])} features, "
-            f"{len(meta['labels'])} labels) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}",
-        )
+        shapes = f"{len(meta['features'])} features, {len(meta['labels'])} labels"
+        _fail(path, f"the configuration (hidden_units {config.hidden_units}, {shapes}) does not match W1 "
+              f"{(n_h, n_x)} and W2 {(n_y, n_h)}")  # fmt: skip
     if np.dtype(config.dtype) != arrays["W1"].dtype:
         _fail(path, f"the configuration says dtype {config.dtype} but W1 is {arrays['W1'].dtype}")
     if meta["status"] not in STATUSES:
@@ -210,17 +194,10 @@ def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     except ValueError as e:
         _fail(path, str(e))
     return Model(
-        {k: arrays[k] for k in PARAM_KEYS},
-        config,
-        tuple(meta["features"]),
-        tuple(meta["labels"]),
-        fingerprint,
-        arrays["feature_mean"],
-        arrays["feature_std"],
-        history,
-        _segments(meta["segments"], config, done, path),
+        {k: arrays[k] for k in PARAM_KEYS}, config, tuple(meta["features"]), tuple(meta["labels"]), fingerprint,
+        arrays["feature_mean"], arrays["feature_std"], history, _segments(meta["segments"], config, done, path),
         meta["status"],
-    )
+    )  # fmt: skip
 
 
 def _read_arrays(path: PathLike) -> dict[str, np.ndarray]:

@@ -83,24 +83,12 @@ def summary(
     config, history = model.config, model.history
     iterations, costs = history.arrays()
     score_key = "accuracy" if config.output == "sigmoid" else "mse"
-    head = {
-        "status": model.status,
-        "iterations": history.done,
-        "config": config.to_dict(),
-        "features": list(model.features),
-        "labels": list(model.labels),
-        "data_fingerprint": model.fingerprint.to_dict(),
-        "segments": list(model.segments),
-    }
-    record = {
-        score_key: None if scores is None else dict(scores),
-        "last_cost": history.last_cost,
-        "cost_history": {
-            "stride": history.stride,
-            "limit": LIMIT,
-            "points": [[int(i), float(c)] for i, c in zip(iterations, costs)],
-        },
-    }
+    head = {"status": model.status, "iterations": history.done, "config": config.to_dict(),
+            "features": list(model.features), "labels": list(model.labels),
+            "data_fingerprint": model.fingerprint.to_dict(), "segments": list(model.segments)}  # fmt: skip
+    points = [[int(i), float(c)] for i, c in zip(iterations, costs)]
+    record = {score_key: None if scores is None else dict(scores), "last_cost": history.last_cost,
+              "cost_history": {"stride": history.stride, "limit": LIMIT, "points": points}}  # fmt: skip
     return {**head, **extra.get("before", {}), **record, **extra.get("after", {}), "files": files}
 
 
@@ -207,17 +195,9 @@ def model_of(
     import numpy as np
 
     return checkpoint.Model(
-        {k: np.asarray(v) for k, v in params.items()},
-        config,
-        prepared.features,
-        prepared.labels,
-        prepared.fingerprint,
-        prepared.mean,
-        prepared.std,
-        history,
-        segments,
-        status,
-    )
+        {k: np.asarray(v) for k, v in params.items()}, config, prepared.features, prepared.labels,
+        prepared.fingerprint, prepared.mean, prepared.std, history, segments, status,
+    )  # fmt: skip
 
 
 def network_name(index: int, hidden_units: int, lr: float, activation: str, seed: int | str) -> str:

@@ -23,17 +23,8 @@ from .history import CostHistory
 from .stack import HostParams, Stack
 from .step import GRAD_PATHS, check_gradients
 
-__all__ = [
-    "GRAD_PATHS",
-    "Diverged",
-    "Interrupted",
-    "ManyResult",
-    "accuracy",
-    "init_params",
-    "predict",
-    "train",
-    "train_many",
-]
+__all__ = ["GRAD_PATHS", "Diverged", "Interrupted", "ManyResult", "accuracy", "init_params", "predict", "train",
+           "train_many"]  # fmt: skip
 
 INIT_SCALE = 0.01
 Progress = Callable[[int, float], object]  # progress(iterations done, last cost)
@@ -69,39 +60,10 @@ def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: in
     manual.checks.check_count(chunk, "chunk")
 
 
-def _checked_dtype(
-    params: ParamsLike,
-    X: AnyArray,
-    Y: AnyArray,
-    output: str,
-    gradients: Any,
-    iterations: int,
-    chunk: int,
-    lr: float,
-    activation: str,
-    dtype: DTypeLike | None,
-) -> np.dtype:
-    """train()'s checks (one network's problem, lr, activation, dtype); the training dtype."""
-    _check(X, Y, output, gradients, iterations, chunk)
-    manual.checks.check_positive_number(lr, "lr")
-    manual.check_activation(activation)
-    manual.check_problem(params, X, Y, output)
-    checked = np.dtype(dtype or np.asarray(X).dtype)
-    manual.checks.check_dtype(checked)
-    return checked
-
-
 def _fit_stack(
-    params: Sequence[ParamsLike],
-    X: AnyArray,
-    Y: AnyArray,
-    *,
-    lr: Any,
-    activation: Any,
-    dtype: np.dtype,
-    buckets: Any,
+    params: Sequence[ParamsLike], X: AnyArray, Y: AnyArray, *, lr: Any, activation: Any, dtype: np.dtype, buckets: Any,
     **fit_options: Any,
-) -> Fitted:
+) -> Fitted:  # fmt: skip
     """The networks as one Stack, trained by the one host loop (``fit.fit``): train's and train_many's core."""
     n_x, m = np.shape(X)
     stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
@@ -138,7 +100,12 @@ def train(
     of this call). ``devices`` (a count) shards the examples
     (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
     """
-    dtype = _checked_dtype(params, X, Y, output, gradients, iterations, chunk, lr, activation, dtype)
+    _check(X, Y, output, gradients, iterations, chunk)
+    manual.checks.check_positive_number(lr, "lr")
+    manual.check_activation(activation)
+    manual.check_problem(params, X, Y, output)
+    dtype = np.dtype(dtype or np.asarray(X).dtype)
+    manual.checks.check_dtype(dtype)
     history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
     if history.done != start_iteration:
         raise ValueError(f"the history ends at iteration {history.done}, not at the start {start_iteration}")
