@@ -237,9 +237,8 @@ def _parse_rows(
 
 
 def _check_header(header: tuple[str, ...], path: PathLike) -> None:
-    for i, name in enumerate(header, 1):
-        if not name:
-            raise DataError(f"{path}: column {i} of the header has no name")
+    if "" in header:
+        raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
     positions: dict[str, list[int]] = {}
     for i, name in enumerate(header, 1):
         positions.setdefault(name, []).append(i)
@@ -390,11 +389,8 @@ def check_range(examples: Examples, dtype: str, standardize: bool) -> None:
     need their squares to fit float64 (the standard deviation sums them).
     """
     limit = float(np.finfo(dtype).max)
-    parts = [(examples.X, examples.features, np.sqrt(np.finfo(np.float64).max / (4 * examples.X.shape[1])))]
-    if not standardize:
-        parts[0] = (examples.X, examples.features, limit)
-    parts.append((examples.Y, examples.labels, limit))
-    for values, names, most in parts:
+    squared = np.sqrt(np.finfo(np.float64).max / (4 * examples.X.shape[1])) if standardize else limit
+    for values, names, most in ((examples.X, examples.features, squared), (examples.Y, examples.labels, limit)):
         too_large = np.abs(values) > most
         if too_large.any():
             row, example = (int(i[0]) for i in np.nonzero(too_large))
@@ -460,9 +456,8 @@ def feature_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A constant feature gets std 1 (it carries no information; dividing by 0 would give NaN).
     """
     X = np.asarray(X, np.float64)
-    mean = X.mean(axis=1, keepdims=True)
     std = X.std(axis=1, keepdims=True)
-    return mean, np.where(std > 0, std, 1.0)
+    return X.mean(axis=1, keepdims=True), np.where(std > 0, std, 1.0)
 
 
 def standardize(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -509,24 +504,14 @@ def prepare(config: "RunConfig", stats: tuple[np.ndarray, np.ndarray] | None = N
     X_test = Y_test = None
     if config.test_split > 0:
         X, Y, X_test, Y_test = split(X, Y, config.test_split, config.seed)
-    if stats is not None:
-        mean, std = stats
-    elif config.standardize:
-        mean, std = feature_stats(X)
-    else:
-        mean, std = np.zeros((X.shape[0], 1)), np.ones((X.shape[0], 1))
+    if stats is None:
+        stats = feature_stats(X) if config.standardize else (np.zeros((X.shape[0], 1)), np.ones((X.shape[0], 1)))
+    mean, std = stats
     if mean.shape != (X.shape[0], 1):
         raise DataError(f"the data has {X.shape[0]} features but the saved model has {mean.shape[0]}")
-    scaled = None if X_test is None else standardize(X_test, mean, std)
+    X_test = None if X_test is None else standardize(X_test, mean, std)
+    Y_test = None if Y_test is None else Y_test.astype(np.float64)
     return Prepared(
-        standardize(X, mean, std),
-        Y.astype(np.float64),
-        scaled,
-        None if Y_test is None else Y_test.astype(np.float64),
-        X,
-        mean,
-        std,
-        examples.features,
-        examples.labels,
-        examples.fingerprint,
-    )
+        standardize(X, mean, std), Y.astype(np.float64), X_test, Y_test, X, mean, std, examples.features,
+        examples.labels, examples.fingerprint,
+    )  # fmt: skip
