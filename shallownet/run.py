@@ -1,21 +1,16 @@
 """One run module: what ``shallownet train`` (one config) and ``shallownet sweep`` (a grid) do, end to end.
 
-Both go the same way: the output folder checked (``check_out``), the data
-loaded and checked (``check_problem``), the memory estimated for every network
-at once (``estimate_memory``), the folder claimed (``Claim``: the lock, a killed
-save recovered), then training under recorded stop requests, then the one
-output writer (``outputs.save_model``, ``outputs.save_sweep``).
+Both go the same way: the output folder checked (``check_out``), the data loaded and checked
+(``check_problem``), the memory estimated for every network at once (``estimate_memory``), the folder
+claimed (``Claim``: the lock, a killed save recovered), training under recorded stop requests, then the
+one output writer (``outputs.save_model``, ``outputs.save_sweep``).
 
-``train_run`` saves model.npz, cost.png, decision_boundary.png (2-D data,
-sigmoid output) and summary.json every ``checkpoint_every`` seconds (at a chunk
-boundary; chunks are kept short in wall time), on a stop request and at the
-end: a run never loses more than a few seconds of work. A failed run (bad
-input, no room, divergence) leaves the files of an earlier run as they were,
-except for the checkpoints of its own progress. ``resume=True`` continues the
-run saved in ``out``: settings that change the problem must match the saved
-ones (each difference is named); iterations, learning rate, chunk and
-checkpoint interval may change (and are recorded). ``sweep_run`` writes
-nothing before its grid has trained (a sweep does not resume).
+``train_run`` saves every ``checkpoint_every`` seconds (at a chunk boundary; chunks are short in wall
+time), on a stop request and at the end: a run never loses more than a few seconds of work. A failed run
+leaves the files of an earlier run as they were, except for the checkpoints of its own progress.
+``resume=True`` continues the run saved in ``out``: settings that change the problem must match (each
+difference is named); iterations, learning rate, chunk and checkpoint interval may change (recorded).
+``sweep_run`` writes nothing before its grid has trained (a sweep does not resume).
 """
 
 import contextlib
@@ -56,12 +51,9 @@ class RunError(ValueError):
 
 
 def check_out(out: PathLike) -> Path:
-    """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there.
-
-    Nothing is left behind; the folder itself is created only when training starts. A save that a kill
-    left half done in ``out`` is finished first (under the lock), so what the folder holds is decided
-    on one whole set of files (resume, --overwrite).
-    """
+    """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there,
+    removed at once. A save that a kill left half done in ``out`` is finished first (under the lock), so
+    what the folder holds is decided on one whole set of files (resume, --overwrite)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RunError(f"output folder {out} is an existing file")
@@ -140,12 +132,10 @@ def _same_data(saved: checkpoint.Model, asked: str) -> bool:
 def resumed_config(
     settings: Mapping[str, Any] | RunConfig, saved: checkpoint.Model, out: PathLike
 ) -> tuple[RunConfig, dict[str, tuple[Any, Any]]]:
-    """The configuration of a resumed run: the saved one, with the settings given that may change.
+    """(the resumed run's config: the saved one with the settings given that may change, {name: (saved, new)}).
 
-    ``settings``: the settings explicitly asked for (a mapping; a RunConfig
-    counts as asking for every setting). A MUST_MATCH setting that differs
-    from the saved one refuses the resume, naming each difference. Returns
-    (config, {name: (saved, new)} of what changed).
+    ``settings``: those explicitly asked for (a RunConfig asks for every one). A MUST_MATCH setting that
+    differs from the saved one refuses the resume, naming each difference.
     """
     if isinstance(settings, RunConfig):
         settings = dataclasses.asdict(settings)
@@ -199,13 +189,16 @@ def simulate_cpu_devices(n: int) -> None:
         jax.config.update("jax_num_cpu_devices", n)
 
 
+def _drawn(config: RunConfig, prepared: data.Prepared) -> bool:
+    """Whether a decision boundary can be drawn: 2 features, one sigmoid output."""
+    return prepared.X.shape[0] == 2 and prepared.Y.shape[0] == 1 and config.output == "sigmoid"
+
+
 def _boundary_grid(config: RunConfig, prepared: data.Prepared) -> Grid | None:
-    """The plot grid (xx, yy, G raw) when a decision boundary can be drawn: 2 features, one sigmoid output."""
-    if prepared.X_unscaled.shape[0] != 2 or prepared.Y.shape[0] != 1 or config.output != "sigmoid":
-        return None
+    """The plot grid (xx, yy, G raw) when a decision boundary can be drawn."""
     from . import plots as plotting
 
-    return plotting.grid(prepared.X_unscaled)
+    return plotting.grid(prepared.X_unscaled) if _drawn(config, prepared) else None
 
 
 def estimate_memory(
@@ -221,18 +214,12 @@ def estimate_memory(
     n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
     layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
     padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
-    drawn = plots and n_x == 2 and n_y == 1 and first.output == "sigmoid"
+    drawn = plots and _drawn(first, prepared)
     sizes = memory.estimate(
-        n_x=n_x,
-        n_y=n_y,
-        n_h=padded,
-        m=m,
-        m_test=prepared.test_examples,
+        n_x=n_x, n_y=n_y, n_h=padded, m=m, m_test=prepared.test_examples,
         evaluated=m + prepared.test_examples + (GRID * GRID if drawn else 0),
-        capacity=min(first.chunk, first.iterations - start),
-        dtype=first.dtype,
-        devices=first.devices,
-    )
+        capacity=min(first.chunk, first.iterations - start), dtype=first.dtype, devices=first.devices,
+    )  # fmt: skip
     if baseline and logistic.skip_reason(n_x, m) is None:
         how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
         sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
@@ -260,11 +247,8 @@ def _device() -> dict[str, str]:
     import jax
 
     device = jax.devices()[0]
-    return {
-        "jax_version": jax.__version__,
-        "backend": jax.default_backend(),
-        "device": f"{device.platform}:{device.id} {device.device_kind}",
-    }
+    where = f"{device.platform}:{device.id} {device.device_kind}"
+    return {"jax_version": jax.__version__, "backend": jax.default_backend(), "device": where}
 
 
 def _evaluate(
@@ -286,9 +270,8 @@ def _evaluate(
 def _warm_up(config: RunConfig, prepared: data.Prepared, grid: Grid | None) -> None:
     """Compile the evaluation's forward pass and import matplotlib while the main thread trains.
 
-    Both wait mostly outside the GIL or beside XLA's compile of the training
-    loop, and on a small data set they are a large part of a short run. Only
-    the shapes matter, so zeros stand in for the parameters not trained yet. A
+    Both wait mostly outside the GIL or beside XLA's compile of the training loop, and on a small data set
+    they are a large part of a short run. Zeros stand in for the parameters (only the shapes matter). A
     failure here is harmless: the real call compiles again and reports it.
     """
     try:
@@ -335,8 +318,7 @@ class _Run:
     ) -> dict[str, Any]:
         """outputs.save_model: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
 
-        A plot that cannot describe this model (the boundary before the end)
-        is removed, so every file in the folder describes model.npz.
+        A plot that cannot describe this model (the boundary before the end) is removed.
         """
         summary = outputs.save_model(
             self.out,
@@ -365,17 +347,11 @@ class _Run:
 
     def extra(self) -> dict[str, Any]:
         """What a run's summary adds to the model's: resume, memory, timings, the device."""
-        before = {
-            "resumed_from": self.start if self.resumed else None,
-            "changed_on_resume": {k: list(v) for k, v in self.changes.items()},
-        }
-        after = {
-            "memory_estimate_bytes": self.memory_bytes,
-            "compile_seconds": self.timings.get("compile_s"),
-            "run_seconds": self.timings.get("run_s"),
-            "total_seconds": time.perf_counter() - self.started,
-            **_device(),
-        }
+        changes = {k: list(v) for k, v in self.changes.items()}
+        before = {"resumed_from": self.start if self.resumed else None, "changed_on_resume": changes}
+        after = {"memory_estimate_bytes": self.memory_bytes, "compile_seconds": self.timings.get("compile_s"),
+                 "run_seconds": self.timings.get("run_s"), "total_seconds": time.perf_counter() - self.started,
+                 **_device()}  # fmt: skip
         return {"before": before, "after": after}
 
 
@@ -426,12 +402,19 @@ def _starting_point(
     return params, history, segments
 
 
+def _kept(run: _Run, marked: str = "") -> str:
+    """What the folder holds after a failed run: the last checkpoint, or what it held before."""
+    if run.saved_iteration is None:
+        return f"{run.out / MODEL} left as it was"
+    return f"{run.out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint{marked}"
+
+
 def _save_failed(run: _Run, error: OSError) -> RunError:
     """A save found the disk full: the folder keeps the last checkpoint, its summary saying "failed", not "running"."""
     if run.saved_iteration is None:
         return RunError(f"{error}; {run.out} left as it was")
     marked = ' (summary.json: status "failed")' if outputs.mark_failed(run.out, str(error)) else ""
-    return RunError(f"{error}; {run.out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint{marked}")
+    return RunError(f"{error}; {_kept(run, marked)}")
 
 
 def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progress: Any, requests: Any) -> Any:
@@ -443,12 +426,7 @@ def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progres
     # train() extends ``history`` itself: the exceptions' .history is this same CostHistory.
     except train.Diverged as e:
         checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
-        kept = (
-            f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
-            if run.saved_iteration is not None
-            else f"{out / MODEL} left as it was"
-        )
-        raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
+        raise RunError(f"{e}: saved to {out / LAST_FINITE}; {_kept(run)}") from None
     except atomic.NoSpaceError as e:
         raise _save_failed(run, e) from None
     except train.Interrupted as e:
@@ -472,17 +450,13 @@ def train_run(
 ) -> dict[str, Any]:
     """Train as ``settings`` (a RunConfig, or a mapping of some of its settings) say, into folder ``out``.
 
-    Returns the summary (also written to summary.json). resume=True continues
-    the run saved in ``out``; then ``settings`` are only those explicitly asked
-    for (see ``resumed_config``). ``progress(done, cost)`` gets the total
-    iteration count between chunks; ``overwrite`` lets a new run replace a
-    model in ``out`` (outputs.Occupied otherwise); ``on_start(config, start, changes)`` is
-    called once everything is checked, before training. Raises
-    config.ConfigError, RunError (bad setting, no room, diverged: the last
-    finite parameters go to last_finite.npz), data.DataError,
-    checkpoint.CheckpointError, memory.TooLarge, train.Interrupted (a stop
-    request: model.npz holds the last finished chunk; .saved says whether one
-    was saved, .signum which signal).
+    Returns the summary (also written to summary.json). resume=True continues the run saved in ``out``;
+    then ``settings`` are only those explicitly asked for (``resumed_config``). ``progress(done, cost)``
+    gets the total iteration count between chunks; ``overwrite`` lets a new run replace a model in ``out``
+    (outputs.Occupied otherwise); ``on_start(config, start, changes)`` is called once everything is checked.
+    Raises config.ConfigError, RunError (bad setting, no room, diverged: the last finite parameters go to
+    last_finite.npz), data.DataError, checkpoint.CheckpointError, memory.TooLarge, train.Interrupted (a stop
+    request: model.npz holds the last finished chunk; .saved says whether one was saved, .signum which signal).
     """
     started = time.perf_counter()
     signals.check()  # a stop request swallowed while JAX was imported (signals.raising) ends the run here
@@ -539,14 +513,10 @@ def sweep_run(
 ) -> tuple[Any, list[str], int | None]:
     """What ``shallownet sweep`` does: every network of ``config.sweep_grid(settings, seeds)`` trained at once.
 
-    The same checks as a run (the output folder, the data, the labels, the
-    memory), before anything is compiled; then the table's files and every
-    network's model into ``out`` in one save (nothing is written before
-    training ends), under the folder's lock; a folder holding a sweep's
-    results needs ``overwrite``. Returns (SweepResult, the names written, the
-    signal of a stop request that came after training, or None: everything
-    was written all the same). A stop request during training raises
-    train.Interrupted (nothing written: a sweep does not resume).
+    The same checks as a run before anything is compiled; then the table's files and every network's model
+    into ``out`` in one save after training, under the folder's lock (a folder holding a sweep's results
+    needs ``overwrite``). Returns (SweepResult, the names written, the signal of a stop request that came
+    after training or None). A stop request during training raises train.Interrupted (nothing written).
     """
     from . import sweep
 
