@@ -63,21 +63,20 @@ def _whole(low: int, high: int | None = None) -> Check:
     return check
 
 
-def _real(low: float, *, low_open: bool, high: float | None = None, high_open: bool = True) -> Check:
+def _real(low: float, *, low_open: bool, high: float | None = None) -> Check:
+    """A finite number above ``low`` (or at it, unless ``low_open``) and below ``high`` (never at it)."""
+
     def check(value: Any, label: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{label} must be a number, got {value!r}")
         value = float(value)
         above = value > low if low_open else value >= low
-        below = high is None or (value < high if high_open else value <= high)
+        below = high is None or value < high
         if not (math.isfinite(value) and above and below):
             if high is None:
                 bound = f"{'>' if low_open else '>='} {low:g}"
                 raise ConfigError(f"{label} must be a finite number {bound}, got {value}")
-            raise ConfigError(
-                f"{label} must be in {'(' if low_open else '['}{low:g}, {high:g}"
-                f"{')' if high_open else ']'}, got {value}"
-            )
+            raise ConfigError(f"{label} must be in {'(' if low_open else '['}{low:g}, {high:g}), got {value}")
         return value
 
     return check
@@ -287,12 +286,10 @@ def _shown(value: Any) -> Any:
 
 
 def add_flags(parser: argparse.ArgumentParser, command: str) -> None:
-    """Add one flag per RunConfig field that ``command`` takes ("train" or "sweep").
+    """Add one flag per RunConfig field that ``command`` takes ("train" or "sweep"; sweep=True fields: lists).
 
-    Every flag defaults to argparse.SUPPRESS, so the parsed namespace holds only
-    the flags actually given (``given``): a resumed run tells "left at its
-    default" (keep the saved value) from "asked for". In a sweep, fields marked
-    sweep=True take one or more values.
+    Every flag defaults to argparse.SUPPRESS, so the parsed namespace holds only the flags given (``given``):
+    a resumed run tells "left at its default" (keep the saved value) from "asked for".
     """
     group = parser.add_argument_group("run configuration (see docs/training.md)")
     for field in fields_of(command):
@@ -334,9 +331,8 @@ def sweep_lists() -> tuple[str, ...]:
 def sweep_seeds(settings: Mapping[str, Any], seeds: int | None = None) -> tuple[str, list[int]]:
     """The inits of each configuration of a sweep: (init, [seed, ...]); ConfigError when they conflict.
 
-    ``seeds`` K (``--seeds``): K random inits, seeds seed .. seed + K - 1,
-    which turns on init "random" unless --init says otherwise; without it one
-    init per configuration (by default the course's own draw).
+    ``seeds`` K (``--seeds``): K random inits, seeds seed .. seed + K - 1; without it one init per
+    configuration (by default the course's own draw).
     """
     merged = {**SWEEP_DEFAULTS, **settings}
     seed = merged.get("seed", default("seed"))
@@ -371,11 +367,10 @@ def check_grid_size(varied: Mapping[str, tuple], seeds: int | None) -> int:
 def sweep_grid(settings: Mapping[str, Any], seeds: int | None = None) -> list[RunConfig]:
     """One RunConfig per network of a sweep, each validated as train would validate it.
 
-    ``settings``: what was given (the sweep's defaults fill in the rest);
-    list-valued entries (hidden_units, lr, activation) may be a single value
-    or a sequence. The grid is their product in SWEEP_ORDER, each combination
-    once per init (``sweep_seeds``; ``seeds`` K given, init "random" unless
-    asked otherwise). The first config carries the base seed (the test split's).
+    ``settings``: what was given (the sweep's defaults fill in the rest); hidden_units, lr, activation may be
+    one value or a sequence. The grid is their product in SWEEP_ORDER, each combination once per init
+    (``sweep_seeds``; ``seeds`` given turns on init "random" unless asked otherwise). The first config
+    carries the base seed (the test split's).
     """
     given = dict(settings)
     if seeds is not None and "init" not in given:

@@ -1,13 +1,10 @@
 """The one output writer: what a run or a sweep leaves behind, model.npz, its figures, summary.json.
 
-``shallownet train`` saves one network into its folder (at every checkpoint,
-on a stop and at the end: ``save_model``); ``shallownet sweep`` saves its
-table and every network of its grid into ``networks/<name>/`` in one save
-(``save_sweep``). Both write a model the same way (``write_model``: model.npz,
-then the figures, then summary.json describing them) into a staging folder
-that replaces the folder's family of files together (``atomic.replace_entries``),
-so every file in a folder describes one model, even after a kill -9.
-``predict --model`` reads any of them.
+``shallownet train`` saves one network into its folder (``save_model``: at every checkpoint, on a stop,
+at the end); ``shallownet sweep`` saves its table and every network into ``networks/<name>/`` in one save
+(``save_sweep``). Both write a model the same way (``write_model``: model.npz, the figures, summary.json)
+into a staging folder that replaces the folder's files together (``atomic.replace_entries``), so every
+file in a folder describes one model, even after a kill -9. ``predict --model`` reads any of them.
 """
 
 import contextlib
@@ -120,11 +117,10 @@ def write_model(
 
 
 def save_model(folder: Path, model: checkpoint.Model, *args: Any) -> dict[str, Any]:
-    """``write_model(staging, model, *args)``, replacing MODEL_FILES in ``folder`` together
-    (atomic.replace_entries); the summary.
+    """``write_model(staging, model, *args)``, replacing MODEL_FILES in ``folder`` together; the summary.
 
-    A full disk (refused before writing when the room is visibly not there), a crash or a kill -9 at
-    any instant leaves the folder's files describing one model; the stop signals wait meanwhile.
+    A full disk, a crash or a kill -9 at any instant leaves the folder's files describing one model; the
+    stop signals wait meanwhile.
     """
     figures = len(args) > 2 and args[2] is not None
     needed = sum(array.nbytes for array in model.arrays().values()) + (FIGURES_BYTES if figures else 0)
@@ -159,9 +155,8 @@ def save_sweep(folder: Path, result: Any, configs: Sequence[Any], prepared: Any,
 def mark_failed(folder: Path, reason: str) -> bool:
     """Say in summary.json that the run writing ``folder`` stopped (status "running" -> "failed"); True if done.
 
-    Called when a save failed (a full disk): the folder keeps the last checkpoint, whose summary says
-    "running" though nothing runs any more. The new summary is written whole when there is room, else
-    the status is overwritten in place, same length (no new disk blocks needed).
+    Called when a save failed (a full disk): the new summary is written whole when there is room, else the
+    status is overwritten in place, same length (no new disk blocks needed).
     """
     path = folder / SUMMARY
     try:

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import logistic
 from .checkpoint import PathLike
+from .config import SWEEP_ORDER
 from .evaluate import accuracies, forward_many
 from .history import LIMIT
 from .outputs import SWEEP_TABLE_FILES
@@ -40,7 +41,6 @@ CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
 CSV_COLUMNS = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost", "diverged_at",
                "train_accuracy", "test_accuracy")  # fmt: skip
 MAX_PANELS = 24
-SWEEP_AXES = ("hidden_units", "lr", "activation")  # config.SWEEP_ORDER: a sweep's list-valued settings
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,8 @@ class SweepResult:
     def summary(self) -> list[dict[str, Any]]:
         """One dict per configuration: seeds, diverged, train/test accuracy mean and std over the seeds.
 
-        Diverged networks are counted (``diverged``, and ``diverged_at``: their
-        iterations) and left out of the mean and std (their last finite
-        parameters are not a trained network); std is the sample standard
-        deviation (ddof = 1), None for a single seed.
+        Diverged networks are counted (``diverged``, ``diverged_at``) and left out of the mean and std (their
+        last finite parameters are not a trained network); std is the sample std (ddof = 1), None for one seed.
         """
         rows: list[dict[str, Any]] = []
         for configuration in self.configurations():
@@ -137,7 +135,7 @@ def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None) -> dic
     """sweep.json's settings: the grid's axes and what its networks share."""
     first = configs[0]
     axes = {key: list(dict.fromkeys(getattr(config, name) for config in configs))
-            for key, name in zip(("hidden_units", "lrs", "activations"), SWEEP_AXES)}  # fmt: skip
+            for key, name in zip(("hidden_units", "lrs", "activations"), SWEEP_ORDER)}  # fmt: skip
     seeds = list(dict.fromkeys(_seed(config) for config in configs))
     shared = {name: getattr(first, name) for name in ("iterations", "gradients", "dtype", "chunk")}
     return {**axes, "init": first.init, "seeds": seeds, **shared, "examples": int(m), "test_examples": m_test}
@@ -160,22 +158,15 @@ def _baseline(
 
 
 def train_grid(
-    configs: Sequence["RunConfig"],
-    X: "AnyArray",
-    Y: "AnyArray",
-    X_test: "AnyArray | None" = None,
-    Y_test: "AnyArray | None" = None,
-    *,
-    baseline: bool = True,
-    timings: dict[str, float] | None = None,
+    configs: Sequence["RunConfig"], X: "AnyArray", Y: "AnyArray", X_test: "AnyArray | None" = None,
+    Y_test: "AnyArray | None" = None, *, baseline: bool = True, timings: dict[str, float] | None = None,
     **options: Any,
-) -> SweepResult:
+) -> SweepResult:  # fmt: skip
     """Train one network per config (``config.sweep_grid``'s list) at once on X, Y; returns a SweepResult.
 
-    X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``options``:
-    progress(done, last costs), should_stop, chunk_seconds (``train.train_many``;
-    a stop raises train.Interrupted). ``baseline`` adds the logistic-regression
-    row. ``timings`` (a dict) receives compile_s, run_s, train_s, baseline_s.
+    X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``options``: progress(done, last costs),
+    should_stop, chunk_seconds (``train.train_many``; a stop raises train.Interrupted). ``baseline`` adds the
+    logistic-regression row. ``timings`` (a dict) receives compile_s, run_s, train_s, baseline_s.
     """
     from . import train
 
@@ -238,10 +229,8 @@ def run(
 ) -> SweepResult:
     """The library's sweep: the grid of ``config.sweep_grid`` (validated as ``shallownet sweep`` validates it).
 
-    Every hidden size x lr x activation, each with ``seeds`` K random inits
-    (seed .. seed + K - 1; init "random") or one init (by default the course's
-    draw). ``options``: baseline, timings, progress, should_stop,
-    chunk_seconds (``train_grid``).
+    Every hidden size x lr x activation, each with ``seeds`` K random inits (seed .. seed + K - 1; init
+    "random") or one init (by default the course's draw). ``options``: see ``train_grid``.
     """
     from . import config
 
@@ -274,10 +263,7 @@ def _diverged(row: dict[str, Any]) -> str:
 
 def summary_table(result: SweepResult) -> str:
     """Aligned text: one line per configuration (accuracy mean ± std over seeds), then logistic regression.
-
-    A configuration whose networks all diverged shows "-" for its accuracy and
-    "at N" (the iteration) in the diverged column.
-    """
+    A configuration whose networks all diverged shows "-" for its accuracy."""
     vary = result.varying()
     has_test = result.settings["test_examples"] is not None
     rows = result.summary()
@@ -372,11 +358,8 @@ def write_outputs(
 def boundary_panels(
     result: SweepResult, X: np.ndarray, limit: int = MAX_PANELS, scale: tuple[np.ndarray, np.ndarray] | None = None
 ) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-    """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``).
-
-    The grid covers X (the data's own units; ``scale`` = (mean, std) maps it
-    to the features the networks saw). All panels come from one compiled call.
-    """
+    """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``), from one
+    compiled call. The grid covers X (the data's units; ``scale`` = (mean, std): the features the networks saw)."""
     from .data import standardize
     from .evaluate import forward_many, predictions
     from .plots import grid as plot_grid

@@ -1,11 +1,9 @@
 """Networks trained by full-batch gradient descent: one network is a stack of one (``shallownet.fit``).
 
-``train(params, X, Y, ...)`` is the library's one-network entry point (the
-notebooks use it), ``train_many(list of params, X, Y, ...)`` the many-network
-one; both check the problem, stack the networks and run the one host loop over
-the one compiled step. The difference is only how divergence is told: a
-single run that goes non-finite raises ``Diverged`` with its last finite
-parameters; among many, that network is frozen and reported in the result.
+``train(params, X, Y, ...)`` is the library's one-network entry point (the notebooks use it),
+``train_many(list of params, X, Y, ...)`` the many-network one; both check the problem, stack the networks
+and run the one host loop over the one compiled step. Only divergence is told apart: a single run that goes
+non-finite raises ``Diverged`` with its last finite parameters; among many, that network is frozen and reported.
 """
 
 from collections.abc import Callable, Sequence
@@ -91,14 +89,11 @@ def train(
 ) -> tuple[HostParams, np.ndarray]:
     """Run ``iterations`` gradient-descent steps; returns (params numpy, costs numpy).
 
-    ``dtype`` (default: that of X) casts data and parameters; float32 trains
-    fastest, float64 is the verification dtype. ``progress(done, last_cost)``
-    is called between chunks. Raises Diverged (with the last finite params)
-    if a step goes non-finite, Interrupted (the last chunk's params) on a
-    stop. ``start_iteration``: where a resumed run's ``history`` (a
-    CostHistory) ends; ``costs`` is then its kept costs (default: every cost
-    of this call). ``devices`` (a count) shards the examples
-    (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
+    ``dtype`` (default: that of X) casts data and parameters (float32 fastest, float64 for verification).
+    ``progress(done, last_cost)`` is called between chunks. Raises Diverged (with the last finite params) if
+    a step goes non-finite, Interrupted (the last chunk's params) on a stop. ``start_iteration``: where a
+    resumed run's ``history`` (a CostHistory) ends; ``costs`` is then its kept costs. ``devices`` (a count)
+    shards the examples (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
     """
     _check(X, Y, output, gradients, iterations, chunk)
     manual.checks.check_positive_number(lr, "lr")
@@ -143,12 +138,10 @@ def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "ta
 class ManyResult:
     """What ``train_many`` returns, in the order the networks were given.
 
-    params: one dict W1 b1 W2 b2 (numpy, the training dtype) per network, with
-    its own shapes. histories: one CostHistory per network. steps (N,): the
-    steps each network took; diverged (N,) bool: it stopped because a step
-    went non-finite (its params are then its last finite ones, after steps[k]
-    steps). predictions (N, n_y, m_eval): A2 on ``evaluate`` after the last
-    iteration (None when not asked, or when every network stopped before it).
+    params: one dict W1 b1 W2 b2 (numpy, the training dtype) per network, its own shapes. steps (N,): the
+    steps each network took; diverged (N,) bool: a step went non-finite (its params are then its last finite
+    ones). predictions (N, n_y, m_eval): A2 on ``evaluate`` after the last iteration (None when not asked,
+    or when every network stopped before it).
     """
 
     params: list[HostParams]
@@ -174,31 +167,18 @@ class ManyResult:
 
 
 def train_many(
-    params: Sequence[ParamsLike],
-    X: AnyArray,
-    Y: AnyArray,
-    *,
-    lr: Any = 1.2,
-    activation: Any = "tanh",
-    output: str = "sigmoid",
-    gradients: str = "manual",
-    iterations: int = 10000,
-    chunk: int = 1000,
-    dtype: DTypeLike | None = None,
-    buckets: Any = "auto",
-    cost_limit: int | None = None,
-    **options: Any,
-) -> ManyResult:
+    params: Sequence[ParamsLike], X: AnyArray, Y: AnyArray, *, lr: Any = 1.2, activation: Any = "tanh",
+    output: str = "sigmoid", gradients: str = "manual", iterations: int = 10000, chunk: int = 1000,
+    dtype: DTypeLike | None = None, buckets: Any = "auto", cost_limit: int | None = None, **options: Any,
+) -> ManyResult:  # fmt: skip
     """Train every network of ``params`` (a list of W1 b1 W2 b2 dicts) on the same X, Y, all at once.
 
-    ``lr`` and ``activation`` are one value for all or one per network. Each
-    network gets what ``train(params[k], X, Y, lr=lr[k], ...)`` gives it alone
-    (to round-off). A network whose step goes non-finite stops there (see
-    ``ManyResult``) and the others go on; no exception is raised for it.
-    ``cost_limit``: points each history keeps (``CostHistory``; None: all).
-    ``options``: progress(done, last costs (N,)), should_stop, chunk_seconds,
-    timings, evaluate (``fit.fit``). A stop raises Interrupted whose .params
-    and .history are lists. ``buckets``: see ``stack.make_layout``.
+    ``lr`` and ``activation``: one value for all or one per network. Each network gets what
+    ``train(params[k], X, Y, lr=lr[k], ...)`` gives it alone (to round-off). A network whose step goes
+    non-finite stops there (``ManyResult``) and the others go on. ``cost_limit``: points each history keeps
+    (None: all). ``options``: progress(done, last costs (N,)), should_stop, chunk_seconds, timings, evaluate
+    (``fit.fit``). A stop raises Interrupted whose .params and .history are lists. ``buckets``: see
+    ``stack.make_layout``.
     """
     _check(X, Y, output, gradients, iterations, chunk)
     dtype = np.dtype(dtype or np.asarray(X).dtype)
