@@ -152,20 +152,15 @@ def _interrupted_text(interrupted: Any, command: str) -> str:
 
 def _stopped(interrupted: Any, command: str, bar: Any) -> int:
     """Report a stop request (everything that could be saved is): one line on stderr, the exit code 128 + N."""
-    from . import signals
-
     bar.close()
-    signals.ignore_further()  # a second request must not cut the message short
-    print(f"shallownet: {_interrupted_text(interrupted, command)}", file=sys.stderr)
-    return signals.exit_code(interrupted.signum)
+    return _interrupted(interrupted.signum, _interrupted_text(interrupted, command))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from . import config, run, train
 
     settings = config.given(args, "train")
-    data_name = settings.get("data", config.default("data"))
-    out = Path(args.out) if args.out is not None else Path("runs") / Path(data_name).stem
+    out = Path(args.out or Path("runs") / Path(settings.get("data", config.default("data"))).stem)
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)
 
@@ -236,8 +231,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from . import config, run, sweep, train
 
     settings = config.given(args, "sweep")
-    data_name = settings.get("data", config.default("data"))
-    out = Path(args.out) if args.out is not None else Path("runs") / f"sweep-{Path(data_name).stem}"
+    out = Path(args.out or Path("runs") / f"sweep-{Path(settings.get('data', config.default('data'))).stem}")
     iterations = settings.get("iterations", config.SWEEP_DEFAULTS["iterations"])
     bar, _, update = _progress_bar("sweep", iterations)
     try:
@@ -281,11 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _interrupted(signals.pending() or signal.SIGINT)  # a stop request turned into another error
 
 
-def _interrupted(signum: int) -> int:
+def _interrupted(signum: int, text: str | None = None) -> int:
+    """One line on stderr (by default: interrupted by SIGNAME), the exit code 128 + N."""
     from . import signals
 
-    signals.ignore_further()
-    print(f"shallownet: interrupted by {signals.name(signum)}", file=sys.stderr)
+    signals.ignore_further()  # a second request must not cut the message short
+    print(f"shallownet: {text or f'interrupted by {signals.name(signum)}'}", file=sys.stderr)
     return signals.exit_code(signum)
 
 
