@@ -309,24 +309,18 @@ class _Run:
         return outputs.model_of(params, self.config, self.prepared, history, self.segments, status)
 
     def save(
-        self,
-        params: ParamsLike,
-        history: CostHistory,
-        status: str,
-        scores: dict[str, float | None] | None = None,
+        self, params: ParamsLike, history: CostHistory, status: str, scores: dict[str, float | None] | None = None,
         grid_predictions: np.ndarray | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any]:  # fmt: skip
         """outputs.save_model: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
 
         A plot that cannot describe this model (the boundary before the end) is removed.
         """
-        summary = outputs.save_model(
-            self.out,
-            self.model(params, history, status),
-            scores,
-            self.extra,
-            lambda folder: self.figures(folder, history, status == "finished", grid_predictions),
-        )
+
+        def figures(folder: Path) -> list:
+            return self.figures(folder, history, status == "finished", grid_predictions)
+
+        summary = outputs.save_model(self.out, self.model(params, history, status), scores, self.extra, figures)
         self.saved_iteration = history.done
         return summary
 
@@ -440,14 +434,10 @@ def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progres
 
 
 def train_run(
-    settings: Mapping[str, Any] | RunConfig | None,
-    out: PathLike,
-    *,
-    resume: bool = False,
-    overwrite: bool = False,
+    settings: Mapping[str, Any] | RunConfig | None, out: PathLike, *, resume: bool = False, overwrite: bool = False,
     progress: train.Progress | None = None,
     on_start: Callable[[RunConfig, int, dict[str, tuple[Any, Any]]], object] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # fmt: skip
     """Train as ``settings`` (a RunConfig, or a mapping of some of its settings) say, into folder ``out``.
 
     Returns the summary (also written to summary.json). resume=True continues the run saved in ``out``;
@@ -503,14 +493,9 @@ def _finish(params: ParamsLike, run: _Run, history: CostHistory, requests: signa
 
 
 def sweep_run(
-    settings: Mapping[str, Any],
-    out: PathLike,
-    *,
-    seeds: int | None = None,
-    plots: bool = True,
-    overwrite: bool = False,
-    progress: Any = None,
-) -> tuple[Any, list[str], int | None]:
+    settings: Mapping[str, Any], out: PathLike, *, seeds: int | None = None, plots: bool = True,
+    overwrite: bool = False, progress: Any = None,
+) -> tuple[Any, list[str], int | None]:  # fmt: skip
     """What ``shallownet sweep`` does: every network of ``config.sweep_grid(settings, seeds)`` trained at once.
 
     The same checks as a run before anything is compiled; then the table's files and every network's model

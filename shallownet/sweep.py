@@ -210,23 +210,11 @@ def train_grid(
 
 
 def run(
-    X: "AnyArray",
-    Y: "AnyArray",
-    *,
-    hidden_units: Sequence[int],
-    lrs: Sequence[float] = (1.2,),
-    activations: Sequence[str] = ("tanh",),
-    seeds: int | None = None,
-    seed: int = 0,
-    init: str = "course",
-    iterations: int = 5000,
-    gradients: str = "manual",
-    dtype: str = "float64",
-    chunk: int = 1000,
-    X_test: "AnyArray | None" = None,
-    Y_test: "AnyArray | None" = None,
-    **options: Any,
-) -> SweepResult:
+    X: "AnyArray", Y: "AnyArray", *, hidden_units: Sequence[int], lrs: Sequence[float] = (1.2,),
+    activations: Sequence[str] = ("tanh",), seeds: int | None = None, seed: int = 0, init: str = "course",
+    iterations: int = 5000, gradients: str = "manual", dtype: str = "float64", chunk: int = 1000,
+    X_test: "AnyArray | None" = None, Y_test: "AnyArray | None" = None, **options: Any,
+) -> SweepResult:  # fmt: skip
     """The library's sweep: the grid of ``config.sweep_grid`` (validated as ``shallownet sweep`` validates it).
 
     Every hidden size x lr x activation, each with ``seeds`` K random inits (seed .. seed + K - 1; init
@@ -264,34 +252,22 @@ def _diverged(row: dict[str, Any]) -> str:
 def summary_table(result: SweepResult) -> str:
     """Aligned text: one line per configuration (accuracy mean ± std over seeds), then logistic regression.
     A configuration whose networks all diverged shows "-" for its accuracy."""
-    vary = result.varying()
-    has_test = result.settings["test_examples"] is not None
-    rows = result.summary()
+    vary, rows = result.varying(), result.summary()
+    parts = ("train",) if result.settings["test_examples"] is None else ("train", "test")
     diverged = [_diverged(row) for row in rows]
-    width = max([10] + [len(cell) + 2 for cell in diverged])
-    head = {"hidden_units": f"{'hidden units':>12}", "lr": f"{'lr':>8}", "activation": f"{'activation':>16}"}
-    lines = [
-        "".join(head[name] for name in vary)
-        + f"{'seeds':>7}{'train %':>17}"
-        + (f"{'test %':>17}" if has_test else "")
-        + (f"{'diverged':>{width}}" if any(diverged) else "")
-    ]
+    width = max([10] + [len(cell) + 2 for cell in diverged]) if any(diverged) else 0  # 0: no such column
+    axes = {"hidden_units": ("hidden units", 12, ""), "lr": ("lr", 8, "g"), "activation": ("activation", 16, "")}
+    head = "".join(f"{axes[name][0]:>{axes[name][1]}}" for name in vary) + f"{'seeds':>7}"
+    lines = [head + "".join(f"{part + ' %':>17}" for part in parts) + f"{'diverged' if width else '':>{width}}"]
     for row, cell in zip(rows, diverged):
-        cells = {"hidden_units": f"{row['hidden_units']:>12}", "lr": f"{row['lr']:>8g}",
-                 "activation": f"{row['activation']:>16}"}  # fmt: skip
-        line = "".join(cells[name] for name in vary)
-        line += f"{row['seeds']:>7}{_pct(row['train_mean'], row['train_std']):>17}"
-        if has_test:
-            line += f"{_pct(row['test_mean'], row['test_std']):>17}"
-        lines.append((line + (f"{cell:>{width}}" if any(diverged) else "")).rstrip())
+        line = "".join(f"{row[name]:>{axes[name][1]}{axes[name][2]}}" for name in vary) + f"{row['seeds']:>7}"
+        line += "".join(f"{_pct(row[f'{part}_mean'], row[f'{part}_std']):>17}" for part in parts)
+        lines.append((line + f"{cell:>{width}}").rstrip())
     if "baseline" in result.settings:
         lines.append(result.settings["baseline"])
     if result.logistic is not None:
-        width = sum(len(head[name]) for name in vary) + 7
-        line = f"{'logistic regression':<{width}}{result.logistic['train_accuracy']:>17.2f}"
-        if has_test:
-            line += f"{result.logistic['test_accuracy']:>17.2f}"
-        lines.append(line)
+        line = f"{'logistic regression':<{len(head)}}"
+        lines.append(line + "".join(f"{result.logistic[f'{part}_accuracy']:>17.2f}" for part in parts))
     return "\n".join(lines)
 
 
@@ -325,14 +301,9 @@ def json_record(result: SweepResult) -> dict[str, Any]:
 
 
 def write_outputs(
-    result: SweepResult,
-    out: PathLike,
-    X: np.ndarray,
-    Y: np.ndarray,
-    *,
-    plots: bool = True,
+    result: SweepResult, out: PathLike, X: np.ndarray, Y: np.ndarray, *, plots: bool = True,
     scale: tuple[np.ndarray, np.ndarray] | None = None,
-) -> list[str]:
+) -> list[str]:  # fmt: skip
     """Write sweep.csv, sweep.json and (plots=True) accuracy.png and, for 2-D data, decision_boundaries.png.
 
     X is in the data's own units (the plot's axes); ``scale`` = (mean, std) when the networks were

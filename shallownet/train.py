@@ -69,24 +69,12 @@ def _fit_stack(
 
 
 def train(
-    params: ParamsLike,
-    X: AnyArray,
-    Y: AnyArray,
-    *,
-    activation: str = "tanh",
-    output: str = "sigmoid",
-    gradients: Any = "manual",
-    lr: float = 1.2,
-    iterations: int = 10000,
-    chunk: int = 1000,
-    dtype: DTypeLike | None = None,
-    progress: Progress | None = None,
-    start_iteration: int = 0,
-    history: CostHistory | None = None,
-    checkpoint: Callable[[int, HostParams, CostHistory], object] | None = None,
-    devices: int | None = None,
-    **options: Any,
-) -> tuple[HostParams, np.ndarray]:
+    params: ParamsLike, X: AnyArray, Y: AnyArray, *, activation: str = "tanh", output: str = "sigmoid",
+    gradients: Any = "manual", lr: float = 1.2, iterations: int = 10000, chunk: int = 1000,
+    dtype: DTypeLike | None = None, progress: Progress | None = None, start_iteration: int = 0,
+    history: CostHistory | None = None, checkpoint: Callable[[int, HostParams, CostHistory], object] | None = None,
+    devices: int | None = None, **options: Any,
+) -> tuple[HostParams, np.ndarray]:  # fmt: skip
     """Run ``iterations`` gradient-descent steps; returns (params numpy, costs numpy).
 
     ``dtype`` (default: that of X) casts data and parameters (float32 fastest, float64 for verification).
