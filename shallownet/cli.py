@@ -174,14 +174,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     bar, start_bar, update = _progress_bar("train")
     try:
         summary = _configured(
-            run.train_run,
-            settings,
-            out,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            progress=update,
+            run.train_run, settings, out, resume=args.resume, overwrite=args.overwrite, progress=update,
             on_start=on_start,
-        )
+        )  # fmt: skip
     except train.Interrupted as e:
         return _stopped(e, "train", bar)
     finally:

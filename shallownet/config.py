@@ -136,17 +136,10 @@ def _activation(value: Any, label: str) -> str:
 
 
 def setting(
-    default: Any,
-    help: str,
-    check: Check | None = None,
-    *,
-    on_resume: str = MUST_MATCH,
-    flag: str | None = None,
-    choices: tuple[str, ...] | None = None,
-    metavar: str | None = None,
-    commands: tuple[str, ...] = COMMANDS,
+    default: Any, help: str, check: Check | None = None, *, on_resume: str = MUST_MATCH, flag: str | None = None,
+    choices: tuple[str, ...] | None = None, metavar: str | None = None, commands: tuple[str, ...] = COMMANDS,
     sweep: bool = False,
-) -> Any:
+) -> Any:  # fmt: skip
     """A RunConfig field: its default and the metadata everything else is derived from (every other argument).
 
     ``check`` defaults to one of ``choices``; ``sweep=True``: ``shallownet sweep`` takes a list of values.

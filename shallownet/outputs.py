@@ -98,12 +98,9 @@ def summary_json(content: dict[str, Any]) -> str:
 
 
 def write_model(
-    folder: Path,
-    model: checkpoint.Model,
-    scores: Mapping[str, float | None] | None = None,
-    extra: Callable[[], Mapping[str, Any]] = dict,
-    figures: Callable[[Path], list[str]] | None = None,
-) -> dict[str, Any]:
+    folder: Path, model: checkpoint.Model, scores: Mapping[str, float | None] | None = None,
+    extra: Callable[[], Mapping[str, Any]] = dict, figures: Callable[[Path], list[str]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """model.npz, then ``figures(folder)`` (the names it wrote), then summary.json into ``folder``; the summary.
 
     Plain writes: ``save_model`` and ``save_sweep`` call it on a staging folder. ``extra()`` is called
