@@ -72,15 +72,12 @@ class Model:
     def arrays(self) -> dict[str, np.ndarray]:
         cost_iterations, costs = self.history.arrays()
         arrays = {k: np.asarray(self.params[k]) for k in PARAM_KEYS}
+        floats = {"feature_mean": self.feature_mean, "feature_std": self.feature_std, "costs": costs}
+        arrays.update({k: np.asarray(v, np.float64) for k, v in floats.items()})
         arrays.update(
-            feature_mean=np.asarray(self.feature_mean, np.float64),
-            feature_std=np.asarray(self.feature_std, np.float64),
-            costs=np.asarray(costs, np.float64),
-            cost_iterations=np.asarray(cost_iterations, np.int64),
-            iteration=np.asarray(int(self.iteration), np.int64),
-            meta=np.asarray(json.dumps(self.meta())),
+            cost_iterations=np.asarray(cost_iterations, np.int64), iteration=np.asarray(self.iteration, np.int64)
         )
-        return arrays
+        return {**arrays, "meta": np.asarray(json.dumps(self.meta()))}
 
 
 def save(path: PathLike, model: Model) -> None:

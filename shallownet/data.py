@@ -253,14 +253,12 @@ class Fingerprint:
 
     @classmethod
     def from_dict(cls, saved: Any) -> Self:
+        types = {"sha256": str, "rows": int, "columns": list}
         if (
-            not isinstance(saved, dict)
-            or set(saved) != {"sha256", "rows", "columns"}
-            or not isinstance(saved["sha256"], str)
-            or not isinstance(saved["rows"], int)
-            or not isinstance(saved["columns"], list)
+            not isinstance(saved, dict) or set(saved) != set(types)
+            or not all(isinstance(saved[key], kind) for key, kind in types.items())
             or not all(isinstance(column, str) for column in saved["columns"])
-        ):
+        ):  # fmt: skip
             raise ValueError(f"a data fingerprint is {{sha256, rows, columns}}, got {saved!r}")
         return cls(saved["sha256"], saved["rows"], tuple(saved["columns"]))
 
