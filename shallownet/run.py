@@ -145,10 +145,8 @@ def resumed_config(
         old, new = getattr(saved.config, name), getattr(asked, name)
         if old == new:
             continue
-        if name == "data" and _same_data(saved, new):
-            changes[name] = (old, new)  # the same content elsewhere: read from where it is now
-            continue
-        if run_config.on_resume(name) == MUST_MATCH:
+        # The same data content elsewhere is no difference: it is read from where it is now.
+        if run_config.on_resume(name) == MUST_MATCH and not (name == "data" and _same_data(saved, new)):
             differences.append(f"{name} {old!r} (asked {new!r})")
         else:
             changes[name] = (old, new)
