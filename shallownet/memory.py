@@ -8,6 +8,7 @@ host's MemAvailable capped by a cgroup limit). The estimate is plain (XLA fuses 
 scratch space of its own): right to within a small factor, which is what refusing a run that cannot fit needs.
 """
 
+import contextlib
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -88,13 +89,8 @@ def _cgroup_room() -> int | None:
 def host_available() -> int | None:
     """Bytes of host memory a new allocation can get: MemAvailable (or free pages), capped by the cgroup."""
     room = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    room = int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        room = next((int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")), None)
     if room is None:
         try:
             room = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

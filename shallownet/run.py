@@ -101,9 +101,8 @@ class Claim:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(self.fd)
-            raise RunError(
-                f"another shallownet run is writing to {self.out}; wait for it or choose another --out"
-            ) from None
+            busy = f"another shallownet run is writing to {self.out}; wait for it or choose another --out"
+            raise RunError(busy) from None
         except OSError:
             pass  # a file system without locks: go on unlocked
         self.removed = atomic.remove_leftovers(self.out, RUN_FILES) + atomic.recover(self.out)
@@ -177,14 +176,13 @@ def _check_resumed_data(prepared: data.Prepared, saved: checkpoint.Model, config
 
 
 def simulate_cpu_devices(n: int) -> None:
-    """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started."""
-    if n <= 1:
-        return
-    import jax
+    """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started (main() called
+    from a test: the count is fixed, and data_mesh says what exists)."""
+    if n > 1:
+        import jax
 
-    # Once JAX has started (main() called from a test) the count is fixed: data_mesh says what exists.
-    with contextlib.suppress(RuntimeError):
-        jax.config.update("jax_num_cpu_devices", n)
+        with contextlib.suppress(RuntimeError):
+            jax.config.update("jax_num_cpu_devices", n)
 
 
 def _drawn(config: RunConfig, prepared: data.Prepared) -> bool:
