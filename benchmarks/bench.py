@@ -243,8 +243,8 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
 
 def train_contender(X, Y, params, dtype, lr, iterations):
     """(contender, first call seconds): shallownet.train.train as ``shallownet train`` calls it."""
-    from shallownet.experiment import CHUNK_SECONDS
     from shallownet.history import LIMIT, CostHistory
+    from shallownet.run import CHUNK_SECONDS
     from shallownet.train import train
 
     def run():

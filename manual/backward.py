@@ -10,23 +10,13 @@ itself is (A2 - Y)/m: the 1/m is carried by dW and db instead, which is the
 same thing.)
 """
 
-import jax
 import jax.numpy as jnp
 from jax import lax
 
 from .activations import check_activation, get_activation
 from .checks import check_output, check_problem
-from .forward import cost_unchecked, forward_unchecked
+from .forward import cost_unchecked, forward_unchecked, jitted
 from .typing import AnyArray, Array, Cache, CacheLike, Grads, Params, ParamsLike
-
-
-def matmul_nt(A: Array, B: Array) -> Array:
-    """A @ B.T, (n, m) x (k, m) -> (n, k), contracting the m axis directly.
-
-    Same value as the slide's ``dZ @ A.T``; written with dot_general so XLA
-    does not copy out an (m, k) transpose every iteration when m is large.
-    """
-    return lax.dot_general(A, B, (((1,), (1,)), ((), ())))
 
 
 def backward_sums_unchecked(params: Params, cache: Cache, X: Array, Y: Array, activation: str = "tanh") -> Grads:
@@ -55,6 +45,15 @@ def backward_unchecked(params: Params, cache: Cache, X: Array, Y: Array, activat
     # J is the average over the m examples, W and b are shared by all of them:
     # their gradients are the sums above times the 1/m of that average.
     return _like_params({k: v / m for k, v in sums.items()}, params)
+
+
+def matmul_nt(A: Array, B: Array) -> Array:
+    """A @ B.T, (n, m) x (k, m) -> (n, k), contracting the m axis directly.
+
+    Same value as the slide's ``dZ @ A.T``; written with dot_general so XLA
+    does not copy out an (m, k) transpose every iteration when m is large.
+    """
+    return lax.dot_general(A, B, (((1,), (1,)), ((), ())))
 
 
 def _like_params(grads: Grads, params: Params) -> Grads:
@@ -111,13 +110,6 @@ def backward_per_example_unchecked(
     return _like_params({k: v / m for k, v in total.items()}, params)
 
 
-_backward_jit = jax.jit(backward_unchecked, static_argnames=("activation",))
-_backward_sums_jit = jax.jit(backward_sums_unchecked, static_argnames=("activation",))
-_grads_jit = jax.jit(grads_unchecked, static_argnames=("activation", "output"))
-_value_and_grads_jit = jax.jit(value_and_grads_unchecked, static_argnames=("activation", "output"))
-_per_example_jit = jax.jit(backward_per_example_unchecked, static_argnames=("activation", "output"))
-
-
 def _check(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str, output: str) -> None:
     check_output(output)
     check_activation(activation)
@@ -142,7 +134,7 @@ def backward(
     """Checked, jitted backprop from a forward cache; grads have the params' shapes."""
     _check(params, X, Y, activation, output)
     _check_cache(params, cache, X)
-    return _backward_jit(params, cache, X, Y, activation=activation)
+    return jitted(backward_unchecked, "activation")(params, cache, X, Y, activation=activation)
 
 
 def backward_sums(
@@ -151,13 +143,13 @@ def backward_sums(
     """Checked, jitted gradient *sums* over the m examples (no 1/m): m times ``backward``'s result."""
     _check(params, X, Y, activation, output)
     _check_cache(params, cache, X)
-    return _backward_sums_jit(params, cache, X, Y, activation=activation)
+    return jitted(backward_sums_unchecked, "activation")(params, cache, X, Y, activation=activation)
 
 
 def grads(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> Grads:
     """Checked, jitted manual gradients of J: dict dW1 (n_h, n_x), db1 (n_h, 1), dW2 (n_y, n_h), db2 (n_y, 1)."""
     _check(params, X, Y, activation, output)
-    return _grads_jit(params, X, Y, activation=activation, output=output)
+    return jitted(grads_unchecked, "activation", "output")(params, X, Y, activation=activation, output=output)
 
 
 def value_and_grads(
@@ -165,7 +157,7 @@ def value_and_grads(
 ) -> tuple[Array, Grads]:
     """Checked, jitted (J, grads) on the manual path."""
     _check(params, X, Y, activation, output)
-    return _value_and_grads_jit(params, X, Y, activation=activation, output=output)
+    return jitted(value_and_grads_unchecked, "activation", "output")(params, X, Y, activation=activation, output=output)
 
 
 def backward_per_example(
@@ -173,4 +165,6 @@ def backward_per_example(
 ) -> Grads:
     """Checked, jitted per-example backprop (the slide's for-loop), averaged at the end."""
     _check(params, X, Y, activation, output)
-    return _per_example_jit(params, X, Y, activation=activation, output=output)
+    return jitted(backward_per_example_unchecked, "activation", "output")(
+        params, X, Y, activation=activation, output=output
+    )

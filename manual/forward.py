@@ -8,6 +8,10 @@
 The cost J is the mean of the per-example loss L over the m columns.
 """
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -58,16 +62,12 @@ def cost_unchecked(Z2: Array, Y: Array, output: str = "sigmoid") -> Array:
     return jnp.sum(loss(Z2, Y, output)) / m
 
 
-_forward_jit = jax.jit(forward_unchecked, static_argnames=("activation", "output"))
-_cost_jit = jax.jit(cost_unchecked, static_argnames=("output",))
-
-
 def forward(params: ParamsLike, X: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> tuple[Array, Cache]:
     """Checked, jitted forward pass: X (n_x, m) -> (A2 (n_y, m), cache)."""
     check_output(output)
     check_activation(activation)
     check_problem(params, X)
-    return _forward_jit(params, X, activation=activation, output=output)
+    return jitted(forward_unchecked, "activation", "output")(params, X, activation=activation, output=output)
 
 
 def cost(Z2: AnyArray, Y: AnyArray, output: str = "sigmoid") -> Array:
@@ -77,4 +77,10 @@ def cost(Z2: AnyArray, Y: AnyArray, output: str = "sigmoid") -> Array:
     check_Y(Y, Z2, output)
     if Y.shape[0] != Z2.shape[0]:
         raise ValueError(f"Y has {Y.shape[0]} rows but Z2 has {Z2.shape[0]}: both are (n_y, m)")
-    return _cost_jit(Z2, Y, output=output)
+    return jitted(cost_unchecked, "output")(Z2, Y, output=output)
+
+
+@functools.cache
+def jitted(function: Callable[..., Any], *static: str) -> Callable[..., Any]:
+    """``jax.jit(function)`` made once per function, for the checked entry points here and in backward."""
+    return jax.jit(function, static_argnames=static)

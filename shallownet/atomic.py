@@ -1,37 +1,46 @@
-"""A folder's files replaced all at once or not at all.
+"""Files replaced whole: one file (``atomic_write``) or a set of them that must agree (``replace_entries``).
 
-A run's files (model, plots, summary) must describe one model. Writing them one by one into the run's folder
-leaves a mixture when the disk fills or the process dies between two of them: a new ``model.npz`` beside the
-old ``summary.json``. Here they are written into a sibling temporary folder (same parent, so the same
-filesystem) and swapped in with one rename. On Linux ``renameat2(RENAME_EXCHANGE)`` swaps the two folders in
-one step; where it is missing (another OS, a filesystem without it) the old folder is renamed aside and the new
-one renamed in, and a crash between the two renames leaves the old folder whole under ``.NAME.old-*`` and
-``NAME`` absent, never a mixture.
+A run's files (model, figures, summary) must describe one model, and a sweep's table and its ``networks/``
+folder one grid. Renamed into place one by one they do not: a kill -9 between two renames leaves a new
+``model.npz`` beside the old ``summary.json``. So a save is a small journal in the folder itself:
 
-The space is checked before anything is written, when the caller knows about how much it will write, and a
-full disk while writing leaves the folder as it was. Both give ``NoSpaceError``, one line.
+1. every new entry is written into ``.shallownet-save-*`` (same folder, so the same filesystem) and flushed,
+   with a manifest naming the family of entries the save replaces and those it wrote;
+2. that folder is renamed to ``.shallownet-commit``: the commit point, one atomic rename;
+3. the entries are moved into place (files by ``os.replace``; a folder set aside, then renamed in), the
+   family's names not written anew are removed, and the commit folder goes.
 
-Nothing here imports JAX (memory.size_text prints the sizes); the engine calls ``replace_folder`` around its writes:
+A kill before step 2 leaves the old entries untouched (and a staging folder, which ``recover`` deletes);
+a kill after it leaves a commit that ``recover`` rolls forward: every step of 3 can be repeated. So once
+``recover`` has run (a run's claim of its folder does, under the lock) the family is exactly the old set
+or exactly the new one (tests/test_atomic.py kills a save at every step and at random instants). Readers
+that do not recover (``predict --model``) read a model.npz that is always whole.
 
-    with atomic.replace_folder(out, needed=estimated_bytes, carry=("checkpoint.npz",)) as staging:
-        save_model(staging / "model.npz"); save_plots(staging); write_summary(staging / "summary.json")
+The space is checked before anything is written when the caller knows about how much it will write, and a
+full disk while writing leaves the folder as it was; both give ``NoSpaceError``, one line. Nothing here
+imports JAX.
 """
 
 import contextlib
-import ctypes
 import errno
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
+from . import signals
 from .memory import size_text
 
 PathLike = str | os.PathLike[str]
 MARGIN_BYTES = 64 << 10  # what a filesystem needs beyond the files' sizes (metadata, blocks partly filled)
-_RENAME_EXCHANGE = 2  # linux/fs.h
-_AT_FDCWD = -100
+STAGING_PREFIX = ".shallownet-save-"  # a save being written (deleted by recover: never committed)
+COMMIT = ".shallownet-commit"  # a committed save being moved into place (rolled forward by recover)
+DONE_PREFIX = ".shallownet-done-"  # a finished commit's leftovers (deleted by recover)
+MANIFEST = ".manifest.json"  # in a save's folder: {"family": [...], "written": [...]}
+ASIDE = ".replaced"  # in a save's folder: the entries it replaced, deleted with it
 
 
 class NoSpaceError(OSError):
@@ -60,137 +69,141 @@ def check_space(folder: PathLike, needed: int) -> None:
         )
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two existing paths in one step (Linux renameat2); False where the system cannot."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-        return False
-    raise OSError(code, os.strerror(code), str(a), None, str(b))
-
-
-def swap_in(staging: Path, target: Path) -> None:
-    """Make ``staging`` the folder at ``target`` (its old content removed), in one rename where possible."""
-    if not target.exists():
-        os.rename(staging, target)
-        return
-    if _exchange(staging, target):
-        shutil.rmtree(staging)  # the old folder, now at the staging path
-        return
-    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rename(target, aside / target.name)
-    os.rename(staging, target)
-    shutil.rmtree(aside)
-
-
-def _carry(names: Sequence[str], source: Path, staging: Path) -> None:
-    """Files of the old folder the new one keeps (hard links where possible: no bytes copied)."""
-    for name in names:
-        old = source / name
-        if old.is_file() and not (staging / name).exists():
-            try:
-                os.link(old, staging / name)
-            except OSError:
-                shutil.copy2(old, staging / name)
-
-
-@contextlib.contextmanager
-def replace_folder(target: PathLike, needed: int = 0, carry: Sequence[str] = ()) -> Iterator[Path]:
-    """Yield an empty sibling folder to write into; on a clean exit it replaces ``target`` whole.
-
-    ``needed``: about how many bytes will be written (checked before, NoSpaceError when short).
-    ``carry``: names of files in the old folder to keep in the new one unless written anew.
-    On any exception (a full disk, a signal's exception) ``target`` is left as it was and the
-    staging folder removed; a full disk is raised as NoSpaceError naming the folder.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, f"{target} exists and is not a folder")
-    check_space(target, needed)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-    with _undone_on_failure(staging, f"the disk filled while writing {target}'s files; {target} left as it was"):
-        yield staging
-        if target.is_dir():
-            _carry(carry, target, staging)
-        swap_in(staging, target)
-
-
-@contextlib.contextmanager
-def _undone_on_failure(staging: Path, full_disk: str) -> Iterator[None]:
-    """On any exception the staging folder goes; a full disk (ENOSPC) is raised as NoSpaceError(full_disk)."""
-    try:
-        yield
-    except OSError as e:
-        shutil.rmtree(staging, ignore_errors=True)
-        if e.errno == errno.ENOSPC and not isinstance(e, NoSpaceError):
-            raise NoSpaceError(errno.ENOSPC, full_disk) from None
-        raise
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-STAGING_PREFIX = ".shallownet-save-"  # a save's staging folder inside the folder it replaces files of
-
-
 def fsync_path(path: PathLike) -> None:
     """Flush a file's (or a folder's entries') bytes to the disk; where a system cannot, go on."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
-    try:
+    with contextlib.suppress(OSError):
         os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    os.close(fd)
 
 
-def remove_staging(folder: PathLike, replaced: Sequence[str] = ()) -> list[str]:
-    """Delete the staging folders a killed save left in ``folder``: replace_files', and replace_folder's
-    for the subfolders named in ``replaced`` (``.NAME.new-*``; never ``.NAME.old-*``, which may be all of NAME)."""
-    prefixes = (STAGING_PREFIX, *(f".{name}.new-" for name in replaced))
+def temporary_prefix(name: str) -> str:
+    return f".{name}."
+
+
+def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Call ``write(file)`` on a temporary file next to ``path``, flush it, then rename it over ``path``.
+
+    Readers see the old file or the new one, never a partial one; the stop signals wait until the
+    write is complete (or undone). A killed write leaves a hidden ``.NAME.*.tmp`` (``remove_leftovers``).
+    """
+    path = Path(path)
+    with signals.deferred():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
+        try:
+            umask = os.umask(0)  # mkstemp makes the file owner-only: give it what open() would
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        fsync_path(path.parent)
+
+
+def remove_leftovers(folder: PathLike, names: Iterable[str]) -> list[str]:
+    """Delete the temporary files a killed ``atomic_write`` of one of ``names`` left in ``folder``; returns them."""
+    prefixes = tuple(temporary_prefix(name) for name in names)
     removed = []
     for entry in os.scandir(folder):
-        if entry.name.startswith(prefixes) and entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
+        if entry.is_file() and entry.name.endswith(".tmp") and entry.name.startswith(prefixes):
+            os.remove(entry.path)
             removed.append(entry.name)
     return removed
 
 
-@contextlib.contextmanager
-def replace_files(folder: PathLike, family: Sequence[str], needed: int = 0) -> Iterator[Path]:
-    """Yield an empty staging folder; on a clean exit the files written there replace ``family`` in ``folder``.
+def _flush_tree(root: Path) -> None:
+    for parent, _, files in os.walk(root):
+        for name in files:
+            fsync_path(os.path.join(parent, name))
+        fsync_path(parent)
 
-    For a folder that may hold other things (a user's ``--out .``), which ``replace_folder`` would sweep
-    away: every new file is written and flushed before the first one replaces its namesake, and the
-    names of ``family`` not written anew are removed, so the family always describes one model. A full
-    disk or an exception while writing leaves ``folder`` as it was (NoSpaceError for a full disk); the
-    renames that follow need no space. ``needed``: about how many bytes will be written (checked first).
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+def _roll_forward(folder: Path) -> None:
+    """Move a committed save's entries into place (step 3); every step may be repeated after a kill."""
+    commit = folder / COMMIT
+    manifest = json.loads((commit / MANIFEST).read_text())
+    for name in manifest["family"]:
+        target, new, aside = folder / name, commit / name, commit / ASIDE / name
+        written = name in manifest["written"]
+        if os.path.lexists(target) and (not written or (os.path.lexists(new) and new.is_dir())):
+            if os.path.lexists(aside):
+                _remove(aside)  # set aside before, and the name taken again since: both are the old set's
+            os.rename(target, aside)  # a folder cannot be renamed over a folder that holds files
+        if written and os.path.lexists(new):
+            os.replace(new, target)
+    fsync_path(folder)
+    done = folder / f"{DONE_PREFIX}{os.urandom(4).hex()}"
+    os.rename(commit, done)
+    _remove(done)
+
+
+def recover(folder: PathLike) -> list[str]:
+    """Finish what a killed save left in ``folder``: roll a commit forward, delete uncommitted saves.
+
+    Call with the folder's lock held. Returns the names of the hidden entries it dealt with.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = []
+    if (folder / COMMIT / MANIFEST).is_file():
+        _roll_forward(folder)
+        found.append(COMMIT)
+    for entry in os.scandir(folder):
+        if entry.name.startswith((STAGING_PREFIX, DONE_PREFIX)) or entry.name == COMMIT:
+            _remove(Path(entry.path))  # a commit without its manifest was never committed (killed mid-rename)
+            found.append(entry.name)
+    return found
+
+
+@contextlib.contextmanager
+def replace_entries(folder: PathLike, family: Sequence[str], needed: int = 0) -> Iterator[Path]:
+    """Yield an empty staging folder; on a clean exit what was written there replaces ``family`` in ``folder``.
+
+    ``family``: the names (files or folders) that must describe one thing; those not written anew are
+    removed, the folder's other entries are left alone. ``needed``: about how many bytes will be written
+    (NoSpaceError before anything is, when short). An exception while writing (a full disk, a signal's
+    exception) leaves ``folder`` as it was and removes the staging folder; the stop signals wait while
+    the save commits and moves into place.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    recover(folder)
     check_space(folder, needed)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
-    with _undone_on_failure(staging, f"the disk filled while writing {folder}'s files; they were left as they were"):
+    try:
         yield staging
-        written = sorted(os.listdir(staging), key=lambda name: name.endswith(".json"))  # a summary last
+        written = sorted(os.listdir(staging))
         unknown = sorted(set(written) - set(family))
         if unknown:
-            raise ValueError(f"replace_files: {', '.join(unknown)} not in the family {', '.join(family)}")
-        for name in written:
-            fsync_path(staging / name)
-        for name in written:
-            os.replace(staging / name, folder / name)
-        for name in set(family) - set(written):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(folder / name)
+            raise ValueError(f"replace_entries: {', '.join(unknown)} not in the family {', '.join(family)}")
+        (staging / ASIDE).mkdir()
+        (staging / MANIFEST).write_text(json.dumps({"family": list(family), "written": written}))
+        _flush_tree(staging)
+    except BaseException as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC and not isinstance(e, NoSpaceError):
+            message = f"the disk filled while writing {folder}'s files; they were left as they were"
+            raise NoSpaceError(errno.ENOSPC, message) from None
+        raise
+    with signals.deferred():
+        os.rename(staging, folder / COMMIT)  # the commit point
         fsync_path(folder)
-        os.rmdir(staging)
+        _roll_forward(folder)

@@ -1,11 +1,8 @@
 """Model checkpoints: one .npz with the parameters, the run configuration, the data's fingerprint,
 the feature statistics and the cost history.
 
-Written atomically (a temporary file in the same folder, fsync, then
-``os.replace``, with stop signals held off meanwhile), so a crash, a kill or a
-full disk never leaves a half-written model where a good one was; a killed
-write leaves at most a hidden ``.NAME.*.tmp`` file, which the next run into
-that folder removes (``remove_leftovers``). Loaded with ``allow_pickle=False``
+Written atomically (``atomic.atomic_write``), so a crash, a kill or a full
+disk never leaves a half-written model where a good one was. Loaded with ``allow_pickle=False``
 (a checkpoint cannot run code) and validated: exact keys, shapes that fit
 together, float dtypes, finite values, a run configuration RunConfig accepts.
 Anything else is "not a shallownet model (reason)".
@@ -13,16 +10,14 @@ Anything else is "not a shallownet model (reason)".
 
 import json
 import os
-import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
-from . import atomic, signals
+from . import atomic
 from .config import MAY_CHANGE, ConfigError, RunConfig, fields_of
 from .data import Fingerprint
 from .history import LIMIT, CostHistory
@@ -70,86 +65,27 @@ class Model:
         return self.history.done
 
     def meta(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "run": self.config.to_dict(),
-            "features": list(self.features),
-            "labels": list(self.labels),
-            "fingerprint": self.fingerprint.to_dict(),
-            "cost_stride": self.history.stride,
-            "segments": list(self.segments),
-            "status": self.status,
-        }
+        return {"format": FORMAT, "run": self.config.to_dict(), "features": list(self.features),
+                "labels": list(self.labels), "fingerprint": self.fingerprint.to_dict(),
+                "cost_stride": self.history.stride, "segments": list(self.segments), "status": self.status}  # fmt: skip
 
     def arrays(self) -> dict[str, np.ndarray]:
         cost_iterations, costs = self.history.arrays()
         arrays = {k: np.asarray(self.params[k]) for k in PARAM_KEYS}
+        floats = {"feature_mean": self.feature_mean, "feature_std": self.feature_std, "costs": costs}
+        arrays.update({k: np.asarray(v, np.float64) for k, v in floats.items()})
         arrays.update(
-            feature_mean=np.asarray(self.feature_mean, np.float64),
-            feature_std=np.asarray(self.feature_std, np.float64),
-            costs=np.asarray(costs, np.float64),
-            cost_iterations=np.asarray(cost_iterations, np.int64),
-            iteration=np.asarray(int(self.iteration), np.int64),
-            meta=np.asarray(json.dumps(self.meta())),
+            cost_iterations=np.asarray(cost_iterations, np.int64), iteration=np.asarray(self.iteration, np.int64)
         )
-        return arrays
-
-
-def temporary_prefix(name: str) -> str:
-    return f".{name}."
-
-
-def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it over ``path``.
-
-    The rename is atomic on POSIX and Windows when both names are in one
-    folder: readers see the old file or the new one, never a partial one.
-    SIGINT, SIGTERM and SIGHUP wait until the write is complete (or undone).
-    """
-    path = Path(path)
-    with signals.deferred():
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
-        try:
-            # mkstemp creates the file readable by its owner only; give it the
-            # mode a plain open() would (0o666 less the umask).
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            with os.fdopen(fd, "wb") as f:
-                write(f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        atomic.fsync_path(path.parent)
-
-
-def remove_leftovers(folder: PathLike, names: Iterable[str]) -> list[str]:
-    """Delete the temporary files a killed write of one of ``names`` left in ``folder``; returns them."""
-    removed = []
-    for entry in os.scandir(folder):
-        if (
-            entry.is_file()
-            and entry.name.endswith(".tmp")
-            and any(entry.name.startswith(temporary_prefix(n)) for n in names)
-        ):
-            os.remove(entry.path)
-            removed.append(entry.name)
-    return removed
+        return {**arrays, "meta": np.asarray(json.dumps(self.meta()))}
 
 
 def save(path: PathLike, model: Model) -> None:
-    """Write ``model`` (a Model) to ``path`` atomically, after checking it would load back.
-
-    ``np.savez`` is given an open file object: given a name it would append
-    ".npz" to the temporary name.
-    """
+    """Write ``model`` to ``path`` atomically, after checking it would load back (np.savez gets an open file:
+    given a name it would append ".npz" to the temporary name)."""
     arrays: dict[str, Any] = model.arrays()
     validate(arrays, path)
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _fail(path: PathLike, problem: str) -> NoReturn:
@@ -166,8 +102,7 @@ def _check_arrays(arrays: dict[str, Any], path: PathLike) -> None:
             "fingerprint) that this version does not read; train it again"
         )
     if set(arrays) != set(KEYS):
-        missing = sorted(set(KEYS) - set(arrays))
-        extra = sorted(set(arrays) - set(KEYS))
+        missing, extra = sorted(set(KEYS) - set(arrays)), sorted(set(arrays) - set(KEYS))
         _fail(path, f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}")
     for name, array in arrays.items():
         if not isinstance(array, np.ndarray):
@@ -192,11 +127,8 @@ def _check_arrays(arrays: dict[str, Any], path: PathLike) -> None:
     if iteration.shape != () or iteration.dtype != np.int64 or int(iteration) < 0:
         _fail(path, f"iteration must be a non-negative int64 scalar, got {iteration!r}")
     if costs.ndim != 1 or costs.dtype != np.float64 or cost_iterations.dtype != np.int64:
-        _fail(
-            path,
-            f"costs and cost_iterations must be 1-D float64 and int64, got {costs.dtype} "
-            f"{costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}",
-        )
+        got = f"{costs.dtype} {costs.shape} and {cost_iterations.dtype} {cost_iterations.shape}"
+        _fail(path, f"costs and cost_iterations must be 1-D float64 and int64, got {got}")
     if not np.all(np.isfinite(costs)):
         _fail(path, "costs contain non-finite values")
     if arrays["meta"].shape != () or arrays["meta"].dtype.kind != "U":
@@ -244,11 +176,9 @@ def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     n_h, n_x = arrays["W1"].shape
     n_y = arrays["W2"].shape[0]
     if config.hidden_units != n_h or len(meta["features"]) != n_x or len(meta["labels"]) != n_y:
-        _fail(
-            path,
-            f"the configuration (hidden_units {config.hidden_units}, {len(meta['features'])} features, "
-            f"{len(meta['labels'])} labels) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}",
-        )
+        shapes = f"{len(meta['features'])} features, {len(meta['labels'])} labels"
+        _fail(path, f"the configuration (hidden_units {config.hidden_units}, {shapes}) does not match W1 "
+              f"{(n_h, n_x)} and W2 {(n_y, n_h)}")  # fmt: skip
     if np.dtype(config.dtype) != arrays["W1"].dtype:
         _fail(path, f"the configuration says dtype {config.dtype} but W1 is {arrays['W1'].dtype}")
     if meta["status"] not in STATUSES:
@@ -261,17 +191,10 @@ def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     except ValueError as e:
         _fail(path, str(e))
     return Model(
-        {k: arrays[k] for k in PARAM_KEYS},
-        config,
-        tuple(meta["features"]),
-        tuple(meta["labels"]),
-        fingerprint,
-        arrays["feature_mean"],
-        arrays["feature_std"],
-        history,
-        _segments(meta["segments"], config, done, path),
+        {k: arrays[k] for k in PARAM_KEYS}, config, tuple(meta["features"]), tuple(meta["labels"]), fingerprint,
+        arrays["feature_mean"], arrays["feature_std"], history, _segments(meta["segments"], config, done, path),
         meta["status"],
-    )
+    )  # fmt: skip
 
 
 def _read_arrays(path: PathLike) -> dict[str, np.ndarray]:

@@ -1,6 +1,6 @@
 """The ``shallownet`` command: train, predict, sweep, and check (the checker's, registered by shallownet.check_cmd).
 
-Thin over library functions (shallownet.experiment, shallownet.predict,
+Thin over library functions (shallownet.run, shallownet.predict,
 shallownet.sweep) that the tests call directly. The flags of train and sweep
 are derived from shallownet.config.RunConfig. Bad input prints one line on
 stderr and exits with a non-zero code, without a traceback; main(argv)
@@ -17,15 +17,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
-EPILOG = (
-    "exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), "
-    "2 bad command line, 128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)"
-)
+EPILOG = ("exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), 2 bad command line, "
+          "128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")  # fmt: skip
 SWEEP_EPILOG = (
     EPILOG + ". A sweep stopped by a signal writes nothing (it does not resume: run it again). See docs/sweep.md."
 )
-
-
 OVERWRITE_HELP = "replace the model (or a sweep's results) already in --out; without it such a folder is refused"
 
 
@@ -52,60 +48,17 @@ def path_argument(text: str) -> str:
 
 
 def build_parser() -> Parser:
-    from . import config
-
     parser = Parser(prog="shallownet", description="Train the course's one-hidden-layer network, fast, with JAX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    train_parser = sub.add_parser(
-        "train", help="train one network, write model, plots and summary into --out", epilog=EPILOG
-    )
-    config.add_flags(train_parser, "train")
-    replace = train_parser.add_mutually_exclusive_group()
-    replace.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run saved in --out: flags left out keep their saved values; "
-        "those that change the problem must match them",
-    )
-    replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
-    train_parser.add_argument("--out", type=path_argument, default=None, help="output folder (default runs/<data>)")
-    train_parser.set_defaults(func=cmd_train)
-
+    _add_train(sub)
     predict_parser = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
     predict_parser.add_argument("--model", required=True, help="a run folder (or its model.npz)")
     predict_parser.add_argument(
         "--data", required=True, help="a .csv with the model's feature columns, or a data set name"
     )
-    predict_parser.add_argument(
-        "--out", type=path_argument, default=None, help="write predictions to this CSV (default: print them)"
-    )
+    predict_parser.add_argument("--out", type=path_argument, help="write predictions to this CSV (default: print them)")
     predict_parser.set_defaults(func=cmd_predict)
-
-    sweep_parser = sub.add_parser(
-        "sweep",
-        help="train every combination of hidden sizes, learning rates, activations and seeds at once; "
-        "table, CSV, JSON and plots into --out",
-        epilog=SWEEP_EPILOG,
-    )
-    config.add_flags(sweep_parser, "sweep")
-    sweep_parser.add_argument(
-        "--seeds",
-        type=config.whole_argument,
-        default=None,
-        metavar="K",
-        help="train K random inits per configuration (seeds --seed .. --seed+K-1; turns on --init random) "
-        "and report the mean ± std (default: one init, the course's draw)",
-    )
-    sweep_parser.add_argument(
-        "--out", type=path_argument, default=None, help="output folder (default runs/sweep-<data>)"
-    )
-    sweep_parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
-    sweep_parser.add_argument(
-        "--no-plots", action="store_true", help="write sweep.csv and sweep.json only (no matplotlib)"
-    )
-    sweep_parser.set_defaults(func=cmd_sweep)
-
+    _add_sweep(sub)
     try:
         check_cmd = importlib.import_module("shallownet.check_cmd")
     except ModuleNotFoundError as e:
@@ -119,19 +72,57 @@ def build_parser() -> Parser:
     return parser
 
 
-def _progress_bar() -> tuple[Any, Callable[[int, int], None], Callable[[int, float], None]]:
-    """A tqdm bar showing the current cost (its range set by start); silent when stderr is not a terminal."""
+def _add_train(sub: Any) -> None:
+    from . import config
+
+    what = "train one network, write model, plots and summary into --out"
+    train_parser = sub.add_parser("train", help=what, epilog=EPILOG)
+    config.add_flags(train_parser, "train")
+    replace = train_parser.add_mutually_exclusive_group()
+    replace.add_argument("--resume", action="store_true", help="continue the run saved in --out: flags left out "
+                         "keep their saved values; those that change the problem must match them")  # fmt: skip
+    replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    train_parser.add_argument("--out", type=path_argument, default=None, help="output folder (default runs/<data>)")
+    train_parser.set_defaults(func=cmd_train)
+
+
+def _add_sweep(sub: Any) -> None:
+    from . import config
+
+    what = ("train every combination of hidden sizes, learning rates, activations and seeds at once; table, CSV, "
+            "JSON and plots into --out")  # fmt: skip
+    sweep_parser = sub.add_parser("sweep", help=what, epilog=SWEEP_EPILOG)
+    config.add_flags(sweep_parser, "sweep")
+    what = ("train K random inits per configuration (seeds --seed .. --seed+K-1; turns on --init random) and "
+            "report the mean ± std (default: one init, the course's draw)")  # fmt: skip
+    sweep_parser.add_argument("--seeds", type=config.whole_argument, metavar="K", help=what)
+    sweep_parser.add_argument("--out", type=path_argument, help="output folder (default runs/sweep-<data>)")
+    sweep_parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    sweep_parser.add_argument(
+        "--no-plots", action="store_true", help="write sweep.csv and sweep.json only (no matplotlib)"
+    )
+    sweep_parser.set_defaults(func=cmd_sweep)
+
+
+def _progress_bar(
+    desc: str, total: int | None = None
+) -> tuple[Any, Callable[[int, int], None], Callable[[int, Any], None]]:
+    """(bar, start(total, initial), update(done, cost or costs)): one tqdm bar for train and sweep, showing
+    the (best) current cost; silent when stderr is not a terminal."""
+    import numpy as np
     from tqdm import tqdm
 
     # delay: no bar at all when the run fails on its input within half a second.
-    bar = tqdm(total=None, desc="train", unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
+    bar = tqdm(total=total, desc=desc, unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
 
     def start(total: int, initial: int) -> None:
         bar.reset(total=total)
         bar.update(initial)
 
-    def update(done: int, cost: float) -> None:
-        bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
+    def update(done: int, costs: Any) -> None:
+        finite = np.asarray(costs)[np.isfinite(costs)]
+        if finite.size:
+            bar.set_postfix({"cost" if np.ndim(costs) == 0 else "best_cost": f"{finite.min():.6f}"}, refresh=False)
         bar.update(done - bar.n)
 
     return bar, start, update
@@ -140,10 +131,6 @@ def _progress_bar() -> tuple[Any, Callable[[int, int], None], Callable[[int, flo
 def _score_text(output: str, value: float) -> str:
     """'accuracy: 90.75%' for the sigmoid output, 'mean squared error: 0.2212' for identity."""
     return f"accuracy: {value:.2f}%" if output == "sigmoid" else f"mean squared error: {value:.4g}"
-
-
-def _changes_text(changes: dict[str, tuple[Any, Any]]) -> str:
-    return ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
 
 
 def _interrupted_text(interrupted: Any, command: str) -> str:
@@ -165,40 +152,31 @@ def _interrupted_text(interrupted: Any, command: str) -> str:
 
 def _stopped(interrupted: Any, command: str, bar: Any) -> int:
     """Report a stop request (everything that could be saved is): one line on stderr, the exit code 128 + N."""
-    from . import signals
-
     bar.close()
-    signals.ignore_further()  # a second request must not cut the message short
-    print(f"shallownet: {_interrupted_text(interrupted, command)}", file=sys.stderr)
-    return signals.exit_code(interrupted.signum)
+    return _interrupted(interrupted.signum, _interrupted_text(interrupted, command))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import config, experiment, train
+    from . import config, run, train
 
     settings = config.given(args, "train")
-    data_name = settings.get("data", config.default("data"))
-    out = Path(args.out) if args.out is not None else Path("runs") / Path(data_name).stem
+    out = Path(args.out or Path("runs") / Path(settings.get("data", config.default("data"))).stem)
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)
 
-    def on_start(run: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
-        start_bar(run.iterations, start)
+    def on_start(used: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
+        start_bar(used.iterations, start)
         if args.resume:
-            changed = f"; changed on resume: {_changes_text(changes)}" if changes else ""
-            print(f"resuming {out} at iteration {start} of {run.iterations}{changed}", flush=True)
+            changed = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
+            changed = f"; changed on resume: {changed}" if changes else ""
+            print(f"resuming {out} at iteration {start} of {used.iterations}{changed}", flush=True)
 
-    bar, start_bar, update = _progress_bar()
+    bar, start_bar, update = _progress_bar("train")
     try:
         summary = _configured(
-            experiment.train_run,
-            settings,
-            out,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            progress=update,
+            run.train_run, settings, out, resume=args.resume, overwrite=args.overwrite, progress=update,
             on_start=on_start,
-        )
+        )  # fmt: skip
     except train.Interrupted as e:
         return _stopped(e, "train", bar)
     finally:
@@ -225,7 +203,7 @@ def _configured(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from . import checkpoint, predict, signals
+    from . import atomic, predict, signals
 
     result = predict.predict_run(args.model, args.data)
     text = predict.predictions_csv(result)
@@ -234,7 +212,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         out = predict.check_predictions_path(args.out, args.model, args.data)
         signals.check()  # an early Ctrl-C that did not end the program still means: write nothing
-        checkpoint.atomic_write(out, lambda f: f.write(text.encode()))
+        atomic.atomic_write(out, lambda f: f.write(text.encode()))
     if result.note is not None:
         print(f"shallownet: note: {result.note}", file=sys.stderr)
     if result.score is not None:
@@ -245,23 +223,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Every network of the grid in one compiled program; the table on stdout, the files into --out."""
-    from . import config, experiment, sweep, train
+    from . import config, run, sweep, train
 
     settings = config.given(args, "sweep")
-    data_name = settings.get("data", config.default("data"))
-    out = Path(args.out) if args.out is not None else Path("runs") / f"sweep-{Path(data_name).stem}"
+    out = Path(args.out or Path("runs") / f"sweep-{Path(settings.get('data', config.default('data'))).stem}")
     iterations = settings.get("iterations", config.SWEEP_DEFAULTS["iterations"])
-    bar, update = sweep.progress_bar(iterations)
+    bar, _, update = _progress_bar("sweep", iterations)
     try:
         result, files, stop = _configured(
-            experiment.sweep_run,
-            settings,
-            out,
-            seeds=args.seeds,
-            plots=not args.no_plots,
-            overwrite=args.overwrite,
+            run.sweep_run, settings, out, seeds=args.seeds, plots=not args.no_plots, overwrite=args.overwrite,
             progress=update,
-        )
+        )  # fmt: skip
     except train.Interrupted as e:
         return _stopped(e, "sweep", bar)
     finally:
@@ -298,11 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _interrupted(signals.pending() or signal.SIGINT)  # a stop request turned into another error
 
 
-def _interrupted(signum: int) -> int:
+def _interrupted(signum: int, text: str | None = None) -> int:
+    """One line on stderr (by default: interrupted by SIGNAME), the exit code 128 + N."""
     from . import signals
 
-    signals.ignore_further()
-    print(f"shallownet: interrupted by {signals.name(signum)}", file=sys.stderr)
+    signals.ignore_further()  # a second request must not cut the message short
+    print(f"shallownet: {text or f'interrupted by {signals.name(signum)}'}", file=sys.stderr)
     return signals.exit_code(signum)
 
 
@@ -323,10 +296,8 @@ def _run(parser: Parser, args: argparse.Namespace) -> int:
 def _use_compilation_cache() -> None:
     """Keep XLA's compiled programs on disk (JAX's persistent cache) unless the user set a place.
 
-    The compile of the training loop is a large part of a run on a small data
-    set; a repeated run with the same shapes and settings loads it instead.
-    Environment variables, so that JAX (not imported yet) picks them up and
-    --help stays fast.
+    The compile is a large part of a run on a small data set; a repeated run loads it instead. Environment
+    variables, so that JAX (not imported yet) picks them up and --help stays fast.
     """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(base, "shallownet", "xla"))
@@ -337,12 +308,9 @@ def _use_compilation_cache() -> None:
 def console() -> NoReturn:
     """Entry point of the installed ``shallownet`` script: main(), then end the process at once.
 
-    It also turns on the persistent compilation cache (main() alone, as the
-    tests call it, writes nothing outside the run folder). Everything is
-    written (files atomically and fsync'ed) and printed by then; the
-    interpreter's ordinary teardown of the JAX and matplotlib module graphs
-    would add a measurable delay to every command for nothing, so the streams
-    are flushed and the process exits without it.
+    It also turns on the persistent compilation cache (main() alone, as the tests call it, writes nothing
+    outside the run folder). Everything is written and printed by then; the interpreter's teardown of the JAX
+    and matplotlib module graphs would only add a measurable delay, so the process exits without it.
     """
     _use_compilation_cache()
     code = main()

@@ -63,21 +63,20 @@ def _whole(low: int, high: int | None = None) -> Check:
     return check
 
 
-def _real(low: float, *, low_open: bool, high: float | None = None, high_open: bool = True) -> Check:
+def _real(low: float, *, low_open: bool, high: float | None = None) -> Check:
+    """A finite number above ``low`` (or at it, unless ``low_open``) and below ``high`` (never at it)."""
+
     def check(value: Any, label: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{label} must be a number, got {value!r}")
         value = float(value)
         above = value > low if low_open else value >= low
-        below = high is None or (value < high if high_open else value <= high)
+        below = high is None or value < high
         if not (math.isfinite(value) and above and below):
             if high is None:
                 bound = f"{'>' if low_open else '>='} {low:g}"
                 raise ConfigError(f"{label} must be a finite number {bound}, got {value}")
-            raise ConfigError(
-                f"{label} must be in {'(' if low_open else '['}{low:g}, {high:g}"
-                f"{')' if high_open else ']'}, got {value}"
-            )
+            raise ConfigError(f"{label} must be in {'(' if low_open else '['}{low:g}, {high:g}), got {value}")
         return value
 
     return check
@@ -137,135 +136,60 @@ def _activation(value: Any, label: str) -> str:
 
 
 def setting(
-    default: Any,
-    help: str,
-    check: Check,
-    *,
-    on_resume: str = MUST_MATCH,
-    flag: str | None = None,
-    choices: tuple[str, ...] | None = None,
-    metavar: str | None = None,
-    commands: tuple[str, ...] = COMMANDS,
+    default: Any, help: str, check: Check | None = None, *, on_resume: str = MUST_MATCH, flag: str | None = None,
+    choices: tuple[str, ...] | None = None, metavar: str | None = None, commands: tuple[str, ...] = COMMANDS,
     sweep: bool = False,
-) -> Any:
-    """A RunConfig field: its default and the metadata everything else is derived from.
+) -> Any:  # fmt: skip
+    """A RunConfig field: its default and the metadata everything else is derived from (every other argument).
 
-    ``sweep=True``: ``shallownet sweep`` takes a list of values (one network each).
+    ``check`` defaults to one of ``choices``; ``sweep=True``: ``shallownet sweep`` takes a list of values.
     """
-    return dataclasses.field(
-        default=default,
-        metadata={
-            "help": help,
-            "check": check,
-            "on_resume": on_resume,
-            "flag": flag,
-            "choices": choices,
-            "metavar": metavar,
-            "commands": commands,
-            "sweep": sweep,
-        },
-    )
+    metadata = {k: v for k, v in locals().items() if k != "default"}
+    metadata["check"] = check or _choice(*cast(tuple[str, ...], choices))
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Every setting of one training run, validated when constructed (ConfigError names the bad one)."""
 
-    data: str = setting(
-        "flower", "flower, noisy_circles, noisy_moons, blobs, gaussian_quantiles, or a .csv file", _text
-    )
-    labels: tuple = setting(
-        ("label",),
-        "label column(s) of a CSV; every other column is a feature",
-        _columns,
-        flag="--label",
-        metavar="COLUMN",
-    )
+    # A table, one setting per entry, its arguments on as few lines as they fit:
+    # fmt: off
+    data: str = setting("flower", "flower, noisy_circles, noisy_moons, blobs, gaussian_quantiles, or a .csv file",
+                        _text)
+    labels: tuple = setting(("label",), "label column(s) of a CSV; every other column is a feature", _columns,
+                            flag="--label", metavar="COLUMN")
     hidden_units: int = setting(4, "hidden units n_h", _whole(1), metavar="N", sweep=True)
-    activation: str = setting(
-        "tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity", _activation, sweep=True
-    )
-    output: str = setting(
-        "sigmoid",
-        "output unit: sigmoid (labels 0/1, cross-entropy) or identity (regression, squared error)",
-        _choice("sigmoid", "identity"),
-        choices=("sigmoid", "identity"),
-        commands=("train",),
-    )
-    gradients: str = setting(
-        "manual",
-        "gradient path: manual (hand-derived backprop) or reference (jax.grad)",
-        _choice("manual", "reference"),
-        choices=("manual", "reference"),
-    )
-    dtype: str = setting(
-        "float32",
-        "arithmetic: float32 (fast) or float64 (verification)",
-        _choice("float32", "float64"),
-        choices=("float32", "float64"),
-    )
-    init: str = setting(
-        "random",
-        "initial weights: random (seeded) or course (the course's draw, legacy seed 2)",
-        _choice("random", "course"),
-        choices=("random", "course"),
-    )
-    seed: int = setting(
-        0,
-        "seed of the random init and of the test split (a sweep's --seeds K: seed .. seed+K-1)",
-        _whole(0),
-        metavar="N",
-    )
-    test_split: float = setting(
-        0.0,
-        "hold out this fraction of the examples as a test set (seeded)",
-        _real(0.0, low_open=False, high=1.0),
-        metavar="FRACTION",
-    )
-    standardize: bool = setting(
-        False,
-        "scale each feature to mean 0, std 1 (statistics of the training part, saved in the model)",
-        _flag,
-    )
-    devices: int = setting(
-        1,
-        "train data-parallel over N devices (on CPU: N simulated devices); the sharded "
-        "sums round differently, so a run keeps its device count",
-        _whole(1, MAX_DEVICES),
-        metavar="N",
-        commands=("train",),
-    )
-    lr: float = setting(
-        1.2,
-        "learning rate alpha of gradient descent",
-        _real(0.0, low_open=True),
-        on_resume=MAY_CHANGE,
-        metavar="ALPHA",
-        sweep=True,
-    )
-    iterations: int = setting(
-        10000,
-        "total gradient-descent iterations (a resumed run goes on up to this)",
-        _whole(1),
-        on_resume=MAY_CHANGE,
-        metavar="N",
-    )
-    chunk: int = setting(
-        1000,
-        "most iterations per compiled call (its cost buffer); calls are shortened "
-        "to ~0.5 s each so checkpoints and signals are served on time",
-        _whole(1, MAX_CHUNK),
-        on_resume=MAY_CHANGE,
-        metavar="N",
-    )
-    checkpoint_every: float = setting(
-        10.0,
-        f"seconds between checkpoints of model.npz during training (at least {MIN_CHECKPOINT_SECONDS:g})",
-        _real(MIN_CHECKPOINT_SECONDS, low_open=False),
-        on_resume=MAY_CHANGE,
-        metavar="SECONDS",
-        commands=("train",),
-    )
+    activation: str = setting("tanh", "hidden activation: tanh, sigmoid, relu, leaky_relu[:slope], identity",
+                              _activation, sweep=True)
+    output: str = setting("sigmoid", "output unit: sigmoid (labels 0/1, cross-entropy) or identity (regression, "
+                          "squared error)", choices=("sigmoid", "identity"), commands=("train",))
+    gradients: str = setting("manual", "gradient path: manual (hand-derived backprop) or reference (jax.grad)",
+                             choices=("manual", "reference"))
+    dtype: str = setting("float32", "arithmetic: float32 (fast) or float64 (verification)",
+                         choices=("float32", "float64"))
+    init: str = setting("random", "initial weights: random (seeded) or course (the course's draw, legacy seed 2)",
+                        choices=("random", "course"))
+    seed: int = setting(0, "seed of the random init and of the test split (a sweep's --seeds K: seed .. seed+K-1)",
+                        _whole(0), metavar="N")
+    test_split: float = setting(0.0, "hold out this fraction of the examples as a test set (seeded)",
+                                _real(0.0, low_open=False, high=1.0), metavar="FRACTION")
+    standardize: bool = setting(False, "scale each feature to mean 0, std 1 (statistics of the training part, "
+                                "saved in the model)", _flag)
+    devices: int = setting(1, "train data-parallel over N devices (on CPU: N simulated devices); the sharded sums "
+                           "round differently, so a run keeps its device count", _whole(1, MAX_DEVICES), metavar="N",
+                           commands=("train",))
+    lr: float = setting(1.2, "learning rate alpha of gradient descent", _real(0.0, low_open=True),
+                        on_resume=MAY_CHANGE, metavar="ALPHA", sweep=True)
+    iterations: int = setting(10000, "total gradient-descent iterations (a resumed run goes on up to this)",
+                              _whole(1), on_resume=MAY_CHANGE, metavar="N")
+    chunk: int = setting(1000, "most iterations per compiled call (its cost buffer); calls are shortened to ~0.5 s "
+                         "each so checkpoints and signals are served on time", _whole(1, MAX_CHUNK),
+                         on_resume=MAY_CHANGE, metavar="N")
+    checkpoint_every: float = setting(10.0, "seconds between checkpoints of model.npz during training (at least "
+                                      f"{MIN_CHECKPOINT_SECONDS:g})", _real(MIN_CHECKPOINT_SECONDS, low_open=False),
+                                      on_resume=MAY_CHANGE, metavar="SECONDS", commands=("train",))
+    # fmt: on
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -309,7 +233,7 @@ class RunConfig:
 
 def default(name: str) -> Any:
     """A setting's default value, without building (and validating) a RunConfig."""
-    return next(field.default for field in dataclasses.fields(RunConfig) if field.name == name)
+    return RunConfig.__dataclass_fields__[name].default
 
 
 def names() -> tuple[str, ...]:
@@ -333,7 +257,7 @@ def label(field: dataclasses.Field[Any]) -> str:
 
 
 def on_resume(name: str) -> str:
-    return next(field for field in dataclasses.fields(RunConfig) if field.name == name).metadata["on_resume"]
+    return RunConfig.__dataclass_fields__[name].metadata["on_resume"]
 
 
 # The sweep reproduces the course's hidden-size table by default: its sizes,
@@ -346,26 +270,19 @@ SWEEP_DEFAULTS = {"hidden_units": (1, 2, 3, 4, 5, 20, 50), "iterations": 5000, "
 
 def _argument_type(field: dataclasses.Field[Any]) -> Callable[[str], Any]:
     """The argparse type of a field: the strict number grammar above for numbers."""
-    types: dict[Any, Callable[[str], Any]] = {
-        int: whole_argument,
-        float: number_argument,
-    }
+    types: dict[Any, Callable[[str], Any]] = {int: whole_argument, float: number_argument}
     return types.get(field.type, str)
 
 
 def _shown(value: Any) -> Any:
-    if isinstance(value, (tuple, list)):
-        return " ".join(map(str, value))
-    return value
+    return " ".join(map(str, value)) if isinstance(value, (tuple, list)) else value
 
 
 def add_flags(parser: argparse.ArgumentParser, command: str) -> None:
-    """Add one flag per RunConfig field that ``command`` takes ("train" or "sweep").
+    """Add one flag per RunConfig field that ``command`` takes ("train" or "sweep"; sweep=True fields: lists).
 
-    Every flag defaults to argparse.SUPPRESS, so the parsed namespace holds only
-    the flags actually given (``given``): a resumed run tells "left at its
-    default" (keep the saved value) from "asked for". In a sweep, fields marked
-    sweep=True take one or more values.
+    Every flag defaults to argparse.SUPPRESS, so the parsed namespace holds only the flags given (``given``):
+    a resumed run tells "left at its default" (keep the saved value) from "asked for".
     """
     group = parser.add_argument_group("run configuration (see docs/training.md)")
     for field in fields_of(command):
@@ -388,12 +305,8 @@ def add_flags(parser: argparse.ArgumentParser, command: str) -> None:
 
 def given(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """The settings given on the command line: {name: value} (lists as tuples)."""
-    found = {}
-    for field in fields_of(command):
-        if hasattr(args, field.name):
-            value = getattr(args, field.name)
-            found[field.name] = tuple(value) if isinstance(value, list) else value
-    return found
+    found = {field.name: getattr(args, field.name) for field in fields_of(command) if hasattr(args, field.name)}
+    return {name: tuple(value) if isinstance(value, list) else value for name, value in found.items()}
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -411,9 +324,8 @@ def sweep_lists() -> tuple[str, ...]:
 def sweep_seeds(settings: Mapping[str, Any], seeds: int | None = None) -> tuple[str, list[int]]:
     """The inits of each configuration of a sweep: (init, [seed, ...]); ConfigError when they conflict.
 
-    ``seeds`` K (``--seeds``): K random inits, seeds seed .. seed + K - 1,
-    which turns on init "random" unless --init says otherwise; without it one
-    init per configuration (by default the course's own draw).
+    ``seeds`` K (``--seeds``): K random inits, seeds seed .. seed + K - 1; without it one init per
+    configuration (by default the course's own draw).
     """
     merged = {**SWEEP_DEFAULTS, **settings}
     seed = merged.get("seed", default("seed"))
@@ -429,11 +341,11 @@ def sweep_seeds(settings: Mapping[str, Any], seeds: int | None = None) -> tuple[
 def check_grid_size(varied: Mapping[str, tuple], seeds: int | None) -> int:
     """The number of networks of a sweep, known before its grid is built; ConfigError for a repeated value
     (each value is one network per init: a repeat would train it twice) or more than MAX_NETWORKS."""
-    fields = {field.name: field for field in dataclasses.fields(RunConfig)}
     for name, values in varied.items():
         repeated = [value for k, value in enumerate(values) if value in values[:k]]
         if repeated:
-            raise ConfigError(f"{label(fields[name])} lists {_shown(repeated)} more than once; give each value once")
+            field = RunConfig.__dataclass_fields__[name]
+            raise ConfigError(f"{label(field)} lists {_shown(repeated)} more than once; give each value once")
     count = math.prod(len(values) for values in varied.values())
     inits = 1 if seeds is None or isinstance(seeds, bool) or not isinstance(seeds, int) else max(seeds, 1)
     if count * inits > MAX_NETWORKS:
@@ -448,11 +360,10 @@ def check_grid_size(varied: Mapping[str, tuple], seeds: int | None) -> int:
 def sweep_grid(settings: Mapping[str, Any], seeds: int | None = None) -> list[RunConfig]:
     """One RunConfig per network of a sweep, each validated as train would validate it.
 
-    ``settings``: what was given (the sweep's defaults fill in the rest);
-    list-valued entries (hidden_units, lr, activation) may be a single value
-    or a sequence. The grid is their product in SWEEP_ORDER, each combination
-    once per init (``sweep_seeds``; ``seeds`` K given, init "random" unless
-    asked otherwise). The first config carries the base seed (the test split's).
+    ``settings``: what was given (the sweep's defaults fill in the rest); hidden_units, lr, activation may be
+    one value or a sequence. The grid is their product in SWEEP_ORDER, each combination once per init
+    (``sweep_seeds``; ``seeds`` given turns on init "random" unless asked otherwise). The first config
+    carries the base seed (the test split's).
     """
     given = dict(settings)
     if seeds is not None and "init" not in given:

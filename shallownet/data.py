@@ -48,9 +48,8 @@ class DataError(ValueError):
 def flower(seed: int = 1, m: int = 400) -> tuple[np.ndarray, np.ndarray]:
     """The course's planar "flower": X (2, 400) float64, Y (1, 400) uint8 (200 zeros then 200 ones).
 
-    Generated exactly as the course's ``load_planar_dataset`` does (legacy
-    np.random.seed(1), petals r = 4 sin(4t) + noise), so its published numbers
-    can be reproduced. The global legacy RNG state is saved and restored.
+    Generated exactly as the course's ``load_planar_dataset`` does (legacy np.random.seed(1), petals
+    r = 4 sin(4t) + noise), so its published numbers can be reproduced; the global RNG state is restored.
     """
     state = np.random.get_state()
     try:
@@ -70,11 +69,8 @@ def flower(seed: int = 1, m: int = 400) -> tuple[np.ndarray, np.ndarray]:
 
 
 def extra(name: str, seed: int = EXTRA_SEED) -> tuple[np.ndarray, np.ndarray]:
-    """One of the course's extra sets, N = 200: X (2, 200) float64, Y (1, 200) uint8.
-
-    Same generator calls as the course's ``load_extra_datasets``; blobs has six
-    centers and its labels are taken mod 2 (as the notebook does) to make it binary.
-    """
+    """One of the course's extra sets, N = 200: X (2, 200) float64, Y (1, 200) uint8: the generator calls of
+    the course's ``load_extra_datasets`` (blobs: six centers, labels mod 2 as the notebook does)."""
     if name not in EXTRA_DATASETS:
         raise DataError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)} or a .csv file")
     try:
@@ -96,12 +92,9 @@ def extra(name: str, seed: int = EXTRA_SEED) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(X, np.float64).T, np.asarray(y, np.uint8).reshape(1, -1)
 
 
-# A CSV is read strictly: what a spreadsheet or a hand-edited file may hold by
-# accident (a BOM, a repeated column name, "1_000", "NA") stops the run with
-# the file, line and column named, instead of being read as something else.
-
-
-# The first bytes of files a CSV is often confused with.
+# A CSV is read strictly: what a spreadsheet or a hand-edited file may hold by accident (a BOM, a repeated
+# column name, "1_000", "NA") stops the run with the file, line and column named, instead of being misread.
+# The first bytes of files a CSV is often confused with:
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 # Progress is shown for files this large, when stderr is a terminal.
@@ -134,10 +127,7 @@ def content(path: PathLike) -> bytes:
 
 def fingerprint(source: PathLike) -> str:
     """sha256 (hex) of a data set's content: a CSV's bytes (decompressed if gzip), or a built-in set's arrays.
-
-    Two spellings of one file (relative, absolute, a link) have one fingerprint; so do a CSV and its
-    gzip copy. The resume check compares this, not the path as typed.
-    """
+    The resume check compares this, not the path as typed (relative, absolute, a link, a gzip copy)."""
     if str(source) in DATASETS:
         return load(str(source)).fingerprint.sha256
     return hashlib.sha256(content(source)).hexdigest()
@@ -205,11 +195,8 @@ def _progress(total_rows: int, size: int, path: PathLike, show: bool | None) -> 
 def _parse_rows(
     reader: Any, header: tuple[str, ...], path: PathLike, most: int, bar: Any
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The data rows as values (rows, columns) float64 and the line where each row starts.
-
-    Filled in place, row by row, into arrays sized by the file's line count: the text is never held
-    again as a list of rows of strings (which took ~10x the values' memory on a 1M-row file).
-    """
+    """The data rows as values (rows, columns) float64 and the line where each row starts, filled in place
+    into arrays sized by the line count (a list of rows of strings took ~10x the values' memory at 1M rows)."""
     values = np.empty((most, len(header)))
     lines = np.empty(most, np.int64)
     count, last = 0, reader.line_num
@@ -237,9 +224,8 @@ def _parse_rows(
 
 
 def _check_header(header: tuple[str, ...], path: PathLike) -> None:
-    for i, name in enumerate(header, 1):
-        if not name:
-            raise DataError(f"{path}: column {i} of the header has no name")
+    if "" in header:
+        raise DataError(f"{path}: column {header.index('') + 1} of the header has no name")
     positions: dict[str, list[int]] = {}
     for i, name in enumerate(header, 1):
         positions.setdefault(name, []).append(i)
@@ -267,14 +253,12 @@ class Fingerprint:
 
     @classmethod
     def from_dict(cls, saved: Any) -> Self:
+        types = {"sha256": str, "rows": int, "columns": list}
         if (
-            not isinstance(saved, dict)
-            or set(saved) != {"sha256", "rows", "columns"}
-            or not isinstance(saved["sha256"], str)
-            or not isinstance(saved["rows"], int)
-            or not isinstance(saved["columns"], list)
+            not isinstance(saved, dict) or set(saved) != set(types)
+            or not all(isinstance(saved[key], kind) for key, kind in types.items())
             or not all(isinstance(column, str) for column in saved["columns"])
-        ):
+        ):  # fmt: skip
             raise ValueError(f"a data fingerprint is {{sha256, rows, columns}}, got {saved!r}")
         return cls(saved["sha256"], saved["rows"], tuple(saved["columns"]))
 
@@ -321,11 +305,8 @@ class Table:
 
 
 def read_table(path: PathLike, progress: bool | None = None) -> Table:
-    """A numeric CSV with a header row -> Table; DataError names the file, line and column of a problem.
-
-    gzip input is read transparently. ``progress``: show a bar (None: for a large file when stderr
-    is a terminal).
-    """
+    """A numeric CSV (or its gzip) with a header row -> Table; DataError names the file, line and column of a
+    problem. ``progress``: show a bar (None: for a large file when stderr is a terminal)."""
     raw = content(path)
     sha256 = hashlib.sha256(raw).hexdigest()
     _decode(raw, path)  # names an encoding problem by its line; the text itself is not kept
@@ -384,17 +365,11 @@ def check_labels(examples: Examples, output: str) -> None:
 
 
 def check_range(examples: Examples, dtype: str, standardize: bool) -> None:
-    """Every value the run computes with fits ``dtype``: DataError names the first cell that does not.
-
-    Unstandardized features and the labels are cast to ``dtype`` as they are; standardized features
-    need their squares to fit float64 (the standard deviation sums them).
-    """
+    """Every value the run computes with fits ``dtype`` (standardized features: their squares fit float64,
+    which the standard deviation sums); DataError names the first cell that does not."""
     limit = float(np.finfo(dtype).max)
-    parts = [(examples.X, examples.features, np.sqrt(np.finfo(np.float64).max / (4 * examples.X.shape[1])))]
-    if not standardize:
-        parts[0] = (examples.X, examples.features, limit)
-    parts.append((examples.Y, examples.labels, limit))
-    for values, names, most in parts:
+    squared = np.sqrt(np.finfo(np.float64).max / (4 * examples.X.shape[1])) if standardize else limit
+    for values, names, most in ((examples.X, examples.features, squared), (examples.Y, examples.labels, limit)):
         too_large = np.abs(values) > most
         if too_large.any():
             row, example = (int(i[0]) for i in np.nonzero(too_large))
@@ -407,10 +382,8 @@ def check_range(examples: Examples, dtype: str, standardize: bool) -> None:
 
 
 def load_csv(path: PathLike, labels: Sequence[str] = ("label",)) -> Examples:
-    """A CSV with a header row, one example per row -> Examples (rows become columns, the course's convention).
-
-    ``labels`` names the label column(s); every other column is a feature.
-    """
+    """A CSV with a header row, one example per row -> Examples (rows become columns, the course's convention);
+    ``labels`` names the label column(s), every other column is a feature."""
     table = read_table(path)
     table.columns(labels)  # a missing label column is named before "no feature columns"
     features = tuple(name for name in table.header if name not in labels)
@@ -460,9 +433,8 @@ def feature_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A constant feature gets std 1 (it carries no information; dividing by 0 would give NaN).
     """
     X = np.asarray(X, np.float64)
-    mean = X.mean(axis=1, keepdims=True)
     std = X.std(axis=1, keepdims=True)
-    return mean, np.where(std > 0, std, 1.0)
+    return X.mean(axis=1, keepdims=True), np.where(std > 0, std, 1.0)
 
 
 def standardize(X: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -488,7 +460,6 @@ class Prepared:
 
     @property
     def examples(self) -> int:
-        """Columns of the training part."""
         return self.X.shape[1]
 
     @property
@@ -497,11 +468,8 @@ class Prepared:
 
 
 def prepare(config: "RunConfig", stats: tuple[np.ndarray, np.ndarray] | None = None) -> Prepared:
-    """Load, split and standardize as ``config`` (a RunConfig) says -> Prepared.
-
-    The statistics come from the training part only (the test part must not
-    leak into them), or from ``stats`` = (mean, std) (a resumed run keeps its own).
-    """
+    """Load, split and standardize as ``config`` (a RunConfig) says -> Prepared. The statistics come from the
+    training part only (the test part must not leak into them), or ``stats`` = (mean, std) (a resumed run's)."""
     examples = load(config.data, config.labels, seed=EXTRA_SEED)
     check_labels(examples, config.output)
     check_range(examples, config.dtype, config.standardize)
@@ -509,24 +477,14 @@ def prepare(config: "RunConfig", stats: tuple[np.ndarray, np.ndarray] | None = N
     X_test = Y_test = None
     if config.test_split > 0:
         X, Y, X_test, Y_test = split(X, Y, config.test_split, config.seed)
-    if stats is not None:
-        mean, std = stats
-    elif config.standardize:
-        mean, std = feature_stats(X)
-    else:
-        mean, std = np.zeros((X.shape[0], 1)), np.ones((X.shape[0], 1))
+    if stats is None:
+        stats = feature_stats(X) if config.standardize else (np.zeros((X.shape[0], 1)), np.ones((X.shape[0], 1)))
+    mean, std = stats
     if mean.shape != (X.shape[0], 1):
         raise DataError(f"the data has {X.shape[0]} features but the saved model has {mean.shape[0]}")
-    scaled = None if X_test is None else standardize(X_test, mean, std)
+    X_test = None if X_test is None else standardize(X_test, mean, std)
+    Y_test = None if Y_test is None else Y_test.astype(np.float64)
     return Prepared(
-        standardize(X, mean, std),
-        Y.astype(np.float64),
-        scaled,
-        None if Y_test is None else Y_test.astype(np.float64),
-        X,
-        mean,
-        std,
-        examples.features,
-        examples.labels,
-        examples.fingerprint,
-    )
+        standardize(X, mean, std), Y.astype(np.float64), X_test, Y_test, X, mean, std, examples.features,
+        examples.labels, examples.fingerprint,
+    )  # fmt: skip

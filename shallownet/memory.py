@@ -1,19 +1,14 @@
 """How much memory a run needs, estimated before anything is compiled, and how much there is.
 
-``--hidden-units 10000000`` on the flower data asks XLA for four (n_h, m)
-activation matrices of 16 GB each; unchecked, that is a 50-line
-RESOURCE_EXHAUSTED traceback (or the kernel's OOM killer) after the start-up
-cost. ``estimate`` sizes what a run holds at once (parameters, activations,
-data, the chunk's cost buffer, the history, the evaluation pass) from the
-shapes alone; ``check`` refuses the run up front, naming the sizes, when the
-total exceeds what ``available`` reports (an accelerator's free memory, or the
-host's MemAvailable capped by a container's cgroup limit).
-
-The estimate is deliberately plain: XLA fuses some of these temporaries and
-needs a little scratch space of its own, so it is right to within a small
-factor, which is what refusing a run that cannot fit needs.
+``--hidden-units 10000000`` on the flower data asks XLA for four (n_h, m) activation matrices of 16 GB
+each; unchecked, that is a 50-line RESOURCE_EXHAUSTED traceback (or the OOM killer) after the start-up
+cost. ``estimate`` sizes what a run holds at once from the shapes alone; ``check`` refuses the run up
+front, naming the sizes, when the total exceeds what is available (an accelerator's free memory, or the
+host's MemAvailable capped by a cgroup limit). The estimate is plain (XLA fuses some temporaries and needs
+scratch space of its own): right to within a small factor, which is what refusing a run that cannot fit needs.
 """
 
+import contextlib
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +17,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from .history import LIMIT
+from .stack import param_count
 
 ACTIVATION_COPIES = 4  # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
 PARAMETER_COPIES = 4  # the parameters, the updated ones, the gradients, the kept finite ones
@@ -43,17 +39,9 @@ def evaluation_batch(n_h: int, n_y: int, itemsize: int, columns: int) -> int:
 
 
 def estimate(
-    *,
-    n_x: int,
-    n_y: int,
-    n_h: int | Sequence[int],
-    m: int,
-    m_test: int = 0,
-    evaluated: int = 0,
-    capacity: int,
-    dtype: DTypeLike,
-    devices: int = 1,
-) -> Sizes:
+    *, n_x: int, n_y: int, n_h: int | Sequence[int], m: int, m_test: int = 0, evaluated: int = 0, capacity: int,
+    dtype: DTypeLike, devices: int = 1,
+) -> Sizes:  # fmt: skip
     """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host").
 
     ``n_h``: one network's hidden units, or each network's of a stack (as
@@ -62,43 +50,27 @@ def estimate(
     hidden = [n_h] if isinstance(n_h, int) else list(n_h)
     count, units, item = len(hidden), sum(hidden), np.dtype(dtype).itemsize
     m_pad = -(-m // devices) * devices
-    params = sum(n * (n_x + 1) + n_y * (n + 1) for n in hidden)
+    params = sum(param_count(n, n_x, n_y) for n in hidden)
     batch = evaluation_batch(units, count * n_y, item, evaluated) if evaluated else 0
     networks = "" if count == 1 else f" of {count} networks"
+    outputs, examples = count * n_y, f"{m_pad} examples"
+    # part: (bytes, where, how it is counted)
     return {
-        "activations": (
-            ACTIVATION_COPIES * (units + count * n_y) * m_pad * item,
-            "device",
-            f"{ACTIVATION_COPIES} x ({units} hidden + {count * n_y} output units{networks}) x {m_pad} examples "
-            f"x {item} B",
-        ),
-        "parameters": (
-            PARAMETER_COPIES * params * item,
-            "device",
-            f"{PARAMETER_COPIES} copies x {params} parameters{networks} x {item} B",
-        ),
-        "data": (
-            (n_x + n_y + (devices > 1)) * m_pad * item,
-            "device",
-            f"({n_x} features + {n_y} labels) x {m_pad} examples x {item} B",
-        ),
-        "cost buffer": (
-            capacity * count * (item + 8 + 16),
-            "device",
-            f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host){networks}",
-        ),
-        "evaluation": (
-            2 * (units + count * n_y) * batch * item,
-            "device",
-            f"2 x ({units} + {count * n_y}) units x {batch} columns per batch x {item} B",
-        ),
-        "host data": (
-            HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test),
-            "host",
-            f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B",
-        ),
+        "activations": (ACTIVATION_COPIES * (units + outputs) * m_pad * item, "device",
+                        f"{ACTIVATION_COPIES} x ({units} hidden + {outputs} output units{networks}) x {examples} "
+                        f"x {item} B"),
+        "parameters": (PARAMETER_COPIES * params * item, "device",
+                       f"{PARAMETER_COPIES} copies x {params} parameters{networks} x {item} B"),
+        "data": ((n_x + n_y + (devices > 1)) * m_pad * item, "device",
+                 f"({n_x} features + {n_y} labels) x {examples} x {item} B"),
+        "cost buffer": (capacity * count * (item + 8 + 16), "device",
+                        f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host){networks}"),
+        "evaluation": (2 * (units + outputs) * batch * item, "device",
+                       f"2 x ({units} + {outputs}) units x {batch} columns per batch x {item} B"),
+        "host data": (HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test), "host",
+                      f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B"),
         "cost history": (16 * (LIMIT + 1) * count, "host", f"{LIMIT + 1} points x 16 B{networks}"),
-    }
+    }  # fmt: skip
 
 
 def _cgroup_room() -> int | None:
@@ -117,13 +89,8 @@ def _cgroup_room() -> int | None:
 def host_available() -> int | None:
     """Bytes of host memory a new allocation can get: MemAvailable (or free pages), capped by the cgroup."""
     room = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    room = int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        room = next((int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")), None)
     if room is None:
         try:
             room = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -166,13 +133,10 @@ def check(sizes: Sizes, host: int | None = None, device: Any = _QUERY) -> int:
     """
     host = host_available() if host is None else host
     device = device_available() if device is _QUERY else device
-    if device is None:
-        groups = [(sizes, host, "available host memory")]
-    else:
-        groups = [
-            ({k: v for k, v in sizes.items() if v[1] == "device"}, *device),
-            ({k: v for k, v in sizes.items() if v[1] == "host"}, host, "available host memory"),
-        ]
+    groups = [(sizes, host, "available host memory")]
+    if device is not None:
+        groups = [({k: v for k, v in sizes.items() if v[1] == where}, *room) for where, room in
+                  (("device", device), ("host", (host, "available host memory")))]  # fmt: skip
     for parts, room, name in groups:
         total = sum(size for size, _, _ in parts.values())
         if room is not None and total > room:

@@ -1,18 +1,16 @@
-"""What a trained network leaves behind, written once: model.npz, its figures, summary.json.
+"""The one output writer: what a run or a sweep leaves behind, model.npz, its figures, summary.json.
 
-``shallownet train`` writes one network into its folder (at every checkpoint,
-on a stop and at the end); ``shallownet sweep`` writes every network of its
-grid into ``networks/<name>/`` beside its table. Both go through ``write``:
-model.npz first, then the figures, then summary.json describing them, each
-file replaced atomically, with the stop signals held off until all are
-written, so every file in a folder describes its model.npz. ``predict
---model`` reads any of them.
+``shallownet train`` saves one network into its folder (``save_model``: at every checkpoint, on a stop,
+at the end); ``shallownet sweep`` saves its table and every network into ``networks/<name>/`` in one save
+(``save_sweep``). Both write a model the same way (``write_model``: model.npz, the figures, summary.json)
+into a staging folder that replaces the folder's files together (``atomic.replace_entries``), so every
+file in a folder describes one model, even after a kill -9. ``predict --model`` reads any of them.
 """
 
 import contextlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,8 @@ MODEL_FILES = (MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG)  # what one save replaces
 FIGURES_BYTES = 512 << 10  # room for the figures beside a model's arrays (a PNG is ~50 KB)
 NETWORKS = "networks"  # a sweep's folder of its networks' models
 SWEEP_TABLE_FILES = ("sweep.csv", "sweep.json", "accuracy.png", "decision_boundaries.png")
-LOCK = ".shallownet.lock"  # the run lock's file (experiment's claim on a folder)
+SWEEP_FILES = (*SWEEP_TABLE_FILES, NETWORKS)  # what one sweep's save replaces together
+LOCK = ".shallownet.lock"  # the run lock's file (run.Claim)
 OWN_FILES = RUN_FILES + SWEEP_TABLE_FILES + (LOCK,)  # a run's or a sweep's own files: none but it writes them
 
 
@@ -68,8 +67,10 @@ def model_bytes(n_x: int, n_h: int, n_y: int, dtype: str, figures: bool = True) 
     """About how many bytes one save of a model writes (its arrays, history and summary; its figures)."""
     import numpy as np
 
-    parameters = n_h * (n_x + 1) + n_y * (n_h + 1)
-    return parameters * np.dtype(dtype).itemsize + 2 * n_x * 8 + 48 * LIMIT + (FIGURES_BYTES if figures else 0)
+    from .stack import param_count
+
+    arrays = param_count(n_h, n_x, n_y) * np.dtype(dtype).itemsize + 2 * n_x * 8 + 48 * LIMIT
+    return arrays + (FIGURES_BYTES if figures else 0)
 
 
 def summary(
@@ -79,24 +80,12 @@ def summary(
     config, history = model.config, model.history
     iterations, costs = history.arrays()
     score_key = "accuracy" if config.output == "sigmoid" else "mse"
-    head = {
-        "status": model.status,
-        "iterations": history.done,
-        "config": config.to_dict(),
-        "features": list(model.features),
-        "labels": list(model.labels),
-        "data_fingerprint": model.fingerprint.to_dict(),
-        "segments": list(model.segments),
-    }
-    record = {
-        score_key: None if scores is None else dict(scores),
-        "last_cost": history.last_cost,
-        "cost_history": {
-            "stride": history.stride,
-            "limit": LIMIT,
-            "points": [[int(i), float(c)] for i, c in zip(iterations, costs)],
-        },
-    }
+    head = {"status": model.status, "iterations": history.done, "config": config.to_dict(),
+            "features": list(model.features), "labels": list(model.labels),
+            "data_fingerprint": model.fingerprint.to_dict(), "segments": list(model.segments)}  # fmt: skip
+    points = [[int(i), float(c)] for i, c in zip(iterations, costs)]
+    record = {score_key: None if scores is None else dict(scores), "last_cost": history.last_cost,
+              "cost_history": {"stride": history.stride, "limit": LIMIT, "points": points}}  # fmt: skip
     return {**head, **extra.get("before", {}), **record, **extra.get("after", {}), "files": files}
 
 
@@ -108,36 +97,63 @@ def summary_json(content: dict[str, Any]) -> str:
     return text.replace(json.dumps(marker), json.dumps(points, separators=(",", ":"))) + "\n"
 
 
-def write(
-    folder: Path,
-    model: checkpoint.Model,
-    scores: Mapping[str, float | None] | None = None,
-    extra: Callable[[], Mapping[str, Any]] = dict,
-    figures: Callable[[Path], list[str]] | None = None,
-) -> dict[str, Any]:
-    """model.npz, then ``figures(staging)`` (the names it wrote), then summary.json; returns the summary.
+def write_model(
+    folder: Path, model: checkpoint.Model, scores: Mapping[str, float | None] | None = None,
+    extra: Callable[[], Mapping[str, Any]] = dict, figures: Callable[[Path], list[str]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """model.npz, then ``figures(folder)`` (the names it wrote), then summary.json into ``folder``; the summary.
 
-    All are written into a staging folder first and replace MODEL_FILES together (atomic.replace_files):
-    a full disk (refused before writing when the room is visibly not there) or a crash while writing
-    leaves the folder's files describing the model they described. ``extra()`` is called last (its
-    timings then count the saves before it).
+    Plain writes: ``save_model`` and ``save_sweep`` call it on a staging folder. ``extra()`` is called
+    last (its timings then count the saves before it).
     """
-    needed = sum(array.nbytes for array in model.arrays().values()) + (0 if figures is None else FIGURES_BYTES)
-    with signals.deferred(), atomic.replace_files(folder, MODEL_FILES, needed) as staging:
-        checkpoint.save(staging / MODEL, model)
-        files = [MODEL] + ([] if figures is None else figures(staging)) + [SUMMARY]
-        content = summary(model, scores, files, extra())
-        text = summary_json(content)
-        checkpoint.atomic_write(staging / SUMMARY, lambda f: f.write(text.encode()))
+    checkpoint.save(folder / MODEL, model)
+    files = [MODEL] + ([] if figures is None else figures(folder)) + [SUMMARY]
+    content = summary(model, scores, files, extra())
+    (folder / SUMMARY).write_text(summary_json(content))
     return content
+
+
+def save_model(folder: Path, model: checkpoint.Model, *args: Any) -> dict[str, Any]:
+    """``write_model(staging, model, *args)``, replacing MODEL_FILES in ``folder`` together; the summary.
+
+    A full disk, a crash or a kill -9 at any instant leaves the folder's files describing one model; the
+    stop signals wait meanwhile.
+    """
+    figures = len(args) > 2 and args[2] is not None
+    needed = sum(array.nbytes for array in model.arrays().values()) + (FIGURES_BYTES if figures else 0)
+    with signals.deferred(), atomic.replace_entries(folder, MODEL_FILES, needed) as staging:
+        return write_model(staging, model, *args)
+
+
+def save_sweep(folder: Path, result: Any, configs: Sequence[Any], prepared: Any, plots: bool) -> list[str]:
+    """A sweep's table files (``sweep.write_outputs``) and every network's model and summary in
+    ``networks/<name>/``, replacing SWEEP_FILES together; returns the names written.
+
+    ``configs`` are the RunConfigs the networks were trained as (the networks' order): each model is
+    what ``shallownet train`` with that config would save, so ``predict --model`` reads it.
+    """
+    from . import sweep
+
+    n_x, n_h = prepared.X.shape[0], max(c.hidden_units for c in configs)
+    needed = len(configs) * model_bytes(n_x, n_h, 1, configs[0].dtype, figures=False) + (4 << 20)
+    scale = (prepared.mean, prepared.std) if configs[0].standardize else None
+    with atomic.replace_entries(folder, SWEEP_FILES, needed) as staging:
+        files = sweep.write_outputs(result, staging, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
+        for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
+            c = network.configuration
+            status = "finished" if network.diverged_at is None else "diverged"
+            model = model_of(result.params[k], config, prepared, history, (checkpoint.segment(0, config),), status)
+            place = staging / NETWORKS / network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
+            place.mkdir(parents=True)
+            write_model(place, model, {"train": network.train_accuracy, "test": network.test_accuracy})
+    return files + [NETWORKS + "/"]
 
 
 def mark_failed(folder: Path, reason: str) -> bool:
     """Say in summary.json that the run writing ``folder`` stopped (status "running" -> "failed"); True if done.
 
-    Called when a save failed (a full disk): the folder keeps the last checkpoint, whose summary says
-    "running" though nothing runs any more. The new summary is written whole when there is room, else
-    the status is overwritten in place, same length (no new disk blocks needed).
+    Called when a save failed (a full disk): the new summary is written whole when there is room, else the
+    status is overwritten in place, same length (no new disk blocks needed).
     """
     path = folder / SUMMARY
     try:
@@ -149,7 +165,7 @@ def mark_failed(folder: Path, reason: str) -> bool:
         return False
     with contextlib.suppress(OSError):
         failed = summary_json({**content, "status": "failed", "failure": reason})
-        checkpoint.atomic_write(path, lambda f: f.write(failed.encode()))
+        atomic.atomic_write(path, lambda f: f.write(failed.encode()))
         return True
     running, stopped = b'"status": "running"', b'"status": "failed" '  # equal lengths: JSON allows the space
     raw = text.encode()
@@ -165,28 +181,15 @@ def mark_failed(folder: Path, reason: str) -> bool:
 
 
 def model_of(
-    params: Mapping[str, Any],
-    config: Any,
-    prepared: Any,
-    history: Any,
-    segments: tuple,
-    status: str,
+    params: Mapping[str, Any], config: Any, prepared: Any, history: Any, segments: tuple, status: str
 ) -> checkpoint.Model:
     """A checkpoint.Model of ``params`` trained as ``config`` on ``prepared`` (data.Prepared)."""
     import numpy as np
 
     return checkpoint.Model(
-        {k: np.asarray(v) for k, v in params.items()},
-        config,
-        prepared.features,
-        prepared.labels,
-        prepared.fingerprint,
-        prepared.mean,
-        prepared.std,
-        history,
-        segments,
-        status,
-    )
+        {k: np.asarray(v) for k, v in params.items()}, config, prepared.features, prepared.labels,
+        prepared.fingerprint, prepared.mean, prepared.std, history, segments, status,
+    )  # fmt: skip
 
 
 def network_name(index: int, hidden_units: int, lr: float, activation: str, seed: int | str) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .checkpoint import atomic_write
+from .atomic import atomic_write
 
 if TYPE_CHECKING:  # matplotlib is imported inside the functions, when a plot is drawn
     from matplotlib.axes import Axes
@@ -52,9 +52,7 @@ def cost_curve(costs: ArrayLike, path: PathLike, title: str = "Cost", iterations
     fig = _figure()
     ax = fig.add_subplot()
     ax.plot(np.arange(costs.shape[0]) if iterations is None else np.asarray(iterations), costs, lw=1.2)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("cost J")
-    ax.set_title(title)
+    ax.set(xlabel="iteration", ylabel="cost J", title=title)
     ax.grid(alpha=0.3)
     _save(fig, path)
 
@@ -68,63 +66,37 @@ def grid(X: np.ndarray, n: int = GRID, margin: float = 1.0) -> tuple[np.ndarray,
 
 
 def _boundary(
-    ax: "Axes",
-    xx: np.ndarray,
-    yy: np.ndarray,
-    predictions: ArrayLike,
-    X: np.ndarray,
-    Y: ArrayLike,
-    *,
-    size: float,
+    ax: "Axes", xx: np.ndarray, yy: np.ndarray, predictions: ArrayLike, X: np.ndarray, Y: ArrayLike, *, size: float,
     edge: float,
-) -> None:
+) -> None:  # fmt: skip
     """Filled regions of the 0/1 predictions on the grid, and the examples coloured by label, on one axes."""
-    ax.contourf(
-        xx,
-        yy,
-        np.asarray(predictions, np.float64).reshape(xx.shape),
-        levels=[-0.5, 0.5, 1.5],
-        cmap="Spectral",
-        vmin=0,
-        vmax=1,
-        alpha=0.5,
-    )
+    filled = np.asarray(predictions, np.float64).reshape(xx.shape)
+    ax.contourf(xx, yy, filled, levels=[-0.5, 0.5, 1.5], cmap="Spectral", vmin=0, vmax=1, alpha=0.5)
     ax.scatter(
         X[0], X[1], c=np.asarray(Y).ravel(), s=size, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=edge
     )
 
 
 def decision_boundary(
-    xx: np.ndarray,
-    yy: np.ndarray,
-    grid_predictions: ArrayLike,
-    X: np.ndarray,
-    Y: ArrayLike,
-    path: PathLike,
+    xx: np.ndarray, yy: np.ndarray, grid_predictions: ArrayLike, X: np.ndarray, Y: ArrayLike, path: PathLike,
     title: str = "Decision boundary",
-) -> None:
+) -> None:  # fmt: skip
     """Filled regions of the 0/1 predictions on the grid, with the examples coloured by label."""
     fig = _figure()
     ax = fig.add_subplot()
     _boundary(ax, xx, yy, grid_predictions, X, Y, size=12, edge=0.3)
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.set_title(title)
+    ax.set(xlabel="x1", ylabel="x2", title=title)
     _save(fig, path)
 
 
 def accuracy_vs_hidden_units(
-    summary: list[dict[str, Any]],
-    path: PathLike,
-    vary: Sequence[str] = ("hidden_units",),
-    baseline: dict[str, Any] | None = None,
-    title: str = "Accuracy against hidden size",
-) -> None:
+    summary: list[dict[str, Any]], path: PathLike, vary: Sequence[str] = ("hidden_units",),
+    baseline: dict[str, Any] | None = None, title: str = "Accuracy against hidden size",
+) -> None:  # fmt: skip
     """Accuracy (%) against hidden units (log axis), one line per other setting, train solid and test dashed.
 
-    ``summary`` is ``SweepResult.summary()``; error bars are the standard
-    deviation over seeds where there are several. ``baseline`` (the logistic
-    regression's accuracies) is drawn as a horizontal line.
+    ``summary`` is ``SweepResult.summary()``; error bars: the std over seeds where there are several.
+    ``baseline`` (the logistic regression's accuracies) is drawn as a horizontal line.
     """
     fig = _figure()
     ax = fig.add_subplot()
@@ -136,45 +108,29 @@ def accuracy_vs_hidden_units(
         rows = sorted(rows, key=lambda row: row["hidden_units"])
         label = ", ".join(f"lr {value:g}" if setting == "lr" else str(value) for setting, value in zip(others, key))
         for part, style in (("train", "-o"), ("test", "--s")):
-            points = [
-                (row["hidden_units"], row[f"{part}_mean"], row[f"{part}_std"] or 0.0)
-                for row in rows
-                if row[f"{part}_mean"] is not None
-            ]
-            if not points:
+            kept = [row for row in rows if row[f"{part}_mean"] is not None]
+            if not kept:
                 continue
-            n_h, mean, std = (np.array(column) for column in zip(*points))
-            ax.errorbar(
-                n_h,
-                mean,
-                yerr=std if np.any(std > 0) else None,
-                fmt=style,
-                ms=4,
-                capsize=3,
-                lw=1.2,
-                label=f"{part}{': ' + label if label else ''}",
-            )
+            n_h = np.array([row["hidden_units"] for row in kept])
+            mean, std = (np.array([row[f"{part}_{k}"] or 0.0 for row in kept]) for k in ("mean", "std"))
+            ax.errorbar(n_h, mean, yerr=std if np.any(std > 0) else None, fmt=style, ms=4, capsize=3, lw=1.2,
+                        label=f"{part}{': ' + label if label else ''}")  # fmt: skip
     if baseline is not None:
         ax.axhline(baseline["train_accuracy"], color="grey", lw=1, ls=":", label="logistic regression (train)")
     ax.set_xscale("log")
     sizes = sorted({row["hidden_units"] for row in summary})
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.minorticks_off()
-    ax.set_xlabel("hidden units n_h")
-    ax.set_ylabel("accuracy %")
-    ax.set_title(title)
+    ax.set(xlabel="hidden units n_h", ylabel="accuracy %", title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     _save(fig, path)
 
 
 def decision_boundary_grid(
-    panels: Sequence[tuple[str, np.ndarray, np.ndarray, ArrayLike]],
-    X: np.ndarray,
-    Y: ArrayLike,
-    path: PathLike,
+    panels: Sequence[tuple[str, np.ndarray, np.ndarray, ArrayLike]], X: np.ndarray, Y: ArrayLike, path: PathLike,
     columns: int | None = None,
-) -> None:
+) -> None:  # fmt: skip
     """The course's grid of decision boundaries: one panel per (title, xx, yy, grid predictions)."""
     count = len(panels)
     columns = columns or min(count, 4)

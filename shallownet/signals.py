@@ -95,7 +95,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
         # An exception raised while an extension module initialises can crash the interpreter (a SIGINT
         # inside jaxlib's import ended the process with SIGSEGV, 1 try in 8 at 0.2 s): during an import the
         # request only waits, and check() raises it at the next safe point, before any data is read or
-        # any file is written (experiment.train_run/sweep_run, predict, recorded()).
+        # any file is written (run.train_run/sweep_run, predict, recorded()).
         if not _importing(frame):
             raise Stop(signum)
 

@@ -116,13 +116,9 @@ def _padded_sizes(keys: list[tuple[str, int]], m: int, buckets: str | Iterable[i
 
 
 def make_layout(
-    hidden_units: Sequence[int],
-    activations: Sequence[str],
-    n_x: int,
-    n_y: int,
-    m: int,
+    hidden_units: Sequence[int], activations: Sequence[str], n_x: int, n_y: int, m: int,
     buckets: str | Iterable[int] = "auto",
-) -> tuple[Layout, np.ndarray]:
+) -> tuple[Layout, np.ndarray]:  # fmt: skip
     """(Layout, rows): networks grouped by (activation, padded size); rows[k] is network k's row.
 
     buckets: "auto" (``plan_buckets``), "exact" (one group per distinct size,
@@ -145,6 +141,11 @@ def make_layout(
     return Layout(n_x, n_y, tuple(groups), width), rows
 
 
+def _own(name: str, n_h: int) -> Any:
+    """Where a network's own n_h hidden units sit in a padded block of parameter ``name``."""
+    return {"W1": np.s_[:n_h], "b1": np.s_[:n_h], "W2": np.s_[:, :n_h], "b2": np.s_[:]}[name]
+
+
 def _row(network: dict[str, Any], padded: int, n_x: int, n_y: int, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
     """One network's parameters as a row of theta and of the mask (1 on real entries, 0 on padding)."""
     n_h = network["W1"].shape[0]
@@ -152,9 +153,8 @@ def _row(network: dict[str, Any], padded: int, n_x: int, n_y: int, dtype: Any) -
     for name in PARAM_NAMES:
         block = np.zeros(shape(name, padded, n_x, n_y), dtype)
         ones = np.zeros_like(block)
-        where = (slice(None), slice(0, n_h)) if name == "W2" else (slice(0, n_h),) if name in ("W1", "b1") else ()
-        block[where] = network[name]
-        ones[where] = 1
+        block[_own(name, n_h)] = network[name]
+        ones[_own(name, n_h)] = 1
         values.append(block.ravel())
         real.append(ones.ravel())
     return np.concatenate(values), np.concatenate(real)
@@ -175,15 +175,9 @@ def pack(
 
 def unpack(theta_row: np.ndarray, n_h: int, padded: int, n_x: int, n_y: int) -> HostParams:
     """One row of theta -> that network's W1 b1 W2 b2 with its own n_h (numpy copies)."""
-    full = {
-        name: np.asarray(theta_row[lo:hi]).reshape(shape(name, padded, n_x, n_y))
-        for name, (lo, hi) in offsets(padded, n_x, n_y).items()
-    }
     return {
-        "W1": full["W1"][:n_h].copy(),
-        "b1": full["b1"][:n_h].copy(),
-        "W2": full["W2"][:, :n_h].copy(),
-        "b2": full["b2"].copy(),
+        name: np.asarray(theta_row[lo:hi]).reshape(shape(name, padded, n_x, n_y))[_own(name, n_h)].copy()
+        for name, (lo, hi) in offsets(padded, n_x, n_y).items()
     }
 
 
@@ -204,17 +198,9 @@ class Stack:
     """
 
     def __init__(
-        self,
-        params: Sequence[Any],
-        n_x: int,
-        n_y: int,
-        m: int,
-        *,
-        lr: Any,
-        activation: Any,
-        dtype: Any,
+        self, params: Sequence[Any], n_x: int, n_y: int, m: int, *, lr: Any, activation: Any, dtype: Any,
         buckets: str | Iterable[int] = "auto",
-    ) -> None:
+    ) -> None:  # fmt: skip
         import manual  # JAX: only once networks are stacked
 
         count = len(params)

@@ -1,15 +1,10 @@
 """A sweep: every configuration (hidden size x learning rate x activation x seed) trained at once, and what it shows.
 
-``train_grid`` trains one network per RunConfig of the grid
-(``config.sweep_grid``: every setting validated as ``shallownet train``
-validates it, once) in one compiled program (``train.train_many``), scores each on the training set (and
-on a test set when one is given) and fits the logistic-regression baseline.
-Its ``SweepResult`` gives the table (mean and standard deviation over the
-seeds of each configuration), ``write_outputs`` writes sweep.csv (one row per
-network), sweep.json, a plot of accuracy against hidden size and the course's
-grid of decision boundaries (one panel per configuration, 2-D data).
-``run`` is the library's form (lists of sizes, rates, activations), and
-``run_configs`` what ``shallownet sweep`` calls (the grid and the prepared data).
+``train_grid`` trains one network per RunConfig of ``config.sweep_grid`` in one compiled program
+(``train.train_many``), scores each (training and test part) and fits the logistic-regression baseline.
+``SweepResult`` gives the table (mean and std over each configuration's seeds); ``write_outputs`` writes
+sweep.csv, sweep.json, accuracy against hidden size and the course's grid of decision boundaries (2-D data).
+``run`` is the library's form (lists of sizes, rates, activations), ``run_configs`` the command's.
 
 By default each size starts from the course's init (legacy seed 2, as its
 nn_model does), in float64, so the table reproduces the course's published
@@ -20,7 +15,6 @@ configuration.
 
 import json
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import atomic, checkpoint, logistic, memory
+from . import logistic
 from .checkpoint import PathLike
+from .config import SWEEP_ORDER
 from .evaluate import accuracies, forward_many
 from .history import LIMIT
 from .outputs import SWEEP_TABLE_FILES
@@ -41,23 +36,11 @@ if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from .config import RunConfig
     from .data import Prepared
     from .stack import HostParams
-    from .train import ManyProgress
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
-CSV_COLUMNS = (
-    "model",
-    "hidden_units",
-    "lr",
-    "activation",
-    "seed",
-    "iterations",
-    "final_cost",
-    "diverged_at",
-    "train_accuracy",
-    "test_accuracy",
-)
+CSV_COLUMNS = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost", "diverged_at",
+               "train_accuracy", "test_accuracy")  # fmt: skip
 MAX_PANELS = 24
-SWEEP_AXES = ("hidden_units", "lr", "activation")  # config.SWEEP_ORDER: a sweep's list-valued settings
 
 
 @dataclass(frozen=True)
@@ -102,10 +85,8 @@ class SweepResult:
     def summary(self) -> list[dict[str, Any]]:
         """One dict per configuration: seeds, diverged, train/test accuracy mean and std over the seeds.
 
-        Diverged networks are counted (``diverged``, and ``diverged_at``: their
-        iterations) and left out of the mean and std (their last finite
-        parameters are not a trained network); std is the sample standard
-        deviation (ddof = 1), None for a single seed.
+        Diverged networks are counted (``diverged``, ``diverged_at``) and left out of the mean and std (their
+        last finite parameters are not a trained network); std is the sample std (ddof = 1), None for one seed.
         """
         rows: list[dict[str, Any]] = []
         for configuration in self.configurations():
@@ -129,9 +110,7 @@ class SweepResult:
         """The configuration fields that take more than one value (hidden_units always)."""
         configurations = self.configurations()
         return ["hidden_units"] + [
-            name
-            for name in ("lr", "activation")
-            if len({getattr(configuration, name) for configuration in configurations}) > 1
+            name for name in ("lr", "activation") if len({getattr(c, name) for c in configurations}) > 1
         ]
 
 
@@ -144,18 +123,8 @@ def check_configs(configs: Sequence["RunConfig"]) -> None:
     """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
     if not configs:
         raise ValueError("no networks to sweep")
-    shared = (
-        "data",
-        "labels",
-        "output",
-        "gradients",
-        "dtype",
-        "init",
-        "iterations",
-        "chunk",
-        "test_split",
-        "standardize",
-    )
+    shared = ("data", "labels", "output", "gradients", "dtype", "init", "iterations", "chunk", "test_split",
+              "standardize")  # fmt: skip
     for config in configs:
         differ = [name for name in shared if getattr(config, name) != getattr(configs[0], name)]
         if differ:
@@ -165,20 +134,11 @@ def check_configs(configs: Sequence["RunConfig"]) -> None:
 def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None) -> dict[str, Any]:
     """sweep.json's settings: the grid's axes and what its networks share."""
     first = configs[0]
-    axes = {name: list(dict.fromkeys(getattr(config, name) for config in configs)) for name in SWEEP_AXES}
-    return {
-        "hidden_units": axes["hidden_units"],
-        "lrs": axes["lr"],
-        "activations": axes["activation"],
-        "init": first.init,
-        "seeds": list(dict.fromkeys(_seed(config) for config in configs)),
-        "iterations": first.iterations,
-        "gradients": first.gradients,
-        "dtype": first.dtype,
-        "chunk": first.chunk,
-        "examples": int(m),
-        "test_examples": m_test,
-    }
+    axes = {key: list(dict.fromkeys(getattr(config, name) for config in configs))
+            for key, name in zip(("hidden_units", "lrs", "activations"), SWEEP_ORDER)}  # fmt: skip
+    seeds = list(dict.fromkeys(_seed(config) for config in configs))
+    shared = {name: getattr(first, name) for name in ("iterations", "gradients", "dtype", "chunk")}
+    return {**axes, "init": first.init, "seeds": seeds, **shared, "examples": int(m), "test_examples": m_test}
 
 
 def _baseline(
@@ -193,30 +153,20 @@ def _baseline(
     timings["baseline_s"] = time.perf_counter() - started
     if should_stop():
         return None, "logistic regression stopped by a stop request"
-    row = {
-        "train_accuracy": logistic.accuracy(model, X, Y),
-        "test_accuracy": None if test is None else logistic.accuracy(model, *test),
-    }
-    return row, None
+    test_accuracy = None if test is None else logistic.accuracy(model, *test)
+    return {"train_accuracy": logistic.accuracy(model, X, Y), "test_accuracy": test_accuracy}, None
 
 
 def train_grid(
-    configs: Sequence["RunConfig"],
-    X: "AnyArray",
-    Y: "AnyArray",
-    X_test: "AnyArray | None" = None,
-    Y_test: "AnyArray | None" = None,
-    *,
-    baseline: bool = True,
-    timings: dict[str, float] | None = None,
+    configs: Sequence["RunConfig"], X: "AnyArray", Y: "AnyArray", X_test: "AnyArray | None" = None,
+    Y_test: "AnyArray | None" = None, *, baseline: bool = True, timings: dict[str, float] | None = None,
     **options: Any,
-) -> SweepResult:
+) -> SweepResult:  # fmt: skip
     """Train one network per config (``config.sweep_grid``'s list) at once on X, Y; returns a SweepResult.
 
-    X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``options``:
-    progress(done, last costs), should_stop, chunk_seconds (``train.train_many``;
-    a stop raises train.Interrupted). ``baseline`` adds the logistic-regression
-    row. ``timings`` (a dict) receives compile_s, run_s, train_s, baseline_s.
+    X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``options``: progress(done, last costs),
+    should_stop, chunk_seconds (``train.train_many``; a stop raises train.Interrupted). ``baseline`` adds the
+    logistic-regression row. ``timings`` (a dict) receives compile_s, run_s, train_s, baseline_s.
     """
     from . import train
 
@@ -260,29 +210,15 @@ def train_grid(
 
 
 def run(
-    X: "AnyArray",
-    Y: "AnyArray",
-    *,
-    hidden_units: Sequence[int],
-    lrs: Sequence[float] = (1.2,),
-    activations: Sequence[str] = ("tanh",),
-    seeds: int | None = None,
-    seed: int = 0,
-    init: str = "course",
-    iterations: int = 5000,
-    gradients: str = "manual",
-    dtype: str = "float64",
-    chunk: int = 1000,
-    X_test: "AnyArray | None" = None,
-    Y_test: "AnyArray | None" = None,
-    **options: Any,
-) -> SweepResult:
+    X: "AnyArray", Y: "AnyArray", *, hidden_units: Sequence[int], lrs: Sequence[float] = (1.2,),
+    activations: Sequence[str] = ("tanh",), seeds: int | None = None, seed: int = 0, init: str = "course",
+    iterations: int = 5000, gradients: str = "manual", dtype: str = "float64", chunk: int = 1000,
+    X_test: "AnyArray | None" = None, Y_test: "AnyArray | None" = None, **options: Any,
+) -> SweepResult:  # fmt: skip
     """The library's sweep: the grid of ``config.sweep_grid`` (validated as ``shallownet sweep`` validates it).
 
-    Every hidden size x lr x activation, each with ``seeds`` K random inits
-    (seed .. seed + K - 1; init "random") or one init (by default the course's
-    draw). ``options``: baseline, timings, progress, should_stop,
-    chunk_seconds (``train_grid``).
+    Every hidden size x lr x activation, each with ``seeds`` K random inits (seed .. seed + K - 1; init
+    "random") or one init (by default the course's draw). ``options``: see ``train_grid``.
     """
     from . import config
 
@@ -290,44 +226,6 @@ def run(
     settings.update(init=init, seed=seed, iterations=iterations, gradients=gradients, dtype=str(np.dtype(dtype)))
     configs = config.sweep_grid({**settings, "chunk": chunk}, seeds=seeds)
     return train_grid(configs, X, Y, X_test, Y_test, **options)
-
-
-def check_problem(prepared: "Prepared") -> None:
-    """The labels of a sweep (sigmoid output) must be 0/1, in the training and the test part."""
-    import manual
-
-    manual.checks.check_Y(prepared.Y, prepared.X, "sigmoid")
-    if prepared.Y_test is not None:
-        manual.checks.check_Y(prepared.Y_test, prepared.X_test, "sigmoid")
-
-
-def estimate_memory(configs: Sequence["RunConfig"], prepared: "Prepared", *, plots: bool) -> memory.Sizes:
-    """memory.estimate for every network at once (each at its padded size), the boundary grid included."""
-    from .stack import make_layout
-
-    first = configs[0]
-    n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
-    layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
-    padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
-    grid_columns = 0
-    if plots and n_x == 2 and n_y == 1:
-        from .plots import GRID
-
-        grid_columns = GRID * GRID
-    sizes = memory.estimate(
-        n_x=n_x,
-        n_y=n_y,
-        n_h=padded,
-        m=m,
-        m_test=prepared.test_examples,
-        evaluated=m + prepared.test_examples + grid_columns,
-        capacity=min(first.chunk, first.iterations),
-        dtype=first.dtype,
-    )
-    if logistic.skip_reason(n_x, m) is None:
-        how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
-        sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
-    return sizes
 
 
 def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options: Any) -> SweepResult:
@@ -339,9 +237,7 @@ def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options:
 
 
 def _pct(mean: float | None, std: float | None) -> str:
-    if mean is None:
-        return "-"
-    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
+    return "-" if mean is None else f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
 
 
 def _diverged(row: dict[str, Any]) -> str:
@@ -355,84 +251,39 @@ def _diverged(row: dict[str, Any]) -> str:
 
 def summary_table(result: SweepResult) -> str:
     """Aligned text: one line per configuration (accuracy mean ± std over seeds), then logistic regression.
-
-    A configuration whose networks all diverged shows "-" for its accuracy and
-    "at N" (the iteration) in the diverged column.
-    """
-    vary = result.varying()
-    has_test = result.settings["test_examples"] is not None
-    rows = result.summary()
+    A configuration whose networks all diverged shows "-" for its accuracy."""
+    vary, rows = result.varying(), result.summary()
+    parts = ("train",) if result.settings["test_examples"] is None else ("train", "test")
     diverged = [_diverged(row) for row in rows]
-    width = max([10] + [len(cell) + 2 for cell in diverged])
-    head = {"hidden_units": f"{'hidden units':>12}", "lr": f"{'lr':>8}", "activation": f"{'activation':>16}"}
-    lines = [
-        "".join(head[name] for name in vary)
-        + f"{'seeds':>7}{'train %':>17}"
-        + (f"{'test %':>17}" if has_test else "")
-        + (f"{'diverged':>{width}}" if any(diverged) else "")
-    ]
+    width = max([10] + [len(cell) + 2 for cell in diverged]) if any(diverged) else 0  # 0: no such column
+    axes = {"hidden_units": ("hidden units", 12, ""), "lr": ("lr", 8, "g"), "activation": ("activation", 16, "")}
+    head = "".join(f"{axes[name][0]:>{axes[name][1]}}" for name in vary) + f"{'seeds':>7}"
+    lines = [head + "".join(f"{part + ' %':>17}" for part in parts) + f"{'diverged' if width else '':>{width}}"]
     for row, cell in zip(rows, diverged):
-        cells = {
-            "hidden_units": f"{row['hidden_units']:>12}",
-            "lr": f"{row['lr']:>8g}",
-            "activation": f"{row['activation']:>16}",
-        }
-        line = (
-            "".join(cells[name] for name in vary) + f"{row['seeds']:>7}{_pct(row['train_mean'], row['train_std']):>17}"
-        )
-        if has_test:
-            line += f"{_pct(row['test_mean'], row['test_std']):>17}"
-        lines.append((line + (f"{cell:>{width}}" if any(diverged) else "")).rstrip())
+        line = "".join(f"{row[name]:>{axes[name][1]}{axes[name][2]}}" for name in vary) + f"{row['seeds']:>7}"
+        line += "".join(f"{_pct(row[f'{part}_mean'], row[f'{part}_std']):>17}" for part in parts)
+        lines.append((line + f"{cell:>{width}}").rstrip())
     if "baseline" in result.settings:
         lines.append(result.settings["baseline"])
     if result.logistic is not None:
-        width = sum(len(head[name]) for name in vary) + 7
-        line = f"{'logistic regression':<{width}}{result.logistic['train_accuracy']:>17.2f}"
-        if has_test:
-            line += f"{result.logistic['test_accuracy']:>17.2f}"
-        lines.append(line)
+        line = f"{'logistic regression':<{len(head)}}"
+        lines.append(line + "".join(f"{result.logistic[f'{part}_accuracy']:>17.2f}" for part in parts))
     return "\n".join(lines)
 
 
 def csv_text(result: SweepResult) -> str:
-    """sweep.csv: one row per network (and one for logistic regression), columns CSV_COLUMNS."""
+    """sweep.csv: one row per network (sweep.json's networks) and one for logistic regression, CSV_COLUMNS."""
 
     def cell(value: object) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        return f"{value:.10g}" if isinstance(value, float) else str(value)
+        return "" if value is None else f"{value:.10g}" if isinstance(value, float) else str(value)
 
-    lines = [",".join(CSV_COLUMNS)]
-    for network in result.networks:
-        configuration = network.configuration
-        values: tuple[object, ...] = (
-            "network",
-            configuration.hidden_units,
-            configuration.lr,
-            configuration.activation,
-            network.seed,
-            network.iterations,
-            network.final_cost,
-            network.diverged_at,
-            network.train_accuracy,
-            network.test_accuracy,
-        )
-        lines.append(",".join(cell(value) for value in values))
+    rows = [{"model": "network", **network} for network in json_record(result)["networks"]]
     if result.logistic is not None:
-        values = (
-            "logistic regression",
-            0,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            result.logistic["train_accuracy"],
-            result.logistic["test_accuracy"],
-        )
-        lines.append(",".join(cell(value) for value in values))
-    return "\n".join(lines) + "\n"
+        rows.append({"model": "logistic regression", "hidden_units": 0, **result.logistic})
+    return "".join(
+        ",".join(cell(row.get(name)) for name in CSV_COLUMNS) + "\n"
+        for row in [dict(zip(CSV_COLUMNS, CSV_COLUMNS)), *rows]
+    )
 
 
 def json_record(result: SweepResult) -> dict[str, Any]:
@@ -442,121 +293,60 @@ def json_record(result: SweepResult) -> dict[str, Any]:
         return None if isinstance(value, float) and math.isnan(value) else value
 
     networks = [
-        {
-            **asdict(network.configuration),
-            **{name: clean(value) for name, value in asdict(network).items() if name != "configuration"},
-        }
+        {**asdict(network.configuration), **{k: clean(v) for k, v in asdict(network).items() if k != "configuration"}}
         for network in result.networks
     ]
-    return {
-        "settings": result.settings,
-        "summary": result.summary(),
-        "networks": networks,
-        "logistic_regression": result.logistic,
-        "seconds": result.timings,
-    }
+    return {"settings": result.settings, "summary": result.summary(), "networks": networks,
+            "logistic_regression": result.logistic, "seconds": result.timings}  # fmt: skip
 
 
 def write_outputs(
-    result: SweepResult,
-    out: PathLike,
-    X: np.ndarray,
-    Y: np.ndarray,
-    *,
-    plots: bool = True,
+    result: SweepResult, out: PathLike, X: np.ndarray, Y: np.ndarray, *, plots: bool = True,
     scale: tuple[np.ndarray, np.ndarray] | None = None,
-) -> list[str]:
+) -> list[str]:  # fmt: skip
     """Write sweep.csv, sweep.json and (plots=True) accuracy.png and, for 2-D data, decision_boundaries.png.
 
-    X is in the data's own units (the plot's axes); ``scale`` = (mean, std)
-    when the networks were trained on standardized features. Each file is
-    replaced together (atomic.replace_files: the old table's files, or all the new ones). Returns the names written.
+    X is in the data's own units (the plot's axes); ``scale`` = (mean, std) when the networks were
+    trained on standardized features. Plain writes into ``out`` (created when missing):
+    ``outputs.save_sweep`` calls it on its staging folder, which it then swaps in. Returns the names written.
     """
-    with atomic.replace_files(out, SWEEP_TABLE_FILES, needed=4 << 20) as folder:
-        checkpoint.atomic_write(folder / CSV, lambda file: file.write(csv_text(result).encode()))
-        text = json.dumps(json_record(result), indent=1, allow_nan=False)
-        checkpoint.atomic_write(folder / JSON, lambda file: file.write(text.encode()))
-        files = [CSV, JSON]
-        if plots:
-            from . import plots as plotting
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / CSV).write_text(csv_text(result))
+    (out / JSON).write_text(json.dumps(json_record(result), indent=1, allow_nan=False))
+    if not plots:
+        return [CSV, JSON]
+    from . import plots as plotting
 
-            plotting.accuracy_vs_hidden_units(
-                result.summary(), folder / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic
-            )
-            files.append(ACCURACY_PNG)
-            if X.shape[0] == 2 and Y.shape[0] == 1:
-                plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, folder / BOUNDARIES_PNG)
-                files.append(BOUNDARIES_PNG)
-    return files
-
-
-def write_models(result: SweepResult, configs: Sequence["RunConfig"], prepared: "Prepared", out: PathLike) -> str:
-    """Every network's model.npz and summary.json into out/networks/<name>/ (``outputs.write``); returns the folder.
-
-    ``configs`` are the RunConfigs the networks were trained as (``run_configs``' order, the networks' order):
-    each model is what ``shallownet train`` with that config would save, so ``predict --model`` reads it.
-    """
-    from . import checkpoint, outputs
-
-    n_x, n_h = prepared.X.shape[0], max(c.hidden_units for c in configs)
-    needed = len(configs) * outputs.model_bytes(n_x, n_h, 1, configs[0].dtype, figures=False)
-    with atomic.replace_folder(Path(out) / outputs.NETWORKS, needed=needed) as folder:  # every model, or the old ones
-        for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
-            c = network.configuration
-            status = "finished" if network.diverged_at is None else "diverged"
-            segments = (checkpoint.segment(0, config),)
-            model = outputs.model_of(result.params[k], config, prepared, history, segments, status)
-            scores = {"train": network.train_accuracy, "test": network.test_accuracy}
-            name = outputs.network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
-            outputs.write(folder / name, model, scores)
-    return outputs.NETWORKS
+    summary = result.summary()
+    plotting.accuracy_vs_hidden_units(summary, out / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic)
+    if X.shape[0] != 2 or Y.shape[0] != 1:
+        return [CSV, JSON, ACCURACY_PNG]
+    plotting.decision_boundary_grid(boundary_panels(result, X, scale=scale), X, Y, out / BOUNDARIES_PNG)
+    return [CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG]
 
 
 def boundary_panels(
-    result: SweepResult,
-    X: np.ndarray,
-    limit: int = MAX_PANELS,
-    scale: tuple[np.ndarray, np.ndarray] | None = None,
+    result: SweepResult, X: np.ndarray, limit: int = MAX_PANELS, scale: tuple[np.ndarray, np.ndarray] | None = None
 ) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-    """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``).
-
-    The grid covers X (the data's own units; ``scale`` = (mean, std) maps it
-    to the features the networks saw). All panels come from one compiled call.
-    """
-    from .evaluate import forward_many
+    """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``), from one
+    compiled call. The grid covers X (the data's units; ``scale`` = (mean, std): the features the networks saw)."""
+    from .data import standardize
+    from .evaluate import forward_many, predictions
     from .plots import grid as plot_grid
 
-    chosen = []
-    for configuration in result.configurations()[:limit]:
-        chosen.append(next(k for k, network in enumerate(result.networks) if network.configuration == configuration))
+    first: dict[Configuration, int] = {}  # the first network of each configuration
+    for k, network in enumerate(result.networks):
+        first.setdefault(network.configuration, k)
+    chosen = list(first.values())[:limit]
     xx, yy, G = plot_grid(np.asarray(X, np.float64))
     if scale is not None:
-        mean, std = scale
-        G = (G - mean) / std
+        G = standardize(G, *scale)
     A2 = forward_many(
-        [result.params[k] for k in chosen],
-        G,
-        activation=[result.networks[k].configuration.activation for k in chosen],
+        [result.params[k] for k in chosen], G, activation=[result.networks[k].configuration.activation for k in chosen]
     )
-    vary = result.varying()
-    panels = []
-    for k, network_A2 in zip(chosen, A2):
-        network = result.networks[k]
-        title = network.configuration.label(vary) + f": {network.train_accuracy:.2f}%"
-        panels.append((title, xx, yy, (network_A2[0] > 0.5).astype(np.uint8)))
-    return panels
-
-
-def progress_bar(total: int, desc: str = "sweep") -> tuple[Any, "ManyProgress"]:
-    """(bar, update): a tqdm bar over the iterations, moved between compiled chunks; silent off a terminal."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=desc, unit="it", file=sys.stderr, disable=not sys.stderr.isatty(), delay=0.5)
-
-    def update(done: int, costs: np.ndarray) -> None:
-        finite = costs[np.isfinite(costs)]
-        if finite.size:
-            bar.set_postfix(best_cost=f"{finite.min():.6f}", refresh=False)
-        bar.update(done - bar.n)
-
-    return bar, update
+    networks, vary = [result.networks[k] for k in chosen], result.varying()
+    return [
+        (f"{network.configuration.label(vary)}: {network.train_accuracy:.2f}%", xx, yy, predictions(P, "sigmoid")[0])
+        for network, P in zip(networks, A2)
+    ]

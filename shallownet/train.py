@@ -1,11 +1,9 @@
 """Networks trained by full-batch gradient descent: one network is a stack of one (``shallownet.fit``).
 
-``train(params, X, Y, ...)`` is the library's one-network entry point (the
-notebooks use it), ``train_many(list of params, X, Y, ...)`` the many-network
-one; both check the problem, stack the networks and run the one host loop over
-the one compiled step. The difference is only how divergence is told: a
-single run that goes non-finite raises ``Diverged`` with its last finite
-parameters; among many, that network is frozen and reported in the result.
+``train(params, X, Y, ...)`` is the library's one-network entry point (the notebooks use it),
+``train_many(list of params, X, Y, ...)`` the many-network one; both check the problem, stack the networks
+and run the one host loop over the one compiled step. Only divergence is told apart: a single run that goes
+non-finite raises ``Diverged`` with its last finite parameters; among many, that network is frozen and reported.
 """
 
 from collections.abc import Callable, Sequence
@@ -18,22 +16,13 @@ from numpy.typing import DTypeLike
 import manual
 from manual.typing import AnyArray, ParamsLike
 
-from .fit import Diverged, Interrupted, fit, stacked_costs
+from .fit import Diverged, Fitted, Interrupted, fit, last_costs, stacked_costs
 from .history import CostHistory
 from .stack import HostParams, Stack
 from .step import GRAD_PATHS, check_gradients
 
-__all__ = [
-    "GRAD_PATHS",
-    "Diverged",
-    "Interrupted",
-    "ManyResult",
-    "accuracy",
-    "init_params",
-    "predict",
-    "train",
-    "train_many",
-]
+__all__ = ["GRAD_PATHS", "Diverged", "Interrupted", "ManyResult", "accuracy", "init_params", "predict", "train",
+           "train_many"]  # fmt: skip
 
 INIT_SCALE = 0.01
 Progress = Callable[[int, float], object]  # progress(iterations done, last cost)
@@ -69,35 +58,30 @@ def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: in
     manual.checks.check_count(chunk, "chunk")
 
 
+def _fit_stack(
+    params: Sequence[ParamsLike], X: AnyArray, Y: AnyArray, *, lr: Any, activation: Any, dtype: np.dtype, buckets: Any,
+    **fit_options: Any,
+) -> Fitted:  # fmt: skip
+    """The networks as one Stack, trained by the one host loop (``fit.fit``): train's and train_many's core."""
+    n_x, m = np.shape(X)
+    stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
+    return fit(stack, X, Y, **fit_options)
+
+
 def train(
-    params: ParamsLike,
-    X: AnyArray,
-    Y: AnyArray,
-    *,
-    activation: str = "tanh",
-    output: str = "sigmoid",
-    gradients: Any = "manual",
-    lr: float = 1.2,
-    iterations: int = 10000,
-    chunk: int = 1000,
-    dtype: DTypeLike | None = None,
-    progress: Progress | None = None,
-    start_iteration: int = 0,
-    history: CostHistory | None = None,
-    checkpoint: Callable[[int, HostParams, CostHistory], object] | None = None,
-    devices: int | None = None,
-    **options: Any,
-) -> tuple[HostParams, np.ndarray]:
+    params: ParamsLike, X: AnyArray, Y: AnyArray, *, activation: str = "tanh", output: str = "sigmoid",
+    gradients: Any = "manual", lr: float = 1.2, iterations: int = 10000, chunk: int = 1000,
+    dtype: DTypeLike | None = None, progress: Progress | None = None, start_iteration: int = 0,
+    history: CostHistory | None = None, checkpoint: Callable[[int, HostParams, CostHistory], object] | None = None,
+    devices: int | None = None, **options: Any,
+) -> tuple[HostParams, np.ndarray]:  # fmt: skip
     """Run ``iterations`` gradient-descent steps; returns (params numpy, costs numpy).
 
-    ``dtype`` (default: that of X) casts data and parameters; float32 trains
-    fastest, float64 is the verification dtype. ``progress(done, last_cost)``
-    is called between chunks. Raises Diverged (with the last finite params)
-    if a step goes non-finite, Interrupted (the last chunk's params) on a
-    stop. ``start_iteration``: where a resumed run's ``history`` (a
-    CostHistory) ends; ``costs`` is then its kept costs (default: every cost
-    of this call). ``devices`` (a count) shards the examples
-    (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
+    ``dtype`` (default: that of X) casts data and parameters (float32 fastest, float64 for verification).
+    ``progress(done, last_cost)`` is called between chunks. Raises Diverged (with the last finite params) if
+    a step goes non-finite, Interrupted (the last chunk's params) on a stop. ``start_iteration``: where a
+    resumed run's ``history`` (a CostHistory) ends; ``costs`` is then its kept costs. ``devices`` (a count)
+    shards the examples (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
     """
     _check(X, Y, output, gradients, iterations, chunk)
     manual.checks.check_positive_number(lr, "lr")
@@ -108,24 +92,15 @@ def train(
     history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
     if history.done != start_iteration:
         raise ValueError(f"the history ends at iteration {history.done}, not at the start {start_iteration}")
-    n_x, m = np.shape(X)
-    stack = Stack([params], n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets="exact")
     try:
-        fitted = fit(
-            stack,
-            X,
-            Y,
-            gradients=gradients,
-            output=output,
-            iterations=iterations,
-            chunk=chunk,
-            histories=[history],
-            devices=devices,
+        fitted = _fit_stack(
+            [params], X, Y, lr=lr, activation=activation, dtype=dtype, buckets="exact", histories=[history],
+            gradients=gradients, output=output, iterations=iterations, chunk=chunk, devices=devices,
             start=start_iteration,
             progress=None if progress is None else (lambda done, costs: progress(done, float(costs[0]))),
             checkpoint=None if checkpoint is None else (lambda at, nets, records: checkpoint(at, nets[0], records[0])),
             **options,
-        )
+        )  # fmt: skip
     except Interrupted as e:
         raise Interrupted(e.iteration, e.params[0], history, signum=e.signum, total=e.total) from None
     if fitted.diverged[0]:
@@ -137,8 +112,7 @@ def predict(params: ParamsLike, X: AnyArray, activation: str = "tanh", output: s
     """Predictions (n_y, m) as numpy: 0/1 (A2 > 0.5) for the sigmoid output, A2 itself for identity."""
     from . import evaluate
 
-    A2 = evaluate.forward(params, X, activation, output)
-    return (A2 > 0.5).astype(np.uint8) if output == "sigmoid" else A2
+    return evaluate.predictions(evaluate.forward(params, X, activation, output), output)
 
 
 def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> float:
@@ -148,19 +122,14 @@ def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "ta
     return evaluate.score(predict(params, X, activation, output), np.asarray(Y), "sigmoid")
 
 
-ManyProgress = Callable[[int, np.ndarray], object]  # progress(iterations done, last costs (N,))
-
-
 @dataclass(frozen=True)
 class ManyResult:
     """What ``train_many`` returns, in the order the networks were given.
 
-    params: one dict W1 b1 W2 b2 (numpy, the training dtype) per network, with
-    its own shapes. histories: one CostHistory per network. steps (N,): the
-    steps each network took; diverged (N,) bool: it stopped because a step
-    went non-finite (its params are then its last finite ones, after steps[k]
-    steps). predictions (N, n_y, m_eval): A2 on ``evaluate`` after the last
-    iteration (None when not asked, or when every network stopped before it).
+    params: one dict W1 b1 W2 b2 (numpy, the training dtype) per network, its own shapes. steps (N,): the
+    steps each network took; diverged (N,) bool: a step went non-finite (its params are then its last finite
+    ones). predictions (N, n_y, m_eval): A2 on ``evaluate`` after the last iteration (None when not asked,
+    or when every network stopped before it).
     """
 
     params: list[HostParams]
@@ -177,7 +146,7 @@ class ManyResult:
     @property
     def final_costs(self) -> np.ndarray:
         """(N,): J before each network's last step taken (NaN when none was)."""
-        return np.array([np.nan if h.last_cost is None else h.last_cost for h in self.histories])
+        return last_costs(self.histories)
 
     @property
     def diverged_at(self) -> list[int | None]:
@@ -186,46 +155,24 @@ class ManyResult:
 
 
 def train_many(
-    params: Sequence[ParamsLike],
-    X: AnyArray,
-    Y: AnyArray,
-    *,
-    lr: Any = 1.2,
-    activation: Any = "tanh",
-    output: str = "sigmoid",
-    gradients: str = "manual",
-    iterations: int = 10000,
-    chunk: int = 1000,
-    dtype: DTypeLike | None = None,
-    buckets: Any = "auto",
-    cost_limit: int | None = None,
-    **options: Any,
-) -> ManyResult:
+    params: Sequence[ParamsLike], X: AnyArray, Y: AnyArray, *, lr: Any = 1.2, activation: Any = "tanh",
+    output: str = "sigmoid", gradients: str = "manual", iterations: int = 10000, chunk: int = 1000,
+    dtype: DTypeLike | None = None, buckets: Any = "auto", cost_limit: int | None = None, **options: Any,
+) -> ManyResult:  # fmt: skip
     """Train every network of ``params`` (a list of W1 b1 W2 b2 dicts) on the same X, Y, all at once.
 
-    ``lr`` and ``activation`` are one value for all or one per network. Each
-    network gets what ``train(params[k], X, Y, lr=lr[k], ...)`` gives it alone
-    (to round-off). A network whose step goes non-finite stops there (see
-    ``ManyResult``) and the others go on; no exception is raised for it.
-    ``cost_limit``: points each history keeps (``CostHistory``; None: all).
-    ``options``: progress(done, last costs (N,)), should_stop, chunk_seconds,
-    timings, evaluate (``fit.fit``). A stop raises Interrupted whose .params
-    and .history are lists. ``buckets``: see ``stack.make_layout``.
+    ``lr`` and ``activation``: one value for all or one per network. Each network gets what
+    ``train(params[k], X, Y, lr=lr[k], ...)`` gives it alone (to round-off). A network whose step goes
+    non-finite stops there (``ManyResult``) and the others go on. ``cost_limit``: points each history keeps
+    (None: all). ``options``: progress(done, last costs (N,)), should_stop, chunk_seconds, timings, evaluate
+    (``fit.fit``). A stop raises Interrupted whose .params and .history are lists. ``buckets``: see
+    ``stack.make_layout``.
     """
     _check(X, Y, output, gradients, iterations, chunk)
     dtype = np.dtype(dtype or np.asarray(X).dtype)
-    n_x, m = np.shape(X)
-    stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
     histories = [CostHistory(cost_limit, dtype=dtype) for _ in params]
-    fitted = fit(
-        stack,
-        X,
-        Y,
-        gradients=gradients,
-        output=output,
-        iterations=iterations,
-        chunk=chunk,
-        histories=histories,
-        **options,
-    )
+    fitted = _fit_stack(
+        params, X, Y, lr=lr, activation=activation, dtype=dtype, buckets=buckets, histories=histories,
+        gradients=gradients, output=output, iterations=iterations, chunk=chunk, **options,
+    )  # fmt: skip
     return ManyResult(fitted.params, histories, fitted.steps, fitted.diverged, fitted.predictions)

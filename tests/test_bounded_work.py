@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from shallownet import config, logistic, sweep
+from shallownet import run as run_module
 from shallownet.config import ConfigError
 from test_cli import run
 
@@ -73,7 +74,7 @@ def test_the_memory_estimate_counts_the_baseline():
 
     configs = config.sweep_grid({"hidden_units": (2, 3)})
     prepared = data.prepare(configs[0])
-    sizes = sweep.estimate_memory(configs, prepared, plots=False)
+    sizes = run_module.estimate_memory(configs, prepared, plots=False)
     assert sizes["logistic baseline"][0] == logistic.memory_bytes(2, 400) == 8 * (2 * 3 * 400 + 9)
 
 

@@ -7,7 +7,7 @@ import signal
 import numpy as np
 import pytest
 
-from shallownet import checkpoint, data
+from shallownet import atomic, checkpoint, data
 from shallownet.checkpoint import CheckpointError
 from shallownet.config import RunConfig
 from shallownet.history import CostHistory
@@ -80,7 +80,7 @@ def test_a_failed_write_keeps_the_previous_file(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        checkpoint.atomic_write(path, half_then_crash)
+        atomic.atomic_write(path, half_then_crash)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["model.npz"]
 
@@ -97,7 +97,7 @@ def test_a_signal_during_a_write_waits_until_the_file_is_complete(tmp_path, sign
 
     previous = signal.signal(signum, lambda signum, frame: seen.append(("handled", path.read_bytes())))
     try:
-        checkpoint.atomic_write(path, signalled_mid_write)
+        atomic.atomic_write(path, signalled_mid_write)
     finally:
         signal.signal(signum, previous)
     assert seen == [("handled", b"first half, second half")]  # delivered once, after the rename
@@ -106,7 +106,7 @@ def test_a_signal_during_a_write_waits_until_the_file_is_complete(tmp_path, sign
 def test_leftovers_of_a_killed_write_are_removed_and_nothing_else(tmp_path):
     for name in (".model.npz.k3j2_a.tmp", ".summary.json.x1.tmp", ".notes.txt.tmp", "keep.tmp", "model.npz"):
         (tmp_path / name).write_text("x")
-    removed = checkpoint.remove_leftovers(tmp_path, ("model.npz", "summary.json"))
+    removed = atomic.remove_leftovers(tmp_path, ("model.npz", "summary.json"))
     assert sorted(removed) == [".model.npz.k3j2_a.tmp", ".summary.json.x1.tmp"]
     assert sorted(os.listdir(tmp_path)) == [".notes.txt.tmp", "keep.tmp", "model.npz"]
 

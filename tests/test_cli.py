@@ -15,7 +15,8 @@ import types
 import numpy as np
 import pytest
 
-from shallownet import checkpoint, cli, data, experiment, memory, phases, predict, signals, train
+from shallownet import checkpoint, cli, data, memory, phases, predict, signals, train
+from shallownet import run as run_module
 from shallownet.history import CostHistory
 
 # Small runs that share one compiled program where they can.
@@ -112,12 +113,12 @@ def test_an_interrupted_run_saves_its_last_chunk_and_resumes_identically(tmp_pat
             raise KeyboardInterrupt
 
     with pytest.raises(train.Interrupted) as info:
-        experiment.train_run(config, tmp_path / "cut", progress=ctrl_c_after_600)
+        run_module.train_run(config, tmp_path / "cut", progress=ctrl_c_after_600)
     assert info.value.saved == tmp_path / "cut" / "model.npz" and info.value.signum == signal.SIGINT
     cut = checkpoint.load(tmp_path / "cut" / "model.npz")
     assert cut.iteration == seen[-1] >= 600 and cut.status == "interrupted"
-    resumed = experiment.train_run({}, tmp_path / "cut", resume=True)
-    whole = experiment.train_run(config, tmp_path / "whole")
+    resumed = run_module.train_run({}, tmp_path / "cut", resume=True)
+    whole = run_module.train_run(config, tmp_path / "whole")
     same_model(*(checkpoint.load(tmp_path / d / "model.npz") for d in ("cut", "whole")))
     assert resumed["accuracy"] == whole["accuracy"]
 
@@ -134,7 +135,7 @@ def test_every_save_leaves_files_that_describe_the_model_beside_them(previous_ru
         if summary["status"] == "running":
             seen.append((checkpoint.load(out / "model.npz").iteration, summary["iterations"], visible(out)))
 
-    experiment.train_run(
+    run_module.train_run(
         {"hidden_units": 3, "dtype": "float64", "iterations": 12000, "chunk": 200, "checkpoint_every": 0.1},
         out,
         overwrite=True,
@@ -154,7 +155,7 @@ def test_ctrl_c_before_the_first_chunk_keeps_the_earlier_model(monkeypatch, prev
 
     monkeypatch.setattr(phases, "wait", ctrl_c)
     with pytest.raises(train.Interrupted) as info:
-        experiment.train_run({"hidden_units": 3, "dtype": "float64"}, out, overwrite=True)
+        run_module.train_run({"hidden_units": 3, "dtype": "float64"}, out, overwrite=True)
     assert info.value.saved is None and info.value.iteration == 0
     assert (out / "model.npz").read_bytes() == before["model.npz"]
 
@@ -177,7 +178,7 @@ def test_a_stop_request_exits_128_plus_the_signal_and_says_how_to_resume(
     def interrupted(config, out, **kwargs):  # what train_run raises on a stop request
         raise train.Interrupted(600, {}, CostHistory(), saved=out / "model.npz", signum=signum, total=total)
 
-    monkeypatch.setattr(experiment, "train_run", interrupted)
+    monkeypatch.setattr(run_module, "train_run", interrupted)
     code, _, err = run(capsys, "train", "--out", tmp_path)
     expect_one_line_error(code, err, message.format(out=tmp_path))
     assert code == 128 + signum

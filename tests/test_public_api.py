@@ -21,7 +21,7 @@ WHOLE_MODULES = [
     *(
         f"shallownet.{name}"
         for name in (
-            "atomic", "checkpoint", "cli", "config", "data", "evaluate", "experiment", "fit", "history", "logistic",
+            "atomic", "checkpoint", "cli", "config", "data", "evaluate", "run", "fit", "history", "logistic",
             "memory", "numbers", "parallel", "plots", "predict", "signals", "stack", "step", "sweep", "train",
         )
     ),

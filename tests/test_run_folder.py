@@ -96,13 +96,18 @@ def test_predict_never_writes_over_the_runs_own_files_however_spelled(capsys, ea
     assert (out / "predictions.csv").read_text().splitlines()[0] == "prediction"
 
 
-def test_a_killed_saves_staging_folders_are_removed_but_an_old_folder_set_aside_is_kept(capsys, earlier):
+def test_a_killed_saves_staging_folder_is_removed_and_a_committed_one_finished(capsys, earlier):
     out, _ = earlier
-    for name in (".shallownet-save-k1ll3d", ".networks.new-k1ll3d", ".networks.old-k1ll3d"):
-        (out / name).mkdir()
-        (out / name / "model.npz").write_bytes(b"half")
-    assert run(capsys, "train", "--out", out, "--overwrite", *FAST)[0] == 0
-    assert sorted(n for n in os.listdir(out) if n.startswith(".")) == [".networks.old-k1ll3d", ".shallownet.lock"]
+    (out / ".shallownet-save-k1ll3d").mkdir()  # killed while writing: never committed
+    (out / ".shallownet-save-k1ll3d" / "model.npz").write_bytes(b"half")
+    commit = out / ".shallownet-commit"  # killed after the commit, before the old cost.png was removed
+    commit.mkdir()
+    (commit / ".replaced").mkdir()
+    (commit / ".manifest.json").write_text(json.dumps({"family": ["cost.png"], "written": []}))
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "400")
+    assert code == 0, err
+    assert sorted(n for n in os.listdir(out) if n.startswith(".")) == [".shallownet.lock"]
+    assert checkpoint.load(out).iteration == 400 and json.loads((out / "summary.json").read_text())["iterations"] == 400
 
 
 SWEEP = ["sweep", "--hidden-units", "2", "3", "--iterations", "200", "--no-plots"]
@@ -181,7 +186,8 @@ def test_a_disk_that_fills_mid_run_leaves_agreeing_files_and_no_running_status(t
         FILL
         + """
 from pathlib import Path
-from shallownet import checkpoint, experiment
+from shallownet import checkpoint
+from shallownet import run as run_module
 out = Path(DISK) / "run"
 filled = []
 
@@ -192,7 +198,7 @@ def progress(done, cost):
 
 error = None
 try:
-    experiment.train_run(
+    run_module.train_run(
         {"hidden_units": 3, "dtype": "float64", "iterations": 10**8, "chunk": 200, "checkpoint_every": 0.2},
         out, progress=progress,
     )
@@ -237,3 +243,16 @@ def test_an_early_signal_exits_128_plus_n_with_one_line_and_never_replaces_the_m
     assert line.startswith(f"shallownet: interrupted by {signal.Signals(signum).name}"), line
     if "saved" not in line:  # stopped before training began: the earlier model untouched
         assert files_of(out) == before
+
+
+def test_a_resume_right_after_a_kill_mid_save_continues_the_committed_model(capsys, earlier):
+    """Killed after its commit, before model.npz was moved into place: the resume finds the committed model."""
+    out, _ = earlier
+    commit = out / ".shallownet-commit"
+    commit.mkdir()
+    (commit / ".replaced").mkdir()
+    os.rename(out / "model.npz", commit / "model.npz")
+    (commit / ".manifest.json").write_text(json.dumps({"family": ["model.npz"], "written": ["model.npz"]}))
+    code, _, err = run(capsys, "train", "--out", out, "--resume", "--iterations", "400")
+    assert code == 0, err
+    assert checkpoint.load(out).iteration == 400 and not commit.exists()

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shallownet import checkpoint, cli, experiment
+from shallownet import checkpoint, cli
+from shallownet import run as run_module
 from work_lost import environment, one_try, read_rest, read_until, start, wait_for
 
 LONG = ["--iterations", 10**9, "--hidden-units", 3, "--dtype", "float64", "--checkpoint-every", 0.3]
@@ -50,7 +51,7 @@ def resumes_identically(out, tmp_path, more=300):
     total = saved.iteration + more
     assert cli.main(["train", "--out", str(out), "--resume", "--iterations", str(total)]) == 0
     whole = tmp_path / "whole"
-    experiment.train_run(saved.config.replace(iterations=total), whole)  # the same settings, never stopped
+    run_module.train_run(saved.config.replace(iterations=total), whole)  # the same settings, never stopped
     same_model(checkpoint.load(out), checkpoint.load(whole))
 
 

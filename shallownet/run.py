@@ -1,21 +1,16 @@
-"""A training run end to end: what ``shallownet train`` does.
+"""One run module: what ``shallownet train`` (one config) and ``shallownet sweep`` (a grid) do, end to end.
 
-``train_run(settings, out)`` validates the run configuration, checks that
-``out`` can be written, loads and checks the data, estimates the memory, and
-only then trains, writing into ``out``: model.npz (checkpoint), cost.png,
-decision_boundary.png (2-D data, sigmoid output) and summary.json.
+Both go the same way: the output folder checked (``check_out``), the data loaded and checked
+(``check_problem``), the memory estimated for every network at once (``estimate_memory``), the folder
+claimed (``Claim``: the lock, a killed save recovered), training under recorded stop requests, then the
+one output writer (``outputs.save_model``, ``outputs.save_sweep``).
 
-A run never loses more than a few seconds of work: model.npz is saved every
-``checkpoint_every`` seconds (at a chunk boundary; chunks are kept short in
-wall time) and when Ctrl-C, SIGTERM or SIGHUP asks it to stop. Each save
-writes model.npz, then cost.png and summary.json describing it, each file
-replaced atomically with the stop signals held off. A failed run (bad input,
-no room, divergence) leaves the files of an earlier run as they were, except
-for the checkpoints of its own progress.
-
-``resume=True`` continues the run saved in ``out``: settings that change the
-problem must match the saved ones (each difference is named); iterations,
-learning rate, chunk and checkpoint interval may change (and are recorded).
+``train_run`` saves every ``checkpoint_every`` seconds (at a chunk boundary; chunks are short in wall
+time), on a stop request and at the end: a run never loses more than a few seconds of work. A failed run
+leaves the files of an earlier run as they were, except for the checkpoints of its own progress.
+``resume=True`` continues the run saved in ``out``: settings that change the problem must match (each
+difference is named); iterations, learning rate, chunk and checkpoint interval may change (recorded).
+``sweep_run`` writes nothing before its grid has trained (a sweep does not resume).
 """
 
 import contextlib
@@ -25,7 +20,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -56,10 +51,9 @@ class RunError(ValueError):
 
 
 def check_out(out: PathLike) -> Path:
-    """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there.
-
-    Nothing is left behind; the folder itself is created only when training starts.
-    """
+    """``out`` may be missing or a folder, and must be writable: tried by creating a file (or folder) there,
+    removed at once. A save that a kill left half done in ``out`` is finished first (under the lock), so
+    what the folder holds is decided on one whole set of files (resume, --overwrite)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RunError(f"output folder {out} is an existing file")
@@ -80,11 +74,14 @@ def check_out(out: PathLike) -> Path:
     except OSError as e:
         where = out if existing == out else f"{existing} (to create {out})"
         raise RunError(f"cannot write to {where}: {e.strerror}; choose another --out") from None
+    if (out / atomic.COMMIT).exists():
+        with Claim(out):  # recovers
+            pass
     return out
 
 
-class _Claim:
-    """The output folder, created and locked for this run; a killed run's temporary files removed.
+class Claim:
+    """The output folder, created and locked for this run; a killed save finished or removed (atomic.recover).
 
     The lock (flock on a hidden file, released by the kernel even on kill -9)
     keeps two runs from writing into one folder at once.
@@ -104,14 +101,11 @@ class _Claim:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(self.fd)
-            raise RunError(
-                f"another shallownet run is writing to {self.out}; wait for it or choose another --out"
-            ) from None
+            busy = f"another shallownet run is writing to {self.out}; wait for it or choose another --out"
+            raise RunError(busy) from None
         except OSError:
             pass  # a file system without locks: go on unlocked
-        self.removed = checkpoint.remove_leftovers(self.out, RUN_FILES) + atomic.remove_staging(
-            self.out, (outputs.NETWORKS,)
-        )
+        self.removed = atomic.remove_leftovers(self.out, RUN_FILES) + atomic.recover(self.out)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -137,12 +131,10 @@ def _same_data(saved: checkpoint.Model, asked: str) -> bool:
 def resumed_config(
     settings: Mapping[str, Any] | RunConfig, saved: checkpoint.Model, out: PathLike
 ) -> tuple[RunConfig, dict[str, tuple[Any, Any]]]:
-    """The configuration of a resumed run: the saved one, with the settings given that may change.
+    """(the resumed run's config: the saved one with the settings given that may change, {name: (saved, new)}).
 
-    ``settings``: the settings explicitly asked for (a mapping; a RunConfig
-    counts as asking for every setting). A MUST_MATCH setting that differs
-    from the saved one refuses the resume, naming each difference. Returns
-    (config, {name: (saved, new)} of what changed).
+    ``settings``: those explicitly asked for (a RunConfig asks for every one). A MUST_MATCH setting that
+    differs from the saved one refuses the resume, naming each difference.
     """
     if isinstance(settings, RunConfig):
         settings = dataclasses.asdict(settings)
@@ -152,10 +144,8 @@ def resumed_config(
         old, new = getattr(saved.config, name), getattr(asked, name)
         if old == new:
             continue
-        if name == "data" and _same_data(saved, new):
-            changes[name] = (old, new)  # the same content elsewhere: read from where it is now
-            continue
-        if run_config.on_resume(name) == MUST_MATCH:
+        # The same data content elsewhere is no difference: it is read from where it is now.
+        if run_config.on_resume(name) == MUST_MATCH and not (name == "data" and _same_data(saved, new)):
             differences.append(f"{name} {old!r} (asked {new!r})")
         else:
             changes[name] = (old, new)
@@ -186,45 +176,54 @@ def _check_resumed_data(prepared: data.Prepared, saved: checkpoint.Model, config
 
 
 def simulate_cpu_devices(n: int) -> None:
-    """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started."""
-    if n <= 1:
-        return
-    import jax
+    """Ask JAX for n CPU devices (simulated) before it starts; no effect once it has started (main() called
+    from a test: the count is fixed, and data_mesh says what exists)."""
+    if n > 1:
+        import jax
 
-    # Once JAX has started (main() called from a test) the count is fixed: data_mesh says what exists.
-    with contextlib.suppress(RuntimeError):
-        jax.config.update("jax_num_cpu_devices", n)
+        with contextlib.suppress(RuntimeError):
+            jax.config.update("jax_num_cpu_devices", n)
+
+
+def _drawn(config: RunConfig, prepared: data.Prepared) -> bool:
+    """Whether a decision boundary can be drawn: 2 features, one sigmoid output."""
+    return prepared.X.shape[0] == 2 and prepared.Y.shape[0] == 1 and config.output == "sigmoid"
 
 
 def _boundary_grid(config: RunConfig, prepared: data.Prepared) -> Grid | None:
-    """The plot grid (xx, yy, G raw) when a decision boundary can be drawn: 2 features, one sigmoid output."""
-    if prepared.X_unscaled.shape[0] != 2 or prepared.Y.shape[0] != 1 or config.output != "sigmoid":
-        return None
-    from . import plots
+    """The plot grid (xx, yy, G raw) when a decision boundary can be drawn."""
+    from . import plots as plotting
 
-    return plots.grid(prepared.X_unscaled)
+    return plotting.grid(prepared.X_unscaled) if _drawn(config, prepared) else None
 
 
-def _evaluated_columns(prepared: data.Prepared, grid: Grid | None) -> int:
-    return prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
+def estimate_memory(
+    configs: Sequence[RunConfig], prepared: data.Prepared, *, plots: bool, start: int = 0, baseline: bool = True
+) -> memory.Sizes:
+    """memory.estimate for every network of a run or a sweep at once (each at its padded size in the
+    stack), the evaluation with the boundary grid, and (``baseline``) the logistic regression."""
+    from . import logistic
+    from .plots import GRID
+    from .stack import make_layout
+
+    first = configs[0]
+    n_x, n_y, m = prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
+    layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
+    padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
+    drawn = plots and _drawn(first, prepared)
+    sizes = memory.estimate(
+        n_x=n_x, n_y=n_y, n_h=padded, m=m, m_test=prepared.test_examples,
+        evaluated=m + prepared.test_examples + (GRID * GRID if drawn else 0),
+        capacity=min(first.chunk, first.iterations - start), dtype=first.dtype, devices=first.devices,
+    )  # fmt: skip
+    if baseline and logistic.skip_reason(n_x, m) is None:
+        how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
+        sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
+    return sizes
 
 
-def estimate_memory(config: RunConfig, prepared: data.Prepared, grid: Grid | None, capacity: int) -> memory.Sizes:
-    """memory.estimate for this run (see shallownet.memory)."""
-    return memory.estimate(
-        n_x=prepared.X.shape[0],
-        n_y=prepared.Y.shape[0],
-        n_h=config.hidden_units,
-        m=prepared.examples,
-        m_test=prepared.test_examples,
-        evaluated=_evaluated_columns(prepared, grid),
-        capacity=capacity,
-        dtype=config.dtype,
-        devices=config.devices,
-    )
-
-
-def _check_problem(config: RunConfig, prepared: data.Prepared) -> None:
+def check_problem(config: RunConfig, prepared: data.Prepared) -> None:
+    """The labels fit the output (training and test part); every device gets at least one example."""
     import manual
 
     manual.checks.check_Y(prepared.Y, prepared.X, config.output)
@@ -244,11 +243,8 @@ def _device() -> dict[str, str]:
     import jax
 
     device = jax.devices()[0]
-    return {
-        "jax_version": jax.__version__,
-        "backend": jax.default_backend(),
-        "device": f"{device.platform}:{device.id} {device.device_kind}",
-    }
+    where = f"{device.platform}:{device.id} {device.device_kind}"
+    return {"jax_version": jax.__version__, "backend": jax.default_backend(), "device": where}
 
 
 def _evaluate(
@@ -270,21 +266,17 @@ def _evaluate(
 def _warm_up(config: RunConfig, prepared: data.Prepared, grid: Grid | None) -> None:
     """Compile the evaluation's forward pass and import matplotlib while the main thread trains.
 
-    Both wait mostly outside the GIL or beside XLA's compile of the training
-    loop, and on a small data set they are a large part of a short run. Only
-    the shapes matter, so zeros stand in for the parameters not trained yet. A
+    Both wait mostly outside the GIL or beside XLA's compile of the training loop, and on a small data set
+    they are a large part of a short run. Zeros stand in for the parameters (only the shapes matter). A
     failure here is harmless: the real call compiles again and reports it.
     """
     try:
+        from .stack import PARAM_NAMES, shape
+
         n_h, n_x, n_y = config.hidden_units, prepared.X.shape[0], prepared.Y.shape[0]
-        dtype = np.dtype(config.dtype)
-        zeros = {
-            "W1": np.zeros((n_h, n_x), dtype),
-            "b1": np.zeros((n_h, 1), dtype),
-            "W2": np.zeros((n_y, n_h), dtype),
-            "b2": np.zeros((n_y, 1), dtype),
-        }
-        forward_batched(zeros, np.zeros((n_x, _evaluated_columns(prepared, grid))), config.activation, config.output)
+        zeros = {name: np.zeros(shape(name, n_h, n_x, n_y), config.dtype) for name in PARAM_NAMES}
+        columns = prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
+        forward_batched(zeros, np.zeros((n_x, columns)), config.activation, config.output)
         from . import plots
 
         plots.preload()
@@ -313,25 +305,18 @@ class _Run:
         return outputs.model_of(params, self.config, self.prepared, history, self.segments, status)
 
     def save(
-        self,
-        params: ParamsLike,
-        history: CostHistory,
-        status: str,
-        scores: dict[str, float | None] | None = None,
+        self, params: ParamsLike, history: CostHistory, status: str, scores: dict[str, float | None] | None = None,
         grid_predictions: np.ndarray | None = None,
-    ) -> dict[str, Any]:
-        """outputs.write: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
+    ) -> dict[str, Any]:  # fmt: skip
+        """outputs.save_model: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
 
-        A plot that cannot describe this model (the boundary before the end)
-        is removed, so every file in the folder describes model.npz.
+        A plot that cannot describe this model (the boundary before the end) is removed.
         """
-        summary = outputs.write(
-            self.out,
-            self.model(params, history, status),
-            scores,
-            self.extra,
-            lambda folder: self.figures(folder, history, status == "finished", grid_predictions),
-        )
+
+        def figures(folder: Path) -> list:
+            return self.figures(folder, history, status == "finished", grid_predictions)
+
+        summary = outputs.save_model(self.out, self.model(params, history, status), scores, self.extra, figures)
         self.saved_iteration = history.done
         return summary
 
@@ -352,53 +337,29 @@ class _Run:
 
     def extra(self) -> dict[str, Any]:
         """What a run's summary adds to the model's: resume, memory, timings, the device."""
-        before = {
-            "resumed_from": self.start if self.resumed else None,
-            "changed_on_resume": {k: list(v) for k, v in self.changes.items()},
-        }
-        after = {
-            "memory_estimate_bytes": self.memory_bytes,
-            "compile_seconds": self.timings.get("compile_s"),
-            "run_seconds": self.timings.get("run_s"),
-            "total_seconds": time.perf_counter() - self.started,
-            **_device(),
-        }
+        changes = {k: list(v) for k, v in self.changes.items()}
+        before = {"resumed_from": self.start if self.resumed else None, "changed_on_resume": changes}
+        after = {"memory_estimate_bytes": self.memory_bytes, "compile_seconds": self.timings.get("compile_s"),
+                 "run_seconds": self.timings.get("run_s"), "total_seconds": time.perf_counter() - self.started,
+                 **_device()}  # fmt: skip
         return {"before": before, "after": after}
 
 
 def _fit(
-    params: ParamsLike,
-    run: _Run,
-    history: CostHistory,
-    progress: train.Progress | None,
-    requests: signals.Requests,
+    params: ParamsLike, run: _Run, history: CostHistory, progress: train.Progress | None, requests: signals.Requests
 ) -> tuple[Any, np.ndarray]:
     """train() on one device or, sharding the examples, on several, with checkpoints."""
-    config, prepared = run.config, run.prepared
-    kwargs: dict[str, Any] = {
-        "activation": config.activation,
-        "output": config.output,
-        "gradients": config.gradients,
-        "lr": config.lr,
-        "iterations": config.iterations - run.start,
-        "chunk": min(config.chunk, config.iterations - run.start),
-        "dtype": config.dtype,
-        "progress": None if progress is None else (lambda done, cost: progress(run.start + done, cost)),
-        "start_iteration": run.start,
-        "history": history,
-        "checkpoint": lambda iteration, params, history: run.save(params, history, "running"),
-        "checkpoint_every": config.checkpoint_every,
-        "should_stop": requests,
-        "chunk_seconds": min(CHUNK_SECONDS, config.checkpoint_every / 4),
-    }
+    config, start = run.config, run.start
     return train.train(
-        params,
-        prepared.X,
-        prepared.Y,
-        devices=config.devices if config.devices > 1 else None,
-        timings=run.timings,
-        **kwargs,
-    )
+        params, run.prepared.X, run.prepared.Y, activation=config.activation, output=config.output,
+        gradients=config.gradients, lr=config.lr, iterations=config.iterations - start,
+        chunk=min(config.chunk, config.iterations - start), dtype=config.dtype, start_iteration=start,
+        history=history, devices=config.devices if config.devices > 1 else None, timings=run.timings,
+        progress=None if progress is None else (lambda done, cost: progress(start + done, cost)),
+        checkpoint=lambda iteration, params, history: run.save(params, history, "running"),
+        checkpoint_every=config.checkpoint_every, should_stop=requests,
+        chunk_seconds=min(CHUNK_SECONDS, config.checkpoint_every / 4),
+    )  # fmt: skip
 
 
 def _configured(
@@ -431,12 +392,19 @@ def _starting_point(
     return params, history, segments
 
 
+def _kept(run: _Run, marked: str = "") -> str:
+    """What the folder holds after a failed run: the last checkpoint, or what it held before."""
+    if run.saved_iteration is None:
+        return f"{run.out / MODEL} left as it was"
+    return f"{run.out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint{marked}"
+
+
 def _save_failed(run: _Run, error: OSError) -> RunError:
     """A save found the disk full: the folder keeps the last checkpoint, its summary saying "failed", not "running"."""
     if run.saved_iteration is None:
         return RunError(f"{error}; {run.out} left as it was")
     marked = ' (summary.json: status "failed")' if outputs.mark_failed(run.out, str(error)) else ""
-    return RunError(f"{error}; {run.out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint{marked}")
+    return RunError(f"{error}; {_kept(run, marked)}")
 
 
 def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progress: Any, requests: Any) -> Any:
@@ -448,12 +416,7 @@ def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progres
     # train() extends ``history`` itself: the exceptions' .history is this same CostHistory.
     except train.Diverged as e:
         checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
-        kept = (
-            f"{out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint"
-            if run.saved_iteration is not None
-            else f"{out / MODEL} left as it was"
-        )
-        raise RunError(f"{e}: saved to {out / LAST_FINITE}; {kept}") from None
+        raise RunError(f"{e}: saved to {out / LAST_FINITE}; {_kept(run)}") from None
     except atomic.NoSpaceError as e:
         raise _save_failed(run, e) from None
     except train.Interrupted as e:
@@ -467,27 +430,19 @@ def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progres
 
 
 def train_run(
-    settings: Mapping[str, Any] | RunConfig | None,
-    out: PathLike,
-    *,
-    resume: bool = False,
-    overwrite: bool = False,
+    settings: Mapping[str, Any] | RunConfig | None, out: PathLike, *, resume: bool = False, overwrite: bool = False,
     progress: train.Progress | None = None,
     on_start: Callable[[RunConfig, int, dict[str, tuple[Any, Any]]], object] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any]:  # fmt: skip
     """Train as ``settings`` (a RunConfig, or a mapping of some of its settings) say, into folder ``out``.
 
-    Returns the summary (also written to summary.json). resume=True continues
-    the run saved in ``out``; then ``settings`` are only those explicitly asked
-    for (see ``resumed_config``). ``progress(done, cost)`` gets the total
-    iteration count between chunks; ``overwrite`` lets a new run replace a
-    model in ``out`` (outputs.Occupied otherwise); ``on_start(config, start, changes)`` is
-    called once everything is checked, before training. Raises
-    config.ConfigError, RunError (bad setting, no room, diverged: the last
-    finite parameters go to last_finite.npz), data.DataError,
-    checkpoint.CheckpointError, memory.TooLarge, train.Interrupted (a stop
-    request: model.npz holds the last finished chunk; .saved says whether one
-    was saved, .signum which signal).
+    Returns the summary (also written to summary.json). resume=True continues the run saved in ``out``;
+    then ``settings`` are only those explicitly asked for (``resumed_config``). ``progress(done, cost)``
+    gets the total iteration count between chunks; ``overwrite`` lets a new run replace a model in ``out``
+    (outputs.Occupied otherwise); ``on_start(config, start, changes)`` is called once everything is checked.
+    Raises config.ConfigError, RunError (bad setting, no room, diverged: the last finite parameters go to
+    last_finite.npz), data.DataError, checkpoint.CheckpointError, memory.TooLarge, train.Interrupted (a stop
+    request: model.npz holds the last finished chunk; .saved says whether one was saved, .signum which signal).
     """
     started = time.perf_counter()
     signals.check()  # a stop request swallowed while JAX was imported (signals.raising) ends the run here
@@ -499,13 +454,13 @@ def train_run(
     prepared = data.prepare(config, stats=None if saved is None else (saved.feature_mean, saved.feature_std))
     if saved is not None:
         _check_resumed_data(prepared, saved, config)
-    _check_problem(config, prepared)
+    check_problem(config, prepared)
     grid = _boundary_grid(config, prepared)
-    memory_bytes = memory.check(estimate_memory(config, prepared, grid, min(config.chunk, config.iterations - start)))
+    memory_bytes = memory.check(estimate_memory([config], prepared, plots=True, start=start, baseline=False))
     params, history, segments = _starting_point(config, prepared, saved)
     n_x, n_y = prepared.X.shape[0], prepared.Y.shape[0]
     atomic.check_space(out, outputs.model_bytes(n_x, config.hidden_units, n_y, config.dtype))  # before any work
-    with _Claim(out):
+    with Claim(out):
         if not resume:
             outputs.check_replaceable(out, overwrite)  # again, under the lock: a run may have finished meanwhile
         run = _Run(out, config, prepared, grid, start, resume, changes, segments, memory_bytes, {}, started)
@@ -514,59 +469,50 @@ def train_run(
             on_start(config, start, changes)
         with signals.recorded() as requests:
             params = _train_and_save(params, run, history, progress, requests)
-            scores, grid_predictions = _evaluate(params, config, prepared, grid)
-            try:
-                summary = run.save(params, history, "finished", scores, grid_predictions)
-            except atomic.NoSpaceError as e:
-                raise _save_failed(run, e) from None
-            if (out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
-                os.remove(out / LAST_FINITE)
-            stop = requests()
-            if stop is not None:  # asked to stop during the last chunk or the final save: all is saved
-                raise train.Interrupted(
-                    history.done, params, history, saved=out / MODEL, signum=stop, total=config.iterations
-                )
+            return _finish(params, run, history, requests)
+
+
+def _finish(params: ParamsLike, run: _Run, history: CostHistory, requests: signals.Requests) -> dict[str, Any]:
+    """The final save (scores, the boundary); a stop asked for meanwhile is reported after it (Interrupted)."""
+    scores, grid_predictions = _evaluate(params, run.config, run.prepared, run.grid)
+    try:
+        summary = run.save(params, history, "finished", scores, grid_predictions)
+    except atomic.NoSpaceError as e:
+        raise _save_failed(run, e) from None
+    if (run.out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
+        os.remove(run.out / LAST_FINITE)
+    stop = requests()
+    if stop is not None:  # asked to stop during the last chunk or the final save: all is saved
+        total = run.config.iterations
+        raise train.Interrupted(history.done, params, history, saved=run.out / MODEL, signum=stop, total=total)
     return summary
 
 
 def sweep_run(
-    settings: Mapping[str, Any],
-    out: PathLike,
-    *,
-    seeds: int | None = None,
-    plots: bool = True,
-    overwrite: bool = False,
-    progress: Any = None,
-) -> tuple[Any, list[str], int | None]:
+    settings: Mapping[str, Any], out: PathLike, *, seeds: int | None = None, plots: bool = True,
+    overwrite: bool = False, progress: Any = None,
+) -> tuple[Any, list[str], int | None]:  # fmt: skip
     """What ``shallownet sweep`` does: every network of ``config.sweep_grid(settings, seeds)`` trained at once.
 
-    The same checks as a run (the output folder, the data, the labels, the
-    memory), before anything is compiled; then the table's files and every
-    network's model into ``out`` (nothing is written before training ends),
-    under the folder's lock; a folder holding a sweep's results needs ``overwrite``.
-    Returns (SweepResult, the names written, the signal of a stop request
-    that came after training, or None: everything was written all the same).
-    A stop request during training raises train.Interrupted (nothing
-    written: a sweep does not resume).
+    The same checks as a run before anything is compiled; then the table's files and every network's model
+    into ``out`` in one save after training, under the folder's lock (a folder holding a sweep's results
+    needs ``overwrite``). Returns (SweepResult, the names written, the signal of a stop request that came
+    after training or None). A stop request during training raises train.Interrupted (nothing written).
     """
     from . import sweep
 
     signals.check()  # as in train_run
     configs = run_config.sweep_grid(settings, seeds=seeds)
-    first = configs[0]
     out = check_out(out)
     outputs.check_replaceable(out, overwrite, "sweep")
-    prepared = data.prepare(first)
-    _check_problem(first, prepared)
-    memory.check(sweep.estimate_memory(configs, prepared, plots=plots))
-    with _Claim(out):  # two sweeps (or a sweep and a run) never write into one folder at once
+    prepared = data.prepare(configs[0])
+    check_problem(configs[0], prepared)
+    memory.check(estimate_memory(configs, prepared, plots=plots))
+    with Claim(out):  # two sweeps (or a sweep and a run) never write into one folder at once
         outputs.check_replaceable(out, overwrite, "sweep")
         with signals.recorded() as requests:
             result = sweep.run_configs(
                 configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
             )
-            scale = (prepared.mean, prepared.std) if first.standardize else None
-            models = sweep.write_models(result, configs, prepared, out) + "/"
-            files = sweep.write_outputs(result, out, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
-            files.append(models)
+            files = outputs.save_sweep(out, result, configs, prepared, plots)
     return result, files, requests()
