@@ -211,6 +211,14 @@ def _labels(rng, N, C, left_out):
     return y
 
 
+def _float64(truth):
+    """jax's results as numpy, each asserted float64 (the truth is computed in float64 or not at all)."""
+    arrays = jax.tree.map(np.asarray, truth)
+    for leaf in jax.tree.leaves(arrays):
+        assert leaf.dtype == np.float64, f"the truth must be float64, got {leaf.dtype}"
+    return arrays
+
+
 def _cs231n_instance(problem: Problem, draw: Draw) -> Instance:
     N, D, H, C = draw.sizes
     rng = np.random.default_rng(draw.seed)
@@ -222,8 +230,7 @@ def _cs231n_instance(problem: Problem, draw: Draw) -> Instance:
     }
     X = rng.normal(size=(N, D))
     y = _labels(rng, N, C, draw.left_out)
-    loss, grads = problem_costs.problem_value_and_grads(params, X, y, draw.reg, **problem.description())
-    scores = problem_costs.problem_scores(params, X, layout="rows", hidden="relu")
+    loss, grads, scores = _float64(problem_costs.problem_truth(params, X, y, draw.reg, **problem.description()))
     Z1 = X @ params["W1"] + params["b1"]
     H1 = np.maximum(Z1, 0)
     S = np.asarray(scores)
@@ -261,7 +268,8 @@ def _week2_instance(problem: Problem, draw: Draw) -> Instance:
     b = float(rng.normal())
     X = rng.normal(size=(n_x, m))
     Y = rng.integers(0, 2, size=(1, m)).astype(np.float64)
-    cost, grads = problem_costs.problem_value_and_grads({"W1": w.T, "b1": np.asarray(b)}, X, Y, **problem.description())
+    params = {"W1": w.T, "b1": np.asarray(b)}
+    cost, grads, _ = _float64(problem_costs.problem_truth(params, X, Y, **problem.description()))
     truth = {"dw": np.asarray(grads["W1"]).T, "db": np.asarray(grads["b1"]), "cost": np.asarray(cost)}
     A = 1 / (1 + np.exp(-(w.T @ X + b)))
     dZ = np.abs(A - Y)

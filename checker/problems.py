@@ -197,17 +197,33 @@ def make_problem(case, activation="tanh", output="sigmoid", dtype="float64"):
     Y = rng.integers(0, 2, size=(case.n_y, case.m)) if output == "sigmoid" else rng.normal(size=(case.n_y, case.m))
     params = {k: _rounded(v, dtype) for k, v in params.items()}
     X, Y = _rounded(X, dtype), _rounded(Y, dtype)
-    g = reference.hidden_activation(activation)
     Z1 = params["W1"] @ X + params["b1"]
+    forward, g_prime, truth, fd = (
+        _as_numpy(table) for table in _forward_and_truth(params, X, Y, {"Z1": Z1}, activation=activation, output=output)
+    )
+    for name, value in {**forward, **g_prime, **truth, **fd}.items():
+        assert value.dtype == np.float64, f"{name} is {value.dtype}: the truth must be float64"
+    return Problem(case, params, X, Y, {"Z1": Z1, **forward}, g_prime["g_prime"], truth, fd)
+
+
+@functools.partial(
+    jax.jit, static_argnames=("activation", "output"), compiler_options=problem_costs.TRUTH_COMPILER_OPTIONS
+)
+def _forward_and_truth(params, X, Y, Z1, *, activation, output):
+    """({A1, Z2, A2}, {g_prime}, jax.grad of the reference cost, its central differences) in one program.
+
+    Every check draws fresh shapes, and each distinct program compiles once per shape: one program per problem
+    instead of one per step (jvp, sigmoid, value_and_grad, finite differences) is ~5 compilations instead of ~30.
+    """
     # jvp with a tangent of ones: g(Z1) and, element by element, g'(Z1).
-    A1, g_prime = (np.asarray(value) for value in jax.jvp(g, (jnp.asarray(Z1),), (jnp.ones_like(Z1),)))
-    Z2 = params["W2"] @ A1 + params["b2"]
-    A2 = np.asarray(jax.nn.sigmoid(Z2)) if output == "sigmoid" else Z2
+    A1, g_prime = jax.jvp(reference.hidden_activation(activation), (Z1["Z1"],), (jnp.ones_like(Z1["Z1"]),))
+    Z2 = jnp.dot(params["W2"], A1) + params["b2"]
+    A2 = jax.nn.sigmoid(Z2) if output == "sigmoid" else Z2
     description = WEEK3.with_network(activation, output).description()
     _, grads = problem_costs.problem_value_and_grads(params, X, Y, **description)
-    truth = {f"d{name}": np.asarray(value) for name, value in grads.items()}
-    fd = _as_numpy(reference.finite_difference_grads(params, X, Y, activation, output, eps=FD_EPS))
-    return Problem(case, params, X, Y, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}, g_prime, truth, fd)
+    truth = {f"d{name}": value for name, value in grads.items()}
+    fd = reference.finite_difference_grads(params, X, Y, activation, output, eps=FD_EPS)
+    return {"A1": A1, "Z2": Z2, "A2": A2}, {"g_prime": g_prime}, truth, fd
 
 
 def expected_shape(case, key):

@@ -22,6 +22,7 @@ never imports manual (the hand-derived formulas it checks) nor the checker.
 """
 
 from functools import partial
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -32,6 +33,12 @@ from .typing import AnyArray, Params, ParamsLike
 LAYOUTS = ("columns", "rows")
 OUTPUTS = ("sigmoid", "softmax", "identity")
 REG_KINDS = ("none", "full", "half")
+# For the outermost jit of a truth computation (JAX refuses them on a nested one). The checker draws fresh
+# shapes for every check, so each truth program is compiled for a single run of microseconds: LLVM's
+# optimisation passes cost more than they save (about half the compile time, measured on a shared machine).
+# Level 0 keeps float64 and every operation; results differ from the optimised program's by rounding alone
+# (~1e-16; tests/test_checker_truth.py bounds it).
+TRUTH_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 
 
 def _affine(W: jax.Array, A: jax.Array, b: jax.Array, layout: str) -> jax.Array:
@@ -113,6 +120,21 @@ def problem_value_and_grads(
 ) -> tuple[jax.Array, Params]:
     """(J, jax.grad of J) for a problem's description; the gradients keep the parameters' names and shapes."""
     return jax.value_and_grad(problem_cost)(params, X, Y, reg, **description)
+
+
+@partial(
+    jax.jit,
+    static_argnames=("layout", "hidden", "output", "reg_kind", "reg_per_m"),
+    compiler_options=TRUTH_COMPILER_OPTIONS,
+)
+def problem_truth(
+    params: ParamsLike, X: AnyArray, Y: AnyArray, reg: float = 0.0, **description: Any
+) -> tuple[jax.Array, Params, jax.Array]:
+    """(J, jax.grad of J, the scores) in one program: a fresh draw's shapes cost one compilation, not one per
+    operation (op-by-op scores compiled each primitive: ~11 compilations per cs231n draw)."""
+    J, grads = jax.value_and_grad(problem_cost)(params, X, Y, reg, **description)
+    as_arrays = {k: jnp.asarray(v) for k, v in params.items()}
+    return J, grads, scores(as_arrays, jnp.asarray(X), description["layout"], description["hidden"])
 
 
 def problem_scores(params: ParamsLike, X: AnyArray, *, layout: str, hidden: str | None) -> jax.Array:
