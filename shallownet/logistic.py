@@ -95,7 +95,12 @@ def fit(X: "AnyArray", Y: "AnyArray", should_stop: Callable[[], object] = lambda
 
 
 def accuracy(model: Mapping[str, "AnyArray"], X: "AnyArray", Y: "AnyArray") -> float:
-    """Percent of examples whose 0/1 prediction (sigma(W X + b) > 0.5, i.e. W X + b > 0) equals Y."""
+    """Percent of examples whose 0/1 prediction (sigma(W X + b) > 0.5, i.e. W X + b > 0) equals Y.
+
+    Scored by ``evaluate.score``, the app's one accuracy (with its checks of Y's shape and labels).
+    """
+    from .evaluate import score
+
     W = np.asarray(model["W"])
     Z = W @ np.asarray(X, W.dtype) + np.asarray(model["b"])
-    return float(100.0 * np.mean((Z > 0) == (np.asarray(Y) > 0.5)))
+    return score((Z > 0).astype(np.uint8), np.asarray(Y), "sigmoid")
