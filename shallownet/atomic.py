@@ -1,27 +1,23 @@
 """Files replaced whole: one file (``atomic_write``) or a set of them that must agree (``replace_entries``).
 
 A run's files (model, figures, summary) must describe one model, and a sweep's table and its ``networks/``
-folder one grid. Renamed into place one by one they do not: a kill -9 between two renames leaves a new
-``model.npz`` beside the old ``summary.json``. So a save is a small journal in the folder itself:
+one grid; renamed into place one by one they would not (a kill -9 between two renames). So a save is a
+small journal in the folder itself:
 
-1. every new entry is written into ``.shallownet-save-*`` (same folder, so the same filesystem) and flushed,
-   with a manifest naming the family of entries the save replaces and those it wrote;
+1. the new entries are written into ``.shallownet-save-*`` (same filesystem) with a manifest naming the
+   family the save replaces and what it wrote, and flushed to the disk (one ``syncfs`` where Linux has it:
+   one call for any number of files, instead of an fsync per file and folder);
 2. that folder is renamed to ``.shallownet-commit``: the commit point, one atomic rename;
-3. the entries are moved into place (files by ``os.replace``; a folder set aside, then renamed in), the
-   family's names not written anew are removed, and the commit folder goes.
+3. the entries are moved into place, the family's names not written anew removed, the commit folder goes.
 
-A kill before step 2 leaves the old entries untouched (and a staging folder, which ``recover`` deletes);
-a kill after it leaves a commit that ``recover`` rolls forward: every step of 3 can be repeated. So once
-``recover`` has run (a run's claim of its folder does, under the lock) the family is exactly the old set
-or exactly the new one (tests/test_atomic.py kills a save at every step and at random instants). Readers
-that do not recover (``predict --model``) read a model.npz that is always whole.
-
-The space is checked before anything is written when the caller knows about how much it will write, and a
-full disk while writing leaves the folder as it was; both give ``NoSpaceError``, one line. Nothing here
-imports JAX.
+A kill before step 2 leaves the old entries (and a staging folder ``recover`` deletes); after it, a commit
+``recover`` rolls forward (every step of 3 can be repeated). tests/test_atomic.py kills a save at each
+step and at random instants. Readers that do not recover (``predict --model``) read a whole model.npz.
+A full disk gives ``NoSpaceError`` (one line) and leaves the folder as it was. No JAX here.
 """
 
 import contextlib
+import ctypes
 import errno
 import json
 import os
@@ -50,17 +46,12 @@ class NoSpaceError(OSError):
         return str(self.strerror)  # one line, without OSError's "[Errno 28]" prefix
 
 
-def free_bytes(folder: PathLike) -> int:
-    """Free bytes on the filesystem that holds ``folder`` (or would: its nearest existing ancestor)."""
+def check_space(folder: PathLike, needed: int) -> None:
+    """NoSpaceError unless the filesystem that holds (or will hold) ``folder`` has ``needed`` bytes plus a margin."""
     path = Path(folder).absolute()
     while not path.exists():
         path = path.parent
-    return shutil.disk_usage(path).free
-
-
-def check_space(folder: PathLike, needed: int) -> None:
-    """NoSpaceError unless the filesystem that holds (or will hold) ``folder`` has ``needed`` bytes plus a margin."""
-    free = free_bytes(folder)
+    free = shutil.disk_usage(path).free
     if needed + MARGIN_BYTES > free:
         raise NoSpaceError(
             errno.ENOSPC,
@@ -71,28 +62,45 @@ def check_space(folder: PathLike, needed: int) -> None:
 
 def fsync_path(path: PathLike) -> None:
     """Flush a file's (or a folder's entries') bytes to the disk; where a system cannot, go on."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
     with contextlib.suppress(OSError):
-        os.fsync(fd)
-    os.close(fd)
+        fd = os.open(path, os.O_RDONLY)
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+        os.close(fd)
 
 
-def temporary_prefix(name: str) -> str:
-    return f".{name}."
+def _syncfs(folder: Path) -> bool:
+    """Flush the whole filesystem that holds ``folder`` in one call (Linux's syncfs); False where unavailable."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).syncfs
+        fd = os.open(folder, os.O_RDONLY)
+    except (OSError, AttributeError):
+        return False
+    try:
+        return function(fd) == 0
+    finally:
+        os.close(fd)
+
+
+def flush_tree(root: Path) -> None:
+    """Every file and folder under ``root`` on the disk: one syncfs, else an fsync of each."""
+    if _syncfs(root):
+        return
+    for parent, _, files in os.walk(root):
+        for name in files:
+            fsync_path(os.path.join(parent, name))
+        fsync_path(parent)
 
 
 def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, flush it, then rename it over ``path``.
+    """``write(file)`` on a temporary file next to ``path``, flushed, then renamed over ``path``.
 
-    Readers see the old file or the new one, never a partial one; the stop signals wait until the
-    write is complete (or undone). A killed write leaves a hidden ``.NAME.*.tmp`` (``remove_leftovers``).
+    Readers see the old file or the new one; the stop signals wait meanwhile. A killed write leaves a
+    hidden ``.NAME.*.tmp`` (``remove_leftovers``).
     """
     path = Path(path)
     with signals.deferred():
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             umask = os.umask(0)  # mkstemp makes the file owner-only: give it what open() would
             os.umask(umask)
@@ -111,20 +119,13 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
 
 def remove_leftovers(folder: PathLike, names: Iterable[str]) -> list[str]:
     """Delete the temporary files a killed ``atomic_write`` of one of ``names`` left in ``folder``; returns them."""
-    prefixes = tuple(temporary_prefix(name) for name in names)
+    prefixes = tuple(f".{name}." for name in names)
     removed = []
     for entry in os.scandir(folder):
         if entry.is_file() and entry.name.endswith(".tmp") and entry.name.startswith(prefixes):
             os.remove(entry.path)
             removed.append(entry.name)
     return removed
-
-
-def _flush_tree(root: Path) -> None:
-    for parent, _, files in os.walk(root):
-        for name in files:
-            fsync_path(os.path.join(parent, name))
-        fsync_path(parent)
 
 
 def _remove(path: Path) -> None:
@@ -155,10 +156,8 @@ def _roll_forward(folder: Path) -> None:
 
 
 def recover(folder: PathLike) -> list[str]:
-    """Finish what a killed save left in ``folder``: roll a commit forward, delete uncommitted saves.
-
-    Call with the folder's lock held. Returns the names of the hidden entries it dealt with.
-    """
+    """Finish what a killed save left in ``folder`` (call it under the folder's lock): roll a commit forward,
+    delete uncommitted saves. Returns the names of the hidden entries it dealt with."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -177,11 +176,10 @@ def recover(folder: PathLike) -> list[str]:
 def replace_entries(folder: PathLike, family: Sequence[str], needed: int = 0) -> Iterator[Path]:
     """Yield an empty staging folder; on a clean exit what was written there replaces ``family`` in ``folder``.
 
-    ``family``: the names (files or folders) that must describe one thing; those not written anew are
-    removed, the folder's other entries are left alone. ``needed``: about how many bytes will be written
-    (NoSpaceError before anything is, when short). An exception while writing (a full disk, a signal's
-    exception) leaves ``folder`` as it was and removes the staging folder; the stop signals wait while
-    the save commits and moves into place.
+    Write plainly into the staging folder: it is flushed here, once. ``family``: the names that must
+    describe one thing; those not written anew are removed, other entries left alone. ``needed``: about how
+    many bytes will be written (NoSpaceError first when short). An exception while writing leaves
+    ``folder`` as it was; the stop signals wait while the save commits and moves into place.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -196,7 +194,7 @@ def replace_entries(folder: PathLike, family: Sequence[str], needed: int = 0) ->
             raise ValueError(f"replace_entries: {', '.join(unknown)} not in the family {', '.join(family)}")
         (staging / ASIDE).mkdir()
         (staging / MANIFEST).write_text(json.dumps({"family": list(family), "written": written}))
-        _flush_tree(staging)
+        flush_tree(staging)
     except BaseException as e:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(e, OSError) and e.errno == errno.ENOSPC and not isinstance(e, NoSpaceError):

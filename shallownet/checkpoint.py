@@ -1,11 +1,9 @@
 """Model checkpoints: one .npz with the parameters, the run configuration, the data's fingerprint,
 the feature statistics and the cost history.
 
-Written atomically (``atomic.atomic_write``), so a crash, a kill or a full
-disk never leaves a half-written model where a good one was. Loaded with ``allow_pickle=False``
-(a checkpoint cannot run code) and validated: exact keys, shapes that fit
-together, float dtypes, finite values, a run configuration RunConfig accepts.
-Anything else is "not a shallownet model (reason)".
+Loaded with ``allow_pickle=False`` (a checkpoint cannot run code) and validated: exact keys, shapes that
+fit together, float dtypes, finite values, a configuration RunConfig accepts. Anything else is "not a
+shallownet model (reason)".
 """
 
 import json
@@ -65,9 +63,16 @@ class Model:
         return self.history.done
 
     def meta(self) -> dict[str, Any]:
-        return {"format": FORMAT, "run": self.config.to_dict(), "features": list(self.features),
-                "labels": list(self.labels), "fingerprint": self.fingerprint.to_dict(),
-                "cost_stride": self.history.stride, "segments": list(self.segments), "status": self.status}  # fmt: skip
+        return {
+            "format": FORMAT,
+            "run": self.config.to_dict(),
+            "features": list(self.features),
+            "labels": list(self.labels),
+            "fingerprint": self.fingerprint.to_dict(),
+            "cost_stride": self.history.stride,
+            "segments": list(self.segments),
+            "status": self.status,
+        }
 
     def arrays(self) -> dict[str, np.ndarray]:
         cost_iterations, costs = self.history.arrays()
@@ -80,12 +85,16 @@ class Model:
         return {**arrays, "meta": np.asarray(json.dumps(self.meta()))}
 
 
-def save(path: PathLike, model: Model) -> None:
-    """Write ``model`` to ``path`` atomically, after checking it would load back (np.savez gets an open file:
-    given a name it would append ".npz" to the temporary name)."""
+def save(path: PathLike, model: Model, *, plain: bool = False) -> None:
+    """Write ``model`` to ``path`` once checked to load back: atomically, or (``plain``) a plain write into
+    a save's staging folder, which ``atomic.replace_entries`` flushes and commits."""
     arrays: dict[str, Any] = model.arrays()
     validate(arrays, path)
-    atomic.atomic_write(path, lambda f: np.savez(f, **arrays))
+    if plain:
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+    else:  # np.savez gets an open file: given a name it would append ".npz" to the temporary one
+        atomic.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _fail(path: PathLike, problem: str) -> NoReturn:
@@ -177,8 +186,11 @@ def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     n_y = arrays["W2"].shape[0]
     if config.hidden_units != n_h or len(meta["features"]) != n_x or len(meta["labels"]) != n_y:
         shapes = f"{len(meta['features'])} features, {len(meta['labels'])} labels"
-        _fail(path, f"the configuration (hidden_units {config.hidden_units}, {shapes}) does not match W1 "
-              f"{(n_h, n_x)} and W2 {(n_y, n_h)}")  # fmt: skip
+        _fail(
+            path,
+            f"the configuration (hidden_units {config.hidden_units}, {shapes}) does not match W1 "
+            f"{(n_h, n_x)} and W2 {(n_y, n_h)}",
+        )
     if np.dtype(config.dtype) != arrays["W1"].dtype:
         _fail(path, f"the configuration says dtype {config.dtype} but W1 is {arrays['W1'].dtype}")
     if meta["status"] not in STATUSES:
@@ -191,10 +203,17 @@ def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     except ValueError as e:
         _fail(path, str(e))
     return Model(
-        {k: arrays[k] for k in PARAM_KEYS}, config, tuple(meta["features"]), tuple(meta["labels"]), fingerprint,
-        arrays["feature_mean"], arrays["feature_std"], history, _segments(meta["segments"], config, done, path),
+        {k: arrays[k] for k in PARAM_KEYS},
+        config,
+        tuple(meta["features"]),
+        tuple(meta["labels"]),
+        fingerprint,
+        arrays["feature_mean"],
+        arrays["feature_std"],
+        history,
+        _segments(meta["segments"], config, done, path),
         meta["status"],
-    )  # fmt: skip
+    )
 
 
 def _read_arrays(path: PathLike) -> dict[str, np.ndarray]:

@@ -19,9 +19,7 @@ from typing import Any, NoReturn
 EXIT_ERROR, EXIT_USAGE = 1, 2
 EPILOG = ("exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), 2 bad command line, "
           "128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")  # fmt: skip
-SWEEP_EPILOG = (
-    EPILOG + ". A sweep stopped by a signal writes nothing (it does not resume: run it again). See docs/sweep.md."
-)
+SWEEP_EPILOG = EPILOG + ". A sweep saves its networks as it trains; --resume continues it. See docs/sweep.md."
 OVERWRITE_HELP = "replace the model (or a sweep's results) already in --out; without it such a folder is refused"
 
 
@@ -97,7 +95,9 @@ def _add_sweep(sub: Any) -> None:
             "report the mean ± std (default: one init, the course's draw)")  # fmt: skip
     sweep_parser.add_argument("--seeds", type=config.whole_argument, metavar="K", help=what)
     sweep_parser.add_argument("--out", type=path_argument, help="output folder (default runs/sweep-<data>)")
-    sweep_parser.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    replace = sweep_parser.add_mutually_exclusive_group()
+    replace.add_argument("--resume", action="store_true", help="continue the sweep saved in --out (the same flags)")
+    replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     sweep_parser.add_argument(
         "--no-plots", action="store_true", help="write sweep.csv and sweep.json only (no matplotlib)"
     )
@@ -139,9 +139,7 @@ def _interrupted_text(interrupted: Any, command: str) -> str:
 
     name = signals.name(interrupted.signum)
     how = f"interrupted by {name} after iteration {interrupted.iteration}"
-    if command == "sweep":
-        if interrupted.saved is None:
-            return f"{how} of {interrupted.total}; nothing written (a sweep does not resume: run it again)"
+    if command == "sweep" and interrupted.total is None:  # the stop came once all was trained and written
         return f"interrupted by {name} after the sweep finished; wrote {interrupted.saved}"
     if interrupted.saved is None:
         return f"{how}; no new chunk had finished, nothing saved"
@@ -164,14 +162,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.resume:
         settings = _configured(config.RunConfig.of, settings)
 
-    def on_start(used: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
-        start_bar(used.iterations, start)
-        if args.resume:
-            changed = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
-            changed = f"; changed on resume: {changed}" if changes else ""
-            print(f"resuming {out} at iteration {start} of {used.iterations}{changed}", flush=True)
-
     bar, start_bar, update = _progress_bar("train")
+    on_start = _on_start(args, out, start_bar)
     try:
         summary = _configured(
             run.train_run, settings, out, resume=args.resume, overwrite=args.overwrite, progress=update,
@@ -186,6 +178,19 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"{part} {_score_text(summary['config']['output'], value)}")
     print(f"wrote {', '.join(summary['files'])} to {out}")
     return 0
+
+
+def _on_start(args: argparse.Namespace, out: Path, start_bar: Callable[[int, int], None]) -> Callable[..., None]:
+    """on_start(config, start, changes) of a train or a sweep: the bar's start, and a line when resuming."""
+
+    def on_start(used: Any, start: int, changes: dict[str, tuple[Any, Any]]) -> None:
+        start_bar(used.iterations, start)
+        if args.resume:
+            changed = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changes.items())
+            changed = f"; changed on resume: {changed}" if changes else ""
+            print(f"resuming {out} at iteration {start} of {used.iterations}{changed}", flush=True)
+
+    return on_start
 
 
 class SettingError(Exception):
@@ -228,20 +233,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     settings = config.given(args, "sweep")
     out = Path(args.out or Path("runs") / f"sweep-{Path(settings.get('data', config.default('data'))).stem}")
     iterations = settings.get("iterations", config.SWEEP_DEFAULTS["iterations"])
-    bar, _, update = _progress_bar("sweep", iterations)
+    bar, start_bar, update = _progress_bar("sweep", iterations)
     try:
-        result, files, stop = _configured(
-            run.sweep_run, settings, out, seeds=args.seeds, plots=not args.no_plots, overwrite=args.overwrite,
-            progress=update,
+        done = _configured(
+            run.run, settings, out, sweep=True, seeds=args.seeds, resume=args.resume, plots=not args.no_plots,
+            overwrite=args.overwrite, progress=update, on_start=_on_start(args, out, start_bar),
         )  # fmt: skip
     except train.Interrupted as e:
         return _stopped(e, "sweep", bar)
     finally:
         bar.close()
-    print(sweep.summary_table(result))
-    print(f"wrote {', '.join(files)} to {out}")
-    if stop is not None:  # asked to stop after the last chunk: everything is written
-        return _stopped(train.Interrupted(iterations, None, None, saved=out, signum=stop), "sweep", bar)
+    print(sweep.summary_table(done.result))
+    print(f"wrote {', '.join(done.files)} to {out}")
+    if done.stop is not None:  # asked to stop after the last chunk: everything is written
+        return _stopped(train.Interrupted(iterations, None, None, saved=out, signum=done.stop), "sweep", bar)
     return 0
 
 

@@ -188,7 +188,7 @@ class RunConfig:
                          on_resume=MAY_CHANGE, metavar="N")
     checkpoint_every: float = setting(10.0, "seconds between checkpoints of model.npz during training (at least "
                                       f"{MIN_CHECKPOINT_SECONDS:g})", _real(MIN_CHECKPOINT_SECONDS, low_open=False),
-                                      on_resume=MAY_CHANGE, metavar="SECONDS", commands=("train",))
+                                      on_resume=MAY_CHANGE, metavar="SECONDS", commands=("train", "sweep"))
     # fmt: on
 
     def __post_init__(self) -> None:

@@ -1,16 +1,16 @@
-"""The one output writer: what a run or a sweep leaves behind, model.npz, its figures, summary.json.
+"""The one output writer: what a run leaves behind, model.npz, its figures, summary.json.
 
-``shallownet train`` saves one network into its folder (``save_model``: at every checkpoint, on a stop,
-at the end); ``shallownet sweep`` saves its table and every network into ``networks/<name>/`` in one save
-(``save_sweep``). Both write a model the same way (``write_model``: model.npz, the figures, summary.json)
-into a staging folder that replaces the folder's files together (``atomic.replace_entries``), so every
-file in a folder describes one model, even after a kill -9. ``predict --model`` reads any of them.
+``shallownet train`` saves its network into its folder; ``shallownet sweep`` every network into
+``networks/<name>/`` and, once finished, its table beside them. Each save (a checkpoint, a stop, the end)
+writes every model the same way (``write_model``) into a staging folder that replaces the folder's files
+together (``save``: one ``atomic.replace_entries``), so every file describes one model, or one grid, even
+after a kill -9. ``predict --model`` reads any of the models.
 """
 
 import contextlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -80,12 +80,21 @@ def summary(
     config, history = model.config, model.history
     iterations, costs = history.arrays()
     score_key = "accuracy" if config.output == "sigmoid" else "mse"
-    head = {"status": model.status, "iterations": history.done, "config": config.to_dict(),
-            "features": list(model.features), "labels": list(model.labels),
-            "data_fingerprint": model.fingerprint.to_dict(), "segments": list(model.segments)}  # fmt: skip
+    head = {
+        "status": model.status,
+        "iterations": history.done,
+        "config": config.to_dict(),
+        "features": list(model.features),
+        "labels": list(model.labels),
+        "data_fingerprint": model.fingerprint.to_dict(),
+        "segments": list(model.segments),
+    }
     points = [[int(i), float(c)] for i, c in zip(iterations, costs)]
-    record = {score_key: None if scores is None else dict(scores), "last_cost": history.last_cost,
-              "cost_history": {"stride": history.stride, "limit": LIMIT, "points": points}}  # fmt: skip
+    record = {
+        score_key: None if scores is None else dict(scores),
+        "last_cost": history.last_cost,
+        "cost_history": {"stride": history.stride, "limit": LIMIT, "points": points},
+    }
     return {**head, **extra.get("before", {}), **record, **extra.get("after", {}), "files": files}
 
 
@@ -98,55 +107,30 @@ def summary_json(content: dict[str, Any]) -> str:
 
 
 def write_model(
-    folder: Path, model: checkpoint.Model, scores: Mapping[str, float | None] | None = None,
-    extra: Callable[[], Mapping[str, Any]] = dict, figures: Callable[[Path], list[str]] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    folder: Path,
+    model: checkpoint.Model,
+    scores: Mapping[str, float | None] | None = None,
+    extra: Callable[[], Mapping[str, Any]] = dict,
+    figures: Callable[[Path], list[str]] | None = None,
+) -> dict[str, Any]:
     """model.npz, then ``figures(folder)`` (the names it wrote), then summary.json into ``folder``; the summary.
 
-    Plain writes: ``save_model`` and ``save_sweep`` call it on a staging folder. ``extra()`` is called
-    last (its timings then count the saves before it).
+    Plain writes into a save's staging folder (``save``). ``extra()`` is called last (its timings then
+    count the saves before it).
     """
-    checkpoint.save(folder / MODEL, model)
+    folder.mkdir(parents=True, exist_ok=True)
+    checkpoint.save(folder / MODEL, model, plain=True)
     files = [MODEL] + ([] if figures is None else figures(folder)) + [SUMMARY]
     content = summary(model, scores, files, extra())
     (folder / SUMMARY).write_text(summary_json(content))
     return content
 
 
-def save_model(folder: Path, model: checkpoint.Model, *args: Any) -> dict[str, Any]:
-    """``write_model(staging, model, *args)``, replacing MODEL_FILES in ``folder`` together; the summary.
-
-    A full disk, a crash or a kill -9 at any instant leaves the folder's files describing one model; the
-    stop signals wait meanwhile.
-    """
-    figures = len(args) > 2 and args[2] is not None
-    needed = sum(array.nbytes for array in model.arrays().values()) + (FIGURES_BYTES if figures else 0)
-    with signals.deferred(), atomic.replace_entries(folder, MODEL_FILES, needed) as staging:
-        return write_model(staging, model, *args)
-
-
-def save_sweep(folder: Path, result: Any, configs: Sequence[Any], prepared: Any, plots: bool) -> list[str]:
-    """A sweep's table files (``sweep.write_outputs``) and every network's model and summary in
-    ``networks/<name>/``, replacing SWEEP_FILES together; returns the names written.
-
-    ``configs`` are the RunConfigs the networks were trained as (the networks' order): each model is
-    what ``shallownet train`` with that config would save, so ``predict --model`` reads it.
-    """
-    from . import sweep
-
-    n_x, n_h = prepared.X.shape[0], max(c.hidden_units for c in configs)
-    needed = len(configs) * model_bytes(n_x, n_h, 1, configs[0].dtype, figures=False) + (4 << 20)
-    scale = (prepared.mean, prepared.std) if configs[0].standardize else None
-    with atomic.replace_entries(folder, SWEEP_FILES, needed) as staging:
-        files = sweep.write_outputs(result, staging, prepared.X_unscaled, prepared.Y, plots=plots, scale=scale)
-        for k, (network, config, history) in enumerate(zip(result.networks, configs, result.histories)):
-            c = network.configuration
-            status = "finished" if network.diverged_at is None else "diverged"
-            model = model_of(result.params[k], config, prepared, history, (checkpoint.segment(0, config),), status)
-            place = staging / NETWORKS / network_name(k, c.hidden_units, c.lr, c.activation, network.seed)
-            place.mkdir(parents=True)
-            write_model(place, model, {"train": network.train_accuracy, "test": network.test_accuracy})
-    return files + [NETWORKS + "/"]
+def save(folder: Path, sweep: bool, needed: int, write: Callable[[Path], Any]) -> Any:
+    """``write(staging)``, replacing a run's MODEL_FILES or a sweep's SWEEP_FILES in ``folder`` together; its
+    result. A full disk, a crash or a kill -9 at any instant leaves one whole set; stop signals wait meanwhile."""
+    with signals.deferred(), atomic.replace_entries(folder, SWEEP_FILES if sweep else MODEL_FILES, needed) as staging:
+        return write(staging)
 
 
 def mark_failed(folder: Path, reason: str) -> bool:
@@ -187,9 +171,17 @@ def model_of(
     import numpy as np
 
     return checkpoint.Model(
-        {k: np.asarray(v) for k, v in params.items()}, config, prepared.features, prepared.labels,
-        prepared.fingerprint, prepared.mean, prepared.std, history, segments, status,
-    )  # fmt: skip
+        {k: np.asarray(v) for k, v in params.items()},
+        config,
+        prepared.features,
+        prepared.labels,
+        prepared.fingerprint,
+        prepared.mean,
+        prepared.std,
+        history,
+        segments,
+        status,
+    )
 
 
 def network_name(index: int, hidden_units: int, lr: float, activation: str, seed: int | str) -> str:

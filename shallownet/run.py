@@ -1,16 +1,14 @@
-"""One run module: what ``shallownet train`` (one config) and ``shallownet sweep`` (a grid) do, end to end.
+"""One run function: what ``shallownet train`` (one config) and ``shallownet sweep`` (a grid) do, end to end.
 
-Both go the same way: the output folder checked (``check_out``), the data loaded and checked
-(``check_problem``), the memory estimated for every network at once (``estimate_memory``), the folder
-claimed (``Claim``: the lock, a killed save recovered), training under recorded stop requests, then the
-one output writer (``outputs.save_model``, ``outputs.save_sweep``).
-
-``train_run`` saves every ``checkpoint_every`` seconds (at a chunk boundary; chunks are short in wall
-time), on a stop request and at the end: a run never loses more than a few seconds of work. A failed run
-leaves the files of an earlier run as they were, except for the checkpoints of its own progress.
-``resume=True`` continues the run saved in ``out``: settings that change the problem must match (each
-difference is named); iterations, learning rate, chunk and checkpoint interval may change (recorded).
-``sweep_run`` writes nothing before its grid has trained (a sweep does not resume).
+A sweep is N trainings at once, and a training a sweep of one: the output folder checked (``check_out``),
+the data loaded and checked (``check_problem``), the memory estimated for every network at once, the
+folder claimed (``Claim``: the lock, a killed save recovered), every network trained in one stack
+(``sweep.train_grid``) with a save every ``checkpoint_every`` seconds, on a stop request and at the end
+(``outputs.save``). A failed run leaves the files of an earlier run as they were, except for the
+checkpoints of its own progress. ``resume=True`` continues what ``out`` holds: a run's settings that
+change the problem must match (each difference named), a sweep's grid must be the same; iterations,
+learning rate, chunk and checkpoint interval may change (recorded). In float64 a resumed run ends with
+exactly the parameters of one never stopped.
 """
 
 import contextlib
@@ -31,7 +29,6 @@ from manual.typing import ParamsLike
 from . import atomic, checkpoint, data, memory, outputs, signals, train
 from . import config as run_config
 from .config import MUST_MATCH, RunConfig
-from .evaluate import forward_batched, score
 from .history import LIMIT, CostHistory
 from .outputs import BOUNDARY_PNG, COST_PNG, LAST_FINITE, LOCK, MODEL, RUN_FILES
 
@@ -129,7 +126,10 @@ def _same_data(saved: checkpoint.Model, asked: str) -> bool:
 
 
 def resumed_config(
-    settings: Mapping[str, Any] | RunConfig, saved: checkpoint.Model, out: PathLike
+    settings: Mapping[str, Any] | RunConfig,
+    saved: checkpoint.Model,
+    out: PathLike,
+    again: str = "leave them out to continue, or train into another --out",
 ) -> tuple[RunConfig, dict[str, tuple[Any, Any]]]:
     """(the resumed run's config: the saved one with the settings given that may change, {name: (saved, new)}).
 
@@ -151,8 +151,8 @@ def resumed_config(
             changes[name] = (old, new)
     if differences:
         raise RunError(
-            f"cannot resume {out}: the saved run has {'; '.join(differences)}; these settings "
-            "change the problem: leave them out to continue, or train into another --out"
+            f"cannot resume {out}: the saved run has {'; '.join(differences)}; these settings change the "
+            f"problem: {again}"
         )
     return saved.config.replace(**{k: new for k, (_, new) in changes.items()}), changes
 
@@ -212,10 +212,16 @@ def estimate_memory(
     padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
     drawn = plots and _drawn(first, prepared)
     sizes = memory.estimate(
-        n_x=n_x, n_y=n_y, n_h=padded, m=m, m_test=prepared.test_examples,
+        n_x=n_x,
+        n_y=n_y,
+        n_h=padded,
+        m=m,
+        m_test=prepared.test_examples,
         evaluated=m + prepared.test_examples + (GRID * GRID if drawn else 0),
-        capacity=min(first.chunk, first.iterations - start), dtype=first.dtype, devices=first.devices,
-    )  # fmt: skip
+        capacity=min(first.chunk, first.iterations - start),
+        dtype=first.dtype,
+        devices=first.devices,
+    )
     if baseline and logistic.skip_reason(n_x, m) is None:
         how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
         sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
@@ -236,283 +242,338 @@ def check_problem(config: RunConfig, prepared: data.Prepared) -> None:
         )
 
 
-# --------------------------------------------------------------------------- one run's state and saves
-
-
-def _device() -> dict[str, str]:
-    import jax
-
-    device = jax.devices()[0]
-    where = f"{device.platform}:{device.id} {device.device_kind}"
-    return {"jax_version": jax.__version__, "backend": jax.default_backend(), "device": where}
-
-
-def _evaluate(
-    params: ParamsLike, config: RunConfig, prepared: data.Prepared, grid: Grid | None
-) -> tuple[dict[str, float | None], np.ndarray]:
-    """Scores on the train (and test) part, and the grid's predictions, from one batched forward pass."""
-    parts = [prepared.X] + ([prepared.X_test] if prepared.X_test is not None else [])
-    if grid is not None:
-        parts.append(data.standardize(grid[2], prepared.mean, prepared.std))
-    P = forward_batched(params, np.concatenate(parts, axis=1), config.activation, config.output)
-    m, m_test = prepared.examples, prepared.test_examples
-    scores = {
-        "train": score(P[:, :m], prepared.Y, config.output),
-        "test": None if prepared.Y_test is None else score(P[:, m : m + m_test], prepared.Y_test, config.output),
-    }
-    return scores, P[:, m + m_test :]
-
-
-def _warm_up(config: RunConfig, prepared: data.Prepared, grid: Grid | None) -> None:
-    """Compile the evaluation's forward pass and import matplotlib while the main thread trains.
-
-    Both wait mostly outside the GIL or beside XLA's compile of the training loop, and on a small data set
-    they are a large part of a short run. Zeros stand in for the parameters (only the shapes matter). A
-    failure here is harmless: the real call compiles again and reports it.
-    """
-    try:
-        from .stack import PARAM_NAMES, shape
-
-        n_h, n_x, n_y = config.hidden_units, prepared.X.shape[0], prepared.Y.shape[0]
-        zeros = {name: np.zeros(shape(name, n_h, n_x, n_y), config.dtype) for name in PARAM_NAMES}
-        columns = prepared.examples + prepared.test_examples + (0 if grid is None else grid[2].shape[1])
-        forward_batched(zeros, np.zeros((n_x, columns)), config.activation, config.output)
-        from . import plots
-
-        plots.preload()
-    except Exception:
-        pass
+# --------------------------------------------------------------------------- the one run
 
 
 @dataclasses.dataclass
-class _Run:
-    """What every save of one run needs besides the parameters and the history."""
+class Job:
+    """One run (a training: ``sweep`` False, one config) or one sweep, as every save of it needs it."""
 
     out: Path
-    config: RunConfig
+    configs: list[RunConfig]
+    sweep: bool
+    plots: bool
     prepared: data.Prepared
     grid: Grid | None
     start: int
     resumed: bool
     changes: dict
-    segments: tuple
+    segments: list[tuple]
     memory_bytes: int
-    timings: dict
     started: float
+    timings: dict = dataclasses.field(default_factory=dict)
     saved_iteration: int | None = None  # of this run's last save
 
-    def model(self, params: ParamsLike, history: CostHistory, status: str) -> checkpoint.Model:
-        return outputs.model_of(params, self.config, self.prepared, history, self.segments, status)
+    @property
+    def config(self) -> RunConfig:
+        return self.configs[0]
 
-    def save(
-        self, params: ParamsLike, history: CostHistory, status: str, scores: dict[str, float | None] | None = None,
-        grid_predictions: np.ndarray | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
-        """outputs.save_model: model.npz, cost.png (and decision_boundary.png when finished), summary.json.
+    def model(self, k: int, params: ParamsLike, history: CostHistory, status: str) -> checkpoint.Model:
+        return outputs.model_of(params, self.configs[k], self.prepared, history, self.segments[k], status)
 
-        A plot that cannot describe this model (the boundary before the end) is removed.
-        """
+    def save(self, params: list, histories: list, status: str, result: Any = None) -> Any:
+        """Every network's model (a network whose history ends early "diverged") and, with the finished
+        ``result`` (sweep.SweepResult), its scores, figures and a sweep's table: one ``outputs.save``."""
+        done = max(history.done for history in histories)  # a network whose history ends earlier diverged
+        statuses = ["diverged" if history.done < done else status for history in histories]
+        if result is not None:
+            statuses = ["diverged" if n.diverged_at is not None else status for n in result.networks]
+        n_x, n_y = self.prepared.X.shape[0], self.prepared.Y.shape[0]
+        n_h = max(c.hidden_units for c in self.configs)
+        needed = len(self.configs) * outputs.model_bytes(n_x, n_h, n_y, self.config.dtype, not self.sweep)
 
-        def figures(folder: Path) -> list:
-            return self.figures(folder, history, status == "finished", grid_predictions)
+        def write(staging: Path) -> Any:
+            if not self.sweep:
+                scores = None if result is None else _scores(result.networks[0])
+                return outputs.write_model(
+                    staging,
+                    self.model(0, params[0], histories[0], status),
+                    scores,
+                    self.extra,
+                    lambda folder: self.figures(folder, histories[0], result),
+                )
+            for k, name in enumerate(network_names(self.configs)):
+                scores = None if result is None else _scores(result.networks[k])
+                model = self.model(k, params[k], histories[k], statuses[k])
+                outputs.write_model(staging / outputs.NETWORKS / name, model, scores)
+            if result is None:
+                return [outputs.NETWORKS + "/"]
+            scale = (self.prepared.mean, self.prepared.std) if self.config.standardize else None
+            X, Y = self.prepared.X_unscaled, self.prepared.Y
+            return sweep_module().write_outputs(result, staging, X, Y, plots=self.plots, scale=scale) + [
+                outputs.NETWORKS + "/"
+            ]
 
-        summary = outputs.save_model(self.out, self.model(params, history, status), scores, self.extra, figures)
-        self.saved_iteration = history.done
-        return summary
+        saved = outputs.save(self.out, self.sweep, needed + (4 << 20 if self.sweep else 0), write)
+        self.saved_iteration = done
+        return saved
 
-    def figures(self, out: Path, history: CostHistory, finished: bool, grid_predictions: np.ndarray | None) -> list:
+    def figures(self, out: Path, history: CostHistory, result: Any) -> list[str]:
         from . import plots
 
         iterations, costs = history.arrays()
         every = "" if history.stride == 1 else f", every {history.stride}th iteration"
         title = f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}"
         plots.cost_curve(costs, out / COST_PNG, iterations=iterations, title=title)
-        if finished and self.grid is not None and grid_predictions is not None:
-            xx, yy, _ = self.grid
-            title = f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})"
-            X, Y = self.prepared.X_unscaled, self.prepared.Y
-            plots.decision_boundary(xx, yy, grid_predictions, X, Y, out / BOUNDARY_PNG, title=title)
-            return [COST_PNG, BOUNDARY_PNG]
-        return [COST_PNG]  # an old boundary is removed with the save (outputs.MODEL_FILES)
+        if result is None or self.grid is None:
+            return [COST_PNG]  # an old boundary is removed with the save (outputs.MODEL_FILES)
+        title = f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})"
+        X, Y = self.prepared.X_unscaled, self.prepared.Y
+        plots.decision_boundary(*self.grid[:2], result.predictions[0], X, Y, out / BOUNDARY_PNG, title=title)
+        return [COST_PNG, BOUNDARY_PNG]
 
     def extra(self) -> dict[str, Any]:
         """What a run's summary adds to the model's: resume, memory, timings, the device."""
+        import jax
+
+        device = jax.devices()[0]
         changes = {k: list(v) for k, v in self.changes.items()}
         before = {"resumed_from": self.start if self.resumed else None, "changed_on_resume": changes}
-        after = {"memory_estimate_bytes": self.memory_bytes, "compile_seconds": self.timings.get("compile_s"),
-                 "run_seconds": self.timings.get("run_s"), "total_seconds": time.perf_counter() - self.started,
-                 **_device()}  # fmt: skip
+        after = {
+            "memory_estimate_bytes": self.memory_bytes,
+            "compile_seconds": self.timings.get("compile_s"),
+            "run_seconds": self.timings.get("run_s"),
+            "total_seconds": time.perf_counter() - self.started,
+            "jax_version": jax.__version__,
+            "backend": jax.default_backend(),
+            "device": f"{device.platform}:{device.id} {device.device_kind}",
+        }
         return {"before": before, "after": after}
 
+    def kept(self, marked: str = "") -> str:
+        """What the folder holds after a failed run: the last checkpoint, or what it held before."""
+        where = self.out / (outputs.NETWORKS if self.sweep else MODEL)
+        if self.saved_iteration is None:
+            return f"{where} left as it was"
+        return f"{where} holds iteration {self.saved_iteration}, the last checkpoint{marked}"
 
-def _fit(
-    params: ParamsLike, run: _Run, history: CostHistory, progress: train.Progress | None, requests: signals.Requests
-) -> tuple[Any, np.ndarray]:
-    """train() on one device or, sharding the examples, on several, with checkpoints."""
-    config, start = run.config, run.start
-    return train.train(
-        params, run.prepared.X, run.prepared.Y, activation=config.activation, output=config.output,
-        gradients=config.gradients, lr=config.lr, iterations=config.iterations - start,
-        chunk=min(config.chunk, config.iterations - start), dtype=config.dtype, start_iteration=start,
-        history=history, devices=config.devices if config.devices > 1 else None, timings=run.timings,
-        progress=None if progress is None else (lambda done, cost: progress(start + done, cost)),
-        checkpoint=lambda iteration, params, history: run.save(params, history, "running"),
-        checkpoint_every=config.checkpoint_every, should_stop=requests,
-        chunk_seconds=min(CHUNK_SECONDS, config.checkpoint_every / 4),
-    )  # fmt: skip
+
+def sweep_module() -> Any:
+    from . import sweep  # matplotlib and the table's code load only when a run gets this far
+
+    return sweep
+
+
+def network_names(configs: Sequence[RunConfig]) -> list[str]:
+    """A sweep's network folders, in grid order."""
+    seeds = ["course" if c.init == "course" else c.seed for c in configs]
+    return [
+        outputs.network_name(k, c.hidden_units, c.lr, c.activation, s) for k, (c, s) in enumerate(zip(configs, seeds))
+    ]
+
+
+def _scores(network: Any) -> dict[str, float | None]:
+    return {"train": network.train_accuracy, "test": network.test_accuracy}
+
+
+def _saved_sweep(
+    configs: list[RunConfig], out: Path
+) -> tuple[list[RunConfig], dict[str, tuple[Any, Any]], list[checkpoint.Model]]:
+    """The networks a sweep saved in ``out``, which must be the grid ``configs`` (each difference refused)."""
+    names = network_names(configs)
+    folder = out / outputs.NETWORKS
+    found = sorted(os.listdir(folder)) if folder.is_dir() else []
+    if found != sorted(names):
+        missing = sorted(set(names) - set(found)) or sorted(set(found) - set(names))
+        raise RunError(
+            f"cannot resume {out}: it holds a sweep of another grid ({len(found)} networks saved, {len(names)} "
+            f"asked; {missing[0]} differs): give the same grid flags, or sweep into another --out"
+        )
+    saved = [checkpoint.load(folder / name) for name in names]
+    again = "give the sweep's flags unchanged to continue, or sweep into another --out"
+    resumed = [resumed_config(config, model, out, again) for config, model in zip(configs, saved)]
+    return [config for config, _ in resumed], resumed[0][1], saved
 
 
 def _configured(
-    settings: Mapping[str, Any] | RunConfig | None, out: Path, resume: bool
-) -> tuple[RunConfig, dict[str, tuple[Any, Any]], int, checkpoint.Model | None]:
-    """(config, changes on resume, start iteration, the saved model or None)."""
+    settings: Any, out: Path, sweep: bool, resume: bool
+) -> tuple[list[RunConfig], dict[str, tuple[Any, Any]], int, list[checkpoint.Model] | None]:
+    """(the configs, changes on resume, the start iteration, the saved models or None)."""
     if not resume:
-        return RunConfig.of(settings), {}, 0, None
-    saved = checkpoint.load(out / MODEL)
-    config, changes = resumed_config(settings or {}, saved, out)
-    if saved.iteration >= config.iterations:
-        raise RunError(f"{out / MODEL} already has {saved.iteration} iterations; ask for more with --iterations")
-    return config, changes, saved.iteration, saved
+        return (settings if sweep else [RunConfig.of(settings)]), {}, 0, None
+    if sweep:
+        configs, changes, saved = _saved_sweep(settings, out)
+    else:
+        saved = [checkpoint.load(out / MODEL)]
+        config, changes = resumed_config(settings or {}, saved[0], out)
+        configs = [config]
+    start = max(model.iteration for model in saved)
+    if start >= configs[0].iterations:
+        where = out / (outputs.NETWORKS if sweep else MODEL)
+        raise RunError(f"{where} already has {start} iterations; ask for more with --iterations")
+    return configs, changes, start, saved
 
 
-def _starting_point(
-    config: RunConfig, prepared: data.Prepared, saved: checkpoint.Model | None
-) -> tuple[ParamsLike, CostHistory, tuple]:
-    """(params, history, segments) to train from: a fresh init, or the saved run's."""
+def _prepared(job: Job, saved: list[checkpoint.Model] | None) -> tuple[list, list, list]:
+    """(params, histories, segments) per network to train from: fresh inits, or the saved models'."""
     import manual
 
+    X, Y = job.prepared.X, job.prepared.Y
     if saved is None:
-        n_x, n_y = prepared.X.shape[0], prepared.Y.shape[0]
-        params: ParamsLike = train.init_params(n_x, config.hidden_units, n_y, config.seed, config.init)
-        history, segments = CostHistory(LIMIT), (checkpoint.segment(0, config),)
+        params = [train.init_params(X.shape[0], c.hidden_units, Y.shape[0], c.seed, c.init) for c in job.configs]
+        histories, segments = [CostHistory(LIMIT) for _ in params], [(checkpoint.segment(0, c),) for c in job.configs]
     else:
-        params, history = saved.params, saved.history
-        segments = saved.segments + (checkpoint.segment(saved.iteration, config),)
-    manual.check_problem(params, prepared.X, prepared.Y, config.output)
-    return params, history, segments
+        params, histories = [s.params for s in saved], [s.history for s in saved]
+        # A network that diverged before the others stopped trains no further: no new segment.
+        segments = [
+            s.segments + (checkpoint.segment(job.start, c),) * (s.iteration == job.start)
+            for s, c in zip(saved, job.configs)
+        ]
+    manual.check_problem(params[0], X, Y, job.config.output)
+    return params, histories, segments
 
 
-def _kept(run: _Run, marked: str = "") -> str:
-    """What the folder holds after a failed run: the last checkpoint, or what it held before."""
-    if run.saved_iteration is None:
-        return f"{run.out / MODEL} left as it was"
-    return f"{run.out / MODEL} holds iteration {run.saved_iteration}, the last checkpoint{marked}"
-
-
-def _save_failed(run: _Run, error: OSError) -> RunError:
-    """A save found the disk full: the folder keeps the last checkpoint, its summary saying "failed", not "running"."""
-    if run.saved_iteration is None:
-        return RunError(f"{error}; {run.out} left as it was")
-    marked = ' (summary.json: status "failed")' if outputs.mark_failed(run.out, str(error)) else ""
-    return RunError(f"{error}; {_kept(run, marked)}")
-
-
-def _train_and_save(params: ParamsLike, run: _Run, history: CostHistory, progress: Any, requests: Any) -> Any:
-    """Train with checkpoints; a divergence saves last_finite.npz (RunError), a stop the last chunk (Interrupted)."""
-    out, config = run.out, run.config
+def _train(job: Job, params: list, histories: list, progress: Any, requests: Any) -> Any:
+    """Every network trained with checkpoints (sweep.train_grid); a stop saves the last chunk (Interrupted)."""
+    config, prepared = job.config, job.prepared
+    grid = None if job.grid is None else data.standardize(job.grid[2], prepared.mean, prepared.std)
     try:
-        trained, _ = _fit(params, run, history, progress, requests)
-        return trained
-    # train() extends ``history`` itself: the exceptions' .history is this same CostHistory.
-    except train.Diverged as e:
-        checkpoint.save(out / LAST_FINITE, run.model(e.params, history, "diverged"))
-        raise RunError(f"{e}: saved to {out / LAST_FINITE}; {_kept(run)}") from None
+        return sweep_module().train_grid(
+            job.configs,
+            prepared.X,
+            prepared.Y,
+            prepared.X_test,
+            prepared.Y_test,
+            params=params,
+            extra=grid,
+            baseline=job.sweep,
+            timings=job.timings,
+            histories=histories,
+            start=job.start,
+            progress=None
+            if progress is None
+            else (lambda done, costs: progress(job.start + done, costs if job.sweep else float(costs[0]))),
+            checkpoint=lambda iteration, nets, records: job.save(nets, records, "running"),
+            checkpoint_every=config.checkpoint_every,
+            should_stop=requests,
+            chunk_seconds=min(CHUNK_SECONDS, config.checkpoint_every / 4),
+        )
     except atomic.NoSpaceError as e:
-        raise _save_failed(run, e) from None
+        raise _save_failed(job, e) from None
     except train.Interrupted as e:
         where = None
-        if e.iteration > run.start:  # nothing new finished: model.npz already holds what there is
-            run.save(e.params, history, "interrupted")
-            where = out / MODEL
-        raise train.Interrupted(
-            e.iteration, e.params, e.history, saved=where, signum=e.signum, total=config.iterations
-        ) from None
+        if e.iteration > job.start:  # nothing new finished: the folder already holds what there is
+            job.save(e.params, e.history, "interrupted")
+            where = job.out / (outputs.NETWORKS if job.sweep else MODEL)
+        raise train.Interrupted(e.iteration, e.params, e.history, where, e.signum, config.iterations) from None
 
 
-def train_run(
-    settings: Mapping[str, Any] | RunConfig | None, out: PathLike, *, resume: bool = False, overwrite: bool = False,
-    progress: train.Progress | None = None,
-    on_start: Callable[[RunConfig, int, dict[str, tuple[Any, Any]]], object] | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Train as ``settings`` (a RunConfig, or a mapping of some of its settings) say, into folder ``out``.
+def _save_failed(job: Job, error: OSError) -> RunError:
+    """A save found the disk full: the folder keeps the last checkpoint, its summary saying "failed", not "running"."""
+    if job.saved_iteration is None or job.sweep:
+        return RunError(f"{error}; {job.kept()}")
+    marked = ' (summary.json: status "failed")' if outputs.mark_failed(job.out, str(error)) else ""
+    return RunError(f"{error}; {job.kept(marked)}")
 
-    Returns the summary (also written to summary.json). resume=True continues the run saved in ``out``;
-    then ``settings`` are only those explicitly asked for (``resumed_config``). ``progress(done, cost)``
-    gets the total iteration count between chunks; ``overwrite`` lets a new run replace a model in ``out``
-    (outputs.Occupied otherwise); ``on_start(config, start, changes)`` is called once everything is checked.
-    Raises config.ConfigError, RunError (bad setting, no room, diverged: the last finite parameters go to
-    last_finite.npz), data.DataError, checkpoint.CheckpointError, memory.TooLarge, train.Interrupted (a stop
-    request: model.npz holds the last finished chunk; .saved says whether one was saved, .signum which signal).
-    """
-    started = time.perf_counter()
-    signals.check()  # a stop request swallowed while JAX was imported (signals.raising) ends the run here
+
+def _finish(job: Job, result: Any) -> Any:
+    """The final save: a run's model, scores and figures, or a sweep's networks and table; a run's network that
+    went non-finite is its error instead (RunError; its last finite parameters saved to last_finite.npz)."""
+    if not job.sweep and result.networks[0].diverged_at is not None:
+        history = result.histories[0]
+        diverged = train.Diverged(history.done, result.params[0], history)
+        checkpoint.save(job.out / LAST_FINITE, job.model(0, result.params[0], history, "diverged"))
+        raise RunError(f"{diverged}: saved to {job.out / LAST_FINITE}; {job.kept()}")
+    try:
+        saved = job.save(result.params, result.histories, "finished", result)
+    except atomic.NoSpaceError as e:
+        raise _save_failed(job, e) from None
+    if not job.sweep and (job.out / LAST_FINITE).exists():  # an earlier run's divergence, superseded
+        os.remove(job.out / LAST_FINITE)
+    return saved
+
+
+def _job(
+    settings: Any, out: PathLike, sweep: bool, resume: bool, overwrite: bool, plots: bool
+) -> tuple[Job, list[checkpoint.Model] | None]:
+    """Everything checked before the folder is claimed: settings, folder, data, memory, disk space."""
+    started, command = time.perf_counter(), "sweep" if sweep else "train"
     out = check_out(out)
     if not resume:
-        outputs.check_replaceable(out, overwrite)
-    config, changes, start, saved = _configured(settings, out, resume)
-    simulate_cpu_devices(config.devices)
-    prepared = data.prepare(config, stats=None if saved is None else (saved.feature_mean, saved.feature_std))
+        outputs.check_replaceable(out, overwrite, command)
+    configs, changes, start, saved = _configured(settings, out, sweep, resume)
+    first = configs[0]
+    simulate_cpu_devices(first.devices)
+    prepared = data.prepare(first, stats=None if saved is None else (saved[0].feature_mean, saved[0].feature_std))
     if saved is not None:
-        _check_resumed_data(prepared, saved, config)
-    check_problem(config, prepared)
-    grid = _boundary_grid(config, prepared)
-    memory_bytes = memory.check(estimate_memory([config], prepared, plots=True, start=start, baseline=False))
-    params, history, segments = _starting_point(config, prepared, saved)
+        _check_resumed_data(prepared, saved[0], first)
+    check_problem(first, prepared)
+    grid = None if sweep else _boundary_grid(first, prepared)
+    sizes = estimate_memory(configs, prepared, plots=plots, start=start, baseline=sweep)
+    job = Job(out, configs, sweep, plots, prepared, grid, start, resume, changes, [], memory.check(sizes), started)
     n_x, n_y = prepared.X.shape[0], prepared.Y.shape[0]
-    atomic.check_space(out, outputs.model_bytes(n_x, config.hidden_units, n_y, config.dtype))  # before any work
-    with Claim(out):
-        if not resume:
-            outputs.check_replaceable(out, overwrite)  # again, under the lock: a run may have finished meanwhile
-        run = _Run(out, config, prepared, grid, start, resume, changes, segments, memory_bytes, {}, started)
-        threading.Thread(target=_warm_up, args=(config, prepared, grid), daemon=True).start()
-        if on_start is not None:
-            on_start(config, start, changes)
-        with signals.recorded() as requests:
-            params = _train_and_save(params, run, history, progress, requests)
-            return _finish(params, run, history, requests)
+    atomic.check_space(out, len(configs) * outputs.model_bytes(n_x, first.hidden_units, n_y, first.dtype, not sweep))
+    return job, saved
 
 
-def _finish(params: ParamsLike, run: _Run, history: CostHistory, requests: signals.Requests) -> dict[str, Any]:
-    """The final save (scores, the boundary); a stop asked for meanwhile is reported after it (Interrupted)."""
-    scores, grid_predictions = _evaluate(params, run.config, run.prepared, run.grid)
-    try:
-        summary = run.save(params, history, "finished", scores, grid_predictions)
-    except atomic.NoSpaceError as e:
-        raise _save_failed(run, e) from None
-    if (run.out / LAST_FINITE).exists():  # an earlier run's divergence, superseded by this model
-        os.remove(run.out / LAST_FINITE)
-    stop = requests()
-    if stop is not None:  # asked to stop during the last chunk or the final save: all is saved
-        total = run.config.iterations
-        raise train.Interrupted(history.done, params, history, saved=run.out / MODEL, signum=stop, total=total)
-    return summary
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What a run did: ``result`` (sweep.SweepResult: every network's scores), ``summary`` (a training's
+    summary.json content) or ``files`` (a sweep's names written), and a stop request that came after training
+    (its signal number) or None."""
+
+    result: Any
+    summary: dict[str, Any] | None
+    files: list[str]
+    stop: int | None
 
 
-def sweep_run(
-    settings: Mapping[str, Any], out: PathLike, *, seeds: int | None = None, plots: bool = True,
-    overwrite: bool = False, progress: Any = None,
-) -> tuple[Any, list[str], int | None]:  # fmt: skip
-    """What ``shallownet sweep`` does: every network of ``config.sweep_grid(settings, seeds)`` trained at once.
+def run(
+    settings: Any,
+    out: PathLike,
+    *,
+    sweep: bool = False,
+    seeds: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    plots: bool = True,
+    progress: Callable[[int, Any], object] | None = None,
+    on_start: Callable[[RunConfig, int, dict[str, tuple[Any, Any]]], object] | None = None,
+) -> Outcome:
+    """Train as ``settings`` say into folder ``out``: one network (a RunConfig or a mapping of some of its
+    settings), or (``sweep``) every network of ``config.sweep_grid(settings, seeds)``.
 
-    The same checks as a run before anything is compiled; then the table's files and every network's model
-    into ``out`` in one save after training, under the folder's lock (a folder holding a sweep's results
-    needs ``overwrite``). Returns (SweepResult, the names written, the signal of a stop request that came
-    after training or None). A stop request during training raises train.Interrupted (nothing written).
+    ``resume`` continues what ``out`` holds (a training: ``settings`` are only those asked for,
+    ``resumed_config``; a sweep: the same grid). ``progress(done, cost or costs)`` between chunks;
+    ``overwrite`` lets a new run replace what ``out`` holds (outputs.Occupied otherwise); ``on_start(config,
+    start, changes)`` once everything is checked. Raises config.ConfigError, RunError (bad setting, no room,
+    diverged), data.DataError, checkpoint.CheckpointError, memory.TooLarge, train.Interrupted (a stop
+    request: the last finished chunk saved; .saved says where, or None).
     """
-    from . import sweep
-
-    signals.check()  # as in train_run
-    configs = run_config.sweep_grid(settings, seeds=seeds)
-    out = check_out(out)
-    outputs.check_replaceable(out, overwrite, "sweep")
-    prepared = data.prepare(configs[0])
-    check_problem(configs[0], prepared)
-    memory.check(estimate_memory(configs, prepared, plots=plots))
-    with Claim(out):  # two sweeps (or a sweep and a run) never write into one folder at once
-        outputs.check_replaceable(out, overwrite, "sweep")
+    signals.check()  # a stop request swallowed while JAX was imported (signals.raising) ends the run here
+    if sweep:
+        settings = run_config.sweep_grid(settings, seeds=seeds)
+    job, saved = _job(settings, out, sweep, resume, overwrite, plots)
+    with Claim(job.out):
+        if not resume:  # again, under the lock: a run may have finished meanwhile
+            outputs.check_replaceable(job.out, overwrite, "sweep" if sweep else "train")
+        params, histories, job.segments = _prepared(job, saved)
+        if plots:
+            threading.Thread(target=_preload_plots, daemon=True).start()
+        if on_start is not None:
+            on_start(job.config, job.start, job.changes)
         with signals.recorded() as requests:
-            result = sweep.run_configs(
-                configs, prepared, progress=progress, should_stop=requests, chunk_seconds=CHUNK_SECONDS
-            )
-            files = outputs.save_sweep(out, result, configs, prepared, plots)
-    return result, files, requests()
+            result = _train(job, params, histories, progress, requests)
+            saved = _finish(job, result)
+            stop = requests()
+    return Outcome(result, None, saved, stop) if sweep else Outcome(result, saved, saved["files"], stop)
+
+
+def _preload_plots() -> None:
+    """Import matplotlib while the main thread compiles and trains (mostly outside the GIL)."""
+    with contextlib.suppress(Exception):
+        from . import plots
+
+        plots.preload()
+
+
+def train_run(settings: Mapping[str, Any] | RunConfig | None, out: PathLike, **options: Any) -> dict[str, Any]:
+    """``run`` for one network; returns its summary. A stop request during the final save raises
+    train.Interrupted once all is saved."""
+    outcome = run(settings, out, **options)
+    if outcome.stop is not None:
+        history = outcome.result.histories[0]
+        total, saved = outcome.result.networks[0].iterations, Path(out) / MODEL
+        raise train.Interrupted(history.done, outcome.result.params[0], history, saved, outcome.stop, total)
+    assert outcome.summary is not None
+    return outcome.summary

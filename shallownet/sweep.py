@@ -26,7 +26,7 @@ import numpy as np
 from . import logistic
 from .checkpoint import PathLike
 from .config import SWEEP_ORDER
-from .evaluate import accuracies, forward_many
+from .evaluate import forward_many, predictions, score
 from .history import LIMIT
 from .outputs import SWEEP_TABLE_FILES
 
@@ -34,12 +34,21 @@ if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
     from manual.typing import AnyArray
 
     from .config import RunConfig
-    from .data import Prepared
     from .stack import HostParams
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
-CSV_COLUMNS = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost", "diverged_at",
-               "train_accuracy", "test_accuracy")  # fmt: skip
+CSV_COLUMNS = (
+    "model",
+    "hidden_units",
+    "lr",
+    "activation",
+    "seed",
+    "iterations",
+    "final_cost",
+    "diverged_at",
+    "train_accuracy",
+    "test_accuracy",
+)
 MAX_PANELS = 24
 
 
@@ -77,6 +86,7 @@ class SweepResult:
     logistic: dict[str, float | None] | None  # {"train_accuracy", "test_accuracy"}, or None
     timings: dict[str, float] = field(default_factory=dict)  # seconds: compile, train, baseline
     histories: list[Any] = field(default_factory=list)  # a CostHistory per network, in the order of ``networks``
+    predictions: Any = None  # (N, n_y, k): each network's predictions on ``train_grid``'s extra columns
 
     def configurations(self) -> list[Configuration]:
         """The distinct configurations in sweep order."""
@@ -123,8 +133,19 @@ def check_configs(configs: Sequence["RunConfig"]) -> None:
     """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
     if not configs:
         raise ValueError("no networks to sweep")
-    shared = ("data", "labels", "output", "gradients", "dtype", "init", "iterations", "chunk", "test_split",
-              "standardize")  # fmt: skip
+    shared = (
+        "data",
+        "labels",
+        "output",
+        "gradients",
+        "dtype",
+        "init",
+        "iterations",
+        "chunk",
+        "test_split",
+        "standardize",
+        "devices",
+    )
     for config in configs:
         differ = [name for name in shared if getattr(config, name) != getattr(configs[0], name)]
         if differ:
@@ -134,8 +155,10 @@ def check_configs(configs: Sequence["RunConfig"]) -> None:
 def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None) -> dict[str, Any]:
     """sweep.json's settings: the grid's axes and what its networks share."""
     first = configs[0]
-    axes = {key: list(dict.fromkeys(getattr(config, name) for config in configs))
-            for key, name in zip(("hidden_units", "lrs", "activations"), SWEEP_ORDER)}  # fmt: skip
+    axes = {
+        key: list(dict.fromkeys(getattr(config, name) for config in configs))
+        for key, name in zip(("hidden_units", "lrs", "activations"), SWEEP_ORDER)
+    }
     seeds = list(dict.fromkeys(_seed(config) for config in configs))
     shared = {name: getattr(first, name) for name in ("iterations", "gradients", "dtype", "chunk")}
     return {**axes, "init": first.init, "seeds": seeds, **shared, "examples": int(m), "test_examples": m_test}
@@ -158,63 +181,107 @@ def _baseline(
 
 
 def train_grid(
-    configs: Sequence["RunConfig"], X: "AnyArray", Y: "AnyArray", X_test: "AnyArray | None" = None,
-    Y_test: "AnyArray | None" = None, *, baseline: bool = True, timings: dict[str, float] | None = None,
+    configs: Sequence["RunConfig"],
+    X: "AnyArray",
+    Y: "AnyArray",
+    X_test: "AnyArray | None" = None,
+    Y_test: "AnyArray | None" = None,
+    *,
+    params: Sequence[Any] | None = None,
+    extra: Any = None,
+    baseline: bool = True,
+    timings: dict[str, float] | None = None,
     **options: Any,
-) -> SweepResult:  # fmt: skip
-    """Train one network per config (``config.sweep_grid``'s list) at once on X, Y; returns a SweepResult.
+) -> SweepResult:
+    """Train one network per config (``config.sweep_grid``'s list; a run's one config) at once on X, Y.
 
-    X (n_x, m), Y (n_y, m) with 0/1 labels (sigmoid output). ``options``: progress(done, last costs),
-    should_stop, chunk_seconds (``train.train_many``; a stop raises train.Interrupted). ``baseline`` adds the
-    logistic-regression row. ``timings`` (a dict) receives compile_s, run_s, train_s, baseline_s.
+    X (n_x, m), Y (n_y, m). ``params``: where each network starts (default: its config's init); ``extra``
+    (n_x, k): more columns to predict (a run's decision-boundary grid: ``SweepResult.predictions``).
+    ``options``: histories and start (a resumed run's), progress, checkpoint, should_stop, chunk_seconds
+    (``train.train_many``; a stop raises train.Interrupted). ``baseline`` adds the logistic-regression
+    row; ``timings`` (a dict) receives compile_s, run_s, train_s, baseline_s.
     """
     from . import train
 
     check_configs(configs)
-    first, dtype = configs[0], configs[0].dtype
+    first, dtype, start = configs[0], configs[0].dtype, options.get("start", 0)
     n_x, n_y = np.shape(X)[0], np.shape(Y)[0]
-    params = [train.init_params(n_x, c.hidden_units, n_y, c.seed, c.init) for c in configs]
+    if params is None:
+        params = [train.init_params(n_x, c.hidden_units, n_y, c.seed, c.init) for c in configs]
     X, Y = np.asarray(X, dtype), np.asarray(Y, dtype)
     test = None if X_test is None else (np.asarray(X_test, dtype), np.asarray(Y_test, dtype))
     # The scores come out of the training's own program: no compile of their own.
-    evaluate = X if test is None else np.concatenate([X, test[0]], axis=1)
+    parts = [X] + ([] if test is None else [test[0]]) + ([] if extra is None else [np.asarray(extra, dtype)])
+    evaluate = np.concatenate(parts, axis=1)
     timings = {} if timings is None else timings
     activations = [config.activation for config in configs]
     started = time.perf_counter()
     result = train.train_many(
-        params, X, Y, lr=[c.lr for c in configs], activation=activations, output="sigmoid",
-        gradients=first.gradients, iterations=first.iterations, chunk=first.chunk, dtype=dtype,
-        timings=timings, cost_limit=LIMIT, evaluate=evaluate, **options,
-    )  # fmt: skip
+        params,
+        X,
+        Y,
+        lr=[c.lr for c in configs],
+        activation=activations,
+        output=first.output,
+        gradients=first.gradients,
+        iterations=first.iterations - start,
+        chunk=min(first.chunk, first.iterations - start),
+        dtype=dtype,
+        timings=timings,
+        cost_limit=LIMIT,
+        evaluate=evaluate,
+        devices=first.devices if first.devices > 1 else None,
+        **options,
+    )
     timings["train_s"] = time.perf_counter() - started
     A2 = result.predictions
     if A2 is None:  # every network stopped before the last iteration
-        A2 = forward_many(result.params, evaluate, activation=activations)
-    m = X.shape[1]
-    train_acc = accuracies(A2[:, :, :m], Y)
-    test_acc = [None] * len(configs) if test is None else accuracies(A2[:, :, m:], test[1])
+        A2 = forward_many(result.params, evaluate, activation=activations, output=first.output)
+    m, m_test = X.shape[1], 0 if test is None else test[0].shape[1]
+    P = predictions(A2, first.output)
+    train_scores = [score(p[:, :m], Y, first.output) for p in P]
+    test_scores = [None if test is None else score(p[:, m : m + m_test], test[1], first.output) for p in P]
     networks = [
         Network(
-            Configuration(c.hidden_units, c.lr, c.activation), _seed(c), int(result.steps[k]),
-            float(result.final_costs[k]), result.diverged_at[k], train_acc[k], test_acc[k],
+            Configuration(c.hidden_units, c.lr, c.activation),
+            _seed(c),
+            history.done,
+            float(cost),
+            history.done if gone else None,
+            train_scores[k],
+            test_scores[k],
         )
-        for k, c in enumerate(configs)
-    ]  # fmt: skip
+        for k, (c, history, cost, gone) in enumerate(
+            zip(configs, result.histories, result.final_costs, result.diverged)
+        )
+    ]
     row, note = (
         _baseline(X, Y, test, timings, options.get("should_stop") or (lambda: None)) if baseline else (None, None)
     )
-    settings = _settings(configs, m, None if test is None else int(test[0].shape[1]))
+    settings = _settings(configs, m, None if test is None else m_test)
     if note is not None:
         settings["baseline"] = note
-    return SweepResult(settings, networks, result.params, row, timings, result.histories)
+    return SweepResult(settings, networks, result.params, row, timings, result.histories, P[:, :, m + m_test :])
 
 
 def run(
-    X: "AnyArray", Y: "AnyArray", *, hidden_units: Sequence[int], lrs: Sequence[float] = (1.2,),
-    activations: Sequence[str] = ("tanh",), seeds: int | None = None, seed: int = 0, init: str = "course",
-    iterations: int = 5000, gradients: str = "manual", dtype: str = "float64", chunk: int = 1000,
-    X_test: "AnyArray | None" = None, Y_test: "AnyArray | None" = None, **options: Any,
-) -> SweepResult:  # fmt: skip
+    X: "AnyArray",
+    Y: "AnyArray",
+    *,
+    hidden_units: Sequence[int],
+    lrs: Sequence[float] = (1.2,),
+    activations: Sequence[str] = ("tanh",),
+    seeds: int | None = None,
+    seed: int = 0,
+    init: str = "course",
+    iterations: int = 5000,
+    gradients: str = "manual",
+    dtype: str = "float64",
+    chunk: int = 1000,
+    X_test: "AnyArray | None" = None,
+    Y_test: "AnyArray | None" = None,
+    **options: Any,
+) -> SweepResult:
     """The library's sweep: the grid of ``config.sweep_grid`` (validated as ``shallownet sweep`` validates it).
 
     Every hidden size x lr x activation, each with ``seeds`` K random inits (seed .. seed + K - 1; init
@@ -226,11 +293,6 @@ def run(
     settings.update(init=init, seed=seed, iterations=iterations, gradients=gradients, dtype=str(np.dtype(dtype)))
     configs = config.sweep_grid({**settings, "chunk": chunk}, seeds=seeds)
     return train_grid(configs, X, Y, X_test, Y_test, **options)
-
-
-def run_configs(configs: Sequence["RunConfig"], prepared: "Prepared", **options: Any) -> SweepResult:
-    """Train the networks of ``configs`` (``config.sweep_grid``) on ``prepared`` (``data.prepare(configs[0])``)."""
-    return train_grid(configs, prepared.X, prepared.Y, prepared.X_test, prepared.Y_test, **options)
 
 
 # ---------------------------------------------------------------- what a sweep shows
@@ -296,14 +358,24 @@ def json_record(result: SweepResult) -> dict[str, Any]:
         {**asdict(network.configuration), **{k: clean(v) for k, v in asdict(network).items() if k != "configuration"}}
         for network in result.networks
     ]
-    return {"settings": result.settings, "summary": result.summary(), "networks": networks,
-            "logistic_regression": result.logistic, "seconds": result.timings}  # fmt: skip
+    return {
+        "settings": result.settings,
+        "summary": result.summary(),
+        "networks": networks,
+        "logistic_regression": result.logistic,
+        "seconds": result.timings,
+    }
 
 
 def write_outputs(
-    result: SweepResult, out: PathLike, X: np.ndarray, Y: np.ndarray, *, plots: bool = True,
+    result: SweepResult,
+    out: PathLike,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    plots: bool = True,
     scale: tuple[np.ndarray, np.ndarray] | None = None,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Write sweep.csv, sweep.json and (plots=True) accuracy.png and, for 2-D data, decision_boundaries.png.
 
     X is in the data's own units (the plot's axes); ``scale`` = (mean, std) when the networks were

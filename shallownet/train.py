@@ -16,13 +16,22 @@ from numpy.typing import DTypeLike
 import manual
 from manual.typing import AnyArray, ParamsLike
 
-from .fit import Diverged, Fitted, Interrupted, fit, last_costs, stacked_costs
+from .fit import Diverged, Interrupted, fit, last_costs, stacked_costs
 from .history import CostHistory
 from .stack import HostParams, Stack
 from .step import GRAD_PATHS, check_gradients
 
-__all__ = ["GRAD_PATHS", "Diverged", "Interrupted", "ManyResult", "accuracy", "init_params", "predict", "train",
-           "train_many"]  # fmt: skip
+__all__ = [
+    "GRAD_PATHS",
+    "Diverged",
+    "Interrupted",
+    "ManyResult",
+    "accuracy",
+    "init_params",
+    "predict",
+    "train",
+    "train_many",
+]
 
 INIT_SCALE = 0.01
 Progress = Callable[[int, float], object]  # progress(iterations done, last cost)
@@ -58,54 +67,54 @@ def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: in
     manual.checks.check_count(chunk, "chunk")
 
 
-def _fit_stack(
-    params: Sequence[ParamsLike], X: AnyArray, Y: AnyArray, *, lr: Any, activation: Any, dtype: np.dtype, buckets: Any,
-    **fit_options: Any,
-) -> Fitted:  # fmt: skip
-    """The networks as one Stack, trained by the one host loop (``fit.fit``): train's and train_many's core."""
-    n_x, m = np.shape(X)
-    stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
-    return fit(stack, X, Y, **fit_options)
-
-
 def train(
-    params: ParamsLike, X: AnyArray, Y: AnyArray, *, activation: str = "tanh", output: str = "sigmoid",
-    gradients: Any = "manual", lr: float = 1.2, iterations: int = 10000, chunk: int = 1000,
-    dtype: DTypeLike | None = None, progress: Progress | None = None, start_iteration: int = 0,
-    history: CostHistory | None = None, checkpoint: Callable[[int, HostParams, CostHistory], object] | None = None,
-    devices: int | None = None, **options: Any,
-) -> tuple[HostParams, np.ndarray]:  # fmt: skip
-    """Run ``iterations`` gradient-descent steps; returns (params numpy, costs numpy).
+    params: ParamsLike,
+    X: AnyArray,
+    Y: AnyArray,
+    *,
+    activation: str = "tanh",
+    lr: float = 1.2,
+    dtype: DTypeLike | None = None,
+    progress: Progress | None = None,
+    start_iteration: int = 0,
+    history: CostHistory | None = None,
+    checkpoint: Callable[[int, HostParams, CostHistory], object] | None = None,
+    **options: Any,
+) -> tuple[HostParams, np.ndarray]:
+    """One network: ``train_many`` of a stack of one; returns (params numpy, costs numpy).
 
-    ``dtype`` (default: that of X) casts data and parameters (float32 fastest, float64 for verification).
-    ``progress(done, last_cost)`` is called between chunks. Raises Diverged (with the last finite params) if
-    a step goes non-finite, Interrupted (the last chunk's params) on a stop. ``start_iteration``: where a
-    resumed run's ``history`` (a CostHistory) ends; ``costs`` is then its kept costs. ``devices`` (a count)
-    shards the examples (``shallownet.parallel``); ``options``: see ``fit.fit``, ``fit.drive``.
+    ``dtype`` (default: that of X) casts data and parameters. ``progress(done, last_cost)`` is called
+    between chunks. Raises Diverged (with the last finite params) if a step goes non-finite, Interrupted
+    (the last chunk's params) on a stop. ``start_iteration``: where a resumed run's ``history`` ends;
+    ``costs`` is then its kept costs. ``options``: see ``train_many``.
     """
-    _check(X, Y, output, gradients, iterations, chunk)
+    output = options.get("output", "sigmoid")
+    _check(X, Y, output, options.get("gradients", "manual"), options.get("iterations", 1), options.get("chunk", 1))
     manual.checks.check_positive_number(lr, "lr")
     manual.check_activation(activation)
     manual.check_problem(params, X, Y, output)
     dtype = np.dtype(dtype or np.asarray(X).dtype)
-    manual.checks.check_dtype(dtype)
     history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
-    if history.done != start_iteration:
-        raise ValueError(f"the history ends at iteration {history.done}, not at the start {start_iteration}")
     try:
-        fitted = _fit_stack(
-            [params], X, Y, lr=lr, activation=activation, dtype=dtype, buckets="exact", histories=[history],
-            gradients=gradients, output=output, iterations=iterations, chunk=chunk, devices=devices,
+        result = train_many(
+            [params],
+            X,
+            Y,
+            lr=lr,
+            activation=activation,
+            dtype=dtype,
+            buckets="exact",
+            histories=[history],
             start=start_iteration,
             progress=None if progress is None else (lambda done, costs: progress(done, float(costs[0]))),
             checkpoint=None if checkpoint is None else (lambda at, nets, records: checkpoint(at, nets[0], records[0])),
             **options,
-        )  # fmt: skip
+        )
     except Interrupted as e:
         raise Interrupted(e.iteration, e.params[0], history, signum=e.signum, total=e.total) from None
-    if fitted.diverged[0]:
-        raise Diverged(history.done, fitted.params[0], history)
-    return fitted.params[0], history.costs
+    if result.diverged[0]:
+        raise Diverged(history.done, result.params[0], history)
+    return result.params[0], history.costs
 
 
 def predict(params: ParamsLike, X: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:
@@ -155,24 +164,54 @@ class ManyResult:
 
 
 def train_many(
-    params: Sequence[ParamsLike], X: AnyArray, Y: AnyArray, *, lr: Any = 1.2, activation: Any = "tanh",
-    output: str = "sigmoid", gradients: str = "manual", iterations: int = 10000, chunk: int = 1000,
-    dtype: DTypeLike | None = None, buckets: Any = "auto", cost_limit: int | None = None, **options: Any,
-) -> ManyResult:  # fmt: skip
+    params: Sequence[ParamsLike],
+    X: AnyArray,
+    Y: AnyArray,
+    *,
+    lr: Any = 1.2,
+    activation: Any = "tanh",
+    output: str = "sigmoid",
+    gradients: Any = "manual",
+    iterations: int = 10000,
+    chunk: int = 1000,
+    dtype: DTypeLike | None = None,
+    buckets: Any = "auto",
+    cost_limit: int | None = None,
+    histories: Sequence[CostHistory] | None = None,
+    start: int = 0,
+    devices: int | None = None,
+    **options: Any,
+) -> ManyResult:
     """Train every network of ``params`` (a list of W1 b1 W2 b2 dicts) on the same X, Y, all at once.
 
     ``lr`` and ``activation``: one value for all or one per network. Each network gets what
     ``train(params[k], X, Y, lr=lr[k], ...)`` gives it alone (to round-off). A network whose step goes
-    non-finite stops there (``ManyResult``) and the others go on. ``cost_limit``: points each history keeps
-    (None: all). ``options``: progress(done, last costs (N,)), should_stop, chunk_seconds, timings, evaluate
-    (``fit.fit``). A stop raises Interrupted whose .params and .history are lists. ``buckets``: see
-    ``stack.make_layout``.
+    non-finite stops there (``ManyResult``) and the others go on. ``histories``: one per network, each ending
+    at ``start`` (a resumed run's), else new ones keeping ``cost_limit`` points. ``devices`` (a count) shards
+    the examples (``shallownet.parallel``; ``gradients`` may then be a per-shard function). ``options``:
+    progress(done, last costs (N,)), checkpoint, should_stop, chunk_seconds, timings, evaluate (``fit.fit``,
+    ``fit.drive``). A stop raises Interrupted whose .params and .history are lists.
     """
     _check(X, Y, output, gradients, iterations, chunk)
     dtype = np.dtype(dtype or np.asarray(X).dtype)
-    histories = [CostHistory(cost_limit, dtype=dtype) for _ in params]
-    fitted = _fit_stack(
-        params, X, Y, lr=lr, activation=activation, dtype=dtype, buckets=buckets, histories=histories,
-        gradients=gradients, output=output, iterations=iterations, chunk=chunk, **options,
-    )  # fmt: skip
-    return ManyResult(fitted.params, histories, fitted.steps, fitted.diverged, fitted.predictions)
+    manual.checks.check_dtype(dtype)
+    histories = [CostHistory(cost_limit, dtype=dtype) for _ in params] if histories is None else histories
+    for history in histories:
+        if history.done != start:
+            raise ValueError(f"the history ends at iteration {history.done}, not at the start {start}")
+    n_x, m = np.shape(X)
+    stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
+    fitted = fit(
+        stack,
+        X,
+        Y,
+        gradients=gradients,
+        output=output,
+        iterations=iterations,
+        chunk=chunk,
+        histories=histories,
+        devices=devices,
+        start=start,
+        **options,
+    )
+    return ManyResult(fitted.params, list(histories), fitted.steps, fitted.diverged, fitted.predictions)

@@ -479,13 +479,13 @@ def test_check_subcommand_is_registered_when_its_module_exists(monkeypatch, caps
 
 def test_devices_above_one_shard_the_examples(monkeypatch, tmp_path):
     """--devices N reaches the one training function as its device count (this process has one device)."""
-    real, calls = train.train, []
+    real, calls = train.train_many, []
 
     def one_device(params, X, Y, *, devices, **kwargs):
         calls.append(devices)
         return real(params, X, Y, **kwargs)
 
-    monkeypatch.setattr(train, "train", one_device)
+    monkeypatch.setattr(train, "train_many", one_device)
     assert cli.main(["train", "--devices", "2", "--out", str(tmp_path / "p")] + FAST) == 0
     assert calls == [2]
     summary = json.loads((tmp_path / "p" / "summary.json").read_text())
@@ -790,7 +790,7 @@ def test_a_stop_request_outside_training_exits_128_plus_the_signal_in_one_line(c
     def stopped(*args, **kwargs):
         raise signals.Stop(signum)  # what signals.raising() raises for it
 
-    monkeypatch.setattr(sweep, "run_configs", stopped)
+    monkeypatch.setattr(sweep, "train_grid", stopped)
     code, _, err = run(capsys, "sweep", "--hidden-units", "2", "--iterations", "10")
     expect_one_line_error(code, err, f"shallownet: interrupted by {signal.Signals(signum).name}")
     assert code == 128 + signum

@@ -161,7 +161,7 @@ def test_a_read_only_out_is_refused_before_training(where, cache):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_stopped_sweep_exits_128_plus_the_signal_and_says_nothing_was_written(tmp_path, cache, signum):
+def test_a_stopped_sweep_exits_128_plus_the_signal_and_saves_its_networks(tmp_path, cache, signum):
     """On a terminal (its progress bar shows training has begun); the stop waits for the chunk boundary."""
     import fcntl
     import pty
@@ -193,7 +193,7 @@ def test_a_stopped_sweep_exits_128_plus_the_signal_and_says_nothing_was_written(
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, text=True, env=environment(cache))
     os.close(terminal)
     try:
-        shown = read_until(master, rb"sweep: +\d+%?\|?.*\d+/100000000", process)
+        shown = read_until(master, rb"sweep: +\d+%?\|?.*[1-9]\d*/100000000", process)  # a chunk has finished
         process.send_signal(signum)
         stdout, _ = process.communicate(timeout=60)
         shown += read_rest(master)  # the rest of the terminal's output
@@ -202,9 +202,10 @@ def test_a_stopped_sweep_exits_128_plus_the_signal_and_says_nothing_was_written(
     assert process.returncode == 128 + signum and stdout == ""
     text = shown.decode(errors="replace")
     found = re.search(
-        rf"shallownet: interrupted by {signal.Signals(signum).name} after iteration (\d+) of "
-        r"100000000; nothing written \(a sweep does not resume: run it again\)",
+        rf"shallownet: interrupted by {signal.Signals(signum).name} after iteration (\d+); saved "
+        rf"{re.escape(str(out / 'networks'))}, continue with --resume",
         text,
     )
     assert found and int(found[1]) > 0 and "Traceback" not in text, text[-1000:]
-    assert not out.exists()
+    models = [checkpoint.load(folder) for folder in sorted((out / "networks").iterdir())]
+    assert len(models) == 8 and {(m.status, m.iteration) for m in models} == {("interrupted", int(found[1]))}

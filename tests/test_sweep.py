@@ -3,6 +3,10 @@
 import csv
 import io
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -167,7 +171,8 @@ def test_each_config_of_the_grid_is_one_network_in_its_order(flower, seeds):
     from shallownet import config
 
     configs = config.sweep_grid({"hidden_units": [1, 2], "lr": [0.5, 1.2], "iterations": 2}, seeds=seeds)
-    result = sweep.run_configs(configs, data.prepare(configs[0]), baseline=False)
+    prepared = data.prepare(configs[0])
+    result = sweep.train_grid(configs, prepared.X, prepared.Y, baseline=False)
     shown = [(n.configuration.hidden_units, n.configuration.lr, n.seed) for n in result.networks]
     assert shown == [(c.hidden_units, c.lr, "course" if c.init == "course" else c.seed) for c in configs]
 
@@ -177,4 +182,84 @@ def test_networks_that_do_not_share_the_data_settings_are_refused(flower):
 
     grid = config.sweep_grid({"hidden_units": [1, 2], "iterations": 2})
     with pytest.raises(ValueError, match="the networks of one sweep must share iterations"):
-        sweep.run_configs([grid[0], grid[1].replace(iterations=3)], data.prepare(grid[0]))
+        sweep.train_grid([grid[0], grid[1].replace(iterations=3)], *data.flower())
+
+
+# ---------------------------------------------------------------- a sweep checkpoints and resumes
+
+SWEEP = [
+    "sweep",
+    "--hidden-units",
+    "2",
+    "5",
+    "--lr",
+    "1.2",
+    "0.5",
+    "--seeds",
+    "2",
+    "--dtype",
+    "float64",
+    "--no-plots",
+    "--checkpoint-every",
+    "0.3",
+]
+
+
+def networks(folder):
+    from shallownet import checkpoint
+
+    return {path.name: checkpoint.load(path) for path in sorted((folder / "networks").iterdir())}
+
+
+def resumes_identically(out, tmp_path, more=200):
+    """``sweep --resume`` to N + more iterations equals, network by network and bit for bit, a sweep never
+    stopped; every network's model stays one ``predict --model`` reads."""
+    from shallownet import cli
+
+    saved = networks(out)
+    total = max(model.iteration for model in saved.values()) + more
+    assert cli.main([*SWEEP, "--out", str(out), "--resume", "--iterations", str(total)]) == 0
+    assert cli.main([*SWEEP, "--out", str(tmp_path / "whole"), "--iterations", str(total)]) == 0
+    resumed, whole = networks(out), networks(tmp_path / "whole")
+    assert list(resumed) == list(whole) and len(resumed) == 8
+    for name, model in resumed.items():
+        assert model.status == "finished" and model.iteration == total
+        for k in model.params:
+            np.testing.assert_array_equal(model.params[k], whole[name].params[k], err_msg=f"{name} {k}")
+        for a, b in zip(model.history.arrays(), whole[name].history.arrays()):
+            np.testing.assert_array_equal(a, b)
+    assert (out / "sweep.csv").read_text() == (tmp_path / "whole" / "sweep.csv").read_text()
+    assert cli.main(["predict", "--model", str(out / "networks" / name), "--data", "flower"]) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_a_sweep_stopped_or_killed_resumes_to_exactly_the_networks_of_one_never_stopped(tmp_path, capsys, signum):
+    from work_lost import environment, wait_for
+
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "shallownet.cli", *SWEEP, "--iterations", str(10**9), "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+    wait_for(out / "networks", process)
+    time.sleep(0.4)  # past a second checkpoint: kill -9 may land in the middle of a save
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    if signum == signal.SIGKILL:
+        assert process.returncode == -signal.SIGKILL
+    else:
+        assert process.returncode == 128 + signum and f"saved {out / 'networks'}, continue with --resume" in err
+    resumes_identically(out, tmp_path)
+    capsys.readouterr()
+
+
+def test_a_sweep_resumed_with_another_grid_is_refused_in_one_line(tmp_path, capsys):
+    from shallownet import cli
+
+    out = tmp_path / "sweep"
+    assert cli.main([*SWEEP, "--out", str(out), "--iterations", "20"]) == 0
+    capsys.readouterr()
+    for changed in (["--hidden-units", "2", "6"], ["--seeds", "3"], ["--dtype", "float32"]):
+        argv = [*SWEEP, *changed, "--out", str(out), "--resume", "--iterations", "40"]
+        assert cli.main(argv) == 1
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"shallownet: error: cannot resume {out}"), lines
+    assert all(model.iteration == 20 for model in networks(out).values())
