@@ -96,9 +96,11 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
     """``write(file)`` on a temporary file next to ``path``, flushed, then renamed over ``path``.
 
     Readers see the old file or the new one; the stop signals wait meanwhile. A killed write leaves a
-    hidden ``.NAME.*.tmp`` (``remove_leftovers``).
+    hidden ``.NAME.*.tmp`` (``remove_leftovers``). Inside a save's staging folder nothing is flushed here:
+    ``replace_entries`` flushes the whole save at once.
     """
     path = Path(path)
+    staged = any(part.startswith(STAGING_PREFIX) for part in path.parent.parts)
     with signals.deferred():
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
@@ -108,13 +110,15 @@ def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
             with os.fdopen(fd, "wb") as f:
                 write(f)
                 f.flush()
-                os.fsync(f.fileno())
+                if not staged:
+                    os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
                 os.remove(tmp)
             raise
-        fsync_path(path.parent)
+        if not staged:
+            fsync_path(path.parent)
 
 
 def remove_leftovers(folder: PathLike, names: Iterable[str]) -> list[str]:

@@ -85,16 +85,12 @@ class Model:
         return {**arrays, "meta": np.asarray(json.dumps(self.meta()))}
 
 
-def save(path: PathLike, model: Model, *, plain: bool = False) -> None:
-    """Write ``model`` to ``path`` once checked to load back: atomically, or (``plain``) a plain write into
-    a save's staging folder, which ``atomic.replace_entries`` flushes and commits."""
+def save(path: PathLike, model: Model) -> None:
+    """Write ``model`` to ``path`` atomically, once checked to load back."""
     arrays: dict[str, Any] = model.arrays()
     validate(arrays, path)
-    if plain:
-        with open(path, "wb") as f:
-            np.savez(f, **arrays)
-    else:  # np.savez gets an open file: given a name it would append ".npz" to the temporary one
-        atomic.atomic_write(path, lambda f: np.savez(f, **arrays))
+    # np.savez gets an open file: given a name it would append ".npz" to the temporary one.
+    atomic.atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _fail(path: PathLike, problem: str) -> NoReturn:

@@ -235,7 +235,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     iterations = settings.get("iterations", config.SWEEP_DEFAULTS["iterations"])
     bar, start_bar, update = _progress_bar("sweep", iterations)
     try:
-        done = _configured(
+        result, files, stop = _configured(
             run.run, settings, out, sweep=True, seeds=args.seeds, resume=args.resume, plots=not args.no_plots,
             overwrite=args.overwrite, progress=update, on_start=_on_start(args, out, start_bar),
         )  # fmt: skip
@@ -243,10 +243,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return _stopped(e, "sweep", bar)
     finally:
         bar.close()
-    print(sweep.summary_table(done.result))
-    print(f"wrote {', '.join(done.files)} to {out}")
-    if done.stop is not None:  # asked to stop after the last chunk: everything is written
-        return _stopped(train.Interrupted(iterations, None, None, saved=out, signum=done.stop), "sweep", bar)
+    print(sweep.summary_table(result))
+    print(f"wrote {', '.join(files)} to {out}")
+    if stop is not None:  # asked to stop after the last chunk: everything is written
+        return _stopped(train.Interrupted(iterations, None, None, saved=out, signum=stop), "sweep", bar)
     return 0
 
 

@@ -119,7 +119,7 @@ def write_model(
     count the saves before it).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    checkpoint.save(folder / MODEL, model, plain=True)
+    checkpoint.save(folder / MODEL, model)
     files = [MODEL] + ([] if figures is None else figures(folder)) + [SUMMARY]
     content = summary(model, scores, files, extra())
     (folder / SUMMARY).write_text(summary_json(content))
@@ -184,7 +184,6 @@ def model_of(
     )
 
 
-def network_name(index: int, hidden_units: int, lr: float, activation: str, seed: int | str) -> str:
+def network_name(index: int, config: Any, seed: int | str) -> str:
     """A sweep network's folder name: its place in the table and what differs (e.g. 03-nh4-lr1.2-tanh-seed0)."""
-    safe = activation.replace(":", "")
-    return f"{index:02d}-nh{hidden_units}-lr{lr:g}-{safe}-seed{seed}"
+    return f"{index:02d}-nh{config.hidden_units}-lr{config.lr:g}-{config.activation.replace(':', '')}-seed{seed}"

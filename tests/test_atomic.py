@@ -113,8 +113,8 @@ def test_a_sweeps_save_of_56_networks_flushes_with_a_few_calls_not_one_per_file(
                 (staging / name).write_text("table")
             for k in range(56):
                 (staging / "networks" / f"{k:02d}").mkdir(parents=True)
-                for name in ("model.npz", "summary.json"):
-                    (staging / "networks" / f"{k:02d}" / name).write_text(str(k))
+                for name in ("model.npz", "summary.json"):  # as the app writes them: flushed with the save
+                    atomic.atomic_write(staging / "networks" / f"{k:02d}" / name, lambda f: f.write(b"k"))
 
     if real_syncfs(tmp_path):  # Linux
         save()
