@@ -1,16 +1,9 @@
-"""A sweep: every configuration (hidden size x learning rate x activation x seed) trained at once, and what it shows.
+"""A grid of networks trained at once (``train_grid``: a sweep, or a run's one network), and the table it shows.
 
-``train_grid`` trains one network per RunConfig of ``config.sweep_grid`` in one compiled program
-(``train.train_many``), scores each (training and test part) and fits the logistic-regression baseline.
 ``SweepResult`` gives the table (mean and std over each configuration's seeds); ``write_outputs`` writes
-sweep.csv, sweep.json, accuracy against hidden size and the course's grid of decision boundaries (2-D data).
-``run`` is the library's form (lists of sizes, rates, activations), ``run_configs`` the command's.
-
-By default each size starts from the course's init (legacy seed 2, as its
-nn_model does), in float64, so the table reproduces the course's published
-one (float32 does not: n_h = 50 lands on 90.25 % instead of 90.75 %, see
-docs/sweep.md). ``seeds=K`` (with init="random") trains K random inits per
-configuration.
+sweep.csv, sweep.json, accuracy against hidden size and the course's grid of decision boundaries (2-D
+data). ``run`` is the library's sweep. By default each size starts from the course's init, in float64, so
+the table reproduces the course's published one (float32 does not: see docs/sweep.md).
 """
 
 import json
@@ -30,25 +23,14 @@ from .evaluate import forward_many, predictions, score
 from .history import LIMIT
 from .outputs import SWEEP_TABLE_FILES
 
-if TYPE_CHECKING:  # at run time many (and JAX) load only when a sweep trains
-    from manual.typing import AnyArray
-
+if TYPE_CHECKING:  # JAX loads only when a grid trains
     from .config import RunConfig
-    from .stack import HostParams
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
-CSV_COLUMNS = (
-    "model",
-    "hidden_units",
-    "lr",
-    "activation",
-    "seed",
-    "iterations",
-    "final_cost",
-    "diverged_at",
-    "train_accuracy",
-    "test_accuracy",
-)
+CSV_COLUMNS = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost", "diverged_at")
+CSV_COLUMNS += ("train_accuracy", "test_accuracy")
+SHARED = ("data", "labels", "output", "gradients", "dtype", "init", "iterations", "chunk", "test_split")
+SHARED += ("standardize", "devices")  # what the networks of one grid share
 MAX_PANELS = 24
 
 
@@ -67,14 +49,14 @@ class Configuration:
 
 @dataclass(frozen=True)
 class Network:
-    """One trained network of a sweep: its configuration, its init, and how it did."""
+    """One trained network: its configuration, its init ("course": the course's draw), how it did."""
 
     configuration: Configuration
-    seed: int | str  # an int, or "course" for the course's own draw
+    seed: int | str
     iterations: int  # steps taken
     final_cost: float  # J before the last step taken (NaN when none was)
     diverged_at: int | None  # the iteration at which a step went non-finite, or None
-    train_accuracy: float
+    train_accuracy: float  # (the mean squared error for the identity output)
     test_accuracy: float | None  # None without a test set
 
 
@@ -82,35 +64,27 @@ class Network:
 class SweepResult:
     settings: dict[str, Any]
     networks: list[Network]
-    params: list["HostParams"]  # W1 b1 W2 b2 per network, in the order of ``networks``
+    params: list[Any]  # W1 b1 W2 b2 per network, in the order of ``networks``
     logistic: dict[str, float | None] | None  # {"train_accuracy", "test_accuracy"}, or None
     timings: dict[str, float] = field(default_factory=dict)  # seconds: compile, train, baseline
-    histories: list[Any] = field(default_factory=list)  # a CostHistory per network, in the order of ``networks``
+    histories: list[Any] = field(default_factory=list)  # a CostHistory per network
     predictions: Any = None  # (N, n_y, k): each network's predictions on ``train_grid``'s extra columns
 
     def configurations(self) -> list[Configuration]:
-        """The distinct configurations in sweep order."""
         return list(dict.fromkeys(network.configuration for network in self.networks))
 
     def summary(self) -> list[dict[str, Any]]:
-        """One dict per configuration: seeds, diverged, train/test accuracy mean and std over the seeds.
-
-        Diverged networks are counted (``diverged``, ``diverged_at``) and left out of the mean and std (their
-        last finite parameters are not a trained network); std is the sample std (ddof = 1), None for one seed.
-        """
+        """One dict per configuration: seeds, diverged, train/test accuracy mean and (sample) std over seeds.
+        Diverged networks are counted and left out of the mean and std: their last finite parameters are
+        not a trained network."""
         rows: list[dict[str, Any]] = []
         for configuration in self.configurations():
             members = [network for network in self.networks if network.configuration == configuration]
             kept = [network for network in members if network.diverged_at is None]
-            row: dict[str, Any] = {
-                **asdict(configuration),
-                "seeds": len(members),
-                "diverged": len(members) - len(kept),
-                "diverged_at": [network.diverged_at for network in members if network.diverged_at is not None],
-            }
+            at = [network.diverged_at for network in members if network.diverged_at is not None]
+            row = {**asdict(configuration), "seeds": len(members), "diverged": len(at), "diverged_at": at}
             for part in ("train", "test"):
-                scores = [getattr(network, f"{part}_accuracy") for network in kept]
-                values = [score for score in scores if score is not None]
+                values = [v for v in (getattr(network, f"{part}_accuracy") for network in kept) if v is not None]
                 row[f"{part}_mean"] = float(np.mean(values)) if values else None
                 row[f"{part}_std"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
             rows.append(row)
@@ -119,54 +93,15 @@ class SweepResult:
     def varying(self) -> list[str]:
         """The configuration fields that take more than one value (hidden_units always)."""
         configurations = self.configurations()
-        return ["hidden_units"] + [
-            name for name in ("lr", "activation") if len({getattr(c, name) for c in configurations}) > 1
-        ]
+        varied = [name for name in ("lr", "activation") if len({getattr(c, name) for c in configurations}) > 1]
+        return ["hidden_units", *varied]
 
 
 def _seed(config: "RunConfig") -> int | str:
-    """A network's init as the table shows it: its seed, or "course" for the course's own draw."""
     return "course" if config.init == "course" else config.seed
 
 
-def check_configs(configs: Sequence["RunConfig"]) -> None:
-    """The settings every network of one sweep shares must be equal (config.sweep_grid makes them so)."""
-    if not configs:
-        raise ValueError("no networks to sweep")
-    shared = (
-        "data",
-        "labels",
-        "output",
-        "gradients",
-        "dtype",
-        "init",
-        "iterations",
-        "chunk",
-        "test_split",
-        "standardize",
-        "devices",
-    )
-    for config in configs:
-        differ = [name for name in shared if getattr(config, name) != getattr(configs[0], name)]
-        if differ:
-            raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
-
-
-def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None) -> dict[str, Any]:
-    """sweep.json's settings: the grid's axes and what its networks share."""
-    first = configs[0]
-    axes = {
-        key: list(dict.fromkeys(getattr(config, name) for config in configs))
-        for key, name in zip(("hidden_units", "lrs", "activations"), SWEEP_ORDER)
-    }
-    seeds = list(dict.fromkeys(_seed(config) for config in configs))
-    shared = {name: getattr(first, name) for name in ("iterations", "gradients", "dtype", "chunk")}
-    return {**axes, "init": first.init, "seeds": seeds, **shared, "examples": int(m), "test_examples": m_test}
-
-
-def _baseline(
-    X: np.ndarray, Y: np.ndarray, test: Any, timings: dict[str, float], should_stop: Any
-) -> tuple[dict[str, float | None] | None, str | None]:
+def _baseline(X: np.ndarray, Y: np.ndarray, test: Any, timings: dict, should_stop: Any) -> tuple[Any, str | None]:
     """The logistic-regression row (train and test accuracy) or None with the reason it is not there."""
     skipped = logistic.skip_reason(X.shape[0], X.shape[1])
     if skipped is not None:
@@ -181,118 +116,82 @@ def _baseline(
 
 
 def train_grid(
-    configs: Sequence["RunConfig"],
-    X: "AnyArray",
-    Y: "AnyArray",
-    X_test: "AnyArray | None" = None,
-    Y_test: "AnyArray | None" = None,
-    *,
-    params: Sequence[Any] | None = None,
-    extra: Any = None,
-    baseline: bool = True,
-    timings: dict[str, float] | None = None,
-    **options: Any,
+    configs: Sequence["RunConfig"], X: Any, Y: Any, X_test: Any = None, Y_test: Any = None, **options: Any
 ) -> SweepResult:
-    """Train one network per config (``config.sweep_grid``'s list; a run's one config) at once on X, Y.
+    """One network per config (``config.sweep_grid``'s list, or a run's one config) trained at once on X, Y.
 
-    X (n_x, m), Y (n_y, m). ``params``: where each network starts (default: its config's init); ``extra``
-    (n_x, k): more columns to predict (a run's decision-boundary grid: ``SweepResult.predictions``).
-    ``options``: histories and start (a resumed run's), progress, checkpoint, should_stop, chunk_seconds
-    (``train.train_many``; a stop raises train.Interrupted). ``baseline`` adds the logistic-regression
-    row; ``timings`` (a dict) receives compile_s, run_s, train_s, baseline_s.
+    ``options``: params (where each starts; default its config's init), extra (n_x, k: more columns to
+    predict, ``SweepResult.predictions``), baseline (the logistic-regression row, default True), timings
+    (a dict: compile_s, run_s, train_s, baseline_s), and ``train.train_many``'s: histories and start (a
+    resumed run's), progress, checkpoint, checkpoint_every, should_stop, chunk_seconds.
     """
     from . import train
 
-    check_configs(configs)
-    first, dtype, start = configs[0], configs[0].dtype, options.get("start", 0)
-    n_x, n_y = np.shape(X)[0], np.shape(Y)[0]
+    if not configs:
+        raise ValueError("no networks to sweep")
+    differ = sorted({name for c in configs for name in SHARED if getattr(c, name) != getattr(configs[0], name)})
+    if differ:
+        raise ValueError(f"the networks of one sweep must share {', '.join(differ)}")
+    first, start, n_x, n_y = configs[0], options.get("start", 0), np.shape(X)[0], np.shape(Y)[0]
+    params = options.pop("params", None)
     if params is None:
         params = [train.init_params(n_x, c.hidden_units, n_y, c.seed, c.init) for c in configs]
-    X, Y = np.asarray(X, dtype), np.asarray(Y, dtype)
-    test = None if X_test is None else (np.asarray(X_test, dtype), np.asarray(Y_test, dtype))
+    extra, baseline, timings = options.pop("extra", None), options.pop("baseline", True), options.pop("timings", {})
+    X, Y = np.asarray(X, first.dtype), np.asarray(Y, first.dtype)
+    test = None if X_test is None else (np.asarray(X_test, first.dtype), np.asarray(Y_test, first.dtype))
     # The scores come out of the training's own program: no compile of their own.
-    parts = [X] + ([] if test is None else [test[0]]) + ([] if extra is None else [np.asarray(extra, dtype)])
-    evaluate = np.concatenate(parts, axis=1)
-    timings = {} if timings is None else timings
-    activations = [config.activation for config in configs]
-    started = time.perf_counter()
+    evaluate = np.concatenate([X, *([] if test is None else [test[0]]), *([] if extra is None else [extra])], axis=1)
+    networks = {"lr": [c.lr for c in configs], "activation": [c.activation for c in configs], "output": first.output}
+    steps = {"iterations": first.iterations - start, "chunk": min(first.chunk, first.iterations - start)}
+    devices, started = first.devices if first.devices > 1 else None, time.perf_counter()
+    shared = {"gradients": first.gradients, "dtype": first.dtype, "devices": devices, "cost_limit": LIMIT}
     result = train.train_many(
-        params,
-        X,
-        Y,
-        lr=[c.lr for c in configs],
-        activation=activations,
-        output=first.output,
-        gradients=first.gradients,
-        iterations=first.iterations - start,
-        chunk=min(first.chunk, first.iterations - start),
-        dtype=dtype,
-        timings=timings,
-        cost_limit=LIMIT,
-        evaluate=evaluate,
-        devices=first.devices if first.devices > 1 else None,
-        **options,
+        params, X, Y, **networks, **steps, **shared, timings=timings, evaluate=evaluate, **options
     )
     timings["train_s"] = time.perf_counter() - started
     A2 = result.predictions
     if A2 is None:  # every network stopped before the last iteration
-        A2 = forward_many(result.params, evaluate, activation=activations, output=first.output)
-    m, m_test = X.shape[1], 0 if test is None else test[0].shape[1]
-    P = predictions(A2, first.output)
-    train_scores = [score(p[:, :m], Y, first.output) for p in P]
-    test_scores = [None if test is None else score(p[:, m : m + m_test], test[1], first.output) for p in P]
-    networks = [
-        Network(
-            Configuration(c.hidden_units, c.lr, c.activation),
-            _seed(c),
-            history.done,
-            float(cost),
-            history.done if gone else None,
-            train_scores[k],
-            test_scores[k],
+        A2 = forward_many(result.params, evaluate, activation=networks["activation"], output=first.output)
+    P, m = predictions(A2, first.output), X.shape[1]
+    m_test = 0 if test is None else test[0].shape[1]
+    trained = []
+    for c, history, cost, gone, p in zip(configs, result.histories, result.final_costs, result.diverged, P):
+        scores = score(p[:, :m], Y, first.output), test and score(p[:, m : m + m_test], test[1], first.output)
+        at = history.done if gone else None
+        trained.append(
+            Network(Configuration(c.hidden_units, c.lr, c.activation), _seed(c), history.done, cost, at, *scores)
         )
-        for k, (c, history, cost, gone) in enumerate(
-            zip(configs, result.histories, result.final_costs, result.diverged)
-        )
-    ]
-    row, note = (
-        _baseline(X, Y, test, timings, options.get("should_stop") or (lambda: None)) if baseline else (None, None)
-    )
-    settings = _settings(configs, m, None if test is None else m_test)
-    if note is not None:
-        settings["baseline"] = note
-    return SweepResult(settings, networks, result.params, row, timings, result.histories, P[:, :, m + m_test :])
+    row, note = None, None
+    if baseline:
+        row, note = _baseline(X, Y, test, timings, options.get("should_stop") or (lambda: None))
+    settings = _settings(configs, m, None if test is None else m_test, note)
+    return SweepResult(settings, trained, result.params, row, timings, result.histories, P[:, :, m + m_test :])
 
 
-def run(
-    X: "AnyArray",
-    Y: "AnyArray",
-    *,
-    hidden_units: Sequence[int],
-    lrs: Sequence[float] = (1.2,),
-    activations: Sequence[str] = ("tanh",),
-    seeds: int | None = None,
-    seed: int = 0,
-    init: str = "course",
-    iterations: int = 5000,
-    gradients: str = "manual",
-    dtype: str = "float64",
-    chunk: int = 1000,
-    X_test: "AnyArray | None" = None,
-    Y_test: "AnyArray | None" = None,
-    **options: Any,
-) -> SweepResult:
-    """The library's sweep: the grid of ``config.sweep_grid`` (validated as ``shallownet sweep`` validates it).
+def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None, note: str | None) -> dict[str, Any]:
+    """sweep.json's settings: the grid's axes, what its networks share, why the baseline is missing."""
+    axes = zip(("hidden_units", "lrs", "activations"), SWEEP_ORDER)
+    settings: dict[str, Any] = {key: list(dict.fromkeys(getattr(c, name) for c in configs)) for key, name in axes}
+    settings.update(init=configs[0].init, seeds=list(dict.fromkeys(_seed(c) for c in configs)))
+    settings.update({name: getattr(configs[0], name) for name in ("iterations", "gradients", "dtype", "chunk")})
+    settings.update(examples=int(m), test_examples=m_test)
+    return settings if note is None else {**settings, "baseline": note}
 
-    Every hidden size x lr x activation, each with ``seeds`` K random inits (seed .. seed + K - 1; init
-    "random") or one init (by default the course's draw). ``options``: see ``train_grid``.
-    """
+
+def run(X: Any, Y: Any, *, hidden_units: Sequence[int], **options: Any) -> SweepResult:
+    """The library's sweep: every hidden size x lr x activation, as ``shallownet sweep`` builds and checks it
+    (``config.sweep_grid``). ``options``: seeds (K random inits, seed .. seed + K - 1; default one init, the
+    course's draw), lrs, activations, seed, init, iterations, gradients, dtype, chunk, X_test, Y_test, and
+    ``train_grid``'s."""
     from . import config
 
-    settings: dict[str, Any] = {"hidden_units": tuple(hidden_units), "lr": tuple(lrs), "activation": tuple(activations)}
-    settings.update(init=init, seed=seed, iterations=iterations, gradients=gradients, dtype=str(np.dtype(dtype)))
-    configs = config.sweep_grid({**settings, "chunk": chunk}, seeds=seeds)
-    return train_grid(configs, X, Y, X_test, Y_test, **options)
+    lrs, activations = tuple(options.pop("lrs", (1.2,))), tuple(options.pop("activations", ("tanh",)))
+    settings = {"hidden_units": tuple(hidden_units), "lr": lrs, "activation": activations}
+    settings.update({k: options.pop(k) for k in ("init", "seed", "iterations", "gradients", "chunk") if k in options})
+    if "dtype" in options:
+        settings["dtype"] = str(np.dtype(options.pop("dtype")))
+    configs = config.sweep_grid(settings, seeds=options.pop("seeds", None))
+    return train_grid(configs, X, Y, options.pop("X_test", None), options.pop("Y_test", None), **options)
 
 
 # ---------------------------------------------------------------- what a sweep shows
@@ -358,30 +257,14 @@ def json_record(result: SweepResult) -> dict[str, Any]:
         {**asdict(network.configuration), **{k: clean(v) for k, v in asdict(network).items() if k != "configuration"}}
         for network in result.networks
     ]
-    return {
-        "settings": result.settings,
-        "summary": result.summary(),
-        "networks": networks,
-        "logistic_regression": result.logistic,
-        "seconds": result.timings,
-    }
+    record = {"settings": result.settings, "summary": result.summary(), "networks": networks}
+    return {**record, "logistic_regression": result.logistic, "seconds": result.timings}
 
 
-def write_outputs(
-    result: SweepResult,
-    out: PathLike,
-    X: np.ndarray,
-    Y: np.ndarray,
-    *,
-    plots: bool = True,
-    scale: tuple[np.ndarray, np.ndarray] | None = None,
-) -> list[str]:
-    """Write sweep.csv, sweep.json and (plots=True) accuracy.png and, for 2-D data, decision_boundaries.png.
-
-    X is in the data's own units (the plot's axes); ``scale`` = (mean, std) when the networks were
-    trained on standardized features. Plain writes into ``out`` (created when missing):
-    ``outputs.save_sweep`` calls it on its staging folder, which it then swaps in. Returns the names written.
-    """
+def write_outputs(result: SweepResult, out: PathLike, X: Any, Y: Any, *, plots: bool = True, scale: Any = None) -> list:
+    """Write sweep.csv, sweep.json and (``plots``) accuracy.png and, for 2-D data, decision_boundaries.png into
+    ``out``; the names written. X in the data's own units (the plot's axes); ``scale`` = (mean, std) when the
+    networks were trained on standardized features."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / CSV).write_text(csv_text(result))
@@ -398,13 +281,10 @@ def write_outputs(
     return [CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG]
 
 
-def boundary_panels(
-    result: SweepResult, X: np.ndarray, limit: int = MAX_PANELS, scale: tuple[np.ndarray, np.ndarray] | None = None
-) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+def boundary_panels(result: SweepResult, X: Any, limit: int = MAX_PANELS, scale: Any = None) -> list[tuple]:
     """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``), from one
     compiled call. The grid covers X (the data's units; ``scale`` = (mean, std): the features the networks saw)."""
     from .data import standardize
-    from .evaluate import forward_many, predictions
     from .plots import grid as plot_grid
 
     first: dict[Configuration, int] = {}  # the first network of each configuration
@@ -414,9 +294,8 @@ def boundary_panels(
     xx, yy, G = plot_grid(np.asarray(X, np.float64))
     if scale is not None:
         G = standardize(G, *scale)
-    A2 = forward_many(
-        [result.params[k] for k in chosen], G, activation=[result.networks[k].configuration.activation for k in chosen]
-    )
+    activations = [result.networks[k].configuration.activation for k in chosen]
+    A2 = forward_many([result.params[k] for k in chosen], G, activation=activations)
     networks, vary = [result.networks[k] for k in chosen], result.varying()
     return [
         (f"{network.configuration.label(vary)}: {network.train_accuracy:.2f}%", xx, yy, predictions(P, "sigmoid")[0])

@@ -1,17 +1,12 @@
-"""Networks trained by full-batch gradient descent: one network is a stack of one (``shallownet.fit``).
-
-``train(params, X, Y, ...)`` is the library's one-network entry point (the notebooks use it),
-``train_many(list of params, X, Y, ...)`` the many-network one; both check the problem, stack the networks
-and run the one host loop over the one compiled step. Only divergence is told apart: a single run that goes
-non-finite raises ``Diverged`` with its last finite parameters; among many, that network is frozen and reported.
-"""
+"""Networks trained by full-batch gradient descent, the library's entry points: ``train_many`` stacks the
+networks and runs the one host loop (``shallownet.fit``); ``train`` is one network, a stack of one, whose
+divergence is its error (``Diverged``, with the last finite parameters) where among many it freezes."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike
 
 import manual
 from manual.typing import AnyArray, ParamsLike
@@ -21,17 +16,7 @@ from .history import CostHistory
 from .stack import HostParams, Stack
 from .step import GRAD_PATHS, check_gradients
 
-__all__ = [
-    "GRAD_PATHS",
-    "Diverged",
-    "Interrupted",
-    "ManyResult",
-    "accuracy",
-    "init_params",
-    "predict",
-    "train",
-    "train_many",
-]
+__all__ = ["GRAD_PATHS", "Diverged", "Interrupted", "ManyResult", "train", "train_many"]
 
 INIT_SCALE = 0.01
 Progress = Callable[[int, float], object]  # progress(iterations done, last cost)
@@ -67,48 +52,29 @@ def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: in
     manual.checks.check_count(chunk, "chunk")
 
 
-def train(
-    params: ParamsLike,
-    X: AnyArray,
-    Y: AnyArray,
-    *,
-    activation: str = "tanh",
-    lr: float = 1.2,
-    dtype: DTypeLike | None = None,
-    progress: Progress | None = None,
-    start_iteration: int = 0,
-    history: CostHistory | None = None,
-    checkpoint: Callable[[int, HostParams, CostHistory], object] | None = None,
-    **options: Any,
-) -> tuple[HostParams, np.ndarray]:
-    """One network: ``train_many`` of a stack of one; returns (params numpy, costs numpy).
+def train(params: ParamsLike, X: AnyArray, Y: AnyArray, *, lr: float = 1.2, **options: Any) -> tuple[HostParams, Any]:
+    """One network, a stack of one (``train_many``); returns (params numpy, costs numpy).
 
-    ``dtype`` (default: that of X) casts data and parameters. ``progress(done, last_cost)`` is called
-    between chunks. Raises Diverged (with the last finite params) if a step goes non-finite, Interrupted
-    (the last chunk's params) on a stop. ``start_iteration``: where a resumed run's ``history`` ends;
-    ``costs`` is then its kept costs. ``options``: see ``train_many``.
+    ``options``: activation, dtype (default: that of X), progress(done, last cost) between chunks,
+    start_iteration and history (where a resumed run's CostHistory ends; ``costs`` is then its kept
+    costs), checkpoint(iteration, params, history), and ``train_many``'s. Raises Diverged (with the last
+    finite params) if a step goes non-finite, Interrupted (the last chunk's params) on a stop.
     """
-    output = options.get("output", "sigmoid")
+    output, activation = options.get("output", "sigmoid"), options.setdefault("activation", "tanh")
     _check(X, Y, output, options.get("gradients", "manual"), options.get("iterations", 1), options.get("chunk", 1))
     manual.checks.check_positive_number(lr, "lr")
     manual.check_activation(activation)
     manual.check_problem(params, X, Y, output)
-    dtype = np.dtype(dtype or np.asarray(X).dtype)
-    history = CostHistory(start=start_iteration, dtype=dtype) if history is None else history
+    dtype, start = np.dtype(options.pop("dtype", None) or np.asarray(X).dtype), options.pop("start_iteration", 0)
+    history = options.pop("history", None) or CostHistory(start=start, dtype=dtype)
+    progress, checkpoint = options.pop("progress", None), options.pop("checkpoint", None)
+    if progress is not None:
+        options["progress"] = lambda done, costs: progress(done, float(costs[0]))
+    if checkpoint is not None:
+        options["checkpoint"] = lambda at, nets, records: checkpoint(at, nets[0], records[0])
     try:
         result = train_many(
-            [params],
-            X,
-            Y,
-            lr=lr,
-            activation=activation,
-            dtype=dtype,
-            buckets="exact",
-            histories=[history],
-            start=start_iteration,
-            progress=None if progress is None else (lambda done, costs: progress(done, float(costs[0]))),
-            checkpoint=None if checkpoint is None else (lambda at, nets, records: checkpoint(at, nets[0], records[0])),
-            **options,
+            [params], X, Y, lr=lr, dtype=dtype, buckets="exact", histories=[history], start=start, **options
         )
     except Interrupted as e:
         raise Interrupted(e.iteration, e.params[0], history, signum=e.signum, total=e.total) from None
@@ -133,13 +99,9 @@ def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "ta
 
 @dataclass(frozen=True)
 class ManyResult:
-    """What ``train_many`` returns, in the order the networks were given.
-
-    params: one dict W1 b1 W2 b2 (numpy, the training dtype) per network, its own shapes. steps (N,): the
-    steps each network took; diverged (N,) bool: a step went non-finite (its params are then its last finite
-    ones). predictions (N, n_y, m_eval): A2 on ``evaluate`` after the last iteration (None when not asked,
-    or when every network stopped before it).
-    """
+    """What ``train_many`` returns, networks in the order given: params (numpy, the training dtype, each its
+    own shapes), histories, steps (N,) taken, diverged (N,) (a step went non-finite: params are the last
+    finite ones), predictions (N, n_y, m_eval) on ``evaluate`` after the last iteration, or None."""
 
     params: list[HostParams]
     histories: list[CostHistory]
@@ -160,58 +122,32 @@ class ManyResult:
     @property
     def diverged_at(self) -> list[int | None]:
         """Per network: the iteration at which it diverged (as ``Diverged.iteration``), or None."""
-        return [int(steps) if diverged else None for steps, diverged in zip(self.steps, self.diverged)]
+        return [int(history.done) if gone else None for history, gone in zip(self.histories, self.diverged)]
 
 
-def train_many(
-    params: Sequence[ParamsLike],
-    X: AnyArray,
-    Y: AnyArray,
-    *,
-    lr: Any = 1.2,
-    activation: Any = "tanh",
-    output: str = "sigmoid",
-    gradients: Any = "manual",
-    iterations: int = 10000,
-    chunk: int = 1000,
-    dtype: DTypeLike | None = None,
-    buckets: Any = "auto",
-    cost_limit: int | None = None,
-    histories: Sequence[CostHistory] | None = None,
-    start: int = 0,
-    devices: int | None = None,
-    **options: Any,
-) -> ManyResult:
+def train_many(params: Sequence[ParamsLike], X: AnyArray, Y: AnyArray, **options: Any) -> ManyResult:
     """Train every network of ``params`` (a list of W1 b1 W2 b2 dicts) on the same X, Y, all at once.
 
-    ``lr`` and ``activation``: one value for all or one per network. Each network gets what
-    ``train(params[k], X, Y, lr=lr[k], ...)`` gives it alone (to round-off). A network whose step goes
-    non-finite stops there (``ManyResult``) and the others go on. ``histories``: one per network, each ending
-    at ``start`` (a resumed run's), else new ones keeping ``cost_limit`` points. ``devices`` (a count) shards
-    the examples (``shallownet.parallel``; ``gradients`` may then be a per-shard function). ``options``:
-    progress(done, last costs (N,)), checkpoint, should_stop, chunk_seconds, timings, evaluate (``fit.fit``,
-    ``fit.drive``). A stop raises Interrupted whose .params and .history are lists.
+    Each network gets what ``train(params[k], X, Y, lr=lr[k], ...)`` gives it alone (to round-off); one
+    whose step goes non-finite stops there and the others go on. ``options``: lr and activation (one value
+    or one per network), output, gradients (a path, or with ``devices`` a per-shard function), iterations,
+    chunk, dtype, buckets (``stack.make_layout``), histories (one per network ending at ``start``, a resumed
+    run's; one ending earlier diverged there) or new ones keeping ``cost_limit`` points, devices (a count:
+    the examples sharded), and ``fit.fit``'s and ``fit.drive``'s. A stop raises Interrupted (lists).
     """
+    output, gradients = options.pop("output", "sigmoid"), options.pop("gradients", "manual")
+    iterations, chunk = options.pop("iterations", 10000), options.pop("chunk", 1000)
     _check(X, Y, output, gradients, iterations, chunk)
-    dtype = np.dtype(dtype or np.asarray(X).dtype)
+    dtype = np.dtype(options.pop("dtype", None) or np.asarray(X).dtype)
     manual.checks.check_dtype(dtype)
-    histories = [CostHistory(cost_limit, dtype=dtype) for _ in params] if histories is None else histories
-    for history in histories:
-        if history.done != start:
-            raise ValueError(f"the history ends at iteration {history.done}, not at the start {start}")
-    n_x, m = np.shape(X)
-    stack = Stack(params, n_x, np.shape(Y)[0], m, lr=lr, activation=activation, dtype=dtype, buckets=buckets)
-    fitted = fit(
-        stack,
-        X,
-        Y,
-        gradients=gradients,
-        output=output,
-        iterations=iterations,
-        chunk=chunk,
-        histories=histories,
-        devices=devices,
-        start=start,
-        **options,
-    )
+    limit, start = options.pop("cost_limit", None), options.get("start", 0)
+    histories = options.pop("histories", None) or [CostHistory(limit, dtype=dtype) for _ in params]
+    if any(history.done > start for history in histories):
+        raise ValueError(f"a history ends after the start {start}")
+    layout = {
+        name: options.pop(name, default) for name, default in (("lr", 1.2), ("activation", "tanh"), ("buckets", "auto"))
+    }
+    stack = Stack(params, np.shape(X)[0], np.shape(Y)[0], np.shape(X)[1], dtype=dtype, **layout)
+    steps = {"iterations": iterations, "chunk": chunk}
+    fitted = fit(stack, X, Y, gradients=gradients, output=output, histories=histories, **steps, **options)
     return ManyResult(fitted.params, list(histories), fitted.steps, fitted.diverged, fitted.predictions)
