@@ -27,10 +27,10 @@ if TYPE_CHECKING:  # JAX loads only when a grid trains
     from .config import RunConfig
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
-CSV_COLUMNS = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost", "diverged_at")
-CSV_COLUMNS += ("train_accuracy", "test_accuracy")
-SHARED = ("data", "labels", "output", "gradients", "dtype", "init", "iterations", "chunk", "test_split")
-SHARED += ("standardize", "devices")  # what the networks of one grid share
+CSV_COLUMNS: tuple[str, ...] = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost")
+CSV_COLUMNS += ("diverged_at", "train_accuracy", "test_accuracy")
+SHARED: tuple[str, ...] = ("data", "labels", "output", "gradients", "dtype", "init", "iterations", "chunk")
+SHARED += ("test_split", "standardize", "devices")  # what the networks of one grid share
 MAX_PANELS = 24
 
 
@@ -186,7 +186,7 @@ def run(X: Any, Y: Any, *, hidden_units: Sequence[int], **options: Any) -> Sweep
     from . import config
 
     lrs, activations = tuple(options.pop("lrs", (1.2,))), tuple(options.pop("activations", ("tanh",)))
-    settings = {"hidden_units": tuple(hidden_units), "lr": lrs, "activation": activations}
+    settings: dict[str, Any] = {"hidden_units": tuple(hidden_units), "lr": lrs, "activation": activations}
     settings.update({k: options.pop(k) for k in ("init", "seed", "iterations", "gradients", "chunk") if k in options})
     if "dtype" in options:
         settings["dtype"] = str(np.dtype(options.pop("dtype")))

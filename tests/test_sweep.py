@@ -263,3 +263,36 @@ def test_a_sweep_resumed_with_another_grid_is_refused_in_one_line(tmp_path, caps
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"shallownet: error: cannot resume {out}"), lines
     assert all(model.iteration == 20 for model in networks(out).values())
+
+
+def test_a_network_that_diverged_before_the_stop_stays_as_it_was_when_the_sweep_resumes(tmp_path, capsys):
+    """The learning rate 1e4 network goes non-finite early; stopped later, the sweep resumes it frozen, still
+    "diverged" at the same iteration, and the others exactly as a sweep never stopped."""
+    from shallownet import cli
+    from shallownet import run as run_module
+
+    argv = ["sweep", "--hidden-units", "3", "--lr", "1.2", "1e4", "--activation", "identity", "--no-plots"]
+    stops = []
+
+    def stop_at_300(done, costs):
+        if done >= 300 and not stops:
+            stops.append(done)
+            raise KeyboardInterrupt
+
+    settings = {"hidden_units": 3, "lr": (1.2, 1e4), "activation": "identity", "iterations": 600, "chunk": 50}
+    with pytest.raises(KeyboardInterrupt):
+        run_module.run(settings, tmp_path / "cut", sweep=True, plots=False, progress=stop_at_300)
+    saved = networks(tmp_path / "cut")
+    diverged = saved["01-nh3-lr10000-identity-seedcourse"]
+    assert diverged.status == "diverged" and 0 < diverged.iteration < 300
+    assert saved["00-nh3-lr1.2-identity-seedcourse"].status == "interrupted"
+    resumed = [*argv, "--iterations", "600", "--chunk", "50"]
+    assert cli.main([*resumed, "--out", str(tmp_path / "cut"), "--resume"]) == 0
+    assert cli.main([*resumed, "--out", str(tmp_path / "whole")]) == 0
+    capsys.readouterr()
+    for name, model in networks(tmp_path / "cut").items():
+        whole = networks(tmp_path / "whole")[name]
+        assert (model.status, model.iteration) == (whole.status, whole.iteration)
+        for k in model.params:
+            np.testing.assert_array_equal(model.params[k], whole.params[k], err_msg=f"{name} {k}")
+    assert networks(tmp_path / "cut")["01-nh3-lr10000-identity-seedcourse"].iteration == diverged.iteration
