@@ -1,19 +1,15 @@
-"""Files replaced whole: one file (``atomic_write``) or a set of them that must agree (``replace_entries``).
+"""Files replaced whole: one file (``atomic_write``) or a set that must agree (``replace_entries``), such as a
+run's model, figures and summary, or a sweep's table and ``networks/``. Renamed one by one, a kill -9
+between two renames would mix two saves, so a save is a small journal in the folder itself:
 
-A run's files (model, figures, summary) must describe one model, and a sweep's table and its ``networks/``
-one grid; renamed into place one by one they would not (a kill -9 between two renames). So a save is a
-small journal in the folder itself:
-
-1. the new entries are written into ``.shallownet-save-*`` (same filesystem) with a manifest naming the
-   family the save replaces and what it wrote, and flushed to the disk (one ``syncfs`` where Linux has it:
-   one call for any number of files, instead of an fsync per file and folder);
-2. that folder is renamed to ``.shallownet-commit``: the commit point, one atomic rename;
+1. the new entries are written into ``.shallownet-save-*`` with a manifest (the family replaced, the names
+   written) and flushed to the disk: one ``syncfs`` where Linux has it (not an fsync per file and folder);
+2. that folder is renamed to ``.shallownet-commit``: the commit point;
 3. the entries are moved into place, the family's names not written anew removed, the commit folder goes.
 
-A kill before step 2 leaves the old entries (and a staging folder ``recover`` deletes); after it, a commit
-``recover`` rolls forward (every step of 3 can be repeated). tests/test_atomic.py kills a save at each
-step and at random instants. Readers that do not recover (``predict --model``) read a whole model.npz.
-A full disk gives ``NoSpaceError`` (one line) and leaves the folder as it was. No JAX here.
+``recover`` deletes an uncommitted save and rolls a committed one forward (every step of 3 repeats safely):
+the family is then the old set or the new one (tests/test_atomic.py kills a save at each step). A full disk
+gives ``NoSpaceError`` (one line) and leaves the folder as it was. No JAX here.
 """
 
 import contextlib
@@ -49,9 +45,7 @@ class NoSpaceError(OSError):
 def check_space(folder: PathLike, needed: int) -> None:
     """NoSpaceError unless the filesystem that holds (or will hold) ``folder`` has ``needed`` bytes plus a margin."""
     path = Path(folder).absolute()
-    while not path.exists():
-        path = path.parent
-    free = shutil.disk_usage(path).free
+    free = shutil.disk_usage(next(p for p in (path, *path.parents) if p.exists())).free
     if needed + MARGIN_BYTES > free:
         raise NoSpaceError(
             errno.ENOSPC,
@@ -84,12 +78,10 @@ def _syncfs(folder: Path) -> bool:
 
 def flush_tree(root: Path) -> None:
     """Every file and folder under ``root`` on the disk: one syncfs, else an fsync of each."""
-    if _syncfs(root):
-        return
-    for parent, _, files in os.walk(root):
-        for name in files:
-            fsync_path(os.path.join(parent, name))
-        fsync_path(parent)
+    if not _syncfs(root):
+        for parent, _, files in os.walk(root):
+            for name in [*files, "."]:
+                fsync_path(os.path.join(parent, name))
 
 
 def atomic_write(path: PathLike, write: Callable[[BinaryIO], object]) -> None:
@@ -159,21 +151,15 @@ def _roll_forward(folder: Path) -> None:
     _remove(done)
 
 
-def recover(folder: PathLike) -> list[str]:
+def recover(folder: PathLike) -> None:
     """Finish what a killed save left in ``folder`` (call it under the folder's lock): roll a commit forward,
-    delete uncommitted saves. Returns the names of the hidden entries it dealt with."""
+    delete uncommitted saves (a commit without its manifest was killed mid-rename: never committed)."""
     folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    found = []
     if (folder / COMMIT / MANIFEST).is_file():
         _roll_forward(folder)
-        found.append(COMMIT)
-    for entry in os.scandir(folder):
+    for entry in os.scandir(folder) if folder.is_dir() else ():
         if entry.name.startswith((STAGING_PREFIX, DONE_PREFIX)) or entry.name == COMMIT:
-            _remove(Path(entry.path))  # a commit without its manifest was never committed (killed mid-rename)
-            found.append(entry.name)
-    return found
+            _remove(Path(entry.path))
 
 
 @contextlib.contextmanager

@@ -1,10 +1,7 @@
-"""Model checkpoints: one .npz with the parameters, the run configuration, the data's fingerprint,
-the feature statistics and the cost history.
-
-Loaded with ``allow_pickle=False`` (a checkpoint cannot run code) and validated: exact keys, shapes that
-fit together, float dtypes, finite values, a configuration RunConfig accepts. Anything else is "not a
-shallownet model (reason)".
-"""
+"""Model checkpoints: one .npz with the parameters, the run configuration, the data's fingerprint, the
+feature statistics and the cost history. Loaded with ``allow_pickle=False`` (a checkpoint cannot run code)
+and validated (keys, shapes, dtypes, finite values, a configuration RunConfig accepts): anything else is
+"not a shallownet model (reason)"."""
 
 import json
 import os
@@ -43,9 +40,9 @@ def segment(start: int, config: RunConfig) -> dict[str, Any]:
 
 @dataclass(frozen=True, eq=False)
 class Model:
-    """What model.npz holds: params (numpy W1 b1 W2 b2), the run configuration, the data it was
-    trained on (names, fingerprint, feature statistics (n_x, 1)), the cost history, the segments
-    (the settings of each stretch of iterations, one per run or resume) and the status."""
+    """What model.npz holds: params (numpy W1 b1 W2 b2), the run configuration, the data it was trained on
+    (names, fingerprint, feature statistics (n_x, 1)), the cost history, the segments (one per run or resume:
+    the settings of its stretch of iterations) and the status."""
 
     params: dict
     config: RunConfig
@@ -63,16 +60,9 @@ class Model:
         return self.history.done
 
     def meta(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "run": self.config.to_dict(),
-            "features": list(self.features),
-            "labels": list(self.labels),
-            "fingerprint": self.fingerprint.to_dict(),
-            "cost_stride": self.history.stride,
-            "segments": list(self.segments),
-            "status": self.status,
-        }
+        data = {"features": list(self.features), "labels": list(self.labels), "fingerprint": self.fingerprint.to_dict()}
+        run = {"cost_stride": self.history.stride, "segments": list(self.segments), "status": self.status}
+        return {"format": FORMAT, "run": self.config.to_dict(), **data, **run}
 
     def arrays(self) -> dict[str, np.ndarray]:
         cost_iterations, costs = self.history.arrays()
@@ -181,12 +171,8 @@ def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
     n_h, n_x = arrays["W1"].shape
     n_y = arrays["W2"].shape[0]
     if config.hidden_units != n_h or len(meta["features"]) != n_x or len(meta["labels"]) != n_y:
-        shapes = f"{len(meta['features'])} features, {len(meta['labels'])} labels"
-        _fail(
-            path,
-            f"the configuration (hidden_units {config.hidden_units}, {shapes}) does not match W1 "
-            f"{(n_h, n_x)} and W2 {(n_y, n_h)}",
-        )
+        shapes = f"hidden_units {config.hidden_units}, {len(meta['features'])} features, {len(meta['labels'])} labels"
+        _fail(path, f"the configuration ({shapes}) does not match W1 {(n_h, n_x)} and W2 {(n_y, n_h)}")
     if np.dtype(config.dtype) != arrays["W1"].dtype:
         _fail(path, f"the configuration says dtype {config.dtype} but W1 is {arrays['W1'].dtype}")
     if meta["status"] not in STATUSES:
@@ -198,18 +184,9 @@ def validate(arrays: dict[str, Any], path: PathLike = "checkpoint") -> Model:
         history = CostHistory.restore(arrays["cost_iterations"], arrays["costs"], stride, done, LIMIT)
     except ValueError as e:
         _fail(path, str(e))
-    return Model(
-        {k: arrays[k] for k in PARAM_KEYS},
-        config,
-        tuple(meta["features"]),
-        tuple(meta["labels"]),
-        fingerprint,
-        arrays["feature_mean"],
-        arrays["feature_std"],
-        history,
-        _segments(meta["segments"], config, done, path),
-        meta["status"],
-    )
+    params, segments = {k: arrays[k] for k in PARAM_KEYS}, _segments(meta["segments"], config, done, path)
+    names, stats = (tuple(meta["features"]), tuple(meta["labels"])), (arrays["feature_mean"], arrays["feature_std"])
+    return Model(params, config, *names, fingerprint, *stats, history, segments, meta["status"])
 
 
 def _read_arrays(path: PathLike) -> dict[str, np.ndarray]:

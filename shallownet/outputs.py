@@ -43,10 +43,8 @@ def _held_text(folder: Path) -> str:
 
 
 def check_replaceable(folder: Path, overwrite: bool, command: str = "train") -> None:
-    """Occupied when ``folder`` holds a model (train) or a sweep's results (sweep) and ``overwrite`` is False.
-
-    A finished model is replaced only on purpose: by --overwrite, or continued by --resume.
-    """
+    """Occupied when ``folder`` holds a model (train) or a sweep's results (sweep) and ``overwrite`` is False:
+    a model is replaced only on purpose (--overwrite), or continued (--resume)."""
     if overwrite:
         return
     if command == "train":
@@ -73,29 +71,17 @@ def model_bytes(n_x: int, n_h: int, n_y: int, dtype: str, figures: bool = True) 
     return arrays + (FIGURES_BYTES if figures else 0)
 
 
-def summary(
-    model: checkpoint.Model, scores: Mapping[str, float | None] | None, files: list[str], extra: Mapping[str, Any]
-) -> dict[str, Any]:
+def summary(model: checkpoint.Model, scores: Any, files: list[str], extra: Mapping[str, Any]) -> dict[str, Any]:
     """summary.json's content: what the model is and how it did; ``extra``: what the caller adds (timings ...)."""
-    config, history = model.config, model.history
-    iterations, costs = history.arrays()
-    score_key = "accuracy" if config.output == "sigmoid" else "mse"
-    head = {
-        "status": model.status,
-        "iterations": history.done,
-        "config": config.to_dict(),
-        "features": list(model.features),
-        "labels": list(model.labels),
-        "data_fingerprint": model.fingerprint.to_dict(),
-        "segments": list(model.segments),
-    }
+    history, (iterations, costs) = model.history, model.history.arrays()
+    head = {"status": model.status, "iterations": history.done, "config": model.config.to_dict()}
+    head.update(features=list(model.features), labels=list(model.labels), data_fingerprint=model.fingerprint.to_dict())
+    score = {("accuracy" if model.config.output == "sigmoid" else "mse"): None if scores is None else dict(scores)}
     points = [[int(i), float(c)] for i, c in zip(iterations, costs)]
-    record = {
-        score_key: None if scores is None else dict(scores),
-        "last_cost": history.last_cost,
-        "cost_history": {"stride": history.stride, "limit": LIMIT, "points": points},
-    }
-    return {**head, **extra.get("before", {}), **record, **extra.get("after", {}), "files": files}
+    costs_record = {"stride": history.stride, "limit": LIMIT, "points": points}
+    record = {**score, "last_cost": history.last_cost, "cost_history": costs_record}
+    before, after = extra.get("before", {}), extra.get("after", {})
+    return {**head, "segments": list(model.segments), **before, **record, **after, "files": files}
 
 
 def summary_json(content: dict[str, Any]) -> str:
@@ -107,17 +93,10 @@ def summary_json(content: dict[str, Any]) -> str:
 
 
 def write_model(
-    folder: Path,
-    model: checkpoint.Model,
-    scores: Mapping[str, float | None] | None = None,
-    extra: Callable[[], Mapping[str, Any]] = dict,
-    figures: Callable[[Path], list[str]] | None = None,
-) -> dict[str, Any]:
-    """model.npz, then ``figures(folder)`` (the names it wrote), then summary.json into ``folder``; the summary.
-
-    Plain writes into a save's staging folder (``save``). ``extra()`` is called last (its timings then
-    count the saves before it).
-    """
+    folder: Path, model: checkpoint.Model, scores: Any = None, extra: Any = dict, figures: Any = None
+) -> dict:
+    """model.npz, then ``figures(folder)`` (the names it wrote), then summary.json into ``folder`` (a save's
+    staging folder, ``save``); the summary. ``extra()`` is called last: its timings count the saves before it."""
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint.save(folder / MODEL, model)
     files = [MODEL] + ([] if figures is None else figures(folder)) + [SUMMARY]
@@ -134,11 +113,8 @@ def save(folder: Path, sweep: bool, needed: int, write: Callable[[Path], Any]) -
 
 
 def mark_failed(folder: Path, reason: str) -> bool:
-    """Say in summary.json that the run writing ``folder`` stopped (status "running" -> "failed"); True if done.
-
-    Called when a save failed (a full disk): the new summary is written whole when there is room, else the
-    status is overwritten in place, same length (no new disk blocks needed).
-    """
+    """After a failed save (a full disk), say in summary.json that the run stopped ("running" -> "failed"):
+    written whole when there is room, else the status overwritten in place, same length; True if done."""
     path = folder / SUMMARY
     try:
         text = path.read_text()
@@ -164,24 +140,13 @@ def mark_failed(folder: Path, reason: str) -> bool:
     return False
 
 
-def model_of(
-    params: Mapping[str, Any], config: Any, prepared: Any, history: Any, segments: tuple, status: str
-) -> checkpoint.Model:
-    """A checkpoint.Model of ``params`` trained as ``config`` on ``prepared`` (data.Prepared)."""
+def model_of(params: Mapping[str, Any], config: Any, prepared: Any, *record: Any) -> checkpoint.Model:
+    """A checkpoint.Model of ``params`` trained as ``config`` on ``prepared`` (data.Prepared); ``record``:
+    its history, segments and status."""
     import numpy as np
 
-    return checkpoint.Model(
-        {k: np.asarray(v) for k, v in params.items()},
-        config,
-        prepared.features,
-        prepared.labels,
-        prepared.fingerprint,
-        prepared.mean,
-        prepared.std,
-        history,
-        segments,
-        status,
-    )
+    data = (prepared.features, prepared.labels, prepared.fingerprint, prepared.mean, prepared.std)
+    return checkpoint.Model({k: np.asarray(v) for k, v in params.items()}, config, *data, *record)
 
 
 def network_name(index: int, config: Any, seed: int | str) -> str:

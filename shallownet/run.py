@@ -153,11 +153,9 @@ def estimate_memory(
     layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
     padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
     evaluated = m + prepared.test_examples + (GRID * GRID if plots and _drawn(first, prepared) else 0)
-    capacity, shape = min(first.chunk, first.iterations - start), {"n_x": n_x, "n_y": n_y, "n_h": padded}
-    sizes = memory.estimate(
-        **shape, m=m, m_test=prepared.test_examples, evaluated=evaluated, capacity=capacity, dtype=first.dtype,
-        devices=first.devices,
-    )  # fmt: skip
+    shape: dict[str, Any] = {"n_x": n_x, "n_y": n_y, "n_h": padded, "m": m, "m_test": prepared.test_examples}
+    run = {"evaluated": evaluated, "capacity": min(first.chunk, first.iterations - start), "devices": first.devices}
+    sizes = memory.estimate(**shape, **run, dtype=first.dtype)
     if baseline and logistic.skip_reason(n_x, m) is None:
         how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
         sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
@@ -267,13 +265,11 @@ class Job:
         device, timings = jax.devices()[0], self.timings
         changes = {k: list(v) for k, v in self.changes.items()}
         before = {"resumed_from": None if self.saved is None else self.start, "changed_on_resume": changes}
-        after = {
-            "memory_estimate_bytes": self.memory_bytes, "compile_seconds": timings.get("compile_s"),
-            "run_seconds": timings.get("run_s"), "total_seconds": time.perf_counter() - self.started,
-            "jax_version": jax.__version__, "backend": jax.default_backend(),
-            "device": f"{device.platform}:{device.id} {device.device_kind}",
-        }  # fmt: skip
-        return {"before": before, "after": after}
+        after = {"memory_estimate_bytes": self.memory_bytes, "compile_seconds": timings.get("compile_s")}
+        after.update(run_seconds=timings.get("run_s"), total_seconds=time.perf_counter() - self.started)
+        where = {"jax_version": jax.__version__, "backend": jax.default_backend()}
+        where["device"] = f"{device.platform}:{device.id} {device.device_kind}"
+        return {"before": before, "after": {**after, **where}}
 
     def kept(self, marked: str = "") -> str:
         """What the folder holds after a failed run: the last checkpoint, or what it held before."""
@@ -370,17 +366,18 @@ def _train(job: Job, progress: Any, requests: Any) -> Any:
         from . import plots
 
         grid = data.standardize(plots.grid(prepared.X_unscaled)[2], prepared.mean, prepared.std)
-    if progress is not None:
-        shown = progress
-        progress = lambda done, costs: shown(job.start + done, costs if job.sweep else float(costs[0]))  # noqa: E731
+
+    def shown(done: int, costs: Any) -> None:  # total iterations, and one network's cost as a number
+        progress(job.start + done, costs if job.sweep else float(costs[0]))
+
+    resumed = {"params": params, "histories": histories, "start": job.start}
+    report = {"extra": grid, "baseline": job.sweep, "timings": job.timings, "progress": progress and shown}
+    every = {"checkpoint_every": config.checkpoint_every}
+    every["chunk_seconds"] = min(CHUNK_SECONDS, config.checkpoint_every / 4)
+    saves = {"checkpoint": lambda iteration, nets, records: job.save(nets, records, "running"), **every}
     try:
-        return _sweep().train_grid(
-            job.configs, prepared.X, prepared.Y, prepared.X_test, prepared.Y_test, params=params, extra=grid,
-            baseline=job.sweep, timings=job.timings, histories=histories, start=job.start, progress=progress,
-            checkpoint=lambda iteration, nets, records: job.save(nets, records, "running"),
-            checkpoint_every=config.checkpoint_every, should_stop=requests,
-            chunk_seconds=min(CHUNK_SECONDS, config.checkpoint_every / 4),
-        )  # fmt: skip
+        examples = (prepared.X, prepared.Y, prepared.X_test, prepared.Y_test)
+        return _sweep().train_grid(job.configs, *examples, **resumed, **report, **saves, should_stop=requests)
     except atomic.NoSpaceError as e:
         raise _save_failed(job, e) from None
     except train.Interrupted as e:
@@ -417,10 +414,17 @@ def _finish(job: Job, result: Any) -> Any:
 
 
 def run(
-    settings: Any, out: PathLike, *, sweep: bool = False, seeds: int | None = None, resume: bool = False,
-    overwrite: bool = False, plots: bool = True, progress: Callable[[int, Any], object] | None = None,
+    settings: Any,
+    out: PathLike,
+    *,
+    sweep: bool = False,
+    seeds: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    plots: bool = True,
+    progress: Callable[[int, Any], object] | None = None,
     on_start: Callable[[RunConfig, int, dict[str, tuple[Any, Any]]], object] | None = None,
-) -> tuple[Any, Any, int | None]:  # fmt: skip
+) -> tuple[Any, Any, int | None]:
     """Train as ``settings`` say into ``out``: one network (a RunConfig, or a mapping of some settings), or
     (``sweep``) every network of ``config.sweep_grid(settings, seeds)``. Returns (sweep.SweepResult, a
     training's summary or a sweep's names written, the signal of a stop request after training or None).
