@@ -21,6 +21,7 @@ from typing import Any, Self
 
 from . import atomic, checkpoint, data, memory, outputs, signals, train
 from . import config as run_config
+from . import sweep as grids  # (``sweep`` names a run's kind here)
 from .config import MUST_MATCH, RunConfig
 from .history import LIMIT, CostHistory
 from .outputs import BOUNDARY_PNG, COST_PNG, LAST_FINITE, LOCK, MODEL, NETWORKS, RUN_FILES
@@ -221,7 +222,9 @@ class Job:
         a sweep's table, in one ``outputs.save``. A network whose history ends early diverged."""
         done = max(history.done for history in histories)
         diverged = [h.done < done for h in histories] if result is None else [n.diverged_at for n in result.networks]
-        scores = [None] * len(params) if result is None else [_scores(network) for network in result.networks]
+        scores: list[Any] = [None] * len(params)
+        if result is not None:
+            scores = [{"train": n.train_accuracy, "test": n.test_accuracy} for n in result.networks]
         n_x, n_y, n_h = self.prepared.X.shape[0], self.prepared.Y.shape[0], max(c.hidden_units for c in self.configs)
         needed = len(params) * outputs.model_bytes(n_x, n_h, n_y, self.config.dtype, not self.sweep)
 
@@ -237,7 +240,7 @@ class Job:
                 return [NETWORKS + "/"]
             table = (self.prepared.X_unscaled, self.prepared.Y)
             scale = (self.prepared.mean, self.prepared.std) if self.config.standardize else None
-            return _sweep().write_outputs(result, staging, *table, plots=self.plots, scale=scale) + [NETWORKS + "/"]
+            return grids.write_outputs(result, staging, *table, plots=self.plots, scale=scale) + [NETWORKS + "/"]
 
         saved = outputs.save(self.out, self.sweep, needed + (4 << 20) * self.sweep, write)
         self.saved_iteration = done
@@ -277,16 +280,6 @@ class Job:
         if self.saved_iteration is None:
             return f"{where} left as it was"
         return f"{where} holds iteration {self.saved_iteration}, the last checkpoint{marked}"
-
-
-def _sweep() -> Any:
-    from . import sweep  # the grid trainer and the table: imported once the checks have passed
-
-    return sweep
-
-
-def _scores(network: Any) -> dict[str, float | None]:
-    return {"train": network.train_accuracy, "test": network.test_accuracy}
 
 
 def _configured(settings: Any, out: Path, sweep: bool, resume: bool) -> tuple[list, dict, int, list | None]:
@@ -370,14 +363,13 @@ def _train(job: Job, progress: Any, requests: Any) -> Any:
     def shown(done: int, costs: Any) -> None:  # total iterations, and one network's cost as a number
         progress(job.start + done, costs if job.sweep else float(costs[0]))
 
-    resumed = {"params": params, "histories": histories, "start": job.start}
-    report = {"extra": grid, "baseline": job.sweep, "timings": job.timings, "progress": progress and shown}
-    every = {"checkpoint_every": config.checkpoint_every}
-    every["chunk_seconds"] = min(CHUNK_SECONDS, config.checkpoint_every / 4)
-    saves = {"checkpoint": lambda iteration, nets, records: job.save(nets, records, "running"), **every}
+    options: dict[str, Any] = {"params": params, "histories": histories, "start": job.start, "extra": grid}
+    options.update(baseline=job.sweep, timings=job.timings, progress=progress and shown, should_stop=requests)
+    options.update(checkpoint=lambda iteration, nets, records: job.save(nets, records, "running"))
+    every = options["checkpoint_every"] = config.checkpoint_every
+    options["chunk_seconds"] = min(CHUNK_SECONDS, every / 4)
     try:
-        examples = (prepared.X, prepared.Y, prepared.X_test, prepared.Y_test)
-        return _sweep().train_grid(job.configs, *examples, **resumed, **report, **saves, should_stop=requests)
+        return grids.train_grid(job.configs, prepared.X, prepared.Y, prepared.X_test, prepared.Y_test, **options)
     except atomic.NoSpaceError as e:
         raise _save_failed(job, e) from None
     except train.Interrupted as e:
