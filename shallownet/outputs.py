@@ -45,19 +45,12 @@ def _held_text(folder: Path) -> str:
 def check_replaceable(folder: Path, overwrite: bool, command: str = "train") -> None:
     """Occupied when ``folder`` holds a model (train) or a sweep's results (sweep) and ``overwrite`` is False:
     a model is replaced only on purpose (--overwrite), or continued (--resume)."""
-    if overwrite:
-        return
-    if command == "train":
-        found = [name for name in (MODEL, SUMMARY) if (folder / name).exists()]
-        held = _held_text(folder)
-    else:
-        found = [name for name in (*SWEEP_TABLE_FILES[:2], NETWORKS) if (folder / name).exists()]
-        held = "a sweep's results"
-    if found:
-        resume = "--resume continues it, " if command == "train" else ""
+    found = [name for name in ((MODEL, SUMMARY) if command == "train" else SWEEP_FILES) if (folder / name).exists()]
+    if found and not overwrite:
+        held = _held_text(folder) if command == "train" else "a sweep's results"
         raise Occupied(
             f"{folder} already holds {held}: {', '.join(found)}; a new {command} would replace it: "
-            f"{resume}--overwrite replaces it, or choose another --out"
+            "--resume continues it, --overwrite replaces it, or choose another --out"
         )
 
 
