@@ -323,8 +323,8 @@ def _job(settings: Any, out: PathLike, sweep: bool, resume: bool, overwrite: boo
     check_problem(first, prepared)
     job = Job(out, configs, sweep, plots, prepared, start, changes, saved)
     job.memory_bytes = memory.check(estimate_memory(configs, prepared, plots=plots, start=start, baseline=sweep))
-    n_x, n_y = prepared.X.shape[0], prepared.Y.shape[0]
-    atomic.check_space(out, len(configs) * outputs.model_bytes(n_x, first.hidden_units, n_y, first.dtype, not sweep))
+    n_x, n_y, n_h = prepared.X.shape[0], prepared.Y.shape[0], max(c.hidden_units for c in configs)
+    atomic.check_space(out, len(configs) * outputs.model_bytes(n_x, n_h, n_y, first.dtype, not sweep))
     return job
 
 
