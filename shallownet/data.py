@@ -226,35 +226,9 @@ class Fingerprint:
         return found
 
 
-@dataclass(frozen=True, eq=False)
-class Table:
-    """A CSV as read: column names, values (rows, columns) float64, its fingerprint, the line where each row starts."""
-
-    header: tuple
-    values: np.ndarray
-    fingerprint: Fingerprint
-    path: str
-    lines: np.ndarray | None = None
-
-    def columns(self, names: Sequence[str]) -> np.ndarray:
-        """The named columns as rows: (len(names), examples); DataError for a missing name."""
-        for name in names:
-            if name not in self.header:
-                raise DataError(f"{self.path}: no column named {name!r}; the columns are {', '.join(self.header)}")
-        return np.ascontiguousarray(self.values[:, [self.header.index(name) for name in names]].T)
-
-    def has(self, names: Sequence[str]) -> bool:
-        return all(name in self.header for name in names)
-
-    def examples(self, features: Sequence[str], labels: Sequence[str]) -> "Examples":
-        """The named feature and label columns as Examples, which keep the lines for messages (check_labels)."""
-        X, Y = self.columns(features), self.columns(labels)
-        return Examples(X, Y, tuple(features), tuple(labels), self.fingerprint, self.path, self.lines)
-
-
-def read_table(path: PathLike, progress: bool | None = None) -> Table:
-    """A numeric CSV (or its gzip) with a header row -> Table. ``progress``: show a bar (None: for a large file when
-    stderr is a terminal)."""
+def read_table(path: PathLike, progress: bool | None = None) -> "Examples":
+    """A numeric CSV (or its gzip) with a header row, every column a feature until ``select`` picks the labels.
+    ``progress``: show a bar (None: for a large file when stderr is a terminal)."""
     from tqdm import tqdm
 
     raw = content(path)
@@ -278,12 +252,13 @@ def read_table(path: PathLike, progress: bool | None = None) -> Table:
         values, lines = _parse_rows(reader, header, path, most, bar)
     if not len(values):
         raise DataError(f"{path}: no data rows after the header")
-    return Table(header, values, Fingerprint(hashlib.sha256(raw).hexdigest(), len(values), header), str(path), lines)
+    sha256 = Fingerprint(hashlib.sha256(raw).hexdigest(), len(values), header)
+    return Examples(values.T, np.empty((0, len(values))), header, (), sha256, str(path), lines)
 
 
 @dataclass(frozen=True, eq=False)
 class Examples:
-    """A data set as loaded: X (n_x, m) float64, Y (n_y, m), column names, fingerprint."""
+    """A data set as loaded: X (n_x, m) float64, Y (n_y, m), their column names, fingerprint."""
 
     X: np.ndarray
     Y: np.ndarray
@@ -292,6 +267,18 @@ class Examples:
     fingerprint: Fingerprint
     path: str | None = None  # the CSV's, for messages; None for a built-in set
     lines: np.ndarray | None = None  # the line where each example starts in it
+
+    def columns(self, names: Sequence[str]) -> np.ndarray:
+        """The named feature columns as rows: (len(names), examples); DataError for a missing name."""
+        for name in names:
+            if name not in self.features:
+                raise DataError(f"{self.path}: no column named {name!r}; the columns are {', '.join(self.features)}")
+        return np.ascontiguousarray(self.X[[self.features.index(name) for name in names]])
+
+    def select(self, features: Sequence[str], labels: Sequence[str]) -> "Examples":
+        """The named feature and label columns of a CSV as read, keeping its lines for messages (check_labels)."""
+        X, Y = self.columns(features), self.columns(labels)
+        return Examples(X, Y, tuple(features), tuple(labels), self.fingerprint, self.path, self.lines)
 
     def where(self, bad: np.ndarray, values: np.ndarray, names: Sequence[str]) -> tuple[str, float]:
         """('file, line L, column NAME' (the column alone for a built-in set), value) of the first true cell of
@@ -333,10 +320,10 @@ def load_csv(path: PathLike, labels: Sequence[str] = ("label",)) -> Examples:
     ``labels`` names the label column(s), every other column is a feature."""
     table = read_table(path)
     table.columns(labels)  # a missing label column is named before "no feature columns"
-    features = tuple(name for name in table.header if name not in labels)
+    features = tuple(name for name in table.features if name not in labels)
     if not features:
         raise DataError(f"{path}: no feature columns besides the label column(s) {', '.join(labels)}")
-    return table.examples(features, labels)
+    return table.select(features, labels)
 
 
 def load(source: str, labels: Sequence[str] = ("label",), seed: int = EXTRA_SEED) -> Examples:

@@ -33,9 +33,9 @@ def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, data.Ex
             )
         return examples.X, examples
     table = data.read_table(source)
-    if not table.has(model.labels):
+    if not set(model.labels) <= set(table.features):
         return table.columns(model.features), None
-    labelled = table.examples(model.features, model.labels)
+    labelled = table.select(model.features, model.labels)
     return labelled.X, labelled
 
 
