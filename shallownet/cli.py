@@ -246,10 +246,8 @@ def _run(parser: Parser, args: argparse.Namespace) -> int:
 
 
 def console() -> NoReturn:
-    """Entry point of the installed ``shallownet`` script: main() with XLA's persistent compilation cache (main()
-    alone, as the tests call it, writes nothing outside the run folder), then end the process at once: the
-    interpreter's teardown of the JAX and matplotlib module graphs would only add a measurable delay.
-    """
+    """The ``shallownet`` script: main() with XLA's compile cache on disk (main() alone writes nothing outside the
+    run folder), then exit at once: tearing down the JAX and matplotlib modules would only add a delay."""
     # Environment variables, so that JAX (not imported yet) picks them up; JAX caches only compiles longer than 1 s
     # by default, longer than the flower loop's compile.
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

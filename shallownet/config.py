@@ -266,13 +266,8 @@ def sweep_lists() -> tuple[str, ...]:
 
 
 def sweep_grid(settings: Mapping[str, Any], seeds: int | None = None) -> list[RunConfig]:
-    """One RunConfig per network of a sweep, each validated as train would validate it.
-
-    ``settings``: what was given (the sweep's defaults fill in the rest); hidden_units, lr, activation may be one
-    value or a sequence. The grid is their product in SWEEP_ORDER, each combination once per init: ``seeds`` K
-    random inits (seeds seed .. seed + K - 1; turns on init "random" unless asked otherwise), or one (by default the
-    course's own draw). Its size is checked before any config is built; the first carries the base seed.
-    """
+    """One RunConfig per network: the product of the lists given (SWEEP_DEFAULTS fill in) in SWEEP_ORDER, then
+    ``seeds`` K random inits each (seed .. seed + K - 1), or the one init; sized before any config is built."""
     merged = {**SWEEP_DEFAULTS, **({} if seeds is None else {"init": "random"}), **settings}
     varied = {k: tuple(v) if isinstance(v, (list, tuple)) else (v,) for k, v in merged.items() if k in sweep_lists()}
     for name, values in varied.items():  # each value is one network per init: a repeat would train it twice

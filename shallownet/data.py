@@ -44,11 +44,8 @@ class DataError(ValueError):
 
 
 def flower(seed: int = 1, m: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """The course's planar "flower": X (2, 400) float64, Y (1, 400) uint8 (200 zeros then 200 ones).
-
-    Generated exactly as the course's ``load_planar_dataset`` does (legacy np.random.seed(1), petals
-    r = 4 sin(4t) + noise), so its published numbers can be reproduced; the global RNG state is restored.
-    """
+    """The course's planar "flower", X (2, 400) float64 and Y (1, 400) uint8, drawn exactly as its
+    ``load_planar_dataset`` (so its published numbers reproduce), leaving the global RNG state as it was."""
     state = np.random.get_state()
     try:
         np.random.seed(seed)

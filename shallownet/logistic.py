@@ -1,10 +1,7 @@
-"""Logistic regression, the no-hidden-layer baseline the course compares against (~47% on flower).
+"""Logistic regression, Z = W X + b, A = sigma(Z): the no-hidden-layer baseline the course compares against (~47%).
 
-    Z = W X + b,  A = sigma(Z),  J = cross-entropy,  dZ = A - Y,  dW = (1/m) dZ X^T,  db = (1/m) sum of dZ
-
-The unregularized model at its minimum (the course's LogisticRegressionCV lands at the same straight line on
-flower), found by Newton's method in numpy: a sweep reports it beside every table, and a compiled gradient-descent
-loop would cost more of its wall time (a compile, then 10,000 steps) than all the Newton steps together.
+Unregularized, at its minimum by Newton's method in numpy: a sweep reports it beside every table, and a compiled
+gradient-descent loop would cost more of its wall time (a compile, then 10,000 steps) than all the Newton steps.
 """
 
 from collections.abc import Callable, Mapping

@@ -128,11 +128,8 @@ _QUERY = object()
 
 
 def check(sizes: Sizes, host: int | None = None, device: Any = _QUERY) -> int:
-    """Refuse (TooLarge) when the parts of ``sizes`` exceed the memory available where they live; returns the total.
-
-    ``host``: bytes (default host_available()); ``device``: (bytes, name) of an accelerator, or None when the device
-    parts live in host memory (CPU); default device_available().
-    """
+    """The total of ``sizes``, or TooLarge when the parts exceed the memory where they live: ``host`` bytes, and
+    ``device`` (bytes, name) of an accelerator, or None on CPU (defaults: host_available(), device_available())."""
     host_room = (host_available() if host is None else host, "available host memory")
     device = device_available() if device is _QUERY else device
     places = {"host": host_room} if device is None else {"device": device, "host": host_room}

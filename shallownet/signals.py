@@ -1,15 +1,6 @@
-"""SIGINT, SIGTERM and SIGHUP as requests to stop ("stop now, keep what you have"), in three modes.
-
-Python turns only Ctrl-C into an exception; ``kill``, ``timeout``, a batch system's limit and a closed terminal
-kill the process on the spot. Each mode is a context manager that restores the handlers it replaced (from the main
-thread only: signals are delivered there anyway):
-
-- ``raising()``: the first request raises ``Stop`` (a KeyboardInterrupt) wherever the program is; later ones are
-  ignored, so a second Ctrl-C cannot cut the clean-up short. One raised where Python only prints it (a destructor, a
-  gc callback) or that lands in an import stays ``pending()``; ``check()`` and ``recorded()`` raise it before
-  anything is written.
-- ``recorded()``: requests are only noted; the training loop polls them at chunk boundaries.
-- ``deferred()``: around a save; the first request is delivered after the block, so a second cannot abort the save.
+"""SIGINT, SIGTERM and SIGHUP as requests to stop ("stop now, keep what you have"; Python alone turns only Ctrl-C
+into an exception), in three context managers that restore the handlers they replaced: ``raising()``, ``recorded()``
+(only noted, polled at chunk boundaries) and ``deferred()`` (around a save, delivered after it).
 """
 
 import contextlib
@@ -93,7 +84,8 @@ def check() -> None:
 
 @contextlib.contextmanager
 def raising() -> Iterator[None]:
-    """Inside, the first of SIGINT, SIGTERM and SIGHUP raises Stop(signum); later ones are ignored."""
+    """Inside, the first request raises Stop(signum) (later ones are ignored: a second Ctrl-C cannot cut the clean-up
+    short). One Python can only print (in a destructor) or that lands in an import stays pending(): check()."""
     global _first
     _first = None
     hook = sys.unraisablehook
