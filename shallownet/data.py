@@ -249,8 +249,8 @@ def read_table(path: PathLike, progress: bool | None = None) -> "Examples":
         values, lines = _parse_rows(reader, header, path, most, bar)
     if not len(values):
         raise DataError(f"{path}: no data rows after the header")
-    sha256 = Fingerprint(hashlib.sha256(raw).hexdigest(), len(values), header)
-    return Examples(values.T, np.empty((0, len(values))), header, (), sha256, str(path), lines)
+    made = Fingerprint(hashlib.sha256(raw).hexdigest(), len(values), header)
+    return Examples(values.T, np.empty((0, len(values))), header, (), made, str(path), lines)
 
 
 @dataclass(frozen=True, eq=False)
