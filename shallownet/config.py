@@ -109,9 +109,9 @@ class RunConfig:
         if isinstance(settings, cls):
             return settings
         asked = dict(cast(Mapping[str, Any], settings or {}))  # a RunConfig returned above
-        unknown = sorted(set(asked) - set(names()))
+        unknown = sorted(set(asked) - set(NAMES))
         if unknown:
-            raise ConfigError(f"unknown settings: {', '.join(unknown)}; the settings are {', '.join(names())}")
+            raise ConfigError(f"unknown settings: {', '.join(unknown)}; the settings are {', '.join(NAMES)}")
         return cls(**asked)
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,7 +128,7 @@ class RunConfig:
             raise ConfigError(
                 f"run configuration version {saved.get('version')!r}; this shallownet reads version {VERSION}"
             )
-        missing = sorted(set(names()) - set(saved))
+        missing = sorted(set(NAMES) - set(saved))
         if missing:
             raise ConfigError(f"the run configuration lacks {', '.join(missing)}")
         return cls.of({k: v for k, v in saved.items() if k != "version"})
@@ -189,13 +189,12 @@ def _activation(value: str, name: str) -> str:
     return value
 
 
+NAMES = tuple(RunConfig.__dataclass_fields__)  # the settings, in the table's order
+
+
 def default(name: str) -> Any:
     """A setting's default value, without building (and validating) a RunConfig."""
     return RunConfig.__dataclass_fields__[name].default
-
-
-def names() -> tuple[str, ...]:
-    return tuple(field.name for field in dataclasses.fields(RunConfig))
 
 
 def fields_of(command: str | None = None) -> list[dataclasses.Field[Any]]:
