@@ -1,10 +1,7 @@
 """The ``shallownet`` command: train, predict, sweep, and check (the checker's, registered by shallownet.check_cmd).
 
-Thin over library functions (shallownet.run, shallownet.predict,
-shallownet.sweep) that the tests call directly. The flags of train and sweep
-are derived from shallownet.config.RunConfig. Bad input prints one line on
-stderr and exits with a non-zero code, without a traceback; main(argv)
-returns the exit code.
+Thin over library functions the tests call directly; the flags of train and sweep come from config.RunConfig. Bad
+input prints one line on stderr and exits non-zero, without a traceback; main(argv) returns the exit code.
 """
 
 import argparse
@@ -17,8 +14,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
-EPILOG = ("exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), 2 bad command line, "
-          "128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)")  # fmt: skip
+EPILOG = (
+    "exit codes: 0 done, 1 bad input or a run that cannot go on (one line on stderr), 2 bad command line, "
+    "128+N stopped by signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)"
+)
 SWEEP_EPILOG = EPILOG + ". A sweep saves its networks as it trains; --resume continues it. See docs/sweep.md."
 OVERWRITE_HELP = "replace the model (or a sweep's results) already in --out; without it such a folder is refused"
 
@@ -28,11 +27,7 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing usage and calling sys.exit.
-
-    main() turns the exception into one line on stderr and a return code, so
-    a test calling main([...]) gets the code back instead of SystemExit.
-    """
+    """argparse that raises instead of calling sys.exit: main() returns the exit code, also to a test."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
@@ -46,62 +41,41 @@ def path_argument(text: str) -> str:
 
 
 def build_parser() -> Parser:
+    from . import config
+
     parser = Parser(prog="shallownet", description="Train the course's one-hidden-layer network, fast, with JAX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_train(sub)
-    predict_parser = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
-    predict_parser.add_argument("--model", required=True, help="a run folder (or its model.npz)")
-    predict_parser.add_argument(
-        "--data", required=True, help="a .csv with the model's feature columns, or a data set name"
-    )
-    predict_parser.add_argument("--out", type=path_argument, help="write predictions to this CSV (default: print them)")
-    predict_parser.set_defaults(func=cmd_predict)
-    _add_sweep(sub)
-    try:
-        check_cmd = importlib.import_module("shallownet.check_cmd")
-    except ModuleNotFoundError as e:
-        if e.name != "shallownet.check_cmd":
-            raise
-    else:
-        check_cmd.register(sub)
+    what = "train one network, write model, plots and summary into --out"
+    train = sub.add_parser("train", help=what, epilog=EPILOG)
+    config.add_flags(train, "train")
+    replace = train.add_mutually_exclusive_group()
+    what = "continue the run saved in --out: flags left out keep their saved values; those that change the problem "
+    replace.add_argument("--resume", action="store_true", help=what + "must match them")
+    replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    train.add_argument("--out", type=path_argument, default=None, help="output folder (default runs/<data>)")
+    train.set_defaults(func=cmd_train)
+    predict = sub.add_parser("predict", help="predict with a saved model", epilog=EPILOG)
+    predict.add_argument("--model", required=True, help="a run folder (or its model.npz)")
+    predict.add_argument("--data", required=True, help="a .csv with the model's feature columns, or a data set name")
+    predict.add_argument("--out", type=path_argument, help="write predictions to this CSV (default: print them)")
+    predict.set_defaults(func=cmd_predict)
+    what = "train every combination of hidden sizes, learning rates, activations and seeds at once; table, CSV, "
+    sweep = sub.add_parser("sweep", help=what + "JSON and plots into --out", epilog=SWEEP_EPILOG)
+    config.add_flags(sweep, "sweep")
+    what = "train K random inits per configuration (seeds --seed .. --seed+K-1; turns on --init random) and report "
+    what += "the mean ± std (default: one init, the course's draw)"
+    sweep.add_argument("--seeds", type=config.whole_argument, metavar="K", help=what)
+    sweep.add_argument("--out", type=path_argument, help="output folder (default runs/sweep-<data>)")
+    replace = sweep.add_mutually_exclusive_group()
+    replace.add_argument("--resume", action="store_true", help="continue the sweep saved in --out (the same flags)")
+    replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    sweep.add_argument("--no-plots", action="store_true", help="write sweep.csv and sweep.json only (no matplotlib)")
+    sweep.set_defaults(func=cmd_sweep)
+    importlib.import_module("shallownet.check_cmd").register(sub)  # looked up in sys.modules: a test replaces it
     from checker import autograder  # shallownet autograder gradescope|otter: graders' files (checker.autograder)
 
     autograder.register(sub)
     return parser
-
-
-def _add_train(sub: Any) -> None:
-    from . import config
-
-    what = "train one network, write model, plots and summary into --out"
-    train_parser = sub.add_parser("train", help=what, epilog=EPILOG)
-    config.add_flags(train_parser, "train")
-    replace = train_parser.add_mutually_exclusive_group()
-    replace.add_argument("--resume", action="store_true", help="continue the run saved in --out: flags left out "
-                         "keep their saved values; those that change the problem must match them")  # fmt: skip
-    replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
-    train_parser.add_argument("--out", type=path_argument, default=None, help="output folder (default runs/<data>)")
-    train_parser.set_defaults(func=cmd_train)
-
-
-def _add_sweep(sub: Any) -> None:
-    from . import config
-
-    what = ("train every combination of hidden sizes, learning rates, activations and seeds at once; table, CSV, "
-            "JSON and plots into --out")  # fmt: skip
-    sweep_parser = sub.add_parser("sweep", help=what, epilog=SWEEP_EPILOG)
-    config.add_flags(sweep_parser, "sweep")
-    what = ("train K random inits per configuration (seeds --seed .. --seed+K-1; turns on --init random) and "
-            "report the mean ± std (default: one init, the course's draw)")  # fmt: skip
-    sweep_parser.add_argument("--seeds", type=config.whole_argument, metavar="K", help=what)
-    sweep_parser.add_argument("--out", type=path_argument, help="output folder (default runs/sweep-<data>)")
-    replace = sweep_parser.add_mutually_exclusive_group()
-    replace.add_argument("--resume", action="store_true", help="continue the sweep saved in --out (the same flags)")
-    replace.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
-    sweep_parser.add_argument(
-        "--no-plots", action="store_true", help="write sweep.csv and sweep.json only (no matplotlib)"
-    )
-    sweep_parser.set_defaults(func=cmd_sweep)
 
 
 def _progress_bar(
@@ -133,8 +107,14 @@ def _score_text(output: str, value: float) -> str:
     return f"accuracy: {value:.2f}%" if output == "sigmoid" else f"mean squared error: {value:.4g}"
 
 
-def _interrupted_text(interrupted: Any, command: str) -> str:
-    """The one line printed when a stop request (a train.Interrupted) ended a train or a sweep."""
+def _stopped(interrupted: Any, command: str, bar: Any) -> int:
+    """The one line (on stderr) and exit code 128 + N of a stop request (a train.Interrupted) that ended a train or
+    a sweep, everything that could be saved saved."""
+    bar.close()
+    return _interrupted(interrupted.signum, _stop_text(interrupted, command))
+
+
+def _stop_text(interrupted: Any, command: str) -> str:
     from . import signals
 
     name = signals.name(interrupted.signum)
@@ -148,27 +128,17 @@ def _interrupted_text(interrupted: Any, command: str) -> str:
     return f"{how}; saved {interrupted.saved}, continue with --resume"
 
 
-def _stopped(interrupted: Any, command: str, bar: Any) -> int:
-    """Report a stop request (everything that could be saved is): one line on stderr, the exit code 128 + N."""
-    bar.close()
-    return _interrupted(interrupted.signum, _interrupted_text(interrupted, command))
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from . import config, run, train
 
-    settings = config.given(args, "train")
-    out = Path(args.out or Path("runs") / Path(settings.get("data", config.default("data"))).stem)
-    if not args.resume:
-        settings = _configured(config.RunConfig.of, settings)
-
+    given = config.given(args, "train")
+    out = Path(args.out or Path("runs") / Path(given.get("data", config.default("data"))).stem)
+    settings = given if args.resume else config.RunConfig.of(given)
     bar, start_bar, update = _progress_bar("train")
-    on_start = _on_start(args, out, start_bar)
     try:
-        summary = _configured(
-            run.train_run, settings, out, resume=args.resume, overwrite=args.overwrite, progress=update,
-            on_start=on_start,
-        )  # fmt: skip
+        on_start = _on_start(args, out, start_bar)
+        what = {"resume": args.resume, "overwrite": args.overwrite, "progress": update, "on_start": on_start}
+        summary = run.train_run(settings, out, **what)
     except train.Interrupted as e:
         return _stopped(e, "train", bar)
     finally:
@@ -191,20 +161,6 @@ def _on_start(args: argparse.Namespace, out: Path, start_bar: Callable[[int, int
             print(f"resuming {out} at iteration {start} of {used.iterations}{changed}", flush=True)
 
     return on_start
-
-
-class SettingError(Exception):
-    """A setting's value is refused (config.ConfigError): a usage error of the command line (exit 2)."""
-
-
-def _configured(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """function(...), with a refused setting (ConfigError) turned into SettingError."""
-    from . import config
-
-    try:
-        return function(*args, **kwargs)
-    except config.ConfigError as e:
-        raise SettingError(str(e)) from None
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -235,10 +191,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     iterations = settings.get("iterations", config.SWEEP_DEFAULTS["iterations"])
     bar, start_bar, update = _progress_bar("sweep", iterations)
     try:
-        result, files, stop = _configured(
-            run.run, settings, out, sweep=True, seeds=args.seeds, resume=args.resume, plots=not args.no_plots,
-            overwrite=args.overwrite, progress=update, on_start=_on_start(args, out, start_bar),
-        )  # fmt: skip
+        what = {"seeds": args.seeds, "plots": not args.no_plots, "overwrite": args.overwrite, "progress": update}
+        what.update(resume=args.resume, on_start=_on_start(args, out, start_bar))
+        result, files, stop = run.run(settings, out, sweep=True, **what)
     except train.Interrupted as e:
         return _stopped(e, "sweep", bar)
     finally:
@@ -251,11 +206,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (default sys.argv[1:]); returns the exit code.
-
-    The stop signals are handled from the first instruction (signals.raising), before the command's
-    modules (JAX, numpy) are imported: a Ctrl-C at any moment exits 128 + N with one line.
-    """
+    """Run the command line ``argv`` (default sys.argv[1:]); returns the exit code. Stop signals are handled from
+    the first instruction, before JAX or numpy is imported: a Ctrl-C at any moment exits 128 + N with one line."""
     from . import signals
 
     try:
@@ -286,38 +238,26 @@ def _interrupted(signum: int, text: str | None = None) -> int:
 
 def _run(parser: Parser, args: argparse.Namespace) -> int:
     """The parsed command; a refused setting, bad input or a file system refusal as one line and its exit code."""
+    from .config import ConfigError
+
     try:
         return int(args.func(args))
-    except SettingError as e:
+    except ConfigError as e:  # a refused setting is a usage error of the command line
         print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, OSError) as e:
-        # Bad input (every check raises ValueError) or a file system refusal:
-        # one line, no traceback. Anything else is a bug and keeps its traceback.
+    except (ValueError, OSError) as e:  # bad input or a file system refusal; anything else is a bug: a traceback
         print(f"shallownet: error: {e}", file=sys.stderr)
         return EXIT_ERROR
 
 
-def _use_compilation_cache() -> None:
-    """Keep XLA's compiled programs on disk (JAX's persistent cache) unless the user set a place.
-
-    The compile is a large part of a run on a small data set; a repeated run loads it instead. Environment
-    variables, so that JAX (not imported yet) picks them up and --help stays fast.
-    """
+def console() -> NoReturn:
+    """The ``shallownet`` script: main() with XLA's compile cache on disk (main() alone writes nothing outside the
+    run folder), then exit at once: tearing down the JAX and matplotlib modules would only add a delay."""
+    # Environment variables, so that JAX (not imported yet) picks them up; JAX caches only compiles longer than 1 s
+    # by default, longer than the flower loop's compile.
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(base, "shallownet", "xla"))
-    # JAX caches only compiles longer than 1 s by default, longer than the flower loop's compile.
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
-
-
-def console() -> NoReturn:
-    """Entry point of the installed ``shallownet`` script: main(), then end the process at once.
-
-    It also turns on the persistent compilation cache (main() alone, as the tests call it, writes nothing
-    outside the run folder). Everything is written and printed by then; the interpreter's teardown of the JAX
-    and matplotlib module graphs would only add a measurable delay, so the process exits without it.
-    """
-    _use_compilation_cache()
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()

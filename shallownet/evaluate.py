@@ -1,11 +1,5 @@
-"""Predictions and scores, written once: one network's A2, many networks' A2, accuracy and squared error.
-
-Every score of the app comes from here: ``shallownet train``'s summary,
-``predict``'s score, a sweep's table (from the A2 its training program
-computed), and the library's ``train.accuracy``. The forward pass of one
-network runs over column batches of one width, so a large file needs bounded
-memory and one compile.
-"""
+"""Predictions and scores, written once: every score of the app (train's summary, predict, a sweep's table,
+``train.accuracy``) comes from here."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -16,11 +10,8 @@ from . import memory
 
 
 def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
-    """Accuracy in percent (sigmoid output: P holds 0/1 predictions) or mean squared error (identity).
-
-    P and Y (n_y, m); ValueError for Y of another shape (a (m, 1) Y would broadcast to m x m and score
-    53% where the truth is 29%), for labels other than 0 and 1 (sigmoid), or non-finite ones.
-    """
+    """Accuracy in percent (sigmoid output: P holds 0/1 predictions) or mean squared error (identity) of P and Y
+    (n_y, m). ValueError for a Y of another shape: a (m, 1) Y would broadcast to m x m (53% where the truth is 29%)."""
     from manual.checks import check_Y_shape
 
     P, Y = np.asarray(P), np.asarray(Y)
@@ -64,7 +55,7 @@ def predictions(A2: np.ndarray, output: str) -> np.ndarray:
 
 
 def forward_batched(params: Any, X: np.ndarray, activation: str, output: str) -> np.ndarray:
-    """Predictions (n_y, m) over column batches of one width (the last one zero-padded)."""
+    """Predictions (n_y, m) over column batches of one width (the last zero-padded): bounded memory, one compile."""
     n_h, n_y = params["W1"].shape[0], params["W2"].shape[0]
     m = X.shape[1]
     batch = memory.evaluation_batch(n_h, n_y, np.dtype(params["W1"].dtype).itemsize, m)
@@ -72,11 +63,8 @@ def forward_batched(params: Any, X: np.ndarray, activation: str, output: str) ->
         return predictions(forward(params, X, activation, output), output)
     parts = []
     for first in range(0, m, batch):
-        block = X[:, first : first + batch]
-        width = block.shape[1]
-        if width < batch:
-            block = np.pad(block, ((0, 0), (0, batch - width)))
-        parts.append(predictions(forward(params, block, activation, output), output)[:, :width])
+        block = np.pad(X[:, first : first + batch], ((0, 0), (0, max(0, first + batch - m))))
+        parts.append(predictions(forward(params, block, activation, output), output)[:, : m - first])
     return np.concatenate(parts, axis=1)
 
 

@@ -1,18 +1,7 @@
-"""Logistic regression, the no-hidden-layer baseline the course compares against (~47% on flower).
+"""Logistic regression, Z = W X + b, A = sigma(Z): the no-hidden-layer baseline the course compares against (~47%).
 
-    Z = W X + b,  A = sigma(Z),  J = cross-entropy,  dZ = A - Y,
-    dW = (1/m) dZ X^T,  db = (1/m) sum over examples of dZ
-
-The course used scikit-learn's LogisticRegressionCV (L2-regularized,
-cross-validated); this is the unregularized model at its minimum. On the
-flower data both are a straight-line boundary and land at the same ~47%
-training accuracy: the classes are not linearly separable.
-
-The minimum is found by Newton's method in numpy (a handful of steps on a
-problem of n_x + 1 parameters per output unit, each with a backtracking line
-search), not by gradient descent in a compiled loop: a sweep reports this row
-beside every table, and 10,000 compiled gradient steps cost more of its wall
-time (a compile, then the loop) than all the Newton steps together.
+Unregularized, at its minimum by Newton's method in numpy: a sweep reports it beside every table, and a compiled
+gradient-descent loop would cost more of its wall time (a compile, then 10,000 steps) than all the Newton steps.
 """
 
 from collections.abc import Callable, Mapping
@@ -25,22 +14,16 @@ if TYPE_CHECKING:  # manual (and JAX) load only when a model is fitted
 
 MAX_STEPS = 50  # Newton steps at most; a non-separable problem converges in well under 20
 TOLERANCE = 1e-12  # stop when the largest gradient entry is below this
-# A Newton step forms the (n_x + 1)^2 Hessian over m examples and solves it: (n_x+1)^2 m + (n_x+1)^3
-# multiply-adds. Above this bound (about 0.1-0.3 s a step on 2 cores) the baseline is skipped with a note:
-# it took 224 s at 3,000 features, not stoppable by a signal. Below it a step is short, and a stop
-# request is honoured between steps.
+# Multiply-adds of one Newton step, (n_x+1)^2 m + (n_x+1)^3, above which the baseline is skipped with a note
+# (0.1-0.3 s a step on 2 cores; 3,000 features took 224 s). Stop requests are honoured between steps.
 MAX_STEP_WORK = 2 * 10**9
 
 
 def skip_reason(n_x: int, m: int) -> str | None:
     """Why the baseline is not fitted for n_x features and m examples (too much work), or None: it is."""
     work = (n_x + 1) ** 2 * m + (n_x + 1) ** 3
-    if work <= MAX_STEP_WORK:
-        return None
-    return (
-        f"logistic regression skipped: {n_x} features x {m} examples make each Newton step "
-        f"{work:.2g} multiply-adds (the bound is {MAX_STEP_WORK:.0g})"
-    )
+    why = f"{n_x} features x {m} examples make each Newton step {work:.2g} multiply-adds"
+    return None if work <= MAX_STEP_WORK else f"logistic regression skipped: {why} (the bound is {MAX_STEP_WORK:.0g})"
 
 
 def memory_bytes(n_x: int, m: int) -> int:
@@ -78,11 +61,8 @@ def _fit_row(A: np.ndarray, y: np.ndarray, should_stop: Callable[[], object]) ->
 
 
 def fit(X: "AnyArray", Y: "AnyArray", should_stop: Callable[[], object] = lambda: None) -> dict[str, np.ndarray]:
-    """Fit each output unit from zeros: returns {"W": (n_y, n_x), "b": (n_y, 1)} numpy, in X's dtype.
-
-    ``should_stop()`` is asked before each Newton step: when true, the fit ends there (the caller, who
-    asked to stop, discards it). See ``skip_reason`` for the problems too large to fit.
-    """
+    """Fit each output unit from zeros: {"W": (n_y, n_x), "b": (n_y, 1)} numpy, in X's dtype. ``should_stop()``,
+    asked before each Newton step, ends the fit there (the caller, who asked to stop, discards it)."""
     import manual
 
     manual.checks.check_X(X)
@@ -95,10 +75,7 @@ def fit(X: "AnyArray", Y: "AnyArray", should_stop: Callable[[], object] = lambda
 
 
 def accuracy(model: Mapping[str, "AnyArray"], X: "AnyArray", Y: "AnyArray") -> float:
-    """Percent of examples whose 0/1 prediction (sigma(W X + b) > 0.5, i.e. W X + b > 0) equals Y.
-
-    Scored by ``evaluate.score``, the app's one accuracy (with its checks of Y's shape and labels).
-    """
+    """Percent of examples whose 0/1 prediction (sigma(W X + b) > 0.5, i.e. W X + b > 0) equals Y."""
     from .evaluate import score
 
     W = np.asarray(model["W"])

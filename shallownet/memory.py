@@ -1,11 +1,8 @@
-"""How much memory a run needs, estimated before anything is compiled, and how much there is.
+"""How much memory a run needs, estimated from the shapes before anything is compiled, and how much there is.
 
-``--hidden-units 10000000`` on the flower data asks XLA for four (n_h, m) activation matrices of 16 GB
-each; unchecked, that is a 50-line RESOURCE_EXHAUSTED traceback (or the OOM killer) after the start-up
-cost. ``estimate`` sizes what a run holds at once from the shapes alone; ``check`` refuses the run up
-front, naming the sizes, when the total exceeds what is available (an accelerator's free memory, or the
-host's MemAvailable capped by a cgroup limit). The estimate is plain (XLA fuses some temporaries and needs
-scratch space of its own): right to within a small factor, which is what refusing a run that cannot fit needs.
+Unchecked, ``--hidden-units 10000000`` on flower is a 50-line RESOURCE_EXHAUSTED traceback (or the OOM killer) after
+the start-up cost. The estimate is plain arithmetic, right to within a small factor: enough to refuse a run that
+cannot fit, naming the sizes.
 """
 
 import contextlib
@@ -23,8 +20,7 @@ ACTIVATION_COPIES = 4  # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
 PARAMETER_COPIES = 4  # the parameters, the updated ones, the gradients, the kept finite ones
 EVALUATION_BYTES = 256 * 2**20  # the evaluation's forward pass runs over column batches of about this size
 HOST_DATA_COPIES = 3  # the loaded values, the standardized copy, the copy cast for the device
-
-
+CGROUP = "/sys/fs/cgroup/memory"  # cgroup v2's memory.max and memory.current
 Sizes = dict[str, tuple[int, str, str]]  # part -> (bytes, "device" or "host", how it is counted)
 
 
@@ -39,14 +35,19 @@ def evaluation_batch(n_h: int, n_y: int, itemsize: int, columns: int) -> int:
 
 
 def estimate(
-    *, n_x: int, n_y: int, n_h: int | Sequence[int], m: int, m_test: int = 0, evaluated: int = 0, capacity: int,
-    dtype: DTypeLike, devices: int = 1,
-) -> Sizes:  # fmt: skip
-    """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host").
-
-    ``n_h``: one network's hidden units, or each network's of a stack (as
-    padded in its group): the same parts, for every network at once.
-    """
+    *,
+    n_x: int,
+    n_y: int,
+    n_h: int | Sequence[int],
+    m: int,
+    m_test: int = 0,
+    evaluated: int = 0,
+    capacity: int,
+    dtype: DTypeLike,
+    devices: int = 1,
+) -> Sizes:
+    """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host"). ``n_h``: one
+    network's hidden units, or each network's of a stack (as padded in its group)."""
     hidden = [n_h] if isinstance(n_h, int) else list(n_h)
     count, units, item = len(hidden), sum(hidden), np.dtype(dtype).itemsize
     m_pad = -(-m // devices) * devices
@@ -54,50 +55,54 @@ def estimate(
     batch = evaluation_batch(units, count * n_y, item, evaluated) if evaluated else 0
     networks = "" if count == 1 else f" of {count} networks"
     outputs, examples = count * n_y, f"{m_pad} examples"
-    # part: (bytes, where, how it is counted)
+    in_item = f"x {item} B"
     return {
-        "activations": (ACTIVATION_COPIES * (units + outputs) * m_pad * item, "device",
-                        f"{ACTIVATION_COPIES} x ({units} hidden + {outputs} output units{networks}) x {examples} "
-                        f"x {item} B"),
-        "parameters": (PARAMETER_COPIES * params * item, "device",
-                       f"{PARAMETER_COPIES} copies x {params} parameters{networks} x {item} B"),
-        "data": ((n_x + n_y + (devices > 1)) * m_pad * item, "device",
-                 f"({n_x} features + {n_y} labels) x {examples} x {item} B"),
-        "cost buffer": (capacity * count * (item + 8 + 16), "device",
-                        f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host){networks}"),
-        "evaluation": (2 * (units + outputs) * batch * item, "device",
-                       f"2 x ({units} + {outputs}) units x {batch} columns per batch x {item} B"),
-        "host data": (HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test), "host",
-                      f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B"),
+        "activations": (
+            ACTIVATION_COPIES * (units + outputs) * m_pad * item,
+            "device",
+            f"{ACTIVATION_COPIES} x ({units} hidden + {outputs} output units{networks}) x {examples} {in_item}",
+        ),
+        "parameters": (
+            PARAMETER_COPIES * params * item,
+            "device",
+            f"{PARAMETER_COPIES} copies x {params} parameters{networks} {in_item}",
+        ),
+        "data": (
+            (n_x + n_y + (devices > 1)) * m_pad * item,
+            "device",
+            f"({n_x} features + {n_y} labels) x {examples} {in_item}",
+        ),
+        "cost buffer": (
+            capacity * count * (item + 8 + 16),
+            "device",
+            f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host){networks}",
+        ),
+        "evaluation": (
+            2 * (units + outputs) * batch * item,
+            "device",
+            f"2 x ({units} + {outputs}) units x {batch} columns per batch {in_item}",
+        ),
+        "host data": (
+            HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test),
+            "host",
+            f"{HOST_DATA_COPIES} x ({n_x} + {n_y}) x {m + m_test} examples x 8 B",
+        ),
         "cost history": (16 * (LIMIT + 1) * count, "host", f"{LIMIT + 1} points x 16 B{networks}"),
-    }  # fmt: skip
-
-
-def _cgroup_room() -> int | None:
-    """Bytes left under this process's cgroup v2 memory limit, or None when there is none."""
-    try:
-        with open("/sys/fs/cgroup/memory.max") as f:
-            limit = f.read().strip()
-        if limit == "max":
-            return None
-        with open("/sys/fs/cgroup/memory.current") as f:
-            return int(limit) - int(f.read())
-    except (OSError, ValueError):
-        return None
+    }
 
 
 def host_available() -> int | None:
-    """Bytes of host memory a new allocation can get: MemAvailable (or free pages), capped by the cgroup."""
+    """Bytes of host memory a new allocation can get: MemAvailable (or free pages), capped by a cgroup v2 limit."""
     room = None
     with contextlib.suppress(OSError), open("/proc/meminfo") as f:
         room = next((int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")), None)
     if room is None:
-        try:
+        with contextlib.suppress(ValueError, OSError, AttributeError):
             room = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):
-            return None
-    cgroup = _cgroup_room()
-    return room if cgroup is None else min(room, cgroup)
+    if room is not None:  # a cgroup's memory.max is "max" (a ValueError here) when it sets no limit
+        with contextlib.suppress(OSError, ValueError), open(f"{CGROUP}.max") as f, open(f"{CGROUP}.current") as g:
+            room = min(room, int(f.read()) - int(g.read()))
+    return room
 
 
 def device_available() -> tuple[int, str] | None:
@@ -105,9 +110,7 @@ def device_available() -> tuple[int, str] | None:
     import jax
 
     device = jax.devices()[0]
-    if device.platform == "cpu":
-        return None
-    stats = device.memory_stats() or {}
+    stats = {} if device.platform == "cpu" else device.memory_stats() or {}
     if "bytes_limit" not in stats:
         return None
     return stats["bytes_limit"] - stats.get("bytes_in_use", 0), f"{device.platform} memory"
@@ -125,25 +128,17 @@ _QUERY = object()
 
 
 def check(sizes: Sizes, host: int | None = None, device: Any = _QUERY) -> int:
-    """Refuse (TooLarge) when the parts of ``sizes`` exceed the memory available where they live.
-
-    ``host``: bytes (default ``host_available()``). ``device``: (bytes, name) of
-    an accelerator, or None when the device parts live in host memory (CPU);
-    default ``device_available()``. Returns the total estimate in bytes.
-    """
-    host = host_available() if host is None else host
+    """The total of ``sizes``, or TooLarge when the parts exceed the memory where they live: ``host`` bytes, and
+    ``device`` (bytes, name) of an accelerator, or None on CPU (defaults: host_available(), device_available())."""
+    host_room = (host_available() if host is None else host, "available host memory")
     device = device_available() if device is _QUERY else device
-    groups = [(sizes, host, "available host memory")]
-    if device is not None:
-        groups = [({k: v for k, v in sizes.items() if v[1] == where}, *room) for where, room in
-                  (("device", device), ("host", (host, "available host memory")))]  # fmt: skip
-    for parts, room, name in groups:
+    places = {"host": host_room} if device is None else {"device": device, "host": host_room}
+    for where, (room, name) in places.items():
+        parts = {k: v for k, v in sizes.items() if device is None or v[1] == where}
         total = sum(size for size, _, _ in parts.values())
         if room is not None and total > room:
             largest = sorted(parts.items(), key=lambda part: -part[1][0])
-            listed = ", ".join(
-                f"{part} {size_text(size)} ({how})" for part, (size, _, how) in largest if size >= total / 100
-            )
+            listed = ", ".join(f"{k} {size_text(size)} ({how})" for k, (size, _, how) in largest if size >= total / 100)
             raise TooLarge(
                 f"the run needs about {size_text(total)} but only {size_text(room)} of {name} is "
                 f"left: {listed}; use fewer hidden units, fewer examples or float32"

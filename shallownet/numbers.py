@@ -1,23 +1,19 @@
 """The one strict number grammar: command-line flags and CSV cells read numbers the same way.
 
-An optional sign, digits with an optional decimal point, an optional exponent;
-surrounding spaces allowed. Python's float() also takes "1_000", "infinity",
-"nan" and non-ASCII digits, none of which a data file or a flag means as a
-number; ``number_problem`` says in a short phrase what the text is instead.
-Used by shallownet.config (the flags of train and sweep), shallownet.data
-(CSV cells), and meant for the checker's flags too (``--timeout nan``).
-Imports nothing heavy: the command line's --help stays fast.
+Python's float() also takes "1_000", "infinity", "nan" and non-ASCII digits, none of which a data file or a flag
+means as a number. Imports nothing heavy: the command line's --help stays fast.
 """
 
 import argparse
 import math
 import re
 from collections.abc import Callable
-from typing import Any
 
 NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NAN_WORDS = {"nan", "+nan", "-nan"}
-_INF_WORDS = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+_WORDS = {
+    **dict.fromkeys(("nan", "+nan", "-nan"), "NaN"),
+    **dict.fromkeys(("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"), "infinite value"),
+}
 _MISSING_WORDS = {"na", "n/a", "null", "none", "nil", "?", "-", "#n/a"}
 
 
@@ -26,14 +22,9 @@ def number_problem(text: str) -> str | None:
     cell = text.strip()
     if NUMBER.fullmatch(cell):
         return None if math.isfinite(float(cell)) else "infinite value (too large for float64)"
-    low = cell.lower()
-    if not cell:
-        return "empty cell"
-    if low in _NAN_WORDS:
-        return "NaN"
-    if low in _INF_WORDS:
-        return "infinite value"
-    if low in _MISSING_WORDS:
+    if not cell or cell.lower() in _WORDS:
+        return _WORDS.get(cell.lower(), "empty cell")
+    if cell.lower() in _MISSING_WORDS:
         return f"{cell!r} is a missing value, not a number"
     hint = ""
     if "_" in cell:
@@ -45,38 +36,23 @@ def number_problem(text: str) -> str | None:
     return f"{cell!r} is not a number{hint}"
 
 
-def parse_number(text: str) -> float:
-    """A finite float from ``text`` (see NUMBER); ValueError says why not."""
-    problem = number_problem(text)
-    if problem is not None:
-        raise ValueError(problem)
-    return float(text.strip())
+def _argument(kind: str) -> Callable[[str], float | int]:
+    """An argparse type reading a finite number or, for kind "whole number", one with no fractional part."""
+
+    def parse(text: str) -> float | int:
+        cell = text.strip()
+        problem = number_problem(cell)
+        if problem is None and kind == "whole number" and not float(cell).is_integer():
+            problem = f"{cell!r} is not a whole number"
+        if problem is not None:
+            said = problem if repr(cell) in problem else f"{cell!r} is not a {kind} ({problem})"
+            raise argparse.ArgumentTypeError(said)
+        if kind != "whole number":
+            return float(cell)
+        return int(cell) if re.fullmatch(r"[+-]?[0-9]+", cell) else int(float(cell))  # exact, however many digits
+
+    return parse
 
 
-def parse_whole(text: str) -> int:
-    """An int from ``text``: a number with no fractional part ("5000", "1e6"); ValueError otherwise."""
-    value = parse_number(text)
-    cell = text.strip()
-    if re.fullmatch(r"[+-]?[0-9]+", cell):
-        return int(cell)  # exact, however many digits
-    if not value.is_integer():
-        raise ValueError(f"{cell!r} is not a whole number")
-    return int(value)
-
-
-def _strict(parse: Callable[[str], Any], kind: str) -> Callable[[str], Any]:
-    """An argparse type that reads ``text`` with ``parse`` (the strict grammar above), naming what it expected."""
-
-    def parse_text(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as e:
-            said = str(e) if repr(text.strip()) in str(e) else f"{text.strip()!r} is not a {kind} ({e})"
-            raise argparse.ArgumentTypeError(said) from None
-
-    return parse_text
-
-
-# argparse types: a whole number ("5000", "1e6"; not "1_000") and a finite number, in the grammar above.
-whole_argument = _strict(parse_whole, "whole number")
-number_argument = _strict(parse_number, "finite number")
+whole_argument = _argument("whole number")  # "5000", "1e6"; not "1_000"
+number_argument = _argument("finite number")

@@ -1,9 +1,7 @@
 """PNG plots of a run: the cost curve and, for 2-D data, the decision boundary.
 
-matplotlib is imported only here, inside the functions (its import is a
-noticeable part of a short run; ``preload`` lets a caller overlap it with
-other work), and drives the Agg canvas directly: no pyplot, no GUI, no global
-figure state. Files are written atomically like the checkpoints.
+matplotlib is imported inside the functions (its import is a noticeable part of a short run; ``preload`` overlaps
+it with other work) and drives the Agg canvas directly: no pyplot, no GUI, no global figure state.
 """
 
 import importlib
@@ -21,6 +19,8 @@ if TYPE_CHECKING:  # matplotlib is imported inside the functions, when a plot is
     from matplotlib.figure import Figure
 
 PathLike = str | os.PathLike[str]
+Array = np.ndarray
+Panel = tuple[str, Array, Array, ArrayLike]  # title, the grid's xx and yy (n, n), the 0/1 predictions on it
 GRID = 300  # points per axis of the decision-boundary grid
 
 
@@ -42,10 +42,6 @@ def _figure(width: float = 6.0, height: float = 4.5) -> "Figure":
     return fig
 
 
-def _save(fig: "Figure", path: PathLike) -> None:
-    atomic_write(path, lambda f: fig.savefig(f, format="png"))
-
-
 def cost_curve(costs: ArrayLike, path: PathLike, title: str = "Cost", iterations: ArrayLike | None = None) -> None:
     """Cost J against iteration (costs[i] is J before step i, or before step iterations[i] when given)."""
     costs = np.asarray(costs)
@@ -54,7 +50,7 @@ def cost_curve(costs: ArrayLike, path: PathLike, title: str = "Cost", iterations
     ax.plot(np.arange(costs.shape[0]) if iterations is None else np.asarray(iterations), costs, lw=1.2)
     ax.set(xlabel="iteration", ylabel="cost J", title=title)
     ax.grid(alpha=0.3)
-    _save(fig, path)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
 
 def grid(X: np.ndarray, n: int = GRID, margin: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -65,39 +61,31 @@ def grid(X: np.ndarray, n: int = GRID, margin: float = 1.0) -> tuple[np.ndarray,
     return xx, yy, np.stack([xx.ravel(), yy.ravel()])
 
 
-def _boundary(
-    ax: "Axes", xx: np.ndarray, yy: np.ndarray, predictions: ArrayLike, X: np.ndarray, Y: ArrayLike, *, size: float,
-    edge: float,
-) -> None:  # fmt: skip
+def _boundary(ax: "Axes", panel: Panel, X: Array, Y: ArrayLike, size: float, edge: float) -> None:
     """Filled regions of the 0/1 predictions on the grid, and the examples coloured by label, on one axes."""
+    _, xx, yy, predictions = panel
     filled = np.asarray(predictions, np.float64).reshape(xx.shape)
     ax.contourf(xx, yy, filled, levels=[-0.5, 0.5, 1.5], cmap="Spectral", vmin=0, vmax=1, alpha=0.5)
-    ax.scatter(
-        X[0], X[1], c=np.asarray(Y).ravel(), s=size, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=edge
-    )
+    Y = np.asarray(Y).ravel()
+    ax.scatter(X[0], X[1], c=Y, s=size, cmap="Spectral", vmin=0, vmax=1, edgecolors="k", linewidths=edge)
 
 
 def decision_boundary(
-    xx: np.ndarray, yy: np.ndarray, grid_predictions: ArrayLike, X: np.ndarray, Y: ArrayLike, path: PathLike,
-    title: str = "Decision boundary",
-) -> None:  # fmt: skip
+    xx: Array, yy: Array, grid_predictions: ArrayLike, X: Array, Y: ArrayLike, path: PathLike, title: str
+) -> None:
     """Filled regions of the 0/1 predictions on the grid, with the examples coloured by label."""
     fig = _figure()
     ax = fig.add_subplot()
-    _boundary(ax, xx, yy, grid_predictions, X, Y, size=12, edge=0.3)
+    _boundary(ax, (title, xx, yy, grid_predictions), X, Y, 12, 0.3)
     ax.set(xlabel="x1", ylabel="x2", title=title)
-    _save(fig, path)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
 
 def accuracy_vs_hidden_units(
-    summary: list[dict[str, Any]], path: PathLike, vary: Sequence[str] = ("hidden_units",),
-    baseline: dict[str, Any] | None = None, title: str = "Accuracy against hidden size",
-) -> None:  # fmt: skip
-    """Accuracy (%) against hidden units (log axis), one line per other setting, train solid and test dashed.
-
-    ``summary`` is ``SweepResult.summary()``; error bars: the std over seeds where there are several.
-    ``baseline`` (the logistic regression's accuracies) is drawn as a horizontal line.
-    """
+    summary: list[dict[str, Any]], path: PathLike, vary: Sequence[str] = ("hidden_units",), baseline: Any = None
+) -> None:
+    """Accuracy (%) of ``SweepResult.summary()`` against hidden units (log axis), one line per other setting, train
+    solid and test dashed, error bars the std over seeds; ``baseline``: the logistic regression's, a horizontal line."""
     fig = _figure()
     ax = fig.add_subplot()
     others = [k for k in vary if k != "hidden_units"]
@@ -105,41 +93,38 @@ def accuracy_vs_hidden_units(
     for row in summary:
         series.setdefault(tuple(row[k] for k in others), []).append(row)
     for key, rows in series.items():
-        rows = sorted(rows, key=lambda row: row["hidden_units"])
+        rows.sort(key=lambda row: row["hidden_units"])
         label = ", ".join(f"lr {value:g}" if setting == "lr" else str(value) for setting, value in zip(others, key))
         for part, style in (("train", "-o"), ("test", "--s")):
             kept = [row for row in rows if row[f"{part}_mean"] is not None]
-            if not kept:
-                continue
             n_h = np.array([row["hidden_units"] for row in kept])
             mean, std = (np.array([row[f"{part}_{k}"] or 0.0 for row in kept]) for k in ("mean", "std"))
-            ax.errorbar(n_h, mean, yerr=std if np.any(std > 0) else None, fmt=style, ms=4, capsize=3, lw=1.2,
-                        label=f"{part}{': ' + label if label else ''}")  # fmt: skip
+            shown = f"{part}{': ' + label if label else ''}"
+            if kept:
+                ax.errorbar(
+                    n_h, mean, std if np.any(std > 0) else None, fmt=style, ms=4, capsize=3, lw=1.2, label=shown
+                )
     if baseline is not None:
         ax.axhline(baseline["train_accuracy"], color="grey", lw=1, ls=":", label="logistic regression (train)")
     ax.set_xscale("log")
     sizes = sorted({row["hidden_units"] for row in summary})
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.minorticks_off()
-    ax.set(xlabel="hidden units n_h", ylabel="accuracy %", title=title)
+    ax.set(xlabel="hidden units n_h", ylabel="accuracy %", title="Accuracy against hidden size")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    _save(fig, path)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
 
-def decision_boundary_grid(
-    panels: Sequence[tuple[str, np.ndarray, np.ndarray, ArrayLike]], X: np.ndarray, Y: ArrayLike, path: PathLike,
-    columns: int | None = None,
-) -> None:  # fmt: skip
-    """The course's grid of decision boundaries: one panel per (title, xx, yy, grid predictions)."""
-    count = len(panels)
-    columns = columns or min(count, 4)
-    rows = -(-count // columns)
+def decision_boundary_grid(panels: Sequence[Panel], X: Array, Y: ArrayLike, path: PathLike) -> None:
+    """The course's grid of decision boundaries: one panel per (title, xx, yy, grid predictions), 4 to a row."""
+    columns = min(len(panels), 4)
+    rows = -(-len(panels) // columns)
     fig = _figure(3.6 * columns, 3.2 * rows)
     fig.subplots_adjust(left=0.05, right=0.98, bottom=0.05, top=0.93, wspace=0.25, hspace=0.35)
-    for i, (title, xx, yy, predictions) in enumerate(panels):
+    for i, panel in enumerate(panels):
         ax = fig.add_subplot(rows, columns, i + 1)
-        _boundary(ax, xx, yy, predictions, X, Y, size=6, edge=0.2)
-        ax.set_title(title, fontsize=9)
+        _boundary(ax, panel, X, Y, 6, 0.2)
+        ax.set_title(panel[0], fontsize=9)
         ax.tick_params(labelsize=7)
-    _save(fig, path)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))

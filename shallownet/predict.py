@@ -1,12 +1,5 @@
-"""Predictions of a saved model: what ``shallownet predict`` does.
-
-``predict_run(model, source)`` loads a checkpoint (a run folder or its
-model.npz), reads the data strictly (a CSV: the model's feature columns by
-name, in any order; or a built-in set), applies the model's saved
-standardization and returns the predictions, with the score when the data
-also holds the label column(s). The forward pass runs over column batches of
-one width, so a large file needs bounded memory and one compile.
-"""
+"""Predictions of a saved model (``shallownet predict``): the model's feature columns by name, in any order, with
+its saved standardization, and the score when the data also holds the label column(s)."""
 
 import os
 from dataclasses import dataclass
@@ -18,14 +11,10 @@ from . import checkpoint, data, outputs
 from .evaluate import forward_batched, score
 
 
-class PredictError(ValueError):
-    """The data does not fit the model; the message says how."""
-
-
 @dataclass(frozen=True, eq=False)
 class Predictions:
     """predictions (n_y, m): 0/1 uint8 (sigmoid output) or A2 (identity); score: accuracy %, MSE or None;
-    note: why the score leaves rows out (labels a sigmoid cannot score, named by file, line and column)."""
+    note: why the score leaves rows out (labels a sigmoid cannot score)."""
 
     predictions: np.ndarray
     labels: tuple
@@ -39,22 +28,20 @@ def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, data.Ex
     if source in data.DATASETS:
         examples = data.load(source, seed=data.EXTRA_SEED)
         if examples.features != model.features:
-            raise PredictError(
+            raise data.DataError(
                 f"the model's features are {', '.join(model.features)}; {source}'s are {', '.join(examples.features)}"
             )
         return examples.X, examples
     table = data.read_table(source)
-    if not table.has(model.labels):
+    if not set(model.labels) <= set(table.features):
         return table.columns(model.features), None
-    labelled = table.examples(model.features, model.labels)
+    labelled = table.select(model.features, model.labels)
     return labelled.X, labelled
 
 
 def _score(P: np.ndarray, examples: data.Examples, output: str) -> tuple[float | None, str | None]:
-    """The score over the rows whose labels can be scored, and a note naming those that cannot.
-
-    One bad label does not cost the file its predictions, nor the other rows their score.
-    """
+    """The score over the rows whose labels can be scored, and a note naming those that cannot: one bad label
+    does not cost the file its predictions, nor the other rows their score."""
     try:
         data.check_labels(examples, output)
     except data.DataError as e:
@@ -79,26 +66,21 @@ def predict_run(model: str | os.PathLike[str], source: str) -> Predictions:
 
 
 def check_predictions_path(out: str | os.PathLike[str], model: str, source: str) -> Path:
-    """Where predictions may be written: not a folder, not the data, not a run's own files. Returns the path.
-
-    Paths are compared resolved (``./run/../run/model.npz`` is the model), and any file a run or a sweep
-    writes (outputs.OWN_FILES) beside a model is refused, whichever run it belongs to.
-    """
+    """Where predictions may be written: not a folder, not the data, the model or another file a run writes beside
+    a model (outputs.OWN_FILES), compared resolved (``./run/../run/model.npz`` is the model)."""
     path = Path(out)
     if path.is_dir():
-        raise PredictError(f"--out {out} is a folder; give a file name")
+        raise data.DataError(f"--out {out} is a folder; give a file name")
     target = path.resolve()
     model_path = Path(model).resolve()
     model_file = model_path / outputs.MODEL if model_path.is_dir() else model_path
     for given, what in ((model_file, "the model"), (Path(source).resolve(), "the data")):
         if target == given:
-            raise PredictError(f"--out {out} is {what}; it would be overwritten")
+            raise data.DataError(f"--out {out} is {what}; it would be overwritten")
     folder = target.parent
-    own = target.name in outputs.OWN_FILES and (
-        (folder / outputs.MODEL).exists() or (folder / outputs.SWEEP_TABLE_FILES[1]).exists()
-    )
-    if own:
-        raise PredictError(
+    beside = (folder / outputs.MODEL).exists() or (folder / outputs.SWEEP_TABLE_FILES[1]).exists()
+    if target.name in outputs.OWN_FILES and beside:
+        raise data.DataError(
             f"--out {out} is {target.name}, one of the own files of the run in {folder}; name another file"
         )
     return path

@@ -127,7 +127,7 @@ def test_only_the_flags_given_are_settings():
     ],
 )
 def test_whole_numbers_on_the_command_line(text, value):
-    assert numbers.parse_whole(text) == value
+    assert numbers.whole_argument(text) == value
 
 
 @pytest.mark.parametrize(

@@ -349,7 +349,7 @@ def test_a_large_csv_shows_progress_on_a_terminal_and_nothing_elsewhere(tmp_path
     monkeypatch.setattr(data, "PROGRESS_BYTES", 1000)
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    assert data.read_table(path).values.shape == (70_000, 2)
+    assert data.read_table(path).X.shape == (2, 70_000)
     assert "reading d.csv" in "".join(terminal.text) and "70000/70000" in "".join(terminal.text)
     monkeypatch.setattr(terminal, "isatty", lambda: False)
     terminal.text.clear()
@@ -377,7 +377,7 @@ def test_reading_a_csv_holds_the_file_and_its_values_not_a_list_of_strings(tmp_p
 
 def test_a_tables_examples_name_the_line_of_a_bad_label_for_predict_too(tmp_path):
     table = data.read_table(write(tmp_path, "x1,label,x2\n1,0,5\n\n3,1,6\n4,0.5,7\n"))
-    examples = table.examples(["x2", "x1"], ["label"])
+    examples = table.select(["x2", "x1"], ["label"])
     np.testing.assert_array_equal(examples.X, [[5, 6, 7], [1, 3, 4]])
     with pytest.raises(DataError, match=r"d\.csv, line 5, column 'label': label 0\.5 is not 0 or 1"):
         data.check_labels(examples, "sigmoid")
