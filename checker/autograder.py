@@ -19,7 +19,6 @@ import argparse
 import importlib.metadata
 import importlib.util
 import json
-import secrets
 import shlex
 import stat
 import sys
@@ -165,11 +164,12 @@ def write_zip(files: dict[str, bytes], out: str | Path) -> None:
 def _settings_from(config: dict[str, Any]) -> tuple[Any, Any, float, argparse.Namespace]:
     """Week 3's Settings (a fresh seed, or the config's), the Limits, the points, and the options of
     ``shallownet check`` (function, form, problem, reg convention, sandbox) that the class run reads."""
+    from . import cli
     from .check import Settings
     from .run import Limits
 
     seed = config.get("seed")
-    seed = int(seed) if seed is not None else secrets.randbelow(2**31)
+    seed = int(seed) if seed is not None else cli.fresh_seed()
     settings = Settings(config.get("activation", "tanh"), config.get("output", "sigmoid"), seed=seed)
     settings.check()
     limits = Limits(timeout=float(config.get("timeout", 5.0)), memory_mb=int(config.get("memory", 4096)))

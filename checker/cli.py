@@ -171,6 +171,12 @@ def _error(message: object) -> int:
     return EXIT_USAGE
 
 
+def fresh_seed() -> int:
+    """The seed of problems drawn fresh for a check (``shallownet check``, a Gradescope submission) that names
+    none: from the operating system's randomness, so that no file can be tuned to them in advance."""
+    return secrets.randbelow(2**31)
+
+
 def run(args: argparse.Namespace) -> int:
     """Check what the arguments name; print; write the CSV and JSON asked for; return the exit code."""
     from . import batch, sandbox
@@ -180,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     targets, many, errors = expand(args.targets)
     if errors:
         return _error("; ".join(errors))
-    seed = args.seed if getattr(args, "seed", None) is not None else secrets.randbelow(2**31)
+    seed = args.seed if getattr(args, "seed", None) is not None else fresh_seed()
     settings = Settings(args.activation, args.output, one_output=args.one_output, dtype=args.dtype, seed=seed)
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:

@@ -5,12 +5,19 @@ downcasts silently when the flag is off). Rank promotion "raise": adding a
 (n,) bias to an (n, m) matrix becomes an error instead of a silent broadcast,
 the classic missing-keepdims bug; the course's (n, 1) + (n, m) still works.
 
+One draw per session: a check that names no seed draws its problems fresh (checker.cli.fresh_seed), and every
+fresh draw's truth is compiled for its shapes. In this process all such checks share one seed, drawn once per
+session (the header shows it; SHALLOWNET_TEST_SEED=N reproduces a session's draws), so its truth is compiled
+once; other sessions draw other problems. Child processes (the command line, run_autograder) still draw
+their own.
+
 hypothesis: no example database and its caches outside the tree (nothing is
 written into the checkout), no deadline (the first example of a shape pays for
 a compilation), and a failure prints the @reproduce_failure line that replays it.
 """
 
 import os
+import secrets
 import tempfile
 
 import jax
@@ -26,6 +33,21 @@ settings.register_profile("shallownet", database=None, deadline=None, print_blob
 # The same examples on every run (HYPOTHESIS_PROFILE=derandomized), e.g. for mutation testing.
 settings.register_profile("derandomized", parent=settings.get_profile("shallownet"), derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shallownet"))
+
+SESSION_SEED = int(os.environ.get("SHALLOWNET_TEST_SEED") or secrets.randbelow(2**31))
+
+
+def pytest_report_header():
+    return f"fresh problems drawn from seed {SESSION_SEED} (SHALLOWNET_TEST_SEED={SESSION_SEED} draws them again)"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_fresh_draw_per_session():
+    from checker import cli
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "fresh_seed", lambda: SESSION_SEED)
+        yield
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ does not, so the comparison can fail.
 """
 
 import chex
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -18,6 +19,9 @@ from reference import problem_costs
 SHAPES_ROWS = [(7, 4, 5, 3), (12, 5, 6, 10), (9, 6, 4, 5), (3, 2, 8, 4)]  # N, D, H, C
 SHAPES_COLUMNS = [(4, 7), (3, 9), (6, 5), (1, 2)]  # n_x, m
 TIGHT = 1e-12
+# The formulas compiled as one program per shape (op by op, each new shape compiled every operation: ~2 s a shape).
+two_layer_loss = jax.jit(two_layer_net.two_layer_loss, static_argnames="convention")
+propagate = jax.jit(logistic_propagate.propagate)
 
 
 def _relative(a, b):
@@ -41,7 +45,7 @@ def test_two_layer_net_grads_match_autodiff(shape, convention):
     N, D, H, C = shape
     params, X, y = two_layer_draw(N, D, H, C, seed=sum(shape))
     reg = 0.3
-    loss, grads = two_layer_net.two_layer_loss(params, X, y, reg, convention)
+    loss, grads = two_layer_loss(params, X, y, reg, convention=convention)
     J, truth = problem_costs.problem_value_and_grads(
         params, X, y, reg, layout="rows", hidden="relu", output="softmax", reg_kind=convention
     )
@@ -56,7 +60,7 @@ def test_two_layer_net_grads_match_autodiff(shape, convention):
 
 def test_two_layer_net_other_convention_is_seen():
     params, X, y = two_layer_draw(7, 4, 5, 3, seed=1)
-    _, half = two_layer_net.two_layer_loss(params, X, y, 0.3, "half")
+    _, half = two_layer_loss(params, X, y, 0.3, convention="half")
     _, truth = problem_costs.problem_value_and_grads(
         params, X, y, 0.3, layout="rows", hidden="relu", output="softmax", reg_kind="full"
     )
@@ -74,7 +78,7 @@ def test_two_layer_net_scores_match_reference():
 def test_labels_that_leave_a_class_out_keep_every_class_column():
     params, X, _ = two_layer_draw(8, 2, 7, 4, seed=4)
     y = jnp.asarray([0, 1, 2, 0, 1, 2, 2, 0])  # class 3 never appears
-    _, grads = two_layer_net.two_layer_loss(params, X, y, 0.1)
+    _, grads = two_layer_loss(params, X, y, 0.1)
     _, truth = problem_costs.problem_value_and_grads(
         params, X, y, 0.1, layout="rows", hidden="relu", output="softmax", reg_kind="full"
     )
@@ -93,7 +97,7 @@ def logistic_draw(n_x, m, seed):
 def test_week2_propagate_matches_autodiff(shape):
     n_x, m = shape
     w, b, X, Y = logistic_draw(n_x, m, seed=n_x * 10 + m)
-    grads, cost = logistic_propagate.propagate(w, b, X, Y)
+    grads, cost = propagate(w, b, X, Y)
     # The course's w (n_x, 1) is the description's W1 (n_y=1, n_x) transposed: the edge's conversion.
     J, truth = problem_costs.problem_value_and_grads(
         {"W1": w.T, "b1": b}, X, Y, layout="columns", hidden=None, output="sigmoid"
@@ -107,7 +111,7 @@ def test_week2_propagate_matches_autodiff(shape):
 
 def test_week2_missing_one_over_m_is_seen():
     w, b, X, Y = logistic_draw(4, 7, seed=0)
-    grads, _ = logistic_propagate.propagate(w, b, X, Y)
+    grads, _ = propagate(w, b, X, Y)
     _, truth = problem_costs.problem_value_and_grads(
         {"W1": w.T, "b1": b}, X, Y, layout="columns", hidden=None, output="sigmoid"
     )

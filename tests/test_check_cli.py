@@ -15,22 +15,17 @@ NOTEBOOK = FIXTURES / "course_notebook.py"
 COURSE = FIXTURES / "course_backprop.py"
 
 
-# One seed for this module's checks: the problems it draws are then the same for every check, so their true
-# gradients (jax.grad and finite differences, a few compilations per drawn shape) are computed once, not per test.
-# The checker's own random draw, as a learner runs it: test_course_notebook_export_passes (seed=None).
-SEED = 20261206
-
-
-def check(capsys, *argv, seed=SEED):
-    argv = [str(a) for a in argv]
-    code = check_cmd.main(argv if seed is None or "--seed" in argv else [*argv, "--seed", str(seed)])
+# Checks that name no seed draw the session's one (tests/conftest.py): their true gradients (jax.grad and finite
+# differences, a few compilations per drawn shape) are computed once for the whole session, not per test.
+def check(capsys, *argv):
+    code = check_cmd.main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 
 
 def test_course_notebook_export_passes(capsys):
     # Top-level data loading, plots, magics and missing course helpers must not stop the check.
-    code, out, err = check(capsys, f"{NOTEBOOK}:backward_propagation", seed=None)
+    code, out, err = check(capsys, f"{NOTEBOOK}:backward_propagation")
     assert code == 0, out + err
     assert "note: testCases_v2 is not beside the file: the checker's stand-in for the course's module" in out
     assert "check of backward_propagation in course_notebook.py" in out
@@ -150,6 +145,6 @@ def test_number_flags_refuse_nan_infinity_and_negatives_before_any_check(capsys,
 
 def test_through_the_shallownet_command(capsys):
     cli = pytest.importorskip("shallownet.cli")
-    assert cli.main(["check", f"{NOTEBOOK}:backward_propagation", "--seed", str(SEED)]) == 0
+    assert cli.main(["check", f"{NOTEBOOK}:backward_propagation"]) == 0
     assert "result: PASS" in capsys.readouterr().out
     assert cli.main(["check", "missing.py"]) == 2

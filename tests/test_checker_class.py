@@ -78,7 +78,7 @@ def class_run(request, tmp_path_factory):
     command += ["--jobs", "2", "--sandbox", kind, "--timeout", "20"]
     done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
     csv_bytes = (reports / "class.csv").read_bytes()
-    time.sleep(3)  # a grandchild that outlived the check would write now (a_forges_the_report.py sleeps 2 s)
+    time.sleep(1.5)  # a grandchild that outlived the check would write now (a_forges_the_report.py sleeps 0.5 s)
     return kind, done, folder, reports, before, csv_bytes
 
 

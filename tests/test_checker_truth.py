@@ -7,7 +7,6 @@ check. The truth now runs as one program per problem, compiled at XLA's backend 
 with it to rounding.
 """
 
-import jax
 import numpy as np
 import pytest
 
@@ -27,8 +26,12 @@ def _relative(got, want):
 
 
 def _forget_compiled_programs():
-    """Other tests may have drawn the same shapes (week 2's are small): start from no compiled program."""
-    jax.clear_caches()
+    """Other tests may have drawn the same shapes (week 2's are small): start from no compiled truth program.
+
+    Only the two truth programs forget; jax.clear_caches() would make every later test compile its own
+    programs again."""
+    problems._forward_and_truth.clear_cache()
+    problem_costs.problem_truth.clear_cache()
     problems.make_problem.cache_clear()
     assignments.instances.cache_clear()
 

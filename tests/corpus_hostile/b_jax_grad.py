@@ -14,5 +14,6 @@ def cost(parameters, X, Y):
 
 
 def backward_propagation(parameters, cache, X, Y):
-    g = jax.grad(cost)({k: jnp.asarray(v) for k, v in parameters.items()}, jnp.asarray(X), jnp.asarray(Y))
+    gradient = jax.jit(jax.grad(cost))  # compiled: one program per problem, as JAX's guides teach
+    g = gradient({k: jnp.asarray(v) for k, v in parameters.items()}, jnp.asarray(X), jnp.asarray(Y))
     return {"d" + k: np.asarray(v) for k, v in g.items()}
