@@ -200,12 +200,14 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
 
     import manual
     from shallownet import step
+    from shallownet.history import LIMIT, stride_for
     from shallownet.stack import Stack
 
     stack = Stack([params], X.shape[0], Y.shape[0], X.shape[1], lr=lr, activation="tanh", dtype=dtype)
     n_x, m, none = X.shape[0], X.shape[1], np.asarray(False)
     args = [stack.theta, np.ones(1, bool), X.astype(dtype), Y.astype(dtype), stack.lr, stack.mask]
-    args += [np.int32(iterations), np.zeros((n_x, 0), dtype), none, np.zeros((1, 0), dtype), np.asarray(m, dtype)]
+    args += [np.int32(iterations), np.int32(stride_for(0, iterations, LIMIT)), np.int32(0), np.zeros((n_x, 0), dtype)]
+    args += [none, np.zeros((1, 0), dtype), np.asarray(m, dtype)]  # J kept at the stride of shallownet train
     args = [jax.device_put(a) for a in args]
     contenders, compile_s, finals = {}, {}, {}
     for gradients in ("manual", "reference"):
@@ -213,7 +215,7 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
         t0 = time.perf_counter()
         compiled = step.run_chunk.lower(*args, **kw).compile()
         compile_s[gradients] = time.perf_counter() - t0
-        _, costs, steps, _, _ = compiled(*args)  # also the warm-up
+        _, costs, steps, *_ = compiled(*args)  # also the warm-up
         if int(steps[0]) != iterations:
             raise RuntimeError(f"the {gradients} loop stopped early (diverged?) at step {int(steps[0])}")
         finals[gradients] = float(costs[iterations - 1, 0])

@@ -116,9 +116,13 @@ def _padded_sizes(keys: list[tuple[str, int]], m: int, buckets: str | Iterable[i
 
 
 def make_layout(
-    hidden_units: Sequence[int], activations: Sequence[str], n_x: int, n_y: int, m: int,
+    hidden_units: Sequence[int],
+    activations: Sequence[str],
+    n_x: int,
+    n_y: int,
+    m: int,
     buckets: str | Iterable[int] = "auto",
-) -> tuple[Layout, np.ndarray]:  # fmt: skip
+) -> tuple[Layout, np.ndarray]:
     """(Layout, rows): networks grouped by (activation, padded size); rows[k] is network k's row.
 
     buckets: "auto" (``plan_buckets``), "exact" (one group per distinct size,
@@ -198,9 +202,17 @@ class Stack:
     """
 
     def __init__(
-        self, params: Sequence[Any], n_x: int, n_y: int, m: int, *, lr: Any, activation: Any, dtype: Any,
+        self,
+        params: Sequence[Any],
+        n_x: int,
+        n_y: int,
+        m: int,
+        *,
+        lr: Any,
+        activation: Any,
+        dtype: Any,
         buckets: str | Iterable[int] = "auto",
-    ) -> None:  # fmt: skip
+    ) -> None:
         import manual  # JAX: only once networks are stacked
 
         count = len(params)

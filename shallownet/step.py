@@ -1,28 +1,22 @@
 """The one compiled step of training: every network of a stack, either gradient path, one device or many.
 
-``run_chunk`` runs up to ``n_steps`` full-batch gradient steps of a stack
-(``shallownet.stack``) inside one ``lax.while_loop``; the number of steps is a
-*traced* argument, so a short last chunk, another learning rate or a second
-call reuses the same compiled program: one compilation per (layout, dtype,
-gradient path, output, capacity, mesh).
+``run_chunk`` runs up to ``n_steps`` gradient steps of a stack (``shallownet.stack``) in one
+``lax.while_loop``. The step count, learning rates and cost stride are traced, so one program serves
+every chunk of a run: one compilation per (layout, dtype, gradient path, output, capacity, mesh).
+A step vmaps one network's gradients over each group's rows, X and Y shared: manual's formulas, or
+jax.grad of the reference cost; given a mesh, per shard inside ``jax.shard_map`` (``parallel``).
 
-A step computes every network's (J, grads) by vmapping one network's
-``value_and_grads`` of the chosen path over each group's rows, with X and Y
-shared: ``manual.value_and_grads_unchecked`` (the course's formulas by hand)
-or ``reference.value_and_grads_unchecked`` (jax.grad of the witness's cost).
-Given a mesh, the same vmapped functions run per shard inside ``jax.shard_map``
-(``shallownet.parallel``: sums over each device's columns, one all-reduce, then
-the global 1/m).
+J only where it is kept. At the course's size the loss (an exp and a log1p per example, then a sum)
+is about a third of a float64 step; a step computes J behind a ``lax.cond`` only at the iterations
+the history keeps (multiples of ``stride``) and at a call's last step. The earlier unrolled blocks
+saved the same time and cost about 1 s of cold compile (docs/benchmarks.md).
 
-One rule for divergence: a network whose cost or new parameters are not all
-finite is frozen at its last finite parameters and stops counting steps; the
-others go on, and the loop ends early once every network has stopped. (A
-single run reports that as its error, ``fit.Diverged``.)
-
-One plain step per iteration: the earlier unrolled blocks of eight steps (33
-copies of the step in one program) saved about 1 µs per iteration on the
-course's run and cost about 1 s of cold compile, most of a short command's
-wall time (docs/benchmarks.md).
+One rule for divergence: a network whose J or new parameters are not all finite is frozen at its
+last finite parameters and stops counting steps. A step without J is vouched for by a bound: with
+tanh or sigmoid hidden units and the sigmoid output, |Z2| <= sum|W2| + |b2| and each loss is at
+most 2 |Z2| + 1 (``bounded``); otherwise the step computes J. A step without J whose new
+parameters are not finite returns ``redo``: the caller runs the chunk again with J at every step,
+so a diverged network's history ends exactly as in a loop that computes J every step.
 """
 
 from collections.abc import Callable
@@ -35,14 +29,14 @@ from jax import lax
 
 import manual
 import reference
-from manual.typing import Grads, Params
+from manual.typing import Params
 
 from . import parallel
 from .stack import PARAM_NAMES, Group, Layout, offsets, shape
 
 GRAD_PATHS = ("manual", "reference")
-# One network's (J, grads): (params, X, Y, activation=, output=) -> (J, dW1 db1 dW2 db2)
-NetworkValueAndGrads = Callable[..., tuple[jax.Array, Grads]]
+BOUNDED = ("tanh", "sigmoid")  # hidden activations with |g(z)| <= 1
+StackValueAndGrads = Callable[[jax.Array, Any], tuple[jax.Array, jax.Array]]  # (theta, keep) -> (J, G)
 
 
 def check_gradients(gradients: str) -> None:
@@ -51,79 +45,132 @@ def check_gradients(gradients: str) -> None:
         raise ValueError(f"unknown gradient path {gradients!r}; choose {' or '.join(GRAD_PATHS)}")
 
 
-def network_value_and_grads(gradients: str) -> NetworkValueAndGrads:
-    """One network's (J, grads) on one device, by path name."""
-    check_gradients(gradients)
-    return manual.value_and_grads_unchecked if gradients == "manual" else reference.value_and_grads_unchecked
+def manual_grads(params: Params, X: jax.Array, Y: jax.Array, activation: str, output: str) -> tuple:
+    """(Z2, grads) by the course's formulas: J is then ``manual.cost_unchecked(Z2, Y)``, only when kept."""
+    _, cache = manual.forward_unchecked(params, X, activation, output)
+    return cache["Z2"], manual.backward_unchecked(params, cache, X, Y, activation)
+
+
+def reference_grads(params: Params, X: jax.Array, Y: jax.Array, activation: str, output: str) -> tuple:
+    """(params, jax.grad of the reference cost): J is then the reference cost of params, only when kept."""
+    return params, reference.grads_unchecked(params, X, Y, activation, output)
+
+
+def network_cost(gradients: str) -> Callable[..., jax.Array]:
+    """J of one network from what its path's gradient function returned first (Z2, or the params)."""
+    if gradients == "manual":
+        return lambda Z2, X, Y, activation, output: manual.cost_unchecked(Z2, Y, output)
+    return reference.cost_unchecked
 
 
 def group_params(theta: jax.Array, group: Group, layout: Layout) -> Params:
     """A group's rows of theta as batched parameters: W1 (K, n_h, n_x) ... b2 (K, n_y, 1)."""
-    block = theta[group.start : group.stop]
-    K = group.stop - group.start
+    block, K = theta[group.start : group.stop], group.stop - group.start
     return {
         name: block[:, lo:hi].reshape((K,) + shape(name, group.hidden_units, layout.n_x, layout.n_y))
         for name, (lo, hi) in offsets(group.hidden_units, layout.n_x, layout.n_y).items()
     }
 
 
-def flat(grads: Grads, K: int, width: int) -> jax.Array:
-    """A group's dW1 db1 dW2 db2 -> (K, width), in theta's column order, zero-padded."""
-    parts = jnp.concatenate([grads["d" + name].reshape(K, -1) for name in PARAM_NAMES], axis=1)
-    return jnp.pad(parts, ((0, 0), (0, width - parts.shape[1])))
-
-
 def stack_value_and_grads(
-    theta: jax.Array, X: jax.Array, Y: jax.Array, *, layout: Layout, output: str, network: NetworkValueAndGrads
+    theta: jax.Array,
+    X: jax.Array,
+    Y: jax.Array,
+    keep: Any,
+    *,
+    layout: Layout,
+    output: str,
+    network: Callable,
+    cost: Callable | None = None,
 ) -> tuple[jax.Array, jax.Array]:
     """(J (N,), G (N, P)): ``network`` vmapped over each group's rows, X and Y shared.
 
-    Padding columns of G may hold non-zero values (a padded sigmoid unit has
-    A1 = 0.5); the update multiplies G by the stack's mask.
+    ``network(params, X, Y, activation, output) -> (first, grads)``; J is ``cost(first, X, Y,
+    activation, output)`` where ``keep`` (else NaN), or ``first`` itself when ``cost`` is None.
+    G's padding columns may hold non-zero values (a padded sigmoid unit has A1 = 0.5): the
+    update multiplies G by the stack's mask.
     """
-    Js, Gs = [], []
+    firsts, Gs = [], []
     for group in layout.groups:
         one = partial(network, activation=group.activation, output=output)
-        J, grads = jax.vmap(one, in_axes=(0, None, None))(group_params(theta, group, layout), X, Y)
-        Js.append(J)
-        Gs.append(flat(grads, group.stop - group.start, layout.width))
-    return jnp.concatenate(Js), jnp.concatenate(Gs)
+        first, grads = jax.vmap(one, in_axes=(0, None, None))(group_params(theta, group, layout), X, Y)
+        K = group.stop - group.start
+        parts = jnp.concatenate([grads["d" + name].reshape(K, -1) for name in PARAM_NAMES], axis=1)
+        firsts.append(first)
+        Gs.append(jnp.pad(parts, ((0, 0), (0, layout.width - parts.shape[1]))))
+
+    def costs(firsts: list) -> jax.Array:
+        if cost is None:
+            return jnp.concatenate(firsts)
+        return jnp.concatenate(
+            [
+                jax.vmap(partial(cost, activation=g.activation, output=output), in_axes=(0, None, None))(first, X, Y)
+                for first, g in zip(firsts, layout.groups)
+            ]
+        )
+
+    nan = jnp.full((theta.shape[0],), jnp.nan, theta.dtype)
+    J = costs(firsts) if keep is True else lax.cond(keep, costs, lambda _: nan, firsts)
+    return J, jnp.concatenate(Gs)
+
+
+def bounded(theta: jax.Array, layout: Layout, m: int) -> jax.Array:
+    """(N,) bool: J is surely finite at theta (tanh or sigmoid hidden units and the sigmoid output).
+
+    |A1| <= 1, so |Z2| <= B = sum|W2| + |b2| per output unit; each loss is at most 2 |Z2| + 1, so
+    J is finite while n_y * m * (2 B + 1) is below the largest float (a factor 2 kept for round-off).
+    """
+    limit = (jnp.finfo(theta.dtype).max / (4 * layout.n_y * m) - 1) / 2
+    safe = []
+    for group in layout.groups:
+        p = group_params(theta, group, layout)
+        B = jnp.sum(jnp.abs(p["W2"]), axis=-1) + jnp.abs(p["b2"][..., 0])
+        safe.append(jnp.all(limit > B, axis=-1))
+    return jnp.concatenate(safe)
 
 
 def descend(
-    value_and_grads: Callable[[jax.Array], tuple[jax.Array, jax.Array]],
+    value_and_grads: StackValueAndGrads,
+    safe: Callable[[jax.Array], jax.Array] | None,
     theta: jax.Array,
     alive: jax.Array,
     lr: jax.Array,
     mask: jax.Array,
     n_steps: jax.Array,
+    stride: jax.Array,
+    offset: jax.Array,
     capacity: int,
-) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
     """Up to ``n_steps`` (<= capacity) steps of every live network in one ``lax.while_loop``.
 
-    theta (N, P), alive (N,) bool, lr (N, 1), mask (N, P). Returns (theta,
-    costs (capacity, N), steps (N,) taken per network, alive (N,)); costs[i, k]
-    is J of network k before step i (the course prints the same), NaN for a
-    step not taken. The step's test: J finite and every new parameter finite.
+    theta (N, P), alive (N,) bool, lr (N, 1), mask (N, P). Returns (theta, costs (capacity, N),
+    steps (N,) taken per network, alive (N,), redo); costs[i, k] is J of network k before step i
+    (the course prints the same) where kept: (offset + i) % stride == 0, the last step, or any
+    step ``safe`` (None: never) does not vouch for. NaN elsewhere and for a step not taken.
     """
-    N = theta.shape[0]
 
-    def body(state):
-        theta, costs, i, steps, alive = state
-        J, G = value_and_grads(theta)
+    def body(state: tuple) -> tuple:
+        theta, costs, i, steps, alive, _ = state
+        keep = True if safe is None else (offset + i) % stride == 0
+        if safe is not None:
+            keep = keep | (i == n_steps - 1) | jnp.any(alive & ~safe(theta))
+        J, G = value_and_grads(theta, keep)
+        keep = jnp.asarray(keep)
         new = theta - lr * (G * mask)
-        ok = alive & jnp.isfinite(J) & jnp.all(jnp.isfinite(new), axis=1)
+        finite = jnp.all(jnp.isfinite(new), axis=1)
+        ok = alive & (jnp.isfinite(J) | ~keep) & finite
         theta = jnp.where(ok[:, None], new, theta)
         costs = costs.at[i].set(jnp.where(ok, J, jnp.nan).astype(costs.dtype))
-        return theta, costs, i + 1, steps + ok.astype(steps.dtype), ok
+        return theta, costs, i + 1, steps + ok.astype(steps.dtype), ok, jnp.any(alive & ~finite & ~keep)
 
-    def cond(state):
-        return (state[2] < n_steps) & jnp.any(state[4])
+    def cond(state: tuple) -> jax.Array:
+        return (state[2] < n_steps) & jnp.any(state[4]) & ~state[5]
 
+    N = theta.shape[0]
     costs0 = jnp.full((capacity, N), jnp.nan, theta.dtype)
-    start = (theta, costs0, jnp.asarray(0, jnp.int32), jnp.zeros((N,), jnp.int32), alive)
-    theta, costs, _, steps, alive = lax.while_loop(cond, body, start)
-    return theta, costs, steps, alive
+    start = (theta, costs0, jnp.asarray(0, jnp.int32), jnp.zeros((N,), jnp.int32), alive, jnp.asarray(False))
+    theta, costs, _, steps, alive, redo = lax.while_loop(cond, body, start)
+    return theta, costs, steps, alive, redo
 
 
 def predict_stack(theta: jax.Array, X: jax.Array, *, layout: Layout, output: str) -> jax.Array:
@@ -131,8 +178,7 @@ def predict_stack(theta: jax.Array, X: jax.Array, *, layout: Layout, output: str
     outs = []
     for group in layout.groups:
         forward = partial(manual.forward_unchecked, activation=group.activation, output=output)
-        A2, _ = jax.vmap(forward, in_axes=(0, None))(group_params(theta, group, layout), X)
-        outs.append(A2)
+        outs.append(jax.vmap(forward, in_axes=(0, None))(group_params(theta, group, layout), X)[0])
     return jnp.concatenate(outs)
 
 
@@ -148,6 +194,8 @@ def run_chunk(
     lr: jax.Array,
     mask: jax.Array,
     n_steps: jax.Array,
+    stride: jax.Array,
+    offset: jax.Array,
     X_eval: jax.Array,
     evaluate: jax.Array,
     columns: jax.Array,
@@ -158,25 +206,32 @@ def run_chunk(
     output: str,
     capacity: int,
     mesh: Any = None,
-) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
+) -> tuple[jax.Array, ...]:
     """``descend``, then (``evaluate`` True) every network's A2 (N, n_y, m_eval) on X_eval.
 
-    On one device (mesh None) ``columns`` and ``m`` are unused; with a mesh X,
-    Y and ``columns`` (1, m_pad: 1 on real examples, 0 on padding) are sharded
-    by columns and ``m`` is the global count of real examples. ``gradients``: a
-    path name, or (mesh only) a per-shard function (``parallel.shard_value_and_grads``).
-    The evaluation rides in the training's program so that a sweep's scores
-    need no compile of their own; it runs only on the call that asks.
+    ``stride``/``offset``: J is kept at steps i with (offset + i) % stride == 0 (the history's
+    stride, offset = the call's first iteration mod stride). On one device (mesh None) ``columns``
+    and ``m`` are unused; with a mesh X, Y and ``columns`` (1, m_pad: 1 on real examples, 0 on
+    padding) are sharded by columns, ``m`` is the global count of real examples, and every step
+    computes J. ``gradients``: a path name, or (mesh only) a per-shard function. The evaluation
+    rides in the training's program so that a sweep's scores need no compile of their own.
+    Returns (theta, costs, steps, alive, A2, redo).
     """
-    value_and_grads: Callable[[jax.Array], tuple[jax.Array, jax.Array]]
+    safe = None
     if mesh is None:
-        network = network_value_and_grads(gradients)
-        value_and_grads = partial(stack_value_and_grads, X=X, Y=Y, layout=layout, output=output, network=network)
+        check_gradients(gradients)
+        network = manual_grads if gradients == "manual" else reference_grads
+        cost = network_cost(gradients)
+        vg = partial(stack_value_and_grads, layout=layout, output=output, network=network, cost=cost)
+        value_and_grads: StackValueAndGrads = lambda theta, keep: vg(theta, X, Y, keep)  # noqa: E731
+        if output == "sigmoid" and all(group.activation in BOUNDED for group in layout.groups):
+            safe = partial(bounded, layout=layout, m=X.shape[1])
     else:
-        value_and_grads = parallel.stack_value_and_grads(
-            partial(stack_value_and_grads, layout=layout, output=output), gradients, mesh, X, Y, columns, m
-        )
-    theta, costs, steps, alive = descend(value_and_grads, theta, alive, lr, mask, n_steps, capacity)
+        per_stack = partial(stack_value_and_grads, layout=layout, output=output)
+        value_and_grads = parallel.stack_value_and_grads(per_stack, gradients, mesh, X, Y, columns, m)
+    theta, costs, steps, alive, redo = descend(
+        value_and_grads, safe, theta, alive, lr, mask, n_steps, stride, offset, capacity
+    )
     shape_eval = (theta.shape[0], layout.n_y, X_eval.shape[1])
     A2 = lax.cond(
         evaluate,
@@ -184,4 +239,4 @@ def run_chunk(
         lambda theta: jnp.zeros(shape_eval, theta.dtype),
         theta,
     )
-    return theta, costs, steps, alive, A2
+    return theta, costs, steps, alive, A2, redo
