@@ -205,10 +205,11 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
 
     stack = Stack([params], X.shape[0], Y.shape[0], X.shape[1], lr=lr, activation="tanh", dtype=dtype)
     n_x, m, none = X.shape[0], X.shape[1], np.asarray(False)
-    args = [stack.theta, np.ones(1, bool), X.astype(dtype), Y.astype(dtype), stack.lr, stack.mask]
-    args += [np.int32(iterations), np.int32(stride_for(0, iterations, LIMIT)), np.int32(0), np.zeros((n_x, 0), dtype)]
-    args += [none, np.zeros((1, 0), dtype), np.asarray(m, dtype)]  # J kept at the stride of shallownet train
-    args = [jax.device_put(a) for a in args]
+    data = dict(X=X.astype(dtype), Y=Y.astype(dtype), lr=stack.lr, mask=stack.mask, X_eval=np.zeros((n_x, 0), dtype))
+    data.update(columns=np.zeros((1, 0), dtype), m=np.asarray(m, dtype))
+    stride = stride_for(0, iterations, LIMIT)
+    call = dict(n=np.int32(iterations), stride=np.int32(stride), offset=np.int32(0), evaluate=none)
+    args = jax.device_put([stack.theta, np.ones(1, bool), data, call])  # J kept at the stride of shallownet train
     contenders, compile_s, finals = {}, {}, {}
     for gradients in ("manual", "reference"):
         kw = dict(layout=stack.layout, gradients=gradients, output="sigmoid", capacity=iterations, mesh=None)

@@ -205,10 +205,9 @@ def _runner(
     ChunkRunner). Scalars go as numpy on one device (transferred with the call), placed on a mesh."""
 
     def arguments(state: tuple[Any, Any], n: int, last: bool, stride: int, offset: int) -> tuple[Any, ...]:
-        scalars = [np.asarray(k, np.int32) for k in (n, stride, offset)] + [np.asarray(last and evaluate)]
-        counts = [put(s) for s in scalars] if sharded else scalars
-        head = [data[name] for name in ("X", "Y", "lr", "mask")]
-        return (*state, *head, *counts[:3], data["X_eval"], counts[3], data["columns"], data["m"])
+        counts = {"n": n, "stride": stride, "offset": offset}
+        call = {**{k: np.asarray(v, np.int32) for k, v in counts.items()}, "evaluate": np.asarray(last and evaluate)}
+        return (*state, data, {k: put(v) for k, v in call.items()} if sharded else call)
 
     def runner(compiled: Callable) -> ChunkRunner:
         def run(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:

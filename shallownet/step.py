@@ -45,22 +45,20 @@ def check_gradients(gradients: str) -> None:
         raise ValueError(f"unknown gradient path {gradients!r}; choose {' or '.join(GRAD_PATHS)}")
 
 
-def manual_grads(params: Params, X: jax.Array, Y: jax.Array, activation: str, output: str) -> tuple:
-    """(Z2, grads) by the course's formulas: J is then ``manual.cost_unchecked(Z2, Y)``, only when kept."""
+def _manual(params: Params, X: jax.Array, Y: jax.Array, activation: str, output: str) -> tuple:
     _, cache = manual.forward_unchecked(params, X, activation, output)
     return cache["Z2"], manual.backward_unchecked(params, cache, X, Y, activation)
 
 
-def reference_grads(params: Params, X: jax.Array, Y: jax.Array, activation: str, output: str) -> tuple:
-    """(params, jax.grad of the reference cost): J is then the reference cost of params, only when kept."""
-    return params, reference.grads_unchecked(params, X, Y, activation, output)
-
-
-def network_cost(gradients: str) -> Callable[..., jax.Array]:
-    """J of one network from what its path's gradient function returned first (Z2, or the params)."""
-    if gradients == "manual":
-        return lambda Z2, X, Y, activation, output: manual.cost_unchecked(Z2, Y, output)
-    return reference.cost_unchecked
+# One network's path: (params, X, Y, activation, output) -> (first, grads), and J from (first, X, Y, ...):
+# manual's formulas give Z2, whose loss is J; jax.grad of the reference cost gives the gradient alone.
+PATHS: dict[str, tuple[Callable, Callable]] = {
+    "manual": (_manual, lambda Z2, X, Y, activation, output: manual.cost_unchecked(Z2, Y, output)),
+    "reference": (
+        lambda params, X, Y, activation, output: (params, reference.grads_unchecked(params, X, Y, activation, output)),
+        reference.cost_unchecked,
+    ),
+}
 
 
 def group_params(theta: jax.Array, group: Group, layout: Layout) -> Params:
@@ -131,32 +129,28 @@ def bounded(theta: jax.Array, layout: Layout, m: int) -> jax.Array:
 
 def descend(
     value_and_grads: StackValueAndGrads,
-    safe: Callable[[jax.Array], jax.Array] | None,
+    safe: Callable | None,
     theta: jax.Array,
     alive: jax.Array,
-    lr: jax.Array,
-    mask: jax.Array,
-    n_steps: jax.Array,
-    stride: jax.Array,
-    offset: jax.Array,
-    capacity: int,
-) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
-    """Up to ``n_steps`` (<= capacity) steps of every live network in one ``lax.while_loop``.
+    data: dict,
+    call: dict,
+) -> tuple[jax.Array, ...]:
+    """Up to ``call["n"]`` steps of every live network in one ``lax.while_loop``; ``run_chunk`` says the rest.
 
-    theta (N, P), alive (N,) bool, lr (N, 1), mask (N, P). Returns (theta, costs (capacity, N),
-    steps (N,) taken per network, alive (N,), redo); costs[i, k] is J of network k before step i
-    (the course prints the same) where kept: (offset + i) % stride == 0, the last step, or any
-    step ``safe`` (None: never) does not vouch for. NaN elsewhere and for a step not taken.
+    theta (N, P), alive (N,) bool, data["lr"] (N, 1), data["mask"] (N, P). Returns (theta, costs
+    (capacity, N), steps (N,) taken per network, alive (N,), redo); costs[i, k] is J of network k
+    before step i (the course prints the same) where kept, NaN elsewhere and for a step not taken.
     """
 
     def body(state: tuple) -> tuple:
         theta, costs, i, steps, alive, _ = state
-        keep = True if safe is None else (offset + i) % stride == 0
-        if safe is not None:
-            keep = keep | (i == n_steps - 1) | jnp.any(alive & ~safe(theta))
+        keep: Any = True
+        if safe is not None:  # J where kept, at the last step, and where the bound cannot vouch for it
+            last, unsafe = i == call["n"] - 1, jnp.any(alive & ~safe(theta))
+            keep = ((call["offset"] + i) % call["stride"] == 0) | last | unsafe
         J, G = value_and_grads(theta, keep)
         keep = jnp.asarray(keep)
-        new = theta - lr * (G * mask)
+        new = theta - data["lr"] * (G * data["mask"])
         finite = jnp.all(jnp.isfinite(new), axis=1)
         ok = alive & (jnp.isfinite(J) | ~keep) & finite
         theta = jnp.where(ok[:, None], new, theta)
@@ -164,12 +158,13 @@ def descend(
         return theta, costs, i + 1, steps + ok.astype(steps.dtype), ok, jnp.any(alive & ~finite & ~keep)
 
     def cond(state: tuple) -> jax.Array:
-        return (state[2] < n_steps) & jnp.any(state[4]) & ~state[5]
+        return (state[2] < call["n"]) & jnp.any(state[4]) & ~state[5]
 
-    N = theta.shape[0]
-    costs0 = jnp.full((capacity, N), jnp.nan, theta.dtype)
-    start = (theta, costs0, jnp.asarray(0, jnp.int32), jnp.zeros((N,), jnp.int32), alive, jnp.asarray(False))
-    theta, costs, _, steps, alive, redo = lax.while_loop(cond, body, start)
+    N, i = theta.shape[0], jnp.asarray(0, jnp.int32)
+    costs = jnp.full((call["capacity"], N), jnp.nan, theta.dtype)
+    theta, costs, _, steps, alive, redo = lax.while_loop(
+        cond, body, (theta, costs, i, jnp.zeros((N,), jnp.int32), alive, jnp.asarray(False))
+    )
     return theta, costs, steps, alive, redo
 
 
@@ -189,17 +184,8 @@ predict_jit = jax.jit(predict_stack, static_argnames=("layout", "output"))
 def run_chunk(
     theta: jax.Array,
     alive: jax.Array,
-    X: jax.Array,
-    Y: jax.Array,
-    lr: jax.Array,
-    mask: jax.Array,
-    n_steps: jax.Array,
-    stride: jax.Array,
-    offset: jax.Array,
-    X_eval: jax.Array,
-    evaluate: jax.Array,
-    columns: jax.Array,
-    m: jax.Array,
+    data: dict,
+    call: dict,
     *,
     layout: Layout,
     gradients: Any,
@@ -207,34 +193,32 @@ def run_chunk(
     capacity: int,
     mesh: Any = None,
 ) -> tuple[jax.Array, ...]:
-    """``descend``, then (``evaluate`` True) every network's A2 (N, n_y, m_eval) on X_eval.
+    """``descend``, then (``call["evaluate"]``) every network's A2 (N, n_y, m_eval) on data["X_eval"].
 
-    ``stride``/``offset``: J is kept at steps i with (offset + i) % stride == 0 (the history's
-    stride, offset = the call's first iteration mod stride). On one device (mesh None) ``columns``
-    and ``m`` are unused; with a mesh X, Y and ``columns`` (1, m_pad: 1 on real examples, 0 on
-    padding) are sharded by columns, ``m`` is the global count of real examples, and every step
-    computes J. ``gradients``: a path name, or (mesh only) a per-shard function. The evaluation
-    rides in the training's program so that a sweep's scores need no compile of their own.
+    data: X, Y, lr (N, 1), mask (N, P), X_eval, columns, m. call: n (steps), stride, offset (J is
+    kept at steps i with (offset + i) % stride == 0), evaluate. With a mesh X, Y and columns (1,
+    m_pad: 1 on real examples, 0 on padding) are sharded by columns, m is the global count of real
+    examples, J is computed at every step, and ``gradients`` may be a per-shard function. The
+    evaluation rides in the training's program: a sweep's scores need no compile of their own.
     Returns (theta, costs, steps, alive, A2, redo).
     """
-    safe = None
+    X, Y, safe = data["X"], data["Y"], None
     if mesh is None:
         check_gradients(gradients)
-        network = manual_grads if gradients == "manual" else reference_grads
-        cost = network_cost(gradients)
+        network, cost = PATHS[gradients]
         vg = partial(stack_value_and_grads, layout=layout, output=output, network=network, cost=cost)
         value_and_grads: StackValueAndGrads = lambda theta, keep: vg(theta, X, Y, keep)  # noqa: E731
         if output == "sigmoid" and all(group.activation in BOUNDED for group in layout.groups):
             safe = partial(bounded, layout=layout, m=X.shape[1])
     else:
         per_stack = partial(stack_value_and_grads, layout=layout, output=output)
-        value_and_grads = parallel.stack_value_and_grads(per_stack, gradients, mesh, X, Y, columns, m)
+        value_and_grads = parallel.stack_value_and_grads(per_stack, gradients, mesh, X, Y, data["columns"], data["m"])
     theta, costs, steps, alive, redo = descend(
-        value_and_grads, safe, theta, alive, lr, mask, n_steps, stride, offset, capacity
+        value_and_grads, safe, theta, alive, data, {**call, "capacity": capacity}
     )
-    shape_eval = (theta.shape[0], layout.n_y, X_eval.shape[1])
+    X_eval, shape_eval = data["X_eval"], (theta.shape[0], layout.n_y, data["X_eval"].shape[1])
     A2 = lax.cond(
-        evaluate,
+        call["evaluate"],
         lambda theta: predict_stack(theta, X_eval, layout=layout, output=output).astype(theta.dtype),
         lambda theta: jnp.zeros(shape_eval, theta.dtype),
         theta,

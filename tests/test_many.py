@@ -349,9 +349,9 @@ def test_a_step_without_its_cost_gone_non_finite_runs_the_chunk_again_with_every
     params = {"W1": np.full((4, 2), 1e-305), "b1": np.zeros((4, 1)), "W2": np.zeros((1, 4)), "b2": np.zeros((1, 1))}
     calls, real = [], fit._compiled
 
-    def counted(*args):  # the compiled step, recording each call's cost stride (run_chunk's 8th argument)
+    def counted(*args):  # the compiled step, recording each call's cost stride
         compiled = real(*args)
-        return lambda *arguments: calls.append(int(arguments[7])) or compiled(*arguments)
+        return lambda theta, alive, data, call: calls.append(int(call["stride"])) or compiled(theta, alive, data, call)
 
     monkeypatch.setattr(fit, "_compiled", counted)
     outcomes = []
