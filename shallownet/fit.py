@@ -276,6 +276,7 @@ def fit(
     begin = drive_options.get("start", 0)
     for history in histories:
         history.reserve(begin + iterations)  # its final stride from the start: J is computed only there
+    static["skip_costs"] = max(history.stride for history in histories) > 1  # else no cond to compile
     start = (put(stack.theta), put(np.ones(stack.count, bool)))
     try:
         compiled = _compiled(arguments(start, 0, False, 1, 0), static, drive_options.get("should_stop"), timings)

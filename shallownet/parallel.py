@@ -116,15 +116,15 @@ def reference_value_and_grads(
 
 
 def stack_value_and_grads(
-    stacked: Callable[..., tuple[jax.Array, jax.Array]],
+    stacked: Callable[..., tuple[list, jax.Array]],
     gradients: str | ShardValueAndGrads,
     mesh: jax.sharding.Mesh,
     X: jax.Array,
     Y: jax.Array,
     columns: jax.Array,
     m: jax.Array,
-) -> Callable[[jax.Array, Any], tuple[jax.Array, jax.Array]]:
-    """(theta, keep) -> (J (N,), G (N, P)) across the mesh, J at every step: ``stacked`` (the step's
+) -> Callable[[jax.Array], tuple[list, jax.Array]]:
+    """theta -> ([J (N,)], G (N, P)) across the mesh, J at every step: ``stacked`` (the step's
     vmap over the groups) per shard. ``gradients``: "manual", "reference" or a per-shard function
     with the signature of ``manual_value_and_grads`` (the tests' planted local-m mistake)."""
     paths = {"manual": manual_value_and_grads, "reference": reference_value_and_grads}
@@ -136,12 +136,18 @@ def stack_value_and_grads(
         def network(params: Params, X: jax.Array, Y: jax.Array, **kind: str) -> tuple[jax.Array, Grads]:
             return per_shard(params, X, Y, columns, m, **kind)
 
-        return stacked(theta, X, Y, True, network=network)
+        firsts, G = stacked(theta, X, Y, network=network)
+        return jnp.concatenate(firsts), G
 
     cols = jax.P(None, AXIS)
     in_specs = (jax.P(), cols, cols, cols, jax.P())
     sharded = jax.shard_map(on_shard, mesh=mesh, in_specs=in_specs, out_specs=(jax.P(), jax.P()))
-    return lambda theta, keep: sharded(theta, X, Y, columns, m)
+
+    def on_mesh(theta: jax.Array) -> tuple[list, jax.Array]:
+        J, G = sharded(theta, X, Y, columns, m)
+        return [J], G
+
+    return on_mesh
 
 
 def put(x: Any, mesh: jax.sharding.Mesh, columns: bool = False) -> jax.Array:

@@ -36,7 +36,6 @@ from .stack import PARAM_NAMES, Group, Layout, offsets, shape
 
 GRAD_PATHS = ("manual", "reference")
 BOUNDED = ("tanh", "sigmoid")  # hidden activations with |g(z)| <= 1
-StackValueAndGrads = Callable[[jax.Array, Any], tuple[jax.Array, jax.Array]]  # (theta, keep) -> (J, G)
 
 
 def check_gradients(gradients: str) -> None:
@@ -71,22 +70,13 @@ def group_params(theta: jax.Array, group: Group, layout: Layout) -> Params:
 
 
 def stack_value_and_grads(
-    theta: jax.Array,
-    X: jax.Array,
-    Y: jax.Array,
-    keep: Any,
-    *,
-    layout: Layout,
-    output: str,
-    network: Callable,
-    cost: Callable | None = None,
-) -> tuple[jax.Array, jax.Array]:
-    """(J (N,), G (N, P)): ``network`` vmapped over each group's rows, X and Y shared.
+    theta: jax.Array, X: jax.Array, Y: jax.Array, *, layout: Layout, output: str, network: Callable
+) -> tuple[list, jax.Array]:
+    """(firsts, G (N, P)): ``network(params, X, Y, activation, output) -> (first, grads)`` vmapped over
+    each group's rows, X and Y shared; firsts: each group's first results (what its J comes from).
 
-    ``network(params, X, Y, activation, output) -> (first, grads)``; J is ``cost(first, X, Y,
-    activation, output)`` where ``keep`` (else NaN), or ``first`` itself when ``cost`` is None.
-    G's padding columns may hold non-zero values (a padded sigmoid unit has A1 = 0.5): the
-    update multiplies G by the stack's mask.
+    G's padding columns may hold non-zero values (a padded sigmoid unit has A1 = 0.5): the update
+    multiplies G by the stack's mask.
     """
     firsts, Gs = [], []
     for group in layout.groups:
@@ -96,39 +86,39 @@ def stack_value_and_grads(
         parts = jnp.concatenate([grads["d" + name].reshape(K, -1) for name in PARAM_NAMES], axis=1)
         firsts.append(first)
         Gs.append(jnp.pad(parts, ((0, 0), (0, layout.width - parts.shape[1]))))
-
-    def costs(firsts: list) -> jax.Array:
-        if cost is None:
-            return jnp.concatenate(firsts)
-        return jnp.concatenate(
-            [
-                jax.vmap(partial(cost, activation=g.activation, output=output), in_axes=(0, None, None))(first, X, Y)
-                for first, g in zip(firsts, layout.groups)
-            ]
-        )
-
-    nan = jnp.full((theta.shape[0],), jnp.nan, theta.dtype)
-    J = costs(firsts) if keep is True else lax.cond(keep, costs, lambda _: nan, firsts)
-    return J, jnp.concatenate(Gs)
+    return firsts, jnp.concatenate(Gs)
 
 
-def bounded(theta: jax.Array, layout: Layout, m: int) -> jax.Array:
-    """(N,) bool: J is surely finite at theta (tanh or sigmoid hidden units and the sigmoid output).
+def stack_cost(firsts: list, X: jax.Array, Y: jax.Array, *, layout: Layout, output: str, cost: Callable) -> jax.Array:
+    """J (N,): ``cost(first, X, Y, activation, output)`` vmapped over each group's firsts."""
+    return jnp.concatenate(
+        [
+            jax.vmap(partial(cost, activation=group.activation, output=output), in_axes=(0, None, None))(first, X, Y)
+            for first, group in zip(firsts, layout.groups)
+        ]
+    )
 
-    |A1| <= 1, so |Z2| <= B = sum|W2| + |b2| per output unit; each loss is at most 2 |Z2| + 1, so
-    J is finite while n_y * m * (2 B + 1) is below the largest float (a factor 2 kept for round-off).
+
+def bounded(theta: jax.Array, lr: jax.Array, steps: jax.Array, layout: Layout, m: int) -> jax.Array:
+    """(N,) bool: J stays finite over the next ``steps`` steps from theta (tanh or sigmoid hidden
+    units, the sigmoid output).
+
+    |A1| <= 1 and |A2 - Y| <= 1, so |Z2| <= B = sum|W2| + |b2| per output unit and a step moves B
+    by at most lr (n_h + 1). Each loss is at most 2 |Z2| + 1: J is finite while n_y * m * (2 B + 1)
+    is below the largest float (B and the limit both halved for round-off).
     """
     limit = (jnp.finfo(theta.dtype).max / (4 * layout.n_y * m) - 1) / 2
     safe = []
     for group in layout.groups:
-        p = group_params(theta, group, layout)
-        B = jnp.sum(jnp.abs(p["W2"]), axis=-1) + jnp.abs(p["b2"][..., 0])
+        p, rates = group_params(theta, group, layout), lr[group.start : group.stop]
+        B = jnp.sum(jnp.abs(p["W2"]), axis=-1) + jnp.abs(p["b2"][..., 0]) + 2 * steps * (group.hidden_units + 1) * rates
         safe.append(jnp.all(limit > B, axis=-1))
     return jnp.concatenate(safe)
 
 
 def descend(
-    value_and_grads: StackValueAndGrads,
+    grads: Callable,
+    cost: Callable,
     safe: Callable | None,
     theta: jax.Array,
     alive: jax.Array,
@@ -137,34 +127,42 @@ def descend(
 ) -> tuple[jax.Array, ...]:
     """Up to ``call["n"]`` steps of every live network in one ``lax.while_loop``; ``run_chunk`` says the rest.
 
-    theta (N, P), alive (N,) bool, data["lr"] (N, 1), data["mask"] (N, P). Returns (theta, costs
-    (capacity, N), steps (N,) taken per network, alive (N,), redo); costs[i, k] is J of network k
-    before step i (the course prints the same) where kept, NaN elsewhere and for a step not taken.
+    ``grads(theta) -> (firsts, G)``, ``cost(firsts) -> J (N,)``; ``safe(theta, steps)``: J stays
+    finite for ``steps`` steps (None: compute J at every step). A step computes J where kept, at
+    the last step, and where the bound computed with the last J does not vouch for it. Returns
+    (theta, costs (capacity, N), steps (N,), alive (N,), redo); costs[i, k]: J of network k before
+    step i (the course prints the same) where computed, NaN elsewhere and for a step not taken.
     """
+    nan = jnp.full(theta.shape[:1], jnp.nan, theta.dtype)
 
     def body(state: tuple) -> tuple:
-        theta, costs, i, steps, alive, _ = state
-        keep: Any = True
-        if safe is not None:  # J where kept, at the last step, and where the bound cannot vouch for it
-            last, unsafe = i == call["n"] - 1, jnp.any(alive & ~safe(theta))
-            keep = ((call["offset"] + i) % call["stride"] == 0) | last | unsafe
-        J, G = value_and_grads(theta, keep)
-        keep = jnp.asarray(keep)
+        theta, costs, i, steps, alive, vouched, _ = state
+        firsts, G = grads(theta)
+        if safe is None:
+            J, keep = cost(firsts), jnp.asarray(True)
+        else:
+
+            def kept(firsts: list) -> tuple:
+                window = jnp.all(safe(theta, steps=call["stride"]) | ~alive)
+                return cost(firsts), jnp.where(window, i + call["stride"], i + 1)
+
+            keep = ((call["offset"] + i) % call["stride"] == 0) | (i == call["n"] - 1) | (i >= vouched)
+            J, vouched = lax.cond(keep, kept, lambda _: (nan, vouched), firsts)
         new = theta - data["lr"] * (G * data["mask"])
         finite = jnp.all(jnp.isfinite(new), axis=1)
         ok = alive & (jnp.isfinite(J) | ~keep) & finite
         theta = jnp.where(ok[:, None], new, theta)
         costs = costs.at[i].set(jnp.where(ok, J, jnp.nan).astype(costs.dtype))
-        return theta, costs, i + 1, steps + ok.astype(steps.dtype), ok, jnp.any(alive & ~finite & ~keep)
+        redo = jnp.any(alive & ~finite & ~keep)
+        return theta, costs, i + 1, steps + ok.astype(steps.dtype), ok, vouched, redo
 
     def cond(state: tuple) -> jax.Array:
-        return (state[2] < call["n"]) & jnp.any(state[4]) & ~state[5]
+        return (state[2] < call["n"]) & jnp.any(state[4]) & ~state[6]
 
     N, i = theta.shape[0], jnp.asarray(0, jnp.int32)
     costs = jnp.full((call["capacity"], N), jnp.nan, theta.dtype)
-    theta, costs, _, steps, alive, redo = lax.while_loop(
-        cond, body, (theta, costs, i, jnp.zeros((N,), jnp.int32), alive, jnp.asarray(False))
-    )
+    start = (theta, costs, i, jnp.zeros((N,), jnp.int32), alive, i, jnp.asarray(False))
+    theta, costs, _, steps, alive, _, redo = lax.while_loop(cond, body, start)
     return theta, costs, steps, alive, redo
 
 
@@ -180,7 +178,7 @@ def predict_stack(theta: jax.Array, X: jax.Array, *, layout: Layout, output: str
 predict_jit = jax.jit(predict_stack, static_argnames=("layout", "output"))
 
 
-@partial(jax.jit, static_argnames=("layout", "gradients", "output", "capacity", "mesh"))
+@partial(jax.jit, static_argnames=("layout", "gradients", "output", "capacity", "mesh", "skip_costs"))
 def run_chunk(
     theta: jax.Array,
     alive: jax.Array,
@@ -192,30 +190,33 @@ def run_chunk(
     output: str,
     capacity: int,
     mesh: Any = None,
+    skip_costs: bool = True,
 ) -> tuple[jax.Array, ...]:
     """``descend``, then (``call["evaluate"]``) every network's A2 (N, n_y, m_eval) on data["X_eval"].
 
     data: X, Y, lr (N, 1), mask (N, P), X_eval, columns, m. call: n (steps), stride, offset (J is
     kept at steps i with (offset + i) % stride == 0), evaluate. With a mesh X, Y and columns (1,
     m_pad: 1 on real examples, 0 on padding) are sharded by columns, m is the global count of real
-    examples, J is computed at every step, and ``gradients`` may be a per-shard function. The
-    evaluation rides in the training's program: a sweep's scores need no compile of their own.
+    examples, J is computed at every step, and ``gradients`` may be a per-shard function.
+    ``skip_costs`` False: J at every step, no cond to compile (a history that keeps every cost).
+    The evaluation rides in the training's program: a sweep's scores need no compile of their own.
     Returns (theta, costs, steps, alive, A2, redo).
     """
     X, Y, safe = data["X"], data["Y"], None
+    grads: Callable
+    cost_of: Callable
     if mesh is None:
         check_gradients(gradients)
         network, cost = PATHS[gradients]
-        vg = partial(stack_value_and_grads, layout=layout, output=output, network=network, cost=cost)
-        value_and_grads: StackValueAndGrads = lambda theta, keep: vg(theta, X, Y, keep)  # noqa: E731
-        if output == "sigmoid" and all(group.activation in BOUNDED for group in layout.groups):
-            safe = partial(bounded, layout=layout, m=X.shape[1])
+        grads = partial(stack_value_and_grads, X=X, Y=Y, layout=layout, output=output, network=network)
+        cost_of = partial(stack_cost, X=X, Y=Y, layout=layout, output=output, cost=cost)
+        if skip_costs and output == "sigmoid" and all(group.activation in BOUNDED for group in layout.groups):
+            safe = partial(bounded, lr=data["lr"], layout=layout, m=X.shape[1])
     else:
         per_stack = partial(stack_value_and_grads, layout=layout, output=output)
-        value_and_grads = parallel.stack_value_and_grads(per_stack, gradients, mesh, X, Y, data["columns"], data["m"])
-    theta, costs, steps, alive, redo = descend(
-        value_and_grads, safe, theta, alive, data, {**call, "capacity": capacity}
-    )
+        grads = parallel.stack_value_and_grads(per_stack, gradients, mesh, X, Y, data["columns"], data["m"])
+        cost_of = jnp.concatenate  # the per-shard path's firsts are J itself, every step
+    theta, costs, steps, alive, redo = descend(grads, cost_of, safe, theta, alive, data, {**call, "capacity": capacity})
     X_eval, shape_eval = data["X_eval"], (theta.shape[0], layout.n_y, data["X_eval"].shape[1])
     A2 = lax.cond(
         call["evaluate"],
