@@ -221,7 +221,7 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
             raise RuntimeError(f"the {gradients} loop stopped early (diverged?) at step {int(steps[0])}")
         finals[gradients] = float(costs[iterations - 1, 0])
         contenders[gradients] = timed(lambda c=compiled: c(*args))
-    X_, Y_, lr_ = args[2], args[3], np.asarray(lr, dtype)
+    X_, Y_, lr_ = args[2]["X"], args[2]["Y"], np.asarray(lr, dtype)
 
     def one_step(p):
         J, g = manual.value_and_grads_unchecked(p, X_, Y_, "tanh", "sigmoid")
