@@ -85,21 +85,6 @@ def manual_value_and_grads(
     return loss_sum / m, {k: v / m for k, v in grad_sums.items()}  # the 1/m: global m, after the psum
 
 
-def global_cost(
-    params: Params,
-    X: jax.Array,
-    Y: jax.Array,
-    mask: jax.Array,
-    m: jax.Array,
-    activation: str = "tanh",
-    output: str = "sigmoid",
-) -> jax.Array:
-    """Inside shard_map: J = psum(this shard's masked sum of L) / m, with the reference's forward pass
-    and loss, never manual's: a slip in manual's forward or loss then shows between the two paths."""
-    Z2 = reference.predict_logits(params, X, activation)
-    return lax.psum(jnp.sum(reference.loss_unchecked(Z2, Y, output) * mask), AXIS) / m
-
-
 def reference_value_and_grads(
     params: Params,
     X: jax.Array,
@@ -109,9 +94,16 @@ def reference_value_and_grads(
     activation: str = "tanh",
     output: str = "sigmoid",
 ) -> tuple[jax.Array, Grads]:
-    """Inside shard_map: jax.grad of ``global_cost``. No psum of the gradients: params enter
-    replicated, and the transpose of that replication is the all-reduce jax.grad inserts itself."""
-    J, grads = jax.value_and_grad(global_cost)(params, X, Y, mask, m, activation, output)
+    """Inside shard_map: jax.grad of J = psum(this shard's masked sum of L) / m (the global m, after the
+    all-reduce), with the reference's forward pass and loss, never manual's: a slip in manual's shows
+    between the two paths. No psum of the gradients: params enter replicated, and the transpose of
+    that replication is the all-reduce jax.grad inserts itself."""
+
+    def global_cost(params: Params) -> jax.Array:
+        Z2 = reference.predict_logits(params, X, activation)
+        return lax.psum(jnp.sum(reference.loss_unchecked(Z2, Y, output) * mask), AXIS) / m
+
+    J, grads = jax.value_and_grad(global_cost)(params)
     return J, {"d" + k: v for k, v in grads.items()}
 
 

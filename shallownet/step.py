@@ -1,22 +1,13 @@
 """The one compiled step of training: every network of a stack, either gradient path, one device or many.
 
-``run_chunk`` runs up to ``n_steps`` gradient steps of a stack (``shallownet.stack``) in one
-``lax.while_loop``. The step count, learning rates and cost stride are traced, so one program serves
-every chunk of a run: one compilation per (layout, dtype, gradient path, output, capacity, mesh).
-A step vmaps one network's gradients over each group's rows, X and Y shared: manual's formulas, or
-jax.grad of the reference cost; given a mesh, per shard inside ``jax.shard_map`` (``parallel``).
-
-J only where it is kept. At the course's size the loss (an exp and a log1p per example, then a sum)
-is about a third of a float64 step; a step computes J behind a ``lax.cond`` only at the iterations
-the history keeps (multiples of ``stride``) and at a call's last step. The earlier unrolled blocks
-saved the same time and cost about 1 s of cold compile (docs/benchmarks.md).
-
-One rule for divergence: a network whose J or new parameters are not all finite is frozen at its
-last finite parameters and stops counting steps. A step without J is vouched for by a bound: with
-tanh or sigmoid hidden units and the sigmoid output, |Z2| <= sum|W2| + |b2| and each loss is at
-most 2 |Z2| + 1 (``bounded``); otherwise the step computes J. A step without J whose new
-parameters are not finite returns ``redo``: the caller runs the chunk again with J at every step,
-so a diverged network's history ends exactly as in a loop that computes J every step.
+``run_chunk`` runs up to ``n`` gradient steps of a stack (``shallownet.stack``) in one ``lax.while_loop``;
+counts, learning rates and the cost stride are traced, so one program serves every chunk of a run. A step
+vmaps one network's gradients (manual's formulas, or jax.grad of the reference cost) over each group's rows,
+X and Y shared; given a mesh, per shard inside ``jax.shard_map`` (``parallel``). One rule for divergence: a
+network whose J or new parameters are not all finite is frozen at its last finite parameters. J only where
+the history keeps it (the loss is a third of a float64 step at the course's size), behind a ``lax.cond``;
+a bound vouches for the steps between (``bounded``), and a step without J gone non-finite asks for the
+chunk again with J at every step (``redo``). docs/training.md#the-engine says why.
 """
 
 from collections.abc import Callable
