@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import signals
-from .history import CostHistory
+from .history import CostHistory, stride_for
 from .stack import HostParams, Stack
 
 GROWTH = 8  # the most a call's step count grows over the previous call's
@@ -211,8 +211,10 @@ def _runner(
 
     def runner(compiled: Callable) -> ChunkRunner:
         def run(state: tuple[Any, Any], n: int, last: bool) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-            # J where the histories keep it; a fast step gone non-finite: again with J at every step.
-            stride, first = min(h.stride for h in histories), max(h.done for h in histories)
+            # J where the histories keep it at the call's end (the points thinned away on the way need
+            # none); a step without J gone non-finite: again with J at every step.
+            first = max(h.done for h in histories)
+            stride = min(stride_for(h.start, first + n, h.limit, h.stride) for h in histories)
             out = compiled(*arguments(state, n, last, stride, first % stride))
             if bool(_host(out[5])):
                 out = compiled(*arguments(state, n, last, 1, 0))
@@ -274,9 +276,8 @@ def fit(
     predictions: list[Any] = []  # A2 on ``evaluate``, from the call that ran the last iteration
     arguments, runner = _runner(stack, data, put, mesh is not None, evaluate is not None, histories, predictions)
     begin = drive_options.get("start", 0)
-    for history in histories:
-        history.reserve(begin + iterations)  # its final stride from the start: J is computed only there
-    static["skip_costs"] = max(history.stride for history in histories) > 1  # else no cond to compile
+    strides = [stride_for(h.start, begin + iterations, h.limit, h.stride) for h in histories]
+    static["skip_costs"] = max(strides) > 1  # else J at every step, no cond to compile
     start = (put(stack.theta), put(np.ones(stack.count, bool)))
     try:
         compiled = _compiled(arguments(start, 0, False, 1, 0), static, drive_options.get("should_stop"), timings)

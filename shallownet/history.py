@@ -4,8 +4,8 @@ A run of two million iterations must not keep two million costs in memory, in mo
 summary.json. ``CostHistory(limit)`` keeps J of the iterations that are multiples of its stride,
 plus the last iteration's; the stride is the smallest power of two leaving at most ``limit``
 points. It depends on the iteration count only, so a resumed run keeps exactly the points of the
-uninterrupted one, and a run that knows its end (``reserve``) keeps that stride from the start:
-the compiled step then computes J only there (``shallownet.step``). ``limit=None``: every iteration.
+uninterrupted one (even one resumed to another end). The compiled step computes J only at the
+points a call's end keeps (``stride_for``, ``shallownet.step``). ``limit=None``: every iteration.
 """
 
 from typing import Self
@@ -60,7 +60,7 @@ class CostHistory:
         return history
 
     def reserve(self, total: int) -> None:
-        """Thin to the stride ``total`` iterations need, now: the points kept at ``total`` do not change."""
+        """Thin to the stride ``total`` iterations need."""
         self.stride = stride_for(self.start, total, self.limit, self.stride)
         if not self._iterations:
             return
