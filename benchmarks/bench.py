@@ -209,7 +209,7 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
     data.update(columns=np.zeros((1, 0), dtype), m=np.asarray(m, dtype))
     stride = stride_for(0, iterations, LIMIT)
     call = dict(n=np.int32(iterations), stride=np.int32(stride), offset=np.int32(0), evaluate=none)
-    args = jax.device_put([stack.theta, np.ones(1, bool), data, call])  # J kept at the stride of shallownet train
+    args = jax.device_put([stack.theta, np.ones(1, bool), data, call])  # J at the final stride (long runs' path)
     contenders, compile_s, finals = {}, {}, {}
     for gradients in ("manual", "reference"):
         kw = dict(layout=stack.layout, gradients=gradients, output="sigmoid", capacity=iterations, mesh=None)

@@ -325,9 +325,15 @@ def test_a_network_of_the_wrong_shape_is_named(flower):
 # ------------------------------------------------------------------- J only where the history keeps it
 
 
+@pytest.fixture
+def skipping(monkeypatch):
+    """Steps skip J wherever the history keeps none, however short the run."""
+    monkeypatch.setattr(fit, "SKIP_COSTS_FROM", 0)
+
+
 @pytest.mark.parametrize("gradients", ["manual", "reference"])
-def test_steps_without_their_cost_change_no_bit(flower, gradients):
-    """A history of 64 points over 2,000 iterations (stride 32): the step computes J at 1 step in 32."""
+def test_steps_without_their_cost_change_no_bit(flower, gradients, skipping):
+    """A history of 64 points over 2,000 iterations (the stride grows to 32): J at the kept steps only."""
     X, Y = flower
     every, kept = CostHistory(None), CostHistory(64)
     kw = dict(lr=1.2, iterations=2000, chunk=300, dtype="float64", gradients=gradients)
@@ -339,7 +345,7 @@ def test_steps_without_their_cost_change_no_bit(flower, gradients):
     np.testing.assert_array_equal(costs, every.costs[iterations])
 
 
-def test_a_step_without_its_cost_gone_non_finite_runs_the_chunk_again_with_every_cost(flower, monkeypatch):
+def test_a_step_without_its_cost_gone_non_finite_runs_the_chunk_again_with_every_cost(flower, monkeypatch, skipping):
     """Huge X, tiny W1: the second step's parameters overflow (tanh, sigmoid output: the bound vouches for J).
 
     Starting at iteration 1 with a stride of 16, neither iteration 1 nor 2 is kept: the chunk runs
