@@ -200,25 +200,28 @@ def compiled_contenders(X, Y, params, dtype, lr, iterations):
 
     import manual
     from shallownet import step
+    from shallownet.history import LIMIT, stride_for
     from shallownet.stack import Stack
 
     stack = Stack([params], X.shape[0], Y.shape[0], X.shape[1], lr=lr, activation="tanh", dtype=dtype)
     n_x, m, none = X.shape[0], X.shape[1], np.asarray(False)
-    args = [stack.theta, np.ones(1, bool), X.astype(dtype), Y.astype(dtype), stack.lr, stack.mask]
-    args += [np.int32(iterations), np.zeros((n_x, 0), dtype), none, np.zeros((1, 0), dtype), np.asarray(m, dtype)]
-    args = [jax.device_put(a) for a in args]
+    data = dict(X=X.astype(dtype), Y=Y.astype(dtype), lr=stack.lr, mask=stack.mask, X_eval=np.zeros((n_x, 0), dtype))
+    data.update(columns=np.zeros((1, 0), dtype), m=np.asarray(m, dtype))
+    stride = stride_for(0, iterations, LIMIT)
+    call = dict(n=np.int32(iterations), stride=np.int32(stride), offset=np.int32(0), evaluate=none)
+    args = jax.device_put([stack.theta, np.ones(1, bool), data, call])  # J at the final stride (long runs' path)
     contenders, compile_s, finals = {}, {}, {}
     for gradients in ("manual", "reference"):
         kw = dict(layout=stack.layout, gradients=gradients, output="sigmoid", capacity=iterations, mesh=None)
         t0 = time.perf_counter()
         compiled = step.run_chunk.lower(*args, **kw).compile()
         compile_s[gradients] = time.perf_counter() - t0
-        _, costs, steps, _, _ = compiled(*args)  # also the warm-up
+        _, costs, steps, *_ = compiled(*args)  # also the warm-up
         if int(steps[0]) != iterations:
             raise RuntimeError(f"the {gradients} loop stopped early (diverged?) at step {int(steps[0])}")
         finals[gradients] = float(costs[iterations - 1, 0])
         contenders[gradients] = timed(lambda c=compiled: c(*args))
-    X_, Y_, lr_ = args[2], args[3], np.asarray(lr, dtype)
+    X_, Y_, lr_ = args[2]["X"], args[2]["Y"], np.asarray(lr, dtype)
 
     def one_step(p):
         J, g = manual.value_and_grads_unchecked(p, X_, Y_, "tanh", "sigmoid")

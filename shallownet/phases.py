@@ -1,25 +1,12 @@
 """A long phase that Python cannot interrupt, run apart: shown on a terminal, left at once on a stop request.
 
-XLA's compile of a training program is one call into C++: the main thread
-handles a signal only when that call returns, so a Ctrl-C during a sweep's
-cold compile (most of the command's wall time) used to wait for it, and the
-terminal showed nothing meanwhile. ``wait(work, label=...)`` runs ``work()`` in
-a thread of its own while the calling thread
-
-- asks ``should_stop()`` (``signals.recorded``'s Requests) every ``POLL``
-  seconds and, on a request, raises ``signals.Stop`` at once; a signal that
-  raises by itself (``signals.raising``, Python's default Ctrl-C) interrupts
-  the wait the same way. The thread is left behind: it writes nothing of the
-  run's (what it computes is dropped). The ``shallownet`` command then exits
-  at once (``cli.console`` ends the process with ``os._exit``); a Python
-  program that goes on to its ordinary exit waits there for the thread (a
-  thread still inside XLA when the interpreter shuts down aborts the process,
-  "FATAL: exception not rethrown", so it is not a daemon);
-- shows ``<label>: N s`` on stderr once the phase has lasted ``SHOW_AFTER``
-  seconds, only when stderr is a terminal (so a program loaded from the
-  compile cache, a pipe, a log file or a notebook see nothing), and clears it
-  when the phase ends.
-
+XLA's compile is one call into C++: the main thread handles a signal only when it returns, so a
+Ctrl-C during a cold compile used to wait for it, and the terminal showed nothing. ``wait(work,
+label=...)`` runs ``work()`` in a thread of its own while the caller asks ``should_stop()`` every
+``POLL`` seconds (a request raises ``signals.Stop`` at once; so does a signal that raises by
+itself) and, on a terminal only, shows ``<label>: N s`` once the phase has lasted ``SHOW_AFTER``.
+The thread left behind writes nothing of the run's; it is not a daemon, since a thread still in
+XLA at interpreter shutdown aborts the process (the ``shallownet`` command ends with os._exit).
 ``work``'s exception, if any, is raised in the caller.
 """
 
@@ -36,13 +23,6 @@ POLL = 0.1  # seconds between two looks at the stop requests: a stop is served w
 SHOW_AFTER = 0.5  # seconds a phase lasts before it is shown
 
 
-def _shown(text: str, file: IO[str]) -> Any:
-    """A one-line tqdm display showing ``text`` (changed by the caller), cleared when closed."""
-    from tqdm import tqdm
-
-    return tqdm(total=None, desc=text, bar_format="{desc}", file=file, leave=False, mininterval=0)
-
-
 def wait(
     work: Callable[[], T],
     *,
@@ -51,12 +31,8 @@ def wait(
     show: bool | None = None,
     file: IO[str] | None = None,
 ) -> T:
-    """``work()``'s result, computed in a thread of its own (the module docstring).
-
-    ``show``: display the phase (default: when ``file``, stderr by default, is a
-    terminal). Raises signals.Stop(signum) when ``should_stop()`` returns a
-    signal number, without waiting for ``work``.
-    """
+    """``work()``'s result, computed in a thread of its own (the module docstring); ``show``: display
+    the phase (default: when ``file``, stderr by default, is a terminal)."""
     file = sys.stderr if file is None else file
     show = file.isatty() if show is None else show
     outcome: dict[str, Any] = {}
@@ -71,20 +47,19 @@ def wait(
             done.set()
 
     threading.Thread(target=run, name=f"shallownet {label}").start()
-    started, display, seconds = time.monotonic(), None, -1
+    started, display = time.monotonic(), None
     try:
         while not done.wait(POLL):
             signum = None if should_stop is None else should_stop()
             if signum is not None:
                 raise signals.Stop(signum)
-            elapsed = time.monotonic() - started
-            if show and elapsed >= SHOW_AFTER and int(elapsed + 0.5) != seconds:
-                seconds = int(elapsed + 0.5)
-                text = f"{label}: {seconds} s"
+            text = f"{label}: {int(time.monotonic() - started + 0.5)} s"
+            if show and time.monotonic() - started >= SHOW_AFTER and (display is None or display.desc != text):
                 if display is None:
-                    display = _shown(text, file)
-                else:
-                    display.set_description_str(text)
+                    from tqdm import tqdm  # a one-line display, cleared when closed
+
+                    display = tqdm(total=None, desc=text, bar_format="{desc}", file=file, leave=False, mininterval=0)
+                display.set_description_str(text)
     finally:
         if display is not None:
             display.close()

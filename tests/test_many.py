@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import manual
-from shallownet import data, stack, step, train
+from shallownet import data, fit, stack, step, train
+from shallownet.history import CostHistory
 
 ITERATIONS = 2000
 TOLERANCE = 1e-12
@@ -121,8 +122,8 @@ def test_a_planted_leak_between_networks_is_caught(flower, solo_runs, monkeypatc
     X, Y = flower
     honest = step.stack_value_and_grads
 
-    def leaky(theta, X, Y, **kwargs):
-        J, G = honest(theta, X, Y, **kwargs)
+    def leaky(*args, **kwargs):
+        J, G = honest(*args, **kwargs)
         return J, G + 1e-9 * G.mean(axis=0, keepdims=True)
 
     monkeypatch.setattr(step, "stack_value_and_grads", leaky)
@@ -319,3 +320,53 @@ def test_a_network_of_the_wrong_shape_is_named(flower):
         train.train_many(params, X, Y, iterations=5)
     with pytest.raises(ValueError, match="no networks"):
         train.train_many([], X, Y, iterations=5)
+
+
+# ------------------------------------------------------------------- J only where the history keeps it
+
+
+@pytest.fixture
+def skipping(monkeypatch):
+    """Steps skip J wherever the history keeps none, however short the run."""
+    monkeypatch.setattr(fit, "SKIP_COSTS_FROM", 0)
+
+
+@pytest.mark.parametrize("gradients", ["manual", "reference"])
+def test_steps_without_their_cost_change_no_bit(flower, gradients, skipping):
+    """A history of 64 points over 2,000 iterations (the stride grows to 32): J at the kept steps only."""
+    X, Y = flower
+    every, kept = CostHistory(None), CostHistory(64)
+    kw = dict(lr=1.2, iterations=2000, chunk=300, dtype="float64", gradients=gradients)
+    full, _ = train.train(train.init_params(2, 4, 1, init="course"), X, Y, history=every, **kw)
+    thin, _ = train.train(train.init_params(2, 4, 1, init="course"), X, Y, history=kept, **kw)
+    chex.assert_trees_all_equal(full, thin)
+    iterations, costs = kept.arrays()
+    assert kept.stride == 32 and np.isfinite(costs).all()
+    np.testing.assert_array_equal(costs, every.costs[iterations])
+
+
+def test_a_step_without_its_cost_gone_non_finite_runs_the_chunk_again_with_every_cost(flower, monkeypatch, skipping):
+    """Huge X, tiny W1: the second step's parameters overflow (tanh, sigmoid output: the bound vouches for J).
+
+    Starting at iteration 1 with a stride of 16, neither iteration 1 nor 2 is kept: the chunk runs
+    again with J at every step, so the history ends with J of iteration 1 as when every cost is kept.
+    """
+    X, Y = flower
+    params = {"W1": np.full((4, 2), 1e-305), "b1": np.zeros((4, 1)), "W2": np.zeros((1, 4)), "b2": np.zeros((1, 1))}
+    calls, real = [], fit._compiled
+
+    def counted(*args):  # the compiled step, recording each call's cost stride
+        compiled = real(*args)
+        return lambda theta, alive, data, call: calls.append(int(call["stride"])) or compiled(theta, alive, data, call)
+
+    monkeypatch.setattr(fit, "_compiled", counted)
+    outcomes = []
+    for limit in (None, 4):
+        history, calls[:] = CostHistory(limit, start=1), []
+        with pytest.raises(train.Diverged) as caught:
+            train.train(params, X * 1e300, Y, lr=3e7, iterations=50, start_iteration=1, history=history, dtype=float)
+        outcomes.append((caught.value.iteration, history.arrays(), caught.value.params, list(calls)))
+    (at, points, last, strides), (thin_at, thin_points, thin_last, thin_strides) = outcomes
+    assert at == thin_at == 2 and strides == [1] and thin_strides == [16, 1]
+    chex.assert_trees_all_equal(points, thin_points)
+    chex.assert_trees_all_equal(last, thin_last)
