@@ -244,8 +244,9 @@ def test_a_sweep_stopped_or_killed_resumes_to_exactly_the_networks_of_one_never_
     command = [sys.executable, "-m", "shallownet.cli", *SWEEP, "--iterations", str(10**9), "--out", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
     wait_for(out / "networks", process)
-    time.sleep(0.4)  # past a second checkpoint: kill -9 may land in the middle of a save
-    process.send_signal(signum)
+    if signum == signal.SIGKILL:
+        time.sleep(0.4)  # past a second checkpoint: kill -9 may land in the middle of a save
+    process.send_signal(signum)  # a stop signal: at once, as soon as a first checkpoint was saved
     stdout, err = process.communicate(timeout=60)
     if signum == signal.SIGKILL:
         assert process.returncode == -signal.SIGKILL
