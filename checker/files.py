@@ -22,6 +22,7 @@ skipped, never fatal:
 import ast
 import glob
 import hashlib
+import json
 import os
 import re
 import sys
@@ -119,28 +120,55 @@ def _blocks(text):
 
 
 def _read_notebook(path):
-    import nbformat
-
     try:
         text = path.read_text(encoding="utf-8-sig")
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as e:  # nbformat raises many kinds: JSON, schema, version, OS errors
+        cells = _code_cells(text)
+    except Exception as e:  # JSON, shape, version (nbformat's many kinds for older formats), OS errors
         raise FileProblem(
             f"cannot read {path} as a notebook: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
         ) from None
-    cells, notes, skipped = [], [], []
-    for number, cell in enumerate(notebook.cells, 1):
-        if cell.get("cell_type") != "code":
-            continue
+    kept, notes, skipped = [], [], []
+    for number, cell in cells:
         count = cell.get("execution_count")
         where = f"cell {number}" + (f" (In [{count}])" if count else "")
-        source, cell_notes = prepared(cell.get("source", ""), where)
+        source, cell_notes = prepared(cell["source"], where)
         notes += cell_notes
         if source is None:
-            skipped.append((where, cell.get("source", ""), cell_notes[-1]))
+            skipped.append((where, cell["source"], cell_notes[-1]))
         elif source.strip():
-            cells.append(Cell(where, f"{path.name}, {where}", source))
-    return Source(path, tuple(cells), tuple(_merged(notes)), tuple(skipped), text)
+            kept.append(Cell(where, f"{path.name}, {where}", source))
+    return Source(path, tuple(kept), tuple(_merged(notes)), tuple(skipped), text)
+
+
+def _code_cells(text):
+    """[(cell number, {"source": str, "execution_count": ...}), ...] of a notebook's code cells.
+
+    Format 4 (every notebook Jupyter has written since 2015) is read here with json alone: importing
+    nbformat costs about 1.6 s (its schema validator pulls in jsonschema's format checkers), paid by
+    every ``check`` of a notebook for nothing but the code cells' sources. Older formats go through
+    nbformat, which converts them.
+    """
+    notebook = json.loads(text)
+    if not isinstance(notebook, dict):
+        raise ValueError(f"a notebook is a JSON object, not {type(notebook).__name__}")
+    if notebook.get("nbformat") != 4:
+        import nbformat
+
+        notebook = nbformat.reads(text, as_version=4)
+    cells = notebook.get("cells")
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        raise ValueError("'cells' is not a list of cells")
+    code = []
+    for number, cell in enumerate(cells, 1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)  # nbformat 4 keeps a multi-line source as a list of lines
+        if not isinstance(source, str):
+            raise ValueError(f"cell {number}: 'source' is neither text nor a list of lines")
+        code.append((number, {"source": source, "execution_count": cell.get("execution_count")}))
+    return code
 
 
 def _merged(notes):

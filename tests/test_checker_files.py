@@ -5,10 +5,11 @@ definitions run in this process through checker.files.load_function.
 """
 
 import ast
+import sys
 
 import nbformat
 import pytest
-from nbformat import v4
+from nbformat import v3, v4
 
 from checker import files, load
 from checker.files import FileProblem, Target, expand, prepared, read_source
@@ -139,7 +140,33 @@ def test_a_utf8_bom_from_a_windows_editor_is_read(tmp_path):
     assert fn.__name__ == "backward_propagation"
 
 
-@pytest.mark.parametrize("content", [b"{not json", b'{"cells": 3}', b"\xff\xfe\x00"])
+def test_a_format_4_notebook_is_read_without_nbformat(tmp_path, monkeypatch):
+    path = notebook(tmp_path, "import numpy as np\n%matplotlib inline\nx = 1", "#md text", "y = 2")
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # importing it now fails (it costs 1.6 s: jsonschema)
+    source = read_source(path)
+    assert [cell.where for cell in source.cells] == ["cell 1", "cell 3"]
+    assert source.cells[0].source.splitlines()[:2] == ["import numpy as np", "pass"]
+
+
+def test_an_old_format_3_notebook_is_converted_by_nbformat(tmp_path):
+    nb = v3.new_notebook(worksheets=[v3.new_worksheet(cells=[v3.new_code_cell(input="x = 1", prompt_number=4)])])
+    path = tmp_path / "old.ipynb"
+    path.write_text(v3.writes_json(nb))
+    source = read_source(path)
+    assert [(cell.where, cell.source) for cell in source.cells] == [("cell 1 (In [4])", "x = 1")]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b'{"cells": 3}',
+        b"\xff\xfe\x00",
+        b"[4]",
+        b'{"nbformat": 4, "cells": 3}',
+        b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}',
+    ],
+)
 def test_a_notebook_that_is_not_one_is_a_file_problem(tmp_path, content):
     path = tmp_path / "hw.ipynb"
     path.write_bytes(content)

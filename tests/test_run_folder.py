@@ -149,69 +149,78 @@ def in_small_disk(tmp_path, script, size="4m"):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-FILL = """
+# One process (one JAX import) on one small disk runs both cases, one after the other; a test reads each.
+FULL_DISK = """
+import contextlib, io, shutil
+from pathlib import Path
+from shallownet import checkpoint, cli
+from shallownet import run as run_module
+
+
 def fill(leave):
     room = os.statvfs(DISK).f_bavail * os.statvfs(DISK).f_frsize
     with open(os.path.join(DISK, "filler"), "wb") as f:
         f.write(b"x" * max(0, room - leave))
+
+
+def nearly_full():
+    out = Path(DISK) / "kept"
+    shutil.copytree(FINISHED, out)
+    before = {n: (out / n).read_bytes().hex() for n in os.listdir(out)}
+    fill(40 << 10)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = cli.main(["train", "--out", str(out), "--overwrite", "--iterations", "200", "--dtype", "float64"])
+    after = {n: (out / n).read_bytes().hex() for n in os.listdir(out)}
+    return {"code": code, "err": err.getvalue(), "same": before == after, "names": sorted(after)}
+
+
+def fills_mid_run():
+    out = Path(DISK) / "run"
+    filled = []
+
+    def progress(done, cost):
+        if not filled and (out / "summary.json").exists():  # after the first checkpoint: the disk fills up
+            fill(0)
+            filled.append(done)
+
+    error = None
+    try:
+        run_module.train_run(
+            {"hidden_units": 3, "dtype": "float64", "iterations": 10**8, "chunk": 200, "checkpoint_every": 0.2},
+            out, progress=progress,
+        )
+    except ValueError as e:
+        error = str(e)
+    summary = json.loads((out / "summary.json").read_text())
+    model = checkpoint.load(out / "model.npz")
+    names = sorted(n for n in os.listdir(out) if not n.startswith(".shallownet.lock"))
+    return {"error": error, "status": summary["status"], "described": summary["iterations"],
+            "model": model.iteration, "names": names}
+
+
+seen = {"nearly_full": nearly_full()}
+shutil.rmtree(Path(DISK) / "kept")
+os.remove(os.path.join(DISK, "filler"))
+seen["fills_mid_run"] = fills_mid_run()
+print(json.dumps(seen))
 """
 
 
-def test_a_nearly_full_disk_refuses_the_run_before_writing_and_keeps_the_old_model(tmp_path, finished):
-    script = (
-        FILL
-        + f"""
-import contextlib, io, shutil
-from pathlib import Path
-from shallownet import cli
-out = Path(DISK) / "run"
-shutil.copytree({str(finished)!r}, out)
-before = {{n: (out / n).read_bytes().hex() for n in os.listdir(out)}}
-fill(40 << 10)
-err = io.StringIO()
-with contextlib.redirect_stderr(err):
-    code = cli.main(["train", "--out", str(out), "--overwrite", "--iterations", "200", "--dtype", "float64"])
-after = {{n: (out / n).read_bytes().hex() for n in os.listdir(out)}}
-print(json.dumps({{"code": code, "err": err.getvalue(), "same": before == after, "names": sorted(after)}}))
-"""
-    )
-    seen = in_small_disk(tmp_path, script)
+@pytest.fixture(scope="module")
+def full_disk(finished, tmp_path_factory):
+    return in_small_disk(tmp_path_factory.mktemp("full"), f"FINISHED = {str(finished)!r}\n" + FULL_DISK)
+
+
+def test_a_nearly_full_disk_refuses_the_run_before_writing_and_keeps_the_old_model(full_disk):
+    seen = full_disk["nearly_full"]
     assert seen["code"] == 1 and seen["same"], seen
     line = one_line(seen["err"])
     assert "not enough space for" in line and "nothing was written" in line and "Errno" not in line
 
 
-def test_a_disk_that_fills_mid_run_leaves_agreeing_files_and_no_running_status(tmp_path):
-    script = (
-        FILL
-        + """
-from pathlib import Path
-from shallownet import checkpoint
-from shallownet import run as run_module
-out = Path(DISK) / "run"
-filled = []
-
-def progress(done, cost):
-    if not filled and (out / "summary.json").exists():  # after the first checkpoint: the disk fills up
-        fill(0)
-        filled.append(done)
-
-error = None
-try:
-    run_module.train_run(
-        {"hidden_units": 3, "dtype": "float64", "iterations": 10**8, "chunk": 200, "checkpoint_every": 0.2},
-        out, progress=progress,
-    )
-except ValueError as e:
-    error = str(e)
-summary = json.loads((out / "summary.json").read_text())
-model = checkpoint.load(out / "model.npz")
-names = sorted(n for n in os.listdir(out) if not n.startswith(".shallownet.lock"))
-print(json.dumps({"error": error, "status": summary["status"], "described": summary["iterations"],
-                  "model": model.iteration, "names": names}))
-"""
-    )
-    seen = in_small_disk(tmp_path, script)
+def test_a_disk_that_fills_mid_run_leaves_agreeing_files_and_no_running_status(full_disk):
+    seen = full_disk["fills_mid_run"]
     # Refused before writing (the room is visibly gone) or the disk filled while writing: the same outcome.
     assert seen["error"] and ("not enough space" in seen["error"] or "the disk filled" in seen["error"]), seen
     assert "the last checkpoint" in seen["error"] and "Errno" not in seen["error"]

@@ -23,7 +23,7 @@ import pytest
 
 from shallownet import checkpoint, cli
 from shallownet import run as run_module
-from work_lost import environment, one_try, read_rest, read_until, start, wait_for
+from work_lost import environment, one_try, start, wait_for
 
 LONG = ["--iterations", 10**9, "--hidden-units", 3, "--dtype", "float64", "--checkpoint-every", 0.3]
 INTERRUPTED = re.compile(
@@ -158,54 +158,3 @@ def test_a_read_only_out_is_refused_before_training(where, cache):
     finally:
         os.chmod(base / "ro", 0o755)
         shutil.rmtree(base)
-
-
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_stopped_sweep_exits_128_plus_the_signal_and_saves_its_networks(tmp_path, cache, signum):
-    """On a terminal (its progress bar shows training has begun); the stop waits for the chunk boundary."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    out = tmp_path / "sweep"
-    master, terminal = pty.openpty()
-    # A fresh pty is 0 x 0: tqdm would draw a bar of width 0.
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    command = [
-        sys.executable,
-        "-m",
-        "shallownet.cli",
-        "sweep",
-        "--out",
-        str(out),
-        "--hidden-units",
-        "3",
-        "20",
-        "--seeds",
-        "4",
-        "--iterations",
-        str(10**8),
-        "--dtype",
-        "float32",
-        "--no-plots",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, text=True, env=environment(cache))
-    os.close(terminal)
-    try:
-        shown = read_until(master, rb"sweep: +\d+%?\|?.*[1-9]\d*/100000000", process)  # a chunk has finished
-        process.send_signal(signum)
-        stdout, _ = process.communicate(timeout=60)
-        shown += read_rest(master)  # the rest of the terminal's output
-    finally:
-        os.close(master)
-    assert process.returncode == 128 + signum and stdout == ""
-    text = shown.decode(errors="replace")
-    found = re.search(
-        rf"shallownet: interrupted by {signal.Signals(signum).name} after iteration (\d+); saved "
-        rf"{re.escape(str(out / 'networks'))}, continue with --resume",
-        text,
-    )
-    assert found and int(found[1]) > 0 and "Traceback" not in text, text[-1000:]
-    models = [checkpoint.load(folder) for folder in sorted((out / "networks").iterdir())]
-    assert len(models) == 8 and {(m.status, m.iteration) for m in models} == {("interrupted", int(found[1]))}

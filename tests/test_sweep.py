@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -234,19 +235,32 @@ def resumes_identically(out, tmp_path, more=200):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_a_sweep_stopped_or_killed_resumes_to_exactly_the_networks_of_one_never_stopped(tmp_path, capsys, signum):
+    """A stop signal: exit 128 + n, nothing on stdout, one line naming the iteration every network was saved
+    at; kill -9: whatever the last checkpoint saved. Either way, --resume gives a sweep never stopped."""
+    from shallownet import checkpoint
     from work_lost import environment, wait_for
 
     out = tmp_path / "sweep"
     command = [sys.executable, "-m", "shallownet.cli", *SWEEP, "--iterations", str(10**9), "--out", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
     wait_for(out / "networks", process)
-    time.sleep(0.4)  # past a second checkpoint: kill -9 may land in the middle of a save
-    process.send_signal(signum)
-    _, err = process.communicate(timeout=60)
+    if signum == signal.SIGKILL:
+        time.sleep(0.4)  # past a second checkpoint: kill -9 may land in the middle of a save
+    process.send_signal(signum)  # a stop signal: at once, as soon as a first checkpoint was saved
+    stdout, err = process.communicate(timeout=60)
     if signum == signal.SIGKILL:
         assert process.returncode == -signal.SIGKILL
     else:
-        assert process.returncode == 128 + signum and f"saved {out / 'networks'}, continue with --resume" in err
+        assert process.returncode == 128 + signum and stdout == "", err
+        lines = err.strip().splitlines()
+        found = re.fullmatch(
+            rf"shallownet: interrupted by {signal.Signals(signum).name} after iteration (\d+); saved "
+            rf"{re.escape(str(out / 'networks'))}, continue with --resume",
+            lines[0] if len(lines) == 1 else "",
+        )
+        assert found and int(found[1]) > 0 and "Traceback" not in err, err
+        models = [checkpoint.load(folder) for folder in sorted((out / "networks").iterdir())]
+        assert len(models) == 8 and {(m.status, m.iteration) for m in models} == {("interrupted", int(found[1]))}
     resumes_identically(out, tmp_path)
     capsys.readouterr()
 
