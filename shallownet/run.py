@@ -103,9 +103,10 @@ def resumed_config(
     differences, changes = [], {}
     for name in settings:
         old, new = getattr(saved.config, name), getattr(asked, name)
-        if old == new or (name == "data" and _same_data(saved, new)):
+        if old == new:
             continue
-        if run_config.on_resume(name) == MUST_MATCH:
+        # The same data content elsewhere is no difference: it is read from where it is now.
+        if run_config.on_resume(name) == MUST_MATCH and not (name == "data" and _same_data(saved, new)):
             differences.append(f"{name} {old!r} (asked {new!r})")
         else:
             changes[name] = (old, new)
