@@ -35,6 +35,8 @@ settings.register_profile("derandomized", parent=settings.get_profile("shallowne
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shallownet"))
 
 SESSION_SEED = int(os.environ.get("SHALLOWNET_TEST_SEED") or secrets.randbelow(2**31))
+# pytest-xdist's workers start with this environment, so the whole session shares the header's seed.
+os.environ["SHALLOWNET_TEST_SEED"] = str(SESSION_SEED)
 
 
 def pytest_report_header():

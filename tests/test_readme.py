@@ -23,7 +23,7 @@ FENCE = re.compile(r"^\s*```(\w*)\s*$")
 
 SETUP_COMMANDS = [
     "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/shallownet train --data flower --out runs/flower",
-    "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest -n 2 --dist worksteal",
 ]
 # Linked pages allowed to be missing (none: every link is checked).
 PENDING_LINKS: set[str] = set()
