@@ -2,7 +2,7 @@
 
 On a CPU the N "devices" share the same cores, so this measures what sharding
 costs (the per-step all-reduce, padding), not a speed-up: each row compares
-``shallownet.parallel.train_parallel(devices=N)`` with one-device
+``shallownet.train.train(devices=N)`` with one-device
 ``shallownet.train.train`` on the same data, float64 (max relative difference
 of params and costs) and the timing dtype (µs per iteration, best of 3 after a
 compile-and-warm-up run).
@@ -34,7 +34,7 @@ jax.config.update("jax_enable_x64", True)
 import numpy as np  # noqa: E402
 
 import manual  # noqa: E402
-from shallownet import data, parallel, train  # noqa: E402
+from shallownet import data, train  # noqa: E402
 
 # name: (m, n_h, timing dtype, timed iterations, float64 check iterations)
 WORKLOADS = {
@@ -72,8 +72,8 @@ def bench(name, gradients):
     ref64 = train.train(params0, X, Y, iterations=check_iterations, **common)
     rows = []
     for n in args.devices:
-        sec = timed(parallel.train_parallel, params0, X, Y, devices=n, iterations=iterations, dtype=dtype, **common)
-        run64 = parallel.train_parallel(params0, X, Y, devices=n, iterations=check_iterations, **common)
+        sec = timed(train.train, params0, X, Y, devices=n, iterations=iterations, dtype=dtype, **common)
+        run64 = train.train(params0, X, Y, devices=n, iterations=check_iterations, **common)
         rows.append(
             {
                 "workload": name,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
+from tqdm import tqdm
 
 from .numbers import NUMBER, number_problem
 
@@ -226,8 +227,6 @@ class Fingerprint:
 def read_table(path: PathLike, progress: bool | None = None) -> "Examples":
     """A numeric CSV (or its gzip) with a header row, every column a feature until ``select`` picks the labels.
     ``progress``: show a bar (None: for a large file when stderr is a terminal)."""
-    from tqdm import tqdm
-
     raw = content(path)
     _check_encoding(raw, path)
     # Decoded lazily, line by line: a StringIO of the whole text holds 4 bytes per character.

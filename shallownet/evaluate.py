@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import memory
+from .stack import Stack
 
 
 def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
@@ -74,7 +75,6 @@ def forward_many(params: Sequence[Any], X: Any, *, activation: Any = "tanh", out
 
     import manual
 
-    from .stack import Stack
     from .step import predict_jit
 
     manual.checks.check_X(X)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import signals
+from . import phases, signals
 from .history import CostHistory, stride_for
 from .stack import HostParams, Stack
 
@@ -238,7 +238,6 @@ def _compiled(arguments: tuple[Any, ...], static: dict[str, Any], should_stop: A
     Traced and lowered in the caller's thread (a ``jax.enable_x64`` block applies); XLA's compile
     (or its load from the persistent cache) runs in ``phases.wait``. ``timings`` receives compile_s.
     """
-    from . import phases
     from .step import run_chunk
 
     started = time.perf_counter()

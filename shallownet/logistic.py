@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .evaluate import score
+
 if TYPE_CHECKING:  # manual (and JAX) load only when a model is fitted
     from manual.typing import AnyArray
 
@@ -76,8 +78,6 @@ def fit(X: "AnyArray", Y: "AnyArray", should_stop: Callable[[], object] = lambda
 
 def accuracy(model: Mapping[str, "AnyArray"], X: "AnyArray", Y: "AnyArray") -> float:
     """Percent of examples whose 0/1 prediction (sigma(W X + b) > 0.5, i.e. W X + b > 0) equals Y."""
-    from .evaluate import score
-
     W = np.asarray(model["W"])
     Z = W @ np.asarray(X, W.dtype) + np.asarray(model["b"])
     return score((Z > 0).astype(np.uint8), np.asarray(Y), "sigmoid")

@@ -14,8 +14,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import atomic, checkpoint, signals
 from .history import LIMIT
+from .stack import param_count
 
 MODEL, SUMMARY, COST_PNG, BOUNDARY_PNG = "model.npz", "summary.json", "cost.png", "decision_boundary.png"
 LAST_FINITE = "last_finite.npz"
@@ -56,10 +59,6 @@ def check_replaceable(folder: Path, overwrite: bool, command: str = "train") -> 
 
 def model_bytes(n_x: int, n_h: int, n_y: int, dtype: str, figures: bool = True) -> int:
     """About how many bytes one save of a model writes (its arrays, history and summary; its figures)."""
-    import numpy as np
-
-    from .stack import param_count
-
     arrays = param_count(n_h, n_x, n_y) * np.dtype(dtype).itemsize + 2 * n_x * 8 + 48 * LIMIT
     return arrays + (FIGURES_BYTES if figures else 0)
 
@@ -136,8 +135,6 @@ def mark_failed(folder: Path, reason: str) -> bool:
 def model_of(params: Mapping[str, Any], config: Any, prepared: Any, *record: Any) -> checkpoint.Model:
     """A checkpoint.Model of ``params`` trained as ``config`` on ``prepared`` (data.Prepared); ``record``:
     its history, segments and status."""
-    import numpy as np
-
     data = (prepared.features, prepared.labels, prepared.fingerprint, prepared.mean, prepared.std)
     return checkpoint.Model({k: np.asarray(v) for k, v in params.items()}, config, *data, *record)
 

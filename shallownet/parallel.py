@@ -147,12 +147,3 @@ def put(x: Any, mesh: jax.sharding.Mesh, columns: bool = False) -> jax.Array:
     replicated, or split by ``columns``."""
     x, spec = np.asarray(x), jax.P(None, AXIS) if columns else jax.P()
     return jax.make_array_from_callback(x.shape, jax.NamedSharding(mesh, spec), lambda idx: x[idx])
-
-
-def train_parallel(params: Any, X: Any, Y: Any, *, devices: int, **options: Any) -> tuple[dict[str, Any], np.ndarray]:
-    """``shallownet.train.train`` with the examples sharded across ``devices`` devices (same arguments,
-    same errors; ``gradients`` may also be a per-shard function). Under jax.distributed every process
-    calls it with the same arguments."""
-    from .train import train  # the one-network entry point sits above the step that imports this module
-
-    return train(params, X, Y, devices=devices, **options)

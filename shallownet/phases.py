@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
+from tqdm import tqdm
+
 from . import signals
 
 T = TypeVar("T")
@@ -55,9 +57,7 @@ def wait(
                 raise signals.Stop(signum)
             text = f"{label}: {int(time.monotonic() - started + 0.5)} s"
             if show and time.monotonic() - started >= SHOW_AFTER and (display is None or display.desc != text):
-                if display is None:
-                    from tqdm import tqdm  # a one-line display, cleared when closed
-
+                if display is None:  # a one-line display, cleared when closed
                     display = tqdm(total=None, desc=text, bar_format="{desc}", file=file, leave=False, mininterval=0)
                 display.set_description_str(text)
     finally:

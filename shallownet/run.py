@@ -19,12 +19,18 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from . import atomic, checkpoint, data, memory, outputs, signals, train
+import jax
+
+import manual
+
+from . import atomic, checkpoint, data, logistic, memory, outputs, signals, train
 from . import config as run_config
+from . import plots as plotting
 from . import sweep as grids  # (``sweep`` names a run's kind here)
 from .config import MUST_MATCH, RunConfig
 from .history import LIMIT, CostHistory
 from .outputs import BOUNDARY_PNG, COST_PNG, LAST_FINITE, LOCK, MODEL, NETWORKS, RUN_FILES
+from .stack import make_layout
 
 PathLike = str | os.PathLike[str]
 # The longest a compiled call runs: a stop request or a due checkpoint waits at most this long (a quarter
@@ -147,14 +153,10 @@ def estimate_memory(
 ) -> memory.Sizes:
     """memory.estimate for every network at once (each at its padded size in the stack), the evaluation
     with the boundary grid, and (``baseline``) the logistic regression."""
-    from . import logistic
-    from .plots import GRID
-    from .stack import make_layout
-
     first, n_x, n_y, m = configs[0], prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
     layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
     padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
-    evaluated = m + prepared.test_examples + (GRID * GRID if plots and _drawn(first, prepared) else 0)
+    evaluated = m + prepared.test_examples + (plotting.GRID**2 if plots and _drawn(first, prepared) else 0)
     shape: dict[str, Any] = {"n_x": n_x, "n_y": n_y, "n_h": padded, "m": m, "m_test": prepared.test_examples}
     run = {"evaluated": evaluated, "capacity": min(first.chunk, first.iterations - start), "devices": first.devices}
     sizes = memory.estimate(**shape, **run, dtype=first.dtype)
@@ -171,10 +173,6 @@ def _drawn(config: RunConfig, prepared: data.Prepared) -> bool:
 
 def check_problem(config: RunConfig, prepared: data.Prepared) -> None:
     """The labels fit the output (training and test part); every device gets at least one example."""
-    import jax
-
-    import manual
-
     if config.devices > 1:  # simulated CPU devices, asked for before JAX starts (no effect once it has)
         with contextlib.suppress(RuntimeError):
             jax.config.update("jax_num_cpu_devices", config.devices)
@@ -248,24 +246,20 @@ class Job:
         return saved
 
     def figures(self, out: Path, history: CostHistory, result: Any) -> list[str]:
-        from . import plots
-
         iterations, costs = history.arrays()
         every = "" if history.stride == 1 else f", every {history.stride}th iteration"
         title = f"Cost, n_h = {self.config.hidden_units}, lr = {self.config.lr}{every}"
-        plots.cost_curve(costs, out / COST_PNG, title, iterations)
+        plotting.cost_curve(costs, out / COST_PNG, title, iterations)
         if result is None or not _drawn(self.config, self.prepared):
             return [COST_PNG]  # an old boundary goes with the save (outputs.MODEL_FILES)
-        xx, yy, _ = plots.grid(self.prepared.X_unscaled)
+        xx, yy, _ = plotting.grid(self.prepared.X_unscaled)
         title = f"Decision boundary, n_h = {self.config.hidden_units} ({self.config.activation})"
         X, Y = self.prepared.X_unscaled, self.prepared.Y
-        plots.decision_boundary(xx, yy, result.predictions[0], X, Y, out / BOUNDARY_PNG, title=title)
+        plotting.decision_boundary(xx, yy, result.predictions[0], X, Y, out / BOUNDARY_PNG, title=title)
         return [COST_PNG, BOUNDARY_PNG]
 
     def extra(self) -> dict[str, Any]:
         """What a run's summary adds to the model's: resume, memory, timings, the device."""
-        import jax
-
         device, timings = jax.devices()[0], self.timings
         changes = {k: list(v) for k, v in self.changes.items()}
         before = {"resumed_from": None if self.saved is None else self.start, "changed_on_resume": changes}
@@ -331,8 +325,6 @@ def _job(settings: Any, out: PathLike, sweep: bool, resume: bool, overwrite: boo
 
 def _starting_points(job: Job) -> tuple[list, list]:
     """(params, histories) per network, and its segments: fresh inits, or the saved models'."""
-    import manual
-
     X, Y = job.prepared.X, job.prepared.Y
     if job.saved is None:
         params = [train.init_params(X.shape[0], c.hidden_units, Y.shape[0], c.seed, c.init) for c in job.configs]
@@ -357,9 +349,7 @@ def _train(job: Job, progress: Any, requests: Any) -> Any:
     params, histories = _starting_points(job)
     grid = None
     if _drawn(config, prepared) and not job.sweep:
-        from . import plots
-
-        grid = data.standardize(plots.grid(prepared.X_unscaled)[2], prepared.mean, prepared.std)
+        grid = data.standardize(plotting.grid(prepared.X_unscaled)[2], prepared.mean, prepared.std)
 
     def shown(done: int, costs: Any) -> None:  # total iterations, and one network's cost as a number
         progress(job.start + done, costs if job.sweep else float(costs[0]))
@@ -445,9 +435,7 @@ def run(
 def _preload_plots() -> None:
     """Import matplotlib while the main thread compiles and trains (mostly outside the GIL)."""
     with contextlib.suppress(Exception):
-        from . import plots
-
-        plots.preload()
+        plotting.preload()
 
 
 def train_run(settings: Mapping[str, Any] | RunConfig | None, out: PathLike, **options: Any) -> dict[str, Any]:

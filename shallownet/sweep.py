@@ -12,19 +12,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from . import logistic
+from . import logistic, train
+from . import plots as plotting
 from .checkpoint import PathLike
-from .config import SWEEP_ORDER
+from .config import SWEEP_ORDER, RunConfig, sweep_grid
+from .data import standardize
 from .evaluate import forward_many, predictions, score
 from .history import LIMIT
 from .outputs import SWEEP_TABLE_FILES
-
-if TYPE_CHECKING:  # JAX loads only when a grid trains
-    from .config import RunConfig
 
 CSV, JSON, ACCURACY_PNG, BOUNDARIES_PNG = SWEEP_TABLE_FILES
 CSV_COLUMNS: tuple[str, ...] = ("model", "hidden_units", "lr", "activation", "seed", "iterations", "final_cost")
@@ -97,7 +96,7 @@ class SweepResult:
         return ["hidden_units", *varied]
 
 
-def _seed(config: "RunConfig") -> int | str:
+def _seed(config: RunConfig) -> int | str:
     return "course" if config.init == "course" else config.seed
 
 
@@ -116,7 +115,7 @@ def _baseline(X: np.ndarray, Y: np.ndarray, test: Any, timings: dict, should_sto
 
 
 def train_grid(
-    configs: Sequence["RunConfig"], X: Any, Y: Any, X_test: Any = None, Y_test: Any = None, **options: Any
+    configs: Sequence[RunConfig], X: Any, Y: Any, X_test: Any = None, Y_test: Any = None, **options: Any
 ) -> SweepResult:
     """One network per config (``config.sweep_grid``'s list, or a run's one config) trained at once on X, Y.
 
@@ -125,8 +124,6 @@ def train_grid(
     (a dict: compile_s, run_s, train_s, baseline_s), and ``train.train_many``'s: histories and start (a
     resumed run's), progress, checkpoint, checkpoint_every, should_stop, chunk_seconds.
     """
-    from . import train
-
     if not configs:
         raise ValueError("no networks to sweep")
     differ = sorted({name for c in configs for name in SHARED if getattr(c, name) != getattr(configs[0], name)})
@@ -168,7 +165,7 @@ def train_grid(
     return SweepResult(settings, trained, result.params, row, timings, result.histories, P[:, :, m + m_test :])
 
 
-def _settings(configs: Sequence["RunConfig"], m: int, m_test: int | None, note: str | None) -> dict[str, Any]:
+def _settings(configs: Sequence[RunConfig], m: int, m_test: int | None, note: str | None) -> dict[str, Any]:
     """sweep.json's settings: the grid's axes, what its networks share, why the baseline is missing."""
     axes = zip(("hidden_units", "lrs", "activations"), SWEEP_ORDER)
     settings: dict[str, Any] = {key: list(dict.fromkeys(getattr(c, name) for c in configs)) for key, name in axes}
@@ -183,14 +180,12 @@ def run(X: Any, Y: Any, *, hidden_units: Sequence[int], **options: Any) -> Sweep
     (``config.sweep_grid``). ``options``: seeds (K random inits, seed .. seed + K - 1; default one init, the
     course's draw), lrs, activations, seed, init, iterations, gradients, dtype, chunk, X_test, Y_test, and
     ``train_grid``'s."""
-    from . import config
-
     lrs, activations = tuple(options.pop("lrs", (1.2,))), tuple(options.pop("activations", ("tanh",)))
     settings: dict[str, Any] = {"hidden_units": tuple(hidden_units), "lr": lrs, "activation": activations}
     settings.update({k: options.pop(k) for k in ("init", "seed", "iterations", "gradients", "chunk") if k in options})
     if "dtype" in options:
         settings["dtype"] = str(np.dtype(options.pop("dtype")))
-    configs = config.sweep_grid(settings, seeds=options.pop("seeds", None))
+    configs = sweep_grid(settings, seeds=options.pop("seeds", None))
     return train_grid(configs, X, Y, options.pop("X_test", None), options.pop("Y_test", None), **options)
 
 
@@ -271,8 +266,6 @@ def write_outputs(result: SweepResult, out: PathLike, X: Any, Y: Any, *, plots: 
     (out / JSON).write_text(json.dumps(json_record(result), indent=1, allow_nan=False))
     if not plots:
         return [CSV, JSON]
-    from . import plots as plotting
-
     summary = result.summary()
     plotting.accuracy_vs_hidden_units(summary, out / ACCURACY_PNG, vary=result.varying(), baseline=result.logistic)
     if X.shape[0] != 2 or Y.shape[0] != 1:
@@ -284,14 +277,11 @@ def write_outputs(result: SweepResult, out: PathLike, X: Any, Y: Any, *, plots: 
 def boundary_panels(result: SweepResult, X: Any, limit: int = MAX_PANELS, scale: Any = None) -> list[tuple]:
     """(title, xx, yy, predictions) for the first network of each configuration (at most ``limit``), from one
     compiled call. The grid covers X (the data's units; ``scale`` = (mean, std): the features the networks saw)."""
-    from .data import standardize
-    from .plots import grid as plot_grid
-
     first: dict[Configuration, int] = {}  # the first network of each configuration
     for k, network in enumerate(result.networks):
         first.setdefault(network.configuration, k)
     chosen = list(first.values())[:limit]
-    xx, yy, G = plot_grid(np.asarray(X, np.float64))
+    xx, yy, G = plotting.grid(np.asarray(X, np.float64))
     if scale is not None:
         G = standardize(G, *scale)
     activations = [result.networks[k].configuration.activation for k in chosen]

@@ -11,6 +11,7 @@ import numpy as np
 import manual
 from manual.typing import AnyArray, ParamsLike
 
+from . import evaluate
 from .fit import Diverged, Interrupted, fit, last_costs, stacked_costs
 from .history import CostHistory
 from .stack import HostParams, Stack
@@ -85,15 +86,11 @@ def train(params: ParamsLike, X: AnyArray, Y: AnyArray, *, lr: float = 1.2, **op
 
 def predict(params: ParamsLike, X: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:
     """Predictions (n_y, m) as numpy: 0/1 (A2 > 0.5) for the sigmoid output, A2 itself for identity."""
-    from . import evaluate
-
     return evaluate.predictions(evaluate.forward(params, X, activation, output), output)
 
 
 def accuracy(params: ParamsLike, X: AnyArray, Y: AnyArray, activation: str = "tanh", output: str = "sigmoid") -> float:
     """Percent of examples (and output units) where the 0/1 prediction equals Y (sigmoid output)."""
-    from . import evaluate
-
     return evaluate.score(predict(params, X, activation, output), np.asarray(Y), "sigmoid")
 
 

@@ -1,4 +1,4 @@
-"""Runs train_parallel in a fresh process (the device count is fixed when JAX starts).
+"""Runs train.train(devices=N) in a fresh process (the device count is fixed when JAX starts).
 
 Not a test module: tests/test_parallel.py and tests/test_multiprocess.py start
 it through ``launch`` and read back an .npz whose keys are
@@ -146,7 +146,7 @@ def main(argv):
         **{f"params0/{k}": np.asarray(v) for k, v in params0.items()},
     }
     for label, gradients, m, n in runs:
-        params, costs = parallel.train_parallel(
+        params, costs = train.train(
             params0, X[:, :m], Y[:, :m], devices=n, gradients=gradients, iterations=args.iterations, chunk=args.chunk
         )
         name = gradients if isinstance(gradients, str) else "manual"

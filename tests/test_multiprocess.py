@@ -1,4 +1,4 @@
-"""The same train_parallel under jax.distributed: two processes on 127.0.0.1 (gloo collectives).
+"""The same sharded train (train.train(devices=N)) under jax.distributed: two processes on 127.0.0.1 (gloo collectives).
 
 Each process owns 2 CPU devices; the mesh spans all 4, so every step's psum
 crosses the process boundary. Both processes must return one device's numbers.

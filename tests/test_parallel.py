@@ -175,21 +175,21 @@ def test_more_devices_than_exist_names_how_many_exist():
     X, Y = data.flower()
     n = len(jax.devices())
     with pytest.raises(ValueError, match=f"asked for {n + 1} devices but only {n} cpu device"):
-        parallel.train_parallel(initial_params(), X, Y, devices=n + 1, iterations=1)
+        train.train(initial_params(), X, Y, devices=n + 1, iterations=1)
 
 
 @pytest.mark.parametrize("devices", [0, -1, 1.5, True])
 def test_devices_must_be_a_positive_integer(devices):
     X, Y = data.flower()
     with pytest.raises(ValueError, match="devices must be a positive integer"):
-        parallel.train_parallel(initial_params(), X, Y, devices=devices, iterations=1)
+        train.train(initial_params(), X, Y, devices=devices, iterations=1)
 
 
 def test_one_device_parallel_run_in_process_matches_train():
     """The single-device mesh in this process: same loop, same numbers, float32 too."""
     X, Y = data.flower()
     for dtype, tol in ((np.float64, TOLERANCE), (np.float32, 1e-5)):
-        params, costs = parallel.train_parallel(initial_params(), X, Y, devices=1, iterations=50, chunk=20, dtype=dtype)
+        params, costs = train.train(initial_params(), X, Y, devices=1, iterations=50, chunk=20, dtype=dtype)
         ref_params, ref_costs = train.train(initial_params(), X, Y, iterations=50, chunk=20, dtype=dtype)
         chex.assert_type([costs, *params.values()], dtype)
         assert max_difference((params, costs), (ref_params, ref_costs)) <= tol
@@ -198,7 +198,7 @@ def test_one_device_parallel_run_in_process_matches_train():
 def test_progress_is_reported_between_chunks():
     X, Y = data.flower()
     seen = []
-    _, costs = parallel.train_parallel(
+    _, costs = train.train(
         initial_params(),
         X,
         Y,
@@ -215,9 +215,7 @@ def test_divergence_raises_with_the_last_finite_params():
     X, Y = data.flower()
     params = manual.init_params(jax.random.key(3), 2, 4, 1, 1.0, jnp.float64)
     with pytest.raises(train.Diverged) as info:
-        parallel.train_parallel(
-            params, X, Y, devices=1, activation="relu", output="identity", lr=1e3, iterations=200, chunk=50
-        )
+        train.train(params, X, Y, devices=1, activation="relu", output="identity", lr=1e3, iterations=200, chunk=50)
     err = info.value
     assert all(np.isfinite(np.asarray(v)).all() for v in err.params.values())
     assert len(err.costs) == err.iteration and np.isfinite(err.costs).all()
@@ -231,7 +229,7 @@ def test_ctrl_c_keeps_the_last_finished_chunk():
             raise KeyboardInterrupt
 
     with pytest.raises(train.Interrupted) as info:
-        parallel.train_parallel(initial_params(), X, Y, devices=1, iterations=100, chunk=20, progress=interrupt_at_40)
+        train.train(initial_params(), X, Y, devices=1, iterations=100, chunk=20, progress=interrupt_at_40)
     _, ref_costs = train.train(initial_params(), X, Y, iterations=40, chunk=20)
     assert info.value.iteration == 40
     np.testing.assert_allclose(info.value.costs, ref_costs, rtol=1e-12)

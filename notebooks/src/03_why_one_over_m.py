@@ -562,7 +562,7 @@ assert abs(norm(local_then_add) / norm(truth) - N) < 0.05 * N                   
 assert mean_of_means_error > 1e-6
 
 # %% [markdown]
-# The same on real (simulated) devices: `parallel.train_parallel` shards the columns across 4 CPU devices and
+# The same on real (simulated) devices: `train(..., devices=N)` shards the columns across 4 CPU devices and
 # runs the all-reduce inside the compiled loop; its cost history equals single-device training. (The device
 # count is asserted, so the check cannot quietly run on one device.)
 
@@ -571,6 +571,6 @@ devices = jax.devices()
 assert len(devices) == N and all(d.platform == "cpu" for d in devices), devices
 start_odd = manual.init_params(jax.random.key(0), 2, 4, 1, dtype=jnp.float64)
 _, costs_one = train(start_odd, X_odd, Y_odd, iterations=200)
-_, costs_sharded = parallel.train_parallel(start_odd, X_odd, Y_odd, devices=N, iterations=200)
+_, costs_sharded = train(start_odd, X_odd, Y_odd, devices=N, iterations=200)
 print(f"{N} devices; max |cost difference| over 200 steps: {np.max(np.abs(costs_one - costs_sharded)):.1e}")
 np.testing.assert_allclose(costs_sharded, costs_one, rtol=1e-10)
