@@ -18,7 +18,7 @@ from .stack import param_count
 
 ACTIVATION_COPIES = 4  # Z1, A1, dZ1 and g'(Z1) of one step, each (n_h, m)
 PARAMETER_COPIES = 4  # the parameters, the updated ones, the gradients, the kept finite ones
-EVALUATION_BYTES = 256 * 2**20  # the evaluation's forward pass runs over column batches of about this size
+EVALUATION_BYTES = 256 * 2**20  # predict's forward pass runs over column batches of about this size
 HOST_DATA_COPIES = 3  # the loaded values, the standardized copy, the copy cast for the device
 CGROUP = "/sys/fs/cgroup/memory"  # cgroup v2's memory.max and memory.current
 Sizes = dict[str, tuple[int, str, str]]  # part -> (bytes, "device" or "host", how it is counted)
@@ -47,15 +47,17 @@ def estimate(
     devices: int = 1,
 ) -> Sizes:
     """Bytes a run holds at once, by part: {name: (bytes, where, how)} (where: "device" or "host"). ``n_h``: one
-    network's hidden units, or each network's of a stack (as padded in its group)."""
+    network's hidden units, or each network's of a stack (as padded in its group). ``evaluated``: the columns the
+    training's program predicts on after its last step (training and test examples, a boundary's grid), all at
+    once and, with ``devices``, on every device (they are replicated, not sharded)."""
     hidden = [n_h] if isinstance(n_h, int) else list(n_h)
     count, units, item = len(hidden), sum(hidden), np.dtype(dtype).itemsize
     m_pad = -(-m // devices) * devices
     params = sum(param_count(n, n_x, n_y) for n in hidden)
-    batch = evaluation_batch(units, count * n_y, item, evaluated) if evaluated else 0
     networks = "" if count == 1 else f" of {count} networks"
     outputs, examples = count * n_y, f"{m_pad} examples"
     in_item = f"x {item} B"
+    copies = f"{devices} devices x " if devices > 1 else ""
     return {
         "activations": (
             ACTIVATION_COPIES * (units + outputs) * m_pad * item,
@@ -68,9 +70,9 @@ def estimate(
             f"{PARAMETER_COPIES} copies x {params} parameters{networks} {in_item}",
         ),
         "data": (
-            (n_x + n_y + (devices > 1)) * m_pad * item,
+            ((n_x + n_y + (devices > 1)) * m_pad + devices * n_x * evaluated) * item,
             "device",
-            f"({n_x} features + {n_y} labels) x {examples} {in_item}",
+            f"({n_x} features + {n_y} labels) x {examples} + {copies}{n_x} features x {evaluated} evaluated {in_item}",
         ),
         "cost buffer": (
             capacity * count * (item + 8 + 16),
@@ -78,9 +80,9 @@ def estimate(
             f"{capacity} iterations per chunk x ({item} B on the device + 24 B on the host){networks}",
         ),
         "evaluation": (
-            2 * (units + outputs) * batch * item,
+            devices * 2 * (units + outputs) * evaluated * item,
             "device",
-            f"2 x ({units} + {outputs}) units x {batch} columns per batch {in_item}",
+            f"{copies}2 x ({units} + {outputs}) units x {evaluated} evaluated {in_item}",
         ),
         "host data": (
             HOST_DATA_COPIES * 8 * (n_x + n_y) * (m + m_test),

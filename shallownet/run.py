@@ -149,18 +149,18 @@ def _check_resumed_data(prepared: data.Prepared, saved: checkpoint.Model, config
 
 
 def estimate_memory(
-    configs: Sequence[RunConfig], prepared: data.Prepared, *, plots: bool, start: int = 0, baseline: bool = True
+    configs: Sequence[RunConfig], prepared: data.Prepared, *, start: int = 0, sweep: bool = True
 ) -> memory.Sizes:
-    """memory.estimate for every network at once (each at its padded size in the stack), the evaluation
-    with the boundary grid, and (``baseline``) the logistic regression."""
+    """memory.estimate for every network at once (each at its padded size in the stack), the evaluation in the
+    training's program (a training's with its decision boundary's grid), and a sweep's logistic regression."""
     first, n_x, n_y, m = configs[0], prepared.X.shape[0], prepared.Y.shape[0], prepared.examples
     layout, rows = make_layout([c.hidden_units for c in configs], [c.activation for c in configs], n_x, n_y, m)
     padded = [next(g.hidden_units for g in layout.groups if g.start <= row < g.stop) for row in rows]
-    evaluated = m + prepared.test_examples + (plotting.GRID**2 if plots and _drawn(first, prepared) else 0)
+    evaluated = m + prepared.test_examples + (plotting.GRID**2 if not sweep and _drawn(first, prepared) else 0)
     shape: dict[str, Any] = {"n_x": n_x, "n_y": n_y, "n_h": padded, "m": m, "m_test": prepared.test_examples}
     run = {"evaluated": evaluated, "capacity": min(first.chunk, first.iterations - start), "devices": first.devices}
     sizes = memory.estimate(**shape, **run, dtype=first.dtype)
-    if baseline and logistic.skip_reason(n_x, m) is None:
+    if sweep and logistic.skip_reason(n_x, m) is None:
         how = f"({n_x} + 1) x {m} examples x 2 copies + the ({n_x} + 1)^2 Hessian, x 8 B"
         sizes["logistic baseline"] = (logistic.memory_bytes(n_x, m), "host", how)
     return sizes
@@ -317,7 +317,7 @@ def _job(settings: Any, out: PathLike, sweep: bool, resume: bool, overwrite: boo
         _check_resumed_data(prepared, saved[0], first)
     check_problem(first, prepared)
     job = Job(out, configs, sweep, plots, prepared, start, changes, saved)
-    job.memory_bytes = memory.check(estimate_memory(configs, prepared, plots=plots, start=start, baseline=sweep))
+    job.memory_bytes = memory.check(estimate_memory(configs, prepared, start=start, sweep=sweep))
     n_x, n_y, n_h = prepared.X.shape[0], prepared.Y.shape[0], max(c.hidden_units for c in configs)
     atomic.check_space(out, len(configs) * outputs.model_bytes(n_x, n_h, n_y, first.dtype, not sweep))
     return job

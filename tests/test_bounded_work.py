@@ -74,7 +74,7 @@ def test_the_memory_estimate_counts_the_baseline():
 
     configs = config.sweep_grid({"hidden_units": (2, 3)})
     prepared = data.prepare(configs[0])
-    sizes = run_module.estimate_memory(configs, prepared, plots=False)
+    sizes = run_module.estimate_memory(configs, prepared)
     assert sizes["logistic baseline"][0] == logistic.memory_bytes(2, 400) == 8 * (2 * 3 * 400 + 9)
 
 
@@ -82,3 +82,49 @@ def test_a_checkpoint_interval_below_the_floor_is_refused(capsys, tmp_path):
     code, _, err = run(capsys, "train", "--checkpoint-every", "1e-9", "--out", tmp_path / "r")
     assert code == 2 and "checkpoint_every (--checkpoint-every) must be a finite number >= 0.1, got 1e-09" in err
     assert not (tmp_path / "r").exists()
+
+
+def test_the_memory_estimate_counts_what_a_training_evaluates():
+    """A training predicts on its examples and its decision boundary's grid inside its program; a sweep's program
+    predicts on its examples only (its boundary panels come after, from a few networks)."""
+    from shallownet import data, plots
+
+    configs = [config.RunConfig(test_split=0.25)]
+    prepared = data.prepare(configs[0])
+    trained = run_module.estimate_memory(configs, prepared, sweep=False)
+    swept = run_module.estimate_memory(configs, prepared, sweep=True)
+    assert f"x {300 + 100 + plots.GRID**2} evaluated" in trained["evaluation"][2]
+    assert "x 400 evaluated" in swept["evaluation"][2]
+
+
+# (hidden sizes, features, training examples, test examples, more columns evaluated): a long data set, many features,
+# a test part larger than the training part, a stack of mixed sizes, a small set with a boundary's grid
+SHAPES = [((64,), 10, 50_000, 0, 0), ((4,), 300, 20_000, 0, 0), ((128,), 5, 4_000, 36_000, 0)]
+SHAPES += [((8, 16, 32, 64) * 2, 5, 20_000, 0, 0), ((4,), 2, 400, 0, 90_000)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("hidden", "n_x", "m", "m_test", "more"), SHAPES)
+def test_the_memory_estimate_covers_what_xla_allocates(monkeypatch, hidden, n_x, m, m_test, more, dtype):
+    """The device parts of the estimate hold XLA's own count of the compiled training program (its arguments,
+    scratch and results), within a small factor: the estimate refuses what cannot fit, not what can."""
+    from shallownet import memory, phases
+
+    compiled = []
+    wait = phases.wait
+    monkeypatch.setattr(phases, "wait", lambda work, **options: compiled.append(wait(work, **options)) or compiled[-1])
+    rng = np.random.default_rng(0)
+    X, X_test, extra = (rng.standard_normal((n_x, count)) for count in (m, m_test, more))
+    Y, Y_test = (rng.integers(0, 2, (1, count)).astype(float) for count in (m, m_test))
+    configs = [
+        config.RunConfig(hidden_units=n, iterations=2, chunk=2, dtype=dtype, seed=k) for k, n in enumerate(hidden)
+    ]
+    test = (X_test, Y_test) if m_test else (None, None)
+    sweep.train_grid(configs, X, Y, *test, extra=extra if more else None, baseline=False)
+    used = compiled[-1].memory_analysis()
+    xla = used.argument_size_in_bytes + used.temp_size_in_bytes + used.output_size_in_bytes - used.alias_size_in_bytes
+    sizes = memory.estimate(
+        n_x=n_x, n_y=1, n_h=list(hidden), m=m, m_test=m_test, evaluated=m + m_test + more, capacity=2, dtype=dtype
+    )
+    estimated = sum(size for size, where, _ in sizes.values() if where == "device")
+    assert xla <= estimated <= 4 * xla, (xla, estimated)

@@ -668,7 +668,7 @@ def test_the_memory_estimate_names_the_sizes_when_the_run_will_not_fit(capsys, m
     expect_one_line_error(
         code,
         err,
-        "the run needs about 8.9 MiB but only 1.0 MiB of available host memory is "
+        "the run needs about 9.6 MiB but only 1.0 MiB of available host memory is "
         "left: cost buffer 5.3 MiB (200000 iterations per chunk",
     )
     assert not (tmp_path / "r").exists()
