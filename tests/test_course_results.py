@@ -6,8 +6,9 @@ Course figures: 90% training accuracy for n_h = 4 after 10,000 iterations
 regression 47%. At n_h = 20 and 50 lr-1.2 training is chaotic by 5,000
 iterations: round-off (the order of a sum) grows into a different end point,
 so these two sizes are held to a band, not a figure. On the development
-machine the course's numpy loop and the all-at-once sweep give 90.50 / 90.75,
-``train.train`` one network at a time 90.00 / 90.25 (docs/sweep.md).
+machine the course's numpy loop and the manual path, all at once or one
+network at a time, give 90.50 / 90.75; the reference path 90.00 / 90.25
+(docs/sweep.md).
 """
 
 import numpy as np
@@ -42,7 +43,8 @@ def test_course_network_reaches_90_percent_after_10000_iterations(flower, course
     params, costs = course_runs[gradients]
     assert costs[0] == pytest.approx(0.693048, abs=1e-6)
     assert costs[9000] == pytest.approx(0.218607, abs=2e-3)  # the course's "Cost after iteration 9000"
-    assert train.accuracy(params, X, Y) >= 90.0
+    # The course prints 90%; recomputed, and from its numpy loop on this machine, 90.75%: 363 of 400 examples.
+    assert train.accuracy(params, X, Y) == 90.75
 
 
 @pytest.mark.slow
