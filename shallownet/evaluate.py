@@ -33,21 +33,9 @@ def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
     return float(np.mean((P - Y) ** 2))
 
 
-def accuracies(A2: np.ndarray, Y: Any) -> list[float]:
-    """Percent of correct 0/1 predictions (A2 > 0.5) per network: A2 (N, n_y, m), Y (n_y, m)."""
-    return [score(network_A2 > 0.5, Y, "sigmoid") for network_A2 in A2]
-
-
 def forward(params: Any, X: Any, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:
-    """A2 (n_y, m) numpy of one network, in the dtype of its W1."""
-    import jax
-
-    import manual
-
-    dtype = np.asarray(params["W1"]).dtype
-    X = X.astype(dtype) if isinstance(X, jax.Array) else jax.device_put(np.asarray(X, dtype))
-    A2, _ = manual.forward(params, X, activation, output)
-    return np.asarray(A2)
+    """A2 (n_y, m) numpy of one network, in the dtype of its W1: a stack of one (``forward_many``)."""
+    return forward_many([params], X, activation=activation, output=output)[0]
 
 
 def predictions(A2: np.ndarray, output: str) -> np.ndarray:
