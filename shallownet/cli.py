@@ -174,8 +174,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         out = predict.check_predictions_path(args.out, args.model, args.data)
         signals.check()  # an early Ctrl-C that did not end the program still means: write nothing
         atomic.atomic_write(out, lambda f: f.write(text.encode()))
-    if result.note is not None:
-        print(f"shallownet: note: {result.note}", file=sys.stderr)
+    for note in result.notes:
+        print(f"shallownet: note: {note}", file=sys.stderr)
     if result.score is not None:
         # Beside printed predictions the score goes to stderr, keeping stdout a clean CSV.
         print(_score_text(result.output, result.score), file=sys.stderr if args.out is None else sys.stdout)

@@ -69,7 +69,8 @@ def forward_many(params: Sequence[Any], X: Any, *, activation: Any = "tanh", out
     manual.checks.check_output(output)
     n_y = params[0]["W2"].shape[0] if len(params) else 1
     dtype = np.asarray(params[0]["W1"]).dtype if len(params) else np.asarray(X).dtype
-    stack = Stack(params, X.shape[0], n_y, X.shape[1], lr=0.0, activation=activation, dtype=dtype)
+    # A prediction takes no step: any valid learning rate will do.
+    stack = Stack(params, X.shape[0], n_y, X.shape[1], lr=1.0, activation=activation, dtype=dtype)
     A2 = predict_jit(
         jax.device_put(stack.theta), jax.device_put(np.asarray(X, dtype)), layout=stack.layout, output=output
     )

@@ -107,6 +107,18 @@ def reference_value_and_grads(
     return J, {"d" + k: v for k, v in grads.items()}
 
 
+# The one table of gradient paths: each one's per-shard form here; the step (``shallownet.step``) keys its
+# one-device form by the same names.
+SHARD_PATHS: dict[str, ShardValueAndGrads] = {"manual": manual_value_and_grads, "reference": reference_value_and_grads}
+GRAD_PATHS = tuple(SHARD_PATHS)
+
+
+def check_gradients(gradients: str) -> None:
+    """Raise ValueError unless ``gradients`` names a gradient path: "manual" or "reference"."""
+    if gradients not in GRAD_PATHS:
+        raise ValueError(f"unknown gradient path {gradients!r}; choose {' or '.join(GRAD_PATHS)}")
+
+
 def stack_value_and_grads(
     stacked: Callable[..., tuple[list, jax.Array]],
     gradients: str | ShardValueAndGrads,
@@ -119,10 +131,9 @@ def stack_value_and_grads(
     """theta -> ([J (N,)], G (N, P)) across the mesh, J at every step: ``stacked`` (the step's
     vmap over the groups) per shard. ``gradients``: "manual", "reference" or a per-shard function
     with the signature of ``manual_value_and_grads`` (the tests' planted local-m mistake)."""
-    paths = {"manual": manual_value_and_grads, "reference": reference_value_and_grads}
-    if not callable(gradients) and gradients not in paths:
-        raise ValueError(f"unknown gradient path {gradients!r}; choose manual or reference")
-    per_shard = gradients if callable(gradients) else paths[gradients]
+    if not callable(gradients):
+        check_gradients(gradients)
+    per_shard = gradients if callable(gradients) else SHARD_PATHS[gradients]
 
     def on_shard(theta: jax.Array, X: jax.Array, Y: jax.Array, columns: jax.Array, m: jax.Array) -> Any:
         def network(params: Params, X: jax.Array, Y: jax.Array, **kind: str) -> tuple[jax.Array, Grads]:

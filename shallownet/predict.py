@@ -14,13 +14,13 @@ from .evaluate import forward_batched, score
 @dataclass(frozen=True, eq=False)
 class Predictions:
     """predictions (n_y, m): 0/1 uint8 (sigmoid output) or A2 (identity); score: accuracy %, MSE or None;
-    note: why the score leaves rows out (labels a sigmoid cannot score)."""
+    notes: what the user should know, one line each (a model that diverged; why the score leaves rows out)."""
 
     predictions: np.ndarray
     labels: tuple
     output: str
     score: float | None
-    note: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _examples(model: checkpoint.Model, source: str) -> tuple[np.ndarray, data.Examples | None]:
@@ -62,7 +62,10 @@ def predict_run(model: str | os.PathLike[str], source: str) -> Predictions:
     config = saved.config
     P = forward_batched(saved.params, X_scaled, config.activation, config.output)
     measured, note = (None, None) if labelled is None else _score(P, labelled, config.output)
-    return Predictions(P, saved.labels, config.output, measured, note)
+    diverged = f"the model diverged at iteration {saved.iteration}: predicting with its last finite parameters"
+    # A sweep's network or a run's last_finite.npz: usable, but not what a finished run gives.
+    notes = ([diverged] if saved.status == "diverged" else []) + ([note] if note is not None else [])
+    return Predictions(P, saved.labels, config.output, measured, tuple(notes))
 
 
 def check_predictions_path(out: str | os.PathLike[str], model: str, source: str) -> Path:

@@ -130,8 +130,8 @@ def make_layout(
 
 
 def per_network(value: Any, count: int, name: str) -> list[Any]:
-    """A scalar or one value per network -> a list of ``count`` values."""
-    if isinstance(value, (str, int, float, np.floating, np.integer)):
+    """A scalar (a 0-d array too) or one value per network -> a list of ``count`` values."""
+    if isinstance(value, str) or not isinstance(value, Iterable) or getattr(value, "shape", None) == ():
         return [value] * count
     if len(values := list(value)) != count:
         raise ValueError(f"{name} has {len(values)} values for {count} networks")
@@ -141,7 +141,9 @@ def per_network(value: Any, count: int, name: str) -> list[Any]:
 class Stack:
     """Networks as one stack on the host: layout, theta (N, P), mask (N, P), lr (N, 1), all numpy.
 
-    ``rows[k]`` is the row of the k-th network given; ``to_host`` undoes the packing.
+    ``rows[k]`` is the row of the k-th network given; ``to_host`` undoes the packing. ``lr``: one
+    learning rate or one per network, each a finite number > 0 (ValueError naming the network when
+    there are several).
     """
 
     def __init__(
@@ -162,15 +164,15 @@ class Stack:
         if count == 0:
             raise ValueError("no networks to train")
         self.activations = [str(name) for name in per_network(activation, count, "activation")]
-        self.lrs = [float(rate) for rate in per_network(lr, count, "lr")]
-        if not all(np.isfinite(self.lrs)):
-            raise ValueError("every learning rate must be a finite number")
-        for k, (network, network_activation) in enumerate(zip(params, self.activations)):
+        rates = per_network(lr, count, "lr")
+        for k, (network, network_activation, rate) in enumerate(zip(params, self.activations, rates)):
             try:
+                manual.checks.check_positive_number(rate, "lr")  # the library's one check of a learning rate
                 manual.check_activation(network_activation)
                 manual.checks.check_params(network, n_x=n_x, n_y=n_y)
             except ValueError as e:
                 raise ValueError(e if count == 1 else f"network {k}: {e}") from None
+        self.lrs = [float(rate) for rate in rates]
         self.dtype, self.hidden_units = np.dtype(dtype), [int(network["W1"].shape[0]) for network in params]
         self.layout, self.rows = make_layout(self.hidden_units, self.activations, n_x, n_y, m, buckets)
         padded = {row: g.hidden_units for g in self.layout.groups for row in range(g.start, g.stop)}

@@ -25,14 +25,7 @@ from manual.typing import Params
 from . import parallel
 from .stack import PARAM_NAMES, Group, Layout, offsets, shape
 
-GRAD_PATHS = ("manual", "reference")
 BOUNDED = ("tanh", "sigmoid")  # hidden activations with |g(z)| <= 1
-
-
-def check_gradients(gradients: str) -> None:
-    """Raise ValueError unless ``gradients`` names a gradient path: "manual" or "reference"."""
-    if gradients not in GRAD_PATHS:
-        raise ValueError(f"unknown gradient path {gradients!r}; choose {' or '.join(GRAD_PATHS)}")
 
 
 def _manual(params: Params, X: jax.Array, Y: jax.Array, activation: str, output: str) -> tuple:
@@ -40,8 +33,9 @@ def _manual(params: Params, X: jax.Array, Y: jax.Array, activation: str, output:
     return cache["Z2"], manual.backward_unchecked(params, cache, X, Y, activation)
 
 
-# One network's path: (params, X, Y, activation, output) -> (first, grads), and J from (first, X, Y, ...):
-# manual's formulas give Z2, whose loss is J; jax.grad of the reference cost gives the gradient alone.
+# One network's path (one per ``parallel.GRAD_PATHS``, as the sharded ``parallel.SHARD_PATHS``):
+# (params, X, Y, activation, output) -> (first, grads), and J from (first, X, Y, ...): manual's
+# formulas give Z2, whose loss is J; jax.grad of the reference cost gives the gradient alone.
 PATHS: dict[str, tuple[Callable, Callable]] = {
     "manual": (_manual, lambda Z2, X, Y, activation, output: manual.cost_unchecked(Z2, Y, output)),
     "reference": (
@@ -197,7 +191,7 @@ def run_chunk(
     grads: Callable
     cost_of: Callable
     if mesh is None:
-        check_gradients(gradients)
+        parallel.check_gradients(gradients)
         network, cost = PATHS[gradients]
         grads = partial(stack_value_and_grads, X=X, Y=Y, layout=layout, output=output, network=network)
         cost_of = partial(stack_cost, X=X, Y=Y, layout=layout, output=output, cost=cost)

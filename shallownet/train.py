@@ -14,8 +14,8 @@ from manual.typing import AnyArray, ParamsLike
 from . import evaluate
 from .fit import Diverged, Interrupted, fit, last_costs, stacked_costs
 from .history import CostHistory
+from .parallel import GRAD_PATHS, check_gradients
 from .stack import HostParams, Stack
-from .step import GRAD_PATHS, check_gradients
 
 __all__ = ["GRAD_PATHS", "Diverged", "Interrupted", "ManyResult", "train", "train_many"]
 
@@ -54,31 +54,25 @@ def _check(X: AnyArray, Y: AnyArray, output: str, gradients: Any, iterations: in
 
 
 def train(params: ParamsLike, X: AnyArray, Y: AnyArray, *, lr: float = 1.2, **options: Any) -> tuple[HostParams, Any]:
-    """One network, a stack of one (``train_many``); returns (params numpy, costs numpy).
+    """One network, a stack of one (``train_many``, which checks everything); returns (params numpy, costs numpy).
 
     ``options``: activation, dtype (default: that of X), progress(done, last cost) between chunks,
     start_iteration and history (where a resumed run's CostHistory ends; ``costs`` is then its kept
     costs), checkpoint(iteration, params, history), and ``train_many``'s. Raises Diverged (with the last
     finite params) if a step goes non-finite, Interrupted (the last chunk's params) on a stop.
     """
-    output, activation = options.get("output", "sigmoid"), options.setdefault("activation", "tanh")
-    _check(X, Y, output, options.get("gradients", "manual"), options.get("iterations", 1), options.get("chunk", 1))
-    manual.checks.check_positive_number(lr, "lr")
-    manual.check_activation(activation)
-    manual.check_problem(params, X, Y, output)
-    dtype, start = np.dtype(options.pop("dtype", None) or np.asarray(X).dtype), options.pop("start_iteration", 0)
-    history = options.pop("history", None) or CostHistory(start=start, dtype=dtype)
+    start, history = options.pop("start_iteration", 0), options.pop("history", None)
     progress, checkpoint = options.pop("progress", None), options.pop("checkpoint", None)
     if progress is not None:
         options["progress"] = lambda done, costs: progress(done, float(costs[0]))
     if checkpoint is not None:
         options["checkpoint"] = lambda at, nets, records: checkpoint(at, nets[0], records[0])
+    one = {"buckets": "exact", "histories": None if history is None else [history], "cost_limit": None}
     try:
-        result = train_many(
-            [params], X, Y, lr=lr, dtype=dtype, buckets="exact", histories=[history], start=start, **options
-        )
+        result = train_many([params], X, Y, lr=lr, start=start, **one, **options)
     except Interrupted as e:
-        raise Interrupted(e.iteration, e.params[0], history, signum=e.signum, total=e.total) from None
+        raise Interrupted(e.iteration, e.params[0], e.history[0], signum=e.signum, total=e.total) from None
+    history = result.histories[0]
     if result.diverged[0]:
         raise Diverged(history.done, result.params[0], history)
     return result.params[0], history.costs
@@ -138,7 +132,7 @@ def train_many(params: Sequence[ParamsLike], X: AnyArray, Y: AnyArray, **options
     dtype = np.dtype(options.pop("dtype", None) or np.asarray(X).dtype)
     manual.checks.check_dtype(dtype)
     limit, start = options.pop("cost_limit", None), options.get("start", 0)
-    histories = options.pop("histories", None) or [CostHistory(limit, dtype=dtype) for _ in params]
+    histories = options.pop("histories", None) or [CostHistory(limit, start=start, dtype=dtype) for _ in params]
     if any(history.done > start for history in histories):
         raise ValueError(f"a history ends after the start {start}")
     layout = {

@@ -308,6 +308,26 @@ def test_every_network_of_a_sweep_is_a_model_predict_can_use(capsys, tmp_path):
         assert code == 0 and f"accuracy: {float(row['train_accuracy']):.2f}%" in err
 
 
+def test_predict_with_a_sweeps_diverged_network_says_its_parameters_are_the_last_finite_ones(capsys, tmp_path):
+    """A network of a sweep that diverged is still a model predict can use; a note on stderr says what its
+    parameters are, the finite network beside it gets none, and stdout stays the same clean CSV."""
+    argv = ["sweep", "--hidden-units", "2", "--lr", "1.2", "1e300", "--activation", "identity", "--iterations", "50"]
+    code, _, err = run(capsys, *argv, "--no-plots", "--out", tmp_path / "s")
+    assert code == 0, err
+    finite, diverged = sorted((tmp_path / "s" / "networks").iterdir())
+    saved = checkpoint.load(diverged)
+    assert json.loads((diverged / "summary.json").read_text())["status"] == "diverged" == saved.status
+    assert 0 < saved.iteration < 50 and checkpoint.load(finite).status == "finished"
+    note = f"shallownet: note: the model diverged at iteration {saved.iteration}: predicting with its last finite"
+    for folder, noted in ((finite, False), (diverged, True)):
+        code, out, err = run(capsys, "predict", "--model", folder, "--data", "flower")
+        lines = err.strip().splitlines()
+        assert code == 0 and len(out.splitlines()) == 401 and "accuracy: " in lines[-1], err
+        assert [line.startswith(note) for line in lines[:-1]] == ([True] if noted else []), err
+        expected = train.predict(checkpoint.load(folder).params, data.flower()[0], "identity")
+        np.testing.assert_array_equal([int(v) for v in out.splitlines()[1:]], expected[0])
+
+
 def expect_one_line_error(code, err, message):
     assert code != 0
     assert "Traceback" not in err

@@ -4,6 +4,7 @@ import dataclasses
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from shallownet import cli, config, numbers
@@ -44,6 +45,30 @@ DOC = Path(__file__).parent.parent / "docs" / "training.md"
 def test_a_bad_setting_is_refused_naming_it_and_its_flag(settings, message):
     with pytest.raises(ConfigError, match=message):
         RunConfig.of(settings)
+
+
+def accepted(make):
+    try:
+        make()
+    except ValueError:  # ConfigError is one
+        return False
+    return True
+
+
+# What a flag or a saved run configuration can hold: Python and numpy numbers of every kind, and not numbers.
+LEARNING_RATES = [1.2, 1, 1e-300, 5e-324, 1e308, np.float32(0.5), np.float64(2.0), np.int64(3)]
+LEARNING_RATES += [0, 0.0, -0.0, -1, -1e-300, math.nan, math.inf, -math.inf, True, False, "1.2", None]
+
+
+@pytest.mark.parametrize("lr", LEARNING_RATES, ids=repr)
+def test_the_lr_setting_accepts_exactly_the_learning_rates_the_library_trains_with(lr):
+    """RunConfig names the flag in its message; the library (every network of a stack) has the one rule."""
+    from shallownet import stack, train
+
+    params = train.init_params(2, 3, 1)
+    library = lambda: stack.Stack([params], 2, 1, 10, lr=lr, activation="tanh", dtype="float64")  # noqa: E731
+    assert accepted(lambda: RunConfig(lr=lr)) == accepted(library)
+    assert accepted(library) == (not isinstance(lr, (bool, str)) and lr is not None and math.isfinite(lr) and lr > 0)
 
 
 @pytest.mark.parametrize(

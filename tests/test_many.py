@@ -10,6 +10,7 @@ comparison would see a leak between networks or a slip in manual's formulas.
 """
 
 import importlib
+import re
 
 import chex
 import numpy as np
@@ -302,6 +303,9 @@ def test_ctrl_c_between_chunks_keeps_the_last_chunk(flower):
         ({"lr": [1.2, 1.2]}, "lr has 2 values for 3 networks"),
         ({"activation": "swish"}, "network 0: unknown activation 'swish'"),
         ({"lr": [1.2, float("nan"), 1.0]}, "finite"),
+        ({"lr": [1.2, -1.0, 1.0]}, "network 1: lr must be a finite number > 0, got -1.0"),
+        ({"lr": [1.2, 1.0, 0]}, "network 2: lr must be a finite number > 0, got 0"),
+        ({"lr": [1.2, "1.2", 1.0]}, "network 1: lr must be a number, got str '1.2'"),
         ({"gradients": "autodiff"}, "unknown gradient path"),
         ({"iterations": -1}, "iterations must be at least 1, got -1"),
     ],
@@ -310,6 +314,44 @@ def test_bad_arguments_are_named(flower, kwargs, message):
     X, Y = flower
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         train.train_many(starts(NETWORKS[:3]), X, Y, **{"iterations": 5, **kwargs})
+
+
+def one_network(entry, params, X, Y, lr):
+    """The parameters after one step of ``train.train`` or of ``train.train_many`` with a list of one."""
+    if entry == "train":
+        return train.train(params, X, Y, lr=lr, iterations=1, dtype="float64")[0]
+    return train.train_many([params], X, Y, lr=lr, iterations=1, dtype="float64").params[0]
+
+
+@pytest.mark.parametrize("entry", ["train", "train_many"])
+@pytest.mark.parametrize("lr", [1.2, 1, np.float32(0.5), np.array(0.25), 1e-300])
+def test_every_entry_point_descends_with_a_learning_rate_it_accepts(flower, entry, lr):
+    X, Y = flower
+    start = starts(NETWORKS[:1])[0]
+    expected = manual.update_parameters(start, manual.grads(start, X, Y), float(lr))
+    for name, value in one_network(entry, start, X, Y, lr).items():
+        np.testing.assert_allclose(value, np.asarray(expected[name]), rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+@pytest.mark.parametrize("entry", ["train", "train_many"])
+@pytest.mark.parametrize(
+    "lr, message",
+    [
+        (0, "lr must be a finite number > 0, got 0"),  # no step at all
+        (0.0, "lr must be a finite number > 0, got 0.0"),
+        (-0.0, "lr must be a finite number > 0, got -0.0"),
+        (-1.0, "lr must be a finite number > 0, got -1.0"),  # gradient ascent
+        (float("nan"), "lr must be a finite number > 0, got nan"),
+        (float("inf"), "lr must be a finite number > 0, got inf"),
+        (True, "lr must be a number, got bool True"),
+        ("1.2", "lr must be a number, got str '1.2'"),
+        (None, "lr must be a number, got NoneType None"),
+    ],
+)
+def test_every_entry_point_refuses_a_learning_rate_that_is_not_a_finite_number_above_0(flower, entry, lr, message):
+    X, Y = flower
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        one_network(entry, starts(NETWORKS[:1])[0], X, Y, lr)
 
 
 def test_a_network_of_the_wrong_shape_is_named(flower):

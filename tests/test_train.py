@@ -38,14 +38,24 @@ def test_manual_and_reference_paths_give_the_same_parameters_in_float64():
     assert cm[0] == pytest.approx(0.693048, abs=1e-6)  # the course's printed first cost
 
 
-@pytest.mark.parametrize("split_at", [1, 999, 1000, 1234])
-def test_resumed_training_equals_uninterrupted_training_in_float64(tmp_path, split_at):
+RESUMED = dict(gradients="manual", lr=1.2, dtype="float64", chunk=500)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    """(params, history) of the 2,000-iteration run every resumed one is compared with, trained once."""
     X, Y = flower64()
-    kw = dict(gradients="manual", lr=1.2, dtype="float64", chunk=500)
     whole = CostHistory(64)  # 2,000 iterations at most 64 points: a stride of 32
-    full, _ = train.train(course_init(), X, Y, iterations=2000, history=whole, **kw)
+    full, _ = train.train(course_init(), X, Y, iterations=2000, history=whole, **RESUMED)
+    return full, whole
+
+
+@pytest.mark.parametrize("split_at", [1, 999, 1000, 1234])
+def test_resumed_training_equals_uninterrupted_training_in_float64(tmp_path, uninterrupted, split_at):
+    X, Y = flower64()
+    full, whole = uninterrupted
     first_history = CostHistory(64)
-    first, _ = train.train(course_init(), X, Y, iterations=split_at, history=first_history, **kw)
+    first, _ = train.train(course_init(), X, Y, iterations=split_at, history=first_history, **RESUMED)
     # Through a checkpoint, as a real resume does.
     path = tmp_path / "model.npz"
     config = RunConfig.of({"dtype": "float64", "init": "course"})
@@ -67,7 +77,7 @@ def test_resumed_training_equals_uninterrupted_training_in_float64(tmp_path, spl
     saved = checkpoint.load(path)
     saved.history.limit = 64
     rest, _ = train.train(
-        saved.params, X, Y, iterations=2000 - split_at, start_iteration=split_at, history=saved.history, **kw
+        saved.params, X, Y, iterations=2000 - split_at, start_iteration=split_at, history=saved.history, **RESUMED
     )
     for k in full:
         np.testing.assert_array_equal(np.asarray(rest[k]), np.asarray(full[k]), err_msg=k)
