@@ -380,6 +380,11 @@ BAD_INPUTS = {
     ),
     "hidden units beyond memory": (["--hidden-units", "1000000000"], "the run needs about", 1),
     "unwritable out": (["--out", "/proc/shallownet-run"], "cannot write to /proc", 1),
+    "learning rate beyond float32": (
+        ["--lr", "1e300", "--dtype", "float32"],
+        "lr 1e+300 is beyond float32's largest number",
+        1,
+    ),
     "diverging learning rate": (
         ["--lr", "50", "--output", "identity", "--activation", "relu"],
         "cost became non-finite at iteration",

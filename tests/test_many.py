@@ -11,6 +11,7 @@ comparison would see a leak between networks or a slip in manual's formulas.
 
 import importlib
 import re
+import warnings
 
 import chex
 import numpy as np
@@ -352,6 +353,19 @@ def test_every_entry_point_refuses_a_learning_rate_that_is_not_a_finite_number_a
     X, Y = flower
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         one_network(entry, starts(NETWORKS[:1])[0], X, Y, lr)
+
+
+@pytest.mark.parametrize("entry", ["train", "train_many"])
+def test_a_learning_rate_beyond_the_dtype_is_refused_not_cast_to_inf(flower, entry):
+    """1e300 is a float64 (a step diverges); in float32 it would be inf: refused in one line, no numpy warning."""
+    X, Y = flower
+    start = starts(NETWORKS[:1])[0]
+    call = train.train if entry == "train" else lambda p, *a, **k: train.train_many([p], *a, **k)
+    refused = pytest.raises(ValueError, match=r"^lr 1e\+300 is beyond float32's largest number 3.403e\+38; use float64")
+    with refused, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        call(start, X, Y, lr=1e300, iterations=1, dtype="float32")
+    call(start, X, Y, lr=1e300, iterations=1, dtype="float64")  # a float64 number: one (huge) step is taken
 
 
 def test_a_network_of_the_wrong_shape_is_named(flower):
