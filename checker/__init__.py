@@ -6,7 +6,8 @@ finite differences; a wrong gradient is explained by the known slips or
 located in the backward pass (checker.diagnose). Files (.py, .ipynb) are
 read by checker.files and run in a child process (checker.run, checker.child)
 with time and memory limits; many files at once by checker.batch; the
-command line is checker.cli (``shallownet check``).
+command line is checker.cli (``shallownet check``); checker.numbers is the
+project's one number grammar (these flags, shallownet's flags and CSV cells).
 
 It imports ``reference`` (the truth) and never ``manual`` or ``shallownet``.
 The names below are imported on first use: the child process imports

@@ -29,7 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .cli import _positive
+from .cli import MAX_MEGABYTES, seconds_argument
+from .numbers import argument, positive_argument
 
 PACKAGES = ("manual", "reference", "checker", "shallownet")
 CONFIG_NAME = "shallownet_autograder.json"
@@ -299,7 +300,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=("gradescope", "otter"), help="which grader's files to write")
     parser.add_argument("--out", required=True, help="gradescope: the zip to write; otter: the tests folder")
-    parser.add_argument("--points", type=_positive(float), default=4.0, help="the points of the whole check (4)")
+    parser.add_argument("--points", type=positive_argument, default=4.0, help="the points of the whole check (4)")
     parser.add_argument("--activation", default="tanh", help="hidden activation the learners use (tanh)")
     parser.add_argument("--output", choices=("sigmoid", "identity"), default="sigmoid", help="output unit (sigmoid)")
     parser.add_argument("--function", default=None, help="the function to check (default: backward_propagation)")
@@ -318,9 +319,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="gradescope: as shallownet check --sandbox (auto: bubblewrap, else unshare, else none, said so)",
     )
-    parser.add_argument("--timeout", type=_positive(float), default=5.0, help="gradescope: seconds per call (5)")
+    parser.add_argument("--timeout", type=seconds_argument, default=5.0, help="gradescope: seconds per call (5)")
     parser.add_argument(
-        "--memory", type=_positive(int), default=4096, metavar="MB", help="gradescope: memory limit (4096)"
+        "--memory",
+        type=argument("whole number", low=0, above=True, high=MAX_MEGABYTES),
+        default=4096,
+        metavar="MB",
+        help="gradescope: memory limit (4096)",
     )
     parser.add_argument(
         "--install", default=None, metavar="PIP_SPEC", help="gradescope: what setup.sh installs (default: this copy)"
@@ -334,7 +339,7 @@ def run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--submission", type=Path, required=True)
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--config", type=Path, default=None)
-    parser.add_argument("--timeout", type=_positive(float), default=None)
+    parser.add_argument("--timeout", type=seconds_argument, default=None)
 
 
 def _error(message: object) -> int:

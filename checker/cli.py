@@ -16,16 +16,16 @@ reports asked for are written with the files done so far, marked partial).
 
 import argparse
 import contextlib
-import math
 import secrets
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .files import Target, expand
+from .numbers import argument, count_argument, positive_argument, positive_count_argument
 
 if TYPE_CHECKING:  # imported when a check runs: --help stays fast
     from .assignment_run import Plan
@@ -33,6 +33,13 @@ if TYPE_CHECKING:  # imported when a check runs: --help stays fast
     from .sandbox import Isolation
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# The largest limits the child can be given: a file's load gets 4 times --timeout, waited for by poll() in
+# milliseconds in a C int (about 24.8 days: --timeout 1e300 ended in an OverflowError); --memory is set as
+# RLIMIT_AS in bytes, a C long (--memory 1e30 did the same in the child).
+MAX_SECONDS = 86_400
+MAX_MEGABYTES = 2**24  # 16 TiB
+seconds_argument = argument("finite number", low=0, above=True, high=MAX_SECONDS)
+megabytes_argument = argument("whole number", low=0, high=MAX_MEGABYTES)  # 0: no limit
 DESCRIPTION = "Check your own backprop against jax.grad and say what is wrong with it."
 EPILOG = (
     "exit code: 0 when every file's four gradients pass, 1 when any file fails, 2 for a usage error. "
@@ -41,6 +48,12 @@ EPILOG = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's flags, in the order --help lists them; every number is read by checker.numbers' grammar."""
+    for add in (_what_is_checked, _limits, _problems_and_reports, _graders_and_output):
+        add(parser)
+
+
+def _what_is_checked(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "targets",
         nargs="+",
@@ -75,21 +88,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="float64",
         help="dtype of the arrays given to your function (default float64)",
     )
+
+
+def _limits(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=_positive(float),
+        type=seconds_argument,
         default=5.0,
         metavar="SECONDS",
         help="time limit per call of your function (default 5; loading the file gets 4x, at least 20)",
     )
     parser.add_argument(
         "--memory",
-        type=_positive(int, zero=True),
+        type=megabytes_argument,
         default=4096,
         metavar="MB",
         help="address-space limit of the process running your code (default 4096; 0: none)",
     )
-    parser.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="files checked side by side")
+    parser.add_argument(
+        "--jobs", type=positive_count_argument, default=1, metavar="N", help="files checked side by side"
+    )
     parser.add_argument(
         "--sandbox",
         choices=("auto", "required", "none", "bubblewrap", "unshare"),
@@ -97,9 +115,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run each file in a sandbox: auto (default) uses bubblewrap, else unshare, else a plain process "
         "and says so; required refuses to run without one; none never uses one; bubblewrap or unshare: that one",
     )
+
+
+def _problems_and_reports(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed",
-        type=_positive(int, zero=True),
+        type=count_argument,
         metavar="N",
         help="the seed the problems (week 3) and the draws (cs231n, week 2) come from (default: a fresh one each "
         "run, shown in the report)",
@@ -119,6 +140,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="full",
         help="cs231n's L2: full, reg * sum(W**2) (2017-2019, default), or half, 0.5 * reg * sum(W**2) (2016)",
     )
+
+
+def _graders_and_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gradescope", metavar="results.json", help="write Gradescope's autograder results (one file checked)"
     )
@@ -126,34 +150,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--prairielearn", metavar="results.json", help="write PrairieLearn's external-grader results (one file checked)"
     )
     parser.add_argument(
-        "--points", type=_positive(float), default=4.0, help="points of the whole check in those results (default 4)"
+        "--points", type=positive_argument, default=4.0, help="points of the whole check in those results (default 4)"
     )
     parser.add_argument(
         "--show-output",
-        type=_positive(int, zero=True),
+        type=count_argument,
         default=40,
         metavar="LINES",
         help="lines of your code's stdout and stderr shown after a report (default 40)",
     )
-
-
-def _positive(kind: Callable[[str], float], zero: bool = False) -> Callable[[str], Any]:
-    """An argparse type: a finite number > 0 (>= 0 with ``zero``). float() reads "nan" and "inf", and nan
-    compares False with everything, so ``--timeout nan`` would pass a sign test: finiteness is checked first.
-    The checker imports only reference, not shallownet.numbers (the app's parser), so it keeps this one."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-        if value < 0 or (value == 0 and not zero):
-            raise argparse.ArgumentTypeError(f"must be {'>= 0' if zero else '> 0'}, got {text}")
-        return value
-
-    return parse
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self, cast
 
-from .numbers import number_argument, number_problem, whole_argument
+from checker.numbers import number_argument, number_problem, whole_argument
 
 VERSION = 1  # of the dict written by to_dict (a checkpoint's "run" entry)
 MUST_MATCH = "must match"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 from tqdm import tqdm
 
-from .numbers import NUMBER, number_problem
+from checker.numbers import NUMBER, number_problem
 
 if TYPE_CHECKING:
     from .config import RunConfig

@@ -4,6 +4,7 @@ Each check runs the learner's file in a child process (checker.run); the
 folder, glob and many-file forms are tested on the corpus (test_checker_corpus.py).
 """
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,90 @@ def test_number_flags_refuse_nan_infinity_and_negatives_before_any_check(capsys,
     code, _, err = check(capsys, COURSE, flag, value)
     assert code == 2
     assert f"argument {flag}" in err and "Traceback" not in err
+
+
+def parsed(*argv):
+    """The check command's arguments as its own parser reads them (nothing is checked)."""
+    parser = argparse.ArgumentParser()
+    check_cmd.add_arguments(parser)
+    return parser.parse_args([str(COURSE), *argv])
+
+
+# The checker reads its flags with the project's one number grammar (checker.numbers), as shallownet reads
+# --lr and CSV cells: a plain number, spaces around it allowed; a whole number may be written 2.0 or 1e3.
+@pytest.mark.parametrize(
+    "flag, text, value",
+    [
+        ("--jobs", "2", 2),
+        ("--jobs", "2.0", 2),
+        ("--jobs", " 3 ", 3),
+        ("--jobs", "1e3", 1000),
+        ("--timeout", "0.5", 0.5),
+        ("--timeout", "1e3", 1000.0),
+        ("--timeout", "86400", 86400.0),
+        ("--memory", "16777216", 16777216),
+        ("--memory", "0", 0),
+        ("--seed", "0", 0),
+        ("--seed", "123456789012345678901234567890", 123456789012345678901234567890),
+        ("--seed", "1e30", 10**30),  # exactly: float("1e30") is 10**30 + 19884624838656
+        ("--points", "10", 10.0),
+        ("--show-output", "0", 0),
+    ],
+)
+def test_number_flags_read_plain_numbers(flag, text, value):
+    found = getattr(parsed(flag, text), flag[2:].replace("-", "_"))
+    assert found == value and type(found) is type(value)
+
+
+@pytest.mark.parametrize(
+    "flag, text, message",
+    [
+        ("--jobs", "1_000", "'1_000' is not a number (no '_' digit separators)"),
+        ("--jobs", "\u0661\u0662", "'\u0661\u0662' is not a number"),  # Arabic-Indic 12: int() reads it
+        ("--jobs", "2.5", "'2.5' is not a whole number"),
+        ("--jobs", "0", "must be a whole number > 0, got 0"),
+        ("--jobs", "0x10", "'0x10' is not a number"),
+        ("--jobs", "1.0000000000000000001", "'1.0000000000000000001' is not a whole number"),  # float() says 1.0
+        ("--timeout", "nan", "'nan' is not a finite number (NaN)"),
+        ("--timeout", "inf", "'inf' is not a finite number (infinite value)"),
+        ("--timeout", "1e400", "'1e400' is not a finite number (infinite value (too large for float64))"),
+        ("--timeout", "-1", "must be a finite number > 0 and <= 86400, got -1"),
+        ("--timeout", "0", "must be a finite number > 0 and <= 86400, got 0"),
+        ("--timeout", "1e300", "must be a finite number > 0 and <= 86400, got 1e300"),  # was an OverflowError
+        ("--timeout", "1,5", "'1,5' is not a number (a decimal comma? write 1.5, not 1,5)"),
+        ("--memory", "-1", "must be a whole number >= 0 and <= 16777216, got -1"),
+        ("--memory", "1e30", "must be a whole number >= 0 and <= 16777216, got 1e30"),  # was an OverflowError
+        ("--memory", "4 096", "'4 096' is not a number (no spaces inside a number)"),
+        ("--seed", "1.5", "'1.5' is not a whole number"),
+        ("--seed", "1e-400", "'1e-400' is not a whole number"),  # float() says 0.0
+        ("--points", "", "'' is not a finite number (empty cell)"),
+    ],
+)
+def test_number_flags_refuse_what_is_not_a_plain_number_in_one_line(capsys, flag, text, message):
+    code, out, err = check(capsys, COURSE, flag, text)
+    assert code == 2 and out == ""
+    assert err.strip().splitlines()[-1] == f"shallownet check: error: argument {flag}: {message}"
+
+
+def test_a_leaky_relu_slope_is_read_by_the_same_grammar(capsys):
+    code, out, err = check(capsys, COURSE, "--activation", "leaky_relu:\u0661")  # float() reads it as 1.0
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == ["shallownet check: error: leaky_relu slope must be a number, got '\u0661'"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--memory", "1_000"], "argument --memory: '1_000' is not a number (no '_' digit separators)"),
+        (["--timeout", "nan"], "argument --timeout: 'nan' is not a finite number (NaN)"),
+        (["--points", "-4"], "argument --points: must be a finite number > 0, got -4"),
+    ],
+)
+def test_the_autograder_command_reads_its_numbers_alike(tmp_path, capsys, argv, message):
+    cli = pytest.importorskip("shallownet.cli")
+    assert cli.main(["autograder", "gradescope", "--out", str(tmp_path / "a.zip"), *argv]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"shallownet autograder: error: {message}"]
+    assert not (tmp_path / "a.zip").exists()
 
 
 def test_through_the_shallownet_command(capsys):

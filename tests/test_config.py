@@ -1,5 +1,6 @@
 """The run configuration: one source for every setting's default, validation, flags, saved form and docs."""
 
+import argparse
 import dataclasses
 import math
 from pathlib import Path
@@ -7,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shallownet import cli, config, numbers
+from checker import autograder, numbers
+from shallownet import cli, config, data
 from shallownet.config import ConfigError, RunConfig
 
 DOC = Path(__file__).parent.parent / "docs" / "training.md"
@@ -195,6 +197,35 @@ def test_numbers_on_the_command_line_follow_the_same_grammar(capsys, argv, messa
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def typed_flags(parser, found=None):
+    """{(command, flag): its argparse type} of every flag that has one, through the subcommands."""
+    found = {} if found is None else found
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                typed_flags(sub, found)
+        elif action.type is not None:
+            found[(parser.prog.split()[-1], (action.option_strings or [action.dest])[-1])] = action.type
+    return found
+
+
+def test_every_number_flag_of_both_packages_reads_the_one_grammar_of_checker_numbers():
+    running = argparse.ArgumentParser(prog="run-gradescope")
+    autograder.run_arguments(running)
+    flags = {**typed_flags(cli.build_parser()), **typed_flags(running)}
+    grammar = {flag for flag, kind in flags.items() if kind.__module__ == numbers.__name__}
+    # Every other typed flag reads text or a path: none reads a number with int() or float().
+    assert {flags[flag] for flag in set(flags) - grammar} == {str, cli.path_argument, Path}
+    checker_flags = [("check", f) for f in ("--timeout", "--memory", "--jobs", "--seed", "--points", "--show-output")]
+    checker_flags += [("autograder", f) for f in ("--points", "--timeout", "--memory")]
+    checker_flags += [("run-gradescope", "--timeout")]
+    app_flags = [("train", "--lr"), ("train", "--iterations"), ("sweep", "--hidden-units"), ("sweep", "--seeds")]
+    assert set(checker_flags + app_flags) <= grammar
+    # The app's settings and CSV cells are read by the very objects the checker's flags use.
+    assert {int: numbers.whole_argument, float: numbers.number_argument} == config.ARGUMENT_TYPES
+    assert data.NUMBER is numbers.NUMBER and data.number_problem is config.number_problem is numbers.number_problem
 
 
 def test_a_sweep_is_the_product_of_its_lists_each_validated_as_train_would():

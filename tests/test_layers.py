@@ -16,8 +16,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "shallownet"
 LAYERS = (
-    # numbers, shapes and signals: the standard library and numpy
-    ("numbers", "signals", "history", "stack", "memory"),
+    # shapes and signals: the standard library and numpy (the number grammar is checker.numbers, which config and
+    # data import at their top: the standard library only)
+    ("signals", "history", "stack", "memory"),
     # settings, data and files
     ("config", "data", "atomic", "phases", "checkpoint", "outputs", "plots"),
     # the networks: the step, predictions and scores, the host loop, the library's train

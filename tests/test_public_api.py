@@ -18,11 +18,12 @@ WHOLE_MODULES = [
     "checker.check",
     "checker.batch",
     "checker.cli",
+    "checker.numbers",
     *(
         f"shallownet.{name}"
         for name in (
             "atomic", "checkpoint", "cli", "config", "data", "evaluate", "run", "fit", "history", "logistic",
-            "memory", "numbers", "parallel", "plots", "predict", "signals", "stack", "step", "sweep", "train",
+            "memory", "parallel", "plots", "predict", "signals", "stack", "step", "sweep", "train",
         )
     ),
 ]  # fmt: skip

@@ -1,8 +1,8 @@
 """List the functions longer than a limit (default 60 lines, decorators and docstring included).
 
-    python tools/long_functions.py [--limit 60] [paths ...]    (default: shallownet/)
+    python tools/long_functions.py [--limit 60] [paths ...]    (default: the PACKAGES below)
 
-Exit status 1 when any is found; tests/test_function_length.py runs the same check on shallownet/.
+Exit status 1 when any is found; tests/test_function_length.py runs the same check on each of PACKAGES.
 """
 
 import argparse
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 LIMIT = 60
+PACKAGES = ("manual", "reference", "checker", "shallownet", "benchmarks")  # from the repository root
 
 
 def function_lengths(path: Path) -> Iterator[tuple[str, int, int]]:
@@ -43,7 +44,7 @@ def long_functions(paths: list[Path], limit: int = LIMIT) -> list[tuple[str, int
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", type=Path, default=[Path("shallownet")])
+    parser.add_argument("paths", nargs="*", type=Path, default=[Path(name) for name in PACKAGES])
     parser.add_argument("--limit", type=int, default=LIMIT)
     args = parser.parse_args()
     found = long_functions(args.paths, args.limit)
