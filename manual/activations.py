@@ -31,7 +31,7 @@ from .typing import Activation, Array, Derivative
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 DEFAULT_LEAKY_SLOPE = 0.01
 # A slope as a person writes it: float() would also take "1_0" (10), "nan" and "inf".
-PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # ASCII: "١" is a digit to \d
 
 
 def sigmoid(z: Array) -> Array:

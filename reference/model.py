@@ -15,7 +15,7 @@ from .typing import Function, Grads, Params
 
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 # A slope as a person writes it (float() would take "1_0", "nan", "inf"); its own copy, like all of reference.
-SLOPE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+SLOPE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # ASCII: "١" is a digit to \d
 
 
 def hidden_activation(name: str) -> Function:

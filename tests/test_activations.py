@@ -111,3 +111,13 @@ def test_all_zero_relu_net_learns_nothing_under_either_convention():
     for k in ("dW1", "db1", "dW2"):
         np.testing.assert_array_equal(grads[k], 0.0)
     np.testing.assert_allclose(grads["db2"], np.mean(0.5 - np.asarray(Y), axis=1, keepdims=True), rtol=1e-15)
+
+
+@pytest.mark.parametrize("slope", ["nan", "inf", "1_0", "١", "０.2", "0.2.1"])
+@pytest.mark.parametrize("check", [manual.check_activation, reference.check_activation])
+def test_a_leaky_relu_slope_is_a_plain_ascii_number(check, slope):
+    """float() reads "1_0" as 10 and Arabic-Indic or full-width digits as numbers: a slope is written as a person
+    writes one on a keyboard, in both the manual formulas and the witness (each with its own copy of the rule)."""
+    check("leaky_relu:0.2")
+    with pytest.raises(ValueError):
+        check(f"leaky_relu:{slope}")
