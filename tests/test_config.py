@@ -268,3 +268,10 @@ def test_the_docs_table_is_the_one_runconfig_generates():
     )
     for field in dataclasses.fields(RunConfig):
         assert f"`{field.name}`" in text and config.flag(field) in text
+
+
+def test_the_gradient_choices_are_the_engines_paths():
+    """--gradients offers exactly the paths the engine has (config loads without JAX, so it keeps its own list)."""
+    from shallownet import parallel
+
+    assert RunConfig.__dataclass_fields__["gradients"].metadata["choices"] == parallel.GRAD_PATHS
