@@ -65,10 +65,12 @@ def forward_many(params: Sequence[Any], X: Any, *, activation: Any = "tanh", out
 
     from .step import predict_jit
 
+    dtype = np.asarray(params[0]["W1"]).dtype if len(params) else np.asarray(X).dtype
+    if not isinstance(X, jax.Array):  # a list or integer features, read in the parameters' dtype
+        X = np.asarray(X, dtype)
     manual.checks.check_X(X)
     manual.checks.check_output(output)
     n_y = params[0]["W2"].shape[0] if len(params) else 1
-    dtype = np.asarray(params[0]["W1"]).dtype if len(params) else np.asarray(X).dtype
     # A prediction takes no step: any valid learning rate will do.
     stack = Stack(params, X.shape[0], n_y, X.shape[1], lr=1.0, activation=activation, dtype=dtype)
     A2 = predict_jit(

@@ -174,10 +174,12 @@ class Stack:
                 raise ValueError(e if count == 1 else f"network {k}: {e}") from None
         self.lrs = [float(rate) for rate in rates]
         self.dtype, self.hidden_units = np.dtype(dtype), [int(network["W1"].shape[0]) for network in params]
-        largest = float(np.finfo(self.dtype).max)
-        if max(self.lrs) > largest:  # it would become inf in theta's dtype, and every step non-finite
-            beyond = f"lr {max(self.lrs):g} is beyond {self.dtype}'s largest number {largest:.4g}"
-            raise ValueError(f"{beyond}; use float64 (--dtype float64)")
+        # A rate theta's dtype cannot hold becomes inf (every step non-finite) or 0 (no step at all).
+        info = np.finfo(self.dtype)
+        for rate in (rate for rate in self.lrs if not float(info.smallest_subnormal) <= rate <= float(info.max)):
+            side = f"beyond {self.dtype}'s largest" if rate > 1 else f"below {self.dtype}'s smallest"
+            limit = float(info.max if rate > 1 else info.smallest_subnormal)
+            raise ValueError(f"lr {rate:g} is {side} number {limit:.4g}; use float64 (--dtype float64)")
         self.layout, self.rows = make_layout(self.hidden_units, self.activations, n_x, n_y, m, buckets)
         padded = {row: g.hidden_units for g in self.layout.groups for row in range(g.start, g.stop)}
         self.columns = [columns(n, padded[row], n_x, n_y) for n, row in zip(self.hidden_units, self.rows)]

@@ -207,7 +207,7 @@ def test_number_flags_refuse_what_is_not_a_plain_number_in_one_line(capsys, flag
     assert err.strip().splitlines()[-1] == f"shallownet check: error: argument {flag}: {message}"
 
 
-def test_a_leaky_relu_slope_is_read_by_the_same_grammar(capsys):
+def test_a_leaky_relu_slope_in_other_digits_is_refused_in_one_line(capsys):
     code, out, err = check(capsys, COURSE, "--activation", "leaky_relu:\u0661")  # float() reads it as 1.0
     assert code == 2 and out == ""
     assert err.strip().splitlines() == ["shallownet check: error: leaky_relu slope must be a number, got '\u0661'"]

@@ -43,8 +43,9 @@ def test_course_network_reaches_90_percent_after_10000_iterations(flower, course
     params, costs = course_runs[gradients]
     assert costs[0] == pytest.approx(0.693048, abs=1e-6)
     assert costs[9000] == pytest.approx(0.218607, abs=2e-3)  # the course's "Cost after iteration 9000"
-    # The course prints 90%; recomputed, and from its numpy loop on this machine, 90.75%: 363 of 400 examples.
-    assert train.accuracy(params, X, Y) == 90.75
+    # The course prints 90%; recomputed, and from its numpy loop and both paths here, 90.75% (363 of 400 examples).
+    # Past ~7,700 iterations round-off decides a quarter point (docs/training.md): a band, not the figure.
+    assert 90.5 <= train.accuracy(params, X, Y) <= 91.0
 
 
 @pytest.mark.slow

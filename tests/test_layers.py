@@ -43,6 +43,12 @@ LAZY = {
 LAZY_ANYTHING = {"cli"}
 
 
+def short(name):
+    """shallownet.run.x -> run (a module of the package by its short name); numpy.linalg -> numpy."""
+    parts = name.split(".")
+    return parts[1] if parts[0] == "shallownet" and len(parts) > 1 else parts[0]
+
+
 def imports(module):
     """[(imported name, line, inside a function)]: project modules by their short name, others by their top name.
     Imports under ``if TYPE_CHECKING:`` are for annotations and never run."""
@@ -53,13 +59,15 @@ def imports(module):
             if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
                 continue
             if isinstance(child, ast.Import):
-                found.extend((alias.name.split(".")[0], child.lineno, inside) for alias in child.names)
-            elif isinstance(child, ast.ImportFrom) and child.level:
-                names = [child.module.split(".")[0]] if child.module else [alias.name for alias in child.names]
-                found.extend((name, child.lineno, inside) for name in names)
+                found.extend((short(alias.name), child.lineno, inside) for alias in child.names)
             elif isinstance(child, ast.ImportFrom):
-                name = child.module.split(".")[0]
-                found.append((name[len("shallownet.") :] if name == "shallownet" else name, child.lineno, inside))
+                # from . import run / from shallownet import run: the names; from .run import x: the module
+                own = child.level or child.module == "shallownet"
+                module = "shallownet." + (child.module or "") if child.level else child.module
+                if own and module.rstrip(".") == "shallownet":
+                    found.extend((alias.name, child.lineno, inside) for alias in child.names)
+                else:
+                    found.append((short(module), child.lineno, inside))
             visit(child, inside or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
 
     visit(ast.parse((PACKAGE / f"{module}.py").read_text()), False)
@@ -108,3 +116,21 @@ def test_the_modules_said_to_load_jax_do(module):
     code = f"import sys, shallownet.{module}; print('jax' in sys.modules)"
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "True"
+
+
+def test_the_scan_sees_every_way_of_naming_a_module(tmp_path, monkeypatch):
+    source = (
+        "from . import run\nfrom .sweep import x\nimport shallownet.cli\nfrom shallownet import predict\n"
+        "from shallownet.fit import y\nimport numpy.linalg\n\ndef f():\n    from . import plots\n"
+    )
+    (tmp_path / "probe.py").write_text(source)
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path)
+    assert imports("probe") == [
+        ("run", 1, False),
+        ("sweep", 2, False),
+        ("cli", 3, False),
+        ("predict", 4, False),
+        ("fit", 5, False),
+        ("numpy", 6, False),
+        ("plots", 9, True),
+    ]

@@ -356,16 +356,28 @@ def test_every_entry_point_refuses_a_learning_rate_that_is_not_a_finite_number_a
 
 
 @pytest.mark.parametrize("entry", ["train", "train_many"])
-def test_a_learning_rate_beyond_the_dtype_is_refused_not_cast_to_inf(flower, entry):
-    """1e300 is a float64 (a step diverges); in float32 it would be inf: refused in one line, no numpy warning."""
+@pytest.mark.parametrize(
+    "lr, words",
+    [(1e300, "beyond float32's largest number 3.403e+38"), (1e-300, "below float32's smallest number 1.401e-45")],
+)
+def test_a_learning_rate_the_dtype_cannot_hold_is_refused(flower, entry, lr, words):
+    """1e300 and 1e-300 are float64 numbers (a step is taken); in float32 they would be inf (every step non-finite)
+    or 0 (no step at all): refused in one line, no numpy warning."""
     X, Y = flower
     start = starts(NETWORKS[:1])[0]
     call = train.train if entry == "train" else lambda p, *a, **k: train.train_many([p], *a, **k)
-    refused = pytest.raises(ValueError, match=r"^lr 1e\+300 is beyond float32's largest number 3.403e\+38; use float64")
-    with refused, warnings.catch_warnings():
+    with pytest.raises(ValueError, match=re.escape(f"lr {lr:g} is {words}; use float64")), warnings.catch_warnings():
         warnings.simplefilter("error")
-        call(start, X, Y, lr=1e300, iterations=1, dtype="float32")
-    call(start, X, Y, lr=1e300, iterations=1, dtype="float64")  # a float64 number: one (huge) step is taken
+        call(start, X, Y, lr=lr, iterations=1, dtype="float32")
+    call(start, X, Y, lr=lr, iterations=1, dtype="float64")
+
+
+def test_predictions_read_list_and_integer_features_in_the_parameters_dtype(flower):
+    X, _ = flower
+    params = starts(NETWORKS[:1])[0]
+    expected = train.predict(params, X.round())
+    np.testing.assert_array_equal(train.predict(params, X.round().astype(np.int64)), expected)
+    np.testing.assert_array_equal(train.predict(params, X.round().tolist()), expected)
 
 
 def test_a_network_of_the_wrong_shape_is_named(flower):
