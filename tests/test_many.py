@@ -395,8 +395,9 @@ def test_a_network_of_the_wrong_shape_is_named(flower):
 
 @pytest.fixture
 def skipping(monkeypatch):
-    """Steps skip J wherever the history keeps none, however short the run."""
+    """Steps skip J wherever the history keeps none, however short the run and large the stack."""
     monkeypatch.setattr(fit, "SKIP_COSTS_FROM", 0)
+    monkeypatch.setattr(fit, "SKIP_COSTS_NETWORKS", 10**9)
 
 
 @pytest.mark.parametrize("gradients", ["manual", "reference"])
