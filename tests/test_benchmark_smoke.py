@@ -98,3 +98,19 @@ def test_the_row_groups_follow_one_rule():
     assert bench.selected(None, ["same_64"]) == ([], ["same_64"])  # names: only those, only that group
     assert bench.selected(None, []) == ([], every[1])  # a flag alone: all of its group
     assert bench.selected(["large"], []) == (["large"], every[1])
+
+
+def test_the_skip_costs_benchmark_prints_its_table(monkeypatch, capsys):
+    """benchmarks/bench_skip_costs.py --quick, on one small stack: both steps train, and fit's settings come back."""
+    from shallownet import fit
+
+    spec = importlib.util.spec_from_file_location("bench_skip_costs", BENCH.parent / "bench_skip_costs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "SHAPES", [("2 x n_h 3, float64", (3,), 2, 0, "float64")])
+    monkeypatch.setattr("sys.argv", ["bench_skip_costs.py", "--quick"])
+    settings = (fit.SKIP_COSTS_FROM, fit.SKIP_COSTS_NETWORKS)
+    module.main()
+    assert settings == (fit.SKIP_COSTS_FROM, fit.SKIP_COSTS_NETWORKS)
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 2 x n_h 3")]
+    assert len(rows) == 1 and rows[0].startswith("| 2 x n_h 3, float64 | 500 |")
