@@ -30,7 +30,8 @@ def score(P: np.ndarray, Y: np.ndarray, output: str) -> float:
         return float(100.0 * np.mean((Y > 0.5) == P))
     if not np.all(np.isfinite(Y)):
         raise ValueError("Y contains NaN or infinite values")
-    return float(np.mean((P - Y) ** 2))
+    with np.errstate(over="ignore"):  # a diverged network's error is inf: a score, not a numpy warning on stderr
+        return float(np.mean((P - Y) ** 2))
 
 
 def forward(params: Any, X: Any, activation: str = "tanh", output: str = "sigmoid") -> np.ndarray:
