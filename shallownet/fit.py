@@ -29,8 +29,8 @@ GROWTH = 8  # the most a call's step count grows over the previous call's
 COMPILING = "compiling the training program (XLA)"  # what a terminal shows during the compile
 # Skipping J where the history keeps none pays for its cond's compile (0.1-0.3 s cold) from about this many
 # example-iterations of the loss (3-8 ns each on a CPU core): not the course's run (4e6) or table (1.4e7); and for
-# stacks of a few networks: measured on 2 cores, the loop took 6-39% less time for 1-8 networks but up to 15% more
-# for the 7 sizes x 8 seeds sweep (56 networks, 3 groups), its whole command 6% more cold (docs/benchmarks.md).
+# stacks of a few networks: measured on 2 cores, the loop took 7-42% less time for 1-8 networks but 12-13% more
+# for the 7 sizes x 8 seeds sweep (56 networks), its whole command 6% more cold (docs/benchmarks.md).
 SKIP_COSTS_FROM, SKIP_COSTS_NETWORKS = 5e7, 8
 # run(state, steps, last) -> (state, costs (steps, N), steps taken (N,), alive (N,)), numpy but the state
 ChunkRunner = Callable[[Any, int, bool], tuple[Any, np.ndarray, np.ndarray, np.ndarray]]

@@ -176,7 +176,9 @@ class Stack:
         self.dtype, self.hidden_units = np.dtype(dtype), [int(network["W1"].shape[0]) for network in params]
         # A rate theta's dtype cannot hold becomes inf (every step non-finite) or 0 (no step at all).
         info = np.finfo(self.dtype)
-        for rate in (rate for rate in self.lrs if not float(info.smallest_subnormal) <= rate <= float(info.max)):
+        outside = [rate for rate in self.lrs if not float(info.smallest_subnormal) <= rate <= float(info.max)]
+        if outside:
+            rate = outside[0]
             side = f"beyond {self.dtype}'s largest" if rate > 1 else f"below {self.dtype}'s smallest"
             limit = float(info.max if rate > 1 else info.smallest_subnormal)
             raise ValueError(f"lr {rate:g} is {side} number {limit:.4g}; use float64 (--dtype float64)")
